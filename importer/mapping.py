@@ -1,0 +1,538 @@
+"""Mapping files: how the columns of a spreadsheet become Apptoto events.
+
+A mapping is YAML (see ``mappings/clinic.yaml`` and the README). It is parsed into frozen
+dataclasses here, checked for unknown keys at once, and checked against a sheet's headers with
+:func:`check_columns` before any row is read further, so a typo in a column name is one clear error
+("no column 'Phone'; did you mean 'Phone Number'?") rather than thousands of row errors.
+
+Templates are literal text with ``{Column}`` placeholders; ``{{`` and ``}}`` stand for braces.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import re
+import zoneinfo
+from collections.abc import Iterable, Iterator, Mapping as AbstractMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from importer.errors import MappingError
+
+DEFAULT_PHONE_REGION = "US"
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+
+
+class DstPolicy(enum.StrEnum):
+    """What to do with a local time that occurs twice (the fall-back hour)."""
+
+    REJECT = "reject"  # the row is invalid: a wrong hour is worse than no reminder
+    EARLIER = "earlier"  # the first occurrence (still daylight time)
+    LATER = "later"  # the second occurrence (standard time)
+
+
+class ColumnType(enum.StrEnum):
+    """Checks a source column can ask for (``columns: {Phone: {type: phone}}``)."""
+
+    TEXT = "text"
+    EMAIL = "email"
+    PHONE = "phone"
+    TIMEZONE = "timezone"
+    INTEGER = "integer"
+
+
+SHOW_AS = {"free": 0, "tentative": 1, "busy": 2, "out_of_office": 3, "working_elsewhere": 4}
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnRef:
+    """A ``{Column}`` placeholder inside a template."""
+
+    column: str
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """Literal text and ``{Column}`` placeholders, e.g. ``"{Service} with {Provider}"``."""
+
+    source: str
+    parts: tuple[str | ColumnRef, ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The column names this template reads, in order of appearance."""
+        return tuple(p.column for p in self.parts if isinstance(p, ColumnRef))
+
+    @property
+    def is_literal(self) -> bool:
+        """True when the template has no placeholder (the same value on every row)."""
+        return not self.columns
+
+    @property
+    def single_column(self) -> str | None:
+        """The column name when the template is exactly one placeholder, e.g. ``"{Date}"``."""
+        if len(self.parts) == 1 and isinstance(self.parts[0], ColumnRef):
+            return self.parts[0].column
+        return None
+
+    def literal_text(self) -> str:
+        """The text of a template without placeholders."""
+        return "".join(p for p in self.parts if isinstance(p, str))
+
+
+def parse_template(source: str, *, where: str) -> Template:
+    """Parse ``source`` into a :class:`Template`; ``where`` names the key for error messages."""
+    parts: list[str | ColumnRef] = []
+    literal: list[str] = []
+    pos = 0
+    for match in _PLACEHOLDER.finditer(source):
+        literal.append(source[pos : match.start()])
+        pos = match.end()
+        token = match.group(0)
+        if token == "{{":
+            literal.append("{")
+        elif token == "}}":
+            literal.append("}")
+        elif token in "{}":
+            raise MappingError(
+                f"{where}: unbalanced brace in {source!r}; write {{{{ or }}}} for a literal brace"
+            )
+        else:
+            name = (match.group(1) or "").strip()
+            if not name:
+                raise MappingError(f"{where}: empty placeholder {{}} in {source!r}")
+            if literal:
+                parts.append("".join(literal))
+                literal = []
+            parts.append(ColumnRef(name))
+    literal.append(source[pos:])
+    if any(literal):
+        parts.append("".join(literal))
+    return Template(source=source, parts=tuple(parts))
+
+
+@dataclass(frozen=True, slots=True)
+class Defaults:
+    """Mapping-wide defaults, for cells that are blank or written without zone/country."""
+
+    time_zone: str | None = None  # IANA zone for rows whose zone is blank
+    phone_region: str = DEFAULT_PHONE_REGION  # ISO country for numbers written without +country
+    date_format: str | None = None  # strptime format of date text; ISO dates always accepted
+    time_format: str | None = None  # strptime format of time text; ISO times always accepted
+    dst: DstPolicy = DstPolicy.REJECT  # local times that occur twice
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnCheck:
+    """Checks on one source column; all failures of all rows are reported at once."""
+
+    name: str
+    required: bool = False  # every row must have a non-blank cell
+    unique: bool = False  # no two rows may share a value (blank cells aside)
+    type: ColumnType = ColumnType.TEXT
+
+
+@dataclass(frozen=True, slots=True)
+class When:
+    """A point in time from the sheet: a date and a time cell, or one cell holding both."""
+
+    date: Template | None = None
+    time: Template | None = None  # None with a date: an all-day event or a date-only value
+    datetime: Template | None = None  # date and time in one cell (may carry its own offset)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Columns read by this point in time."""
+        return tuple(c for t in (self.date, self.time, self.datetime) if t for c in t.columns)
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantTemplate:
+    """One participant per row: by name/email/phone, or by an Apptoto contact."""
+
+    name: Template | None = None
+    email: Template | None = None
+    phone: Template | None = None
+    contact_id: Template | None = None
+    contact_external_id: Template | None = None
+
+    def templates(self) -> Iterator[tuple[str, Template]]:
+        """(field, template) pairs that are set."""
+        for key in ("name", "email", "phone", "contact_id", "contact_external_id"):
+            value = getattr(self, key)
+            if value is not None:
+                yield key, value
+
+
+@dataclass(frozen=True, slots=True)
+class EventTemplate:
+    """How one row becomes one Apptoto event (fields as in ``PUT /v1/events``)."""
+
+    external_id: Template  # required: it makes every re-send an update, never a duplicate
+    start: When
+    calendar: Template | None = None  # calendar name (created by Apptoto if new)
+    calendar_id: Template | None = None  # or the calendar's numeric id
+    title: Template | None = None
+    end: When | None = None  # or duration_minutes
+    duration_minutes: Template | None = None
+    time_zone: Template | None = None  # blank cells fall back to defaults.time_zone
+    location: Template | None = None
+    content: Template | None = None
+    auto_messages: bool = False  # append "#auto" to the content
+    all_day: bool | Template = False
+    show_as: Template | None = None  # free | tentative | busy | out_of_office | working_elsewhere
+    custom_data: tuple[tuple[str, Template], ...] = ()
+    participants: tuple[ParticipantTemplate, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    """A parsed, checked mapping file."""
+
+    name: str
+    event: EventTemplate
+    defaults: Defaults = field(default_factory=Defaults)
+    columns: tuple[ColumnCheck, ...] = ()
+    sheet: str | None = None
+    path: str | None = None
+
+    def templates(self) -> Iterator[tuple[str, Template]]:
+        """Every (key, template) of the event, with a dotted key for messages."""
+        ev = self.event
+        for key in ("external_id", "calendar", "calendar_id", "title", "duration_minutes"):
+            value = getattr(ev, key)
+            if value is not None:
+                yield key, value
+        for key in ("time_zone", "location", "content", "show_as"):
+            value = getattr(ev, key)
+            if value is not None:
+                yield key, value
+        if isinstance(ev.all_day, Template):
+            yield "all_day", ev.all_day
+        for label, when in (("start", ev.start), ("end", ev.end)):
+            if when is None:
+                continue
+            for part in ("date", "time", "datetime"):
+                value = getattr(when, part)
+                if value is not None:
+                    yield f"{label}.{part}", value
+        for key, value in ev.custom_data:
+            yield f"custom_data.{key}", value
+        for i, participant in enumerate(ev.participants, start=1):
+            for key, value in participant.templates():
+                yield f"participants[{i}].{key}", value
+
+    def referenced_columns(self) -> list[str]:
+        """Every source column the mapping reads, in first-use order, without repeats."""
+        seen: dict[str, None] = {c.name: None for c in self.columns}
+        for _, template in self.templates():
+            for column in template.columns:
+                seen.setdefault(column, None)
+        return list(seen)
+
+    def check(self, name: str) -> ColumnCheck:
+        """The checks declared for a column (a default, permissive check when none)."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        return ColumnCheck(name=name)
+
+
+# --- parsing -----------------------------------------------------------------------------------
+
+_TOP_KEYS = {"name", "sheet", "defaults", "columns", "event"}
+_DEFAULT_KEYS = {"time_zone", "phone_region", "date_format", "time_format", "dst"}
+_COLUMN_KEYS = {"required", "unique", "type"}
+_EVENT_KEYS = {
+    "calendar",
+    "calendar_id",
+    "external_id",
+    "title",
+    "start",
+    "end",
+    "duration_minutes",
+    "time_zone",
+    "location",
+    "content",
+    "auto_messages",
+    "all_day",
+    "show_as",
+    "custom_data",
+    "participants",
+}
+_WHEN_KEYS = {"date", "time", "datetime"}
+_PARTICIPANT_KEYS = {"name", "email", "phone", "contact_id", "contact_external_id"}
+
+
+class _Problems:
+    """Collects every problem in a mapping file so the user sees them all at once."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, text: str) -> None:
+        self.items.append(text)
+
+    def unknown_keys(self, where: str, given: Iterable[str], allowed: set[str]) -> None:
+        for key in given:
+            if key not in allowed:
+                hint = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+                suffix = f"; did you mean {hint[0]!r}?" if hint else ""
+                self.add(f"{where}: unknown key {key!r}{suffix} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _template(value: Any, where: str, problems: _Problems) -> Template | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        problems.add(f"{where}: expected text like \"{{Column}}\", got {value!r}")
+        return None
+    try:
+        return parse_template(str(value), where=where)
+    except MappingError as exc:
+        problems.add(str(exc))
+        return None
+
+
+def _section(raw: Any, where: str, problems: _Problems) -> AbstractMapping[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.add(f"{where}: expected a section of keys, got {raw!r}")
+        return {}
+    return raw
+
+
+def _when(raw: Any, where: str, problems: _Problems) -> When | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        return When(datetime=_template(raw, where, problems))
+    section = _section(raw, where, problems)
+    problems.unknown_keys(where, section, _WHEN_KEYS)
+    when = When(
+        date=_template(section.get("date"), f"{where}.date", problems),
+        time=_template(section.get("time"), f"{where}.time", problems),
+        datetime=_template(section.get("datetime"), f"{where}.datetime", problems),
+    )
+    if when.datetime is not None and (when.date is not None or when.time is not None):
+        problems.add(f"{where}: give either datetime, or date (and time), not both")
+    elif when.datetime is None and when.date is None:
+        problems.add(f"{where}: needs a date (and a time), or a datetime")
+    return when
+
+
+def _bool(raw: Any, where: str, problems: _Problems) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    problems.add(f"{where}: expected true or false, got {raw!r}")
+    return False
+
+
+def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
+    """Build a :class:`Mapping` from parsed YAML; every problem is reported in one MappingError."""
+    problems = _Problems()
+    top = _section(raw, "mapping", problems)
+    problems.unknown_keys("mapping", top, _TOP_KEYS)
+
+    d = _section(top.get("defaults"), "defaults", problems)
+    problems.unknown_keys("defaults", d, _DEFAULT_KEYS)
+    zone = d.get("time_zone")
+    if zone is not None:
+        zone = str(zone)
+        if zone not in zoneinfo.available_timezones():
+            close = difflib.get_close_matches(zone, sorted(zoneinfo.available_timezones()), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.add(f"defaults.time_zone: {zone!r} is not an IANA time zone{hint}")
+    dst_raw = str(d.get("dst", DstPolicy.REJECT.value))
+    try:
+        dst = DstPolicy(dst_raw)
+    except ValueError:
+        problems.add(f"defaults.dst: {dst_raw!r} must be one of reject, earlier, later")
+        dst = DstPolicy.REJECT
+    region = str(d.get("phone_region", DEFAULT_PHONE_REGION)).upper()
+    if not re.fullmatch(r"[A-Z]{2}", region):
+        problems.add(f"defaults.phone_region: {region!r} must be a two-letter country code like US")
+    defaults = Defaults(
+        time_zone=zone,
+        phone_region=region,
+        date_format=str(d["date_format"]) if d.get("date_format") else None,
+        time_format=str(d["time_format"]) if d.get("time_format") else None,
+        dst=dst,
+    )
+
+    checks: list[ColumnCheck] = []
+    for name, spec in _section(top.get("columns"), "columns", problems).items():
+        where = f"columns.{name}"
+        spec = _section(spec, where, problems)
+        problems.unknown_keys(where, spec, _COLUMN_KEYS)
+        type_raw = str(spec.get("type", ColumnType.TEXT.value))
+        try:
+            column_type = ColumnType(type_raw)
+        except ValueError:
+            allowed = ", ".join(t.value for t in ColumnType)
+            problems.add(f"{where}.type: {type_raw!r} is not one of {allowed}")
+            column_type = ColumnType.TEXT
+        checks.append(
+            ColumnCheck(
+                name=str(name),
+                required=_bool(spec.get("required", False), f"{where}.required", problems),
+                unique=_bool(spec.get("unique", False), f"{where}.unique", problems),
+                type=column_type,
+            )
+        )
+
+    ev = _section(top.get("event"), "event", problems)
+    problems.unknown_keys("event", ev, _EVENT_KEYS)
+    external_id = _template(ev.get("external_id"), "event.external_id", problems)
+    if "external_id" not in ev:
+        problems.add(
+            "event.external_id is required: it makes every re-send an update instead of a duplicate"
+        )
+    if "calendar" not in ev and "calendar_id" not in ev:
+        problems.add("event: needs calendar (a name) or calendar_id")
+    if "calendar" in ev and "calendar_id" in ev:
+        problems.add("event: give calendar or calendar_id, not both")
+    start = _when(ev.get("start"), "event.start", problems)
+    if "start" not in ev:
+        problems.add("event.start is required")
+    end = _when(ev.get("end"), "event.end", problems)
+    if "end" in ev and "duration_minutes" in ev:
+        problems.add("event: give end or duration_minutes, not both")
+
+    all_day_raw = ev.get("all_day", False)
+    all_day: bool | Template = (
+        all_day_raw
+        if isinstance(all_day_raw, bool)
+        else (_template(all_day_raw, "event.all_day", problems) or False)
+    )
+    if not all_day and end is None and "duration_minutes" not in ev:
+        problems.add("event: needs end or duration_minutes (or all_day: true)")
+    show_as = _template(ev.get("show_as"), "event.show_as", problems)
+    if show_as is not None and show_as.is_literal:
+        if show_as.literal_text().strip().lower() not in SHOW_AS:
+            problems.add(
+                f"event.show_as: {show_as.source!r} must be one of {', '.join(SHOW_AS)} "
+                "or a {Column}"
+            )
+
+    custom: list[tuple[str, Template]] = []
+    for key, value in _section(ev.get("custom_data"), "event.custom_data", problems).items():
+        tpl = _template(value, f"event.custom_data.{key}", problems)
+        if tpl is not None:
+            custom.append((str(key), tpl))
+
+    participants: list[ParticipantTemplate] = []
+    raw_participants = ev.get("participants") or []
+    if isinstance(raw_participants, dict):
+        raw_participants = [raw_participants]
+    if not isinstance(raw_participants, list):
+        problems.add("event.participants: expected a list of participants")
+        raw_participants = []
+    for i, raw_p in enumerate(raw_participants, start=1):
+        where = f"event.participants[{i}]"
+        p = _section(raw_p, where, problems)
+        problems.unknown_keys(where, p, _PARTICIPANT_KEYS)
+        participant = ParticipantTemplate(
+            **{key: _template(p.get(key), f"{where}.{key}", problems) for key in _PARTICIPANT_KEYS}
+        )
+        has_contact = participant.contact_id is not None or participant.contact_external_id is not None
+        has_details = any(getattr(participant, k) is not None for k in ("name", "email", "phone"))
+        if has_contact and has_details:
+            problems.add(
+                f"{where}: a participant is either a contact (contact_id or contact_external_id) "
+                "or name/email/phone, not both (Apptoto's rule)"
+            )
+        participants.append(participant)
+
+    if problems.items:
+        raise MappingError("the mapping has mistakes", file=file, problems=problems.items)
+    assert external_id is not None and start is not None  # guaranteed by the checks above
+    event = EventTemplate(
+        external_id=external_id,
+        start=start,
+        calendar=_template(ev.get("calendar"), "event.calendar", problems),
+        calendar_id=_template(ev.get("calendar_id"), "event.calendar_id", problems),
+        title=_template(ev.get("title"), "event.title", problems),
+        end=end,
+        duration_minutes=_template(ev.get("duration_minutes"), "event.duration_minutes", problems),
+        time_zone=_template(ev.get("time_zone"), "event.time_zone", problems),
+        location=_template(ev.get("location"), "event.location", problems),
+        content=_template(ev.get("content"), "event.content", problems),
+        auto_messages=_bool(ev.get("auto_messages", False), "event.auto_messages", problems),
+        all_day=all_day,
+        show_as=show_as,
+        custom_data=tuple(custom),
+        participants=tuple(participants),
+    )
+    if problems.items:
+        raise MappingError("the mapping has mistakes", file=file, problems=problems.items)
+    sheet = top.get("sheet")
+    return Mapping(
+        name=str(top.get("name") or (Path(file).stem if file else "mapping")),
+        event=event,
+        defaults=defaults,
+        columns=tuple(checks),
+        sheet=str(sheet) if sheet is not None else None,
+        path=file,
+    )
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    """Read and check a mapping file; a missing file or bad YAML is a MappingError."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise MappingError(f"cannot read the mapping file: {exc.strerror}", file=file) from exc
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise MappingError(f"not valid YAML: {exc}", file=file) from exc
+    return parse_mapping(raw, file=file)
+
+
+def _normalise(header: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "", header.lower())
+
+
+def closest_headers(name: str, headers: Iterable[str], n: int = 2) -> list[str]:
+    """Header names that look like ``name`` (case, spacing and punctuation aside, or close)."""
+    headers = list(headers)
+    wanted = _normalise(name)
+    exact = [h for h in headers if _normalise(h) == wanted]
+    if exact:
+        return exact[:n]
+    contains = [h for h in headers if wanted and (wanted in _normalise(h) or _normalise(h) in wanted)]
+    by_norm = {_normalise(h): h for h in headers}
+    close = [by_norm[m] for m in difflib.get_close_matches(wanted, list(by_norm), n=n, cutoff=0.6)]
+    out: list[str] = []
+    for h in contains + close:
+        if h not in out and _normalise(h):
+            out.append(h)
+    return out[:n]
+
+
+def check_columns(mapping: Mapping, headers: Iterable[str]) -> None:
+    """Raise MappingError listing every column the mapping reads that the sheet does not have."""
+    headers = list(headers)
+    present = set(headers)
+    problems = []
+    for column in mapping.referenced_columns():
+        if column in present:
+            continue
+        hints = closest_headers(column, headers)
+        hint = f"; did you mean {' or '.join(repr(h) for h in hints)}?" if hints else ""
+        problems.append(f"no column {column!r}{hint}")
+    if problems:
+        shown = ", ".join(repr(h) for h in headers[:30])
+        raise MappingError(
+            f"the sheet lacks columns the mapping reads (the sheet has: {shown})",
+            file=mapping.path,
+            problems=problems,
+        )

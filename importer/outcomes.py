@@ -1,0 +1,58 @@
+"""Row outcomes as values: what happened to each spreadsheet row, stable and greppable."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class RowStatus(enum.StrEnum):
+    """Final status of one input row, as written in the report's ``status`` column."""
+
+    CREATED = "created"  # Apptoto stored a new event
+    UPDATED = "updated"  # an existing event was changed
+    UNCHANGED = "unchanged"  # identical to what the ledger says was last sent; not sent
+    INVALID = "invalid"  # the row has mistakes; not sent
+    FAILED = "failed"  # valid, but Apptoto did not confirm it
+    SKIPPED = "skipped"  # not attempted (run stopped early, dry run)
+    CANCELLED = "cancelled"  # the event was deleted because the row left the file
+
+
+class PlanAction(enum.StrEnum):
+    """What a run *would* do with a row (``plan`` and ``run --dry-run``)."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    INVALID = "invalid"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True, slots=True)
+class RowIssue:
+    """One mistake in one cell (or in a row as a whole when ``column`` is empty).
+
+    ``row`` is the spreadsheet row number as the person sees it (header = row 1).
+    ``reason`` is plain words for office staff, e.g. "date '13/04/2026' does not match 04/13/2026".
+    """
+
+    row: int
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", column {self.column!r}" if self.column else "")
+        shown = f" {self.value!r}" if self.value != "" else ""
+        return f"{where}:{shown} {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class RowResult:
+    """The outcome of one input row, one line of the report."""
+
+    row: int
+    status: RowStatus
+    external_id: str = ""
+    apptoto_id: int | None = None
+    message: str = ""
