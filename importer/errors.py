@@ -7,6 +7,7 @@ exceptions mean a whole stage cannot go on::
     ├── ConfigError              bad option, missing credentials, bad environment
     ├── LoadError                the spreadsheet cannot be read (file=, sheet=, row=, column=)
     ├── MappingError             the mapping file is invalid or does not fit the sheet (problems=)
+    ├── PlanRefused              the run would do something unsafe (cancel too much) without --force
     ├── SendError                talking to Apptoto failed for the whole run
     │   └── CredentialsRefused   401/403: never retried, the run stops
     ├── LedgerError              the state file cannot be read or written
@@ -67,6 +68,10 @@ class MappingError(ImporterError):
         if self.problems:
             text += "\n" + "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(text)
+
+
+class PlanRefused(ImporterError):
+    """The plan is refused as unsafe, e.g. it would cancel more events than the guard allows."""
 
 
 class SendError(ImporterError):

@@ -25,6 +25,7 @@ class PlanAction(enum.StrEnum):
     UPDATE = "update"
     UNCHANGED = "unchanged"
     INVALID = "invalid"
+    FAIL = "fail"  # valid, but cannot be sent as it is (e.g. a calendar move)
     CANCEL = "cancel"
 
 
@@ -51,8 +52,8 @@ class RowIssue:
 class RowResult:
     """The outcome of one input row, one line of the report."""
 
-    row: int
-    status: RowStatus
+    row: int | None  # spreadsheet row; None for an event that is no longer in the file (cancelled)
+    status: RowStatus | PlanAction  # PlanAction in the report of a plan or a dry run
     external_id: str = ""
     apptoto_id: int | None = None
     message: str = ""

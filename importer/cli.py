@@ -1,0 +1,370 @@
+"""The ``apptoto-import`` command: the only module that parses options, prints and picks exit codes.
+
+Exit codes: 0 every row succeeded; 1 some rows invalid or failed; 2 nothing could be done (bad
+mapping, unreadable file, credentials refused, another run holds the ledger); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Annotated, Any
+
+import typer
+
+from importer.errors import ImporterError
+from importer.ledger import DEFAULT_LEDGER_PATH
+from importer.mapping import load_mapping
+from importer.outcomes import RowResult, RowStatus
+from importer.plan import DEFAULT_MAX_CANCEL_SHARE, PlanOptions
+from importer.progress import NullProgress, Progress
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Import appointments from CSV/Excel spreadsheets into Apptoto.",
+)
+log = logging.getLogger("importer.cli")
+
+EXIT_OK, EXIT_ROWS, EXIT_NOTHING, EXIT_INTERRUPTED = 0, 1, 2, 130
+MAX_ISSUES_PRINTED = 200
+
+FileArg = Annotated[Path, typer.Argument(help="The spreadsheet: .csv or .xlsx.", show_default=False)]
+MappingOpt = Annotated[Path, typer.Option("--mapping", "-m", help="The mapping file (YAML).")]
+ReportOpt = Annotated[
+    Path | None,
+    typer.Option("--report", help="Where to write the per-row report (.csv or .xlsx)."),
+]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Sheet of an .xlsx workbook.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, summary only.")]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Log every request (DEBUG) to stderr.")
+]
+StateOpt = Annotated[
+    Path, typer.Option("--state", help="The ledger of what earlier runs sent (SQLite).")
+]
+MaxRowsOpt = Annotated[
+    int | None, typer.Option("--max-rows", help="Refuse files with more rows (default 200,000).")
+]
+
+
+class _TqdmProgress:
+    """A tqdm bar on stderr."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def start(self, total: int, label: str) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, desc=label, unit="event", file=sys.stderr, leave=False)
+
+    def advance(self, done: int) -> None:
+        if self._bar is not None:
+            self._bar.update(done)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _progress(quiet: bool) -> Progress:
+    return NullProgress() if quiet or not sys.stderr.isatty() else _TqdmProgress()
+
+
+def _setup_logging(verbose: bool) -> None:
+    from importer.client import RedactSecrets
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    secrets = [os.environ.get("APPTOTO_API_KEY", "")]
+    handler.addFilter(RedactSecrets([s for s in secrets if s], user=os.environ.get("APPTOTO_USER")))
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def _fail(exc: BaseException) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(EXIT_NOTHING)
+
+
+def _print_issues(results: list[RowResult], file: Path) -> None:
+    invalid = [r for r in results if r.status is RowStatus.INVALID]
+    for r in invalid[:MAX_ISSUES_PRINTED]:
+        typer.echo(f"{file.name} {r.message}", err=True)
+    if len(invalid) > MAX_ISSUES_PRINTED:
+        typer.echo(
+            f"... and {len(invalid) - MAX_ISSUES_PRINTED} more invalid rows: see the report",
+            err=True,
+        )
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@app.command()
+def validate(
+    file: FileArg,
+    mapping: MappingOpt,
+    report: ReportOpt = None,
+    sheet: SheetOpt = None,
+    max_rows: MaxRowsOpt = None,
+) -> None:
+    """Check a spreadsheet against a mapping and list every mistake. Sends nothing."""
+    from importer.prepare import prepare
+    from importer.report import write_report
+
+    try:
+        parsed = load_mapping(mapping)
+        kwargs: dict[str, Any] = {"sheet": sheet}
+        if max_rows is not None:
+            kwargs["max_rows"] = max_rows
+        prepared = prepare(file, parsed, **kwargs)
+    except ImporterError as exc:
+        raise _fail(exc) from None
+    for warning in prepared.sheet.warnings:
+        typer.echo(f"warning: {file.name}: {warning}", err=True)
+    results = []
+    for row in prepared.rows:
+        external_id = prepared.events.external_ids.get(row, "")
+        if row in prepared.issues:
+            message = "; ".join(str(i) for i in prepared.issues[row])
+            results.append(RowResult(row, RowStatus.INVALID, external_id, None, message))
+        else:
+            results.append(
+                RowResult(row, RowStatus.SKIPPED, external_id, None, "valid (validate sends nothing)")
+            )
+    _print_issues(results, file)
+    invalid = sum(1 for r in results if r.status is RowStatus.INVALID)
+    if report is not None:
+        try:
+            write_report(report, prepared.source, results)
+        except ImporterError as exc:
+            raise _fail(exc) from None
+    where = f"; report: {report}" if report else ""
+    typer.echo(f"{len(results) - invalid} valid, {invalid} invalid rows in {file.name}{where}")
+    raise typer.Exit(EXIT_ROWS if invalid else EXIT_OK)
+
+
+def _run(
+    file: Path,
+    mapping: Path,
+    *,
+    report: Path | None,
+    sheet: str | None,
+    dry_run: bool,
+    batch_size: int | None,
+    rate: float | None,
+    quiet: bool,
+    verbose: bool,
+    state: Path,
+    full: bool,
+    cancel_missing: bool,
+    force: bool,
+    max_cancel_share: float,
+    recreate_on_calendar_change: bool,
+    summary_json: Path | None,
+    max_rows: int | None,
+) -> None:
+    from importer.client import ClientConfig
+    from importer.pipeline import RunRequest, run_import
+
+    _setup_logging(verbose)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        parsed = load_mapping(mapping)
+        client_config = None
+        if not dry_run:
+            overrides: dict[str, Any] = {}
+            if batch_size is not None:
+                overrides["batch_size"] = batch_size
+            if rate is not None:
+                overrides["requests_per_minute"] = rate
+            client_config = ClientConfig.from_env(**overrides)
+        request = RunRequest(
+            source=file,
+            mapping=parsed,
+            client_config=client_config,
+            sheet=sheet,
+            report_path=report,
+            ledger_path=state,
+            plan_options=PlanOptions(
+                full=full,
+                cancel_missing=cancel_missing,
+                max_cancel_share=max_cancel_share,
+                force=force,
+                recreate_on_calendar_change=recreate_on_calendar_change,
+            ),
+            dry_run=dry_run,
+            max_rows=max_rows,
+        )
+        summary = run_import(request, progress=_progress(quiet))
+    except KeyboardInterrupt:
+        typer.echo(
+            "interrupted: everything Apptoto confirmed is in the ledger; "
+            "run the same command again to finish",
+            err=True,
+        )
+        _write_summary(summary_json, {"exit_code": EXIT_INTERRUPTED, "error": "interrupted"})
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except ImporterError as exc:
+        _write_summary(summary_json, {"exit_code": EXIT_NOTHING, "error": str(exc)})
+        raise _fail(exc) from None
+    if not quiet:
+        _print_issues(summary.results, file)
+    if summary.error:
+        typer.echo(f"error: {summary.error}", err=True)
+    typer.echo(summary.line())
+    _write_summary(summary_json, summary.to_json())
+    raise typer.Exit(summary.exit_code)
+
+
+def _write_summary(path: Path | None, content: dict[str, Any]) -> None:
+    if path is None:
+        return
+    from importer.report import atomic_write_text
+
+    atomic_write_text(path, json.dumps(content, indent=2) + "\n")
+
+
+BatchOpt = Annotated[
+    int | None, typer.Option("--batch-size", help="Events per request (default 15, at most 50).")
+]
+RateOpt = Annotated[
+    float | None,
+    typer.Option("--rate", help="Requests per minute (default 100, Apptoto's limit)."),
+]
+FullOpt = Annotated[bool, typer.Option("--full", help="Re-send every row, even unchanged ones.")]
+CancelOpt = Annotated[
+    bool,
+    typer.Option(
+        "--cancel-missing",
+        help="Delete events this mapping created whose rows are no longer in the file.",
+    ),
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="With --cancel-missing: cancel past the guard.")
+]
+CancelShareOpt = Annotated[
+    float,
+    typer.Option("--max-cancel-share", help="Guard: refuse to cancel more than this share."),
+]
+RecreateOpt = Annotated[
+    bool,
+    typer.Option(
+        "--recreate-on-calendar-change",
+        help="Delete and re-create an event whose calendar changed (Apptoto cannot move it).",
+    ),
+]
+SummaryOpt = Annotated[
+    Path | None, typer.Option("--summary-json", help="Write counts and exit code as JSON here.")
+]
+
+
+@app.command()
+def run(
+    file: FileArg,
+    mapping: MappingOpt,
+    report: ReportOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Write the plan's report; send nothing.")
+    ] = False,
+    sheet: SheetOpt = None,
+    batch_size: BatchOpt = None,
+    rate: RateOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+    state: StateOpt = Path(DEFAULT_LEDGER_PATH),
+    full: FullOpt = False,
+    cancel_missing: CancelOpt = False,
+    force: ForceOpt = False,
+    max_cancel_share: CancelShareOpt = DEFAULT_MAX_CANCEL_SHARE,
+    recreate_on_calendar_change: RecreateOpt = False,
+    summary_json: SummaryOpt = None,
+    max_rows: MaxRowsOpt = None,
+) -> None:
+    """Import a spreadsheet into Apptoto (APPTOTO_USER, APPTOTO_API_KEY, APPTOTO_BASE_URL)."""
+    _run(
+        file,
+        mapping,
+        report=report,
+        sheet=sheet,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        rate=rate,
+        quiet=quiet,
+        verbose=verbose,
+        state=state,
+        full=full,
+        cancel_missing=cancel_missing,
+        force=force,
+        max_cancel_share=max_cancel_share,
+        recreate_on_calendar_change=recreate_on_calendar_change,
+        summary_json=summary_json,
+        max_rows=max_rows,
+    )
+
+
+@app.command()
+def plan(
+    file: FileArg,
+    mapping: MappingOpt,
+    report: ReportOpt = None,
+    sheet: SheetOpt = None,
+    quiet: QuietOpt = False,
+    state: StateOpt = Path(DEFAULT_LEDGER_PATH),
+    full: FullOpt = False,
+    cancel_missing: CancelOpt = False,
+    force: ForceOpt = False,
+    max_cancel_share: CancelShareOpt = DEFAULT_MAX_CANCEL_SHARE,
+    recreate_on_calendar_change: RecreateOpt = False,
+    summary_json: SummaryOpt = None,
+    max_rows: MaxRowsOpt = None,
+) -> None:
+    """Show what a run would do with each row (create, update, unchanged, invalid, cancel)."""
+    _run(
+        file,
+        mapping,
+        report=report,
+        sheet=sheet,
+        dry_run=True,
+        batch_size=None,
+        rate=None,
+        quiet=quiet,
+        verbose=False,
+        state=state,
+        full=full,
+        cancel_missing=cancel_missing,
+        force=force,
+        max_cancel_share=max_cancel_share,
+        recreate_on_calendar_change=recreate_on_calendar_change,
+        summary_json=summary_json,
+        max_rows=max_rows,
+    )
+
+
+@app.command()
+def sandbox(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Keep events in this SQLite file.")
+    ] = None,
+) -> None:
+    """Serve a local imitation of Apptoto's API, for rehearsals and tests."""
+    from importer.sandbox.server import serve
+
+    serve(host=host, port=port, db_path=str(db) if db else None)
+
+
+def main() -> None:
+    """Entry point of the ``apptoto-import`` console script."""
+    app()

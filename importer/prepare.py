@@ -1,0 +1,92 @@
+"""Everything before the network: load the sheet, check the mapping against it, validate, map.
+
+No network and no state: ``validate`` is this stage alone; ``plan`` and ``run`` start from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from importer.events import BuiltEvents, build_events
+from importer.load import DEFAULT_MAX_ROWS, Sheet, load_table, sheet_names
+from importer.mapping import Mapping, check_columns
+from importer.outcomes import RowIssue
+from importer.report import strip_report_columns
+from importer.validate import validate_columns
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A sheet checked and mapped: what would be sent, and what is wrong, row by row."""
+
+    sheet: Sheet
+    mapping: Mapping
+    source: pd.DataFrame  # the input columns (a report's result columns removed), index = row
+    events: BuiltEvents
+    issues: dict[int, list[RowIssue]]  # row -> its issues; rows without issues are absent
+    report_ids: dict[int, int] = field(default_factory=dict)  # row -> apptoto_id from a report
+
+    @property
+    def rows(self) -> list[int]:
+        """Every input row number, in sheet order."""
+        return [int(r) for r in self.source.index]
+
+    @property
+    def issue_list(self) -> list[RowIssue]:
+        """Every issue, in row order."""
+        return [issue for row in sorted(self.issues) for issue in self.issues[row]]
+
+
+def merge_issues(*groups: Iterable[RowIssue]) -> dict[int, list[RowIssue]]:
+    """Issues grouped by row; the same cell reported by two stages is shown once (the first)."""
+    by_row: dict[int, list[RowIssue]] = {}
+    seen: set[tuple[int, str]] = set()
+    for group in groups:
+        for issue in group:
+            key = (issue.row, issue.column)
+            if key in seen and issue.column:
+                continue
+            seen.add(key)
+            by_row.setdefault(issue.row, []).append(issue)
+    return by_row
+
+
+def _mapping_sheet(path: str | Path, mapping: Mapping) -> str | None:
+    """The mapping's sheet for a workbook; a one-sheet workbook (a report, say) is used as it is."""
+    if mapping.sheet is None or Path(path).suffix.lower() != ".xlsx":
+        return None
+    names = sheet_names(path)
+    if mapping.sheet not in names and len(names) == 1:
+        return names[0]
+    return mapping.sheet
+
+
+def prepare(
+    path: str | Path,
+    mapping: Mapping,
+    *,
+    sheet: str | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
+) -> Prepared:
+    """Load ``path``, check ``mapping`` against its headers, validate every row and map it.
+
+    Raises LoadError (unreadable file) or MappingError (columns the sheet lacks). Row problems
+    are values in ``Prepared.issues``, all of them at once.
+    """
+    loaded = load_table(path, sheet=sheet or _mapping_sheet(path, mapping), max_rows=max_rows)
+    source, report_ids = strip_report_columns(loaded.frame)
+    check_columns(mapping, [str(c) for c in source.columns])
+    column_issues = validate_columns(source, mapping)
+    built = build_events(source, mapping)
+    return Prepared(
+        sheet=loaded,
+        mapping=mapping,
+        source=source,
+        events=built,
+        issues=merge_issues(column_issues, built.issues),
+        report_ids=report_ids,
+    )
