@@ -1,0 +1,408 @@
+"""The ledger: a state file remembering what each run sent to Apptoto.
+
+It lets a re-run send only rows whose payload changed, resume after a crash, and cancel events
+whose rows left the file. One SQLite file (standard library), default
+``.apptoto-import/state.sqlite`` in the working directory, one row per (mapping, external_id):
+the same external id under two mapping names is two entries, so two clinics' sheets never cancel
+each other's events.
+
+Safety: WAL journal with ``synchronous=FULL``, and every write is one transaction, so a
+``kill -9`` or a power cut leaves the state of the last committed batch, never a torn file. The
+caller records only what Apptoto confirmed; an event confirmed but not yet recorded when the run
+died is simply sent again next time, as an update by ``external_id``.
+
+One run at a time per ledger: :meth:`Ledger.open` takes an exclusive ``flock`` on the side file
+``state.sqlite.lock``. The operating system drops that lock when the process dies, however it
+dies, so a killed run never blocks the next one. (``flock`` needs a POSIX system; on network file
+systems both ``flock`` and WAL are unreliable: keep the state file on a local disk.)
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from importer.errors import LedgerError, LedgerLocked
+
+DEFAULT_LEDGER_PATH = Path(".apptoto-import") / "state.sqlite"
+SCHEMA_VERSION = 1  # PRAGMA user_version of the files this code writes
+LEDGER_STATUSES = frozenset({"created", "updated", "cancelled"})  # RowStatus values kept here
+
+# Ids per "IN (...)" query: well under SQLite's smallest variable limit (999 before 3.32).
+_LOOKUP_CHUNK = 500
+_TABLE = "events"
+_COLUMNS = (
+    "mapping, external_id, apptoto_id, calendar, payload_hash, status, updated_at, "
+    "source_file, source_row, deleted"
+)
+_CREATE_TABLE = f"""
+CREATE TABLE {_TABLE} (
+    mapping      TEXT    NOT NULL,  -- mapping name: scopes external ids
+    external_id  TEXT    NOT NULL,
+    apptoto_id   INTEGER,           -- Apptoto's event id, when the server returned it
+    calendar     TEXT    NOT NULL,  -- calendar name or id, as sent
+    payload_hash TEXT    NOT NULL,  -- importer.payload_hash of the last payload sent
+    -- ORs, not IN (...): SQLite evaluates an IN list in a CHECK at twice the cost of the insert
+    status       TEXT    NOT NULL
+                 CHECK (status = 'created' OR status = 'updated' OR status = 'cancelled'),
+    updated_at   TEXT    NOT NULL,  -- UTC ISO 8601 time of the last confirmed change
+    source_file  TEXT    NOT NULL,
+    source_row   INTEGER,           -- spreadsheet row as the person sees it (header = 1)
+    deleted      INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+    PRIMARY KEY (mapping, external_id)
+) WITHOUT ROWID
+"""
+# A NULL apptoto_id keeps the known one: a confirmation without an id must not forget it.
+_UPSERT = f"""
+INSERT INTO {_TABLE} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (mapping, external_id) DO UPDATE SET
+    apptoto_id = coalesce(excluded.apptoto_id, {_TABLE}.apptoto_id),
+    calendar = excluded.calendar,
+    payload_hash = excluded.payload_hash,
+    status = excluded.status,
+    updated_at = excluded.updated_at,
+    source_file = excluded.source_file,
+    source_row = excluded.source_row,
+    deleted = excluded.deleted
+"""
+# SQLite primary result codes that mean "this file is damaged or not a database".
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+
+
+def utc_now() -> str:
+    """The current time as UTC ISO 8601 text to the second, e.g. ``2026-04-13T12:03:05+00:00``."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """What the ledger knows about one event: the last payload Apptoto confirmed for it.
+
+    ``status`` is ``created``, ``updated`` or ``cancelled`` (a ``RowStatus`` works too);
+    ``updated_at`` is UTC ISO 8601 text (see :func:`utc_now`). Raises ``ValueError`` for an empty
+    ``external_id`` or another status: those are bugs in the caller, not bad input.
+    """
+
+    mapping: str
+    external_id: str
+    apptoto_id: int | None
+    calendar: str
+    payload_hash: str
+    status: str
+    updated_at: str
+    source_file: str
+    source_row: int | None
+    deleted: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.external_id:
+            raise ValueError("a ledger entry needs a non-empty external_id")
+        if self.status not in LEDGER_STATUSES:
+            raise ValueError(
+                f"ledger status must be one of {sorted(LEDGER_STATUSES)}, not {self.status!r}"
+            )
+
+
+def _entry_from_row(row: tuple[Any, ...]) -> LedgerEntry:
+    # Positional, in the order of _COLUMNS; SQLite stores the flag as 0/1.
+    return LedgerEntry(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], bool(row[9])
+    )
+
+
+def _row_from_entry(entry: LedgerEntry) -> tuple[Any, ...]:
+    return (
+        entry.mapping,
+        entry.external_id,
+        entry.apptoto_id,
+        entry.calendar,
+        entry.payload_hash,
+        str(entry.status),  # a RowStatus is stored as its plain text value
+        entry.updated_at,
+        entry.source_file,
+        entry.source_row,
+        int(entry.deleted),
+    )
+
+
+def _move_aside_advice(path: Path) -> str:
+    return (
+        f"Move {path} aside (with its -wal and -shm files, if any) and run again: the next run "
+        "re-sends every row as an update by external_id, which creates no duplicates."
+    )
+
+
+class _StateFileLock:
+    """An exclusive, non-blocking ``flock`` on ``<state file>.lock``, holding the owner's pid."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self._fd: int | None = fd
+
+    @classmethod
+    def acquire(cls, state_path: Path) -> _StateFileLock:
+        """Lock ``state_path`` or raise ``LedgerLocked`` naming the holder's pid and start time."""
+        path = state_path.with_name(state_path.name + ".lock")
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise LedgerError(f"cannot create the lock file {path}: {exc}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            holder = cls._describe_holder(fd)
+            os.close(fd)
+            raise LedgerLocked(
+                f"another import is running with the state file {state_path} ({holder}); wait for "
+                "it to finish or stop it, or give this run a different state file"
+            ) from exc
+        except OSError as exc:
+            os.close(fd)
+            raise LedgerError(
+                f"cannot lock {path}: {exc}; keep the state file on a local disk"
+            ) from exc
+        # Only for the message another run shows; the lock itself is the flock.
+        owner = {"pid": os.getpid(), "host": socket.gethostname(), "started": utc_now()}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(owner).encode("utf-8"), 0)
+        return cls(path, fd)
+
+    @staticmethod
+    def _describe_holder(fd: int) -> str:
+        try:
+            holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8"))
+            pid, host = int(holder["pid"]), str(holder["host"])
+            started = datetime.fromisoformat(holder["started"]).astimezone()
+        except (OSError, ValueError, KeyError, TypeError):
+            # The holder has locked but not yet written its pid, or the file was edited.
+            return "pid unknown"
+        where = "" if host == socket.gethostname() else f" on host {host}"
+        return f"pid {pid}{where}, started {started:%Y-%m-%d %H:%M:%S %Z}"
+
+    def release(self) -> None:
+        """Drop the lock; safe to call twice."""
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        try:
+            os.ftruncate(fd, 0)  # no stale pid for the next reader
+        except OSError:
+            pass  # closing below releases the lock all the same
+        os.close(fd)  # closing the last descriptor releases the flock
+
+
+class Ledger:
+    """An open, locked ledger. Get one with :meth:`Ledger.open`; use it as a context manager.
+
+    Every method is safe to call from several threads (one SQLite connection behind a lock).
+    """
+
+    def __init__(self, path: Path, connection: sqlite3.Connection, lock: _StateFileLock) -> None:
+        self.path = path
+        self._connection: sqlite3.Connection | None = connection
+        self._lock = lock
+        self._guard = threading.Lock()
+
+    @classmethod
+    def open(cls, path: str | Path = DEFAULT_LEDGER_PATH) -> Ledger:
+        """Lock and open the ledger at ``path``, creating it and its folder if missing.
+
+        Raises ``LedgerLocked`` at once (no waiting) when another process holds it, and
+        ``LedgerError`` naming the path when the file is not a ledger (not SQLite, damaged,
+        another program's database, or written by a newer importer).
+        """
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LedgerError(f"cannot create the folder of the state file {path}: {exc}") from exc
+        lock = _StateFileLock.acquire(path)
+        try:
+            connection = cls._connect(path)
+        except BaseException:
+            lock.release()
+            raise
+        return cls(path, connection, lock)
+
+    @classmethod
+    def _connect(cls, path: Path) -> sqlite3.Connection:
+        # isolation_level=None: transactions are only the explicit BEGIN/COMMIT below.
+        with _converted_errors(path, "open"):
+            connection = sqlite3.connect(
+                path, timeout=10.0, isolation_level=None, check_same_thread=False
+            )
+        try:
+            with _converted_errors(path, "open"):
+                connection.execute("PRAGMA journal_mode = WAL")
+                # FULL: a commit survives a power cut too. It costs one fsync per batch, which is
+                # nothing next to one HTTP request per batch.
+                connection.execute("PRAGMA synchronous = FULL")
+                cls._ensure_schema(connection, path)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    @staticmethod
+    def _ensure_schema(connection: sqlite3.Connection, path: Path) -> None:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        tables = {
+            name
+            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        if version > SCHEMA_VERSION:
+            raise LedgerError(
+                f"{path} was written by a newer version of the importer (schema {version}, this "
+                f"version reads up to {SCHEMA_VERSION}); upgrade the importer, or "
+                + _move_aside_advice(path)
+            )
+        if version == 0 and not tables:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute(_CREATE_TABLE)
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            connection.execute("COMMIT")
+        elif _TABLE not in tables:
+            raise LedgerError(
+                f"{path} is an SQLite database, but not an importer state file (it has no "
+                f"{_TABLE!r} table); give the importer another state file path, or "
+                + _move_aside_advice(path)
+            )
+
+    def close(self) -> None:
+        """Close the file and release the lock; safe to call twice."""
+        with self._guard:
+            connection, self._connection = self._connection, None
+            try:
+                if connection is not None:
+                    with _converted_errors(self.path, "close"):
+                        connection.close()
+            finally:
+                self._lock.release()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "open" if self._connection is not None else "closed"
+        return f"Ledger(path={str(self.path)!r}, {state})"
+
+    @contextmanager
+    def _reading(self, doing: str) -> Iterator[sqlite3.Connection]:
+        with self._guard, _converted_errors(self.path, doing):
+            if self._connection is None:
+                raise LedgerError(f"{self.path}: cannot {doing}: the ledger is closed")
+            yield self._connection
+
+    @contextmanager
+    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed whole, or rolled back whole on any exception."""
+        with self._reading(doing) as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:  # SQLite may already have rolled back
+                    connection.rollback()
+                raise
+
+    def lookup(self, mapping: str, external_ids: Iterable[str]) -> dict[str, LedgerEntry]:
+        """The entries of these external ids under ``mapping``, keyed by external id.
+
+        Ids the ledger does not know are absent from the result. Deleted (cancelled) entries are
+        included: check ``entry.deleted``. Repeated ids are looked up once.
+        """
+        wanted = list(dict.fromkeys(external_ids))
+        found: dict[str, LedgerEntry] = {}
+        with self._reading("look up events") as connection:
+            for start in range(0, len(wanted), _LOOKUP_CHUNK):
+                chunk = wanted[start : start + _LOOKUP_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = connection.execute(
+                    f"SELECT {_COLUMNS} FROM {_TABLE} "
+                    f"WHERE mapping = ? AND external_id IN ({marks})",
+                    [mapping, *chunk],
+                )
+                for row in rows:
+                    found[row[1]] = _entry_from_row(row)
+        return found
+
+    def record(self, entries: Iterable[LedgerEntry]) -> int:
+        """Insert or replace these entries in one transaction; returns how many were written.
+
+        Pass only what Apptoto confirmed. If ``entries`` raises midway (or the disk fails),
+        nothing of this call is kept. An entry without ``apptoto_id`` keeps the id already known.
+        """
+        with self._transaction("record confirmed events") as connection:
+            before = connection.total_changes
+            connection.executemany(_UPSERT, (_row_from_entry(entry) for entry in entries))
+            return connection.total_changes - before
+
+    def mark_deleted(
+        self, mapping: str, external_ids: Iterable[str], *, when: str | None = None
+    ) -> int:
+        """Mark these events cancelled (``deleted``, status ``cancelled``) in one transaction.
+
+        ``when`` is UTC ISO 8601 text, default now. Ids the ledger does not know, or already
+        marks deleted, are left alone; returns how many entries were newly marked.
+        """
+        stamp = when or utc_now()
+        with self._transaction("mark events cancelled") as connection:
+            before = connection.total_changes
+            connection.executemany(
+                f"UPDATE {_TABLE} SET deleted = 1, status = 'cancelled', updated_at = ? "
+                "WHERE mapping = ? AND external_id = ? AND deleted = 0",
+                ((stamp, mapping, external_id) for external_id in external_ids),
+            )
+            return connection.total_changes - before
+
+    def live_entries(self, mapping: str) -> list[LedgerEntry]:
+        """Entries of ``mapping`` not marked deleted, ordered by external id (--cancel-missing)."""
+        with self._reading("list live events") as connection:
+            rows = connection.execute(
+                f"SELECT {_COLUMNS} FROM {_TABLE} WHERE mapping = ? AND deleted = 0 "
+                "ORDER BY external_id",
+                (mapping,),
+            ).fetchall()
+        return [_entry_from_row(row) for row in rows]
+
+    def count_live(self, mapping: str) -> int:
+        """How many entries of ``mapping`` are not marked deleted."""
+        with self._reading("count live events") as connection:
+            row = connection.execute(
+                f"SELECT count(*) FROM {_TABLE} WHERE mapping = ? AND deleted = 0", (mapping,)
+            ).fetchone()
+        return int(row[0])
+
+
+@contextmanager
+def _converted_errors(path: Path, doing: str) -> Iterator[None]:
+    """Turn SQLite errors into ``LedgerError`` naming the file and what to do about it."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+            raise LedgerError(
+                f"{path} is not a readable importer state file ({exc}). " + _move_aside_advice(path)
+            ) from exc
+        raise LedgerError(f"{path}: cannot {doing}: {exc}") from exc

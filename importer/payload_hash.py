@@ -1,0 +1,41 @@
+"""A stable content hash of one Apptoto event payload, to tell "unchanged" rows from changed ones.
+
+The ledger stores the hash of what was last sent for each ``external_id``; a re-run sends a row
+again only when the hash of its new payload differs. Like sqlite-utils ``hash_record``: a digest of
+canonical JSON, so the hash does not depend on key order, whitespace or the Python version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+# Apptoto's own id is left out: an update carries it, the create of the same row did not, and both
+# must hash the same. Only the top-level key: a participant's fields are content like any other.
+EXCLUDED_KEYS = frozenset({"id"})
+
+
+def canonical_json(payload: Mapping[str, Any]) -> str:
+    """The payload as canonical JSON text: sorted keys, no whitespace, non-ASCII kept as is.
+
+    The top-level ``id`` key is dropped. Lists keep their order (the order of participants is
+    content). Raises ``TypeError`` for a value JSON cannot hold (a datetime, a set) and
+    ``ValueError`` for NaN or infinity: both mean the payload was built wrongly, and hashing it
+    anyway would hide the mistake.
+    """
+    kept = {key: value for key, value in payload.items() if key not in EXCLUDED_KEYS}
+    return json.dumps(
+        kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def payload_hash(payload: Mapping[str, Any]) -> str:
+    """SHA-256 hex digest (64 characters) of the payload's canonical JSON, UTF-8 encoded.
+
+    Equal for payloads that differ only in key order (at any depth) or in the top-level ``id``;
+    different as soon as any other value, key or list order differs. Bad values raise as in
+    :func:`canonical_json`.
+    """
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
