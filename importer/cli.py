@@ -34,7 +34,9 @@ log = logging.getLogger("importer.cli")
 EXIT_OK, EXIT_ROWS, EXIT_NOTHING, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_ISSUES_PRINTED = 200
 
-FileArg = Annotated[Path, typer.Argument(help="The spreadsheet: .csv or .xlsx.", show_default=False)]
+FileArg = Annotated[
+    Path, typer.Argument(help="The spreadsheet: .csv or .xlsx.", show_default=False)
+]
 MappingOpt = Annotated[Path, typer.Option("--mapping", "-m", help="The mapping file (YAML).")]
 ReportOpt = Annotated[
     Path | None,
@@ -140,7 +142,9 @@ def validate(
             results.append(RowResult(row, RowStatus.INVALID, external_id, None, message))
         else:
             results.append(
-                RowResult(row, RowStatus.SKIPPED, external_id, None, "valid (validate sends nothing)")
+                RowResult(
+                    row, RowStatus.SKIPPED, external_id, None, "valid (validate sends nothing)"
+                )
             )
     _print_issues(results, file)
     invalid = sum(1 for r in results if r.status is RowStatus.INVALID)

@@ -14,7 +14,8 @@ import difflib
 import enum
 import re
 import zoneinfo
-from collections.abc import Iterable, Iterator, Mapping as AbstractMapping
+from collections.abc import Iterable, Iterator
+from collections.abc import Mapping as AbstractMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,9 +107,9 @@ def parse_template(source: str, *, where: str) -> Template:
             name = (match.group(1) or "").strip()
             if not name:
                 raise MappingError(f"{where}: empty placeholder {{}} in {source!r}")
-            if literal:
+            if any(literal):
                 parts.append("".join(literal))
-                literal = []
+            literal = []
             parts.append(ColumnRef(name))
     literal.append(source[pos:])
     if any(literal):
@@ -283,14 +284,16 @@ class _Problems:
             if key not in allowed:
                 hint = difflib.get_close_matches(str(key), sorted(allowed), n=1)
                 suffix = f"; did you mean {hint[0]!r}?" if hint else ""
-                self.add(f"{where}: unknown key {key!r}{suffix} (allowed: {', '.join(sorted(allowed))})")
+                self.add(
+                    f"{where}: unknown key {key!r}{suffix} (allowed: {', '.join(sorted(allowed))})"
+                )
 
 
 def _template(value: Any, where: str, problems: _Problems) -> Template | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        problems.add(f"{where}: expected text like \"{{Column}}\", got {value!r}")
+        problems.add(f'{where}: expected text like "{{Column}}", got {value!r}')
         return None
     try:
         return parse_template(str(value), where=where)
@@ -441,7 +444,9 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
         participant = ParticipantTemplate(
             **{key: _template(p.get(key), f"{where}.{key}", problems) for key in _PARTICIPANT_KEYS}
         )
-        has_contact = participant.contact_id is not None or participant.contact_external_id is not None
+        has_contact = (
+            participant.contact_id is not None or participant.contact_external_id is not None
+        )
         has_details = any(getattr(participant, k) is not None for k in ("name", "email", "phone"))
         if has_contact and has_details:
             problems.add(
@@ -508,7 +513,9 @@ def closest_headers(name: str, headers: Iterable[str], n: int = 2) -> list[str]:
     exact = [h for h in headers if _normalise(h) == wanted]
     if exact:
         return exact[:n]
-    contains = [h for h in headers if wanted and (wanted in _normalise(h) or _normalise(h) in wanted)]
+    contains = [
+        h for h in headers if wanted and (wanted in _normalise(h) or _normalise(h) in wanted)
+    ]
     by_norm = {_normalise(h): h for h in headers}
     close = [by_norm[m] for m in difflib.get_close_matches(wanted, list(by_norm), n=n, cutoff=0.6)]
     out: list[str] = []

@@ -23,7 +23,7 @@ from importer.errors import CredentialsRefused
 from importer.ledger import Ledger, LedgerEntry
 from importer.mapping import Mapping
 from importer.outcomes import PlanAction, RowResult, RowStatus
-from importer.plan import Plan, PlannedRow, PlanOptions, make_plan
+from importer.plan import Plan, PlanOptions, make_plan
 from importer.prepare import Prepared, prepare
 from importer.progress import NullProgress, Progress
 from importer.report import write_report
@@ -148,7 +148,11 @@ class _Sender:
                 )
             elif r.action is PlanAction.UNCHANGED:
                 self.results[r.row] = RowResult(
-                    r.row, RowStatus.UNCHANGED, r.external_id, r.apptoto_id, "unchanged since the last run"
+                    r.row,
+                    RowStatus.UNCHANGED,
+                    r.external_id,
+                    r.apptoto_id,
+                    "unchanged since the last run",
                 )
             elif r.action is PlanAction.FAIL:
                 self.results[r.row] = RowResult(
@@ -167,7 +171,10 @@ class _Sender:
             payload = planned.payload or {}
             if not answer.ok:
                 self.results[planned.row] = RowResult(
-                    planned.row, RowStatus.FAILED, planned.external_id, planned.apptoto_id,
+                    planned.row,
+                    RowStatus.FAILED,
+                    planned.external_id,
+                    planned.apptoto_id,
                     answer.message,
                 )
                 continue
@@ -175,7 +182,10 @@ class _Sender:
             sent_start = str(payload.get("start_time", ""))
             if not _same_instant(sent_start, stored.get("start_time")):
                 self.results[planned.row] = RowResult(
-                    planned.row, RowStatus.FAILED, planned.external_id, answer.apptoto_id,
+                    planned.row,
+                    RowStatus.FAILED,
+                    planned.external_id,
+                    answer.apptoto_id,
                     f"Apptoto kept start {stored.get('start_time')} instead of {sent_start}: "
                     "check this appointment in Apptoto",
                 )
@@ -210,7 +220,10 @@ class _Sender:
             answer = await self.client.delete_event(apptoto_id=planned.recreate_from)
             if not answer.ok:
                 self.results[planned.row] = RowResult(
-                    planned.row, RowStatus.FAILED, planned.external_id, planned.recreate_from,
+                    planned.row,
+                    RowStatus.FAILED,
+                    planned.external_id,
+                    planned.recreate_from,
                     f"could not delete the event in the old calendar: {answer.message}",
                 )
                 del self.by_external_id[planned.external_id]
@@ -225,14 +238,20 @@ class _Sender:
                 self.ledger.mark_deleted(entry.mapping, [entry.external_id])
             self.cancelled.append(
                 RowResult(
-                    None, RowStatus.CANCELLED, entry.external_id, entry.apptoto_id,
+                    None,
+                    RowStatus.CANCELLED,
+                    entry.external_id,
+                    entry.apptoto_id,
                     "no longer in the file: deleted in Apptoto, its reminders stopped",
                 )
             )
         else:
             self.cancelled.append(
                 RowResult(
-                    None, RowStatus.FAILED, entry.external_id, entry.apptoto_id,
+                    None,
+                    RowStatus.FAILED,
+                    entry.external_id,
+                    entry.apptoto_id,
                     f"no longer in the file, but could not be deleted: {answer.message}",
                 )
             )
@@ -255,7 +274,7 @@ class _Sender:
             self.progress.finish()
 
     def final_results(self, reason: str) -> list[RowResult]:
-        """One result per row in sheet order (rows never answered are ``skipped`` with ``reason``)."""
+        """One result per row in sheet order; rows never answered are ``skipped``."""
         out = []
         for planned in self.plan.rows:
             out.append(

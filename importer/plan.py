@@ -129,7 +129,10 @@ def make_plan(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -
         if live is not None and live.payload_hash == digest and not options.full:
             rows.append(
                 PlannedRow(
-                    row, PlanAction.UNCHANGED, external_id, apptoto_id=apptoto_id,
+                    row,
+                    PlanAction.UNCHANGED,
+                    external_id,
+                    apptoto_id=apptoto_id,
                     payload_hash=digest,
                 )
             )
@@ -149,7 +152,9 @@ def make_plan(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -
             )
         else:
             rows.append(
-                PlannedRow(row, PlanAction.CREATE, external_id, payload=payload, payload_hash=digest)
+                PlannedRow(
+                    row, PlanAction.CREATE, external_id, payload=payload, payload_hash=digest
+                )
             )
     cancels = _cancels(prepared, ledger, options) if options.cancel_missing else []
     return Plan(rows=rows, cancels=cancels)
@@ -162,7 +167,9 @@ def _changed_fields(entry: LedgerEntry | None, payload: dict[str, Any]) -> str:
     if previous is None:
         return "changed since the last run"
     changed = sorted(
-        key for key in (set(previous) | set(payload)) - {"id"} if previous.get(key) != payload.get(key)
+        key
+        for key in (set(previous) | set(payload)) - {"id"}
+        if previous.get(key) != payload.get(key)
     )
     return "changes: " + ", ".join(changed) if changed else "re-sent (--full)"
 

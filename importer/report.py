@@ -1,9 +1,9 @@
 """The per-row report: every input row with its outcome and Apptoto id.
 
 The report is the original columns, then ``row``, ``status``, ``external_id``, ``apptoto_id`` and
-``message``. CSV (UTF-8 with BOM, so Excel shows accents right) by default, XLSX when the path ends in
-``.xlsx``. It is written atomically: a temporary file in the same folder, flushed to disk, then
-renamed over the old report, so a crash or a full disk never leaves half a report.
+``message``. CSV (UTF-8 with BOM, so Excel shows accents right) by default, XLSX when the path
+ends in ``.xlsx``. It is written atomically: a temporary file in the same folder, flushed to disk,
+then renamed over the old report, so a crash or a full disk never leaves half a report.
 
 Cells that Excel would run as a formula (beginning with ``=`` ``+`` ``-`` ``@``, tab or CR: OWASP
 "CSV injection") are prefixed with ``'`` in CSV reports and stored as plain text cells in XLSX

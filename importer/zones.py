@@ -25,7 +25,7 @@ def is_zone(name: str) -> bool:
 
 @functools.cache
 def suggest_zone(name: str) -> str | None:
-    """The valid zone a person most likely meant (``America/Los Angeles`` -> ``America/Los_Angeles``)."""
+    """The zone a person most likely meant: ``America/Los Angeles`` -> ``America/Los_Angeles``."""
     known = _known()
     folded = _fold(name)
     if folded in known:

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the sample table reads best one appointment per line)
 """Write samples/appointments.csv and samples/appointments.xlsx: one realistic clinic day.
 
 Run from the repository root: ``.venv/bin/python samples/make_samples.py``. The two files hold the

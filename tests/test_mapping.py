@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from importer.errors import MappingError
+from importer.mapping import (
+    ColumnRef,
+    DstPolicy,
+    check_columns,
+    closest_headers,
+    load_mapping,
+    parse_mapping,
+    parse_template,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MINIMAL = {
+    "event": {
+        "calendar": "{Provider}",
+        "external_id": "x-{Id}",
+        "title": "Visit",
+        "start": {"date": "{Date}", "time": "{Start}"},
+        "duration_minutes": "30",
+    }
+}
+
+
+def with_event(**changes: object) -> dict[str, object]:
+    event = dict(MINIMAL["event"])
+    for key, value in changes.items():
+        if value is None:
+            event.pop(key, None)
+        else:
+            event[key] = value
+    return {"event": event}
+
+
+@pytest.mark.parametrize(
+    ("source", "parts"),
+    [
+        ("{Service} with {Provider}", (ColumnRef("Service"), " with ", ColumnRef("Provider"))),
+        ("plain", ("plain",)),
+        ("{{literal}} {A}", ("{literal} ", ColumnRef("A"))),
+        ("{ First Name }", (ColumnRef("First Name"),)),
+        ("", ()),
+    ],
+)
+def test_parse_template(source: str, parts: tuple[object, ...]) -> None:
+    assert parse_template(source, where="t").parts == parts
+
+
+@pytest.mark.parametrize("source", ["{open", "close}", "{}"])
+def test_parse_template_rejects_broken_braces(source: str) -> None:
+    with pytest.raises(MappingError):
+        parse_template(source, where="event.title")
+
+
+def test_clinic_mapping_loads() -> None:
+    mapping = load_mapping(ROOT / "mappings" / "clinic.yaml")
+    assert mapping.name == "Clinic appointments"
+    assert mapping.sheet == "Appointments"
+    assert mapping.defaults.dst is DstPolicy.REJECT
+    assert mapping.defaults.time_zone == "America/Los_Angeles"
+    assert mapping.event.auto_messages is True
+    assert mapping.event.external_id.columns == ("Appointment ID",)
+    assert [p.name.columns for p in mapping.event.participants if p.name] == [
+        ("First Name", "Last Name")
+    ]
+    assert "Phone" in mapping.referenced_columns()
+    assert mapping.check("Appointment ID").unique is True
+    assert mapping.check("Nope").required is False
+
+
+def test_every_problem_reported_at_once() -> None:
+    raw = {
+        "nmae": "typo",
+        "defaults": {"time_zone": "America/Los Angeles", "dst": "sometimes"},
+        "columns": {"Phone": {"type": "telephone"}},
+        "event": {"title": "x", "start": "{When}", "locaton": "{Where}"},
+    }
+    with pytest.raises(MappingError) as caught:
+        parse_mapping(raw, file="m.yaml")
+    problems = caught.value.problems
+    text = "\n".join(problems)
+    assert "unknown key 'nmae'; did you mean 'name'?" in text
+    assert (
+        "'America/Los Angeles' is not an IANA time zone; did you mean 'America/Los_Angeles'?"
+        in text
+    )
+    assert "defaults.dst: 'sometimes' must be one of reject, earlier, later" in text
+    assert "columns.Phone.type: 'telephone'" in text
+    assert "event.external_id is required" in text
+    assert "needs calendar (a name) or calendar_id" in text
+    assert "unknown key 'locaton'; did you mean 'location'?" in text
+    assert "needs end or duration_minutes" in text
+    assert str(caught.value).startswith("m.yaml: the mapping has mistakes")
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (with_event(calendar_id="{Cal}"), "give calendar or calendar_id, not both"),
+        (with_event(end={"date": "{Date}", "time": "{End}"}), "give end or duration_minutes"),
+        (with_event(show_as="sometimes"), "event.show_as: 'sometimes' must be one of"),
+        (with_event(start={"time": "{Start}"}), "event.start: needs a date"),
+        (
+            with_event(start={"datetime": "{When}", "date": "{Date}"}),
+            "give either datetime, or date (and time), not both",
+        ),
+        (
+            with_event(participants=[{"contact_id": "{Contact}", "email": "{Email}"}]),
+            "a participant is either a contact",
+        ),
+        (with_event(auto_messages="yes"), "event.auto_messages: expected true or false"),
+    ],
+)
+def test_invalid_event_sections(event: dict[str, object], message: str) -> None:
+    with pytest.raises(MappingError) as caught:
+        parse_mapping(event)
+    assert any(message in p for p in caught.value.problems), caught.value.problems
+
+
+def test_minimal_mapping_and_shorthands() -> None:
+    mapping = parse_mapping(
+        with_event(start="{When}", show_as="Out_Of_Office", participants={"phone": "{Cell}"})
+    )
+    assert mapping.event.start.datetime is not None
+    assert mapping.event.start.datetime.columns == ("When",)
+    assert len(mapping.event.participants) == 1
+    assert mapping.name == "mapping"
+
+
+def test_check_columns_suggests_close_headers() -> None:
+    mapping = parse_mapping(with_event(participants=[{"phone": "{Phone}", "email": "{E-mail}"}]))
+    headers = ["Provider", "Id", "Date", "Start", "Phone Number", "email"]
+    with pytest.raises(MappingError) as caught:
+        check_columns(mapping, headers)
+    assert sorted(caught.value.problems) == [
+        "no column 'E-mail'; did you mean 'email'?",
+        "no column 'Phone'; did you mean 'Phone Number'?",
+    ]
+
+
+def test_check_columns_passes_when_all_present() -> None:
+    mapping = parse_mapping(MINIMAL)
+    check_columns(mapping, ["Provider", "Id", "Date", "Start", "Extra"])
+
+
+@pytest.mark.parametrize(
+    ("name", "headers", "expected"),
+    [
+        ("Phone", ["Phone Number", "Email"], ["Phone Number"]),
+        ("first name", ["First Name", "Last Name"], ["First Name"]),
+        ("Zzz", ["Phone", "Email"], []),
+    ],
+)
+def test_closest_headers(name: str, headers: list[str], expected: list[str]) -> None:
+    assert closest_headers(name, headers) == expected
+
+
+def test_load_mapping_errors_name_the_file(tmp_path: Path) -> None:
+    missing = tmp_path / "none.yaml"
+    with pytest.raises(MappingError, match="none.yaml: cannot read the mapping file"):
+        load_mapping(missing)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("event: [unclosed", encoding="utf-8")
+    with pytest.raises(MappingError, match="broken.yaml: not valid YAML"):
+        load_mapping(broken)
+    ok = tmp_path / "ok.yaml"
+    ok.write_text(yaml.safe_dump(MINIMAL), encoding="utf-8")
+    assert load_mapping(ok).name == "ok"
