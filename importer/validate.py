@@ -34,9 +34,10 @@ FAILED_CHECK = "does not pass the check {check!r}"  # a check this module does n
 
 ROWS_SHOWN = 10  # a duplicated value names at most this many rows in its reason
 
-# Pandera's names for its built-in checks, as they appear in ``failure_cases["check"]``.
+# Check names as they appear in pandera's ``failure_cases["check"]``: pandera's own name for a
+# blank cell in a non-nullable column, ours for the rest.
 _PANDERA_REQUIRED = "not_nullable"
-_PANDERA_UNIQUE = "field_uniqueness"
+_UNIQUE = "unique"
 
 # Email syntax, written with negated character classes only so it means the same in Python's
 # ``re`` and in RE2 (pandas uses RE2 when strings are stored in pyarrow): unicode letters are
@@ -74,6 +75,11 @@ def _integer_ok(cells: pd.Series) -> pd.Series:
     return cells.str.fullmatch(INTEGER_PATTERN).fillna(False).astype(bool)
 
 
+def _unique_ok(cells: pd.Series) -> pd.Series:
+    # keep=False: every row sharing a value fails, never "all but the first".
+    return ~cells.duplicated(keep=False)
+
+
 def _timezone_ok(cells: pd.Series) -> pd.Series:
     return cells.isin(_known_zones())
 
@@ -84,6 +90,11 @@ def _phone_check(region: str) -> Callable[[pd.Series], pd.Series]:
         return reason.isna()
 
     return phone_ok
+
+
+def _unique_checks(check: ColumnCheck) -> list[pa.Check]:
+    # Not pandera's ``unique=True``: that one counts blank cells as duplicates of each other.
+    return [pa.Check(_unique_ok, name=_UNIQUE)] if check.unique else []
 
 
 def _type_checks(column_type: ColumnType, phone_region: str) -> list[pa.Check]:
@@ -111,9 +122,7 @@ def build_schema(checks: Sequence[ColumnCheck], phone_region: str) -> pa.DataFra
     columns = {
         check.name: pa.Column(
             nullable=not check.required,
-            unique=check.unique,
-            report_duplicates="all",  # every row sharing a value fails, not all but the first
-            checks=_type_checks(check.type, phone_region),
+            checks=_unique_checks(check) + _type_checks(check.type, phone_region),
             coerce=False,
         )
         for check in checks
@@ -161,7 +170,7 @@ def _reasons(check: str, values: pd.Series, rows: np.ndarray, phone_region: str)
     """Plain-words reasons for the failing cells of one column and one check."""
     if check == _PANDERA_REQUIRED:
         return [REQUIRED_BLANK] * len(values)
-    if check == _PANDERA_UNIQUE:
+    if check == _UNIQUE:
         return _duplicate_reasons(values, rows)
     if check == ColumnType.EMAIL.value:
         return [NOT_EMAIL] * len(values)
@@ -175,7 +184,7 @@ def _reasons(check: str, values: pd.Series, rows: np.ndarray, phone_region: str)
 
 
 # Order of issues within one cell: blank first, then duplicates, then the type's complaint.
-_CHECK_ORDER = {_PANDERA_REQUIRED: 0, _PANDERA_UNIQUE: 1}
+_CHECK_ORDER = {_PANDERA_REQUIRED: 0, _UNIQUE: 1}
 
 
 def validate_columns(frame: pd.DataFrame, mapping: Mapping) -> list[RowIssue]:
@@ -213,6 +222,15 @@ def validate_columns(frame: pd.DataFrame, mapping: Mapping) -> list[RowIssue]:
 
     row_numbers = np.asarray(frame.index, dtype=np.int64)
     parts: list[pd.DataFrame] = []
+    broken = failures[failures["index"].isna()]
+    if not broken.empty:
+        # A check that raised instead of answering: a bug here, never bad input. Stop loudly
+        # rather than let the rows it should have caught through.
+        first = broken.iloc[0]
+        raise RuntimeError(
+            f"the {first['check']!r} check of column {first['column']!r} failed to run: "
+            f"{first['failure_case']}"
+        )
     for (column, check), group in failures.groupby(["column", "check"], sort=False):
         positions = group["index"].to_numpy(dtype=np.int64)
         rows = row_numbers[positions]

@@ -1,0 +1,383 @@
+"""Column checks of importer.validate: required, unique and typed cells, all failures at once."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.config
+import pytest
+
+from importer.mapping import (
+    ColumnCheck,
+    ColumnType,
+    Defaults,
+    EventTemplate,
+    Mapping,
+    When,
+    load_mapping,
+    parse_template,
+)
+from importer.outcomes import RowIssue
+from importer.validate import (
+    DUPLICATED,
+    NOT_EMAIL,
+    NOT_WHOLE_NUMBER,
+    REQUIRED_BLANK,
+    ROWS_SHOWN,
+    issues_by_row,
+    validate_columns,
+)
+
+BLANKS = [None, "", " ", "   ", "\t", "\u00a0", " \n "]
+
+
+def mapping_of(*checks: ColumnCheck, phone_region: str = "US") -> Mapping:
+    """A mapping whose only interesting part is its ``columns:`` checks."""
+    return Mapping(
+        name="test",
+        event=EventTemplate(
+            external_id=parse_template("{ID}", where="event.external_id"),
+            start=When(datetime=parse_template("{Start}", where="event.start.datetime")),
+        ),
+        defaults=Defaults(phone_region=phone_region),
+        columns=checks,
+    )
+
+
+def sheet(columns: dict[str, list[str | None]], rows: list[int] | None = None) -> pd.DataFrame:
+    """A frame as the loader makes it: text cells, NA for blank, spreadsheet rows as index."""
+    length = len(next(iter(columns.values())))
+    rows = rows if rows is not None else list(range(2, 2 + length))
+    return pd.DataFrame(
+        {name: pd.array(cells, dtype="str") for name, cells in columns.items()},
+        index=pd.Index(rows, name="row"),
+    )
+
+
+def one_cell(column_type: ColumnType, value: str | None, **kwargs: str) -> list[RowIssue]:
+    mapping = mapping_of(ColumnCheck("Cell", type=column_type), **kwargs)
+    return validate_columns(sheet({"Cell": [value]}), mapping)
+
+
+# --- type checks -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ann@example.com",
+        "Ann.Lee@Example.COM",
+        "ann.lee+reminders@mail.example.co.uk",
+        "o'brien@example.ie",
+        "first_last-1@sub.domain.example.org",
+        "user@bücher.de",
+        "пользователь@пример.рф",
+        "user@xn--80ak6aa92e.com",
+        "user@xn--p1ai.xn--p1ai",
+        "  ann@example.com  ",
+    ],
+)
+def test_email_accepts(value: str) -> None:
+    assert one_cell(ColumnType.EMAIL, value) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ann",
+        "ann@",
+        "@example.com",
+        "ann@example",
+        "ann lee@example.com",
+        "ann@exa mple.com",
+        "ann@@example.com",
+        "ann@example..com",
+        "ann..lee@example.com",
+        ".ann@example.com",
+        "ann.@example.com",
+        "ann@-example.com",
+        "ann@example-.com",
+        "ann@exa_mple.com",
+        "ann@example.c",
+        "ann@example.com.",
+        "ann@1.2.3.4",
+        "<ann@example.com>",
+        "Ann Lee <ann@example.com>",
+        "ann@example,com",
+        "ann@example.com;bob@example.com",
+        "ann\u00a0lee@example.com",
+        "a" * 250 + "@example.com",
+    ],
+)
+def test_email_rejects(value: str) -> None:
+    assert one_cell(ColumnType.EMAIL, value) == [RowIssue(2, "Cell", value, NOT_EMAIL)]
+
+
+@pytest.mark.parametrize("value", ["0", "42", "007", "-3", "+7", " 12 ", "123456789012345678901"])
+def test_integer_accepts(value: str) -> None:
+    assert one_cell(ColumnType.INTEGER, value) == []
+
+
+@pytest.mark.parametrize(
+    "value", ["1.5", "12.0", "1,000", "1 000", "ten", "1e3", "--1", "+", "0x1F", "٣", "12a"]
+)
+def test_integer_rejects(value: str) -> None:
+    assert one_cell(ColumnType.INTEGER, value) == [RowIssue(2, "Cell", value, NOT_WHOLE_NUMBER)]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["650-253-0000", "(650) 253 0000", "+1 650 253 0000", "+44 20 7946 0958", " 6502530000 "],
+)
+def test_phone_accepts(value: str) -> None:
+    assert one_cell(ColumnType.PHONE, value) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("12", "is not a valid phone number for region US"),
+        ("555-1234", "is not a valid phone number for region US"),
+        ("+1 000 000 0000", "is not a valid phone number for region US"),
+        ("call me", "is not a phone number (region US)"),
+    ],
+)
+def test_phone_rejects_with_the_phones_module_reason(value: str, reason: str) -> None:
+    assert one_cell(ColumnType.PHONE, value) == [RowIssue(2, "Cell", value, reason)]
+
+
+def test_phone_uses_the_mapping_region() -> None:
+    assert one_cell(ColumnType.PHONE, "020 7946 0958", phone_region="GB") == []
+    assert one_cell(ColumnType.PHONE, "020 7946 0958", phone_region="US") == [
+        RowIssue(2, "Cell", "020 7946 0958", "is not a valid phone number for region US")
+    ]
+
+
+@pytest.mark.parametrize(
+    "value", ["America/New_York", "America/Los_Angeles", "Europe/London", "UTC", " UTC "]
+)
+def test_timezone_accepts(value: str) -> None:
+    assert one_cell(ColumnType.TIMEZONE, value) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("America/Los Angeles", "is not a known time zone; did you mean 'America/Los_Angeles'?"),
+        ("america/new_york", "is not a known time zone; did you mean 'America/New_York'?"),
+        ("Europe/Londn", "is not a known time zone; did you mean 'Europe/London'?"),
+        ("PST", "is not a known time zone (write it like America/New_York)"),
+        ("Mars/Olympus", "is not a known time zone (write it like America/New_York)"),
+    ],
+)
+def test_timezone_rejects_with_a_suggestion(value: str, reason: str) -> None:
+    assert one_cell(ColumnType.TIMEZONE, value) == [RowIssue(2, "Cell", value, reason)]
+
+
+@pytest.mark.parametrize("column_type", list(ColumnType))
+@pytest.mark.parametrize("blank", BLANKS)
+def test_type_checks_skip_blank_cells(column_type: ColumnType, blank: str | None) -> None:
+    assert one_cell(column_type, blank) == []
+
+
+# --- required ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("blank", BLANKS)
+def test_required_blank_cell_fails_with_empty_value(blank: str | None) -> None:
+    mapping = mapping_of(ColumnCheck("Date", required=True))
+    frame = sheet({"Date": ["12/14/2026", blank]})
+    assert validate_columns(frame, mapping) == [RowIssue(3, "Date", "", REQUIRED_BLANK)]
+
+
+def test_required_typed_blank_cell_fails_only_required() -> None:
+    mapping = mapping_of(ColumnCheck("Email", required=True, type=ColumnType.EMAIL))
+    frame = sheet({"Email": ["  "]})
+    assert validate_columns(frame, mapping) == [RowIssue(2, "Email", "", "is required but blank")]
+
+
+# --- unique ------------------------------------------------------------------------------------
+
+
+def test_duplicate_fails_every_row_that_shares_it_and_names_them() -> None:
+    mapping = mapping_of(ColumnCheck("ID", unique=True))
+    frame = sheet({"ID": ["A1", "B2", "A1", "C3", "B2", "A1"]})  # rows 2..7
+    a1 = "appears in more than one row (rows 2, 4, 7): each row needs its own value"
+    b2 = "appears in more than one row (rows 3, 6): each row needs its own value"
+    assert validate_columns(frame, mapping) == [
+        RowIssue(2, "ID", "A1", a1),
+        RowIssue(3, "ID", "B2", b2),
+        RowIssue(4, "ID", "A1", a1),
+        RowIssue(6, "ID", "B2", b2),
+        RowIssue(7, "ID", "A1", a1),
+    ]
+
+
+def test_duplicate_ignores_surrounding_whitespace_but_reports_the_cell_as_written() -> None:
+    mapping = mapping_of(ColumnCheck("ID", unique=True))
+    frame = sheet({"ID": ["A1", " A1 "]})
+    reason = DUPLICATED.format(rows="2, 3")
+    assert validate_columns(frame, mapping) == [
+        RowIssue(2, "ID", "A1", reason),
+        RowIssue(3, "ID", " A1 ", reason),
+    ]
+
+
+def test_duplicate_is_case_sensitive() -> None:
+    mapping = mapping_of(ColumnCheck("ID", unique=True))
+    assert validate_columns(sheet({"ID": ["a1", "A1"]}), mapping) == []
+
+
+def test_blank_cells_are_not_duplicates_of_each_other() -> None:
+    mapping = mapping_of(ColumnCheck("ID", unique=True))
+    assert validate_columns(sheet({"ID": [None, "", "  ", "X"]}), mapping) == []
+
+
+def test_many_duplicates_name_the_first_rows_and_count_the_rest() -> None:
+    mapping = mapping_of(ColumnCheck("ID", unique=True))
+    issues = validate_columns(sheet({"ID": ["same"] * (ROWS_SHOWN + 3)}), mapping)
+    shown = ", ".join(str(row) for row in range(2, 2 + ROWS_SHOWN))
+    assert len(issues) == ROWS_SHOWN + 3
+    assert {i.reason for i in issues} == {DUPLICATED.format(rows=f"{shown} and 3 more")}
+
+
+# --- all at once, rows, order ------------------------------------------------------------------
+
+
+def test_every_failure_of_every_column_is_reported_in_one_call() -> None:
+    mapping = mapping_of(
+        ColumnCheck("ID", required=True, unique=True),
+        ColumnCheck("Email", type=ColumnType.EMAIL),
+        ColumnCheck("Visits", type=ColumnType.INTEGER),
+    )
+    frame = sheet(
+        {
+            "ID": ["1", None, "3", "4"],
+            "Email": ["a@example.com", "b@example.com", "not an email", None],
+            "Visits": ["2", "3", "4", "four"],
+        }
+    )
+    assert validate_columns(frame, mapping) == [
+        RowIssue(3, "ID", "", REQUIRED_BLANK),
+        RowIssue(4, "Email", "not an email", NOT_EMAIL),
+        RowIssue(5, "Visits", "four", NOT_WHOLE_NUMBER),
+    ]
+
+
+def test_row_numbers_are_the_index_values_not_positions() -> None:
+    mapping = mapping_of(ColumnCheck("ID", required=True, unique=True))
+    frame = sheet({"ID": ["7", None, "7"]}, rows=[2, 5, 9])
+    assert validate_columns(frame, mapping) == [
+        RowIssue(2, "ID", "7", DUPLICATED.format(rows="2, 9")),
+        RowIssue(5, "ID", "", REQUIRED_BLANK),
+        RowIssue(9, "ID", "7", DUPLICATED.format(rows="2, 9")),
+    ]
+
+
+def test_issues_are_sorted_by_row_then_sheet_column_order() -> None:
+    # The mapping lists the columns in another order than the sheet: the sheet order wins.
+    mapping = mapping_of(
+        ColumnCheck("Zone", type=ColumnType.TIMEZONE),
+        ColumnCheck("Email", unique=True, type=ColumnType.EMAIL),
+        ColumnCheck("Name", required=True),
+    )
+    frame = sheet(
+        {
+            "Name": [None, "Bo", None],
+            "Email": ["x", "ok@example.com", "x"],
+            "Zone": ["UTC", "Nowhere", "Mars"],
+        },
+        rows=[10, 3, 7],
+    )
+    issues = validate_columns(frame, mapping)
+    assert [(i.row, i.column, i.reason) for i in issues] == [
+        (3, "Zone", "is not a known time zone (write it like America/New_York)"),
+        (7, "Name", REQUIRED_BLANK),
+        (7, "Email", DUPLICATED.format(rows="7, 10")),
+        (7, "Email", NOT_EMAIL),
+        (7, "Zone", "is not a known time zone (write it like America/New_York)"),
+        (10, "Name", REQUIRED_BLANK),
+        (10, "Email", DUPLICATED.format(rows="7, 10")),
+        (10, "Email", NOT_EMAIL),
+    ]
+
+
+def test_missing_mapped_column_is_skipped_and_the_others_still_checked() -> None:
+    mapping = mapping_of(
+        ColumnCheck("Phone", required=True, type=ColumnType.PHONE),
+        ColumnCheck("Email", type=ColumnType.EMAIL),
+    )
+    frame = sheet({"Email": ["nope"]})
+    assert validate_columns(frame, mapping) == [RowIssue(2, "Email", "nope", NOT_EMAIL)]
+
+
+def test_text_columns_without_rules_are_not_checked() -> None:
+    mapping = mapping_of(ColumnCheck("Notes"))
+    assert validate_columns(sheet({"Notes": [None, "anything @ all"]}), mapping) == []
+
+
+def test_empty_sheet_has_no_issues() -> None:
+    mapping = mapping_of(ColumnCheck("ID", required=True))
+    assert validate_columns(sheet({"ID": []}), mapping) == []
+
+
+def test_nullable_string_dtype_frames_work_like_str_frames() -> None:
+    mapping = mapping_of(
+        ColumnCheck("ID", required=True), ColumnCheck("N", type=ColumnType.INTEGER)
+    )
+    frame = pd.DataFrame(
+        {
+            "ID": pd.array([pd.NA, "2"], dtype="string"),
+            "N": pd.array(["x", pd.NA], dtype="string"),
+        },
+        index=pd.Index([2, 3], name="row"),
+    )
+    assert validate_columns(frame, mapping) == [
+        RowIssue(2, "ID", "", REQUIRED_BLANK),
+        RowIssue(2, "N", "x", NOT_WHOLE_NUMBER),
+    ]
+
+
+def test_checks_run_even_when_pandera_validation_is_switched_off() -> None:
+    # PANDERA_VALIDATION_ENABLED=False in the environment must not let bad rows through.
+    mapping = mapping_of(ColumnCheck("ID", required=True))
+    with pandera.config.config_context(validation_enabled=False):
+        assert validate_columns(sheet({"ID": [None]}), mapping) == [
+            RowIssue(2, "ID", "", REQUIRED_BLANK)
+        ]
+
+
+def test_clinic_mapping_reports_plain_words() -> None:
+    mapping = load_mapping("mappings/clinic.yaml")
+    frame = sheet(
+        {
+            "Appointment ID": ["A-1", "A-2", "A-1"],
+            "Date": ["12/14/2026", "12/14/2026", " "],
+            "Start": ["9:30 AM"] * 3,
+            "End": ["10:00 AM"] * 3,
+            "Provider": ["Dr. Lee"] * 3,
+            "Email": ["ann@example.com", "bob at example.com", None],
+            "Phone": ["(650) 253-0000", None, "12"],
+            "Time Zone": [None, "America/Los Angeles", "America/New_York"],
+        }
+    )
+    assert [str(issue) for issue in validate_columns(frame, mapping)] == [
+        "row 2, column 'Appointment ID': 'A-1' appears in more than one row (rows 2, 4): "
+        "each row needs its own value",
+        "row 3, column 'Email': 'bob at example.com' is not an email address",
+        "row 3, column 'Time Zone': 'America/Los Angeles' is not a known time zone; "
+        "did you mean 'America/Los_Angeles'?",
+        "row 4, column 'Appointment ID': 'A-1' appears in more than one row (rows 2, 4): "
+        "each row needs its own value",
+        "row 4, column 'Date': is required but blank",
+        "row 4, column 'Phone': '12' is not a valid phone number for region US",
+    ]
+
+
+def test_issues_by_row_groups_in_order() -> None:
+    issues = [
+        RowIssue(2, "A", "", REQUIRED_BLANK),
+        RowIssue(2, "B", "x", NOT_EMAIL),
+        RowIssue(5, "A", "", REQUIRED_BLANK),
+    ]
+    assert issues_by_row(issues) == {2: issues[:2], 5: issues[2:]}
+    assert issues_by_row([]) == {}
