@@ -250,6 +250,8 @@ def validate_columns(frame: pd.DataFrame, mapping: Mapping) -> list[RowIssue]:
                 }
             )
         )
+    if not parts:
+        return []
     issues = pd.concat(parts, ignore_index=True).sort_values(
         ["row", "sheet_position", "check_order"], kind="stable"
     )
