@@ -1,0 +1,464 @@
+"""What the sandbox holds: calendars, events, participants and the request log, in SQLite.
+
+One implementation for ``:memory:`` and for a file (so a run can be inspected afterwards with the
+``sqlite3`` tool). One connection guarded by a lock: safe from any thread. A write request runs in
+one transaction, so it succeeds or fails as a whole.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from importer.sandbox.events import (
+    REQUIRED_FOR_NEW,
+    EventChange,
+    EventRefused,
+    ParticipantIn,
+    utc_text,
+)
+
+# Ids start high so that an Apptoto id is never mistaken for a row number or another id.
+_FIRST_IDS = {"calendars": 100, "events": 50_000, "participants": 900_000}
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS calendars (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    calendar_id INTEGER NOT NULL REFERENCES calendars(id),
+    external_id TEXT, title TEXT, start_time TEXT, end_time TEXT, start_utc TEXT,
+    time_zone TEXT, location TEXT, content TEXT,
+    all_day INTEGER NOT NULL DEFAULT 0, show_as INTEGER, is_deleted INTEGER NOT NULL DEFAULT 0,
+    custom_data TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX IF NOT EXISTS events_external_id ON events(external_id);
+CREATE TABLE IF NOT EXISTS participants (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id INTEGER NOT NULL REFERENCES events(id), position INTEGER NOT NULL,
+    name TEXT, email TEXT, phone TEXT, normalized_phone TEXT,
+    contact_id INTEGER, contact_external_id TEXT, state TEXT NOT NULL DEFAULT 'pending');
+CREATE INDEX IF NOT EXISTS participants_event ON participants(event_id);
+CREATE TABLE IF NOT EXISTS requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, method TEXT NOT NULL,
+    path TEXT NOT NULL, query TEXT NOT NULL, status INTEGER, fault TEXT,
+    event_count INTEGER NOT NULL, external_ids TEXT NOT NULL);
+"""
+_PLAIN_COLUMNS = ("title", "start_time", "end_time", "time_zone", "location", "content")
+MESSAGED = "messaged"  # participant state once messages went out: updates keep such people
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One /v1 request as the sandbox saw it; ``status`` None means the connection was dropped."""
+
+    at: str  # wall-clock time of arrival, ISO 8601 UTC
+    method: str
+    path: str
+    query: str
+    status: int | None
+    fault: str | None  # which injected fault answered, if any
+    event_count: int
+    external_ids: list[str]
+
+
+class EventStore:
+    """Calendars, events and the request log in one SQLite database."""
+
+    def __init__(self, db_path: str | None = None) -> None:
+        self.db_path = db_path or ":memory:"
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.db_path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        with self._lock:
+            self._db.executescript(_SCHEMA)
+            self._seed_ids()
+
+    def close(self) -> None:
+        """Close the database; the store cannot be used afterwards."""
+        with self._lock:
+            self._db.close()
+
+    def _seed_ids(self) -> None:
+        for table, first in _FIRST_IDS.items():
+            known = self._db.execute("SELECT 1 FROM sqlite_sequence WHERE name = ?", (table,))
+            if known.fetchone() is None:
+                self._db.execute(
+                    "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, first)
+                )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def reset(self) -> None:
+        """Forget every calendar, event, participant and logged request; ids start over."""
+        with self._transaction() as db:
+            for table in ("participants", "events", "calendars", "requests"):
+                db.execute(f"DELETE FROM {table}")
+            db.execute("DELETE FROM sqlite_sequence")
+            self._seed_ids()
+
+    # --- writing events -------------------------------------------------------------------
+
+    def store_events(
+        self, changes: list[EventChange], *, create_only: bool
+    ) -> list[dict[str, Any]]:
+        """Create or update events (PUT; ``create_only`` for POST) as one transaction.
+
+        Raise EventRefused (nothing stored) when any event is refused.
+        """
+        with self._transaction() as db:
+            ids = [self._store_one(db, change, create_only) for change in changes]
+            return [self._event(db, event_id) for event_id in ids]
+
+    def _store_one(self, db: sqlite3.Connection, change: EventChange, create_only: bool) -> int:
+        existing = None if create_only else self._match(db, change)
+        if existing is None:
+            return self._create(db, change)
+        self._check_same_calendar(db, change, existing)
+        self._patch(db, change, existing["id"])
+        return int(existing["id"])
+
+    def _match(self, db: sqlite3.Connection, change: EventChange) -> sqlite3.Row | None:
+        # Apptoto's id first, then external_id. A deleted event is out of play for external_id:
+        # sending it again creates a new event.
+        if change.id is not None:
+            row = db.execute("SELECT * FROM events WHERE id = ?", (change.id,)).fetchone()
+            if row is not None:
+                return row
+        if change.external_id is not None:
+            return db.execute(
+                "SELECT * FROM events WHERE external_id = ? AND is_deleted = 0 "
+                "ORDER BY id DESC LIMIT 1",
+                (change.external_id,),
+            ).fetchone()
+        return None
+
+    def _calendar_id(self, db: sqlite3.Connection, change: EventChange, *, provision: bool) -> int:
+        """The calendar an event names; provision a calendar by name on first use."""
+        if change.calendar_id is not None:
+            row = db.execute("SELECT name FROM calendars WHERE id = ?", (change.calendar_id,))
+            found = row.fetchone()
+            if found is None:
+                raise EventRefused(f"{change.label}: calendar_id {change.calendar_id} is unknown")
+            if change.calendar is not None and found["name"] != change.calendar:
+                raise EventRefused(
+                    f"{change.label}: calendar {change.calendar!r} and calendar_id "
+                    f"{change.calendar_id} name different calendars"
+                )
+            return change.calendar_id
+        if change.calendar is None:
+            raise EventRefused(
+                f"{change.label}: calendar or calendar_id is required for a new event"
+            )
+        row = db.execute("SELECT id FROM calendars WHERE name = ?", (change.calendar,)).fetchone()
+        if row is not None:
+            return int(row["id"])
+        if not provision:
+            return -1
+        return int(
+            db.execute("INSERT INTO calendars (name) VALUES (?)", (change.calendar,)).lastrowid or 0
+        )
+
+    def _check_same_calendar(
+        self, db: sqlite3.Connection, change: EventChange, existing: sqlite3.Row
+    ) -> None:
+        if change.calendar is None and change.calendar_id is None:
+            return
+        wanted = self._calendar_id(db, change, provision=False)
+        if wanted != existing["calendar_id"]:
+            raise EventRefused(
+                f"{change.label}: calendar cannot change: Apptoto does not move events between "
+                f"calendars (event {existing['id']} is in calendar {existing['calendar_id']})"
+            )
+
+    def _create(self, db: sqlite3.Connection, change: EventChange) -> int:
+        for field in REQUIRED_FOR_NEW:
+            if change.plain.get(field) is None:
+                raise EventRefused(f"{change.label}: {field} is required for a new event")
+        calendar_id = self._calendar_id(db, change, provision=True)
+        cursor = db.execute(
+            "INSERT INTO events (calendar_id, external_id, title, start_time, end_time, start_utc)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                calendar_id,
+                change.external_id,
+                change.plain["title"],
+                change.plain["start_time"],
+                change.plain["end_time"],
+                utc_text(change.plain["start_time"]),
+            ),
+        )
+        event_id = int(cursor.lastrowid or 0)
+        self._patch(db, change, event_id)
+        return event_id
+
+    def _patch(self, db: sqlite3.Connection, change: EventChange, event_id: int) -> None:
+        columns: dict[str, Any] = {k: v for k, v in change.plain.items() if k in _PLAIN_COLUMNS}
+        if "start_time" in columns:
+            columns["start_utc"] = utc_text(columns["start_time"])
+        if "all_day" in change.plain:
+            columns["all_day"] = int(change.plain["all_day"])
+        if "show_as" in change.plain:
+            columns["show_as"] = change.plain["show_as"]
+        if change.external_id is not None:
+            columns["external_id"] = change.external_id
+        if change.custom_data is not None:
+            columns["custom_data"] = json.dumps(change.custom_data)
+        if columns:
+            assignments = ", ".join(f"{name} = ?" for name in columns)
+            db.execute(
+                f"UPDATE events SET {assignments} WHERE id = ?", (*columns.values(), event_id)
+            )
+        if change.participants is not None:
+            self._replace_participants(db, event_id, change.participants)
+
+    def _replace_participants(
+        self, db: sqlite3.Connection, event_id: int, wanted: tuple[ParticipantIn, ...]
+    ) -> None:
+        """Replace the list whole; people already messaged stay, after the new list."""
+        stored = db.execute(
+            "SELECT * FROM participants WHERE event_id = ? ORDER BY position", (event_id,)
+        ).fetchall()
+        unmatched = list(stored)
+        for position, person in enumerate(wanted):
+            same = next((row for row in unmatched if _keys(row) & person.keys()), None)
+            if same is not None:
+                unmatched.remove(same)
+                db.execute(
+                    "UPDATE participants SET position = ?, name = ?, email = ?, phone = ?, "
+                    "normalized_phone = ?, contact_id = ?, contact_external_id = ? WHERE id = ?",
+                    (position, *_person_columns(person), same["id"]),
+                )
+            else:
+                db.execute(
+                    "INSERT INTO participants (event_id, position, name, email, phone, "
+                    "normalized_phone, contact_id, contact_external_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (event_id, position, *_person_columns(person)),
+                )
+        kept_position = len(wanted)
+        for row in unmatched:
+            if row["state"] == MESSAGED:
+                db.execute(
+                    "UPDATE participants SET position = ? WHERE id = ?", (kept_position, row["id"])
+                )
+                kept_position += 1
+            else:
+                db.execute("DELETE FROM participants WHERE id = ?", (row["id"],))
+
+    # --- reading, deleting ----------------------------------------------------------------
+
+    def _event(self, db: sqlite3.Connection, event_id: int) -> dict[str, Any]:
+        row = db.execute(
+            "SELECT events.*, calendars.name AS calendar_name FROM events "
+            "JOIN calendars ON calendars.id = events.calendar_id WHERE events.id = ?",
+            (event_id,),
+        ).fetchone()
+        people = db.execute(
+            "SELECT * FROM participants WHERE event_id = ? ORDER BY position", (event_id,)
+        ).fetchall()
+        return _event_json(row, people)
+
+    def find_event(
+        self, *, event_id: int | None = None, external_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """One event by Apptoto id or external_id (a live one before a deleted one), or None."""
+        with self._lock:
+            found = self._find_id(event_id, external_id)
+            return None if found is None else self._event(self._db, found)
+
+    def _find_id(self, event_id: int | None, external_id: str | None) -> int | None:
+        if event_id is not None:
+            row = self._db.execute("SELECT id FROM events WHERE id = ?", (event_id,)).fetchone()
+        else:
+            row = self._db.execute(
+                "SELECT id FROM events WHERE external_id = ? ORDER BY is_deleted, id DESC LIMIT 1",
+                (external_id,),
+            ).fetchone()
+        return None if row is None else int(row["id"])
+
+    def list_events(
+        self,
+        *,
+        begin_utc: str | None = None,
+        end_utc: str | None = None,
+        include_deleted: bool = False,
+        external_id: str | None = None,
+        page: int = 1,
+        page_size: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Events starting in ``[begin, end)`` (UTC text), by start time; one page, or all."""
+        where, params = ["1 = 1"], []
+        if begin_utc is not None:
+            where.append("start_utc >= ?")
+            params.append(begin_utc)
+        if end_utc is not None:
+            where.append("start_utc < ?")
+            params.append(end_utc)
+        if not include_deleted:
+            where.append("is_deleted = 0")
+        if external_id is not None:
+            where.append("external_id = ?")
+            params.append(external_id)
+        sql = f"SELECT id FROM events WHERE {' AND '.join(where)} ORDER BY start_utc, id"
+        if page_size is not None:
+            sql += f" LIMIT {int(page_size)} OFFSET {int((page - 1) * page_size)}"
+        with self._lock:
+            ids = [int(row["id"]) for row in self._db.execute(sql, params)]
+            return [self._event(self._db, event_id) for event_id in ids]
+
+    def delete_event(
+        self, *, event_id: int | None = None, external_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """Soft-delete one event (``is_deleted`` true) and return it; None when there is none.
+
+        Deleting an event that is already deleted answers it again (a retried DELETE is harmless).
+        """
+        with self._transaction() as db:
+            found = self._find_id(event_id, external_id)
+            if found is None:
+                return None
+            db.execute("UPDATE events SET is_deleted = 1 WHERE id = ?", (found,))
+            return self._event(db, found)
+
+    def mark_messaged(self, participant_id: int) -> bool:
+        """Mark a participant as already sent messages; False when there is no such participant."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE participants SET state = ? WHERE id = ?", (MESSAGED, participant_id)
+            )
+            return cursor.rowcount == 1
+
+    # --- request log and stats ------------------------------------------------------------
+
+    def log_request(self, entry: LoggedRequest) -> None:
+        """Append one request to the log."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO requests (at, method, path, query, status, fault, event_count, "
+                "external_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    entry.at,
+                    entry.method,
+                    entry.path,
+                    entry.query,
+                    entry.status,
+                    entry.fault,
+                    entry.event_count,
+                    json.dumps(entry.external_ids),
+                ),
+            )
+
+    def logged_requests(self) -> list[dict[str, Any]]:
+        """The request log, oldest first."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM requests ORDER BY id").fetchall()
+        return [{**dict(row), "external_ids": json.loads(row["external_ids"])} for row in rows]
+
+    def stats(self) -> dict[str, Any]:
+        """Counts of requests and events; ``duplicates`` lists external_ids stored twice or more.
+
+        Per-external_id counts and duplicates look at events not deleted: a deleted event that
+        is sent again is created anew, which is not a duplicate.
+        """
+        with self._lock:
+            db = self._db
+            by_status = db.execute(
+                "SELECT COALESCE(CAST(status AS TEXT), 'dropped') AS k, COUNT(*) AS n "
+                "FROM requests GROUP BY k ORDER BY k"
+            ).fetchall()
+            by_endpoint = db.execute(
+                "SELECT method || ' ' || path AS k, COUNT(*) AS n FROM requests GROUP BY k "
+                "ORDER BY k"
+            ).fetchall()
+            by_fault = db.execute(
+                "SELECT fault AS k, COUNT(*) AS n FROM requests WHERE fault IS NOT NULL "
+                "GROUP BY k ORDER BY k"
+            ).fetchall()
+            per_external_id = db.execute(
+                "SELECT external_id AS k, COUNT(*) AS n FROM events "
+                "WHERE external_id IS NOT NULL AND is_deleted = 0 GROUP BY k ORDER BY k"
+            ).fetchall()
+            totals = db.execute(
+                "SELECT COUNT(*) AS stored, COALESCE(SUM(is_deleted), 0) AS deleted FROM events"
+            ).fetchone()
+            requests = db.execute("SELECT COUNT(*) FROM requests").fetchone()[0]
+            calendars = db.execute("SELECT id, name FROM calendars ORDER BY id").fetchall()
+        counts = {row["k"]: row["n"] for row in per_external_id}
+        return {
+            "requests": requests,
+            "requests_by_status": {row["k"]: row["n"] for row in by_status},
+            "requests_by_endpoint": {row["k"]: row["n"] for row in by_endpoint},
+            "requests_by_fault": {row["k"]: row["n"] for row in by_fault},
+            "events_stored": totals["stored"],
+            "events_deleted": totals["deleted"],
+            "calendars": {row["name"]: row["id"] for row in calendars},
+            "events_per_external_id": counts,
+            "duplicates": sorted(k for k, n in counts.items() if n > 1),
+        }
+
+
+def _keys(row: sqlite3.Row) -> set[tuple[str, str]]:
+    return ParticipantIn(
+        row["name"],
+        row["email"],
+        row["phone"],
+        row["normalized_phone"],
+        row["contact_id"],
+        row["contact_external_id"],
+    ).keys()
+
+
+def _person_columns(person: ParticipantIn) -> tuple[Any, ...]:
+    return (
+        person.name,
+        person.email,
+        person.phone,
+        person.normalized_phone,
+        person.contact_id,
+        person.contact_external_id,
+    )
+
+
+def _event_json(row: sqlite3.Row, people: list[sqlite3.Row]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "calendar_id": row["calendar_id"],
+        "calendar_name": row["calendar_name"],
+        "external_id": row["external_id"],
+        "title": row["title"],
+        "start_time": row["start_time"],
+        "end_time": row["end_time"],
+        "time_zone": row["time_zone"],
+        "location": row["location"],
+        "content": row["content"],
+        "all_day": bool(row["all_day"]),
+        "show_as": row["show_as"],
+        "is_deleted": bool(row["is_deleted"]),
+        "custom_data": json.loads(row["custom_data"]),
+        "participants": [
+            {
+                "id": p["id"],
+                "name": p["name"],
+                "email": p["email"],
+                "phone": p["phone"],
+                "normalized_phone": p["normalized_phone"],
+                "state": p["state"],
+                "contact_id": p["contact_id"],
+                "contact_external_id": p["contact_external_id"],
+            }
+            for p in people
+        ],
+    }
