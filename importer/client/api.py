@@ -1,0 +1,482 @@
+"""The Apptoto client: paced, retried batches of events, one result per event.
+
+Every request (first tries, retries, lookups, deletes) waits for a start slot from one shared
+:class:`~importer.client.pacing.Pacer` and for a place among ``max_in_flight`` requests. Batches are
+sent by ``max_in_flight`` workers; a worker owns its batch until every event in it has a result:
+
+- 2xx: events are matched to the answer by ``external_id`` (never by position); one missing from
+  the answer is looked up with ``GET /event?external_id=``.
+- 401/403: :class:`~importer.errors.CredentialsRefused` at once; every other request is cancelled.
+- other 4xx: a batch of several events is split in halves until each refused event stands alone,
+  so the good ones still land and each refused one carries the server's explanation.
+- 408/429/5xx and broken connections: retried (``retry.py``); two 502 in a row split the batch,
+  since Apptoto answers 502 to batches it finds too large.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import urllib.parse
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from importer import __version__
+from importer.client.answers import (
+    EventResult,
+    apptoto_id_of,
+    body_json,
+    events_in_answer,
+    server_explanation,
+    status_text,
+)
+from importer.client.clock import Clock, SystemClock
+from importer.client.config import ENV_API_KEY, ENV_USER, ClientConfig
+from importer.client.pacing import DeadlinePassed, Pacer
+from importer.client.redact import redact, secret_forms
+from importer.client.retry import (
+    RETRIED_ERRORS,
+    RETRIED_STATUSES,
+    GaveUp,
+    RetryableFailure,
+    RetryPolicy,
+    call_with_retries,
+    parse_retry_after,
+)
+from importer.errors import CredentialsRefused, SendError
+
+logger = logging.getLogger("importer.client")
+
+# Connecting should never take as long as an answer may; a dead host is found out sooner.
+CONNECT_TIMEOUT_SECONDS = 30.0
+_SPLIT = object()  # an attempt's verdict: stop retrying this batch, send it in halves
+
+
+class ApptotoClient:
+    """Talks to the Apptoto API; use as ``async with ApptotoClient(config) as client``.
+
+    ``transport`` replaces httpx's network transport (tests pass ``httpx.MockTransport``);
+    ``clock`` and ``rng`` replace real time and the jitter's randomness.
+    """
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self._clock: Clock = clock or SystemClock()
+        self._rng = rng or random.Random()
+        self._secrets = secret_forms(config.api_key, config.user)
+        self._http = httpx.AsyncClient(
+            base_url=config.base_url,
+            auth=httpx.BasicAuth(config.user, config.api_key),
+            transport=transport,
+            timeout=self._timeout(config.timeout_seconds),
+            headers={"Accept": "application/json", "User-Agent": f"apptoto-importer/{__version__}"},
+        )
+        self._base_path = urllib.parse.urlsplit(config.base_url).path.rstrip("/")
+        self._pacer = Pacer(config.start_interval, self._clock)
+        self._in_flight = asyncio.Semaphore(config.max_in_flight)
+        self._started_at: float | None = None  # the deadline counts from the first request
+        self._refused: CredentialsRefused | None = None
+
+    def __repr__(self) -> str:
+        return f"ApptotoClient(user={self.config.user!r}, base_url={self.config.base_url!r})"
+
+    async def __aenter__(self) -> ApptotoClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections; the client cannot be used afterwards."""
+        await self._http.aclose()
+
+    async def send_events(
+        self,
+        events: Sequence[Mapping[str, Any]],
+        *,
+        on_batch: Callable[[Sequence[EventResult]], None] | None = None,
+    ) -> list[EventResult]:
+        """Create or update ``events`` with ``PUT /events`` in batches; one result per event.
+
+        Every event needs a unique, non-empty string ``external_id`` (else ``ValueError``, nothing
+        sent): it makes retries safe and matches answers to events. Results come back in input
+        order; ``on_batch`` gets each batch's results as soon as the batch is settled. Failures
+        of single events or batches are results with ``ok=False``; only refused credentials
+        (``CredentialsRefused``) or an unusable address (``SendError``) raise.
+        """
+        external_ids = _external_ids(events)
+        self._begin()
+        size = self.config.batch_size
+        batches = iter([list(events[i : i + size]) for i in range(0, len(events), size)])
+        results: dict[str, EventResult] = {}
+
+        async def worker() -> None:
+            for batch in batches:  # one iterator shared by all workers: each batch taken once
+                settled = await self._put_batch(batch)
+                results.update((result.external_id, result) for result in settled)
+                if on_batch is not None:
+                    on_batch(settled)
+
+        workers = min(self.config.max_in_flight, -(-len(events) // size))
+        await _all_or_first_error([worker() for _ in range(workers)])
+        return [results[external_id] for external_id in external_ids]
+
+    async def get_event(self, external_id: str) -> dict[str, Any] | None:
+        """The event Apptoto holds under ``external_id``, or None when there is none.
+
+        Paced and retried like every request; raises ``SendError`` when Apptoto does not answer
+        within the tries or the deadline, ``CredentialsRefused`` on 401/403.
+        """
+        self._begin()
+        try:
+            return await self._lookup(external_id)
+        except GaveUp as exc:
+            raise SendError(f"looking up event {external_id!r}: {exc.message}") from None
+
+    async def delete_event(
+        self, *, apptoto_id: int | None = None, external_id: str | None = None
+    ) -> EventResult:
+        """Delete one event by Apptoto id (preferred) or external_id: ``DELETE /events?id=``.
+
+        A 404 counts as done ("already deleted in Apptoto"). Failures are results with
+        ``ok=False``; only 401/403 raise. Passing neither id raises ``ValueError``.
+        """
+        if apptoto_id is None and not external_id:
+            raise ValueError("delete_event needs apptoto_id or external_id")
+        self._begin()
+        params: dict[str, str | int] = (
+            {"id": apptoto_id} if apptoto_id is not None else {"external_id": str(external_id)}
+        )
+        shown_id = str(external_id or "")
+        what = f"DELETE {self._base_path}/events?{urllib.parse.urlencode(params)}"
+        try:
+            response = await self._call("DELETE", "/events", what, params=params)
+        except GaveUp as exc:
+            return EventResult(shown_id, False, apptoto_id, None, exc.message)
+        if response.status_code == 404:
+            return EventResult(shown_id, True, apptoto_id, None, "already deleted in Apptoto")
+        if not response.is_success:
+            message = _refusal("Apptoto refused to delete the event", response, self._secrets)
+            return EventResult(shown_id, False, apptoto_id, None, message)
+        stored = _single_event(body_json(response), external_id)
+        if stored is not None:
+            apptoto_id = apptoto_id_of(stored) or apptoto_id
+            shown_id = shown_id or str(stored.get("external_id") or "")
+        return EventResult(shown_id, True, apptoto_id, stored, "deleted in Apptoto")
+
+    # --- one batch -------------------------------------------------------------------------
+
+    async def _put_batch(self, events: list[Mapping[str, Any]]) -> list[EventResult]:
+        """Settle one batch: send it (retried), split it if needed; results in batch order."""
+        count = len(events)
+        what = f"PUT {self._base_path}/events ({count} event{'s' if count != 1 else ''})"
+        last_was_502 = False
+
+        async def attempt(try_number: int) -> httpx.Response | object:
+            nonlocal last_was_502
+            after_502, last_was_502 = last_was_502, False
+            response = await self._send_once(
+                "PUT", "/events", f"{what}, try {try_number}", json={"events": list(events)}
+            )
+            if response.status_code == 502:
+                if after_502 and count > 1:
+                    return _SPLIT
+                last_was_502 = True
+            self._raise_if_retryable(response)
+            return response
+
+        try:
+            outcome = await self._retrying(attempt, what)
+        except GaveUp as exc:
+            return [_failed(event, exc.message) for event in events]
+        if not isinstance(outcome, httpx.Response):
+            logger.info("%s: 502 Bad Gateway twice in a row; sending it in halves", what)
+            return await self._in_halves(events)
+        if outcome.is_success:
+            return await self._match(events, outcome)
+        if outcome.is_client_error and count > 1:
+            logger.info(
+                "%s: refused (%s); sending it in halves to find the refused events",
+                what,
+                status_text(outcome),
+            )
+            return await self._in_halves(events)
+        reason = "Apptoto refused the event" if count == 1 else "Apptoto refused the batch"
+        message = _refusal(reason, outcome, self._secrets)
+        return [_failed(event, message) for event in events]
+
+    async def _in_halves(self, events: list[Mapping[str, Any]]) -> list[EventResult]:
+        middle = len(events) // 2
+        first = await self._put_batch(events[:middle])
+        return first + await self._put_batch(events[middle:])
+
+    async def _match(
+        self, events: list[Mapping[str, Any]], response: httpx.Response
+    ) -> list[EventResult]:
+        """Pair each event with the stored event of the same external_id; look up the others."""
+        returned = events_in_answer(body_json(response))
+        if returned is None:
+            why = "Apptoto's answer was not the expected list of events"
+            logger.info("%s (%s); looking up %d events", why, status_text(response), len(events))
+            returned = []
+        else:
+            why = "Apptoto's answer did not list this event"
+        stored_by_id: dict[str, dict[str, Any]] = {}
+        for answered in returned:
+            if answered.get("external_id") is not None:
+                stored_by_id.setdefault(str(answered["external_id"]), answered)
+        results: list[EventResult | None] = []
+        missing: list[str] = []
+        for event in events:
+            external_id = str(event["external_id"])
+            stored = stored_by_id.get(external_id)
+            if stored is None:
+                missing.append(external_id)
+                results.append(None)
+            else:
+                results.append(EventResult(external_id, True, apptoto_id_of(stored), stored))
+        found = iter(
+            await _all_or_first_error([self._confirm(external_id, why) for external_id in missing])
+        )
+        return [result if result is not None else next(found) for result in results]
+
+    async def _confirm(self, external_id: str, why: str) -> EventResult:
+        """Look up an event the answer left out: stored after all, or failed with the reason."""
+        try:
+            stored = await self._lookup(external_id)
+        except GaveUp as exc:
+            return EventResult(
+                external_id, False, message=f"{why}, and the lookup failed: {exc.message}"
+            )
+        if stored is None:
+            return EventResult(
+                external_id, False, message=f"{why}, and a lookup by external_id found nothing"
+            )
+        return EventResult(
+            external_id, True, apptoto_id_of(stored), stored, f"{why}; a lookup found it stored"
+        )
+
+    async def _lookup(self, external_id: str) -> dict[str, Any] | None:
+        """``GET /event?external_id=``: the event, None on 404; raises ``GaveUp`` otherwise."""
+        what = f"GET {self._base_path}/event?{urllib.parse.urlencode({'external_id': external_id})}"
+        response = await self._call("GET", "/event", what, params={"external_id": external_id})
+        if response.status_code == 404:
+            return None
+        if not response.is_success:
+            message = _refusal("Apptoto refused the lookup", response, self._secrets)
+            raise GaveUp(message, tries=1, last=status_text(response))
+        body = body_json(response)
+        if events_in_answer(body) is None and not isinstance(body, Mapping):
+            raise GaveUp("Apptoto's answer to the lookup was not an event", tries=1, last=None)
+        return _single_event(body, external_id)
+
+    # --- one request -----------------------------------------------------------------------
+
+    async def _call(
+        self, method: str, path: str, what: str, *, params: Mapping[str, str | int]
+    ) -> httpx.Response:
+        """One request, retried on retryable failures; the final response, whatever its status."""
+
+        async def attempt(try_number: int) -> httpx.Response:
+            response = await self._send_once(
+                method, path, f"{what}, try {try_number}", params=params
+            )
+            self._raise_if_retryable(response)
+            return response
+
+        return await self._retrying(attempt, what)
+
+    async def _retrying(self, attempt: Callable[[int], Awaitable[Any]], what: str) -> Any:
+        config = self.config
+        deadline = self._deadline()
+        policy = RetryPolicy(
+            max_tries=config.max_tries,
+            backoff_base=config.backoff_base,
+            backoff_cap=config.backoff_cap,
+            retry_after_cap=config.retry_after_cap,
+            deadline=deadline,
+            deadline_seconds=config.deadline_seconds,
+        )
+        return await call_with_retries(
+            attempt,
+            policy=policy,
+            clock=self._clock,
+            rng=self._rng,
+            what=what,
+            on_pause=self._pause_everyone,
+        )
+
+    async def _send_once(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> httpx.Response:
+        """One paced try; connection failures become ``RetryableFailure``, 401/403 raise."""
+        self._raise_if_refused()
+        deadline = self._deadline()
+        async with self._in_flight:
+            await self._pacer.wait_for_slot(deadline)
+            started = self._clock.monotonic()
+            seconds = self.config.timeout_seconds
+            if deadline is not None:
+                seconds = min(seconds, deadline - started)
+                if seconds <= 0:
+                    raise DeadlinePassed
+            try:
+                response = await self._http.request(
+                    method, path, json=json, params=params, timeout=self._timeout(seconds)
+                )
+            except RETRIED_ERRORS as exc:
+                failure = self._describe(exc, seconds)
+                logger.debug(
+                    "%s: %s after %.2f s", what, failure, self._clock.monotonic() - started
+                )
+                raise RetryableFailure(failure) from None
+            except httpx.HTTPError as exc:
+                raise SendError(
+                    f"cannot talk to Apptoto at {self.config.base_url}: "
+                    f"{redact(str(exc), self._secrets)}"
+                ) from None
+        logger.debug(
+            "%s: %s in %.2f s", what, status_text(response), self._clock.monotonic() - started
+        )
+        if response.status_code in (401, 403):
+            self._refused = CredentialsRefused(
+                f"Apptoto refused the credentials for user {self.config.user} "
+                f"(HTTP {response.status_code}); check {ENV_USER} and {ENV_API_KEY}"
+            )
+            raise self._refused
+        return response
+
+    def _raise_if_retryable(self, response: httpx.Response) -> None:
+        if response.status_code not in RETRIED_STATUSES:
+            return
+        retry_after = parse_retry_after(
+            response.headers.get("Retry-After"),
+            now_wall=self._clock.wall_time(),
+            server_date=response.headers.get("Date"),
+        )
+        if retry_after is not None:
+            retry_after = min(retry_after, self.config.retry_after_cap)
+        raise RetryableFailure(
+            status_text(response),
+            status=response.status_code,
+            retry_after=retry_after,
+            pause_everyone=response.status_code == 429,
+        )
+
+    def _pause_everyone(self, seconds: float) -> None:
+        logger.info("Apptoto asked to slow down (429): no request for %.1f s", seconds)
+        self._pacer.pause_until(self._clock.monotonic() + seconds)
+
+    def _describe(self, exc: Exception, timeout_seconds: float) -> str:
+        if isinstance(exc, httpx.ConnectTimeout):
+            return f"could not connect within {min(timeout_seconds, CONNECT_TIMEOUT_SECONDS):g} s"
+        if isinstance(exc, httpx.TimeoutException):
+            return f"no answer within {timeout_seconds:g} s"
+        if isinstance(exc, httpx.RemoteProtocolError):
+            return "the server dropped the connection"
+        if isinstance(exc, httpx.ConnectError):
+            return f"could not connect ({redact(str(exc), self._secrets) or 'no reason given'})"
+        return f"the connection failed ({redact(str(exc), self._secrets) or type(exc).__name__})"
+
+    def _raise_if_refused(self) -> None:
+        # A fresh exception per raise: one instance raised in many tasks grows its traceback.
+        if self._refused is not None:
+            raise CredentialsRefused(str(self._refused))
+
+    def _begin(self) -> None:
+        self._raise_if_refused()
+        if self._started_at is None:
+            self._started_at = self._clock.monotonic()
+
+    def _deadline(self) -> float | None:
+        if self.config.deadline_seconds is None or self._started_at is None:
+            return None
+        return self._started_at + self.config.deadline_seconds
+
+    @staticmethod
+    def _timeout(seconds: float) -> httpx.Timeout:
+        return httpx.Timeout(seconds, connect=min(seconds, CONNECT_TIMEOUT_SECONDS))
+
+
+def _external_ids(events: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Each event's external_id, checked: present, a non-empty string, unique."""
+    seen: dict[str, int] = {}
+    for number, event in enumerate(events, start=1):
+        external_id = event.get("external_id") if isinstance(event, Mapping) else None
+        if not isinstance(external_id, str) or not external_id.strip():
+            raise ValueError(
+                f"event {number} of {len(events)} has no external_id (got {external_id!r}): "
+                "every event needs one so that a retry updates instead of duplicating"
+            )
+        if external_id in seen:
+            raise ValueError(
+                f"external_id {external_id!r} is used by events {seen[external_id]} and {number}: "
+                "each event needs its own"
+            )
+        seen[external_id] = number
+    return list(seen)
+
+
+def _single_event(body: Any, external_id: str | None) -> dict[str, Any] | None:
+    """The one event in an answer: a bare event object, or the matching one of ``{"events"}``."""
+    listed = events_in_answer(body)
+    if listed is not None:
+        matching = [e for e in listed if external_id is None or e.get("external_id") == external_id]
+        return matching[0] if matching else None
+    if isinstance(body, Mapping) and ("id" in body or "external_id" in body):
+        if external_id is not None and body.get("external_id") not in (None, external_id):
+            return None
+        return dict(body)
+    return None
+
+
+def _failed(event: Mapping[str, Any], message: str) -> EventResult:
+    return EventResult(str(event["external_id"]), False, message=message)
+
+
+def _refusal(reason: str, response: httpx.Response, secrets: Sequence[str]) -> str:
+    explanation = redact(server_explanation(response), secrets)
+    return f"{reason} ({status_text(response)})" + (f": {explanation}" if explanation else "")
+
+
+async def _all_or_first_error(coroutines: Sequence[Coroutine[Any, Any, Any]]) -> list[Any]:
+    """Run ``coroutines`` together; on the first error cancel the rest and raise that error."""
+    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+    if not tasks:
+        return []
+    try:
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in tasks:
+        if task in done and not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+    return [task.result() for task in tasks]
