@@ -1,0 +1,291 @@
+"""The map stage: rows of text cells -> Apptoto event payloads for ``PUT /v1/events``.
+
+Every check runs over the whole frame at once and every problem of every row is reported; a row
+with any problem gets no payload. Payloads carry every field the mapping maps, ``""`` for blank
+cells, so clearing a cell clears the field in Apptoto on the next update; fields the mapping does
+not map are left out, so Apptoto keeps them. The same row always gives the same payload (its hash
+decides whether it is sent again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from importer.mapping import SHOW_AS, Mapping, ParticipantTemplate, Template
+from importer.outcomes import RowIssue
+from importer.phones import normalise_phones
+from importer.templates import IssueCollector, TemplateRenderer, column_name, map_distinct
+from importer.times import event_times
+from importer.zones import zone_problem
+
+AUTO_TAG = "#auto"
+_HAS_AUTO_TAG = r"(?<!\S)#auto(?!\w)"  # "#auto" as a word of its own, anywhere in the text
+_YES = {"yes": True, "y": True, "true": True, "1": True, "x": True}
+_NO = {"no": False, "n": False, "false": False, "0": False, "": False}
+_WHOLE_NUMBER = r"\d{1,18}(?:\.0+)?"  # spreadsheets may show whole numbers as "12.0"
+
+
+@dataclass(frozen=True)
+class BuiltEvents:
+    """Payloads for the rows that map cleanly, and every problem found in the others."""
+
+    payloads: dict[int, dict[str, Any]]  # spreadsheet row -> event for PUT /v1/events
+    external_ids: dict[int, str]  # spreadsheet row -> external_id, wherever it could be rendered
+    issues: list[RowIssue]  # every problem, sorted by row
+
+
+def build_events(frame: pd.DataFrame, mapping: Mapping) -> BuiltEvents:
+    """Map every row of ``frame`` (text cells, index = spreadsheet row) to an Apptoto event.
+
+    Times are sent as ISO 8601 with the offset the row's zone has at that moment. A row with any
+    problem (blank required value, bad date, time skipped by a clock change, unknown zone, shared
+    external_id, bad phone, ...) is left out of ``payloads`` and described in ``issues``.
+    """
+    cells = TemplateRenderer(frame)
+    issues = IssueCollector(frame.index)
+    event = mapping.event
+    fields: dict[str, pd.Series] = {}
+
+    external_ids = _external_ids(cells, event.external_id, issues)
+    fields["external_id"] = external_ids
+    if event.calendar is not None:
+        fields["calendar"] = _required_text(cells, event.calendar, "calendar", issues)
+    if event.calendar_id is not None:
+        fields["calendar_id"] = _whole_numbers(
+            cells, event.calendar_id, "calendar_id", issues, required=True
+        )
+    if event.title is not None:
+        fields["title"] = _required_text(cells, event.title, "title", issues)
+
+    zones = _zones(cells, mapping, issues)
+    all_day = _all_day(cells, event.all_day, issues)
+    fields["start_time"], fields["end_time"] = event_times(cells, mapping, zones, all_day, issues)
+    fields["time_zone"] = zones
+    fields["all_day"] = all_day
+    if event.location is not None:
+        fields["location"] = cells.render(event.location)
+    if event.content is not None or event.auto_messages:
+        content = cells.render(event.content) if event.content is not None else _blank(cells)
+        fields["content"] = _with_auto_tag(content) if event.auto_messages else content
+    if event.show_as is not None:
+        fields["show_as"] = _show_as(cells, event.show_as, issues)
+
+    custom = {key: cells.render(template) for key, template in event.custom_data}
+    participants = [
+        _participants(cells, p, i, mapping.defaults.phone_region, issues)
+        for i, p in enumerate(event.participants, start=1)
+    ]
+
+    valid = np.flatnonzero(~issues.invalid_rows())
+    payloads = dict(
+        zip(
+            frame.index[valid].tolist(),
+            _assemble(fields, custom, participants, valid),
+            strict=True,
+        )
+    )
+    rendered = external_ids[external_ids != ""]
+    return BuiltEvents(
+        payloads=payloads,
+        external_ids=dict(zip(rendered.index.tolist(), rendered.tolist(), strict=True)),
+        issues=issues.sorted(),
+    )
+
+
+def _assemble(
+    fields: dict[str, pd.Series],
+    custom: dict[str, pd.Series],
+    participants: list[list[dict[str, Any] | None]],
+    valid: np.ndarray,
+) -> Iterator[dict[str, Any]]:
+    """One payload dict per valid row: the only per-row Python loop of the stage."""
+    columns = {key: values.to_numpy(dtype=object)[valid].tolist() for key, values in fields.items()}
+    custom_columns = {
+        key: values.to_numpy(dtype=object)[valid].tolist() for key, values in custom.items()
+    }
+    people = [[per_row[i] for i in valid] for per_row in participants]
+    for i in range(len(valid)):
+        payload = {key: values[i] for key, values in columns.items()}
+        if custom_columns:
+            payload["custom_data"] = {key: values[i] for key, values in custom_columns.items()}
+        if people:
+            payload["participants"] = [p[i] for p in people if p[i] is not None]
+        yield payload
+
+
+def _blank(cells: TemplateRenderer) -> pd.Series:
+    return pd.Series("", index=cells.index, dtype="str")
+
+
+def _external_ids(cells: TemplateRenderer, template: Template, issues: IssueCollector) -> pd.Series:
+    """Rendered external_ids; "" where a cell it needs is blank. Shared ids fail every sharer."""
+    rendered = cells.render(template)
+    missing_in = cells.blank_column(template)
+    missing = (missing_in != "") | (rendered == "")
+    issues.add(
+        missing,
+        missing_in.where(missing_in != "", "external_id"),
+        "",
+        "external_id is blank here: every event needs one, or re-sending would duplicate it",
+    )
+    rendered = rendered.where(~missing, "")
+    shared = rendered.duplicated(keep=False) & ~missing
+    if shared.any():
+        for external_id, rows in rendered[shared].groupby(rendered[shared]).groups.items():
+            listed = [str(r) for r in rows]
+            together = f"{', '.join(listed[:-1])} and {listed[-1]}"
+            issues.add(
+                rendered.index.isin(rows),
+                column_name(template, "external_id"),
+                str(external_id),
+                f"external_id {external_id!r} is shared by rows {together}: it must be unique, "
+                "or the rows would overwrite each other",
+            )
+    return rendered
+
+
+def _required_text(
+    cells: TemplateRenderer, template: Template, key: str, issues: IssueCollector
+) -> pd.Series:
+    """Rendered text of a field Apptoto needs on a new event (title, calendar)."""
+    rendered = cells.render(template)
+    issues.add(
+        cells.is_blank(template),
+        column_name(template, key),
+        "",
+        f"{key} is blank: Apptoto needs one for every event",
+    )
+    return rendered
+
+
+def _whole_numbers(
+    cells: TemplateRenderer,
+    template: Template,
+    key: str,
+    issues: IssueCollector,
+    *,
+    required: bool,
+) -> pd.Series:
+    """Positive whole numbers (ids) as Python ints; ``None`` where the cell is blank or bad."""
+    text = cells.render(template)
+    good = text.str.fullmatch(_WHOLE_NUMBER)
+    numbers = pd.to_numeric(text.where(good).str.replace(r"\.0+$", "", regex=True))
+    good &= numbers > 0
+    issues.add(
+        ~good & (text != ""),
+        column_name(template, key),
+        text,
+        f"{key} must be a whole number above 0, like 1234",
+    )
+    if required:
+        issues.add(text == "", column_name(template, key), "", f"{key} is blank")
+    return numbers.where(good).astype("Int64").astype(object).where(good, None)
+
+
+def _zones(cells: TemplateRenderer, mapping: Mapping, issues: IssueCollector) -> pd.Series:
+    """Each row's IANA zone: its cell, else ``defaults.time_zone``; "" where there is none."""
+    template = mapping.event.time_zone
+    default = mapping.defaults.time_zone or ""
+    written = cells.render(template) if template is not None else _blank(cells)
+    zones = written.where(written != "", default)
+    column = column_name(template, "time_zone") if template is not None else "time_zone"
+    issues.add(
+        zones == "",
+        column,
+        "",
+        "no time zone: the cell is blank and the mapping sets no defaults.time_zone",
+    )
+    reasons = map_distinct(
+        zones, lambda names: pd.Series([zone_problem(z) or "" if z else "" for z in names])
+    )
+    issues.add(reasons != "", column, zones, reasons)
+    return zones.where(reasons == "", "")
+
+
+def _all_day(
+    cells: TemplateRenderer, all_day: bool | Template, issues: IssueCollector
+) -> pd.Series:
+    """Per row, whether the event is all-day (a fixed choice, or yes/no/true/false/1/0/x)."""
+    if isinstance(all_day, bool):
+        return pd.Series(all_day, index=cells.index, dtype=bool)
+    text = cells.render(all_day)
+    answer = map_distinct(text, lambda distinct: distinct.str.lower().map(_YES | _NO))
+    issues.add(
+        answer.isna(),
+        column_name(all_day, "all_day"),
+        text,
+        "all_day must be yes or no (also true/false, 1/0, x or blank)",
+    )
+    return answer.fillna(False).astype(bool)
+
+
+def _with_auto_tag(content: pd.Series) -> pd.Series:
+    """Content ending in "#auto" (Apptoto's cue for auto messages), added at most once."""
+    tagged = content.str.contains(_HAS_AUTO_TAG, regex=True)
+    added = content.where(content == "", content + "\n") + AUTO_TAG
+    return content.where(tagged, added)
+
+
+def _show_as(cells: TemplateRenderer, template: Template, issues: IssueCollector) -> pd.Series:
+    """Apptoto's show_as number (0-4) from a name like "Busy" or "out of office".
+
+    A blank cell gives ``None`` (JSON null), which Apptoto treats as Busy.
+    """
+    text = cells.render(template)
+    names = SHOW_AS | {str(n): n for n in SHOW_AS.values()}
+    number = map_distinct(
+        text,
+        lambda distinct: distinct.str.lower().str.replace(r"[\s\-]+", "_", regex=True).map(names),
+    )
+    issues.add(
+        number.isna() & (text != ""),
+        column_name(template, "show_as"),
+        text,
+        f"show_as must be one of {', '.join(SHOW_AS)}",
+    )
+    return number.astype(object).where(number.notna(), None)
+
+
+def _participants(
+    cells: TemplateRenderer,
+    participant: ParticipantTemplate,
+    number: int,
+    region: str,
+    issues: IssueCollector,
+) -> list[dict[str, Any] | None]:
+    """One participant per row (None where every field is blank), for one participant template."""
+    values: dict[str, pd.Series] = {}
+    key = f"participants[{number}]"
+    for field, template in participant.templates():
+        text = cells.render(template)
+        if field == "phone":
+            e164, reason = normalise_phones(text, region)
+            issues.add(reason.notna(), column_name(template, f"{key}.phone"), text, reason)
+            text = e164.fillna("")
+        elif field == "contact_id":
+            ids = _whole_numbers(cells, template, f"{key}.contact_id", issues, required=False)
+            text = ids.where(ids.notna(), "")
+        values[field] = text
+    present = {f: v.ne("") for f, v in values.items()}
+    no_field = pd.Series(False, index=cells.index)
+    contact = present.get("contact_id", no_field) | present.get("contact_external_id", no_field)
+    details = no_field.copy()
+    for field in ("name", "email", "phone"):
+        details |= present.get(field, no_field)
+    issues.add(
+        contact & details,
+        key,
+        "",
+        "a participant is either an Apptoto contact or a name/email/phone, not both",
+    )
+    fields = list(values)
+    columns = [values[f].to_numpy(dtype=object).tolist() for f in fields]
+    return [
+        {f: v for f, v in zip(fields, row, strict=True) if v != ""} or None
+        for row in zip(*columns, strict=True)
+    ]

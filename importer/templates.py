@@ -1,0 +1,153 @@
+"""Rendering mapping templates over a whole frame, and collecting the problems found in cells.
+
+Every cell is text. A cell is stripped of surrounding whitespace before it is used, a blank cell
+(NA or only spaces) renders as ``""``, and the rendered text is stripped once more, so
+``"{First Name} {Last Name}"`` with both cells blank is ``""``, not ``" "``. Rendering is pandas
+string concatenation: no Python loop over rows. Problems are collected as masks over the frame
+and become :class:`RowIssue` values only for the rows they hit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from importer.mapping import ColumnRef, Template
+from importer.outcomes import RowIssue
+
+
+def map_distinct(values: pd.Series, compute: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``compute`` run on the distinct values only, spread back to every row (dtype kept).
+
+    Columns repeat (a few providers, zones, a literal "busy"), so lookups and parsing cost one
+    pass per distinct value rather than per row.
+    """
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    result = compute(pd.Series(distinct, dtype=values.dtype))
+    return pd.Series(result.take(codes).array, index=values.index)
+
+
+def column_name(template: Template, key: str) -> str:
+    """The column to name in an issue: the source column for ``"{Column}"``, else the key."""
+    return template.single_column or key
+
+
+class TemplateRenderer:
+    """Renders templates over one frame, stripping each column and rendering each template once.
+
+    Mappings reuse columns and templates (``start.date`` and ``end.date`` are often both
+    ``"{Date}"``), so results are cached by column name and by template source.
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.index = frame.index
+        self._cells: dict[str, pd.Series] = {}
+        self._rendered: dict[str, pd.Series] = {}
+
+    def cells(self, column: str) -> pd.Series:
+        """The column's cells as stripped text; blank cells are ``""`` (never NA)."""
+        cached = self._cells.get(column)
+        if cached is None:
+            cached = self.frame[column].astype("str").str.strip().fillna("")
+            self._cells[column] = cached
+        return cached
+
+    def render(self, template: Template) -> pd.Series:
+        """The template's text on every row (stripped; ``""`` where it renders to nothing)."""
+        cached = self._rendered.get(template.source)
+        if cached is not None:
+            return cached
+        column = template.single_column
+        if column is not None:
+            rendered = self.cells(column)
+        elif template.is_literal:
+            rendered = pd.Series(template.literal_text().strip(), index=self.index, dtype="str")
+        else:
+            rendered = pd.Series("", index=self.index, dtype="str")
+            for part in template.parts:
+                rendered = rendered + (
+                    self.cells(part.column) if isinstance(part, ColumnRef) else part
+                )
+            rendered = rendered.str.strip()
+        self._rendered[template.source] = rendered
+        return rendered
+
+    def is_blank(self, template: Template) -> pd.Series:
+        """True where the template carries nothing from the row.
+
+        That is: it renders to ``""``, or every column it reads is blank, so ``" with "`` from
+        ``"{Service} with {Provider}"`` counts as blank. A literal template is never blank unless
+        its text is empty.
+        """
+        blank = self.render(template) == ""
+        if template.columns:
+            all_columns_blank = pd.Series(True, index=self.index)
+            for column in template.columns:
+                all_columns_blank &= self.cells(column) == ""
+            blank |= all_columns_blank
+        return blank
+
+    def blank_column(self, template: Template) -> pd.Series:
+        """Per row, the first column the template reads whose cell is blank (``""`` when none).
+
+        An ``external_id`` like ``"clinic-{Appointment ID}"`` must not be sent as ``"clinic-"``.
+        """
+        first_blank = pd.Series("", index=self.index, dtype="str")
+        for column in reversed(template.columns):
+            first_blank = first_blank.mask(self.cells(column) == "", column)
+        return first_blank
+
+
+class IssueCollector:
+    """Every problem found in a frame, and which rows have at least one."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self.index = index
+        self._found: list[RowIssue] = []
+        self._invalid = np.zeros(len(index), dtype=bool)
+
+    def add(
+        self,
+        where: pd.Series | np.ndarray,
+        column: str | pd.Series,
+        value: str | pd.Series,
+        reason: str | pd.Series,
+    ) -> None:
+        """Record one issue per row where ``where`` is true.
+
+        ``column``, ``value`` and ``reason`` are the same for every row, or Series indexed by
+        spreadsheet row (covering at least the rows in ``where``).
+        """
+        positions = np.flatnonzero(np.asarray(where, dtype=bool))
+        if len(positions) == 0:
+            return
+        self._invalid[positions] = True
+        rows = self.index[positions]
+
+        def per_row(part: str | pd.Series) -> list[object]:
+            if isinstance(part, pd.Series):
+                return (
+                    part.reindex(rows).astype(object).where(part.reindex(rows).notna(), "").tolist()
+                )
+            return [part] * len(rows)
+
+        for row, col, val, why in zip(
+            rows.tolist(), per_row(column), per_row(value), per_row(reason), strict=True
+        ):
+            self._found.append(
+                RowIssue(row=int(row), column=str(col), value=str(val), reason=str(why))
+            )
+
+    def invalid_rows(self) -> np.ndarray:
+        """Per row (in frame order), True when the row has at least one issue."""
+        return self._invalid.copy()
+
+    def sorted(self) -> list[RowIssue]:
+        """The issues by row; within a row, in the order they were found.
+
+        An issue found twice (``start.date`` and ``end.date`` both read ``{Date}``) is kept once.
+        """
+        return sorted(dict.fromkeys(self._found), key=lambda issue: issue.row)

@@ -1,0 +1,470 @@
+"""Dates, times and time zones from text cells, for a whole column at once.
+
+A point in time travels as two aligned Series: the local **wall clock** (``datetime64[s]``, no
+zone) and the **offset** from UTC that the row's zone has at that moment (``timedelta64[s]``).
+The API wants exactly that pair, ``2026-07-01T09:00:00-07:00``, and ``wall - offset`` is UTC.
+
+Parsing never guesses: every value must match one of a fixed list of strptime formats, tried in
+order with ``pd.to_datetime(..., format=..., errors="coerce")`` over the distinct values of a
+column. The mapping's ``date_format``/``time_format`` come first, then ISO (``2026-12-01``,
+``14:30``, ``14:30:15``), which is how the loader writes Excel date and time cells. Day and month
+are never swapped: ``13/04/2026`` with ``%m/%d/%Y`` is invalid, not 4 April.
+
+AM/PM is matched case-insensitively (``9:30 AM``, ``09:30 am``, ``9:30 pm``), and with a 12-hour
+``time_format`` like ``%I:%M %p`` the space may be left out (``9:30am``). An ISO time needs a
+two-digit hour (``09:30``, ``14:30``): in a sheet of 12-hour times, ``2:30`` without AM/PM could
+mean 2:30 PM, so it is rejected rather than read as 2:30 in the night.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from importer.mapping import Defaults, DstPolicy, Mapping, Template, When
+from importer.templates import IssueCollector, TemplateRenderer, column_name, map_distinct
+
+ISO_DATE = "%Y-%m-%d"
+ISO_TIMES = ("%H:%M", "%H:%M:%S")
+_ISO_TIME_SHAPE = r"\d{2}:\d{2}(?::\d{2})?"
+# An ISO datetime that carries its own offset: kept as written, never re-localised.
+_OWN_OFFSET = re.compile(
+    r"^(?P<body>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)\s*(?P<offset>Z|[+-]\d{2}:?\d{2})$"
+)
+_EXAMPLE = dt.datetime(2026, 12, 31, 14, 30, 0)
+_WORDS = {
+    "%Y": "YYYY",
+    "%y": "YY",
+    "%m": "MM",
+    "%d": "DD",
+    "%b": "Mon",
+    "%B": "Month",
+    "%a": "Day",
+    "%A": "Weekday",
+    "%H": "HH",
+    "%I": "hh",
+    "%M": "mm",
+    "%S": "ss",
+    "%p": "AM/PM",
+    "%%": "%",
+}
+WALL: Final = "datetime64[s]"
+SPAN: Final = "timedelta64[s]"
+
+
+@dataclass(frozen=True, slots=True)
+class _Format:
+    """A strptime format, and the shape a value must have before it is tried (None: any)."""
+
+    strptime: str
+    shape: re.Pattern[str] | None = None
+
+
+def format_in_words(fmt: str) -> str:
+    """``"%m/%d/%Y"`` -> ``"MM/DD/YYYY (e.g. 12/31/2026)"``, for messages to office staff."""
+    words = re.sub(r"%.", lambda m: _WORDS.get(m.group(0), m.group(0)), fmt)
+    return f"{words} (e.g. {_EXAMPLE.strftime(fmt)})"
+
+
+def _date_formats(date_format: str | None) -> list[_Format]:
+    formats = [date_format] if date_format and date_format != ISO_DATE else []
+    return [_Format(f) for f in [*formats, ISO_DATE]]
+
+
+def _time_formats(time_format: str | None) -> list[_Format]:
+    formats: list[_Format] = []
+    if time_format:  # the sheet's own format, "%H:%M" too: there "9:30" means 09:30
+        formats.append(_Format(time_format))
+        if " %p" in time_format:  # "9:30am" as well as "9:30 am"
+            formats.append(_Format(time_format.replace(" %p", "%p")))
+    iso = re.compile(rf"^{_ISO_TIME_SHAPE}$")
+    return formats + [_Format(f, iso) for f in ISO_TIMES]
+
+
+def _datetime_formats(date_format: str | None, time_format: str | None) -> list[_Format]:
+    formats = []
+    for date in _date_formats(date_format):
+        for time in _time_formats(time_format):
+            shape = re.compile(rf"\s{_ISO_TIME_SHAPE}$") if time.shape else None
+            formats.append(_Format(f"{date.strptime} {time.strptime}", shape))
+    formats += [_Format(f"{ISO_DATE}T{t}") for t in ISO_TIMES]
+    return formats
+
+
+def date_problem(date_format: str | None) -> str:
+    """The reason given for a date cell that matches no accepted format."""
+    if date_format and date_format != ISO_DATE:
+        return f"does not match the date format {format_in_words(date_format)} or YYYY-MM-DD"
+    return f"is not a date in the form {format_in_words(ISO_DATE)}"
+
+
+def time_problem(time_format: str | None) -> str:
+    """The reason given for a time cell that matches no accepted format."""
+    iso = "24-hour HH:mm (e.g. 14:30)"
+    if time_format and time_format not in ISO_TIMES:
+        return f"does not match the time format {format_in_words(time_format)} or {iso}"
+    return f"is not a time in the form {iso}"
+
+
+def datetime_problem(date_format: str | None, time_format: str | None) -> str:
+    """The reason given for a date-and-time cell that matches no accepted format."""
+    own = ""
+    if date_format or time_format:
+        both = f"{date_format or ISO_DATE} {time_format or ISO_TIMES[0]}"
+        own = f"the format {format_in_words(both)} or "
+    return (
+        f"does not match {own}ISO YYYY-MM-DD HH:mm (e.g. 2026-12-31 14:30, "
+        "or 2026-12-31T14:30:00-08:00 with its own offset)"
+    )
+
+
+def _parse(text: pd.Series, formats: Sequence[_Format]) -> pd.Series:
+    """Parse each distinct value with the first format that matches; NaT where none does."""
+
+    def parse_distinct(values: pd.Series) -> pd.Series:
+        parsed = pd.Series(pd.NaT, index=values.index, dtype=WALL)
+        for fmt in formats:
+            todo = parsed.isna() & (values != "")
+            if fmt.shape is not None:
+                todo &= values.str.contains(fmt.shape, regex=True)
+            if todo.any():
+                found = pd.to_datetime(values[todo], format=fmt.strptime, errors="coerce")
+                parsed[todo] = found.astype(WALL)
+        return parsed
+
+    return map_distinct(text.fillna(""), parse_distinct)
+
+
+def parse_dates(text: pd.Series, date_format: str | None) -> pd.Series:
+    """Local midnight of each date cell (``datetime64[s]``); NaT where blank or not a date."""
+    return _parse(text, _date_formats(date_format))
+
+
+def parse_times(text: pd.Series, time_format: str | None) -> pd.Series:
+    """Time of day of each time cell, as time since midnight; NaT where blank or not a time."""
+    moments = _parse(text, _time_formats(time_format))
+    return (moments - moments.dt.normalize()).astype(SPAN)
+
+
+def parse_datetimes(
+    text: pd.Series, date_format: str | None, time_format: str | None
+) -> tuple[pd.Series, pd.Series]:
+    """Wall clock and own offset of cells holding a date and a time.
+
+    The offset is NaT unless the cell carries one (``2026-07-01T09:00:00-04:00``, ``...Z``):
+    such a value keeps its offset and is not localised into the row's zone.
+    """
+    text = text.fillna("")
+    parts = text.str.extract(_OWN_OFFSET)
+    has_offset = parts["body"].notna()
+    wall = _parse(text.mask(has_offset, ""), _datetime_formats(date_format, time_format))
+    offset = pd.Series(pd.NaT, index=text.index, dtype=SPAN)
+    if has_offset.any():
+        body = parts["body"][has_offset].str.replace(" ", "T")
+        iso = _parse(body, [_Format(f"{ISO_DATE}T{t}") for t in ISO_TIMES])
+        suffix = parts["offset"][has_offset].str.replace(":", "").replace("Z", "+0000")
+        hours, minutes = suffix.str[1:3].astype(int), suffix.str[3:5].astype(int)
+        sign = np.where(suffix.str[0] == "-", -1, 1)
+        own = pd.to_timedelta(sign * (hours * 60 + minutes), unit="min").astype(SPAN)
+        sane = (hours <= 14) & (minutes < 60)  # real offsets run from -12:00 to +14:00
+        wall[has_offset] = iso.where(sane)
+        offset[has_offset] = own.where(sane & iso.notna())
+    return wall, offset
+
+
+def _hm(moment: dt.datetime) -> str:
+    return f"{moment.hour}:{moment.minute:02d}"
+
+
+def format_offset(offset: dt.timedelta) -> str:
+    """``-7 hours`` -> ``"-07:00"``."""
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _clock_change(wall: dt.datetime, zone: zoneinfo.ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """Wall clock just before and just after the change that makes ``wall`` skipped or doubled."""
+    before = wall.replace(tzinfo=zone, fold=0).utcoffset()
+    after = wall.replace(tzinfo=zone, fold=1).utcoffset()
+    assert before is not None and after is not None
+    moment = wall
+    # Walk to the first minute after the odd stretch: its length is the size of the change.
+    while (
+        moment.replace(tzinfo=zone, fold=0).utcoffset()
+        != moment.replace(tzinfo=zone, fold=1).utcoffset()
+    ):
+        moment += dt.timedelta(minutes=1)
+    if after > before:  # spring forward: moment is the first wall time after the gap
+        return moment - (after - before), moment
+    return moment, moment - (before - after)
+
+
+def dst_problem(wall: pd.Timestamp, zone_name: str) -> str:
+    """Why a local time cannot be placed in a zone: it is skipped, or it happens twice."""
+    zone = zoneinfo.ZoneInfo(zone_name)
+    local = wall.to_pydatetime().replace(second=0, microsecond=0)
+    earlier = local.replace(tzinfo=zone, fold=0).utcoffset()
+    later = local.replace(tzinfo=zone, fold=1).utcoffset()
+    assert earlier is not None and later is not None
+    start, end = _clock_change(local, zone)
+    if later > earlier:
+        return (
+            f"does not exist in {zone_name}: clocks skip from {_hm(start)} to {_hm(end)} "
+            f"on {end.date().isoformat()}"
+        )
+    return (
+        f"happens twice in {zone_name}: clocks go back from {_hm(start)} to {_hm(end)} "
+        f"on {end.date().isoformat()}; set defaults.dst to earlier ({format_offset(earlier)}) "
+        f"or later ({format_offset(later)}) in the mapping to choose"
+    )
+
+
+def localise(
+    wall: pd.Series, zones: pd.Series, dst: DstPolicy, *, start_of_day: bool = False
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Place wall-clock times in each row's IANA zone, one ``tz_localize`` per zone.
+
+    Returns ``(wall, offset, reason)``. A time the clocks skip, or one that happens twice while
+    ``dst`` is ``reject``, gets NaT and a reason in words. With ``start_of_day`` (all-day events)
+    the wall times are midnights and the day starts at its first instant instead: a skipped
+    midnight moves to the end of the gap, a doubled one takes its first occurrence. Rows with NaT
+    or a blank zone are left NaT with no reason (their problem is reported where it arises).
+    """
+    wall = wall.astype(WALL)
+    out_wall = wall.to_numpy().copy()
+    offset = np.full(len(wall), np.timedelta64("NaT"), dtype=SPAN)
+    reason = np.full(len(wall), "", dtype=object)
+    for zone, rows in _rows_by_zone(wall, zones).items():
+        part = pd.Series(out_wall[rows], dtype=WALL)
+        ambiguous: Literal["NaT"] | npt.NDArray[np.bool_]
+        if start_of_day:
+            ambiguous = np.full(len(part), True)  # True: the first occurrence
+        elif dst is DstPolicy.REJECT:
+            ambiguous = "NaT"
+        else:
+            ambiguous = np.full(len(part), dst is DstPolicy.EARLIER)
+        placed = part.dt.tz_localize(
+            zone, ambiguous=ambiguous, nonexistent="shift_forward" if start_of_day else "NaT"
+        )
+        utc = placed.dt.tz_convert("UTC").dt.tz_localize(None).astype(WALL)
+        local = placed.dt.tz_localize(None).astype(WALL)
+        out_wall[rows] = local.to_numpy()
+        offset[rows] = (local - utc).to_numpy()
+        for i in np.flatnonzero(placed.isna().to_numpy()):
+            reason[rows[i]] = dst_problem(part.iloc[i], zone)
+    index = wall.index
+    return (
+        pd.Series(out_wall, index=index, dtype=WALL),
+        pd.Series(offset, index=index, dtype=SPAN),
+        pd.Series(reason, index=index, dtype="str"),
+    )
+
+
+def _rows_by_zone(moments: pd.Series, zones: pd.Series) -> dict[str, np.ndarray]:
+    """Positions of the rows with a time and a zone, grouped by zone."""
+    positions = np.flatnonzero((moments.notna() & (zones != "")).to_numpy())
+    keys = zones.to_numpy()[positions]
+    groups = pd.Series(positions).groupby(keys).indices
+    return {str(zone): positions[picks] for zone, picks in groups.items()}
+
+
+def in_zone(utc: pd.Series, zones: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Wall clock and offset, in each row's zone, of UTC instants (e.g. start + duration)."""
+    wall = np.full(len(utc), np.datetime64("NaT"), dtype=WALL)
+    for zone, rows in _rows_by_zone(utc, zones).items():
+        part = pd.Series(utc.to_numpy()[rows], dtype=WALL).dt.tz_localize("UTC")
+        wall[rows] = part.dt.tz_convert(zone).dt.tz_localize(None).astype(WALL).to_numpy()
+    local = pd.Series(wall, index=utc.index, dtype=WALL)
+    return local, (local - utc.astype(WALL)).astype(SPAN)
+
+
+def format_iso(wall: pd.Series, offset: pd.Series) -> pd.Series:
+    """ISO 8601 with the offset and a colon in it, ``2026-07-01T09:00:00-07:00``; "" for NaT."""
+    clock = np.datetime_as_string(wall.astype(WALL).to_numpy(), unit="s")
+    minutes = offset.astype(SPAN).to_numpy().astype("timedelta64[m]")
+    # A sheet has a handful of offsets: format each once. NaT gets code -1, the trailing "".
+    codes, distinct = pd.factorize(minutes)
+    words = np.array([format_offset(pd.Timedelta(m).to_pytimedelta()) for m in distinct] + [""])
+    text = pd.Series(clock, index=wall.index, dtype="str") + words[codes]
+    return text.where(wall.notna() & offset.notna(), "")
+
+
+# --- the event's start and end ------------------------------------------------------------------
+
+DAY = np.timedelta64(1, "D").astype(SPAN)
+_MINUTES = r"\d{1,6}(?:\.0+)?"  # whole minutes; spreadsheets may show 30 as "30.0"
+_LONGEST_MINUTES = 366 * 24 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A point in time as read from a row, before it is placed in the row's zone."""
+
+    wall: pd.Series  # wall clock (midnight for a date alone); NaT where unusable
+    own_offset: pd.Series  # the offset the cell carries itself; NaT for most cells
+    column: str  # the column to name in issues about this point in time
+    text: pd.Series  # the value as written, for issues
+
+
+def _read_when(
+    cells: TemplateRenderer,
+    when: When,
+    label: str,
+    defaults: Defaults,
+    all_day: pd.Series,
+    issues: IssueCollector,
+    fallback_day: pd.Series | None = None,
+) -> _Read:
+    """Parse one ``When`` of the mapping; all-day rows need only its date.
+
+    ``fallback_day`` (the start's date, for ``end``) stands in for a date the mapping does not
+    give or a row leaves blank.
+    """
+    no_offset = pd.Series(pd.NaT, index=cells.index, dtype=SPAN)
+    blank = pd.Series("", index=cells.index, dtype="str")
+    if when.datetime is not None:
+        text = cells.render(when.datetime)
+        column = column_name(when.datetime, label)
+        wall, own = parse_datetimes(text, defaults.date_format, defaults.time_format)
+        wall = wall.fillna(parse_dates(text.where(all_day & wall.isna(), ""), defaults.date_format))
+        missing = text == ""
+        if fallback_day is not None:
+            wall = wall.where(~(missing & all_day), fallback_day)
+            missing &= ~all_day
+        issues.add(missing, column, "", f"the {label} date and time is blank")
+        problem = datetime_problem(defaults.date_format, defaults.time_format)
+        issues.add(~missing & wall.isna() & (text != ""), column, text, problem)
+        return _Read(wall, own, column, text)
+
+    date_text = cells.render(when.date) if when.date is not None else blank
+    date_column = column_name(when.date, label) if when.date is not None else label
+    day = parse_dates(date_text, defaults.date_format)
+    missing = date_text == ""
+    if fallback_day is not None:
+        day = day.where(~missing, fallback_day)
+        missing[:] = False
+    issues.add(missing, date_column, "", f"the {label} date is blank")
+    issues.add(~missing & day.isna(), date_column, date_text, date_problem(defaults.date_format))
+    timed = ~all_day
+    if when.time is None:
+        issues.add(
+            timed,
+            label,
+            date_text,
+            f"{label} has a date but no time (map {label}.time), and the event is not all-day",
+        )
+        return _Read(day, no_offset, date_column, date_text)
+    time_text = cells.render(when.time)
+    time_column = column_name(when.time, label)
+    time_of_day = parse_times(time_text, defaults.time_format)
+    issues.add(timed & (time_text == ""), time_column, "", f"the {label} time is blank")
+    bad_time = timed & (time_text != "") & time_of_day.isna()
+    issues.add(bad_time, time_column, time_text, time_problem(defaults.time_format))
+    return _Read((day + time_of_day).where(timed, day), no_offset, time_column, time_text)
+
+
+def _place(
+    read: _Read, zones: pd.Series, dst: DstPolicy, timed: pd.Series, issues: IssueCollector
+) -> tuple[pd.Series, pd.Series]:
+    """Wall clock and offset of timed rows: own offset kept, others localised in their zone."""
+    own = read.own_offset.notna()
+    wall, offset, reason = localise(read.wall.where(timed & ~own), zones, dst)
+    issues.add(timed & (reason != ""), read.column, read.text, reason)
+    return wall.where(~own, read.wall), offset.where(~own, read.own_offset)
+
+
+def _duration(
+    cells: TemplateRenderer, template: Template, timed: pd.Series, issues: IssueCollector
+) -> pd.Series:
+    """Whole minutes above 0 as a time span; NaT where the cell is not one."""
+    text = cells.render(template)
+    good = text.str.fullmatch(_MINUTES)
+    minutes = pd.to_numeric(text.where(good).str.replace(r"\.0+$", "", regex=True))
+    good &= (minutes > 0) & (minutes <= _LONGEST_MINUTES)
+    issues.add(
+        timed & ~good,
+        column_name(template, "duration_minutes"),
+        text,
+        "duration_minutes must be a whole number of minutes above 0 (and at most a year), like 30",
+    )
+    return pd.to_timedelta(minutes.where(good), unit="min").astype(SPAN)
+
+
+def event_times(
+    cells: TemplateRenderer,
+    mapping: Mapping,
+    zones: pd.Series,
+    all_day: pd.Series,
+    issues: IssueCollector,
+) -> tuple[pd.Series, pd.Series]:
+    """``start_time`` and ``end_time`` of every row, ISO 8601 with offset ("" where unusable).
+
+    Timed events: the end comes from ``end`` (its date defaults to the start's) or from
+    ``duration_minutes`` (counted in real minutes, so across a clock change the end's offset
+    differs). All-day events run from the local midnight that starts the start date to the one
+    after the end date (or after the start date). An end not after the start is an issue, also
+    at midnight: ``00:00`` on the start's date ends before the start, it is never moved on a day.
+    """
+    event, defaults = mapping.event, mapping.defaults
+    timed = ~all_day
+    start = _read_when(cells, event.start, "start", defaults, all_day, issues)
+    start_wall, start_offset = _place(start, zones, defaults.dst, timed, issues)
+    start_day = start.wall.dt.normalize()
+    end_day = start_day
+    if event.end is not None:
+        end = _read_when(cells, event.end, "end", defaults, all_day, issues, start_day)
+        end_wall, end_offset = _place(end, zones, defaults.dst, timed, issues)
+        end_day = end.wall.dt.normalize()
+        end_column, end_text = end.column, end.text
+    elif event.duration_minutes is not None:
+        length = _duration(cells, event.duration_minutes, timed, issues)
+        end_wall, end_offset = in_zone(start_wall - start_offset + length, zones)
+        own = start.own_offset.notna()
+        end_wall = end_wall.where(~own, start_wall + length)
+        end_offset = end_offset.where(~own, start_offset)
+        end_column = column_name(event.duration_minutes, "duration_minutes")
+        end_text = cells.render(event.duration_minutes)
+    else:  # only all-day events may have neither (the mapping checks this)
+        end_wall, end_offset = start_wall, start_offset
+        end_column, end_text = "end", pd.Series("", index=cells.index, dtype="str")
+
+    if all_day.any():
+        day_start, day_start_offset, _ = localise(
+            start_day.where(all_day), zones, defaults.dst, start_of_day=True
+        )
+        day_end, day_end_offset, _ = localise(
+            (end_day + DAY).where(all_day), zones, defaults.dst, start_of_day=True
+        )
+        start_wall, start_offset = (
+            start_wall.where(timed, day_start),
+            start_offset.where(timed, day_start_offset),
+        )
+        end_wall, end_offset = (
+            end_wall.where(timed, day_end),
+            end_offset.where(timed, day_end_offset),
+        )
+
+    start_time, end_time = format_iso(start_wall, start_offset), format_iso(end_wall, end_offset)
+    order = (end_wall - end_offset) - (start_wall - start_offset)
+    wrong = (order <= pd.Timedelta(0)).fillna(False).astype(bool)
+    if wrong.any():
+        verb = pd.Series("ends before it starts", index=cells.index).where(
+            order < pd.Timedelta(0), "ends when it starts (it must end after it starts)"
+        )
+        reason = verb + ": starts " + start_time + ", ends " + end_time
+        at_midnight = timed & (end_wall == end_wall.dt.normalize())
+        reason = reason.where(
+            ~at_midnight, reason + "; an event that ends at midnight needs the next day's date"
+        )
+        reason = reason.where(timed, "ends before it starts: the end date is before the start date")
+        issues.add(wrong, end_column, end_text, reason)
+    return start_time, end_time

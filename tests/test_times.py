@@ -1,0 +1,325 @@
+"""Dates, times, zones and offsets: the part where a mistake sends a patient at the wrong hour."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from importer.events import build_events
+from importer.mapping import DstPolicy, Mapping, parse_mapping
+from importer.times import (
+    format_in_words,
+    format_iso,
+    localise,
+    parse_dates,
+    parse_datetimes,
+    parse_times,
+)
+
+
+def _texts(*values: str | None) -> pd.Series:
+    return pd.Series(list(values), dtype="str")
+
+
+def _mapping(defaults: dict[str, Any] | None = None, **event: Any) -> Mapping:
+    """A small mapping: one datetime cell and a zone cell, 30 minutes long unless overridden."""
+    spec: dict[str, Any] = {
+        "calendar": "Clinic",
+        "external_id": "{Id}",
+        "title": "Visit",
+        "start": {"datetime": "{When}"},
+        "duration_minutes": "30",
+        "time_zone": "{Zone}",
+    }
+    spec.update(event)
+    return parse_mapping({"defaults": defaults or {}, "event": spec})
+
+
+def _one_row(mapping: Mapping, **cells: str) -> tuple[dict[str, Any] | None, list[str]]:
+    frame = pd.DataFrame([{"Id": "a1", **cells}], index=[2], dtype="str")
+    built = build_events(frame, mapping)
+    return built.payloads.get(2), [f"{i.column}: {i.reason}" for i in built.issues]
+
+
+@pytest.mark.parametrize(
+    ("date_format", "text", "expected"),
+    [
+        ("%m/%d/%Y", "12/14/2026", "2026-12-14"),  # US
+        ("%m/%d/%Y", "3/4/2026", "2026-03-04"),  # US, no leading zeros: 4 March
+        ("%d/%m/%Y", "03/04/2026", "2026-04-03"),  # day first: 3 April, never swapped
+        ("%d/%m/%Y", "13/04/2026", "2026-04-13"),
+        ("%m/%d/%Y", "13/04/2026", None),  # no 13th month: invalid, not 4 December
+        ("%d/%m/%Y", "04/13/2026", None),
+        ("%m/%d/%Y", "02/30/2026", None),  # no such day
+        ("%d.%m.%Y", "01.12.2026", "2026-12-01"),
+        ("%m/%d/%Y", "2026-12-01", "2026-12-01"),  # Excel date cells arrive as ISO text
+        ("%d/%m/%Y", "2026-12-01", "2026-12-01"),
+        (None, "2026-12-01", "2026-12-01"),  # ISO only
+        (None, "12/01/2026", None),  # no format given: no guessing
+        ("%m/%d/%Y", "3/4/26", None),  # 2-digit year only when the format says %y
+        ("%m/%d/%y", "3/4/26", "2026-03-04"),
+        ("%m/%d/%Y", "2026-12-01 14:30", None),  # a datetime is not a date
+        ("%m/%d/%Y", "", None),
+        ("%m/%d/%Y", None, None),
+    ],
+)
+def test_dates_follow_the_format_and_iso_only(
+    date_format: str | None, text: str | None, expected: str | None
+) -> None:
+    parsed = parse_dates(_texts(text), date_format).iloc[0]
+    assert (None if pd.isna(parsed) else parsed.strftime("%Y-%m-%d")) == expected
+
+
+@pytest.mark.parametrize(
+    ("time_format", "text", "expected"),
+    [
+        ("%I:%M %p", "9:30 AM", "09:30:00"),
+        ("%I:%M %p", "09:30 am", "09:30:00"),  # AM/PM in any case
+        ("%I:%M %p", "9:30 pm", "21:30:00"),
+        ("%I:%M %p", "9:30PM", "21:30:00"),  # without the space
+        ("%I:%M %p", "12:00 PM", "12:00:00"),  # noon
+        ("%I:%M %p", "12:15 AM", "00:15:00"),  # a quarter past midnight
+        ("%I:%M %p", "14:30", "14:30:00"),  # Excel time cells arrive as ISO text
+        ("%I:%M %p", "14:30:15", "14:30:15"),
+        ("%I:%M %p", "02:30", "02:30:00"),  # two-digit ISO hour: as the loader writes it
+        ("%I:%M %p", "2:30", None),  # 2:30 what? never read as 2:30 in the night
+        ("%I:%M %p", "13:30 PM", None),
+        ("%I:%M %p", "9:30 a.m.", None),
+        ("%H:%M", "9:30", "09:30:00"),  # a 24-hour sheet may drop the leading zero
+        ("%H:%M", "24:00", None),
+        ("%H.%M", "14.30", "14:30:00"),
+        (None, "14:30", "14:30:00"),
+        (None, "2:30 PM", None),
+        (None, "", None),
+    ],
+)
+def test_times_12_and_24_hour(time_format: str | None, text: str, expected: str | None) -> None:
+    parsed = parse_times(_texts(text), time_format).iloc[0]
+    shown = None if pd.isna(parsed) else str(parsed.to_pytimedelta()).zfill(8)
+    assert shown == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "wall", "offset"),
+    [
+        ("2026-12-01 14:30", "2026-12-01 14:30:00", None),  # Excel datetime cell
+        ("2026-12-01T14:30:00", "2026-12-01 14:30:00", None),
+        ("2026-12-01T14:30", "2026-12-01 14:30:00", None),
+        ("12/01/2026 2:30 PM", "2026-12-01 14:30:00", None),  # date_format + time_format
+        ("12/01/2026 14:30", "2026-12-01 14:30:00", None),  # date_format + ISO time
+        ("2026-12-01 2:30 pm", "2026-12-01 14:30:00", None),  # ISO date + time_format
+        ("2026-07-01T09:00:00-04:00", "2026-07-01 09:00:00", "-04:00"),  # own offset
+        ("2026-07-01T09:00:00Z", "2026-07-01 09:00:00", "+00:00"),
+        ("2026-07-01 09:00+0530", "2026-07-01 09:00:00", "+05:30"),
+        ("2026-07-01T09:00:00+25:00", None, None),  # no such offset
+        ("12/01/2026 2:30", None, None),  # 12-hour sheet, no AM/PM
+        ("01/12/2026 14:30", "2026-01-12 14:30:00", None),  # US order: 12 January
+        ("2026-12-01", None, None),  # a date alone is not a point in time
+        ("tomorrow 9am", None, None),
+    ],
+)
+def test_datetime_cells(text: str, wall: str | None, offset: str | None) -> None:
+    walls, offsets = parse_datetimes(_texts(text), "%m/%d/%Y", "%I:%M %p")
+    assert (None if pd.isna(walls.iloc[0]) else str(walls.iloc[0])) == wall
+    shown = format_iso(walls, offsets).iloc[0]
+    assert (shown[-6:] if shown else None) == offset
+
+
+@pytest.mark.parametrize(
+    ("zone", "local", "dst", "start_time", "problem"),
+    [
+        ("America/Los_Angeles", "2026-07-01 09:00", "reject", "2026-07-01T09:00:00-07:00", None),
+        ("America/Los_Angeles", "2026-12-01 09:00", "reject", "2026-12-01T09:00:00-08:00", None),
+        ("America/New_York", "2026-01-15 09:00", "reject", "2026-01-15T09:00:00-05:00", None),
+        ("Europe/London", "2026-07-01 09:00", "reject", "2026-07-01T09:00:00+01:00", None),
+        ("Europe/London", "2026-12-01 09:00", "reject", "2026-12-01T09:00:00+00:00", None),
+        ("Australia/Sydney", "2026-01-15 09:00", "reject", "2026-01-15T09:00:00+11:00", None),
+        ("Australia/Sydney", "2026-07-01 09:00", "reject", "2026-07-01T09:00:00+10:00", None),
+        # Spring forward: the time does not exist, whatever the dst policy.
+        *[
+            (
+                "America/New_York",
+                "2026-03-08 02:30",
+                policy,
+                None,
+                "does not exist in America/New_York: clocks skip from 2:00 to 3:00 on 2026-03-08",
+            )
+            for policy in ("reject", "earlier", "later")
+        ],
+        (
+            "Europe/London",
+            "2026-03-29 01:30",
+            "earlier",
+            None,
+            "does not exist in Europe/London: clocks skip from 1:00 to 2:00 on 2026-03-29",
+        ),
+        (
+            "Australia/Sydney",
+            "2026-10-04 02:30",
+            "later",
+            None,
+            "does not exist in Australia/Sydney: clocks skip from 2:00 to 3:00 on 2026-10-04",
+        ),
+        # Fall back: the time happens twice; the row is invalid unless the mapping chooses.
+        (
+            "America/New_York",
+            "2026-11-01 01:30",
+            "reject",
+            None,
+            "happens twice in America/New_York: clocks go back from 2:00 to 1:00 on 2026-11-01; "
+            "set defaults.dst to earlier (-04:00) or later (-05:00) in the mapping to choose",
+        ),
+        ("America/New_York", "2026-11-01 01:30", "earlier", "2026-11-01T01:30:00-04:00", None),
+        ("America/New_York", "2026-11-01 01:30", "later", "2026-11-01T01:30:00-05:00", None),
+        ("Europe/London", "2026-10-25 01:30", "earlier", "2026-10-25T01:30:00+01:00", None),
+        ("Europe/London", "2026-10-25 01:30", "later", "2026-10-25T01:30:00+00:00", None),
+        ("Australia/Sydney", "2026-04-05 02:30", "earlier", "2026-04-05T02:30:00+11:00", None),
+        ("Australia/Sydney", "2026-04-05 02:30", "later", "2026-04-05T02:30:00+10:00", None),
+        ("Australia/Sydney", "2026-04-05 02:30", "reject", None, "happens twice in Australia"),
+    ],
+)
+def test_offsets_follow_the_zone_at_that_moment(
+    zone: str, local: str, dst: str, start_time: str | None, problem: str | None
+) -> None:
+    payload, issues = _one_row(_mapping({"dst": dst}), When=local, Zone=zone)
+    if problem is None:
+        assert issues == []
+        assert payload is not None
+        assert payload["start_time"] == start_time
+        assert payload["time_zone"] == zone
+    else:
+        assert payload is None
+        assert len(issues) == 1
+        assert issues[0].startswith("When: " + problem)
+
+
+@pytest.mark.parametrize(
+    ("written", "start_time", "end_time"),
+    [
+        ("2026-07-01T09:00:00-04:00", "2026-07-01T09:00:00-04:00", "2026-07-01T09:30:00-04:00"),
+        ("2026-07-01T16:00:00Z", "2026-07-01T16:00:00+00:00", "2026-07-01T16:30:00+00:00"),
+        # Fall-back night: an own offset says which 1:30 it is, so dst: reject has nothing to do.
+        ("2026-11-01T01:30:00-05:00", "2026-11-01T01:30:00-05:00", "2026-11-01T02:00:00-05:00"),
+    ],
+)
+def test_own_offset_is_kept_not_relocalised(written: str, start_time: str, end_time: str) -> None:
+    payload, issues = _one_row(_mapping(), When=written, Zone="America/Los_Angeles")
+    assert issues == []
+    assert payload is not None
+    assert (payload["start_time"], payload["end_time"]) == (start_time, end_time)
+    assert payload["time_zone"] == "America/Los_Angeles"  # the row's zone still goes along
+
+
+def test_duration_counts_real_minutes_across_the_clock_change() -> None:
+    payload, issues = _one_row(
+        _mapping(duration_minutes="60"), When="2026-03-08 01:30", Zone="America/New_York"
+    )
+    assert issues == []
+    assert payload is not None
+    assert payload["start_time"] == "2026-03-08T01:30:00-05:00"
+    assert payload["end_time"] == "2026-03-08T03:30:00-04:00"
+
+
+@pytest.mark.parametrize(
+    ("zone_cell", "problem"),
+    [
+        (
+            "America/Los Angeles",
+            "Zone: is not a known time zone; did you mean 'America/Los_Angeles'?",
+        ),
+        (
+            "america/new_york",
+            "Zone: is not a known time zone; did you mean 'America/New_York'?",
+        ),
+        ("Mars/Olympus", None, "Zone: is not a known time zone (write it like America/New_York)"),
+        (
+            "",
+            "Zone: no time zone: the cell is blank and the mapping sets no defaults.time_zone",
+        ),
+    ],
+)
+def test_unknown_or_missing_zone_is_an_issue_with_a_suggestion(
+    zone_cell: str, problem: str
+) -> None:
+    payload, issues = _one_row(_mapping(), When="2026-07-01 09:00", Zone=zone_cell)
+    assert payload is None
+    assert issues == [problem]
+
+
+def test_blank_zone_cell_falls_back_to_the_default_zone() -> None:
+    mapping = _mapping({"time_zone": "Europe/London"})
+    payload, issues = _one_row(mapping, When="2026-07-01 09:00", Zone="")
+    assert issues == []
+    assert payload is not None
+    assert (payload["start_time"], payload["time_zone"]) == (
+        "2026-07-01T09:00:00+01:00",
+        "Europe/London",
+    )
+
+
+@pytest.mark.parametrize(
+    ("date_format", "time_format", "date", "time", "problem"),
+    [
+        (
+            "%m/%d/%Y",
+            "%I:%M %p",
+            "13/04/2026",
+            "9:30 AM",
+            "Date: does not match the date format MM/DD/YYYY (e.g. 12/31/2026) or YYYY-MM-DD",
+        ),
+        (
+            "%d/%m/%Y",
+            "%H:%M",
+            "04/13/2026",
+            "09:30",
+            "Date: does not match the date format DD/MM/YYYY (e.g. 31/12/2026) or YYYY-MM-DD",
+        ),
+        (
+            "%m/%d/%Y",
+            "%I:%M %p",
+            "04/13/2026",
+            "2:30",
+            "Start: does not match the time format hh:mm AM/PM (e.g. 02:30 PM) "
+            "or 24-hour HH:mm (e.g. 14:30)",
+        ),
+        ("%m/%d/%Y", "%I:%M %p", "", "9:30 AM", "Date: the start date is blank"),
+        ("%m/%d/%Y", "%I:%M %p", "04/13/2026", "", "Start: the start time is blank"),
+    ],
+)
+def test_bad_date_or_time_names_the_column_and_the_expected_format(
+    date_format: str, time_format: str, date: str, time: str, problem: str
+) -> None:
+    mapping = _mapping(
+        {"date_format": date_format, "time_format": time_format, "time_zone": "America/Chicago"},
+        start={"date": "{Date}", "time": "{Start}"},
+    )
+    payload, issues = _one_row(mapping, Date=date, Start=time, Zone="")
+    assert payload is None
+    assert issues == [problem]
+
+
+def test_localise_all_day_midnight_that_the_clocks_skip_starts_when_the_day_does() -> None:
+    # Chile springs forward at midnight: 2026-09-06 starts at 01:00 local time.
+    walls = pd.Series(pd.to_datetime(["2026-09-06", "2026-07-01"])).astype("datetime64[s]")
+    zones = pd.Series(["America/Santiago", "America/Santiago"], dtype="str")
+    wall, offset, reason = localise(walls, zones, DstPolicy.REJECT, start_of_day=True)
+    assert format_iso(wall, offset).tolist() == [
+        "2026-09-06T01:00:00-03:00",
+        "2026-07-01T00:00:00-04:00",
+    ]
+    assert reason.tolist() == ["", ""]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "words"),
+    [
+        ("%m/%d/%Y", "MM/DD/YYYY (e.g. 12/31/2026)"),
+        ("%d.%m.%y", "DD.MM.YY (e.g. 31.12.26)"),
+        ("%I:%M %p", "hh:mm AM/PM (e.g. 02:30 PM)"),
+        ("%H:%M", "HH:mm (e.g. 14:30)"),
+    ],
+)
+def test_formats_in_words(fmt: str, words: str) -> None:
+    assert format_in_words(fmt) == words
