@@ -24,7 +24,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from importer.sandbox.faults import Fault, FaultPlan, Refusal
-from importer.sandbox.store import EventStore, LoggedRequest
+from importer.sandbox.request_log import LoggedRequest
+from importer.sandbox.store import EventStore
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

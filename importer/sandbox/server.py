@@ -129,7 +129,9 @@ def running_sandbox(
     """
     settings = settings or SandboxSettings()
     app = create_app(settings, db_path=db_path)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP given explicitly: asyncio turns Nagle off (TCP_NODELAY) only on sockets that
+    # say so, and with Nagle on every answer waits ~40 ms for a delayed ACK.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((DEFAULT_HOST, port))
     bound_port = listener.getsockname()[1]

@@ -12,7 +12,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from importer.sandbox.events import (
@@ -21,6 +20,13 @@ from importer.sandbox.events import (
     EventRefused,
     ParticipantIn,
     utc_text,
+)
+from importer.sandbox.request_log import (
+    REQUESTS_SCHEMA,
+    LoggedRequest,
+    log_request,
+    logged_requests,
+    stats,
 )
 
 # Ids start high so that an Apptoto id is never mistaken for a row number or another id.
@@ -42,27 +48,9 @@ CREATE TABLE IF NOT EXISTS participants (
     name TEXT, email TEXT, phone TEXT, normalized_phone TEXT,
     contact_id INTEGER, contact_external_id TEXT, state TEXT NOT NULL DEFAULT 'pending');
 CREATE INDEX IF NOT EXISTS participants_event ON participants(event_id);
-CREATE TABLE IF NOT EXISTS requests (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, method TEXT NOT NULL,
-    path TEXT NOT NULL, query TEXT NOT NULL, status INTEGER, fault TEXT,
-    event_count INTEGER NOT NULL, external_ids TEXT NOT NULL);
 """
 _PLAIN_COLUMNS = ("title", "start_time", "end_time", "time_zone", "location", "content")
 MESSAGED = "messaged"  # participant state once messages went out: updates keep such people
-
-
-@dataclass(frozen=True)
-class LoggedRequest:
-    """One /v1 request as the sandbox saw it; ``status`` None means the connection was dropped."""
-
-    at: str  # wall-clock time of arrival, ISO 8601 UTC
-    method: str
-    path: str
-    query: str
-    status: int | None
-    fault: str | None  # which injected fault answered, if any
-    event_count: int
-    external_ids: list[str]
 
 
 class EventStore:
@@ -74,7 +62,7 @@ class EventStore:
         self._db = sqlite3.connect(self.db_path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         with self._lock:
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(_SCHEMA + REQUESTS_SCHEMA)
             self._seed_ids()
 
     def close(self) -> None:
@@ -346,68 +334,17 @@ class EventStore:
     def log_request(self, entry: LoggedRequest) -> None:
         """Append one request to the log."""
         with self._lock:
-            self._db.execute(
-                "INSERT INTO requests (at, method, path, query, status, fault, event_count, "
-                "external_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    entry.at,
-                    entry.method,
-                    entry.path,
-                    entry.query,
-                    entry.status,
-                    entry.fault,
-                    entry.event_count,
-                    json.dumps(entry.external_ids),
-                ),
-            )
+            log_request(self._db, entry)
 
     def logged_requests(self) -> list[dict[str, Any]]:
         """The request log, oldest first."""
         with self._lock:
-            rows = self._db.execute("SELECT * FROM requests ORDER BY id").fetchall()
-        return [{**dict(row), "external_ids": json.loads(row["external_ids"])} for row in rows]
+            return logged_requests(self._db)
 
     def stats(self) -> dict[str, Any]:
-        """Counts of requests and events; ``duplicates`` lists external_ids stored twice or more.
-
-        Per-external_id counts and duplicates look at events not deleted: a deleted event that
-        is sent again is created anew, which is not a duplicate.
-        """
+        """Counts of requests and events (see :func:`~importer.sandbox.request_log.stats`)."""
         with self._lock:
-            db = self._db
-            by_status = db.execute(
-                "SELECT COALESCE(CAST(status AS TEXT), 'dropped') AS k, COUNT(*) AS n "
-                "FROM requests GROUP BY k ORDER BY k"
-            ).fetchall()
-            by_endpoint = db.execute(
-                "SELECT method || ' ' || path AS k, COUNT(*) AS n FROM requests GROUP BY k "
-                "ORDER BY k"
-            ).fetchall()
-            by_fault = db.execute(
-                "SELECT fault AS k, COUNT(*) AS n FROM requests WHERE fault IS NOT NULL "
-                "GROUP BY k ORDER BY k"
-            ).fetchall()
-            per_external_id = db.execute(
-                "SELECT external_id AS k, COUNT(*) AS n FROM events "
-                "WHERE external_id IS NOT NULL AND is_deleted = 0 GROUP BY k ORDER BY k"
-            ).fetchall()
-            totals = db.execute(
-                "SELECT COUNT(*) AS stored, COALESCE(SUM(is_deleted), 0) AS deleted FROM events"
-            ).fetchone()
-            requests = db.execute("SELECT COUNT(*) FROM requests").fetchone()[0]
-            calendars = db.execute("SELECT id, name FROM calendars ORDER BY id").fetchall()
-        counts = {row["k"]: row["n"] for row in per_external_id}
-        return {
-            "requests": requests,
-            "requests_by_status": {row["k"]: row["n"] for row in by_status},
-            "requests_by_endpoint": {row["k"]: row["n"] for row in by_endpoint},
-            "requests_by_fault": {row["k"]: row["n"] for row in by_fault},
-            "events_stored": totals["stored"],
-            "events_deleted": totals["deleted"],
-            "calendars": {row["name"]: row["id"] for row in calendars},
-            "events_per_external_id": counts,
-            "duplicates": sorted(k for k, n in counts.items() if n > 1),
-        }
+            return stats(self._db)
 
 
 def _keys(row: sqlite3.Row) -> set[tuple[str, str]]:

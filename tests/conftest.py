@@ -1,0 +1,37 @@
+"""Shared fixtures: the sandbox server that plays Apptoto on loopback.
+
+One server runs for the whole session (starting and stopping one costs about 0.2 s); the
+function-scoped ``sandbox`` fixture resets it before each test: no events, no request log, the
+start-up settings (limits, faults, credentials) back in force.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from importer.sandbox.server import SandboxHandle, running_sandbox
+from importer.sandbox.settings import SandboxSettings
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxHandle]:
+    """The session's sandbox server; use ``sandbox`` in tests, which resets it."""
+    with running_sandbox(SandboxSettings()) as handle:
+        yield handle
+
+
+@pytest.fixture
+def sandbox(sandbox_server: SandboxHandle) -> SandboxHandle:
+    """A sandbox with nothing stored and default settings (user ``demo@clinic.example``)."""
+    sandbox_server.reset(startup_settings=True)
+    return sandbox_server
+
+
+@pytest.fixture
+def sandbox_api(sandbox: SandboxHandle) -> Iterator[httpx.Client]:
+    """A plain httpx client on the sandbox's /v1 with its credentials (paths like ``events``)."""
+    with httpx.Client(base_url=sandbox.base_url, auth=sandbox.auth, timeout=10.0) as client:
+        yield client
