@@ -19,13 +19,12 @@ import asyncio
 import logging
 import random
 import urllib.parse
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from importer import __version__
 from importer.client.answers import (
     EventResult,
     apptoto_id_of,
@@ -35,24 +34,16 @@ from importer.client.answers import (
     status_text,
 )
 from importer.client.clock import Clock, SystemClock
-from importer.client.config import ENV_API_KEY, ENV_USER, ClientConfig
-from importer.client.pacing import DeadlinePassed, Pacer
-from importer.client.redact import redact, secret_forms
+from importer.client.config import ClientConfig
+from importer.client.redact import redact
 from importer.client.retry import (
-    RETRIED_ERRORS,
-    RETRIED_STATUSES,
     GaveUp,
-    RetryableFailure,
-    RetryPolicy,
-    call_with_retries,
-    parse_retry_after,
 )
-from importer.errors import CredentialsRefused, SendError
+from importer.client.session import PacedSession
+from importer.errors import SendError
 
 logger = logging.getLogger("importer.client")
 
-# Connecting should never take as long as an answer may; a dead host is found out sooner.
-CONNECT_TIMEOUT_SECONDS = 30.0
 _SPLIT = object()  # an attempt's verdict: stop retrying this batch, send it in halves
 
 
@@ -72,21 +63,12 @@ class ApptotoClient:
         rng: random.Random | None = None,
     ) -> None:
         self.config = config
-        self._clock: Clock = clock or SystemClock()
-        self._rng = rng or random.Random()
-        self._secrets = secret_forms(config.api_key, config.user)
-        self._http = httpx.AsyncClient(
-            base_url=config.base_url,
-            auth=httpx.BasicAuth(config.user, config.api_key),
+        self._session = PacedSession(
+            config,
             transport=transport,
-            timeout=self._timeout(config.timeout_seconds),
-            headers={"Accept": "application/json", "User-Agent": f"apptoto-importer/{__version__}"},
+            clock=clock or SystemClock(),
+            rng=rng or random.Random(),
         )
-        self._base_path = urllib.parse.urlsplit(config.base_url).path.rstrip("/")
-        self._pacer = Pacer(config.start_interval, self._clock)
-        self._in_flight = asyncio.Semaphore(config.max_in_flight)
-        self._started_at: float | None = None  # the deadline counts from the first request
-        self._refused: CredentialsRefused | None = None
 
     def __repr__(self) -> str:
         return f"ApptotoClient(user={self.config.user!r}, base_url={self.config.base_url!r})"
@@ -104,7 +86,7 @@ class ApptotoClient:
 
     async def aclose(self) -> None:
         """Close the connections; the client cannot be used afterwards."""
-        await self._http.aclose()
+        await self._session.aclose()
 
     async def send_events(
         self,
@@ -121,7 +103,7 @@ class ApptotoClient:
         (``CredentialsRefused``) or an unusable address (``SendError``) raise.
         """
         external_ids = _external_ids(events)
-        self._begin()
+        self._session.begin()
         size = self.config.batch_size
         batches = iter([list(events[i : i + size]) for i in range(0, len(events), size)])
         results: dict[str, EventResult] = {}
@@ -143,7 +125,7 @@ class ApptotoClient:
         Paced and retried like every request; raises ``SendError`` when Apptoto does not answer
         within the tries or the deadline, ``CredentialsRefused`` on 401/403.
         """
-        self._begin()
+        self._session.begin()
         try:
             return await self._lookup(external_id)
         except GaveUp as exc:
@@ -159,20 +141,22 @@ class ApptotoClient:
         """
         if apptoto_id is None and not external_id:
             raise ValueError("delete_event needs apptoto_id or external_id")
-        self._begin()
+        self._session.begin()
         params: dict[str, str | int] = (
             {"id": apptoto_id} if apptoto_id is not None else {"external_id": str(external_id)}
         )
         shown_id = str(external_id or "")
-        what = f"DELETE {self._base_path}/events?{urllib.parse.urlencode(params)}"
+        what = f"DELETE {self._session.base_path}/events?{urllib.parse.urlencode(params)}"
         try:
-            response = await self._call("DELETE", "/events", what, params=params)
+            response = await self._session.call("DELETE", "/events", what, params=params)
         except GaveUp as exc:
             return EventResult(shown_id, False, apptoto_id, None, exc.message)
         if response.status_code == 404:
             return EventResult(shown_id, True, apptoto_id, None, "already deleted in Apptoto")
         if not response.is_success:
-            message = _refusal("Apptoto refused to delete the event", response, self._secrets)
+            message = _refusal(
+                "Apptoto refused to delete the event", response, self._session.secrets
+            )
             return EventResult(shown_id, False, apptoto_id, None, message)
         stored = _single_event(body_json(response), external_id)
         if stored is not None:
@@ -185,24 +169,24 @@ class ApptotoClient:
     async def _put_batch(self, events: list[Mapping[str, Any]]) -> list[EventResult]:
         """Settle one batch: send it (retried), split it if needed; results in batch order."""
         count = len(events)
-        what = f"PUT {self._base_path}/events ({count} event{'s' if count != 1 else ''})"
+        what = f"PUT {self._session.base_path}/events ({count} event{'s' if count != 1 else ''})"
         last_was_502 = False
 
         async def attempt(try_number: int) -> httpx.Response | object:
             nonlocal last_was_502
             after_502, last_was_502 = last_was_502, False
-            response = await self._send_once(
+            response = await self._session.send_once(
                 "PUT", "/events", f"{what}, try {try_number}", json={"events": list(events)}
             )
             if response.status_code == 502:
                 if after_502 and count > 1:
                     return _SPLIT
                 last_was_502 = True
-            self._raise_if_retryable(response)
+            self._session.raise_if_retryable(response)
             return response
 
         try:
-            outcome = await self._retrying(attempt, what)
+            outcome = await self._session.retrying(attempt, what)
         except GaveUp as exc:
             return [_failed(event, exc.message) for event in events]
         if not isinstance(outcome, httpx.Response):
@@ -218,7 +202,7 @@ class ApptotoClient:
             )
             return await self._in_halves(events)
         reason = "Apptoto refused the event" if count == 1 else "Apptoto refused the batch"
-        message = _refusal(reason, outcome, self._secrets)
+        message = _refusal(reason, outcome, self._session.secrets)
         return [_failed(event, message) for event in events]
 
     async def _in_halves(self, events: list[Mapping[str, Any]]) -> list[EventResult]:
@@ -274,150 +258,18 @@ class ApptotoClient:
 
     async def _lookup(self, external_id: str) -> dict[str, Any] | None:
         """``GET /event?external_id=``: the event, None on 404; raises ``GaveUp`` otherwise."""
-        what = f"GET {self._base_path}/event?{urllib.parse.urlencode({'external_id': external_id})}"
-        response = await self._call("GET", "/event", what, params={"external_id": external_id})
+        params = {"external_id": external_id}
+        what = f"GET {self._session.base_path}/event?{urllib.parse.urlencode(params)}"
+        response = await self._session.call("GET", "/event", what, params=params)
         if response.status_code == 404:
             return None
         if not response.is_success:
-            message = _refusal("Apptoto refused the lookup", response, self._secrets)
+            message = _refusal("Apptoto refused the lookup", response, self._session.secrets)
             raise GaveUp(message, tries=1, last=status_text(response))
         body = body_json(response)
         if events_in_answer(body) is None and not isinstance(body, Mapping):
             raise GaveUp("Apptoto's answer to the lookup was not an event", tries=1, last=None)
         return _single_event(body, external_id)
-
-    # --- one request -----------------------------------------------------------------------
-
-    async def _call(
-        self, method: str, path: str, what: str, *, params: Mapping[str, str | int]
-    ) -> httpx.Response:
-        """One request, retried on retryable failures; the final response, whatever its status."""
-
-        async def attempt(try_number: int) -> httpx.Response:
-            response = await self._send_once(
-                method, path, f"{what}, try {try_number}", params=params
-            )
-            self._raise_if_retryable(response)
-            return response
-
-        return await self._retrying(attempt, what)
-
-    async def _retrying(self, attempt: Callable[[int], Awaitable[Any]], what: str) -> Any:
-        config = self.config
-        deadline = self._deadline()
-        policy = RetryPolicy(
-            max_tries=config.max_tries,
-            backoff_base=config.backoff_base,
-            backoff_cap=config.backoff_cap,
-            retry_after_cap=config.retry_after_cap,
-            deadline=deadline,
-            deadline_seconds=config.deadline_seconds,
-        )
-        return await call_with_retries(
-            attempt,
-            policy=policy,
-            clock=self._clock,
-            rng=self._rng,
-            what=what,
-            on_pause=self._pause_everyone,
-        )
-
-    async def _send_once(
-        self,
-        method: str,
-        path: str,
-        what: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, str | int] | None = None,
-    ) -> httpx.Response:
-        """One paced try; connection failures become ``RetryableFailure``, 401/403 raise."""
-        self._raise_if_refused()
-        deadline = self._deadline()
-        async with self._in_flight:
-            await self._pacer.wait_for_slot(deadline)
-            started = self._clock.monotonic()
-            seconds = self.config.timeout_seconds
-            if deadline is not None:
-                seconds = min(seconds, deadline - started)
-                if seconds <= 0:
-                    raise DeadlinePassed
-            try:
-                response = await self._http.request(
-                    method, path, json=json, params=params, timeout=self._timeout(seconds)
-                )
-            except RETRIED_ERRORS as exc:
-                failure = self._describe(exc, seconds)
-                logger.debug(
-                    "%s: %s after %.2f s", what, failure, self._clock.monotonic() - started
-                )
-                raise RetryableFailure(failure) from None
-            except httpx.HTTPError as exc:
-                raise SendError(
-                    f"cannot talk to Apptoto at {self.config.base_url}: "
-                    f"{redact(str(exc), self._secrets)}"
-                ) from None
-        logger.debug(
-            "%s: %s in %.2f s", what, status_text(response), self._clock.monotonic() - started
-        )
-        if response.status_code in (401, 403):
-            self._refused = CredentialsRefused(
-                f"Apptoto refused the credentials for user {self.config.user} "
-                f"(HTTP {response.status_code}); check {ENV_USER} and {ENV_API_KEY}"
-            )
-            raise self._refused
-        return response
-
-    def _raise_if_retryable(self, response: httpx.Response) -> None:
-        if response.status_code not in RETRIED_STATUSES:
-            return
-        retry_after = parse_retry_after(
-            response.headers.get("Retry-After"),
-            now_wall=self._clock.wall_time(),
-            server_date=response.headers.get("Date"),
-        )
-        if retry_after is not None:
-            retry_after = min(retry_after, self.config.retry_after_cap)
-        raise RetryableFailure(
-            status_text(response),
-            status=response.status_code,
-            retry_after=retry_after,
-            pause_everyone=response.status_code == 429,
-        )
-
-    def _pause_everyone(self, seconds: float) -> None:
-        logger.info("Apptoto asked to slow down (429): no request for %.1f s", seconds)
-        self._pacer.pause_until(self._clock.monotonic() + seconds)
-
-    def _describe(self, exc: Exception, timeout_seconds: float) -> str:
-        if isinstance(exc, httpx.ConnectTimeout):
-            return f"could not connect within {min(timeout_seconds, CONNECT_TIMEOUT_SECONDS):g} s"
-        if isinstance(exc, httpx.TimeoutException):
-            return f"no answer within {timeout_seconds:g} s"
-        if isinstance(exc, httpx.RemoteProtocolError):
-            return "the server dropped the connection"
-        if isinstance(exc, httpx.ConnectError):
-            return f"could not connect ({redact(str(exc), self._secrets) or 'no reason given'})"
-        return f"the connection failed ({redact(str(exc), self._secrets) or type(exc).__name__})"
-
-    def _raise_if_refused(self) -> None:
-        # A fresh exception per raise: one instance raised in many tasks grows its traceback.
-        if self._refused is not None:
-            raise CredentialsRefused(str(self._refused))
-
-    def _begin(self) -> None:
-        self._raise_if_refused()
-        if self._started_at is None:
-            self._started_at = self._clock.monotonic()
-
-    def _deadline(self) -> float | None:
-        if self.config.deadline_seconds is None or self._started_at is None:
-            return None
-        return self._started_at + self.config.deadline_seconds
-
-    @staticmethod
-    def _timeout(seconds: float) -> httpx.Timeout:
-        return httpx.Timeout(seconds, connect=min(seconds, CONNECT_TIMEOUT_SECONDS))
 
 
 def _external_ids(events: Sequence[Mapping[str, Any]]) -> list[str]:
