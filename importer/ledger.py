@@ -25,15 +25,16 @@ import os
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from importer.errors import LedgerError, LedgerLocked
+from importer.payload_hash import canonical_json
 
 DEFAULT_LEDGER_PATH = Path(".apptoto-import") / "state.sqlite"
 SCHEMA_VERSION = 1  # PRAGMA user_version of the files this code writes
@@ -41,33 +42,44 @@ LEDGER_STATUSES = frozenset({"created", "updated", "cancelled"})  # RowStatus va
 
 # Ids per "IN (...)" query: well under SQLite's smallest variable limit (999 before 3.32).
 _LOOKUP_CHUNK = 500
-_TABLE = "events"
 _COLUMNS = (
     "mapping, external_id, apptoto_id, calendar, payload_hash, status, updated_at, "
     "source_file, source_row, deleted"
 )
-_CREATE_TABLE = f"""
-CREATE TABLE {_TABLE} (
-    mapping      TEXT    NOT NULL,  -- mapping name: scopes external ids
-    external_id  TEXT    NOT NULL,
-    apptoto_id   INTEGER,           -- Apptoto's event id, when the server returned it
-    calendar     TEXT    NOT NULL,  -- calendar name or id, as sent
-    payload_hash TEXT    NOT NULL,  -- importer.payload_hash of the last payload sent
-    -- ORs, not IN (...): SQLite evaluates an IN list in a CHECK at twice the cost of the insert
-    status       TEXT    NOT NULL
-                 CHECK (status = 'created' OR status = 'updated' OR status = 'cancelled'),
-    updated_at   TEXT    NOT NULL,  -- UTC ISO 8601 time of the last confirmed change
-    source_file  TEXT    NOT NULL,
-    source_row   INTEGER,           -- spreadsheet row as the person sees it (header = 1)
-    deleted      INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
-    PRIMARY KEY (mapping, external_id)
-) WITHOUT ROWID
-"""
+# Payloads (about 0.5 kB, with names and phone numbers) live in their own table so that the
+# lookups of every run read only the small rows of "events".
+_CREATE_TABLES = (
+    """
+    CREATE TABLE events (
+        mapping      TEXT    NOT NULL,  -- mapping name: scopes external ids
+        external_id  TEXT    NOT NULL,
+        apptoto_id   INTEGER,           -- Apptoto's event id, when the server returned it
+        calendar     TEXT    NOT NULL,  -- calendar name or id, as sent
+        payload_hash TEXT    NOT NULL,  -- importer.payload_hash of the last payload sent
+        -- ORs, not IN (...): SQLite evaluates an IN list in a CHECK at twice the insert's cost
+        status       TEXT    NOT NULL
+                     CHECK (status = 'created' OR status = 'updated' OR status = 'cancelled'),
+        updated_at   TEXT    NOT NULL,  -- UTC ISO 8601 time of the last confirmed change
+        source_file  TEXT    NOT NULL,
+        source_row   INTEGER,           -- spreadsheet row as the person sees it (header = 1)
+        deleted      INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+        PRIMARY KEY (mapping, external_id)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE payloads (
+        mapping      TEXT NOT NULL,
+        external_id  TEXT NOT NULL,
+        payload      TEXT NOT NULL,  -- canonical JSON of the last payload sent, without "id"
+        UNIQUE (mapping, external_id)
+    )
+    """,
+)
 # A NULL apptoto_id keeps the known one: a confirmation without an id must not forget it.
-_UPSERT = f"""
-INSERT INTO {_TABLE} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+_UPSERT_EVENT = f"""
+INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (mapping, external_id) DO UPDATE SET
-    apptoto_id = coalesce(excluded.apptoto_id, {_TABLE}.apptoto_id),
+    apptoto_id = coalesce(excluded.apptoto_id, events.apptoto_id),
     calendar = excluded.calendar,
     payload_hash = excluded.payload_hash,
     status = excluded.status,
@@ -75,6 +87,10 @@ ON CONFLICT (mapping, external_id) DO UPDATE SET
     source_file = excluded.source_file,
     source_row = excluded.source_row,
     deleted = excluded.deleted
+"""
+_UPSERT_PAYLOAD = """
+INSERT INTO payloads (mapping, external_id, payload) VALUES (?, ?, ?)
+ON CONFLICT (mapping, external_id) DO UPDATE SET payload = excluded.payload
 """
 # SQLite primary result codes that mean "this file is damaged or not a database".
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
@@ -90,8 +106,12 @@ class LedgerEntry:
     """What the ledger knows about one event: the last payload Apptoto confirmed for it.
 
     ``status`` is ``created``, ``updated`` or ``cancelled`` (a ``RowStatus`` works too);
-    ``updated_at`` is UTC ISO 8601 text (see :func:`utc_now`). Raises ``ValueError`` for an empty
-    ``external_id`` or another status: those are bugs in the caller, not bad input.
+    ``updated_at`` is UTC ISO 8601 text (see :func:`utc_now`). ``payload``, optional, is the
+    payload sent (stored without its top-level ``id``) so a later run can say which fields
+    changed; lookups leave it ``None`` (reading 100,000 payloads takes seconds): ask
+    :meth:`Ledger.last_payloads` for the few rows that changed. It holds names and phone numbers,
+    so it stays out of ``repr`` and out of comparisons (``payload_hash`` stands for it there).
+    Raises ``ValueError`` for an empty ``external_id`` or another status: caller bugs.
     """
 
     mapping: str
@@ -104,6 +124,7 @@ class LedgerEntry:
     source_file: str
     source_row: int | None
     deleted: bool = False
+    payload: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.external_id:
@@ -116,8 +137,9 @@ class LedgerEntry:
 
 def _entry_from_row(row: tuple[Any, ...]) -> LedgerEntry:
     # Positional, in the order of _COLUMNS; SQLite stores the flag as 0/1.
+    mapping, external_id, apptoto_id, calendar, digest, status, when, file, line, gone = row
     return LedgerEntry(
-        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], bool(row[9])
+        mapping, external_id, apptoto_id, calendar, digest, status, when, file, line, gone == 1
     )
 
 
@@ -244,18 +266,27 @@ class Ledger:
             )
         try:
             with _converted_errors(path, "open"):
+                # Check before switching to WAL: that switch rewrites the header of a database
+                # this function is about to refuse, and the user's file must stay as it was.
+                is_new = cls._check_schema(connection, path)
                 connection.execute("PRAGMA journal_mode = WAL")
                 # FULL: a commit survives a power cut too. It costs one fsync per batch, which is
                 # nothing next to one HTTP request per batch.
                 connection.execute("PRAGMA synchronous = FULL")
-                cls._ensure_schema(connection, path)
+                if is_new:
+                    connection.execute("BEGIN IMMEDIATE")
+                    for statement in _CREATE_TABLES:
+                        connection.execute(statement)
+                    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    connection.execute("COMMIT")
         except BaseException:
             connection.close()
             raise
         return connection
 
     @staticmethod
-    def _ensure_schema(connection: sqlite3.Connection, path: Path) -> None:
+    def _check_schema(connection: sqlite3.Connection, path: Path) -> bool:
+        """True for an empty file (a new ledger); raises ``LedgerError`` for a foreign one."""
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         tables = {
             name
@@ -268,16 +299,14 @@ class Ledger:
                 + _move_aside_advice(path)
             )
         if version == 0 and not tables:
-            connection.execute("BEGIN IMMEDIATE")
-            connection.execute(_CREATE_TABLE)
-            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            connection.execute("COMMIT")
-        elif _TABLE not in tables:
+            return True
+        if not {"events", "payloads"} <= tables:
             raise LedgerError(
-                f"{path} is an SQLite database, but not an importer state file (it has no "
-                f"{_TABLE!r} table); give the importer another state file path, or "
+                f"{path} is an SQLite database, but not an importer state file (it lacks the "
+                "importer's tables); give the importer another state file path, or "
                 + _move_aside_advice(path)
             )
+        return False
 
     def close(self) -> None:
         """Close the file and release the lock; safe to call twice."""
@@ -331,19 +360,46 @@ class Ledger:
         Ids the ledger does not know are absent from the result. Deleted (cancelled) entries are
         included: check ``entry.deleted``. Repeated ids are looked up once.
         """
+        rows = self._select_by_ids("look up events", "events", _COLUMNS, mapping, external_ids)
+        return {row[1]: _entry_from_row(row) for row in rows}
+
+    def _select_by_ids(
+        self, doing: str, table: str, columns: str, mapping: str, external_ids: Iterable[str]
+    ) -> list[tuple[Any, ...]]:
+        # Chunked IN queries: one query per id would be 100,000 round trips through sqlite3.
         wanted = list(dict.fromkeys(external_ids))
-        found: dict[str, LedgerEntry] = {}
-        with self._reading("look up events") as connection:
+        rows: list[tuple[Any, ...]] = []
+        with self._reading(doing) as connection:
             for start in range(0, len(wanted), _LOOKUP_CHUNK):
                 chunk = wanted[start : start + _LOOKUP_CHUNK]
                 marks = ",".join("?" * len(chunk))
-                rows = connection.execute(
-                    f"SELECT {_COLUMNS} FROM {_TABLE} "
-                    f"WHERE mapping = ? AND external_id IN ({marks})",
+                rows += connection.execute(
+                    f"SELECT {columns} FROM {table} WHERE mapping = ? AND external_id IN ({marks})",
                     [mapping, *chunk],
+                ).fetchall()
+        return rows
+
+    def last_payloads(self, mapping: str, external_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The payloads last sent for these external ids, without ``id``, keyed by external id.
+
+        For saying which fields of a changed row differ; ask only for the rows whose hash
+        changed. Ids without a stored payload are absent. Raises ``LedgerError`` if a stored
+        payload is not a JSON object (the file was edited by hand).
+        """
+        found: dict[str, dict[str, Any]] = {}
+        for external_id, text in self._select_by_ids(
+            "read last payloads", "payloads", "external_id, payload", mapping, external_ids
+        ):
+            try:
+                payload = json.loads(text)
+            except ValueError:
+                payload = None
+            if not isinstance(payload, dict):
+                raise LedgerError(
+                    f"{self.path}: the stored payload of {external_id!r} is not a JSON object. "
+                    + _move_aside_advice(self.path)
                 )
-                for row in rows:
-                    found[row[1]] = _entry_from_row(row)
+            found[external_id] = payload
         return found
 
     def record(self, entries: Iterable[LedgerEntry]) -> int:
@@ -353,9 +409,22 @@ class Ledger:
         nothing of this call is kept. An entry without ``apptoto_id`` keeps the id already known.
         """
         with self._transaction("record confirmed events") as connection:
-            before = connection.total_changes
-            connection.executemany(_UPSERT, (_row_from_entry(entry) for entry in entries))
-            return connection.total_changes - before
+            rows = [(_row_from_entry(entry), entry.payload) for entry in entries]
+            connection.executemany(_UPSERT_EVENT, (event for event, _ in rows))
+            connection.executemany(
+                _UPSERT_PAYLOAD,
+                (
+                    (event[0], event[1], canonical_json(payload))
+                    for event, payload in rows
+                    if payload is not None
+                ),
+            )
+            # No payload this time: an older one would no longer match the hash.
+            connection.executemany(
+                "DELETE FROM payloads WHERE mapping = ? AND external_id = ?",
+                ((event[0], event[1]) for event, payload in rows if payload is None),
+            )
+            return len(rows)
 
     def mark_deleted(
         self, mapping: str, external_ids: Iterable[str], *, when: str | None = None
@@ -369,7 +438,7 @@ class Ledger:
         with self._transaction("mark events cancelled") as connection:
             before = connection.total_changes
             connection.executemany(
-                f"UPDATE {_TABLE} SET deleted = 1, status = 'cancelled', updated_at = ? "
+                "UPDATE events SET deleted = 1, status = 'cancelled', updated_at = ? "
                 "WHERE mapping = ? AND external_id = ? AND deleted = 0",
                 ((stamp, mapping, external_id) for external_id in external_ids),
             )
@@ -379,7 +448,7 @@ class Ledger:
         """Entries of ``mapping`` not marked deleted, ordered by external id (--cancel-missing)."""
         with self._reading("list live events") as connection:
             rows = connection.execute(
-                f"SELECT {_COLUMNS} FROM {_TABLE} WHERE mapping = ? AND deleted = 0 "
+                f"SELECT {_COLUMNS} FROM events WHERE mapping = ? AND deleted = 0 "
                 "ORDER BY external_id",
                 (mapping,),
             ).fetchall()
@@ -389,7 +458,7 @@ class Ledger:
         """How many entries of ``mapping`` are not marked deleted."""
         with self._reading("count live events") as connection:
             row = connection.execute(
-                f"SELECT count(*) FROM {_TABLE} WHERE mapping = ? AND deleted = 0", (mapping,)
+                "SELECT count(*) FROM events WHERE mapping = ? AND deleted = 0", (mapping,)
             ).fetchone()
         return int(row[0])
 
