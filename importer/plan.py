@@ -7,7 +7,7 @@ Nothing here touches the network, so ``plan`` and ``run --dry-run`` show exactly
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from importer.errors import PlanRefused
@@ -139,6 +139,11 @@ def make_plan(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -
             continue
         if apptoto_id is not None:
             payload["id"] = apptoto_id
+            message = (
+                "changed since the last run"
+                if live is not None
+                else "update of the event in the report's apptoto_id"
+            )
             rows.append(
                 PlannedRow(
                     row,
@@ -147,7 +152,7 @@ def make_plan(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -
                     payload=payload,
                     apptoto_id=apptoto_id,
                     payload_hash=digest,
-                    message=_changed_fields(live, payload),
+                    message=message,
                 )
             )
         else:
@@ -156,22 +161,35 @@ def make_plan(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -
                     row, PlanAction.CREATE, external_id, payload=payload, payload_hash=digest
                 )
             )
+    if ledger is not None:
+        rows = _name_changed_fields(rows, ledger, mapping_name, known)
     cancels = _cancels(prepared, ledger, options) if options.cancel_missing else []
     return Plan(rows=rows, cancels=cancels)
 
 
-def _changed_fields(entry: LedgerEntry | None, payload: dict[str, Any]) -> str:
-    if entry is None:
-        return "update of the event in the report's apptoto_id"
-    previous = entry.payload
-    if previous is None:
-        return "changed since the last run"
-    changed = sorted(
-        key
-        for key in (set(previous) | set(payload)) - {"id"}
-        if previous.get(key) != payload.get(key)
-    )
-    return "changes: " + ", ".join(changed) if changed else "re-sent (--full)"
+def _name_changed_fields(
+    rows: list[PlannedRow], ledger: Ledger, mapping_name: str, known: dict[str, LedgerEntry]
+) -> list[PlannedRow]:
+    """Say which fields each update changes, from the payloads the ledger kept."""
+    updates = [
+        r.external_id for r in rows if r.action is PlanAction.UPDATE and r.external_id in known
+    ]
+    if not updates:
+        return rows
+    previous = ledger.last_payloads(mapping_name, updates)
+    out = []
+    for r in rows:
+        before = previous.get(r.external_id)
+        if r.action is PlanAction.UPDATE and before is not None and r.payload is not None:
+            changed = sorted(
+                key
+                for key in (set(before) | set(r.payload)) - {"id"}
+                if before.get(key) != r.payload.get(key)
+            )
+            message = "changes: " + ", ".join(changed) if changed else "re-sent (--full)"
+            r = replace(r, message=message)
+        out.append(r)
+    return out
 
 
 def _cancels(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -> list[LedgerEntry]:

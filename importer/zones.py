@@ -9,9 +9,15 @@ import zoneinfo
 
 
 @functools.cache
+def _zones() -> frozenset[str]:
+    """The IANA zone names on this machine (read from disk once: it takes milliseconds)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+@functools.cache
 def _known() -> dict[str, str]:
     """Known zone names keyed by a loose form (case, spaces and dashes folded)."""
-    return {_fold(z): z for z in zoneinfo.available_timezones()}
+    return {_fold(z): z for z in _zones()}
 
 
 def _fold(name: str) -> str:
@@ -20,7 +26,7 @@ def _fold(name: str) -> str:
 
 def is_zone(name: str) -> bool:
     """True when ``name`` is exactly a known IANA zone name, e.g. ``America/New_York``."""
-    return name in zoneinfo.available_timezones()
+    return name in _zones()
 
 
 @functools.cache

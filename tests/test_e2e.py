@@ -1,0 +1,252 @@
+"""End to end: the real CLI on the samples against the sandbox; assertions on what the SERVER holds."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from importer.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+MAPPING = str(ROOT / "mappings" / "clinic.yaml")
+SAMPLES = ROOT / "samples"
+
+VALID_IDS = [f"clinic-0001{n:02d}" for n in range(1, 15)]
+INVALID = {  # row -> (column named in the message, words of the reason)
+    16: ("Phone", "phone number"),
+    17: ("Email", "email"),
+    18: ("Date", "date"),
+    19: ("Start", "blank"),
+    20: ("", "ends before it starts"),
+    21: ("Appointment ID", "more than one row"),
+    22: ("Appointment ID", "more than one row"),
+    23: ("Time Zone", "America/Los_Angeles"),
+}
+
+
+def env_for(sandbox: Any) -> dict[str, str]:
+    return {
+        "APPTOTO_BASE_URL": sandbox.base_url,
+        "APPTOTO_USER": sandbox.user,
+        "APPTOTO_API_KEY": sandbox.api_key,
+    }
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> Any:
+    return CliRunner().invoke(app, args, env=env, catch_exceptions=False)
+
+
+def read_report(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def stored_by_external_id(sandbox: Any) -> dict[str, dict[str, Any]]:
+    return {e["external_id"]: e for e in sandbox.events() if not e.get("is_deleted")}
+
+
+@pytest.mark.parametrize("sample", ["appointments.csv", "appointments.xlsx"])
+def test_sample_import_puts_the_right_events_on_the_server(
+    sample: str, sandbox: Any, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.csv"
+    result = run_cli(
+        [
+            "run",
+            str(SAMPLES / sample),
+            "-m",
+            MAPPING,
+            "--report",
+            str(report),
+            "--state",
+            str(tmp_path / "state.sqlite"),
+            "--quiet",
+        ],
+        env_for(sandbox),
+    )
+    assert result.exit_code == 1, result.output  # the sample has invalid rows
+    assert "14 created, 8 invalid" in result.output
+
+    stored = stored_by_external_id(sandbox)
+    assert sorted(stored) == VALID_IDS
+    assert sandbox.stats()["duplicates"] == []
+
+    first = stored["clinic-000101"]
+    assert first["calendar_name"] == "Dr. Rivera"
+    assert first["title"] == "Annual physical with Dr. Rivera"
+    assert first["start_time"] == "2026-12-14T08:30:00-08:00"  # winter, Los Angeles
+    assert first["end_time"] == "2026-12-14T09:00:00-08:00"
+    assert first["time_zone"] == "America/Los_Angeles"
+    assert first["content"] == "Fasting since midnight #auto"
+    assert first["custom_data"] == {"patient_dob": "03/02/1985", "clinic_zip": "97401"}
+    [person] = first["participants"]
+    assert person["name"] == "Maria Gómez"
+    assert person["phone"] == "+15415550104"
+    assert person["email"] == "maria.gomez@example.com"
+
+    # Summer offsets, and a second zone.
+    assert stored["clinic-000113"]["start_time"] == "2027-07-01T09:00:00-07:00"
+    assert stored["clinic-000106"]["start_time"] == "2026-12-14T08:00:00-07:00"
+    assert stored["clinic-000114"]["start_time"] == "2027-07-01T10:00:00-06:00"
+    # Leading zeros kept; phones in E.164 however staff wrote them.
+    assert stored["clinic-000108"]["custom_data"]["clinic_zip"] == "02134"
+    phones = {k: e["participants"][0]["phone"] for k, e in stored.items()}
+    assert phones["clinic-000103"] == "+15415550142"
+    assert phones["clinic-000104"] == "+15415550177"
+    assert phones["clinic-000109"] == "+390669820000"
+    # Formula-looking text reaches Apptoto unchanged.
+    assert stored["clinic-000112"]["content"] == "=Bring referral letter #auto"
+
+    rows = read_report(report)
+    assert len(rows) == 22
+    by_row = {int(r["row"]): r for r in rows}
+    for row, (column, words) in INVALID.items():
+        line = by_row[row]
+        assert line["status"] == "invalid", line
+        assert f"row {row}" in line["message"]
+        if column:
+            assert f"column {column!r}" in line["message"], line["message"]
+        assert words in line["message"], line["message"]
+        assert line["apptoto_id"] == ""
+    created = [r for r in rows if r["status"] == "created"]
+    assert {r["external_id"] for r in created} == set(VALID_IDS)
+    assert all(int(r["apptoto_id"]) == stored[r["external_id"]]["id"] for r in created)
+    assert by_row[13]["Notes"] == "'=Bring referral letter"  # escaped in the report only
+
+
+def test_rerun_sends_nothing_and_csv_equals_xlsx(sandbox: Any, tmp_path: Path) -> None:
+    state = ["--state", str(tmp_path / "state.sqlite"), "--quiet"]
+    env = env_for(sandbox)
+    first = run_cli(
+        [
+            "run",
+            str(SAMPLES / "appointments.xlsx"),
+            "-m",
+            MAPPING,
+            "--report",
+            str(tmp_path / "a.csv"),
+            *state,
+        ],
+        env,
+    )
+    assert "14 created" in first.output
+    puts_before = [r for r in sandbox.requests() if r["method"] == "PUT"]
+    again = run_cli(
+        [
+            "run",
+            str(SAMPLES / "appointments.csv"),
+            "-m",
+            MAPPING,
+            "--report",
+            str(tmp_path / "b.csv"),
+            *state,
+        ],
+        env,
+    )
+    assert "14 unchanged, 8 invalid" in again.output
+    puts_after = [r for r in sandbox.requests() if r["method"] == "PUT"]
+    assert puts_after == puts_before  # the Excel and CSV files map to identical events
+
+
+def test_validate_lists_every_mistake_without_network(tmp_path: Path) -> None:
+    result = run_cli(
+        ["validate", str(SAMPLES / "appointments.csv"), "-m", MAPPING],
+        {"APPTOTO_BASE_URL": "http://127.0.0.1:9/v1"},
+    )
+    assert result.exit_code == 1
+    assert "14 valid, 8 invalid rows in appointments.csv" in result.output
+    for row in INVALID:
+        assert f"row {row}" in result.output
+
+
+def test_bad_mapping_column_exits_2_with_a_hint(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        Path(MAPPING)
+        .read_text(encoding="utf-8")
+        .replace('phone: "{Phone}"', 'phone: "{Phone Number}"'),
+        encoding="utf-8",
+    )
+    result = run_cli(["validate", str(SAMPLES / "appointments.csv"), "-m", str(mapping)], {})
+    assert result.exit_code == 2
+    assert "no column 'Phone Number'; did you mean 'Phone'?" in result.output
+
+
+def test_missing_credentials_stop_before_any_work(tmp_path: Path) -> None:
+    env = {k: "" for k in ("APPTOTO_USER", "APPTOTO_API_KEY")}
+    result = run_cli(
+        [
+            "run",
+            str(SAMPLES / "appointments.csv"),
+            "-m",
+            MAPPING,
+            "--state",
+            str(tmp_path / "s.sqlite"),
+            "--report",
+            str(tmp_path / "r.csv"),
+        ],
+        env,
+    )
+    assert result.exit_code == 2
+    assert "APPTOTO_USER" in result.output
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_wrong_key_exits_2_and_never_shows_the_key(sandbox: Any, tmp_path: Path) -> None:
+    env = env_for(sandbox) | {"APPTOTO_API_KEY": "canary-wrong-key-7f3a"}
+    result = run_cli(
+        [
+            "run",
+            str(SAMPLES / "appointments.csv"),
+            "-m",
+            MAPPING,
+            "-v",
+            "--state",
+            str(tmp_path / "s.sqlite"),
+            "--report",
+            str(tmp_path / "r.csv"),
+        ],
+        env,
+    )
+    assert result.exit_code == 2
+    assert "refused the credentials" in result.output
+    assert "canary-wrong-key-7f3a" not in result.output
+    assert sandbox.stats()["events_stored"] == 0
+
+
+def test_console_script_runs_as_a_subprocess(sandbox: Any, tmp_path: Path) -> None:
+    env = {**os.environ, **env_for(sandbox)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "importer",
+            "run",
+            str(SAMPLES / "appointments.csv"),
+            "-m",
+            MAPPING,
+            "--state",
+            str(tmp_path / "s.sqlite"),
+            "--report",
+            str(tmp_path / "r.xlsx"),
+            "--summary-json",
+            str(tmp_path / "summary.json"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "14 created, 8 invalid" in done.stdout
+    assert (tmp_path / "r.xlsx").exists()
+    summary = (tmp_path / "summary.json").read_text(encoding="utf-8")
+    assert '"created": 14' in summary and '"exit_code": 1' in summary
