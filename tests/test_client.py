@@ -103,6 +103,21 @@ def test_batches_are_sent_with_basic_auth_and_results_follow_input_order() -> No
     assert results[0].stored == {"external_id": "row-0", "title": "Visit 0", "id": 1000}
 
 
+def test_nothing_to_send_sends_nothing() -> None:
+    server = FakeApptoto()
+    assert run(server, lambda c: c.send_events([])) == []
+    assert server.requests == []
+
+
+def test_events_may_be_any_mapping() -> None:
+    from types import MappingProxyType
+
+    server = FakeApptoto()
+    results = run(server, lambda c: c.send_events([MappingProxyType({"external_id": "row-4"})]))
+    assert results[0].apptoto_id == 1004
+    assert server.puts() == [[{"external_id": "row-4"}]]
+
+
 def test_a_reordered_answer_is_matched_by_external_id() -> None:
     server = FakeApptoto()
     server.reverse = True

@@ -36,9 +36,7 @@ from importer.client.answers import (
 from importer.client.clock import Clock, SystemClock
 from importer.client.config import ClientConfig
 from importer.client.redact import redact
-from importer.client.retry import (
-    GaveUp,
-)
+from importer.client.retry import GaveUp
 from importer.client.session import PacedSession
 from importer.errors import SendError
 
@@ -170,13 +168,17 @@ class ApptotoClient:
         """Settle one batch: send it (retried), split it if needed; results in batch order."""
         count = len(events)
         what = f"PUT {self._session.base_path}/events ({count} event{'s' if count != 1 else ''})"
+        body = {"events": [dict(event) for event in events]}
         last_was_502 = False
 
         async def attempt(try_number: int) -> httpx.Response | object:
             nonlocal last_was_502
             after_502, last_was_502 = last_was_502, False
             response = await self._session.send_once(
-                "PUT", "/events", f"{what}, try {try_number}", json={"events": list(events)}
+                "PUT",
+                "/events",
+                f"{what}, try {try_number}",
+                json=body,
             )
             if response.status_code == 502:
                 if after_502 and count > 1:
@@ -206,6 +208,7 @@ class ApptotoClient:
         return [_failed(event, message) for event in events]
 
     async def _in_halves(self, events: list[Mapping[str, Any]]) -> list[EventResult]:
+        # Each half gets its own try budget; the deadline still bounds the whole run.
         middle = len(events) // 2
         first = await self._put_batch(events[:middle])
         return first + await self._put_batch(events[middle:])
@@ -295,10 +298,13 @@ def _single_event(body: Any, external_id: str | None) -> dict[str, Any] | None:
     """The one event in an answer: a bare event object, or the matching one of ``{"events"}``."""
     listed = events_in_answer(body)
     if listed is not None:
-        matching = [e for e in listed if external_id is None or e.get("external_id") == external_id]
+        matching = [
+            e for e in listed if external_id is None or str(e.get("external_id")) == external_id
+        ]
         return matching[0] if matching else None
     if isinstance(body, Mapping) and ("id" in body or "external_id" in body):
-        if external_id is not None and body.get("external_id") not in (None, external_id):
+        answered = body.get("external_id")
+        if external_id is not None and answered is not None and str(answered) != external_id:
             return None
         return dict(body)
     return None

@@ -61,6 +61,9 @@ class VirtualClock:
     Run coroutines with :meth:`run`; inside, ``asyncio.sleep`` and the loop's timers are virtual
     too, so a fake server can ``await asyncio.sleep(latency)``. ``sleeps`` records every duration
     passed to :meth:`sleep` (the client's backoffs and pacing waits), in call order.
+
+    Only for in-memory transports (``httpx.MockTransport``): with real sockets, a wait for I/O
+    while a timer is set would jump virtual time to that timer (e.g. a read timeout).
     """
 
     def __init__(self, *, wall_start: float = 1_767_225_600.0) -> None:
