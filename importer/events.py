@@ -227,7 +227,7 @@ def _all_day(
 def _with_auto_tag(content: pd.Series) -> pd.Series:
     """Content ending in "#auto" (Apptoto's cue for auto messages), added at most once."""
     tagged = content.str.contains(_HAS_AUTO_TAG, regex=True)
-    added = content.where(content == "", content + "\n") + AUTO_TAG
+    added = content.where(content == "", content + " ") + AUTO_TAG
     return content.where(tagged, added)
 
 

@@ -1,0 +1,473 @@
+"""The map stage: rows of text cells -> the exact payloads sent to Apptoto's PUT /v1/events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from importer.events import BuiltEvents, build_events
+from importer.mapping import Mapping, When, load_mapping, parse_mapping, parse_template
+
+CLINIC = load_mapping(Path(__file__).resolve().parents[1] / "mappings" / "clinic.yaml")
+
+# One clinic row as staff type it; tests change a cell or two.
+ANN = {
+    "Appointment ID": "0017",
+    "Date": "12/14/2026",
+    "Start": "9:30 AM",
+    "End": "10:15 am",
+    "Provider": "Dr Lee",
+    "Service": "Checkup",
+    "Time Zone": "",
+    "Location": "Room 2",
+    "Notes": "",
+    "DOB": "01/02/1980",
+    "ZIP": "02134",
+    "First Name": "Ann",
+    "Last Name": "Smith",
+    "Email": " ann@example.com ",
+    "Phone": "(541) 555-0104",
+}
+
+
+def _frame(*rows: dict[str, str | None], first_row: int = 2) -> pd.DataFrame:
+    """Text cells as the loader gives them: blank -> NA, index = spreadsheet row."""
+    frame = pd.DataFrame(list(rows), index=range(first_row, first_row + len(rows)), dtype="str")
+    return frame.replace("", pd.NA)
+
+
+def _row(**changes: str | None) -> dict[str, str | None]:
+    return {**ANN, **changes}
+
+
+def _mapping(**event: Any) -> Mapping:
+    spec: dict[str, Any] = {
+        "calendar": "Clinic",
+        "external_id": "{Id}",
+        "title": "Visit",
+        "start": "{When}",
+        "duration_minutes": "30",
+    }
+    spec.update(event)
+    spec = {key: value for key, value in spec.items() if value is not None}  # None: not mapped
+    return parse_mapping({"defaults": {"time_zone": "America/New_York"}, "event": spec})
+
+
+def _issues(built: BuiltEvents) -> list[tuple[int, str, str, str]]:
+    return [(i.row, i.column, i.value, i.reason) for i in built.issues]
+
+
+def test_clinic_rows_give_exact_payloads() -> None:
+    bob = _row(
+        **{
+            "Appointment ID": "18",
+            "Date": "2026-07-01",  # an Excel date cell, as the loader writes it
+            "Start": "14:00",
+            "End": "14:45",
+            "Time Zone": "America/New_York",
+            "Location": "",
+            "Notes": "Bring your insurance card",
+            "DOB": "",
+            "First Name": "",
+            "Last Name": "",
+            "Email": "",
+            "Phone": "",
+        }
+    )
+    built = build_events(_frame(ANN, bob), CLINIC)
+    assert built.issues == []
+    assert built.external_ids == {2: "clinic-0017", 3: "clinic-18"}
+    assert built.payloads == {
+        2: {
+            "external_id": "clinic-0017",
+            "calendar": "Dr Lee",
+            "title": "Checkup with Dr Lee",
+            "start_time": "2026-12-14T09:30:00-08:00",
+            "end_time": "2026-12-14T10:15:00-08:00",
+            "time_zone": "America/Los_Angeles",
+            "all_day": False,
+            "location": "Room 2",
+            "content": "#auto",
+            "show_as": 2,
+            "custom_data": {"patient_dob": "01/02/1980", "clinic_zip": "02134"},
+            "participants": [
+                {"name": "Ann Smith", "email": "ann@example.com", "phone": "+15415550104"}
+            ],
+        },
+        3: {
+            "external_id": "clinic-18",
+            "calendar": "Dr Lee",
+            "title": "Checkup with Dr Lee",
+            "start_time": "2026-07-01T14:00:00-04:00",
+            "end_time": "2026-07-01T14:45:00-04:00",
+            "time_zone": "America/New_York",
+            "all_day": False,
+            "location": "",  # mapped but blank: sent as "" so an update clears it
+            "content": "Bring your insurance card #auto",
+            "show_as": 2,
+            "custom_data": {"patient_dob": "", "clinic_zip": "02134"},
+            "participants": [],  # every participant field blank: nobody is added
+        },
+    }
+    for payload in built.payloads.values():  # plain JSON types only, nothing from numpy
+        assert json.loads(json.dumps(payload)) == payload
+
+
+def test_fields_the_mapping_does_not_map_are_left_out() -> None:
+    built = build_events(_frame({"Id": "a1", "When": "2026-07-01 09:00"}), _mapping())
+    assert built.payloads[2] == {
+        "external_id": "a1",
+        "calendar": "Clinic",
+        "title": "Visit",
+        "start_time": "2026-07-01T09:00:00-04:00",
+        "end_time": "2026-07-01T09:30:00-04:00",
+        "time_zone": "America/New_York",
+        "all_day": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("written", "e164"),
+    [
+        ("(541) 555-0104", "+15415550104"),
+        ("541.555.0104", "+15415550104"),
+        ("+1 541 555 0104", "+15415550104"),
+        ("+44 20 7946 0958", "+442079460958"),
+    ],
+)
+def test_phones_are_sent_as_e164(written: str, e164: str) -> None:
+    built = build_events(_frame(_row(Phone=written)), CLINIC)
+    assert built.payloads[2]["participants"][0]["phone"] == e164
+
+
+def test_a_bad_phone_makes_the_row_invalid_naming_the_column() -> None:
+    built = build_events(_frame(_row(Phone="555-12")), CLINIC)
+    assert built.payloads == {}
+    assert built.external_ids == {2: "clinic-0017"}  # reports need it for invalid rows too
+    assert _issues(built) == [(2, "Phone", "555-12", "is not a valid phone number for region US")]
+
+
+def test_a_participant_with_some_fields_keeps_only_those() -> None:
+    built = build_events(_frame(_row(**{"Last Name": "", "Email": "", "Phone": ""})), CLINIC)
+    assert built.payloads[2]["participants"] == [{"name": "Ann"}]
+
+
+def test_leading_zeros_stay_in_text_fields_and_custom_data() -> None:
+    row = _row(**{"Appointment ID": "000123", "ZIP": "00501", "Location": "007"})
+    payload = build_events(_frame(row), CLINIC).payloads[2]
+    assert payload["external_id"] == "clinic-000123"
+    assert payload["custom_data"]["clinic_zip"] == "00501"
+    assert payload["location"] == "007"
+
+
+@pytest.mark.parametrize(
+    ("notes", "content"),
+    [
+        ("", "#auto"),
+        ("Bring your card", "Bring your card #auto"),
+        ("Bring your card #auto", "Bring your card #auto"),  # already there: never twice
+        ("#auto", "#auto"),
+        ("#auto please remind", "#auto please remind"),
+        ("See #automatic", "See #automatic #auto"),  # a different word
+    ],
+)
+def test_auto_tag_is_added_once(notes: str, content: str) -> None:
+    built = build_events(_frame(_row(Notes=notes)), CLINIC)
+    assert built.payloads[2]["content"] == content
+    # Mapping the sent content again gives the same text: the payload hash stays put.
+    again = build_events(_frame(_row(Notes=content)), CLINIC)
+    assert again.payloads[2]["content"] == content
+
+
+def test_a_shared_external_id_fails_every_row_that_shares_it() -> None:
+    rows = [
+        _row(**{"Appointment ID": "17"}),
+        _row(**{"Appointment ID": "18"}),
+        _row(**{"Appointment ID": "17", "Start": "11:00 AM", "End": "11:30 AM"}),
+        _row(**{"Appointment ID": "17", "Date": "99/99/2026"}),  # invalid anyway: still counted
+    ]
+    built = build_events(_frame(*rows), CLINIC)
+    assert sorted(built.payloads) == [3]
+    assert built.external_ids == {2: "clinic-17", 3: "clinic-18", 4: "clinic-17", 5: "clinic-17"}
+    shared = (
+        "external_id 'clinic-17' is shared by rows 2, 4 and 5: it must be unique, "
+        "or the rows would overwrite each other"
+    )
+    assert [i for i in _issues(built) if "shared" in i[3]] == [
+        (2, "external_id", "clinic-17", shared),
+        (4, "external_id", "clinic-17", shared),
+        (5, "external_id", "clinic-17", shared),
+    ]
+
+
+def test_a_blank_external_id_cell_is_an_issue_and_no_id_is_reported() -> None:
+    built = build_events(_frame(_row(**{"Appointment ID": ""}), _row()), CLINIC)
+    assert sorted(built.payloads) == [3]
+    assert built.external_ids == {3: "clinic-0017"}
+    assert _issues(built) == [
+        (
+            2,
+            "Appointment ID",
+            "",
+            "external_id is blank here: every event needs one, or re-sending would duplicate it",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "reason"),
+    [
+        (
+            "10:00 AM",
+            "9:00 AM",
+            "ends before it starts: starts 2026-12-14T10:00:00-08:00, "
+            "ends 2026-12-14T09:00:00-08:00",
+        ),
+        (
+            "10:00 AM",
+            "10:00 AM",
+            "ends when it starts (it must end after it starts): "
+            "starts 2026-12-14T10:00:00-08:00, ends 2026-12-14T10:00:00-08:00",
+        ),
+        (
+            "10:00 PM",
+            "12:00 AM",  # midnight on the same date: never moved to the next day
+            "ends before it starts: starts 2026-12-14T22:00:00-08:00, "
+            "ends 2026-12-14T00:00:00-08:00; "
+            "an event that ends at midnight needs the next day's date",
+        ),
+    ],
+)
+def test_an_event_must_end_after_it_starts(start: str, end: str, reason: str) -> None:
+    built = build_events(_frame(_row(Start=start, End=end)), CLINIC)
+    assert built.payloads == {}
+    assert _issues(built) == [(2, "End", end, reason)]
+
+
+def test_end_without_a_date_takes_the_start_date() -> None:
+    # mapping.py does not yet accept `end: {time: ...}`, so the model is built directly.
+    base = _mapping(
+        start={"date": "{Day}", "time": "{From}"}, end="{Day} {To}", duration_minutes=None
+    )
+    mapping = replace(
+        base, event=replace(base.event, end=When(time=parse_template("{To}", where="t")))
+    )
+    row = {"Id": "a", "Day": "2026-07-01", "From": "09:00", "To": "17:00"}
+    payload = build_events(_frame(row), mapping).payloads[2]
+    assert (payload["start_time"], payload["end_time"]) == (
+        "2026-07-01T09:00:00-04:00",
+        "2026-07-01T17:00:00-04:00",
+    )
+
+
+@pytest.mark.parametrize(
+    ("minutes", "end_time", "problem"),
+    [
+        ("45", "2026-07-01T09:45:00-04:00", None),
+        ("90.0", "2026-07-01T10:30:00-04:00", None),  # how a spreadsheet may show 90
+        ("0", None, "duration_minutes must be a whole number"),
+        ("-15", None, "duration_minutes must be a whole number"),
+        ("1.5", None, "duration_minutes must be a whole number"),
+        ("an hour", None, "duration_minutes must be a whole number"),
+        ("", None, "duration_minutes must be a whole number"),
+    ],
+)
+def test_duration_minutes(minutes: str, end_time: str | None, problem: str | None) -> None:
+    mapping = _mapping(duration_minutes="{Minutes}")
+    built = build_events(
+        _frame({"Id": "a", "When": "2026-07-01 09:00", "Minutes": minutes}), mapping
+    )
+    if problem is None:
+        assert built.issues == []
+        assert built.payloads[2]["end_time"] == end_time
+    else:
+        assert built.payloads == {}
+        [(row, column, value, reason)] = _issues(built)
+        assert (row, column, value) == (2, "Minutes", minutes)
+        assert reason.startswith(problem)
+
+
+@pytest.mark.parametrize(
+    ("all_day", "end_date", "start_time", "end_time"),
+    [
+        ("yes", "", "2026-12-01T00:00:00-05:00", "2026-12-02T00:00:00-05:00"),
+        ("X", "2026-12-03", "2026-12-01T00:00:00-05:00", "2026-12-04T00:00:00-05:00"),
+        ("TRUE", "12/01/2026", "2026-12-01T00:00:00-05:00", "2026-12-02T00:00:00-05:00"),
+        # The night clocks go back is 25 hours long; the end is still the next midnight.
+        ("1", "", "2026-11-01T00:00:00-04:00", "2026-11-02T00:00:00-05:00"),
+    ],
+)
+def test_all_day_runs_midnight_to_midnight(
+    all_day: str, end_date: str, start_time: str, end_time: str
+) -> None:
+    mapping = parse_mapping(
+        {
+            "defaults": {"time_zone": "America/New_York", "date_format": "%m/%d/%Y"},
+            "event": {
+                "calendar": "Clinic",
+                "external_id": "{Id}",
+                "title": "Away",
+                "start": {"date": "{From}", "time": "{At}"},
+                "end": {"date": "{To}", "time": "{Until}"},
+                "all_day": "{All day}",
+            },
+        }
+    )
+    day = "2026-11-01" if start_time.startswith("2026-11-01") else "2026-12-01"
+    row = {"Id": "a", "From": day, "At": "", "To": end_date, "Until": "", "All day": all_day}
+    built = build_events(_frame(row), mapping)
+    assert built.issues == []
+    payload = built.payloads[2]
+    assert (payload["start_time"], payload["end_time"], payload["all_day"]) == (
+        start_time,
+        end_time,
+        True,
+    )
+
+
+def test_all_day_cells_must_say_yes_or_no() -> None:
+    mapping = _mapping(all_day="{All day}")
+    built = build_events(
+        _frame(
+            {"Id": "a", "When": "2026-07-01 09:00", "All day": "no"},
+            {"Id": "b", "When": "2026-07-01 09:00", "All day": ""},
+            {"Id": "c", "When": "2026-07-01 09:00", "All day": "maybe"},
+        ),
+        mapping,
+    )
+    assert [p["all_day"] for p in built.payloads.values()] == [False, False]
+    assert _issues(built) == [
+        (4, "All day", "maybe", "all_day must be yes or no (also true/false, 1/0, x or blank)")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "number"),
+    [
+        ("Busy", 2),
+        ("free", 0),
+        ("Tentative", 1),
+        ("out of office", 3),
+        ("Working-Elsewhere", 4),
+        ("OUT_OF_OFFICE", 3),
+        ("", None),  # JSON null: Apptoto's default, Busy
+    ],
+)
+def test_show_as_names(written: str, number: int | None) -> None:
+    built = build_events(
+        _frame({"Id": "a", "When": "2026-07-01 09:00", "Show": written}),
+        _mapping(show_as="{Show}"),
+    )
+    assert built.payloads[2]["show_as"] == number
+
+
+def test_unknown_show_as_is_an_issue() -> None:
+    built = build_events(
+        _frame({"Id": "a", "When": "2026-07-01 09:00", "Show": "asleep"}),
+        _mapping(show_as="{Show}"),
+    )
+    assert _issues(built) == [
+        (
+            2,
+            "Show",
+            "asleep",
+            "show_as must be one of free, tentative, busy, out_of_office, working_elsewhere",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "calendar_id", "problem"),
+    [
+        ("42", 42, None),
+        ("42.0", 42, None),
+        ("Dr Lee", None, "calendar_id must be a whole number above 0, like 1234"),
+        ("0", None, "calendar_id must be a whole number above 0, like 1234"),
+        ("", None, "calendar_id is blank"),
+    ],
+)
+def test_calendar_id(written: str, calendar_id: int | None, problem: str | None) -> None:
+    mapping = _mapping(calendar=None, calendar_id="{Calendar}")
+    built = build_events(
+        _frame({"Id": "a", "When": "2026-07-01 09:00", "Calendar": written}), mapping
+    )
+    if problem is None:
+        assert built.payloads[2]["calendar_id"] == calendar_id
+        assert type(built.payloads[2]["calendar_id"]) is int
+        assert "calendar" not in built.payloads[2]
+    else:
+        assert _issues(built) == [(2, "Calendar", written, problem)]
+
+
+@pytest.mark.parametrize(
+    ("cells", "participants", "problem"),
+    [
+        ({"Contact": "123", "Ext": ""}, [{"contact_id": 123}], None),
+        ({"Contact": "", "Ext": "C-0042"}, [{"contact_external_id": "C-0042"}], None),
+        ({"Contact": "", "Ext": ""}, [], None),
+        ({"Contact": "abc", "Ext": ""}, None, "participants[1].contact_id must be a whole number"),
+    ],
+)
+def test_contact_participants(
+    cells: dict[str, str], participants: list[dict[str, Any]] | None, problem: str | None
+) -> None:
+    mapping = _mapping(participants=[{"contact_id": "{Contact}", "contact_external_id": "{Ext}"}])
+    built = build_events(_frame({"Id": "a", "When": "2026-07-01 09:00", **cells}), mapping)
+    if problem is None:
+        assert built.payloads[2]["participants"] == participants
+    else:
+        [(_, column, _, reason)] = _issues(built)
+        assert column == "Contact"
+        assert reason.startswith(problem)
+
+
+@pytest.mark.parametrize(
+    ("changes", "issue"),
+    [
+        ({"Service": "", "Provider": ""}, (2, "Provider", "", "calendar is blank")),
+        ({"Service": "", "Provider": ""}, (2, "title", "", "title is blank")),
+    ],
+)
+def test_blank_title_and_calendar_are_issues(
+    changes: dict[str, str], issue: tuple[int, str, str, str]
+) -> None:
+    built = build_events(_frame(_row(**changes)), CLINIC)
+    assert built.payloads == {}
+    found = [(r, c, v, reason.split(":")[0]) for r, c, v, reason in _issues(built)]
+    assert issue in found
+
+
+def test_issues_name_spreadsheet_rows_across_a_gap_in_the_index() -> None:
+    frame = _frame(_row(), _row(**{"Appointment ID": "2", "Date": "31/12/2026"}), first_row=10)
+    frame.index = pd.Index([10, 40])  # rows filtered out earlier keep their own numbers
+    built = build_events(frame, CLINIC)
+    assert sorted(built.payloads) == [10]
+    assert [(i.row, i.column, i.value) for i in built.issues] == [(40, "Date", "31/12/2026")]
+
+
+_cell = st.one_of(
+    st.sampled_from(
+        ["", " ", "12/14/2026", "2026-07-01", "9:30 AM", "14:30", "00:00", "17", "0017"]
+    ),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.fixed_dictionaries({k: _cell for k in ANN}), min_size=1, max_size=6))
+def test_mapping_is_deterministic_and_never_crashes(rows: list[dict[str, str]]) -> None:
+    frame = _frame(*rows)
+    first, second = build_events(frame, CLINIC), build_events(frame.copy(), CLINIC)
+    assert first == second
+    assert json.dumps(first.payloads, sort_keys=True) == json.dumps(second.payloads, sort_keys=True)
+    # Every row ends up either with a payload or with at least one issue, never both.
+    with_issues = {i.row for i in first.issues}
+    assert set(first.payloads) | with_issues == set(frame.index)
+    assert not set(first.payloads) & with_issues
