@@ -103,7 +103,7 @@ def _assemble(
     participants: list[list[dict[str, Any] | None]],
     valid: np.ndarray,
 ) -> Iterator[dict[str, Any]]:
-    """One payload dict per valid row: the only per-row Python loop of the stage."""
+    """One payload dict per valid row (the per-row part of the stage: building the dicts)."""
     columns = {key: values.to_numpy(dtype=object)[valid].tolist() for key, values in fields.items()}
     custom_columns = {
         key: values.to_numpy(dtype=object)[valid].tolist() for key, values in custom.items()
@@ -174,8 +174,9 @@ def _whole_numbers(
     """Positive whole numbers (ids) as Python ints; ``None`` where the cell is blank or bad."""
     text = cells.render(template)
     good = text.str.fullmatch(_WHOLE_NUMBER)
-    numbers = pd.to_numeric(text.where(good).str.replace(r"\.0+$", "", regex=True))
-    good &= numbers > 0
+    # Straight from text to integers: a float on the way would round long ids.
+    numbers = text.where(good).str.replace(r"\.0+$", "", regex=True).astype("Int64")
+    good &= (numbers > 0).fillna(False)
     issues.add(
         ~good & (text != ""),
         column_name(template, key),
@@ -184,7 +185,7 @@ def _whole_numbers(
     )
     if required:
         issues.add(text == "", column_name(template, key), "", f"{key} is blank")
-    return numbers.where(good).astype("Int64").astype(object).where(good, None)
+    return numbers.astype(object).where(good, None)
 
 
 def _zones(cells: TemplateRenderer, mapping: Mapping, issues: IssueCollector) -> pd.Series:
@@ -248,7 +249,8 @@ def _show_as(cells: TemplateRenderer, template: Template, issues: IssueCollector
         text,
         f"show_as must be one of {', '.join(SHOW_AS)}",
     )
-    return number.astype(object).where(number.notna(), None)
+    # Int64 first: with blank cells in the column, map() gives floats, and 2.0 is not Apptoto's 2.
+    return number.astype("Int64").astype(object).where(number.notna(), None)
 
 
 def _participants(

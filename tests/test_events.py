@@ -13,7 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importer.events import BuiltEvents, build_events
-from importer.mapping import Mapping, When, load_mapping, parse_mapping, parse_template
+from importer.mapping import (
+    Mapping,
+    ParticipantTemplate,
+    When,
+    load_mapping,
+    parse_mapping,
+    parse_template,
+)
 
 CLINIC = load_mapping(Path(__file__).resolve().parents[1] / "mappings" / "clinic.yaml")
 
@@ -368,6 +375,17 @@ def test_show_as_names(written: str, number: int | None) -> None:
     assert built.payloads[2]["show_as"] == number
 
 
+def test_show_as_numbers_stay_ints_next_to_blank_cells() -> None:
+    built = build_events(
+        _frame(
+            {"Id": "a", "When": "2026-07-01 09:00", "Show": "busy"},
+            {"Id": "b", "When": "2026-07-01 09:00", "Show": ""},
+        ),
+        _mapping(show_as="{Show}"),
+    )
+    assert json.dumps([p["show_as"] for p in built.payloads.values()]) == "[2, null]"
+
+
 def test_unknown_show_as_is_an_issue() -> None:
     built = build_events(
         _frame({"Id": "a", "When": "2026-07-01 09:00", "Show": "asleep"}),
@@ -388,6 +406,7 @@ def test_unknown_show_as_is_an_issue() -> None:
     [
         ("42", 42, None),
         ("42.0", 42, None),
+        ("123456789012345678", 123456789012345678, None),  # long ids are not rounded
         ("Dr Lee", None, "calendar_id must be a whole number above 0, like 1234"),
         ("0", None, "calendar_id must be a whole number above 0, like 1234"),
         ("", None, "calendar_id is blank"),
@@ -471,3 +490,29 @@ def test_mapping_is_deterministic_and_never_crashes(rows: list[dict[str, str]]) 
     with_issues = {i.row for i in first.issues}
     assert set(first.payloads) | with_issues == set(frame.index)
     assert not set(first.payloads) & with_issues
+
+
+def test_a_participant_row_with_a_contact_and_details_is_an_issue() -> None:
+    # parse_mapping forbids this statically; the per-row guard covers models built otherwise.
+    base = _mapping()
+    both = ParticipantTemplate(
+        name=parse_template("{Name}", where="name"),
+        contact_id=parse_template("{Contact}", where="contact_id"),
+    )
+    mapping = replace(base, event=replace(base.event, participants=(both,)))
+    built = build_events(
+        _frame(
+            {"Id": "a", "When": "2026-07-01 09:00", "Name": "Ann", "Contact": "12"},
+            {"Id": "b", "When": "2026-07-01 09:00", "Name": "", "Contact": "12"},
+        ),
+        mapping,
+    )
+    assert built.payloads[3]["participants"] == [{"contact_id": 12}]
+    assert _issues(built) == [
+        (
+            2,
+            "participants[1]",
+            "",
+            "a participant is either an Apptoto contact or a name/email/phone, not both",
+        )
+    ]
