@@ -197,11 +197,13 @@ def _clock_change(wall: dt.datetime, zone: zoneinfo.ZoneInfo) -> tuple[dt.dateti
     after = wall.replace(tzinfo=zone, fold=1).utcoffset()
     assert before is not None and after is not None
     moment = wall
-    # Walk to the first minute after the odd stretch: its length is the size of the change.
-    while (
-        moment.replace(tzinfo=zone, fold=0).utcoffset()
-        != moment.replace(tzinfo=zone, fold=1).utcoffset()
-    ):
+    # Walk to the first minute after the odd stretch (at most a day: Samoa skipped one in 2011).
+    for _ in range(25 * 60):
+        if (
+            moment.replace(tzinfo=zone, fold=0).utcoffset()
+            == moment.replace(tzinfo=zone, fold=1).utcoffset()
+        ):
+            break
         moment += dt.timedelta(minutes=1)
     if after > before:  # spring forward: moment is the first wall time after the gap
         return moment - (after - before), moment
@@ -433,9 +435,12 @@ def event_times(
         end_offset = end_offset.where(~own, start_offset)
         end_column = column_name(event.duration_minutes, "duration_minutes")
         end_text = cells.render(event.duration_minutes)
-    else:  # only all-day events may have neither (the mapping checks this)
-        end_wall, end_offset = start_wall, start_offset
+    else:  # all-day events need neither; all_day from a cell may still say "no"
+        end_wall = pd.Series(pd.NaT, index=cells.index, dtype=WALL)
+        end_offset = pd.Series(pd.NaT, index=cells.index, dtype=SPAN)
         end_column, end_text = "end", pd.Series("", index=cells.index, dtype="str")
+        missing = "the event is not all-day, and the mapping gives no end or duration_minutes"
+        issues.add(timed, "end", "", missing)
 
     if all_day.any():
         day_start, day_start_offset, _ = localise(

@@ -516,3 +516,18 @@ def test_a_participant_row_with_a_contact_and_details_is_an_issue() -> None:
             "a participant is either an Apptoto contact or a name/email/phone, not both",
         )
     ]
+
+
+def test_a_timed_row_needs_an_end_when_all_day_comes_from_a_cell() -> None:
+    mapping = _mapping(duration_minutes=None, all_day="{All day}")
+    built = build_events(
+        _frame(
+            {"Id": "a", "When": "2026-07-01 09:00", "All day": "yes"},
+            {"Id": "b", "When": "2026-07-01 09:00", "All day": "no"},
+        ),
+        mapping,
+    )
+    assert built.payloads[2]["end_time"] == "2026-07-02T00:00:00-04:00"
+    assert _issues(built) == [
+        (3, "end", "", "the event is not all-day, and the mapping gives no end or duration_minutes")
+    ]
