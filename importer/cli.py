@@ -100,12 +100,9 @@ def _fail(exc: BaseException) -> typer.Exit:
 def _print_issues(results: list[RowResult], file: Path) -> None:
     invalid = [r for r in results if r.status is RowStatus.INVALID]
     for r in invalid[:MAX_ISSUES_PRINTED]:
-        typer.echo(f"{file.name} {r.message}", err=True)
+        typer.echo(f"{file.name} {r.message}")
     if len(invalid) > MAX_ISSUES_PRINTED:
-        typer.echo(
-            f"... and {len(invalid) - MAX_ISSUES_PRINTED} more invalid rows: see the report",
-            err=True,
-        )
+        typer.echo(f"... and {len(invalid) - MAX_ISSUES_PRINTED} more invalid rows: see the report")
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -133,7 +130,7 @@ def validate(
     except ImporterError as exc:
         raise _fail(exc) from None
     for warning in prepared.sheet.warnings:
-        typer.echo(f"warning: {file.name}: {warning}", err=True)
+        typer.echo(f"warning: {file.name}: {warning}")
     results = []
     for row in prepared.rows:
         external_id = prepared.events.external_ids.get(row, "")

@@ -311,7 +311,10 @@ def _section(raw: Any, where: str, problems: _Problems) -> AbstractMapping[str, 
     return raw
 
 
-def _when(raw: Any, where: str, problems: _Problems) -> When | None:
+def _when(
+    raw: Any, where: str, problems: _Problems, *, date_optional: bool = False
+) -> When | None:
+    """Parse start/end; an end may give only a time (the start's date is used)."""
     if raw is None:
         return None
     if isinstance(raw, str):
@@ -325,7 +328,7 @@ def _when(raw: Any, where: str, problems: _Problems) -> When | None:
     )
     if when.datetime is not None and (when.date is not None or when.time is not None):
         problems.add(f"{where}: give either datetime, or date (and time), not both")
-    elif when.datetime is None and when.date is None:
+    elif when.datetime is None and when.date is None and not (date_optional and when.time):
         problems.add(f"{where}: needs a date (and a time), or a datetime")
     return when
 
@@ -404,7 +407,7 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
     start = _when(ev.get("start"), "event.start", problems)
     if "start" not in ev:
         problems.add("event.start is required")
-    end = _when(ev.get("end"), "event.end", problems)
+    end = _when(ev.get("end"), "event.end", problems, date_optional=True)
     if "end" in ev and "duration_minutes" in ev:
         problems.add("event: give end or duration_minutes, not both")
 

@@ -41,14 +41,23 @@ class Prepared:
         return [issue for row in sorted(self.issues) for issue in self.issues[row]]
 
 
-def merge_issues(*groups: Iterable[RowIssue]) -> dict[int, list[RowIssue]]:
-    """Issues grouped by row; the same cell reported by two stages is shown once (the first)."""
+def merge_issues(
+    *groups: Iterable[RowIssue], derived: dict[str, tuple[str, ...]] | None = None
+) -> dict[int, list[RowIssue]]:
+    """Issues grouped by row; the same cell reported by two stages is shown once (the first).
+
+    ``derived`` maps a mapping key (``external_id``) to the columns it is made of: a problem with
+    the key is left out when one of those cells of the row already has an issue that explains it.
+    """
     by_row: dict[int, list[RowIssue]] = {}
     seen: set[tuple[int, str]] = set()
+    derived = derived or {}
     for group in groups:
         for issue in group:
             key = (issue.row, issue.column)
             if key in seen and issue.column:
+                continue
+            if any((issue.row, c) in seen for c in derived.get(issue.column, ())):
                 continue
             seen.add(key)
             by_row.setdefault(issue.row, []).append(issue)
@@ -87,6 +96,10 @@ def prepare(
         mapping=mapping,
         source=source,
         events=built,
-        issues=merge_issues(column_issues, built.issues),
+        issues=merge_issues(
+            column_issues,
+            built.issues,
+            derived={"external_id": mapping.event.external_id.columns},
+        ),
         report_ids=report_ids,
     )

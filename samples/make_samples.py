@@ -96,6 +96,9 @@ def write_xlsx(path: Path) -> None:
             if isinstance(cell.value, dt.time):
                 cell.number_format = "h:mm AM/PM"
         cells[8].number_format = "0"
+        # Text that starts with "=" is text in the clinic's sheet (typed as '=...), not a formula.
+        if isinstance(cells[14].value, str) and cells[14].value.startswith("="):
+            cells[14].data_type = "s"
     notes = workbook.create_sheet("Read me")
     notes.append(["Appointments for Monday 14 December 2026, two clinics, three providers."])
     workbook.save(path)
