@@ -1,0 +1,260 @@
+"""Read one sheet of an .xlsx workbook as rows of text, through python-calamine.
+
+Calamine returns Python values; they become text here the way a person reads them in Excel:
+
+==================  ==============================  ==========================================
+calamine gives      example                         text
+==================  ==============================  ==========================================
+str                 ``"02134"``                     as is (leading zeros kept)
+float, integral     ``5415550104.0``                ``"5415550104"`` (never ``5.42E+09``)
+float               ``12.5``, ``1e-07``             ``"12.5"``, ``"0.0000001"`` (no exponent)
+bool                ``True``                        ``"TRUE"``
+date                ``date(2026, 12, 1)``           ``"2026-12-01"``
+datetime            ``14:30:00``, ``14:30:15``      ``"2026-12-01 14:30"``, ``... 14:30:15``
+time                ``time(14, 30)``                ``"14:30"`` (seconds only when not zero)
+timedelta           ``[h]:mm`` cells, 1 h 30 min    ``"01:30"``
+==================  ==============================  ==========================================
+
+Dates follow the workbook's date system (1900 or 1904): calamine reads ``date1904`` itself.
+Times are rounded to the nearest second, as Excel shows them (a serial number rarely lands on
+the exact second). Calamine gives a ``date`` for every whole serial number, so a date-and-time
+cell at exactly midnight reads as the date alone. Cells showing an Excel error (``#N/A``) and
+formulas without a saved result read as blank. Merged cells read as Excel shows them: the value
+in the top-left cell, the others blank.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import python_calamine as calamine
+
+from importer.errors import LoadError
+
+EXACT_DIGITS = 15  # Excel keeps 15 significant digits of a number; more are rounded away
+_EXACT_LIMIT = 10.0**EXACT_DIGITS  # integral numbers below it have at most 15 digits
+
+CellValue = int | float | str | bool | dt.time | dt.date | dt.datetime | dt.timedelta
+
+
+@dataclass(frozen=True)
+class SheetCells:
+    """The cells of one sheet as calamine gives them, from its first used row and column."""
+
+    rows: list[list[CellValue]]  # "" for a blank cell; every row as wide as the used range
+    first_row: int  # spreadsheet row number (1-based) of rows[0]
+    first_column: int  # 0-based column index of rows[i][0] (0 = column A)
+    sheet_name: str
+    hidden: bool  # the sheet is hidden in Excel (read because it was named)
+
+
+def _is_worksheet(meta: calamine.SheetMetadata) -> bool:
+    return bool(meta.typ == calamine.SheetTypeEnum.WorkSheet)
+
+
+def _is_visible(meta: calamine.SheetMetadata) -> bool:
+    return bool(meta.visible == calamine.SheetVisibleEnum.Visible)
+
+
+def _open(path: Path, file: str) -> calamine.CalamineWorkbook:
+    try:
+        return calamine.CalamineWorkbook.from_path(str(path))
+    except calamine.PasswordError as exc:
+        raise LoadError(
+            "the workbook is password-protected; remove the password in Excel and save again",
+            file=file,
+        ) from exc
+    except (calamine.CalamineError, ValueError) as exc:
+        raise LoadError(f"this is not a readable Excel workbook ({exc})", file=file) from exc
+
+
+def workbook_sheet_names(path: Path, *, file: str) -> list[str]:
+    """Worksheet names: the visible ones in workbook order, then the hidden ones.
+
+    Chart sheets (no cells) are left out. Call only after the safety checks.
+    """
+    workbook = _open(path, file)
+    try:
+        worksheets = [m for m in workbook.sheets_metadata if _is_worksheet(m)]
+    finally:
+        workbook.close()
+    return [m.name for m in worksheets if _is_visible(m)] + [
+        m.name for m in worksheets if not _is_visible(m)
+    ]
+
+
+def _choose_sheet(workbook: calamine.CalamineWorkbook, wanted: str | None, *, file: str) -> str:
+    worksheets = [m for m in workbook.sheets_metadata if _is_worksheet(m)]
+    visible = [m.name for m in worksheets if _is_visible(m)]
+    hidden = [m.name for m in worksheets if not _is_visible(m)]
+    listed = ", ".join([repr(n) for n in visible] + [f"{n!r} (hidden)" for n in hidden])
+    listed = listed or "no worksheet"
+    if wanted is None:
+        if visible:
+            return visible[0]
+        raise LoadError(
+            f"the workbook has no visible sheet; name the sheet to read (it has: {listed})",
+            file=file,
+        )
+    names = visible + hidden
+    if wanted in names:
+        return wanted
+    # A name typed with other capitals or stray spaces is still one sheet, if it is only one.
+    loose = [n for n in names if n.strip().casefold() == wanted.strip().casefold()]
+    if len(loose) == 1:
+        return loose[0]
+    raise LoadError(f"there is no sheet {wanted!r}; the workbook has: {listed}", file=file)
+
+
+def read_sheet(path: Path, *, file: str, sheet: str | None, max_rows: int) -> SheetCells:
+    """The cells of one sheet as calamine values; ``sheet=None`` takes the first visible sheet.
+
+    Refuses (LoadError) a sheet with more than ``max_rows`` rows below its first used row,
+    before any cell is turned into Python values. Call only after the safety checks.
+    """
+    workbook = _open(path, file)
+    try:
+        name = _choose_sheet(workbook, sheet, file=file)
+        hidden = any(m.name == name and not _is_visible(m) for m in workbook.sheets_metadata)
+        try:
+            cells = workbook.get_sheet_by_name(name)
+        except calamine.CalamineError as exc:
+            raise LoadError(f"the sheet cannot be read ({exc})", file=file, sheet=name) from exc
+        if cells.start is None:
+            raise LoadError("the sheet is empty", file=file, sheet=name)
+        first_row, first_column = cells.start
+        # height spans the first to the last row holding a value (formatting alone does not
+        # count): the header and every data row, blank rows inside the table included.
+        if cells.height - 1 > max_rows:
+            raise LoadError(
+                f"the sheet has {cells.height - 1:,} rows below the header; at most "
+                f"{max_rows:,} are read in one run. Split it into smaller files",
+                file=file,
+                sheet=name,
+            )
+        values = cells.to_python(skip_empty_area=True)
+    finally:
+        workbook.close()
+    return SheetCells(values, first_row + 1, first_column, name, hidden)
+
+
+class CellText:
+    """Turns a column (or row) of calamine values into text, blank cells into None.
+
+    One instance per sheet: it remembers the text of each value met (a date column repeats a few
+    hundred dates) and which numbers have more digits than Excel keeps.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[CellValue, str] = {}
+        self.long_numbers: list[str] = []  # texts of integral numbers over EXACT_DIGITS digits
+
+    def __call__(self, cells: Sequence[CellValue]) -> Sequence[str | None]:
+        """The cells as text (see the module table); empty or all-space text cells -> None."""
+        if set(map(type, cells)) == {str} and "" not in cells:
+            if not any(map(str.isspace, cells)):  # type: ignore[arg-type]
+                return cells  # type: ignore[return-value]  # all text, none blank: as they are
+        other = self._other
+        # The one per-cell Python loop of the XLSX path, for columns holding other values.
+        return [
+            (c if c and not c.isspace() else None) if type(c) is str else other(c) for c in cells
+        ]
+
+    def _other(self, value: CellValue) -> str:
+        if type(value) is float:  # phone numbers and ids: mostly unique, so not memoised
+            if value.is_integer() and -_EXACT_LIMIT < value < _EXACT_LIMIT:
+                return str(int(value))
+            digits = number_text(value)
+            if value.is_integer():
+                self.long_numbers.append(digits)
+            return digits
+        if type(value) is bool:  # True == 1.0: kept out of the memo
+            return "TRUE" if value else "FALSE"
+        text = self._known.get(value)
+        if text is None:
+            text = self._known[value] = cell_text(value)
+        return text
+
+    def warnings(self) -> list[str]:
+        """A warning if numbers longer than Excel's 15 digits were read (their end may be lost)."""
+        if not self.long_numbers:
+            return []
+        return [
+            f"{len(self.long_numbers):,} number(s) have more than {EXACT_DIGITS} digits (the "
+            f"first: {self.long_numbers[0]}); Excel keeps only {EXACT_DIGITS}, so their last "
+            "digits may be wrong. Store such ids as text in Excel"
+        ]
+
+
+def cell_text(value: CellValue) -> str:
+    """One calamine value as text (see the module table)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return number_text(value)
+    if isinstance(value, dt.datetime):  # before date: a datetime is a date too
+        return datetime_text(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return time_text(value)
+    if isinstance(value, dt.timedelta):
+        return duration_text(value)
+    return str(value)
+
+
+def number_text(value: float) -> str:
+    """A number as its full digits: ``5415550104.0`` -> ``"5415550104"``, ``12.5`` -> ``"12.5"``."""
+    if value.is_integer():
+        if abs(value) < 2**53:
+            return str(int(value))
+        # Beyond 2**53 a float holds binary noise in its last digits: print the shortest
+        # decimal that reads back the same (what Excel shows), never an exponent.
+        return format(Decimal(repr(value)), "f")
+    text = repr(value)
+    return format(Decimal(text), "f") if "e" in text else text
+
+
+def _round_to_second(value: dt.datetime) -> dt.datetime:
+    if value.microsecond >= 500_000:
+        value += dt.timedelta(seconds=1)
+    return value.replace(microsecond=0)
+
+
+def datetime_text(value: dt.datetime) -> str:
+    """``2026-12-01 14:30``, with ``:15`` seconds only when they are not zero."""
+    value = _round_to_second(value)
+    text = value.strftime("%Y-%m-%d %H:%M:%S")
+    return text[:-3] if text.endswith(":00") else text
+
+
+def time_text(value: dt.time) -> str:
+    """``14:30`` or ``14:30:15``; a time rounding up past midnight becomes ``00:00`` as in Excel."""
+    rounded = _round_to_second(dt.datetime.combine(dt.date(2000, 1, 1), value)).time()
+    text = rounded.strftime("%H:%M:%S")
+    return text[:-3] if text.endswith(":00") else text
+
+
+def duration_text(value: dt.timedelta) -> str:
+    """A duration in hours and minutes: ``01:30``, ``-36:00`` (``[h]:mm`` cells), seconds if any."""
+    seconds = round(value.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{sign}{hours:02d}:{minutes:02d}" + (f":{seconds:02d}" if seconds else "")
+
+
+def column_letter(index: int) -> str:
+    """Excel's letters for a 0-based column index: 0 -> ``A``, 25 -> ``Z``, 26 -> ``AA``."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters

@@ -1,0 +1,237 @@
+"""Checks a file must pass before any parser sees it: what kind of file it is, and bombs.
+
+* **Kind**, from the first bytes, not the name: a zip (``.xlsx``), an OLE2 compound file (an old
+  ``.xls``, or an ``.xlsx`` Excel encrypted with a password), text, or something else.
+* **Zip bombs**: the zip's declared sizes are checked first (at most
+  :data:`MAX_UNCOMPRESSED_BYTES` in all, :data:`MAX_MEMBERS` parts, no part over
+  :data:`SUSPICIOUS_RATIO`:1 once it is over :data:`RATIO_CHECKED_ABOVE` bytes). Declared sizes can
+  lie, so every XML part is then inflated here, in chunks, and refused as soon as it grows past
+  its declared size or the budget: memory stays at one chunk.
+* **XML bombs and XXE**: while inflating, every XML part is scanned for markup declarations
+  (``<!DOCTYPE``, ``<!ENTITY`` ...). Excel never writes them, and they are what entity expansion
+  ("billion laughs") and external entities (``SYSTEM "file:///etc/passwd"``) need, so a workbook
+  holding one is refused before any XML parser runs: no entity is expanded, no file is read.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+from typing import BinaryIO
+
+from importer.errors import LoadError
+
+MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 GiB inflated in all: ~8x what a 200,000-row sheet needs
+MAX_MEMBERS = 10_000  # parts in the zip; a workbook has dozens
+SUSPICIOUS_RATIO = 200  # inflated/compressed; real sheets are 5:1 to 30:1
+RATIO_CHECKED_ABOVE = 50 << 20  # small parts may compress very well (empty styles, themes)
+XML_PART_SUFFIXES = (".xml", ".rels", ".vml")  # the parts XML parsers read
+
+OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # a part, or an empty zip
+# Excel's password protection wraps the whole .xlsx in an OLE2 file holding these streams (the
+# directory stores names as UTF-16LE).
+_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+_CHUNK = 1 << 20
+_HEAD = 4096
+
+
+class FileKind(enum.Enum):
+    """What a file is, judged from its bytes."""
+
+    EMPTY = "empty"
+    ZIP = "zip"  # .xlsx, .xlsm (or any zip)
+    OLD_EXCEL = "xls"  # OLE2 compound file: Excel 97-2003 .xls
+    ENCRYPTED_EXCEL = "encrypted"  # OLE2 holding an EncryptedPackage: a password-protected .xlsx
+    TEXT = "text"  # looks like CSV or other text
+    BINARY = "binary"  # anything else
+
+
+def file_kind(path: Path) -> FileKind:
+    """Classify ``path`` by its first bytes (and, for OLE2 files, their stream names).
+
+    Raises OSError if the file cannot be read; the caller turns it into a LoadError.
+    """
+    with path.open("rb") as stream:
+        head = stream.read(_HEAD)
+        if not head:
+            return FileKind.EMPTY
+        if head.startswith(ZIP_SIGNATURES):
+            return FileKind.ZIP
+        if head.startswith(OLE2_SIGNATURE):
+            return FileKind.ENCRYPTED_EXCEL if _holds(stream, head) else FileKind.OLD_EXCEL
+    return FileKind.TEXT if _looks_like_text(head) else FileKind.BINARY
+
+
+def _holds(stream: BinaryIO, head: bytes, needle: bytes = _ENCRYPTED_STREAM) -> bool:
+    """True if ``needle`` occurs anywhere in the file (read in chunks)."""
+    previous = head
+    if needle in previous:
+        return True
+    while chunk := stream.read(_CHUNK):
+        if needle in previous[-len(needle) :] + chunk:
+            return True
+        previous = chunk
+    return False
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return True
+    if b"\x00" in head:
+        return False
+    controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 13))
+    return controls <= len(head) // 100
+
+
+def check_workbook_zip(path: Path, *, file: str) -> None:
+    """Refuse a zip that could exhaust memory or smuggle XML declarations; return if it is safe.
+
+    Reads every XML part once, in 1 MiB chunks. Raises LoadError naming the part and the limit.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive, path.open("rb") as stream:
+            members = archive.infolist()
+            _check_declared_sizes(members, file=file)
+            budget = MAX_UNCOMPRESSED_BYTES
+            for member in members:
+                if member.filename.lower().endswith(XML_PART_SUFFIXES):
+                    budget -= _inflate_and_scan(stream, member, budget, file=file)
+    except zipfile.BadZipFile as exc:
+        raise LoadError(
+            f"this is not a readable Excel workbook (the zip inside is damaged: {exc})", file=file
+        ) from exc
+
+
+def _check_declared_sizes(members: list[zipfile.ZipInfo], *, file: str) -> None:
+    if len(members) > MAX_MEMBERS:
+        raise LoadError(
+            f"the workbook holds {len(members):,} parts (at most {MAX_MEMBERS:,} are accepted); "
+            "it is not a normal Excel file",
+            file=file,
+        )
+    total = sum(member.file_size for member in members)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise LoadError(
+            f"the workbook would unpack to {total / (1 << 30):.1f} GiB, more than the "
+            f"{MAX_UNCOMPRESSED_BYTES >> 30} GiB accepted; split the data into smaller files",
+            file=file,
+        )
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > RATIO_CHECKED_ABOVE and ratio > SUSPICIOUS_RATIO:
+            raise LoadError(
+                f"the workbook part {member.filename!r} unpacks {ratio:,.0f} times larger than it "
+                f"is stored (at most {SUSPICIOUS_RATIO}:1 is accepted for large parts); the file "
+                "looks built to exhaust memory (a zip bomb)",
+                file=file,
+            )
+
+
+def _inflate_and_scan(stream: BinaryIO, member: zipfile.ZipInfo, budget: int, *, file: str) -> int:
+    """Inflate one part in chunks, scanning it; return its real size. Trusts no declared size."""
+    name = member.filename
+    if member.flag_bits & 0x1:
+        raise LoadError(
+            "the workbook is encrypted; remove the password in Excel and save again", file=file
+        )
+    if member.compress_type == zipfile.ZIP_STORED:
+        inflater = None
+    elif member.compress_type == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    else:
+        raise LoadError(
+            f"the workbook part {name!r} uses a compression Excel does not use; save the file "
+            "again from Excel",
+            file=file,
+        )
+    stream.seek(member.header_offset)
+    local = stream.read(30)
+    if len(local) != 30 or not local.startswith(b"PK\x03\x04"):
+        raise LoadError(f"the workbook is damaged (part {name!r} is missing)", file=file)
+    name_length, extra_length = struct.unpack("<HH", local[26:30])
+    stream.seek(member.header_offset + 30 + name_length + extra_length)
+
+    scanner = MarkupScanner(name, file=file)
+    stored_left = member.compress_size
+    produced = 0
+    pending = b""
+    while True:
+        if inflater is not None and inflater.unconsumed_tail:
+            pending = inflater.unconsumed_tail
+        elif stored_left > 0:
+            pending = stream.read(min(_CHUNK, stored_left))
+            if not pending:
+                raise LoadError(f"the workbook is damaged (part {name!r} is cut short)", file=file)
+            stored_left -= len(pending)
+        else:
+            break
+        # max_length bounds what one call may produce, whatever the compressed bytes say.
+        out = pending if inflater is None else inflater.decompress(pending, _CHUNK)
+        produced += len(out)
+        if produced > member.file_size or produced > budget:
+            raise LoadError(
+                f"the workbook part {name!r} unpacks to more than "
+                f"{'it declares' if produced > member.file_size else 'the limit'} "
+                f"(over {min(member.file_size, budget):,} bytes); the file is damaged or "
+                "built to exhaust memory (a zip bomb)",
+                file=file,
+            )
+        scanner.feed(out)
+        if inflater is not None and inflater.eof:
+            break
+    scanner.feed(b"", final=True)
+    if (inflater is not None and not inflater.eof) or produced != member.file_size:
+        raise LoadError(f"the workbook is damaged (part {name!r} is cut short)", file=file)
+    return produced
+
+
+class MarkupScanner:
+    """Finds markup declarations (``<!DOCTYPE``, ``<!ENTITY`` ...) in an XML stream fed in chunks.
+
+    Only comments (``<!--``) and CDATA (``<![CDATA[``) may start with ``<!``; anything else is
+    refused. Parts in UTF-16 (which would hide the bytes ``<!``) are refused too: Excel writes
+    UTF-8.
+    """
+
+    _ALLOWED = (b"<!--", b"<![CDATA[")
+    _LOOKAHEAD = 9  # len(b"<![CDATA[")
+
+    def __init__(self, part: str, *, file: str) -> None:
+        self.part = part
+        self.file = file
+        self.carry = b""
+        self.started = False
+
+    def feed(self, chunk: bytes, *, final: bool = False) -> None:
+        """Scan the next chunk; ``final`` once the part has ended. Raises LoadError on a find."""
+        buffer = self.carry + chunk
+        if not self.started and (len(buffer) >= 4 or final):
+            self.started = True
+            if buffer.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in buffer[:4]:
+                raise LoadError(
+                    f"the workbook part {self.part!r} is not in UTF-8; it was not written by "
+                    "Excel and is refused",
+                    file=self.file,
+                )
+        # Look for the rare "!" and check the byte before it: searching for "<!" is ten times
+        # slower, "<" being everywhere in XML.
+        bang = buffer.find(b"!", 1)
+        while bang != -1:
+            found = bang - 1
+            if buffer[found] == 0x3C:  # "<"
+                if not final and len(buffer) - found < self._LOOKAHEAD:
+                    break  # decide when the next chunk has arrived
+                if not buffer.startswith(self._ALLOWED, found):
+                    shown = buffer[found : found + 12].decode("ascii", "replace")
+                    raise LoadError(
+                        f"the workbook part {self.part!r} holds an XML declaration ({shown}...). "
+                        "Excel never writes one; it can make a reader expand entities without "
+                        "end or read other files on this computer, so the file is refused",
+                        file=self.file,
+                    )
+            bang = buffer.find(b"!", bang + 1)
+        self.carry = buffer[-self._LOOKAHEAD :]
