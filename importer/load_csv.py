@@ -56,6 +56,8 @@ _ENCODING_NAMES = {
 }
 _RESAVE = 'Open it in Excel and save it again as "CSV UTF-8 (Comma delimited)"'
 _WIDER_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_LEADING_BLANK_LINES = re.compile(r"(?:\r\n|\n|\r)*")
+_LINE_END = re.compile(r"\r\n|\n|\r")
 _OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
 
@@ -88,9 +90,13 @@ def read_csv_table(path: Path, *, file: str, max_rows: int) -> CsvTable:
         head = stream.read(SNIFF_BYTES)
     encoding = next((name for bom, name in _BOMS if head.startswith(bom)), None)
     for candidate in [encoding] if encoding else ["utf-8", "cp1252"]:
-        delimiter = sniff_delimiter(_decode_sample(head, candidate))
+        sample = _decode_sample(head, candidate)
+        delimiter = sniff_delimiter(sample)
+        # pandas cannot start on an empty line; skip those and count them as rows.
+        blank_lines = _LEADING_BLANK_LINES.match(sample)
+        skip = _LINE_END.findall(blank_lines.group() if blank_lines else "")
         try:
-            cells = _parse(path, candidate, delimiter, file=file, max_rows=max_rows)
+            cells = _parse(path, candidate, delimiter, len(skip), file=file, max_rows=max_rows)
         except UnicodeDecodeError:
             offset, bad, ascii_before = _first_bad_byte(path, candidate)
             if candidate == "utf-8" and ascii_before:
@@ -98,7 +104,7 @@ def read_csv_table(path: Path, *, file: str, max_rows: int) -> CsvTable:
             raise _undecodable(
                 path, candidate, delimiter, offset, bad, ascii_before, file
             ) from None
-        return _table(cells, candidate, delimiter, file=file)
+        return _table(cells, candidate, delimiter, first_row=len(skip) + 1, file=file)
     raise AssertionError("unreachable: cp1252 either decodes or raises")  # pragma: no cover
 
 
@@ -123,18 +129,24 @@ def sniff_delimiter(sample: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _parse(path: Path, encoding: str, delimiter: str, *, file: str, max_rows: int) -> pd.DataFrame:
+def _parse(
+    path: Path, encoding: str, delimiter: str, skip: int, *, file: str, max_rows: int
+) -> pd.DataFrame:
     """Every record as text ("" for empty), one row per spreadsheet row, blank lines included."""
     width: int | None = None  # None: as many fields as the first row has
     for _ in range(MAX_WIDTH_RETRIES):
         try:
-            return _parse_chunks(path, encoding, delimiter, width, file=file, max_rows=max_rows)
+            return _parse_chunks(
+                path, encoding, delimiter, skip, width, file=file, max_rows=max_rows
+            )
+        except pd.errors.EmptyDataError as exc:
+            raise LoadError("the file is empty (it has only blank lines)", file=file) from exc
         except pd.errors.ParserError as exc:
             wider = _WIDER_ROW.search(str(exc))
             if wider is None:
-                raise LoadError(
-                    _parser_problem(str(exc)), file=file, row=_open_quote_row(exc)
-                ) from exc
+                # pandas counts the skipped blank lines in this row number.
+                row = _open_quote_row(exc)
+                raise LoadError(_parser_problem(str(exc)), file=file, row=row) from exc
             # A row with more cells than those before it (Excel shows them as more columns):
             # read again with room for them.
             width = int(wider.group(3))
@@ -145,7 +157,14 @@ def _parse(path: Path, encoding: str, delimiter: str, *, file: str, max_rows: in
 
 
 def _parse_chunks(
-    path: Path, encoding: str, delimiter: str, width: int | None, *, file: str, max_rows: int
+    path: Path,
+    encoding: str,
+    delimiter: str,
+    skip: int,
+    width: int | None,
+    *,
+    file: str,
+    max_rows: int,
 ) -> pd.DataFrame:
     limit = max_rows + 1  # the header is a row with text too
     chunks: list[pd.DataFrame] = []
@@ -166,6 +185,7 @@ def _parse_chunks(
         encoding_errors="strict",
         engine="c",
         chunksize=max(1, min(CHUNK_ROWS, max_rows + 2)),
+        skiprows=skip,
     )
     with reader:
         for chunk in reader:
@@ -192,7 +212,9 @@ def _blank_cells(cells: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _table(cells: pd.DataFrame, encoding: str, delimiter: str, *, file: str) -> CsvTable:
+def _table(
+    cells: pd.DataFrame, encoding: str, delimiter: str, *, first_row: int, file: str
+) -> CsvTable:
     blank = _blank_cells(cells)
     with_text = ~blank.all(axis=1)
     if not with_text.any():
@@ -205,8 +227,9 @@ def _table(cells: pd.DataFrame, encoding: str, delimiter: str, *, file: str) -> 
     body = cells.iloc[header_at + 1 :]
     body_blank = blank.iloc[header_at + 1 :]
     columns = [body[j].mask(body_blank[j]).to_numpy(dtype=object) for j in body.columns]
-    rows = pd.Index(range(header_at + 2, len(cells) + 1), dtype="int64", name="row")
-    return CsvTable(header, header_at + 1, columns, rows, encoding, delimiter)
+    header_row = first_row + header_at
+    rows = pd.Index(range(header_row + 1, first_row + len(cells)), dtype="int64", name="row")
+    return CsvTable(header, header_row, columns, rows, encoding, delimiter)
 
 
 def _open_quote_row(exc: Exception) -> int | None:

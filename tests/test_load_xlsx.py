@@ -1,0 +1,327 @@
+"""Load stage, XLSX side: cell values as the text Excel shows, sheets, rows, merged cells."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
+from openpyxl.worksheet.worksheet import Worksheet
+
+from importer.errors import LoadError
+from importer.load import load_table, sheet_names
+from importer.load_xlsx import column_letter, datetime_text, duration_text, number_text, time_text
+
+Build = Callable[[Worksheet], None]
+
+
+def workbook(tmp_path: Path, build: Build, *, epoch: dt.datetime = CALENDAR_WINDOWS_1900) -> Path:
+    """An .xlsx written by openpyxl: ``build`` fills its first sheet, named "Appointments"."""
+    book = openpyxl.Workbook()
+    book.epoch = epoch
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Appointments"
+    build(sheet)
+    path = tmp_path / "input.xlsx"
+    book.save(path)
+    return path
+
+
+def one_cell(value: object, number_format: str | None = None) -> Build:
+    def build(sheet: Worksheet) -> None:
+        sheet.append(["Value", "Other"])
+        sheet["A2"] = value
+        sheet["B2"] = "x"
+        if number_format:
+            sheet["A2"].number_format = number_format
+
+    return build
+
+
+# --- values as text ---------------------------------------------------------------------------
+
+EPOCHS = pytest.mark.parametrize(
+    "epoch", [CALENDAR_WINDOWS_1900, CALENDAR_MAC_1904], ids=["1900", "1904"]
+)
+
+
+@EPOCHS
+@pytest.mark.parametrize(
+    ("value", "number_format", "text"),
+    [
+        ("02134", None, "02134"),
+        ("000123", "@", "000123"),
+        ("0044 20 7946 0958", None, "0044 20 7946 0958"),
+        (" Ann ", None, " Ann "),
+        (5415550104, None, "5415550104"),
+        (5415550104.0, "0", "5415550104"),
+        (1234567890123, "0.00E+00", "1234567890123"),  # shown as 1.23E+12 in Excel
+        (12.5, None, "12.5"),
+        (0.1, None, "0.1"),
+        (1e-7, None, "0.0000001"),
+        (-3, None, "-3"),
+        (True, None, "TRUE"),
+        (False, None, "FALSE"),
+        (dt.date(2026, 12, 1), "yyyy-mm-dd", "2026-12-01"),
+        (dt.date(2026, 12, 1), "mm/dd/yyyy", "2026-12-01"),
+        (dt.date(1999, 2, 28), "d-mmm-yy", "1999-02-28"),
+        (dt.datetime(2026, 12, 1, 14, 30), "yyyy-mm-dd hh:mm", "2026-12-01 14:30"),
+        (dt.datetime(2026, 12, 1, 14, 30, 15), "yyyy-mm-dd hh:mm:ss", "2026-12-01 14:30:15"),
+        (dt.datetime(2026, 3, 8, 2, 30), "m/d/yyyy h:mm", "2026-03-08 02:30"),
+        (dt.datetime(2026, 12, 1), "yyyy-mm-dd hh:mm", "2026-12-01"),  # midnight: the date
+        (dt.time(14, 30), "hh:mm", "14:30"),
+        (dt.time(9, 5, 15), "h:mm:ss AM/PM", "09:05:15"),
+        (dt.timedelta(hours=1, minutes=30), "[h]:mm", "01:30"),
+        (dt.timedelta(hours=26, minutes=15), "[h]:mm", "26:15"),
+    ],
+)
+def test_cell_values_become_the_text_a_person_reads(
+    tmp_path: Path, epoch: dt.datetime, value: object, number_format: str | None, text: str
+) -> None:
+    path = workbook(tmp_path, one_cell(value, number_format), epoch=epoch)
+    frame = load_table(path).frame
+    assert frame.loc[2, "Value"] == text
+    assert frame["Value"].dtype == "str"
+
+
+def test_the_1904_date_system_is_read_from_the_workbook(tmp_path: Path) -> None:
+    # The same date is stored as serial numbers 1,462 days apart; the workbook says which.
+    serials = []
+    for epoch in (CALENDAR_WINDOWS_1900, CALENDAR_MAC_1904):
+        folder = tmp_path / str(epoch.year)
+        folder.mkdir()
+        path = workbook(folder, one_cell(dt.date(2026, 12, 1), "yyyy-mm-dd"), epoch=epoch)
+        with zipfile.ZipFile(path) as archive:
+            xml = archive.read("xl/worksheets/sheet1.xml").decode()
+        serial = re.search(r'<c r="A2"[^>]*>(?:<f>[^<]*</f>)?<v>([^<]+)</v>', xml)
+        assert serial is not None
+        serials.append(float(serial.group(1)))
+        assert load_table(path).frame.loc[2, "Value"] == "2026-12-01"
+    assert serials[0] - serials[1] == 1462
+
+
+@pytest.mark.parametrize("value", ["", "   ", "\t", None])
+def test_blank_and_space_only_cells_are_missing(tmp_path: Path, value: object) -> None:
+    frame = load_table(workbook(tmp_path, one_cell(value))).frame
+    assert pd.isna(frame.loc[2, "Value"])
+    assert frame.loc[2, "Other"] == "x"
+
+
+def test_numbers_over_15_digits_are_read_with_a_warning(tmp_path: Path) -> None:
+    sheet = load_table(workbook(tmp_path, one_cell(12345678901234567.0)))
+    text = sheet.frame.loc[2, "Value"]
+    assert text.isdigit() and len(text) == 17 and text.startswith("123456789012345")
+    assert any("more than 15 digits" in w and text in w for w in sheet.warnings)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (5415550104.0, "5415550104"),
+        (1234567890123.0, "1234567890123"),
+        (-0.0, "0"),
+        (12.5, "12.5"),
+        (1e-7, "0.0000001"),
+        (1e20, "100000000000000000000"),
+        (2.5e-5, "0.000025"),
+    ],
+)
+def test_number_text(value: float, text: str) -> None:
+    assert number_text(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (dt.datetime(2026, 12, 1, 14, 29, 59, 994_000), "2026-12-01 14:30"),  # serial rounding
+        (dt.datetime(2026, 12, 1, 14, 30, 15, 200_000), "2026-12-01 14:30:15"),
+        (dt.datetime(2026, 12, 31, 23, 59, 59, 600_000), "2027-01-01 00:00"),
+    ],
+)
+def test_datetimes_round_to_the_second(value: dt.datetime, text: str) -> None:
+    assert datetime_text(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (dt.time(14, 30), "14:30"),
+        (dt.time(14, 30, 15), "14:30:15"),
+        (dt.time(8, 59, 59, 999_000), "09:00"),
+        (dt.time(23, 59, 59, 999_000), "00:00"),
+    ],
+)
+def test_time_text(value: dt.time, text: str) -> None:
+    assert time_text(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (dt.timedelta(minutes=90), "01:30"),
+        (dt.timedelta(days=-2, hours=12), "-36:00"),
+        (dt.timedelta(hours=1, seconds=5), "01:00:05"),
+    ],
+)
+def test_duration_text(value: dt.timedelta, text: str) -> None:
+    assert duration_text(value) == text
+
+
+@pytest.mark.parametrize(
+    ("index", "letters"), [(0, "A"), (5, "F"), (25, "Z"), (26, "AA"), (701, "ZZ")]
+)
+def test_column_letter(index: int, letters: str) -> None:
+    assert column_letter(index) == letters
+
+
+# --- rows, columns, headers -------------------------------------------------------------------
+
+
+def test_rows_keep_their_excel_numbers_when_the_table_starts_lower_right(tmp_path: Path) -> None:
+    def build(sheet: Worksheet) -> None:
+        sheet["C3"], sheet["D3"], sheet["F3"] = "Name", "Phone", None
+        sheet["C4"], sheet["D4"] = "Ann", "02134"
+        sheet["C8"], sheet["D8"], sheet["F8"] = "Bob", 5415550104, "no header"
+        sheet["C9"] = "   "  # a row of spaces: blank
+
+    sheet = load_table(workbook(tmp_path, build))
+    assert sheet.frame.index.tolist() == [4, 8]
+    assert list(sheet.frame.columns) == ["Name", "Phone", "Column F"]  # E: blank, dropped
+    assert sheet.frame.loc[8, "Phone"] == "5415550104"
+    assert sheet.frame.loc[8, "Column F"] == "no header"
+    assert any("header is on row 3" in w for w in sheet.warnings)
+    assert any("F have data but no header" in w for w in sheet.warnings)
+
+
+def test_duplicate_headers_are_renamed(tmp_path: Path) -> None:
+    def build(sheet: Worksheet) -> None:
+        sheet.append(["Phone", " Phone", "Name", "Phone"])
+        sheet.append(["1", "2", "Ann", "3"])
+
+    sheet = load_table(workbook(tmp_path, build))
+    assert list(sheet.frame.columns) == ["Phone", "Phone (2)", "Name", "Phone (3)"]
+    assert sheet.frame.loc[2].tolist() == ["1", "2", "Ann", "3"]
+    assert any("columns A, B, D" in w for w in sheet.warnings)
+
+
+def test_numbers_and_dates_as_headers_become_text(tmp_path: Path) -> None:
+    def build(sheet: Worksheet) -> None:
+        sheet.append([2026, dt.date(2026, 12, 1), "Name"])
+        sheet.append(["a", "b", "c"])
+
+    assert list(load_table(workbook(tmp_path, build)).frame.columns) == [
+        "2026",
+        "2026-12-01",
+        "Name",
+    ]
+
+
+def test_merged_cells_read_as_excel_shows_them(tmp_path: Path) -> None:
+    def build(sheet: Worksheet) -> None:
+        sheet.append(["Provider", "Date", "Time"])
+        sheet.append(["Dr Who", "2026-12-01", "09:00"])
+        sheet.append([None, None, "10:00"])
+        sheet.append(["Dr No", "both", None])
+        sheet.merge_cells("A2:A3")  # one provider for two appointments
+        sheet.merge_cells("B4:C4")
+
+    frame = load_table(workbook(tmp_path, build)).frame
+    assert frame["Provider"].tolist()[:1] == ["Dr Who"]
+    assert pd.isna(frame.loc[3, "Provider"])  # the merged-away cell is blank, as Excel has it
+    assert frame.loc[4, "Date"] == "both"
+    assert pd.isna(frame.loc[4, "Time"])
+
+
+def test_header_only_sheet_gives_an_empty_table(tmp_path: Path) -> None:
+    sheet = load_table(workbook(tmp_path, lambda s: s.append(["Name", "Phone"])))
+    assert list(sheet.frame.columns) == ["Name", "Phone"]
+    assert len(sheet.frame) == 0
+
+
+@pytest.mark.parametrize("content", [[], [["  ", None]]], ids=["no-cells", "spaces-only"])
+def test_empty_sheet_is_refused(tmp_path: Path, content: list[list[object]]) -> None:
+    def build(sheet: Worksheet) -> None:
+        for row in content:
+            sheet.append(row)
+
+    with pytest.raises(LoadError, match="the sheet is empty") as caught:
+        load_table(workbook(tmp_path, build))
+    assert caught.value.sheet == "Appointments"
+
+
+def test_row_cap_is_checked_before_cells_are_converted(tmp_path: Path) -> None:
+    def build(sheet: Worksheet) -> None:
+        sheet.append(["Name"])
+        for i in range(5):
+            sheet.append([f"Patient {i}"])
+
+    path = workbook(tmp_path, build)
+    assert len(load_table(path, max_rows=5).frame) == 5
+    with pytest.raises(LoadError, match="5 rows below the header; at most 4") as caught:
+        load_table(path, max_rows=4)
+    assert caught.value.sheet == "Appointments"
+
+
+# --- sheets -----------------------------------------------------------------------------------
+
+
+def three_sheets(tmp_path: Path) -> Path:
+    book = openpyxl.Workbook()
+    hidden = book.active
+    assert hidden is not None
+    hidden.title = "Old"
+    hidden.append(["Name"])
+    hidden.append(["from hidden"])
+    hidden.sheet_state = "hidden"
+    for title in ("Today", "Tomorrow"):
+        sheet = book.create_sheet(title)
+        sheet.append(["Name"])
+        sheet.append([f"from {title}"])
+    secret = book.create_sheet("Lookup")
+    secret.append(["Name"])
+    secret.sheet_state = "veryHidden"
+    path = tmp_path / "sheets.xlsx"
+    book.save(path)
+    return path
+
+
+def test_sheet_names_lists_visible_sheets_first_then_hidden(tmp_path: Path) -> None:
+    assert sheet_names(three_sheets(tmp_path)) == ["Today", "Tomorrow", "Old", "Lookup"]
+
+
+@pytest.mark.parametrize(
+    ("wanted", "chosen", "value"),
+    [
+        (None, "Today", "from Today"),  # the first *visible* sheet, not the hidden first one
+        ("Tomorrow", "Tomorrow", "from Tomorrow"),
+        (" tomorrow ", "Tomorrow", "from Tomorrow"),
+        ("Old", "Old", "from hidden"),
+    ],
+)
+def test_sheet_choice(tmp_path: Path, wanted: str | None, chosen: str, value: str) -> None:
+    sheet = load_table(three_sheets(tmp_path), sheet=wanted)
+    assert sheet.sheet_name == chosen
+    assert sheet.frame["Name"].tolist() == [value]
+    assert any("hidden" in w for w in sheet.warnings) == (chosen == "Old")
+
+
+def test_unknown_sheet_is_refused_listing_the_sheets(tmp_path: Path) -> None:
+    with pytest.raises(LoadError, match="no sheet 'Yesterday'") as caught:
+        load_table(three_sheets(tmp_path), sheet="Yesterday")
+    assert "'Today', 'Tomorrow', 'Old' (hidden), 'Lookup' (hidden)" in str(caught.value)
+
+
+def test_workbook_named_csv_is_read_as_a_workbook(tmp_path: Path) -> None:
+    path = workbook(tmp_path, one_cell("02134"))
+    renamed = path.rename(tmp_path / "export.csv")
+    sheet = load_table(renamed)
+    assert sheet.frame.loc[2, "Value"] == "02134"
+    assert sheet.encoding is None
+    assert any("named .csv but is an Excel workbook" in w for w in sheet.warnings)
