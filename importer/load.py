@@ -23,7 +23,14 @@ import pandas as pd
 
 from importer.errors import LoadError
 from importer.load_csv import read_csv_table
-from importer.load_xlsx import CellText, column_letter, read_sheet, workbook_sheet_names
+from importer.load_xlsx import (
+    CellText,
+    column_letter,
+    pad_with_zeros,
+    read_sheet,
+    workbook_sheet_names,
+    zero_padded_cells,
+)
 from importer.xlsx_safety import FileKind, check_workbook_zip, file_kind
 
 DEFAULT_MAX_ROWS = 200_000
@@ -91,6 +98,11 @@ def _load_sheet(source: Path, *, file: str, sheet: str | None, max_rows: int) ->
     body = found.rows[header_at + 1 :]
     columns = [to_text(cells) for cells in zip(*body, strict=True)] if body else []
     first_body_row = found.first_row + header_at + 1
+    padded = zero_padded_cells(source, found.sheet_name)
+    if padded:
+        pad_with_zeros(
+            columns, body, padded, first_row=first_body_row, first_column=found.first_column
+        )
     notes = []
     if found.hidden:
         notes.append(

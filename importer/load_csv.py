@@ -14,7 +14,8 @@ another mixes two encodings (reading it either way would garble some names).
 
 The delimiter (``,`` ``;`` or TAB) is sniffed from the first 64 KiB with :class:`csv.Sniffer`;
 when the sniffer fails or names a delimiter the header line lacks, the most frequent of the
-three in the first non-blank line wins (``,`` if none). Quotes are ``"`` as Excel writes them
+three in the first non-blank line wins (``,`` if none). A first line ``sep=;``, which Excel
+obeys and hides, names the delimiter instead and is not a row. Quotes are ``"`` as Excel writes them
 (``""`` inside a quoted cell); a quote never closed is refused, not swallowed. Parsing is
 pandas' C reader, every cell read as text, in chunks: rows are counted as they come, so a file
 over the row cap is refused before the rest is read.
@@ -56,6 +57,7 @@ _ENCODING_NAMES = {
 }
 _RESAVE = 'Open it in Excel and save it again as "CSV UTF-8 (Comma delimited)"'
 _WIDER_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_SEP_LINE = re.compile(r"sep=([,;\t|])(?:\r\n|\n|\r)")
 _LEADING_BLANK_LINES = re.compile(r"(?:\r\n|\n|\r)*")
 _LINE_END = re.compile(r"\r\n|\n|\r")
 _OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
@@ -91,12 +93,15 @@ def read_csv_table(path: Path, *, file: str, max_rows: int) -> CsvTable:
     encoding = next((name for bom, name in _BOMS if head.startswith(bom)), None)
     for candidate in [encoding] if encoding else ["utf-8", "cp1252"]:
         sample = _decode_sample(head, candidate)
-        delimiter = sniff_delimiter(sample)
+        # Excel reads a first line "sep=;" as the delimiter to use, and does not show it.
+        hint = _SEP_LINE.match(sample)
+        delimiter = hint.group(1) if hint else sniff_delimiter(sample)
         # pandas cannot start on an empty line; skip those and count them as rows.
-        blank_lines = _LEADING_BLANK_LINES.match(sample)
-        skip = _LINE_END.findall(blank_lines.group() if blank_lines else "")
+        blank_lines = _LEADING_BLANK_LINES.match(sample, hint.end() if hint else 0)
+        blank = len(_LINE_END.findall(blank_lines.group() if blank_lines else ""))
+        skip = blank + (1 if hint else 0)
         try:
-            cells = _parse(path, candidate, delimiter, len(skip), file=file, max_rows=max_rows)
+            cells = _parse(path, candidate, delimiter, skip, file=file, max_rows=max_rows)
         except UnicodeDecodeError:
             offset, bad, ascii_before = _first_bad_byte(path, candidate)
             if candidate == "utf-8" and ascii_before:
@@ -104,7 +109,7 @@ def read_csv_table(path: Path, *, file: str, max_rows: int) -> CsvTable:
             raise _undecodable(
                 path, candidate, delimiter, offset, bad, ascii_before, file
             ) from None
-        return _table(cells, candidate, delimiter, first_row=len(skip) + 1, file=file)
+        return _table(cells, candidate, delimiter, first_row=blank + 1, file=file)
     raise AssertionError("unreachable: cp1252 either decodes or raises")  # pragma: no cover
 
 

@@ -15,6 +15,10 @@ time                ``time(14, 30)``                ``"14:30"`` (seconds only wh
 timedelta           ``[h]:mm`` cells, 1 h 30 min    ``"01:30"``
 ==================  ==============================  ==========================================
 
+A whole number in a cell formatted with leading zeros (``00000``, Excel's "Zip Code" format) reads
+as Excel shows it, ``02134``: calamine does not give number formats, so :func:`zero_padded_cells`
+finds such cells in the workbook's XML (only when its styles define such a format).
+
 Dates follow the workbook's date system (1900 or 1904): calamine reads ``date1904`` itself.
 Times are rounded to the nearest second, as Excel shows them (a serial number rarely lands on
 the exact second). Calamine gives a ``date`` for every whole serial number, so a date-and-time
@@ -26,12 +30,16 @@ in the top-left cell, the others blank.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import IO
 
 import python_calamine as calamine
+from defusedxml import ElementTree
 
 from importer.errors import LoadError
 
@@ -258,3 +266,155 @@ def column_letter(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         letters = chr(ord("A") + rest) + letters
     return letters
+
+
+# --- numbers formatted with leading zeros ------------------------------------------------------
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_DOC_RELS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_ZEROS = re.compile(r"0{2,}")  # a format that is only zeros pads a whole number to its width
+_CELL_REF = re.compile(rb' r="([A-Z]{1,3})([0-9]{1,7})"')
+_SCAN_BYTES = 4 << 20
+
+
+def zero_padded_cells(path: Path, sheet_name: str) -> dict[tuple[int, int], int]:
+    """Cells of ``sheet_name`` styled with a zero-padding format: (row, column) -> width, 0-based.
+
+    Empty (and cheap: styles.xml only) unless the workbook defines such a format. Reads the
+    sheet's XML in chunks; call only after the safety checks. Cells without an ``r`` reference
+    (rare writers) are not found.
+    """
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        workbook_part = _office_document(archive, names)
+        folder = workbook_part.rsplit("/", 1)[0] + "/" if "/" in workbook_part else ""
+        targets = _relationships(archive, f"{folder}_rels/{workbook_part.rsplit('/', 1)[-1]}.rels")
+        styles = next((t for kind, t in targets.values() if kind.endswith("/styles")), None)
+        widths = _padding_styles(archive, _part(folder, styles)) if styles else {}
+        if not widths:
+            return {}
+        workbook_xml = ElementTree.fromstring(archive.read(workbook_part))
+        sheet_id = next(
+            (
+                node.get(f"{_DOC_RELS}id")
+                for node in workbook_xml.iter(f"{_MAIN}sheet")
+                if node.get("name") == sheet_name
+            ),
+            None,
+        )
+        if sheet_id not in targets:
+            return {}
+        sheet_part = _part(folder, targets[sheet_id][1])
+        if sheet_part not in names:
+            return {}
+        with archive.open(sheet_part) as stream:
+            return _styled_numbers(stream, widths)
+
+
+def pad_with_zeros(
+    columns: list[Sequence[str | None]],
+    body: Sequence[Sequence[CellValue]],
+    padded: dict[tuple[int, int], int],
+    *,
+    first_row: int,
+    first_column: int,
+) -> None:
+    """Pad whole numbers of zero-formatted cells in ``columns`` (texts of ``body``) in place.
+
+    ``2134`` in a ``00000`` cell becomes ``02134``; ``body[0]`` is sheet row ``first_row``
+    (1-based), ``body[i][0]`` column ``first_column`` (0-based). Text cells stay as written.
+    """
+    editable: dict[int, list[str | None]] = {}
+    for (row, column), width in padded.items():
+        i, j = row + 1 - first_row, column - first_column
+        if not (0 <= i < len(body) and 0 <= j < len(columns)):
+            continue
+        value = body[i][j]
+        if type(value) is float and value.is_integer() and value >= 0:
+            if j not in editable:  # a column may be a tuple (all text, passed through)
+                editable[j] = list(columns[j])
+                columns[j] = editable[j]
+            editable[j][i] = number_text(value).zfill(width)
+
+
+def _part(folder: str, target: str) -> str:
+    return target.lstrip("/") if target.startswith("/") else folder + target
+
+
+def _office_document(archive: zipfile.ZipFile, names: set[str]) -> str:
+    if "_rels/.rels" in names:
+        for kind, target in _relationships(archive, "_rels/.rels").values():
+            if kind.endswith("/officeDocument"):
+                return target.lstrip("/")
+    return "xl/workbook.xml"
+
+
+def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (type, target) of one .rels part ({} when it is missing)."""
+    try:
+        root = ElementTree.fromstring(archive.read(part))
+    except KeyError:
+        return {}
+    return {
+        node.get("Id", ""): (node.get("Type", ""), node.get("Target", ""))
+        for node in root.iter(f"{_RELS}Relationship")
+    }
+
+
+def _padding_styles(archive: zipfile.ZipFile, part: str) -> dict[bytes, int]:
+    """Cell style index (as it appears in ``s="..."``) -> width, for zero-padding formats."""
+    try:
+        root = ElementTree.fromstring(archive.read(part))
+    except KeyError:
+        return {}
+    widths = {}
+    for node in root.iter(f"{_MAIN}numFmt"):
+        code = node.get("formatCode", "").split(";")[0]  # the format of positive numbers
+        if _ZEROS.fullmatch(code):
+            widths[node.get("numFmtId")] = len(code)
+    cell_formats = root.find(f"{_MAIN}cellXfs")
+    if not widths or cell_formats is None:
+        return {}
+    return {
+        str(index).encode(): widths[xf.get("numFmtId")]
+        for index, xf in enumerate(cell_formats.iter(f"{_MAIN}xf"))
+        if xf.get("numFmtId") in widths
+    }
+
+
+def _styled_numbers(stream: IO[bytes], widths: dict[bytes, int]) -> dict[tuple[int, int], int]:
+    found: dict[tuple[int, int], int] = {}
+    needles = {b' s="' + index + b'"': width for index, width in widths.items()}
+    carry = b""
+    while True:
+        chunk = stream.read(_SCAN_BYTES)
+        text = carry + chunk
+        # Keep the last, maybe unfinished, cell tag for the next round.
+        cut = len(text) if not chunk else max(text.rfind(b"<"), 0)
+        for needle, width in needles.items():
+            at = text.find(needle, 0, cut)
+            while at != -1:
+                start = text.rfind(b"<", 0, at)
+                end = text.find(b">", at)
+                tag = text[start:end]
+                reference = _CELL_REF.search(tag)
+                # Only number cells of this style: a <row s=...> or a text cell is no match.
+                if (
+                    tag.startswith(b"<c ")
+                    and reference
+                    and (b' t="' not in tag or b' t="n"' in tag)
+                ):
+                    letters, row = reference.groups()
+                    found[(int(row) - 1, _column_index(letters.decode()))] = width
+                at = text.find(needle, at + 1, cut)
+        if not chunk:
+            return found
+        carry = text[cut:]
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - ord("A") + 1
+    return index - 1

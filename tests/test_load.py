@@ -124,6 +124,23 @@ def test_delimiter_is_sniffed(tmp_path: Path, content: str, delimiter: str, expe
     assert sheet.frame.iloc[0, 1] == expected
 
 
+def test_excel_sep_line_names_the_delimiter_and_is_not_a_row(tmp_path: Path) -> None:
+    sheet = load_table(write(tmp_path, "sep=;\r\nName;Note\r\nAnn;a,b\r\n"))
+    assert sheet.delimiter == ";"
+    assert cells(write(tmp_path, "sep=;\r\nName;Note\r\nAnn;a,b\r\n")) == [
+        {"row": 2, "Name": "Ann", "Note": "a,b"}
+    ]
+
+
+def test_a_wider_row_far_down_the_file_gets_its_own_column(tmp_path: Path) -> None:
+    rows = [f"Patient {i},{i}" for i in range(60_000)]
+    rows[55_000] += ",late extra"  # in the second chunk read
+    sheet = load_table(write(tmp_path, "Name,Id\n" + "\n".join(rows) + "\n"))
+    assert list(sheet.frame.columns) == ["Name", "Id", "Column C"]
+    assert sheet.frame["Column C"].dropna().to_dict() == {55_002: "late extra"}
+    assert sheet.frame.loc[60_001, "Id"] == "59999"
+
+
 def test_single_column_file_falls_back_to_comma(tmp_path: Path) -> None:
     sheet = load_table(write(tmp_path, "Name\nAnn\nBob\n"))
     assert sheet.delimiter == ","

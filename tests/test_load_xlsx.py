@@ -107,6 +107,33 @@ def test_the_1904_date_system_is_read_from_the_workbook(tmp_path: Path) -> None:
     assert serials[0] - serials[1] == 1462
 
 
+@pytest.mark.parametrize(
+    ("value", "number_format", "text"),
+    [
+        (2134, "00000", "02134"),  # Excel's "Zip Code" format
+        (123, "000000", "000123"),
+        (5, "00;(00)", "05"),
+        (123456, "00000", "123456"),
+        ("0042", "00000", "0042"),  # a text cell: as written
+        (2134.5, "00000", "2134.5"),  # not a whole number: its true value
+        (-12, "00000", "-12"),
+        (7, "0", "7"),
+    ],
+)
+def test_numbers_formatted_with_leading_zeros_read_as_excel_shows_them(
+    tmp_path: Path, value: object, number_format: str, text: str
+) -> None:
+    def build(sheet: Worksheet) -> None:
+        sheet.append(["Before", "Value"])
+        for row in range(2, 5):  # the formatted cell on the middle row, among plain numbers
+            sheet.append([row, value if row == 3 else 1])
+            sheet.cell(row, 2).number_format = number_format if row == 3 else "General"
+
+    frame = load_table(workbook(tmp_path, build)).frame
+    assert frame["Value"].tolist() == ["1", text, "1"]
+    assert frame["Before"].tolist() == ["2", "3", "4"]
+
+
 @pytest.mark.parametrize("value", ["", "   ", "\t", None])
 def test_blank_and_space_only_cells_are_missing(tmp_path: Path, value: object) -> None:
     frame = load_table(workbook(tmp_path, one_cell(value))).frame
