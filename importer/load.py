@@ -54,13 +54,14 @@ class Sheet:
 def load_table(
     path: str | Path, *, sheet: str | None = None, max_rows: int = DEFAULT_MAX_ROWS
 ) -> Sheet:
-    """Read a CSV or XLSX file as text cells; ``sheet`` picks an XLSX sheet (default: first one).
+    """Read a CSV or XLSX file as text cells; ``sheet`` names the XLSX sheet to read.
 
-    The kind of file is judged from its bytes as well as its name. Raises LoadError, in plain
-    words naming the file (and row/column when one is at fault), for: a missing or unreadable
-    file, an empty file, an unknown extension, an old ``.xls``, a password-protected workbook, a
-    text file named ``.xlsx``, undecodable text, broken quoting, an unknown sheet, more than
-    ``max_rows`` data rows (refused before the whole file is read), or a zip/XML bomb.
+    Without ``sheet`` the first visible sheet is read. The kind of file is judged from its bytes
+    as well as its name. Raises LoadError, in plain words naming the file (and row/column when
+    one is at fault), for: a missing or unreadable file, an empty file, an unknown extension, an
+    old ``.xls``, a password-protected workbook, a text file named ``.xlsx``, undecodable text,
+    broken quoting, an unknown sheet, more than ``max_rows`` data rows (refused before the whole
+    file is read), or a zip/XML bomb.
     """
     file = str(path)
     source = Path(path)
@@ -72,6 +73,9 @@ def load_table(
             return _load_sheet(source, file=file, sheet=sheet, max_rows=max_rows)
         if kind is FileKind.TEXT and suffix in CSV_SUFFIXES:
             text = read_csv_table(source, file=file, max_rows=max_rows)
+            unused = (
+                [f"a CSV file has no sheets; the sheet {sheet!r} was not used"] if sheet else []
+            )
             return assemble_sheet(
                 text.header,
                 text.columns,
@@ -81,6 +85,7 @@ def load_table(
                 header_row=text.header_row,
                 encoding=text.encoding,
                 delimiter=text.delimiter,
+                notes=unused,
             )
     except OSError as exc:
         raise _unreadable(exc, file) from exc

@@ -106,8 +106,9 @@ def read_csv_table(path: Path, *, file: str, max_rows: int) -> CsvTable:
             offset, bad, ascii_before = _first_bad_byte(path, candidate)
             if candidate == "utf-8" and ascii_before:
                 continue  # plain ASCII so far, nothing misread yet: try cp1252 from the start
+            hidden = 1 if hint else 0  # Excel does not show the sep= line as a row
             raise _undecodable(
-                path, candidate, delimiter, offset, bad, ascii_before, file
+                path, candidate, delimiter, offset, bad, ascii_before, file, hidden=hidden
             ) from None
         return _table(cells, candidate, delimiter, first_row=blank + 1, file=file)
     raise AssertionError("unreachable: cp1252 either decodes or raises")  # pragma: no cover
@@ -288,6 +289,8 @@ def _undecodable(
     bad: bytes,
     ascii_before: bool,
     file: str,
+    *,
+    hidden: int = 0,
 ) -> LoadError:
     """The LoadError for the undecodable ``bad`` bytes at ``offset``, naming row and column."""
     with path.open("rb") as stream:
@@ -298,8 +301,8 @@ def _undecodable(
     records = list(
         csv.reader(io.StringIO(before + marker, newline=""), delimiter=delimiter, strict=False)
     )
-    row = len(records)
-    header = next((r for r in records[:-1] if _has_text(r)), None)
+    row = len(records) - hidden
+    header = next((r for r in records[hidden:-1] if _has_text(r)), None)
     index = len(records[-1]) - 1
     column = header[index].strip() if header and index < len(header) else ""
     shown = " ".join(f"0x{b:02X}" for b in bad[:4])

@@ -40,6 +40,7 @@ from typing import IO
 
 import python_calamine as calamine
 from defusedxml import ElementTree
+from defusedxml.ElementTree import ParseError
 
 from importer.errors import LoadError
 
@@ -285,6 +286,13 @@ def zero_padded_cells(path: Path, sheet_name: str) -> dict[tuple[int, int], int]
     sheet's XML in chunks; call only after the safety checks. Cells without an ``r`` reference
     (rare writers) are not found.
     """
+    try:
+        return _zero_padded_cells(path, sheet_name)
+    except (KeyError, ValueError, zipfile.BadZipFile, ParseError):
+        return {}  # parts calamine read but this reading cannot: the plain numbers stand
+
+
+def _zero_padded_cells(path: Path, sheet_name: str) -> dict[tuple[int, int], int]:
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
         workbook_part = _office_document(archive, names)

@@ -83,8 +83,16 @@ def test_cp1252_byte_far_into_an_ascii_file_rereads_the_whole_file_as_cp1252(
         # A quoted cell spanning lines before the bad byte: still the right row.
         (b'Name,Note\nAnn,"two\nlines"\nBob,\x90\n', 3, "Note", "0x90"),
         (b"\x81Name,Note\nAnn,x\n", 1, None, "0x81"),
+        (b"sep=;\nName;Note\nAnn;\x81\n", 2, "Note", "0x81"),  # the sep= line is no row
     ],
-    ids=["undefined-0x81", "undefined-0x8d", "mixed", "after-multiline-cell", "in-header"],
+    ids=[
+        "undefined-0x81",
+        "undefined-0x8d",
+        "mixed",
+        "after-multiline-cell",
+        "in-header",
+        "after-sep-line",
+    ],
 )
 def test_undecodable_bytes_are_refused_naming_row_and_column(
     tmp_path: Path, content: bytes, row: int, column: str | None, words: str
@@ -329,6 +337,12 @@ def test_binary_file_named_csv_is_refused(tmp_path: Path) -> None:
 
 def test_a_csv_file_has_no_sheets(tmp_path: Path) -> None:
     assert sheet_names(write(tmp_path, "Name\nAnn\n")) == []
+
+
+def test_a_sheet_named_for_a_csv_file_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    sheet = load_table(write(tmp_path, "Name\nAnn\n"), sheet="Appointments")
+    assert sheet.frame["Name"].tolist() == ["Ann"]
+    assert sheet.warnings == ("a CSV file has no sheets; the sheet 'Appointments' was not used",)
 
 
 def test_sheet_reports_the_file_as_given(tmp_path: Path) -> None:

@@ -101,6 +101,24 @@ def test_wrong_files_are_refused_saying_what_they_are(
         sheet_names(path)
 
 
+CORPUS = Path(__file__).resolve().parent / "corpus"
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("legacy.xls", "old Excel 97-2003 .xls file"),  # written by xlwt
+        ("protected.xlsx", "password-protected"),  # encrypted by msoffcrypto-tool
+    ],
+)
+def test_real_old_and_encrypted_workbooks_are_refused(name: str, words: str) -> None:
+    path = CORPUS / name
+    if not path.exists():
+        pytest.skip(f"{path} is made by tests/corpus/make_corpus.py, not present here")
+    with pytest.raises(LoadError, match=words):
+        load_table(path)
+
+
 def test_password_protected_message_says_how_to_fix_it(tmp_path: Path) -> None:
     path = tmp_path / "locked.xlsx"
     path.write_bytes(ole2("EncryptedPackage"))
