@@ -6,10 +6,11 @@ ends in ``.xlsx``. It is written atomically: a temporary file in the same folder
 then renamed over the old report, so a crash or a full disk never leaves half a report.
 
 Cells that Excel would run as a formula (beginning with ``=`` ``+`` ``-`` ``@``, tab or CR: OWASP
-"CSV injection") are prefixed with ``'`` in CSV reports and stored as plain text cells in XLSX
-reports. Only the report is escaped; what is sent to Apptoto is never changed. A report read back
-as input (staff fix the invalid rows and run it again) is recognised by its result columns, which
-are dropped, and the escaping is undone.
+"CSV injection"; also LF, as a reader that trims cells drops it like the other two) are prefixed
+with ``'`` in CSV reports and stored as plain text cells in XLSX reports. Only the report is
+escaped; what is sent to Apptoto is never changed. A report read back as input (staff fix the
+invalid rows and run it again) is recognised by its result columns, which are dropped, and the
+escaping is undone.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from importer.errors import ReportError
 from importer.outcomes import RowResult
 
 RESULT_COLUMNS = ("row", "status", "external_id", "apptoto_id", "message")
-_FORMULA_START = re.compile(r"^[=+\-@\t\r]")
-_ESCAPED = re.compile(r"^'(?=[=+\-@\t\r])")
+_FORMULA_START = re.compile(r"^[=+\-@\t\r\n]")
+_ESCAPED = re.compile(r"^'(?=[=+\-@\t\r\n])")
 # Control characters that the XLSX format cannot hold (tab, LF and CR can).
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
