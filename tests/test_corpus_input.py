@@ -1,0 +1,841 @@
+"""The bad-input table of issue 5, end to end: what staff see, and what the SERVER ends up holding.
+
+The loader's own tests (test_load*.py, test_times.py, test_events.py) check each piece; here each
+row of the table goes through ``prepare()``, the pipeline or the CLI against the sandbox, and the
+assertions are on what reaches Apptoto, on the report and on the messages. Files are made by the
+tests; only ``tests/corpus/legacy.xls`` and ``protected.xlsx`` are stored (see make_corpus.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import struct
+import sys
+import tracemalloc
+import zipfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import yaml
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
+from typer.testing import CliRunner
+
+from importer.cli import app
+from importer.client import ClientConfig
+from importer.errors import LoadError
+from importer.load import load_table
+from importer.mapping import Mapping, parse_mapping
+from importer.pipeline import RunRequest, RunSummary, run_import
+from importer.prepare import prepare
+from importer.sandbox.server import SandboxHandle
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+HEADER = ["Id", "Title", "Date", "Start", "When", "Time Zone", "Notes", "ZIP", "Ref", "Name"]
+HEADER += ["Phone"]
+FIRST_ROW = {
+    "Id": "1",
+    "Title": "Check-up",
+    "Date": "12/14/2026",
+    "Start": "9:00 AM",
+    "When": "2026-12-14 09:00",
+    "Time Zone": "",
+    "Notes": "",
+    "ZIP": "",
+    "Ref": "",
+    "Name": "Ann Lee",
+    "Phone": "(541) 555-0104",
+}
+
+
+def mapping_spec(start: str = "split", **defaults: Any) -> dict[str, Any]:
+    """The test mapping: New York unless a row says otherwise, 30-minute events."""
+    when = {"datetime": "{When}"} if start == "combined" else {"date": "{Date}", "time": "{Start}"}
+    return {
+        "name": "Corpus",
+        "defaults": {
+            "time_zone": "America/New_York",
+            "phone_region": "US",
+            "date_format": "%m/%d/%Y",
+            "time_format": "%I:%M %p",
+            **defaults,
+        },
+        "columns": {"Id": {"required": True}, "Time Zone": {"type": "timezone"}},
+        "event": {
+            "calendar": "Front desk",
+            "external_id": "c-{Id}",
+            "title": "{Title}",
+            "start": when,
+            "duration_minutes": "30",
+            "time_zone": "{Time Zone}",
+            "content": "{Notes}",
+            "custom_data": {"zip": "{ZIP}", "ref": "{Ref}"},
+            "participants": [{"name": "{Name}", "phone": "{Phone}"}],
+        },
+    }
+
+
+def corpus_mapping(start: str = "split", **defaults: Any) -> Mapping:
+    return parse_mapping(mapping_spec(start, **defaults))
+
+
+def mapping_file(tmp_path: Path, start: str = "split", **defaults: Any) -> Path:
+    path = tmp_path / "mapping.yaml"
+    path.write_text(yaml.safe_dump(mapping_spec(start, **defaults)), encoding="utf-8")
+    return path
+
+
+def rows_of(*changes: dict[str, Any]) -> list[dict[str, Any]]:
+    """One full row per dict of changes; ids 1, 2, 3... unless a change names its own."""
+    return [{**FIRST_ROW, "Id": str(n), **change} for n, change in enumerate(changes, start=1)]
+
+
+def write_csv(
+    path: Path, rows: list[dict[str, Any]], *, encoding: str = "utf-8", delimiter: str = ","
+) -> Path:
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, HEADER, delimiter=delimiter, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_bytes(text.getvalue().encode(encoding))
+    return path
+
+
+def write_xlsx(path: Path, rows: list[dict[str, Any]], *, epoch: dt.datetime | None = None) -> Path:
+    """Values as given: str -> text cell (even "=..."), numbers, dates, times as Excel types."""
+    book = openpyxl.Workbook()
+    if epoch is not None:
+        book.epoch = epoch
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Appointments"
+    sheet.append(HEADER)
+    for values in rows:
+        sheet.append([values.get(name) if values.get(name) != "" else None for name in HEADER])
+    for line in sheet.iter_rows(min_row=2):
+        for cell in line:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text, never a formula, as Excel keeps typed text
+            elif isinstance(cell.value, dt.datetime):
+                cell.number_format = "yyyy-mm-dd h:mm"
+            elif isinstance(cell.value, dt.date):
+                cell.number_format = "mm/dd/yyyy"
+            elif isinstance(cell.value, dt.time):
+                cell.number_format = "h:mm AM/PM"
+    book.save(path)
+    return path
+
+
+def client_config(sandbox: SandboxHandle) -> ClientConfig:
+    return ClientConfig(
+        user=sandbox.user,
+        api_key=sandbox.api_key,
+        base_url=sandbox.base_url,
+        requests_per_minute=60_000,
+        backoff_base=0.01,
+        backoff_cap=0.05,
+    )
+
+
+def run_in_process(
+    sandbox: SandboxHandle, source: Path, mapping: Mapping, tmp_path: Path, **options: Any
+) -> tuple[RunSummary, list[dict[str, str]]]:
+    report = tmp_path / "report.csv"
+    summary = run_import(
+        RunRequest(
+            source=source,
+            mapping=mapping,
+            client_config=client_config(sandbox),
+            report_path=report,
+            ledger_path=tmp_path / "state.sqlite",
+            **options,
+        )
+    )
+    return summary, read_report(report)
+
+
+def read_report(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def by_row(report: list[dict[str, str]]) -> dict[int, dict[str, str]]:
+    lines = {int(line["row"]): line for line in report}
+    assert len(lines) == len(report)  # every row once
+    return lines
+
+
+def stored(sandbox: SandboxHandle) -> dict[str, dict[str, Any]]:
+    return {e["external_id"]: e for e in sandbox.events() if not e["is_deleted"]}
+
+
+def sent_external_ids(sandbox: SandboxHandle) -> set[str]:
+    return {i for r in sandbox.requests() for i in r["external_ids"]}
+
+
+@pytest.fixture
+def cli_env(sandbox: SandboxHandle) -> Iterator[dict[str, str]]:
+    """Credentials for the CLI; the root logging setup the CLI replaces is put back after."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield {
+        "APPTOTO_BASE_URL": sandbox.base_url,
+        "APPTOTO_USER": sandbox.user,
+        "APPTOTO_API_KEY": sandbox.api_key,
+    }
+    root.handlers, root.level = handlers, level
+
+
+def cli(args: list[str], env: dict[str, str] | None = None) -> Any:
+    return CliRunner().invoke(app, args, env=env or {}, catch_exceptions=False)
+
+
+def cli_run(source: Path, mapping: Path, tmp_path: Path, env: dict[str, str], *more: str) -> Any:
+    return cli(
+        [
+            "run",
+            str(source),
+            "-m",
+            str(mapping),
+            "--report",
+            str(tmp_path / "report.csv"),
+            "--state",
+            str(tmp_path / "state.sqlite"),
+            "--rate",
+            "6000",
+            "--quiet",
+            *more,
+        ],
+        env,
+    )
+
+
+# --- encodings ----------------------------------------------------------------------------------
+
+ACCENTED = "Café visit – Zoë O’Brien"  # é, ë, ’ and – are all in cp1252 (0xE9, 0xEB, 0x92, 0x96)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"),
+    [("cp1252", ","), ("utf-8-sig", ","), ("utf-16", "\t")],
+    ids=["excel-csv-cp1252", "excel-csv-utf8-bom", "excel-unicode-text-utf16"],
+)
+def test_excel_encodings_reach_apptoto_as_the_same_letters(
+    sandbox: SandboxHandle, tmp_path: Path, encoding: str, delimiter: str
+) -> None:
+    rows = rows_of({"Title": ACCENTED, "Name": "Renée Ångström"})
+    source = write_csv(tmp_path / "in.csv", rows, encoding=encoding, delimiter=delimiter)
+    summary, report = run_in_process(sandbox, source, corpus_mapping(), tmp_path)
+    assert summary.counts == {"created": 1}  # "Id" matched: no BOM glued to the first header
+    event = stored(sandbox)["c-1"]
+    assert event["title"] == ACCENTED
+    assert event["participants"][0]["name"] == "Renée Ångström"
+    assert report[0]["Title"] == ACCENTED  # the report (UTF-8 with BOM) shows them too
+
+
+def test_a_file_mixing_two_encodings_is_refused_naming_row_and_encoding(
+    sandbox: SandboxHandle, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    head = write_csv(tmp_path / "a.csv", rows_of({"Title": "Zoë"})).read_bytes()
+    tail = "3,Renée,12/14/2026,9:00 AM,,,,,,Ann,5415550104\r\n".encode("cp1252")
+    source = tmp_path / "mixed.csv"
+    source.write_bytes(head + tail)
+    result = cli_run(source, mapping_file(tmp_path), tmp_path, cli_env)
+    assert result.exit_code == 2
+    assert "row 3" in result.output and "column 'Title'" in result.output
+    assert "mixes two text encodings" in result.output and "UTF-8" in result.output
+    assert sandbox.requests() == []  # nothing sent, not even the good row
+    assert not (tmp_path / "report.csv").exists()
+
+
+# --- text kept exactly: leading zeros, long numbers ------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_leading_zeros_reach_apptoto_exactly(
+    sandbox: SandboxHandle, tmp_path: Path, kind: str
+) -> None:
+    rows = rows_of({"Id": "000123", "ZIP": "02134", "Ref": "0044 20 7946 0958"})
+    writer = write_csv if kind == "csv" else write_xlsx
+    source = writer(tmp_path / f"in.{kind}", rows)
+    summary, report = run_in_process(sandbox, source, corpus_mapping(), tmp_path)
+    assert summary.counts == {"created": 1}
+    event = stored(sandbox)["c-000123"]
+    assert event["custom_data"] == {"zip": "02134", "ref": "0044 20 7946 0958"}
+    assert (report[0]["Id"], report[0]["ZIP"]) == ("000123", "02134")
+
+
+def test_numbers_in_excel_cells_keep_every_digit(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    rows = rows_of({"Id": 1234567890123, "Phone": 5415550104, "ZIP": 2134})
+    source = write_xlsx(tmp_path / "in.xlsx", rows)
+    book = openpyxl.load_workbook(source)
+    book.active["A2"].number_format = "0.00E+00"  # Excel shows the id as 1.23E+12
+    book.save(source)
+    summary, _ = run_in_process(sandbox, source, corpus_mapping(), tmp_path)
+    assert summary.counts == {"created": 1}
+    event = stored(sandbox)["c-1234567890123"]
+    assert event["participants"][0]["phone"] == "+15415550104"
+    # A number cell has no leading zero to keep: Excel itself shows 2134.
+    assert event["custom_data"]["zip"] == "2134"
+
+
+# --- dates and times from Excel cells -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("epoch", [None, CALENDAR_MAC_1904], ids=["1900-dates", "1904-dates"])
+@pytest.mark.parametrize("layout", ["date-and-time-cells", "one-datetime-cell"])
+def test_excel_date_and_time_cells_give_the_right_local_time(
+    sandbox: SandboxHandle, tmp_path: Path, epoch: dt.datetime | None, layout: str
+) -> None:
+    cells = {
+        "Date": dt.date(2026, 12, 14),
+        "Start": dt.time(9, 30),
+        "When": dt.datetime(2026, 12, 14, 9, 30),
+    }
+    source = write_xlsx(tmp_path / "in.xlsx", rows_of(cells), epoch=epoch)
+    if epoch is not None:  # the serial numbers really are 1904-based (1,462 days fewer)
+        assert 'date1904="1"' in zipfile.ZipFile(source).read("xl/workbook.xml").decode()
+    start = "combined" if layout == "one-datetime-cell" else "split"
+    summary, _ = run_in_process(sandbox, source, corpus_mapping(start), tmp_path)
+    assert summary.counts == {"created": 1}
+    event = stored(sandbox)["c-1"]
+    assert event["start_time"] == "2026-12-14T09:30:00-05:00"
+    assert event["end_time"] == "2026-12-14T10:00:00-05:00"
+
+
+# --- clock changes, day/month order, zones, own offsets ---------------------------------------
+
+
+def test_a_time_the_clocks_skip_is_invalid_with_the_reason_and_never_sent(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    rows = rows_of({}, {"Date": "03/08/2026", "Start": "2:30 AM"})  # New York springs forward
+    source = write_csv(tmp_path / "in.csv", rows)
+    summary, report = run_in_process(sandbox, source, corpus_mapping(), tmp_path)
+    assert summary.counts == {"created": 1, "invalid": 1}
+    line = by_row(report)[3]
+    assert line["status"] == "invalid"
+    assert "does not exist in America/New_York: clocks skip from 2:00 to 3:00" in line["message"]
+    assert list(stored(sandbox)) == ["c-1"]
+    assert "c-2" not in sent_external_ids(sandbox)
+
+
+@pytest.mark.parametrize(
+    ("dst", "start_time"),
+    [
+        ("reject", None),
+        ("earlier", "2026-11-01T01:30:00-04:00"),
+        ("later", "2026-11-01T01:30:00-05:00"),
+    ],
+)
+def test_a_time_that_happens_twice_needs_the_mapping_to_choose(
+    sandbox: SandboxHandle, tmp_path: Path, dst: str, start_time: str | None
+) -> None:
+    source = write_csv(tmp_path / "in.csv", rows_of({"Date": "11/01/2026", "Start": "1:30 AM"}))
+    summary, report = run_in_process(sandbox, source, corpus_mapping(dst=dst), tmp_path)
+    if start_time is None:
+        assert summary.counts == {"invalid": 1}
+        assert "happens twice in America/New_York" in report[0]["message"]
+        assert "set defaults.dst to earlier (-04:00) or later (-05:00)" in report[0]["message"]
+        assert sandbox.requests() == []
+    else:
+        assert summary.counts == {"created": 1}
+        assert stored(sandbox)["c-1"]["start_time"] == start_time
+
+
+def test_day_and_month_are_read_as_declared_never_swapped(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    day_first = write_csv(tmp_path / "dmy.csv", rows_of({"Date": "03/04/2026"}))
+    summary, _ = run_in_process(
+        sandbox, day_first, corpus_mapping(date_format="%d/%m/%Y"), tmp_path / "a"
+    )
+    assert summary.counts == {"created": 1}
+    assert stored(sandbox)["c-1"]["start_time"] == "2026-04-03T09:00:00-04:00"  # 3 April
+
+    month_first = write_csv(tmp_path / "mdy.csv", rows_of({"Id": "2", "Date": "13/04/2026"}))
+    summary, report = run_in_process(sandbox, month_first, corpus_mapping(), tmp_path / "b")
+    assert summary.counts == {"invalid": 1}
+    assert "column 'Date'" in report[0]["message"]
+    assert "does not match the date format MM/DD/YYYY" in report[0]["message"]
+    assert list(stored(sandbox)) == ["c-1"]  # no 4 December, no 13th month
+
+
+def test_an_unknown_zone_is_invalid_and_an_own_offset_is_kept(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    rows = rows_of(
+        {"Time Zone": "America/Los Angeles"},
+        {"When": "2026-07-01T09:00:00-04:00", "Time Zone": "America/Los_Angeles"},
+    )
+    source = write_csv(tmp_path / "in.csv", rows)
+    summary, report = run_in_process(sandbox, source, corpus_mapping("combined"), tmp_path)
+    assert summary.counts == {"created": 1, "invalid": 1}
+    assert "did you mean 'America/Los_Angeles'?" in by_row(report)[2]["message"]
+    event = stored(sandbox)["c-2"]
+    assert event["start_time"] == "2026-07-01T09:00:00-04:00"  # not re-localised to -07:00
+    assert event["time_zone"] == "America/Los_Angeles"
+    assert "c-1" not in sent_external_ids(sandbox)
+
+
+# --- formula-looking text, unusual characters, long notes --------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://x", "y")', "+1 555", "@SUM(A1)", "-2+3", "\t=1+2", "\r=3+4"]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_formula_text_reaches_apptoto_unescaped_and_is_escaped_in_the_report(
+    sandbox: SandboxHandle, tmp_path: Path, kind: str
+) -> None:
+    rows = rows_of(*({"Notes": text, "Title": text} for text in FORMULAS))
+    writer = write_csv if kind == "csv" else write_xlsx
+    source = writer(tmp_path / f"in.{kind}", rows)
+    summary, report = run_in_process(sandbox, source, corpus_mapping(), tmp_path)
+    assert summary.counts == {"created": len(FORMULAS)}
+    events = stored(sandbox)
+    for number, text in enumerate(FORMULAS, start=1):
+        # Never escaped on the way to Apptoto; like every cell, only trimmed of outer whitespace.
+        assert events[f"c-{number}"]["content"] == text.strip()
+        assert events[f"c-{number}"]["title"] == text.strip()
+    # XML turns a lone CR into LF, so the CR-led cell of the workbook is LF-led.
+    written = [t if kind == "csv" else t.replace("\r", "\n") for t in FORMULAS]
+    for line, text in zip(report, written, strict=True):
+        assert line["Notes"] == "'" + text  # a spreadsheet shows it as text, never runs it
+        assert line["Title"] == "'" + text
+
+
+def test_formula_text_is_a_text_cell_in_an_xlsx_report(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    source = write_csv(tmp_path / "in.csv", rows_of({"Notes": FORMULAS[0]}))
+    summary = run_import(
+        RunRequest(
+            source=source,
+            mapping=corpus_mapping(),
+            client_config=client_config(sandbox),
+            report_path=tmp_path / "report.xlsx",
+            ledger_path=tmp_path / "state.sqlite",
+        )
+    )
+    assert summary.counts == {"created": 1}
+    sheet = openpyxl.load_workbook(tmp_path / "report.xlsx").active
+    assert sheet is not None
+    notes = [c for c in sheet[2] if sheet.cell(1, c.column).value == "Notes"][0]
+    assert (notes.value, notes.data_type) == (FORMULAS[0], "s")
+
+
+LONG_NOTE = "".join(f"line {n:04d} of the referral letter.\n" for n in range(160))[:5000]
+UNUSUAL = {
+    "Title": "🦷 Dental check 😀👨‍👩‍👧",
+    "Name": "مريم العلي",  # right-to-left
+    "Notes": LONG_NOTE,
+    "Ref": "first line\nsecond line\r\nthird\tcolumn",
+}
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_emoji_rtl_newlines_and_a_5000_character_note_arrive_intact(
+    sandbox: SandboxHandle, tmp_path: Path, kind: str
+) -> None:
+    assert len(LONG_NOTE) == 5000
+    cells = dict(UNUSUAL)
+    if kind == "xlsx":  # XML keeps LF but turns CR LF into LF; Excel writes LF (Alt+Enter)
+        cells["Ref"] = cells["Ref"].replace("\r\n", "\n")
+    writer = write_csv if kind == "csv" else write_xlsx
+    summary, report = run_in_process(
+        sandbox, writer(tmp_path / f"in.{kind}", rows_of(cells)), corpus_mapping(), tmp_path
+    )
+    assert summary.counts == {"created": 1}
+    event = stored(sandbox)["c-1"]
+    assert event["title"] == cells["Title"]
+    assert event["participants"][0]["name"] == cells["Name"]
+    assert event["content"] == LONG_NOTE.strip()
+    assert event["custom_data"]["ref"] == cells["Ref"]
+    assert report[0]["Notes"] == LONG_NOTE
+
+
+# --- the row cap ----------------------------------------------------------------------------
+
+
+def bytes_read_by_this_process() -> int:
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no rchar in /proc/self/io")
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="needs Linux /proc/self/io")
+def test_a_csv_over_the_row_cap_is_refused_after_reading_only_its_start(tmp_path: Path) -> None:
+    line = "7,Check-up,12/14/2026,9:00 AM,,,,,,Ann Lee,5415550104\r\n"
+    source = tmp_path / "big.csv"
+    source.write_text(",".join(HEADER) + "\r\n" + line * 400_000, encoding="utf-8")
+    size = source.stat().st_size
+    assert size > 20_000_000
+    prepare(write_csv(tmp_path / "warm.csv", rows_of({})), corpus_mapping())  # imports done
+    before = bytes_read_by_this_process()
+    with pytest.raises(LoadError, match="more than 10 rows below the header") as caught:
+        prepare(source, corpus_mapping(), max_rows=10)
+    read = bytes_read_by_this_process() - before
+    assert read < size // 20, f"read {read:,} of {size:,} bytes"
+    assert caught.value.file == str(source)
+
+
+def test_the_cli_refuses_a_file_over_max_rows_and_sends_nothing(
+    sandbox: SandboxHandle, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    source = write_csv(tmp_path / "in.csv", rows_of(*({} for _ in range(12))))
+    mapping = mapping_file(tmp_path)
+    checked = cli(["validate", str(source), "-m", str(mapping), "--max-rows", "11"])
+    assert checked.exit_code == 2
+    assert "more than 11 rows" in checked.output and "Split it" in checked.output
+    result = cli_run(source, mapping, tmp_path, cli_env, "--max-rows", "11")
+    assert result.exit_code == 2
+    assert sandbox.requests() == []
+    assert not (tmp_path / "report.csv").exists()
+    assert cli_run(source, mapping, tmp_path, cli_env, "--max-rows", "12").exit_code == 0
+    assert len(stored(sandbox)) == 12
+
+
+def peak_python_memory(action: Any) -> int:
+    """Peak bytes Python allocated while ``action()`` ran (its exception is swallowed)."""
+    tracemalloc.start()
+    try:
+        action()
+    except LoadError:
+        pass
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+def write_big_xlsx(path: Path, rows: int) -> Path:
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Appointments")
+    sheet.append(HEADER)
+    line = list(FIRST_ROW.values())
+    for number in range(rows):
+        sheet.append([str(number), *line[1:]])
+    book.save(path)
+    return path
+
+
+def c_functions_called(action: Any) -> set[str]:
+    """Names of the C functions and methods (calamine's among them) that ``action()`` called."""
+    names: set[str] = set()
+
+    def watch(frame: Any, event: str, arg: Any) -> None:
+        if event == "c_call":
+            names.add(getattr(arg, "__qualname__", getattr(arg, "__name__", "")))
+
+    sys.setprofile(watch)
+    try:
+        action()
+    except LoadError:
+        pass
+    finally:
+        sys.setprofile(None)
+    return names
+
+
+def test_a_workbook_over_the_row_cap_is_refused_before_its_cells_become_python_values(
+    tmp_path: Path,
+) -> None:
+    source = write_big_xlsx(tmp_path / "big.xlsx", 2_000)
+    with pytest.raises(LoadError, match="2,000 rows below the header; at most 10 are read"):
+        load_table(source, max_rows=10)
+    # Calamine holds the sheet in its own compact memory; the costly step, a Python object per
+    # cell, is never taken for a refused sheet.
+    assert "CalamineSheet.to_python" not in c_functions_called(
+        lambda: load_table(source, max_rows=10)
+    )
+    assert "CalamineSheet.to_python" in c_functions_called(lambda: load_table(source))
+
+
+# --- zip bombs, XML entity bombs, XXE ---------------------------------------------------------
+
+
+def zip_entry(name: str, deflated: bytes, *, size: int, crc: int = 0) -> tuple[bytes, bytes]:
+    """A local header + data, and its central directory record (offset patched by the caller)."""
+    encoded = name.encode()
+    fields = struct.pack("<HHHHHIIIHH", 20, 0, 8, 0, 0, crc, len(deflated), size, len(encoded), 0)
+    local = b"PK\x03\x04" + fields + encoded + deflated
+    central = (
+        b"PK\x01\x02"
+        + struct.pack("<H", 20)
+        + fields
+        + struct.pack("<HHHII", 0, 0, 0, 0, 0)
+        + encoded
+    )
+    return local, central
+
+
+def write_zip(path: Path, entries: list[tuple[str, bytes, int, int]]) -> Path:
+    """A zip of (name, deflated bytes, declared size, crc) written by hand: sizes may lie."""
+    body, directory = b"", b""
+    for name, deflated, size, crc in entries:
+        local, central = zip_entry(name, deflated, size=size, crc=crc)
+        directory += central[:42] + struct.pack("<I", len(body)) + central[46:]
+        body += local
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(entries), len(entries),
+                      len(directory), len(body), 0)  # fmt: skip
+    path.write_bytes(body + directory + end)
+    return path
+
+
+def deflated(data: bytes) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
+
+
+def workbook_parts(tmp_path: Path) -> list[tuple[str, bytes]]:
+    """The parts of a real one-row workbook, as openpyxl writes them."""
+    source = write_xlsx(tmp_path / "plain.xlsx", rows_of({}))
+    with zipfile.ZipFile(source) as archive:
+        return [(info.filename, archive.read(info)) for info in archive.infolist()]
+
+
+def rebuilt_workbook(
+    path: Path, parts: list[tuple[str, bytes]], replace: dict[str, tuple[bytes, int, int]]
+) -> Path:
+    """The workbook with some parts swapped for (deflated bytes, declared size, crc)."""
+    entries = []
+    for name, content in parts:
+        if name in replace:
+            entries.append((name, *replace[name]))
+        else:
+            entries.append((name, deflated(content), len(content), zlib.crc32(content)))
+    return write_zip(path, entries)
+
+
+def zeros_deflated(megabytes: int) -> bytes:
+    """A deflate stream inflating to ``megabytes`` MiB of zeros, made without building them."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    packer.compress(bytes(1 << 20))
+    packer.flush(zlib.Z_FULL_FLUSH)
+    # After a full flush the compressor starts afresh: each MiB compresses to the same bytes.
+    block = packer.compress(bytes(1 << 20)) + packer.flush(zlib.Z_FULL_FLUSH)
+    return block * megabytes + packer.flush(zlib.Z_FINISH)
+
+
+SHEET = "xl/worksheets/sheet1.xml"  # openpyxl writes the cells' text into the sheet part
+
+
+@pytest.mark.parametrize(
+    ("declared", "words"),
+    [
+        (10_000, "unpacks to more than it declares"),  # sizes that lie: caught while inflating
+        (0xF000_0000, "would unpack to 3.8 GiB"),  # sizes that tell: caught before inflating
+    ],
+    ids=["lying-sizes", "honest-sizes"],
+)
+def test_a_zip_bomb_is_refused_before_parsing_with_memory_bounded(
+    tmp_path: Path, declared: int, words: str, cli_env: dict[str, str], sandbox: SandboxHandle
+) -> None:
+    bomb = zeros_deflated(4096)  # 4 GiB of zeros in about 4 MB
+    assert len(bomb) < 5_000_000
+    source = rebuilt_workbook(
+        tmp_path / "bomb.xlsx", workbook_parts(tmp_path), {SHEET: (bomb, declared, 0)}
+    )
+    with pytest.raises(LoadError, match=words):
+        load_table(source)
+    assert peak_python_memory(lambda: load_table(source)) < 16 << 20  # never 4 GiB
+    result = cli_run(source, mapping_file(tmp_path), tmp_path, cli_env)
+    assert result.exit_code == 2 and words in result.output
+    assert sandbox.requests() == []
+
+
+LAUGHS = ['<!ENTITY lol0 "lol">'] + [
+    f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)
+]
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [' + "".join(LAUGHS) + "]>"
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>Id</t></is></c></row>'
+    '<row r="2"><c r="A2" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>'
+)
+
+
+def xxe_sheet(target: Path) -> str:
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE w [<!ENTITY xxe SYSTEM "file://{target}">]>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>Id</t></is></c>'
+        '<c r="B1" t="inlineStr"><is><t>Title</t></is></c></row>'
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>1</t></is></c>'
+        '<c r="B2" t="inlineStr"><is><t>&xxe;</t></is></c></row></sheetData></worksheet>'
+    )
+
+
+def test_an_xml_entity_bomb_is_refused_before_any_parser_runs(tmp_path: Path) -> None:
+    sheet = BILLION_LAUGHS.encode()
+    source = rebuilt_workbook(
+        tmp_path / "lol.xlsx",
+        workbook_parts(tmp_path),
+        {SHEET: (deflated(sheet), len(sheet), zlib.crc32(sheet))},
+    )
+    declaration = r"sheet1.xml. holds an XML declaration \(<!DOCTYPE"
+    with pytest.raises(LoadError, match=declaration) as caught:
+        load_table(source)
+    assert caught.value.file == str(source)
+    assert peak_python_memory(lambda: load_table(source)) < 16 << 20  # 10**9 "lol"s never built
+
+
+def test_an_xxe_entity_never_reads_the_file_it_points_at(
+    sandbox: SandboxHandle, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    canary = "CANARY-7c1f0e-secret-file-content"
+    target = tmp_path / "secret.txt"
+    target.write_text(canary, encoding="utf-8")
+    sheet = xxe_sheet(target).encode()
+    source = rebuilt_workbook(
+        tmp_path / "xxe.xlsx",
+        workbook_parts(tmp_path),
+        {SHEET: (deflated(sheet), len(sheet), zlib.crc32(sheet))},
+    )
+    mapping = mapping_file(tmp_path)
+    report = str(tmp_path / "v.csv")
+    checked = cli(["validate", str(source), "-m", str(mapping), "--report", report])
+    ran = cli_run(source, mapping, tmp_path, cli_env)
+    for result in (checked, ran):
+        assert result.exit_code == 2
+        assert "holds an XML declaration (<!DOCTYPE w" in result.output
+        assert canary not in result.output
+    assert sandbox.requests() == [] and sandbox.events() == []
+    leftovers = [p for p in tmp_path.rglob("*") if p.is_file() and p != target]
+    assert all(canary.encode() not in p.read_bytes() for p in leftovers)
+    assert not (tmp_path / "v.csv").exists() and not (tmp_path / "report.csv").exists()
+
+
+# --- empty, header only, odd headers, merged cells, hidden sheets -----------------------------
+
+
+def test_empty_files_are_refused_with_a_clear_message(tmp_path: Path) -> None:
+    mapping = mapping_file(tmp_path)
+    empty_csv = tmp_path / "empty.csv"
+    empty_csv.write_bytes(b"")
+    book = openpyxl.Workbook()
+    book.save(tmp_path / "empty.xlsx")
+    for source, words in ((empty_csv, "the file is empty"), (tmp_path / "empty.xlsx", "is empty")):
+        result = cli(["validate", str(source), "-m", str(mapping)])
+        assert result.exit_code == 2
+        assert f"file {source}" in result.output and words in result.output
+
+
+def test_a_header_only_file_is_valid_and_sends_nothing(
+    sandbox: SandboxHandle, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    source = write_csv(tmp_path / "in.csv", [])
+    mapping = mapping_file(tmp_path)
+    checked = cli(["validate", str(source), "-m", str(mapping)])
+    assert checked.exit_code == 0 and "0 valid, 0 invalid rows" in checked.output
+    result = cli_run(source, mapping, tmp_path, cli_env)
+    assert result.exit_code == 0 and "no rows" in result.output
+    assert sandbox.requests() == []
+    assert read_report(tmp_path / "report.csv") == []
+
+
+def test_odd_headers_merged_cells_and_hidden_sheets_read_as_excel_shows_them(
+    sandbox: SandboxHandle, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    book = openpyxl.Workbook()
+    archive = book.active
+    assert archive is not None
+    archive.title = "Archive"
+    archive.sheet_state = "hidden"
+    archive.append(HEADER)
+    archive.append(list(rows_of({"Id": "old"})[0].values()))
+    sheet = book.create_sheet("Appointments")
+    sheet.append([*HEADER, "Notes", None])  # a repeated header, and a blank one over data
+    for values in rows_of({"Title": "Merged title", "Notes": "first"}, {"Title": ""}):
+        sheet.append([*values.values(), "second", "no header"])
+    sheet.merge_cells("B2:B3")  # Excel shows "Merged title" once, in B2
+    source = tmp_path / "odd.xlsx"
+    book.save(source)
+
+    checked = cli(["validate", str(source), "-m", str(mapping_file(tmp_path))])
+    assert checked.exit_code == 1
+    assert "the header 'Notes' appears 2 times (columns G, L)" in checked.output
+    assert "'Notes (2)' (column L)" in checked.output
+    assert "column(s) M have data but no header" in checked.output
+    assert "row 3, column 'Title': title is blank" in checked.output
+    assert "1 valid, 1 invalid rows" in checked.output
+
+    result = cli_run(source, mapping_file(tmp_path), tmp_path, cli_env)
+    assert result.exit_code == 1
+    assert list(stored(sandbox)) == ["c-1"]  # the visible sheet, never the hidden archive
+    event = stored(sandbox)["c-1"]
+    assert (event["title"], event["content"]) == ("Merged title", "first")
+    report = read_report(tmp_path / "report.csv")
+    assert [line["Notes (2)"] for line in report] == ["second", "second"]
+    assert [line["Column M"] for line in report] == ["no header", "no header"]
+
+    hidden = cli(["validate", str(source), "-m", str(mapping_file(tmp_path)), "--sheet", "Archive"])
+    assert hidden.exit_code == 0
+    assert "the sheet 'Archive' is hidden in Excel; read because it was named" in hidden.output
+
+
+# --- files that are not what their name says ----------------------------------------------------
+
+
+def text_named_xlsx(tmp_path: Path) -> Path:
+    source = tmp_path / "renamed.xlsx"
+    write_csv(source, rows_of({}))
+    return source
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        (CORPUS / "legacy.xls", "old Excel 97-2003 .xls file; open it in Excel and save it as"),
+        (CORPUS / "protected.xlsx", "password-protected; remove the password in Excel"),
+        (None, "not an Excel workbook (it looks like text/CSV); if it is CSV, rename it"),
+    ],
+    ids=["xls", "password-protected", "text-renamed-xlsx"],
+)
+def test_files_that_are_not_readable_workbooks_get_a_clear_message(
+    sandbox: SandboxHandle, tmp_path: Path, cli_env: dict[str, str], source: Path | None, words: str
+) -> None:
+    source = source or text_named_xlsx(tmp_path)
+    checked = cli(["validate", str(source), "-m", str(mapping_file(tmp_path))])
+    assert checked.exit_code == 2
+    assert f"error: file {source}: " in checked.output and words in checked.output
+    assert cli_run(source, mapping_file(tmp_path), tmp_path, cli_env).exit_code == 2
+    assert sandbox.requests() == []
+
+
+# --- one external_id on two rows ----------------------------------------------------------------
+
+
+def test_rows_sharing_an_external_id_are_all_invalid_and_none_is_sent(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    # The mapping declares no unique column: the shared external_id alone must catch it.
+    rows = rows_of({"Id": "7", "Title": "A"}, {"Id": "8"}, {"Id": "7", "Title": "B"})
+    source = write_csv(tmp_path / "in.csv", rows)
+    summary, report = run_in_process(sandbox, source, corpus_mapping(), tmp_path)
+    assert summary.counts == {"created": 1, "invalid": 2}
+    lines = by_row(report)
+    for row in (2, 4):
+        assert lines[row]["status"] == "invalid"
+        assert "external_id 'c-7' is shared by rows 2 and 4" in lines[row]["message"]
+        assert lines[row]["apptoto_id"] == ""
+    assert list(stored(sandbox)) == ["c-8"]
+    assert "c-7" not in sent_external_ids(sandbox)
+
+
+def test_the_corpus_files_are_present() -> None:
+    # make_corpus.py writes them; a missing one would silently shrink the table above.
+    assert sorted(p.name for p in CORPUS.iterdir() if p.suffix != ".py") == [
+        "legacy.xls",
+        "protected.xlsx",
+    ]
+    assert os.path.getsize(CORPUS / "legacy.xls") < 64_000
