@@ -212,10 +212,16 @@ def _rows_with_text(chunks: list[pd.DataFrame]) -> int:
 
 def _blank_cells(cells: pd.DataFrame) -> pd.DataFrame:
     """True where a cell is empty or only whitespace."""
-    return pd.DataFrame(
-        {j: (column == "") | column.str.isspace().astype(bool) for j, column in cells.items()},
-        index=cells.index,
-    )
+    return pd.DataFrame({j: _blank(column) for j, column in cells.items()}, index=cells.index)
+
+
+def _blank(column: pd.Series) -> np.ndarray:
+    values = column.to_numpy(dtype=object)
+    empty = values == ""
+    # Cells of spaces only are rare: look for one (fast, in C) before marking them all.
+    if any(map(str.isspace, values)):
+        empty |= np.fromiter(map(str.isspace, values), dtype=bool, count=len(values))
+    return np.asarray(empty, dtype=bool)
 
 
 def _table(
