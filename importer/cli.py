@@ -369,3 +369,34 @@ def sandbox(
 def main() -> None:
     """Entry point of the ``apptoto-import`` console script."""
     app()
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; beyond 127.0.0.1 needs a password.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    mappings: Annotated[
+        Path, typer.Option("--mappings", help="Folder of the mappings offered on the page.")
+    ] = Path("mappings"),
+    state: StateOpt = Path(DEFAULT_LEDGER_PATH),
+    max_upload_mb: Annotated[
+        float, typer.Option("--max-upload-mb", help="Refuse uploads larger than this.")
+    ] = 20.0,
+) -> None:
+    """Serve the web page for office staff (APPTOTO_USER, APPTOTO_API_KEY, APPTOTO_BASE_URL)."""
+    from importer.web.server import serve as serve_page
+    from importer.web.settings import ENV_PASSWORD, WebSettings
+
+    _setup_logging(verbose=False)
+    try:
+        settings = WebSettings(
+            mappings_dir=mappings,
+            ledger_path=state,
+            max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+            password=os.environ.get(ENV_PASSWORD, ""),
+        )
+        serve_page(host=host, port=port, settings=settings)
+    except ImporterError as exc:
+        raise _fail(exc) from None

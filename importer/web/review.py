@@ -1,0 +1,224 @@
+"""The review page's content: what a run would do, every invalid row, the first events.
+
+Everything here runs before anything is sent: the file is prepared with the chosen mapping and
+sheet, planned against the ledger (read, not written), and the credentials are looked for in
+the server's environment. Stage errors (unreadable file, bad mapping, locked ledger) become a
+message for the page; the uploaded file's private path never appears in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from importer.client import ClientConfig
+from importer.errors import ConfigError, ImporterError, LedgerLocked
+from importer.ledger import Ledger
+from importer.load import sheet_names
+from importer.mapping import Mapping, load_mapping
+from importer.outcomes import PlanAction, RowIssue, RowResult
+from importer.plan import Plan, PlanOptions, make_plan
+from importer.prepare import Prepared, prepare
+from importer.web.preview import EventPreview, preview_event
+from importer.web.settings import WebSettings
+from importer.web.uploads import Upload
+
+MAPPING_SUFFIXES = (".yaml", ".yml")
+_ACTION_WORDS = {PlanAction.CREATE: "new", PlanAction.UPDATE: "update"}
+
+
+@dataclass(frozen=True)
+class MappingChoice:
+    """A mapping file offered on the upload page."""
+
+    file: str  # file name inside the mappings folder: the form's value
+    title: str  # the mapping's name, or the file name when it cannot be read
+
+
+@dataclass(frozen=True)
+class Count:
+    """One box of the review's counts."""
+
+    key: str  # the plan action, for styling and tests
+    label: str
+    number: int
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of an invalid row: its text, and why it is wrong when it is."""
+
+    text: str
+    problem: str = ""  # plain words; "" for a good cell
+
+
+@dataclass(frozen=True)
+class InvalidRow:
+    """An invalid row: every cell, the bad ones marked, and its reasons."""
+
+    row: int
+    cells: list[Cell]
+    reasons: list[tuple[str, str]]  # (column or "", what is wrong with its value)
+
+
+@dataclass
+class Review:
+    """What the review page shows; ``problem`` set means nothing can be sent."""
+
+    file_name: str
+    mapping_title: str = ""
+    sheets: list[str] = field(default_factory=list)
+    sheet: str | None = None
+    problem: str = ""
+    warnings: list[str] = field(default_factory=list)
+    counts: list[Count] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    invalid_rows: list[InvalidRow] = field(default_factory=list)
+    more_invalid: int = 0
+    previews: list[EventPreview] = field(default_factory=list)
+    to_send: int = 0
+    credentials_problem: str = ""
+    sends_to: str = ""  # "user at base URL" (never the key)
+    prepared: Prepared | None = field(default=None, repr=False)
+    plan: Plan | None = field(default=None, repr=False)
+
+    @property
+    def can_send(self) -> bool:
+        """True when the file is readable, planned, has something to send and credentials exist."""
+        return not self.problem and not self.credentials_problem and self.to_send > 0
+
+
+def offered_mappings(folder: Path) -> list[MappingChoice]:
+    """The mapping files of ``folder`` (``*.yaml``, ``*.yml``) by file name; [] when missing."""
+    try:
+        files = sorted(
+            p for p in folder.iterdir() if p.suffix.lower() in MAPPING_SUFFIXES and p.is_file()
+        )
+    except OSError:
+        return []
+    choices = []
+    for path in files:
+        try:
+            title = f"{load_mapping(path).name} ({path.name})"
+        except ImporterError:
+            title = f"{path.name} (has problems: choose it to see them)"
+        choices.append(MappingChoice(path.name, title))
+    return choices
+
+
+def plain_message(exc: BaseException, upload: Upload) -> str:
+    """The error in plain words, naming the file as the person knows it (not its private path)."""
+    return str(exc).replace(str(upload.path), upload.file_name)
+
+
+def client_config(settings: WebSettings) -> ClientConfig:
+    """The Apptoto client settings from the server's environment; ConfigError when missing."""
+    return ClientConfig.from_env(
+        settings.environment,
+        batch_size=settings.batch_size,
+        requests_per_minute=settings.requests_per_minute,
+    )
+
+
+def mapping_of(upload: Upload, settings: WebSettings) -> Mapping:
+    """The upload's mapping, read now from the mappings folder (MappingError when invalid)."""
+    return load_mapping(settings.mappings_dir / upload.mapping_file)
+
+
+def build_review(upload: Upload, settings: WebSettings) -> Review:
+    """Prepare and plan the upload and describe the outcome; never raises for bad input."""
+    review = Review(file_name=upload.file_name, sheet=upload.sheet)
+    try:
+        mapping = mapping_of(upload, settings)
+        review.mapping_title = mapping.name
+        review.sheets = sheet_names(upload.path)
+        prepared = prepare(upload.path, mapping, sheet=upload.sheet)
+        review.sheet = prepared.sheet.sheet_name
+        review.prepared = prepared
+        if settings.ledger_path.exists():
+            with Ledger.open(settings.ledger_path) as ledger:
+                review.plan = make_plan(prepared, ledger, PlanOptions())
+        else:  # no run yet: every valid row is new, and a review leaves no state file behind
+            review.plan = make_plan(prepared, None, PlanOptions())
+    except LedgerLocked:
+        review.problem = (
+            "Another import is using the record of earlier runs right now. Wait until it has "
+            "finished, then reload this page."
+        )
+        return review
+    except ImporterError as exc:
+        review.problem = plain_message(exc, upload)
+        return review
+    _describe(review, prepared, review.plan, settings)
+    try:
+        config = client_config(settings)
+        review.sends_to = f"{config.user} at {config.base_url}"
+    except ConfigError as exc:
+        review.credentials_problem = str(exc)
+    return review
+
+
+def _describe(review: Review, prepared: Prepared, plan: Plan, settings: WebSettings) -> None:
+    review.warnings = list(prepared.sheet.warnings)
+    review.counts = [
+        Count("create", "new events", plan.count(PlanAction.CREATE)),
+        Count("update", "updates", plan.count(PlanAction.UPDATE)),
+        Count("unchanged", "unchanged (not sent)", plan.count(PlanAction.UNCHANGED)),
+        Count("invalid", "invalid rows (not sent)", plan.count(PlanAction.INVALID)),
+        Count("cancel", "cancellations", plan.count(PlanAction.CANCEL)),
+    ]
+    cannot = plan.count(PlanAction.FAIL)
+    if cannot:
+        review.counts.append(Count("fail", "cannot be sent", cannot))
+    review.to_send = len(plan.to_send) + len(plan.cancels)
+    invalid = sorted(prepared.issues)
+    shown = invalid[: settings.max_issue_rows]
+    review.columns = _columns_faults_first(prepared, shown)
+    review.invalid_rows = [
+        _invalid_row(row, prepared.source, prepared.issues[row], review.columns) for row in shown
+    ]
+    review.more_invalid = max(0, len(invalid) - settings.max_issue_rows)
+    review.previews = [
+        preview_event(r.row, _ACTION_WORDS.get(r.action, str(r.action)), r.payload)
+        for r in plan.rows
+        if r.payload is not None
+    ][: settings.preview_events]
+    if not review.previews:  # nothing to send: show how the unchanged events look
+        review.previews = [
+            preview_event(r.row, "unchanged", prepared.events.payloads[r.row])
+            for r in plan.rows
+            if r.action is PlanAction.UNCHANGED and r.row in prepared.events.payloads
+        ][: settings.preview_events]
+
+
+def _columns_faults_first(prepared: Prepared, rows: list[int]) -> list[str]:
+    """The sheet's columns, those with a fault in ``rows`` first: on a laptop screen the marked
+    cells are then in view without scrolling sideways. Each group keeps the sheet's order."""
+    columns = [str(c) for c in prepared.source.columns]
+    faulty = {issue.column for row in rows for issue in prepared.issues[row]}
+    return [c for c in columns if c in faulty] + [c for c in columns if c not in faulty]
+
+
+def _invalid_row(
+    row: int, source: pd.DataFrame, issues: list[RowIssue], columns: list[str]
+) -> InvalidRow:
+    problems: dict[str, list[str]] = {}
+    reasons = []
+    for issue in issues:
+        shown = f"“{issue.value}” {issue.reason}" if issue.value != "" else issue.reason
+        reasons.append((issue.column, shown))
+        problems.setdefault(issue.column, []).append(shown)
+    values = {str(k): v for k, v in source.loc[row].items()}
+    cells = []
+    for column in columns:
+        value = values.get(column)
+        text = "" if value is None or pd.isna(value) else str(value)
+        cells.append(Cell(text, "; ".join(problems.get(column, []))))
+    return InvalidRow(row, cells, reasons)
+
+
+def check_results(plan: Plan) -> list[RowResult]:
+    """The check report's lines: the action each row would get (as ``plan`` writes them)."""
+    return [RowResult(r.row, r.action, r.external_id, r.apptoto_id, r.message) for r in plan.rows]

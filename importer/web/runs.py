@@ -1,0 +1,260 @@
+"""Runs started from the page: one worker thread, live progress, and a folder per run.
+
+Runs go one at a time (a single worker thread), so two people sending at once queue instead of
+fighting over the ledger. Each run has ``<runs folder>/<run id>/`` holding ``run.json`` (what the
+list of past runs shows) and the report as CSV and XLSX. The uploaded file is deleted when the
+run ends, however it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import secrets
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from importer.errors import ImporterError
+from importer.ledger import utc_now
+from importer.pipeline import RunRequest, run_import_async
+from importer.report import atomic_write_text, write_report
+
+log = logging.getLogger("importer.web")
+
+RUN_JSON = "run.json"
+REPORT_CSV = "report.csv"
+REPORT_XLSX = "report.xlsx"
+FINAL_STATES = frozenset({"done", "failed", "interrupted"})
+_RUN_ID_SHAPE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What is kept about one run (``run.json``); no secrets, no patient details."""
+
+    run_id: str
+    file_name: str  # as uploaded: shown only
+    mapping_file: str
+    mapping_title: str
+    sheet: str | None
+    started_at: str  # UTC ISO 8601
+    state: str = "waiting"  # waiting, preparing, sending, done, failed, interrupted
+    finished_at: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str = ""  # why the run stopped, in plain words
+    exit_code: int | None = None
+    duration_seconds: float = 0.0
+    problems: list[tuple[int | None, str, str]] = field(default_factory=list)  # rows not OK
+
+    @property
+    def finished(self) -> bool:
+        """True once the run can change no more."""
+        return self.state in FINAL_STATES
+
+
+class RunProgress:
+    """The live progress of one run: a :class:`importer.progress.Progress` read by the page."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.total = 0
+        self.done = 0
+        self.label = ""
+        self.running = False
+
+    def start(self, total: int, label: str) -> None:
+        """A stage of ``total`` units begins."""
+        with self._lock:
+            self.total, self.done, self.label, self.running = total, 0, label, True
+
+    def advance(self, done: int) -> None:
+        """``done`` more units finished."""
+        with self._lock:
+            self.done = min(self.total, self.done + done)
+
+    def finish(self) -> None:
+        """The stage ended."""
+        with self._lock:
+            self.running = False
+
+    def snapshot(self) -> tuple[int, int, str]:
+        """``(done, total, label)`` at this moment."""
+        with self._lock:
+            return self.done, self.total, self.label
+
+
+@dataclass
+class LiveRun:
+    """A run of this server process: its record as it changes, and its progress."""
+
+    record: RunRecord
+    progress: RunProgress = field(default_factory=RunProgress)
+
+
+MAX_PROBLEMS_KEPT = 500
+
+
+class RunBook:
+    """Every run: live ones in memory, finished ones in their folders."""
+
+    def __init__(self, runs_dir: Path) -> None:
+        self.runs_dir = runs_dir
+        self._live: dict[str, LiveRun] = {}
+        self._lock = threading.Lock()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="apptoto-web-run")
+
+    @staticmethod
+    def new_id() -> str:
+        """A fresh run id: random, safe in a path and a URL."""
+        return secrets.token_urlsafe(12)
+
+    def folder(self, run_id: str) -> Path | None:
+        """The folder of ``run_id``, or None for an id that is not one of ours."""
+        if not _RUN_ID_SHAPE.match(run_id):
+            return None
+        return self.runs_dir / run_id
+
+    def start(
+        self,
+        record: RunRecord,
+        request: RunRequest,
+        source: Callable[[], Any],
+        cleanup: Callable[[], None],
+    ) -> None:
+        """Queue the run; ``source()`` gives the sheet's frame for the XLSX report, ``cleanup``
+        deletes the upload when the run ends."""
+        self._save(record)  # first: a folder that cannot be written stops the run here
+        live = LiveRun(record)
+        with self._lock:
+            self._live[record.run_id] = live
+        self._worker.submit(self._execute, live, request, source, cleanup)
+
+    def _set(self, live: LiveRun, **changes: Any) -> None:
+        with self._lock:
+            live.record = replace(live.record, **changes)
+        self._save(live.record)
+
+    def _execute(
+        self,
+        live: LiveRun,
+        request: RunRequest,
+        source: Callable[[], Any],
+        cleanup: Callable[[], None],
+    ) -> None:
+        self._set(live, state="preparing")
+        progress = _StateProgress(live.progress, lambda: self._set(live, state="sending"))
+        outcome: dict[str, Any]
+        try:
+            summary = asyncio.run(run_import_async(request, progress=progress))
+            if request.report_path is not None:
+                write_report(request.report_path.with_name(REPORT_XLSX), source(), summary.results)
+        except ImporterError as exc:
+            # Name the file as the person knows it, never by its private path.
+            outcome = {
+                "state": "failed",
+                "error": str(exc).replace(str(request.source), live.record.file_name),
+            }
+        except Exception:  # a bug: the page says so plainly, the log has the details
+            log.exception("the run %s stopped on an unexpected error", live.record.run_id)
+            outcome = {
+                "state": "failed",
+                "error": "the import stopped on an unexpected error; the details are in the "
+                "server's log",
+            }
+        else:
+            outcome = {
+                "state": "done",
+                "counts": dict(summary.counts),
+                "error": summary.error,
+                "exit_code": summary.exit_code,
+                "duration_seconds": round(summary.duration_seconds, 1),
+                "problems": [
+                    (r.row, str(r.status), r.message)
+                    for r in summary.results
+                    if str(r.status) in ("invalid", "failed", "skipped")
+                ][:MAX_PROBLEMS_KEPT],
+            }
+        finally:
+            try:
+                cleanup()  # before the run reads as finished: the upload is gone by then
+            except OSError:
+                log.exception("could not delete the upload of run %s", live.record.run_id)
+        self._set(live, finished_at=utc_now(), **outcome)
+
+    def _save(self, record: RunRecord) -> None:
+        folder = self.runs_dir / record.run_id
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(folder / RUN_JSON, json.dumps(asdict(record), indent=2) + "\n")
+
+    def get(self, run_id: str) -> tuple[RunRecord, RunProgress | None] | None:
+        """The run's record and, while this process runs it, its progress; None if unknown."""
+        with self._lock:
+            live = self._live.get(run_id)
+            if live is not None:
+                return live.record, live.progress
+        folder = self.folder(run_id)
+        if folder is None:
+            return None
+        record = _read_record(folder / RUN_JSON)
+        return None if record is None else (record, None)
+
+    def past(self, limit: int) -> list[RunRecord]:
+        """The latest ``limit`` runs, newest first (runs of earlier server processes too)."""
+        try:
+            folders = [p for p in self.runs_dir.iterdir() if _RUN_ID_SHAPE.match(p.name)]
+        except OSError:
+            return []
+        records = []
+        for folder in folders:
+            found = self.get(folder.name)
+            if found is not None:
+                records.append(found[0])
+        records.sort(key=lambda r: r.started_at, reverse=True)
+        return records[:limit]
+
+    def close(self) -> None:
+        """Stop taking runs; a run in progress finishes, waiting ones are dropped."""
+        self._worker.shutdown(wait=True, cancel_futures=True)
+
+
+class _StateProgress:
+    """Passes progress on, and says once when the sending begins."""
+
+    def __init__(self, progress: RunProgress, on_first_start: Callable[[], None]) -> None:
+        self._progress = progress
+        self._on_first_start: Callable[[], None] | None = on_first_start
+
+    def start(self, total: int, label: str) -> None:
+        self._progress.start(total, label)
+        if self._on_first_start is not None:
+            self._on_first_start()
+            self._on_first_start = None
+
+    def advance(self, done: int) -> None:
+        self._progress.advance(done)
+
+    def finish(self) -> None:
+        self._progress.finish()
+
+
+def _read_record(path: Path) -> RunRecord | None:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw["problems"] = [tuple(p) for p in raw.get("problems", [])]
+        record = RunRecord(**raw)
+    except (OSError, ValueError, TypeError):
+        return None
+    if not record.finished:  # the process that ran it is gone
+        record = replace(
+            record,
+            state="interrupted",
+            error="the server stopped during this run: upload the file again and send it; rows "
+            "already sent are recognised and not sent twice",
+        )
+    return record

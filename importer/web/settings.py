@@ -1,0 +1,77 @@
+"""Settings of the web page: typed and defaulted in one place.
+
+The API credentials are not settings: they are read from the server's environment
+(``APPTOTO_USER``, ``APPTOTO_API_KEY``, ``APPTOTO_BASE_URL``) at the moment they are needed, as the
+command line does, so they never pass through a form, a page or a file this page writes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from importer.errors import ConfigError
+from importer.ledger import DEFAULT_LEDGER_PATH
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+DEFAULT_MAPPINGS_DIR = Path("mappings")
+DEFAULT_RUNS_DIR = Path("reports") / "web"
+DEFAULT_MAX_UPLOAD_MB = 20.0
+DEFAULT_PREVIEW_EVENTS = 5
+DEFAULT_MAX_ISSUE_ROWS = 200  # invalid rows shown on the review page; the rest are in the report
+DEFAULT_PAST_RUNS = 20
+DEFAULT_UPLOAD_TTL_SECONDS = 6 * 3600.0  # an upload never sent is removed after this long
+ENV_PASSWORD = "APPTOTO_WEB_PASSWORD"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebSettings:
+    """How the page behaves; every field has the default ``serve`` uses."""
+
+    mappings_dir: Path = DEFAULT_MAPPINGS_DIR  # the mappings offered (*.yaml, *.yml), by file name
+    ledger_path: Path = Path(DEFAULT_LEDGER_PATH)  # shared with the command line's runs
+    runs_dir: Path = DEFAULT_RUNS_DIR  # one folder per run: its reports and run.json
+    max_upload_bytes: int = int(DEFAULT_MAX_UPLOAD_MB * 1024 * 1024)  # bigger uploads refused
+    password: str = field(default="", repr=False)  # HTTP Basic password; "" = none (loopback)
+    preview_events: int = DEFAULT_PREVIEW_EVENTS  # events shown as Apptoto will show them
+    max_issue_rows: int = DEFAULT_MAX_ISSUE_ROWS  # invalid rows listed on the review page
+    past_runs: int = DEFAULT_PAST_RUNS  # runs listed on the first page
+    upload_ttl_seconds: float = DEFAULT_UPLOAD_TTL_SECONDS  # unsent uploads are removed after this
+    batch_size: int | None = None  # events per request; None: the client's default
+    requests_per_minute: float | None = None  # request rate; None: the client's default
+    environ: Mapping[str, str] | None = field(default=None, repr=False)  # None: os.environ
+
+    def __post_init__(self) -> None:
+        if self.max_upload_bytes < 1:
+            raise ConfigError(
+                f"the upload limit must be above 0 bytes, not {self.max_upload_bytes}"
+            )
+
+    @property
+    def environment(self) -> Mapping[str, str]:
+        """Where the Apptoto credentials come from."""
+        return os.environ if self.environ is None else self.environ
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` only accepts connections from this computer (127.x, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def check_binding(host: str, password: str) -> None:
+    """Refuse (ConfigError) to listen beyond this computer without a password."""
+    if not is_loopback(host) and not password:
+        raise ConfigError(
+            f"listening on {host} lets other computers open the page, which can send to Apptoto "
+            f"and shows patients' details: set {ENV_PASSWORD} to a password first (staff then "
+            "log in with any user name and that password), or listen on 127.0.0.1"
+        )

@@ -1,0 +1,56 @@
+// The little the page needs from JavaScript; everything works without it (forms, meta refresh).
+(function () {
+  "use strict";
+
+  // The live progress bar: ask the server every 400 ms, reload once the run has finished.
+  var box = document.getElementById("progress");
+  if (box) {
+    var bar = document.getElementById("bar");
+    var label = document.getElementById("progress-label");
+    var text = document.getElementById("progress-text");
+    var url = box.getAttribute("data-progress-url");
+    var poll = function () {
+      fetch(url, { cache: "no-store", credentials: "same-origin" })
+        .then(function (answer) { return answer.json(); })
+        .then(function (run) {
+          if (run.finished) { window.location.reload(); return; }
+          if (run.total > 0) {
+            bar.max = run.total;
+            bar.value = run.done;
+            label.textContent = "Sending to Apptoto…";
+            text.textContent = run.done + " of " + run.total + " sent";
+          } else if (run.state === "waiting") {
+            label.textContent = "Waiting for another import to finish…";
+          }
+          window.setTimeout(poll, 400);
+        })
+        .catch(function () { window.setTimeout(poll, 2000); });
+    };
+    window.setTimeout(poll, 200);
+  }
+
+  // Say at once when a file is over the limit, instead of uploading it for nothing.
+  var upload = document.getElementById("upload-form");
+  if (upload) {
+    var input = document.getElementById("spreadsheet");
+    var error = document.getElementById("size-error");
+    var limit = Number(upload.getAttribute("data-max-bytes"));
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      var tooBig = Boolean(file && limit && file.size > limit);
+      error.hidden = !tooBig;
+      error.textContent = tooBig
+        ? "This file is larger than " + (limit / 1048576) + " MB: save only the rows to import in a new file."
+        : "";
+      input.setCustomValidity(tooBig ? "The file is too large." : "");
+    });
+  }
+
+  // A second click on Send does nothing (the server would show the same run anyway).
+  document.querySelectorAll("form[data-once]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var button = form.querySelector("button[type=submit]");
+      window.setTimeout(function () { button.disabled = true; button.textContent = "Sending…"; }, 0);
+    });
+  });
+})();

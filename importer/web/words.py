@@ -1,0 +1,43 @@
+"""Words the templates use for statuses, counts and times."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+
+STATUS_WORDS = {
+    "created": "created",
+    "updated": "updated",
+    "unchanged": "unchanged (not sent)",
+    "invalid": "invalid (not sent)",
+    "failed": "failed",
+    "skipped": "not sent",
+    "cancelled": "cancelled",
+}
+
+
+def status_words(status: str) -> str:
+    """A row status as the result page says it, e.g. ``invalid (not sent)``."""
+    return STATUS_WORDS.get(status, status)
+
+
+def count_words(counts: Mapping[str, int]) -> str:
+    """``14 created, 8 invalid`` (statuses with a zero count left out)."""
+    return ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "no rows"
+
+
+def local_time(iso_text: str) -> str:
+    """A UTC ISO 8601 time as the server's local time, e.g. ``2026-04-13 14:03``."""
+    try:
+        moment = datetime.fromisoformat(iso_text)
+    except (TypeError, ValueError):
+        return str(iso_text)
+    return f"{moment.astimezone():%Y-%m-%d %H:%M}"
+
+
+def without_row(message: str, row: int | None) -> str:
+    """A report message without its ``row N, `` prefixes, for a table that has a Row column."""
+    if row is None:
+        return message
+    return re.sub(rf"(^|; )row {row}(?:, |: ?)", r"\1", message)

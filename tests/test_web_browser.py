@@ -1,0 +1,204 @@
+"""The web page in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+Upload the clinic sample, see the invalid rows marked with their reasons, send, watch the
+progress finish, download the report, and check what the sandbox (playing Apptoto) holds.
+A screenshot of each page goes to ``tests/screenshots/`` (git-ignored) for a person to look at;
+``APPTOTO_UPDATE_DOCS=1`` also refreshes ``docs/review-page.png`` for the README.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from importer.web.server import WebHandle, running_web
+from importer.web.settings import WebSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "tests" / "screenshots"
+DOCS_SHOT = ROOT / "docs" / "review-page.png"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+API_KEY = "browser-test-key-5c1f"  # must never reach a page or a download
+VALID_IDS = [f"clinic-0001{n:02d}" for n in range(1, 15)]
+INVALID = {  # row -> (column marked, words of the reason)
+    16: ("Phone", "not a valid phone number"),
+    17: ("Email", "not an email address"),
+    18: ("Date", "does not match the date format"),
+    19: ("Start", "required but blank"),
+    20: ("End", "ends before it starts"),
+    21: ("Appointment ID", "more than one row"),
+    22: ("Appointment ID", "more than one row"),
+    23: ("Time Zone", "did you mean 'America/Los_Angeles'"),
+}
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs /usr/bin/chromium: `make test` installs it"
+)
+
+# Every visible form control must have a label (or be a button with words).
+UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea'))
+  .filter(el => el.type !== 'hidden' && !(el.labels && el.labels.length) &&
+                !el.getAttribute('aria-label'))
+  .map(el => el.name || el.id)"""
+
+
+@pytest.fixture
+def web(sandbox: Any, tmp_path: Path) -> Iterator[WebHandle]:
+    sandbox.configure(api_key=API_KEY, latency_seconds=0.3)
+    settings = WebSettings(
+        mappings_dir=ROOT / "mappings",
+        ledger_path=tmp_path / "state.sqlite",
+        runs_dir=tmp_path / "runs",
+        batch_size=5,  # 3 requests for the 14 events, so the bar has steps to show
+        requests_per_minute=120.0,  # a batch every 0.5 s: the bar moves in steps
+        environ={
+            "APPTOTO_BASE_URL": sandbox.base_url,
+            "APPTOTO_USER": sandbox.user,
+            "APPTOTO_API_KEY": API_KEY,
+        },
+    )
+    with running_web(settings) as handle:
+        yield handle
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 800}, accept_downloads=True
+        )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def shoot(page: Any, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def test_upload_review_send_download_in_a_real_browser(
+    web: WebHandle, browser_page: Any, sandbox: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(web.url + "/")
+    expect(page.get_by_role("heading", name="Import appointments into Apptoto")).to_be_visible()
+    assert page.evaluate(UNLABELLED) == []
+    page.get_by_label("Mapping").select_option("clinic.yaml")
+    page.get_by_label("Spreadsheet").set_input_files(str(ROOT / "samples" / "appointments.xlsx"))
+    shoot(page, "1-upload")
+    page.get_by_role("button", name="Check the file").click()
+
+    # Review: counts, every invalid row with its bad cell marked and its reason, the preview.
+    expect(page.get_by_role("heading", name="Review before sending")).to_be_visible()
+    assert page.evaluate(UNLABELLED) == []
+    expect(page.locator("[data-count=create] .number")).to_have_text("14")
+    expect(page.locator("[data-count=invalid] .number")).to_have_text("8")
+    expect(page.locator("[data-count=unchanged] .number")).to_have_text("0")
+    rows = page.locator("#invalid-rows tbody tr")
+    expect(rows).to_have_count(len(INVALID))
+    for row, (column, words) in INVALID.items():
+        line = page.locator(f"#invalid-rows tr[data-row='{row}']")
+        marked = line.locator("td.bad")
+        expect(marked).to_have_count(1)
+        assert marked.get_attribute("data-column") == column
+        expect(line.locator("td.reasons")).to_contain_text(words)
+    phone_cell = page.locator("#invalid-rows tr[data-row='16'] td.bad")
+    expect(phone_cell).to_contain_text("555-012")
+    # The mark is visible, not only in the markup: a tinted background.
+    background = phone_cell.evaluate("el => getComputedStyle(el).backgroundColor")
+    plain = page.locator("#invalid-rows tr[data-row='16'] td").last
+    assert background != plain.evaluate("el => getComputedStyle(el).backgroundColor")
+    first_event = page.locator(".previews .event").first
+    expect(first_event).to_contain_text("Annual physical with Dr. Rivera")
+    expect(first_event).to_contain_text("Mon Dec 14, 2026, 8:30 AM – 9:00 AM PST")
+    expect(first_event).to_contain_text("America/Los_Angeles")
+    expect(first_event).to_contain_text("Maria Gómez · maria.gomez@example.com · +1 541-555-0104")
+    assert API_KEY not in page.content()
+    review_url = page.url
+    review_shot = shoot(page, "2-review")
+    if os.environ.get("APPTOTO_UPDATE_DOCS") == "1":
+        shutil.copyfile(review_shot, DOCS_SHOT)
+    assert sandbox.events() == []  # nothing is sent before Send
+
+    # Send from the keyboard, then watch the bar until the result page replaces it.
+    send = page.get_by_role("button", name="Send 14 events to Apptoto")
+    send.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/runs/*")
+    run_url = page.url
+    expect(page.get_by_role("heading", name="Sending appointments.xlsx")).to_be_visible()
+    try:  # a picture of the bar part-way, when the page polls before the last batch
+        page.wait_for_function(
+            "() => { const bar = document.getElementById('bar'); return bar && bar.value > 0; }",
+            timeout=5_000,
+        )
+        shoot(page, "3-progress")
+    except PlaywrightTimeout:
+        pass  # the run finished between two polls
+    expect(page.get_by_role("heading", name="Import finished")).to_be_visible()
+    expect(page.locator("[data-count=created] .number")).to_have_text("14")
+    expect(page.locator("[data-count=invalid] .number")).to_have_text("8")
+    assert API_KEY not in page.content()
+    shoot(page, "4-result")
+
+    # The report, as downloaded.
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the report (CSV)").click()
+    assert download.value.suggested_filename == "appointments-report.csv"
+    saved = tmp_path / "report.csv"
+    download.value.save_as(str(saved))
+    text = saved.read_text(encoding="utf-8-sig")
+    assert API_KEY not in text
+    report = list(csv.DictReader(text.splitlines()))
+    assert len(report) == 22
+    assert sorted(r["external_id"] for r in report if r["status"] == "created") == VALID_IDS
+    assert {int(r["row"]) for r in report if r["status"] == "invalid"} == set(INVALID)
+
+    # The sandbox holds the 14 events, once each.
+    stored = {e["external_id"]: e for e in sandbox.events() if not e.get("is_deleted")}
+    assert sorted(stored) == VALID_IDS
+    assert sandbox.stats()["duplicates"] == []
+    by_id = {r["external_id"]: r for r in report}
+    assert all(int(by_id[k]["apptoto_id"]) == stored[k]["id"] for k in VALID_IDS)
+
+    # Back to the review and send again: the same run, nothing sent twice.
+    puts = [r for r in sandbox.requests() if r["method"] == "PUT"]
+    page.goto(review_url)
+    assert page.url == run_url
+    page.goto(web.url + "/")
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    again = page.request.post(review_url + "/send", form={"csrf_token": token or ""})
+    assert again.url == run_url
+    assert [r for r in sandbox.requests() if r["method"] == "PUT"] == puts
+    expect(page.get_by_role("link", name="Open the run of appointments.xlsx")).to_have_count(1)
