@@ -3,6 +3,9 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
+# apt-get needs root: CI runs as root; elsewhere ask sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install demo test lint unit bench browser clean
 
@@ -22,10 +25,16 @@ lint: install
 	$(BIN)/ruff format --check importer tests bench
 	$(BIN)/mypy
 
-unit: install
+# The browser tests drive Debian's Chromium headless (`playwright install` downloads a browser
+# build, which cannot be fetched here); install it only when it is missing.
+browser:
+	@test -x $(CHROMIUM) || ($(SUDO) apt-get update && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium)
+
+unit: install browser
 	$(BIN)/pytest -q
 
-test: lint unit
+test: browser lint unit
 
 bench: install
 	$(BIN)/python -m bench
