@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -106,7 +107,14 @@ def _print_issues(results: list[RowResult], file: Path) -> None:
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+    """SIGTERM (systemd, ``kill``) stops a run like Ctrl-C does."""
+    # While sending, asyncio's Ctrl-C handler is in place: it cancels the run, which then still
+    # writes its report. Before that, the default handler raises KeyboardInterrupt.
+    on_sigint = signal.getsignal(signal.SIGINT)
+    if callable(on_sigint):
+        on_sigint(signal.SIGINT, frame)
+    else:  # SIGINT ignored (a background job): stop all the same
+        raise KeyboardInterrupt
 
 
 @app.command()
@@ -176,12 +184,15 @@ def _run(
     max_rows: int | None,
 ) -> None:
     from importer.client import ClientConfig
-    from importer.pipeline import RunRequest, run_import
+    from importer.pipeline import RunRequest, run_import, stopped_summary
 
     _setup_logging(verbose)
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    started = time.monotonic()
+    previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
+    mapping_name = ""
     try:
         parsed = load_mapping(mapping)
+        mapping_name = parsed.name
         client_config = None
         if not dry_run:
             overrides: dict[str, Any] = {}
@@ -209,23 +220,41 @@ def _run(
         )
         summary = run_import(request, progress=_progress(quiet))
     except KeyboardInterrupt:
-        typer.echo(
-            "interrupted: everything Apptoto confirmed is in the ledger; "
-            "run the same command again to finish",
-            err=True,
+        typer.echo(f"interrupted before anything was sent; {_RUN_AGAIN}", err=True)
+        stopped = stopped_summary(
+            file,
+            mapping_name,
+            error="interrupted",
+            duration_seconds=time.monotonic() - started,
+            dry_run=dry_run,
+            interrupted=True,
         )
-        _write_summary(summary_json, {"exit_code": EXIT_INTERRUPTED, "error": "interrupted"})
+        _write_summary(summary_json, stopped.to_json())
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except ImporterError as exc:
-        _write_summary(summary_json, {"exit_code": EXIT_NOTHING, "error": str(exc)})
+        stopped = stopped_summary(
+            file,
+            mapping_name,
+            error=str(exc),
+            duration_seconds=time.monotonic() - started,
+            dry_run=dry_run,
+        )
+        _write_summary(summary_json, stopped.to_json())
         raise _fail(exc) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
     if not quiet:
         _print_issues(summary.results, file)
+    if summary.interrupted:
+        typer.echo(f"interrupted: what Apptoto confirmed is in the ledger; {_RUN_AGAIN}", err=True)
     if summary.error:
         typer.echo(f"error: {summary.error}", err=True)
     typer.echo(summary.line())
     _write_summary(summary_json, summary.to_json())
     raise typer.Exit(summary.exit_code)
+
+
+_RUN_AGAIN = "run the same command again to finish (rows already confirmed are not sent twice)"
 
 
 def _write_summary(path: Path | None, content: dict[str, Any]) -> None:
@@ -256,7 +285,13 @@ ForceOpt = Annotated[
 ]
 CancelShareOpt = Annotated[
     float,
-    typer.Option("--max-cancel-share", help="Guard: refuse to cancel more than this share."),
+    typer.Option(
+        "--max-cancel-share",
+        min=0.0,
+        max=1.0,
+        help="With --cancel-missing: refuse to cancel more than this share (0 to 1) of the "
+        "mapping's events.",
+    ),
 ]
 RecreateOpt = Annotated[
     bool,

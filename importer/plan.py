@@ -2,7 +2,9 @@
 
 The ledger (what earlier runs sent) turns a re-run into a patch: a row whose payload hash equals the
 ledger's is unchanged and not sent; a changed row is an update of the event Apptoto already has.
-Nothing here touches the network, so ``plan`` and ``run --dry-run`` show exactly what ``run`` does.
+Rows are matched to the ledger by ``external_id`` only, never by their position in the file, so
+reordered, inserted or deleted rows change nothing. Nothing here touches the network, so ``plan``
+and ``run --dry-run`` show exactly what ``run`` does.
 """
 
 from __future__ import annotations
@@ -17,6 +19,12 @@ from importer.payload_hash import payload_hash
 from importer.prepare import Prepared
 
 DEFAULT_MAX_CANCEL_SHARE = 0.10  # --cancel-missing refuses to cancel more than this share
+# Why a create may in fact update: said on every create when the ledger knows nothing of the
+# mapping (a first run, or a lost or moved state file); the client cannot tell the two apart.
+NO_RECORD_MESSAGE = (
+    "no earlier run of this mapping in the state file: sent by external_id, so Apptoto "
+    "creates the event, or updates the one it already has with this external_id (no duplicate)"
+)
 
 
 @dataclass(frozen=True)
@@ -25,7 +33,7 @@ class PlanOptions:
 
     full: bool = False  # re-send every valid row, even unchanged ones
     cancel_missing: bool = False  # delete events of this mapping whose rows left the file
-    max_cancel_share: float = DEFAULT_MAX_CANCEL_SHARE  # guard for cancel_missing
+    max_cancel_share: float = DEFAULT_MAX_CANCEL_SHARE  # guard for cancel_missing, 0..1
     force: bool = False  # cancel even past the guard
     recreate_on_calendar_change: bool = False  # delete + create instead of failing the row
 
@@ -41,7 +49,7 @@ class PlannedRow:
     apptoto_id: int | None = None  # the event this row updates, when known
     payload_hash: str = ""
     message: str = ""
-    recreate_from: int | None = None  # id of an event to delete first (calendar change)
+    recreate_from: LedgerEntry | None = None  # the old event to delete first (calendar change)
 
 
 @dataclass(frozen=True)
@@ -63,108 +71,130 @@ class Plan:
         return [r for r in self.rows if r.action in (PlanAction.CREATE, PlanAction.UPDATE)]
 
 
-def _calendar_of(payload: dict[str, Any]) -> str:
+def calendar_of(payload: dict[str, Any]) -> str:
+    """The calendar a payload names (name, else id), as the ledger stores it."""
     value = payload.get("calendar", payload.get("calendar_id", ""))
     return "" if value is None else str(value)
 
 
 def _issues_message(prepared: Prepared, row: int) -> str:
-    return "; ".join(str(issue) for issue in prepared.issues[row])
+    return "; ".join(str(issue) for issue in prepared.issues.get(row, []))
 
 
 def make_plan(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -> Plan:
     """Compare every valid row with the ledger and decide what to do with it.
 
-    Raises PlanRefused when ``cancel_missing`` would cancel more than ``max_cancel_share`` of the
-    mapping's live events and ``force`` is not set: a partial file must never wipe a calendar.
+    ``ledger`` None plans as if nothing was ever sent. Raises PlanRefused when ``cancel_missing``
+    would cancel more than ``max_cancel_share`` of the mapping's live events and ``force`` is not
+    set: a partial file must never wipe a calendar.
     """
     mapping_name = prepared.mapping.name
     events = prepared.events
     known: dict[str, LedgerEntry] = {}
     if ledger is not None:
         known = ledger.lookup(mapping_name, [events.external_ids[r] for r in events.payloads])
+    no_record = not known and (ledger is None or ledger.count_live(mapping_name) == 0)
     rows: list[PlannedRow] = []
     for row in prepared.rows:
         external_id = events.external_ids.get(row, "")
         if row in prepared.issues or row not in events.payloads:
-            rows.append(
-                PlannedRow(
-                    row, PlanAction.INVALID, external_id, message=_issues_message(prepared, row)
-                )
-            )
+            message = _issues_message(prepared, row) or f"row {row}: could not be mapped"
+            rows.append(PlannedRow(row, PlanAction.INVALID, external_id, message=message))
             continue
-        payload = dict(events.payloads[row])
-        digest = payload_hash(payload)
         entry = known.get(external_id)
-        live = entry if entry is not None and not entry.deleted else None
-        apptoto_id = live.apptoto_id if live is not None else prepared.report_ids.get(row)
-        if live is not None and live.calendar and live.calendar != _calendar_of(payload):
-            move = f"calendar changed from {live.calendar!r} to {_calendar_of(payload)!r}"
-            if not options.recreate_on_calendar_change:
-                rows.append(
-                    PlannedRow(
-                        row,
-                        PlanAction.FAIL,
-                        external_id,
-                        apptoto_id=apptoto_id,
-                        payload_hash=digest,
-                        message=f"{move}: Apptoto does not move events between calendars; "
-                        "run with --recreate-on-calendar-change to delete the old event and "
-                        "create a new one",
-                    )
-                )
-                continue
-            rows.append(
-                PlannedRow(
-                    row,
-                    PlanAction.CREATE,
-                    external_id,
-                    payload=payload,
-                    payload_hash=digest,
-                    message=f"{move}: the old event is deleted and a new one created",
-                    recreate_from=apptoto_id,
-                )
+        rows.append(
+            _plan_row(
+                row,
+                external_id,
+                dict(events.payloads[row]),
+                entry,
+                prepared.report_ids.get(row),
+                options,
+                no_record=no_record,
             )
-            continue
-        if live is not None and live.payload_hash == digest and not options.full:
-            rows.append(
-                PlannedRow(
-                    row,
-                    PlanAction.UNCHANGED,
-                    external_id,
-                    apptoto_id=apptoto_id,
-                    payload_hash=digest,
-                )
-            )
-            continue
-        if apptoto_id is not None:
-            payload["id"] = apptoto_id
-            message = (
-                "changed since the last run"
-                if live is not None
-                else "update of the event in the report's apptoto_id"
-            )
-            rows.append(
-                PlannedRow(
-                    row,
-                    PlanAction.UPDATE,
-                    external_id,
-                    payload=payload,
-                    apptoto_id=apptoto_id,
-                    payload_hash=digest,
-                    message=message,
-                )
-            )
-        else:
-            rows.append(
-                PlannedRow(
-                    row, PlanAction.CREATE, external_id, payload=payload, payload_hash=digest
-                )
-            )
+        )
     if ledger is not None:
         rows = _name_changed_fields(rows, ledger, mapping_name, known)
     cancels = _cancels(prepared, ledger, options) if options.cancel_missing else []
     return Plan(rows=rows, cancels=cancels)
+
+
+def _plan_row(
+    row: int,
+    external_id: str,
+    payload: dict[str, Any],
+    entry: LedgerEntry | None,
+    report_id: int | None,
+    options: PlanOptions,
+    *,
+    no_record: bool,
+) -> PlannedRow:
+    """The action for one valid row, given its ledger entry and the report's apptoto_id."""
+    digest = payload_hash(payload)
+    live = entry if entry is not None and not entry.deleted else None
+    if entry is not None and entry.deleted and report_id == entry.apptoto_id:
+        report_id = None  # a report older than the cancellation: that event is gone
+    apptoto_id = live.apptoto_id if live is not None else report_id
+    if live is not None and live.calendar and live.calendar != calendar_of(payload):
+        move = f"calendar changed from {live.calendar!r} to {calendar_of(payload)!r}"
+        if not options.recreate_on_calendar_change:
+            return PlannedRow(
+                row,
+                PlanAction.FAIL,
+                external_id,
+                apptoto_id=apptoto_id,
+                payload_hash=digest,
+                message=f"{move}: Apptoto does not move events between calendars; "
+                "run with --recreate-on-calendar-change to delete the old event and "
+                "create a new one",
+            )
+        return PlannedRow(
+            row,
+            PlanAction.CREATE,
+            external_id,
+            payload=payload,
+            payload_hash=digest,
+            message=f"{move}: the old event is deleted and a new one created",
+            recreate_from=live,
+        )
+    if live is not None and live.payload_hash == digest and not options.full:
+        return PlannedRow(
+            row, PlanAction.UNCHANGED, external_id, apptoto_id=apptoto_id, payload_hash=digest
+        )
+    if apptoto_id is not None:
+        payload["id"] = apptoto_id
+        message = (
+            "re-sent (--full)"
+            if live is not None and live.payload_hash == digest
+            else "changed since the last run"
+            if live is not None
+            else "update of the event in the report's apptoto_id"
+        )
+        return PlannedRow(
+            row,
+            PlanAction.UPDATE,
+            external_id,
+            payload=payload,
+            apptoto_id=apptoto_id,
+            payload_hash=digest,
+            message=message,
+        )
+    if entry is not None and entry.deleted:
+        message = "back in the file after its event was cancelled: a new event is created"
+    else:
+        message = NO_RECORD_MESSAGE if no_record else ""
+    return PlannedRow(
+        row, PlanAction.CREATE, external_id, payload=payload, payload_hash=digest, message=message
+    )
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Top-level fields whose value differs, in the new payload's order, then removed ones.
+
+    ``id`` is never a change: an update carries it, the payload it replaces did not.
+    """
+    keys = [*after, *(k for k in before if k not in after)]
+    return [k for k in keys if k != "id" and before.get(k) != after.get(k)]
 
 
 def _name_changed_fields(
@@ -181,13 +211,9 @@ def _name_changed_fields(
     for r in rows:
         before = previous.get(r.external_id)
         if r.action is PlanAction.UPDATE and before is not None and r.payload is not None:
-            changed = sorted(
-                key
-                for key in (set(before) | set(r.payload)) - {"id"}
-                if before.get(key) != r.payload.get(key)
-            )
-            message = "changes: " + ", ".join(changed) if changed else "re-sent (--full)"
-            r = replace(r, message=message)
+            changed = changed_fields(before, r.payload)
+            if changed:
+                r = replace(r, message="changes: " + ", ".join(changed))
         out.append(r)
     return out
 
@@ -195,14 +221,16 @@ def _name_changed_fields(
 def _cancels(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -> list[LedgerEntry]:
     if ledger is None:
         return []
+    # Every id in the file counts, invalid rows' too: a typo must not cancel an appointment.
     in_file = set(prepared.events.external_ids.values())
     live = ledger.live_entries(prepared.mapping.name)
     cancels = [e for e in live if e.external_id not in in_file]
     if cancels and not options.force and len(cancels) > options.max_cancel_share * len(live):
         raise PlanRefused(
-            f"--cancel-missing would cancel {len(cancels)} of the {len(live)} events this mapping "
-            f"created ({len(cancels) / len(live):.0%}, more than the "
-            f"{options.max_cancel_share:.0%} guard): is the file complete? "
-            "Run with --force to cancel them anyway."
+            f"--cancel-missing would cancel {len(cancels)} of the {len(live)} events that mapping "
+            f"{prepared.mapping.name!r} created ({len(cancels) / len(live):.0%}, more than the "
+            f"{options.max_cancel_share:.0%} guard); nothing was sent. Is "
+            f"{prepared.sheet.file} complete? Run with --force to cancel them anyway, or raise "
+            "the guard with --max-cancel-share."
         )
     return cancels

@@ -1,0 +1,257 @@
+"""Send a plan: calendar moves, batches of creates and updates, then cancellations.
+
+The ledger learns, one transaction per batch, exactly what Apptoto confirmed, and nothing else:
+a run stopped at any moment (``kill -9``, Ctrl-C, a power cut) leaves a ledger that the next run
+can trust. Rows sent but not confirmed are sent again next time, as updates by ``external_id``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from importer.client import ApptotoClient, EventResult
+from importer.errors import CredentialsRefused
+from importer.ledger import Ledger, LedgerEntry, utc_now
+from importer.outcomes import PlanAction, RowResult, RowStatus
+from importer.plan import Plan, PlannedRow, calendar_of
+from importer.prepare import Prepared
+from importer.progress import Progress
+
+INTERRUPTED_REASON = "not sent: the run was interrupted; run the same command again to finish"
+NO_ANSWER_REASON = "not sent: Apptoto gave no answer for this row"
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """One result per row (and per cancellation), and why the sending stopped early, if it did."""
+
+    results: list[RowResult]
+    error: str = ""  # credentials refused mid-run: the run stops (exit 2)
+    interrupted: bool = False  # cancelled (Ctrl-C, SIGTERM); unanswered rows are skipped
+
+
+def _same_instant(sent: str, stored: Any) -> bool:
+    if not isinstance(stored, str) or not stored:
+        return True  # nothing to compare with
+    try:
+        return datetime.fromisoformat(sent) == datetime.fromisoformat(stored)
+    except ValueError:
+        return False
+
+
+async def _all_or_first_error(coroutines: Sequence[Coroutine[Any, Any, None]]) -> None:
+    """Run ``coroutines`` together; on the first error (or a cancellation) cancel the rest."""
+    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+    try:
+        for task in asyncio.as_completed(tasks):
+            await task
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class _Sender:
+    """Sends a plan's rows and cancellations, recording what Apptoto confirmed as it goes."""
+
+    def __init__(
+        self,
+        prepared: Prepared,
+        plan: Plan,
+        client: ApptotoClient,
+        ledger: Ledger | None,
+        progress: Progress,
+    ) -> None:
+        self.prepared = prepared
+        self.plan = plan
+        self.client = client
+        self.ledger = ledger
+        self.progress = progress
+        self.results: dict[int, RowResult] = {}
+        self.cancelled: dict[str, RowResult] = {}
+        self.by_external_id = {r.external_id: r for r in plan.to_send}
+        for r in plan.rows:
+            status = {
+                PlanAction.INVALID: RowStatus.INVALID,
+                PlanAction.UNCHANGED: RowStatus.UNCHANGED,
+                PlanAction.FAIL: RowStatus.FAILED,
+            }.get(r.action)
+            if status is not None:
+                message = r.message or "unchanged since the last run"
+                self.results[r.row] = RowResult(r.row, status, r.external_id, r.apptoto_id, message)
+
+    def _settle(self, batch: Sequence[EventResult]) -> None:
+        """Turn one batch's answers into row results and ledger entries (one transaction)."""
+        entries: list[LedgerEntry] = []
+        for answer in batch:
+            planned = self.by_external_id[answer.external_id]
+            result, entry = self._judge(planned, answer)
+            self.results[planned.row] = result
+            if entry is not None:
+                entries.append(entry)
+        if self.ledger is not None and entries:
+            self.ledger.record(entries)
+        self.progress.advance(len(batch))
+
+    def _judge(
+        self, planned: PlannedRow, answer: EventResult
+    ) -> tuple[RowResult, LedgerEntry | None]:
+        """The row's result and, when Apptoto confirmed what was sent, its ledger entry."""
+        payload = planned.payload or {}
+        if not answer.ok:
+            failed = RowResult(
+                planned.row,
+                RowStatus.FAILED,
+                planned.external_id,
+                planned.apptoto_id,
+                answer.message,
+            )
+            return failed, None
+        stored = answer.stored or {}
+        sent_start = str(payload.get("start_time", ""))
+        if not _same_instant(sent_start, stored.get("start_time")):
+            # Not recorded: the next run sends the row again instead of trusting this answer.
+            mismatch = RowResult(
+                planned.row,
+                RowStatus.FAILED,
+                planned.external_id,
+                answer.apptoto_id,
+                f"Apptoto kept start {stored.get('start_time')} instead of {sent_start}: "
+                "check this appointment in Apptoto",
+            )
+            return mismatch, None
+        status = RowStatus.UPDATED if planned.action is PlanAction.UPDATE else RowStatus.CREATED
+        result = RowResult(
+            planned.row, status, planned.external_id, answer.apptoto_id, planned.message
+        )
+        entry = LedgerEntry(
+            mapping=self.prepared.mapping.name,
+            external_id=planned.external_id,
+            apptoto_id=answer.apptoto_id,
+            calendar=calendar_of(payload),
+            payload_hash=planned.payload_hash,
+            status=status.value,
+            updated_at=utc_now(),
+            source_file=self.prepared.sheet.file,
+            source_row=planned.row,
+            payload={k: v for k, v in payload.items() if k != "id"},
+        )
+        return result, entry
+
+    async def _delete_old_event(self, planned: PlannedRow) -> None:
+        """Delete the event a row's calendar change leaves behind (--recreate-on-calendar-change).
+
+        The row is then sent without an id: Apptoto matches external_ids to live events only,
+        so it creates the event anew in the new calendar.
+        """
+        old = planned.recreate_from
+        if old is None:
+            return
+        if old.apptoto_id is not None:
+            answer = await self.client.delete_event(apptoto_id=old.apptoto_id)
+        else:
+            answer = await self.client.delete_event(external_id=old.external_id)
+        if not answer.ok:
+            self.results[planned.row] = RowResult(
+                planned.row,
+                RowStatus.FAILED,
+                planned.external_id,
+                old.apptoto_id,
+                f"could not delete the event in the old calendar {old.calendar!r}: "
+                f"{answer.message}",
+            )
+            del self.by_external_id[planned.external_id]
+
+    async def _cancel(self, entry: LedgerEntry) -> None:
+        if entry.apptoto_id is not None:
+            answer = await self.client.delete_event(apptoto_id=entry.apptoto_id)
+        else:
+            answer = await self.client.delete_event(external_id=entry.external_id)
+        if answer.ok:
+            if self.ledger is not None:
+                self.ledger.mark_deleted(entry.mapping, [entry.external_id])
+            result = RowResult(
+                None,
+                RowStatus.CANCELLED,
+                entry.external_id,
+                entry.apptoto_id,
+                "no longer in the file: deleted in Apptoto, its reminders stopped",
+            )
+        else:
+            result = RowResult(
+                None,
+                RowStatus.FAILED,
+                entry.external_id,
+                entry.apptoto_id,
+                f"no longer in the file, but could not be deleted: {answer.message}",
+            )
+        self.cancelled[entry.external_id] = result
+        self.progress.advance(1)
+
+    async def send(self) -> None:
+        """Send everything the plan says; results accumulate in ``self.results``."""
+        moves = [r for r in self.plan.to_send if r.recreate_from is not None]
+        self.progress.start(len(self.plan.to_send) + len(self.plan.cancels), "sending")
+        try:
+            await _all_or_first_error([self._delete_old_event(r) for r in moves])
+            payloads = [
+                r.payload
+                for r in self.plan.to_send
+                if r.external_id in self.by_external_id and r.payload is not None
+            ]
+            if payloads:
+                await self.client.send_events(payloads, on_batch=self._settle)
+            await _all_or_first_error([self._cancel(e) for e in self.plan.cancels])
+        finally:
+            self.progress.finish()
+
+    def final_results(self, reason: str) -> list[RowResult]:
+        """One result per row in sheet order, then the cancellations; unanswered: ``skipped``."""
+        out = [
+            self.results.get(planned.row)
+            or RowResult(
+                planned.row, RowStatus.SKIPPED, planned.external_id, planned.apptoto_id, reason
+            )
+            for planned in self.plan.rows
+        ]
+        for entry in self.plan.cancels:
+            out.append(
+                self.cancelled.get(entry.external_id)
+                or RowResult(
+                    None,
+                    RowStatus.SKIPPED,
+                    entry.external_id,
+                    entry.apptoto_id,
+                    reason.replace("not sent", "not cancelled"),
+                )
+            )
+        return out
+
+
+async def send_plan(
+    prepared: Prepared,
+    plan: Plan,
+    client: ApptotoClient,
+    ledger: Ledger | None,
+    progress: Progress,
+) -> SendOutcome:
+    """Send a plan; one result per row (and per cancellation), in sheet order.
+
+    Credentials refused mid-run stop the run: rows not yet answered are ``skipped`` and the
+    outcome carries the reason (the caller exits 2). A cancellation (Ctrl-C, SIGTERM) is
+    answered the same way with ``interrupted`` set, and NOT re-raised: the caller decides
+    (``run_import_async`` re-raises it after writing the report). Either way the ledger
+    already holds everything Apptoto confirmed.
+    """
+    sender = _Sender(prepared, plan, client, ledger, progress)
+    try:
+        await sender.send()
+    except CredentialsRefused as exc:
+        return SendOutcome(sender.final_results(f"not sent: {exc}"), error=str(exc))
+    except asyncio.CancelledError:
+        return SendOutcome(sender.final_results(INTERRUPTED_REASON), interrupted=True)
+    return SendOutcome(sender.final_results(NO_ANSWER_REASON))

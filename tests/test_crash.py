@@ -1,0 +1,302 @@
+"""Crashes and unattended runs: the real CLI as a subprocess against the in-process sandbox.
+
+The importer is killed (SIGKILL) at random points, interrupted (SIGINT, SIGTERM), or started while
+another process holds the ledger; the next run must end with the server holding exactly what a
+run without trouble leaves, no duplicates, and every row once in the report.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from importer.cli import app
+from importer.sandbox.server import SandboxHandle
+from importer.sending import INTERRUPTED_REASON
+
+ROOT = Path(__file__).resolve().parent.parent
+MAPPING = str(ROOT / "mappings" / "clinic.yaml")
+HEADER = ["Appointment ID", "Date", "Start", "End", "Provider", "Service", "First Name"]
+HEADER += ["Last Name", "Phone", "Email", "DOB", "ZIP", "Location", "Time Zone", "Notes"]
+ROWS = 180  # 12 batches of 15
+BATCHES = ROWS // 15
+# Seconds per request, plus up to JITTER more at random, so that answers arrive one by one:
+# 12 batches, 8 in flight -> about 0.5 s of sending.
+LATENCY, JITTER = 0.1, 0.3
+FINISHED = {"created", "unchanged"}
+Event = tuple[str, str, str, tuple[str, ...]]
+
+
+def appointment(n: int) -> dict[str, str]:
+    return {
+        "Appointment ID": f"{n:06d}",
+        "Date": f"{1 + n % 12:02d}/{1 + n % 28:02d}/2027",
+        "Start": f"{8 + n % 4}:{15 * (n // 4 % 4):02d} AM",
+        "End": f"{8 + n % 4}:{15 * (n // 4 % 4) + 10:02d} AM",
+        "Provider": f"Dr. {('Rivera', 'Chen', 'Patel')[n % 3]}",
+        "Service": "Check-up",
+        "First Name": f"Pat{n}",
+        "Last Name": "Doe",
+        "Phone": f"(541) 555-01{n % 100:02d}",
+        "Email": "",
+        "DOB": "",
+        "ZIP": "97401",
+        "Location": "Eugene",
+        "Time Zone": "",
+        "Notes": "",
+    }
+
+
+def write_appointments(path: Path, order: list[int]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HEADER)
+        writer.writeheader()
+        writer.writerows(appointment(n) for n in order)
+    return path
+
+
+def server_state(sandbox: SandboxHandle) -> set[Event]:
+    """What matters of every live event: (external_id, start_time, title, participant phones)."""
+    return {
+        (
+            e["external_id"],
+            e["start_time"],
+            e["title"],
+            tuple(p["phone"] for p in e["participants"]),
+        )
+        for e in sandbox.events()
+        if not e["is_deleted"]
+    }
+
+
+def cli(file: Path, folder: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "importer",
+        "run",
+        str(file),
+        "-m",
+        MAPPING,
+        "--quiet",
+        "--state",
+        str(folder / "state.sqlite"),
+        "--report",
+        str(folder / "report.csv"),
+        "--rate",
+        "100000",
+        *extra,
+    ]
+
+
+def environment(sandbox: SandboxHandle) -> dict[str, str]:
+    return {
+        **os.environ,
+        "APPTOTO_BASE_URL": sandbox.base_url,
+        "APPTOTO_USER": sandbox.user,
+        "APPTOTO_API_KEY": sandbox.api_key,
+    }
+
+
+def start(args: list[str], sandbox: SandboxHandle, folder: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        args,
+        env=environment(sandbox),
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def puts_answered(sandbox: SandboxHandle) -> int:
+    return sum(1 for r in sandbox.requests() if r["method"] == "PUT" and r["status"] == 200)
+
+
+def wait_for_puts(sandbox: SandboxHandle, process: subprocess.Popen[str], count: int) -> None:
+    """Until the server answered ``count`` PUTs, or the process ended."""
+    deadline = time.monotonic() + 30
+    while process.poll() is None and puts_answered(sandbox) < count:
+        assert time.monotonic() < deadline, "the import never got that far"
+        time.sleep(0.01)
+
+
+def wait_for_ledger(state: Path, process: subprocess.Popen[str]) -> set[str]:
+    """Until the importer's ledger records its first confirmed events; returns their ids."""
+    deadline = time.monotonic() + 30
+    while process.poll() is None:
+        assert time.monotonic() < deadline, "the import never recorded anything"
+        if state.exists():
+            with closing(sqlite3.connect(f"file:{state}?mode=ro", uri=True)) as ledger:
+                try:
+                    found = {row[0] for row in ledger.execute("SELECT external_id FROM events")}
+                except sqlite3.OperationalError:  # the tables are being created
+                    found = set()
+            if found:
+                return found
+        time.sleep(0.005)
+    raise AssertionError("the import ended before it was interrupted")
+
+
+def read_report(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def assert_every_row_once(report: Path, statuses: set[str]) -> dict[str, str]:
+    """Each of the ROWS data rows (2 .. ROWS+1) once, with one of ``statuses``; id -> status."""
+    lines = read_report(report)
+    assert sorted(int(line["row"]) for line in lines) == list(range(2, ROWS + 2))
+    assert {line["status"] for line in lines} <= statuses, {line["status"] for line in lines}
+    found = {line["external_id"]: line["status"] for line in lines}
+    assert len(found) == ROWS
+    return found
+
+
+def in_process(args: list[str], sandbox: SandboxHandle) -> Any:
+    """The same command through typer's test runner: no interpreter start-up."""
+    command = args[args.index("importer") + 1 :]
+    return CliRunner().invoke(app, command, env=environment(sandbox), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def expected(sandbox_server: SandboxHandle, tmp_path_factory: pytest.TempPathFactory) -> set[Event]:
+    """The server state after a run without trouble."""
+    folder = tmp_path_factory.mktemp("baseline")
+    sandbox_server.reset(startup_settings=True)
+    file = write_appointments(folder / "appointments.csv", list(range(ROWS)))
+    done = in_process(cli(file, folder), sandbox_server)
+    assert done.exit_code == 0, done.output
+    state = server_state(sandbox_server)
+    assert len(state) == ROWS
+    sandbox_server.reset(startup_settings=True)
+    return state
+
+
+@pytest.fixture
+def slow_sandbox(sandbox: SandboxHandle) -> Iterator[SandboxHandle]:
+    sandbox.configure(latency_seconds=LATENCY, latency_jitter_seconds=JITTER, rate_limit_requests=0)
+    yield sandbox
+
+
+# Seeds picked so that the kills fall after 2, 9, 5 and 7 of the 12 batches were answered.
+@pytest.mark.parametrize(("seed", "reorder"), [(1, False), (5, False), (7, True), (9, True)])
+def test_sigkill_at_a_random_point_then_rerun_ends_right(
+    seed: int, reorder: bool, slow_sandbox: SandboxHandle, expected: set[Event], tmp_path: Path
+) -> None:
+    rng = random.Random(seed)
+    order = list(range(ROWS))
+    file = write_appointments(tmp_path / "appointments.csv", order)
+    victim = start(cli(file, tmp_path), slow_sandbox, tmp_path)
+    # After a random number of answers (0: while starting up), then a little more at random.
+    wait_for_puts(slow_sandbox, victim, rng.randrange(0, BATCHES))
+    time.sleep(rng.uniform(0, LATENCY))
+    victim.kill()
+    victim.communicate(timeout=30)
+    assert victim.returncode == -signal.SIGKILL
+    if reorder:  # resume by external_id, never by offset
+        rng.shuffle(order)
+        write_appointments(file, order)
+    # The killed run's last requests may still be on their way: the re-run races them.
+    slow_sandbox.configure(latency_seconds=0, latency_jitter_seconds=0)
+
+    again = in_process(cli(file, tmp_path), slow_sandbox)
+
+    assert again.exit_code == 0, again.output
+    assert_every_row_once(tmp_path / "report.csv", FINISHED)
+    assert slow_sandbox.stats()["duplicates"] == []
+    assert server_state(slow_sandbox) == expected
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_writes_the_report_and_keeps_what_apptoto_confirmed(
+    stop: signal.Signals, slow_sandbox: SandboxHandle, expected: set[Event], tmp_path: Path
+) -> None:
+    file = write_appointments(tmp_path / "appointments.csv", list(range(ROWS)))
+    summary = tmp_path / "summary.json"
+    running = start(cli(file, tmp_path, "--summary-json", str(summary)), slow_sandbox, tmp_path)
+    recorded = wait_for_ledger(tmp_path / "state.sqlite", running)
+    running.send_signal(stop)
+    _, stderr = running.communicate(timeout=30)
+
+    assert running.returncode == 130, stderr
+    assert "interrupted" in stderr and "run the same command again" in stderr
+    first = assert_every_row_once(tmp_path / "report.csv", {"created", "skipped"})
+    created = {k for k, status in first.items() if status == "created"}
+    assert created >= recorded
+    assert len(created) < ROWS  # it really stopped early
+    skipped = [line for line in read_report(tmp_path / "report.csv") if line["status"] == "skipped"]
+    assert {line["message"] for line in skipped} == {INTERRUPTED_REASON}
+    written = json.loads(summary.read_text(encoding="utf-8"))
+    assert (written["exit_code"], written["interrupted"]) == (130, True)
+    assert written["counts"] == {"created": len(created), "skipped": ROWS - len(created)}
+
+    slow_sandbox.configure(latency_seconds=0, latency_jitter_seconds=0)
+    again = in_process(cli(file, tmp_path), slow_sandbox)
+
+    assert again.exit_code == 0, again.output
+    second = assert_every_row_once(tmp_path / "report.csv", FINISHED)
+    # Everything confirmed before the interruption was in the ledger: not sent again.
+    assert {k for k, status in second.items() if status == "unchanged"} >= created
+    assert slow_sandbox.stats()["duplicates"] == []
+    assert server_state(slow_sandbox) == expected
+
+
+HOLD_LEDGER = """
+import sys, time
+from importer.ledger import Ledger
+ledger = Ledger.open(sys.argv[1])
+print("holding", flush=True)
+time.sleep(60)
+"""
+
+
+def test_second_run_on_a_held_ledger_exits_2_and_a_killed_holder_does_not_block(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    sample = ROOT / "samples" / "appointments.csv"
+    summary = tmp_path / "summary.json"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LEDGER, str(tmp_path / "state.sqlite")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+
+        blocked = in_process(cli(sample, tmp_path, "--summary-json", str(summary)), sandbox)
+
+        assert blocked.exit_code == 2
+        assert "another import is running with the state file" in blocked.output
+        assert f"pid {holder.pid}" in blocked.output
+        assert sandbox.requests() == []
+        refused: dict[str, Any] = json.loads(summary.read_text(encoding="utf-8"))
+        assert refused["exit_code"] == 2 and "another import is running" in refused["error"]
+        assert refused["counts"] == {} and refused["report_path"] is None
+    finally:
+        holder.kill()
+        holder.communicate(timeout=30)
+
+    done = in_process(cli(sample, tmp_path, "--summary-json", str(summary)), sandbox)
+
+    assert done.exit_code == 1, done.output  # the sample's invalid rows
+    written = json.loads(summary.read_text(encoding="utf-8"))
+    assert written["counts"] == {"created": 14, "invalid": 8}
+    assert written["exit_code"] == 1
+    assert written["report_path"] == str(tmp_path / "report.csv")
+    assert isinstance(written["duration_seconds"], float) and written["duration_seconds"] > 0
+    assert (written["interrupted"], written["dry_run"], written["error"]) == (False, False, "")

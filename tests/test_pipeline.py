@@ -1,0 +1,271 @@
+"""The pipeline with a fake Apptoto (httpx.MockTransport): interruption, refusals, mismatches.
+
+The fake answers PUT /events like Apptoto (each event back with an id, matched by external_id)
+and lets a test hold, refuse or alter chosen requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from importer.client import ClientConfig
+from importer.ledger import Ledger
+from importer.mapping import load_mapping
+from importer.outcomes import PlanAction, RowResult, RowStatus
+from importer.pipeline import (
+    RunRequest,
+    count_statuses,
+    exit_code_for,
+    run_import,
+    run_import_async,
+    stopped_summary,
+)
+from importer.plan import PlanOptions
+from importer.sending import INTERRUPTED_REASON
+
+ROOT = Path(__file__).resolve().parent.parent
+MAPPING = load_mapping(ROOT / "mappings" / "clinic.yaml")
+SAMPLE = ROOT / "samples" / "appointments.csv"
+VALID = 14
+Answer = Callable[[httpx.Request, int], Awaitable[httpx.Response | None]]
+
+
+class FakeApptoto:
+    """Stores events by external_id; ``hook(request, number)`` may answer a request instead."""
+
+    def __init__(self, hook: Answer | None = None) -> None:
+        self.events: dict[str, dict[str, Any]] = {}
+        self.requests: list[httpx.Request] = []
+        self.hook = hook
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.hook is not None:
+            answer = await self.hook(request, len(self.requests))
+            if answer is not None:
+                return answer
+        if request.method == "PUT":
+            stored = []
+            for event in json.loads(request.content)["events"]:
+                known = self.events.setdefault(
+                    event["external_id"], {"id": 50_000 + len(self.events)}
+                )
+                known.update({k: v for k, v in event.items() if k != "id"})
+                stored.append(dict(known))
+            return httpx.Response(200, json={"events": stored})
+        if request.method == "DELETE":
+            wanted = int(request.url.params["id"])
+            [event] = [e for e in self.events.values() if e["id"] == wanted]
+            event["is_deleted"] = True
+            return httpx.Response(200, json={"events": [event]})
+        return httpx.Response(404, json={"error": "no such event"})
+
+
+def request_for(tmp_path: Path, source: Path = SAMPLE, **changes: Any) -> RunRequest:
+    config = ClientConfig(
+        user="demo@clinic.example",
+        api_key="test-key",
+        base_url="http://apptoto.test/v1",
+        batch_size=5,
+        max_in_flight=1,  # one batch at a time: "the second request" is well defined
+        requests_per_minute=1_000_000,
+        max_tries=1,
+    )
+    fields: dict[str, Any] = {
+        "source": source,
+        "mapping": MAPPING,
+        "client_config": config,
+        "report_path": tmp_path / "report.csv",
+        "ledger_path": tmp_path / "state.sqlite",
+    }
+    return RunRequest(**(fields | changes))
+
+
+def report_lines(tmp_path: Path) -> list[dict[str, str]]:
+    with (tmp_path / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def ledger_ids(tmp_path: Path) -> set[str]:
+    with Ledger.open(tmp_path / "state.sqlite") as ledger:
+        return {e.external_id for e in ledger.live_entries(MAPPING.name)}
+
+
+def test_cancelled_run_writes_its_report_and_keeps_what_was_confirmed(tmp_path: Path) -> None:
+    second_sent = asyncio.Event()
+
+    async def hold_the_second(request: httpx.Request, number: int) -> httpx.Response | None:
+        if number == 2:
+            second_sent.set()
+            await asyncio.Event().wait()  # never answered
+        return None
+
+    fake = FakeApptoto(hold_the_second)
+
+    async def interrupt() -> None:
+        task = asyncio.create_task(
+            run_import_async(request_for(tmp_path), transport=httpx.MockTransport(fake))
+        )
+        await second_sent.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(interrupt())
+
+    lines = report_lines(tmp_path)
+    created = [r["external_id"] for r in lines if r["status"] == "created"]
+    skipped = [r for r in lines if r["status"] == "skipped"]
+    assert len(created) == 5 and len(skipped) == VALID - 5
+    assert {r["message"] for r in skipped} == {INTERRUPTED_REASON}
+    assert ledger_ids(tmp_path) == set(created)
+
+
+def test_refused_credentials_mid_run_stop_with_exit_2_and_skip_the_rest(tmp_path: Path) -> None:
+    async def refuse_the_second(request: httpx.Request, number: int) -> httpx.Response | None:
+        return httpx.Response(401, json={"error": "bad key"}) if number == 2 else None
+
+    summary = run_import(
+        request_for(tmp_path), transport=httpx.MockTransport(FakeApptoto(refuse_the_second))
+    )
+
+    assert summary.exit_code == 2
+    assert "credentials" in summary.error
+    assert summary.counts == {"created": 5, "invalid": 8, "skipped": VALID - 5}
+    assert len(ledger_ids(tmp_path)) == 5
+
+
+def test_start_time_apptoto_did_not_keep_is_failed_and_sent_again_next_run(
+    tmp_path: Path,
+) -> None:
+    async def keep_old_start(request: httpx.Request, number: int) -> httpx.Response | None:
+        if request.method != "PUT" or number != 1:
+            return None
+        events = json.loads(request.content)["events"]
+        stored = [dict(e, id=60_000 + i) for i, e in enumerate(events)]
+        stored[0]["start_time"] = "2020-01-01T00:00:00+00:00"
+        return httpx.Response(200, json={"events": stored})
+
+    fake = FakeApptoto(keep_old_start)
+    first = run_import(request_for(tmp_path), transport=httpx.MockTransport(fake))
+    [failed] = [r for r in first.results if r.status is RowStatus.FAILED]
+    assert "Apptoto kept start 2020-01-01T00:00:00+00:00" in failed.message
+    assert failed.external_id not in ledger_ids(tmp_path)
+
+    second = run_import(request_for(tmp_path), transport=httpx.MockTransport(fake))
+    assert second.counts == {"created": 1, "unchanged": VALID - 1, "invalid": 8}
+    assert [r.external_id for r in second.results if r.status is RowStatus.CREATED] == [
+        failed.external_id
+    ]
+
+
+def test_interrupted_cancellations_are_reported_skipped(tmp_path: Path) -> None:
+    fake = FakeApptoto()
+    run_import(request_for(tmp_path), transport=httpx.MockTransport(fake))
+    with SAMPLE.open(encoding="utf-8-sig", newline="") as handle:
+        lines = handle.read().splitlines()
+    shorter = tmp_path / "shorter.csv"
+    shorter.write_text("\n".join(line for line in lines if "000101" not in line), "utf-8")
+    delete_sent = asyncio.Event()
+
+    async def hold_deletes(request: httpx.Request, number: int) -> httpx.Response | None:
+        if request.method == "DELETE":
+            delete_sent.set()
+            await asyncio.Event().wait()
+        return None
+
+    fake.hook = hold_deletes
+
+    async def interrupt() -> None:
+        task = asyncio.create_task(
+            run_import_async(
+                request_for(
+                    tmp_path, shorter, plan_options=PlanOptions(cancel_missing=True, force=True)
+                ),
+                transport=httpx.MockTransport(fake),
+            )
+        )
+        await delete_sent.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(interrupt())
+
+    [line] = [r for r in report_lines(tmp_path) if r["external_id"] == "clinic-000101"]
+    assert (line["row"], line["status"]) == ("", "skipped")
+    assert line["message"].startswith("not cancelled: the run was interrupted")
+    assert "clinic-000101" in ledger_ids(tmp_path)  # still live: the next run cancels it
+
+
+def test_recreate_whose_old_event_cannot_be_deleted_is_failed_and_not_sent(
+    tmp_path: Path,
+) -> None:
+    fake = FakeApptoto()
+    run_import(request_for(tmp_path), transport=httpx.MockTransport(fake))
+    moved = tmp_path / "moved.csv"
+    text = SAMPLE.read_text(encoding="utf-8-sig")
+    row = "000103,12/14/2026,9:30 AM,10:15 AM,Dr. "
+    moved.write_text(text.replace(row + "Rivera", row + "Chen"), "utf-8")
+
+    async def refuse_deletes(request: httpx.Request, number: int) -> httpx.Response | None:
+        return httpx.Response(500, json={"error": "down"}) if request.method == "DELETE" else None
+
+    fake.hook = refuse_deletes
+    fake.requests.clear()
+    summary = run_import(
+        request_for(tmp_path, moved, plan_options=PlanOptions(recreate_on_calendar_change=True)),
+        transport=httpx.MockTransport(fake),
+    )
+    assert [r.method for r in fake.requests] == ["DELETE"]  # and no PUT
+    assert summary.exit_code == 1
+    [line] = [r for r in summary.results if r.external_id == "clinic-000103"]
+    assert line.status is RowStatus.FAILED
+    assert line.message.startswith("could not delete the event in the old calendar 'Dr. Rivera'")
+    assert fake.events["clinic-000103"]["calendar"] == "Dr. Rivera"
+
+
+def test_dry_run_sends_nothing_and_needs_no_client(tmp_path: Path) -> None:
+    summary = run_import(request_for(tmp_path, client_config=None, dry_run=True))
+    assert summary.counts == {"create": VALID, "invalid": 8}
+    assert summary.exit_code == 1
+    assert not (tmp_path / "state.sqlite").exists()
+    assert summary.to_json()["dry_run"] is True
+
+
+@pytest.mark.parametrize(
+    ("statuses", "counts", "code"),
+    [
+        ([RowStatus.CREATED, RowStatus.UNCHANGED], {"created": 1, "unchanged": 1}, 0),
+        ([RowStatus.UNCHANGED, RowStatus.INVALID], {"unchanged": 1, "invalid": 1}, 1),
+        ([RowStatus.SKIPPED], {"skipped": 1}, 1),
+        ([PlanAction.UNCHANGED, PlanAction.CREATE], {"create": 1, "unchanged": 1}, 0),
+        ([PlanAction.CANCEL, PlanAction.FAIL], {"fail": 1, "cancel": 1}, 1),
+    ],
+)
+def test_counts_and_exit_codes(
+    statuses: list[RowStatus | PlanAction], counts: dict[str, int], code: int
+) -> None:
+    results = [RowResult(n, status) for n, status in enumerate(statuses)]
+    assert count_statuses(results) == counts
+    assert list(count_statuses(results)) == list(counts)  # in a fixed, readable order
+    assert exit_code_for(results) == code
+
+
+def test_stopped_summary_has_the_same_keys_as_a_full_one(tmp_path: Path) -> None:
+    full = run_import(request_for(tmp_path, client_config=None, dry_run=True)).to_json()
+    stopped = stopped_summary(
+        "x.csv", "Clinic appointments", error="locked", duration_seconds=0.25
+    ).to_json()
+    assert set(stopped) == set(full)
+    assert (stopped["exit_code"], stopped["counts"], stopped["error"]) == (2, {}, "locked")
+    interrupted = stopped_summary("x.csv", "m", error="", duration_seconds=0, interrupted=True)
+    assert interrupted.exit_code == 130

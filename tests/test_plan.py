@@ -1,0 +1,255 @@
+"""Plans: ``plan`` and ``run --dry-run`` say what a run would do, and send nothing.
+
+The end-to-end tests check the sandbox's request log stays empty; the unit tests check
+``make_plan`` on the sample with a real ledger in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from importer.cli import app
+from importer.errors import PlanRefused
+from importer.ledger import Ledger, LedgerEntry
+from importer.mapping import load_mapping
+from importer.outcomes import PlanAction
+from importer.payload_hash import payload_hash
+from importer.plan import NO_RECORD_MESSAGE, PlanOptions, changed_fields, make_plan
+from importer.prepare import Prepared, prepare
+from importer.sandbox.server import SandboxHandle
+
+ROOT = Path(__file__).resolve().parent.parent
+MAPPING = ROOT / "mappings" / "clinic.yaml"
+SAMPLE = ROOT / "samples" / "appointments.csv"
+NO_CREDENTIALS = {"APPTOTO_USER": "", "APPTOTO_API_KEY": "", "APPTOTO_BASE_URL": ""}
+
+
+def env_for(sandbox: SandboxHandle) -> dict[str, str]:
+    return {
+        "APPTOTO_BASE_URL": sandbox.base_url,
+        "APPTOTO_USER": sandbox.user,
+        "APPTOTO_API_KEY": sandbox.api_key,
+    }
+
+
+def invoke(args: list[str], env: dict[str, str]) -> Any:
+    return CliRunner().invoke(app, args, env=env, catch_exceptions=False)
+
+
+def read_report(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def edited_sample(tmp_path: Path) -> Path:
+    """The sample with 000102 moved and relocated, 000109's phone changed, 000111 gone, 000130."""
+    with SAMPLE.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header, rows = list(reader.fieldnames or []), list(reader)
+    by_id = {r["Appointment ID"]: r for r in rows}
+    by_id["000102"].update({"Start": "9:05 AM", "Location": "Annex"})
+    by_id["000109"]["Phone"] = "+39 06 6982 0001"
+    rows.remove(by_id["000111"])
+    rows.append({**by_id["000101"], "Appointment ID": "000130"})
+    path = tmp_path / "edited.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_plan_and_dry_run_write_the_same_report_and_send_nothing(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    state = ["--state", str(tmp_path / "state.sqlite"), "--quiet"]
+    first = invoke(
+        ["run", str(SAMPLE), "-m", str(MAPPING), "--report", str(tmp_path / "run.csv"), *state],
+        env_for(sandbox),
+    )
+    assert "14 created" in first.output, first.output
+    logged = sandbox.requests()
+    edited = edited_sample(tmp_path)
+
+    plan = invoke(
+        ["plan", str(edited), "-m", str(MAPPING), "--cancel-missing"]
+        + ["--report", str(tmp_path / "plan.csv"), *state],
+        NO_CREDENTIALS,  # a plan needs no credentials
+    )
+    dry = invoke(
+        ["run", str(edited), "-m", str(MAPPING), "--cancel-missing", "--dry-run"]
+        + ["--report", str(tmp_path / "dry.csv"), *state],
+        env_for(sandbox),
+    )
+
+    assert plan.exit_code == dry.exit_code == 1  # invalid rows
+    line = "1 create, 2 update, 11 unchanged, 8 invalid, 1 cancel"
+    assert f"plan (nothing sent): {line}" in plan.output, plan.output
+    assert f"plan (nothing sent): {line}" in dry.output, dry.output
+    assert sandbox.requests() == logged
+    planned = read_report(tmp_path / "plan.csv")
+    assert planned == read_report(tmp_path / "dry.csv")
+    by_external_id = {r["external_id"]: r for r in planned}
+    assert by_external_id["clinic-000102"]["status"] == "update"
+    assert by_external_id["clinic-000102"]["message"] == "changes: start_time, location"
+    assert by_external_id["clinic-000109"]["message"] == "changes: participants"
+    assert by_external_id["clinic-000130"]["status"] == "create"
+    assert (by_external_id["clinic-000111"]["status"], by_external_id["clinic-000111"]["row"]) == (
+        "cancel",
+        "",
+    )
+    assert by_external_id["clinic-000101"]["status"] == "unchanged"
+    assert sum(r["status"] == "invalid" for r in planned) == 8
+    stored = {e["external_id"]: e for e in sandbox.events()}
+    assert by_external_id["clinic-000102"]["apptoto_id"] == str(stored["clinic-000102"]["id"])
+
+    # The plan was only a plan: the ledger still sees the same changes.
+    again = invoke(
+        ["plan", str(edited), "-m", str(MAPPING), "--report", str(tmp_path / "p2.csv"), *state],
+        NO_CREDENTIALS,
+    )
+    assert "2 update" in again.output
+
+
+def test_plan_without_a_state_file_plans_creates_and_leaves_no_state_file(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "nowhere" / "state.sqlite"
+    result = invoke(
+        ["plan", str(SAMPLE), "-m", str(MAPPING), "--state", str(state)]
+        + ["--report", str(tmp_path / "plan.csv"), "--quiet"],
+        NO_CREDENTIALS,
+    )
+    assert result.exit_code == 1
+    assert "14 create, 8 invalid" in result.output
+    assert not state.parent.exists()
+    report = read_report(tmp_path / "plan.csv")
+    assert {r["message"] for r in report if r["status"] == "create"} == {NO_RECORD_MESSAGE}
+
+
+# --- make_plan on the sample, with a real ledger -----------------------------------------------
+
+
+@pytest.fixture
+def prepared() -> Prepared:
+    return prepare(SAMPLE, load_mapping(MAPPING))
+
+
+def entry_for(prepared: Prepared, row: int, apptoto_id: int | None, **changes: Any) -> LedgerEntry:
+    """The ledger entry a run would have recorded for ``row`` (payload sent as is)."""
+    payload = dict(prepared.events.payloads[row])
+    entry = LedgerEntry(
+        mapping=prepared.mapping.name,
+        external_id=prepared.events.external_ids[row],
+        apptoto_id=apptoto_id,
+        calendar=str(payload["calendar"]),
+        payload_hash=payload_hash(payload),
+        status="created",
+        updated_at="2026-01-01T00:00:00+00:00",
+        source_file=str(SAMPLE),
+        source_row=row,
+        payload=payload,
+    )
+    return replace(entry, **changes)
+
+
+def valid_rows(prepared: Prepared) -> list[int]:
+    return [r for r in prepared.rows if r not in prepared.issues]
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Any:
+    with Ledger.open(tmp_path / "state.sqlite") as opened:
+        yield opened
+
+
+def test_rows_match_the_ledger_by_external_id_not_by_position(
+    prepared: Prepared, ledger: Ledger
+) -> None:
+    rows = valid_rows(prepared)
+    # Recorded from another file where every row sat elsewhere: positions must not matter.
+    ledger.record(
+        replace(entry_for(prepared, row, 50_000 + row), source_row=999 - row) for row in rows
+    )
+    plan = make_plan(prepared, ledger, PlanOptions())
+    assert {r.row for r in plan.rows if r.action is PlanAction.UNCHANGED} == set(rows)
+    assert plan.to_send == []
+
+
+def test_changed_row_is_an_update_with_its_apptoto_id(prepared: Prepared, ledger: Ledger) -> None:
+    row = valid_rows(prepared)[0]
+    old = dict(prepared.events.payloads[row], location="Old room", title="Old title")
+    ledger.record([entry_for(prepared, row, 50_123, payload=old, payload_hash="stale")])
+    [planned] = [r for r in make_plan(prepared, ledger, PlanOptions()).rows if r.row == row]
+    assert planned.action is PlanAction.UPDATE
+    assert planned.payload is not None and planned.payload["id"] == 50_123
+    assert planned.message == "changes: title, location"
+
+
+def test_cancelled_event_back_in_the_file_is_created_anew_even_with_an_old_report_id(
+    prepared: Prepared, ledger: Ledger
+) -> None:
+    row = valid_rows(prepared)[0]
+    ledger.record([entry_for(prepared, row, 50_001)])
+    ledger.mark_deleted(prepared.mapping.name, [prepared.events.external_ids[row]])
+    from_report = replace(prepared, report_ids={row: 50_001})
+    [planned] = [r for r in make_plan(from_report, ledger, PlanOptions()).rows if r.row == row]
+    assert planned.action is PlanAction.CREATE
+    assert planned.payload is not None and "id" not in planned.payload
+    assert "cancelled" in planned.message
+
+
+def test_calendar_change_without_a_known_id_still_deletes_the_old_event_first(
+    prepared: Prepared, ledger: Ledger
+) -> None:
+    row = valid_rows(prepared)[0]
+    ledger.record([entry_for(prepared, row, None, calendar="Dr. Somebody")])
+    options = PlanOptions(recreate_on_calendar_change=True)
+    [planned] = [r for r in make_plan(prepared, ledger, options).rows if r.row == row]
+    assert planned.action is PlanAction.CREATE
+    assert planned.recreate_from is not None
+    assert planned.recreate_from.external_id == prepared.events.external_ids[row]
+
+
+@pytest.mark.parametrize(
+    ("live_extra", "share", "refused"),
+    [
+        (9, 0.10, False),  # 1 of 10 missing: exactly the guard, allowed
+        (8, 0.10, True),  # 1 of 9: 11%
+        (8, 0.12, False),
+        (0, 1.0, False),  # everything, when the guard is off
+    ],
+)
+def test_cancel_guard_boundary(
+    live_extra: int, share: float, refused: bool, prepared: Prepared, ledger: Ledger
+) -> None:
+    rows = valid_rows(prepared)[:live_extra]
+    ledger.record(entry_for(prepared, row, 50_000 + row) for row in rows)
+    some_row = valid_rows(prepared)[0]
+    ledger.record([replace(entry_for(prepared, some_row, 1), external_id="gone-1")])
+    options = PlanOptions(cancel_missing=True, max_cancel_share=share)
+    if refused:
+        with pytest.raises(PlanRefused, match="would cancel 1 of the 9 events"):
+            make_plan(prepared, ledger, options)
+    else:
+        assert [e.external_id for e in make_plan(prepared, ledger, options).cancels] == ["gone-1"]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "changed"),
+    [
+        ({"a": 1, "b": 2}, {"a": 1, "b": 2}, []),
+        ({"a": 1, "b": 2}, {"b": 3, "a": 2}, ["b", "a"]),  # the new payload's order
+        ({"a": 1, "gone": 2}, {"a": 1, "new": 3}, ["new", "gone"]),
+        ({"a": 1}, {"a": 1, "id": 5}, []),  # an update's id is not a change
+        ({"p": [{"phone": "1"}]}, {"p": [{"phone": "2"}]}, ["p"]),
+    ],
+)
+def test_changed_fields(before: dict[str, Any], after: dict[str, Any], changed: list[str]) -> None:
+    assert changed_fields(before, after) == changed
