@@ -33,6 +33,7 @@ class Fault(enum.StrEnum):
     COMMIT_THEN_ERROR = "commit_then_error"  # stored, then answered with a fault code
     COMMIT_THEN_DROP = "commit_then_drop"  # stored, then the connection dropped mid-answer
     SLOW = "slow"  # stored, then answered late
+    MALFORMED = "malformed"  # stored, then answered 200 with a body that is not valid JSON
     TOO_MANY_EVENTS = "too_many_events"  # more events than the gateway takes: 502
 
 
@@ -50,7 +51,7 @@ class Draws:
     """What the seeded dice said for one admitted request."""
 
     error_code: int | None  # refuse before storing with this code
-    after_commit: Fault | None  # COMMIT_THEN_ERROR, COMMIT_THEN_DROP, SLOW or None
+    after_commit: Fault | None  # COMMIT_THEN_ERROR, COMMIT_THEN_DROP, SLOW, MALFORMED or None
     after_commit_code: int  # the code for COMMIT_THEN_ERROR
     latency_seconds: float  # wait this long before handling
 
@@ -149,10 +150,12 @@ class FaultPlan:
             return None
 
     def draw(self) -> Draws:
-        """Roll the seeded dice for one admitted request (always five values)."""
+        """Roll the seeded dice for one admitted request (always six values)."""
         with self._lock:
             settings = self.settings
-            error, late_error, drop, slow, jitter = (self._dice.random() for _ in range(5))
+            error, late_error, drop, slow, jitter, malformed = (
+                self._dice.random() for _ in range(6)
+            )
         codes = settings.fault_codes
 
         def pick(roll: float, rate: float) -> int:
@@ -165,6 +168,8 @@ class FaultPlan:
             after_commit = Fault.COMMIT_THEN_DROP
         elif slow < settings.slow_rate:
             after_commit = Fault.SLOW
+        elif malformed < settings.malformed_rate:
+            after_commit = Fault.MALFORMED
         return Draws(
             error_code=pick(error, settings.fault_rate) if error < settings.fault_rate else None,
             after_commit=after_commit,

@@ -228,6 +228,11 @@ class SandboxGate:
             return late, Fault.COMMIT_THEN_ERROR, False, 0.0
         if draws.after_commit is Fault.COMMIT_THEN_DROP:
             return answer, Fault.COMMIT_THEN_DROP, True, 0.0
+        if draws.after_commit is Fault.MALFORMED:
+            # A whole HTTP answer (status, headers, length) whose JSON stops half-way: what a
+            # proxy that truncates bodies, or a server that crashes while writing, delivers.
+            cut = _Answer(answer.status, answer.headers, answer.body[: len(answer.body) // 2])
+            return cut, Fault.MALFORMED, False, 0.0
         return answer, Fault.SLOW, False, settings.slow_seconds
 
     async def _call_app(self, scope: Scope, body: bytes) -> _Answer:

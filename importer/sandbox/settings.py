@@ -46,6 +46,7 @@ class SandboxSettings:
     commit_then_drop_rate: float = 0.0  # share stored, then the connection dropped mid-answer
     slow_rate: float = 0.0  # share stored, then answered only after slow_seconds
     slow_seconds: float = 0.0  # how long a slow answer waits (make it beat the client timeout)
+    malformed_rate: float = 0.0  # share stored, then answered 200 with its JSON body cut in half
     storm_requests: int = 0  # the next N requests (after storm_after_requests) answered 429
     storm_seconds: float = 0.0  # or: 429 for this long, from the first request of the storm
     storm_after_requests: int = 0  # requests let through before the storm begins
@@ -61,7 +62,13 @@ class SandboxSettings:
             raise ConfigError("invalid sandbox settings: " + "; ".join(problems))
 
 
-_RATES = ("fault_rate", "commit_then_error_rate", "commit_then_drop_rate", "slow_rate")
+_RATES = (
+    "fault_rate",
+    "commit_then_error_rate",
+    "commit_then_drop_rate",
+    "slow_rate",
+    "malformed_rate",
+)
 _NON_NEGATIVE = (
     "rate_limit_requests",
     "latency_seconds",
