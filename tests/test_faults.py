@@ -1,0 +1,525 @@
+"""The faults table of issue 5: the pipeline against a misbehaving sandbox.
+
+Each test checks the SERVER's final state (one event per row, nothing duplicated) and the report
+(every row once, each status true to what Apptoto confirmed). The pipeline runs in-process with a
+fast client (short backoffs, no pacing to speak of) so the faults, not the waits, are tested; the
+sandbox's rate limit is off unless a test is about 429s.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from importer.client import ClientConfig
+from importer.mapping import Mapping, parse_mapping
+from importer.pipeline import RunRequest, RunSummary, run_import
+from importer.sandbox.server import SandboxHandle
+
+MAPPING_SPEC: dict[str, Any] = {
+    "name": "Faults",
+    "defaults": {"time_zone": "America/Chicago"},
+    "columns": {"Id": {"required": True, "unique": True}},
+    "event": {
+        "calendar": "{Provider}",
+        "external_id": "f-{Id}",
+        "title": "{Title}",
+        "start": {"datetime": "{When}"},
+        "duration_minutes": "20",
+        "content": "{Notes}",
+    },
+}
+MAPPING: Mapping = parse_mapping(MAPPING_SPEC)
+
+
+def write_rows(path: Path, count: int, *, title: str = "Visit", comment: str = "") -> Path:
+    """``count`` valid rows, ids 1..count; ``comment`` fills a column the mapping does not use."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Id", "Provider", "Title", "When", "Notes", "Comment"])
+        for n in range(1, count + 1):
+            when = f"2026-12-{1 + n % 28:02d} {8 + n % 9:02d}:{(n * 7) % 60:02d}"
+            writer.writerow([n, f"Dr {'ABC'[n % 3]}", f"{title} {n}", when, f"note {n}", comment])
+    return path
+
+
+def fast_config(sandbox: SandboxHandle, **overrides: Any) -> ClientConfig:
+    settings: dict[str, Any] = {
+        "user": sandbox.user,
+        "api_key": sandbox.api_key,
+        "base_url": sandbox.base_url,
+        "requests_per_minute": 60_000,
+        "batch_size": 5,
+        "max_in_flight": 4,
+        "timeout_seconds": 5.0,
+        "max_tries": 12,
+        "backoff_base": 0.01,
+        "backoff_cap": 0.05,
+    }
+    settings.update(overrides)
+    return ClientConfig(**settings)
+
+
+def run(
+    sandbox: SandboxHandle,
+    source: Path,
+    folder: Path,
+    *,
+    report: str = "report.csv",
+    transport: httpx.AsyncBaseTransport | None = None,
+    **overrides: Any,
+) -> tuple[RunSummary, list[dict[str, str]]]:
+    summary = run_import(
+        RunRequest(
+            source=source,
+            mapping=MAPPING,
+            client_config=fast_config(sandbox, **overrides),
+            report_path=folder / report,
+            ledger_path=folder / "state.sqlite",
+        ),
+        transport=transport,
+    )
+    return summary, read_report(folder / report)
+
+
+def read_report(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def live_events(sandbox: SandboxHandle) -> dict[str, dict[str, Any]]:
+    events = [e for e in sandbox.events() if not e["is_deleted"]]
+    by_id = {e["external_id"]: e for e in events}
+    assert len(by_id) == len(events), "an external_id is stored twice"
+    return by_id
+
+
+def assert_one_event_per_row(sandbox: SandboxHandle, count: int) -> dict[str, dict[str, Any]]:
+    events = live_events(sandbox)
+    assert sorted(events) == sorted(f"f-{n}" for n in range(1, count + 1))
+    stats = sandbox.stats()
+    assert stats["duplicates"] == [] and stats["events_stored"] == count
+    for n in range(1, count + 1):  # the content is the row's, however often it was sent
+        assert events[f"f-{n}"]["title"] == f"Visit {n}"
+    return events
+
+
+def assert_truthful(report: list[dict[str, str]], sandbox: SandboxHandle, count: int) -> None:
+    """Every row once; a row said created/updated/unchanged is on the server under that id."""
+    assert sorted(int(line["row"]) for line in report) == list(range(2, count + 2))
+    events = live_events(sandbox)
+    for line in report:
+        if line["status"] in ("created", "updated", "unchanged"):
+            assert int(line["apptoto_id"]) == events[line["external_id"]]["id"], line
+        else:
+            assert line["status"] == "failed" and line["message"], line
+
+
+def statuses(report: list[dict[str, str]]) -> dict[str, int]:
+    counted: dict[str, int] = {}
+    for line in report:
+        counted[line["status"]] = counted.get(line["status"], 0) + 1
+    return counted
+
+
+@pytest.fixture
+def faulty(sandbox: SandboxHandle) -> SandboxHandle:
+    """The sandbox without its rate limit (the tests below are about other faults)."""
+    sandbox.configure(rate_limit_requests=0)
+    return sandbox
+
+
+# --- 429 storms ---------------------------------------------------------------------------------
+
+
+def arrival(entry: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(entry["at"])
+
+
+@pytest.mark.parametrize("form", ["seconds", "http-date"])
+def test_a_429_storm_is_waited_out_as_told_then_the_run_finishes(
+    faulty: SandboxHandle, tmp_path: Path, form: str
+) -> None:
+    # A date is whole seconds from the server's Date header, itself up to a second old: a wait of
+    # 2-3 s. One 429 of that form is enough; two in the form of seconds.
+    storm = 2 if form == "seconds" else 1
+    faulty.configure(storm_requests=storm, storm_retry_after_seconds=1, retry_after_form=form)
+    source = write_rows(tmp_path / "in.csv", 10)
+    # One request at a time: then every request after a 429 was sent after its answer came.
+    summary, report = run(faulty, source, tmp_path, max_in_flight=1)
+    assert summary.counts == {"created": 10}
+    assert_one_event_per_row(faulty, 10)
+    assert_truthful(report, faulty, 10)
+    log = faulty.requests()
+    refused = [i for i, entry in enumerate(log) if entry["fault"] == "storm"]
+    assert len(refused) == storm and all(log[i]["status"] == 429 for i in refused)
+    for i in refused:
+        told = arrival(log[i]) + timedelta(seconds=1)
+        if form == "http-date":  # a date in whole seconds, at least one second ahead
+            told = (arrival(log[i]) + timedelta(seconds=2)).replace(microsecond=0)
+        assert arrival(log[i + 1]) >= told, (form, log[i], log[i + 1])
+
+
+# --- 5xx, commit-then-drop ---------------------------------------------------------------------
+
+
+def test_30_percent_of_requests_answered_503_every_row_created_once(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    faulty.configure(fault_rate=0.3, fault_codes=[503], fault_seed=11)
+    summary, report = run(faulty, write_rows(tmp_path / "in.csv", 40), tmp_path, batch_size=4)
+    assert summary.counts == {"created": 40}
+    assert summary.exit_code == 0
+    assert_one_event_per_row(faulty, 40)
+    assert_truthful(report, faulty, 40)
+    assert faulty.stats()["requests_by_status"]["503"] >= 3  # the fault really happened
+
+
+def test_commit_then_drop_leaves_exactly_one_event_per_row(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    faulty.configure(commit_then_drop_rate=0.4, fault_seed=5)
+    summary, report = run(faulty, write_rows(tmp_path / "in.csv", 30), tmp_path, batch_size=3)
+    assert summary.counts == {"created": 30}
+    assert_one_event_per_row(faulty, 30)
+    assert_truthful(report, faulty, 30)
+    stats = faulty.stats()
+    assert stats["requests_by_status"]["dropped"] >= 3
+    # Each dropped batch was stored, then sent again: the retry updated, never duplicated.
+    assert max(stats["events_per_external_id"].values()) == 1
+
+
+# --- outages ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["503", "drop"])
+def test_a_short_outage_is_waited_out_within_the_deadline(
+    faulty: SandboxHandle, tmp_path: Path, mode: str
+) -> None:
+    faulty.configure(outage_seconds=0.6, outage_after_requests=1, outage_mode=mode)
+    summary, report = run(
+        faulty,
+        write_rows(tmp_path / "in.csv", 15),
+        tmp_path,
+        deadline_seconds=30.0,
+        max_tries=40,
+        backoff_base=0.05,
+        backoff_cap=0.2,
+    )
+    assert summary.counts == {"created": 15}
+    assert_one_event_per_row(faulty, 15)
+    assert_truthful(report, faulty, 15)
+    assert faulty.stats()["requests_by_fault"]["outage"] >= 2
+
+
+def test_an_outage_past_the_deadline_marks_the_rest_failed_and_a_rerun_finishes(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    faulty.configure(outage_seconds=60, outage_after_requests=1)
+    source = write_rows(tmp_path / "in.csv", 15)
+    summary, report = run(
+        faulty,
+        source,
+        tmp_path,
+        deadline_seconds=0.5,
+        max_tries=100,  # the deadline, not the tries, ends the waiting
+        max_in_flight=1,
+        backoff_cap=0.1,
+    )
+    assert summary.counts == {"created": 5, "failed": 10}
+    assert summary.exit_code == 1
+    assert_truthful(report, faulty, 15)
+    failed = [line for line in report if line["status"] == "failed"]
+    assert all("deadline of 0.5 s" in line["message"] for line in failed), failed
+    assert sorted(live_events(faulty)) == sorted(f"f-{n}" for n in range(1, 6))
+
+    faulty.configure(outage_seconds=0)  # Apptoto is back
+    summary, report = run(faulty, source, tmp_path)
+    assert summary.counts == {"created": 10, "unchanged": 5}
+    assert summary.exit_code == 0
+    assert_one_event_per_row(faulty, 15)
+    assert_truthful(report, faulty, 15)
+
+
+# --- broken answers: reset, malformed, too slow -------------------------------------------------
+
+
+class ResetAfterSending(httpx.AsyncBaseTransport):
+    """Forwards every request; every ``every``-th PUT is answered, then the connection resets."""
+
+    def __init__(self, every: int) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.every = every
+        self.puts = 0
+        self.resets = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "PUT":
+            self.puts += 1
+            if self.puts % self.every == 0:
+                await response.aread()
+                await response.aclose()
+                self.resets += 1
+                raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_a_connection_reset_after_the_server_stored_the_batch_duplicates_nothing(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    transport = ResetAfterSending(every=2)
+    summary, report = run(
+        faulty, write_rows(tmp_path / "in.csv", 20), tmp_path, transport=transport
+    )
+    assert transport.resets >= 2
+    assert summary.counts == {"created": 20}
+    assert_one_event_per_row(faulty, 20)
+    assert_truthful(report, faulty, 20)
+
+
+def test_the_sandbox_can_answer_200_with_a_body_cut_in_half(
+    faulty: SandboxHandle, sandbox_api: httpx.Client
+) -> None:
+    faulty.configure(malformed_rate=1.0)
+    event = {
+        "calendar": "Dr A",
+        "external_id": "m-1",
+        "title": "Visit",
+        "start_time": "2026-12-01T09:00:00-06:00",
+        "end_time": "2026-12-01T09:20:00-06:00",
+    }
+    answer = sandbox_api.put("events", json={"events": [event]})
+    assert answer.status_code == 200
+    with pytest.raises(ValueError):
+        answer.json()
+    assert answer.text.startswith('{"events":[{"id":') and answer.text.endswith('"end_time":"2026')
+    assert [e["external_id"] for e in faulty.events()] == ["m-1"]  # stored all the same
+    assert faulty.requests()[0]["fault"] == "malformed"
+
+
+def test_malformed_200_answers_are_confirmed_by_lookup_without_duplicates(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    faulty.configure(malformed_rate=0.3, fault_seed=2)
+    summary, report = run(faulty, write_rows(tmp_path / "in.csv", 20), tmp_path)
+    log = faulty.requests()
+    assert any(entry["fault"] == "malformed" for entry in log)
+    lookups = [entry for entry in log if entry["path"] == "/v1/event"]
+    assert lookups, "an answer that is not a list of events is checked by looking the events up"
+    assert_one_event_per_row(faulty, 20)
+    assert_truthful(report, faulty, 20)
+    # A lookup may itself get a malformed answer: that row is marked failed, honestly.
+    assert set(statuses(report)) <= {"created", "failed"}
+    assert statuses(report).get("created", 0) >= 10
+
+
+def test_when_every_answer_is_malformed_rows_say_failed_and_a_rerun_confirms_them(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    faulty.configure(malformed_rate=1.0)
+    source = write_rows(tmp_path / "in.csv", 8)
+    summary, report = run(faulty, source, tmp_path)
+    assert summary.counts == {"failed": 8}
+    assert all("not the expected list of events" in line["message"] for line in report)
+    assert all(line["apptoto_id"] == "" for line in report)
+    assert_one_event_per_row(faulty, 8)  # stored, but never confirmed: not claimed as created
+
+    faulty.configure(malformed_rate=0.0)
+    summary, report = run(faulty, source, tmp_path)
+    assert summary.counts == {"created": 8}
+    assert_one_event_per_row(faulty, 8)  # the re-send updated the stored events
+    assert_truthful(report, faulty, 8)
+
+
+def test_answers_slower_than_the_timeout_are_retried_without_duplicates(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    faulty.configure(slow_rate=0.3, slow_seconds=1.0, fault_seed=4)
+    summary, report = run(
+        faulty, write_rows(tmp_path / "in.csv", 20), tmp_path, timeout_seconds=0.3
+    )
+    assert summary.counts == {"created": 20}
+    assert faulty.stats()["requests_by_fault"]["slow"] >= 2
+    assert_one_event_per_row(faulty, 20)
+    assert_truthful(report, faulty, 20)
+
+
+def test_a_server_that_never_answers_well_gives_failed_rows_and_no_events(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    faulty.configure(fault_rate=1.0, fault_codes=[502, 503])
+    summary, report = run(faulty, write_rows(tmp_path / "in.csv", 6), tmp_path, max_tries=3)
+    assert summary.counts == {"failed": 6}
+    assert summary.exit_code == 1
+    for line in report:
+        assert line["message"].startswith("Apptoto did not answer after 3 tries (last: 50")
+    assert faulty.events() == []
+
+
+# --- disk full, or a crash, while writing the report or the ledger -----------------------------
+
+
+def ledger_rows(path: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        rows = connection.execute(
+            "SELECT external_id, apptoto_id, payload_hash, status FROM events ORDER BY external_id"
+        ).fetchall()
+    connection.close()
+    return rows
+
+
+# Python ignores SIGXFSZ from start-up on (a write past the limit then fails with EFBIG); for a
+# crash, the child restores the default action (death) before running the CLI.
+CRASH_ON_LIMIT = (
+    "import runpy, signal; signal.signal(signal.SIGXFSZ, signal.SIG_DFL); "
+    "runpy.run_module('importer', run_name='__main__', alter_sys=True)"
+)
+
+
+def run_cli_with_file_size_limit(
+    sandbox: SandboxHandle, source: Path, folder: Path, limit: int, *, crash: bool
+) -> subprocess.CompletedProcess[str]:
+    """The CLI in a child process that may not write files past ``limit`` bytes.
+
+    ``crash``: the kernel kills the child (SIGXFSZ) at its first write past the limit, as a
+    crash mid-write would. Otherwise that write fails with EFBIG, as a full disk fails with
+    ENOSPC: the same OSError path through the importer.
+    """
+
+    def limit_file_size() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = {
+        **os.environ,
+        "APPTOTO_BASE_URL": sandbox.base_url,
+        "APPTOTO_USER": sandbox.user,
+        "APPTOTO_API_KEY": sandbox.api_key,
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    command = (
+        [sys.executable, "-c", CRASH_ON_LIMIT] if crash else [sys.executable, "-m", "importer"]
+    )
+    return subprocess.run(
+        [
+            *command,
+            "run",
+            str(source),
+            "-m",
+            str(folder / "mapping.yaml"),
+            "--report",
+            str(folder / "report.csv"),
+            "--state",
+            str(folder / "state.sqlite"),
+            "--rate",
+            "60000",
+            "--batch-size",
+            "5",
+            "--quiet",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=limit_file_size,
+    )
+
+
+def first_run(sandbox: SandboxHandle, folder: Path, rows: int, comment: str) -> tuple[Path, bytes]:
+    """A good run: its report bytes are what must survive the failed run after it."""
+    (folder / "mapping.yaml").write_text(yaml.safe_dump(MAPPING_SPEC), encoding="utf-8")
+    source = write_rows(folder / "in.csv", rows, comment=comment)
+    summary, _ = run(sandbox, source, folder)
+    assert summary.counts == {"created": rows}
+    return source, (folder / "report.csv").read_bytes()
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Files that are neither inputs nor the report nor the ledger (and its SQLite companions)."""
+    known = {"in.csv", "mapping.yaml", "report.csv", "state.sqlite", "state.sqlite.lock"}
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.name not in known and not p.name.startswith("state.sqlite-")
+    )
+
+
+@pytest.mark.parametrize("crash", [False, True], ids=["disk-full", "crash"])
+def test_a_failure_while_writing_the_report_keeps_the_previous_report_whole(
+    faulty: SandboxHandle, tmp_path: Path, crash: bool
+) -> None:
+    # The big unmapped column makes the report ~300 kB while the ledger stays small.
+    source, previous = first_run(faulty, tmp_path, 20, comment="x" * 15_000)
+    write_rows(source, 20, title="Visit", comment="y" * 15_000)  # a new report is due
+    ledger_before = ledger_rows(tmp_path / "state.sqlite")
+
+    done = run_cli_with_file_size_limit(faulty, source, tmp_path, 200_000, crash=crash)
+    if crash:
+        assert done.returncode == -signal.SIGXFSZ
+    else:
+        assert done.returncode == 2, done.stderr
+        assert "cannot write the report" in done.stderr and "File too large" in done.stderr
+    assert (tmp_path / "report.csv").read_bytes() == previous  # whole, and the old one
+    assert ledger_rows(tmp_path / "state.sqlite") == ledger_before  # nothing changed: no send
+    if not crash:
+        assert leftovers(tmp_path) == []  # no half-written temporary file
+
+    summary, report = run(faulty, source, tmp_path)  # room again: the next run writes it
+    assert summary.counts == {"unchanged": 20}
+    assert report[0]["Comment"] == "y" * 15_000
+    assert leftovers(tmp_path) == []  # a crashed run's temporary file is gone too
+    assert_one_event_per_row(faulty, 20)
+
+
+@pytest.mark.parametrize("crash", [False, True], ids=["disk-full", "crash"])
+def test_a_failure_while_writing_the_ledger_keeps_it_whole_and_a_rerun_ends_right(
+    faulty: SandboxHandle, tmp_path: Path, crash: bool
+) -> None:
+    source, previous = first_run(faulty, tmp_path, 40, comment="")
+    write_rows(source, 40, title="Visit", comment="")
+    # Every row changes: 8 batches, each recorded in the ledger as Apptoto confirms it.
+    with source.open("r+", encoding="utf-8") as handle:
+        text = handle.read().replace("note ", "changed note ")
+        handle.seek(0)
+        handle.write(text)
+    before = dict((row[0], row) for row in ledger_rows(tmp_path / "state.sqlite"))
+
+    # Past 40 kB the ledger's write-ahead log cannot grow: a batch or two fit, then none.
+    done = run_cli_with_file_size_limit(faulty, source, tmp_path, 40_000, crash=crash)
+    if crash:
+        assert done.returncode == -signal.SIGXFSZ
+    else:
+        assert done.returncode == 2, done.stderr
+        assert "state" in done.stderr and "error:" in done.stderr
+    assert (tmp_path / "report.csv").read_bytes() == previous  # no report from a broken run
+    after = {row[0]: row for row in ledger_rows(tmp_path / "state.sqlite")}  # integrity ok
+    assert sorted(after) == sorted(before)
+    changed = [key for key in after if after[key] != before[key]]
+    assert len(changed) % 5 == 0 and len(changed) < 40  # whole batches only, not all of them
+    if not crash:
+        assert leftovers(tmp_path) == []
+
+    summary, report = run(faulty, source, tmp_path)
+    assert summary.counts.get("updated", 0) == 40 - len(changed)
+    assert summary.counts.get("unchanged", 0) == len(changed)
+    events = live_events(faulty)
+    assert len(events) == 40 and faulty.stats()["duplicates"] == []
+    assert all(e["content"].startswith("changed note ") for e in events.values())
+    assert_truthful(report, faulty, 40)
