@@ -333,6 +333,25 @@ def _when(
     return when
 
 
+_DIRECTIVE = re.compile(r"%[-#]?[A-Za-z%]")
+
+
+def format_problem(fmt: str) -> str | None:
+    """Why ``fmt`` is not a strptime format of a date or time (None when it is one).
+
+    A format is %-codes and separators (``%m/%d/%Y``, ``%I:%M %p``, ``%Hh%M``); words in it mean
+    text was written where a format belongs, such as a placeholder left for the user to replace.
+    """
+    if not _DIRECTIVE.search(fmt):
+        return "is not a date/time format: it has no %-codes (write it like %m/%d/%Y or %H:%M)"
+    if re.search(r"[A-Za-z]{2,}", _DIRECTIVE.sub("", fmt)):
+        return (
+            "is not a date/time format: only %-codes and separators are allowed "
+            "(like %m/%d/%Y or %I:%M %p)"
+        )
+    return None
+
+
 def _bool(raw: Any, where: str, problems: _Problems) -> bool:
     if isinstance(raw, bool):
         return raw
@@ -364,6 +383,11 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
     region = str(d.get("phone_region", DEFAULT_PHONE_REGION)).upper()
     if not re.fullmatch(r"[A-Z]{2}", region):
         problems.add(f"defaults.phone_region: {region!r} must be a two-letter country code like US")
+    for key in ("date_format", "time_format"):
+        if d.get(key):
+            problem = format_problem(str(d[key]))
+            if problem:
+                problems.add(f"defaults.{key}: {str(d[key])!r} {problem}")
     defaults = Defaults(
         time_zone=zone,
         phone_region=region,

@@ -1,0 +1,165 @@
+"""Writing a :class:`~importer.assist.Proposal` as a mapping file, with its reasons as comments.
+
+Written as text, not with a YAML library, because PyYAML drops comments, and the comments are
+what a person checks: each key has its confidence and reason above it. Values are written as
+JSON strings, which are valid YAML double-quoted scalars, so any column name is safe.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from typing import TYPE_CHECKING
+
+from importer.assist_formats import FormatGuess
+from importer.mapping import ColumnCheck, ColumnType
+from importer.times import format_in_words
+
+if TYPE_CHECKING:
+    from importer.assist import Choice, Proposal, Setting
+
+WIDTH = 100
+_SHOW_AS_HELP = "free, tentative, busy, out_of_office, working_elsewhere, or a {Column}"
+
+
+def _quoted(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _comment(text: str, indent: int) -> list[str]:
+    """``text`` as comment lines at ``indent`` spaces, wrapped to the file's width."""
+    prefix = " " * indent + "# "
+    one_line = re.sub(r"\s+", " ", text).strip()
+    return textwrap.wrap(one_line, WIDTH, initial_indent=prefix, subsequent_indent=prefix) or [
+        prefix.rstrip()
+    ]
+
+
+def _value(value: str | dict[str, str]) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_quoted(v)}" for k, v in value.items()) + "}"
+    if value in ("true", "false"):
+        return value
+    return _quoted(value)
+
+
+def _choice(choice: Choice, indent: int, lead: str = "") -> list[str]:
+    head = f"{choice.key} ({choice.confidence}): {choice.reason}"
+    return [*_comment(head, indent), " " * indent + f"{lead}{choice.key}: {_value(choice.value)}"]
+
+
+def _setting(key: str, setting: Setting, example: str) -> list[str]:
+    lines = _comment(f"{key} ({setting.confidence}): {setting.reason}", 2)
+    if setting.placeholder:
+        lines += _comment("the line below is refused until you replace it", 2)
+    if setting.value is None:
+        return [*lines, f"  # {key}: {example}"]
+    return [*lines, f"  {key}: {_quoted(setting.value)}"]
+
+
+def _format(key: str, guess: FormatGuess) -> list[str]:
+    if guess.refused:
+        lines = _comment(f"{key} REFUSED: {guess.reason}. Replace the line below with one of:", 2)
+        lines += [f"  #   {key}: {_quoted(f)}   # {format_in_words(f)}" for f in guess.choices]
+        choose = " or ".join(guess.choices)
+        return [*lines, f"  {key}: {_quoted(f'CHOOSE {choose}')}"]
+    lines = _comment(f"{key} ({guess.confidence}): {guess.reason}", 2)
+    if guess.format is None:
+        return [*lines, f"  # {key}: none needed"]
+    return [*lines, f"  {key}: {_quoted(guess.format)}"]
+
+
+def _check(check: ColumnCheck) -> str:
+    parts = []
+    if check.required:
+        parts.append("required: true")
+    if check.unique:
+        parts.append("unique: true")
+    if check.type is not ColumnType.TEXT:
+        parts.append(f"type: {check.type.value}")
+    return f"  {_quoted(check.name)}: {{{', '.join(parts)}}}"
+
+
+def _custom_key(column: str, taken: set[str]) -> str:
+    key = re.sub(r"[^0-9a-z]+", "_", column.lower()).strip("_") or "column"
+    if key[0].isdigit():
+        key = f"c_{key}"
+    unique, n = key, 1
+    while unique in taken:
+        n += 1
+        unique = f"{key}_{n}"
+    taken.add(unique)
+    return unique
+
+
+def render_proposal(proposal: Proposal) -> str:
+    """The mapping file's text for ``proposal`` (UTF-8, ends with a newline)."""
+    source = proposal.source or "the sheet"
+    lines = _comment(
+        f"Mapping for {source}, proposed by `apptoto-import init` from its headers and "
+        f"{proposal.rows} rows. Every choice has a comment: its confidence (high: the header and "
+        "the values agree; medium: one of them, or the values only mostly; low: a guess; "
+        "chosen: yours) and why it was made. Check the medium and low ones, then try it: "
+        f"apptoto-import validate {proposal.source or 'FILE'} -m THIS_FILE",
+        0,
+    )
+    if proposal.needs_choice:
+        lines += _comment(
+            "BEFORE USE: replace every value starting with CHOOSE (the reason is above it); "
+            "until then the importer refuses this file.",
+            0,
+        )
+    lines.append(f"name: {_quoted(proposal.name)}")
+    if proposal.sheet is not None:
+        lines.append(f"sheet: {_quoted(proposal.sheet)}")
+    lines.append("defaults:")
+    lines += _setting("time_zone", proposal.time_zone, "America/New_York")
+    lines += _setting("phone_region", proposal.phone_region, "US")
+    lines += _format("date_format", proposal.date_format)
+    lines += _format("time_format", proposal.time_format)
+    lines += _comment(
+        "dst: a local time that happens twice (the night clocks go back) makes the row invalid; "
+        "earlier or later picks one of the two",
+        2,
+    )
+    lines.append("  dst: reject")
+    if proposal.checks:
+        lines.append("columns:")
+        lines += _comment(
+            "checks on the columns: every failure of every row is listed before anything is sent",
+            2,
+        )
+        lines += [_check(c) for c in proposal.checks]
+    lines.append("event:")
+    for choice in proposal.event:
+        lines += _choice(choice, 2)
+    keys = {c.key for c in proposal.event}
+    lines += _comment(
+        'auto_messages: true adds "#auto" to the content, which asks Apptoto to send the '
+        "account's auto messages for the event; it is needed only when Auto Messages are off "
+        "for the account, and is never added twice",
+        2,
+    )
+    lines.append("  auto_messages: false")
+    if "show_as" not in keys:
+        lines += _comment(f"how the time shows in the calendar: {_SHOW_AS_HELP}", 2)
+        lines.append("  # show_as: busy")
+    if proposal.participant:
+        lines.append("  participants:")
+        first, *rest = proposal.participant
+        lines += _choice(first, 4, lead="- ")
+        for choice in rest:
+            lines += _choice(choice, 6)
+    if proposal.unmatched:
+        lines += _comment(
+            f"Columns not used: {', '.join(proposal.unmatched)}. Apptoto receives none of them. "
+            "To send one as custom data (for message templates and conditions), remove the # in "
+            "front of 'custom_data:' and of its line:",
+            2,
+        )
+        lines.append("  # custom_data:")
+        taken: set[str] = set()
+        for column in proposal.unmatched:
+            lines.append(f"  #   {_custom_key(column, taken)}: {_quoted('{' + column + '}')}")
+    return "\n".join(lines) + "\n"

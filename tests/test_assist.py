@@ -1,0 +1,539 @@
+"""The mapping assistant: columns matched by name and content, formats guessed or refused, and the
+proposed mapping importing the same events as a hand-written one."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from importer.assist import proposal_from_choices, propose_mapping
+from importer.assist_formats import Confidence, guess_date_format, guess_time_format
+from importer.cli import app
+from importer.errors import MappingError
+from importer.load import load_table
+from importer.mapping import format_problem, load_mapping, parse_mapping
+from importer.prepare import prepare
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+CLINIC = ROOT / "mappings" / "clinic.yaml"
+LA = "America/Los_Angeles"
+
+
+def cells(values: list[str]) -> pd.Series:
+    return pd.Series(values, index=range(2, len(values) + 2), dtype="str")
+
+
+def valid_payloads(path: Path, mapping: Any) -> dict[int, dict[str, Any]]:
+    """The events of the rows that would be sent (no issue of any stage)."""
+    prepared = prepare(path, mapping)
+    return {r: p for r, p in prepared.events.payloads.items() if r not in prepared.issues}
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(frame.columns)
+        writer.writerows(frame.fillna("").itertuples(index=False))
+    return path
+
+
+def run_cli(args: list[str]) -> Any:
+    return CliRunner().invoke(app, args, catch_exceptions=False)
+
+
+# --- formats -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["12/14/2026", "01/02/2026"], "%m/%d/%Y"),
+        (["14/12/2026", "01/02/2026"], "%d/%m/%Y"),
+        (["12/14/26", "1/2/27"], "%m/%d/%y"),
+        (["14.12.2026", "01.02.2026"], "%d.%m.%Y"),
+        (["2026/12/14", "2026/01/02"], "%Y/%m/%d"),
+        (["14 Dec 2026", "2 Jan 2027"], "%d %b %Y"),
+        (["December 14, 2026", "January 2, 2027"], "%B %d, %Y"),
+        (["2026-12-14", "2027-01-02"], None),  # ISO needs no format
+    ],
+)
+def test_date_formats_are_guessed_from_the_values(values: list[str], expected: str | None) -> None:
+    guess = guess_date_format(cells(values))
+    assert (guess.format, guess.refused) == (expected, False)
+
+
+@pytest.mark.parametrize(
+    ("values", "words"),
+    [
+        (
+            ["03/04/2026", "05/06/2026", "12/12/2026"],
+            "cannot tell March 4 (month first) from 3 April (day first)",
+        ),
+        (["03.04.2026"], "cannot tell March 4 (month first) from 3 April (day first)"),
+        (["13/04/2026", "04/13/2026", "04/14/2026"], "mix both orders"),
+    ],
+)
+def test_day_month_order_is_refused_when_the_values_cannot_tell(
+    values: list[str], words: str
+) -> None:
+    guess = guess_date_format(cells(values))
+    assert guess.refused and guess.format is None
+    assert len(guess.choices) == 2 and guess.confidence is Confidence.LOW
+    assert words in guess.reason
+
+
+def test_a_few_typos_the_other_way_round_are_named_not_followed() -> None:
+    guess = guess_date_format(load_table(SAMPLES / "appointments.csv").frame["Date"])
+    assert guess.format == "%m/%d/%Y" and guess.confidence is Confidence.MEDIUM
+    assert "row 18 '14/12/2026'" in guess.reason
+
+
+def test_text_dates_among_excel_date_cells_are_refused_not_guessed() -> None:
+    guess = guess_date_format(load_table(SAMPLES / "appointments.xlsx").frame["Date"])
+    assert guess.format is None and not guess.refused
+    assert "row 18 '14/12/2026'" in guess.reason
+
+
+@pytest.mark.parametrize(
+    ("values", "expected", "refused"),
+    [
+        (["8:30 AM", "1:00 PM"], "%I:%M %p", False),
+        (["8:30am", "1:00pm"], "%I:%M %p", False),
+        (["9 AM", "2 PM"], "%I %p", False),
+        (["08:30", "14:00"], None, False),
+        (["9:30", "14:00"], "%H:%M", False),
+        (["9.30", "14.00"], "%H.%M", False),
+        (["9:30", "2:30"], None, True),  # 2:30 at night, or in the afternoon?
+    ],
+)
+def test_time_formats(values: list[str], expected: str | None, refused: bool) -> None:
+    guess = guess_time_format(cells(values))
+    assert (guess.format, guess.refused) == (expected, refused)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "problem"),
+    [
+        ("%m/%d/%Y", None),
+        ("%I:%M %p", None),
+        ("%Hh%M", None),
+        ("%Y-%m-%dT%H:%M", None),
+        ("MM/DD/YYYY", "no %-codes"),
+        ("CHOOSE %m/%d/%Y or %d/%m/%Y", "only %-codes and separators"),
+    ],
+)
+def test_format_problem(fmt: str, problem: str | None) -> None:
+    found = format_problem(fmt)
+    assert (found is None) if problem is None else (problem in (found or ""))
+
+
+def test_a_format_placeholder_stops_the_mapping_with_its_own_words() -> None:
+    raw = yaml.safe_load(CLINIC.read_text(encoding="utf-8"))
+    raw["defaults"]["date_format"] = "CHOOSE %m/%d/%Y or %d/%m/%Y"
+    with pytest.raises(MappingError) as caught:
+        parse_mapping(raw)
+    assert "defaults.date_format: 'CHOOSE %m/%d/%Y or %d/%m/%Y' is not a date/time format" in str(
+        caught.value
+    )
+
+
+# --- the samples ---------------------------------------------------------------------------------
+
+
+def without_clinic_extras(payload: dict[str, Any]) -> dict[str, Any]:
+    """clinic.yaml's payload minus what the assistant leaves to the user (see the test below)."""
+    trimmed = {k: v for k, v in payload.items() if k not in ("show_as", "custom_data")}
+    trimmed["content"] = re.sub(r" ?#auto$", "", payload["content"])
+    return trimmed
+
+
+@pytest.mark.parametrize("sample", ["appointments.csv", "appointments.xlsx"])
+def test_the_samples_import_the_same_events_as_the_clinic_mapping(sample: str) -> None:
+    """Identical events, but for three choices the assistant leaves to the user on purpose:
+    ``show_as: busy`` (Apptoto's own default when absent), ``auto_messages`` (``#auto`` only
+    when asked) and ``custom_data`` (DOB and ZIP are offered, commented out: a column is never
+    sent to Apptoto unless the user chose it)."""
+    path = SAMPLES / sample
+    loaded = load_table(path)
+    proposal = propose_mapping(loaded.frame, name="clinic", sheet=loaded.sheet_name, time_zone=LA)
+    assert proposal.needs_choice == []
+    proposed = valid_payloads(path, proposal.to_mapping())
+    by_hand = valid_payloads(path, load_mapping(CLINIC))
+    assert sorted(proposed) == sorted(by_hand) and len(proposed) == 14
+    assert proposed == {row: without_clinic_extras(p) for row, p in by_hand.items()}
+    assert proposal.unmatched == ("DOB", "ZIP")
+    assert '#   dob: "{DOB}"' in proposal.to_yaml()
+
+
+@pytest.mark.parametrize("sample", ["appointments.csv", "appointments.xlsx"])
+def test_init_output_validates_unedited(sample: str, tmp_path: Path) -> None:
+    mapping = tmp_path / "clinic.yaml"
+    made = run_cli(["init", str(SAMPLES / sample), "-o", str(mapping), "--time-zone", LA])
+    assert made.exit_code == 0, made.output
+    assert "Provider -> Calendar (provider, staff) (high)" in made.output
+    checked = run_cli(["validate", str(SAMPLES / sample), "-m", str(mapping)])
+    assert checked.exit_code == 1  # the sample's own bad rows, as with clinic.yaml
+    assert "14 valid, 8 invalid rows" in checked.output
+    by_hand = run_cli(["validate", str(SAMPLES / sample), "-m", str(CLINIC)])
+    assert checked.output.splitlines()[-1] == by_hand.output.splitlines()[-1]
+
+
+def test_without_a_default_zone_only_the_rows_without_one_are_refused() -> None:
+    path = SAMPLES / "appointments.csv"
+    proposal = propose_mapping(load_table(path).frame, name="clinic")
+    assert proposal.time_zone.value is None and "11 rows leave 'Time Zone' blank" in (
+        proposal.time_zone.reason
+    )
+    prepared = prepare(path, proposal.to_mapping())
+    with_zone = valid_payloads(path, load_mapping(CLINIC))
+    proposed = {r: p for r, p in prepared.events.payloads.items() if r not in prepared.issues}
+    assert proposed == {r: without_clinic_extras(p) for r, p in with_zone.items() if r in proposed}
+    for row in set(with_zone) - set(proposed):
+        assert [i.reason for i in prepared.issues[row]] == [
+            "no time zone: the cell is blank and the mapping sets no defaults.time_zone"
+        ]
+
+
+# --- synonyms ------------------------------------------------------------------------------------
+
+
+def clinic_frame() -> pd.DataFrame:
+    return load_table(SAMPLES / "appointments.csv").frame
+
+
+def hand_mapping(c: dict[str, str], *, name: str, end: dict[str, Any]) -> Any:
+    """What a person would write for the renamed sheet (no zone column: LA for every row)."""
+    event: dict[str, Any] = {
+        "external_id": "clinic-{" + c["id"] + "}",
+        "calendar": "{" + c["provider"] + "}",
+        "title": "{" + c["service"] + "} with {" + c["provider"] + "}",
+        "start": {"date": "{" + c["date"] + "}", "time": "{" + c["start"] + "}"},
+        **end,
+        "location": "{" + c["location"] + "}",
+        "content": "{" + c["notes"] + "}",
+        "participants": [
+            {"name": name, "email": "{" + c["email"] + "}", "phone": "{" + c["phone"] + "}"}
+        ],
+    }
+    if "zone" in c:
+        event["time_zone"] = "{" + c["zone"] + "}"
+    defaults = {"time_zone": LA, "date_format": "%m/%d/%Y", "time_format": "%I:%M %p"}
+    columns = {
+        c["id"]: {"required": True, "unique": True},
+        c["email"]: {"type": "email"},
+        c["phone"]: {"type": "phone"},
+    }
+    return parse_mapping({"defaults": defaults, "columns": columns, "event": event})
+
+
+def minutes_between(frame: pd.DataFrame) -> pd.Series:
+    start = pd.to_datetime(
+        frame["Date"] + " " + frame["Start"], format="%m/%d/%Y %I:%M %p", errors="coerce"
+    )
+    end = pd.to_datetime(
+        frame["Date"] + " " + frame["End"], format="%m/%d/%Y %I:%M %p", errors="coerce"
+    )
+    minutes = ((end - start).dt.total_seconds() // 60).astype("Int64").astype("str")
+    return minutes.where(minutes != "<NA>", "")
+
+
+SYNONYM_FILES = {
+    "a": {
+        "Appointment ID": "Booking Ref",
+        "Date": "Date of Visit",
+        "Start": "Time",
+        "End": "End Time",
+        "Provider": "Doctor",
+        "Service": "Type",
+        "First Name": "Given Name",
+        "Last Name": "Surname",
+        "Phone": "Mobile",
+        "Email": "E-mail",
+        "Location": "Room",
+        "Notes": "Comments",
+        "Time Zone": "TZ",
+    },
+    "b": {
+        "Appointment ID": "ID",
+        "Date": "Appt Date",
+        "Start": "Start Time",
+        "End": "Finish",
+        "Provider": "Staff",
+        "Service": "Appointment Type",
+        "Phone": "Cell",
+        "Email": "Email Address",
+        "Location": "Location",
+        "Notes": "Memo",
+        "Time Zone": "Timezone",
+    },
+    "c": {
+        "Appointment ID": "Ref",
+        "Date": "Date",
+        "Start": "From",
+        "Provider": "Provider",
+        "Service": "Service",
+        "Phone": "Phone #",
+        "Email": "Email",
+        "Location": "Clinic",
+        "Notes": "Notes",
+    },
+}
+
+
+@pytest.mark.parametrize("variant", sorted(SYNONYM_FILES))
+def test_synonym_headers_give_the_same_events(variant: str, tmp_path: Path) -> None:
+    renames = SYNONYM_FILES[variant]
+    frame = clinic_frame()
+    if variant == "b":  # one column for the whole name
+        frame.insert(6, "Patient Name", frame["First Name"] + " " + frame["Last Name"])
+        frame = frame.drop(columns=["First Name", "Last Name"])
+    if variant == "c":  # a duration instead of an end, a client column, no zone column
+        frame.insert(3, "Duration", minutes_between(frame))
+        frame.insert(6, "Client", frame["First Name"] + " " + frame["Last Name"])
+        frame = frame.drop(columns=["End", "First Name", "Last Name", "Time Zone"])
+    frame = frame.rename(columns=renames)
+    path = write_csv(tmp_path / f"{variant}.csv", frame)
+    proposal = propose_mapping(load_table(path).frame, name="clinic", time_zone=LA)
+    assert proposal.needs_choice == []
+
+    c = {
+        role: renames[col]
+        for role, col in [
+            ("id", "Appointment ID"),
+            ("date", "Date"),
+            ("start", "Start"),
+            ("provider", "Provider"),
+            ("service", "Service"),
+            ("phone", "Phone"),
+            ("email", "Email"),
+            ("location", "Location"),
+            ("notes", "Notes"),
+        ]
+    }
+    if "Time Zone" in renames:
+        c["zone"] = renames["Time Zone"]
+    if variant == "a":
+        by_hand = hand_mapping(
+            c,
+            name="{Given Name} {Surname}",
+            end={"end": {"date": "{Date of Visit}", "time": "{End Time}"}},
+        )
+    elif variant == "b":
+        by_hand = hand_mapping(
+            c, name="{Patient Name}", end={"end": {"date": "{Appt Date}", "time": "{Finish}"}}
+        )
+    else:
+        by_hand = hand_mapping(c, name="{Client}", end={"duration_minutes": "{Duration}"})
+    proposed = valid_payloads(path, proposal.to_mapping())
+    expected = valid_payloads(path, by_hand)
+    assert len(expected) >= 13
+    assert proposed == expected
+
+
+def test_email_and_zone_columns_are_found_by_their_values(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "Ref": ["A1", "A2", "A3"],
+            "Visit": ["12/14/2026", "12/15/2026", "12/16/2026"],
+            "Hour": ["9:00 AM", "10:00 AM", "2:00 PM"],
+            "Contact": ["a@example.com", "b@example.org", "c@example.net"],
+            "Region": ["America/Chicago", "America/Chicago", "Europe/Paris"],
+        },
+        index=[2, 3, 4],
+    )
+    proposal = propose_mapping(frame, name="x")
+    picks = proposal.columns_by_field()
+    assert picks["participant_email"] == "Contact"
+    assert picks["time_zone"] == "Region"
+    assert picks["start_date"] == "Visit" and picks["start_time"] == "Hour"
+    assert proposal.picks["participant_email"].confidence is Confidence.MEDIUM
+    assert "participant_name" not in picks  # "Contact" names a person, but holds addresses
+
+
+# --- what needs the user -------------------------------------------------------------------------
+
+
+def test_an_ambiguous_date_file_gets_no_guessed_format(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "Appointment ID": ["1", "2", "3"],
+            "Date": ["03/04/2026", "05/06/2026", "11/12/2026"],
+            "Time": ["9:00 AM", "10:00 AM", "2:00 PM"],
+            "Duration": ["30", "30", "45"],
+            "Doctor": ["Dr A", "Dr A", "Dr B"],
+            "Client": ["Ann", "Bob", "Cy"],
+        }
+    )
+    source = write_csv(tmp_path / "ambiguous.csv", frame)
+    mapping = tmp_path / "ambiguous.yaml"
+    made = run_cli(["init", str(source), "-o", str(mapping), "--time-zone", "Europe/London"])
+    assert made.exit_code == 0
+    assert "NEEDS YOUR CHOICE: defaults.date_format" in made.output
+    text = mapping.read_text(encoding="utf-8")
+    assert 'date_format: "CHOOSE %m/%d/%Y or %d/%m/%Y"' in text
+    assert "cannot tell March 4 (month first) from 3 April (day first)" in text.replace(
+        "\n  # ", " "
+    )
+
+    refused = run_cli(["validate", str(source), "-m", str(mapping)])
+    assert refused.exit_code == 2
+    assert "defaults.date_format: 'CHOOSE %m/%d/%Y or %d/%m/%Y' is not a date/time format" in (
+        refused.output
+    )
+    # The user's choice, from the lines offered in the comment:
+    mapping.write_text(text.replace('"CHOOSE %m/%d/%Y or %d/%m/%Y"', '"%d/%m/%Y"'), "utf-8")
+    chosen = run_cli(["validate", str(source), "-m", str(mapping)])
+    assert chosen.exit_code == 0, chosen.output
+    payloads = valid_payloads(source, load_mapping(mapping))
+    assert payloads[2]["start_time"] == "2026-04-03T09:00:00+01:00"  # 3 April, British summer
+
+
+def test_a_sheet_without_zones_asks_for_one() -> None:
+    frame = pd.DataFrame({"ID": ["1"], "Date": ["2026-12-14"], "Start": ["09:00"], "Staff": ["A"]})
+    proposal = propose_mapping(frame, name="x")
+    assert proposal.time_zone.placeholder
+    assert any(n.startswith("defaults.time_zone") for n in proposal.needs_choice)
+    with pytest.raises(MappingError, match="defaults.time_zone: 'CHOOSE a time zone"):
+        proposal.to_mapping()
+
+
+def test_without_an_id_column_the_id_is_made_of_the_appointment_and_says_so() -> None:
+    frame = clinic_frame().drop(columns=["Appointment ID"])
+    proposal = propose_mapping(frame, name="clinic", time_zone=LA)
+    [choice] = [c for c in proposal.event if c.key == "external_id"]
+    assert choice.value == "clinic-{Date}-{Start}-{Provider}-{First Name}-{Last Name}"
+    assert choice.confidence is Confidence.LOW
+    assert "re-runs cannot update safely" in choice.reason
+    assert "a rescheduled appointment" in proposal.to_yaml().replace("\n  # ", " ")
+    mapping = proposal.to_mapping()  # still a working mapping
+    assert mapping.event.external_id.columns == (
+        "Date",
+        "Start",
+        "Provider",
+        "First Name",
+        "Last Name",
+    )
+
+
+def test_dates_without_times_become_all_day_events(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {"Booking ID": ["b1", "b2"], "Date": ["12/14/2026", "12/15/2026"], "Staff": ["A", "B"]}
+    )
+    path = write_csv(tmp_path / "days.csv", frame)
+    proposal = propose_mapping(load_table(path).frame, name="days", time_zone="America/Denver")
+    assert [c.value for c in proposal.event if c.key == "all_day"] == ["true"]
+    [payload, _] = valid_payloads(path, proposal.to_mapping()).values()
+    assert payload["all_day"] is True
+    assert (payload["start_time"], payload["end_time"]) == (
+        "2026-12-14T00:00:00-07:00",
+        "2026-12-15T00:00:00-07:00",
+    )
+
+
+def test_a_date_and_time_in_one_cell(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "Appointment #": ["7", "8"],
+            "Appointment Date/Time": ["12/14/2026 8:30 AM", "12/15/2026 1:15 PM"],
+            "Length (min)": ["30", "45"],
+            "Therapist": ["Kim", "Lee"],
+        }
+    )
+    path = write_csv(tmp_path / "one-cell.csv", frame)
+    proposal = propose_mapping(load_table(path).frame, name="p", time_zone="America/New_York")
+    picks = proposal.columns_by_field()
+    assert picks["start_datetime"] == "Appointment Date/Time"
+    assert picks["duration_minutes"] == "Length (min)"
+    assert picks["external_id"] == "Appointment #"
+    assert (proposal.date_format.format, proposal.time_format.format) == ("%m/%d/%Y", "%I:%M %p")
+    payloads = valid_payloads(path, proposal.to_mapping())
+    assert payloads[3]["start_time"] == "2026-12-15T13:15:00-05:00"
+    assert payloads[3]["end_time"] == "2026-12-15T14:00:00-05:00"
+
+
+# --- choices from the web page -------------------------------------------------------------------
+
+
+def test_a_mapping_from_drop_down_choices() -> None:
+    frame = clinic_frame()
+    choices = {
+        "external_id": "Appointment ID",
+        "calendar": "Location",
+        "title": "Service",
+        "start_date": "Date",
+        "start_time": "Start",
+        "end_time": "End",
+        "time_zone": "Time Zone",
+        "participant_phone": "Phone",
+        "location": "",  # left blank: not mapped
+    }
+    proposal = proposal_from_choices(frame, choices, name="mine", time_zone=LA)
+    mapping = proposal.to_mapping()
+    assert mapping.event.calendar is not None and mapping.event.calendar.source == "{Location}"
+    assert mapping.event.title is not None
+    assert mapping.event.title.source == "{Service} with {Location}"
+    assert all(p.confidence is Confidence.CHOSEN for p in proposal.picks.values())
+    assert "Provider" in proposal.unmatched and "Location" not in proposal.unmatched
+
+
+@pytest.mark.parametrize(
+    ("choices", "problem"),
+    [
+        ({"start_date": "Nope"}, "the sheet has no column 'Nope'"),
+        ({"colour": "Date"}, "unknown field 'colour'"),
+        ({"start_date": "Date", "start_datetime": "Start"}, "not both"),
+        (
+            {"contact_id": "Appointment ID", "participant_email": "Email"},
+            "either an Apptoto contact or a name/email/phone",
+        ),
+    ],
+)
+def test_choices_that_do_not_fit_are_refused(choices: dict[str, str], problem: str) -> None:
+    with pytest.raises(MappingError, match=re.escape(problem)):
+        proposal_from_choices(clinic_frame(), choices, name="x")
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+
+def test_init_never_overwrites_without_force(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    source = SAMPLES / "appointments.csv"
+    first = run_cli(["init", str(source), "--time-zone", LA])
+    assert first.exit_code == 0
+    written = tmp_path / "mappings" / "appointments.yaml"
+    assert f"wrote {Path('mappings') / 'appointments.yaml'}" in first.output
+    written.write_text("# mine\n", encoding="utf-8")
+    again = run_cli(["init", str(source)])
+    assert again.exit_code == 2 and "use --force" in again.output
+    assert written.read_text(encoding="utf-8") == "# mine\n"
+    forced = run_cli(["init", str(source), "--force"])
+    assert forced.exit_code == 0
+    assert 'external_id: "appointments-{Appointment ID}"' in written.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--time-zone", "America/Los Angeles"], "did you mean 'America/Los_Angeles'?"),
+        (["--sheet", "Nope"], "Nope"),
+    ],
+)
+def test_init_errors_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
+    out = tmp_path / "m.yaml"
+    result = run_cli(["init", str(SAMPLES / "appointments.xlsx"), "-o", str(out), *args])
+    assert result.exit_code == 2 and message in result.output
+    assert not out.exists()
+
+
+def test_proposals_are_deterministic() -> None:
+    frame = clinic_frame()
+    assert propose_mapping(frame, name="a").to_yaml() == propose_mapping(frame, name="a").to_yaml()
