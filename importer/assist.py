@@ -14,7 +14,6 @@ Columns it does not use are never sent: they are offered as ``custom_data`` line
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping as AbstractMapping
 from dataclasses import dataclass, field
 
@@ -22,45 +21,43 @@ import pandas as pd
 import yaml
 
 from importer.assist_columns import (
-    EXCLUSIVE,
-    FIELD_KEYS,
     Pick,
     id_headers,
     match_columns,
     pick_external_id,
     profile_columns,
-    spec,
 )
+from importer.assist_event import (
+    Choice,
+    choice_texts,
+    column_checks,
+    column_ref,
+    event_choices,
+    participant_choices,
+    slug,
+)
+from importer.assist_fields import EXCLUSIVE, FIELD_KEYS, FIELDS, FieldSpec, spec
 from importer.assist_formats import Confidence, FormatGuess, guess_date_format, guess_time_format
 from importer.assist_formats import split_date_time as _split
 from importer.errors import MappingError
-from importer.mapping import DEFAULT_PHONE_REGION, ColumnCheck, ColumnType, Mapping, parse_mapping
+from importer.mapping import DEFAULT_PHONE_REGION, ColumnCheck, Mapping, parse_mapping
 from importer.phones import normalise_phones
-from importer.templates import TemplateRenderer
 from importer.zones import zone_problem
 
 __all__ = [
+    "FIELDS",
     "Choice",
     "Confidence",
+    "FieldSpec",
     "FormatGuess",
     "Proposal",
     "Setting",
     "propose_mapping",
     "proposal_from_choices",
+    "slug",
 ]
 
-DEFAULT_DURATION_MINUTES = 30  # when a sheet has neither an end nor a duration column
 ZONE_PLACEHOLDER = "CHOOSE a time zone like America/New_York"
-
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """One key of the mapping's ``event`` section, what it is set to, how sure, and why."""
-
-    key: str  # mapping key: "external_id", "start", "participants.phone", ...
-    value: str | dict[str, str]  # a template, or {date: ..., time: ...} for start and end
-    confidence: Confidence
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,11 +144,6 @@ def _is_placeholder(value: str | dict[str, str]) -> bool:
     return any("{CHOOSE" in t for t in texts)
 
 
-def slug(name: str) -> str:
-    """``"Clinic Appointments"`` -> ``"clinic-appointments"`` (for ids and file names)."""
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-
-
 def _usable(frame: pd.DataFrame) -> list[str]:
     # A header with a brace cannot be written as a {Column} placeholder.
     return [str(c) for c in frame.columns if "{" not in str(c) and "}" not in str(c)]
@@ -224,14 +216,6 @@ def proposal_from_choices(
     return _build(frame, picks, name, sheet, source, time_zone, phone_region)
 
 
-def _ref(column: str) -> str:
-    return "{" + column + "}"
-
-
-def _literal(text: str) -> str:
-    return text.replace("{", "{{").replace("}", "}}")
-
-
 def _build(
     frame: pd.DataFrame,
     picks: dict[str, Pick],
@@ -243,10 +227,10 @@ def _build(
 ) -> Proposal:
     region = phone_region.upper()
     notes: list[str] = []
-    event = _event_choices(frame, picks, name, notes)
-    participant = _participant_choices(picks)
-    texts = [t for choice in (*event, *participant) for t in _texts(choice)]
-    used = {str(c) for c in frame.columns if any(_ref(str(c)) in t for t in texts)}
+    event = event_choices(frame, picks, name, notes)
+    participant = participant_choices(picks)
+    texts = [t for choice in (*event, *participant) for t in choice_texts(choice)]
+    used = {str(c) for c in frame.columns if any(column_ref(str(c)) in t for t in texts)}
     unmatched = tuple(str(c) for c in frame.columns if c not in used)
     skipped = [str(c) for c in frame.columns if str(c) not in _usable(frame)]
     if skipped:
@@ -259,7 +243,7 @@ def _build(
         picks=picks,
         event=event,
         participant=participant,
-        checks=_checks(picks),
+        checks=column_checks(picks),
         time_zone=_time_zone(frame, picks, time_zone),
         phone_region=_phone_region(frame, picks, region),
         date_format=guess_date_format(_date_values(frame, picks)),
@@ -267,189 +251,6 @@ def _build(
         unmatched=tuple(c for c in unmatched if c not in skipped),
         notes=tuple(notes),
     )
-
-
-def _texts(choice: Choice) -> list[str]:
-    return list(choice.value.values()) if isinstance(choice.value, dict) else [choice.value]
-
-
-def _column(picks: dict[str, Pick], key: str) -> str | None:
-    pick = picks.get(key)
-    return pick.column if pick else None
-
-
-def _event_choices(
-    frame: pd.DataFrame, picks: dict[str, Pick], name: str, notes: list[str]
-) -> tuple[Choice, ...]:
-    """The event section's keys in mapping order, each with its reason."""
-    out: list[Choice] = []
-
-    def add(key: str, value: str | dict[str, str], pick: Pick | None, default: str = "") -> None:
-        if pick is not None:
-            out.append(Choice(key, value, pick.confidence, pick.reason))
-        else:
-            out.append(Choice(key, value, Confidence.LOW, default))
-
-    prefix = f"{slug(name)}-" if slug(name) else ""
-    if "external_id" in picks:
-        add(
-            "external_id",
-            _literal(prefix) + _ref(picks["external_id"].column),
-            picks["external_id"],
-        )
-    else:
-        out.append(_composite_id(frame, picks, prefix, notes))
-    calendar = _column(picks, "calendar")
-    if "calendar_id" in picks:
-        add("calendar_id", _ref(picks["calendar_id"].column), picks["calendar_id"])
-    elif calendar:
-        add("calendar", _ref(calendar), picks["calendar"])
-    else:
-        add(
-            "calendar",
-            _literal(name),
-            None,
-            f"no column names a calendar: every event goes to "
-            f"the calendar {name!r} (Apptoto creates it if it does not exist); change it if needed",
-        )
-    service = _column(picks, "title")
-    with_whom = f" with {_ref(calendar)}" if calendar else ""
-    if service:
-        reason = picks["title"].reason + ("; the calendar's name is added" if calendar else "")
-        out.append(Choice("title", _ref(service) + with_whom, picks["title"].confidence, reason))
-    else:
-        add("title", "Appointment" + with_whom, None, "no column names a service or type")
-
-    start_date = _column(picks, "start_date")
-    if "start_datetime" in picks:
-        add("start", _ref(picks["start_datetime"].column), picks["start_datetime"])
-    elif start_date:
-        start = {"date": _ref(start_date)}
-        if "start_time" in picks:
-            start["time"] = _ref(picks["start_time"].column)
-        add("start", start, _joined([picks[k] for k in ("start_date", "start_time") if k in picks]))
-    else:
-        add("start", {"date": "{CHOOSE the date column}"}, None, "no column of dates was found")
-    timed = "start_datetime" in picks or "start_time" in picks
-    end_day = _column(picks, "end_date") or start_date
-    if "end_datetime" in picks:
-        add("end", _ref(picks["end_datetime"].column), picks["end_datetime"])
-    elif "end_time" in picks:
-        end = (
-            {"date": _ref(end_day), "time": _ref(picks["end_time"].column)}
-            if end_day
-            else {"time": _ref(picks["end_time"].column)}
-        )
-        add("end", end, picks["end_time"])
-    elif "duration_minutes" in picks:
-        add("duration_minutes", _ref(picks["duration_minutes"].column), picks["duration_minutes"])
-    elif "end_date" in picks and not timed:
-        add("end", {"date": _ref(picks["end_date"].column)}, picks["end_date"])
-    elif timed:
-        add(
-            "duration_minutes",
-            str(DEFAULT_DURATION_MINUTES),
-            None,
-            f"no end or duration column: every appointment is taken to last "
-            f"{DEFAULT_DURATION_MINUTES} minutes; change it if needed",
-        )
-    if "all_day" in picks:
-        add("all_day", _ref(picks["all_day"].column), picks["all_day"])
-    elif not timed and start_date:
-        out.append(
-            Choice("all_day", "true", Confidence.MEDIUM, "the dates have no times: all-day events")
-        )
-    for key in ("time_zone", "location", "content", "show_as"):
-        if key in picks:
-            add(key, _ref(picks[key].column), picks[key])
-    return tuple(out)
-
-
-_STRENGTH = (Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH, Confidence.CHOSEN)
-
-
-def _joined(picks: list[Pick]) -> Pick:
-    """Several columns behind one key: as sure as the least sure, with every reason."""
-    weakest = min(picks, key=lambda p: _STRENGTH.index(p.confidence))
-    reasons = list(dict.fromkeys(p.reason for p in picks))
-    return Pick(weakest.column, weakest.confidence, "; ".join(reasons))
-
-
-def _composite_id(
-    frame: pd.DataFrame, picks: dict[str, Pick], prefix: str, notes: list[str]
-) -> Choice:
-    """An external_id made of the columns that describe an appointment, when no id exists."""
-    parts = [
-        picks[key].column
-        for key in ("start_datetime", "start_date", "start_time", "calendar", "calendar_id")
-        + ("participant_name", "participant_first_name", "participant_last_name")
-        if key in picks
-    ]
-    if not any(k in picks for k in ("participant_name", "participant_first_name")):
-        parts += [picks[k].column for k in ("participant_phone", "participant_email") if k in picks]
-    template = _literal(prefix) + "-".join(_ref(c) for c in parts) if parts else "{CHOOSE an id}"
-    warning = (
-        "no column holds an appointment id, so re-runs cannot update safely: this id is made of "
-        f"{', '.join(parts) or 'nothing'}; when one of them changes (a rescheduled appointment), "
-        "the next run creates a NEW event and the old one stays in Apptoto with its reminders "
-        "(unless the run uses --cancel-missing). Add an appointment id column to the sheet "
-        "if you can"
-    )
-    notes.append(warning)
-    if parts:
-        from importer.mapping import parse_template
-
-        rendered = TemplateRenderer(frame[parts]).render(parse_template(template, where="id"))
-        shared = rendered.duplicated(keep=False) & (rendered != "")
-        if shared.any():
-            rows = ", ".join(str(r) for r in rendered.index[shared][:6])
-            warning += f"; rows {rows} get the same id and will be refused"
-    return Choice("external_id", template, Confidence.LOW, warning)
-
-
-def _participant_choices(picks: dict[str, Pick]) -> tuple[Choice, ...]:
-    out: list[Choice] = []
-    if "participant_name" in picks:
-        pick = picks["participant_name"]
-        out.append(Choice("name", _ref(pick.column), pick.confidence, pick.reason))
-    else:
-        names = [
-            picks[k] for k in ("participant_first_name", "participant_last_name") if k in picks
-        ]
-        if names:
-            joined = _joined(names)
-            value = " ".join(_ref(p.column) for p in names)
-            out.append(Choice("name", value, joined.confidence, joined.reason))
-    for key in ("email", "phone", "contact_id", "contact_external_id"):
-        found = picks.get(f"participant_{key}") or picks.get(key)
-        if found is not None:
-            out.append(Choice(key, _ref(found.column), found.confidence, found.reason))
-    return tuple(out)
-
-
-def _checks(picks: dict[str, Pick]) -> tuple[ColumnCheck, ...]:
-    """Column checks: the id unique and filled, the start and calendar filled, typed contacts."""
-    checks: dict[str, ColumnCheck] = {}
-    if "external_id" in picks:
-        column = picks["external_id"].column
-        checks[column] = ColumnCheck(column, required=True, unique=True)
-    timed = "start_time" in picks or "start_datetime" in picks
-    required = ["start_datetime", "start_date", "start_time", "calendar", "calendar_id"]
-    if timed:
-        required += ["end_datetime", "end_time"]
-    for key in required:
-        if key in picks:
-            checks.setdefault(picks[key].column, ColumnCheck(picks[key].column, required=True))
-    typed = {
-        "participant_email": ColumnType.EMAIL,
-        "participant_phone": ColumnType.PHONE,
-        "time_zone": ColumnType.TIMEZONE,
-    }
-    for key, kind in typed.items():
-        if key in picks:
-            column = picks[key].column
-            checks.setdefault(column, ColumnCheck(column, type=kind))
-    return tuple(checks.values())
 
 
 def _time_zone(frame: pd.DataFrame, picks: dict[str, Pick], given: str | None) -> Setting:

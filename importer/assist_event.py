@@ -1,0 +1,236 @@
+"""The ``event`` section a mapping assistant proposes: each key's template, confidence and reason.
+
+From the columns picked for each field (:mod:`importer.assist_columns`) to mapping keys:
+``external_id`` (with the mapping's name as a prefix, so two sources never share ids; made of the
+appointment's own columns, with a warning, when the sheet has no id), ``calendar``, ``title``
+(``{Service} with {Provider}``), ``start``/``end`` or ``duration_minutes``, ``all_day`` for dates
+without times, the participant, and the column checks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from importer.assist_columns import Pick
+from importer.assist_formats import Confidence
+from importer.mapping import ColumnCheck, ColumnType, parse_template
+from importer.templates import TemplateRenderer
+
+DEFAULT_DURATION_MINUTES = 30  # when a sheet has neither an end nor a duration column
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One key of the mapping's ``event`` section, what it is set to, how sure, and why."""
+
+    key: str  # mapping key: "external_id", "start", "participants.phone", ...
+    value: str | dict[str, str]  # a template, or {date: ..., time: ...} for start and end
+    confidence: Confidence
+    reason: str
+
+
+def slug(name: str) -> str:
+    """``"Clinic Appointments"`` -> ``"clinic-appointments"`` (for ids and file names)."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def column_ref(column: str) -> str:
+    """``"Date"`` -> ``"{Date}"``, a template's placeholder."""
+    return "{" + column + "}"
+
+
+def _literal(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def choice_texts(choice: Choice) -> list[str]:
+    """The templates a choice writes (two for ``{date: ..., time: ...}``)."""
+    return list(choice.value.values()) if isinstance(choice.value, dict) else [choice.value]
+
+
+def _column(picks: dict[str, Pick], key: str) -> str | None:
+    pick = picks.get(key)
+    return pick.column if pick else None
+
+
+def event_choices(
+    frame: pd.DataFrame, picks: dict[str, Pick], name: str, notes: list[str]
+) -> tuple[Choice, ...]:
+    """The event section's keys in mapping order, each with its reason."""
+    out: list[Choice] = []
+
+    def add(key: str, value: str | dict[str, str], pick: Pick | None, default: str = "") -> None:
+        if pick is not None:
+            out.append(Choice(key, value, pick.confidence, pick.reason))
+        else:
+            out.append(Choice(key, value, Confidence.LOW, default))
+
+    prefix = f"{slug(name)}-" if slug(name) else ""
+    if "external_id" in picks:
+        add(
+            "external_id",
+            _literal(prefix) + column_ref(picks["external_id"].column),
+            picks["external_id"],
+        )
+    else:
+        out.append(_composite_id(frame, picks, prefix, notes))
+    calendar = _column(picks, "calendar")
+    if "calendar_id" in picks:
+        add("calendar_id", column_ref(picks["calendar_id"].column), picks["calendar_id"])
+    elif calendar:
+        add("calendar", column_ref(calendar), picks["calendar"])
+    else:
+        add(
+            "calendar",
+            _literal(name),
+            None,
+            f"no column names a calendar: every event goes to "
+            f"the calendar {name!r} (Apptoto creates it if it does not exist); change it if needed",
+        )
+    service = _column(picks, "title")
+    with_whom = f" with {column_ref(calendar)}" if calendar else ""
+    if service:
+        reason = picks["title"].reason + ("; the calendar's name is added" if calendar else "")
+        out.append(
+            Choice("title", column_ref(service) + with_whom, picks["title"].confidence, reason)
+        )
+    else:
+        add("title", "Appointment" + with_whom, None, "no column names a service or type")
+
+    start_date = _column(picks, "start_date")
+    if "start_datetime" in picks:
+        add("start", column_ref(picks["start_datetime"].column), picks["start_datetime"])
+    elif start_date:
+        start = {"date": column_ref(start_date)}
+        if "start_time" in picks:
+            start["time"] = column_ref(picks["start_time"].column)
+        add("start", start, _joined([picks[k] for k in ("start_date", "start_time") if k in picks]))
+    else:
+        add("start", {"date": "{CHOOSE the date column}"}, None, "no column of dates was found")
+    timed = "start_datetime" in picks or "start_time" in picks
+    end_day = _column(picks, "end_date") or start_date
+    if "end_datetime" in picks:
+        add("end", column_ref(picks["end_datetime"].column), picks["end_datetime"])
+    elif "end_time" in picks:
+        end = (
+            {"date": column_ref(end_day), "time": column_ref(picks["end_time"].column)}
+            if end_day
+            else {"time": column_ref(picks["end_time"].column)}
+        )
+        add("end", end, picks["end_time"])
+    elif "duration_minutes" in picks:
+        add(
+            "duration_minutes",
+            column_ref(picks["duration_minutes"].column),
+            picks["duration_minutes"],
+        )
+    elif "end_date" in picks and not timed:
+        add("end", {"date": column_ref(picks["end_date"].column)}, picks["end_date"])
+    elif timed:
+        add(
+            "duration_minutes",
+            str(DEFAULT_DURATION_MINUTES),
+            None,
+            f"no end or duration column: every appointment is taken to last "
+            f"{DEFAULT_DURATION_MINUTES} minutes; change it if needed",
+        )
+    if "all_day" in picks:
+        add("all_day", column_ref(picks["all_day"].column), picks["all_day"])
+    elif not timed and start_date:
+        out.append(
+            Choice("all_day", "true", Confidence.MEDIUM, "the dates have no times: all-day events")
+        )
+    for key in ("time_zone", "location", "content", "show_as"):
+        if key in picks:
+            add(key, column_ref(picks[key].column), picks[key])
+    return tuple(out)
+
+
+_STRENGTH = (Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH, Confidence.CHOSEN)
+
+
+def _joined(picks: list[Pick]) -> Pick:
+    """Several columns behind one key: as sure as the least sure, with every reason."""
+    weakest = min(picks, key=lambda p: _STRENGTH.index(p.confidence))
+    reasons = list(dict.fromkeys(p.reason for p in picks))
+    return Pick(weakest.column, weakest.confidence, "; ".join(reasons))
+
+
+def _composite_id(
+    frame: pd.DataFrame, picks: dict[str, Pick], prefix: str, notes: list[str]
+) -> Choice:
+    """An external_id made of the columns that describe an appointment, when no id exists."""
+    parts = [
+        picks[key].column
+        for key in ("start_datetime", "start_date", "start_time", "calendar", "calendar_id")
+        + ("participant_name", "participant_first_name", "participant_last_name")
+        if key in picks
+    ]
+    if not any(k in picks for k in ("participant_name", "participant_first_name")):
+        parts += [picks[k].column for k in ("participant_phone", "participant_email") if k in picks]
+    template = (
+        _literal(prefix) + "-".join(column_ref(c) for c in parts) if parts else "{CHOOSE an id}"
+    )
+    warning = (
+        "no column holds an appointment id, so re-runs cannot update safely: this id is made of "
+        f"{', '.join(parts) or 'nothing'}; when one of them changes (a rescheduled appointment), "
+        "the next run creates a NEW event and the old one stays in Apptoto with its reminders "
+        "(unless the run uses --cancel-missing). Add an appointment id column to the sheet "
+        "if you can"
+    )
+    notes.append(warning)
+    if parts:
+        rendered = TemplateRenderer(frame[parts]).render(parse_template(template, where="id"))
+        shared = rendered.duplicated(keep=False) & (rendered != "")
+        if shared.any():
+            rows = ", ".join(str(r) for r in rendered.index[shared][:6])
+            warning += f"; rows {rows} get the same id and will be refused"
+    return Choice("external_id", template, Confidence.LOW, warning)
+
+
+def participant_choices(picks: dict[str, Pick]) -> tuple[Choice, ...]:
+    out: list[Choice] = []
+    if "participant_name" in picks:
+        pick = picks["participant_name"]
+        out.append(Choice("name", column_ref(pick.column), pick.confidence, pick.reason))
+    else:
+        names = [
+            picks[k] for k in ("participant_first_name", "participant_last_name") if k in picks
+        ]
+        if names:
+            joined = _joined(names)
+            value = " ".join(column_ref(p.column) for p in names)
+            out.append(Choice("name", value, joined.confidence, joined.reason))
+    for key in ("email", "phone", "contact_id", "contact_external_id"):
+        found = picks.get(f"participant_{key}") or picks.get(key)
+        if found is not None:
+            out.append(Choice(key, column_ref(found.column), found.confidence, found.reason))
+    return tuple(out)
+
+
+def column_checks(picks: dict[str, Pick]) -> tuple[ColumnCheck, ...]:
+    """Column checks: the id unique and filled, the start and calendar filled, typed contacts."""
+    checks: dict[str, ColumnCheck] = {}
+    if "external_id" in picks:
+        column = picks["external_id"].column
+        checks[column] = ColumnCheck(column, required=True, unique=True)
+    timed = "start_time" in picks or "start_datetime" in picks
+    required = ["start_datetime", "start_date", "start_time", "calendar", "calendar_id"]
+    if timed:
+        required += ["end_datetime", "end_time"]
+    for key in required:
+        if key in picks:
+            checks.setdefault(picks[key].column, ColumnCheck(picks[key].column, required=True))
+    typed = {
+        "participant_email": ColumnType.EMAIL,
+        "participant_phone": ColumnType.PHONE,
+        "time_zone": ColumnType.TIMEZONE,
+    }
+    for key, kind in typed.items():
+        if key in picks:
+            column = picks[key].column
+            checks.setdefault(column, ColumnCheck(column, type=kind))
+    return tuple(checks.values())
