@@ -220,7 +220,7 @@ def _run(
         )
         summary = run_import(request, progress=_progress(quiet))
     except KeyboardInterrupt:
-        typer.echo(f"interrupted before anything was sent; {_RUN_AGAIN}", err=True)
+        typer.echo(f"interrupted: what Apptoto confirmed is in the ledger; {_RUN_AGAIN}", err=True)
         stopped = stopped_summary(
             file,
             mapping_name,

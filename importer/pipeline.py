@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from importer.client import ApptotoClient, ClientConfig
+from importer.errors import ReportError
 from importer.ledger import Ledger
 from importer.mapping import Mapping
 from importer.outcomes import PlanAction, RowResult, RowStatus
@@ -199,11 +200,18 @@ def _finish(
     request: RunRequest, prepared: Prepared, outcome: SendOutcome, started: float
 ) -> RunSummary:
     """Write the report and sum the run up."""
-    report_path = request.report_path or default_report_path(request.source)
-    write_report(report_path, prepared.source, outcome.results)
+    target = request.report_path or default_report_path(request.source)
+    report_path: str | None = str(target)
+    error = outcome.error
+    try:
+        write_report(target, prepared.source, outcome.results)
+    except ReportError as exc:
+        # Rows were sent and the ledger knows them: say what happened rather than raise.
+        report_path = None
+        error = "; ".join(part for part in (error, str(exc)) if part)
     if outcome.interrupted:
         exit_code = EXIT_INTERRUPTED
-    elif outcome.error:
+    elif error:
         exit_code = EXIT_NOTHING
     else:
         exit_code = exit_code_for(outcome.results)
@@ -212,10 +220,10 @@ def _finish(
         file=str(request.source),
         counts=count_statuses(outcome.results),
         duration_seconds=time.monotonic() - started,
-        report_path=str(report_path),
+        report_path=report_path,
         dry_run=request.dry_run,
         exit_code=exit_code,
-        error=outcome.error,
+        error=error,
         interrupted=outcome.interrupted,
         results=outcome.results,
     )
@@ -230,7 +238,8 @@ def run_import(
     """Run one import: load, validate, map, plan against the ledger, send, write the report.
 
     Raises ImporterError subclasses when nothing can be done (unreadable file, bad mapping,
-    locked ledger, refused plan, missing credentials); row problems are in the summary. A
+    locked ledger, refused plan, missing credentials); row problems are in the summary, and so
+    is a report that could not be written (``error``, exit code 2, ``report_path`` None). A
     Ctrl-C (SIGINT) while sending stops the run: the ledger keeps what Apptoto confirmed, the
     report is written with the unanswered rows ``skipped``, and the summary says ``interrupted``
     (exit code 130). Before sending, Ctrl-C raises ``KeyboardInterrupt``: nothing was sent.

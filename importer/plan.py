@@ -161,8 +161,10 @@ def _plan_row(
         return PlannedRow(
             row, PlanAction.UNCHANGED, external_id, apptoto_id=apptoto_id, payload_hash=digest
         )
-    if apptoto_id is not None:
-        payload["id"] = apptoto_id
+    if apptoto_id is not None or live is not None:
+        if apptoto_id is not None:
+            payload["id"] = apptoto_id
+        # else: Apptoto's answer lacked the id; the update goes by external_id
         message = (
             "re-sent (--full)"
             if live is not None and live.payload_hash == digest

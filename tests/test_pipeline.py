@@ -269,3 +269,17 @@ def test_stopped_summary_has_the_same_keys_as_a_full_one(tmp_path: Path) -> None
     assert (stopped["exit_code"], stopped["counts"], stopped["error"]) == (2, {}, "locked")
     interrupted = stopped_summary("x.csv", "m", error="", duration_seconds=0, interrupted=True)
     assert interrupted.exit_code == 130
+
+
+def test_report_that_cannot_be_written_is_in_the_summary_not_lost(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the report's folder should be", "utf-8")
+    summary = run_import(
+        request_for(tmp_path, report_path=blocker / "report.csv"),
+        transport=httpx.MockTransport(FakeApptoto()),
+    )
+    assert summary.exit_code == 2
+    assert summary.report_path is None
+    assert "cannot write the report" in summary.error
+    assert summary.counts == {"created": VALID, "invalid": 8}
+    assert len(ledger_ids(tmp_path)) == VALID  # sent and remembered all the same

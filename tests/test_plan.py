@@ -253,3 +253,14 @@ def test_cancel_guard_boundary(
 )
 def test_changed_fields(before: dict[str, Any], after: dict[str, Any], changed: list[str]) -> None:
     assert changed_fields(before, after) == changed
+
+
+def test_changed_row_whose_id_apptoto_never_gave_is_an_update_by_external_id(
+    prepared: Prepared, ledger: Ledger
+) -> None:
+    row = valid_rows(prepared)[0]
+    ledger.record([entry_for(prepared, row, None, payload_hash="stale")])
+    [planned] = [r for r in make_plan(prepared, ledger, PlanOptions()).rows if r.row == row]
+    assert planned.action is PlanAction.UPDATE
+    assert planned.payload is not None and "id" not in planned.payload
+    assert planned.payload["external_id"] == prepared.events.external_ids[row]
