@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from importer.errors import ConfigError
 
 DEFAULT_BASE_URL = "https://api.apptoto.com/v1"
@@ -106,6 +108,8 @@ def _problems(config: ClientConfig) -> list[str]:
         ("http://", "https://")
     ):
         problems.append(f"base_url {config.base_url!r} does not start with http:// or https://")
+    else:
+        problems += _address_problems(config.base_url)
     _check_int(problems, "batch_size", config.batch_size, 1, MAX_BATCH_SIZE)
     _check_int(problems, "max_in_flight", config.max_in_flight, 1, 1000)
     _check_int(problems, "max_tries", config.max_tries, 1, 100)
@@ -131,6 +135,22 @@ def _problems(config: ClientConfig) -> list[str]:
             f"({config.backoff_base:g} s)"
         )
     return problems
+
+
+def _address_problems(base_url: str) -> list[str]:
+    """Why ``base_url`` cannot be connected to (no host, a port out of range), checked up front.
+
+    Otherwise the first request would fail deep inside the socket layer with a traceback.
+    """
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL as exc:
+        return [f"base_url {base_url!r} is not a valid address ({exc})"]
+    if not url.host:
+        return [f"base_url {base_url!r} names no host"]
+    if url.port is not None and not 0 < url.port < 65536:
+        return [f"base_url {base_url!r} has port {url.port}; ports run from 1 to 65535"]
+    return []
 
 
 def _is_number(value: object) -> bool:
