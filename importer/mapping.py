@@ -311,9 +311,7 @@ def _section(raw: Any, where: str, problems: _Problems) -> AbstractMapping[str, 
     return raw
 
 
-def _when(
-    raw: Any, where: str, problems: _Problems, *, date_optional: bool = False
-) -> When | None:
+def _when(raw: Any, where: str, problems: _Problems, *, date_optional: bool = False) -> When | None:
     """Parse start/end; an end may give only a time (the start's date is used)."""
     if raw is None:
         return None

@@ -11,6 +11,8 @@ from typing import Any
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from importer.assist import proposal_from_choices, propose_mapping
@@ -537,3 +539,35 @@ def test_init_errors_exit_2(args: list[str], message: str, tmp_path: Path) -> No
 def test_proposals_are_deterministic() -> None:
     frame = clinic_frame()
     assert propose_mapping(frame, name="a").to_yaml() == propose_mapping(frame, name="a").to_yaml()
+
+
+_HEADERS = st.sampled_from(
+    ["Date", "Start", "End", "ID", "Phone #", "Email", "Client", "Doctor", "Notes", "Time Zone"]
+    + ["Duration", "All Day", "Show As", "x", 'Q"uote: #', "DOB", "null", "Étage"]
+)
+_CELLS = st.one_of(
+    st.sampled_from(["", "12/14/2026", "03/04/2026", "2026-12-14", "9:30 AM", "14:30", "9:30"]),
+    st.sampled_from(["(541) 555-0104", "a@example.com", "America/Boise", "yes", "busy", "30"]),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(_HEADERS, min_size=1, max_size=6, unique=True).flatmap(
+        lambda headers: st.lists(
+            st.fixed_dictionaries({h: _CELLS for h in headers}), min_size=0, max_size=5
+        ).map(lambda rows: (headers, rows))
+    )
+)
+def test_any_sheet_gets_a_proposal_that_is_valid_yaml(sheet: tuple[list[str], list[Any]]) -> None:
+    headers, rows = sheet
+    frame = pd.DataFrame(rows, columns=headers, dtype="str", index=range(2, len(rows) + 2))
+    frame = frame.where(frame.apply(lambda c: c.str.strip() != ""))
+    proposal = propose_mapping(frame, name="any", time_zone="UTC")
+    text = proposal.to_yaml()
+    assert text == propose_mapping(frame, name="any", time_zone="UTC").to_yaml()
+    raw = yaml.safe_load(text)  # the comments and quoting never break the YAML
+    assert raw["name"] == "any" and raw["defaults"]["time_zone"] == "UTC"
+    if not proposal.needs_choice:
+        proposal.to_mapping()
