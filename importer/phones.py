@@ -25,8 +25,9 @@ import phonenumbers
 FAST_REGIONS = frozenset({"US", "CA"})
 # An optional +1 or 1, then area code, exchange and line (3-3-4 digits, each group starting as
 # NANP requires) separated by nothing, spaces, dots or hyphens; parentheses around the area code.
-_NANP_SHAPE = r"(?:\+?1[ .\-]*)?\(?[2-9][0-9]{2}\)?[ .\-]*[2-9][0-9]{2}[ .\-]*[0-9]{4}"
-_NOT_DIGIT = r"[^0-9]"
+_NANP_SHAPE = re.compile(
+    r"(?:\+?1[ .\-]*)?\(?([2-9][0-9]{2})\)?[ .\-]*([2-9][0-9]{2})[ .\-]*([0-9]{4})"
+)
 _NANP_DIGITS = 10
 
 
@@ -89,15 +90,19 @@ def _valid_in_us() -> Callable[[str], bool]:
     return lambda digits: bool(general_re.fullmatch(digits) and typed_re.fullmatch(digits))
 
 
-def _fast_nanp(text: pd.Series) -> pd.Series:
-    """E.164 of the cells the fast path settles (already stripped), NA for every other cell."""
-    shaped = text.str.fullmatch(_NANP_SHAPE).fillna(False).astype(bool).to_numpy()
-    e164 = np.full(len(text), None, dtype=object)
-    if shaped.any():
-        digits = text[shaped].str.replace(_NOT_DIGIT, "", regex=True).str[-_NANP_DIGITS:]
-        valid = _valid_in_us()
-        e164[shaped] = ["+1" + d if valid(d) else None for d in digits.tolist()]
-    return pd.Series(e164, index=text.index, dtype=object)
+def _fast_nanp(stripped: list[str]) -> list[str | None]:
+    """E.164 of the cells the fast path settles (already stripped), None for every other cell.
+
+    A plain loop: one regex match and one pattern check per distinct cell beats pandas' string
+    methods, which loop in Python too (no pyarrow) and take several passes.
+    """
+    shape, valid = _NANP_SHAPE.fullmatch, _valid_in_us()
+    settled: list[str | None] = []
+    for text in stripped:
+        match = shape(text)
+        digits = "".join(match.groups()) if match else ""
+        settled.append("+1" + digits if match and valid(digits) else None)
+    return settled
 
 
 def normalise_phones(values: pd.Series, region: str) -> tuple[pd.Series, pd.Series]:
@@ -109,15 +114,11 @@ def normalise_phones(values: pd.Series, region: str) -> tuple[pd.Series, pd.Seri
     """
     text = values.astype("string").fillna("")
     codes, uniques = pd.factorize(text.to_numpy(dtype=object))
-    distinct = pd.Series(uniques, dtype=object).str.strip()
-    e164 = np.full(len(distinct), None, dtype=object)
-    reason = np.full(len(distinct), None, dtype=object)
-    settled = np.zeros(len(distinct), dtype=bool)
-    if region in FAST_REGIONS and len(distinct):
-        fast = _fast_nanp(distinct).to_numpy()
-        settled = pd.notna(fast)
-        e164[settled] = fast[settled]
-    for i in np.flatnonzero(~settled).tolist():
+    e164 = np.full(len(uniques), None, dtype=object)
+    reason = np.full(len(uniques), None, dtype=object)
+    if region in FAST_REGIONS:
+        e164[:] = _fast_nanp([str(u).strip() for u in uniques])
+    for i in np.flatnonzero(pd.isna(e164)).tolist():
         e164[i], reason[i] = normalise_phone(str(uniques[i]), region)
     return (
         pd.Series(e164.take(codes), index=values.index, dtype="string"),
