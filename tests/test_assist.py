@@ -188,6 +188,17 @@ def test_init_output_validates_unedited(sample: str, tmp_path: Path) -> None:
     assert checked.output.splitlines()[-1] == by_hand.output.splitlines()[-1]
 
 
+def test_init_without_a_zone_validates_and_names_the_rows_without_one(tmp_path: Path) -> None:
+    mapping = tmp_path / "clinic.yaml"
+    made = run_cli(["init", str(SAMPLES / "appointments.csv"), "-o", str(mapping)])
+    assert made.exit_code == 0
+    assert "default time zone: none (medium): 11 rows leave 'Time Zone' blank" in made.output
+    checked = run_cli(["validate", str(SAMPLES / "appointments.csv"), "-m", str(mapping)])
+    assert checked.exit_code == 1  # the mapping loads; rows without a zone are refused
+    assert "row 3, column 'Time Zone': no time zone" in checked.output
+    assert "8 valid, 14 invalid rows" in checked.output  # 6 more than with a zone
+
+
 def test_without_a_default_zone_only_the_rows_without_one_are_refused() -> None:
     path = SAMPLES / "appointments.csv"
     proposal = propose_mapping(load_table(path).frame, name="clinic")
