@@ -64,7 +64,9 @@ def main() -> int:
         stats = sandbox.stats()
     calendars = Counter(str(e.get("calendar_name")) for e in events)
     print("\n=== What the sandbox holds")
-    print(f"{len(events)} events: " + ", ".join(f"{n} in {c}" for c, n in sorted(calendars.items())))
+    print(
+        f"{len(events)} events: " + ", ".join(f"{n} in {c}" for c, n in sorted(calendars.items()))
+    )
     for event in sorted(events, key=lambda e: str(e.get("start_time")))[:3]:
         people = ", ".join(
             f"{p.get('name')} {p.get('normalized_phone') or p.get('phone') or ''}".strip()

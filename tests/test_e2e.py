@@ -1,4 +1,4 @@
-"""End to end: the real CLI on the samples against the sandbox; assertions on what the SERVER holds."""
+"""End to end: the real CLI on the samples against the sandbox, judged by what the SERVER holds."""
 
 from __future__ import annotations
 
