@@ -1,0 +1,150 @@
+"""Local pipeline: how long staff wait for ``validate``, phase by phase, and the peak memory.
+
+Each file is measured in its own Python process (``python -m bench.pipeline ours FILE``), so the
+peak resident memory (``ru_maxrss``) is that file's alone and one size does not inflate the next.
+Inside it, the phases are timed the way ``importer.prepare.prepare`` runs them:
+
+- load: ``load_table`` (CSV or XLSX into text cells);
+- checks: the mapping's columns against the header, then ``validate_columns`` (pandera);
+- map: ``build_events`` (templates, dates and zones, phones, payload dicts);
+- validate: one whole ``prepare()`` call, which is what ``apptoto-import validate`` waits for.
+
+Each figure is the best of ``repeats`` runs (the machine is shared; the best run is the one least
+disturbed). Imports of pandas/pandera are done before timing.
+
+Baselines, also one process each: pandas ``read_excel(engine="openpyxl")`` loading the same
+workbook, and ``bench.naive_map`` (csv.DictReader + strptime + ZoneInfo) mapping the same CSV.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+MAPPING = ROOT / "mappings" / "clinic.yaml"
+
+
+def _peak_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _best(times: list[float]) -> float:
+    return round(min(times), 4)
+
+
+def measure_ours(path: Path, *, repeats: int, max_rows: int) -> dict[str, Any]:
+    """Phase times (best of ``repeats``), row and problem counts, peak memory: this process."""
+    from importer.events import build_events
+    from importer.load import load_table
+    from importer.mapping import check_columns, load_mapping
+    from importer.prepare import prepare
+    from importer.report import strip_report_columns
+    from importer.validate import validate_columns
+
+    mapping = load_mapping(MAPPING)
+    sheet = mapping.sheet if path.suffix.lower() == ".xlsx" else None
+    phases: dict[str, list[float]] = {"load": [], "checks": [], "map": [], "validate": []}
+    counts: dict[str, int] = {}
+    for _ in range(repeats):
+        started = time.perf_counter()
+        loaded = load_table(path, sheet=sheet, max_rows=max_rows)
+        loaded_at = time.perf_counter()
+        source, _ = strip_report_columns(loaded.frame)
+        check_columns(mapping, [str(c) for c in source.columns])
+        column_issues = validate_columns(source, mapping)
+        checked_at = time.perf_counter()
+        built = build_events(source, mapping)
+        mapped_at = time.perf_counter()
+        phases["load"].append(loaded_at - started)
+        phases["checks"].append(checked_at - loaded_at)
+        phases["map"].append(mapped_at - checked_at)
+        counts = {
+            "rows": len(source),
+            "column_issues": len(column_issues),
+            "payloads": len(built.payloads),
+        }
+        del loaded, source, column_issues, built
+        gc.collect()
+
+        started = time.perf_counter()
+        prepared = prepare(path, mapping, max_rows=max_rows)
+        phases["validate"].append(time.perf_counter() - started)
+        counts["invalid_rows"] = len(prepared.issues)
+        del prepared
+        gc.collect()
+    return {
+        "file": path.name,
+        **{phase: _best(times) for phase, times in phases.items()},
+        **counts,
+        "repeats": repeats,
+        "peak_mb": round(_peak_mb(), 1),
+    }
+
+
+def measure_openpyxl(path: Path, *, repeats: int) -> dict[str, Any]:
+    """pandas ``read_excel`` with openpyxl, every cell as text: what most scripts do to load."""
+    import pandas as pd
+
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        frame = pd.read_excel(path, engine="openpyxl", sheet_name="Appointments", dtype=str)
+        times.append(time.perf_counter() - started)
+        rows = len(frame)
+        del frame
+        gc.collect()
+    return {"file": path.name, "load": _best(times), "rows": rows, "peak_mb": round(_peak_mb(), 1)}
+
+
+def measure_dictreader(path: Path, *, repeats: int) -> dict[str, Any]:
+    """``bench.naive_map`` over the CSV: load and map in one loop, no checks."""
+    from bench.naive_map import map_rows
+
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        events, skipped = map_rows(path)
+        times.append(time.perf_counter() - started)
+        counts = {"payloads": len(events), "skipped_rows": skipped}
+        del events
+        gc.collect()
+    return {"file": path.name, "map": _best(times), **counts, "peak_mb": round(_peak_mb(), 1)}
+
+
+def run_measurement(what: str, path: Path, *, repeats: int, max_rows: int) -> dict[str, Any]:
+    """Run one measurement (``ours``, ``openpyxl`` or ``dictreader``) in a fresh process."""
+    command = [sys.executable, "-m", "bench.pipeline", what, str(path)]
+    command += ["--repeats", str(repeats), "--max-rows", str(max_rows)]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if finished.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{finished.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(finished.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _main(arguments: list[str]) -> None:
+    what, path = arguments[0], Path(arguments[1])
+    options = dict(zip(arguments[2::2], arguments[3::2], strict=True))
+    repeats = int(options.get("--repeats", "1"))
+    max_rows = int(options.get("--max-rows", "200000"))
+    if what == "ours":
+        result = measure_ours(path, repeats=repeats, max_rows=max_rows)
+    elif what == "openpyxl":
+        result = measure_openpyxl(path, repeats=repeats)
+    elif what == "dictreader":
+        result = measure_dictreader(path, repeats=repeats)
+    else:
+        raise SystemExit(f"unknown measurement {what!r}: ours, openpyxl or dictreader")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])

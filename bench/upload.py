@@ -1,0 +1,138 @@
+"""Upload: how close a full import gets to Apptoto's ceiling, against the naive client.
+
+The sandbox enforces Apptoto's limit (100 requests in any sliding window of 60 s) and adds a fixed
+latency to every answer. Every duration is divided by ``scale`` (window 60/scale s, latency
+L/scale s, the naive pause 0.6/scale s, the client's rate 100*scale a minute): shares of the
+ceiling do not change, and the run is ``scale`` times shorter.
+
+Definitions (per run, both clients):
+- ceiling = limit x batch size / window (events per second);
+- achieved = events sent / (time of the last answer - time the first request started);
+- share = achieved / ceiling;
+- 429 = answers "429 Too Many Requests" in the sandbox's request log;
+- stored, duplicates = events the sandbox holds afterwards, and external_ids it holds twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench.naive import NAIVE_PAUSE_SECONDS, naive_upload
+from importer.client import ApptotoClient, ClientConfig
+from importer.sandbox import SandboxHandle, SandboxSettings, running_sandbox
+
+APPTOTO_LIMIT = 100  # requests per window
+APPTOTO_WINDOW_SECONDS = 60.0
+BATCH_SIZE = 15
+LATENCIES_SECONDS = (0.1, 1.0, 3.0)  # unscaled: what Apptoto's answers take
+
+
+@dataclass(frozen=True)
+class UploadFigures:
+    """One client's upload at one latency (durations in scaled seconds)."""
+
+    client: str  # "ours" or "naive"
+    latency_seconds: float  # unscaled, as in the issue
+    events: int
+    seconds: float  # first request start -> last answer
+    ceiling_events_per_second: float
+    requests: int  # every request the sandbox saw
+    rate_limited: int  # of them answered 429
+    stored: int
+    duplicates: int
+
+    @property
+    def share_of_ceiling(self) -> float:
+        """Achieved events/s divided by the ceiling."""
+        return self.events / self.seconds / self.ceiling_events_per_second
+
+    @property
+    def rate_limited_share(self) -> float:
+        """Share of requests answered 429."""
+        return self.rate_limited / self.requests if self.requests else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        """The figures and the derived shares, JSON-ready."""
+        return {
+            **asdict(self),
+            "share_of_ceiling": round(self.share_of_ceiling, 4),
+            "rate_limited_share": round(self.rate_limited_share, 4),
+        }
+
+
+def _sandbox_counts(sandbox: SandboxHandle) -> tuple[int, int, int, int]:
+    stats = sandbox.stats()
+    requests = int(stats["requests"])
+    rate_limited = int(stats["requests_by_status"].get("429", 0))
+    return requests, rate_limited, int(stats["events_stored"]), len(stats["duplicates"])
+
+
+async def _ours(config: ClientConfig, events: Sequence[Mapping[str, Any]]) -> float:
+    async with ApptotoClient(config) as client:
+        started = time.perf_counter()
+        results = await client.send_events(events)
+        seconds = time.perf_counter() - started
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise RuntimeError(f"{len(failed)} events failed, first: {failed[0].message}")
+    return seconds
+
+
+def measure_upload(
+    events: Sequence[Mapping[str, Any]],
+    *,
+    scale: float,
+    latencies: Sequence[float] = LATENCIES_SECONDS,
+    max_in_flight: int | None = None,
+) -> list[UploadFigures]:
+    """Send ``events`` with our client and the naive one at each latency; figures per run.
+
+    ``events`` need distinct external_ids. Each run starts from an empty sandbox.
+    """
+    window = APPTOTO_WINDOW_SECONDS / scale
+    ceiling = APPTOTO_LIMIT * BATCH_SIZE / window
+    settings = SandboxSettings(rate_limit_requests=APPTOTO_LIMIT, rate_limit_window_seconds=window)
+    figures: list[UploadFigures] = []
+    with running_sandbox(settings) as sandbox:
+        for latency in latencies:
+            for client in ("ours", "naive"):
+                sandbox.reset()
+                sandbox.configure(latency_seconds=latency / scale)
+                if client == "ours":
+                    config = ClientConfig(
+                        user=sandbox.user,
+                        api_key=sandbox.api_key,
+                        base_url=sandbox.base_url,
+                        batch_size=BATCH_SIZE,
+                        requests_per_minute=APPTOTO_LIMIT * scale,
+                        **({"max_in_flight": max_in_flight} if max_in_flight else {}),
+                    )
+                    seconds = asyncio.run(_ours(config, events))
+                else:
+                    run = naive_upload(
+                        sandbox.base_url,
+                        sandbox.auth,
+                        events,
+                        batch_size=BATCH_SIZE,
+                        pause_seconds=NAIVE_PAUSE_SECONDS / scale,
+                    )
+                    seconds = run.last_answer_at - run.first_request_at
+                requests, rate_limited, stored, duplicates = _sandbox_counts(sandbox)
+                figures.append(
+                    UploadFigures(
+                        client=client,
+                        latency_seconds=latency,
+                        events=len(events),
+                        seconds=round(seconds, 4),
+                        ceiling_events_per_second=ceiling,
+                        requests=requests,
+                        rate_limited=rate_limited,
+                        stored=stored,
+                        duplicates=duplicates,
+                    )
+                )
+    return figures

@@ -1,0 +1,61 @@
+"""``python -m bench --quick``: every code path of the benchmarks on tiny sizes, no timing checked.
+
+The figures are counts the sandbox and the pipeline report; speed targets live in bench/results.md.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_quick_bench_runs_every_part_and_writes_results(tmp_path: Path) -> None:
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path / "out")]
+        + ["--results", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode in (0, 1), finished.stderr[-2000:]  # 1: a target missed
+    assert "figure" in finished.stdout and "met?" in finished.stdout
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    markdown = (tmp_path / "results.md").read_text(encoding="utf-8")
+    assert results["machine"]["cpu_count"] >= 1
+    assert set(results["versions"]) >= {"python", "pandas", "pandera", "httpx", "python-calamine"}
+    figures = [row["figure"] for row in results["table"]]
+    assert all(figure in markdown for figure in figures)
+    assert len([f for f in figures if f.startswith("upload")]) == 9  # 3 latencies x 3 figures
+
+    upload = results["figures"]["upload"]
+    assert {(u["client"], u["latency_seconds"]) for u in upload} == {
+        (client, latency) for client in ("ours", "naive") for latency in (0.1, 1.0, 3.0)
+    }
+    for run in upload:
+        assert (run["events"], run["stored"], run["duplicates"], run["requests"]) == (60, 60, 0, 4)
+
+    rerun = results["figures"]["rerun"]
+    assert (rerun["rows"], rerun["changed"], rerun["removed"]) == (300, 3, 0)
+    assert (rerun["rerun_puts"], rerun["rerun_deletes"], rerun["rerun_other_requests"]) == (1, 0, 0)
+    assert rerun["first_puts"] == rerun["full_resend_puts"] == 20
+    assert rerun["met"] is True
+
+    pipeline = results["figures"]["pipeline"]
+    assert set(pipeline) == {"200-row CSV", "200-row XLSX", "400-row CSV"}
+    csv, xlsx = pipeline["200-row CSV"], pipeline["200-row XLSX"]
+    # The same table as CSV and as a workbook: the same rows, problems and payloads.
+    assert (csv["rows"], csv["column_issues"], csv["payloads"]) == (
+        xlsx["rows"],
+        xlsx["column_issues"],
+        xlsx["payloads"],
+    )
+    assert csv["rows"] == 200 and 0 < csv["invalid_rows"] < 10
+    baselines = results["figures"]["baselines"]
+    assert baselines["openpyxl"]["rows"] == 200
+    assert baselines["dictreader"]["payloads"] + baselines["dictreader"]["skipped_rows"] == 200
