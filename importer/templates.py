@@ -1,6 +1,6 @@
 """Rendering mapping templates over a whole frame, and collecting the problems found in cells.
 
-Every cell is text. A cell is stripped of surrounding whitespace before it is used, a blank cell
+Every cell is text. A cell is stripped of surrounding spaces before it is used, a blank cell
 (NA or only spaces) renders as ``""``, and the rendered text is stripped once more, so
 ``"{First Name} {Last Name}"`` with both cells blank is ``""``, not ``" "``. Rendering is pandas
 string concatenation: no Python loop over rows. Problems are collected as masks over the frame
@@ -16,6 +16,8 @@ import pandas as pd
 
 from importer.mapping import ColumnRef, Template
 from importer.outcomes import RowIssue
+
+_SPACES = " \u00a0"  # plain and non-breaking spaces: what surrounds a cell by accident
 
 
 def map_distinct(values: pd.Series, compute: Callable[[pd.Series], pd.Series]) -> pd.Series:
@@ -53,7 +55,9 @@ class TemplateRenderer:
         if cached is None:
             # A plain loop over Python strings: pandas' .str.strip() costs ~5x more per cell.
             written = self.frame[column].astype("str").to_numpy(dtype=object, na_value="")
-            stripped = [text.strip() for text in written]
+            # Only spaces are trimmed (staff add them by accident); a tab or line break that
+            # starts a cell is content and reaches Apptoto as written. Whitespace-only is blank.
+            stripped = [text.strip(_SPACES) if text.strip() else "" for text in written]
             cached = pd.Series(stripped, index=self.index, dtype="str")
             self._cells[column] = cached
         return cached
@@ -67,14 +71,17 @@ class TemplateRenderer:
         if column is not None:
             rendered = self.cells(column)
         elif template.is_literal:
-            rendered = pd.Series(template.literal_text().strip(), index=self.index, dtype="str")
+            text = template.literal_text()
+            rendered = pd.Series(
+                text.strip(_SPACES) if text.strip() else "", index=self.index, dtype="str"
+            )
         else:
             rendered = pd.Series("", index=self.index, dtype="str")
             for part in template.parts:
                 rendered = rendered + (
                     self.cells(part.column) if isinstance(part, ColumnRef) else part
                 )
-            rendered = rendered.str.strip()
+            rendered = rendered.str.strip(_SPACES)
         self._rendered[template.source] = rendered
         return rendered
 

@@ -401,12 +401,12 @@ def test_formula_text_reaches_apptoto_unescaped_and_is_escaped_in_the_report(
     summary, report = run_in_process(sandbox, source, corpus_mapping(), tmp_path)
     assert summary.counts == {"created": len(FORMULAS)}
     events = stored(sandbox)
-    for number, text in enumerate(FORMULAS, start=1):
-        # Never escaped on the way to Apptoto; like every cell, only trimmed of outer whitespace.
-        assert events[f"c-{number}"]["content"] == text.strip()
-        assert events[f"c-{number}"]["title"] == text.strip()
     # XML turns a lone CR into LF, so the CR-led cell of the workbook is LF-led.
     written = [t if kind == "csv" else t.replace("\r", "\n") for t in FORMULAS]
+    for number, text in enumerate(written, start=1):
+        # Never escaped nor trimmed on the way to Apptoto: tab- and CR-led text arrives as written.
+        assert events[f"c-{number}"]["content"] == text
+        assert events[f"c-{number}"]["title"] == text
     for line, text in zip(report, written, strict=True):
         assert line["Notes"] == "'" + text  # a spreadsheet shows it as text, never runs it
         assert line["Title"] == "'" + text
