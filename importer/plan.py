@@ -22,8 +22,8 @@ DEFAULT_MAX_CANCEL_SHARE = 0.10  # --cancel-missing refuses to cancel more than 
 # Why a create may in fact update: said on every create when the ledger knows nothing of the
 # mapping (a first run, or a lost or moved state file); the client cannot tell the two apart.
 NO_RECORD_MESSAGE = (
-    "no earlier run of this mapping in the state file: sent by external_id, so Apptoto "
-    "creates the event, or updates the one it already has with this external_id (no duplicate)"
+    "first run of this mapping with this state file: an event Apptoto already has with this "
+    "external_id is updated, never duplicated"
 )
 
 
