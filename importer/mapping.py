@@ -1,9 +1,10 @@
 """Mapping files: how the columns of a spreadsheet become Apptoto events.
 
-A mapping is YAML (see ``mappings/clinic.yaml`` and the README). It is parsed into frozen
-dataclasses here, checked for unknown keys at once, and checked against a sheet's headers with
-:func:`check_columns` before any row is read further, so a typo in a column name is one clear error
-("no column 'Phone'; did you mean 'Phone Number'?") rather than thousands of row errors.
+A mapping is YAML (see ``mappings/clinic.yaml`` and the README). It is parsed into the frozen
+dataclasses of :mod:`importer.mapping_model` (re-exported here), checked for unknown keys at once,
+and checked against a sheet's headers with :func:`check_columns` before any row is read further,
+so a typo in a column name is one clear error ("no column 'Phone'; did you mean 'Phone
+Number'?") rather than thousands of row errors.
 
 Templates are literal text with ``{Column}`` placeholders; ``{{`` and ``}}`` stand for braces.
 """
@@ -11,240 +12,53 @@ Templates are literal text with ``{Column}`` placeholders; ``{{`` and ``}}`` sta
 from __future__ import annotations
 
 import difflib
-import enum
 import re
 import zoneinfo
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from collections.abc import Mapping as AbstractMapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from importer.errors import MappingError
+from importer.mapping_model import (
+    DEFAULT_PHONE_REGION,
+    SHOW_AS,
+    ColumnCheck,
+    ColumnRef,
+    ColumnType,
+    Defaults,
+    DstPolicy,
+    EventTemplate,
+    Mapping,
+    ParticipantTemplate,
+    Template,
+    When,
+    parse_template,
+)
 
-DEFAULT_PHONE_REGION = "US"
+__all__ = [
+    "DEFAULT_PHONE_REGION",
+    "SHOW_AS",
+    "ColumnCheck",
+    "ColumnRef",
+    "ColumnType",
+    "Defaults",
+    "DstPolicy",
+    "EventTemplate",
+    "Mapping",
+    "ParticipantTemplate",
+    "Template",
+    "When",
+    "check_columns",
+    "closest_headers",
+    "format_problem",
+    "load_mapping",
+    "parse_mapping",
+    "parse_template",
+]
 
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-
-
-class DstPolicy(enum.StrEnum):
-    """What to do with a local time that occurs twice (the fall-back hour)."""
-
-    REJECT = "reject"  # the row is invalid: a wrong hour is worse than no reminder
-    EARLIER = "earlier"  # the first occurrence (still daylight time)
-    LATER = "later"  # the second occurrence (standard time)
-
-
-class ColumnType(enum.StrEnum):
-    """Checks a source column can ask for (``columns: {Phone: {type: phone}}``)."""
-
-    TEXT = "text"
-    EMAIL = "email"
-    PHONE = "phone"
-    TIMEZONE = "timezone"
-    INTEGER = "integer"
-
-
-SHOW_AS = {"free": 0, "tentative": 1, "busy": 2, "out_of_office": 3, "working_elsewhere": 4}
-
-
-@dataclass(frozen=True, slots=True)
-class ColumnRef:
-    """A ``{Column}`` placeholder inside a template."""
-
-    column: str
-
-
-@dataclass(frozen=True, slots=True)
-class Template:
-    """Literal text and ``{Column}`` placeholders, e.g. ``"{Service} with {Provider}"``."""
-
-    source: str
-    parts: tuple[str | ColumnRef, ...]
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """The column names this template reads, in order of appearance."""
-        return tuple(p.column for p in self.parts if isinstance(p, ColumnRef))
-
-    @property
-    def is_literal(self) -> bool:
-        """True when the template has no placeholder (the same value on every row)."""
-        return not self.columns
-
-    @property
-    def single_column(self) -> str | None:
-        """The column name when the template is exactly one placeholder, e.g. ``"{Date}"``."""
-        if len(self.parts) == 1 and isinstance(self.parts[0], ColumnRef):
-            return self.parts[0].column
-        return None
-
-    def literal_text(self) -> str:
-        """The text of a template without placeholders."""
-        return "".join(p for p in self.parts if isinstance(p, str))
-
-
-def parse_template(source: str, *, where: str) -> Template:
-    """Parse ``source`` into a :class:`Template`; ``where`` names the key for error messages."""
-    parts: list[str | ColumnRef] = []
-    literal: list[str] = []
-    pos = 0
-    for match in _PLACEHOLDER.finditer(source):
-        literal.append(source[pos : match.start()])
-        pos = match.end()
-        token = match.group(0)
-        if token == "{{":
-            literal.append("{")
-        elif token == "}}":
-            literal.append("}")
-        elif token in "{}":
-            raise MappingError(
-                f"{where}: unbalanced brace in {source!r}; write {{{{ or }}}} for a literal brace"
-            )
-        else:
-            name = (match.group(1) or "").strip()
-            if not name:
-                raise MappingError(f"{where}: empty placeholder {{}} in {source!r}")
-            if any(literal):
-                parts.append("".join(literal))
-            literal = []
-            parts.append(ColumnRef(name))
-    literal.append(source[pos:])
-    if any(literal):
-        parts.append("".join(literal))
-    return Template(source=source, parts=tuple(parts))
-
-
-@dataclass(frozen=True, slots=True)
-class Defaults:
-    """Mapping-wide defaults, for cells that are blank or written without zone/country."""
-
-    time_zone: str | None = None  # IANA zone for rows whose zone is blank
-    phone_region: str = DEFAULT_PHONE_REGION  # ISO country for numbers written without +country
-    date_format: str | None = None  # strptime format of date text; ISO dates always accepted
-    time_format: str | None = None  # strptime format of time text; ISO times always accepted
-    dst: DstPolicy = DstPolicy.REJECT  # local times that occur twice
-
-
-@dataclass(frozen=True, slots=True)
-class ColumnCheck:
-    """Checks on one source column; all failures of all rows are reported at once."""
-
-    name: str
-    required: bool = False  # every row must have a non-blank cell
-    unique: bool = False  # no two rows may share a value (blank cells aside)
-    type: ColumnType = ColumnType.TEXT
-
-
-@dataclass(frozen=True, slots=True)
-class When:
-    """A point in time from the sheet: a date and a time cell, or one cell holding both."""
-
-    date: Template | None = None
-    time: Template | None = None  # None with a date: an all-day event or a date-only value
-    datetime: Template | None = None  # date and time in one cell (may carry its own offset)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """Columns read by this point in time."""
-        return tuple(c for t in (self.date, self.time, self.datetime) if t for c in t.columns)
-
-
-@dataclass(frozen=True, slots=True)
-class ParticipantTemplate:
-    """One participant per row: by name/email/phone, or by an Apptoto contact."""
-
-    name: Template | None = None
-    email: Template | None = None
-    phone: Template | None = None
-    contact_id: Template | None = None
-    contact_external_id: Template | None = None
-
-    def templates(self) -> Iterator[tuple[str, Template]]:
-        """(field, template) pairs that are set."""
-        for key in ("name", "email", "phone", "contact_id", "contact_external_id"):
-            value = getattr(self, key)
-            if value is not None:
-                yield key, value
-
-
-@dataclass(frozen=True, slots=True)
-class EventTemplate:
-    """How one row becomes one Apptoto event (fields as in ``PUT /v1/events``)."""
-
-    external_id: Template  # required: it makes every re-send an update, never a duplicate
-    start: When
-    calendar: Template | None = None  # calendar name (created by Apptoto if new)
-    calendar_id: Template | None = None  # or the calendar's numeric id
-    title: Template | None = None
-    end: When | None = None  # or duration_minutes
-    duration_minutes: Template | None = None
-    time_zone: Template | None = None  # blank cells fall back to defaults.time_zone
-    location: Template | None = None
-    content: Template | None = None
-    auto_messages: bool = False  # append "#auto" to the content
-    all_day: bool | Template = False
-    show_as: Template | None = None  # free | tentative | busy | out_of_office | working_elsewhere
-    custom_data: tuple[tuple[str, Template], ...] = ()
-    participants: tuple[ParticipantTemplate, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Mapping:
-    """A parsed, checked mapping file."""
-
-    name: str
-    event: EventTemplate
-    defaults: Defaults = field(default_factory=Defaults)
-    columns: tuple[ColumnCheck, ...] = ()
-    sheet: str | None = None
-    path: str | None = None
-
-    def templates(self) -> Iterator[tuple[str, Template]]:
-        """Every (key, template) of the event, with a dotted key for messages."""
-        ev = self.event
-        for key in ("external_id", "calendar", "calendar_id", "title", "duration_minutes"):
-            value = getattr(ev, key)
-            if value is not None:
-                yield key, value
-        for key in ("time_zone", "location", "content", "show_as"):
-            value = getattr(ev, key)
-            if value is not None:
-                yield key, value
-        if isinstance(ev.all_day, Template):
-            yield "all_day", ev.all_day
-        for label, when in (("start", ev.start), ("end", ev.end)):
-            if when is None:
-                continue
-            for part in ("date", "time", "datetime"):
-                value = getattr(when, part)
-                if value is not None:
-                    yield f"{label}.{part}", value
-        for key, value in ev.custom_data:
-            yield f"custom_data.{key}", value
-        for i, participant in enumerate(ev.participants, start=1):
-            for key, value in participant.templates():
-                yield f"participants[{i}].{key}", value
-
-    def referenced_columns(self) -> list[str]:
-        """Every source column the mapping reads, in first-use order, without repeats."""
-        seen: dict[str, None] = {c.name: None for c in self.columns}
-        for _, template in self.templates():
-            for column in template.columns:
-                seen.setdefault(column, None)
-        return list(seen)
-
-    def check(self, name: str) -> ColumnCheck:
-        """The checks declared for a column (a default, permissive check when none)."""
-        for c in self.columns:
-            if c.name == name:
-                return c
-        return ColumnCheck(name=name)
-
-
-# --- parsing -----------------------------------------------------------------------------------
 
 _TOP_KEYS = {"name", "sheet", "defaults", "columns", "event"}
 _DEFAULT_KEYS = {"time_zone", "phone_region", "date_format", "time_format", "dst"}
