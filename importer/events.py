@@ -155,16 +155,23 @@ def _external_ids(cells: TemplateRenderer, template: Template, issues: IssueColl
     rendered = rendered.where(~missing, "")
     shared = rendered.duplicated(keep=False) & ~missing
     if shared.any():
-        for external_id, rows in rendered[shared].groupby(rendered[shared]).groups.items():
+        # One issues.add for all sharers: a mask over the whole frame per shared id made this
+        # quadratic (5 s at 1,000,000 rows with 700 repeated ids).
+        sharers = rendered[shared]
+        reason_of: dict[str, str] = {}
+        for external_id, rows in sharers.groupby(sharers, sort=False).groups.items():
             listed = [str(r) for r in rows]
             together = f"{', '.join(listed[:-1])} and {listed[-1]}"
-            issues.add(
-                rendered.index.isin(rows),
-                column_name(template, "external_id"),
-                str(external_id),
+            reason_of[str(external_id)] = (
                 f"external_id {external_id!r} is shared by rows {together}: it must be unique, "
-                "or the rows would overwrite each other",
+                "or the rows would overwrite each other"
             )
+        issues.add(
+            shared,
+            column_name(template, "external_id"),
+            sharers,
+            sharers.map(reason_of),
+        )
     return rendered
 
 
