@@ -173,7 +173,8 @@ FIELDS: tuple[FieldSpec, ...] = (
         + ("student", "attendeename", "participantname", "who"),
         ("name", "client", "patient", "customer", "attendee", "participant"),
         ("first", "last", "given", "surname", "family", "middle", "provider", "doctor", "staff")
-        + ("calendar", "file", "user", "id", "number", "email", "phone", "service", "clinic"),
+        + ("calendar", "file", "user", "id", "number", "no", "email", "phone", "service")
+        + ("clinic",),
     ),
     FieldSpec(
         "participant_first_name",
@@ -240,8 +241,11 @@ def spec(key: str) -> FieldSpec:
 
 
 def header_words(header: str) -> list[str]:
-    """``"apptDate (MM/DD)"`` -> ``["appt", "date", "mm", "dd"]``: lowercase words and numbers."""
-    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", header)
+    """``"apptDate (MM/DD)"`` -> ``["appt", "date", "mm", "dd"]``: lowercase words and numbers.
+
+    A ``#`` is the word "no" (``Appt #`` is ``appt no``, an appointment number).
+    """
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", header).replace("#", " no ")
     return re.findall(r"[a-z]+|[0-9]+", spaced.lower())
 
 

@@ -202,3 +202,136 @@ def test_upload_review_send_download_in_a_real_browser(
     assert again.url == run_url
     assert [r for r in sandbox.requests() if r["method"] == "PUT"] == puts
     expect(page.get_by_role("link", name="Open the run of appointments.xlsx")).to_have_count(1)
+
+
+# --- the column-matching step ----------------------------------------------------------------
+
+SYNONYM_HEADERS = ["Appt #", "Appt Date", "Time", "Doctor", "Patient Name", "Mobile", "Email"]
+SYNONYM_ROWS = [  # US dates, some days above 12: the order is clear, no question asked
+    ["A-1001", "12/14/2026", "8:30 AM", "Dr. Rivera", "Maria Gomez", "(541) 555-0104"],
+    ["A-1002", "12/14/2026", "9:00 AM", "Dr. Rivera", "James Oconnor", "541.555.0123"],
+    ["A-1003", "12/15/2026", "2:15 PM", "Dr. Chen", "Aiko Tanaka", "5415550142"],
+    ["A-1004", "01/05/2027", "10:00 AM", "Dr. Chen", "Noah Becker", "+1 541-555-0177"],
+    ["A-1005", "01/21/2027", "3:45 PM", "Dr. Rivera", "Lena Ortiz", "541-555-0199"],
+]
+SYNONYM_VISITS = ["Annual physical", "Flu shot", "Follow-up", "Consultation", "Annual physical"]
+
+
+def write_synonym_sheet(path: Path) -> Path:
+    """A front desk's export: synonym headers, no zone column, a column the assistant cannot
+    place ("Visit", which a person knows is the title)."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*SYNONYM_HEADERS, "Visit"])
+        for cells, visit in zip(SYNONYM_ROWS, SYNONYM_VISITS, strict=True):
+            email = cells[4].split()[0].lower() + "@example.com"
+            writer.writerow([*cells, email, visit])
+    return path
+
+
+@pytest.fixture
+def matching_web(sandbox: Any, tmp_path: Path) -> Iterator[WebHandle]:
+    sandbox.configure(api_key=API_KEY)
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    shutil.copyfile(ROOT / "mappings" / "clinic.yaml", mappings / "clinic.yaml")
+    settings = WebSettings(
+        mappings_dir=mappings,
+        ledger_path=tmp_path / "state.sqlite",
+        runs_dir=tmp_path / "runs",
+        environ={
+            "APPTOTO_BASE_URL": sandbox.base_url,
+            "APPTOTO_USER": sandbox.user,
+            "APPTOTO_API_KEY": API_KEY,
+        },
+    )
+    with running_web(settings) as handle:
+        yield handle
+
+
+def test_match_columns_save_the_mapping_and_import_in_a_real_browser(
+    matching_web: WebHandle, browser_page: Any, sandbox: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    sheet = write_synonym_sheet(tmp_path / "front-desk-export.csv")
+    page.goto(matching_web.url + "/")
+    # The default: the saved mapping that fits; none does (clinic.yaml reads other columns).
+    expect(page.get_by_label("Mapping")).to_have_value("")
+    page.get_by_label("Spreadsheet").set_input_files(str(sheet))
+    page.get_by_role("button", name="Check the file").click()
+
+    # The matching step, pre-filled by the assistant with its confidence.
+    expect(page.get_by_role("heading", name="Match the columns")).to_be_visible()
+    assert page.evaluate(UNLABELLED) == []
+    prefilled = {
+        "Appointment ID (unique per row)": "Appt #",
+        "Date": "Appt Date",
+        "Start time": "Time",
+        "Calendar (provider, staff)": "Doctor",
+        "Participant's full name": "Patient Name",
+        "Phone (mobile)": "Mobile",
+        "Email": "Email",
+        "Title (service, appointment type)": "",
+    }
+    for label, column in prefilled.items():
+        expect(page.get_by_label(label, exact=True)).to_have_value(column)
+    expect(page.locator("tr[data-field=start_date] [data-confidence]")).to_have_text("high")
+    expect(page.locator("#still-open")).to_contain_text("time zone")
+    expect(page.locator("#preview-blocked")).to_be_visible()
+    shoot(page, "5-matching")
+
+    # Change one choice and answer the open question, from the keyboard, then preview.
+    page.get_by_label("Title (service, appointment type)", exact=True).select_option("Visit")
+    page.get_by_label("Time zone of the appointments").select_option("America/Chicago")
+    name = page.get_by_label("Name of the mapping")
+    name.fill("Front desk export")
+    name.press("Enter")  # the form's first button: Preview
+    expect(page.locator("#preview-count")).to_contain_text("5 of 5 rows")
+    expect(page.get_by_label("Title (service, appointment type)", exact=True)).to_have_value(
+        "Visit"
+    )
+    expect(page.locator("tr[data-field=title] [data-confidence]")).to_have_text("your choice")
+    first = page.locator("#preview-events .event").first
+    expect(first).to_contain_text("Annual physical with Dr. Rivera")
+    expect(first).to_contain_text("Mon Dec 14, 2026, 8:30 AM – 9:00 AM CST")
+    expect(first).to_contain_text("America/Chicago")
+    expect(first).to_contain_text("Maria Gomez · maria@example.com · +1 541-555-0104")
+    expect(page.locator("#still-open")).to_have_count(0)
+    assert page.evaluate(UNLABELLED) == []
+    shoot(page, "6-matching-preview")
+
+    # Save: the mapping file is written, and the review uses it.
+    page.get_by_role("button", name="Save the mapping and review the file").click()
+    expect(page.get_by_role("heading", name="Review before sending")).to_be_visible()
+    saved = Path(matching_web.settings.mappings_dir) / "front-desk-export.yaml"
+    assert saved.is_file()
+    expect(page.locator(".lead")).to_contain_text("mapping Front desk export")
+    expect(page.locator("[data-count=create] .number")).to_have_text("5")
+    expect(page.locator("[data-count=invalid] .number")).to_have_text("0")
+    shoot(page, "7-review-after-matching")
+    page.get_by_role("button", name="Send 5 events to Apptoto").click()
+    expect(page.get_by_role("heading", name="Import finished")).to_be_visible()
+    expect(page.locator("[data-count=created] .number")).to_have_text("5")
+
+    stored = {e["external_id"]: e for e in sandbox.events() if not e.get("is_deleted")}
+    assert sorted(stored) == [f"front-desk-export-A-100{n}" for n in range(1, 6)]
+    first_event = stored["front-desk-export-A-1001"]
+    assert first_event["title"] == "Annual physical with Dr. Rivera"
+    assert first_event["calendar_name"] == "Dr. Rivera"
+    assert first_event["start_time"].startswith("2026-12-14T08:30:00-06:00")
+    assert first_event["participants"][0]["phone"] == "+15415550104"
+    assert sandbox.stats()["duplicates"] == []
+
+    # The next file with these columns gets the saved mapping by itself, offered first.
+    page.goto(matching_web.url + "/")
+    page.get_by_label("Spreadsheet").set_input_files(str(sheet))
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_role("heading", name="Review before sending")).to_be_visible()
+    expect(page.get_by_label("Mapping")).to_have_value("front-desk-export.yaml")
+    options = page.locator("#review-mapping option")
+    expect(options.first).to_have_attribute("value", "front-desk-export.yaml")
+    expect(options.first).to_contain_text("fits this file")
+    expect(page.locator("[data-count=unchanged] .number")).to_have_text("5")
+    shoot(page, "8-next-upload")

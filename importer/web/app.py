@@ -24,6 +24,8 @@ from importer.errors import ConfigError, ImporterError
 from importer.ledger import utc_now
 from importer.pipeline import RunRequest
 from importer.report import write_report
+from importer.web.fitting import SheetHeaders, best_fit, rank_mappings
+from importer.web.matching_page import PageTools, add_matching_routes
 from importer.web.review import (
     Review,
     build_review,
@@ -36,7 +38,13 @@ from importer.web.review import (
 from importer.web.runs import REPORT_CSV, REPORT_XLSX, RunBook, RunRecord
 from importer.web.security import CSRF_FIELD, CsrfRefused, Guard
 from importer.web.settings import WebSettings
-from importer.web.upload_form import UploadRefused, read_upload_form, store_upload
+from importer.web.upload_form import (
+    FIND_MAPPING,
+    MATCH_COLUMNS,
+    UploadRefused,
+    read_upload_form,
+    store_upload,
+)
 from importer.web.uploads import ACCEPT_ATTRIBUTE, Upload, UploadStore
 from importer.web.words import count_words, local_time, status_words, without_row
 
@@ -105,8 +113,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     def problem_page(request: Request, status_code: int, title: str, message: str) -> Response:
         return page(request, "problem.html", status_code, title=title, message=message)
 
-    async def checked_form(request: Request) -> Any:
-        form = await request.form(max_files=0, max_fields=10)
+    async def checked_form(request: Request, max_fields: int = 10) -> Any:
+        form = await request.form(max_files=0, max_fields=max_fields)
         state.guard.check_form(request, form.get(CSRF_FIELD))
         return form
 
@@ -178,13 +186,17 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         try:
             state.guard.check_form(request, fields.csrf_token)
             offered = {m.file for m in offered_mappings(settings.mappings_dir)}
-            if fields.mapping_file not in offered:
+            if fields.mapping_file not in offered | {FIND_MAPPING, MATCH_COLUMNS}:
                 return upload_page(request, 400, problem="Choose one of the mappings in the list.")
             received = await store_upload(fields, state.uploads, limit)
         except UploadRefused as exc:
             return upload_page(request, exc.status_code, problem=str(exc))
         finally:
             await form.close()
+        if received.mapping_file == MATCH_COLUMNS:
+            received.mapping_file = ""
+            state.uploads.add(received)
+            return RedirectResponse(f"/uploads/{received.token}/columns", status_code=303)
         state.uploads.add(received)
         return RedirectResponse(f"/uploads/{received.token}", status_code=303)
 
@@ -193,9 +205,36 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         upload = upload_or_404(token)
         if upload.run_id is not None:
             return RedirectResponse(f"/runs/{upload.run_id}", status_code=303)
+        if not upload.mapping_file:  # the saved mapping that fits, else the matching step
+            try:
+                found = best_fit(settings.mappings_dir, SheetHeaders(upload.path, upload.sheet))
+            except ImporterError as exc:
+                review = Review(file_name=upload.file_name, problem=plain_message(exc, upload))
+                return page(request, "review.html", step=3, upload=upload, review=review)
+            if found is None:
+                return RedirectResponse(f"/uploads/{token}/columns", status_code=303)
+            upload.mapping_file = found
         review = build_review(upload, settings)
         upload.review = review
-        return page(request, "review.html", step=2, upload=upload, review=review)
+        known = {review.sheet: review.headers} if review.prepared is not None else {}
+        try:
+            ranked = rank_mappings(
+                settings.mappings_dir, SheetHeaders(upload.path, upload.sheet, known)
+            )
+        except ImporterError:
+            ranked = []
+        return page(request, "review.html", step=3, upload=upload, review=review, mappings=ranked)
+
+    @app.post("/uploads/{token}/mapping")
+    async def choose_mapping(request: Request, token: str) -> Response:
+        form = await checked_form(request)
+        upload = upload_or_404(token)
+        chosen = str(form.get("mapping") or "")
+        offered = {m.file for m in offered_mappings(settings.mappings_dir)}
+        if upload.run_id is None and chosen in offered:
+            upload.mapping_file = chosen
+            upload.review = None
+        return RedirectResponse(f"/uploads/{token}", status_code=303)
 
     @app.post("/uploads/{token}/sheet")
     async def choose_sheet(request: Request, token: str) -> Response:
@@ -282,7 +321,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         return page(
             request,
             "run.html",
-            step=4 if record.finished else 3,
+            step=5 if record.finished else 4,
             run=record,
             done=done,
             total=total,
@@ -320,6 +359,16 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         stem = _safe_stem(found[0].file_name)
         return FileResponse(folder / name, media_type=media_type, filename=f"{stem}-report.{kind}")
 
+    add_matching_routes(
+        app,
+        PageTools(
+            settings=settings,
+            page=page,
+            problem_page=problem_page,
+            checked_form=checked_form,
+            upload_or_404=upload_or_404,
+        ),
+    )
     return app
 
 

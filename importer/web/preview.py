@@ -1,4 +1,8 @@
-"""Events as Apptoto will show them: title, local time with its zone, participants."""
+"""Events as Apptoto will show them: title, local time with its zone, participants.
+
+Also the first rows of a sheet mapped with a mapping not yet saved (:func:`preview_sheet`), for
+the column-matching step.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+import pandas as pd
 import phonenumbers
+
+from importer.events import build_events
+from importer.mapping import Mapping
+from importer.outcomes import RowIssue
+from importer.prepare import merge_issues
+from importer.validate import validate_columns
+
+FIRST_PROBLEMS = 5  # problems listed from the whole sheet under a preview
 
 
 @dataclass(frozen=True)
@@ -108,4 +121,58 @@ def preview_event(row: int, action: str, payload: dict[str, Any]) -> EventPrevie
         zone=str(payload.get("time_zone") or ""),
         location=str(payload.get("location") or ""),
         participants=[participant_parts(p) for p in payload.get("participants") or []],
+    )
+
+
+@dataclass(frozen=True)
+class RowPreview:
+    """One of the first rows of a sheet: its event, or why it cannot be sent."""
+
+    row: int
+    event: EventPreview | None
+    problems: list[str]  # plain words, each naming the column
+
+
+@dataclass(frozen=True)
+class SheetPreview:
+    """The first rows of a sheet as events, and how many of all its rows could be sent."""
+
+    total: int
+    sendable: int
+    rows: list[RowPreview]
+    first_problems: list[str]  # the first problems anywhere in the sheet, "row N, ..." each
+
+
+def issue_words(issue: RowIssue) -> str:
+    """``Phone “555-012” is not a valid phone number`` (the column, the cell, the reason)."""
+    shown = f"“{issue.value}” {issue.reason}" if issue.value != "" else issue.reason
+    return f"{issue.column} {shown}" if issue.column else shown
+
+
+def preview_sheet(frame: pd.DataFrame, mapping: Mapping, rows: int) -> SheetPreview:
+    """Check and map every row of ``frame`` with ``mapping``; show the first ``rows`` of them.
+
+    ``frame`` holds text cells indexed by spreadsheet row; the mapping must fit its columns.
+    Nothing is planned or sent: an event shown here may be new or an update.
+    """
+    built = build_events(frame, mapping)
+    issues = merge_issues(
+        validate_columns(frame, mapping),
+        built.issues,
+        derived={"external_id": mapping.event.external_id.columns},
+    )
+    shown = []
+    for row in [int(r) for r in frame.index[:rows]]:
+        payload = built.payloads.get(row)
+        if row in issues or payload is None:
+            words = [issue_words(i) for i in issues.get(row, [])] or ["cannot be mapped"]
+            shown.append(RowPreview(row, None, words))
+        else:
+            shown.append(RowPreview(row, preview_event(row, "preview", payload), []))
+    first = [str(i) for row in sorted(issues)[:FIRST_PROBLEMS] for i in issues[row][:1]]
+    return SheetPreview(
+        total=len(frame),
+        sendable=len(frame) - len(issues),
+        rows=shown,
+        first_problems=first,
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from importer.client import ClientConfig
-from importer.errors import ConfigError, ImporterError, LedgerLocked
+from importer.errors import ConfigError, ImporterError, LedgerLocked, MappingError
 from importer.ledger import Ledger
 from importer.load import sheet_names
 from importer.mapping import Mapping, load_mapping
@@ -72,6 +72,8 @@ class Review:
     sheets: list[str] = field(default_factory=list)
     sheet: str | None = None
     problem: str = ""
+    mapping_problem: bool = False  # the problem is the mapping (it does not fit the sheet, ...)
+    headers: list[str] = field(default_factory=list)  # the sheet's columns, once it was read
     warnings: list[str] = field(default_factory=list)
     counts: list[Count] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
@@ -124,6 +126,8 @@ def client_config(settings: WebSettings) -> ClientConfig:
 
 def mapping_of(upload: Upload, settings: WebSettings) -> Mapping:
     """The upload's mapping, read now from the mappings folder (MappingError when invalid)."""
+    if not upload.mapping_file:
+        raise MappingError("no mapping is chosen for this file yet: match its columns first")
     return load_mapping(settings.mappings_dir / upload.mapping_file)
 
 
@@ -136,6 +140,7 @@ def build_review(upload: Upload, settings: WebSettings) -> Review:
         review.sheets = sheet_names(upload.path)
         prepared = prepare(upload.path, mapping, sheet=upload.sheet)
         review.sheet = prepared.sheet.sheet_name
+        review.headers = [str(c) for c in prepared.source.columns]
         review.prepared = prepared
         if settings.ledger_path.exists():
             with Ledger.open(settings.ledger_path) as ledger:
@@ -147,6 +152,10 @@ def build_review(upload: Upload, settings: WebSettings) -> Review:
             "Another import is using the record of earlier runs right now. Wait until it has "
             "finished, then reload this page."
         )
+        return review
+    except MappingError as exc:
+        review.problem = plain_message(exc, upload)
+        review.mapping_problem = True
         return review
     except ImporterError as exc:
         review.problem = plain_message(exc, upload)

@@ -21,6 +21,8 @@ from importer.web.uploads import ACCEPTED_SUFFIXES, Upload, UploadStore, accepte
 
 FILE_FIELD = "spreadsheet"
 MAPPING_FIELD = "mapping"
+FIND_MAPPING = ""  # the mapping field's value: the saved mapping that fits the file, if one does
+MATCH_COLUMNS = "match-columns"  # the mapping field's value: match the columns on the page
 FORM_OVERHEAD_BYTES = 64 * 1024  # the other fields and the multipart headers
 _CHUNK = 1024 * 1024
 

@@ -35,11 +35,12 @@ class Upload:
     token: str  # random; names the file and the page of this upload
     file_name: str  # as the person's computer named it: shown, never a path
     path: Path  # inside the private folder
-    mapping_file: str  # a file name listed in the mappings folder
+    mapping_file: str  # a file name listed in the mappings folder; "" until one fits or is saved
     created: float = field(default_factory=time.monotonic)
     sheet: str | None = None  # the sheet chosen on the review page; None: the mapping's
     run_id: str | None = None  # set once, when the upload is sent
     review: Any = field(default=None, repr=False)  # the last review, kept for send and downloads
+    matching: Any = field(default=None, repr=False)  # the column-matching step, when there is one
 
 
 def shown_name(raw: str | None) -> str:
@@ -110,6 +111,7 @@ class UploadStore:
         """Delete the uploaded file (after its run); the record stays so its run can be found."""
         upload.path.unlink(missing_ok=True)
         upload.review = None
+        upload.matching = None
 
     def expire(self) -> None:
         """Forget uploads never sent within the time limit, and delete their files."""

@@ -1,0 +1,371 @@
+"""The column-matching step: each Apptoto field with a drop-down of the sheet's columns.
+
+The assistant (:func:`importer.assist.propose_mapping`) fills the drop-downs in and says how sure
+it is; the person changes what is wrong, answers what the values cannot tell (the day/month order
+of dates, a 24-hour clock, the time zone), previews the first rows as events and saves the result
+as a named mapping. Nothing is guessed for them: until every such question has an answer the
+mapping cannot be saved, and the page says what is still open.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping as AbstractMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from importer.assist import Confidence, FormatGuess, Proposal, proposal_from_choices
+from importer.assist_fields import FIELD_KEYS, spec
+from importer.errors import MappingError
+from importer.load import load_table
+from importer.report import strip_report_columns
+from importer.times import format_in_words
+from importer.web.uploads import Upload
+from importer.zones import zone_problem
+
+MAX_NAME_CHARACTERS = 80
+EXAMPLE_CHARACTERS = 28
+ZONE_FIELD = "default_time_zone"  # the zone of rows without one ("time_zone" is a drop-down)
+# The drop-downs in three groups, in the order a person reads an appointment.
+FIELD_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "The appointment",
+        ("external_id", "calendar", "calendar_id", "title", "location", "content", "show_as"),
+    ),
+    (
+        "When",
+        ("start_date", "start_time", "start_datetime", "end_date", "end_time", "end_datetime")
+        + ("duration_minutes", "all_day", "time_zone"),
+    ),
+    (
+        "Who",
+        ("participant_name", "participant_first_name", "participant_last_name")
+        + ("participant_email", "participant_phone", "contact_id", "contact_external_id"),
+    ),
+)
+FIELD_HINTS = {
+    "external_id": "Each appointment's own number: a second import then updates, never doubles.",
+    "calendar": "Whose calendar the appointment goes to.",
+    "start_datetime": "Only when the date and the time are in one cell.",
+    "end_datetime": "Only when the end's date and time are in one cell.",
+    "duration_minutes": "Instead of an end time.",
+    "time_zone": "Only when the sheet has a column of zones like America/New_York.",
+    "contact_id": "Only for appointments of contacts already in Apptoto.",
+    "contact_external_id": "Only for appointments of contacts already in Apptoto.",
+}
+CONFIDENCE_WORDS = {
+    Confidence.HIGH: "high",
+    Confidence.MEDIUM: "medium",
+    Confidence.LOW: "low",
+    Confidence.CHOSEN: "your choice",
+}
+
+
+@dataclass
+class Matching:
+    """The matching step of one upload: the sheet, the assistant's proposal, the choices so far."""
+
+    sheet: str | None  # the workbook's sheet read; None for CSV
+    sheets: list[str]  # every sheet of a workbook ([] for CSV), to choose another
+    frame: pd.DataFrame = field(repr=False)  # text cells, index = spreadsheet rows
+    assistant: Proposal = field(repr=False)  # what the assistant proposed: confidences, reasons
+    choices: dict[str, str]  # field key -> column ("" or absent: not used)
+    name: str  # the mapping's name; its file name is a slug of it
+    date_format: str = ""  # the day/month order chosen when the values cannot tell
+    time_format: str = ""  # "%H:%M" when the person says the clock is a 24-hour one
+    time_zone: str = ""  # IANA zone of rows without one
+    replace: bool = False  # overwrite a different mapping of the same file name
+    messages: list[str] = field(default_factory=list)  # what the last form did wrong
+
+
+def default_name(file_name: str) -> str:
+    """``"appointments_export.xlsx"`` -> ``"Appointments export"``."""
+    words = re.sub(r"[\s_.\-]+", " ", Path(file_name).stem).strip()
+    return (words[:1].upper() + words[1:])[:MAX_NAME_CHARACTERS] or "My appointments"
+
+
+def usable_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns a mapping can name: a header with a brace cannot be a {Column}."""
+    return [str(c) for c in frame.columns if "{" not in str(c) and "}" not in str(c)]
+
+
+def start_matching(upload: Upload, sheet: str | None, sheets: list[str], name: str) -> Matching:
+    """Read ``sheet`` of the upload and let the assistant propose; LoadError when unreadable."""
+    from importer.assist import propose_mapping
+
+    loaded = load_table(upload.path, sheet=sheet)
+    frame, _ = strip_report_columns(loaded.frame)
+    proposal = propose_mapping(frame, name=name, sheet=loaded.sheet_name, source=upload.file_name)
+    return Matching(
+        sheet=loaded.sheet_name,
+        sheets=sheets,
+        frame=frame,
+        assistant=proposal,
+        choices=proposal.columns_by_field(),
+        name=name,
+    )
+
+
+def read_choices(matching: Matching, form: AbstractMapping[str, object]) -> None:
+    """Take the form's drop-downs, answers and name into ``matching`` (checked when used)."""
+    matching.choices = {key: str(form.get(key) or "") for key in FIELD_KEYS}
+    matching.choices = {k: v for k, v in matching.choices.items() if v}
+    name = re.sub(r"[\x00-\x1f\x7f]", "", str(form.get("name") or "")).strip()
+    matching.name = name[:MAX_NAME_CHARACTERS]
+    matching.date_format = str(form.get("date_format") or "")
+    matching.time_format = str(form.get("time_format") or "")
+    matching.time_zone = str(form.get(ZONE_FIELD) or "").strip()
+    matching.replace = form.get("replace") == "yes"
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the person's choices make: the proposal as guessed and with their answers."""
+
+    guessed: Proposal | None  # None: the choices do not fit together (see problems)
+    answered: Proposal | None  # with the day/month order and the clock the person chose
+    problems: list[str]  # choices that rule each other out, an unknown zone, ...
+
+
+def current_proposal(matching: Matching) -> Choices:
+    """The mapping the choices make, with the answers applied, or what is wrong with them."""
+
+    problems = []
+    zone = matching.time_zone or None
+    if zone is not None and zone_problem(zone):
+        problems.append(f"The time zone {zone!r} {zone_problem(zone)}.")
+        zone = None
+    try:
+        proposal = proposal_from_choices(
+            matching.frame,
+            matching.choices,
+            name=matching.name or "mapping",
+            sheet=matching.sheet,
+            source=matching.assistant.source,
+            time_zone=zone,
+            phone_region=matching.assistant.phone_region.value or "US",
+        )
+    except MappingError as exc:
+        return Choices(None, None, problems + [_sentence(p) for p in exc.problems or [str(exc)]])
+    return Choices(proposal, _answered(proposal, matching), problems)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _answered(proposal: Proposal, matching: Matching) -> Proposal:
+    """The proposal with the person's answers to the format questions it refused to guess."""
+
+    def answered(guess: FormatGuess, answer: str) -> FormatGuess:
+        if not guess.refused or answer not in guess.choices:
+            return guess
+        reason = f"chosen by you, as {format_in_words(answer)}; {guess.reason}"
+        return FormatGuess(answer, Confidence.CHOSEN, reason, share=guess.share)
+
+    return dataclasses.replace(
+        proposal,
+        date_format=answered(proposal.date_format, matching.date_format),
+        time_format=answered(proposal.time_format, matching.time_format),
+    )
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    """Something the person must still choose, and the control where they choose it."""
+
+    text: str  # plain words
+    control: str  # the id of the control on the page
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def open_questions(proposal: Proposal) -> list[OpenQuestion]:
+    """What the person must still choose before the mapping can be saved, in plain words."""
+    wanted = []
+    if proposal.date_format.refused:
+        wanted.append(
+            OpenQuestion(
+                "How the dates are written: the values cannot tell day from month.",
+                "question-date_format",
+            )
+        )
+    if proposal.time_format.refused:
+        wanted.append(
+            OpenQuestion("Whether the times use a 24-hour clock.", "question-time_format")
+        )
+    if proposal.time_zone.placeholder:
+        wanted.append(
+            OpenQuestion(
+                "The time zone of the appointments: no column holds one.", "default-time-zone"
+            )
+        )
+    for choice in proposal.event:
+        texts = choice.value.values() if isinstance(choice.value, dict) else [choice.value]
+        if not any("{CHOOSE" in t for t in texts):
+            continue
+        if choice.key == "start":
+            text = (
+                f"The column of dates: {spec('start_date').label}, or "
+                f"{spec('start_datetime').label}."
+            )
+            wanted.append(OpenQuestion(text, "field-start_date"))
+        elif choice.key == "external_id":
+            text = (
+                f"The {spec('external_id').label} column, or the columns that tell appointments "
+                "apart (date, time, calendar, participant)."
+            )
+            wanted.append(OpenQuestion(text, "field-external_id"))
+        else:
+            wanted.append(OpenQuestion(f"{choice.key}: {choice.reason}", f"field-{choice.key}"))
+    return wanted
+
+
+@dataclass(frozen=True)
+class ColumnOption:
+    """A column of the sheet as a drop-down offers it."""
+
+    name: str  # the form's value
+    label: str  # the name with an example value
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    """One Apptoto field: its drop-down and what the assistant thinks of the choice."""
+
+    key: str  # the form field's name
+    label: str
+    hint: str
+    chosen: str  # the column selected; "" for not used
+    confidence: str  # high, medium, low, chosen, or "" (nothing to say)
+    confidence_words: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """A choice the values could not make: the day/month order, or a 24-hour clock."""
+
+    name: str  # the form field: date_format or time_format
+    legend: str
+    reason: str
+    options: tuple[tuple[str, str], ...]  # (value, label)
+    chosen: str
+
+
+def column_options(matching: Matching) -> list[ColumnOption]:
+    """Each usable column with its first value as an example: ``Appt Date (12/14/2026)``."""
+    options = []
+    for column in usable_columns(matching.frame):
+        cells = matching.frame[column].dropna().astype("str").str.strip()
+        cells = cells[cells != ""]
+        example = str(cells.iloc[0]) if len(cells) else ""
+        if len(example) > EXAMPLE_CHARACTERS:
+            example = example[: EXAMPLE_CHARACTERS - 1] + "…"
+        options.append(ColumnOption(column, f"{column} ({example})" if example else column))
+    return options
+
+
+def field_groups(matching: Matching) -> list[tuple[str, list[FieldRow]]]:
+    """The drop-downs by group, each with the assistant's confidence in its choice."""
+    picks = matching.assistant.picks
+    groups = []
+    for title, keys in FIELD_GROUPS:
+        rows = []
+        for key in keys:
+            chosen = matching.choices.get(key, "")
+            pick = picks.get(key)
+            if pick is not None and chosen == pick.column:
+                confidence, reason = pick.confidence, pick.reason
+            elif chosen:
+                confidence = Confidence.CHOSEN
+                reason = f"the assistant suggested {pick.column!r}" if pick else ""
+            else:
+                confidence = None
+                reason = f"not used; the assistant suggested {pick.column!r}" if pick else ""
+            rows.append(
+                FieldRow(
+                    key=key,
+                    label=spec(key).label,
+                    hint=FIELD_HINTS.get(key, ""),
+                    chosen=chosen,
+                    confidence=confidence.value if confidence else "",
+                    confidence_words=CONFIDENCE_WORDS[confidence] if confidence else "",
+                    reason=reason,
+                )
+            )
+        groups.append((title, rows))
+    return groups
+
+
+def questions(guessed: Proposal, matching: Matching) -> list[Question]:
+    """The format questions the values could not answer (none when every guess was sure).
+
+    ``guessed`` is the proposal before the answers (:attr:`Choices.guessed`).
+    """
+    asked = []
+    dates = guessed.date_format
+    if dates.refused:
+        options = tuple(
+            (
+                fmt,
+                f"{format_in_words(fmt)}: "
+                + ("month first" if fmt.index("%m") < fmt.index("%d") else "day first"),
+            )
+            for fmt in dates.choices
+        )
+        chosen = matching.date_format if matching.date_format in dates.choices else ""
+        asked.append(
+            Question(
+                "date_format",
+                "How are the dates written?",
+                _sentence(dates.reason),
+                options,
+                chosen,
+            )
+        )
+    times = guessed.time_format
+    if times.refused:
+        options = tuple(
+            (fmt, f"The times use a 24-hour clock, as {format_in_words(fmt)}")
+            for fmt in times.choices
+        )
+        chosen = matching.time_format if matching.time_format in times.choices else ""
+        asked.append(
+            Question(
+                "time_format",
+                "Which clock do the times use?",
+                _sentence(times.reason),
+                options,
+                chosen,
+            )
+        )
+    return asked
+
+
+def known_formats(proposal: Proposal) -> list[tuple[str, str, str]]:
+    """The formats the values settled: (what, confidence, reason)."""
+    lines = []
+    for what, guess in (("Dates", proposal.date_format), ("Times", proposal.time_format)):
+        if guess.refused or guess.confidence is Confidence.CHOSEN:
+            continue
+        shown = format_in_words(guess.format) if guess.format else "ISO (like 2026-12-31, 14:30)"
+        lines.append((f"{what}: {shown}", CONFIDENCE_WORDS[guess.confidence], guess.reason))
+    return lines
+
+
+def zone_question(matching: Matching) -> tuple[bool, bool, str]:
+    """(shown, required, why) for the time zone drop-down."""
+    column = matching.choices.get("time_zone", "")
+    if column not in matching.frame.columns:
+        return True, True, "No column holds time zones, and times mean nothing without one."
+    cells = matching.frame[column].fillna("").astype("str").str.strip()
+    blank = int((cells == "").sum())
+    if blank:
+        rows = "1 row leaves" if blank == 1 else f"{blank} rows leave"
+        return True, False, f"{rows} {column!r} blank: choose the zone of those rows."
+    return bool(matching.time_zone), False, f"Every row has its zone in {column!r}."

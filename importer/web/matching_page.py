@@ -1,0 +1,240 @@
+"""The column-matching page: its routes, and what its template shows.
+
+``GET /uploads/{token}/columns`` shows the drop-downs (pre-filled by the assistant), the questions
+the values could not answer, a preview of the first rows as events and the mapping's name.
+``POST`` the same address with ``action=preview`` (the form's default button) or ``action=save``;
+every POST carries the CSRF token and is answered with a redirect. Saving writes the mapping into
+the mappings folder and continues to the review with it.
+"""
+
+from __future__ import annotations
+
+import functools
+import zoneinfo
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+
+from importer.errors import ImporterError, MappingError
+from importer.load import sheet_names
+from importer.web.mapping_store import (
+    Existing,
+    SaveRefused,
+    existing_mapping,
+    mapping_file_name,
+    save_mapping,
+)
+from importer.web.matching import (
+    ColumnOption,
+    FieldRow,
+    Matching,
+    OpenQuestion,
+    Question,
+    column_options,
+    current_proposal,
+    default_name,
+    field_groups,
+    known_formats,
+    open_questions,
+    questions,
+    read_choices,
+    start_matching,
+    zone_question,
+)
+from importer.web.preview import SheetPreview, preview_sheet
+from importer.web.review import plain_message
+from importer.web.settings import WebSettings
+from importer.web.uploads import Upload
+
+MAX_FORM_FIELDS = 64  # the drop-downs, the answers, the name and the buttons
+COMMON_ZONES = (
+    ("Eastern (New York)", "America/New_York"),
+    ("Central (Chicago)", "America/Chicago"),
+    ("Mountain (Denver)", "America/Denver"),
+    ("Mountain, no daylight saving (Phoenix)", "America/Phoenix"),
+    ("Pacific (Los Angeles)", "America/Los_Angeles"),
+    ("Alaska (Anchorage)", "America/Anchorage"),
+    ("Hawaii (Honolulu)", "Pacific/Honolulu"),
+    ("Atlantic (Puerto Rico)", "America/Puerto_Rico"),
+    ("UK (London)", "Europe/London"),
+)
+
+
+@functools.cache
+def other_zones() -> tuple[str, ...]:
+    """Every IANA zone named Area/City, sorted, but the common ones (listed first)."""
+    common = {zone for _, zone in COMMON_ZONES}
+    return tuple(
+        sorted(
+            z
+            for z in zoneinfo.available_timezones()
+            if "/" in z and z[0].isupper() and z not in common
+        )
+    )
+
+
+@dataclass
+class MatchingView:
+    """What the matching template shows."""
+
+    file_name: str
+    sheet: str | None
+    sheets: list[str]
+    columns: list[ColumnOption]
+    groups: list[tuple[str, list[FieldRow]]]
+    questions: list[Question]
+    known_formats: list[tuple[str, str, str]]
+    zone_shown: bool
+    zone_required: bool
+    zone_reason: str
+    time_zone: str
+    name: str
+    file: str  # the file the mapping would be saved as ("" when the name cannot make one)
+    existing: Existing | None  # a different mapping already under that file name
+    replace: bool
+    problems: list[str]  # what the last form did wrong, choices that rule each other out
+    still_open: list[OpenQuestion]  # what must be chosen before saving
+    notes: list[str]  # the assistant's notes (no appointment id, ...)
+    unused: list[str]  # columns no field uses
+    preview: SheetPreview | None
+    preview_blocked: str  # why there is no preview
+    common_zones: tuple[tuple[str, str], ...] = COMMON_ZONES
+    zones: tuple[str, ...] = field(default_factory=other_zones)
+
+
+def build_view(upload: Upload, matching: Matching, settings: WebSettings) -> MatchingView:
+    """The page for ``matching`` as its choices stand; never raises for bad choices."""
+    made = current_proposal(matching)
+    proposal = made.answered
+    problems = list(matching.messages) + [p for p in made.problems if p not in matching.messages]
+    still_open = open_questions(proposal) if proposal is not None else []
+    preview, blocked, mapping = None, "", None
+    if proposal is None:
+        blocked = "The preview shows once the choices above fit together."
+    elif still_open:
+        blocked = "The preview shows once everything listed as still to choose is chosen."
+    else:
+        try:
+            mapping = proposal.to_mapping()
+            preview = preview_sheet(matching.frame, mapping, settings.preview_events)
+        except MappingError as exc:
+            problems += exc.problems or [str(exc)]
+            blocked = "The preview shows once the choices make a valid mapping."
+    try:
+        file = mapping_file_name(matching.name)
+    except SaveRefused:
+        file = ""
+    existing = existing_mapping(settings.mappings_dir, file, mapping) if file else None
+    zone_shown, zone_required, zone_reason = zone_question(matching)
+    return MatchingView(
+        file_name=upload.file_name,
+        sheet=matching.sheet,
+        sheets=matching.sheets,
+        columns=column_options(matching),
+        groups=field_groups(matching),
+        questions=questions(made.guessed, matching) if made.guessed else [],
+        known_formats=known_formats(made.guessed) if made.guessed else [],
+        zone_shown=zone_shown,
+        zone_required=zone_required,
+        zone_reason=zone_reason,
+        time_zone=matching.time_zone,
+        name=matching.name,
+        file=file,
+        existing=existing if existing is not None and not existing.same else None,
+        replace=matching.replace,
+        problems=problems,
+        still_open=still_open,
+        notes=list(proposal.notes) if proposal else [],
+        unused=list(proposal.unmatched) if proposal else [],
+        preview=preview,
+        preview_blocked=blocked,
+    )
+
+
+def _start(upload: Upload, sheet: str | None, name: str = "") -> Matching:
+    return start_matching(
+        upload, sheet, sheet_names(upload.path), name or default_name(upload.file_name)
+    )
+
+
+def _save(matching: Matching, settings: WebSettings) -> str | None:
+    """Save the mapping the choices make: its file name, or None with the reasons in messages."""
+    made = current_proposal(matching)
+    problems = list(made.problems)
+    if not matching.name:
+        problems.append("Give the mapping a name: it is saved under that name.")
+    if made.answered is not None and open_questions(made.answered):
+        problems.append("Not saved yet: first choose what is listed under “Still to choose”.")
+    if problems or made.answered is None:
+        matching.messages = problems
+        return None
+    try:
+        return save_mapping(settings.mappings_dir, made.answered, replace=matching.replace)
+    except SaveRefused as exc:
+        matching.messages = [str(exc)]
+    except MappingError as exc:
+        matching.messages = exc.problems or [str(exc)]
+    return None
+
+
+@dataclass(frozen=True)
+class PageTools:
+    """What the app's other routes share with these: rendering, CSRF, finding uploads."""
+
+    settings: WebSettings
+    page: Callable[..., Response]
+    problem_page: Callable[[Request, int, str, str], Response]
+    checked_form: Callable[[Request, int], Awaitable[Any]]
+    upload_or_404: Callable[[str], Upload]
+
+
+def add_matching_routes(app: FastAPI, tools: PageTools) -> None:
+    """The matching step's GET and POST on ``app``."""
+    settings = tools.settings
+
+    @app.get("/uploads/{token}/columns")
+    def matching_page(request: Request, token: str) -> Response:
+        upload = tools.upload_or_404(token)
+        if upload.run_id is not None:
+            return RedirectResponse(f"/runs/{upload.run_id}", status_code=303)
+        if upload.matching is None:
+            try:
+                upload.matching = _start(upload, upload.sheet)
+            except ImporterError as exc:
+                return tools.problem_page(
+                    request, 400, "This file cannot be read", plain_message(exc, upload)
+                )
+        view = build_view(upload, upload.matching, settings)
+        return tools.page(request, "matching.html", step=2, upload=upload, view=view)
+
+    @app.post("/uploads/{token}/columns")
+    async def match_columns(request: Request, token: str) -> Response:
+        form = await tools.checked_form(request, MAX_FORM_FIELDS)
+        upload = tools.upload_or_404(token)
+        here = f"/uploads/{token}/columns"
+        if upload.run_id is not None:
+            return RedirectResponse(f"/runs/{upload.run_id}", status_code=303)
+        matching: Matching | None = upload.matching
+        if matching is None:  # the server forgot (restart): start again from the assistant
+            return RedirectResponse(here, status_code=303)
+        sheet = str(form.get("sheet") or "")
+        if sheet and sheet != matching.sheet and sheet in matching.sheets:
+            try:  # another sheet: other columns, so the assistant starts again
+                upload.matching = _start(upload, sheet, str(form.get("name") or ""))
+            except ImporterError as exc:
+                matching.messages = [plain_message(exc, upload)]
+            return RedirectResponse(here, status_code=303)
+        read_choices(matching, form)
+        matching.messages = []
+        if form.get("action") != "save":
+            return RedirectResponse(here + "#preview", status_code=303)
+        saved = _save(matching, settings)
+        if saved is None:
+            return RedirectResponse(here + "#problems", status_code=303)
+        upload.mapping_file = saved
+        upload.sheet = matching.sheet
+        upload.review = None
+        return RedirectResponse(f"/uploads/{token}", status_code=303)

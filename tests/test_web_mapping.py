@@ -1,0 +1,507 @@
+"""The column-matching step of the web page, without a browser: pre-filled drop-downs, questions
+the values cannot answer, the preview, saving a named mapping (safe file names, no silent
+overwrite) and the next upload finding it; CSRF and plain messages throughout."""
+
+from __future__ import annotations
+
+import csv
+import html
+import os
+import re
+import shutil
+import warnings
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from importer.assist import FIELDS
+from importer.assist_fields import name_score, spec
+from importer.mapping import load_mapping
+from importer.prepare import prepare
+from importer.web import WebSettings, create_app
+from importer.web.fitting import SheetHeaders, rank_mappings
+from importer.web.mapping_store import SaveRefused, mapping_file_name
+from importer.web.matching import FIELD_GROUPS
+
+with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
+    from starlette.exceptions import StarletteDeprecationWarning
+
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from starlette.testclient import TestClient
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+API_KEY = "web-mapping-key-31ab"
+HEADERS = ["Appt #", "Appt Date", "Time", "Doctor", "Patient Name", "Mobile", "Email"]
+US_ROWS = [
+    [
+        "A-1",
+        "12/14/2026",
+        "8:30 AM",
+        "Dr. Rivera",
+        "Maria Gomez",
+        "(541) 555-0104",
+        "m@example.com",
+    ],
+    ["A-2", "12/15/2026", "9:00 AM", "Dr. Rivera", "James Oconnor", "541.555.0123", ""],
+    ["A-3", "01/21/2027", "2:15 PM", "Dr. Chen", "Aiko Tanaka", "5415550142", "a@example.org"],
+]
+AMBIGUOUS_ROWS = [  # every day and month is 12 or less: 03/04 is March 4 or 3 April
+    ["B-1", "03/04/2026", "9:00 AM", "Dr. Chen", "Ann Lee", "5415550101", ""],
+    ["B-2", "05/06/2026", "10:00 AM", "Dr. Chen", "Bo Park", "5415550102", ""],
+    ["B-3", "11/12/2026", "2:00 PM", "Dr. Chen", "Cy Diaz", "5415550103", ""],
+]
+
+
+def write_sheet(path: Path, rows: list[list[str]], headers: list[str] = HEADERS) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(headers)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def mappings(tmp_path: Path) -> Path:
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    shutil.copyfile(ROOT / "mappings" / "clinic.yaml", folder / "clinic.yaml")
+    return folder
+
+
+@pytest.fixture
+def client(sandbox: Any, tmp_path: Path, mappings: Path) -> Iterator[TestClient]:
+    sandbox.configure(api_key=API_KEY)
+    settings = WebSettings(
+        mappings_dir=mappings,
+        ledger_path=tmp_path / "state.sqlite",
+        runs_dir=tmp_path / "runs",
+        environ={
+            "APPTOTO_BASE_URL": sandbox.base_url,
+            "APPTOTO_USER": sandbox.user,
+            "APPTOTO_API_KEY": API_KEY,
+        },
+    )
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def token_of(client: TestClient) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)
+    assert found
+    return found.group(1)
+
+
+def upload(client: TestClient, path: Path, mapping: str = "") -> str:
+    """Upload ``path``; the address the page leads to (the review or the matching step)."""
+    answer = client.post(
+        "/upload",
+        data={"csrf_token": token_of(client), "mapping": mapping},
+        files={"spreadsheet": (path.name, path.read_bytes())},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    location = str(answer.headers["location"])
+    if location.endswith("/columns"):
+        return location
+    page = client.get(location, follow_redirects=False)
+    return str(page.headers["location"]) if page.status_code == 303 else location
+
+
+class FormReader(HTMLParser):
+    """What a browser would submit from the matching form as it is shown."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self.labelled: set[str] = set()
+        self.controls: list[tuple[str, str]] = []  # (id, name) of each visible control
+        self._select: str | None = None
+        self._first_option: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {k: v or "" for k, v in attrs}
+        if tag == "label" and "for" in found:
+            self.labelled.add(found["for"])
+        elif tag == "select":
+            self._select, self._first_option = found["name"], None
+            self.controls.append((found.get("id", ""), found["name"]))
+        elif tag == "option" and self._select is not None:
+            if self._first_option is None:
+                self._first_option = found["value"]
+                self.fields.setdefault(self._select, found["value"])
+            if "selected" in found:
+                self.fields[self._select] = found["value"]
+        elif tag == "input":
+            kind = found.get("type", "text")
+            if kind == "hidden" or kind == "text":
+                self.fields[found["name"]] = found.get("value", "")
+            elif "checked" in found:
+                self.fields[found["name"]] = found["value"]
+            if kind != "hidden":
+                self.controls.append((found.get("id", ""), found["name"]))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+
+def read_form(page: str) -> FormReader:
+    form = re.search(r'<form method="post" action="[^"]*/columns".*?</form>', page, re.S)
+    assert form, "no matching form on the page"
+    reader = FormReader()
+    reader.feed(form.group(0))
+    return reader
+
+
+def submit(client: TestClient, address: str, action: str, **changes: str) -> Any:
+    """Submit the form as shown, with ``changes``; the page it leads to."""
+    fields = read_form(client.get(address).text).fields
+    fields.update(changes, action=action)
+    return client.post(address, data=fields)
+
+
+def text_of(page: str) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def confidence(page: str, key: str) -> str:
+    row = re.search(rf'<tr data-field="{key}">(.*?)</tr>', page, re.S)
+    assert row
+    tag = re.search(r'data-confidence="([^"]*)"', row.group(1))
+    return tag.group(1) if tag else ""
+
+
+# --- the step and its pre-filled drop-downs -------------------------------------------------
+
+
+def test_a_file_no_mapping_fits_goes_to_the_matching_step_pre_filled(
+    client: TestClient, tmp_path: Path
+) -> None:
+    address = upload(client, write_sheet(tmp_path / "export.csv", US_ROWS))
+    assert address.endswith("/columns")
+    page = client.get(address).text
+    chosen = read_form(page).fields
+    assert {k: chosen[k] for k in chosen if chosen[k] and k in {f.key for f in FIELDS}} == {
+        "external_id": "Appt #",
+        "calendar": "Doctor",
+        "start_date": "Appt Date",
+        "start_time": "Time",
+        "participant_name": "Patient Name",
+        "participant_phone": "Mobile",
+        "participant_email": "Email",
+    }
+    assert confidence(page, "external_id") == "high"  # "Appt #" is an appointment number
+    assert confidence(page, "start_date") == "high"
+    assert confidence(page, "title") == ""
+    text = text_of(page)
+    assert "Still to choose" in text and "The time zone of the appointments" in text
+    assert "Appt Date (12/14/2026)" in text  # each column with an example value
+    assert chosen["name"] == "Export"
+
+
+def test_every_control_has_a_label_and_every_field_a_drop_down(
+    client: TestClient, tmp_path: Path
+) -> None:
+    page = client.get(upload(client, write_sheet(tmp_path / "export.csv", US_ROWS))).text
+    reader = read_form(page)
+    assert [c for c in reader.controls if c[0] not in reader.labelled] == []
+    names = [name for _, name in reader.controls if not name.endswith("_format")]
+    assert len(names) == len(set(names))  # no two controls share a form name
+    grouped = [key for _, keys in FIELD_GROUPS for key in keys]
+    assert sorted(grouped) == sorted(f.key for f in FIELDS)
+    assert all(key in reader.fields for key in grouped)
+
+
+def test_match_columns_myself_even_when_a_mapping_fits(client: TestClient) -> None:
+    address = upload(client, SAMPLES / "appointments.csv", mapping="match-columns")
+    assert address.endswith("/columns")
+    chosen = read_form(client.get(address).text).fields
+    assert chosen["external_id"] == "Appointment ID"
+    assert chosen["time_zone"] == "Time Zone"
+    # Without the request, the saved mapping that fits is used: straight to the review.
+    review = upload(client, SAMPLES / "appointments.csv")
+    assert not review.endswith("/columns")
+    assert "mapping <strong>Clinic appointments</strong>" in client.get(review).text
+
+
+# --- questions, preview, messages ----------------------------------------------------------
+
+
+def test_ambiguous_dates_need_a_choice_before_saving(
+    client: TestClient, tmp_path: Path, mappings: Path
+) -> None:
+    source = write_sheet(tmp_path / "ambiguous.csv", AMBIGUOUS_ROWS)
+    address = upload(client, source)
+    page = client.get(address).text
+    assert 'id="question-date_format"' in page
+    assert not re.search(r'name="date_format" value="[^"]*" checked', page)  # no guess
+    assert "cannot tell March 4 (month first) from 3 April (day first)" in text_of(page)
+    assert "The preview shows once everything" in text_of(page)
+
+    zone = {"default_time_zone": "Europe/London", "name": "Ambiguous"}
+    refused = submit(client, address, "save", **zone)
+    assert "Not saved yet: first choose what is listed under “Still to choose”" in text_of(
+        refused.text
+    )
+    assert "How the dates are written: the values cannot tell" in text_of(refused.text)
+    assert not (mappings / "ambiguous.yaml").exists()
+    forged = submit(client, address, "save", date_format="%Y", **zone)
+    assert "How the dates are written: the values cannot tell" in text_of(forged.text)
+    assert not (mappings / "ambiguous.yaml").exists()
+
+    previewed = submit(client, address, "preview", date_format="%d/%m/%Y", **zone).text
+    assert "3 of 3 rows" in text_of(previewed)
+    assert "Fri Apr 3, 2026, 9:00 AM – 9:30 AM BST" in text_of(previewed)
+    saved = submit(client, address, "save")
+    assert "Review before sending" in saved.text
+    mapping = load_mapping(mappings / "ambiguous.yaml")
+    assert mapping.defaults.date_format == "%d/%m/%Y"
+    payload = prepare(source, mapping).events.payloads[2]
+    assert payload["start_time"] == "2026-04-03T09:00:00+01:00"
+
+
+def test_the_preview_shows_events_and_the_rows_that_cannot_be_sent(
+    client: TestClient, tmp_path: Path
+) -> None:
+    rows = [*US_ROWS, ["A-4", "12/16/2026", "9:00 AM", "Dr. Chen", "Di Fox", "555-012", ""]]
+    address = upload(client, write_sheet(tmp_path / "export.csv", rows))
+    page = submit(client, address, "preview", default_time_zone="America/New_York").text
+    text = text_of(page)
+    assert "3 of 4 rows can be sent" in text
+    assert "Appointment with Dr. Rivera" in text  # no title column: the calendar's name
+    assert "Mon Dec 14, 2026, 8:30 AM – 9:00 AM EST (America/New_York)" in text
+    assert "Maria Gomez · m@example.com · +1 541-555-0104" in text
+    assert "Row 5 · cannot be sent" in text
+    assert "Mobile “555-012” is not a valid phone number" in text
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        (
+            {"start_datetime": "Appt Date"},
+            "Choose Date or Start date and time (one cell), not both",
+        ),
+        ({"contact_id": "Appt #"}, "either an Apptoto contact or a name/email/phone"),
+        ({"calendar": "No such column"}, "the sheet has no column 'No such column'"),
+        ({"default_time_zone": "Mars/Olympus"}, "The time zone 'Mars/Olympus' is not a known"),
+        ({"name": "???"}, "Give the mapping a name with some letters a-z or digits"),
+        ({"name": ""}, "Give the mapping a name"),
+    ],
+)
+def test_choices_that_do_not_fit_are_messages_not_errors(
+    client: TestClient, tmp_path: Path, mappings: Path, changes: dict[str, str], words: str
+) -> None:
+    address = upload(client, write_sheet(tmp_path / "export.csv", US_ROWS))
+    answer = submit(client, address, "save", **{"default_time_zone": "America/Chicago", **changes})
+    assert answer.status_code == 200
+    assert "Match the columns" in answer.text and "Traceback" not in answer.text
+    assert words in text_of(answer.text)
+    assert sorted(p.name for p in mappings.iterdir()) == ["clinic.yaml"]
+
+
+# --- saving -------------------------------------------------------------------------------
+
+
+def test_save_writes_a_mapping_that_loads_validates_and_is_offered_next_time(
+    client: TestClient, tmp_path: Path, mappings: Path, sandbox: Any
+) -> None:
+    source = write_sheet(tmp_path / "export.csv", US_ROWS)
+    address = upload(client, source)
+    saved = submit(
+        client,
+        address,
+        "save",
+        default_time_zone="America/Chicago",
+        name="Front desk",
+    )
+    assert "Review before sending" in saved.text
+    assert "mapping <strong>Front desk</strong>" in saved.text
+    mapping = load_mapping(mappings / "front-desk.yaml")
+    assert mapping.name == "Front desk"
+    assert mapping.defaults.time_zone == "America/Chicago"
+    assert mapping.defaults.date_format == "%m/%d/%Y"
+    prepared = prepare(source, mapping)
+    assert prepared.issues == {}
+    assert sorted(prepared.events.external_ids.values()) == [
+        "front-desk-A-1",
+        "front-desk-A-2",
+        "front-desk-A-3",
+    ]
+    assert "chosen" in (mappings / "front-desk.yaml").read_text(encoding="utf-8")
+    # The next upload with these columns: the saved mapping, offered first and chosen.
+    review_address = upload(client, source)
+    assert not review_address.endswith("/columns")
+    review = client.get(review_address).text
+    assert "mapping <strong>Front desk</strong>" in review
+    first = re.search(
+        r'<select id="review-mapping"[^>]*>\s*<option value="([^"]+)" selected', review
+    )
+    assert first and first.group(1) == "front-desk.yaml"
+    assert sandbox.events() == []  # saving and reviewing send nothing
+
+
+@pytest.mark.parametrize(
+    ("name", "file"),
+    [
+        ("Front desk", "front-desk.yaml"),
+        ("../../etc/passwd", "etc-passwd.yaml"),
+        ("..\\..\\Windows\\x", "windows-x.yaml"),
+        ("/tmp/evil.yaml", "tmp-evil-yaml.yaml"),
+        ("Clínica Gómez", "clinica-gomez.yaml"),
+        (".hidden", "hidden.yaml"),
+        ("a" * 200, "a" * 60 + ".yaml"),
+    ],
+)
+def test_file_names_are_safe_slugs(name: str, file: str) -> None:
+    assert mapping_file_name(name) == file
+
+
+@pytest.mark.parametrize("name", ["", "   ", "???", "../..", "診療所"])
+def test_a_name_without_letters_is_refused(name: str) -> None:
+    with pytest.raises(SaveRefused, match="some letters a-z or digits"):
+        mapping_file_name(name)
+
+
+def test_a_name_with_a_path_saves_inside_the_mappings_folder(
+    client: TestClient, tmp_path: Path, mappings: Path
+) -> None:
+    address = upload(client, write_sheet(tmp_path / "export.csv", US_ROWS))
+    outside = mappings.parent.parent / "outside.yaml"  # where ../../outside.yaml would go
+    submit(
+        client,
+        address,
+        "save",
+        default_time_zone="America/Chicago",
+        name="../../outside.yaml",
+    )
+    assert not outside.exists()
+    [written] = [p for p in mappings.iterdir() if p.name != "clinic.yaml"]
+    assert written == mappings / "outside-yaml.yaml"
+
+
+def test_a_different_mapping_is_replaced_only_when_confirmed(
+    client: TestClient, tmp_path: Path, mappings: Path
+) -> None:
+    taken = mappings / "front-desk.yaml"
+    original = (mappings / "clinic.yaml").read_text(encoding="utf-8")
+    taken.write_text(original, encoding="utf-8")
+    address = upload(client, write_sheet(tmp_path / "export.csv", US_ROWS))
+    choices = {"default_time_zone": "America/Chicago", "name": "Front desk"}
+    refused = submit(client, address, "save", **choices)
+    text = text_of(refused.text)
+    assert "already has a different mapping in front-desk.yaml (“Clinic appointments”)" in text
+    assert 'id="replace"' in refused.text
+    assert taken.read_text(encoding="utf-8") == original
+    replaced = submit(client, address, "save", replace="yes", **choices)
+    assert "Review before sending" in replaced.text
+    assert load_mapping(taken).name == "Front desk"
+    # The same mapping saved again: nothing to confirm, the file is left as it is.
+    written = taken.stat().st_mtime_ns
+    again = upload(client, write_sheet(tmp_path / "again.csv", US_ROWS), "match-columns")
+    same = submit(client, again, "save", **choices)
+    assert "Review before sending" in same.text
+    assert taken.stat().st_mtime_ns == written
+
+
+# --- CSRF, bad files, the review's way back -------------------------------------------------
+
+
+def test_the_matching_forms_need_the_session_token(
+    client: TestClient, tmp_path: Path, mappings: Path
+) -> None:
+    address = upload(client, write_sheet(tmp_path / "export.csv", US_ROWS))
+    fields = read_form(client.get(address).text).fields
+    fields.update(default_time_zone="America/Chicago", action="save", name="Stolen")
+    for token in ("", "0" * 64):
+        assert client.post(address, data={**fields, "csrf_token": token}).status_code == 403
+    with TestClient(client.app) as stranger:  # another browser, its own session
+        stranger.get("/")
+        answer = stranger.post(address, data=fields)
+        assert answer.status_code == 403 and "This form has expired" in answer.text
+    answer = client.post(address, data=fields, headers={"Origin": "http://evil.example"})
+    assert answer.status_code == 403
+    review = address.removesuffix("/columns")
+    mapping_switch = client.post(review + "/mapping", data={"mapping": "clinic.yaml"})
+    assert mapping_switch.status_code == 403
+    assert sorted(p.name for p in mappings.iterdir()) == ["clinic.yaml"]
+
+
+def test_an_unreadable_file_is_a_message_on_the_matching_step(
+    client: TestClient, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    address = upload(client, empty, "match-columns")
+    answer = client.get(address)
+    assert answer.status_code == 400
+    assert "the file is empty" in text_of(answer.text)
+    assert str(client.app.state.web.uploads.folder) not in answer.text  # type: ignore[attr-defined]
+    # Found for a mapping: the review says it the same way.
+    review = upload(client, empty)
+    assert "the file is empty" in text_of(client.get(review).text)
+
+
+def test_the_review_leads_back_to_the_matching_step(client: TestClient, tmp_path: Path) -> None:
+    address = upload(client, write_sheet(tmp_path / "export.csv", US_ROWS), "clinic.yaml")
+    review = client.get(address).text
+    assert "This file cannot be imported as it is" in review
+    assert f'href="{address}/columns">match the columns of this file' in review
+    assert f'id="match-columns" href="{address}/columns"' in review
+
+
+def test_the_review_can_switch_to_another_mapping(
+    client: TestClient, tmp_path: Path, mappings: Path
+) -> None:
+    source = write_sheet(tmp_path / "export.csv", US_ROWS)
+    submit(client, upload(client, source), "save", default_time_zone="America/Chicago")
+    review = upload(client, source)
+    client.post(
+        review + "/mapping", data={"csrf_token": token_of(client), "mapping": "clinic.yaml"}
+    )
+    page = client.get(review).text
+    assert "mapping <strong>Clinic appointments</strong>" in page
+    assert "This file cannot be imported as it is" in page
+    client.post(review + "/mapping", data={"csrf_token": token_of(client), "mapping": "../x"})
+    assert "mapping <strong>Clinic appointments</strong>" in client.get(review).text
+
+
+def test_mappings_that_fit_come_first_the_closest_then_the_newest(
+    tmp_path: Path, mappings: Path
+) -> None:
+    source = write_sheet(tmp_path / "export.csv", US_ROWS)
+    few = (
+        "name: Few\ndefaults: {time_zone: UTC}\nevent:\n  all_day: true\n"
+        '  external_id: "{Appt #}"\n  start: {date: "{Appt Date}"}\n  calendar: "{Doctor}"\n'
+    )
+    more = few.replace("Few", "More") + '  title: "{Patient Name}"\n'
+    (mappings / "b-few.yaml").write_text(few, encoding="utf-8")
+    (mappings / "a-few-older.yaml").write_text(few.replace("Few", "Older"), encoding="utf-8")
+    (mappings / "c-more.yaml").write_text(more, encoding="utf-8")
+    (mappings / "broken.yaml").write_text("event: [", encoding="utf-8")
+    os.utime(mappings / "a-few-older.yaml", (1_000_000, 1_000_000))
+    ranked = rank_mappings(mappings, SheetHeaders(source))
+    assert [(r.file, r.fits) for r in ranked] == [
+        ("c-more.yaml", True),
+        ("b-few.yaml", True),
+        ("a-few-older.yaml", True),
+        ("clinic.yaml", False),
+        ("broken.yaml", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "field", "score"),
+    [
+        ("Appt #", "external_id", 3),  # an appointment number, as "Appt No"
+        ("Phone #", "participant_phone", 3),
+        ("Patient #", "participant_name", 0),  # a patient number is not a name
+        ("Patient Name", "participant_name", 3),
+    ],
+)
+def test_a_hash_in_a_header_reads_as_number(header: str, field: str, score: int) -> None:
+    assert name_score(spec(field), header) == score
