@@ -505,3 +505,22 @@ def test_mappings_that_fit_come_first_the_closest_then_the_newest(
 )
 def test_a_hash_in_a_header_reads_as_number(header: str, field: str, score: int) -> None:
     assert name_score(spec(field), header) == score
+
+
+def test_another_sheet_of_a_workbook_starts_the_matching_again(client: TestClient) -> None:
+    address = upload(client, SAMPLES / "appointments.xlsx", "match-columns")
+    page = client.get(address).text
+    assert '<option value="Read me">' in page
+    assert read_form(page).fields["external_id"] == "Appointment ID"
+    token = token_of(client)
+    other = client.post(address, data={"csrf_token": token, "sheet": "Read me", "name": "Kept"})
+    assert "sheet <strong>Read me</strong>" in other.text
+    fields = read_form(other.text).fields
+    assert fields["external_id"] == "" and fields["name"] == "Kept"
+    assert '<option value="Appointment ID">' not in other.text  # the other sheet's columns
+    back = client.post(address, data={"csrf_token": token, "sheet": "Appointments"})
+    assert read_form(back.text).fields["start_date"] == "Date"
+    zone = {"default_time_zone": "America/Los_Angeles"}
+    saved = submit(client, address, "save", name="Clinic workbook", **zone)
+    assert "Review before sending" in saved.text
+    assert "Send 14 events to Apptoto" in text_of(saved.text)

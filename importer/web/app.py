@@ -241,8 +241,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         form = await checked_form(request)
         upload = upload_or_404(token)
         sheet = str(form.get("sheet") or "")
-        if upload.run_id is None:
+        if upload.run_id is None and (sheet or None) != upload.sheet:
             upload.sheet = sheet or None
+            upload.matching = None  # another sheet has other columns to match
         return RedirectResponse(f"/uploads/{token}", status_code=303)
 
     @app.get("/uploads/{token}/check.csv")

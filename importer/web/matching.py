@@ -185,25 +185,11 @@ class OpenQuestion:
 
 
 def open_questions(proposal: Proposal) -> list[OpenQuestion]:
-    """What the person must still choose before the mapping can be saved, in plain words."""
+    """What the person must still choose before the mapping can be saved, in plain words.
+
+    In the page's order: columns first, then the formats, then the time zone.
+    """
     wanted = []
-    if proposal.date_format.refused:
-        wanted.append(
-            OpenQuestion(
-                "How the dates are written: the values cannot tell day from month.",
-                "question-date_format",
-            )
-        )
-    if proposal.time_format.refused:
-        wanted.append(
-            OpenQuestion("Whether the times use a 24-hour clock.", "question-time_format")
-        )
-    if proposal.time_zone.placeholder:
-        wanted.append(
-            OpenQuestion(
-                "The time zone of the appointments: no column holds one.", "default-time-zone"
-            )
-        )
     for choice in proposal.event:
         texts = choice.value.values() if isinstance(choice.value, dict) else [choice.value]
         if not any("{CHOOSE" in t for t in texts):
@@ -222,6 +208,14 @@ def open_questions(proposal: Proposal) -> list[OpenQuestion]:
             wanted.append(OpenQuestion(text, "field-external_id"))
         else:
             wanted.append(OpenQuestion(f"{choice.key}: {choice.reason}", f"field-{choice.key}"))
+    if proposal.date_format.refused:
+        text = "How the dates are written: the values cannot tell day from month."
+        wanted.append(OpenQuestion(text, "date_format-1"))
+    if proposal.time_format.refused:
+        wanted.append(OpenQuestion("Whether the times use a 24-hour clock.", "time_format-1"))
+    if proposal.time_zone.placeholder:
+        text = "The time zone of the appointments: no column holds one."
+        wanted.append(OpenQuestion(text, "default-time-zone"))
     return wanted
 
 
@@ -348,14 +342,22 @@ def questions(guessed: Proposal, matching: Matching) -> list[Question]:
 
 
 def known_formats(proposal: Proposal) -> list[tuple[str, str, str]]:
-    """The formats the values settled: (what, confidence, reason)."""
+    """The formats the values settled, for the columns chosen: (what, confidence, reason)."""
+    chosen = set(proposal.picks)
     lines = []
-    for what, guess in (("Dates", proposal.date_format), ("Times", proposal.time_format)):
-        if guess.refused or guess.confidence is Confidence.CHOSEN:
+    for what, guess, keys, iso in (
+        ("Dates", proposal.date_format, _DATE_KEYS, "ISO, like 2026-12-31"),
+        ("Times", proposal.time_format, _TIME_KEYS, "24-hour, like 14:30"),
+    ):
+        if guess.refused or guess.confidence is Confidence.CHOSEN or not chosen & keys:
             continue
-        shown = format_in_words(guess.format) if guess.format else "ISO (like 2026-12-31, 14:30)"
+        shown = format_in_words(guess.format) if guess.format else iso
         lines.append((f"{what}: {shown}", CONFIDENCE_WORDS[guess.confidence], guess.reason))
     return lines
+
+
+_DATE_KEYS = {"start_date", "end_date", "start_datetime", "end_datetime"}
+_TIME_KEYS = {"start_time", "end_time", "start_datetime", "end_datetime"}
 
 
 def zone_question(matching: Matching) -> tuple[bool, bool, str]:
