@@ -332,7 +332,9 @@ def test_save_writes_a_mapping_that_loads_validates_and_is_offered_next_time(
         "front-desk-A-2",
         "front-desk-A-3",
     ]
-    assert "chosen" in (mappings / "front-desk.yaml").read_text(encoding="utf-8")
+    written = (mappings / "front-desk.yaml").read_text(encoding="utf-8")
+    assert "the web page's column matching" in written.replace("\n# ", " ")
+    assert "time_zone (chosen)" in written
     # The next upload with these columns: the saved mapping, offered first and chosen.
     review_address = upload(client, source)
     assert not review_address.endswith("/columns")
@@ -397,7 +399,10 @@ def test_a_different_mapping_is_replaced_only_when_confirmed(
     assert "already has a different mapping in front-desk.yaml (“Clinic appointments”)" in text
     assert 'id="replace"' in refused.text
     assert taken.read_text(encoding="utf-8") == original
-    replaced = submit(client, address, "save", replace="yes", **choices)
+    other = submit(client, address, "save", replace="clinic.yaml", **choices)  # not this one
+    assert "already has a different mapping in front-desk.yaml" in text_of(other.text)
+    assert taken.read_text(encoding="utf-8") == original
+    replaced = submit(client, address, "save", replace="front-desk.yaml", **choices)
     assert "Review before sending" in replaced.text
     assert load_mapping(taken).name == "Front desk"
     # The same mapping saved again: nothing to confirm, the file is left as it is.

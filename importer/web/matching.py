@@ -77,7 +77,7 @@ class Matching:
     date_format: str = ""  # the day/month order chosen when the values cannot tell
     time_format: str = ""  # "%H:%M" when the person says the clock is a 24-hour one
     time_zone: str = ""  # IANA zone of rows without one
-    replace: bool = False  # overwrite a different mapping of the same file name
+    replace: str = ""  # the mapping file the person agreed to overwrite (ticked for that file)
     messages: list[str] = field(default_factory=list)  # what the last form did wrong
 
 
@@ -118,7 +118,7 @@ def read_choices(matching: Matching, form: AbstractMapping[str, object]) -> None
     matching.date_format = str(form.get("date_format") or "")
     matching.time_format = str(form.get("time_format") or "")
     matching.time_zone = str(form.get(ZONE_FIELD) or "").strip()
-    matching.replace = form.get("replace") == "yes"
+    matching.replace = str(form.get("replace") or "")
 
 
 @dataclass(frozen=True)

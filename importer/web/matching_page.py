@@ -94,7 +94,7 @@ class MatchingView:
     name: str
     file: str  # the file the mapping would be saved as ("" when the name cannot make one)
     existing: Existing | None  # a different mapping already under that file name
-    replace: bool
+    replace: bool  # the box to replace ``existing`` is ticked
     problems: list[str]  # what the last form did wrong, choices that rule each other out
     still_open: list[OpenQuestion]  # what must be chosen before saving
     notes: list[str]  # the assistant's notes (no appointment id, ...)
@@ -144,7 +144,7 @@ def build_view(upload: Upload, matching: Matching, settings: WebSettings) -> Mat
         name=matching.name,
         file=file,
         existing=existing if existing is not None and not existing.same else None,
-        replace=matching.replace,
+        replace=bool(file) and matching.replace == file,
         problems=problems,
         still_open=still_open,
         notes=list(proposal.notes) if proposal else [],
@@ -172,7 +172,8 @@ def _save(matching: Matching, settings: WebSettings) -> str | None:
         matching.messages = problems
         return None
     try:
-        return save_mapping(settings.mappings_dir, made.answered, replace=matching.replace)
+        file = mapping_file_name(made.answered.name)
+        return save_mapping(settings.mappings_dir, made.answered, replace=matching.replace == file)
     except SaveRefused as exc:
         matching.messages = [str(exc)]
     except MappingError as exc:
