@@ -97,8 +97,9 @@ def render_proposal(proposal: Proposal) -> str:
     """The mapping file's text for ``proposal`` (UTF-8, ends with a newline)."""
     source = proposal.source or "the sheet"
     lines = _comment(
-        f"Mapping for {source}, proposed by `apptoto-import init` from its headers and "
-        f"{proposal.rows} rows. Every choice has a comment: its confidence (high: the header and "
+        f"Mapping for {source}, proposed by the mapping assistant (`apptoto-import init` or "
+        f"the web page's column matching) from its headers and {proposal.rows} rows. Every "
+        "choice has a comment: its confidence (high: the header and "
         "the values agree; medium: one of them, or the values only mostly; low: a guess; "
         "chosen: yours) and why it was made. Check the medium and low ones, then try it: "
         f"apptoto-import validate {proposal.source or 'FILE'} -m THIS_FILE",
