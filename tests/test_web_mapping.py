@@ -529,3 +529,24 @@ def test_another_sheet_of_a_workbook_starts_the_matching_again(client: TestClien
     saved = submit(client, address, "save", name="Clinic workbook", **zone)
     assert "Review before sending" in saved.text
     assert "Send 14 events to Apptoto" in text_of(saved.text)
+
+
+def test_the_first_mapping_of_a_new_installation_makes_the_folder(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    folder = tmp_path / "not-yet" / "mappings"
+    settings = WebSettings(
+        mappings_dir=folder,
+        ledger_path=tmp_path / "state.sqlite",
+        runs_dir=tmp_path / "runs",
+        environ={},
+    )
+    with TestClient(create_app(settings)) as client:
+        assert "There is no mapping in the folder" in text_of(client.get("/").text)
+        address = upload(client, write_sheet(tmp_path / "first.csv", US_ROWS))
+        assert address.endswith("/columns")
+        saved = submit(client, address, "save", default_time_zone="America/Denver")
+        assert "Review before sending" in saved.text
+        assert "this server has no Apptoto credentials" in saved.text
+    assert [p.name for p in folder.iterdir()] == ["first.yaml"]
+    assert load_mapping(folder / "first.yaml").defaults.time_zone == "America/Denver"
