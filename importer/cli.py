@@ -170,8 +170,7 @@ def _run(
     report: Path | None,
     sheet: str | None,
     dry_run: bool,
-    batch_size: int | None,
-    rate: float | None,
+    client_overrides: dict[str, Any],
     quiet: bool,
     verbose: bool,
     state: Path,
@@ -195,12 +194,7 @@ def _run(
         mapping_name = parsed.name
         client_config = None
         if not dry_run:
-            overrides: dict[str, Any] = {}
-            if batch_size is not None:
-                overrides["batch_size"] = batch_size
-            if rate is not None:
-                overrides["requests_per_minute"] = rate
-            client_config = ClientConfig.from_env(**overrides)
+            client_config = ClientConfig.from_env(**client_overrides)
         request = RunRequest(
             source=file,
             mapping=parsed,
@@ -300,6 +294,22 @@ RecreateOpt = Annotated[
         help="Delete and re-create an event whose calendar changed (Apptoto cannot move it).",
     ),
 ]
+MaxTriesOpt = Annotated[
+    int | None,
+    typer.Option("--max-tries", help="Tries per batch before its rows are failed (default 6)."),
+]
+DeadlineOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--deadline",
+        help="Seconds the whole send may take; rows not confirmed by then are failed "
+        "(default: none).",
+    ),
+]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option("--timeout", help="Seconds to wait for one answer (default 240)."),
+]
 SummaryOpt = Annotated[
     Path | None, typer.Option("--summary-json", help="Write counts and exit code as JSON here.")
 ]
@@ -316,6 +326,9 @@ def run(
     sheet: SheetOpt = None,
     batch_size: BatchOpt = None,
     rate: RateOpt = None,
+    max_tries: MaxTriesOpt = None,
+    deadline: DeadlineOpt = None,
+    timeout: TimeoutOpt = None,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
     state: StateOpt = Path(DEFAULT_LEDGER_PATH),
@@ -334,8 +347,13 @@ def run(
         report=report,
         sheet=sheet,
         dry_run=dry_run,
-        batch_size=batch_size,
-        rate=rate,
+        client_overrides={
+            "batch_size": batch_size,
+            "requests_per_minute": rate,
+            "max_tries": max_tries,
+            "deadline_seconds": deadline,
+            "timeout_seconds": timeout,
+        },
         quiet=quiet,
         verbose=verbose,
         state=state,
@@ -372,8 +390,7 @@ def plan(
         report=report,
         sheet=sheet,
         dry_run=True,
-        batch_size=None,
-        rate=None,
+        client_overrides={},
         quiet=quiet,
         verbose=False,
         state=state,

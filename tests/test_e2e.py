@@ -250,3 +250,53 @@ def test_console_script_runs_as_a_subprocess(sandbox: Any, tmp_path: Path) -> No
     assert (tmp_path / "r.xlsx").exists()
     summary = (tmp_path / "summary.json").read_text(encoding="utf-8")
     assert '"created": 14' in summary and '"exit_code": 1' in summary
+
+
+def test_deadline_and_try_budget_options_fail_rows_truthfully(sandbox: Any, tmp_path: Path) -> None:
+    sandbox.configure(outage_seconds=60)  # Apptoto down for longer than the run may take
+    report = tmp_path / "r.csv"
+    result = run_cli(
+        [
+            "run",
+            str(SAMPLES / "appointments.csv"),
+            "-m",
+            MAPPING,
+            "--deadline",
+            "1.5",
+            "--max-tries",
+            "50",
+            "--state",
+            str(tmp_path / "s.sqlite"),
+            "--report",
+            str(report),
+            "--quiet",
+        ],
+        env_for(sandbox),
+    )
+    assert result.exit_code == 1
+    assert "8 invalid, 14 failed" in result.output
+    failed = [r for r in read_report(report) if r["status"] == "failed"]
+    assert len(failed) == 14
+    assert all(r["message"] for r in failed)
+    assert sandbox.stats()["events_stored"] == 0
+
+
+def test_bad_client_option_exits_2(sandbox: Any, tmp_path: Path) -> None:
+    result = run_cli(
+        [
+            "run",
+            str(SAMPLES / "appointments.csv"),
+            "-m",
+            MAPPING,
+            "--batch-size",
+            "51",
+            "--state",
+            str(tmp_path / "s.sqlite"),
+            "--report",
+            str(tmp_path / "r.csv"),
+        ],
+        env_for(sandbox),
+    )
+    assert result.exit_code == 2
+    assert "batch" in result.output.lower()
+    assert sandbox.requests() == []
