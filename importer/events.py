@@ -252,10 +252,17 @@ def _all_day(
 
 
 def _with_auto_tag(content: pd.Series) -> pd.Series:
-    """Content ending in "#auto" (Apptoto's cue for auto messages), added at most once."""
-    tagged = content.str.contains(_HAS_AUTO_TAG, regex=True)
-    added = content.where(content == "", content + " ") + AUTO_TAG
-    return content.where(tagged, added)
+    """Content ending in "#auto" (Apptoto's cue for auto messages), added at most once.
+
+    Worked out once per distinct content (notes repeat), so rows share the tagged text.
+    """
+
+    def tag(distinct: pd.Series) -> pd.Series:
+        tagged = distinct.str.contains(_HAS_AUTO_TAG, regex=True)
+        added = distinct.where(distinct == "", distinct + " ") + AUTO_TAG
+        return distinct.where(tagged, added)
+
+    return map_distinct(content, tag)
 
 
 def _show_as(cells: TemplateRenderer, template: Template, issues: IssueCollector) -> pd.Series:
