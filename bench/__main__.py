@@ -317,9 +317,10 @@ shapes, zones, US and ISO dates, 12- and 24-hour times, 0.5% rows with staff mis
 measured in its own process: load (`load_table`), checks (header check + `validate_columns`),
 map (`build_events`) and validate (one whole `prepare()`, what `apptoto-import validate` does =
 load + checks + map); best of the repeats (3, or 1 at 1,000,000 rows). Peak memory is the
-process's `ru_maxrss`. Baselines: pandas `read_excel(engine="openpyxl", dtype=str)` loading the
-same workbook (load only), and `bench/naive_map.py` (csv.DictReader, strptime per cell, ZoneInfo
-per row; no checks, phones as written) mapping the same CSV; same number of repeats.
+process's high-water mark (`VmHWM`; `ru_maxrss` would carry over the parent's peak on Linux).
+Baselines: pandas `read_excel(engine="openpyxl", dtype=str)` loading the same workbook (load
+only), and `bench/naive_map.py` (csv.DictReader, strptime per cell, ZoneInfo per row; no checks,
+phones as written) mapping the same CSV; same number of repeats.
 
 Seconds per phase:
 

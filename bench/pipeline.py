@@ -1,7 +1,8 @@
 """Local pipeline: how long staff wait for ``validate``, phase by phase, and the peak memory.
 
 Each file is measured in its own Python process (``python -m bench.pipeline ours FILE``), so the
-peak resident memory (``ru_maxrss``) is that file's alone and one size does not inflate the next.
+peak resident memory (``VmHWM``, see ``_peak_mb``) is that file's alone and one size does not
+inflate the next.
 Inside it, the phases are timed the way ``importer.prepare.prepare`` runs them:
 
 - load: ``load_table`` (CSV or XLSX into text cells);
@@ -32,7 +33,19 @@ MAPPING = ROOT / "mappings" / "clinic.yaml"
 
 
 def _peak_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
+    """Peak resident memory of this process so far, in MB.
+
+    ``VmHWM`` from /proc first: Linux keeps ``ru_maxrss`` across fork and exec, so a child of a
+    process that once held a big table would report the parent's peak. ``ru_maxrss`` (KiB) where
+    /proc is missing.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
