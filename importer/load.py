@@ -14,7 +14,9 @@ letter), a repeated header ``Phone (2)``, each with a warning.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import gc
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -70,7 +72,8 @@ def load_table(
     try:
         if kind is FileKind.ZIP and suffix in (*XLSX_SUFFIXES, ".xls", *CSV_SUFFIXES):
             check_workbook_zip(source, file=file)
-            return _load_sheet(source, file=file, sheet=sheet, max_rows=max_rows)
+            with collector_paused():  # 100,000 row lists from calamine: ~0.15 s of collections
+                return _load_sheet(source, file=file, sheet=sheet, max_rows=max_rows)
         if kind is FileKind.TEXT and suffix in CSV_SUFFIXES:
             text = read_csv_table(source, file=file, max_rows=max_rows)
             unused = (
@@ -90,6 +93,23 @@ def load_table(
     except OSError as exc:
         raise _unreadable(exc, file) from exc
     raise _wrong_kind(kind, suffix, file)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while many acyclic containers are made (rows, payloads).
+
+    Lists of cells and dicts of text are freed by reference counting; a cycle collection finds
+    nothing in them, yet, left on, the collector walks every live object several times while
+    100,000 of them are made. Thread-safe enough: another thread only sees collections delayed.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _load_sheet(source: Path, *, file: str, sheet: str | None, max_rows: int) -> Sheet:
