@@ -57,7 +57,10 @@ class TemplateRenderer:
             written = self.frame[column].astype("str").to_numpy(dtype=object, na_value="")
             # Only spaces are trimmed (staff add them by accident); a tab or line break that
             # starts a cell is content and reaches Apptoto as written. Whitespace-only is blank.
-            stripped = [text.strip(_SPACES) if text.strip() else "" for text in written]
+            stripped = [
+                kept if (kept := text.strip(_SPACES)) and not kept.isspace() else ""
+                for text in written
+            ]
             cached = pd.Series(stripped, index=self.index, dtype="str")
             self._cells[column] = cached
         return cached
