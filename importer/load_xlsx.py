@@ -166,7 +166,11 @@ class CellText:
         """The cells as text (see the module table); empty or all-space text cells -> None."""
         if set(map(type, cells)) == {str} and "" not in cells:
             if not any(map(str.isspace, cells)):  # type: ignore[arg-type]
-                return cells  # type: ignore[return-value]  # all text, none blank: as they are
+                # All text, none blank. Equal cells become one string object, as pandas' CSV
+                # reader does: later hashing (factorize, isin, duplicated) is then done once
+                # per distinct text, not once per cell.
+                shared: dict[str, str] = {}
+                return [shared.setdefault(c, c) for c in cells]  # type: ignore[arg-type]
         other = self._other
         # The one per-cell Python loop of the XLSX path, for columns holding other values.
         return [
