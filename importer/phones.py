@@ -90,18 +90,31 @@ def _valid_in_us() -> Callable[[str], bool]:
     return lambda digits: bool(general_re.fullmatch(digits) and typed_re.fullmatch(digits))
 
 
+# Fast-path answers by stripped text: the column checks and the map stage both normalise the
+# same phone column, and the second pass then costs a dict lookup per number. Bounded: cleared
+# when full (the answers never change, so clearing only costs time).
+_fast_answers: dict[str, str | None] = {}
+FAST_MEMO_SIZE = 1_000_000
+
+
 def _fast_nanp(stripped: list[str]) -> list[str | None]:
     """E.164 of the cells the fast path settles (already stripped), None for every other cell.
 
     A plain loop: one regex match and one pattern check per distinct cell beats pandas' string
     methods, which loop in Python too (no pyarrow) and take several passes.
     """
+    known = _fast_answers
+    if len(known) + len(stripped) > FAST_MEMO_SIZE:
+        known.clear()
     shape, valid = _NANP_SHAPE.fullmatch, _valid_in_us()
     settled: list[str | None] = []
     for text in stripped:
-        match = shape(text)
-        digits = "".join(match.groups()) if match else ""
-        settled.append("+1" + digits if match and valid(digits) else None)
+        answer = known.get(text, "")  # "" = not seen yet; None = seen, not settled here
+        if answer == "":
+            match = shape(text)
+            digits = "".join(match.groups()) if match else ""
+            answer = known[text] = "+1" + digits if match and valid(digits) else None
+        settled.append(answer)
     return settled
 
 
