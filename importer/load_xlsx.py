@@ -84,8 +84,16 @@ def _open(path: Path, file: str) -> calamine.CalamineWorkbook:
 def workbook_sheet_names(path: Path, *, file: str) -> list[str]:
     """Worksheet names: the visible ones in workbook order, then the hidden ones.
 
-    Chart sheets (no cells) are left out. Call only after the safety checks.
+    Chart sheets (no cells) are left out. Call only after the safety checks. Read from the
+    workbook part when it says all (~1 ms; calamine reads the whole shared-strings table first,
+    0.1 s for 100,000 rows), else by calamine.
     """
+    try:
+        listed = _listed_sheet_names(path)
+    except (KeyError, ValueError, zipfile.BadZipFile, ParseError):
+        listed = None
+    if listed:
+        return listed
     workbook = _open(path, file)
     try:
         worksheets = [m for m in workbook.sheets_metadata if _is_worksheet(m)]
@@ -348,6 +356,31 @@ def pad_with_zeros(
                 editable[j] = list(columns[j])
                 columns[j] = editable[j]
             editable[j][i] = number_text(value).zfill(width)
+
+
+def _listed_sheet_names(path: Path) -> list[str] | None:
+    """Worksheet names from ``xl/workbook.xml`` and its relationships, as calamine lists them.
+
+    None when a sheet's relationship is missing or no sheet is found (a strict-namespace or odd
+    workbook): calamine decides then.
+    """
+    with zipfile.ZipFile(path) as archive:
+        workbook_part = _office_document(archive, set(archive.namelist()))
+        folder, _, base = workbook_part.rpartition("/")
+        folder = f"{folder}/" if folder else ""
+        targets = _relationships(archive, f"{folder}_rels/{base}.rels")
+        root = ElementTree.fromstring(archive.read(workbook_part))
+    visible: list[str] = []
+    hidden: list[str] = []
+    sheets = list(root.iter(f"{_MAIN}sheet"))
+    for node in sheets:
+        kind, _ = targets.get(node.get(f"{_DOC_RELS}id", ""), ("", ""))
+        if not kind or node.get("name") is None:
+            return None
+        if kind.endswith("/worksheet"):
+            state = node.get("state", "visible")
+            (visible if state == "visible" else hidden).append(str(node.get("name")))
+    return visible + hidden if sheets else None
 
 
 def _part(folder: str, target: str) -> str:
