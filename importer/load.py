@@ -71,7 +71,7 @@ def load_table(
     suffix = source.suffix.lower()
     try:
         if kind is FileKind.ZIP and suffix in (*XLSX_SUFFIXES, ".xls", *CSV_SUFFIXES):
-            check_workbook_zip(source, file=file)
+            _check_workbook_once(source, file=file)
             with collector_paused():  # 100,000 row lists from calamine: ~0.15 s of collections
                 return _load_sheet(source, file=file, sheet=sheet, max_rows=max_rows)
         if kind is FileKind.TEXT and suffix in CSV_SUFFIXES:
@@ -93,6 +93,29 @@ def load_table(
     except OSError as exc:
         raise _unreadable(exc, file) from exc
     raise _wrong_kind(kind, suffix, file)
+
+
+# Workbooks that passed the zip/XML bomb checks, by (path, size, modified ns, inode): `validate`
+# lists the sheets and then loads one, and the check inflates every XML part (0.1 s per 100,000
+# rows). A changed or replaced file has another key and is checked again.
+_SAFE_WORKBOOKS: dict[tuple[str, int, int, int], None] = {}
+_SAFE_WORKBOOKS_KEPT = 16
+
+
+def _check_workbook_once(source: Path, *, file: str) -> None:
+    """``check_workbook_zip``, skipped for a file that passed it unchanged in this process."""
+    try:
+        status = source.stat()
+        key = (str(source.resolve()), status.st_size, status.st_mtime_ns, status.st_ino)
+    except OSError:
+        key = None
+    if key is not None and key in _SAFE_WORKBOOKS:
+        return
+    check_workbook_zip(source, file=file)
+    if key is not None:
+        if len(_SAFE_WORKBOOKS) >= _SAFE_WORKBOOKS_KEPT:
+            _SAFE_WORKBOOKS.pop(next(iter(_SAFE_WORKBOOKS)))
+        _SAFE_WORKBOOKS[key] = None
 
 
 @contextlib.contextmanager
@@ -164,7 +187,7 @@ def sheet_names(path: str | Path) -> list[str]:
             return []
         raise _wrong_kind(kind, source.suffix.lower(), file)
     try:
-        check_workbook_zip(source, file=file)
+        _check_workbook_once(source, file=file)
         return workbook_sheet_names(source, file=file)
     except OSError as exc:
         raise _unreadable(exc, file) from exc
