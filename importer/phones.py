@@ -92,9 +92,10 @@ def _valid_in_us() -> Callable[[str], bool]:
 
 # Fast-path answers by stripped text: the column checks and the map stage both normalise the
 # same phone column, and the second pass then costs a dict lookup per number. Bounded: cleared
-# when full (the answers never change, so clearing only costs time).
+# when full, and a column with more distinct numbers than the bound is not remembered at all
+# (1,000,000 numbers would hold ~150 MB; recomputing them costs ~1 s).
 _fast_answers: dict[str, str | None] = {}
-FAST_MEMO_SIZE = 1_000_000
+FAST_MEMO_SIZE = 250_000
 
 
 def _fast_nanp(stripped: list[str]) -> list[str | None]:
@@ -103,7 +104,7 @@ def _fast_nanp(stripped: list[str]) -> list[str | None]:
     A plain loop: one regex match and one pattern check per distinct cell beats pandas' string
     methods, which loop in Python too (no pyarrow) and take several passes.
     """
-    known = _fast_answers
+    known: dict[str, str | None] = _fast_answers if len(stripped) <= FAST_MEMO_SIZE else {}
     if len(known) + len(stripped) > FAST_MEMO_SIZE:
         known.clear()
     shape, valid = _NANP_SHAPE.fullmatch, _valid_in_us()
