@@ -82,6 +82,7 @@ def build_events(frame: pd.DataFrame, mapping: Mapping) -> BuiltEvents:
             _participants(cells, p, i, mapping.defaults.phone_region, issues)
             for i, p in enumerate(event.participants, start=1)
         ]
+        cells.forget()  # every column is rendered: keep only what the payloads need
         valid = np.flatnonzero(~issues.invalid_rows())
         payloads = dict(
             zip(
