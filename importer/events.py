@@ -28,6 +28,7 @@ AUTO_TAG = "#auto"
 _HAS_AUTO_TAG = r"(?<!\S)#auto(?!\w)"  # "#auto" as a word of its own, anywhere in the text
 _YES = {"yes": True, "y": True, "true": True, "1": True, "x": True}
 _NO = {"no": False, "n": False, "false": False, "0": False, "": False}
+ASSEMBLY_ROWS = 50_000  # rows whose payloads are built from one batch of Python lists
 _WHOLE_NUMBER = r"\d{1,18}(?:\.0+)?"  # spreadsheets may show whole numbers as "12.0"
 
 
@@ -84,19 +85,19 @@ def build_events(frame: pd.DataFrame, mapping: Mapping) -> BuiltEvents:
         ]
         cells.forget()  # every column is rendered: keep only what the payloads need
         valid = np.flatnonzero(~issues.invalid_rows())
+        # One int object per row number, shared by both dicts (28 MB per 1,000,000 rows).
+        row_numbers = frame.index.tolist()
         payloads = dict(
             zip(
-                frame.index[valid].tolist(),
+                [row_numbers[i] for i in valid.tolist()],
                 _assemble(fields, custom, participants, valid),
                 strict=True,
             )
         )
-    rendered = external_ids[external_ids != ""]
-    return BuiltEvents(
-        payloads=payloads,
-        external_ids=dict(zip(rendered.index.tolist(), rendered.tolist(), strict=True)),
-        issues=issues.sorted(),
-    )
+        rendered = np.flatnonzero((external_ids != "").to_numpy())
+        ids = external_ids.to_numpy(dtype=object)
+        by_row = {row_numbers[i]: ids[i] for i in rendered.tolist()}
+    return BuiltEvents(payloads=payloads, external_ids=by_row, issues=issues.sorted())
 
 
 def _assemble(
@@ -105,19 +106,30 @@ def _assemble(
     participants: list[list[dict[str, Any] | None]],
     valid: np.ndarray,
 ) -> Iterator[dict[str, Any]]:
-    """One payload dict per valid row (the per-row part of the stage: building the dicts)."""
-    columns = {key: values.to_numpy(dtype=object)[valid].tolist() for key, values in fields.items()}
-    custom_columns = {
-        key: values.to_numpy(dtype=object)[valid].tolist() for key, values in custom.items()
-    }
-    people = [[per_row[i] for i in valid] for per_row in participants]
-    for i in range(len(valid)):
-        payload = {key: values[i] for key, values in columns.items()}
-        if custom_columns:
-            payload["custom_data"] = {key: values[i] for key, values in custom_columns.items()}
-        if people:
-            payload["participants"] = [p[i] for p in people if p[i] is not None]
-        yield payload
+    """One payload dict per valid row (the per-row part of the stage: building the dicts).
+
+    Columns become Python lists ``ASSEMBLY_ROWS`` rows at a time: whole-column lists of every
+    field at once held ~120 MB more at the peak for 1,000,000 rows.
+    """
+    arrays = {key: values.to_numpy(dtype=object) for key, values in fields.items()}
+    custom_arrays = {key: values.to_numpy(dtype=object) for key, values in custom.items()}
+    people_arrays = []
+    for per_row in participants:
+        people_array = np.empty(len(per_row), dtype=object)
+        people_array[:] = per_row
+        people_arrays.append(people_array)
+    for start in range(0, len(valid), ASSEMBLY_ROWS):
+        picked = valid[start : start + ASSEMBLY_ROWS]
+        columns = {key: values[picked].tolist() for key, values in arrays.items()}
+        custom_columns = {key: values[picked].tolist() for key, values in custom_arrays.items()}
+        people = [per_row[picked].tolist() for per_row in people_arrays]
+        for i in range(len(picked)):
+            payload = {key: values[i] for key, values in columns.items()}
+            if custom_columns:
+                payload["custom_data"] = {key: values[i] for key, values in custom_columns.items()}
+            if people:
+                payload["participants"] = [p[i] for p in people if p[i] is not None]
+            yield payload
 
 
 def _blank(cells: TemplateRenderer) -> pd.Series:
