@@ -159,6 +159,9 @@ def read_sheet(path: Path, *, file: str, sheet: str | None, max_rows: int) -> Sh
     return SheetCells(values, first_row + 1, first_column, name, hidden)
 
 
+_SAMPLE_CELLS = 1000  # cells looked at to judge whether a column repeats its text
+
+
 class CellText:
     """Turns a column (or row) of calamine values into text, blank cells into None.
 
@@ -171,18 +174,25 @@ class CellText:
         self.long_numbers: list[str] = []  # texts of integral numbers over EXACT_DIGITS digits
 
     def __call__(self, cells: Sequence[CellValue]) -> Sequence[str | None]:
-        """The cells as text (see the module table); empty or all-space text cells -> None."""
-        if set(map(type, cells)) == {str} and "" not in cells:
-            if not any(map(str.isspace, cells)):  # type: ignore[arg-type]
-                # All text, none blank. Equal cells become one string object, as pandas' CSV
-                # reader does: later hashing (factorize, isin, duplicated) is then done once
-                # per distinct text, not once per cell.
-                shared: dict[str, str] = {}
-                return [shared.setdefault(c, c) for c in cells]  # type: ignore[arg-type]
+        """The cells as text (see the module table); empty or all-space text cells -> None.
+
+        One pass per column. Equal text cells of a column with repeats become one string object,
+        as pandas' CSV reader does: later hashing (factorize, isin, duplicated) is then done once
+        per distinct text. A column whose first cells are mostly distinct (ids, phones) is not
+        worth the dict.
+        """
         other = self._other
-        # The one per-cell Python loop of the XLSX path, for columns holding other values.
+        sample = cells[:_SAMPLE_CELLS]
+        if len(set(sample)) > len(sample) // 2:
+            return [
+                (c if c and not c.isspace() else None) if type(c) is str else other(c)
+                for c in cells
+            ]
+        seen: dict[str, str] = {}
+        shared = seen.setdefault
         return [
-            (c if c and not c.isspace() else None) if type(c) is str else other(c) for c in cells
+            (shared(c, c) if c and not c.isspace() else None) if type(c) is str else other(c)
+            for c in cells
         ]
 
     def _other(self, value: CellValue) -> str:
