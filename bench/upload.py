@@ -16,10 +16,18 @@ Definitions (per run, both clients):
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import queue
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Event
 from typing import Any
+
+import httpx
 
 from bench.naive import NAIVE_PAUSE_SECONDS, naive_upload
 from importer.client import ApptotoClient, ClientConfig
@@ -71,6 +79,58 @@ def _sandbox_counts(sandbox: SandboxHandle) -> tuple[int, int, int, int]:
     return requests, rate_limited, int(stats["events_stored"]), len(stats["duplicates"])
 
 
+SANDBOX_START_SECONDS = 60.0
+
+
+def _serve(settings: SandboxSettings, ready: Queue[str], stop: Event) -> None:
+    """The sandbox process: serve until ``stop`` is set."""
+    with running_sandbox(settings) as sandbox:
+        ready.put(sandbox.base_url)
+        stop.wait()
+
+
+def _wait_for_start(process: BaseProcess, ready: Queue[str]) -> str:
+    deadline = time.monotonic() + SANDBOX_START_SECONDS
+    while time.monotonic() < deadline and process.is_alive():
+        try:
+            return ready.get(timeout=0.5)
+        except queue.Empty:
+            continue
+    raise RuntimeError(f"the sandbox process did not start (exit code {process.exitcode})")
+
+
+@contextmanager
+def sandbox_process(settings: SandboxSettings) -> Iterator[SandboxHandle]:
+    """A sandbox in its own process, so the client and the server never share one GIL.
+
+    In one process a busy client delays the server's clock of arrivals by tens of milliseconds,
+    as much as the pacing margin leaves at a tenth of Apptoto's window. Stopped on exit.
+    """
+    context = multiprocessing.get_context("spawn")
+    ready: Queue[str] = context.Queue()
+    stop = context.Event()
+    process = context.Process(target=_serve, args=(settings, ready, stop), name="bench-sandbox")
+    process.start()
+    try:
+        base_url = _wait_for_start(process, ready)
+        root = base_url.removesuffix("/v1")
+        with httpx.Client(timeout=30.0) as control:
+            yield SandboxHandle(
+                base_url=base_url,
+                control_url=f"{root}/_sandbox",
+                user=settings.user,
+                api_key=settings.api_key,
+                control=control,
+                startup_settings=settings,
+            )
+    finally:
+        stop.set()
+        process.join(timeout=10)
+        if process.is_alive():
+            process.terminate()
+            process.join(timeout=5)
+
+
 async def _ours(config: ClientConfig, events: Sequence[Mapping[str, Any]]) -> float:
     async with ApptotoClient(config) as client:
         started = time.perf_counter()
@@ -97,7 +157,7 @@ def measure_upload(
     ceiling = APPTOTO_LIMIT * BATCH_SIZE / window
     settings = SandboxSettings(rate_limit_requests=APPTOTO_LIMIT, rate_limit_window_seconds=window)
     figures: list[UploadFigures] = []
-    with running_sandbox(settings) as sandbox:
+    with sandbox_process(settings) as sandbox:
         for latency in latencies:
             for client in ("ours", "naive"):
                 sandbox.reset()
