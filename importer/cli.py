@@ -163,94 +163,6 @@ def validate(
     raise typer.Exit(EXIT_ROWS if invalid else EXIT_OK)
 
 
-def _run(
-    file: Path,
-    mapping: Path,
-    *,
-    report: Path | None,
-    sheet: str | None,
-    dry_run: bool,
-    client_overrides: dict[str, Any],
-    quiet: bool,
-    verbose: bool,
-    state: Path,
-    full: bool,
-    cancel_missing: bool,
-    force: bool,
-    max_cancel_share: float,
-    recreate_on_calendar_change: bool,
-    summary_json: Path | None,
-    max_rows: int | None,
-) -> None:
-    from importer.client import ClientConfig
-    from importer.pipeline import RunRequest, run_import, stopped_summary
-
-    _setup_logging(verbose)
-    started = time.monotonic()
-    previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
-    mapping_name = ""
-    try:
-        parsed = load_mapping(mapping)
-        mapping_name = parsed.name
-        client_config = None
-        if not dry_run:
-            client_config = ClientConfig.from_env(**client_overrides)
-        request = RunRequest(
-            source=file,
-            mapping=parsed,
-            client_config=client_config,
-            sheet=sheet,
-            report_path=report,
-            ledger_path=state,
-            plan_options=PlanOptions(
-                full=full,
-                cancel_missing=cancel_missing,
-                max_cancel_share=max_cancel_share,
-                force=force,
-                recreate_on_calendar_change=recreate_on_calendar_change,
-            ),
-            dry_run=dry_run,
-            max_rows=max_rows,
-        )
-        summary = run_import(request, progress=_progress(quiet))
-    except KeyboardInterrupt:
-        typer.echo(f"interrupted: what Apptoto confirmed is in the ledger; {_RUN_AGAIN}", err=True)
-        stopped = stopped_summary(
-            file,
-            mapping_name,
-            error="interrupted",
-            duration_seconds=time.monotonic() - started,
-            dry_run=dry_run,
-            interrupted=True,
-        )
-        _write_summary(summary_json, stopped.to_json())
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except ImporterError as exc:
-        stopped = stopped_summary(
-            file,
-            mapping_name,
-            error=str(exc),
-            duration_seconds=time.monotonic() - started,
-            dry_run=dry_run,
-        )
-        _write_summary(summary_json, stopped.to_json())
-        raise _fail(exc) from None
-    finally:
-        signal.signal(signal.SIGTERM, previous_sigterm)
-    if not quiet:
-        _print_issues(summary.results, file)
-    if summary.interrupted:
-        typer.echo(f"interrupted: what Apptoto confirmed is in the ledger; {_RUN_AGAIN}", err=True)
-    if summary.error:
-        typer.echo(f"error: {summary.error}", err=True)
-    typer.echo(summary.line())
-    _write_summary(summary_json, summary.to_json())
-    raise typer.Exit(summary.exit_code)
-
-
-_RUN_AGAIN = "run the same command again to finish (rows already confirmed are not sent twice)"
-
-
 def _write_summary(path: Path | None, content: dict[str, Any]) -> None:
     if path is None:
         return
@@ -341,30 +253,79 @@ def run(
     max_rows: MaxRowsOpt = None,
 ) -> None:
     """Import a spreadsheet into Apptoto (APPTOTO_USER, APPTOTO_API_KEY, APPTOTO_BASE_URL)."""
-    _run(
-        file,
-        mapping,
-        report=report,
-        sheet=sheet,
-        dry_run=dry_run,
-        client_overrides={
-            "batch_size": batch_size,
-            "requests_per_minute": rate,
-            "max_tries": max_tries,
-            "deadline_seconds": deadline,
-            "timeout_seconds": timeout,
-        },
-        quiet=quiet,
-        verbose=verbose,
-        state=state,
-        full=full,
-        cancel_missing=cancel_missing,
-        force=force,
-        max_cancel_share=max_cancel_share,
-        recreate_on_calendar_change=recreate_on_calendar_change,
-        summary_json=summary_json,
-        max_rows=max_rows,
-    )
+    from importer.client import ClientConfig
+    from importer.pipeline import RunRequest, run_import, stopped_summary
+
+    _setup_logging(verbose)
+    started = time.monotonic()
+    previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
+    mapping_name = ""
+    try:
+        parsed = load_mapping(mapping)
+        mapping_name = parsed.name
+        client_config = None
+        if not dry_run:
+            client_config = ClientConfig.from_env(
+                batch_size=batch_size,
+                requests_per_minute=rate,
+                max_tries=max_tries,
+                deadline_seconds=deadline,
+                timeout_seconds=timeout,
+            )
+        request = RunRequest(
+            source=file,
+            mapping=parsed,
+            client_config=client_config,
+            sheet=sheet,
+            report_path=report,
+            ledger_path=state,
+            plan_options=PlanOptions(
+                full=full,
+                cancel_missing=cancel_missing,
+                max_cancel_share=max_cancel_share,
+                force=force,
+                recreate_on_calendar_change=recreate_on_calendar_change,
+            ),
+            dry_run=dry_run,
+            max_rows=max_rows,
+        )
+        summary = run_import(request, progress=_progress(quiet))
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: what Apptoto confirmed is in the ledger; {_RUN_AGAIN}", err=True)
+        stopped = stopped_summary(
+            file,
+            mapping_name,
+            error="interrupted",
+            duration_seconds=time.monotonic() - started,
+            dry_run=dry_run,
+            interrupted=True,
+        )
+        _write_summary(summary_json, stopped.to_json())
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except ImporterError as exc:
+        stopped = stopped_summary(
+            file,
+            mapping_name,
+            error=str(exc),
+            duration_seconds=time.monotonic() - started,
+            dry_run=dry_run,
+        )
+        _write_summary(summary_json, stopped.to_json())
+        raise _fail(exc) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
+    if not quiet:
+        _print_issues(summary.results, file)
+    if summary.interrupted:
+        typer.echo(f"interrupted: what Apptoto confirmed is in the ledger; {_RUN_AGAIN}", err=True)
+    if summary.error:
+        typer.echo(f"error: {summary.error}", err=True)
+    typer.echo(summary.line())
+    _write_summary(summary_json, summary.to_json())
+    raise typer.Exit(summary.exit_code)
+
+
+_RUN_AGAIN = "run the same command again to finish (rows already confirmed are not sent twice)"
 
 
 @app.command()
@@ -384,15 +345,13 @@ def plan(
     max_rows: MaxRowsOpt = None,
 ) -> None:
     """Show what a run would do with each row (create, update, unchanged, invalid, cancel)."""
-    _run(
+    run(
         file,
         mapping,
         report=report,
-        sheet=sheet,
         dry_run=True,
-        client_overrides={},
+        sheet=sheet,
         quiet=quiet,
-        verbose=False,
         state=state,
         full=full,
         cancel_missing=cancel_missing,
