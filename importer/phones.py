@@ -47,6 +47,12 @@ def normalise_phone(text: str, region: str) -> tuple[str | None, str | None]:
         return None, f"is not a phone number (region {region})"
     if not phonenumbers.is_valid_number(number):
         return None, f"is not a valid phone number for region {region}"
+    if number.extension:
+        # E.164 has no room for an extension: dropping it silently would lose what staff wrote.
+        return None, (
+            f"has an extension ({number.extension}), which Apptoto cannot dial or text; "
+            "put the extension in the notes and keep only the number here"
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
