@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clinic_rows import HEADER, appointment
 from typer.testing import CliRunner
 
 from importer.cli import app
@@ -30,8 +31,6 @@ from importer.sending import INTERRUPTED_REASON
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPING = str(ROOT / "mappings" / "clinic.yaml")
-HEADER = ["Appointment ID", "Date", "Start", "End", "Provider", "Service", "First Name"]
-HEADER += ["Last Name", "Phone", "Email", "DOB", "ZIP", "Location", "Time Zone", "Notes"]
 ROWS = 180  # 12 batches of 15
 BATCHES = ROWS // 15
 # Seconds per request, plus up to JITTER more at random, so that answers arrive one by one:
@@ -39,26 +38,6 @@ BATCHES = ROWS // 15
 LATENCY, JITTER = 0.1, 0.3
 FINISHED = {"created", "unchanged"}
 Event = tuple[str, str, str, tuple[str, ...]]
-
-
-def appointment(n: int) -> dict[str, str]:
-    return {
-        "Appointment ID": f"{n:06d}",
-        "Date": f"{1 + n % 12:02d}/{1 + n % 28:02d}/2027",
-        "Start": f"{8 + n % 4}:{15 * (n // 4 % 4):02d} AM",
-        "End": f"{8 + n % 4}:{15 * (n // 4 % 4) + 10:02d} AM",
-        "Provider": f"Dr. {('Rivera', 'Chen', 'Patel')[n % 3]}",
-        "Service": "Check-up",
-        "First Name": f"Pat{n}",
-        "Last Name": "Doe",
-        "Phone": f"(541) 555-01{n % 100:02d}",
-        "Email": "",
-        "DOB": "",
-        "ZIP": "97401",
-        "Location": "Eugene",
-        "Time Zone": "",
-        "Notes": "",
-    }
 
 
 def write_appointments(path: Path, order: list[int]) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clinic_rows import HEADER, appointment
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -148,28 +149,8 @@ def test_nightly_run_of_ten_thousand_rows_sends_only_the_thirty_changed(
     sandbox: SandboxHandle, tmp_path: Path
 ) -> None:
     sandbox.configure(rate_limit_requests=0, max_events_per_request=50)
-    header = ["Appointment ID", "Date", "Start", "End", "Provider", "Service", "First Name"]
-    header += ["Last Name", "Phone", "Email", "DOB", "ZIP", "Location", "Time Zone", "Notes"]
-    rows = [
-        {
-            "Appointment ID": f"{n:06d}",
-            "Date": f"{1 + n % 12:02d}/{1 + n % 28:02d}/2027",
-            "Start": f"{8 + n % 4}:{15 * (n // 4 % 4):02d} AM",
-            "End": f"{8 + n % 4}:{15 * (n // 4 % 4) + 10:02d} AM",
-            "Provider": f"Dr. {('Rivera', 'Chen', 'Patel')[n % 3]}",
-            "Service": "Check-up",
-            "First Name": f"Pat{n}",
-            "Last Name": "Doe",
-            "Phone": f"(541) 555-01{n % 100:02d}",
-            "Email": "",
-            "DOB": "",
-            "ZIP": "97401",
-            "Location": "Eugene",
-            "Time Zone": "",
-            "Notes": "",
-        }
-        for n in range(10_000)
-    ]
+    header = HEADER
+    rows = [appointment(n) for n in range(10_000)]
     file = write_rows(tmp_path / "nightly.csv", header, rows)
     first = run_cli(sandbox, file, tmp_path, "--batch-size", "50")
     assert first.exit_code == 0, first.output
