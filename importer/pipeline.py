@@ -9,9 +9,10 @@ by ``external_id``, and an event sent twice is updated, never duplicated.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,18 @@ def _client_config(request: RunRequest) -> ClientConfig:
     return request.client_config
 
 
+@contextlib.contextmanager
+def _planned(request: RunRequest) -> Iterator[tuple[Prepared, Plan, Ledger | None]]:
+    """Prepare the file and plan it against the ledger, which stays open (locked) until exit."""
+    prepared = _prepare(request)
+    ledger = _open_ledger(request)
+    try:
+        yield prepared, make_plan(prepared, ledger, request.plan_options), ledger
+    finally:
+        if ledger is not None:
+            ledger.close()
+
+
 async def _send_with_client(
     prepared: Prepared,
     plan: Plan,
@@ -246,10 +259,7 @@ def run_import(
     Must be called from a thread without a running event loop.
     """
     started = time.monotonic()
-    prepared = _prepare(request)
-    ledger = _open_ledger(request)
-    try:
-        plan = make_plan(prepared, ledger, request.plan_options)
+    with _planned(request) as (prepared, plan, ledger):
         if request.dry_run:
             outcome = SendOutcome(plan_results(plan))
         else:
@@ -260,9 +270,6 @@ def run_import(
                     prepared, plan, _client_config(request), ledger, progress, transport
                 )
             )
-    finally:
-        if ledger is not None:
-            ledger.close()
     return _finish(request, prepared, outcome, started)
 
 
@@ -279,19 +286,13 @@ async def run_import_async(
     ``skipped``) before ``asyncio.CancelledError`` propagates.
     """
     started = time.monotonic()
-    prepared = _prepare(request)
-    ledger = _open_ledger(request)
-    try:
-        plan = make_plan(prepared, ledger, request.plan_options)
+    with _planned(request) as (prepared, plan, ledger):
         if request.dry_run:
             outcome = SendOutcome(plan_results(plan))
         else:
             outcome = await _send_with_client(
                 prepared, plan, _client_config(request), ledger, progress, transport
             )
-    finally:
-        if ledger is not None:
-            ledger.close()
     summary = _finish(request, prepared, outcome, started)
     if outcome.interrupted:
         raise asyncio.CancelledError("the import was cancelled; its report is written")
