@@ -25,14 +25,8 @@ import pandas as pd
 
 from importer.errors import LoadError
 from importer.load_csv import read_csv_table
-from importer.load_xlsx import (
-    CellText,
-    column_letter,
-    pad_with_zeros,
-    read_sheet,
-    workbook_sheet_names,
-    zero_padded_cells,
-)
+from importer.load_xlsx import CellText, column_letter, read_sheet, workbook_sheet_names
+from importer.xlsx_formats import pad_with_zeros, zero_padded_cells
 from importer.xlsx_safety import FileKind, check_workbook_zip, file_kind
 
 DEFAULT_MAX_ROWS = 200_000
@@ -71,9 +65,11 @@ def load_table(
     suffix = source.suffix.lower()
     try:
         if kind is FileKind.ZIP and suffix in (*XLSX_SUFFIXES, ".xls", *CSV_SUFFIXES):
-            _check_workbook_once(source, file=file)
+            last_rows = _check_workbook_once(source, file=file)
             with collector_paused():  # 100,000 row lists from calamine: ~0.15 s of collections
-                return _load_sheet(source, file=file, sheet=sheet, max_rows=max_rows)
+                return _load_sheet(
+                    source, file=file, sheet=sheet, max_rows=max_rows, last_rows=last_rows
+                )
         if kind is FileKind.TEXT and suffix in CSV_SUFFIXES:
             text = read_csv_table(source, file=file, max_rows=max_rows)
             unused = (
@@ -97,25 +93,30 @@ def load_table(
 
 # Workbooks that passed the zip/XML bomb checks, by (path, size, modified ns, inode): `validate`
 # lists the sheets and then loads one, and the check inflates every XML part (0.1 s per 100,000
-# rows). A changed or replaced file has another key and is checked again.
-_SAFE_WORKBOOKS: dict[tuple[str, int, int, int], None] = {}
+# rows). A changed or replaced file has another key and is checked again. Each keeps the last row
+# number the check noted per part.
+_SAFE_WORKBOOKS: dict[tuple[str, int, int, int], dict[str, int]] = {}
 _SAFE_WORKBOOKS_KEPT = 16
 
 
-def _check_workbook_once(source: Path, *, file: str) -> None:
-    """``check_workbook_zip``, skipped for a file that passed it unchanged in this process."""
+def _check_workbook_once(source: Path, *, file: str) -> dict[str, int]:
+    """``check_workbook_zip``, skipped for a file that passed it unchanged in this process.
+
+    Returns the last row number it noted per part (an upper bound of each sheet's rows).
+    """
     try:
         status = source.stat()
         key = (str(source.resolve()), status.st_size, status.st_mtime_ns, status.st_ino)
     except OSError:
         key = None
     if key is not None and key in _SAFE_WORKBOOKS:
-        return
-    check_workbook_zip(source, file=file)
+        return _SAFE_WORKBOOKS[key]
+    last_rows = check_workbook_zip(source, file=file)
     if key is not None:
         if len(_SAFE_WORKBOOKS) >= _SAFE_WORKBOOKS_KEPT:
             _SAFE_WORKBOOKS.pop(next(iter(_SAFE_WORKBOOKS)))
-        _SAFE_WORKBOOKS[key] = None
+        _SAFE_WORKBOOKS[key] = last_rows
+    return last_rows
 
 
 @contextlib.contextmanager
@@ -135,8 +136,10 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load_sheet(source: Path, *, file: str, sheet: str | None, max_rows: int) -> Sheet:
-    found = read_sheet(source, file=file, sheet=sheet, max_rows=max_rows)
+def _load_sheet(
+    source: Path, *, file: str, sheet: str | None, max_rows: int, last_rows: dict[str, int]
+) -> Sheet:
+    found = read_sheet(source, file=file, sheet=sheet, max_rows=max_rows, last_rows=last_rows)
     to_text = CellText()
     header_at = next(
         (i for i, row in enumerate(found.rows) if any(t is not None for t in to_text(row))), None

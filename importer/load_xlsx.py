@@ -16,7 +16,7 @@ timedelta           ``[h]:mm`` cells, 1 h 30 min    ``"01:30"``
 ==================  ==============================  ==========================================
 
 A whole number in a cell formatted with leading zeros (``00000``, Excel's "Zip Code" format) reads
-as Excel shows it, ``02134``: calamine does not give number formats, so :func:`zero_padded_cells`
+as Excel shows it, ``02134``: calamine does not give number formats, so :mod:`importer.xlsx_formats`
 finds such cells in the workbook's XML (only when its styles define such a format).
 
 Dates follow the workbook's date system (1900 or 1904): calamine reads ``date1904`` itself.
@@ -30,19 +30,22 @@ in the top-left cell, the others blank.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import zipfile
-from collections.abc import Sequence
+import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import IO
 
 import python_calamine as calamine
-from defusedxml import ElementTree
 from defusedxml.ElementTree import ParseError
 
 from importer.errors import LoadError
+from importer.xlsx_parts import (
+    Worksheet,
+    listed_worksheets,
+    rows_with_values,
+)
 
 EXACT_DIGITS = 15  # Excel keeps 15 significant digits of a number; more are rounded away
 _EXACT_LIMIT = 10.0**EXACT_DIGITS  # integral numbers below it have at most 15 digits
@@ -88,26 +91,39 @@ def workbook_sheet_names(path: Path, *, file: str) -> list[str]:
     workbook part when it says all (~1 ms; calamine reads the whole shared-strings table first,
     0.1 s for 100,000 rows), else by calamine.
     """
-    try:
-        listed = _listed_sheet_names(path)
-    except (KeyError, ValueError, zipfile.BadZipFile, ParseError):
-        listed = None
-    if listed:
-        return listed
+    listed = _listed_worksheets(path)
+    if listed is not None:
+        visible, hidden = _by_state(listed)
+        return visible + hidden
     workbook = _open(path, file)
     try:
-        worksheets = [m for m in workbook.sheets_metadata if _is_worksheet(m)]
+        visible, hidden = _calamine_worksheets(workbook)
     finally:
         workbook.close()
-    return [m.name for m in worksheets if _is_visible(m)] + [
-        m.name for m in worksheets if not _is_visible(m)
-    ]
+    return visible + hidden
 
 
-def _choose_sheet(workbook: calamine.CalamineWorkbook, wanted: str | None, *, file: str) -> str:
+def _listed_worksheets(path: Path) -> list[Worksheet] | None:
+    """The worksheets as the workbook part lists them; None when it does not say (calamine may)."""
+    try:
+        return listed_worksheets(path)
+    except (KeyError, ValueError, zipfile.BadZipFile, ParseError):
+        return None
+
+
+def _by_state(listed: list[Worksheet]) -> tuple[list[str], list[str]]:
+    return [w.name for w in listed if w.visible], [w.name for w in listed if not w.visible]
+
+
+def _calamine_worksheets(workbook: calamine.CalamineWorkbook) -> tuple[list[str], list[str]]:
     worksheets = [m for m in workbook.sheets_metadata if _is_worksheet(m)]
-    visible = [m.name for m in worksheets if _is_visible(m)]
-    hidden = [m.name for m in worksheets if not _is_visible(m)]
+    return (
+        [m.name for m in worksheets if _is_visible(m)],
+        [m.name for m in worksheets if not _is_visible(m)],
+    )
+
+
+def _choose_sheet(visible: list[str], hidden: list[str], wanted: str | None, *, file: str) -> str:
     listed = ", ".join([repr(n) for n in visible] + [f"{n!r} (hidden)" for n in hidden])
     listed = listed or "no worksheet"
     if wanted is None:
@@ -127,16 +143,37 @@ def _choose_sheet(workbook: calamine.CalamineWorkbook, wanted: str | None, *, fi
     raise LoadError(f"there is no sheet {wanted!r}; the workbook has: {listed}", file=file)
 
 
-def read_sheet(path: Path, *, file: str, sheet: str | None, max_rows: int) -> SheetCells:
+def read_sheet(
+    path: Path,
+    *,
+    file: str,
+    sheet: str | None,
+    max_rows: int,
+    last_rows: Mapping[str, int] | None = None,
+) -> SheetCells:
     """The cells of one sheet as calamine values; ``sheet=None`` takes the first visible sheet.
 
-    Refuses (LoadError) a sheet with more than ``max_rows`` rows below its first used row,
-    before any cell is turned into Python values. Call only after the safety checks.
+    Refuses (LoadError) a sheet with more than ``max_rows`` rows below its first used row. When
+    the workbook part lists its sheets and ``last_rows`` (the safety check's last row number per
+    part) says the chosen sheet may be over the cap, its rows holding values are counted in its
+    XML before calamine opens the workbook, reading only until the count passes the cap.
+    Calamine's count decides in the end, before any cell is turned into Python values. Call only
+    after the safety checks.
     """
-    workbook = _open(path, file)
+    listed = _listed_worksheets(path)
+    workbook = None
     try:
-        name = _choose_sheet(workbook, sheet, file=file)
-        hidden = any(m.name == name and not _is_visible(m) for m in workbook.sheets_metadata)
+        if listed is None:
+            workbook = _open(path, file)
+            visible, hidden = _calamine_worksheets(workbook)
+        else:
+            visible, hidden = _by_state(listed)
+        name = _choose_sheet(visible, hidden, sheet, file=file)
+        if listed is not None and last_rows is not None:
+            part = next(w.part for w in listed if w.name == name)
+            _refuse_over_the_cap(path, part, last_rows, max_rows, file=file, sheet=name)
+        if workbook is None:
+            workbook = _open(path, file)
         try:
             cells = workbook.get_sheet_by_name(name)
         except calamine.CalamineError as exc:
@@ -155,8 +192,33 @@ def read_sheet(path: Path, *, file: str, sheet: str | None, max_rows: int) -> Sh
             )
         values = cells.to_python(skip_empty_area=True)
     finally:
-        workbook.close()
-    return SheetCells(values, first_row + 1, first_column, name, hidden)
+        if workbook is not None:
+            workbook.close()
+    return SheetCells(values, first_row + 1, first_column, name, name in hidden)
+
+
+def _refuse_over_the_cap(
+    path: Path, part: str, last_rows: Mapping[str, int], max_rows: int, *, file: str, sheet: str
+) -> None:
+    """Refuse the sheet in ``part`` if more than ``max_rows`` rows below the header hold values.
+
+    Rows holding values are fewer than (or as many as) the rows calamine spans, so this never
+    refuses a sheet calamine's count would accept.
+    """
+    last_row = last_rows.get(part)
+    if last_row is not None and last_row - 1 <= max_rows:
+        return  # even if every row up to the last one held a value, the sheet is within the cap
+    try:
+        rows = rows_with_values(path, part, stop_after=max_rows + 1)
+    except (KeyError, zipfile.BadZipFile, zlib.error):
+        return  # a part this reading cannot follow: calamine's count decides
+    if rows - 1 > max_rows:
+        raise LoadError(
+            f"the sheet has more than {max_rows:,} rows below the header; at most {max_rows:,} "
+            "are read in one run. Split it into smaller files",
+            file=file,
+            sheet=sheet,
+        )
 
 
 _SAMPLE_CELLS = 1000  # cells looked at to judge whether a column repeats its text
@@ -289,187 +351,3 @@ def column_letter(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         letters = chr(ord("A") + rest) + letters
     return letters
-
-
-# --- numbers formatted with leading zeros ------------------------------------------------------
-
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_DOC_RELS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_ZEROS = re.compile(r"0{2,}")  # a format that is only zeros pads a whole number to its width
-_CELL_REF = re.compile(rb' r="([A-Z]{1,3})([0-9]{1,7})"')
-_SCAN_BYTES = 4 << 20
-
-
-def zero_padded_cells(path: Path, sheet_name: str) -> dict[tuple[int, int], int]:
-    """Cells of ``sheet_name`` styled with a zero-padding format: (row, column) -> width, 0-based.
-
-    Empty (and cheap: styles.xml only) unless the workbook defines such a format. Reads the
-    sheet's XML in chunks; call only after the safety checks. Cells without an ``r`` reference
-    (rare writers) are not found.
-    """
-    try:
-        return _zero_padded_cells(path, sheet_name)
-    except (KeyError, ValueError, zipfile.BadZipFile, ParseError):
-        return {}  # parts calamine read but this reading cannot: the plain numbers stand
-
-
-def _zero_padded_cells(path: Path, sheet_name: str) -> dict[tuple[int, int], int]:
-    with zipfile.ZipFile(path) as archive:
-        names = set(archive.namelist())
-        workbook_part = _office_document(archive, names)
-        folder = workbook_part.rsplit("/", 1)[0] + "/" if "/" in workbook_part else ""
-        targets = _relationships(archive, f"{folder}_rels/{workbook_part.rsplit('/', 1)[-1]}.rels")
-        styles = next((t for kind, t in targets.values() if kind.endswith("/styles")), None)
-        widths = _padding_styles(archive, _part(folder, styles)) if styles else {}
-        if not widths:
-            return {}
-        workbook_xml = ElementTree.fromstring(archive.read(workbook_part))
-        sheet_id = next(
-            (
-                node.get(f"{_DOC_RELS}id")
-                for node in workbook_xml.iter(f"{_MAIN}sheet")
-                if node.get("name") == sheet_name
-            ),
-            None,
-        )
-        if sheet_id not in targets:
-            return {}
-        sheet_part = _part(folder, targets[sheet_id][1])
-        if sheet_part not in names:
-            return {}
-        with archive.open(sheet_part) as stream:
-            return _styled_numbers(stream, widths)
-
-
-def pad_with_zeros(
-    columns: list[Sequence[str | None]],
-    body: Sequence[Sequence[CellValue]],
-    padded: dict[tuple[int, int], int],
-    *,
-    first_row: int,
-    first_column: int,
-) -> None:
-    """Pad whole numbers of zero-formatted cells in ``columns`` (texts of ``body``) in place.
-
-    ``2134`` in a ``00000`` cell becomes ``02134``; ``body[0]`` is sheet row ``first_row``
-    (1-based), ``body[i][0]`` column ``first_column`` (0-based). Text cells stay as written.
-    """
-    editable: dict[int, list[str | None]] = {}
-    for (row, column), width in padded.items():
-        i, j = row + 1 - first_row, column - first_column
-        if not (0 <= i < len(body) and 0 <= j < len(columns)):
-            continue
-        value = body[i][j]
-        if type(value) is float and value.is_integer() and value >= 0:
-            if j not in editable:  # a column may be a tuple (all text, passed through)
-                editable[j] = list(columns[j])
-                columns[j] = editable[j]
-            editable[j][i] = number_text(value).zfill(width)
-
-
-def _listed_sheet_names(path: Path) -> list[str] | None:
-    """Worksheet names from ``xl/workbook.xml`` and its relationships, as calamine lists them.
-
-    None when a sheet's relationship is missing or no sheet is found (a strict-namespace or odd
-    workbook): calamine decides then.
-    """
-    with zipfile.ZipFile(path) as archive:
-        workbook_part = _office_document(archive, set(archive.namelist()))
-        folder, _, base = workbook_part.rpartition("/")
-        folder = f"{folder}/" if folder else ""
-        targets = _relationships(archive, f"{folder}_rels/{base}.rels")
-        root = ElementTree.fromstring(archive.read(workbook_part))
-    visible: list[str] = []
-    hidden: list[str] = []
-    sheets = list(root.iter(f"{_MAIN}sheet"))
-    for node in sheets:
-        kind, _ = targets.get(node.get(f"{_DOC_RELS}id", ""), ("", ""))
-        if not kind or node.get("name") is None:
-            return None
-        if kind.endswith("/worksheet"):
-            state = node.get("state", "visible")
-            (visible if state == "visible" else hidden).append(str(node.get("name")))
-    return visible + hidden if sheets else None
-
-
-def _part(folder: str, target: str) -> str:
-    return target.lstrip("/") if target.startswith("/") else folder + target
-
-
-def _office_document(archive: zipfile.ZipFile, names: set[str]) -> str:
-    if "_rels/.rels" in names:
-        for kind, target in _relationships(archive, "_rels/.rels").values():
-            if kind.endswith("/officeDocument"):
-                return target.lstrip("/")
-    return "xl/workbook.xml"
-
-
-def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
-    """Relationship id -> (type, target) of one .rels part ({} when it is missing)."""
-    try:
-        root = ElementTree.fromstring(archive.read(part))
-    except KeyError:
-        return {}
-    return {
-        node.get("Id", ""): (node.get("Type", ""), node.get("Target", ""))
-        for node in root.iter(f"{_RELS}Relationship")
-    }
-
-
-def _padding_styles(archive: zipfile.ZipFile, part: str) -> dict[bytes, int]:
-    """Cell style index (as it appears in ``s="..."``) -> width, for zero-padding formats."""
-    try:
-        root = ElementTree.fromstring(archive.read(part))
-    except KeyError:
-        return {}
-    widths = {}
-    for node in root.iter(f"{_MAIN}numFmt"):
-        code = node.get("formatCode", "").split(";")[0]  # the format of positive numbers
-        if _ZEROS.fullmatch(code):
-            widths[node.get("numFmtId")] = len(code)
-    cell_formats = root.find(f"{_MAIN}cellXfs")
-    if not widths or cell_formats is None:
-        return {}
-    return {
-        str(index).encode(): widths[xf.get("numFmtId")]
-        for index, xf in enumerate(cell_formats.iter(f"{_MAIN}xf"))
-        if xf.get("numFmtId") in widths
-    }
-
-
-def _styled_numbers(stream: IO[bytes], widths: dict[bytes, int]) -> dict[tuple[int, int], int]:
-    found: dict[tuple[int, int], int] = {}
-    needles = {b' s="' + index + b'"': width for index, width in widths.items()}
-    carry = b""
-    while True:
-        chunk = stream.read(_SCAN_BYTES)
-        text = carry + chunk
-        # Keep the last, maybe unfinished, cell tag for the next round.
-        cut = len(text) if not chunk else max(text.rfind(b"<"), 0)
-        for needle, width in needles.items():
-            at = text.find(needle, 0, cut)
-            while at != -1:
-                start = text.rfind(b"<", 0, at)
-                end = text.find(b">", at)
-                tag = text[start:end]
-                reference = _CELL_REF.search(tag)
-                # Only number cells of this style: a <row s=...> or a text cell is no match.
-                if (
-                    tag.startswith(b"<c ")
-                    and reference
-                    and (b' t="' not in tag or b' t="n"' in tag)
-                ):
-                    letters, row = reference.groups()
-                    found[(int(row) - 1, _column_index(letters.decode()))] = width
-                at = text.find(needle, at + 1, cut)
-        if not chunk:
-            return found
-        carry = text[cut:]
-
-
-def _column_index(letters: str) -> int:
-    index = 0
-    for letter in letters:
-        index = index * 26 + ord(letter) - ord("A") + 1
-    return index - 1

@@ -11,6 +11,9 @@
   (``<!DOCTYPE``, ``<!ENTITY`` ...). Excel never writes them, and they are what entity expansion
   ("billion laughs") and external entities (``SYSTEM "file:///etc/passwd"``) need, so a workbook
   holding one is refused before any XML parser runs: no entity is expanded, no file is read.
+* **Rows**: while inflating, the number of the last row of every XML part is noted (an upper
+  bound of its rows, see :class:`importer.xlsx_parts.LastRowNumber`), so a sheet over the row
+  cap can be refused before any parser reads it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from importer.errors import LoadError
+from importer.xlsx_parts import LastRowNumber
 
 MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 GiB inflated in all: ~8x what a 200,000-row sheet needs
 MAX_MEMBERS = 10_000  # parts in the zip; a workbook has dozens
@@ -87,11 +91,14 @@ def _looks_like_text(head: bytes) -> bool:
     return controls <= len(head) // 100
 
 
-def check_workbook_zip(path: Path, *, file: str) -> None:
+def check_workbook_zip(path: Path, *, file: str) -> dict[str, int]:
     """Refuse a zip that could exhaust memory or smuggle XML declarations; return if it is safe.
 
     Reads every XML part once, in 1 MiB chunks. Raises LoadError naming the part and the limit.
+    Returns the number of the last row of each XML part that has numbered rows: an upper bound
+    of the rows of each worksheet part.
     """
+    last_rows: dict[str, int] = {}
     try:
         with zipfile.ZipFile(path) as archive, path.open("rb") as stream:
             members = archive.infolist()
@@ -99,11 +106,15 @@ def check_workbook_zip(path: Path, *, file: str) -> None:
             budget = MAX_UNCOMPRESSED_BYTES
             for member in members:
                 if member.filename.lower().endswith(XML_PART_SUFFIXES):
-                    budget -= _inflate_and_scan(stream, member, budget, file=file)
+                    size, last_row = _inflate_and_scan(stream, member, budget, file=file)
+                    budget -= size
+                    if last_row is not None:
+                        last_rows[member.filename] = last_row
     except zipfile.BadZipFile as exc:
         raise LoadError(
             f"this is not a readable Excel workbook (the zip inside is damaged: {exc})", file=file
         ) from exc
+    return last_rows
 
 
 def _check_declared_sizes(members: list[zipfile.ZipInfo], *, file: str) -> None:
@@ -131,8 +142,13 @@ def _check_declared_sizes(members: list[zipfile.ZipInfo], *, file: str) -> None:
             )
 
 
-def _inflate_and_scan(stream: BinaryIO, member: zipfile.ZipInfo, budget: int, *, file: str) -> int:
-    """Inflate one part in chunks, scanning it; return its real size. Trusts no declared size."""
+def _inflate_and_scan(
+    stream: BinaryIO, member: zipfile.ZipInfo, budget: int, *, file: str
+) -> tuple[int, int | None]:
+    """Inflate one part in chunks, scanning it; return its real size and its last row number.
+
+    Trusts no declared size.
+    """
     name = member.filename
     if member.flag_bits & 0x1:
         raise LoadError(
@@ -158,6 +174,7 @@ def _inflate_and_scan(stream: BinaryIO, member: zipfile.ZipInfo, budget: int, *,
     scanner = MarkupScanner(name, file=file)
     stored_left = member.compress_size
     produced = 0
+    last_row = LastRowNumber()
     pending = b""
     while True:
         if inflater is not None and inflater.unconsumed_tail:
@@ -181,12 +198,13 @@ def _inflate_and_scan(stream: BinaryIO, member: zipfile.ZipInfo, budget: int, *,
                 file=file,
             )
         scanner.feed(out)
+        last_row.feed(out)
         if inflater is not None and inflater.eof:
             break
     scanner.feed(b"", final=True)
     if (inflater is not None and not inflater.eof) or produced != member.file_size:
         raise LoadError(f"the workbook is damaged (part {name!r} is cut short)", file=file)
-    return produced
+    return produced, last_row.number
 
 
 class MarkupScanner:

@@ -7,6 +7,7 @@ import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -14,9 +15,11 @@ import pytest
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
 from openpyxl.worksheet.worksheet import Worksheet
 
+from importer import load_xlsx
 from importer.errors import LoadError
 from importer.load import load_table, sheet_names
 from importer.load_xlsx import column_letter, datetime_text, duration_text, number_text, time_text
+from importer.xlsx_parts import rows_with_values
 
 Build = Callable[[Worksheet], None]
 
@@ -283,7 +286,7 @@ def test_empty_sheet_is_refused(tmp_path: Path, content: list[list[object]]) -> 
     assert caught.value.sheet == "Appointments"
 
 
-def test_row_cap_is_checked_before_cells_are_converted(tmp_path: Path) -> None:
+def test_row_cap_refuses_a_sheet_with_more_rows_below_the_header(tmp_path: Path) -> None:
     def build(sheet: Worksheet) -> None:
         sheet.append(["Name"])
         for i in range(5):
@@ -291,9 +294,60 @@ def test_row_cap_is_checked_before_cells_are_converted(tmp_path: Path) -> None:
 
     path = workbook(tmp_path, build)
     assert len(load_table(path, max_rows=5).frame) == 5
-    with pytest.raises(LoadError, match="5 rows below the header; at most 4") as caught:
+    with pytest.raises(LoadError, match="more than 4 rows below the header; at most 4") as caught:
         load_table(path, max_rows=4)
     assert caught.value.sheet == "Appointments"
+
+
+def test_rows_with_formatting_only_do_not_count_against_the_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def build(sheet: Worksheet) -> None:
+        sheet.append(["Name"])
+        for i in range(5):
+            sheet.append([f"Patient {i}"])
+        for row in range(7, 300):  # formatted in Excel, never typed in
+            sheet.cell(row=row, column=1).number_format = "@"
+
+    counts: list[int] = []
+
+    def counting(*args: Any, **kwargs: Any) -> int:
+        counts.append(rows_with_values(*args, **kwargs))
+        return counts[-1]
+
+    monkeypatch.setattr(load_xlsx, "rows_with_values", counting)
+    frame = load_table(workbook(tmp_path, build), max_rows=10).frame
+    assert frame["Name"].tolist() == [f"Patient {i}" for i in range(5)]
+    assert counts == [6]  # 299 row tags were over the cap, so the rows were counted: 6 hold text
+
+
+def test_blank_rows_inside_the_table_count_as_excel_spans_them(tmp_path: Path) -> None:
+    def build(sheet: Worksheet) -> None:
+        sheet.append(["Name"])
+        sheet.append(["Ann"])
+        sheet["A20"] = "Bob"
+
+    path = workbook(tmp_path, build)
+    with pytest.raises(LoadError, match="the sheet has 19 rows below the header; at most 5"):
+        load_table(path, max_rows=5)
+    assert load_table(path, max_rows=19).frame["Name"].tolist() == ["Ann", "Bob"]
+
+
+def test_the_cap_applies_to_the_sheet_read_not_to_the_others(tmp_path: Path) -> None:
+    def build(sheet: Worksheet) -> None:
+        sheet.append(["Name"])
+        sheet.append(["Ann"])
+        archive = sheet.parent.create_sheet("Archive")
+        archive.sheet_state = "hidden"
+        archive.append(["Name"])
+        for i in range(50):
+            archive.append([f"Patient {i}"])
+
+    path = workbook(tmp_path, build)
+    assert load_table(path, max_rows=10).frame["Name"].tolist() == ["Ann"]
+    with pytest.raises(LoadError, match="more than 10 rows below the header") as caught:
+        load_table(path, sheet="archive", max_rows=10)  # chosen as typed, other capitals
+    assert caught.value.sheet == "Archive"
 
 
 # --- sheets -----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 
 from importer.load import sheet_names
-from importer.load_xlsx import _listed_sheet_names
+from importer.xlsx_parts import listed_worksheets
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,6 +23,12 @@ def by_calamine(path: Path) -> list[str]:
         workbook.close()
     shown = [m.name for m in sheets if m.visible == calamine.SheetVisibleEnum.Visible]
     return shown + [m.name for m in sheets if m.visible != calamine.SheetVisibleEnum.Visible]
+
+
+def listed_names(path: Path) -> list[str]:
+    listed = listed_worksheets(path)
+    assert listed is not None
+    return [w.name for w in listed if w.visible] + [w.name for w in listed if not w.visible]
 
 
 def workbook(path: Path, sheets: list[tuple[str, str]], *, chart: bool = False) -> Path:
@@ -63,7 +69,7 @@ def test_listed_names_match_calamine(
     tmp_path: Path, sheets: list[tuple[str, str]], chart: bool, expected: list[str]
 ) -> None:
     path = workbook(tmp_path / "book.xlsx", sheets, chart=chart)
-    assert _listed_sheet_names(path) == expected
+    assert listed_names(path) == expected
     assert by_calamine(path) == expected
     assert sheet_names(path) == expected
 
@@ -71,4 +77,4 @@ def test_listed_names_match_calamine(
 @pytest.mark.parametrize("name", ["samples/appointments.xlsx"])
 def test_sample_workbooks_agree(name: str) -> None:
     path = ROOT / name
-    assert _listed_sheet_names(path) == by_calamine(path) == sheet_names(path)
+    assert listed_names(path) == by_calamine(path) == sheet_names(path)
