@@ -20,11 +20,13 @@ import subprocess
 import sys
 import traceback
 import urllib.parse
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -72,8 +74,31 @@ def assert_no_secret(user: str, *texts: str | bytes) -> None:
 
 
 def files_text(folder: Path) -> list[bytes]:
-    """The bytes of every file under ``folder``: reports, ledger, its -wal, summaries."""
-    return [p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()]
+    """The bytes of every file under ``folder``: reports, ledger, its -wal, summaries.
+
+    A zip (an .xlsx report) is compressed, so its raw bytes could never show the key: each of its
+    members is inflated and searched too.
+    """
+    found: list[bytes] = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            found.append(path.read_bytes())
+            if zipfile.is_zipfile(path):
+                with zipfile.ZipFile(path) as archive:
+                    found.extend(archive.read(member) for member in archive.infolist())
+    return found
+
+
+def test_the_file_scan_looks_inside_an_xlsx_report(tmp_path: Path) -> None:
+    # The scan itself can fail: a key in an .xlsx cell is found although the zip hides it.
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet["A1"] = f"note {KEY}"
+    book.save(tmp_path / "report.xlsx")
+    assert KEY.encode() not in (tmp_path / "report.xlsx").read_bytes()
+    with pytest.raises(AssertionError, match="leaked"):
+        assert_no_secret("staff@clinic.example", *files_text(tmp_path))
 
 
 def write_rows(path: Path, count: int = 6) -> Path:
