@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import time
+import traceback
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -86,11 +87,24 @@ def _setup_logging(verbose: bool) -> None:
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    secrets = [os.environ.get("APPTOTO_API_KEY", "")]
-    handler.addFilter(RedactSecrets([s for s in secrets if s], user=os.environ.get("APPTOTO_USER")))
+    handler.addFilter(RedactSecrets(_secrets_in_env()))
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def _secrets_in_env() -> list[str]:
+    """Every shape of the API key in the environment: as set, and stripped as the client uses it.
+
+    With the user, base64 of ``user:key`` (the Basic auth header) is among them.
+    """
+    from importer.client import secret_forms
+
+    key, user = os.environ.get("APPTOTO_API_KEY", ""), os.environ.get("APPTOTO_USER")
+    forms = set(secret_forms(key, user)) | set(
+        secret_forms(key.strip(), None if user is None else user.strip())
+    )
+    return sorted(forms, key=len, reverse=True)
 
 
 def _fail(exc: BaseException) -> typer.Exit:
@@ -378,8 +392,26 @@ def sandbox(
 
 
 def main() -> None:
-    """Entry point of the ``apptoto-import`` console script."""
-    app()
+    """Entry point of the ``apptoto-import`` console script.
+
+    An error the importer did not foresee (a bug) ends the process with exit code 1 and its
+    traceback on stderr, as Python would, but with the API key and base64 of ``user:key``
+    masked: the message or a chained error may quote them, and tracebacks get pasted into bug
+    reports.
+    """
+    try:
+        app()
+    except Exception:
+        from importer.client import redact
+
+        shown = redact(traceback.format_exc(), _secrets_in_env())
+        sys.stderr.write(shown)
+        typer.echo(
+            "error: an unexpected error stopped the importer; please report it with the "
+            "traceback above (the API key is masked in it)",
+            err=True,
+        )
+        raise SystemExit(1) from None  # the code Python gives an uncaught error
 
 
 @app.command()

@@ -373,3 +373,80 @@ def test_the_console_script_with_verbose_logging_never_shows_the_key(
     assert done.returncode == 2
     assert "refused the credentials" in done.stderr and " DEBUG " in done.stderr
     assert_no_secret(keyed.user, done.stdout, done.stderr, *files_text(tmp_path))
+
+
+# Run as `python -m importer`, in a real process, after replacing the client's batch sender:
+# its second batch reaches Apptoto, then breaks with an error the importer does not expect, which
+# quotes the key and the Basic header (so do the frame's locals, as a careless debug line would).
+CRASHING_RUN = """
+import base64, runpy, sys
+from importer.client import api
+
+real_put_batch = api.ApptotoClient._put_batch
+batches = []
+
+async def put_batch_then_break(self, events):
+    batches.append(len(events))
+    settled = await real_put_batch(self, events)
+    if len(batches) == 1:
+        return settled
+    api_key = self.config.api_key
+    authorization = "Basic " + base64.b64encode(f"{self.config.user}:{api_key}".encode()).decode()
+    raise RuntimeError(f"unexpected answer to {authorization} (key {api_key})")
+
+api.ApptotoClient._put_batch = put_batch_then_break
+sys.argv[0] = "apptoto-import"
+runpy.run_module("importer", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.parametrize("padding", ["", " \n"], ids=["as-set", "with-spaces"])
+def test_an_unexpected_error_in_a_real_process_shows_no_key_in_its_traceback(
+    keyed: SandboxHandle, tmp_path: Path, padding: str
+) -> None:
+    (tmp_path / "mapping.yaml").write_text(yaml.safe_dump(MAPPING_SPEC), encoding="utf-8")
+    env = {
+        **os.environ,
+        "APPTOTO_BASE_URL": keyed.base_url,
+        # The client strips what it reads; the masking must find the key it really used.
+        "APPTOTO_USER": keyed.user + padding,
+        "APPTOTO_API_KEY": padding + KEY + padding,
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CRASHING_RUN,
+            "run",
+            str(write_rows(tmp_path / "in.csv")),
+            "-m",
+            str(tmp_path / "mapping.yaml"),
+            "-v",
+            "--batch-size",
+            "2",
+            "--rate",
+            "60000",
+            "--state",
+            str(tmp_path / "state.sqlite"),
+            "--report",
+            str(tmp_path / "report.xlsx"),
+            "--summary-json",
+            str(tmp_path / "summary.json"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr[-3000:]
+    # The traceback is still there for a bug report, the error and the frame where it happened
+    # with it; only the secrets are masked.
+    assert "Traceback (most recent call last)" in done.stderr
+    assert "in put_batch_then_break" in done.stderr
+    assert "RuntimeError: unexpected answer to Basic *** (key ***)" in done.stderr
+    assert "an unexpected error stopped the importer" in done.stderr
+    assert " DEBUG " in done.stderr  # -v really logged the requests
+    assert len(keyed.events()) >= 2  # the run was deep in sending: a batch reached Apptoto
+    assert (tmp_path / "state.sqlite").exists()
+    assert_no_secret(keyed.user, done.stdout, done.stderr, *files_text(tmp_path))
