@@ -504,6 +504,39 @@ def test_the_cli_refuses_a_file_over_max_rows_and_sends_nothing(
     assert len(stored(sandbox)) == 12
 
 
+def test_validate_takes_200000_rows_and_refuses_one_more_without_max_rows(
+    tmp_path: Path,
+) -> None:
+    # One short column and a mapping of constants keep 200,000 rows quick to check.
+    mapping = tmp_path / "ids.yaml"
+    spec = {
+        "name": "Ids",
+        "defaults": {"time_zone": "America/New_York"},
+        "event": {
+            "calendar": "Front desk",
+            "external_id": "c-{Id}",
+            "title": "Visit",
+            "start": {"datetime": "2026-12-14 09:00"},
+            "duration_minutes": "30",
+        },
+    }
+    mapping.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    at_cap = tmp_path / "at_cap.csv"
+    at_cap.write_text("Id\n" + "".join(f"{n}\n" for n in range(200_000)), encoding="utf-8")
+    checked = cli(["validate", str(at_cap), "-m", str(mapping)])
+    assert checked.exit_code == 0, checked.output
+    assert "200000 valid, 0 invalid rows in at_cap.csv" in checked.output
+    over = tmp_path / "over.csv"
+    over.write_text("Id\n" + "".join(f"{n}\n" for n in range(200_001)), encoding="utf-8")
+    refused = cli(["validate", str(over), "-m", str(mapping), "--report", str(tmp_path / "r.csv")])
+    assert refused.exit_code == 2
+    assert f"error: file {over}: the file has more than 200,000 rows below the header" in (
+        refused.output
+    )
+    assert "Split it into smaller files" in refused.output
+    assert not (tmp_path / "r.csv").exists()
+
+
 def peak_python_memory(action: Any) -> int:
     """Peak bytes Python allocated while ``action()`` ran (its exception is swallowed)."""
     tracemalloc.start()

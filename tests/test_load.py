@@ -287,6 +287,20 @@ def test_row_cap_counts_rows_with_text_below_the_header(tmp_path: Path) -> None:
     assert DEFAULT_MAX_ROWS == 200_000
 
 
+def test_the_default_row_cap_takes_200000_rows_and_refuses_one_more(tmp_path: Path) -> None:
+    # No max_rows given: the default of 200,000 rows decides, at its exact edge.
+    at_cap = write(tmp_path, "Id\n" + "".join(f"{n}\n" for n in range(200_000)), "at_cap.csv")
+    sheet = load_table(at_cap)
+    assert len(sheet.frame) == 200_000
+    assert (sheet.frame.index[-1], sheet.frame.iloc[-1, 0]) == (200_001, "199999")
+    over = write(tmp_path, "Id\n" + "".join(f"{n}\n" for n in range(200_001)), "over.csv")
+    with pytest.raises(
+        LoadError, match="more than 200,000 rows below the header; at most 200,000 are read"
+    ) as caught:
+        load_table(over)
+    assert caught.value.file == str(over)
+
+
 def test_row_cap_refuses_before_reading_the_rest_of_the_file(tmp_path: Path) -> None:
     # Past the cap lies a byte no encoding accepts: reading the whole file would report it
     # instead of the cap.
