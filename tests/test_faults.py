@@ -347,6 +347,96 @@ def test_when_every_answer_is_malformed_rows_say_failed_and_a_rerun_confirms_the
     assert_truthful(report, faulty, 8)
 
 
+class ResetAfterSomePuts(httpx.AsyncBaseTransport):
+    """Answers the first ``answered`` PUTs; after that every request, PUT or GET, is reset.
+
+    ``stored``: the request reaches the server, which stores the batch, and only the answer is
+    lost; otherwise the connection resets before the server sees anything.
+    """
+
+    def __init__(self, answered: int, *, stored: bool) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.answered = answered
+        self.stored = stored
+        self.puts = 0
+        self.resets = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT" and self.puts < self.answered:
+            self.puts += 1
+            return await self.inner.handle_async_request(request)
+        if self.stored:
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
+            await response.aclose()
+        self.resets += 1
+        raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+RESET = "the connection failed ([Errno 104] Connection reset by peer)"
+DROPPED = "the server dropped the connection"
+
+
+def nonzero(counts: dict[str, int]) -> dict[str, int]:
+    return {status: count for status, count in counts.items() if count}
+
+
+@pytest.mark.parametrize(
+    ("fault", "answered_puts", "last_failure"),
+    [
+        ("reset before the server saw it", 2, RESET),
+        ("reset after the server stored it", 2, RESET),
+        ("sandbox drops every answer after commit", 0, DROPPED),
+    ],
+    ids=["reset-before-sending", "reset-after-storing", "dropped-after-commit"],
+)
+def test_when_every_connection_resets_rows_say_failed_and_a_rerun_finishes_them(
+    faulty: SandboxHandle, tmp_path: Path, fault: str, answered_puts: int, last_failure: str
+) -> None:
+    # After the first batches, every try of every batch is cut, for longer than the 3 tries.
+    transport: ResetAfterSomePuts | None = None
+    if fault.startswith("reset"):
+        transport = ResetAfterSomePuts(answered_puts, stored="stored" in fault)
+    else:
+        faulty.configure(commit_then_drop_rate=1.0)
+    source = write_rows(tmp_path / "in.csv", 20)
+    summary, report = run(faulty, source, tmp_path, transport=transport, max_tries=3)
+    confirmed = 5 * answered_puts
+    assert summary.counts == nonzero({"created": confirmed, "failed": 20 - confirmed})
+    assert summary.exit_code == 1
+    assert_truthful(report, faulty, 20)
+    failed = [line for line in report if line["status"] == "failed"]
+    for line in failed:
+        assert line["message"] == f"Apptoto did not answer after 3 tries (last: {last_failure})"
+        assert line["apptoto_id"] == "", line
+    events = live_events(faulty)
+    assert faulty.stats()["duplicates"] == []
+    if transport is not None:
+        assert transport.resets == 3 * 2  # two batches, three tries each
+    else:
+        assert faulty.stats()["requests_by_fault"] == {"commit_then_drop": 3 * 4}
+    stored_unconfirmed = {line["external_id"] for line in failed} & set(events)
+    if transport is not None and not transport.stored:
+        assert stored_unconfirmed == set()  # nothing of the failed rows reached Apptoto
+    else:  # stored at each try, never confirmed: on the server once, not claimed in the report
+        assert stored_unconfirmed == {line["external_id"] for line in failed}
+        assert faulty.stats()["events_stored"] == 20
+    first_ids = {external_id: events[external_id]["id"] for external_id in stored_unconfirmed}
+
+    faulty.configure(commit_then_drop_rate=0.0)  # the network is fine again
+    summary, report = run(faulty, source, tmp_path)
+    assert summary.counts == nonzero({"created": 20 - confirmed, "unchanged": confirmed})
+    assert summary.exit_code == 0
+    assert_one_event_per_row(faulty, 20)
+    assert_truthful(report, faulty, 20)
+    # A row Apptoto had stored unconfirmed is updated in place, not created a second time.
+    apptoto_ids = {line["external_id"]: int(line["apptoto_id"]) for line in report}
+    assert {external_id: apptoto_ids[external_id] for external_id in first_ids} == first_ids
+
+
 def test_answers_slower_than_the_timeout_are_retried_without_duplicates(
     faulty: SandboxHandle, tmp_path: Path
 ) -> None:
