@@ -450,6 +450,33 @@ def test_answers_slower_than_the_timeout_are_retried_without_duplicates(
     assert_truthful(report, faulty, 20)
 
 
+def test_when_every_answer_is_slower_than_the_timeout_rows_say_failed_and_a_rerun_finishes(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    # Each try is stored, then answered only after 1 s: past the 0.2 s timeout, every time.
+    faulty.configure(slow_rate=1.0, slow_seconds=1.0)
+    source = write_rows(tmp_path / "in.csv", 8)
+    summary, report = run(faulty, source, tmp_path, timeout_seconds=0.2, max_tries=2)
+    assert summary.counts == {"failed": 8}
+    assert summary.exit_code == 1
+    for line in report:
+        assert (
+            line["message"] == "Apptoto did not answer after 2 tries (last: no answer within 0.2 s)"
+        )
+        assert line["apptoto_id"] == "", line
+    assert faulty.stats()["requests_by_fault"] == {"slow": 2 * 2}  # two batches, two tries each
+    stored = assert_one_event_per_row(faulty, 8)  # stored, but never confirmed: not claimed
+    first_ids = {external_id: event["id"] for external_id, event in stored.items()}
+
+    faulty.configure(slow_rate=0.0)
+    summary, report = run(faulty, source, tmp_path)
+    assert summary.counts == {"created": 8}
+    assert_one_event_per_row(faulty, 8)
+    assert_truthful(report, faulty, 8)
+    # The re-send updated the events the slow tries had stored.
+    assert {line["external_id"]: int(line["apptoto_id"]) for line in report} == first_ids
+
+
 def test_a_server_that_never_answers_well_gives_failed_rows_and_no_events(
     faulty: SandboxHandle, tmp_path: Path
 ) -> None:
