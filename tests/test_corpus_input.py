@@ -241,6 +241,60 @@ def test_excel_encodings_reach_apptoto_as_the_same_letters(
     assert report[0]["Title"] == ACCENTED  # the report (UTF-8 with BOM) shows them too
 
 
+FRENCH_HEADER = ["Id", "Prénom", "Téléphone", "Date du rendez-vous", "Heure", "Remarque"]
+FRENCH_SPEC: dict[str, Any] = {
+    "name": "Cabinet",
+    "defaults": {
+        "time_zone": "Europe/Paris",
+        "phone_region": "FR",
+        "date_format": "%d/%m/%Y",
+        "time_format": "%H:%M",
+    },
+    "columns": {"Prénom": {"required": True}, "Téléphone": {"required": True}},
+    "event": {
+        "calendar": "Accueil",
+        "external_id": "fr-{Id}",
+        "title": "Rendez-vous de {Prénom}",
+        "start": {"date": "{Date du rendez-vous}", "time": "{Heure}"},
+        "duration_minutes": "20",
+        "content": "{Remarque}",
+        "participants": [{"name": "{Prénom}", "phone": "{Téléphone}"}],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter", "header_bytes"),
+    [("cp1252", ",", b"T\xe9l\xe9phone"), ("utf-16", "\t", "Téléphone".encode("utf-16-le"))],
+    ids=["excel-csv-cp1252", "excel-unicode-text-utf16"],
+)
+def test_accented_headers_are_matched_by_the_mapping_and_their_values_arrive(
+    sandbox: SandboxHandle, tmp_path: Path, encoding: str, delimiter: str, header_bytes: bytes
+) -> None:
+    # The headers themselves hold é: read as UTF-8 they would be mojibake ("TÃ©lÃ©phone") or
+    # refused, and the mapping would find none of its columns.
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(FRENCH_HEADER)
+    writer.writerow(["7", "Renée", "06 12 34 56 78", "14/12/2026", "09:30", "l’ordonnance à jour"])
+    source = tmp_path / "rendez-vous.csv"
+    source.write_bytes(text.getvalue().encode(encoding))
+    assert header_bytes in source.read_bytes()  # in cp1252 é is the one byte 0xE9
+
+    sheet = load_table(source)
+    assert (sheet.encoding, list(sheet.frame.columns)) == (encoding, FRENCH_HEADER)
+    summary, report = run_in_process(sandbox, source, parse_mapping(FRENCH_SPEC), tmp_path)
+    assert summary.counts == {"created": 1}, report
+    event = stored(sandbox)["fr-7"]
+    assert event["title"] == "Rendez-vous de Renée"
+    assert event["participants"][0]["name"] == "Renée"
+    assert event["participants"][0]["phone"] == "+33612345678"
+    assert event["start_time"] == "2026-12-14T09:30:00+01:00"
+    assert event["content"] == "l’ordonnance à jour"
+    assert list(report[0])[:6] == FRENCH_HEADER  # the report keeps the accented headers
+    assert report[0]["Téléphone"] == "06 12 34 56 78"
+
+
 def test_a_file_mixing_two_encodings_is_refused_naming_row_and_encoding(
     sandbox: SandboxHandle, tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
