@@ -333,12 +333,15 @@ def test_numbers_in_excel_cells_keep_every_digit(sandbox: SandboxHandle, tmp_pat
     book = openpyxl.load_workbook(source)
     book.active["A2"].number_format = "0.00E+00"  # Excel shows the id as 1.23E+12
     book.save(source)
-    summary, _ = run_in_process(sandbox, source, corpus_mapping(), tmp_path)
+    summary, report = run_in_process(sandbox, source, corpus_mapping(), tmp_path)
     assert summary.counts == {"created": 1}
     event = stored(sandbox)["c-1234567890123"]
     assert event["participants"][0]["phone"] == "+15415550104"
     # A number cell has no leading zero to keep: Excel itself shows 2134.
     assert event["custom_data"]["zip"] == "2134"
+    # The report staff read shows the id's every digit too, never 1.23E+12 nor 1234567890123.0.
+    assert (report[0]["Id"], report[0]["Phone"]) == ("1234567890123", "5415550104")
+    assert report[0]["external_id"] == "c-1234567890123"
 
 
 # --- dates and times from Excel cells -----------------------------------------------------------
