@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 import struct
 import sys
 import tracemalloc
@@ -458,7 +459,8 @@ def test_formula_text_reaches_apptoto_unescaped_and_is_escaped_in_the_report(
     summary, report = run_in_process(sandbox, source, corpus_mapping(), tmp_path)
     assert summary.counts == {"created": len(FORMULAS)}
     events = stored(sandbox)
-    # XML turns a lone CR into LF, so the CR-led cell of the workbook is LF-led.
+    # openpyxl writes the CR bare, which XML reads as LF, so its CR-led cell is LF-led here.
+    # Excel writes it as _x000D_, read as a CR: test_cr_led_text_as_excel_writes_it_...
     written = [t if kind == "csv" else t.replace("\r", "\n") for t in FORMULAS]
     for number, text in enumerate(written, start=1):
         # Never escaped nor trimmed on the way to Apptoto: tab- and CR-led text arrives as written.
@@ -467,6 +469,81 @@ def test_formula_text_reaches_apptoto_unescaped_and_is_escaped_in_the_report(
     for line, text in zip(report, written, strict=True):
         assert line["Notes"] == "'" + text  # a spreadsheet shows it as text, never runs it
         assert line["Title"] == "'" + text
+
+
+SHARED_STRINGS_PARTS = (
+    '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.sharedStrings+xml"/>',
+    '<Relationship Id="rIdStrings" Target="sharedStrings.xml" Type="http://schemas.openxmlformats'
+    '.org/officeDocument/2006/relationships/sharedStrings"/>',
+)
+
+
+def as_excel_saves_text(path: Path, *, shared: bool) -> Path:
+    """The workbook with its text escaped as Excel writes it, in a shared-strings table or not.
+
+    Excel writes a CR as ``_x000D_`` (a bare CR would be read back as LF by any XML parser) and
+    escapes text that already looks like such an escape with ``_x005F_`` (an underscore).
+    openpyxl writes the CR bare and every text inline.
+    """
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info).decode() for info in archive.infolist()}
+    sheet = parts[SHEET].replace("_x000D_", "_x005F_x000D_").replace("\r", "_x000D_")
+    if shared:
+        texts: list[str] = []
+
+        def to_shared(found: re.Match[str]) -> str:
+            texts.append(found.group(3))
+            return f'<c r="{found.group(1)}"{found.group(2)} t="s"><v>{len(texts) - 1}</v></c>'
+
+        inline = r'<c r="(\w+)"((?: s="\d+")?) t="inlineStr"><is><t[^>]*>(.*?)</t></is></c>'
+        sheet = re.sub(inline, to_shared, sheet, flags=re.DOTALL)
+        items = "".join(f'<si><t xml:space="preserve">{text}</t></si>' for text in texts)
+        parts["xl/sharedStrings.xml"] = (
+            '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            f'count="{len(texts)}" uniqueCount="{len(texts)}">{items}</sst>'
+        )
+        types, relations = "[Content_Types].xml", "xl/_rels/workbook.xml.rels"
+        parts[types] = parts[types].replace("</Types>", SHARED_STRINGS_PARTS[0] + "</Types>")
+        parts[relations] = parts[relations].replace(
+            "</Relationships>", SHARED_STRINGS_PARTS[1] + "</Relationships>"
+        )
+    parts[SHEET] = sheet
+    out = path.with_name(f"excel-{path.name}")
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in parts.items():
+            archive.writestr(name, content)
+    return out
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared-strings", "inline-strings"])
+def test_cr_led_text_as_excel_writes_it_reaches_apptoto_with_its_cr(
+    sandbox: SandboxHandle, tmp_path: Path, shared: bool
+) -> None:
+    rows = rows_of(
+        {"Notes": "\r=3+4", "Title": "\rCR-led title"},
+        {"Notes": "typed _x000D_ as text", "Title": "Plain"},  # Excel shows it as typed
+    )
+    source = as_excel_saves_text(write_xlsx(tmp_path / "in.xlsx", rows), shared=shared)
+    names = [SHEET, "xl/sharedStrings.xml"] if shared else [SHEET]
+    with zipfile.ZipFile(source) as archive:
+        xml = b"".join(archive.read(name) for name in names)
+    assert b"_x000D_=3+4" in xml and b"_x005F_x000D_ as text" in xml and b"\r" not in xml
+    assert (b't="s"' in xml) is shared
+
+    frame = load_table(source).frame
+    assert frame.loc[2, "Notes"] == "\r=3+4"  # a real CR at its start, as Excel shows it
+    assert frame.loc[2, "Title"] == "\rCR-led title"
+    assert frame.loc[3, "Notes"] == "typed _x000D_ as text"
+    summary, report = run_in_process(sandbox, source, corpus_mapping(), tmp_path)
+    assert summary.counts == {"created": 2}
+    events = stored(sandbox)
+    assert (events["c-1"]["content"], events["c-1"]["title"]) == ("\r=3+4", "\rCR-led title")
+    assert events["c-2"]["content"] == "typed _x000D_ as text"
+    lines = by_row(report)
+    # Escaped in the report exactly as the CSV path escapes a CR-led cell.
+    assert (lines[2]["Notes"], lines[2]["Title"]) == ("'\r=3+4", "'\rCR-led title")
+    assert lines[3]["Notes"] == "typed _x000D_ as text"
 
 
 def test_formula_text_is_a_text_cell_in_an_xlsx_report(
