@@ -8,6 +8,7 @@ tests; only ``tests/corpus/legacy.xls`` and ``protected.xlsx`` are stored (see m
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -858,6 +859,35 @@ def test_an_xml_entity_bomb_is_refused_before_any_parser_runs(tmp_path: Path) ->
     assert peak_python_memory(lambda: load_table(source)) < 16 << 20  # 10**9 "lol"s never built
 
 
+# Lists that Python's "open" audit events append to, while a `files_opened()` block is open. An
+# audit hook cannot be removed, so the one hook stays installed and is inert when this is empty.
+OPEN_WATCHERS: list[list[str]] = []
+AUDIT_HOOK_INSTALLED: list[bool] = []  # holds True once the hook is installed in this process
+
+
+def note_open(event: str, args: tuple[Any, ...]) -> None:
+    if event == "open" and OPEN_WATCHERS and isinstance(args[0], str | bytes | os.PathLike):
+        for opened in OPEN_WATCHERS:
+            opened.append(os.path.realpath(os.fsdecode(args[0])))
+
+
+@contextlib.contextmanager
+def files_opened() -> Iterator[list[str]]:
+    """The real paths of the files this process opens inside the block (Python's audit events).
+
+    Files opened by native code without going through Python (calamine's Rust) are not seen.
+    """
+    if not AUDIT_HOOK_INSTALLED:
+        sys.addaudithook(note_open)
+        AUDIT_HOOK_INSTALLED.append(True)
+    opened: list[str] = []
+    OPEN_WATCHERS.append(opened)
+    try:
+        yield opened
+    finally:
+        OPEN_WATCHERS.remove(opened)
+
+
 def test_an_xxe_entity_never_reads_the_file_it_points_at(
     sandbox: SandboxHandle, tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
@@ -872,8 +902,12 @@ def test_an_xxe_entity_never_reads_the_file_it_points_at(
     )
     mapping = mapping_file(tmp_path)
     report = str(tmp_path / "v.csv")
-    checked = cli(["validate", str(source), "-m", str(mapping), "--report", report])
-    ran = cli_run(source, mapping, tmp_path, cli_env)
+    with files_opened() as opened:
+        checked = cli(["validate", str(source), "-m", str(mapping), "--report", report])
+        ran = cli_run(source, mapping, tmp_path, cli_env)
+    # The watch works (the workbook and the mapping were opened), and never saw the target.
+    assert {str(source.resolve()), str(mapping.resolve())} <= set(opened)
+    assert str(target.resolve()) not in opened
     for result in (checked, ran):
         assert result.exit_code == 2
         assert "holds an XML declaration (<!DOCTYPE w" in result.output
