@@ -34,6 +34,7 @@ app = typer.Typer(
 log = logging.getLogger("importer.cli")
 
 EXIT_OK, EXIT_ROWS, EXIT_NOTHING, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_UNEXPECTED = 3  # a bug: not 1, which tells a monitor "see the report", when none is written
 MAX_ISSUES_PRINTED = 200
 
 FileArg = Annotated[
@@ -394,10 +395,9 @@ def sandbox(
 def main() -> None:
     """Entry point of the ``apptoto-import`` console script.
 
-    An error the importer did not foresee (a bug) ends the process with exit code 1 and its
-    traceback on stderr, as Python would, but with the API key and base64 of ``user:key``
-    masked: the message or a chained error may quote them, and tracebacks get pasted into bug
-    reports.
+    An error the importer did not foresee (a bug) ends the process with exit code 3 and its
+    traceback on stderr, with the API key and base64 of ``user:key`` masked: the message or a
+    chained error may quote them, and tracebacks get pasted into bug reports.
     """
     try:
         app()
@@ -411,7 +411,7 @@ def main() -> None:
             "traceback above (the API key is masked in it)",
             err=True,
         )
-        raise SystemExit(1) from None  # the code Python gives an uncaught error
+        raise SystemExit(EXIT_UNEXPECTED) from None
 
 
 @app.command()

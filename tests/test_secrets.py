@@ -439,7 +439,7 @@ def test_an_unexpected_error_in_a_real_process_shows_no_key_in_its_traceback(
         timeout=120,
         check=False,
     )
-    assert done.returncode == 1, done.stderr[-3000:]
+    assert done.returncode == 3, done.stderr[-3000:]
     # The traceback is still there for a bug report, the error and the frame where it happened
     # with it; only the secrets are masked.
     assert "Traceback (most recent call last)" in done.stderr
