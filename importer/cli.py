@@ -1,7 +1,8 @@
 """The ``apptoto-import`` command: the only module that parses options, prints and picks exit codes.
 
 Exit codes: 0 every row succeeded; 1 some rows invalid or failed; 2 nothing could be done (bad
-mapping, unreadable file, credentials refused, another run holds the ledger); 130 interrupted.
+mapping, unreadable file, credentials refused, another run holds the ledger); 3 an unexpected
+error (a bug); 130 interrupted.
 """
 
 from __future__ import annotations
