@@ -9,13 +9,16 @@ sandbox's rate limit is off unless a test is about 429s.
 from __future__ import annotations
 
 import csv
+import email.utils
+import json
 import os
 import resource
 import signal
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -143,33 +146,152 @@ def faulty(sandbox: SandboxHandle) -> SandboxHandle:
 
 # --- 429 storms ---------------------------------------------------------------------------------
 
+# Wall clocks of client and sandbox are the same clock, but the log keeps milliseconds and the
+# client pauses on the monotonic clock: a request may arrive this much before the told time.
+CLOCK_TOLERANCE = timedelta(milliseconds=50)
+
+
+@dataclass
+class SentRequest:
+    """One request as the client sent it, with wall-clock times (UTC)."""
+
+    method: str
+    path: str
+    external_ids: list[str]  # from the body's events and the external_id= query parameter
+    sent: datetime  # when the client handed it to the transport
+    answered: datetime | None = None  # when the whole answer had been read
+    status: int | None = None
+    told: datetime | None = None  # a 429's Retry-After: no request may arrive before this
+
+
+class Witness(httpx.AsyncBaseTransport):
+    """Forwards every request and notes when the client sent it and when the client knew the answer.
+
+    Between the moment this transport hands an answer back and the moment the client acts on it
+    (a 429 pauses every request), the client does not await; and between a request being given
+    its start slot and reaching this transport it does not await either. So a request sent after
+    a 429 was ``answered`` was started by a client that knew the 429.
+    """
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.requests: list[SentRequest] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        external_ids = request.url.params.get_list("external_id")
+        if request.content:
+            external_ids += [e["external_id"] for e in json.loads(request.content)["events"]]
+        sent = SentRequest(request.method, request.url.path, external_ids, datetime.now(UTC))
+        self.requests.append(sent)
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        sent.answered = datetime.now(UTC)
+        sent.status = response.status_code
+        if response.status_code == 429:
+            sent.told = told_by(response.headers["Retry-After"], sent.answered)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def told_by(retry_after: str, answered: datetime) -> datetime:
+    """The time a Retry-After names: seconds from when the answer was read, or an HTTP date."""
+    if retry_after.isdigit():
+        return answered + timedelta(seconds=int(retry_after))
+    return email.utils.parsedate_to_datetime(retry_after)
+
 
 def arrival(entry: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(entry["at"])
 
 
-@pytest.mark.parametrize("form", ["seconds", "http-date"])
-def test_a_429_storm_is_waited_out_as_told_then_the_run_finishes(
-    faulty: SandboxHandle, tmp_path: Path, form: str
+def arrivals_at_the_server(log: list[dict[str, Any]], sent: list[SentRequest]) -> list[datetime]:
+    """The sandbox's arrival time of each request the client sent, in the client's order.
+
+    Requests carrying the same external_ids (tries of one batch) are sent one after the other,
+    so the n-th of them in the log is the n-th the client sent.
+    """
+    logged: dict[tuple[str, str, tuple[str, ...]], list[datetime]] = {}
+    for entry in sorted(log, key=arrival):
+        key = (entry["method"], entry["path"], tuple(entry["external_ids"]))
+        logged.setdefault(key, []).append(arrival(entry))
+    arrivals = [logged[(s.method, s.path, tuple(s.external_ids))].pop(0) for s in sent]
+    assert all(not left for left in logged.values()), "the sandbox saw a request nobody sent"
+    return arrivals
+
+
+def most_in_flight(sent: list[SentRequest]) -> int:
+    """The most requests the client had sent and not yet seen answered, at any one time."""
+    return max(
+        sum(1 for other in sent if other.sent <= request.sent < (other.answered or request.sent))
+        for request in sent
+    )
+
+
+@pytest.mark.parametrize(
+    ("form", "before_storm", "storm"),
+    [
+        # The first request is accepted, the other three of the first wave refused, then the
+        # whole second wave: two pauses.
+        ("seconds", 1, 7),
+        # A date is whole seconds, measured from the server's Date header (itself up to a second
+        # old): a wait of 1-4 s, so one pause only.
+        ("http-date", 1, 3),
+    ],
+)
+def test_a_429_storm_with_requests_in_flight_is_waited_out_as_told_then_the_run_finishes(
+    faulty: SandboxHandle, tmp_path: Path, form: str, before_storm: int, storm: int
 ) -> None:
-    # A date is whole seconds from the server's Date header, itself up to a second old: a wait of
-    # 2-3 s. One 429 of that form is enough; two in the form of seconds.
-    storm = 2 if form == "seconds" else 1
-    faulty.configure(storm_requests=storm, storm_retry_after_seconds=1, retry_after_form=form)
-    source = write_rows(tmp_path / "in.csv", 10)
-    # One request at a time: then every request after a 429 was sent after its answer came.
-    summary, report = run(faulty, source, tmp_path, max_in_flight=1)
-    assert summary.counts == {"created": 10}
-    assert_one_event_per_row(faulty, 10)
-    assert_truthful(report, faulty, 10)
+    # Accepted requests take 0.1 s, 429s none: the client reads the 429s first, so a worker
+    # whose batch was accepted must hold its next batch back until the others' wait is over.
+    faulty.configure(
+        storm_after_requests=before_storm,
+        storm_requests=storm,
+        storm_retry_after_seconds=1,
+        retry_after_form=form,
+        latency_seconds=0.1,
+    )
+    source = write_rows(tmp_path / "in.csv", 24)
+    witness = Witness()
+    # Four requests in flight, started together (no pacing to speak of); eight batches, so a
+    # worker whose batch was accepted takes the next while others wait out their 429.
+    summary, report = run(
+        faulty,
+        source,
+        tmp_path,
+        transport=witness,
+        batch_size=3,
+        max_in_flight=4,
+        requests_per_minute=6_000_000,
+    )
+    assert summary.counts == {"created": 24}
+    assert_one_event_per_row(faulty, 24)
+    assert_truthful(report, faulty, 24)
+
     log = faulty.requests()
-    refused = [i for i, entry in enumerate(log) if entry["fault"] == "storm"]
-    assert len(refused) == storm and all(log[i]["status"] == 429 for i in refused)
-    for i in refused:
-        told = arrival(log[i]) + timedelta(seconds=1)
-        if form == "http-date":  # a date in whole seconds, at least one second ahead
-            told = (arrival(log[i]) + timedelta(seconds=2)).replace(microsecond=0)
-        assert arrival(log[i + 1]) >= told, (form, log[i], log[i + 1])
+    assert [entry["status"] for entry in log if entry["fault"] == "storm"] == [429] * storm
+    assert most_in_flight(witness.requests) == 4
+    # (sent, answered, told, external_ids) of each 429 the client read
+    refused = [
+        (r.sent, r.answered, r.told, r.external_ids)
+        for r in witness.requests
+        if r.answered is not None and r.told is not None
+    ]
+    assert len(refused) == storm
+    arrivals = arrivals_at_the_server(log, witness.requests)
+    for request, arrived in zip(witness.requests, arrivals, strict=True):
+        # Every 429 the client had read before sending this request bounds its arrival.
+        known = [told for _, answered, told, _ in refused if answered < request.sent]
+        if known:
+            assert arrived >= max(known) - CLOCK_TOLERANCE, (form, request, arrived, max(known))
+    for sent, _, told, external_ids in refused:  # each refused batch was sent again, later
+        again = [
+            arrived
+            for request, arrived in zip(witness.requests, arrivals, strict=True)
+            if request.external_ids == external_ids and request.sent > sent
+        ]
+        assert again and min(again) >= told - CLOCK_TOLERANCE, (form, external_ids, told, again)
 
 
 # --- 5xx, commit-then-drop ---------------------------------------------------------------------
