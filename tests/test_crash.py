@@ -1,8 +1,9 @@
 """Crashes and unattended runs: the real CLI as a subprocess against the in-process sandbox.
 
-The importer is killed (SIGKILL) at random points, interrupted (SIGINT, SIGTERM), or started while
-another process holds the ledger; the next run must end with the server holding exactly what a
-run without trouble leaves, no duplicates, and every row once in the report.
+The importer is killed (SIGKILL) at random points and at the two edges of sending (as the first
+request goes out; after the last answer, before the run writes it down), interrupted (SIGINT,
+SIGTERM), or started while another process holds the ledger; the next run must end with the server
+holding exactly what a run without trouble leaves, no duplicates, and every row once in the report.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import json
 import os
 import random
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,8 @@ from importer.sending import INTERRUPTED_REASON
 ROOT = Path(__file__).resolve().parent.parent
 MAPPING = str(ROOT / "mappings" / "clinic.yaml")
 ROWS = 180  # 12 batches of 15
-BATCHES = ROWS // 15
+BATCH = 15
+BATCHES = ROWS // BATCH
 # Seconds per request, plus up to JITTER more at random, so that answers arrive one by one:
 # 12 batches, 8 in flight -> about 0.5 s of sending.
 LATENCY, JITTER = 0.1, 0.3
@@ -82,19 +85,22 @@ def cli(file: Path, folder: Path, *extra: str) -> list[str]:
     ]
 
 
-def environment(sandbox: SandboxHandle) -> dict[str, str]:
+def environment(sandbox: SandboxHandle, base_url: str | None = None) -> dict[str, str]:
     return {
         **os.environ,
-        "APPTOTO_BASE_URL": sandbox.base_url,
+        "APPTOTO_BASE_URL": base_url or sandbox.base_url,
         "APPTOTO_USER": sandbox.user,
         "APPTOTO_API_KEY": sandbox.api_key,
     }
 
 
-def start(args: list[str], sandbox: SandboxHandle, folder: Path) -> subprocess.Popen[str]:
+def start(
+    args: list[str], sandbox: SandboxHandle, folder: Path, base_url: str | None = None
+) -> subprocess.Popen[str]:
+    """The CLI as a subprocess, talking to the sandbox (or to ``base_url``)."""
     return subprocess.Popen(
         args,
-        env=environment(sandbox),
+        env=environment(sandbox, base_url),
         cwd=folder,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -114,18 +120,23 @@ def wait_for_puts(sandbox: SandboxHandle, process: subprocess.Popen[str], count:
         time.sleep(0.01)
 
 
-def wait_for_ledger(state: Path, process: subprocess.Popen[str]) -> set[str]:
-    """Until the importer's ledger records its first confirmed events; returns their ids."""
+def recorded(state: Path) -> set[str]:
+    """The external_ids the ledger at ``state`` holds, read only (a write would checkpoint it)."""
+    with closing(sqlite3.connect(f"file:{state}?mode=ro", uri=True)) as ledger:
+        return {row[0] for row in ledger.execute("SELECT external_id FROM events")}
+
+
+def wait_for_ledger(state: Path, process: subprocess.Popen[str], count: int = 1) -> set[str]:
+    """Until the importer's ledger records ``count`` confirmed events; returns their ids."""
     deadline = time.monotonic() + 30
     while process.poll() is None:
-        assert time.monotonic() < deadline, "the import never recorded anything"
+        assert time.monotonic() < deadline, "the import never recorded that much"
         if state.exists():
-            with closing(sqlite3.connect(f"file:{state}?mode=ro", uri=True)) as ledger:
-                try:
-                    found = {row[0] for row in ledger.execute("SELECT external_id FROM events")}
-                except sqlite3.OperationalError:  # the tables are being created
-                    found = set()
-            if found:
+            try:
+                found = recorded(state)
+            except sqlite3.OperationalError:  # the tables are being created
+                found = set()
+            if len(found) >= count:
                 return found
         time.sleep(0.005)
     raise AssertionError("the import ended before it was interrupted")
@@ -172,21 +183,107 @@ def slow_sandbox(sandbox: SandboxHandle) -> Iterator[SandboxHandle]:
     yield sandbox
 
 
-# Seeds picked so that the kills fall after 2, 9, 5 and 7 of the 12 batches were answered.
-@pytest.mark.parametrize(("seed", "reorder"), [(1, False), (5, False), (7, True), (9, True)])
+def sigkill(victim: subprocess.Popen[str]) -> None:
+    victim.kill()
+    victim.communicate(timeout=30)
+    assert victim.returncode == -signal.SIGKILL
+
+
+def kill_after_answers(
+    rng: random.Random, sandbox: SandboxHandle, file: Path, folder: Path
+) -> None:
+    """After a random number of the 12 batches were answered (0: while starting up)."""
+    victim = start(cli(file, folder), sandbox, folder)
+    wait_for_puts(sandbox, victim, rng.randrange(0, BATCHES))
+    time.sleep(rng.uniform(0, LATENCY))  # then a little more at random
+    sigkill(victim)
+
+
+def kill_before_first_send(
+    rng: random.Random, sandbox: SandboxHandle, file: Path, folder: Path
+) -> None:
+    """With the file read, the ledger open and the plan made, as the first request goes out.
+
+    The run is pointed at a listener that takes its first request and never answers: the kill
+    finds it with everything done but sending, and nothing has reached Apptoto (the sandbox).
+    """
+    with socket.create_server(("127.0.0.1", 0)) as nowhere:
+        nowhere.settimeout(30)
+        base_url = f"http://127.0.0.1:{nowhere.getsockname()[1]}/v1"
+        victim = start(cli(file, folder), sandbox, folder, base_url=base_url)
+        connection, _ = nowhere.accept()
+        with connection:
+            connection.settimeout(30)
+            head = b""
+            while b"\r\n\r\n" not in head:
+                received = connection.recv(4096)
+                assert received, "the import closed the connection before sending a request"
+                head += received
+            assert head.startswith(b"PUT /v1/events"), head[:40]
+            time.sleep(rng.uniform(0, LATENCY))
+            sigkill(victim)
+    assert sandbox.requests() == []
+    assert recorded(folder / "state.sqlite") == set()  # the ledger was made, and is empty
+
+
+def kill_after_last_answer(
+    rng: random.Random, sandbox: SandboxHandle, file: Path, folder: Path
+) -> None:
+    """After Apptoto answered the last batch, before the run records it and writes its report.
+
+    The last request to go out meets a 429 (Retry-After 1 s), so its batch is answered well
+    after the other 11 are recorded. Once they are, the test takes the ledger's write lock: the
+    run, given the last answer, waits for it in SQLite's busy loop, and the kill finds it there.
+    """
+    sandbox.configure(
+        storm_after_requests=BATCHES - 1, storm_requests=1, storm_retry_after_seconds=1
+    )
+    state = folder / "state.sqlite"
+    victim = start(cli(file, folder), sandbox, folder)
+    wait_for_ledger(state, victim, count=ROWS - BATCH)
+    with closing(sqlite3.connect(state, isolation_level=None)) as holder:
+        holder.execute("BEGIN IMMEDIATE")
+        wait_for_puts(sandbox, victim, BATCHES)
+        time.sleep(rng.uniform(LATENCY, 2 * LATENCY))  # it reads the answer, waits for the lock
+        sigkill(victim)
+        holder.execute("ROLLBACK")
+    storms = [r for r in sandbox.requests() if r["fault"] == "storm"]
+    assert [r["status"] for r in storms] == [429]
+    assert len(recorded(state)) == ROWS - BATCH  # the last batch was answered, not recorded
+    assert not (folder / "report.csv").exists()
+
+
+KillPoint = Callable[[random.Random, SandboxHandle, Path, Path], None]
+
+
+# Seeds picked so that the kills after answers fall after 2, 9, 5 and 7 of the 12 batches; the
+# edges: nothing sent yet, and every batch answered but the last not yet recorded.
+@pytest.mark.parametrize(
+    ("seed", "reorder", "kill"),
+    [
+        (1, False, kill_after_answers),
+        (5, False, kill_after_answers),
+        (7, True, kill_after_answers),
+        (9, True, kill_after_answers),
+        (3, False, kill_before_first_send),
+        (4, True, kill_after_last_answer),
+    ],
+    ids=["answers-1", "answers-5", "answers-7", "answers-9", "before-first-send", "after-last"],
+)
 def test_sigkill_at_a_random_point_then_rerun_ends_right(
-    seed: int, reorder: bool, slow_sandbox: SandboxHandle, expected: set[Event], tmp_path: Path
+    seed: int,
+    reorder: bool,
+    kill: KillPoint,
+    slow_sandbox: SandboxHandle,
+    expected: set[Event],
+    tmp_path: Path,
 ) -> None:
     rng = random.Random(seed)
     order = list(range(ROWS))
     file = write_appointments(tmp_path / "appointments.csv", order)
-    victim = start(cli(file, tmp_path), slow_sandbox, tmp_path)
-    # After a random number of answers (0: while starting up), then a little more at random.
-    wait_for_puts(slow_sandbox, victim, rng.randrange(0, BATCHES))
-    time.sleep(rng.uniform(0, LATENCY))
-    victim.kill()
-    victim.communicate(timeout=30)
-    assert victim.returncode == -signal.SIGKILL
+    kill(rng, slow_sandbox, file, tmp_path)
+    state = tmp_path / "state.sqlite"
+    confirmed = recorded(state) if state.exists() else set()
     if reorder:  # resume by external_id, never by offset
         rng.shuffle(order)
         write_appointments(file, order)
@@ -196,7 +293,9 @@ def test_sigkill_at_a_random_point_then_rerun_ends_right(
     again = in_process(cli(file, tmp_path), slow_sandbox)
 
     assert again.exit_code == 0, again.output
-    assert_every_row_once(tmp_path / "report.csv", FINISHED)
+    found = assert_every_row_once(tmp_path / "report.csv", FINISHED)
+    # What the ledger held is trusted; everything else is sent again.
+    assert {k for k, status in found.items() if status == "unchanged"} == confirmed
     assert slow_sandbox.stats()["duplicates"] == []
     assert server_state(slow_sandbox) == expected
 
