@@ -13,7 +13,7 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -162,13 +162,18 @@ class RunRequest:
     plan_options: PlanOptions = field(default_factory=PlanOptions)
     dry_run: bool = False  # write the plan's report, send nothing
     max_rows: int | None = None  # refuse bigger files; default: the loader's cap
+    source_name: str | None = None  # the file as the ledger and messages name it; default: source
 
 
 def _prepare(request: RunRequest) -> Prepared:
     kwargs: dict[str, Any] = {"sheet": request.sheet}
     if request.max_rows is not None:
         kwargs["max_rows"] = request.max_rows
-    return prepare(request.source, request.mapping, **kwargs)
+    prepared = prepare(request.source, request.mapping, **kwargs)
+    if request.source_name is None:
+        return prepared
+    # A web upload lives in a private temporary file: the ledger keeps the name it was sent as.
+    return replace(prepared, sheet=replace(prepared.sheet, file=request.source_name))
 
 
 def _open_ledger(request: RunRequest) -> Ledger | None:

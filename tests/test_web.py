@@ -10,6 +10,7 @@ import base64
 import csv
 import io
 import re
+import sqlite3
 import stat
 import time
 import warnings
@@ -178,6 +179,15 @@ def test_reports_download_as_csv_and_xlsx_without_the_key(
             assert secret.encode() not in body
     run_json = next((client.app.state.web.runs.runs_dir).glob(f"*/{RUN_JSON}"))  # type: ignore[attr-defined]
     assert API_KEY not in run_json.read_text(encoding="utf-8")
+
+
+def test_the_ledger_names_the_file_as_uploaded_not_its_temporary_copy(
+    client: TestClient, keyed_sandbox: Any, tmp_path: Path
+) -> None:
+    wait_for_run(client, send(client, upload_sample(client)))
+    with sqlite3.connect(tmp_path / "state.sqlite") as ledger:
+        names = {name for (name,) in ledger.execute("SELECT DISTINCT source_file FROM events")}
+    assert names == {"appointments.xlsx"}
 
 
 def test_the_upload_is_private_and_removed_after_the_run(client: TestClient) -> None:

@@ -291,6 +291,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             sheet=record.sheet,
             report_path=folder / REPORT_CSV,
             ledger_path=settings.ledger_path,
+            source_name=upload.file_name,
         )
         try:
             state.runs.start(
