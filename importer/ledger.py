@@ -19,10 +19,7 @@ systems both ``flock`` and WAL are unreliable: keep the state file on a local di
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import socket
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -33,8 +30,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from importer.errors import LedgerError, LedgerLocked
+from importer.errors import LedgerError
 from importer.payload_hash import canonical_json
+from importer.state_lock import StateFileLock
 
 DEFAULT_LEDGER_PATH = Path(".apptoto-import") / "state.sqlite"
 SCHEMA_VERSION = 1  # PRAGMA user_version of the files this code writes
@@ -165,72 +163,13 @@ def _move_aside_advice(path: Path) -> str:
     )
 
 
-class _StateFileLock:
-    """An exclusive, non-blocking ``flock`` on ``<state file>.lock``, holding the owner's pid."""
-
-    def __init__(self, path: Path, fd: int) -> None:
-        self.path = path
-        self._fd: int | None = fd
-
-    @classmethod
-    def acquire(cls, state_path: Path) -> _StateFileLock:
-        """Lock ``state_path`` or raise ``LedgerLocked`` naming the holder's pid and start time."""
-        path = state_path.with_name(state_path.name + ".lock")
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise LedgerError(f"cannot create the lock file {path}: {exc}") from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            holder = cls._describe_holder(fd)
-            os.close(fd)
-            raise LedgerLocked(
-                f"another import is running with the state file {state_path} ({holder}); wait for "
-                "it to finish or stop it, or give this run a different state file"
-            ) from exc
-        except OSError as exc:
-            os.close(fd)
-            raise LedgerError(
-                f"cannot lock {path}: {exc}; keep the state file on a local disk"
-            ) from exc
-        # Only for the message another run shows; the lock itself is the flock.
-        owner = {"pid": os.getpid(), "host": socket.gethostname(), "started": utc_now()}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(owner).encode("utf-8"), 0)
-        return cls(path, fd)
-
-    @staticmethod
-    def _describe_holder(fd: int) -> str:
-        try:
-            holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8"))
-            pid, host = int(holder["pid"]), str(holder["host"])
-            started = datetime.fromisoformat(holder["started"]).astimezone()
-        except (OSError, ValueError, KeyError, TypeError):
-            # The holder has locked but not yet written its pid, or the file was edited.
-            return "pid unknown"
-        where = "" if host == socket.gethostname() else f" on host {host}"
-        return f"pid {pid}{where}, started {started:%Y-%m-%d %H:%M:%S %Z}"
-
-    def release(self) -> None:
-        """Drop the lock; safe to call twice."""
-        if self._fd is None:
-            return
-        fd, self._fd = self._fd, None
-        try:
-            os.ftruncate(fd, 0)  # no stale pid for the next reader
-        except OSError:
-            pass  # closing below releases the lock all the same
-        os.close(fd)  # closing the last descriptor releases the flock
-
-
 class Ledger:
     """An open, locked ledger. Get one with :meth:`Ledger.open`; use it as a context manager.
 
     Every method is safe to call from several threads (one SQLite connection behind a lock).
     """
 
-    def __init__(self, path: Path, connection: sqlite3.Connection, lock: _StateFileLock) -> None:
+    def __init__(self, path: Path, connection: sqlite3.Connection, lock: StateFileLock) -> None:
         self.path = path
         self._connection: sqlite3.Connection | None = connection
         self._lock = lock
@@ -249,7 +188,7 @@ class Ledger:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise LedgerError(f"cannot create the folder of the state file {path}: {exc}") from exc
-        lock = _StateFileLock.acquire(path)
+        lock = StateFileLock.acquire(path)
         try:
             connection = cls._connect(path)
         except BaseException:
