@@ -169,10 +169,12 @@ class Ledger:
     Every method is safe to call from several threads (one SQLite connection behind a lock).
     """
 
-    def __init__(self, path: Path, connection: sqlite3.Connection, lock: StateFileLock) -> None:
+    def __init__(
+        self, path: Path, connection: sqlite3.Connection, lock: StateFileLock | None
+    ) -> None:
         self.path = path
         self._connection: sqlite3.Connection | None = connection
-        self._lock = lock
+        self._lock = lock  # None: opened read-only, beside the run that may hold the lock
         self._guard = threading.Lock()
 
     @classmethod
@@ -195,6 +197,35 @@ class Ledger:
             lock.release()
             raise
         return cls(path, connection, lock)
+
+    @classmethod
+    def open_read_only(cls, path: str | Path) -> Ledger:
+        """Open an existing ledger to read what earlier runs recorded, without taking the lock.
+
+        For a look (the web page's review) while another run may hold the ledger: SQLite's WAL
+        lets it read the last committed state while that run writes. Every write raises
+        ``LedgerError``. Raises ``LedgerError`` as :meth:`open` does for a file that is not a
+        ledger, and for a missing file.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise LedgerError(f"{path}: no state file to read")
+        with _converted_errors(path, "open"):
+            connection = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=10.0,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        try:
+            with _converted_errors(path, "open"):
+                if cls._check_schema(connection, path):
+                    raise LedgerError(f"{path} is empty, not an importer state file")
+        except BaseException:
+            connection.close()
+            raise
+        return cls(path, connection, None)
 
     @classmethod
     def _connect(cls, path: Path) -> sqlite3.Connection:
@@ -256,7 +287,8 @@ class Ledger:
                     with _converted_errors(self.path, "close"):
                         connection.close()
             finally:
-                self._lock.release()
+                if self._lock is not None:
+                    self._lock.release()
 
     def __enter__(self) -> Ledger:
         return self

@@ -78,3 +78,25 @@ class StateFileLock:
         except OSError:
             pass  # closing below releases the lock all the same
         os.close(fd)  # closing the last descriptor releases the flock
+
+
+def held_by_another(state_path: Path) -> bool:
+    """True when a run holds the lock of ``state_path`` right now (checked, not taken).
+
+    The answer can change the moment after; a run still takes the lock itself. False when the
+    lock file cannot be opened: the run will then say why.
+    """
+    path = state_path.with_name(state_path.name + ".lock")
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing drops the lock taken for the check
+    return False

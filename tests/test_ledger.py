@@ -29,6 +29,7 @@ from importer.errors import LedgerError, LedgerLocked
 from importer.ledger import DEFAULT_LEDGER_PATH, SCHEMA_VERSION, Ledger, LedgerEntry
 from importer.outcomes import RowStatus
 from importer.payload_hash import canonical_json, payload_hash
+from importer.state_lock import held_by_another
 
 REPO = Path(__file__).resolve().parents[1]
 WHEN = "2026-04-13T12:03:05+00:00"
@@ -350,6 +351,33 @@ def test_a_second_open_in_the_same_process_is_refused(tmp_path: Path) -> None:
             Ledger.open(path)
     with Ledger.open(path) as again:  # closing released it
         assert again.count_live("clinic") == 0
+
+
+def test_a_read_only_opening_reads_beside_the_run_that_holds_the_ledger(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    assert not held_by_another(state)
+    with Ledger.open(state) as held:
+        held.record([entry("A-1"), entry("A-2", apptoto_id=102)])
+        assert held_by_another(state)
+        with Ledger.open_read_only(state) as beside:
+            assert sorted(beside.lookup("clinic", ["A-1", "A-2", "A-3"])) == ["A-1", "A-2"]
+            held.record([entry("A-3", apptoto_id=103)])  # the run goes on writing
+            assert sorted(beside.lookup("clinic", ["A-3"])) == ["A-3"]
+            with pytest.raises(LedgerError, match="readonly"):
+                beside.record([entry("A-4")])
+        assert held_by_another(state)  # the read-only opening took no lock, so dropped none
+    assert not held_by_another(state)
+
+
+def test_a_read_only_opening_refuses_what_is_not_a_ledger(tmp_path: Path) -> None:
+    with pytest.raises(LedgerError, match="no state file"):
+        Ledger.open_read_only(tmp_path / "missing.sqlite")
+    assert not (tmp_path / "missing.sqlite").exists()
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE patients (name TEXT)")
+    with pytest.raises(LedgerError, match="not an importer state file"):
+        Ledger.open_read_only(other)
 
 
 def test_a_run_in_another_process_holds_the_ledger_until_it_is_killed(tmp_path: Path) -> None:

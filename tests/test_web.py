@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 from importer.cli import app as cli_app
 from importer.errors import ConfigError
+from importer.ledger import Ledger
 from importer.web import WebSettings, create_app
 from importer.web.preview import describe_participant, describe_when
 from importer.web.runs import RUN_JSON, RunBook
@@ -179,6 +180,37 @@ def test_reports_download_as_csv_and_xlsx_without_the_key(
             assert secret.encode() not in body
     run_json = next((client.app.state.web.runs.runs_dir).glob(f"*/{RUN_JSON}"))  # type: ignore[attr-defined]
     assert API_KEY not in run_json.read_text(encoding="utf-8")
+
+
+def test_while_another_run_holds_the_ledger_the_review_shows_counts_and_waits_to_send(
+    client: TestClient, keyed_sandbox: Any, tmp_path: Path
+) -> None:
+    wait_for_run(client, send(client, upload_sample(client)))  # 14 events recorded
+    changed = (SAMPLES / "appointments.csv").read_bytes().replace(b"room 2", b"room 5", 1)
+    answer = upload(client, changed, "appointments.csv")  # one appointment moved to room 5
+    review_url = str(answer.headers["location"])
+    with Ledger.open(tmp_path / "state.sqlite"):  # a nightly run, say
+        review = client.get(review_url)
+        assert review.status_code == 200
+        assert 'id="busy"' in review.text and "Another import is running" in review.text
+        assert re.search(r'data-count="unchanged">\s*<span class="number">13<', review.text)
+        assert re.search(r'data-count="update">\s*<span class="number">1<', review.text)
+        assert re.search(r'<button[^>]*id="send"[^>]*disabled', review.text)
+        refused = client.post(
+            review_url + "/send", data={"csrf_token": token_of(client)}, follow_redirects=False
+        )
+        assert refused.status_code == 409
+        assert "Another import is running" in page_text(refused.text)
+    puts = [r for r in keyed_sandbox.requests() if r["method"] == "PUT"]
+    review = client.get(review_url)  # that run has finished
+    assert 'id="busy"' not in review.text
+    assert not re.search(r'<button[^>]*id="send"[^>]*disabled', review.text)
+    result = wait_for_run(client, send(client, review_url))  # the upload was kept for it
+    assert result["finished"], result
+    sent = [r for r in keyed_sandbox.requests() if r["method"] == "PUT"][len(puts) :]
+    assert len(sent) == 1  # only the moved appointment, once
+    moved = [e for e in keyed_sandbox.events() if e["external_id"] == "clinic-000101"]
+    assert [e["location"] for e in moved] == ["Eugene clinic, room 5"]
 
 
 def test_the_ledger_names_the_file_as_uploaded_not_its_temporary_copy(

@@ -24,6 +24,7 @@ from importer.errors import ConfigError, ImporterError
 from importer.ledger import utc_now
 from importer.pipeline import RunRequest
 from importer.report import write_report
+from importer.state_lock import held_by_another
 from importer.web.fitting import SheetHeaders, best_fit, rank_mappings
 from importer.web.matching_page import PageTools, add_matching_routes
 from importer.web.review import (
@@ -271,6 +272,14 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             return problem_page(request, 400, "Nothing was sent", str(exc))
         except ImporterError as exc:
             return problem_page(request, 400, "Nothing was sent", plain_message(exc, upload))
+        if held_by_another(settings.ledger_path):  # the upload stays, to be sent later
+            return problem_page(
+                request,
+                409,
+                "Nothing was sent",
+                "Another import is running right now. Go back, wait until it has finished, "
+                "reload the review and send again.",
+            )
         run_id, first = state.uploads.claim_run(upload, state.runs.new_id())
         if not first:
             return RedirectResponse(f"/runs/{run_id}", status_code=303)

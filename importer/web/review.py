@@ -82,14 +82,18 @@ class Review:
     previews: list[EventPreview] = field(default_factory=list)
     to_send: int = 0
     credentials_problem: str = ""
+    busy: str = ""  # another run holds the ledger: the plan is a snapshot, sending waits
     sends_to: str = ""  # "user at base URL" (never the key)
     prepared: Prepared | None = field(default=None, repr=False)
     plan: Plan | None = field(default=None, repr=False)
 
     @property
     def can_send(self) -> bool:
-        """True when the file is readable, planned, has something to send and credentials exist."""
-        return not self.problem and not self.credentials_problem and self.to_send > 0
+        """True when the file is readable, planned, has something to send, credentials exist and
+        no other run holds the ledger."""
+        return (
+            not self.problem and not self.credentials_problem and not self.busy and self.to_send > 0
+        )
 
 
 def offered_mappings(folder: Path) -> list[MappingChoice]:
@@ -148,11 +152,19 @@ def build_review(upload: Upload, settings: WebSettings) -> Review:
         else:  # no run yet: every valid row is new, and a review leaves no state file behind
             review.plan = make_plan(prepared, None, PlanOptions())
     except LedgerLocked:
-        review.problem = (
-            "Another import is using the record of earlier runs right now. Wait until it has "
-            "finished, then reload this page."
+        try:  # the run holding the ledger writes it; its last committed state can still be read
+            with Ledger.open_read_only(settings.ledger_path) as ledger:
+                review.plan = make_plan(prepared, ledger, PlanOptions())
+        except ImporterError:
+            review.problem = (
+                "Another import is using the record of earlier runs right now. Wait until it "
+                "has finished, then reload this page."
+            )
+            return review
+        review.busy = (
+            "Another import is running right now. The counts below use what earlier runs had "
+            "recorded when this page was loaded; reload this page once it has finished to send."
         )
-        return review
     except MappingError as exc:
         review.problem = plain_message(exc, upload)
         review.mapping_problem = True
