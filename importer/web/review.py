@@ -162,8 +162,8 @@ def build_review(upload: Upload, settings: WebSettings) -> Review:
             )
             return review
         review.busy = (
-            "Another import is running right now. The counts below use what earlier runs had "
-            "recorded when this page was loaded; reload this page once it has finished to send."
+            "Another import is running right now. This page counts what earlier runs had "
+            "recorded when it was loaded; reload it once that import has finished, then send."
         )
     except MappingError as exc:
         review.problem = plain_message(exc, upload)
