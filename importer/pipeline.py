@@ -179,9 +179,12 @@ def _prepare(request: RunRequest) -> Prepared:
 def _open_ledger(request: RunRequest) -> Ledger | None:
     if request.ledger_path is None:
         return None
-    if request.dry_run and not request.ledger_path.exists():
+    if not request.dry_run:
+        return Ledger.open(request.ledger_path)
+    if not request.ledger_path.exists():
         return None  # a plan leaves no state file behind; with none, every row is a create
-    return Ledger.open(request.ledger_path)
+    # A plan only reads: no lock, so it works beside a run that holds the ledger.
+    return Ledger.open_read_only(request.ledger_path)
 
 
 def _client_config(request: RunRequest) -> ClientConfig:

@@ -109,12 +109,20 @@ def test_plan_and_dry_run_write_the_same_report_and_send_nothing(
     stored = {e["external_id"]: e for e in sandbox.events()}
     assert by_external_id["clinic-000102"]["apptoto_id"] == str(stored["clinic-000102"]["id"])
 
-    # The plan was only a plan: the ledger still sees the same changes.
-    again = invoke(
-        ["plan", str(edited), "-m", str(MAPPING), "--report", str(tmp_path / "p2.csv"), *state],
-        NO_CREDENTIALS,
-    )
+    # The plan was only a plan: the ledger still sees the same changes. A plan only reads, so it
+    # works while a run holds the ledger; a run waits its turn.
+    with Ledger.open(tmp_path / "state.sqlite"):
+        again = invoke(
+            ["plan", str(edited), "-m", str(MAPPING), "--report", str(tmp_path / "p2.csv"), *state],
+            NO_CREDENTIALS,
+        )
+        held = invoke(
+            ["run", str(edited), "-m", str(MAPPING), "--report", str(tmp_path / "r2.csv"), *state],
+            env_for(sandbox),
+        )
     assert "2 update" in again.output
+    assert held.exit_code == 2 and "another import is running" in held.output
+    assert sandbox.requests() == logged
 
 
 def test_plan_without_a_state_file_plans_creates_and_leaves_no_state_file(

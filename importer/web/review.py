@@ -2,7 +2,7 @@
 
 Everything here runs before anything is sent: the file is prepared with the chosen mapping and
 sheet, planned against the ledger (read, not written), and the credentials are looked for in
-the server's environment. Stage errors (unreadable file, bad mapping, locked ledger) become a
+the server's environment. Stage errors (unreadable file, bad mapping, damaged ledger) become a
 message for the page; the uploaded file's private path never appears in it.
 """
 
@@ -14,13 +14,14 @@ from pathlib import Path
 import pandas as pd
 
 from importer.client import ClientConfig
-from importer.errors import ConfigError, ImporterError, LedgerLocked, MappingError
+from importer.errors import ConfigError, ImporterError, MappingError
 from importer.ledger import Ledger
 from importer.load import sheet_names
 from importer.mapping import Mapping, load_mapping
 from importer.outcomes import PlanAction, RowIssue, RowResult
 from importer.plan import Plan, PlanOptions, make_plan
 from importer.prepare import Prepared, prepare
+from importer.state_lock import held_by_another
 from importer.web.preview import EventPreview, preview_event
 from importer.web.settings import WebSettings
 from importer.web.uploads import Upload
@@ -147,24 +148,18 @@ def build_review(upload: Upload, settings: WebSettings) -> Review:
         review.headers = [str(c) for c in prepared.source.columns]
         review.prepared = prepared
         if settings.ledger_path.exists():
-            with Ledger.open(settings.ledger_path) as ledger:
-                review.plan = make_plan(prepared, ledger, PlanOptions())
-        else:  # no run yet: every valid row is new, and a review leaves no state file behind
-            review.plan = make_plan(prepared, None, PlanOptions())
-    except LedgerLocked:
-        try:  # the run holding the ledger writes it; its last committed state can still be read
+            # Read without the lock: a review writes nothing, and SQLite's WAL lets it read the
+            # last committed state while a run (a nightly one, say) holds the ledger and writes.
             with Ledger.open_read_only(settings.ledger_path) as ledger:
                 review.plan = make_plan(prepared, ledger, PlanOptions())
-        except ImporterError:
-            review.problem = (
-                "Another import is using the record of earlier runs right now. Wait until it "
-                "has finished, then reload this page."
-            )
-            return review
-        review.busy = (
-            "Another import is running right now. This page counts what earlier runs had "
-            "recorded when it was loaded; reload it once that import has finished, then send."
-        )
+            if held_by_another(settings.ledger_path):
+                review.busy = (
+                    "Another import is running right now. This page counts what earlier runs "
+                    "had recorded when it was loaded; reload it once that import has finished, "
+                    "then send."
+                )
+        else:  # no run yet: every valid row is new, and a review leaves no state file behind
+            review.plan = make_plan(prepared, None, PlanOptions())
     except MappingError as exc:
         review.problem = plain_message(exc, upload)
         review.mapping_problem = True
