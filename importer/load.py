@@ -149,7 +149,7 @@ def _load_sheet(
     body = found.rows[header_at + 1 :]
     columns = [to_text(cells) for cells in zip(*body, strict=True)] if body else []
     first_body_row = found.first_row + header_at + 1
-    padded = zero_padded_cells(source, found.sheet_name)
+    padded = zero_padded_cells(source, found.part)
     if padded:
         pad_with_zeros(
             columns, body, padded, first_row=first_body_row, first_column=found.first_column

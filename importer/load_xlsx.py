@@ -62,6 +62,7 @@ class SheetCells:
     first_column: int  # 0-based column index of rows[i][0] (0 = column A)
     sheet_name: str
     hidden: bool  # the sheet is hidden in Excel (read because it was named)
+    part: str | None  # the zip member holding the sheet; None when the workbook part does not say
 
 
 def _is_worksheet(meta: calamine.SheetMetadata) -> bool:
@@ -169,8 +170,8 @@ def read_sheet(
         else:
             visible, hidden = _by_state(listed)
         name = _choose_sheet(visible, hidden, sheet, file=file)
-        if listed is not None and last_rows is not None:
-            part = next(w.part for w in listed if w.name == name)
+        part = None if listed is None else next(w.part for w in listed if w.name == name)
+        if part is not None and last_rows is not None:
             _refuse_over_the_cap(path, part, last_rows, max_rows, file=file, sheet=name)
         if workbook is None:
             workbook = _open(path, file)
@@ -194,7 +195,7 @@ def read_sheet(
     finally:
         if workbook is not None:
             workbook.close()
-    return SheetCells(values, first_row + 1, first_column, name, name in hidden)
+    return SheetCells(values, first_row + 1, first_column, name, name in hidden, part)
 
 
 def _refuse_over_the_cap(

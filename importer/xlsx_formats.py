@@ -20,7 +20,6 @@ from defusedxml.ElementTree import ParseError
 from importer.load_xlsx import CellValue, number_text
 from importer.xlsx_parts import (
     MAIN,
-    listed_worksheets,
     office_document,
     part_folder,
     relationships,
@@ -33,20 +32,23 @@ _CELL_REF = re.compile(rb' r="([A-Z]{1,3})([0-9]{1,7})"')
 _SCAN_BYTES = 4 << 20
 
 
-def zero_padded_cells(path: Path, sheet_name: str) -> dict[tuple[int, int], int]:
-    """Cells of ``sheet_name`` styled with a zero-padding format: (row, column) -> width, 0-based.
+def zero_padded_cells(path: Path, sheet_part: str | None) -> dict[tuple[int, int], int]:
+    """Cells of a worksheet part styled with a zero-padding format: (row, column) -> width.
 
-    Empty (and cheap: styles.xml only) unless the workbook defines such a format. Reads the
-    sheet's XML in chunks; call only after the safety checks. Cells without an ``r`` reference
-    (rare writers) are not found.
+    Rows and columns are 0-based; ``sheet_part`` is the zip member of the sheet read (None when
+    the workbook part does not say: nothing is found). Empty (and cheap: styles.xml only) unless
+    the workbook defines such a format. Reads the sheet's XML in chunks; call only after the
+    safety checks. Cells without an ``r`` reference (rare writers) are not found.
     """
+    if sheet_part is None:
+        return {}
     try:
-        return _zero_padded_cells(path, sheet_name)
+        return _zero_padded_cells(path, sheet_part)
     except (KeyError, ValueError, zipfile.BadZipFile, ParseError):
         return {}  # parts calamine read but this reading cannot: the plain numbers stand
 
 
-def _zero_padded_cells(path: Path, sheet_name: str) -> dict[tuple[int, int], int]:
+def _zero_padded_cells(path: Path, sheet_part: str) -> dict[tuple[int, int], int]:
     with zipfile.ZipFile(path) as archive:
         workbook_part = office_document(archive)
         targets = relationships(archive, relationships_part(workbook_part))
@@ -55,11 +57,8 @@ def _zero_padded_cells(path: Path, sheet_name: str) -> dict[tuple[int, int], int
         widths = _padding_styles(archive, styles_part) if styles_part else {}
         if not widths:
             return {}
-    sheet_part = next((w.part for w in listed_worksheets(path) or [] if w.name == sheet_name), None)
-    if sheet_part is None:
-        return {}
-    with zipfile.ZipFile(path) as archive, archive.open(sheet_part) as stream:
-        return _styled_numbers(stream, widths)
+        with archive.open(sheet_part) as stream:
+            return _styled_numbers(stream, widths)
 
 
 def pad_with_zeros(
