@@ -336,39 +336,47 @@ def test_the_cli_with_verbose_logging_never_shows_the_key(
     assert_no_secret(keyed.user, result.output, result.stderr, *files_text(tmp_path))
 
 
-def test_the_console_script_with_verbose_logging_never_shows_the_key(
-    keyed: SandboxHandle, tmp_path: Path
-) -> None:
-    keyed.configure(api_key="the-right-key")
+def run_in_a_process(
+    launcher: list[str], tmp_path: Path, env: dict[str, str], *options: str
+) -> subprocess.CompletedProcess[str]:
+    """``<launcher> run <rows> -m <mapping> <options>`` in a real process, output captured.
+
+    The state file and summary go to ``tmp_path``, where ``files_text`` looks.
+    """
     (tmp_path / "mapping.yaml").write_text(yaml.safe_dump(MAPPING_SPEC), encoding="utf-8")
-    env = {
-        **os.environ,
-        "APPTOTO_BASE_URL": keyed.base_url,
-        "APPTOTO_USER": keyed.user,
-        "APPTOTO_API_KEY": KEY,
-    }
-    done = subprocess.run(
+    return subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "importer",
+            *launcher,
             "run",
             str(write_rows(tmp_path / "in.csv")),
             "-m",
             str(tmp_path / "mapping.yaml"),
-            "--verbose",
+            *options,
             "--state",
             str(tmp_path / "state.sqlite"),
-            "--report",
-            str(tmp_path / "report.csv"),
             "--summary-json",
             str(tmp_path / "summary.json"),
         ],
-        env=env,
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+    )
+
+
+def test_the_console_script_with_verbose_logging_never_shows_the_key(
+    keyed: SandboxHandle, tmp_path: Path
+) -> None:
+    keyed.configure(api_key="the-right-key")
+    env = {"APPTOTO_BASE_URL": keyed.base_url, "APPTOTO_USER": keyed.user, "APPTOTO_API_KEY": KEY}
+    done = run_in_a_process(
+        [sys.executable, "-m", "importer"],
+        tmp_path,
+        env,
+        "--verbose",
+        "--report",
+        str(tmp_path / "report.csv"),
     )
     assert done.returncode == 2
     assert "refused the credentials" in done.stderr and " DEBUG " in done.stderr
@@ -404,40 +412,23 @@ runpy.run_module("importer", run_name="__main__", alter_sys=True)
 def test_an_unexpected_error_in_a_real_process_shows_no_key_in_its_traceback(
     keyed: SandboxHandle, tmp_path: Path, padding: str
 ) -> None:
-    (tmp_path / "mapping.yaml").write_text(yaml.safe_dump(MAPPING_SPEC), encoding="utf-8")
     env = {
-        **os.environ,
         "APPTOTO_BASE_URL": keyed.base_url,
         # The client strips what it reads; the masking must find the key it really used.
         "APPTOTO_USER": keyed.user + padding,
         "APPTOTO_API_KEY": padding + KEY + padding,
     }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            CRASHING_RUN,
-            "run",
-            str(write_rows(tmp_path / "in.csv")),
-            "-m",
-            str(tmp_path / "mapping.yaml"),
-            "-v",
-            "--batch-size",
-            "2",
-            "--rate",
-            "60000",
-            "--state",
-            str(tmp_path / "state.sqlite"),
-            "--report",
-            str(tmp_path / "report.xlsx"),
-            "--summary-json",
-            str(tmp_path / "summary.json"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    done = run_in_a_process(
+        [sys.executable, "-c", CRASHING_RUN],
+        tmp_path,
+        env,
+        "-v",
+        "--batch-size",
+        "2",
+        "--rate",
+        "60000",
+        "--report",
+        str(tmp_path / "report.xlsx"),
     )
     assert done.returncode == 3, done.stderr[-3000:]
     # The traceback is still there for a bug report, the error and the frame where it happened
