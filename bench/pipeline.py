@@ -56,10 +56,9 @@ def _best(times: list[float]) -> float:
 def measure_ours(path: Path, *, repeats: int, max_rows: int) -> dict[str, Any]:
     """Phase times (best of ``repeats``), row and problem counts, peak memory: this process."""
     from importer.events import build_events
-    from importer.load import load_table
+    from importer.load import load_table, strip_report_columns
     from importer.mapping import check_columns, load_mapping
     from importer.prepare import prepare
-    from importer.report import strip_report_columns
     from importer.validate import validate_columns
 
     mapping = load_mapping(MAPPING)

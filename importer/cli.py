@@ -182,7 +182,7 @@ def validate(
 def _write_summary(path: Path | None, content: dict[str, Any]) -> None:
     if path is None:
         return
-    from importer.report import atomic_write_text
+    from importer.files import atomic_write_text
 
     atomic_write_text(path, json.dumps(content, indent=2) + "\n")
 
@@ -469,8 +469,8 @@ def init(
 ) -> None:
     """Propose a mapping for a spreadsheet: its columns matched to Apptoto fields, with reasons."""
     from importer.assist import propose_mapping, slug
+    from importer.files import atomic_write_text
     from importer.load import load_table
-    from importer.report import atomic_write_text
 
     name = output.stem if output is not None else slug(file.stem) or "mapping"
     target = output if output is not None else Path("mappings") / f"{name}.yaml"

@@ -28,7 +28,7 @@ from importer.plan import Plan, PlanOptions, make_plan
 from importer.prepare import Prepared, prepare
 from importer.progress import NullProgress, Progress
 from importer.report import write_report
-from importer.sending import SendOutcome, send_plan
+from importer.send import SendOutcome, send_plan
 
 DEFAULT_REPORT_DIR = "reports"
 EXIT_OK, EXIT_ROWS, EXIT_NOTHING, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -13,9 +13,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from importer.errors import PlanRefused
-from importer.ledger import Ledger, LedgerEntry
+from importer.ledger import Ledger, LedgerEntry, payload_hash
 from importer.outcomes import PlanAction
-from importer.payload_hash import payload_hash
 from importer.prepare import Prepared
 
 DEFAULT_MAX_CANCEL_SHARE = 0.10  # --cancel-missing refuses to cancel more than this share

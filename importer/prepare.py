@@ -12,10 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from importer.events import BuiltEvents, build_events
-from importer.load import DEFAULT_MAX_ROWS, Sheet, load_table, sheet_names
+from importer.load import DEFAULT_MAX_ROWS, Sheet, load_table, sheet_names, strip_report_columns
 from importer.mapping import Mapping, check_columns
 from importer.outcomes import RowIssue
-from importer.report import strip_report_columns
 from importer.validate import validate_columns
 
 

@@ -24,8 +24,7 @@ from pandera.errors import SchemaErrors
 
 from importer.mapping import ColumnCheck, ColumnType, Mapping
 from importer.outcomes import RowIssue
-from importer.phones import normalise_phones
-from importer.zones import zone_problem
+from importer.values import normalise_phones, zone_problem
 
 REQUIRED_BLANK = "is required but blank"
 NOT_EMAIL = "is not an email address"

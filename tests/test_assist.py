@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from importer.assist import proposal_from_choices, propose_mapping
-from importer.assist_formats import Confidence, guess_date_format, guess_time_format
+from importer.assist import Confidence, proposal_from_choices, propose_mapping
+from importer.assist.formats import guess_date_format, guess_time_format
 from importer.cli import app
 from importer.errors import MappingError
 from importer.load import load_table

@@ -29,7 +29,7 @@ from typer.testing import CliRunner
 
 from importer.cli import app
 from importer.sandbox.server import SandboxHandle
-from importer.sending import INTERRUPTED_REASON
+from importer.send import INTERRUPTED_REASON
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPING = str(ROOT / "mappings" / "clinic.yaml")

@@ -26,10 +26,16 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from importer.errors import LedgerError, LedgerLocked
-from importer.ledger import DEFAULT_LEDGER_PATH, SCHEMA_VERSION, Ledger, LedgerEntry
+from importer.ledger import (
+    DEFAULT_LEDGER_PATH,
+    Ledger,
+    LedgerEntry,
+    canonical_json,
+    held_by_another,
+    payload_hash,
+)
+from importer.ledger.store import SCHEMA_VERSION
 from importer.outcomes import RowStatus
-from importer.payload_hash import canonical_json, payload_hash
-from importer.state_lock import held_by_another
 
 REPO = Path(__file__).resolve().parents[1]
 WHEN = "2026-04-13T12:03:05+00:00"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from importer import load
 from importer.errors import LoadError
 from importer.load import load_table, sheet_names
+from importer.load import table as load
 
 ROOT = Path(__file__).resolve().parents[1]
 

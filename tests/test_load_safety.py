@@ -11,7 +11,7 @@ import pytest
 
 from importer.errors import LoadError
 from importer.load import load_table, sheet_names
-from importer.xlsx_safety import (
+from importer.load.xlsx_safety import (
     MAX_UNCOMPRESSED_BYTES,
     OLE2_SIGNATURE,
     RATIO_CHECKED_ABOVE,

@@ -15,11 +15,17 @@ import pytest
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
 from openpyxl.worksheet.worksheet import Worksheet
 
-from importer import load_xlsx
 from importer.errors import LoadError
 from importer.load import load_table, sheet_names
-from importer.load_xlsx import column_letter, datetime_text, duration_text, number_text, time_text
-from importer.xlsx_parts import rows_with_values
+from importer.load import xlsx_reader as load_xlsx
+from importer.load.xlsx_parts import rows_with_values
+from importer.load.xlsx_reader import (
+    column_letter,
+    datetime_text,
+    duration_text,
+    number_text,
+    time_text,
+)
 
 Build = Callable[[Worksheet], None]
 

@@ -8,13 +8,13 @@ import yaml
 from importer.errors import MappingError
 from importer.mapping import (
     ColumnRef,
-    DstPolicy,
     check_columns,
     closest_headers,
     load_mapping,
     parse_mapping,
     parse_template,
 )
+from importer.values import DstPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 

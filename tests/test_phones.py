@@ -3,7 +3,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from importer.phones import normalise_phone, normalise_phones
+from importer.values import normalise_phone, normalise_phones
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer.phones import normalise_phone, normalise_phones
+from importer.values import normalise_phone, normalise_phones
 
 
 def by_phonenumbers(text: str, region: str) -> tuple[str | None, str | None]:

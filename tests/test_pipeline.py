@@ -29,7 +29,7 @@ from importer.pipeline import (
     stopped_summary,
 )
 from importer.plan import PlanOptions
-from importer.sending import INTERRUPTED_REASON
+from importer.send import INTERRUPTED_REASON
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPING = load_mapping(ROOT / "mappings" / "clinic.yaml")

@@ -16,10 +16,9 @@ from typer.testing import CliRunner
 
 from importer.cli import app
 from importer.errors import PlanRefused
-from importer.ledger import Ledger, LedgerEntry
+from importer.ledger import Ledger, LedgerEntry, payload_hash
 from importer.mapping import load_mapping
 from importer.outcomes import PlanAction
-from importer.payload_hash import payload_hash
 from importer.plan import NO_RECORD_MESSAGE, PlanOptions, changed_fields, make_plan
 from importer.prepare import Prepared, prepare
 from importer.sandbox.server import SandboxHandle

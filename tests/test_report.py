@@ -9,13 +9,9 @@ import pytest
 from openpyxl import load_workbook
 
 from importer.errors import ReportError
+from importer.load import RESULT_COLUMNS, strip_report_columns
 from importer.outcomes import RowResult, RowStatus
-from importer.report import (
-    RESULT_COLUMNS,
-    escape_cell,
-    strip_report_columns,
-    write_report,
-)
+from importer.report import escape_cell, write_report
 
 
 def source_frame() -> pd.DataFrame:

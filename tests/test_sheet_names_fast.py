@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 
 from importer.load import sheet_names
-from importer.xlsx_parts import listed_worksheets
+from importer.load.xlsx_parts import listed_worksheets
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer.mapping_model import parse_template
-from importer.templates import TemplateRenderer
+from importer.events import TemplateRenderer
+from importer.mapping import parse_template
 
 
 def row_by_row(frame: pd.DataFrame, source: str) -> list[str]:

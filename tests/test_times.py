@@ -8,15 +8,16 @@ import pandas as pd
 import pytest
 
 from importer.events import build_events
-from importer.mapping import DstPolicy, Mapping, parse_mapping
-from importer.times import (
+from importer.mapping import Mapping, parse_mapping
+from importer.values import (
+    DstPolicy,
     format_in_words,
-    format_iso,
     localise,
     parse_dates,
     parse_datetimes,
     parse_times,
 )
+from importer.values.dates import format_iso
 
 
 def _texts(*values: str | None) -> pd.Series:

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from importer.assist import FIELDS
-from importer.assist_fields import name_score, spec
+from importer.assist import FIELDS, spec
+from importer.assist.fields import name_score
 from importer.mapping import load_mapping
 from importer.prepare import prepare
 from importer.web import WebSettings, create_app

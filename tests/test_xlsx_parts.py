@@ -9,13 +9,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from importer.xlsx_parts import (
+from importer.load.xlsx_parts import (
     LastRowNumber,
     count_rows_with_values,
     listed_worksheets,
     rows_with_values,
 )
-from importer.xlsx_safety import check_workbook_zip
+from importer.load.xlsx_safety import check_workbook_zip
 
 SHEET = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'

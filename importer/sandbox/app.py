@@ -17,9 +17,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from importer.errors import ConfigError
-from importer.sandbox.events import EventRefused, is_time_with_offset, read_events, utc_text
 from importer.sandbox.faults import FaultPlan
 from importer.sandbox.gate import SandboxGate
+from importer.sandbox.request_body import EventRefused, is_time_with_offset, read_events, utc_text
 from importer.sandbox.settings import SandboxSettings, settings_as_json, settings_with
 from importer.sandbox.store import EventStore
 

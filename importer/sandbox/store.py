@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from importer.sandbox.events import (
+from importer.sandbox.request_body import (
     REQUIRED_FOR_NEW,
     EventChange,
     EventRefused,

@@ -21,10 +21,9 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from importer.errors import ConfigError, ImporterError
-from importer.ledger import utc_now
+from importer.ledger import held_by_another, utc_now
 from importer.pipeline import RunRequest
 from importer.report import write_report
-from importer.state_lock import held_by_another
 from importer.web.fitting import SheetHeaders, best_fit, rank_mappings
 from importer.web.matching_page import PageTools, add_matching_routes
 from importer.web.review import (

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from importer.errors import ImporterError, MappingError
-from importer.load import load_table, sheet_names
+from importer.load import load_table, sheet_names, strip_report_columns
 from importer.mapping import Mapping, check_columns, load_mapping
-from importer.report import strip_report_columns
 from importer.web.review import MAPPING_SUFFIXES
 
 

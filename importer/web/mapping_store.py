@@ -15,8 +15,8 @@ from pathlib import Path
 
 from importer.assist import Proposal, slug
 from importer.errors import ImporterError, MappingError
+from importer.files import atomic_write_text
 from importer.mapping import Mapping, load_mapping
-from importer.report import atomic_write_text
 
 MAX_NAME_CHARACTERS = 80
 MAX_SLUG_CHARACTERS = 60

@@ -17,14 +17,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from importer.assist import Confidence, FormatGuess, Proposal, proposal_from_choices
-from importer.assist_fields import FIELD_KEYS, spec
+from importer.assist import (
+    FIELD_KEYS,
+    Confidence,
+    FormatGuess,
+    Proposal,
+    proposal_from_choices,
+    spec,
+)
 from importer.errors import MappingError
-from importer.load import load_table
-from importer.report import strip_report_columns
-from importer.times import format_in_words
+from importer.load import load_table, strip_report_columns
+from importer.values import format_in_words, zone_problem
 from importer.web.uploads import Upload
-from importer.zones import zone_problem
 
 MAX_NAME_CHARACTERS = 80
 EXAMPLE_CHARACTERS = 28

@@ -15,13 +15,12 @@ import pandas as pd
 
 from importer.client import ClientConfig
 from importer.errors import ConfigError, ImporterError, MappingError
-from importer.ledger import Ledger
+from importer.ledger import Ledger, held_by_another
 from importer.load import sheet_names
 from importer.mapping import Mapping, load_mapping
 from importer.outcomes import PlanAction, RowIssue, RowResult
 from importer.plan import Plan, PlanOptions, make_plan
 from importer.prepare import Prepared, prepare
-from importer.state_lock import held_by_another
 from importer.web.preview import EventPreview, preview_event
 from importer.web.settings import WebSettings
 from importer.web.uploads import Upload

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from importer.errors import ImporterError
+from importer.files import atomic_write_text
 from importer.ledger import utc_now
 from importer.pipeline import RunRequest, run_import_async
-from importer.report import atomic_write_text, write_report
+from importer.report import write_report
 
 log = logging.getLogger("importer.web")
 

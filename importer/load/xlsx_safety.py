@@ -12,7 +12,7 @@
   ("billion laughs") and external entities (``SYSTEM "file:///etc/passwd"``) need, so a workbook
   holding one is refused before any XML parser runs: no entity is expanded, no file is read.
 * **Rows**: while inflating, the number of the last row of every XML part is noted (an upper
-  bound of its rows, see :class:`importer.xlsx_parts.LastRowNumber`), so a sheet over the row
+  bound of its rows, see :class:`importer.load.xlsx_parts.LastRowNumber`), so a sheet over the row
   cap can be refused before any parser reads it.
 """
 
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from importer.errors import LoadError
-from importer.xlsx_parts import LastRowNumber
+from importer.load.xlsx_parts import LastRowNumber
 
 MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 GiB inflated in all: ~8x what a 200,000-row sheet needs
 MAX_MEMBERS = 10_000  # parts in the zip; a workbook has dozens

@@ -1,7 +1,7 @@
 """The mapping assistant: propose a mapping from a sheet, so nobody has to write YAML.
 
-:func:`propose_mapping` matches columns to event fields (:mod:`importer.assist_columns`), guesses
-date and time formats (:mod:`importer.assist_formats`) and picks an ``external_id``;
+:func:`propose_mapping` matches columns to event fields (:mod:`importer.assist.columns`), guesses
+date and time formats (:mod:`importer.assist.formats`) and picks an ``external_id``;
 :func:`proposal_from_choices` builds the same from a person's own choices (the web page's
 drop-downs). Either gives a :class:`Proposal`: every choice with a confidence and a reason,
 rendered as a commented mapping file by :meth:`Proposal.to_yaml`.
@@ -15,133 +15,30 @@ Columns it does not use are never sent: they are offered as ``custom_data`` line
 from __future__ import annotations
 
 from collections.abc import Mapping as AbstractMapping
-from dataclasses import dataclass, field
 
 import pandas as pd
-import yaml
 
-from importer.assist_columns import (
+from importer.assist.columns import (
     Pick,
     id_headers,
     match_columns,
     pick_external_id,
     profile_columns,
 )
-from importer.assist_event import (
-    Choice,
+from importer.assist.event import (
     choice_texts,
     column_checks,
     column_ref,
     event_choices,
     participant_choices,
-    slug,
 )
-from importer.assist_fields import EXCLUSIVE, FIELD_KEYS, FIELDS, FieldSpec, spec
-from importer.assist_formats import Confidence, FormatGuess, guess_date_format, guess_time_format
-from importer.assist_formats import split_date_time as _split
+from importer.assist.fields import EXCLUSIVE, FIELD_KEYS, spec
+from importer.assist.formats import Confidence, guess_date_format, guess_time_format
+from importer.assist.formats import split_date_time as _split
+from importer.assist.proposal import ZONE_PLACEHOLDER, Proposal, Setting
 from importer.errors import MappingError
-from importer.mapping import DEFAULT_PHONE_REGION, ColumnCheck, Mapping, parse_mapping
-from importer.phones import normalise_phones
-from importer.zones import zone_problem
-
-__all__ = [
-    "FIELDS",
-    "Choice",
-    "Confidence",
-    "FieldSpec",
-    "FormatGuess",
-    "Proposal",
-    "Setting",
-    "propose_mapping",
-    "proposal_from_choices",
-    "slug",
-]
-
-ZONE_PLACEHOLDER = "CHOOSE a time zone like America/New_York"
-
-
-@dataclass(frozen=True, slots=True)
-class Setting:
-    """A ``defaults`` value (time zone, phone region), or a placeholder the user must replace."""
-
-    value: str | None  # None: left out of the mapping
-    confidence: Confidence
-    reason: str
-    placeholder: bool = False  # the value is a request to the user; the parser refuses it
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """A proposed mapping for one sheet; :meth:`to_yaml` writes it with its reasons."""
-
-    name: str
-    sheet: str | None  # the XLSX sheet; None for CSV
-    source: str | None  # the file name, for the header comment
-    rows: int
-    picks: dict[str, Pick]  # field key -> column (the web page's drop-downs, pre-filled)
-    event: tuple[Choice, ...]
-    participant: tuple[Choice, ...]
-    checks: tuple[ColumnCheck, ...]
-    time_zone: Setting
-    phone_region: Setting
-    date_format: FormatGuess
-    time_format: FormatGuess
-    unmatched: tuple[str, ...]  # columns no field uses: offered as custom_data
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def needs_choice(self) -> list[str]:
-        """What the user must decide before the mapping loads (empty: it is ready)."""
-        wanted = []
-        for key, guess in (("date_format", self.date_format), ("time_format", self.time_format)):
-            if guess.refused:
-                wanted.append(f"defaults.{key}: {guess.reason}")
-        if self.time_zone.placeholder:
-            wanted.append(f"defaults.time_zone: {self.time_zone.reason}")
-        wanted += [f"event.{c.key}: {c.reason}" for c in self.event if _is_placeholder(c.value)]
-        return wanted
-
-    def columns_by_field(self) -> dict[str, str]:
-        """Field key -> chosen column, for the drop-downs."""
-        return {key: pick.column for key, pick in self.picks.items()}
-
-    def to_yaml(self) -> str:
-        """The mapping file's text, each choice with its confidence and reason in a comment."""
-        from importer.assist_yaml import render_proposal
-
-        return render_proposal(self)
-
-    def to_mapping(self) -> Mapping:
-        """The proposal parsed as a mapping; MappingError while it still needs a choice."""
-        return parse_mapping(yaml.safe_load(self.to_yaml()), file=f"{self.name}.yaml")
-
-    def summary(self) -> list[str]:
-        """Short lines for people: what matched, what is unused, what needs a choice."""
-        lines = [
-            f"{self.picks[key].column} -> {spec(key).label} ({self.picks[key].confidence})"
-            for key in FIELD_KEYS
-            if key in self.picks
-        ]
-        ids = next(c for c in self.event if c.key == "external_id")
-        lines.append(f"external_id {ids.value} ({ids.confidence})")
-        for key, guess in (("date format", self.date_format), ("time format", self.time_format)):
-            shown = guess.format or ("refused" if guess.refused else "ISO")
-            lines.append(f"{key}: {shown} ({guess.confidence})")
-        zone = self.time_zone
-        if not zone.placeholder:
-            lines.append(
-                f"default time zone: {zone.value or 'none'} ({zone.confidence}): {zone.reason}"
-            )
-        if self.unmatched:
-            lines.append(f"not used (offered as custom_data): {', '.join(self.unmatched)}")
-        lines += [f"note: {n}" for n in self.notes]
-        lines += [f"NEEDS YOUR CHOICE: {n}" for n in self.needs_choice]
-        return lines
-
-
-def _is_placeholder(value: str | dict[str, str]) -> bool:
-    texts = value.values() if isinstance(value, dict) else [value]
-    return any("{CHOOSE" in t for t in texts)
+from importer.mapping import DEFAULT_PHONE_REGION
+from importer.values import normalise_phones, zone_problem
 
 
 def _usable(frame: pd.DataFrame) -> list[str]:

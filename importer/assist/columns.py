@@ -1,6 +1,6 @@
 """Matching a sheet's columns to Apptoto event fields, by header name and by the values below it.
 
-Headers are scored against each field's synonyms (:mod:`importer.assist_fields`). The values of
+Headers are scored against each field's synonyms (:mod:`importer.assist.fields`). The values of
 a sample of rows either confirm a name (dates under ``Date``), rule it out (no dates under
 ``Date``), or find a column on their own (email addresses under ``Contact``, IANA zones under
 ``Region``). Each field gets at most one column and each column serves at most one field,
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from importer.assist_fields import EXCLUSIVE, FIELDS, FieldSpec, name_score, spec
-from importer.assist_formats import (
+from importer.assist.fields import EXCLUSIVE, FIELDS, FieldSpec, name_score, spec
+from importer.assist.formats import (
     Confidence,
     guess_date_format,
     guess_time_format,
@@ -22,7 +22,7 @@ from importer.assist_formats import (
 )
 from importer.mapping import SHOW_AS
 from importer.validate import EMAIL_PATTERN
-from importer.zones import is_zone, suggest_zone
+from importer.values import is_zone, suggest_zone
 
 SAMPLE_ROWS = 1_000  # rows read to judge a column's values
 GOOD_FIT = 0.9  # share of values of the right kind that makes content evidence strong

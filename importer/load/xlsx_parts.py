@@ -6,8 +6,8 @@ worksheet part holds one ``<row>`` element per row that has cells or formatting.
 directly is cheap (calamine, opening a workbook, first reads its whole shared-strings table) and
 lets a sheet over the row cap be refused before any parser builds it.
 
-Call the readers only after :func:`importer.xlsx_safety.check_workbook_zip` has passed the file: the
-parts are read with defusedxml, but their sizes are trusted.
+Call the readers only after :func:`importer.load.xlsx_safety.check_workbook_zip` has passed the
+file: the parts are read with defusedxml, but their sizes are trusted.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The mapping model: frozen dataclasses for a parsed mapping file, and ``{Column}`` templates.
 
-Parsing and checking live in :mod:`importer.mapping`, which re-exports everything here.
+Parsing lives in :mod:`importer.mapping.parse`; :mod:`importer.mapping` exports both.
 """
 
 from __future__ import annotations
@@ -11,18 +11,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from importer.errors import MappingError
+from importer.values.dates import DstPolicy
 
 DEFAULT_PHONE_REGION = "US"
 
+
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-
-
-class DstPolicy(enum.StrEnum):
-    """What to do with a local time that occurs twice (the fall-back hour)."""
-
-    REJECT = "reject"  # the row is invalid: a wrong hour is worse than no reminder
-    EARLIER = "earlier"  # the first occurrence (still daylight time)
-    LATER = "later"  # the second occurrence (standard time)
 
 
 class ColumnType(enum.StrEnum):

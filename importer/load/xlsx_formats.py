@@ -17,8 +17,7 @@ from typing import IO
 from defusedxml import ElementTree
 from defusedxml.ElementTree import ParseError
 
-from importer.load_xlsx import CellValue, number_text
-from importer.xlsx_parts import (
+from importer.load.xlsx_parts import (
     MAIN,
     office_document,
     part_folder,
@@ -26,6 +25,7 @@ from importer.xlsx_parts import (
     relationships_part,
     resolve,
 )
+from importer.load.xlsx_reader import CellValue, number_text
 
 _ZEROS = re.compile(r"0{2,}")  # a format that is only zeros pads a whole number to its width
 _CELL_REF = re.compile(rb' r="([A-Z]{1,3})([0-9]{1,7})"')

@@ -1,6 +1,6 @@
 """The ``event`` section a mapping assistant proposes: each key's template, confidence and reason.
 
-From the columns picked for each field (:mod:`importer.assist_columns`) to mapping keys:
+From the columns picked for each field (:mod:`importer.assist.columns`) to mapping keys:
 ``external_id`` (with the mapping's name as a prefix, so two sources never share ids; made of the
 appointment's own columns, with a warning, when the sheet has no id), ``calendar``, ``title``
 (``{Service} with {Provider}``), ``start``/``end`` or ``duration_minutes``, ``all_day`` for dates
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from importer.assist_columns import Pick
-from importer.assist_formats import Confidence
+from importer.assist.columns import Pick
+from importer.assist.formats import Confidence
+from importer.events import TemplateRenderer
 from importer.mapping import ColumnCheck, ColumnType, parse_template
-from importer.templates import TemplateRenderer
 
 DEFAULT_DURATION_MINUTES = 30  # when a sheet has neither an end nor a duration column
 

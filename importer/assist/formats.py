@@ -1,9 +1,9 @@
 """Guessing the date and time formats of a sheet's columns, for the mapping assistant.
 
 Each candidate strptime format is tried with the parser the import itself uses
-(:func:`importer.times.parse_dates`, :func:`~importer.times.parse_times`), so a guessed format
-reads exactly the values it was judged on. ISO (``2026-12-14``, ``14:30``; what the loader writes
-for Excel date and time cells) is always accepted and needs no format.
+(:func:`~importer.values.dates.parse_dates`, :func:`~importer.values.dates.parse_times`), so a
+guessed format reads exactly the values it was judged on. ISO (``2026-12-14``, ``14:30``; what the
+loader writes for Excel date and time cells) is always accepted and needs no format.
 
 The guess is refused, never made, when the values cannot tell day from month (every day and month
 is 12 or less: ``03/04/2026`` is 3 April or March 4) or a 24-hour clock from a 12-hour one without
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from importer.times import format_in_words, parse_dates, parse_times
+from importer.values import format_in_words, parse_dates, parse_times
 
 DATE_CANDIDATES = (
     "%m/%d/%Y",

@@ -1,7 +1,7 @@
 """Mapping files: how the columns of a spreadsheet become Apptoto events.
 
 A mapping is YAML (see ``mappings/clinic.yaml`` and the README). It is parsed into the frozen
-dataclasses of :mod:`importer.mapping_model` (re-exported here), checked for unknown keys at once,
+dataclasses of :mod:`importer.mapping.model`, checked for unknown keys at once,
 and checked against a sheet's headers with :func:`check_columns` before any row is read further,
 so a typo in a column name is one clear error ("no column 'Phone'; did you mean 'Phone
 Number'?") rather than thousands of row errors.
@@ -22,14 +22,12 @@ from typing import Any
 import yaml
 
 from importer.errors import MappingError
-from importer.mapping_model import (
+from importer.mapping.model import (
     DEFAULT_PHONE_REGION,
     SHOW_AS,
     ColumnCheck,
-    ColumnRef,
     ColumnType,
     Defaults,
-    DstPolicy,
     EventTemplate,
     Mapping,
     ParticipantTemplate,
@@ -37,32 +35,17 @@ from importer.mapping_model import (
     When,
     parse_template,
 )
-
-__all__ = [
-    "DEFAULT_PHONE_REGION",
-    "SHOW_AS",
-    "ColumnCheck",
-    "ColumnRef",
-    "ColumnType",
-    "Defaults",
-    "DstPolicy",
-    "EventTemplate",
-    "Mapping",
-    "ParticipantTemplate",
-    "Template",
-    "When",
-    "check_columns",
-    "closest_headers",
-    "format_problem",
-    "load_mapping",
-    "parse_mapping",
-    "parse_template",
-]
-
+from importer.values import DstPolicy
 
 _TOP_KEYS = {"name", "sheet", "defaults", "columns", "event"}
+
+
 _DEFAULT_KEYS = {"time_zone", "phone_region", "date_format", "time_format", "dst"}
+
+
 _COLUMN_KEYS = {"required", "unique", "type"}
+
+
 _EVENT_KEYS = {
     "calendar",
     "calendar_id",
@@ -80,7 +63,11 @@ _EVENT_KEYS = {
     "custom_data",
     "participants",
 }
+
+
 _WHEN_KEYS = {"date", "time", "datetime"}
+
+
 _PARTICIPANT_KEYS = {"name", "email", "phone", "contact_id", "contact_external_id"}
 
 
@@ -339,46 +326,3 @@ def load_mapping(path: str | Path) -> Mapping:
     except yaml.YAMLError as exc:
         raise MappingError(f"not valid YAML: {exc}", file=file) from exc
     return parse_mapping(raw, file=file)
-
-
-def _normalise(header: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "", header.lower())
-
-
-def closest_headers(name: str, headers: Iterable[str], n: int = 2) -> list[str]:
-    """Header names that look like ``name`` (case, spacing and punctuation aside, or close)."""
-    headers = list(headers)
-    wanted = _normalise(name)
-    exact = [h for h in headers if _normalise(h) == wanted]
-    if exact:
-        return exact[:n]
-    contains = [
-        h for h in headers if wanted and (wanted in _normalise(h) or _normalise(h) in wanted)
-    ]
-    by_norm = {_normalise(h): h for h in headers}
-    close = [by_norm[m] for m in difflib.get_close_matches(wanted, list(by_norm), n=n, cutoff=0.6)]
-    out: list[str] = []
-    for h in contains + close:
-        if h not in out and _normalise(h):
-            out.append(h)
-    return out[:n]
-
-
-def check_columns(mapping: Mapping, headers: Iterable[str]) -> None:
-    """Raise MappingError listing every column the mapping reads that the sheet does not have."""
-    headers = list(headers)
-    present = set(headers)
-    problems = []
-    for column in mapping.referenced_columns():
-        if column in present:
-            continue
-        hints = closest_headers(column, headers)
-        hint = f"; did you mean {' or '.join(repr(h) for h in hints)}?" if hints else ""
-        problems.append(f"no column {column!r}{hint}")
-    if problems:
-        shown = ", ".join(repr(h) for h in headers[:30])
-        raise MappingError(
-            f"the sheet lacks columns the mapping reads (the sheet has: {shown})",
-            file=mapping.path,
-            problems=problems,
-        )

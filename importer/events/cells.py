@@ -9,7 +9,7 @@ and become :class:`RowIssue` values only for the rows they hit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,17 +18,6 @@ from importer.mapping import ColumnRef, Template
 from importer.outcomes import RowIssue
 
 _SPACES = " \u00a0"  # plain and non-breaking spaces: what surrounds a cell by accident
-
-
-def map_distinct(values: pd.Series, compute: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """``compute`` run on the distinct values only, spread back to every row (dtype kept).
-
-    Columns repeat (a few providers, zones, a literal "busy"), so lookups and parsing cost one
-    pass per distinct value rather than per row.
-    """
-    codes, distinct = pd.factorize(values, use_na_sentinel=False)
-    result = compute(pd.Series(distinct, dtype=values.dtype))
-    return pd.Series(result.take(codes).array, index=values.index)
 
 
 def column_name(template: Template, key: str) -> str:

@@ -16,8 +16,9 @@ timedelta           ``[h]:mm`` cells, 1 h 30 min    ``"01:30"``
 ==================  ==============================  ==========================================
 
 A whole number in a cell formatted with leading zeros (``00000``, Excel's "Zip Code" format) reads
-as Excel shows it, ``02134``: calamine does not give number formats, so :mod:`importer.xlsx_formats`
-finds such cells in the workbook's XML (only when its styles define such a format).
+as Excel shows it, ``02134``: calamine does not give number formats, so
+:mod:`importer.load.xlsx_formats` finds such cells in the workbook's XML (only when its
+styles define such a format).
 
 Dates follow the workbook's date system (1900 or 1904): calamine reads ``date1904`` itself.
 Times are rounded to the nearest second, as Excel shows them (a serial number rarely lands on
@@ -41,11 +42,7 @@ import python_calamine as calamine
 from defusedxml.ElementTree import ParseError
 
 from importer.errors import LoadError
-from importer.xlsx_parts import (
-    Worksheet,
-    listed_worksheets,
-    rows_with_values,
-)
+from importer.load.xlsx_parts import Worksheet, listed_worksheets, rows_with_values
 
 EXACT_DIGITS = 15  # Excel keeps 15 significant digits of a number; more are rounded away
 _EXACT_LIMIT = 10.0**EXACT_DIGITS  # integral numbers below it have at most 15 digits

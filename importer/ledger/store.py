@@ -31,8 +31,8 @@ from types import TracebackType
 from typing import Any
 
 from importer.errors import LedgerError
-from importer.payload_hash import canonical_json
-from importer.state_lock import StateFileLock
+from importer.ledger.hashing import canonical_json
+from importer.ledger.lock import StateFileLock
 
 DEFAULT_LEDGER_PATH = Path(".apptoto-import") / "state.sqlite"
 SCHEMA_VERSION = 1  # PRAGMA user_version of the files this code writes
@@ -53,7 +53,7 @@ _CREATE_TABLES = (
         external_id  TEXT    NOT NULL,
         apptoto_id   INTEGER,           -- Apptoto's event id, when the server returned it
         calendar     TEXT    NOT NULL,  -- calendar name or id, as sent
-        payload_hash TEXT    NOT NULL,  -- importer.payload_hash of the last payload sent
+        payload_hash TEXT    NOT NULL,  -- importer.ledger.hashing of the last payload sent
         -- ORs, not IN (...): SQLite evaluates an IN list in a CHECK at twice the insert's cost
         status       TEXT    NOT NULL
                      CHECK (status = 'created' OR status = 'updated' OR status = 'cancelled'),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from importer.phones import normalise_phone
+from importer.values import normalise_phone
 
 # ISO 8601 combined date and time with a UTC offset (or Z), e.g. 2026-12-01T09:00:00-08:00.
 _TIME_WITH_OFFSET = re.compile(

@@ -1,4 +1,4 @@
-"""Writing a :class:`~importer.assist.Proposal` as a mapping file, with its reasons as comments.
+"""A proposed mapping (:class:`Proposal`), and its mapping file with the reasons as comments.
 
 Written as text, not with a YAML library, because PyYAML drops comments, and the comments are
 what a person checks: each key has its confidence and reason above it. Values are written as
@@ -10,14 +10,105 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
-from importer.assist_formats import FormatGuess
-from importer.mapping import ColumnCheck, ColumnType
-from importer.times import format_in_words
+import yaml
 
-if TYPE_CHECKING:
-    from importer.assist import Choice, Proposal, Setting
+from importer.assist.columns import (
+    Pick,
+)
+from importer.assist.event import (
+    Choice,
+)
+from importer.assist.fields import FIELD_KEYS, spec
+from importer.assist.formats import Confidence, FormatGuess
+from importer.mapping import ColumnCheck, ColumnType, Mapping, parse_mapping
+from importer.values import format_in_words
+
+ZONE_PLACEHOLDER = "CHOOSE a time zone like America/New_York"
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """A ``defaults`` value (time zone, phone region), or a placeholder the user must replace."""
+
+    value: str | None  # None: left out of the mapping
+    confidence: Confidence
+    reason: str
+    placeholder: bool = False  # the value is a request to the user; the parser refuses it
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed mapping for one sheet; :meth:`to_yaml` writes it with its reasons."""
+
+    name: str
+    sheet: str | None  # the XLSX sheet; None for CSV
+    source: str | None  # the file name, for the header comment
+    rows: int
+    picks: dict[str, Pick]  # field key -> column (the web page's drop-downs, pre-filled)
+    event: tuple[Choice, ...]
+    participant: tuple[Choice, ...]
+    checks: tuple[ColumnCheck, ...]
+    time_zone: Setting
+    phone_region: Setting
+    date_format: FormatGuess
+    time_format: FormatGuess
+    unmatched: tuple[str, ...]  # columns no field uses: offered as custom_data
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def needs_choice(self) -> list[str]:
+        """What the user must decide before the mapping loads (empty: it is ready)."""
+        wanted = []
+        for key, guess in (("date_format", self.date_format), ("time_format", self.time_format)):
+            if guess.refused:
+                wanted.append(f"defaults.{key}: {guess.reason}")
+        if self.time_zone.placeholder:
+            wanted.append(f"defaults.time_zone: {self.time_zone.reason}")
+        wanted += [f"event.{c.key}: {c.reason}" for c in self.event if _is_placeholder(c.value)]
+        return wanted
+
+    def columns_by_field(self) -> dict[str, str]:
+        """Field key -> chosen column, for the drop-downs."""
+        return {key: pick.column for key, pick in self.picks.items()}
+
+    def to_yaml(self) -> str:
+        """The mapping file's text, each choice with its confidence and reason in a comment."""
+        return render_proposal(self)
+
+    def to_mapping(self) -> Mapping:
+        """The proposal parsed as a mapping; MappingError while it still needs a choice."""
+        return parse_mapping(yaml.safe_load(self.to_yaml()), file=f"{self.name}.yaml")
+
+    def summary(self) -> list[str]:
+        """Short lines for people: what matched, what is unused, what needs a choice."""
+        lines = [
+            f"{self.picks[key].column} -> {spec(key).label} ({self.picks[key].confidence})"
+            for key in FIELD_KEYS
+            if key in self.picks
+        ]
+        ids = next(c for c in self.event if c.key == "external_id")
+        lines.append(f"external_id {ids.value} ({ids.confidence})")
+        for key, guess in (("date format", self.date_format), ("time format", self.time_format)):
+            shown = guess.format or ("refused" if guess.refused else "ISO")
+            lines.append(f"{key}: {shown} ({guess.confidence})")
+        zone = self.time_zone
+        if not zone.placeholder:
+            lines.append(
+                f"default time zone: {zone.value or 'none'} ({zone.confidence}): {zone.reason}"
+            )
+        if self.unmatched:
+            lines.append(f"not used (offered as custom_data): {', '.join(self.unmatched)}")
+        lines += [f"note: {n}" for n in self.notes]
+        lines += [f"NEEDS YOUR CHOICE: {n}" for n in self.needs_choice]
+        return lines
+
+
+def _is_placeholder(value: str | dict[str, str]) -> bool:
+    texts = value.values() if isinstance(value, dict) else [value]
+    return any("{CHOOSE" in t for t in texts)
+
 
 WIDTH = 100
 _SHOW_AS_HELP = "free, tentative, busy, out_of_office, working_elsewhere, or a {Column}"

@@ -2,8 +2,9 @@
 
 Every cell is text exactly as written (``02134``, ``000123``, ``0044 20 7946 0958`` stay so); no
 type is guessed here. Blank cells, and cells holding only spaces, are missing values. The
-readers: :mod:`importer.load_csv` (encodings, delimiters) and :mod:`importer.load_xlsx`
-(calamine values as text), behind :mod:`importer.xlsx_safety` (zip and XML bombs).
+readers: :mod:`importer.load.csv_reader` (encodings, delimiters) and
+:mod:`importer.load.xlsx_reader` (calamine values as text), behind
+:mod:`importer.load.xlsx_safety` (zip and XML bombs).
 
 The table: the header is the first row with any text; blank rows above it are skipped (row
 numbers still count them). Fully blank rows are dropped, each kept row keeps its own number
@@ -14,9 +15,7 @@ letter), a repeated header ``Phone (2)``, each with a warning.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,14 +23,21 @@ import numpy as np
 import pandas as pd
 
 from importer.errors import LoadError
-from importer.load_csv import read_csv_table
-from importer.load_xlsx import CellText, column_letter, read_sheet, workbook_sheet_names
-from importer.xlsx_formats import pad_with_zeros, zero_padded_cells
-from importer.xlsx_safety import FileKind, check_workbook_zip, file_kind
+from importer.load.csv_reader import read_csv_table
+from importer.load.xlsx_formats import pad_with_zeros, zero_padded_cells
+from importer.load.xlsx_reader import CellText, column_letter, read_sheet, workbook_sheet_names
+from importer.load.xlsx_safety import FileKind, check_workbook_zip, file_kind
+from importer.values.distinct import collector_paused
 
 DEFAULT_MAX_ROWS = 200_000
+
+
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+
+
 _ACCEPTED = "CSV (.csv, .tsv, .txt) and Excel workbooks (.xlsx)"
 
 
@@ -96,6 +102,8 @@ def load_table(
 # rows). A changed or replaced file has another key and is checked again. Each keeps the last row
 # number the check noted per part.
 _SAFE_WORKBOOKS: dict[tuple[str, int, int, int], dict[str, int]] = {}
+
+
 _SAFE_WORKBOOKS_KEPT = 16
 
 
@@ -117,23 +125,6 @@ def _check_workbook_once(source: Path, *, file: str) -> dict[str, int]:
             _SAFE_WORKBOOKS.pop(next(iter(_SAFE_WORKBOOKS)))
         _SAFE_WORKBOOKS[key] = last_rows
     return last_rows
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while many acyclic containers are made (rows, payloads).
-
-    Lists of cells and dicts of text are freed by reference counting; a cycle collection finds
-    nothing in them, yet, left on, the collector walks every live object several times while
-    100,000 of them are made. Thread-safe enough: another thread only sees collections delayed.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _load_sheet(

@@ -16,13 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from importer.load import collector_paused
+from importer.events.cells import IssueCollector, TemplateRenderer, column_name
+from importer.events.times import event_times
 from importer.mapping import SHOW_AS, Mapping, ParticipantTemplate, Template
 from importer.outcomes import RowIssue
-from importer.phones import normalise_phones
-from importer.templates import IssueCollector, TemplateRenderer, column_name, map_distinct
-from importer.times import event_times
-from importer.zones import zone_problem
+from importer.values import collector_paused, map_distinct, normalise_phones, zone_problem
 
 AUTO_TAG = "#auto"
 _HAS_AUTO_TAG = r"(?<!\S)#auto(?!\w)"  # "#auto" as a word of its own, anywhere in the text

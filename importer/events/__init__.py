@@ -1,0 +1,19 @@
+"""Stage 4, events: each valid row turned by the mapping into an Apptoto event payload.
+
+:func:`build_events` renders the mapping's ``{Column}`` templates over the whole frame
+(:mod:`importer.events.cells`), reads each event's start and end in its zone
+(:mod:`importer.events.times`) and assembles the payloads (:mod:`importer.events.build`).
+"""
+
+from importer.events.build import AUTO_TAG, BuiltEvents, build_events
+from importer.events.cells import IssueCollector, TemplateRenderer
+from importer.events.times import event_times
+
+__all__ = [
+    "AUTO_TAG",
+    "BuiltEvents",
+    "IssueCollector",
+    "TemplateRenderer",
+    "build_events",
+    "event_times",
+]

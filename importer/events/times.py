@@ -1,0 +1,205 @@
+"""The start and end of each event, read from a row by the mapping's templates.
+
+Dates and times are parsed with :mod:`importer.values.dates`, placed in each row's zone, and
+checked (an end before its start, a duration in whole minutes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from importer.events.cells import IssueCollector, TemplateRenderer, column_name
+from importer.mapping import Defaults, Mapping, Template, When
+from importer.values import DstPolicy
+from importer.values.dates import (
+    SPAN,
+    WALL,
+    date_problem,
+    datetime_problem,
+    format_iso,
+    in_zone,
+    localise,
+    parse_dates,
+    parse_datetimes,
+    parse_times,
+    time_problem,
+)
+
+DAY = np.timedelta64(1, "D").astype(SPAN)
+
+
+_MINUTES = r"\d{1,6}(?:\.0+)?"  # whole minutes; spreadsheets may show 30 as "30.0"
+
+
+_LONGEST_MINUTES = 366 * 24 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A point in time as read from a row, before it is placed in the row's zone."""
+
+    wall: pd.Series  # wall clock (midnight for a date alone); NaT where unusable
+    own_offset: pd.Series  # the offset the cell carries itself; NaT for most cells
+    column: str  # the column to name in issues about this point in time
+    text: pd.Series  # the value as written, for issues
+
+
+def _read_when(
+    cells: TemplateRenderer,
+    when: When,
+    label: str,
+    defaults: Defaults,
+    all_day: pd.Series,
+    issues: IssueCollector,
+    fallback_day: pd.Series | None = None,
+) -> _Read:
+    """Parse one ``When`` of the mapping; all-day rows need only its date.
+
+    ``fallback_day`` (the start's date, for ``end``) stands in for a date the mapping does not
+    give or a row leaves blank.
+    """
+    no_offset = pd.Series(pd.NaT, index=cells.index, dtype=SPAN)
+    blank = pd.Series("", index=cells.index, dtype="str")
+    if when.datetime is not None:
+        text = cells.render(when.datetime)
+        column = column_name(when.datetime, label)
+        wall, own = parse_datetimes(text, defaults.date_format, defaults.time_format)
+        wall = wall.fillna(parse_dates(text.where(all_day & wall.isna(), ""), defaults.date_format))
+        missing = text == ""
+        if fallback_day is not None:
+            wall = wall.where(~(missing & all_day), fallback_day)
+            missing &= ~all_day
+        issues.add(missing, column, "", f"the {label} date and time is blank")
+        problem = datetime_problem(defaults.date_format, defaults.time_format)
+        issues.add(~missing & wall.isna() & (text != ""), column, text, problem)
+        return _Read(wall, own, column, text)
+
+    date_text = cells.render(when.date) if when.date is not None else blank
+    date_column = column_name(when.date, label) if when.date is not None else label
+    day = parse_dates(date_text, defaults.date_format)
+    missing = date_text == ""
+    if fallback_day is not None:
+        day = day.where(~missing, fallback_day)
+        missing[:] = False
+    issues.add(missing, date_column, "", f"the {label} date is blank")
+    issues.add(~missing & day.isna(), date_column, date_text, date_problem(defaults.date_format))
+    timed = ~all_day
+    if when.time is None:
+        issues.add(
+            timed,
+            label,
+            date_text,
+            f"{label} has a date but no time (map {label}.time), and the event is not all-day",
+        )
+        return _Read(day, no_offset, date_column, date_text)
+    time_text = cells.render(when.time)
+    time_column = column_name(when.time, label)
+    time_of_day = parse_times(time_text, defaults.time_format)
+    issues.add(timed & (time_text == ""), time_column, "", f"the {label} time is blank")
+    bad_time = timed & (time_text != "") & time_of_day.isna()
+    issues.add(bad_time, time_column, time_text, time_problem(defaults.time_format))
+    return _Read((day + time_of_day).where(timed, day), no_offset, time_column, time_text)
+
+
+def _place(
+    read: _Read, zones: pd.Series, dst: DstPolicy, timed: pd.Series, issues: IssueCollector
+) -> tuple[pd.Series, pd.Series]:
+    """Wall clock and offset of timed rows: own offset kept, others localised in their zone."""
+    own = read.own_offset.notna()
+    wall, offset, reason = localise(read.wall.where(timed & ~own), zones, dst)
+    issues.add(timed & (reason != ""), read.column, read.text, reason)
+    return wall.where(~own, read.wall), offset.where(~own, read.own_offset)
+
+
+def _duration(
+    cells: TemplateRenderer, template: Template, timed: pd.Series, issues: IssueCollector
+) -> pd.Series:
+    """Whole minutes above 0 as a time span; NaT where the cell is not one."""
+    text = cells.render(template)
+    good = text.str.fullmatch(_MINUTES)
+    minutes = pd.to_numeric(text.where(good).str.replace(r"\.0+$", "", regex=True))
+    good &= (minutes > 0) & (minutes <= _LONGEST_MINUTES)
+    issues.add(
+        timed & ~good,
+        column_name(template, "duration_minutes"),
+        text,
+        "duration_minutes must be a whole number of minutes above 0 (and at most a year), like 30",
+    )
+    return pd.to_timedelta(minutes.where(good), unit="min").astype(SPAN)
+
+
+def event_times(
+    cells: TemplateRenderer,
+    mapping: Mapping,
+    zones: pd.Series,
+    all_day: pd.Series,
+    issues: IssueCollector,
+) -> tuple[pd.Series, pd.Series]:
+    """``start_time`` and ``end_time`` of every row, ISO 8601 with offset ("" where unusable).
+
+    Timed events: the end comes from ``end`` (its date defaults to the start's) or from
+    ``duration_minutes`` (counted in real minutes, so across a clock change the end's offset
+    differs). All-day events run from the local midnight that starts the start date to the one
+    after the end date (or after the start date). An end not after the start is an issue, also
+    at midnight: ``00:00`` on the start's date ends before the start, it is never moved on a day.
+    """
+    event, defaults = mapping.event, mapping.defaults
+    timed = ~all_day
+    start = _read_when(cells, event.start, "start", defaults, all_day, issues)
+    start_wall, start_offset = _place(start, zones, defaults.dst, timed, issues)
+    start_day = start.wall.dt.normalize()
+    end_day = start_day
+    if event.end is not None:
+        end = _read_when(cells, event.end, "end", defaults, all_day, issues, start_day)
+        end_wall, end_offset = _place(end, zones, defaults.dst, timed, issues)
+        end_day = end.wall.dt.normalize()
+        end_column, end_text = end.column, end.text
+    elif event.duration_minutes is not None:
+        length = _duration(cells, event.duration_minutes, timed, issues)
+        end_wall, end_offset = in_zone(start_wall - start_offset + length, zones)
+        own = start.own_offset.notna()
+        end_wall = end_wall.where(~own, start_wall + length)
+        end_offset = end_offset.where(~own, start_offset)
+        end_column = column_name(event.duration_minutes, "duration_minutes")
+        end_text = cells.render(event.duration_minutes)
+    else:  # all-day events need neither; all_day from a cell may still say "no"
+        end_wall = pd.Series(pd.NaT, index=cells.index, dtype=WALL)
+        end_offset = pd.Series(pd.NaT, index=cells.index, dtype=SPAN)
+        end_column, end_text = "end", pd.Series("", index=cells.index, dtype="str")
+        missing = "the event is not all-day, and the mapping gives no end or duration_minutes"
+        issues.add(timed, "end", "", missing)
+
+    if all_day.any():
+        day_start, day_start_offset, _ = localise(
+            start_day.where(all_day), zones, defaults.dst, start_of_day=True
+        )
+        day_end, day_end_offset, _ = localise(
+            (end_day + DAY).where(all_day), zones, defaults.dst, start_of_day=True
+        )
+        start_wall, start_offset = (
+            start_wall.where(timed, day_start),
+            start_offset.where(timed, day_start_offset),
+        )
+        end_wall, end_offset = (
+            end_wall.where(timed, day_end),
+            end_offset.where(timed, day_end_offset),
+        )
+
+    start_time, end_time = format_iso(start_wall, start_offset), format_iso(end_wall, end_offset)
+    order = (end_wall - end_offset) - (start_wall - start_offset)
+    wrong = (order <= pd.Timedelta(0)).fillna(False).astype(bool)
+    if wrong.any():
+        verb = pd.Series("ends before it starts", index=cells.index).where(
+            order < pd.Timedelta(0), "ends when it starts (it must end after it starts)"
+        )
+        reason = verb + ": starts " + start_time + ", ends " + end_time
+        at_midnight = timed & (end_wall == end_wall.dt.normalize())
+        reason = reason.where(
+            ~at_midnight, reason + "; an event that ends at midnight needs the next day's date"
+        )
+        reason = reason.where(timed, "ends before it starts: the end date is before the start date")
+        issues.add(wrong, end_column, end_text, reason)
+    return start_time, end_time

@@ -1,0 +1,21 @@
+"""The ledger: what this program has sent, so a re-run sends only what changed.
+
+A SQLite file (:class:`Ledger`) keeps each row's ``external_id``, Apptoto id and payload hash;
+one run at a time holds its lock (:mod:`importer.ledger.lock`); payloads are compared by a
+stable hash of their canonical JSON (:mod:`importer.ledger.hashing`).
+"""
+
+from importer.ledger.hashing import canonical_json, payload_hash
+from importer.ledger.lock import StateFileLock, held_by_another
+from importer.ledger.store import DEFAULT_LEDGER_PATH, Ledger, LedgerEntry, utc_now
+
+__all__ = [
+    "DEFAULT_LEDGER_PATH",
+    "Ledger",
+    "LedgerEntry",
+    "StateFileLock",
+    "canonical_json",
+    "held_by_another",
+    "payload_hash",
+    "utc_now",
+]

@@ -1,0 +1,28 @@
+"""Stage 1, load: a CSV or Excel file as a table of text cells, every cell as the user sees it.
+
+:func:`load_table` reads one sheet (CSV with its encoding and delimiter found, XLSX checked for
+zip and XML bombs before it is opened) into a frame indexed by spreadsheet row number; a report
+this program wrote, read back as input, is recognised by :func:`strip_report_columns`.
+"""
+
+from importer.load.report_input import RESULT_COLUMNS, is_report, strip_report_columns
+from importer.load.table import (
+    CSV_SUFFIXES,
+    DEFAULT_MAX_ROWS,
+    XLSX_SUFFIXES,
+    Sheet,
+    load_table,
+    sheet_names,
+)
+
+__all__ = [
+    "CSV_SUFFIXES",
+    "DEFAULT_MAX_ROWS",
+    "RESULT_COLUMNS",
+    "XLSX_SUFFIXES",
+    "Sheet",
+    "is_report",
+    "load_table",
+    "sheet_names",
+    "strip_report_columns",
+]

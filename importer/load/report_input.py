@@ -1,0 +1,42 @@
+"""A report read back as input: staff fix the invalid rows of a report and run it again.
+
+The report's result columns are dropped, the ``'`` that escaped formula-like cells is removed,
+and each row's ``apptoto_id`` is kept so the row updates the event it already made.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+RESULT_COLUMNS = ("row", "status", "external_id", "apptoto_id", "message")
+
+
+_ESCAPED = re.compile(r"^'(?=[=+\-@\t\r\n])")
+
+
+def is_report(frame: pd.DataFrame) -> bool:
+    """True when ``frame`` looks like a report this program wrote (it has all result columns)."""
+    return all(c in frame.columns for c in RESULT_COLUMNS)
+
+
+def strip_report_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
+    """Turn a report read back as input into plain input.
+
+    Returns the frame without the result columns (escaping undone), and the ``apptoto_id`` of each
+    row that has one (the row then updates that event). A frame that is not a report comes back
+    unchanged with no ids.
+    """
+    if not is_report(frame):
+        return frame, {}
+    # Lines for events that were not rows of the file (cancelled ones) are not input.
+    frame = frame[frame["row"].fillna("").astype("string").str.strip() != ""]
+    ids: dict[int, int] = {}
+    for row, value in frame["apptoto_id"].items():
+        text = "" if pd.isna(value) else str(value).strip()
+        if text.isdigit():
+            ids[int(str(row))] = int(text)
+    original = frame.drop(columns=list(RESULT_COLUMNS))
+    unescaped = original.apply(lambda col: col.str.replace(_ESCAPED, "", regex=True))
+    return unescaped, ids

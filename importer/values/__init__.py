@@ -1,0 +1,32 @@
+"""Pure value parsing shared by the stages: dates, times and zones, phone numbers, column helpers.
+
+Everything here works on whole columns (``pd.Series``) and knows nothing of mappings or Apptoto.
+"""
+
+from importer.values.dates import (
+    DstPolicy,
+    format_in_words,
+    localise,
+    parse_dates,
+    parse_datetimes,
+    parse_times,
+)
+from importer.values.distinct import collector_paused, map_distinct
+from importer.values.phones import normalise_phone, normalise_phones
+from importer.values.zones import is_zone, suggest_zone, zone_problem
+
+__all__ = [
+    "DstPolicy",
+    "collector_paused",
+    "format_in_words",
+    "is_zone",
+    "localise",
+    "map_distinct",
+    "normalise_phone",
+    "normalise_phones",
+    "parse_dates",
+    "parse_datetimes",
+    "parse_times",
+    "suggest_zone",
+    "zone_problem",
+]
