@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clinic_rows import HEADER, appointment
 from typer.testing import CliRunner
 
 from importer.cli import app
 from importer.sandbox.server import SandboxHandle
 from importer.send import INTERRUPTED_REASON
+from tests.clinic_rows import HEADER, appointment
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPING = str(ROOT / "mappings" / "clinic.yaml")

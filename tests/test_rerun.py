@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clinic_rows import HEADER, appointment
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from importer.cli import app
 from importer.plan import NO_RECORD_MESSAGE
 from importer.sandbox.server import SandboxHandle
+from tests.clinic_rows import HEADER, appointment
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPING = str(ROOT / "mappings" / "clinic.yaml")

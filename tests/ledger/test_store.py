@@ -37,7 +37,7 @@ from importer.ledger import (
 from importer.ledger.store import SCHEMA_VERSION
 from importer.outcomes import RowStatus
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 WHEN = "2026-04-13T12:03:05+00:00"
 
 

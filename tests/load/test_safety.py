@@ -101,7 +101,7 @@ def test_wrong_files_are_refused_saying_what_they_are(
         sheet_names(path)
 
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
 
 @pytest.mark.parametrize(

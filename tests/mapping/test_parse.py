@@ -16,7 +16,7 @@ from importer.mapping import (
 )
 from importer.values import DstPolicy
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 MINIMAL = {
     "event": {

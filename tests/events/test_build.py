@@ -22,7 +22,7 @@ from importer.mapping import (
     parse_template,
 )
 
-CLINIC = load_mapping(Path(__file__).resolve().parents[1] / "mappings" / "clinic.yaml")
+CLINIC = load_mapping(Path(__file__).resolve().parents[2] / "mappings" / "clinic.yaml")
 
 # One clinic row as staff type it; tests change a cell or two.
 ANN = {

@@ -23,7 +23,7 @@ from importer.load import load_table
 from importer.mapping import format_problem, load_mapping, parse_mapping
 from importer.prepare import prepare
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 CLINIC = ROOT / "mappings" / "clinic.yaml"
 LA = "America/Los_Angeles"

@@ -32,7 +32,7 @@ with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: sti
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from starlette.testclient import TestClient
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 API_KEY = "web-mapping-key-31ab"
 HEADERS = ["Appt #", "Appt Date", "Time", "Doctor", "Patient Name", "Mobile", "Email"]

@@ -13,7 +13,7 @@ from importer.errors import LoadError
 from importer.load import load_table, sheet_names
 from importer.load import table as load
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def with_entity(good: Path, target: Path) -> None:

@@ -38,7 +38,7 @@ with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: sti
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from starlette.testclient import TestClient
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 API_KEY = "web-test-key-9d2e"
 VALID_IDS = [f"clinic-0001{n:02d}" for n in range(1, 15)]

@@ -20,7 +20,7 @@ import pytest
 from importer.web.server import WebHandle, running_web
 from importer.web.settings import WebSettings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "tests" / "screenshots"
 DOCS_SHOT = ROOT / "docs" / "review-page.png"
