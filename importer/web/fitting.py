@@ -9,7 +9,6 @@ that layout.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,8 +122,3 @@ def best_fit(folder: Path, sheets: SheetHeaders) -> str | None:
     """The file name of the mapping that fits the sheet best, or None when none fits."""
     ranked = rank_mappings(folder, sheets)
     return ranked[0].file if ranked and ranked[0].fits else None
-
-
-def fitting_files(ranked: Iterable[MappingFit]) -> set[str]:
-    """The file names of the mappings that fit."""
-    return {f.file for f in ranked if f.fits}

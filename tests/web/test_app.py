@@ -396,7 +396,7 @@ def test_an_unexpected_error_is_a_calm_page(
     def broken(*args: Any) -> None:
         raise RuntimeError("a bug with /secret/paths in it")
 
-    monkeypatch.setattr("importer.web.app.build_review", broken)
+    monkeypatch.setattr("importer.web.pages.review_page.build_review", broken)
     with TestClient(client.app, raise_server_exceptions=False) as other:
         other.cookies = client.cookies
         answer = other.get(review_url)

@@ -1,4 +1,4 @@
-"""The column-matching page: its routes, and what its template shows.
+"""Step 2, matching the columns on the page: its routes, and what its template shows.
 
 ``GET /uploads/{token}/columns`` shows the drop-downs (pre-filled by the assistant), the questions
 the values could not answer, a preview of the first rows as events and the mapping's name.
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from importer.errors import ImporterError, MappingError
 from importer.load import sheet_names
@@ -46,6 +46,7 @@ from importer.web.matching import (
 )
 from importer.web.preview import SheetPreview, preview_sheet
 from importer.web.review import plain_message
+from importer.web.services import FormChecker, KnownUpload, Services
 from importer.web.settings import WebSettings
 from importer.web.uploads import Upload
 
@@ -61,6 +62,9 @@ COMMON_ZONES = (
     ("Atlantic (Puerto Rico)", "America/Puerto_Rico"),
     ("UK (London)", "Europe/London"),
 )
+MatchingForm = Annotated[FormData, Depends(FormChecker(MAX_FORM_FIELDS))]
+
+router = APIRouter()
 
 
 @functools.cache
@@ -181,61 +185,46 @@ def _save(matching: Matching, settings: WebSettings) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class PageTools:
-    """What the app's other routes share with these: rendering, CSRF, finding uploads."""
+@router.get("/uploads/{token}/columns")
+def columns_page(request: Request, upload: KnownUpload, web: Services) -> Response:
+    if upload.run_id is not None:
+        return RedirectResponse(f"/runs/{upload.run_id}", status_code=303)
+    if upload.matching is None:
+        try:
+            upload.matching = _start(upload, upload.sheet)
+        except ImporterError as exc:
+            return web.problem_page(
+                request, 400, "This file cannot be read", plain_message(exc, upload)
+            )
+    view = build_view(upload, upload.matching, web.settings)
+    return web.page(request, "matching.html", step=2, upload=upload, view=view)
 
-    settings: WebSettings
-    page: Callable[..., Response]
-    problem_page: Callable[[Request, int, str, str], Response]
-    checked_form: Callable[[Request, int], Awaitable[Any]]
-    upload_or_404: Callable[[str], Upload]
 
-
-def add_matching_routes(app: FastAPI, tools: PageTools) -> None:
-    """The matching step's GET and POST on ``app``."""
-    settings = tools.settings
-
-    @app.get("/uploads/{token}/columns")
-    def matching_page(request: Request, token: str) -> Response:
-        upload = tools.upload_or_404(token)
-        if upload.run_id is not None:
-            return RedirectResponse(f"/runs/{upload.run_id}", status_code=303)
-        if upload.matching is None:
-            try:
-                upload.matching = _start(upload, upload.sheet)
-            except ImporterError as exc:
-                return tools.problem_page(
-                    request, 400, "This file cannot be read", plain_message(exc, upload)
-                )
-        view = build_view(upload, upload.matching, settings)
-        return tools.page(request, "matching.html", step=2, upload=upload, view=view)
-
-    @app.post("/uploads/{token}/columns")
-    async def match_columns(request: Request, token: str) -> Response:
-        form = await tools.checked_form(request, MAX_FORM_FIELDS)
-        upload = tools.upload_or_404(token)
-        here = f"/uploads/{token}/columns"
-        if upload.run_id is not None:
-            return RedirectResponse(f"/runs/{upload.run_id}", status_code=303)
-        matching: Matching | None = upload.matching
-        if matching is None:  # the server forgot (restart): start again from the assistant
-            return RedirectResponse(here, status_code=303)
-        sheet = str(form.get("sheet") or "")
-        if sheet and sheet != matching.sheet and sheet in matching.sheets:
-            try:  # another sheet: other columns, so the assistant starts again
-                upload.matching = _start(upload, sheet, str(form.get("name") or ""))
-            except ImporterError as exc:
-                matching.messages = [plain_message(exc, upload)]
-            return RedirectResponse(here, status_code=303)
-        read_choices(matching, form)
-        matching.messages = []
-        if form.get("action") != "save":
-            return RedirectResponse(here + "#preview", status_code=303)
-        saved = _save(matching, settings)
-        if saved is None:
-            return RedirectResponse(here + "#problems", status_code=303)
-        upload.mapping_file = saved
-        upload.sheet = matching.sheet
-        upload.review = None
-        return RedirectResponse(f"/uploads/{token}", status_code=303)
+@router.post("/uploads/{token}/columns")
+async def match_columns(
+    token: str, form: MatchingForm, upload: KnownUpload, web: Services
+) -> Response:
+    here = f"/uploads/{token}/columns"
+    if upload.run_id is not None:
+        return RedirectResponse(f"/runs/{upload.run_id}", status_code=303)
+    matching: Matching | None = upload.matching
+    if matching is None:  # the server forgot (restart): start again from the assistant
+        return RedirectResponse(here, status_code=303)
+    sheet = str(form.get("sheet") or "")
+    if sheet and sheet != matching.sheet and sheet in matching.sheets:
+        try:  # another sheet: other columns, so the assistant starts again
+            upload.matching = _start(upload, sheet, str(form.get("name") or ""))
+        except ImporterError as exc:
+            matching.messages = [plain_message(exc, upload)]
+        return RedirectResponse(here, status_code=303)
+    read_choices(matching, form)
+    matching.messages = []
+    if form.get("action") != "save":
+        return RedirectResponse(here + "#preview", status_code=303)
+    saved = _save(matching, web.settings)
+    if saved is None:
+        return RedirectResponse(here + "#problems", status_code=303)
+    upload.mapping_file = saved
+    upload.sheet = matching.sheet
+    upload.review = None
+    return RedirectResponse(f"/uploads/{token}", status_code=303)

@@ -1,0 +1,173 @@
+"""Step 3, the review of an upload, and the send that starts its run (once).
+
+``GET /uploads/{token}`` shows what would be sent with the mapping that fits (or sends the person
+on to match the columns when none fits); ``POST .../mapping`` and ``.../sheet`` change the choice;
+``GET .../check.csv`` downloads the review as a report; ``POST .../send`` starts the run and
+redirects to it. Sending again (double click, back button, another tab) leads to the same run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from importer.client import ClientConfig
+from importer.errors import ConfigError, ImporterError
+from importer.ledger import held_by_another, utc_now
+from importer.mapping import Mapping
+from importer.pipeline import RunRequest
+from importer.report import write_report
+from importer.web.fitting import SheetHeaders, best_fit, rank_mappings
+from importer.web.review import (
+    Review,
+    build_review,
+    check_results,
+    client_config,
+    mapping_of,
+    offered_mappings,
+    plain_message,
+)
+from importer.web.runs import REPORT_CSV, RunRecord
+from importer.web.services import CheckedForm, KnownUpload, Services, WebServices, safe_stem
+from importer.web.settings import WebSettings
+from importer.web.uploads import Upload
+
+router = APIRouter()
+
+
+@router.get("/uploads/{token}", response_class=HTMLResponse)
+def review_page(request: Request, token: str, upload: KnownUpload, web: Services) -> Response:
+    settings = web.settings
+    if upload.run_id is not None:
+        return RedirectResponse(f"/runs/{upload.run_id}", status_code=303)
+    if not upload.mapping_file:  # the saved mapping that fits, else the matching step
+        try:
+            found = best_fit(settings.mappings_dir, SheetHeaders(upload.path, upload.sheet))
+        except ImporterError as exc:
+            review = Review(file_name=upload.file_name, problem=plain_message(exc, upload))
+            return web.page(request, "review.html", step=3, upload=upload, review=review)
+        if found is None:
+            return RedirectResponse(f"/uploads/{token}/columns", status_code=303)
+        upload.mapping_file = found
+    review = build_review(upload, settings)
+    upload.review = review
+    known = {review.sheet: review.headers} if review.prepared is not None else {}
+    try:
+        ranked = rank_mappings(
+            settings.mappings_dir, SheetHeaders(upload.path, upload.sheet, known)
+        )
+    except ImporterError:
+        ranked = []
+    return web.page(request, "review.html", step=3, upload=upload, review=review, mappings=ranked)
+
+
+@router.post("/uploads/{token}/mapping")
+async def choose_mapping(
+    token: str, form: CheckedForm, upload: KnownUpload, web: Services
+) -> Response:
+    chosen = str(form.get("mapping") or "")
+    offered = {m.file for m in offered_mappings(web.settings.mappings_dir)}
+    if upload.run_id is None and chosen in offered:
+        upload.mapping_file = chosen
+        upload.review = None
+    return RedirectResponse(f"/uploads/{token}", status_code=303)
+
+
+@router.post("/uploads/{token}/sheet")
+async def choose_sheet(token: str, form: CheckedForm, upload: KnownUpload) -> Response:
+    sheet = str(form.get("sheet") or "")
+    if upload.run_id is None and (sheet or None) != upload.sheet:
+        upload.sheet = sheet or None
+        upload.matching = None  # another sheet has other columns to match
+    return RedirectResponse(f"/uploads/{token}", status_code=303)
+
+
+@router.get("/uploads/{token}/check.csv")
+def check_report(upload: KnownUpload, web: Services) -> Response:
+    review: Review | None = upload.review
+    if review is None or review.prepared is None or review.plan is None:
+        raise StarletteHTTPException(404, "review")
+    target = web.uploads.folder / f"{upload.token}-check.csv"
+    write_report(target, review.prepared.source, check_results(review.plan))
+    return FileResponse(
+        target,
+        media_type="text/csv; charset=utf-8",
+        filename=f"{safe_stem(upload.file_name)}-check.csv",
+    )
+
+
+@router.post("/uploads/{token}/send")
+async def send(request: Request, form: CheckedForm, upload: KnownUpload, web: Services) -> Response:
+    if upload.run_id is not None:  # sent already: show that run, never a second one
+        return RedirectResponse(f"/runs/{upload.run_id}", status_code=303)
+    settings = web.settings
+    try:
+        mapping = mapping_of(upload, settings)
+        config = client_config(settings)
+    except ConfigError as exc:
+        return web.problem_page(request, 400, "Nothing was sent", str(exc))
+    except ImporterError as exc:
+        return web.problem_page(request, 400, "Nothing was sent", plain_message(exc, upload))
+    if held_by_another(settings.ledger_path):  # the upload stays, to be sent later
+        return web.problem_page(
+            request,
+            409,
+            "Nothing was sent",
+            "Another import is running right now. Go back, wait until it has finished, "
+            "reload the review and send again.",
+        )
+    run_id, first = web.uploads.claim_run(upload, web.runs.new_id())
+    if not first:
+        return RedirectResponse(f"/runs/{run_id}", status_code=303)
+    try:
+        _start_run(web, upload, run_id, mapping, config)
+    except (ImporterError, OSError) as exc:
+        web.uploads.release_run(upload)
+        return web.problem_page(
+            request, 500, "Nothing was sent", f"The run could not be started: {exc}"
+        )
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+
+def _start_run(
+    web: WebServices, upload: Upload, run_id: str, mapping: Mapping, config: ClientConfig
+) -> None:
+    """Start the run ``run_id`` of ``upload`` in the background; the file goes once it is done."""
+    settings = web.settings
+    review: Review | None = upload.review
+    record = RunRecord(
+        run_id=run_id,
+        file_name=upload.file_name,
+        mapping_file=upload.mapping_file,
+        mapping_title=mapping.name,
+        sheet=upload.sheet or (review.sheet if review else None),
+        started_at=utc_now(),
+    )
+    run_request = RunRequest(
+        source=upload.path,
+        mapping=mapping,
+        client_config=config,
+        sheet=record.sheet,
+        report_path=web.runs.runs_dir / run_id / REPORT_CSV,
+        ledger_path=settings.ledger_path,
+        source_name=upload.file_name,
+    )
+    web.runs.start(
+        record,
+        run_request,
+        source=lambda: _source_frame(upload, settings),
+        cleanup=lambda: web.uploads.remove_file(upload),
+    )
+
+
+def _source_frame(upload: Upload, settings: WebSettings) -> Any:
+    """The sheet's input columns for the XLSX report: from the review, else read again."""
+    review: Review | None = upload.review
+    if review is not None and review.prepared is not None:
+        return review.prepared.source
+    from importer.prepare import prepare
+
+    return prepare(upload.path, mapping_of(upload, settings), sheet=upload.sheet).source
