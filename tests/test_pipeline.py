@@ -25,11 +25,14 @@ from importer.pipeline import (
     RunRequest,
     RunSummary,
     count_statuses,
+    plan_import,
     run_import,
     run_import_async,
     stopped_summary,
+    validate_rows,
 )
 from importer.plan import PlanOptions
+from importer.prepare import prepare
 from importer.send import INTERRUPTED_REASON
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -240,6 +243,44 @@ def test_dry_run_sends_nothing_and_needs_no_client(tmp_path: Path) -> None:
     assert exit_code_for(summary) == 1
     assert not (tmp_path / "state.sqlite").exists()
     assert summary.to_json()["dry_run"] is True
+
+
+def test_a_run_without_report_path_writes_no_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # where the CLI's default reports/ folder would go
+    summary = run_import(
+        request_for(tmp_path, report_path=None), transport=httpx.MockTransport(FakeApptoto())
+    )
+    assert summary.counts == {"created": VALID, "invalid": 8}
+    assert summary.report_path is None and "report" not in summary.line()
+    assert {p.name for p in tmp_path.iterdir()} <= {"state.sqlite", "state.sqlite.lock"}
+
+
+def test_plan_import_is_what_a_dry_run_reports(tmp_path: Path) -> None:
+    first = run_import(request_for(tmp_path), transport=httpx.MockTransport(FakeApptoto()))
+    assert first.counts == {"created": VALID, "invalid": 8}
+    planned = plan_import(request_for(tmp_path, client_config=None))
+    dry = run_import(request_for(tmp_path, client_config=None, dry_run=True, report_path=None))
+    assert planned.results() == dry.results
+    assert count_statuses(planned.results()) == {"unchanged": VALID, "invalid": 8}
+    assert planned.prepared.rows == [r.row for r in dry.results]
+
+
+def test_plan_import_without_a_ledger_file_plans_creates_and_leaves_none(tmp_path: Path) -> None:
+    planned = plan_import(request_for(tmp_path))
+    assert count_statuses(planned.results()) == {"create": VALID, "invalid": 8}
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_validate_rows_marks_each_row_valid_or_invalid() -> None:
+    results = validate_rows(prepare(SAMPLE, MAPPING))
+    assert count_statuses(results) == {"invalid": 8, "skipped": VALID}
+    invalid = [r for r in results if r.status is RowStatus.INVALID]
+    assert all(r.message for r in invalid)
+    assert {r.message for r in results if r.status is RowStatus.SKIPPED} == {
+        "valid (validate sends nothing)"
+    }
 
 
 @pytest.mark.parametrize(
