@@ -259,6 +259,12 @@ def _finish(
     )
 
 
+def _finish_plan(request: RunRequest, started: float) -> RunSummary:
+    """A dry run: :func:`plan_import`, its results reported as a run's."""
+    planned = plan_import(request)
+    return _finish(request, planned.prepared, SendOutcome(planned.results()), started)
+
+
 def run_import(
     request: RunRequest,
     *,
@@ -277,17 +283,14 @@ def run_import(
     Must be called from a thread without a running event loop.
     """
     started = time.monotonic()
-    with _planned(request, read_only=request.dry_run) as (prepared, plan, ledger):
-        if request.dry_run:
-            outcome = SendOutcome(plan_results(plan))
-        else:
-            # asyncio.run turns the first Ctrl-C into a cancellation of this coroutine, which
-            # send_plan answers by settling what it has: the report below is still written.
-            outcome = asyncio.run(
-                _send_with_client(
-                    prepared, plan, _client_config(request), ledger, progress, transport
-                )
-            )
+    if request.dry_run:
+        return _finish_plan(request, started)
+    with _planned(request, read_only=False) as (prepared, plan, ledger):
+        # asyncio.run turns the first Ctrl-C into a cancellation of this coroutine, which
+        # send_plan answers by settling what it has: the report below is still written.
+        outcome = asyncio.run(
+            _send_with_client(prepared, plan, _client_config(request), ledger, progress, transport)
+        )
     return _finish(request, prepared, outcome, started)
 
 
@@ -304,13 +307,12 @@ async def run_import_async(
     ``skipped``) before ``asyncio.CancelledError`` propagates.
     """
     started = time.monotonic()
-    with _planned(request, read_only=request.dry_run) as (prepared, plan, ledger):
-        if request.dry_run:
-            outcome = SendOutcome(plan_results(plan))
-        else:
-            outcome = await _send_with_client(
-                prepared, plan, _client_config(request), ledger, progress, transport
-            )
+    if request.dry_run:
+        return _finish_plan(request, started)
+    with _planned(request, read_only=False) as (prepared, plan, ledger):
+        outcome = await _send_with_client(
+            prepared, plan, _client_config(request), ledger, progress, transport
+        )
     summary = _finish(request, prepared, outcome, started)
     if outcome.interrupted:
         raise asyncio.CancelledError("the import was cancelled; its report is written")

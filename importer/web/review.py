@@ -152,7 +152,6 @@ def build_review(upload: Upload, settings: WebSettings) -> Review:
                 mapping=mapping,
                 sheet=upload.sheet,
                 ledger_path=settings.ledger_path,
-                dry_run=True,
             )
         )
         prepared = planned.prepared
