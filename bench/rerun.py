@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from bench.generate import clinic_table, write_csv
+from importer.cli.exit_codes import EXIT_OK, exit_code_for
 from importer.client import ClientConfig
 from importer.mapping import Mapping
 from importer.pipeline import RunRequest, run_import
@@ -159,7 +160,7 @@ def measure_rerun(
                 )
             )
             seconds = time.perf_counter() - started
-            if summary.exit_code != 0:
+            if exit_code_for(summary) != EXIT_OK:
                 raise RuntimeError(f"import of {source} ended with {summary.line()}")
             return seconds, _spent(before, _requests_by_kind(sandbox)), summary
 

@@ -1,7 +1,9 @@
 """The main job: prepare -> plan -> send -> report, with a summary that tells the truth.
 
-``run_import`` is what the CLI and the web page call. It never prints; it takes a progress
-callback and returns a :class:`RunSummary`. The ledger is updated per batch, only for what Apptoto
+Every caller goes through here: ``run_import`` (the CLI's ``run``, the web page's runs, the bench),
+``plan_import`` (``plan``, the web review: prepared and planned, nothing sent) and
+``validate_rows`` (``validate``). Nothing here prints, picks an exit code or writes a file it was
+not asked for; progress goes to a callback. The ledger is updated per batch, only for what Apptoto
 confirmed, so a run killed at any moment can simply be run again: rows are matched to the ledger
 by ``external_id``, and an event sent twice is updated, never duplicated.
 """
@@ -30,23 +32,10 @@ from importer.progress import NullProgress, Progress
 from importer.report import write_report
 from importer.send import SendOutcome, send_plan
 
-DEFAULT_REPORT_DIR = "reports"
-EXIT_OK, EXIT_ROWS, EXIT_NOTHING, EXIT_INTERRUPTED = 0, 1, 2, 130
-_OK_STATUSES = {
-    RowStatus.CREATED,
-    RowStatus.UPDATED,
-    RowStatus.UNCHANGED,
-    RowStatus.CANCELLED,
-    PlanAction.CREATE,
-    PlanAction.UPDATE,
-    PlanAction.UNCHANGED,
-    PlanAction.CANCEL,
-}
-
 
 @dataclass(frozen=True)
 class RunSummary:
-    """Counts per status, time taken, report path and exit code of one run."""
+    """Counts per status, time taken and report path of one run."""
 
     mapping: str
     file: str
@@ -54,9 +43,6 @@ class RunSummary:
     duration_seconds: float
     report_path: str | None
     dry_run: bool
-    # 0 every row succeeded, 1 some rows invalid or failed, 2 nothing could be done,
-    # 130 interrupted (Ctrl-C, SIGTERM)
-    exit_code: int
     error: str = ""  # why the run stopped early, when it did
     interrupted: bool = False  # stopped by Ctrl-C or SIGTERM; rows not answered are skipped
     results: list[RowResult] = field(default_factory=list, repr=False)
@@ -81,7 +67,6 @@ class RunSummary:
             "duration_seconds": round(self.duration_seconds, 3),
             "report_path": self.report_path,
             "dry_run": self.dry_run,
-            "exit_code": self.exit_code,
             "error": self.error,
             "interrupted": self.interrupted,
         }
@@ -96,7 +81,7 @@ def stopped_summary(
     dry_run: bool = False,
     interrupted: bool = False,
 ) -> RunSummary:
-    """The summary of a run that stopped before any row had a result (exit 2, or 130)."""
+    """The summary of a run that stopped before any row had a result."""
     return RunSummary(
         mapping=mapping,
         file=str(file),
@@ -104,20 +89,9 @@ def stopped_summary(
         duration_seconds=duration_seconds,
         report_path=None,
         dry_run=dry_run,
-        exit_code=EXIT_INTERRUPTED if interrupted else EXIT_NOTHING,
         error=error,
         interrupted=interrupted,
     )
-
-
-def default_report_path(source: str | Path) -> Path:
-    """``reports/<file name>-report.csv`` in the working directory."""
-    return Path(DEFAULT_REPORT_DIR) / f"{Path(source).stem}-report.csv"
-
-
-def exit_code_for(results: Sequence[RowResult]) -> int:
-    """0 when every row succeeded (or needs nothing), else 1."""
-    return EXIT_OK if all(r.status in _OK_STATUSES for r in results) else EXIT_ROWS
 
 
 def count_statuses(results: Sequence[RowResult]) -> dict[str, int]:
@@ -157,10 +131,10 @@ class RunRequest:
     mapping: Mapping
     client_config: ClientConfig | None = None  # None only for dry runs
     sheet: str | None = None  # default: the mapping's sheet, else the first
-    report_path: Path | None = None  # default: reports/<file name>-report.csv
+    report_path: Path | None = None  # where to write the per-row report; None: no report
     ledger_path: Path | None = None  # None: no ledger (every row is sent, as create or update)
     plan_options: PlanOptions = field(default_factory=PlanOptions)
-    dry_run: bool = False  # write the plan's report, send nothing
+    dry_run: bool = False  # plan only (the ledger is read, not locked), send nothing
     max_rows: int | None = None  # refuse bigger files; default: the loader's cap
     source_name: str | None = None  # the file as the ledger and messages name it; default: source
 
@@ -176,15 +150,15 @@ def _prepare(request: RunRequest) -> Prepared:
     return replace(prepared, sheet=replace(prepared.sheet, file=request.source_name))
 
 
-def _open_ledger(request: RunRequest) -> Ledger | None:
-    if request.ledger_path is None:
+def _open_ledger(path: Path | None, *, read_only: bool) -> Ledger | None:
+    if path is None:
         return None
-    if not request.dry_run:
-        return Ledger.open(request.ledger_path)
-    if not request.ledger_path.exists():
+    if not read_only:
+        return Ledger.open(path)
+    if not path.exists():
         return None  # a plan leaves no state file behind; with none, every row is a create
     # A plan only reads: no lock, so it works beside a run that holds the ledger.
-    return Ledger.open_read_only(request.ledger_path)
+    return Ledger.open_read_only(path)
 
 
 def _client_config(request: RunRequest) -> ClientConfig:
@@ -194,15 +168,57 @@ def _client_config(request: RunRequest) -> ClientConfig:
 
 
 @contextlib.contextmanager
-def _planned(request: RunRequest) -> Iterator[tuple[Prepared, Plan, Ledger | None]]:
-    """Prepare the file and plan it against the ledger, which stays open (locked) until exit."""
+def _planned(
+    request: RunRequest, *, read_only: bool
+) -> Iterator[tuple[Prepared, Plan, Ledger | None]]:
+    """Prepare the file and plan it against the ledger, which stays open until exit (locked,
+    unless ``read_only``)."""
     prepared = _prepare(request)
-    ledger = _open_ledger(request)
+    ledger = _open_ledger(request.ledger_path, read_only=read_only)
     try:
         yield prepared, make_plan(prepared, ledger, request.plan_options), ledger
     finally:
         if ledger is not None:
             ledger.close()
+
+
+@dataclass(frozen=True)
+class PlannedImport:
+    """A file prepared and planned against the ledger, nothing sent: what a run would do."""
+
+    prepared: Prepared
+    plan: Plan
+
+    def results(self) -> list[RowResult]:
+        """The plan's report lines: the action each row would get, and the cancellations."""
+        return plan_results(self.plan)
+
+
+def plan_import(request: RunRequest) -> PlannedImport:
+    """Prepare ``request.source`` and plan it against the ledger; send nothing, write nothing.
+
+    The ledger is read without its lock (a plan works beside a run that holds it); with no
+    ledger file every valid row is a create. ``client_config``, ``report_path`` and ``dry_run``
+    are not used. Raises what :func:`prepare` and :func:`make_plan` raise (LoadError,
+    MappingError, LedgerError, PlanRefused).
+    """
+    with _planned(request, read_only=True) as (prepared, plan, _):
+        return PlannedImport(prepared, plan)
+
+
+def validate_rows(prepared: Prepared) -> list[RowResult]:
+    """One result per row of a prepared file: ``invalid`` with its issues, else ``skipped``
+    (valid, and nothing was sent)."""
+    results = []
+    for row in prepared.rows:
+        external_id = prepared.events.external_ids.get(row, "")
+        if row in prepared.issues:
+            message = "; ".join(str(i) for i in prepared.issues[row])
+            results.append(RowResult(row, RowStatus.INVALID, external_id, None, message))
+        else:
+            message = "valid (validate sends nothing)"
+            results.append(RowResult(row, RowStatus.SKIPPED, external_id, None, message))
+    return results
 
 
 async def _send_with_client(
@@ -220,22 +236,16 @@ async def _send_with_client(
 def _finish(
     request: RunRequest, prepared: Prepared, outcome: SendOutcome, started: float
 ) -> RunSummary:
-    """Write the report and sum the run up."""
-    target = request.report_path or default_report_path(request.source)
-    report_path: str | None = str(target)
+    """Write the report (when asked for one) and sum the run up."""
+    report_path = None if request.report_path is None else str(request.report_path)
     error = outcome.error
-    try:
-        write_report(target, prepared.source, outcome.results)
-    except ReportError as exc:
-        # Rows were sent and the ledger knows them: say what happened rather than raise.
-        report_path = None
-        error = "; ".join(part for part in (error, str(exc)) if part)
-    if outcome.interrupted:
-        exit_code = EXIT_INTERRUPTED
-    elif error:
-        exit_code = EXIT_NOTHING
-    else:
-        exit_code = exit_code_for(outcome.results)
+    if request.report_path is not None:
+        try:
+            write_report(request.report_path, prepared.source, outcome.results)
+        except ReportError as exc:
+            # Rows were sent and the ledger knows them: say what happened rather than raise.
+            report_path = None
+            error = "; ".join(part for part in (error, str(exc)) if part)
     return RunSummary(
         mapping=request.mapping.name,
         file=str(request.source),
@@ -243,11 +253,16 @@ def _finish(
         duration_seconds=time.monotonic() - started,
         report_path=report_path,
         dry_run=request.dry_run,
-        exit_code=exit_code,
         error=error,
         interrupted=outcome.interrupted,
         results=outcome.results,
     )
+
+
+def _finish_plan(request: RunRequest, started: float) -> RunSummary:
+    """A dry run: :func:`plan_import`, its results reported as a run's."""
+    planned = plan_import(request)
+    return _finish(request, planned.prepared, SendOutcome(planned.results()), started)
 
 
 def run_import(
@@ -258,26 +273,24 @@ def run_import(
 ) -> RunSummary:
     """Run one import: load, validate, map, plan against the ledger, send, write the report.
 
-    Raises ImporterError subclasses when nothing can be done (unreadable file, bad mapping,
-    locked ledger, refused plan, missing credentials); row problems are in the summary, and so
-    is a report that could not be written (``error``, exit code 2, ``report_path`` None). A
-    Ctrl-C (SIGINT) while sending stops the run: the ledger keeps what Apptoto confirmed, the
-    report is written with the unanswered rows ``skipped``, and the summary says ``interrupted``
-    (exit code 130). Before sending, Ctrl-C raises ``KeyboardInterrupt``: nothing was sent.
+    The report is written only when ``request.report_path`` is set; with ``dry_run`` nothing is
+    sent and the results are the plan's. Raises ImporterError subclasses when nothing can be done
+    (unreadable file, bad mapping, locked ledger, refused plan, missing credentials); row problems
+    are in the summary, and so is a report that could not be written (``error`` set,
+    ``report_path`` None). A Ctrl-C (SIGINT) while sending stops the run: the ledger keeps what
+    Apptoto confirmed, the report is written with the unanswered rows ``skipped``, and the summary
+    says ``interrupted``. Before sending, Ctrl-C raises ``KeyboardInterrupt``: nothing was sent.
     Must be called from a thread without a running event loop.
     """
     started = time.monotonic()
-    with _planned(request) as (prepared, plan, ledger):
-        if request.dry_run:
-            outcome = SendOutcome(plan_results(plan))
-        else:
-            # asyncio.run turns the first Ctrl-C into a cancellation of this coroutine, which
-            # send_plan answers by settling what it has: the report below is still written.
-            outcome = asyncio.run(
-                _send_with_client(
-                    prepared, plan, _client_config(request), ledger, progress, transport
-                )
-            )
+    if request.dry_run:
+        return _finish_plan(request, started)
+    with _planned(request, read_only=False) as (prepared, plan, ledger):
+        # asyncio.run turns the first Ctrl-C into a cancellation of this coroutine, which
+        # send_plan answers by settling what it has: the report below is still written.
+        outcome = asyncio.run(
+            _send_with_client(prepared, plan, _client_config(request), ledger, progress, transport)
+        )
     return _finish(request, prepared, outcome, started)
 
 
@@ -294,13 +307,12 @@ async def run_import_async(
     ``skipped``) before ``asyncio.CancelledError`` propagates.
     """
     started = time.monotonic()
-    with _planned(request) as (prepared, plan, ledger):
-        if request.dry_run:
-            outcome = SendOutcome(plan_results(plan))
-        else:
-            outcome = await _send_with_client(
-                prepared, plan, _client_config(request), ledger, progress, transport
-            )
+    if request.dry_run:
+        return _finish_plan(request, started)
+    with _planned(request, read_only=False) as (prepared, plan, ledger):
+        outcome = await _send_with_client(
+            prepared, plan, _client_config(request), ledger, progress, transport
+        )
     summary = _finish(request, prepared, outcome, started)
     if outcome.interrupted:
         raise asyncio.CancelledError("the import was cancelled; its report is written")

@@ -34,11 +34,6 @@ class Prepared:
         """Every input row number, in sheet order."""
         return [int(r) for r in self.source.index]
 
-    @property
-    def issue_list(self) -> list[RowIssue]:
-        """Every issue, in row order."""
-        return [issue for row in sorted(self.issues) for issue in self.issues[row]]
-
 
 def merge_issues(
     *groups: Iterable[RowIssue], derived: dict[str, tuple[str, ...]] | None = None
@@ -88,17 +83,29 @@ def prepare(
     loaded = load_table(path, sheet=sheet or _mapping_sheet(path, mapping), max_rows=max_rows)
     source, report_ids = strip_report_columns(loaded.frame)
     check_columns(mapping, [str(c) for c in source.columns])
-    column_issues = validate_columns(source, mapping)
-    built = build_events(source, mapping)
+    built, issues = validate_and_map(source, mapping)
     return Prepared(
         sheet=loaded,
         mapping=mapping,
         source=source,
         events=built,
-        issues=merge_issues(
-            column_issues,
-            built.issues,
-            derived={"external_id": mapping.event.external_id.columns},
-        ),
+        issues=issues,
         report_ids=report_ids,
     )
+
+
+def validate_and_map(
+    source: pd.DataFrame, mapping: Mapping
+) -> tuple[BuiltEvents, dict[int, list[RowIssue]]]:
+    """Validate every row of ``source`` and map it to an event: the events, and the issues by row.
+
+    ``source`` holds text cells indexed by spreadsheet row, and the mapping fits its columns.
+    """
+    column_issues = validate_columns(source, mapping)
+    built = build_events(source, mapping)
+    issues = merge_issues(
+        column_issues,
+        built.issues,
+        derived={"external_id": mapping.event.external_id.columns},
+    )
+    return built, issues

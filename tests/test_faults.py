@@ -26,6 +26,7 @@ import httpx
 import pytest
 import yaml
 
+from importer.cli.exit_codes import exit_code_for
 from importer.client import ClientConfig
 from importer.mapping import Mapping, parse_mapping
 from importer.pipeline import RunRequest, RunSummary, run_import
@@ -303,7 +304,7 @@ def test_30_percent_of_requests_answered_503_every_row_created_once(
     faulty.configure(fault_rate=0.3, fault_codes=[503], fault_seed=11)
     summary, report = run(faulty, write_rows(tmp_path / "in.csv", 40), tmp_path, batch_size=4)
     assert summary.counts == {"created": 40}
-    assert summary.exit_code == 0
+    assert exit_code_for(summary) == 0
     assert_one_event_per_row(faulty, 40)
     assert_truthful(report, faulty, 40)
     assert faulty.stats()["requests_by_status"]["503"] >= 3  # the fault really happened
@@ -361,7 +362,7 @@ def test_an_outage_past_the_deadline_marks_the_rest_failed_and_a_rerun_finishes(
         backoff_cap=0.1,
     )
     assert summary.counts == {"created": 5, "failed": 10}
-    assert summary.exit_code == 1
+    assert exit_code_for(summary) == 1
     assert_truthful(report, faulty, 15)
     failed = [line for line in report if line["status"] == "failed"]
     assert all("deadline of 0.5 s" in line["message"] for line in failed), failed
@@ -370,7 +371,7 @@ def test_an_outage_past_the_deadline_marks_the_rest_failed_and_a_rerun_finishes(
     faulty.configure(outage_seconds=0)  # Apptoto is back
     summary, report = run(faulty, source, tmp_path)
     assert summary.counts == {"created": 10, "unchanged": 5}
-    assert summary.exit_code == 0
+    assert exit_code_for(summary) == 0
     assert_one_event_per_row(faulty, 15)
     assert_truthful(report, faulty, 15)
 
@@ -528,7 +529,7 @@ def test_when_every_connection_resets_rows_say_failed_and_a_rerun_finishes_them(
     summary, report = run(faulty, source, tmp_path, transport=transport, max_tries=3)
     confirmed = 5 * answered_puts
     assert summary.counts == nonzero({"created": confirmed, "failed": 20 - confirmed})
-    assert summary.exit_code == 1
+    assert exit_code_for(summary) == 1
     assert_truthful(report, faulty, 20)
     failed = [line for line in report if line["status"] == "failed"]
     for line in failed:
@@ -551,7 +552,7 @@ def test_when_every_connection_resets_rows_say_failed_and_a_rerun_finishes_them(
     faulty.configure(commit_then_drop_rate=0.0)  # the network is fine again
     summary, report = run(faulty, source, tmp_path)
     assert summary.counts == nonzero({"created": 20 - confirmed, "unchanged": confirmed})
-    assert summary.exit_code == 0
+    assert exit_code_for(summary) == 0
     assert_one_event_per_row(faulty, 20)
     assert_truthful(report, faulty, 20)
     # A row Apptoto had stored unconfirmed is updated in place, not created a second time.
@@ -580,7 +581,7 @@ def test_when_every_answer_is_slower_than_the_timeout_rows_say_failed_and_a_reru
     source = write_rows(tmp_path / "in.csv", 8)
     summary, report = run(faulty, source, tmp_path, timeout_seconds=0.2, max_tries=2)
     assert summary.counts == {"failed": 8}
-    assert summary.exit_code == 1
+    assert exit_code_for(summary) == 1
     for line in report:
         assert (
             line["message"] == "Apptoto did not answer after 2 tries (last: no answer within 0.2 s)"
@@ -605,7 +606,7 @@ def test_a_server_that_never_answers_well_gives_failed_rows_and_no_events(
     faulty.configure(fault_rate=1.0, fault_codes=[502, 503])
     summary, report = run(faulty, write_rows(tmp_path / "in.csv", 6), tmp_path, max_tries=3)
     assert summary.counts == {"failed": 6}
-    assert summary.exit_code == 1
+    assert exit_code_for(summary) == 1
     for line in report:
         assert line["message"].startswith("Apptoto did not answer after 3 tries (last: 50")
     assert faulty.events() == []

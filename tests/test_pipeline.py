@@ -16,19 +16,23 @@ from typing import Any
 import httpx
 import pytest
 
+from importer.cli.exit_codes import exit_code_for, summary_document
 from importer.client import ClientConfig
 from importer.ledger import Ledger
 from importer.mapping import load_mapping
 from importer.outcomes import PlanAction, RowResult, RowStatus
 from importer.pipeline import (
     RunRequest,
+    RunSummary,
     count_statuses,
-    exit_code_for,
+    plan_import,
     run_import,
     run_import_async,
     stopped_summary,
+    validate_rows,
 )
 from importer.plan import PlanOptions
+from importer.prepare import prepare
 from importer.send import INTERRUPTED_REASON
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,7 +141,7 @@ def test_refused_credentials_mid_run_stop_with_exit_2_and_skip_the_rest(tmp_path
         request_for(tmp_path), transport=httpx.MockTransport(FakeApptoto(refuse_the_second))
     )
 
-    assert summary.exit_code == 2
+    assert exit_code_for(summary) == 2
     assert "credentials" in summary.error
     assert summary.counts == {"created": 5, "invalid": 8, "skipped": VALID - 5}
     assert len(ledger_ids(tmp_path)) == 5
@@ -226,7 +230,7 @@ def test_recreate_whose_old_event_cannot_be_deleted_is_failed_and_not_sent(
         transport=httpx.MockTransport(fake),
     )
     assert [r.method for r in fake.requests] == ["DELETE"]  # and no PUT
-    assert summary.exit_code == 1
+    assert exit_code_for(summary) == 1
     [line] = [r for r in summary.results if r.external_id == "clinic-000103"]
     assert line.status is RowStatus.FAILED
     assert line.message.startswith("could not delete the event in the old calendar 'Dr. Rivera'")
@@ -236,9 +240,47 @@ def test_recreate_whose_old_event_cannot_be_deleted_is_failed_and_not_sent(
 def test_dry_run_sends_nothing_and_needs_no_client(tmp_path: Path) -> None:
     summary = run_import(request_for(tmp_path, client_config=None, dry_run=True))
     assert summary.counts == {"create": VALID, "invalid": 8}
-    assert summary.exit_code == 1
+    assert exit_code_for(summary) == 1
     assert not (tmp_path / "state.sqlite").exists()
     assert summary.to_json()["dry_run"] is True
+
+
+def test_a_run_without_report_path_writes_no_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # where the CLI's default reports/ folder would go
+    summary = run_import(
+        request_for(tmp_path, report_path=None), transport=httpx.MockTransport(FakeApptoto())
+    )
+    assert summary.counts == {"created": VALID, "invalid": 8}
+    assert summary.report_path is None and "report" not in summary.line()
+    assert {p.name for p in tmp_path.iterdir()} <= {"state.sqlite", "state.sqlite.lock"}
+
+
+def test_plan_import_is_what_a_dry_run_reports(tmp_path: Path) -> None:
+    first = run_import(request_for(tmp_path), transport=httpx.MockTransport(FakeApptoto()))
+    assert first.counts == {"created": VALID, "invalid": 8}
+    planned = plan_import(request_for(tmp_path, client_config=None))
+    dry = run_import(request_for(tmp_path, client_config=None, dry_run=True, report_path=None))
+    assert planned.results() == dry.results
+    assert count_statuses(planned.results()) == {"unchanged": VALID, "invalid": 8}
+    assert planned.prepared.rows == [r.row for r in dry.results]
+
+
+def test_plan_import_without_a_ledger_file_plans_creates_and_leaves_none(tmp_path: Path) -> None:
+    planned = plan_import(request_for(tmp_path))
+    assert count_statuses(planned.results()) == {"create": VALID, "invalid": 8}
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_validate_rows_marks_each_row_valid_or_invalid() -> None:
+    results = validate_rows(prepare(SAMPLE, MAPPING))
+    assert count_statuses(results) == {"invalid": 8, "skipped": VALID}
+    invalid = [r for r in results if r.status is RowStatus.INVALID]
+    assert all(r.message for r in invalid)
+    assert {r.message for r in results if r.status is RowStatus.SKIPPED} == {
+        "valid (validate sends nothing)"
+    }
 
 
 @pytest.mark.parametrize(
@@ -257,18 +299,19 @@ def test_counts_and_exit_codes(
     results = [RowResult(n, status) for n, status in enumerate(statuses)]
     assert count_statuses(results) == counts
     assert list(count_statuses(results)) == list(counts)  # in a fixed, readable order
-    assert exit_code_for(results) == code
+    summary = RunSummary("m", "x.csv", count_statuses(results), 0.0, None, False, results=results)
+    assert exit_code_for(summary) == code
 
 
 def test_stopped_summary_has_the_same_keys_as_a_full_one(tmp_path: Path) -> None:
-    full = run_import(request_for(tmp_path, client_config=None, dry_run=True)).to_json()
-    stopped = stopped_summary(
-        "x.csv", "Clinic appointments", error="locked", duration_seconds=0.25
-    ).to_json()
-    assert set(stopped) == set(full)
+    full = summary_document(run_import(request_for(tmp_path, client_config=None, dry_run=True)))
+    stopped = summary_document(
+        stopped_summary("x.csv", "Clinic appointments", error="locked", duration_seconds=0.25)
+    )
+    assert list(stopped) == list(full)
     assert (stopped["exit_code"], stopped["counts"], stopped["error"]) == (2, {}, "locked")
     interrupted = stopped_summary("x.csv", "m", error="", duration_seconds=0, interrupted=True)
-    assert interrupted.exit_code == 130
+    assert exit_code_for(interrupted) == 130
 
 
 def test_report_that_cannot_be_written_is_in_the_summary_not_lost(tmp_path: Path) -> None:
@@ -278,7 +321,7 @@ def test_report_that_cannot_be_written_is_in_the_summary_not_lost(tmp_path: Path
         request_for(tmp_path, report_path=blocker / "report.csv"),
         transport=httpx.MockTransport(FakeApptoto()),
     )
-    assert summary.exit_code == 2
+    assert exit_code_for(summary) == 2
     assert summary.report_path is None
     assert "cannot write the report" in summary.error
     assert summary.counts == {"created": VALID, "invalid": 8}

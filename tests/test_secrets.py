@@ -32,6 +32,7 @@ import yaml
 from typer.testing import CliRunner
 
 from importer.cli import app
+from importer.cli.exit_codes import exit_code_for
 from importer.client import ApptotoClient, ClientConfig
 from importer.errors import ConfigError, CredentialsRefused
 from importer.mapping import parse_mapping
@@ -193,7 +194,7 @@ def test_refused_credentials_leave_no_trace_of_the_key(
 ) -> None:
     keyed.configure(api_key="the-right-key")  # the canary is now a wrong key
     summary, request = run_with_canary(tmp_path, canary_config(keyed.base_url, keyed.user))
-    assert summary.exit_code == 2
+    assert exit_code_for(summary) == 2
     assert "refused the credentials" in summary.error
     assert summary.counts == {"skipped": 6}
     assert_no_secret(

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from importer import __version__
+from importer._version import __version__
 from importer.client.answers import status_text
 from importer.client.clock import Clock
 from importer.client.config import ENV_API_KEY, ENV_USER, ClientConfig

@@ -5,9 +5,6 @@ thread on a free loopback port, for tests, ``make demo`` and benchmarks).
 from __future__ import annotations
 
 import dataclasses
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,27 +16,12 @@ from importer.errors import ConfigError
 from importer.sandbox.app import create_app
 from importer.sandbox.gate import quiet_dropped_answers
 from importer.sandbox.settings import SandboxSettings
+from importer.serving import LOOPBACK, serving_in_thread, uvicorn_config
 
-DEFAULT_HOST = "127.0.0.1"
+DEFAULT_HOST = LOOPBACK
 DEFAULT_PORT = 8765
-STARTUP_TIMEOUT_SECONDS = 10.0
 # Requests still running at shutdown (slow faults) are cancelled after this long.
 GRACEFUL_SHUTDOWN_SECONDS = 1
-
-
-def _config(
-    app: Any, host: str, port: int, *, log_config: Any = uvicorn.config.LOGGING_CONFIG
-) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        log_config=log_config,
-        lifespan="off",
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-    )
 
 
 def serve(
@@ -54,7 +36,14 @@ def serve(
     """
     settings = settings or SandboxSettings()
     app = create_app(settings, db_path=db_path)
-    config = _config(app, host, port)
+    config = uvicorn_config(
+        app,
+        host,
+        port,
+        lifespan="off",
+        graceful_shutdown_seconds=GRACEFUL_SHUTDOWN_SECONDS,
+        log_config=uvicorn.config.LOGGING_CONFIG,
+    )
     quiet_dropped_answers()  # after uvicorn.Config, which sets up logging
     print(f"Apptoto sandbox at http://{host}:{port}/v1", flush=True)
     print(f"  user:    {settings.user}", flush=True)
@@ -129,44 +118,31 @@ def running_sandbox(
     """
     settings = settings or SandboxSettings()
     app = create_app(settings, db_path=db_path)
-    # IPPROTO_TCP given explicitly: asyncio turns Nagle off (TCP_NODELAY) only on sockets that
-    # say so, and with Nagle on every answer waits ~40 ms for a delayed ACK.
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((DEFAULT_HOST, port))
-    bound_port = listener.getsockname()[1]
-    # log_config=None: leave the host process's logging alone (pytest captures uvicorn's lines).
-    server = uvicorn.Server(_config(app, DEFAULT_HOST, bound_port, log_config=None))
     quiet_dropped_answers()
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [listener]}, name="apptoto-sandbox", daemon=True
-    )
-    thread.start()
-    root = f"http://{DEFAULT_HOST}:{bound_port}"
-    control = httpx.Client(timeout=30.0)
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise ConfigError(f"the sandbox did not start on {root}")
-            time.sleep(0.005)
-        yield SandboxHandle(
-            base_url=f"{root}/v1",
-            control_url=f"{root}/_sandbox",
-            user=settings.user,
-            api_key=settings.api_key,
-            control=control,
-            startup_settings=settings,
-        )
+        with serving_in_thread(
+            app,
+            what="sandbox",
+            lifespan="off",
+            graceful_shutdown_seconds=GRACEFUL_SHUTDOWN_SECONDS,
+            stop_timeout_seconds=GRACEFUL_SHUTDOWN_SECONDS + 2,
+            port=port,
+        ) as bound_port:
+            root = f"http://{LOOPBACK}:{bound_port}"
+            control = httpx.Client(timeout=30.0)
+            try:
+                yield SandboxHandle(
+                    base_url=f"{root}/v1",
+                    control_url=f"{root}/_sandbox",
+                    user=settings.user,
+                    api_key=settings.api_key,
+                    control=control,
+                    startup_settings=settings,
+                )
+            finally:
+                control.close()
+                app.state.sandbox.stopping.set()  # held answers let go before the server stops
     finally:
-        control.close()
-        app.state.sandbox.stopping.set()
-        server.should_exit = True
-        thread.join(timeout=GRACEFUL_SHUTDOWN_SECONDS + 2)
-        if thread.is_alive():
-            server.force_exit = True
-            thread.join(timeout=2)
-        listener.close()
         app.state.sandbox.store.close()
 
 

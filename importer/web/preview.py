@@ -14,11 +14,10 @@ from typing import Any
 import pandas as pd
 import phonenumbers
 
-from importer.events import build_events
 from importer.mapping import Mapping
 from importer.outcomes import RowIssue
-from importer.prepare import merge_issues
-from importer.validate import validate_columns
+from importer.prepare import validate_and_map
+from importer.values import is_zone
 
 FIRST_PROBLEMS = 5  # problems listed from the whole sheet under a preview
 
@@ -46,10 +45,8 @@ def _day(moment: datetime) -> str:
 
 
 def _zone(name: str) -> tzinfo | None:
-    try:
-        return zoneinfo.ZoneInfo(name) if name else None
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return None
+    # The same list of zones the mapping and the validation check names against.
+    return zoneinfo.ZoneInfo(name) if is_zone(name) else None
 
 
 def describe_when(payload: dict[str, Any]) -> str:
@@ -155,12 +152,7 @@ def preview_sheet(frame: pd.DataFrame, mapping: Mapping, rows: int) -> SheetPrev
     ``frame`` holds text cells indexed by spreadsheet row; the mapping must fit its columns.
     Nothing is planned or sent: an event shown here may be new or an update.
     """
-    built = build_events(frame, mapping)
-    issues = merge_issues(
-        validate_columns(frame, mapping),
-        built.issues,
-        derived={"external_id": mapping.event.external_id.columns},
-    )
+    built, issues = validate_and_map(frame, mapping)
     shown = []
     for row in [int(r) for r in frame.index[:rows]]:
         payload = built.payloads.get(row)

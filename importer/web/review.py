@@ -15,12 +15,13 @@ import pandas as pd
 
 from importer.client import ClientConfig
 from importer.errors import ConfigError, ImporterError, MappingError
-from importer.ledger import Ledger, held_by_another
+from importer.ledger import held_by_another
 from importer.load import sheet_names
 from importer.mapping import Mapping, load_mapping
 from importer.outcomes import PlanAction, RowIssue, RowResult
-from importer.plan import Plan, PlanOptions, make_plan
-from importer.prepare import Prepared, prepare
+from importer.pipeline import RunRequest, plan_import, plan_results
+from importer.plan import Plan
+from importer.prepare import Prepared
 from importer.web.preview import EventPreview, preview_event
 from importer.web.settings import WebSettings
 from importer.web.uploads import Upload
@@ -142,23 +143,28 @@ def build_review(upload: Upload, settings: WebSettings) -> Review:
         mapping = mapping_of(upload, settings)
         review.mapping_title = mapping.name
         review.sheets = sheet_names(upload.path)
-        prepared = prepare(upload.path, mapping, sheet=upload.sheet)
+        # The same planning as ``plan``: the ledger is read without its lock (SQLite's WAL shows
+        # the last committed state while a run holds it and writes), and with no ledger yet every
+        # valid row is new: a review leaves no state file behind.
+        planned = plan_import(
+            RunRequest(
+                source=upload.path,
+                mapping=mapping,
+                sheet=upload.sheet,
+                ledger_path=settings.ledger_path,
+            )
+        )
+        prepared = planned.prepared
         review.sheet = prepared.sheet.sheet_name
         review.headers = [str(c) for c in prepared.source.columns]
         review.prepared = prepared
-        if settings.ledger_path.exists():
-            # Read without the lock: a review writes nothing, and SQLite's WAL lets it read the
-            # last committed state while a run (a nightly one, say) holds the ledger and writes.
-            with Ledger.open_read_only(settings.ledger_path) as ledger:
-                review.plan = make_plan(prepared, ledger, PlanOptions())
-            if held_by_another(settings.ledger_path):
-                review.busy = (
-                    "Another import is running right now. This page counts what earlier runs "
-                    "had recorded when it was loaded; reload it once that import has finished, "
-                    "then send."
-                )
-        else:  # no run yet: every valid row is new, and a review leaves no state file behind
-            review.plan = make_plan(prepared, None, PlanOptions())
+        review.plan = planned.plan
+        if settings.ledger_path.exists() and held_by_another(settings.ledger_path):
+            review.busy = (
+                "Another import is running right now. This page counts what earlier runs "
+                "had recorded when it was loaded; reload it once that import has finished, "
+                "then send."
+            )
     except MappingError as exc:
         review.problem = plain_message(exc, upload)
         review.mapping_problem = True
@@ -236,4 +242,4 @@ def _invalid_row(
 
 def check_results(plan: Plan) -> list[RowResult]:
     """The check report's lines: the action each row would get (as ``plan`` writes them)."""
-    return [RowResult(r.row, r.action, r.external_id, r.apptoto_id, r.message) for r in plan.rows]
+    return plan_results(plan)

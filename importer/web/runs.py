@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from importer.cli.exit_codes import exit_code_for
 from importer.errors import ImporterError
 from importer.files import atomic_write_text
 from importer.ledger import utc_now
@@ -173,7 +174,7 @@ class RunBook:
                 "state": "done",
                 "counts": dict(summary.counts),
                 "error": summary.error,
-                "exit_code": summary.exit_code,
+                "exit_code": exit_code_for(summary),  # what the CLI would exit with
                 "duration_seconds": round(summary.duration_seconds, 1),
                 "problems": [
                     (r.row, str(r.status), r.message)

@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import uvicorn
 
-from importer.errors import ConfigError
+from importer.serving import serving_in_thread, uvicorn_config
 from importer.web.app import create_app
 from importer.web.settings import DEFAULT_HOST, DEFAULT_PORT, WebSettings, check_binding
 
-STARTUP_TIMEOUT_SECONDS = 10.0
-
-
-def _config(app: object, host: str, port: int, *, log_config: object = None) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,  # type: ignore[arg-type]
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,  # URLs hold upload and run tokens
-        log_config=log_config,  # type: ignore[arg-type]
-        lifespan="on",
-        timeout_graceful_shutdown=2,
-    )
+GRACEFUL_SHUTDOWN_SECONDS = 2
+STOP_TIMEOUT_SECONDS = 30.0  # a run in progress finishes first
 
 
 def serve(
@@ -44,7 +29,15 @@ def serve(
     print(f"  reports:  {settings.runs_dir}/", flush=True)
     if settings.password:
         print("  password: required (APPTOTO_WEB_PASSWORD)", flush=True)
-    uvicorn.Server(_config(app, host, port, log_config=uvicorn.config.LOGGING_CONFIG)).run()
+    config = uvicorn_config(
+        app,
+        host,
+        port,
+        lifespan="on",
+        graceful_shutdown_seconds=GRACEFUL_SHUTDOWN_SECONDS,
+        log_config=uvicorn.config.LOGGING_CONFIG,
+    )
+    uvicorn.Server(config).run()
 
 
 @dataclass(frozen=True)
@@ -64,23 +57,12 @@ def running_web(settings: WebSettings | None = None, *, port: int = 0) -> Iterat
     """
     settings = settings or WebSettings()
     app = create_app(settings)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((DEFAULT_HOST, port))
-    bound_port = listener.getsockname()[1]
-    server = uvicorn.Server(_config(app, DEFAULT_HOST, bound_port))
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [listener]}, name="apptoto-web", daemon=True
-    )
-    thread.start()
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise ConfigError(f"the web page did not start on port {bound_port}")
-            time.sleep(0.005)
+    with serving_in_thread(
+        app,
+        what="web page",
+        lifespan="on",
+        graceful_shutdown_seconds=GRACEFUL_SHUTDOWN_SECONDS,
+        stop_timeout_seconds=STOP_TIMEOUT_SECONDS,
+        port=port,
+    ) as bound_port:
         yield WebHandle(url=f"http://{DEFAULT_HOST}:{bound_port}", settings=replace(settings))
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        listener.close()

@@ -1,0 +1,108 @@
+"""The terminal side of the commands: progress bar, logging with secrets masked, messages."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import typer
+
+from importer.cli.exit_codes import EXIT_NOTHING
+from importer.outcomes import RowResult, RowStatus
+from importer.progress import NullProgress, Progress
+
+MAX_ISSUES_PRINTED = 200
+RUN_AGAIN = "run the same command again to finish (rows already confirmed are not sent twice)"
+
+
+class TqdmProgress:
+    """A tqdm bar on stderr."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def start(self, total: int, label: str) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, desc=label, unit="event", file=sys.stderr, leave=False)
+
+    def advance(self, done: int) -> None:
+        if self._bar is not None:
+            self._bar.update(done)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def progress_for(quiet: bool) -> Progress:
+    """A bar on a terminal, nothing when quiet or when stderr is a file or pipe."""
+    return NullProgress() if quiet or not sys.stderr.isatty() else TqdmProgress()
+
+
+def setup_logging(verbose: bool) -> None:
+    """Log to stderr (every request with ``verbose``), the API key masked in every line."""
+    from importer.client import RedactSecrets
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets(secrets_in_env()))
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def secrets_in_env() -> list[str]:
+    """Every shape of the API key in the environment: as set, and stripped as the client uses it.
+
+    With the user, base64 of ``user:key`` (the Basic auth header) is among them.
+    """
+    from importer.client import secret_forms
+
+    key, user = os.environ.get("APPTOTO_API_KEY", ""), os.environ.get("APPTOTO_USER")
+    forms = set(secret_forms(key, user)) | set(
+        secret_forms(key.strip(), None if user is None else user.strip())
+    )
+    return sorted(forms, key=len, reverse=True)
+
+
+def fail(exc: BaseException) -> typer.Exit:
+    """Print ``error: ...`` and give the exit (code 2) to raise."""
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(EXIT_NOTHING)
+
+
+def print_issues(results: list[RowResult], file: Path) -> None:
+    """The invalid rows, one line each, at most ``MAX_ISSUES_PRINTED``."""
+    invalid = [r for r in results if r.status is RowStatus.INVALID]
+    for r in invalid[:MAX_ISSUES_PRINTED]:
+        typer.echo(f"{file.name} {r.message}")
+    if len(invalid) > MAX_ISSUES_PRINTED:
+        typer.echo(f"... and {len(invalid) - MAX_ISSUES_PRINTED} more invalid rows: see the report")
+
+
+def on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (systemd, ``kill``) stops a run like Ctrl-C does."""
+    # While sending, asyncio's Ctrl-C handler is in place: it cancels the run, which then still
+    # writes its report. Before that, the default handler raises KeyboardInterrupt.
+    on_sigint = signal.getsignal(signal.SIGINT)
+    if callable(on_sigint):
+        on_sigint(signal.SIGINT, frame)
+    else:  # SIGINT ignored (a background job): stop all the same
+        raise KeyboardInterrupt
+
+
+def write_summary(path: Path | None, content: dict[str, Any]) -> None:
+    """``--summary-json``: write ``content`` to ``path`` (atomically), when one is given."""
+    if path is None:
+        return
+    from importer.files import atomic_write_text
+
+    atomic_write_text(path, json.dumps(content, indent=2) + "\n")

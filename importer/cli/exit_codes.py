@@ -1,0 +1,52 @@
+"""Exit codes of the ``apptoto-import`` command, and the one rule that picks them.
+
+0 every row succeeded (or needs nothing); 1 some rows invalid or failed (see the report); 2 nothing
+could be done (bad mapping, unreadable file, credentials refused, another run holds the ledger, a
+report that cannot be written); 3 an unexpected error (a bug); 130 interrupted (Ctrl-C, SIGTERM).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from importer.outcomes import PlanAction, RowStatus
+
+if TYPE_CHECKING:
+    from importer.pipeline import RunSummary
+
+EXIT_OK, EXIT_ROWS, EXIT_NOTHING, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_UNEXPECTED = 3  # a bug: not 1, which tells a monitor "see the report", when none is written
+
+_OK_STATUSES = {
+    RowStatus.CREATED,
+    RowStatus.UPDATED,
+    RowStatus.UNCHANGED,
+    RowStatus.CANCELLED,
+    PlanAction.CREATE,
+    PlanAction.UPDATE,
+    PlanAction.UNCHANGED,
+    PlanAction.CANCEL,
+}
+
+
+def exit_code_for(summary: RunSummary) -> int:
+    """130 when interrupted, 2 when the run stopped on an error, else 0 or 1 by the rows."""
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
+    if summary.error:
+        return EXIT_NOTHING
+    return EXIT_OK if all(r.status in _OK_STATUSES for r in summary.results) else EXIT_ROWS
+
+
+def summary_document(summary: RunSummary, exit_code: int | None = None) -> dict[str, Any]:
+    """``--summary-json``: the summary's keys with ``exit_code`` after ``dry_run``, as always.
+
+    ``exit_code`` defaults to :func:`exit_code_for`; a run stopped by an error passes its own.
+    """
+    code = exit_code_for(summary) if exit_code is None else exit_code
+    document: dict[str, Any] = {}
+    for key, value in summary.to_json().items():
+        document[key] = value
+        if key == "dry_run":
+            document["exit_code"] = code
+    return document

@@ -1,0 +1,191 @@
+"""``validate``, ``plan`` and ``run``: a spreadsheet checked, planned, or sent to Apptoto."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from importer.cli.console import (
+    RUN_AGAIN,
+    fail,
+    on_sigterm,
+    print_issues,
+    progress_for,
+    setup_logging,
+    write_summary,
+)
+from importer.cli.exit_codes import (
+    EXIT_INTERRUPTED,
+    EXIT_NOTHING,
+    EXIT_OK,
+    EXIT_ROWS,
+    exit_code_for,
+    summary_document,
+)
+from importer.cli.options import (
+    FileArg,
+    MappingOpt,
+    MaxRowsOpt,
+    PlanArgs,
+    ReportOpt,
+    SheetOpt,
+    plan_options,
+)
+from importer.errors import ImporterError
+from importer.mapping import load_mapping
+from importer.outcomes import RowStatus
+
+if TYPE_CHECKING:
+    from importer.pipeline import RunSummary
+
+
+def validate(
+    file: FileArg,
+    mapping: MappingOpt,
+    report: ReportOpt = None,
+    sheet: SheetOpt = None,
+    max_rows: MaxRowsOpt = None,
+) -> None:
+    """Check a spreadsheet against a mapping and list every mistake. Sends nothing."""
+    from importer.pipeline import validate_rows
+    from importer.prepare import prepare
+    from importer.report import write_report
+
+    try:
+        parsed = load_mapping(mapping)
+        kwargs: dict[str, Any] = {"sheet": sheet}
+        if max_rows is not None:
+            kwargs["max_rows"] = max_rows
+        prepared = prepare(file, parsed, **kwargs)
+    except ImporterError as exc:
+        raise fail(exc) from None
+    for warning in prepared.sheet.warnings:
+        typer.echo(f"warning: {file.name}: {warning}")
+    results = validate_rows(prepared)
+    print_issues(results, file)
+    invalid = sum(1 for r in results if r.status is RowStatus.INVALID)
+    if report is not None:
+        try:
+            write_report(report, prepared.source, results)
+        except ImporterError as exc:
+            raise fail(exc) from None
+    where = f"; report: {report}" if report else ""
+    typer.echo(f"{len(results) - invalid} valid, {invalid} invalid rows in {file.name}{where}")
+    raise typer.Exit(EXIT_ROWS if invalid else EXIT_OK)
+
+
+@plan_options
+def run(
+    args: PlanArgs,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Write the plan's report; send nothing.")
+    ] = False,
+    batch_size: Annotated[
+        int | None,
+        typer.Option("--batch-size", help="Events per request (default 15, at most 50)."),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option("--rate", help="Requests per minute (default 100, Apptoto's limit)."),
+    ] = None,
+    max_tries: Annotated[
+        int | None,
+        typer.Option("--max-tries", help="Tries per batch before its rows are failed (default 6)."),
+    ] = None,
+    deadline: Annotated[
+        float | None,
+        typer.Option(
+            "--deadline",
+            help="Seconds the whole send may take; rows not confirmed by then are failed "
+            "(default: none).",
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="Seconds to wait for one answer (default 240)."),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log every request (DEBUG) to stderr.")
+    ] = False,
+) -> None:
+    """Import a spreadsheet into Apptoto (APPTOTO_USER, APPTOTO_API_KEY, APPTOTO_BASE_URL)."""
+    client_options = {
+        "batch_size": batch_size,
+        "requests_per_minute": rate,
+        "max_tries": max_tries,
+        "deadline_seconds": deadline,
+        "timeout_seconds": timeout,
+    }
+    execute(args, dry_run=dry_run, client_options=client_options, verbose=verbose)
+
+
+@plan_options
+def plan(args: PlanArgs) -> None:
+    """Show what a run would do with each row (create, update, unchanged, invalid, cancel)."""
+    execute(args, dry_run=True, client_options={}, verbose=False)
+
+
+def execute(
+    args: PlanArgs, *, dry_run: bool, client_options: dict[str, Any], verbose: bool
+) -> None:
+    """Run (or, with ``dry_run``, plan) ``args.file``, print the outcome and exit with its code."""
+    from importer.client import ClientConfig
+    from importer.pipeline import RunRequest, run_import, stopped_summary
+
+    setup_logging(verbose)
+    started = time.monotonic()
+    previous_sigterm = signal.signal(signal.SIGTERM, on_sigterm)
+    mapping_name = ""
+
+    def stopped(error: str, exit_code: int) -> None:
+        summary = stopped_summary(
+            args.file,
+            mapping_name,
+            error=error,
+            duration_seconds=time.monotonic() - started,
+            dry_run=dry_run,
+            interrupted=exit_code == EXIT_INTERRUPTED,
+        )
+        write_summary(args.summary_json, summary_document(summary, exit_code))
+
+    try:
+        parsed = load_mapping(args.mapping)
+        mapping_name = parsed.name
+        request = RunRequest(
+            source=args.file,
+            mapping=parsed,
+            client_config=None if dry_run else ClientConfig.from_env(**client_options),
+            sheet=args.sheet,
+            report_path=args.report_path,
+            ledger_path=args.state,
+            plan_options=args.plan_options(),
+            dry_run=dry_run,
+            max_rows=args.max_rows,
+        )
+        summary = run_import(request, progress=progress_for(args.quiet))
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: what Apptoto confirmed is in the ledger; {RUN_AGAIN}", err=True)
+        stopped("interrupted", EXIT_INTERRUPTED)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except ImporterError as exc:
+        stopped(str(exc), EXIT_NOTHING)
+        raise fail(exc) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
+    _print_outcome(summary, args.file, quiet=args.quiet)
+    write_summary(args.summary_json, summary_document(summary))
+    raise typer.Exit(exit_code_for(summary))
+
+
+def _print_outcome(summary: RunSummary, file: Path, *, quiet: bool) -> None:
+    if not quiet:
+        print_issues(summary.results, file)
+    if summary.interrupted:
+        typer.echo(f"interrupted: what Apptoto confirmed is in the ledger; {RUN_AGAIN}", err=True)
+    if summary.error:
+        typer.echo(f"error: {summary.error}", err=True)
+    typer.echo(summary.line())

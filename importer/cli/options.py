@@ -1,0 +1,139 @@
+"""Options of the commands, declared once: the shared ones as types, ``run`` and ``plan``'s as
+one dataclass (:class:`PlanArgs`) that :func:`plan_options` turns into typer parameters."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from importer.ledger import DEFAULT_LEDGER_PATH
+from importer.plan import DEFAULT_MAX_CANCEL_SHARE, PlanOptions
+
+DEFAULT_REPORT_DIR = Path("reports")
+DEFAULT_STATE = Path(DEFAULT_LEDGER_PATH)
+
+FileArg = Annotated[
+    Path, typer.Argument(help="The spreadsheet: .csv or .xlsx.", show_default=False)
+]
+MappingOpt = Annotated[Path, typer.Option("--mapping", "-m", help="The mapping file (YAML).")]
+ReportOpt = Annotated[
+    Path | None,
+    typer.Option("--report", help="Where to write the per-row report (.csv or .xlsx)."),
+]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Sheet of an .xlsx workbook.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, summary only.")]
+StateOpt = Annotated[
+    Path, typer.Option("--state", help="The ledger of what earlier runs sent (SQLite).")
+]
+MaxRowsOpt = Annotated[
+    int | None, typer.Option("--max-rows", help="Refuse files with more rows (default 200,000).")
+]
+
+
+def default_report_path(source: Path) -> Path:
+    """``reports/<file name>-report.csv`` in the working directory: where ``run`` reports."""
+    return DEFAULT_REPORT_DIR / f"{source.stem}-report.csv"
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanArgs:
+    """The options ``run`` and ``plan`` share: the file, the ledger and how to plan against it."""
+
+    file: FileArg
+    mapping: MappingOpt
+    report: ReportOpt = None  # default: reports/<file name>-report.csv
+    sheet: SheetOpt = None
+    quiet: QuietOpt = False
+    state: StateOpt = DEFAULT_STATE
+    full: Annotated[
+        bool, typer.Option("--full", help="Re-send every row, even unchanged ones.")
+    ] = False
+    cancel_missing: Annotated[
+        bool,
+        typer.Option(
+            "--cancel-missing",
+            help="Delete events this mapping created whose rows are no longer in the file.",
+        ),
+    ] = False
+    force: Annotated[
+        bool, typer.Option("--force", help="With --cancel-missing: cancel past the guard.")
+    ] = False
+    max_cancel_share: Annotated[
+        float,
+        typer.Option(
+            "--max-cancel-share",
+            min=0.0,
+            max=1.0,
+            help="With --cancel-missing: refuse to cancel more than this share (0 to 1) of the "
+            "mapping's events.",
+        ),
+    ] = DEFAULT_MAX_CANCEL_SHARE
+    recreate_on_calendar_change: Annotated[
+        bool,
+        typer.Option(
+            "--recreate-on-calendar-change",
+            help="Delete and re-create an event whose calendar changed (Apptoto cannot move it).",
+        ),
+    ] = False
+    summary_json: Annotated[
+        Path | None,
+        typer.Option("--summary-json", help="Write counts and exit code as JSON here."),
+    ] = None
+    max_rows: MaxRowsOpt = None
+
+    @property
+    def report_path(self) -> Path:
+        """``--report``, else ``reports/<file name>-report.csv``."""
+        return self.report if self.report is not None else default_report_path(self.file)
+
+    def plan_options(self) -> PlanOptions:
+        """How to plan against the ledger."""
+        return PlanOptions(
+            full=self.full,
+            cancel_missing=self.cancel_missing,
+            max_cancel_share=self.max_cancel_share,
+            force=self.force,
+            recreate_on_calendar_change=self.recreate_on_calendar_change,
+        )
+
+
+def _plan_parameters() -> list[inspect.Parameter]:
+    hints = typing.get_type_hints(PlanArgs, include_extras=True)
+    return [
+        inspect.Parameter(
+            f.name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            annotation=hints[f.name],
+            default=inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default,
+        )
+        for f in dataclasses.fields(PlanArgs)
+    ]
+
+
+def plan_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command(args: PlanArgs, **own)`` the options of :class:`PlanArgs` as its own.
+
+    Typer reads the signature: the shared options come first, then the command's own (after
+    ``args``). Like sqlite-utils' ``insert_upsert_options``, without a second copy of them.
+    """
+    shared = _plan_parameters()
+    own = list(inspect.signature(command, eval_str=True).parameters.values())[1:]
+    names = [p.name for p in shared]
+
+    @functools.wraps(command)
+    def with_options(**kwargs: Any) -> None:
+        args = PlanArgs(**{name: kwargs.pop(name) for name in names})
+        command(args, **kwargs)
+
+    del with_options.__wrapped__  # typer must see the signature below, not the command's
+    parameters = shared + own
+    with_options.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    with_options.__annotations__ = {p.name: p.annotation for p in parameters}
+    return with_options

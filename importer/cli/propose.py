@@ -1,0 +1,65 @@
+"""``init``: propose a mapping for a spreadsheet, its columns matched to Apptoto fields."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from importer.cli.console import fail
+from importer.cli.exit_codes import EXIT_NOTHING
+from importer.cli.options import FileArg, SheetOpt
+from importer.errors import ImporterError
+
+
+def init(
+    file: FileArg,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Where to write the mapping (default mappings/<file>.yaml)."
+        ),
+    ] = None,
+    sheet: SheetOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the output file if it exists.")
+    ] = False,
+    time_zone: Annotated[
+        str | None,
+        typer.Option("--time-zone", help="IANA zone of rows without one, e.g. America/New_York."),
+    ] = None,
+    phone_region: Annotated[
+        str, typer.Option("--phone-region", help="Country of numbers without +country.")
+    ] = "US",
+) -> None:
+    """Propose a mapping for a spreadsheet: its columns matched to Apptoto fields, with reasons."""
+    from importer.assist import propose_mapping, slug
+    from importer.files import atomic_write_text
+    from importer.load import load_table
+
+    name = output.stem if output is not None else slug(file.stem) or "mapping"
+    target = output if output is not None else Path("mappings") / f"{name}.yaml"
+    if target.exists() and not force:
+        typer.echo(f"error: {target} exists; use --force to replace it", err=True)
+        raise typer.Exit(EXIT_NOTHING)
+    try:
+        loaded = load_table(file, sheet=sheet)
+        proposal = propose_mapping(
+            loaded.frame,
+            name=name,
+            sheet=loaded.sheet_name,
+            source=file.name,
+            time_zone=time_zone,
+            phone_region=phone_region,
+        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(target, proposal.to_yaml())
+    except ImporterError as exc:
+        raise fail(exc) from None
+    except OSError as exc:  # the folder cannot be made
+        typer.echo(f"error: cannot write {target}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(EXIT_NOTHING) from None
+    for line in proposal.summary():
+        typer.echo(f"  {line}")
+    typer.echo(f"wrote {target}; check it, then: apptoto-import validate {file} -m {target}")

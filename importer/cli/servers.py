@@ -1,0 +1,58 @@
+"""``serve`` (the web page for office staff) and ``sandbox`` (a local imitation of Apptoto)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from importer.cli.console import fail, setup_logging
+from importer.cli.options import DEFAULT_STATE, StateOpt
+from importer.errors import ImporterError
+
+DEFAULT_MAPPINGS_DIR = Path("mappings")
+
+
+def sandbox(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Keep events in this SQLite file.")
+    ] = None,
+) -> None:
+    """Serve a local imitation of Apptoto's API, for rehearsals and tests."""
+    from importer.sandbox.server import serve
+
+    serve(host=host, port=port, db_path=str(db) if db else None)
+
+
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; beyond 127.0.0.1 needs a password.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    mappings: Annotated[
+        Path, typer.Option("--mappings", help="Folder of the mappings offered on the page.")
+    ] = DEFAULT_MAPPINGS_DIR,
+    state: StateOpt = DEFAULT_STATE,
+    max_upload_mb: Annotated[
+        float, typer.Option("--max-upload-mb", help="Refuse uploads larger than this.")
+    ] = 20.0,
+) -> None:
+    """Serve the web page for office staff (APPTOTO_USER, APPTOTO_API_KEY, APPTOTO_BASE_URL)."""
+    from importer.web.server import serve as serve_page
+    from importer.web.settings import ENV_PASSWORD, WebSettings
+
+    setup_logging(verbose=False)
+    try:
+        settings = WebSettings(
+            mappings_dir=mappings,
+            ledger_path=state,
+            max_upload_bytes=int(max_upload_mb * 1024 * 1024),
+            password=os.environ.get(ENV_PASSWORD, ""),
+        )
+        serve_page(host=host, port=port, settings=settings)
+    except ImporterError as exc:
+        raise fail(exc) from None
