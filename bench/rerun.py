@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from bench.generate import clinic_table, write_csv
-from importer.cli.exit_codes import EXIT_OK, exit_code_for
 from importer.client import ClientConfig
+from importer.exit_codes import EXIT_OK, exit_code_for
 from importer.mapping import Mapping
 from importer.pipeline import RunRequest, run_import
 from importer.plan import PlanOptions

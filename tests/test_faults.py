@@ -26,8 +26,8 @@ import httpx
 import pytest
 import yaml
 
-from importer.cli.exit_codes import exit_code_for
 from importer.client import ClientConfig
+from importer.exit_codes import exit_code_for
 from importer.mapping import Mapping, parse_mapping
 from importer.pipeline import RunRequest, RunSummary, run_import
 from importer.sandbox.server import SandboxHandle

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from importer.cli.exit_codes import exit_code_for, summary_document
 from importer.client import ClientConfig
+from importer.exit_codes import exit_code_for, summary_document
 from importer.ledger import Ledger
 from importer.mapping import load_mapping
 from importer.outcomes import PlanAction, RowResult, RowStatus

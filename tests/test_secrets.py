@@ -32,9 +32,9 @@ import yaml
 from typer.testing import CliRunner
 
 from importer.cli import app
-from importer.cli.exit_codes import exit_code_for
 from importer.client import ApptotoClient, ClientConfig
 from importer.errors import ConfigError, CredentialsRefused
+from importer.exit_codes import exit_code_for
 from importer.mapping import parse_mapping
 from importer.pipeline import RunRequest, RunSummary, run_import
 from importer.sandbox.server import SandboxHandle

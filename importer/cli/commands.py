@@ -8,10 +8,10 @@ import traceback
 import typer
 
 from importer.cli.console import secrets_in_env
-from importer.cli.exit_codes import EXIT_UNEXPECTED
 from importer.cli.importing import plan, run, validate
 from importer.cli.propose import init
 from importer.cli.servers import sandbox, serve
+from importer.exit_codes import EXIT_UNEXPECTED
 
 app = typer.Typer(
     add_completion=False,

@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from importer.cli.exit_codes import EXIT_NOTHING
+from importer.exit_codes import EXIT_NOTHING
 from importer.outcomes import RowResult, RowStatus
 from importer.progress import NullProgress, Progress
 

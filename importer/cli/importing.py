@@ -18,14 +18,6 @@ from importer.cli.console import (
     setup_logging,
     write_summary,
 )
-from importer.cli.exit_codes import (
-    EXIT_INTERRUPTED,
-    EXIT_NOTHING,
-    EXIT_OK,
-    EXIT_ROWS,
-    exit_code_for,
-    summary_document,
-)
 from importer.cli.options import (
     FileArg,
     MappingOpt,
@@ -36,6 +28,14 @@ from importer.cli.options import (
     plan_options,
 )
 from importer.errors import ImporterError
+from importer.exit_codes import (
+    EXIT_INTERRUPTED,
+    EXIT_NOTHING,
+    EXIT_OK,
+    EXIT_ROWS,
+    exit_code_for,
+    summary_document,
+)
 from importer.mapping import load_mapping
 from importer.outcomes import RowStatus
 

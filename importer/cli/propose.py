@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from importer.cli.console import fail
-from importer.cli.exit_codes import EXIT_NOTHING
 from importer.cli.options import FileArg, SheetOpt
 from importer.errors import ImporterError
+from importer.exit_codes import EXIT_NOTHING
 
 
 def init(

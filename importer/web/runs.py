@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from importer.cli.exit_codes import exit_code_for
 from importer.errors import ImporterError
+from importer.exit_codes import exit_code_for
 from importer.files import atomic_write_text
 from importer.ledger import utc_now
 from importer.pipeline import RunRequest, run_import_async

@@ -1,4 +1,7 @@
-"""Exit codes of the ``apptoto-import`` command, and the one rule that picks them.
+"""Exit codes of the ``apptoto-import`` command, and the one rule that picks them from a summary.
+
+The library returns a :class:`~importer.pipeline.RunSummary` and no exit code; the CLI and the web
+page's run records ask this module for one.
 
 0 every row succeeded (or needs nothing); 1 some rows invalid or failed (see the report); 2 nothing
 could be done (bad mapping, unreadable file, credentials refused, another run holds the ledger, a
