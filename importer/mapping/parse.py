@@ -1,10 +1,10 @@
 """Mapping files: how the columns of a spreadsheet become Apptoto events.
 
 A mapping is YAML (see ``mappings/clinic.yaml`` and the README). It is parsed into the frozen
-dataclasses of :mod:`importer.mapping.model`, checked for unknown keys at once,
-and checked against a sheet's headers with :func:`check_columns` before any row is read further,
-so a typo in a column name is one clear error ("no column 'Phone'; did you mean 'Phone
-Number'?") rather than thousands of row errors.
+dataclasses of :mod:`importer.mapping.model`, one function per section of the file (top keys,
+``defaults``, ``columns``, ``event`` and its participants), and every mistake of every section
+is reported at once in one ``MappingError``. Checking the mapping against a sheet's headers is
+:func:`importer.mapping.columns.check_columns`.
 
 Templates are literal text with ``{Column}`` placeholders; ``{{`` and ``}}`` stand for braces.
 """
