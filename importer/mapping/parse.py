@@ -247,7 +247,7 @@ def _event(raw: Any, problems: _Problems) -> EventTemplate | None:
     ev = _section(raw, "event", problems)
     problems.unknown_keys("event", ev, _EVENT_KEYS)
     external_id = _template(ev.get("external_id"), "event.external_id", problems)
-    if "external_id" not in ev:
+    if ev.get("external_id") is None:
         problems.add(
             "event.external_id is required: it makes every re-send an update instead of a duplicate"
         )
@@ -256,7 +256,7 @@ def _event(raw: Any, problems: _Problems) -> EventTemplate | None:
     if "calendar" in ev and "calendar_id" in ev:
         problems.add("event: give calendar or calendar_id, not both")
     start = _when(ev.get("start"), "event.start", problems)
-    if "start" not in ev:
+    if ev.get("start") is None:
         problems.add("event.start is required")
     end = _when(ev.get("end"), "event.end", problems, date_optional=True)
     if "end" in ev and "duration_minutes" in ev:
