@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import re
 import zoneinfo
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -278,11 +278,3 @@ def validate_columns(frame: pd.DataFrame, mapping: Mapping) -> list[RowIssue]:
             strict=True,
         )
     ]
-
-
-def issues_by_row(issues: Iterable[RowIssue]) -> dict[int, list[RowIssue]]:
-    """Group issues by spreadsheet row, keeping their order; rows without issues are absent."""
-    grouped: dict[int, list[RowIssue]] = {}
-    for issue in issues:
-        grouped.setdefault(issue.row, []).append(issue)
-    return grouped

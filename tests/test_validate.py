@@ -23,7 +23,6 @@ from importer.validate import (
     NOT_WHOLE_NUMBER,
     REQUIRED_BLANK,
     ROWS_SHOWN,
-    issues_by_row,
     validate_columns,
 )
 
@@ -371,13 +370,3 @@ def test_clinic_mapping_reports_plain_words() -> None:
         "row 4, column 'Date': is required but blank",
         "row 4, column 'Phone': '12' is not a valid phone number for region US",
     ]
-
-
-def test_issues_by_row_groups_in_order() -> None:
-    issues = [
-        RowIssue(2, "A", "", REQUIRED_BLANK),
-        RowIssue(2, "B", "x", NOT_EMAIL),
-        RowIssue(5, "A", "", REQUIRED_BLANK),
-    ]
-    assert issues_by_row(issues) == {2: issues[:2], 5: issues[2:]}
-    assert issues_by_row([]) == {}

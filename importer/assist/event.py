@@ -60,35 +60,53 @@ def event_choices(
     frame: pd.DataFrame, picks: dict[str, Pick], name: str, notes: list[str]
 ) -> tuple[Choice, ...]:
     """The event section's keys in mapping order, each with its reason."""
+    out = _identity_choices(frame, picks, name, notes) + _time_choices(picks)
+    for key in ("time_zone", "location", "content", "show_as"):
+        if key in picks:
+            out.append(_choice(key, column_ref(picks[key].column), picks[key]))
+    return tuple(out)
+
+
+def _choice(key: str, value: str | dict[str, str], pick: Pick | None, default: str = "") -> Choice:
+    """A key taken from a picked column (with the pick's reason), or a default (low confidence)."""
+    if pick is not None:
+        return Choice(key, value, pick.confidence, pick.reason)
+    return Choice(key, value, Confidence.LOW, default)
+
+
+def _identity_choices(
+    frame: pd.DataFrame, picks: dict[str, Pick], name: str, notes: list[str]
+) -> list[Choice]:
+    """Which event a row is: external_id, the calendar, the title."""
     out: list[Choice] = []
-
-    def add(key: str, value: str | dict[str, str], pick: Pick | None, default: str = "") -> None:
-        if pick is not None:
-            out.append(Choice(key, value, pick.confidence, pick.reason))
-        else:
-            out.append(Choice(key, value, Confidence.LOW, default))
-
     prefix = f"{slug(name)}-" if slug(name) else ""
     if "external_id" in picks:
-        add(
-            "external_id",
-            _literal(prefix) + column_ref(picks["external_id"].column),
-            picks["external_id"],
+        out.append(
+            _choice(
+                "external_id",
+                _literal(prefix) + column_ref(picks["external_id"].column),
+                picks["external_id"],
+            )
         )
     else:
         out.append(_composite_id(frame, picks, prefix, notes))
     calendar = _column(picks, "calendar")
     if "calendar_id" in picks:
-        add("calendar_id", column_ref(picks["calendar_id"].column), picks["calendar_id"])
+        out.append(
+            _choice("calendar_id", column_ref(picks["calendar_id"].column), picks["calendar_id"])
+        )
     elif calendar:
-        add("calendar", column_ref(calendar), picks["calendar"])
+        out.append(_choice("calendar", column_ref(calendar), picks["calendar"]))
     else:
-        add(
-            "calendar",
-            _literal(name),
-            None,
-            f"no column names a calendar: every event goes to "
-            f"the calendar {name!r} (Apptoto creates it if it does not exist); change it if needed",
+        out.append(
+            _choice(
+                "calendar",
+                _literal(name),
+                None,
+                f"no column names a calendar: every event goes to "
+                f"the calendar {name!r} (Apptoto creates it if it does not exist); "
+                "change it if needed",
+            )
         )
     service = _column(picks, "title")
     with_whom = f" with {column_ref(calendar)}" if calendar else ""
@@ -98,55 +116,73 @@ def event_choices(
             Choice("title", column_ref(service) + with_whom, picks["title"].confidence, reason)
         )
     else:
-        add("title", "Appointment" + with_whom, None, "no column names a service or type")
+        out.append(
+            _choice("title", "Appointment" + with_whom, None, "no column names a service or type")
+        )
+    return out
 
+
+def _time_choices(picks: dict[str, Pick]) -> list[Choice]:
+    """When the event is: start, then end or duration, then all_day."""
+    out: list[Choice] = []
     start_date = _column(picks, "start_date")
     if "start_datetime" in picks:
-        add("start", column_ref(picks["start_datetime"].column), picks["start_datetime"])
+        out.append(
+            _choice("start", column_ref(picks["start_datetime"].column), picks["start_datetime"])
+        )
     elif start_date:
         start = {"date": column_ref(start_date)}
         if "start_time" in picks:
             start["time"] = column_ref(picks["start_time"].column)
-        add("start", start, _joined([picks[k] for k in ("start_date", "start_time") if k in picks]))
+        parts = [picks[k] for k in ("start_date", "start_time") if k in picks]
+        out.append(_choice("start", start, _joined(parts)))
     else:
-        add("start", {"date": "{CHOOSE the date column}"}, None, "no column of dates was found")
+        out.append(
+            _choice(
+                "start", {"date": "{CHOOSE the date column}"}, None, "no column of dates was found"
+            )
+        )
     timed = "start_datetime" in picks or "start_time" in picks
-    end_day = _column(picks, "end_date") or start_date
+    end = _end_choice(picks, _column(picks, "end_date") or start_date, timed)
+    if end is not None:
+        out.append(end)
+    if "all_day" in picks:
+        out.append(_choice("all_day", column_ref(picks["all_day"].column), picks["all_day"]))
+    elif not timed and start_date:
+        out.append(
+            Choice("all_day", "true", Confidence.MEDIUM, "the dates have no times: all-day events")
+        )
+    return out
+
+
+def _end_choice(picks: dict[str, Pick], end_day: str | None, timed: bool) -> Choice | None:
+    """The end (or duration) of an event; None for a date-only start without an end column."""
     if "end_datetime" in picks:
-        add("end", column_ref(picks["end_datetime"].column), picks["end_datetime"])
-    elif "end_time" in picks:
+        return _choice("end", column_ref(picks["end_datetime"].column), picks["end_datetime"])
+    if "end_time" in picks:
         end = (
             {"date": column_ref(end_day), "time": column_ref(picks["end_time"].column)}
             if end_day
             else {"time": column_ref(picks["end_time"].column)}
         )
-        add("end", end, picks["end_time"])
-    elif "duration_minutes" in picks:
-        add(
+        return _choice("end", end, picks["end_time"])
+    if "duration_minutes" in picks:
+        return _choice(
             "duration_minutes",
             column_ref(picks["duration_minutes"].column),
             picks["duration_minutes"],
         )
-    elif "end_date" in picks and not timed:
-        add("end", {"date": column_ref(picks["end_date"].column)}, picks["end_date"])
-    elif timed:
-        add(
+    if "end_date" in picks and not timed:
+        return _choice("end", {"date": column_ref(picks["end_date"].column)}, picks["end_date"])
+    if timed:
+        return _choice(
             "duration_minutes",
             str(DEFAULT_DURATION_MINUTES),
             None,
             f"no end or duration column: every appointment is taken to last "
             f"{DEFAULT_DURATION_MINUTES} minutes; change it if needed",
         )
-    if "all_day" in picks:
-        add("all_day", column_ref(picks["all_day"].column), picks["all_day"])
-    elif not timed and start_date:
-        out.append(
-            Choice("all_day", "true", Confidence.MEDIUM, "the dates have no times: all-day events")
-        )
-    for key in ("time_zone", "location", "content", "show_as"):
-        if key in picks:
-            add(key, column_ref(picks[key].column), picks[key])
-    return tuple(out)
+    return None
 
 
 _STRENGTH = (Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH, Confidence.CHOSEN)

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from importer.values import format_in_words, parse_dates, parse_times
@@ -157,6 +158,30 @@ def _rows(n: int) -> str:
     return f"{n} row" if n == 1 else f"{n} rows"
 
 
+def _unread_note(unread: list[str], first_rows: dict[str, int]) -> str:
+    return f"; not read, so refused: {_examples(unread, first_rows)}" if unread else ""
+
+
+def _iso_guess(reason: str, iso_rows: int, total: int, unread: list[str]) -> FormatGuess:
+    """No format needed: ISO reads as many values as any format does."""
+    confidence = Confidence.HIGH if not unread else Confidence.MEDIUM
+    return FormatGuess(
+        None, confidence if iso_rows else Confidence.LOW, reason, share=iso_rows / total
+    )
+
+
+def _format_guess(
+    fmt: str, rows_read: int, total: int, unread: list[str], first_rows: dict[str, int]
+) -> FormatGuess:
+    """``fmt`` reads ``rows_read`` of ``total`` rows; the values it cannot read are refused."""
+    confidence = Confidence.HIGH if not unread else Confidence.MEDIUM
+    reason = (
+        f"{rows_read} of {_rows(total)} read as {format_in_words(fmt)}"
+        f"{_unread_note(unread, first_rows)}"
+    )
+    return FormatGuess(fmt, confidence, reason, share=rows_read / total)
+
+
 def guess_date_format(values: pd.Series) -> FormatGuess:
     """The strptime format of a column of dates (index = spreadsheet rows).
 
@@ -187,21 +212,32 @@ def guess_date_format(values: pd.Series) -> FormatGuess:
             reason += "; too few others to guess their format, so refused: " + _examples(
                 unread, first_rows
             )
-        confidence = Confidence.HIGH if not unread else Confidence.MEDIUM
-        return FormatGuess(
-            None, confidence if iso_rows else Confidence.LOW, reason, share=iso_rows / total
-        )
-
-    ok = read[best]
+        return _iso_guess(reason, iso_rows, total, unread)
     twin = twin_format(best)
+    if twin is None or twin not in read:
+        unread = distinct[~read[best]].tolist()
+        return _format_guess(best, rows_read[best], total, unread, first_rows)
+    return _day_month_order(best, twin, read, distinct, counts, first_rows)
+
+
+def _day_month_order(
+    best: str,
+    twin: str,
+    read: dict[str, np.ndarray],
+    distinct: pd.Series,
+    counts: pd.Series,
+    first_rows: dict[str, int],
+) -> FormatGuess:
+    """``best`` or its ``twin`` (day and month swapped): the values with a day above 12 decide.
+
+    Refused when no value decides, or when the values that read only the other way round are
+    more than a few typos.
+    """
+    total = int(counts.sum())
+    ok = read[best]
+    rows_read = int(counts[ok].sum())
     words = format_in_words(best)
     unread = distinct[~ok].tolist()
-    unread_note = f"; not read, so refused: {_examples(unread, first_rows)}" if unread else ""
-    if twin is None or twin not in read:
-        confidence = Confidence.HIGH if not unread else Confidence.MEDIUM
-        reason = f"{rows_read[best]} of {_rows(total)} read as {words}{unread_note}"
-        return FormatGuess(best, confidence, reason, share=rows_read[best] / total)
-
     deciding = int(counts[ok & ~read[twin]].sum())
     contrary = distinct[read[twin] & ~ok].tolist()
     contrary_rows = int(counts[read[twin] & ~ok].sum())
@@ -217,7 +253,7 @@ def guess_date_format(values: pd.Series) -> FormatGuess:
             f"every date has day and month of 12 or less (e.g. {sample!r}): the values cannot "
             f"tell {_spoken(one, month_first=True)} (month first) from "
             f"{_spoken(other, month_first=False)} (day first)",
-            share=rows_read[best] / total,
+            share=rows_read / total,
             choices=(month_first, day_first),
         )
     if contrary_rows > deciding * CONTRADICTIONS_TOLERATED:
@@ -226,11 +262,11 @@ def guess_date_format(values: pd.Series) -> FormatGuess:
             Confidence.LOW,
             f"the dates mix both orders: {deciding} rows read only as {words}, {contrary_rows} "
             f"only as {format_in_words(twin)} ({_examples(contrary, first_rows)})",
-            share=rows_read[best] / total,
+            share=rows_read / total,
             choices=(month_first, day_first),
         )
     reason = (
-        f"{rows_read[best]} of {_rows(total)} read as {words}; {deciding} have a "
+        f"{rows_read} of {_rows(total)} read as {words}; {deciding} have a "
         f"{'day' if best == month_first else 'month'} above 12, which settles the order"
     )
     if contrary:
@@ -239,9 +275,10 @@ def guess_date_format(values: pd.Series) -> FormatGuess:
             f"{_examples(contrary, first_rows)}"
         )
         unread = [v for v in unread if v not in contrary]
-        unread_note = f"; not read, so refused: {_examples(unread, first_rows)}" if unread else ""
     confidence = Confidence.HIGH if not contrary and not unread else Confidence.MEDIUM
-    return FormatGuess(best, confidence, reason + unread_note, share=rows_read[best] / total)
+    return FormatGuess(
+        best, confidence, reason + _unread_note(unread, first_rows), share=rows_read / total
+    )
 
 
 def _spoken(moment: pd.Timestamp, *, month_first: bool) -> str:
@@ -271,16 +308,9 @@ def guess_time_format(values: pd.Series) -> FormatGuess:
     if rows_read[best] <= iso_rows:
         unread = distinct[~iso].tolist()
         reason = f"{iso_rows} of {_rows(total)} are 24-hour HH:mm times (or Excel time cells)"
-        if unread:
-            reason += f"; not read, so refused: {_examples(unread, first_rows)}"
-        confidence = Confidence.HIGH if not unread else Confidence.MEDIUM
-        return FormatGuess(
-            None, confidence if iso_rows else Confidence.LOW, reason, share=iso_rows / total
-        )
+        return _iso_guess(reason + _unread_note(unread, first_rows), iso_rows, total, unread)
 
     ok = read[best].notna().to_numpy()
-    unread = distinct[~ok].tolist()
-    unread_note = f"; not read, so refused: {_examples(unread, first_rows)}" if unread else ""
     if best in _TWENTY_FOUR_HOUR:
         hours = read[best][ok].dt.components["hours"]
         if not ((hours >= 13) | (hours == 0)).any():
@@ -294,6 +324,5 @@ def guess_time_format(values: pd.Series) -> FormatGuess:
                 share=rows_read[best] / total,
                 choices=(best,),
             )
-    confidence = Confidence.HIGH if not unread else Confidence.MEDIUM
-    reason = f"{rows_read[best]} of {_rows(total)} read as {format_in_words(best)}{unread_note}"
-    return FormatGuess(best, confidence, reason, share=rows_read[best] / total)
+    unread = distinct[~ok].tolist()
+    return _format_guess(best, rows_read[best], total, unread, first_rows)

@@ -9,8 +9,8 @@ sent by ``max_in_flight`` workers; a worker owns its batch until every event in 
 - 401/403: :class:`~importer.errors.CredentialsRefused` at once; every other request is cancelled.
 - other 4xx: a batch of several events is split in halves until each refused event stands alone,
   so the good ones still land and each refused one carries the server's explanation.
-- 408/429/5xx and broken connections: retried (``retry.py``); two 502 in a row split the batch,
-  since Apptoto answers 502 to batches it finds too large.
+- 408/429/5xx and broken connections: retried (:mod:`importer.client.retry`); two 502 in a row
+  split the batch, since Apptoto answers 502 to batches it finds too large.
 """
 
 from __future__ import annotations

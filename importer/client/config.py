@@ -1,7 +1,7 @@
 """Settings of the Apptoto client: one frozen dataclass, defaulted and checked in one place.
 
-The defaults come from what is known of the real service (``/work/shared/apptoto-api.md``): about
-100 requests a minute, 502 answers to batches larger than ~15 events, answers that can take minutes.
+The defaults come from what is known of the real service (README, "The sandbox"): about 100
+requests a minute, 502 answers to batches larger than ~15 events, answers that can take minutes.
 """
 
 from __future__ import annotations

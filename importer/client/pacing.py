@@ -31,12 +31,7 @@ class Pacer:
         self.interval = interval
         self._clock = clock
         self._next_slot = float("-inf")  # earliest time the next start may happen
-        self._paused_until = float("-inf")
-
-    @property
-    def paused_until(self) -> float:
-        """Monotonic time before which no request starts (``-inf`` when not paused)."""
-        return self._paused_until
+        self._paused_until = float("-inf")  # no request starts before it (-inf: not paused)
 
     def pause_until(self, when: float) -> None:
         """Let no request start before monotonic time ``when`` (a later pause wins)."""

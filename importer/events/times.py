@@ -1,7 +1,7 @@
 """The start and end of each event, read from a row by the mapping's templates.
 
-Dates and times are parsed with :mod:`importer.values.dates`, placed in each row's zone, and
-checked (an end before its start, a duration in whole minutes).
+Dates and times are parsed with :mod:`importer.values.dates`, placed in each row's zone with
+:mod:`importer.values.offsets`, and checked (an end before its start, a duration in whole minutes).
 """
 
 from __future__ import annotations
@@ -19,14 +19,12 @@ from importer.values.dates import (
     WALL,
     date_problem,
     datetime_problem,
-    format_iso,
-    in_zone,
-    localise,
     parse_dates,
     parse_datetimes,
     parse_times,
     time_problem,
 )
+from importer.values.offsets import format_iso, in_zone, localise
 
 DAY = np.timedelta64(1, "D").astype(SPAN)
 

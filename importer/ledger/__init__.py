@@ -1,8 +1,9 @@
 """The ledger: what this program has sent, so a re-run sends only what changed.
 
-A SQLite file (:class:`Ledger`) keeps each row's ``external_id``, Apptoto id and payload hash;
-one run at a time holds its lock (:mod:`importer.ledger.lock`); payloads are compared by a
-stable hash of their canonical JSON (:mod:`importer.ledger.hashing`).
+A SQLite file (:class:`Ledger`, its tables in :mod:`importer.ledger.schema`) keeps each row's
+``external_id``, Apptoto id and payload hash; one run at a time holds its lock
+(:mod:`importer.ledger.lock`); payloads are compared by a stable hash of their canonical JSON
+(:mod:`importer.ledger.hashing`).
 """
 
 from importer.ledger.hashing import canonical_json, payload_hash

@@ -9,7 +9,8 @@ each other's events.
 Safety: WAL journal with ``synchronous=FULL``, and every write is one transaction, so a
 ``kill -9`` or a power cut leaves the state of the last committed batch, never a torn file. The
 caller records only what Apptoto confirmed; an event confirmed but not yet recorded when the run
-died is simply sent again next time, as an update by ``external_id``.
+died is simply sent again next time, as an update by ``external_id``. The file's tables, and
+how a file is opened or refused, are in :mod:`importer.ledger.schema`.
 
 One run at a time per ledger: :meth:`Ledger.open` takes an exclusive ``flock`` on the side file
 ``state.sqlite.lock``. The operating system drops that lock when the process dies, however it
@@ -33,49 +34,22 @@ from typing import Any
 from importer.errors import LedgerError
 from importer.ledger.hashing import canonical_json
 from importer.ledger.lock import StateFileLock
+from importer.ledger.schema import (
+    COLUMNS,
+    connect,
+    connect_read_only,
+    converted_errors,
+    move_aside_advice,
+)
 
 DEFAULT_LEDGER_PATH = Path(".apptoto-import") / "state.sqlite"
-SCHEMA_VERSION = 1  # PRAGMA user_version of the files this code writes
 LEDGER_STATUSES = frozenset({"created", "updated", "cancelled"})  # RowStatus values kept here
 
 # Ids per "IN (...)" query: well under SQLite's smallest variable limit (999 before 3.32).
 _LOOKUP_CHUNK = 500
-_COLUMNS = (
-    "mapping, external_id, apptoto_id, calendar, payload_hash, status, updated_at, "
-    "source_file, source_row, deleted"
-)
-# Payloads (about 0.5 kB, with names and phone numbers) live in their own table so that the
-# lookups of every run read only the small rows of "events".
-_CREATE_TABLES = (
-    """
-    CREATE TABLE events (
-        mapping      TEXT    NOT NULL,  -- mapping name: scopes external ids
-        external_id  TEXT    NOT NULL,
-        apptoto_id   INTEGER,           -- Apptoto's event id, when the server returned it
-        calendar     TEXT    NOT NULL,  -- calendar name or id, as sent
-        payload_hash TEXT    NOT NULL,  -- importer.ledger.hashing of the last payload sent
-        -- ORs, not IN (...): SQLite evaluates an IN list in a CHECK at twice the insert's cost
-        status       TEXT    NOT NULL
-                     CHECK (status = 'created' OR status = 'updated' OR status = 'cancelled'),
-        updated_at   TEXT    NOT NULL,  -- UTC ISO 8601 time of the last confirmed change
-        source_file  TEXT    NOT NULL,
-        source_row   INTEGER,           -- spreadsheet row as the person sees it (header = 1)
-        deleted      INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
-        PRIMARY KEY (mapping, external_id)
-    ) WITHOUT ROWID
-    """,
-    """
-    CREATE TABLE payloads (
-        mapping      TEXT NOT NULL,
-        external_id  TEXT NOT NULL,
-        payload      TEXT NOT NULL,  -- canonical JSON of the last payload sent, without "id"
-        UNIQUE (mapping, external_id)
-    )
-    """,
-)
 # A NULL apptoto_id keeps the known one: a confirmation without an id must not forget it.
 _UPSERT_EVENT = f"""
-INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (mapping, external_id) DO UPDATE SET
     apptoto_id = coalesce(excluded.apptoto_id, events.apptoto_id),
     calendar = excluded.calendar,
@@ -90,8 +64,6 @@ _UPSERT_PAYLOAD = """
 INSERT INTO payloads (mapping, external_id, payload) VALUES (?, ?, ?)
 ON CONFLICT (mapping, external_id) DO UPDATE SET payload = excluded.payload
 """
-# SQLite primary result codes that mean "this file is damaged or not a database".
-_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 
 
 def utc_now() -> str:
@@ -134,7 +106,7 @@ class LedgerEntry:
 
 
 def _entry_from_row(row: tuple[Any, ...]) -> LedgerEntry:
-    # Positional, in the order of _COLUMNS; SQLite stores the flag as 0/1.
+    # Positional, in the order of COLUMNS; SQLite stores the flag as 0/1.
     mapping, external_id, apptoto_id, calendar, digest, status, when, file, line, gone = row
     return LedgerEntry(
         mapping, external_id, apptoto_id, calendar, digest, status, when, file, line, gone == 1
@@ -153,13 +125,6 @@ def _row_from_entry(entry: LedgerEntry) -> tuple[Any, ...]:
         entry.source_file,
         entry.source_row,
         int(entry.deleted),
-    )
-
-
-def _move_aside_advice(path: Path) -> str:
-    return (
-        f"Move {path} aside (with its -wal and -shm files, if any) and run again: the next run "
-        "re-sends every row as an update by external_id, which creates no duplicates."
     )
 
 
@@ -192,7 +157,7 @@ class Ledger:
             raise LedgerError(f"cannot create the folder of the state file {path}: {exc}") from exc
         lock = StateFileLock.acquire(path)
         try:
-            connection = cls._connect(path)
+            connection = connect(path)
         except BaseException:
             lock.release()
             raise
@@ -210,73 +175,8 @@ class Ledger:
         path = Path(path)
         if not path.is_file():
             raise LedgerError(f"{path}: no state file to read")
-        with _converted_errors(path, "open"):
-            connection = sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=ro",
-                uri=True,
-                timeout=10.0,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-        try:
-            with _converted_errors(path, "open"):
-                if cls._check_schema(connection, path):
-                    raise LedgerError(f"{path} is empty, not an importer state file")
-        except BaseException:
-            connection.close()
-            raise
+        connection = connect_read_only(path)
         return cls(path, connection, None)
-
-    @classmethod
-    def _connect(cls, path: Path) -> sqlite3.Connection:
-        # isolation_level=None: transactions are only the explicit BEGIN/COMMIT below.
-        with _converted_errors(path, "open"):
-            connection = sqlite3.connect(
-                path, timeout=10.0, isolation_level=None, check_same_thread=False
-            )
-        try:
-            with _converted_errors(path, "open"):
-                # Check before switching to WAL: that switch rewrites the header of a database
-                # this function is about to refuse, and the user's file must stay as it was.
-                is_new = cls._check_schema(connection, path)
-                connection.execute("PRAGMA journal_mode = WAL")
-                # FULL: a commit survives a power cut too. It costs one fsync per batch, which is
-                # nothing next to one HTTP request per batch.
-                connection.execute("PRAGMA synchronous = FULL")
-                if is_new:
-                    connection.execute("BEGIN IMMEDIATE")
-                    for statement in _CREATE_TABLES:
-                        connection.execute(statement)
-                    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                    connection.execute("COMMIT")
-        except BaseException:
-            connection.close()
-            raise
-        return connection
-
-    @staticmethod
-    def _check_schema(connection: sqlite3.Connection, path: Path) -> bool:
-        """True for an empty file (a new ledger); raises ``LedgerError`` for a foreign one."""
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        tables = {
-            name
-            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        }
-        if version > SCHEMA_VERSION:
-            raise LedgerError(
-                f"{path} was written by a newer version of the importer (schema {version}, this "
-                f"version reads up to {SCHEMA_VERSION}); upgrade the importer, or "
-                + _move_aside_advice(path)
-            )
-        if version == 0 and not tables:
-            return True
-        if not {"events", "payloads"} <= tables:
-            raise LedgerError(
-                f"{path} is an SQLite database, but not an importer state file (it lacks the "
-                "importer's tables); give the importer another state file path, or "
-                + _move_aside_advice(path)
-            )
-        return False
 
     def close(self) -> None:
         """Close the file and release the lock; safe to call twice."""
@@ -284,7 +184,7 @@ class Ledger:
             connection, self._connection = self._connection, None
             try:
                 if connection is not None:
-                    with _converted_errors(self.path, "close"):
+                    with converted_errors(self.path, "close"):
                         connection.close()
             finally:
                 if self._lock is not None:
@@ -307,7 +207,7 @@ class Ledger:
 
     @contextmanager
     def _reading(self, doing: str) -> Iterator[sqlite3.Connection]:
-        with self._guard, _converted_errors(self.path, doing):
+        with self._guard, converted_errors(self.path, doing):
             if self._connection is None:
                 raise LedgerError(f"{self.path}: cannot {doing}: the ledger is closed")
             yield self._connection
@@ -331,7 +231,7 @@ class Ledger:
         Ids the ledger does not know are absent from the result. Deleted (cancelled) entries are
         included: check ``entry.deleted``. Repeated ids are looked up once.
         """
-        rows = self._select_by_ids("look up events", "events", _COLUMNS, mapping, external_ids)
+        rows = self._select_by_ids("look up events", "events", COLUMNS, mapping, external_ids)
         return {row[1]: _entry_from_row(row) for row in rows}
 
     def _select_by_ids(
@@ -368,7 +268,7 @@ class Ledger:
             if not isinstance(payload, dict):
                 raise LedgerError(
                     f"{self.path}: the stored payload of {external_id!r} is not a JSON object. "
-                    + _move_aside_advice(self.path)
+                    + move_aside_advice(self.path)
                 )
             found[external_id] = payload
         return found
@@ -419,7 +319,7 @@ class Ledger:
         """Entries of ``mapping`` not marked deleted, ordered by external id (--cancel-missing)."""
         with self._reading("list live events") as connection:
             rows = connection.execute(
-                f"SELECT {_COLUMNS} FROM events WHERE mapping = ? AND deleted = 0 "
+                f"SELECT {COLUMNS} FROM events WHERE mapping = ? AND deleted = 0 "
                 "ORDER BY external_id",
                 (mapping,),
             ).fetchall()
@@ -432,17 +332,3 @@ class Ledger:
                 "SELECT count(*) FROM events WHERE mapping = ? AND deleted = 0", (mapping,)
             ).fetchone()
         return int(row[0])
-
-
-@contextmanager
-def _converted_errors(path: Path, doing: str) -> Iterator[None]:
-    """Turn SQLite errors into ``LedgerError`` naming the file and what to do about it."""
-    try:
-        yield
-    except sqlite3.Error as exc:
-        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-        if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
-            raise LedgerError(
-                f"{path} is not a readable importer state file ({exc}). " + _move_aside_advice(path)
-            ) from exc
-        raise LedgerError(f"{path}: cannot {doing}: {exc}") from exc

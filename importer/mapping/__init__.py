@@ -21,7 +21,7 @@ from importer.mapping.model import (
     parse_template,
 )
 from importer.mapping.parse import format_problem, load_mapping, parse_mapping
-from importer.values.dates import DstPolicy
+from importer.values import DstPolicy
 
 __all__ = [
     "DEFAULT_PHONE_REGION",

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from importer.errors import MappingError
-from importer.values.dates import DstPolicy
+from importer.values import DstPolicy
 
 DEFAULT_PHONE_REGION = "US"
 

@@ -1,10 +1,10 @@
 """Mapping files: how the columns of a spreadsheet become Apptoto events.
 
 A mapping is YAML (see ``mappings/clinic.yaml`` and the README). It is parsed into the frozen
-dataclasses of :mod:`importer.mapping.model`, checked for unknown keys at once,
-and checked against a sheet's headers with :func:`check_columns` before any row is read further,
-so a typo in a column name is one clear error ("no column 'Phone'; did you mean 'Phone
-Number'?") rather than thousands of row errors.
+dataclasses of :mod:`importer.mapping.model`, one function per section of the file (top keys,
+``defaults``, ``columns``, ``event`` and its participants), and every mistake of every section
+is reported at once in one ``MappingError``. Checking the mapping against a sheet's headers is
+:func:`importer.mapping.columns.check_columns`.
 
 Templates are literal text with ``{Column}`` placeholders; ``{{`` and ``}}`` stand for braces.
 """
@@ -163,8 +163,25 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
     problems = _Problems()
     top = _section(raw, "mapping", problems)
     problems.unknown_keys("mapping", top, _TOP_KEYS)
+    defaults = _defaults(top.get("defaults"), problems)
+    checks = _columns(top.get("columns"), problems)
+    event = _event(top.get("event"), problems)
+    if problems.items or event is None:
+        raise MappingError("the mapping has mistakes", file=file, problems=problems.items)
+    sheet = top.get("sheet")
+    return Mapping(
+        name=str(top.get("name") or (Path(file).stem if file else "mapping")),
+        event=event,
+        defaults=defaults,
+        columns=checks,
+        sheet=str(sheet) if sheet is not None else None,
+        path=file,
+    )
 
-    d = _section(top.get("defaults"), "defaults", problems)
+
+def _defaults(raw: Any, problems: _Problems) -> Defaults:
+    """The ``defaults`` section: time zone, phone region, date/time formats, DST policy."""
+    d = _section(raw, "defaults", problems)
     problems.unknown_keys("defaults", d, _DEFAULT_KEYS)
     zone = d.get("time_zone")
     if zone is not None:
@@ -187,7 +204,7 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
             problem = format_problem(str(d[key]))
             if problem:
                 problems.add(f"defaults.{key}: {str(d[key])!r} {problem}")
-    defaults = Defaults(
+    return Defaults(
         time_zone=zone,
         phone_region=region,
         date_format=str(d["date_format"]) if d.get("date_format") else None,
@@ -195,8 +212,11 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
         dst=dst,
     )
 
+
+def _columns(raw: Any, problems: _Problems) -> tuple[ColumnCheck, ...]:
+    """The ``columns`` section: per column, required / unique / type checks."""
     checks: list[ColumnCheck] = []
-    for name, spec in _section(top.get("columns"), "columns", problems).items():
+    for name, spec in _section(raw, "columns", problems).items():
         where = f"columns.{name}"
         spec = _section(spec, where, problems)
         problems.unknown_keys(where, spec, _COLUMN_KEYS)
@@ -215,11 +235,19 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
                 type=column_type,
             )
         )
+    return tuple(checks)
 
-    ev = _section(top.get("event"), "event", problems)
+
+def _event(raw: Any, problems: _Problems) -> EventTemplate | None:
+    """The ``event`` section; None when its required parts have mistakes.
+
+    The plain templates (title, location, ...) are read only once the required parts are sound,
+    so their mistakes are reported on the next try, after the structural ones are fixed.
+    """
+    ev = _section(raw, "event", problems)
     problems.unknown_keys("event", ev, _EVENT_KEYS)
     external_id = _template(ev.get("external_id"), "event.external_id", problems)
-    if "external_id" not in ev:
+    if ev.get("external_id") is None:
         problems.add(
             "event.external_id is required: it makes every re-send an update instead of a duplicate"
         )
@@ -228,63 +256,22 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
     if "calendar" in ev and "calendar_id" in ev:
         problems.add("event: give calendar or calendar_id, not both")
     start = _when(ev.get("start"), "event.start", problems)
-    if "start" not in ev:
+    if ev.get("start") is None:
         problems.add("event.start is required")
     end = _when(ev.get("end"), "event.end", problems, date_optional=True)
     if "end" in ev and "duration_minutes" in ev:
         problems.add("event: give end or duration_minutes, not both")
-
-    all_day_raw = ev.get("all_day", False)
-    all_day: bool | Template = (
-        all_day_raw
-        if isinstance(all_day_raw, bool)
-        else (_template(all_day_raw, "event.all_day", problems) or False)
-    )
+    all_day = _all_day(ev.get("all_day", False), problems)
     if not all_day and end is None and "duration_minutes" not in ev:
         problems.add("event: needs end or duration_minutes (or all_day: true)")
-    show_as = _template(ev.get("show_as"), "event.show_as", problems)
-    if show_as is not None and show_as.is_literal:
-        if show_as.literal_text().strip().lower() not in SHOW_AS:
-            problems.add(
-                f"event.show_as: {show_as.source!r} must be one of {', '.join(SHOW_AS)} "
-                "or a {Column}"
-            )
-
-    custom: list[tuple[str, Template]] = []
-    for key, value in _section(ev.get("custom_data"), "event.custom_data", problems).items():
-        tpl = _template(value, f"event.custom_data.{key}", problems)
-        if tpl is not None:
-            custom.append((str(key), tpl))
-
-    participants: list[ParticipantTemplate] = []
-    raw_participants = ev.get("participants") or []
-    if isinstance(raw_participants, dict):
-        raw_participants = [raw_participants]
-    if not isinstance(raw_participants, list):
-        problems.add("event.participants: expected a list of participants")
-        raw_participants = []
-    for i, raw_p in enumerate(raw_participants, start=1):
-        where = f"event.participants[{i}]"
-        p = _section(raw_p, where, problems)
-        problems.unknown_keys(where, p, _PARTICIPANT_KEYS)
-        participant = ParticipantTemplate(
-            **{key: _template(p.get(key), f"{where}.{key}", problems) for key in _PARTICIPANT_KEYS}
-        )
-        has_contact = (
-            participant.contact_id is not None or participant.contact_external_id is not None
-        )
-        has_details = any(getattr(participant, k) is not None for k in ("name", "email", "phone"))
-        if has_contact and has_details:
-            problems.add(
-                f"{where}: a participant is either a contact (contact_id or contact_external_id) "
-                "or name/email/phone, not both (Apptoto's rule)"
-            )
-        participants.append(participant)
+    show_as = _show_as(ev.get("show_as"), problems)
+    custom = _custom_data(ev.get("custom_data"), problems)
+    participants = _participants(ev.get("participants"), problems)
 
     if problems.items:
-        raise MappingError("the mapping has mistakes", file=file, problems=problems.items)
+        return None
     assert external_id is not None and start is not None  # guaranteed by the checks above
-    event = EventTemplate(
+    return EventTemplate(
         external_id=external_id,
         start=start,
         calendar=_template(ev.get("calendar"), "event.calendar", problems),
@@ -298,20 +285,69 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
         auto_messages=_bool(ev.get("auto_messages", False), "event.auto_messages", problems),
         all_day=all_day,
         show_as=show_as,
-        custom_data=tuple(custom),
-        participants=tuple(participants),
+        custom_data=custom,
+        participants=participants,
     )
-    if problems.items:
-        raise MappingError("the mapping has mistakes", file=file, problems=problems.items)
-    sheet = top.get("sheet")
-    return Mapping(
-        name=str(top.get("name") or (Path(file).stem if file else "mapping")),
-        event=event,
-        defaults=defaults,
-        columns=tuple(checks),
-        sheet=str(sheet) if sheet is not None else None,
-        path=file,
+
+
+def _all_day(raw: Any, problems: _Problems) -> bool | Template:
+    """``event.all_day``: true/false, or a template whose cell says it per row."""
+    if isinstance(raw, bool):
+        return raw
+    return _template(raw, "event.all_day", problems) or False
+
+
+def _show_as(raw: Any, problems: _Problems) -> Template | None:
+    """``event.show_as``: a literal must be one of Apptoto's values; a {Column} is read per row."""
+    show_as = _template(raw, "event.show_as", problems)
+    if show_as is not None and show_as.is_literal:
+        if show_as.literal_text().strip().lower() not in SHOW_AS:
+            problems.add(
+                f"event.show_as: {show_as.source!r} must be one of {', '.join(SHOW_AS)} "
+                "or a {Column}"
+            )
+    return show_as
+
+
+def _custom_data(raw: Any, problems: _Problems) -> tuple[tuple[str, Template], ...]:
+    """``event.custom_data``: key -> template pairs, in the file's order."""
+    custom: list[tuple[str, Template]] = []
+    for key, value in _section(raw, "event.custom_data", problems).items():
+        tpl = _template(value, f"event.custom_data.{key}", problems)
+        if tpl is not None:
+            custom.append((str(key), tpl))
+    return tuple(custom)
+
+
+def _participants(raw: Any, problems: _Problems) -> tuple[ParticipantTemplate, ...]:
+    """``event.participants``: a list (or a single section) of participants."""
+    raw_participants = raw or []
+    if isinstance(raw_participants, dict):
+        raw_participants = [raw_participants]
+    if not isinstance(raw_participants, list):
+        problems.add("event.participants: expected a list of participants")
+        raw_participants = []
+    return tuple(
+        _participant(raw_p, f"event.participants[{i}]", problems)
+        for i, raw_p in enumerate(raw_participants, start=1)
     )
+
+
+def _participant(raw: Any, where: str, problems: _Problems) -> ParticipantTemplate:
+    """One participant: either a contact (id or external id) or name/email/phone."""
+    p = _section(raw, where, problems)
+    problems.unknown_keys(where, p, _PARTICIPANT_KEYS)
+    participant = ParticipantTemplate(
+        **{key: _template(p.get(key), f"{where}.{key}", problems) for key in _PARTICIPANT_KEYS}
+    )
+    has_contact = participant.contact_id is not None or participant.contact_external_id is not None
+    has_details = any(getattr(participant, k) is not None for k in ("name", "email", "phone"))
+    if has_contact and has_details:
+        problems.add(
+            f"{where}: a participant is either a contact (contact_id or contact_external_id) "
+            "or name/email/phone, not both (Apptoto's rule)"
+        )
+    return participant
 
 
 def load_mapping(path: str | Path) -> Mapping:

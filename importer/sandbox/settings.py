@@ -1,7 +1,7 @@
 """Settings of the sandbox server: credentials, the limits the real Apptoto has, and faults.
 
-Every field has a default close to what is known of the real service (see
-``shared/apptoto-api.md``). Times are in seconds (float unless said otherwise). Faults are off by
+Every field has a default close to what is known of the real service (see the README, "The
+sandbox"). Times are in seconds (float unless said otherwise). Faults are off by
 default; the random ones draw from ``random.Random(fault_seed)`` so a run can be replayed.
 """
 

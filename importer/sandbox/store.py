@@ -2,7 +2,8 @@
 
 One implementation for ``:memory:`` and for a file (so a run can be inspected afterwards with the
 ``sqlite3`` tool). One connection guarded by a lock: safe from any thread. A write request runs in
-one transaction, so it succeeds or fails as a whole.
+one transaction, so it succeeds or fails as a whole. How a participant list is replaced:
+:mod:`importer.sandbox.participants`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from importer.sandbox.request_body import (
-    REQUIRED_FOR_NEW,
-    EventChange,
-    EventRefused,
-    ParticipantIn,
-    utc_text,
-)
+from importer.sandbox.participants import MESSAGED, participant_json, replace_participants
+from importer.sandbox.request_body import REQUIRED_FOR_NEW, EventChange, EventRefused, utc_text
 from importer.sandbox.request_log import (
     REQUESTS_SCHEMA,
     LoggedRequest,
@@ -50,7 +46,6 @@ CREATE TABLE IF NOT EXISTS participants (
 CREATE INDEX IF NOT EXISTS participants_event ON participants(event_id);
 """
 _PLAIN_COLUMNS = ("title", "start_time", "end_time", "time_zone", "location", "content")
-MESSAGED = "messaged"  # participant state once messages went out: updates keep such people
 
 
 class EventStore:
@@ -210,41 +205,7 @@ class EventStore:
                 f"UPDATE events SET {assignments} WHERE id = ?", (*columns.values(), event_id)
             )
         if change.participants is not None:
-            self._replace_participants(db, event_id, change.participants)
-
-    def _replace_participants(
-        self, db: sqlite3.Connection, event_id: int, wanted: tuple[ParticipantIn, ...]
-    ) -> None:
-        """Replace the list whole; people already messaged stay, after the new list."""
-        stored = db.execute(
-            "SELECT * FROM participants WHERE event_id = ? ORDER BY position", (event_id,)
-        ).fetchall()
-        unmatched = list(stored)
-        for position, person in enumerate(wanted):
-            same = next((row for row in unmatched if _keys(row) & person.keys()), None)
-            if same is not None:
-                unmatched.remove(same)
-                db.execute(
-                    "UPDATE participants SET position = ?, name = ?, email = ?, phone = ?, "
-                    "normalized_phone = ?, contact_id = ?, contact_external_id = ? WHERE id = ?",
-                    (position, *_person_columns(person), same["id"]),
-                )
-            else:
-                db.execute(
-                    "INSERT INTO participants (event_id, position, name, email, phone, "
-                    "normalized_phone, contact_id, contact_external_id) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (event_id, position, *_person_columns(person)),
-                )
-        kept_position = len(wanted)
-        for row in unmatched:
-            if row["state"] == MESSAGED:
-                db.execute(
-                    "UPDATE participants SET position = ? WHERE id = ?", (kept_position, row["id"])
-                )
-                kept_position += 1
-            else:
-                db.execute("DELETE FROM participants WHERE id = ?", (row["id"],))
+            replace_participants(db, event_id, change.participants)
 
     # --- reading, deleting ----------------------------------------------------------------
 
@@ -347,28 +308,6 @@ class EventStore:
             return stats(self._db)
 
 
-def _keys(row: sqlite3.Row) -> set[tuple[str, str]]:
-    return ParticipantIn(
-        row["name"],
-        row["email"],
-        row["phone"],
-        row["normalized_phone"],
-        row["contact_id"],
-        row["contact_external_id"],
-    ).keys()
-
-
-def _person_columns(person: ParticipantIn) -> tuple[Any, ...]:
-    return (
-        person.name,
-        person.email,
-        person.phone,
-        person.normalized_phone,
-        person.contact_id,
-        person.contact_external_id,
-    )
-
-
 def _event_json(row: sqlite3.Row, people: list[sqlite3.Row]) -> dict[str, Any]:
     return {
         "id": row["id"],
@@ -385,17 +324,5 @@ def _event_json(row: sqlite3.Row, people: list[sqlite3.Row]) -> dict[str, Any]:
         "show_as": row["show_as"],
         "is_deleted": bool(row["is_deleted"]),
         "custom_data": json.loads(row["custom_data"]),
-        "participants": [
-            {
-                "id": p["id"],
-                "name": p["name"],
-                "email": p["email"],
-                "phone": p["phone"],
-                "normalized_phone": p["normalized_phone"],
-                "state": p["state"],
-                "contact_id": p["contact_id"],
-                "contact_external_id": p["contact_external_id"],
-            }
-            for p in people
-        ],
+        "participants": [participant_json(p) for p in people],
     }

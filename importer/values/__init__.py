@@ -3,15 +3,9 @@
 Everything here works on whole columns (``pd.Series``) and knows nothing of mappings or Apptoto.
 """
 
-from importer.values.dates import (
-    DstPolicy,
-    format_in_words,
-    localise,
-    parse_dates,
-    parse_datetimes,
-    parse_times,
-)
+from importer.values.dates import format_in_words, parse_dates, parse_datetimes, parse_times
 from importer.values.distinct import collector_paused, map_distinct
+from importer.values.offsets import DstPolicy, localise
 from importer.values.phones import normalise_phone, normalise_phones
 from importer.values.zones import is_zone, suggest_zone, zone_problem
 

@@ -5,9 +5,9 @@ unique number.
 A column of US/Canadian numbers written the usual ways (``(541) 555-0104``, ``541.555.0104``,
 ``+1 541-555-0104``) takes a fast path: a vectorised regex accepts the shape, and the ten digits
 are checked against the same US number patterns phonenumbers uses, so the answer is exactly the
-one phonenumbers gives (``tests/test_phones_fast_path.py`` checks that). Parsing costs ~20 us per
-number, the fast path ~1 us. Anything else, and any number the US patterns refuse (a Canadian or
-Caribbean number, a typo), goes through phonenumbers as before.
+one phonenumbers gives (``tests/values/test_phones_fast_path.py`` checks that). Parsing costs
+~20 us per number, the fast path ~1 us. Anything else, and any number the US patterns refuse (a
+Canadian or Caribbean number, a typo), goes through phonenumbers as before.
 """
 
 from __future__ import annotations

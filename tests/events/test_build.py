@@ -259,13 +259,10 @@ def test_an_event_must_end_after_it_starts(start: str, end: str, reason: str) ->
 
 
 def test_end_without_a_date_takes_the_start_date() -> None:
-    # mapping.py does not yet accept `end: {time: ...}`, so the model is built directly.
-    base = _mapping(
-        start={"date": "{Day}", "time": "{From}"}, end="{Day} {To}", duration_minutes=None
+    mapping = _mapping(
+        start={"date": "{Day}", "time": "{From}"}, end={"time": "{To}"}, duration_minutes=None
     )
-    mapping = replace(
-        base, event=replace(base.event, end=When(time=parse_template("{To}", where="t")))
-    )
+    assert mapping.event.end == When(time=parse_template("{To}", where="event.end.time"))
     row = {"Id": "a", "Day": "2026-07-01", "From": "09:00", "To": "17:00"}
     payload = build_events(_frame(row), mapping).payloads[2]
     assert (payload["start_time"], payload["end_time"]) == (

@@ -34,7 +34,7 @@ from importer.ledger import (
     held_by_another,
     payload_hash,
 )
-from importer.ledger.store import SCHEMA_VERSION
+from importer.ledger.schema import SCHEMA_VERSION
 from importer.outcomes import RowStatus
 
 REPO = Path(__file__).resolve().parents[2]

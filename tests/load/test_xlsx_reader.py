@@ -16,8 +16,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
 from openpyxl.worksheet.worksheet import Worksheet
 
 from importer.errors import LoadError
-from importer.load import load_table, sheet_names
-from importer.load import xlsx_reader as load_xlsx
+from importer.load import load_table, sheet_names, xlsx_reader
 from importer.load.xlsx_parts import rows_with_values
 from importer.load.xlsx_reader import (
     column_letter,
@@ -321,7 +320,7 @@ def test_rows_with_formatting_only_do_not_count_against_the_cap(
         counts.append(rows_with_values(*args, **kwargs))
         return counts[-1]
 
-    monkeypatch.setattr(load_xlsx, "rows_with_values", counting)
+    monkeypatch.setattr(xlsx_reader, "rows_with_values", counting)
     frame = load_table(workbook(tmp_path, build), max_rows=10).frame
     assert frame["Name"].tolist() == [f"Patient {i}" for i in range(5)]
     assert counts == [6]  # 299 row tags were over the cap, so the rows were counted: 6 hold text

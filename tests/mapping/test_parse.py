@@ -116,6 +116,9 @@ def test_every_problem_reported_at_once() -> None:
             "a participant is either a contact",
         ),
         (with_event(auto_messages="yes"), "event.auto_messages: expected true or false"),
+        # A key written with nothing after it (`start:`) is YAML null: as good as missing.
+        ({"event": {**MINIMAL["event"], "start": None}}, "event.start is required"),
+        ({"event": {**MINIMAL["event"], "external_id": None}}, "event.external_id is required"),
     ],
 )
 def test_invalid_event_sections(event: dict[str, object], message: str) -> None:

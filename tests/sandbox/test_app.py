@@ -1,4 +1,4 @@
-"""The sandbox's /v1 API behaves as the PUT /v1/events seed and apptoto-api.md describe."""
+"""The sandbox's /v1 API behaves as Apptoto's is known to (README, "The sandbox")."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from importer.values import (
     parse_datetimes,
     parse_times,
 )
-from importer.values.dates import format_iso
+from importer.values.offsets import format_iso
 
 
 def _texts(*values: str | None) -> pd.Series:

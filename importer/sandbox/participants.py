@@ -1,0 +1,87 @@
+"""The participants of a sandbox event: replacing the list as Apptoto does, and their JSON.
+
+Apptoto replaces an event's participants whole on update, except people it already sent
+messages to: those stay, after the new list. A wanted person is the same as a stored one when
+they share a key (contact id or external id, phone, email; see
+:meth:`~importer.sandbox.request_body.ParticipantIn.keys`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from importer.sandbox.request_body import ParticipantIn
+
+MESSAGED = "messaged"  # participant state once messages went out: updates keep such people
+
+
+def replace_participants(
+    db: sqlite3.Connection, event_id: int, wanted: tuple[ParticipantIn, ...]
+) -> None:
+    """Replace the list whole; people already messaged stay, after the new list."""
+    stored = db.execute(
+        "SELECT * FROM participants WHERE event_id = ? ORDER BY position", (event_id,)
+    ).fetchall()
+    unmatched = list(stored)
+    for position, person in enumerate(wanted):
+        same = next((row for row in unmatched if _keys(row) & person.keys()), None)
+        if same is not None:
+            unmatched.remove(same)
+            db.execute(
+                "UPDATE participants SET position = ?, name = ?, email = ?, phone = ?, "
+                "normalized_phone = ?, contact_id = ?, contact_external_id = ? WHERE id = ?",
+                (position, *_person_columns(person), same["id"]),
+            )
+        else:
+            db.execute(
+                "INSERT INTO participants (event_id, position, name, email, phone, "
+                "normalized_phone, contact_id, contact_external_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (event_id, position, *_person_columns(person)),
+            )
+    kept_position = len(wanted)
+    for row in unmatched:
+        if row["state"] == MESSAGED:
+            db.execute(
+                "UPDATE participants SET position = ? WHERE id = ?", (kept_position, row["id"])
+            )
+            kept_position += 1
+        else:
+            db.execute("DELETE FROM participants WHERE id = ?", (row["id"],))
+
+
+def participant_json(p: sqlite3.Row) -> dict[str, Any]:
+    """One stored participant as the API answers it."""
+    return {
+        "id": p["id"],
+        "name": p["name"],
+        "email": p["email"],
+        "phone": p["phone"],
+        "normalized_phone": p["normalized_phone"],
+        "state": p["state"],
+        "contact_id": p["contact_id"],
+        "contact_external_id": p["contact_external_id"],
+    }
+
+
+def _keys(row: sqlite3.Row) -> set[tuple[str, str]]:
+    return ParticipantIn(
+        row["name"],
+        row["email"],
+        row["phone"],
+        row["normalized_phone"],
+        row["contact_id"],
+        row["contact_external_id"],
+    ).keys()
+
+
+def _person_columns(person: ParticipantIn) -> tuple[Any, ...]:
+    return (
+        person.name,
+        person.email,
+        person.phone,
+        person.normalized_phone,
+        person.contact_id,
+        person.contact_external_id,
+    )
