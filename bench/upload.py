@@ -115,14 +115,7 @@ def sandbox_process(settings: SandboxSettings) -> Iterator[SandboxHandle]:
         base_url = _wait_for_start(process, ready)
         root = base_url.removesuffix("/v1")
         with httpx.Client(timeout=30.0) as control:
-            yield SandboxHandle(
-                base_url=base_url,
-                control_url=f"{root}/_sandbox",
-                user=settings.user,
-                api_key=settings.api_key,
-                control=control,
-                startup_settings=settings,
-            )
+            yield SandboxHandle.at(root, settings, control)
     finally:
         stop.set()
         process.join(timeout=10)

@@ -4,49 +4,25 @@ from __future__ import annotations
 
 import importer
 
-EXPORTED = [
-    "ClientConfig",
-    "ConfigError",
-    "CredentialsRefused",
-    "ImporterError",
-    "Ledger",
-    "LedgerError",
-    "LedgerLocked",
-    "LoadError",
-    "Mapping",
-    "MappingError",
-    "NullProgress",
-    "Plan",
-    "PlanAction",
-    "PlanOptions",
-    "PlanRefused",
-    "PlannedImport",
-    "Prepared",
-    "Progress",
-    "Proposal",
-    "ReportError",
-    "RowIssue",
-    "RowResult",
-    "RowStatus",
-    "RunRequest",
-    "RunSummary",
-    "SendError",
-    "Sheet",
-    "__version__",
-    "load_mapping",
-    "load_table",
-    "plan_import",
-    "prepare",
-    "propose_mapping",
-    "run_import",
-    "run_import_async",
-    "validate_rows",
-    "write_report",
-]
+# By stage, in the order data flows; ``__all__`` itself is sorted.
+EXPORTED = {
+    "loading": "load_table Sheet",
+    "mapping": "load_mapping Mapping Proposal propose_mapping",
+    "checking and mapping": "prepare Prepared validate_rows RowIssue",
+    "planning": "plan_import PlannedImport Plan PlanOptions PlanAction Ledger",
+    "sending": "run_import run_import_async RunRequest RunSummary RowResult RowStatus ClientConfig",
+    "reporting": "write_report Progress NullProgress",
+    "errors": (
+        "ImporterError ConfigError CredentialsRefused LedgerError LedgerLocked LoadError "
+        "MappingError PlanRefused ReportError SendError"
+    ),
+    "version": "__version__",
+}
 
 
 def test_all_is_the_pinned_list() -> None:
-    assert importer.__all__ == EXPORTED
+    pinned = [name for names in EXPORTED.values() for name in names.split()]
+    assert importer.__all__ == sorted(pinned)
 
 
 def test_every_exported_name_is_an_attribute() -> None:

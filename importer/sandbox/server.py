@@ -64,6 +64,18 @@ class SandboxHandle:
     control: httpx.Client = dataclasses.field(repr=False)
     startup_settings: SandboxSettings = dataclasses.field(repr=False)
 
+    @classmethod
+    def at(cls, root: str, settings: SandboxSettings, control: httpx.Client) -> SandboxHandle:
+        """The handle of a sandbox served at ``root`` (``http://127.0.0.1:PORT``)."""
+        return cls(
+            base_url=f"{root}/v1",
+            control_url=f"{root}/_sandbox",
+            user=settings.user,
+            api_key=settings.api_key,
+            control=control,
+            startup_settings=settings,
+        )
+
     @property
     def auth(self) -> tuple[str, str]:
         """(user, api_key), for ``httpx.Client(auth=...)``."""
@@ -131,14 +143,7 @@ def running_sandbox(
             root = f"http://{LOOPBACK}:{bound_port}"
             control = httpx.Client(timeout=30.0)
             try:
-                yield SandboxHandle(
-                    base_url=f"{root}/v1",
-                    control_url=f"{root}/_sandbox",
-                    user=settings.user,
-                    api_key=settings.api_key,
-                    control=control,
-                    startup_settings=settings,
-                )
+                yield SandboxHandle.at(root, settings, control)
             finally:
                 control.close()
                 app.state.sandbox.stopping.set()  # held answers let go before the server stops

@@ -300,49 +300,36 @@ def field_groups(matching: Matching) -> list[tuple[str, list[FieldRow]]]:
     return groups
 
 
+def _date_order(fmt: str) -> str:
+    return f"{format_in_words(fmt)}: " + (
+        "month first" if fmt.index("%m") < fmt.index("%d") else "day first"
+    )
+
+
+def _clock(fmt: str) -> str:
+    return f"The times use a 24-hour clock, as {format_in_words(fmt)}"
+
+
 def questions(guessed: Proposal, matching: Matching) -> list[Question]:
     """The format questions the values could not answer (none when every guess was sure).
 
     ``guessed`` is the proposal before the answers (:attr:`Choices.guessed`).
     """
-    asked = []
-    dates = guessed.date_format
-    if dates.refused:
-        options = tuple(
-            (
-                fmt,
-                f"{format_in_words(fmt)}: "
-                + ("month first" if fmt.index("%m") < fmt.index("%d") else "day first"),
-            )
-            for fmt in dates.choices
+    asked = [
+        ("date_format", "How are the dates written?", guessed.date_format, _date_order),
+        ("time_format", "Which clock do the times use?", guessed.time_format, _clock),
+    ]
+    return [
+        Question(
+            key,
+            title,
+            _sentence(guess.reason),
+            tuple((fmt, words(fmt)) for fmt in guess.choices),
+            answer if (answer := getattr(matching, key)) in guess.choices else "",
         )
-        chosen = matching.date_format if matching.date_format in dates.choices else ""
-        asked.append(
-            Question(
-                "date_format",
-                "How are the dates written?",
-                _sentence(dates.reason),
-                options,
-                chosen,
-            )
-        )
-    times = guessed.time_format
-    if times.refused:
-        options = tuple(
-            (fmt, f"The times use a 24-hour clock, as {format_in_words(fmt)}")
-            for fmt in times.choices
-        )
-        chosen = matching.time_format if matching.time_format in times.choices else ""
-        asked.append(
-            Question(
-                "time_format",
-                "Which clock do the times use?",
-                _sentence(times.reason),
-                options,
-                chosen,
-            )
-        )
-    return asked
+        for key, title, guess, words in asked
+        if guess.refused
+    ]
 
 
 def known_formats(proposal: Proposal) -> list[tuple[str, str, str]]:
