@@ -9,7 +9,7 @@ import typer
 
 from importer.cli.console import secrets_in_env
 from importer.cli.importing import plan, run, validate
-from importer.cli.propose import init
+from importer.cli.proposing import init
 from importer.cli.servers import sandbox, serve
 from importer.exit_codes import EXIT_UNEXPECTED
 
