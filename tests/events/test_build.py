@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections.abc
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -44,7 +45,7 @@ ANN = {
 }
 
 
-def _frame(*rows: dict[str, str | None], first_row: int = 2) -> pd.DataFrame:
+def _frame(*rows: collections.abc.Mapping[str, str | None], first_row: int = 2) -> pd.DataFrame:
     """Text cells as the loader gives them: blank -> NA, index = spreadsheet row."""
     frame = pd.DataFrame(list(rows), index=range(first_row, first_row + len(rows)), dtype="str")
     return frame.replace("", pd.NA)

@@ -18,7 +18,7 @@ from importer.values import DstPolicy
 
 ROOT = Path(__file__).resolve().parents[2]
 
-MINIMAL = {
+MINIMAL: dict[str, dict[str, object]] = {
     "event": {
         "calendar": "{Provider}",
         "external_id": "x-{Id}",
