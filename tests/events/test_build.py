@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections.abc
 import json
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -22,8 +21,9 @@ from importer.mapping import (
     parse_mapping,
     parse_template,
 )
+from tests.helpers import CLINIC_MAPPING
 
-CLINIC = load_mapping(Path(__file__).resolve().parents[2] / "mappings" / "clinic.yaml")
+CLINIC = load_mapping(CLINIC_MAPPING)
 
 # One clinic row as staff type it; tests change a cell or two.
 ANN = {
