@@ -1,4 +1,4 @@
-"""Shared fixtures: the sandbox server that plays Apptoto on loopback.
+"""Shared fixtures: the sandbox server that plays Apptoto on loopback, and the root logger kept.
 
 One server runs for the whole session (starting and stopping one costs about 0.2 s); the
 function-scoped ``sandbox`` fixture resets it before each test: no events, no request log, the
@@ -7,6 +7,7 @@ start-up settings (limits, faults, credentials) back in force.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import httpx
@@ -35,3 +36,12 @@ def sandbox_api(sandbox: SandboxHandle) -> Iterator[httpx.Client]:
     """A plain httpx client on the sandbox's /v1 with its credentials (paths like ``events``)."""
     with httpx.Client(base_url=sandbox.base_url, auth=sandbox.auth, timeout=10.0) as client:
         yield client
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """The CLI replaces the root logger's handlers; put pytest's back afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers, root.level = handlers, level

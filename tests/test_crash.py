@@ -8,7 +8,6 @@ holding exactly what a run without trouble leaves, no duplicates, and every row 
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import random
@@ -24,15 +23,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import Result
 
-from importer.cli import app
 from importer.sandbox.server import SandboxHandle
 from importer.send import INTERRUPTED_REASON
 from tests.clinic_rows import HEADER, appointment
+from tests.helpers import (
+    CLINIC_MAPPING,
+    IMPORTER,
+    SAMPLES,
+    env_for,
+    invoke_cli,
+    read_report,
+    write_csv,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-MAPPING = str(ROOT / "mappings" / "clinic.yaml")
+MAPPING = str(CLINIC_MAPPING)
 ROWS = 180  # 12 batches of 15
 BATCH = 15
 BATCHES = ROWS // BATCH
@@ -44,11 +50,7 @@ Event = tuple[str, str, str, tuple[str, ...]]
 
 
 def write_appointments(path: Path, order: list[int]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=HEADER)
-        writer.writeheader()
-        writer.writerows(appointment(n) for n in order)
-    return path
+    return write_csv(path, HEADER, (appointment(n) for n in order))
 
 
 def server_state(sandbox: SandboxHandle) -> set[Event]:
@@ -67,9 +69,7 @@ def server_state(sandbox: SandboxHandle) -> set[Event]:
 
 def cli(file: Path, folder: Path, *extra: str) -> list[str]:
     return [
-        sys.executable,
-        "-m",
-        "importer",
+        *IMPORTER,
         "run",
         str(file),
         "-m",
@@ -86,12 +86,7 @@ def cli(file: Path, folder: Path, *extra: str) -> list[str]:
 
 
 def environment(sandbox: SandboxHandle, base_url: str | None = None) -> dict[str, str]:
-    return {
-        **os.environ,
-        "APPTOTO_BASE_URL": base_url or sandbox.base_url,
-        "APPTOTO_USER": sandbox.user,
-        "APPTOTO_API_KEY": sandbox.api_key,
-    }
+    return {**os.environ, **env_for(sandbox, base_url=base_url)}
 
 
 def start(
@@ -142,11 +137,6 @@ def wait_for_ledger(state: Path, process: subprocess.Popen[str], count: int = 1)
     raise AssertionError("the import ended before it was interrupted")
 
 
-def read_report(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def assert_every_row_once(report: Path, statuses: set[str]) -> dict[str, str]:
     """Each of the ROWS data rows (2 .. ROWS+1) once, with one of ``statuses``; id -> status."""
     lines = read_report(report)
@@ -157,10 +147,9 @@ def assert_every_row_once(report: Path, statuses: set[str]) -> dict[str, str]:
     return found
 
 
-def in_process(args: list[str], sandbox: SandboxHandle) -> Any:
+def in_process(args: list[str], sandbox: SandboxHandle) -> Result:
     """The same command through typer's test runner: no interpreter start-up."""
-    command = args[args.index("importer") + 1 :]
-    return CliRunner().invoke(app, command, env=environment(sandbox), catch_exceptions=False)
+    return invoke_cli(args[args.index("importer") + 1 :], environment(sandbox))
 
 
 @pytest.fixture(scope="module")
@@ -346,7 +335,7 @@ time.sleep(60)
 def test_second_run_on_a_held_ledger_exits_2_and_a_killed_holder_does_not_block(
     sandbox: SandboxHandle, tmp_path: Path
 ) -> None:
-    sample = ROOT / "samples" / "appointments.csv"
+    sample = SAMPLES / "appointments.csv"
     summary = tmp_path / "summary.json"
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LEDGER, str(tmp_path / "state.sqlite")],

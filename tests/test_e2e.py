@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import subprocess
 import sys
@@ -10,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from importer.cli import app
+from tests.helpers import CLINIC_MAPPING, SAMPLES, env_for, read_report
+from tests.helpers import invoke_cli as run_cli
+from tests.helpers import live_events as stored_by_external_id
 
-ROOT = Path(__file__).resolve().parent.parent
-MAPPING = str(ROOT / "mappings" / "clinic.yaml")
-SAMPLES = ROOT / "samples"
+MAPPING = str(CLINIC_MAPPING)
 
 VALID_IDS = [f"clinic-0001{n:02d}" for n in range(1, 15)]
 INVALID = {  # row -> (column named in the message, words of the reason)
@@ -29,27 +27,6 @@ INVALID = {  # row -> (column named in the message, words of the reason)
     22: ("Appointment ID", "more than one row"),
     23: ("Time Zone", "America/Los_Angeles"),
 }
-
-
-def env_for(sandbox: Any) -> dict[str, str]:
-    return {
-        "APPTOTO_BASE_URL": sandbox.base_url,
-        "APPTOTO_USER": sandbox.user,
-        "APPTOTO_API_KEY": sandbox.api_key,
-    }
-
-
-def run_cli(args: list[str], env: dict[str, str]) -> Any:
-    return CliRunner().invoke(app, args, env=env, catch_exceptions=False)
-
-
-def read_report(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def stored_by_external_id(sandbox: Any) -> dict[str, dict[str, Any]]:
-    return {e["external_id"]: e for e in sandbox.events() if not e.get("is_deleted")}
 
 
 @pytest.mark.parametrize("sample", ["appointments.csv", "appointments.xlsx"])

@@ -7,7 +7,6 @@ and lets a test hold, refuse or alter chosen requests.
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -34,10 +33,10 @@ from importer.pipeline import (
 from importer.plan import PlanOptions
 from importer.prepare import prepare
 from importer.send import INTERRUPTED_REASON
+from tests.helpers import CLINIC_MAPPING, SAMPLES, read_report
 
-ROOT = Path(__file__).resolve().parent.parent
-MAPPING = load_mapping(ROOT / "mappings" / "clinic.yaml")
-SAMPLE = ROOT / "samples" / "appointments.csv"
+MAPPING = load_mapping(CLINIC_MAPPING)
+SAMPLE = SAMPLES / "appointments.csv"
 VALID = 14
 Answer = Callable[[httpx.Request, int], Awaitable[httpx.Response | None]]
 
@@ -94,8 +93,7 @@ def request_for(tmp_path: Path, source: Path = SAMPLE, **changes: Any) -> RunReq
 
 
 def report_lines(tmp_path: Path) -> list[dict[str, str]]:
-    with (tmp_path / "report.csv").open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
+    return read_report(tmp_path / "report.csv")
 
 
 def ledger_ids(tmp_path: Path) -> set[str]:

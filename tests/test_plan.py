@@ -6,15 +6,12 @@ The end-to-end tests check the sandbox's request log stays empty; the unit tests
 
 from __future__ import annotations
 
-import csv
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from importer.cli import app
 from importer.errors import PlanRefused
 from importer.ledger import Ledger, LedgerEntry, payload_hash
 from importer.mapping import load_mapping
@@ -22,46 +19,23 @@ from importer.outcomes import PlanAction
 from importer.plan import NO_RECORD_MESSAGE, PlanOptions, changed_fields, make_plan
 from importer.prepare import Prepared, prepare
 from importer.sandbox.server import SandboxHandle
+from tests.helpers import CLINIC_MAPPING, SAMPLES, env_for, read_csv, read_report, write_csv
+from tests.helpers import invoke_cli as invoke
 
-ROOT = Path(__file__).resolve().parent.parent
-MAPPING = ROOT / "mappings" / "clinic.yaml"
-SAMPLE = ROOT / "samples" / "appointments.csv"
+MAPPING = CLINIC_MAPPING
+SAMPLE = SAMPLES / "appointments.csv"
 NO_CREDENTIALS = {"APPTOTO_USER": "", "APPTOTO_API_KEY": "", "APPTOTO_BASE_URL": ""}
-
-
-def env_for(sandbox: SandboxHandle) -> dict[str, str]:
-    return {
-        "APPTOTO_BASE_URL": sandbox.base_url,
-        "APPTOTO_USER": sandbox.user,
-        "APPTOTO_API_KEY": sandbox.api_key,
-    }
-
-
-def invoke(args: list[str], env: dict[str, str]) -> Any:
-    return CliRunner().invoke(app, args, env=env, catch_exceptions=False)
-
-
-def read_report(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def edited_sample(tmp_path: Path) -> Path:
     """The sample with 000102 moved and relocated, 000109's phone changed, 000111 gone, 000130."""
-    with SAMPLE.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header, rows = list(reader.fieldnames or []), list(reader)
+    header, rows = read_csv(SAMPLE)
     by_id = {r["Appointment ID"]: r for r in rows}
     by_id["000102"].update({"Start": "9:05 AM", "Location": "Annex"})
     by_id["000109"]["Phone"] = "+39 06 6982 0001"
     rows.remove(by_id["000111"])
     rows.append({**by_id["000101"], "Appointment ID": "000130"})
-    path = tmp_path / "edited.csv"
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=header)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    return write_csv(tmp_path / "edited.csv", header, rows, encoding="utf-8-sig")
 
 
 def test_plan_and_dry_run_write_the_same_report_and_send_nothing(

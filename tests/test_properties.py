@@ -45,7 +45,7 @@ MAX_RUNS = 30  # a run, then re-runs while rows are left failed (a fault soup ca
 SLOW_SECONDS = 0.35  # a slow answer outlasts the client's timeout below
 TIMEOUT_SECONDS = 0.25
 # The sandbox's Retry-After is whole seconds (1 s at least); the client obeys at most this long,
-# so a storm costs milliseconds. Obeying the full wait is tested in test_faults.py.
+# so a storm costs milliseconds. Obeying the full wait is tested in test_server_faults.py.
 RETRY_AFTER_CAP_SECONDS = 0.02
 
 # Text as staff type it, and worse: accents, emoji, RTL, quotes, separators, line breaks,

@@ -6,57 +6,41 @@ received, not only what the importer says.
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from typer.testing import CliRunner
+from typer.testing import Result
 
-from importer.cli import app
 from importer.plan import NO_RECORD_MESSAGE
 from importer.sandbox.server import SandboxHandle
 from tests.clinic_rows import HEADER, appointment
+from tests.helpers import (
+    CLINIC_MAPPING,
+    SAMPLES,
+    env_for,
+    invoke_cli,
+    live_events,
+    read_csv,
+    write_csv,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-MAPPING = str(ROOT / "mappings" / "clinic.yaml")
-SAMPLE = ROOT / "samples" / "appointments.csv"
+MAPPING = str(CLINIC_MAPPING)
+SAMPLE = SAMPLES / "appointments.csv"
 VALID_IDS = {f"clinic-0001{n:02d}" for n in range(1, 15)}
 INVALID_COUNT = 8
 
 
-def env_for(sandbox: SandboxHandle) -> dict[str, str]:
-    return {
-        "APPTOTO_BASE_URL": sandbox.base_url,
-        "APPTOTO_USER": sandbox.user,
-        "APPTOTO_API_KEY": sandbox.api_key,
-    }
-
-
-def run_cli(sandbox: SandboxHandle, file: Path, tmp_path: Path, *extra: str) -> Any:
+def run_cli(sandbox: SandboxHandle, file: Path, tmp_path: Path, *extra: str) -> Result:
     """``run FILE -m clinic.yaml`` with the test's state file; report at tmp_path/report.csv."""
     args = ["run", str(file), "-m", MAPPING, "--quiet", "--state", str(tmp_path / "state.sqlite")]
     if "--report" not in extra:
         args += ["--report", str(tmp_path / "report.csv")]
     if "--rate" not in extra:
         args += ["--rate", "100000"]  # no pacing: the sandbox's limit is the only one
-    return CliRunner().invoke(app, [*args, *extra], env=env_for(sandbox), catch_exceptions=False)
-
-
-def read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        return list(reader.fieldnames or []), list(reader)
-
-
-def write_rows(path: Path, header: list[str], rows: list[dict[str, str]]) -> Path:
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=header)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    return invoke_cli([*args, *extra], env_for(sandbox))
 
 
 def by_id(rows: list[dict[str, str]], appointment_id: str) -> dict[str, str]:
@@ -64,13 +48,9 @@ def by_id(rows: list[dict[str, str]], appointment_id: str) -> dict[str, str]:
     return row
 
 
-def live_events(sandbox: SandboxHandle) -> dict[str, dict[str, Any]]:
-    return {e["external_id"]: e for e in sandbox.events() if not e["is_deleted"]}
-
-
 def statuses(report: Path) -> dict[str, str]:
     """external_id -> status, for every report line that has an external_id."""
-    _, rows = read_rows(report)
+    _, rows = read_csv(report)
     return {r["external_id"]: r["status"] for r in rows if r["external_id"]}
 
 
@@ -86,14 +66,14 @@ def test_edit_three_delete_one_add_one_sends_only_those(
     before = live_events(sandbox)
     logged = len(sandbox.requests())
 
-    header, rows = read_rows(SAMPLE)
+    header, rows = read_csv(SAMPLE)
     by_id(rows, "000102")["Start"] = "9:05 AM"
     by_id(rows, "000106")["Location"] = "Boise clinic, room 7"
     by_id(rows, "000109")["Phone"] = "+39 06 6982 0001"
     rows.remove(by_id(rows, "000111"))
     rows.append({**by_id(rows, "000101"), "Appointment ID": "000130", "Start": "11:00 AM"})
     rows[-1]["End"] = "11:30 AM"
-    edited = write_rows(tmp_path / "edited.csv", header, rows)
+    edited = write_csv(tmp_path / "edited.csv", header, rows, encoding="utf-8-sig")
 
     again = run_cli(sandbox, edited, tmp_path, "--cancel-missing")
 
@@ -135,7 +115,7 @@ def test_edit_three_delete_one_add_one_sends_only_those(
     assert {k for k, s in report.items() if s == "created"} == {"clinic-000130"}
     assert {k for k, s in report.items() if s == "cancelled"} == {"clinic-000111"}
     assert list(report.values()).count("unchanged") == 10
-    _, lines = read_rows(tmp_path / "report.csv")
+    _, lines = read_csv(tmp_path / "report.csv")
     messages = {r["external_id"]: r["message"] for r in lines}
     assert messages["clinic-000102"] == "changes: start_time"
     assert messages["clinic-000106"] == "changes: location"
@@ -151,7 +131,7 @@ def test_nightly_run_of_ten_thousand_rows_sends_only_the_thirty_changed(
     sandbox.configure(rate_limit_requests=0, max_events_per_request=50)
     header = HEADER
     rows = [appointment(n) for n in range(10_000)]
-    file = write_rows(tmp_path / "nightly.csv", header, rows)
+    file = write_csv(tmp_path / "nightly.csv", header, rows, encoding="utf-8-sig")
     first = run_cli(sandbox, file, tmp_path, "--batch-size", "50")
     assert first.exit_code == 0, first.output
     assert "10000 created" in first.output
@@ -161,7 +141,7 @@ def test_nightly_run_of_ten_thousand_rows_sends_only_the_thirty_changed(
     assert len(changed) == 30
     for n in changed:
         rows[n]["Location"] = "Eugene, annex"
-    write_rows(file, header, rows)
+    write_csv(file, header, rows, encoding="utf-8-sig")
     nightly = run_cli(sandbox, file, tmp_path)
 
     assert nightly.exit_code == 0, nightly.output
@@ -184,10 +164,10 @@ def test_report_is_input_fixed_row_is_created_others_unchanged(
 
     # Staff fix the short phone number of row 16 in the report itself.
     if suffix == ".csv":
-        header, lines = read_rows(report)
+        header, lines = read_csv(report)
         assert by_id(lines, "000115")["status"] == "invalid"
         by_id(lines, "000115")["Phone"] = "(541) 555-0115"
-        write_rows(report, header, lines)
+        write_csv(report, header, lines, encoding="utf-8-sig")
     else:
         book = load_workbook(report)
         sheet = book.active
@@ -217,9 +197,9 @@ def test_report_apptoto_id_makes_a_row_an_update_with_an_empty_ledger(
 ) -> None:
     run_cli(sandbox, SAMPLE, tmp_path, "--report", str(tmp_path / "first.csv"))
     ids = {k: e["id"] for k, e in live_events(sandbox).items()}
-    header, lines = read_rows(tmp_path / "first.csv")
+    header, lines = read_csv(tmp_path / "first.csv")
     by_id(lines, "000101")["Location"] = "Eugene clinic, room 9"
-    write_rows(tmp_path / "first.csv", header, lines)
+    write_csv(tmp_path / "first.csv", header, lines, encoding="utf-8-sig")
     fresh = tmp_path / "fresh"
     fresh.mkdir()
 
@@ -227,7 +207,7 @@ def test_report_apptoto_id_makes_a_row_an_update_with_an_empty_ledger(
 
     assert again.exit_code == 1, again.output
     assert "14 updated, 8 invalid" in again.output
-    _, report = read_rows(fresh / "report.csv")
+    _, report = read_csv(fresh / "report.csv")
     updated = [r for r in report if r["status"] == "updated"]
     assert {r["message"] for r in updated} == {"update of the event in the report's apptoto_id"}
     assert {r["external_id"]: int(r["apptoto_id"]) for r in updated} == ids
@@ -242,16 +222,16 @@ def test_calendar_change_fails_or_recreates_on_request(
 ) -> None:
     run_cli(sandbox, SAMPLE, tmp_path)
     old_id = live_events(sandbox)["clinic-000103"]["id"]
-    header, rows = read_rows(SAMPLE)
+    header, rows = read_csv(SAMPLE)
     by_id(rows, "000103")["Provider"] = "Dr. Chen"
-    moved = write_rows(tmp_path / "moved.csv", header, rows)
+    moved = write_csv(tmp_path / "moved.csv", header, rows, encoding="utf-8-sig")
     logged = len(sandbox.requests())
 
     refused = run_cli(sandbox, moved, tmp_path)
 
     assert refused.exit_code == 1
     assert "13 unchanged, 8 invalid, 1 failed" in refused.output
-    _, lines = read_rows(tmp_path / "report.csv")
+    _, lines = read_csv(tmp_path / "report.csv")
     [line] = [r for r in lines if r["external_id"] == "clinic-000103"]
     assert line["status"] == "failed"
     assert "calendar changed from 'Dr. Rivera' to 'Dr. Chen'" in line["message"]
@@ -270,7 +250,7 @@ def test_calendar_change_fails_or_recreates_on_request(
     assert not new["is_deleted"] and new["calendar_name"] == "Dr. Chen"
     assert new["title"] == "Follow-up with Dr. Chen"
     assert sandbox.stats()["duplicates"] == []
-    _, lines = read_rows(tmp_path / "report.csv")
+    _, lines = read_csv(tmp_path / "report.csv")
     [line] = [r for r in lines if r["external_id"] == "clinic-000103"]
     assert (line["status"], line["apptoto_id"]) == ("created", str(new["id"]))
     assert "the old event is deleted and a new one created" in line["message"]
@@ -290,7 +270,7 @@ def test_lost_ledger_resends_by_external_id_without_duplicates(
     again = run_cli(sandbox, SAMPLE, tmp_path)
 
     assert again.exit_code == 1 and "14 created, 8 invalid" in again.output, again.output
-    _, lines = read_rows(tmp_path / "report.csv")
+    _, lines = read_csv(tmp_path / "report.csv")
     created = [r for r in lines if r["status"] == "created"]
     # The client cannot tell created from updated here, and the message says so.
     assert {r["message"] for r in created} == {NO_RECORD_MESSAGE}
@@ -309,7 +289,7 @@ def test_full_resends_every_valid_row_as_an_update(sandbox: SandboxHandle, tmp_p
     assert "14 updated, 8 invalid" in full.output, full.output
     sent = new_requests(sandbox, logged)
     assert sorted(i for r in sent for i in r["external_ids"]) == sorted(VALID_IDS)
-    _, lines = read_rows(tmp_path / "report.csv")
+    _, lines = read_csv(tmp_path / "report.csv")
     assert {r["message"] for r in lines if r["status"] == "updated"} == {"re-sent (--full)"}
     assert sandbox.stats()["events_stored"] == 14
 
@@ -333,10 +313,13 @@ def test_cancel_guard(
     tmp_path: Path,
 ) -> None:
     run_cli(sandbox, SAMPLE, tmp_path)
-    header, rows = read_rows(SAMPLE)
+    header, rows = read_csv(SAMPLE)
     gone = [f"0001{n:02d}" for n in range(1, removed + 1)]
-    kept = write_rows(
-        tmp_path / "partial.csv", header, [r for r in rows if r["Appointment ID"] not in gone]
+    kept = write_csv(
+        tmp_path / "partial.csv",
+        header,
+        [r for r in rows if r["Appointment ID"] not in gone],
+        encoding="utf-8-sig",
     )
     logged = len(sandbox.requests())
     summary = tmp_path / "summary.json"

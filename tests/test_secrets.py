@@ -15,13 +15,12 @@ import base64
 import csv
 import json
 import logging
-import os
 import subprocess
 import sys
 import traceback
 import urllib.parse
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +28,14 @@ import httpx
 import openpyxl
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from importer.cli import app
 from importer.client import ApptotoClient, ClientConfig
 from importer.errors import ConfigError, CredentialsRefused
 from importer.exit_codes import exit_code_for
 from importer.mapping import parse_mapping
 from importer.pipeline import RunRequest, RunSummary, run_import
 from importer.sandbox.server import SandboxHandle
+from tests.helpers import IMPORTER, env_for, invoke_cli, run_process
 
 # "/", "+" and "=" change under URL encoding; the user makes base64 of "user:key" its own string.
 KEY = "canary/K3y+9f=zQ7"
@@ -288,15 +286,6 @@ def test_an_exception_raised_through_the_run_carries_no_key(
 # --- the CLI with -v --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """The CLI replaces the root logger's handlers; put pytest's back afterwards."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers, root.level = handlers, level
-
-
 @pytest.mark.parametrize("path", ["success", "401", "5xx"])
 def test_the_cli_with_verbose_logging_never_shows_the_key(
     keyed: SandboxHandle, tmp_path: Path, restore_logging: None, path: str
@@ -306,9 +295,8 @@ def test_the_cli_with_verbose_logging_never_shows_the_key(
     if path == "5xx":  # 503 until the sandbox is back: the CLI's real backoff is ~1 s a try
         keyed.configure(outage_seconds=0.2, outage_mode="503")
     (tmp_path / "mapping.yaml").write_text(yaml.safe_dump(MAPPING_SPEC), encoding="utf-8")
-    env = {"APPTOTO_BASE_URL": keyed.base_url, "APPTOTO_USER": keyed.user, "APPTOTO_API_KEY": KEY}
-    result = CliRunner().invoke(
-        app,
+    env = env_for(keyed, api_key=KEY)
+    result = invoke_cli(
         [
             "run",
             str(write_rows(tmp_path / "in.csv")),
@@ -326,8 +314,7 @@ def test_the_cli_with_verbose_logging_never_shows_the_key(
             "--summary-json",
             str(tmp_path / "summary.json"),
         ],
-        env=env,
-        catch_exceptions=False,
+        env,
     )
     assert result.exit_code == {"success": 0, "401": 2, "5xx": 0}[path], result.output
     if path == "5xx":
@@ -338,14 +325,14 @@ def test_the_cli_with_verbose_logging_never_shows_the_key(
 
 
 def run_in_a_process(
-    launcher: list[str], tmp_path: Path, env: dict[str, str], *options: str
+    launcher: Sequence[str], tmp_path: Path, env: dict[str, str], *options: str
 ) -> subprocess.CompletedProcess[str]:
     """``<launcher> run <rows> -m <mapping> <options>`` in a real process, output captured.
 
     The state file and summary go to ``tmp_path``, where ``files_text`` looks.
     """
     (tmp_path / "mapping.yaml").write_text(yaml.safe_dump(MAPPING_SPEC), encoding="utf-8")
-    return subprocess.run(
+    return run_process(
         [
             *launcher,
             "run",
@@ -358,11 +345,7 @@ def run_in_a_process(
             "--summary-json",
             str(tmp_path / "summary.json"),
         ],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        env,
     )
 
 
@@ -370,9 +353,9 @@ def test_the_console_script_with_verbose_logging_never_shows_the_key(
     keyed: SandboxHandle, tmp_path: Path
 ) -> None:
     keyed.configure(api_key="the-right-key")
-    env = {"APPTOTO_BASE_URL": keyed.base_url, "APPTOTO_USER": keyed.user, "APPTOTO_API_KEY": KEY}
+    env = env_for(keyed, api_key=KEY)
     done = run_in_a_process(
-        [sys.executable, "-m", "importer"],
+        IMPORTER,
         tmp_path,
         env,
         "--verbose",

@@ -13,19 +13,16 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from importer.assist import Confidence, proposal_from_choices, propose_mapping
 from importer.assist.formats import guess_date_format, guess_time_format
-from importer.cli import app
 from importer.errors import MappingError
 from importer.load import load_table
 from importer.mapping import format_problem, load_mapping, parse_mapping
 from importer.prepare import prepare
+from tests.helpers import CLINIC_MAPPING, SAMPLES, invoke_cli
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "samples"
-CLINIC = ROOT / "mappings" / "clinic.yaml"
+CLINIC = CLINIC_MAPPING
 LA = "America/Los_Angeles"
 
 
@@ -39,16 +36,13 @@ def valid_payloads(path: Path, mapping: Any) -> dict[int, dict[str, Any]]:
     return {r: p for r, p in prepared.events.payloads.items() if r not in prepared.issues}
 
 
-def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+def write_frame(path: Path, frame: pd.DataFrame) -> Path:
+    """``frame`` as a CSV sheet, blanks as empty cells."""
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(frame.columns)
         writer.writerows(frame.fillna("").itertuples(index=False))
     return path
-
-
-def run_cli(args: list[str]) -> Any:
-    return CliRunner().invoke(app, args, catch_exceptions=False)
 
 
 # --- formats -------------------------------------------------------------------------------------
@@ -178,22 +172,22 @@ def test_the_samples_import_the_same_events_as_the_clinic_mapping(sample: str) -
 @pytest.mark.parametrize("sample", ["appointments.csv", "appointments.xlsx"])
 def test_init_output_validates_unedited(sample: str, tmp_path: Path) -> None:
     mapping = tmp_path / "clinic.yaml"
-    made = run_cli(["init", str(SAMPLES / sample), "-o", str(mapping), "--time-zone", LA])
+    made = invoke_cli(["init", str(SAMPLES / sample), "-o", str(mapping), "--time-zone", LA])
     assert made.exit_code == 0, made.output
     assert "Provider -> Calendar (provider, staff) (high)" in made.output
-    checked = run_cli(["validate", str(SAMPLES / sample), "-m", str(mapping)])
+    checked = invoke_cli(["validate", str(SAMPLES / sample), "-m", str(mapping)])
     assert checked.exit_code == 1  # the sample's own bad rows, as with clinic.yaml
     assert "14 valid, 8 invalid rows" in checked.output
-    by_hand = run_cli(["validate", str(SAMPLES / sample), "-m", str(CLINIC)])
+    by_hand = invoke_cli(["validate", str(SAMPLES / sample), "-m", str(CLINIC)])
     assert checked.output.splitlines()[-1] == by_hand.output.splitlines()[-1]
 
 
 def test_init_without_a_zone_validates_and_names_the_rows_without_one(tmp_path: Path) -> None:
     mapping = tmp_path / "clinic.yaml"
-    made = run_cli(["init", str(SAMPLES / "appointments.csv"), "-o", str(mapping)])
+    made = invoke_cli(["init", str(SAMPLES / "appointments.csv"), "-o", str(mapping)])
     assert made.exit_code == 0
     assert "default time zone: none (medium): 11 rows leave 'Time Zone' blank" in made.output
-    checked = run_cli(["validate", str(SAMPLES / "appointments.csv"), "-m", str(mapping)])
+    checked = invoke_cli(["validate", str(SAMPLES / "appointments.csv"), "-m", str(mapping)])
     assert checked.exit_code == 1  # the mapping loads; rows without a zone are refused
     assert "row 3, column 'Time Zone': no time zone" in checked.output
     assert "8 valid, 14 invalid rows" in checked.output  # 6 more than with a zone
@@ -313,7 +307,7 @@ def test_synonym_headers_give_the_same_events(variant: str, tmp_path: Path) -> N
         frame.insert(6, "Client", frame["First Name"] + " " + frame["Last Name"])
         frame = frame.drop(columns=["End", "First Name", "Last Name", "Time Zone"])
     frame = frame.rename(columns=renames)
-    path = write_csv(tmp_path / f"{variant}.csv", frame)
+    path = write_frame(tmp_path / f"{variant}.csv", frame)
     proposal = propose_mapping(load_table(path).frame, name="clinic", time_zone=LA)
     assert proposal.needs_choice == []
 
@@ -385,9 +379,9 @@ def test_an_ambiguous_date_file_gets_no_guessed_format(tmp_path: Path) -> None:
             "Client": ["Ann", "Bob", "Cy"],
         }
     )
-    source = write_csv(tmp_path / "ambiguous.csv", frame)
+    source = write_frame(tmp_path / "ambiguous.csv", frame)
     mapping = tmp_path / "ambiguous.yaml"
-    made = run_cli(["init", str(source), "-o", str(mapping), "--time-zone", "Europe/London"])
+    made = invoke_cli(["init", str(source), "-o", str(mapping), "--time-zone", "Europe/London"])
     assert made.exit_code == 0
     assert "NEEDS YOUR CHOICE: defaults.date_format" in made.output
     text = mapping.read_text(encoding="utf-8")
@@ -396,14 +390,14 @@ def test_an_ambiguous_date_file_gets_no_guessed_format(tmp_path: Path) -> None:
         "\n  # ", " "
     )
 
-    refused = run_cli(["validate", str(source), "-m", str(mapping)])
+    refused = invoke_cli(["validate", str(source), "-m", str(mapping)])
     assert refused.exit_code == 2
     assert "defaults.date_format: 'CHOOSE %m/%d/%Y or %d/%m/%Y' is not a date/time format" in (
         refused.output
     )
     # The user's choice, from the lines offered in the comment:
     mapping.write_text(text.replace('"CHOOSE %m/%d/%Y or %d/%m/%Y"', '"%d/%m/%Y"'), "utf-8")
-    chosen = run_cli(["validate", str(source), "-m", str(mapping)])
+    chosen = invoke_cli(["validate", str(source), "-m", str(mapping)])
     assert chosen.exit_code == 0, chosen.output
     payloads = valid_payloads(source, load_mapping(mapping))
     assert payloads[2]["start_time"] == "2026-04-03T09:00:00+01:00"  # 3 April, British summer
@@ -440,7 +434,7 @@ def test_dates_without_times_become_all_day_events(tmp_path: Path) -> None:
     frame = pd.DataFrame(
         {"Booking ID": ["b1", "b2"], "Date": ["12/14/2026", "12/15/2026"], "Staff": ["A", "B"]}
     )
-    path = write_csv(tmp_path / "days.csv", frame)
+    path = write_frame(tmp_path / "days.csv", frame)
     proposal = propose_mapping(load_table(path).frame, name="days", time_zone="America/Denver")
     assert [c.value for c in proposal.event if c.key == "all_day"] == ["true"]
     [payload, _] = valid_payloads(path, proposal.to_mapping()).values()
@@ -460,7 +454,7 @@ def test_a_date_and_time_in_one_cell(tmp_path: Path) -> None:
             "Therapist": ["Kim", "Lee"],
         }
     )
-    path = write_csv(tmp_path / "one-cell.csv", frame)
+    path = write_frame(tmp_path / "one-cell.csv", frame)
     proposal = propose_mapping(load_table(path).frame, name="p", time_zone="America/New_York")
     picks = proposal.columns_by_field()
     assert picks["start_datetime"] == "Appointment Date/Time"
@@ -520,15 +514,15 @@ def test_choices_that_do_not_fit_are_refused(choices: dict[str, str], problem: s
 def test_init_never_overwrites_without_force(tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.chdir(tmp_path)
     source = SAMPLES / "appointments.csv"
-    first = run_cli(["init", str(source), "--time-zone", LA])
+    first = invoke_cli(["init", str(source), "--time-zone", LA])
     assert first.exit_code == 0
     written = tmp_path / "mappings" / "appointments.yaml"
     assert f"wrote {Path('mappings') / 'appointments.yaml'}" in first.output
     written.write_text("# mine\n", encoding="utf-8")
-    again = run_cli(["init", str(source)])
+    again = invoke_cli(["init", str(source)])
     assert again.exit_code == 2 and "use --force" in again.output
     assert written.read_text(encoding="utf-8") == "# mine\n"
-    forced = run_cli(["init", str(source), "--force"])
+    forced = invoke_cli(["init", str(source), "--force"])
     assert forced.exit_code == 0
     assert 'external_id: "appointments-{Appointment ID}"' in written.read_text(encoding="utf-8")
 
@@ -542,7 +536,7 @@ def test_init_never_overwrites_without_force(tmp_path: Path, monkeypatch: Any) -
 )
 def test_init_errors_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
     out = tmp_path / "m.yaml"
-    result = run_cli(["init", str(SAMPLES / "appointments.xlsx"), "-o", str(out), *args])
+    result = invoke_cli(["init", str(SAMPLES / "appointments.xlsx"), "-o", str(out), *args])
     assert result.exit_code == 2 and message in result.output
     assert not out.exists()
 

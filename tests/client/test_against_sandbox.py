@@ -12,6 +12,8 @@ import pytest
 
 from importer.client import ApptotoClient, ClientConfig, EventResult
 from importer.errors import CredentialsRefused
+from importer.sandbox.server import SandboxHandle
+from tests.helpers import fast_client_config
 
 
 def make_events(n: int, prefix: str = "e") -> list[dict[str, Any]]:
@@ -28,18 +30,8 @@ def make_events(n: int, prefix: str = "e") -> list[dict[str, Any]]:
     ]
 
 
-def config_for(sandbox: Any, **changes: Any) -> ClientConfig:
-    fields: dict[str, Any] = {
-        "user": sandbox.user,
-        "api_key": sandbox.api_key,
-        "base_url": sandbox.base_url,
-        "requests_per_minute": 60_000,
-        "backoff_base": 0.01,
-        "backoff_cap": 0.05,
-        "timeout_seconds": 5,
-    }
-    fields.update(changes)
-    return ClientConfig(**fields)
+def config_for(sandbox: SandboxHandle, **changes: Any) -> ClientConfig:
+    return fast_client_config(sandbox, **({"timeout_seconds": 5} | changes))
 
 
 def send(config: ClientConfig, events: list[dict[str, Any]]) -> list[EventResult]:
@@ -50,7 +42,8 @@ def send(config: ClientConfig, events: list[dict[str, Any]]) -> list[EventResult
     return asyncio.run(go())
 
 
-def stored_ids(sandbox: Any) -> list[str]:
+def stored_ids(sandbox: SandboxHandle) -> list[str]:
+    """Every live event's external_id, sorted; an id stored twice shows twice."""
     return sorted(e["external_id"] for e in sandbox.events() if not e["is_deleted"])
 
 

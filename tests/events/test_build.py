@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import collections.abc
 import json
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,8 +21,9 @@ from importer.mapping import (
     parse_mapping,
     parse_template,
 )
+from tests.helpers import CLINIC_MAPPING
 
-CLINIC = load_mapping(Path(__file__).resolve().parents[2] / "mappings" / "clinic.yaml")
+CLINIC = load_mapping(CLINIC_MAPPING)
 
 # One clinic row as staff type it; tests change a cell or two.
 ANN = {
@@ -44,7 +45,7 @@ ANN = {
 }
 
 
-def _frame(*rows: dict[str, str | None], first_row: int = 2) -> pd.DataFrame:
+def _frame(*rows: collections.abc.Mapping[str, str | None], first_row: int = 2) -> pd.DataFrame:
     """Text cells as the loader gives them: blank -> NA, index = spreadsheet row."""
     frame = pd.DataFrame(list(rows), index=range(first_row, first_row + len(rows)), dtype="str")
     return frame.replace("", pd.NA)

@@ -15,7 +15,7 @@ def row_by_row(frame: pd.DataFrame, source: str) -> list[str]:
     """Per row: cells stripped of (no-break) spaces, whitespace-only = blank; joined, stripped."""
     template = parse_template(source, where="test")
 
-    def cell(value: object) -> str:
+    def cell(value: str | float | None) -> str:
         text = "" if pd.isna(value) else str(value)
         return text.strip(" \u00a0") if text.strip() else ""
 

@@ -36,8 +36,8 @@ from importer.ledger import (
 )
 from importer.ledger.schema import SCHEMA_VERSION
 from importer.outcomes import RowStatus
+from tests.helpers import ROOT
 
-REPO = Path(__file__).resolve().parents[2]
 WHEN = "2026-04-13T12:03:05+00:00"
 
 
@@ -76,9 +76,9 @@ def start_holder(state: Path, script: str) -> subprocess.Popen[str]:
     """Run ``script`` in another Python with ``ledger`` open on ``state``; wait for its "ready"."""
     program = "import sys, time\nfrom importer.ledger import Ledger, LedgerEntry\n"
     program += f"ledger = Ledger.open({str(state)!r})\n" + textwrap.dedent(script)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     holder = subprocess.Popen(
-        [sys.executable, "-c", program], stdout=subprocess.PIPE, text=True, env=env, cwd=REPO
+        [sys.executable, "-c", program], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT
     )
     assert holder.stdout is not None
     readable, _, _ = select.select([holder.stdout], [], [], 30)

@@ -1,7 +1,10 @@
-"""Load stage, the files refused before any parser runs: wrong kinds, zip bombs, XML bombs, XXE."""
+"""Load stage, the files refused before any parser runs: wrong kinds, zip bombs, XML bombs, XXE;
+a workbook is checked once per unchanged file, and again when it changes."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import struct
 import zipfile
 from pathlib import Path
@@ -11,12 +14,14 @@ import pytest
 
 from importer.errors import LoadError
 from importer.load import load_table, sheet_names
+from importer.load import table as load
 from importer.load.xlsx_safety import (
     MAX_UNCOMPRESSED_BYTES,
     OLE2_SIGNATURE,
     RATIO_CHECKED_ABOVE,
     MarkupScanner,
 )
+from tests.helpers import CORPUS, SAMPLES
 
 SHEET = "xl/worksheets/sheet1.xml"
 
@@ -99,9 +104,6 @@ def test_wrong_files_are_refused_saying_what_they_are(
     assert caught.value.file == str(path)
     with pytest.raises(LoadError, match=words):
         sheet_names(path)
-
-
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
 
 @pytest.mark.parametrize(
@@ -262,3 +264,42 @@ def test_scanner_lets_comments_cdata_and_text_pass(chunks: list[bytes]) -> None:
         scanner.feed(chunk)
     scanner.feed(b"", final=True)
     assert scanner.carry.endswith(chunks[-1][-9:])
+
+
+# --- checked once per unchanged file ---------------------------------------------------------
+
+
+def with_entity(good: Path, target: Path) -> None:
+    """``good`` plus an XML part declaring an entity: what the bomb check refuses."""
+    shutil.copy(good, target)
+    with zipfile.ZipFile(target, "a") as archive:
+        archive.writestr("xl/extra.xml", '<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>')
+
+
+def test_sheet_names_then_load_checks_the_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "appointments.xlsx"
+    shutil.copy(SAMPLES / "appointments.xlsx", path)
+    checked: list[Path] = []
+    real_check = load.check_workbook_zip
+
+    def counting_check(source: Path, *, file: str) -> None:
+        checked.append(source)
+        real_check(source, file=file)
+
+    monkeypatch.setattr(load, "check_workbook_zip", counting_check)
+    assert sheet_names(path) == ["Appointments", "Read me"]
+    assert len(load_table(path, sheet="Appointments").frame) == 22
+    assert checked == [path]
+
+
+def test_a_file_replaced_after_its_check_is_checked_again(tmp_path: Path) -> None:
+    path = tmp_path / "appointments.xlsx"
+    shutil.copy(SAMPLES / "appointments.xlsx", path)
+    assert sheet_names(path) == ["Appointments", "Read me"]
+    bad = tmp_path / "bad.xlsx"
+    with_entity(path, bad)
+    os.replace(bad, path)  # same path, new content
+    with pytest.raises(LoadError, match="(?i)declar|entit|doctype"):
+        load_table(path, sheet="Appointments")

@@ -11,8 +11,7 @@ from openpyxl.chart import BarChart, Reference
 
 from importer.load import sheet_names
 from importer.load.xlsx_parts import listed_worksheets
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
 
 
 def by_calamine(path: Path) -> list[str]:

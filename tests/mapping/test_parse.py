@@ -15,10 +15,9 @@ from importer.mapping import (
     parse_template,
 )
 from importer.values import DstPolicy
+from tests.helpers import CLINIC_MAPPING
 
-ROOT = Path(__file__).resolve().parents[2]
-
-MINIMAL = {
+MINIMAL: dict[str, dict[str, object]] = {
     "event": {
         "calendar": "{Provider}",
         "external_id": "x-{Id}",
@@ -60,7 +59,7 @@ def test_parse_template_rejects_broken_braces(source: str) -> None:
 
 
 def test_clinic_mapping_loads() -> None:
-    mapping = load_mapping(ROOT / "mappings" / "clinic.yaml")
+    mapping = load_mapping(CLINIC_MAPPING)
     assert mapping.name == "Clinic appointments"
     assert mapping.sheet == "Appointments"
     assert mapping.defaults.dst is DstPolicy.REJECT

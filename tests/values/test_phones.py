@@ -1,7 +1,14 @@
+"""Phone numbers to E.164: one cell at a time (``normalise_phone``) and by column
+(``normalise_phones``), whose fast path for US/Canadian numbers gives exactly what phonenumbers
+gives, cell for cell."""
+
 from __future__ import annotations
 
 import pandas as pd
+import phonenumbers
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from importer.values import normalise_phone, normalise_phones
 
@@ -39,3 +46,114 @@ def test_blank_cells_are_neither_valid_nor_invalid() -> None:
     e164, reason = normalise_phones(pd.Series(["", None, "  ", "5415550104"]), "US")
     assert e164.isna().tolist() == [True, True, True, False]
     assert reason.isna().all()
+
+
+# --- by column: the fast path for US/Canadian numbers ----------------------------------------
+
+
+def by_phonenumbers(text: str, region: str) -> tuple[str | None, str | None]:
+    """The slow path, straight from phonenumbers (no cache shared with the code under test)."""
+    return normalise_phone.__wrapped__(text, region)
+
+
+def by_column(texts: list[str], region: str) -> list[tuple[str | None, str | None]]:
+    e164, reason = normalise_phones(pd.Series(texts, dtype="str"), region)
+    return [
+        (None if pd.isna(e) else str(e), None if pd.isna(r) else str(r))
+        for e, r in zip(e164, reason, strict=True)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "expected"),
+    [
+        ("(541) 555-0104", "US", "+15415550104"),
+        ("541.555.0123", "US", "+15415550123"),
+        ("5415550142", "US", "+15415550142"),
+        ("+1 541-555-0177", "US", "+15415550177"),
+        ("1-541-555-0177", "US", "+15415550177"),
+        ("+1 (208) 555-0111", "CA", "+12085550111"),
+        ("(604) 555-0199", "US", "+16045550199"),  # Canadian: refused by the US patterns, slow path
+        ("(604) 555-0199", "CA", "+16045550199"),
+        ("800-555-0199", "US", "+18005550199"),  # toll free
+        ("+39 06 6982 0000", "US", "+390669820000"),
+        ("(541) 555-0104", "GB", None),  # not a UK number: the slow path says so
+        ("555-012", "US", None),
+        ("01 541 555 0104", "US", None),  # a 0 before the country code: invalid, not +1
+        ("(555) 555-0104", "US", None),  # 555 is no area code
+        ("(141) 555-0104", "US", None),
+        ("", "US", None),
+    ],
+)
+def test_known_numbers(text: str, region: str, expected: str | None) -> None:
+    [(e164, reason)] = by_column([text], region)
+    assert e164 == expected
+    assert (e164, reason) == by_phonenumbers(text, region)
+
+
+def test_blank_and_repeated_cells_keep_their_rows() -> None:
+    texts = ["(541) 555-0104", "", "  ", "541.555.0104", "(541) 555-0104", "nope", "(604) 555-0199"]
+    results = by_column(texts, "US")
+    assert [e for e, _ in results] == [
+        "+15415550104",
+        None,
+        None,
+        "+15415550104",
+        "+15415550104",
+        None,
+        "+16045550199",
+    ]
+    assert [r is not None for _, r in results] == [False, False, False, False, False, True, False]
+
+
+_PREFIXES = ["", "1", "+1", "1 ", "+1 ", "+1-", "1-", "+ 1 ", "11", "0", "01", "01 ", "+01", "(1)"]
+_PREFIXES += ["+", "+2", "001 ", "011 1 ", "+1 1 "]
+_SEPARATORS = ["", " ", "-", ".", " - ", "  ", "/", "--"]
+
+
+@st.composite
+def nanp_like(draw: st.DrawFn) -> str:
+    """Ten digits (valid or not) written the ways staff do, and some ways they should not."""
+    area = f"{draw(st.integers(0, 999)):03d}"
+    exchange = f"{draw(st.integers(0, 999)):03d}"
+    line = f"{draw(st.integers(0, 9999)):04d}" + draw(st.sampled_from(["", "", "", "", "5"]))
+    if draw(st.booleans()):
+        area = f"({area})"
+    first, second = draw(st.sampled_from(_SEPARATORS)), draw(st.sampled_from(_SEPARATORS))
+    prefix = draw(st.sampled_from(_PREFIXES))
+    suffix = draw(st.sampled_from(["", "", "", " ", " x12", "#", ")"]))
+    return f"{prefix}{area}{first}{exchange}{second}{line}{suffix}"
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts=st.lists(nanp_like(), min_size=1, max_size=20), region=st.sampled_from(["US", "CA"]))
+def test_fast_path_equals_phonenumbers_on_nanp_shapes(texts: list[str], region: str) -> None:
+    assert by_column(texts, region) == [by_phonenumbers(t, region) for t in texts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(st.text(alphabet="0123456789 ()+-.x", max_size=18), min_size=1, max_size=20),
+    region=st.sampled_from(["US", "CA", "GB"]),
+)
+def test_fast_path_equals_phonenumbers_on_any_text(texts: list[str], region: str) -> None:
+    assert by_column(texts, region) == [by_phonenumbers(t, region) for t in texts]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    area=st.integers(200, 999),
+    exchange=st.integers(200, 999),
+    line=st.integers(0, 9999),
+    region=st.sampled_from(["US", "CA"]),
+)
+def test_every_area_code_agrees(area: int, exchange: int, line: int, region: str) -> None:
+    text = f"({area}) {exchange}-{line:04d}"
+    [(e164, _)] = by_column([text], region)
+    number = phonenumbers.parse(text, region)
+    expected = (
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if phonenumbers.is_valid_number(number)
+        else None
+    )
+    assert e164 == expected

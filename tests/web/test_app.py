@@ -33,34 +33,25 @@ from importer.web.runs import RUN_JSON, RunBook
 from importer.web.settings import check_binding, is_loopback
 from importer.web.upload_form import UploadRefused, read_upload_form
 from importer.web.words import without_row
+from tests.helpers import MAPPINGS, SAMPLES, env_for
 
 with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from starlette.testclient import TestClient
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "samples"
 API_KEY = "web-test-key-9d2e"
 VALID_IDS = [f"clinic-0001{n:02d}" for n in range(1, 15)]
 
 
 def settings_for(tmp_path: Path, environ: dict[str, str], **changes: Any) -> WebSettings:
     values: dict[str, Any] = {
-        "mappings_dir": ROOT / "mappings",
+        "mappings_dir": MAPPINGS,
         "ledger_path": tmp_path / "state.sqlite",
         "runs_dir": tmp_path / "runs",
         "environ": environ,
     }
     values.update(changes)
     return WebSettings(**values)
-
-
-def env_for(sandbox: Any) -> dict[str, str]:
-    return {
-        "APPTOTO_BASE_URL": sandbox.base_url,
-        "APPTOTO_USER": sandbox.user,
-        "APPTOTO_API_KEY": API_KEY,
-    }
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ import pytest
 
 from importer.web.server import WebHandle, running_web
 from importer.web.settings import WebSettings
+from tests.helpers import CLINIC_MAPPING, MAPPINGS, ROOT, env_for
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "tests" / "screenshots"
 DOCS_SHOT = ROOT / "docs" / "review-page.png"
@@ -62,16 +62,12 @@ UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, texta
 def web(sandbox: Any, tmp_path: Path) -> Iterator[WebHandle]:
     sandbox.configure(api_key=API_KEY, latency_seconds=0.3)
     settings = WebSettings(
-        mappings_dir=ROOT / "mappings",
+        mappings_dir=MAPPINGS,
         ledger_path=tmp_path / "state.sqlite",
         runs_dir=tmp_path / "runs",
         batch_size=5,  # 3 requests for the 14 events, so the bar has steps to show
         requests_per_minute=120.0,  # a batch every 0.5 s: the bar moves in steps
-        environ={
-            "APPTOTO_BASE_URL": sandbox.base_url,
-            "APPTOTO_USER": sandbox.user,
-            "APPTOTO_API_KEY": API_KEY,
-        },
+        environ=env_for(sandbox, api_key=API_KEY),
     )
     with running_web(settings) as handle:
         yield handle
@@ -234,16 +230,12 @@ def matching_web(sandbox: Any, tmp_path: Path) -> Iterator[WebHandle]:
     sandbox.configure(api_key=API_KEY)
     mappings = tmp_path / "mappings"
     mappings.mkdir()
-    shutil.copyfile(ROOT / "mappings" / "clinic.yaml", mappings / "clinic.yaml")
+    shutil.copyfile(CLINIC_MAPPING, mappings / "clinic.yaml")
     settings = WebSettings(
         mappings_dir=mappings,
         ledger_path=tmp_path / "state.sqlite",
         runs_dir=tmp_path / "runs",
-        environ={
-            "APPTOTO_BASE_URL": sandbox.base_url,
-            "APPTOTO_USER": sandbox.user,
-            "APPTOTO_API_KEY": API_KEY,
-        },
+        environ=env_for(sandbox, api_key=API_KEY),
     )
     with running_web(settings) as handle:
         yield handle

@@ -25,6 +25,7 @@ from importer.web import WebSettings, create_app
 from importer.web.fitting import SheetHeaders, rank_mappings
 from importer.web.mapping_store import SaveRefused, mapping_file_name
 from importer.web.matching import FIELD_GROUPS
+from tests.helpers import CLINIC_MAPPING, SAMPLES, env_for
 
 with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
     from starlette.exceptions import StarletteDeprecationWarning
@@ -32,8 +33,6 @@ with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: sti
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from starlette.testclient import TestClient
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "samples"
 API_KEY = "web-mapping-key-31ab"
 HEADERS = ["Appt #", "Appt Date", "Time", "Doctor", "Patient Name", "Mobile", "Email"]
 US_ROWS = [
@@ -68,7 +67,7 @@ def write_sheet(path: Path, rows: list[list[str]], headers: list[str] = HEADERS)
 def mappings(tmp_path: Path) -> Path:
     folder = tmp_path / "mappings"
     folder.mkdir()
-    shutil.copyfile(ROOT / "mappings" / "clinic.yaml", folder / "clinic.yaml")
+    shutil.copyfile(CLINIC_MAPPING, folder / "clinic.yaml")
     return folder
 
 
@@ -79,11 +78,7 @@ def client(sandbox: Any, tmp_path: Path, mappings: Path) -> Iterator[TestClient]
         mappings_dir=mappings,
         ledger_path=tmp_path / "state.sqlite",
         runs_dir=tmp_path / "runs",
-        environ={
-            "APPTOTO_BASE_URL": sandbox.base_url,
-            "APPTOTO_USER": sandbox.user,
-            "APPTOTO_API_KEY": API_KEY,
-        },
+        environ=env_for(sandbox, api_key=API_KEY),
     )
     with TestClient(create_app(settings)) as test_client:
         yield test_client

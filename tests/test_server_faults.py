@@ -1,4 +1,5 @@
-"""The faults table of issue 5: the pipeline against a misbehaving sandbox.
+"""Server faults: the pipeline against a misbehaving sandbox (429 storms, 5xx, outages, broken
+answers) and a disk that fills or a crash while the report or the ledger is written.
 
 Each test checks the SERVER's final state (one event per row, nothing duplicated) and the report
 (every row once, each status true to what Apptoto confirmed). The pipeline runs in-process with a
@@ -11,7 +12,6 @@ from __future__ import annotations
 import csv
 import email.utils
 import json
-import os
 import resource
 import signal
 import sqlite3
@@ -31,6 +31,7 @@ from importer.exit_codes import exit_code_for
 from importer.mapping import Mapping, parse_mapping
 from importer.pipeline import RunRequest, RunSummary, run_import
 from importer.sandbox.server import SandboxHandle
+from tests.helpers import IMPORTER, env_for, fast_client_config, read_report, run_process
 
 MAPPING_SPEC: dict[str, Any] = {
     "name": "Faults",
@@ -61,19 +62,12 @@ def write_rows(path: Path, count: int, *, title: str = "Visit", comment: str = "
 
 def fast_config(sandbox: SandboxHandle, **overrides: Any) -> ClientConfig:
     settings: dict[str, Any] = {
-        "user": sandbox.user,
-        "api_key": sandbox.api_key,
-        "base_url": sandbox.base_url,
-        "requests_per_minute": 60_000,
         "batch_size": 5,
         "max_in_flight": 4,
         "timeout_seconds": 5.0,
         "max_tries": 12,
-        "backoff_base": 0.01,
-        "backoff_cap": 0.05,
     }
-    settings.update(overrides)
-    return ClientConfig(**settings)
+    return fast_client_config(sandbox, **(settings | overrides))
 
 
 def run(
@@ -96,11 +90,6 @@ def run(
         transport=transport,
     )
     return summary, read_report(folder / report)
-
-
-def read_report(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def live_events(sandbox: SandboxHandle) -> dict[str, dict[str, Any]]:
@@ -646,17 +635,9 @@ def run_cli_with_file_size_limit(
     def limit_file_size() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    env = {
-        **os.environ,
-        "APPTOTO_BASE_URL": sandbox.base_url,
-        "APPTOTO_USER": sandbox.user,
-        "APPTOTO_API_KEY": sandbox.api_key,
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    command = (
-        [sys.executable, "-c", CRASH_ON_LIMIT] if crash else [sys.executable, "-m", "importer"]
-    )
-    return subprocess.run(
+    env = {**env_for(sandbox), "PYTHONDONTWRITEBYTECODE": "1"}
+    command = (sys.executable, "-c", CRASH_ON_LIMIT) if crash else IMPORTER
+    return run_process(
         [
             *command,
             "run",
@@ -673,11 +654,7 @@ def run_cli_with_file_size_limit(
             "5",
             "--quiet",
         ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        env,
         preexec_fn=limit_file_size,
     )
 

@@ -1,9 +1,12 @@
-"""The bad-input table of issue 5, end to end: what staff see, and what the SERVER ends up holding.
+"""Messy and hostile spreadsheets, end to end: what staff see, and what the SERVER ends up holding.
 
-The loader's own tests (test_load*.py, test_times.py, test_events.py) check each piece; here each
-row of the table goes through ``prepare()``, the pipeline or the CLI against the sandbox, and the
-assertions are on what reaches Apptoto, on the report and on the messages. Files are made by the
-tests; only ``tests/corpus/legacy.xls`` and ``protected.xlsx`` are stored (see make_corpus.py).
+Encodings, text that must stay exact, Excel dates and times, clock changes, formula-looking text,
+the row cap, zip and XML bombs, odd headers and hidden sheets, files that are not what their name
+says, one external_id on two rows. Each stage's own tests (``tests/load/``, ``tests/values/``,
+``tests/events/``) check the pieces; here each case goes through ``prepare()``, the pipeline or
+the CLI against the sandbox, and the assertions are on what reaches Apptoto, on the report and on
+the messages. Files are made by the tests; only ``tests/corpus/legacy.xls`` and ``protected.xlsx``
+are stored (see make_corpus.py).
 """
 
 from __future__ import annotations
@@ -27,18 +30,16 @@ import openpyxl
 import pytest
 import yaml
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
-from typer.testing import CliRunner
+from typer.testing import Result
 
-from importer.cli import app
-from importer.client import ClientConfig
 from importer.errors import LoadError
 from importer.load import load_table
 from importer.mapping import Mapping, parse_mapping
 from importer.pipeline import RunRequest, RunSummary, run_import
 from importer.prepare import prepare
 from importer.sandbox.server import SandboxHandle
+from tests.helpers import CORPUS, env_for, fast_client_config, invoke_cli, live_events, read_report
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
 HEADER = ["Id", "Title", "Date", "Start", "When", "Time Zone", "Notes", "ZIP", "Ref", "Name"]
 HEADER += ["Phone"]
 FIRST_ROW = {
@@ -134,17 +135,6 @@ def write_xlsx(path: Path, rows: list[dict[str, Any]], *, epoch: dt.datetime | N
     return path
 
 
-def client_config(sandbox: SandboxHandle) -> ClientConfig:
-    return ClientConfig(
-        user=sandbox.user,
-        api_key=sandbox.api_key,
-        base_url=sandbox.base_url,
-        requests_per_minute=60_000,
-        backoff_base=0.01,
-        backoff_cap=0.05,
-    )
-
-
 def run_in_process(
     sandbox: SandboxHandle, source: Path, mapping: Mapping, tmp_path: Path, **options: Any
 ) -> tuple[RunSummary, list[dict[str, str]]]:
@@ -153,7 +143,7 @@ def run_in_process(
         RunRequest(
             source=source,
             mapping=mapping,
-            client_config=client_config(sandbox),
+            client_config=fast_client_config(sandbox),
             report_path=report,
             ledger_path=tmp_path / "state.sqlite",
             **options,
@@ -162,19 +152,10 @@ def run_in_process(
     return summary, read_report(report)
 
 
-def read_report(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def by_row(report: list[dict[str, str]]) -> dict[int, dict[str, str]]:
     lines = {int(line["row"]): line for line in report}
     assert len(lines) == len(report)  # every row once
     return lines
-
-
-def stored(sandbox: SandboxHandle) -> dict[str, dict[str, Any]]:
-    return {e["external_id"]: e for e in sandbox.events() if not e["is_deleted"]}
 
 
 def sent_external_ids(sandbox: SandboxHandle) -> set[str]:
@@ -182,26 +163,13 @@ def sent_external_ids(sandbox: SandboxHandle) -> set[str]:
 
 
 @pytest.fixture
-def cli_env(sandbox: SandboxHandle) -> Iterator[dict[str, str]]:
+def cli_env(sandbox: SandboxHandle, restore_logging: None) -> dict[str, str]:
     """Credentials for the CLI; the root logging setup the CLI replaces is put back after."""
-    import logging
-
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield {
-        "APPTOTO_BASE_URL": sandbox.base_url,
-        "APPTOTO_USER": sandbox.user,
-        "APPTOTO_API_KEY": sandbox.api_key,
-    }
-    root.handlers, root.level = handlers, level
+    return env_for(sandbox)
 
 
-def cli(args: list[str], env: dict[str, str] | None = None) -> Any:
-    return CliRunner().invoke(app, args, env=env or {}, catch_exceptions=False)
-
-
-def cli_run(source: Path, mapping: Path, tmp_path: Path, env: dict[str, str], *more: str) -> Any:
-    return cli(
+def cli_run(source: Path, mapping: Path, tmp_path: Path, env: dict[str, str], *more: str) -> Result:
+    return invoke_cli(
         [
             "run",
             str(source),
@@ -237,7 +205,7 @@ def test_excel_encodings_reach_apptoto_as_the_same_letters(
     source = write_csv(tmp_path / "in.csv", rows, encoding=encoding, delimiter=delimiter)
     summary, report = run_in_process(sandbox, source, corpus_mapping(), tmp_path)
     assert summary.counts == {"created": 1}  # "Id" matched: no BOM glued to the first header
-    event = stored(sandbox)["c-1"]
+    event = live_events(sandbox)["c-1"]
     assert event["title"] == ACCENTED
     assert event["participants"][0]["name"] == "Renée Ångström"
     assert report[0]["Title"] == ACCENTED  # the report (UTF-8 with BOM) shows them too
@@ -287,7 +255,7 @@ def test_accented_headers_are_matched_by_the_mapping_and_their_values_arrive(
     assert (sheet.encoding, list(sheet.frame.columns)) == (encoding, FRENCH_HEADER)
     summary, report = run_in_process(sandbox, source, parse_mapping(FRENCH_SPEC), tmp_path)
     assert summary.counts == {"created": 1}, report
-    event = stored(sandbox)["fr-7"]
+    event = live_events(sandbox)["fr-7"]
     assert event["title"] == "Rendez-vous de Renée"
     assert event["participants"][0]["name"] == "Renée"
     assert event["participants"][0]["phone"] == "+33612345678"
@@ -324,7 +292,7 @@ def test_leading_zeros_reach_apptoto_exactly(
     source = writer(tmp_path / f"in.{kind}", rows)
     summary, report = run_in_process(sandbox, source, corpus_mapping(), tmp_path)
     assert summary.counts == {"created": 1}
-    event = stored(sandbox)["c-000123"]
+    event = live_events(sandbox)["c-000123"]
     assert event["custom_data"] == {"zip": "02134", "ref": "0044 20 7946 0958"}
     assert (report[0]["Id"], report[0]["ZIP"]) == ("000123", "02134")
 
@@ -337,7 +305,7 @@ def test_numbers_in_excel_cells_keep_every_digit(sandbox: SandboxHandle, tmp_pat
     book.save(source)
     summary, report = run_in_process(sandbox, source, corpus_mapping(), tmp_path)
     assert summary.counts == {"created": 1}
-    event = stored(sandbox)["c-1234567890123"]
+    event = live_events(sandbox)["c-1234567890123"]
     assert event["participants"][0]["phone"] == "+15415550104"
     # A number cell has no leading zero to keep: Excel itself shows 2134.
     assert event["custom_data"]["zip"] == "2134"
@@ -365,7 +333,7 @@ def test_excel_date_and_time_cells_give_the_right_local_time(
     start = "combined" if layout == "one-datetime-cell" else "split"
     summary, _ = run_in_process(sandbox, source, corpus_mapping(start), tmp_path)
     assert summary.counts == {"created": 1}
-    event = stored(sandbox)["c-1"]
+    event = live_events(sandbox)["c-1"]
     assert event["start_time"] == "2026-12-14T09:30:00-05:00"
     assert event["end_time"] == "2026-12-14T10:00:00-05:00"
 
@@ -383,7 +351,7 @@ def test_a_time_the_clocks_skip_is_invalid_with_the_reason_and_never_sent(
     line = by_row(report)[3]
     assert line["status"] == "invalid"
     assert "does not exist in America/New_York: clocks skip from 2:00 to 3:00" in line["message"]
-    assert list(stored(sandbox)) == ["c-1"]
+    assert list(live_events(sandbox)) == ["c-1"]
     assert "c-2" not in sent_external_ids(sandbox)
 
 
@@ -407,7 +375,7 @@ def test_a_time_that_happens_twice_needs_the_mapping_to_choose(
         assert sandbox.requests() == []
     else:
         assert summary.counts == {"created": 1}
-        assert stored(sandbox)["c-1"]["start_time"] == start_time
+        assert live_events(sandbox)["c-1"]["start_time"] == start_time
 
 
 def test_day_and_month_are_read_as_declared_never_swapped(
@@ -418,14 +386,14 @@ def test_day_and_month_are_read_as_declared_never_swapped(
         sandbox, day_first, corpus_mapping(date_format="%d/%m/%Y"), tmp_path / "a"
     )
     assert summary.counts == {"created": 1}
-    assert stored(sandbox)["c-1"]["start_time"] == "2026-04-03T09:00:00-04:00"  # 3 April
+    assert live_events(sandbox)["c-1"]["start_time"] == "2026-04-03T09:00:00-04:00"  # 3 April
 
     month_first = write_csv(tmp_path / "mdy.csv", rows_of({"Id": "2", "Date": "13/04/2026"}))
     summary, report = run_in_process(sandbox, month_first, corpus_mapping(), tmp_path / "b")
     assert summary.counts == {"invalid": 1}
     assert "column 'Date'" in report[0]["message"]
     assert "does not match the date format MM/DD/YYYY" in report[0]["message"]
-    assert list(stored(sandbox)) == ["c-1"]  # no 4 December, no 13th month
+    assert list(live_events(sandbox)) == ["c-1"]  # no 4 December, no 13th month
 
 
 def test_an_unknown_zone_is_invalid_and_an_own_offset_is_kept(
@@ -439,7 +407,7 @@ def test_an_unknown_zone_is_invalid_and_an_own_offset_is_kept(
     summary, report = run_in_process(sandbox, source, corpus_mapping("combined"), tmp_path)
     assert summary.counts == {"created": 1, "invalid": 1}
     assert "did you mean 'America/Los_Angeles'?" in by_row(report)[2]["message"]
-    event = stored(sandbox)["c-2"]
+    event = live_events(sandbox)["c-2"]
     assert event["start_time"] == "2026-07-01T09:00:00-04:00"  # not re-localised to -07:00
     assert event["time_zone"] == "America/Los_Angeles"
     assert "c-1" not in sent_external_ids(sandbox)
@@ -459,7 +427,7 @@ def test_formula_text_reaches_apptoto_unescaped_and_is_escaped_in_the_report(
     source = writer(tmp_path / f"in.{kind}", rows)
     summary, report = run_in_process(sandbox, source, corpus_mapping(), tmp_path)
     assert summary.counts == {"created": len(FORMULAS)}
-    events = stored(sandbox)
+    events = live_events(sandbox)
     # openpyxl writes the CR bare, which XML reads as LF, so its CR-led cell is LF-led here.
     # Excel writes it as _x000D_, read as a CR: test_cr_led_text_as_excel_writes_it_...
     written = [t if kind == "csv" else t.replace("\r", "\n") for t in FORMULAS]
@@ -538,7 +506,7 @@ def test_cr_led_text_as_excel_writes_it_reaches_apptoto_with_its_cr(
     assert frame.loc[3, "Notes"] == "typed _x000D_ as text"
     summary, report = run_in_process(sandbox, source, corpus_mapping(), tmp_path)
     assert summary.counts == {"created": 2}
-    events = stored(sandbox)
+    events = live_events(sandbox)
     assert (events["c-1"]["content"], events["c-1"]["title"]) == ("\r=3+4", "\rCR-led title")
     assert events["c-2"]["content"] == "typed _x000D_ as text"
     lines = by_row(report)
@@ -555,7 +523,7 @@ def test_formula_text_is_a_text_cell_in_an_xlsx_report(
         RunRequest(
             source=source,
             mapping=corpus_mapping(),
-            client_config=client_config(sandbox),
+            client_config=fast_client_config(sandbox),
             report_path=tmp_path / "report.xlsx",
             ledger_path=tmp_path / "state.sqlite",
         )
@@ -589,7 +557,7 @@ def test_emoji_rtl_newlines_and_a_5000_character_note_arrive_intact(
         sandbox, writer(tmp_path / f"in.{kind}", rows_of(cells)), corpus_mapping(), tmp_path
     )
     assert summary.counts == {"created": 1}
-    event = stored(sandbox)["c-1"]
+    event = live_events(sandbox)["c-1"]
     assert event["title"] == cells["Title"]
     assert event["participants"][0]["name"] == cells["Name"]
     assert event["content"] == LONG_NOTE.strip()
@@ -628,7 +596,7 @@ def test_the_cli_refuses_a_file_over_max_rows_and_sends_nothing(
 ) -> None:
     source = write_csv(tmp_path / "in.csv", rows_of(*({} for _ in range(12))))
     mapping = mapping_file(tmp_path)
-    checked = cli(["validate", str(source), "-m", str(mapping), "--max-rows", "11"])
+    checked = invoke_cli(["validate", str(source), "-m", str(mapping), "--max-rows", "11"])
     assert checked.exit_code == 2
     assert "more than 11 rows" in checked.output and "Split it" in checked.output
     result = cli_run(source, mapping, tmp_path, cli_env, "--max-rows", "11")
@@ -636,7 +604,7 @@ def test_the_cli_refuses_a_file_over_max_rows_and_sends_nothing(
     assert sandbox.requests() == []
     assert not (tmp_path / "report.csv").exists()
     assert cli_run(source, mapping, tmp_path, cli_env, "--max-rows", "12").exit_code == 0
-    assert len(stored(sandbox)) == 12
+    assert len(live_events(sandbox)) == 12
 
 
 def test_validate_takes_200000_rows_and_refuses_one_more_without_max_rows(
@@ -658,12 +626,14 @@ def test_validate_takes_200000_rows_and_refuses_one_more_without_max_rows(
     mapping.write_text(yaml.safe_dump(spec), encoding="utf-8")
     at_cap = tmp_path / "at_cap.csv"
     at_cap.write_text("Id\n" + "".join(f"{n}\n" for n in range(200_000)), encoding="utf-8")
-    checked = cli(["validate", str(at_cap), "-m", str(mapping)])
+    checked = invoke_cli(["validate", str(at_cap), "-m", str(mapping)])
     assert checked.exit_code == 0, checked.output
     assert "200000 valid, 0 invalid rows in at_cap.csv" in checked.output
     over = tmp_path / "over.csv"
     over.write_text("Id\n" + "".join(f"{n}\n" for n in range(200_001)), encoding="utf-8")
-    refused = cli(["validate", str(over), "-m", str(mapping), "--report", str(tmp_path / "r.csv")])
+    refused = invoke_cli(
+        ["validate", str(over), "-m", str(mapping), "--report", str(tmp_path / "r.csv")]
+    )
     assert refused.exit_code == 2
     assert f"error: file {over}: the file has more than 200,000 rows below the header" in (
         refused.output
@@ -903,7 +873,7 @@ def test_an_xxe_entity_never_reads_the_file_it_points_at(
     mapping = mapping_file(tmp_path)
     report = str(tmp_path / "v.csv")
     with files_opened() as opened:
-        checked = cli(["validate", str(source), "-m", str(mapping), "--report", report])
+        checked = invoke_cli(["validate", str(source), "-m", str(mapping), "--report", report])
         ran = cli_run(source, mapping, tmp_path, cli_env)
     # The watch works (the workbook and the mapping were opened), and never saw the target.
     assert {str(source.resolve()), str(mapping.resolve())} <= set(opened)
@@ -928,7 +898,7 @@ def test_empty_files_are_refused_with_a_clear_message(tmp_path: Path) -> None:
     book = openpyxl.Workbook()
     book.save(tmp_path / "empty.xlsx")
     for source, words in ((empty_csv, "the file is empty"), (tmp_path / "empty.xlsx", "is empty")):
-        result = cli(["validate", str(source), "-m", str(mapping)])
+        result = invoke_cli(["validate", str(source), "-m", str(mapping)])
         assert result.exit_code == 2
         assert f"file {source}" in result.output and words in result.output
 
@@ -938,7 +908,7 @@ def test_a_header_only_file_is_valid_and_sends_nothing(
 ) -> None:
     source = write_csv(tmp_path / "in.csv", [])
     mapping = mapping_file(tmp_path)
-    checked = cli(["validate", str(source), "-m", str(mapping)])
+    checked = invoke_cli(["validate", str(source), "-m", str(mapping)])
     assert checked.exit_code == 0 and "0 valid, 0 invalid rows" in checked.output
     result = cli_run(source, mapping, tmp_path, cli_env)
     assert result.exit_code == 0 and "no rows" in result.output
@@ -964,7 +934,7 @@ def test_odd_headers_merged_cells_and_hidden_sheets_read_as_excel_shows_them(
     source = tmp_path / "odd.xlsx"
     book.save(source)
 
-    checked = cli(["validate", str(source), "-m", str(mapping_file(tmp_path))])
+    checked = invoke_cli(["validate", str(source), "-m", str(mapping_file(tmp_path))])
     assert checked.exit_code == 1
     assert "the header 'Notes' appears 2 times (columns G, L)" in checked.output
     assert "'Notes (2)' (column L)" in checked.output
@@ -974,14 +944,16 @@ def test_odd_headers_merged_cells_and_hidden_sheets_read_as_excel_shows_them(
 
     result = cli_run(source, mapping_file(tmp_path), tmp_path, cli_env)
     assert result.exit_code == 1
-    assert list(stored(sandbox)) == ["c-1"]  # the visible sheet, never the hidden archive
-    event = stored(sandbox)["c-1"]
+    assert list(live_events(sandbox)) == ["c-1"]  # the visible sheet, never the hidden archive
+    event = live_events(sandbox)["c-1"]
     assert (event["title"], event["content"]) == ("Merged title", "first")
     report = read_report(tmp_path / "report.csv")
     assert [line["Notes (2)"] for line in report] == ["second", "second"]
     assert [line["Column M"] for line in report] == ["no header", "no header"]
 
-    hidden = cli(["validate", str(source), "-m", str(mapping_file(tmp_path)), "--sheet", "Archive"])
+    hidden = invoke_cli(
+        ["validate", str(source), "-m", str(mapping_file(tmp_path)), "--sheet", "Archive"]
+    )
     assert hidden.exit_code == 0
     assert "the sheet 'Archive' is hidden in Excel; read because it was named" in hidden.output
 
@@ -1008,7 +980,7 @@ def test_files_that_are_not_readable_workbooks_get_a_clear_message(
     sandbox: SandboxHandle, tmp_path: Path, cli_env: dict[str, str], source: Path | None, words: str
 ) -> None:
     source = source or text_named_xlsx(tmp_path)
-    checked = cli(["validate", str(source), "-m", str(mapping_file(tmp_path))])
+    checked = invoke_cli(["validate", str(source), "-m", str(mapping_file(tmp_path))])
     assert checked.exit_code == 2
     assert f"error: file {source}: " in checked.output and words in checked.output
     assert cli_run(source, mapping_file(tmp_path), tmp_path, cli_env).exit_code == 2
@@ -1031,7 +1003,7 @@ def test_rows_sharing_an_external_id_are_all_invalid_and_none_is_sent(
         assert lines[row]["status"] == "invalid"
         assert "external_id 'c-7' is shared by rows 2 and 4" in lines[row]["message"]
         assert lines[row]["apptoto_id"] == ""
-    assert list(stored(sandbox)) == ["c-8"]
+    assert list(live_events(sandbox)) == ["c-8"]
     assert "c-7" not in sent_external_ids(sandbox)
 
 

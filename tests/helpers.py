@@ -1,0 +1,106 @@
+"""Plain helpers the tests share: where things are, credentials for the sandbox, running the CLI
+(in process or as a real process), reading a report, writing a sheet, what the server holds.
+
+Fixtures live in ``conftest.py``; these are functions a test calls with what it has.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner, Result
+
+from importer.cli import app
+from importer.client import ClientConfig
+from importer.sandbox.server import SandboxHandle
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+MAPPINGS = ROOT / "mappings"
+CLINIC_MAPPING = MAPPINGS / "clinic.yaml"
+CORPUS = ROOT / "tests" / "corpus"
+# The importer as a console script would start it: ``python -m importer``.
+IMPORTER = (sys.executable, "-m", "importer")
+
+
+def env_for(
+    sandbox: SandboxHandle, *, api_key: str | None = None, base_url: str | None = None
+) -> dict[str, str]:
+    """The APPTOTO_* variables that point the importer at ``sandbox`` with its credentials."""
+    return {
+        "APPTOTO_BASE_URL": base_url or sandbox.base_url,
+        "APPTOTO_USER": sandbox.user,
+        "APPTOTO_API_KEY": sandbox.api_key if api_key is None else api_key,
+    }
+
+
+def invoke_cli(args: Sequence[str], env: Mapping[str, str] | None = None) -> Result:
+    """``apptoto-import ARGS`` in process (typer's runner); an unexpected exception propagates."""
+    return CliRunner().invoke(app, list(args), env=dict(env or {}), catch_exceptions=False)
+
+
+def run_process(
+    command: Sequence[str], env: Mapping[str, str], **options: Any
+) -> subprocess.CompletedProcess[str]:
+    """``command`` in a real process with ``env`` added to ours; text output captured, 2 minutes."""
+    return subprocess.run(
+        list(command),
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        **options,
+    )
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """The header and the lines of a CSV file (UTF-8, with or without a BOM)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def read_report(path: Path) -> list[dict[str, str]]:
+    """The lines of a CSV report, as dicts by header."""
+    return read_csv(path)[1]
+
+
+def write_csv(
+    path: Path,
+    header: Sequence[str],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    encoding: str = "utf-8",
+) -> Path:
+    """A CSV sheet of ``rows`` under ``header``; returns ``path``."""
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(header))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def live_events(sandbox: SandboxHandle) -> dict[str, dict[str, Any]]:
+    """The events the sandbox holds and has not deleted, by external_id."""
+    return {e["external_id"]: e for e in sandbox.events() if not e["is_deleted"]}
+
+
+def fast_client_config(sandbox: SandboxHandle, **changes: Any) -> ClientConfig:
+    """A client for ``sandbox`` that barely paces and backs off for milliseconds, not seconds."""
+    fields: dict[str, Any] = {
+        "user": sandbox.user,
+        "api_key": sandbox.api_key,
+        "base_url": sandbox.base_url,
+        "requests_per_minute": 60_000,
+        "backoff_base": 0.01,
+        "backoff_cap": 0.05,
+    }
+    fields.update(changes)
+    return ClientConfig(**fields)
