@@ -25,6 +25,8 @@ SAMPLES = ROOT / "samples"
 MAPPINGS = ROOT / "mappings"
 CLINIC_MAPPING = MAPPINGS / "clinic.yaml"
 CORPUS = ROOT / "tests" / "corpus"
+# The external_ids of the 14 valid rows in the clinic sample (samples/appointments.*).
+VALID_IDS = [f"clinic-0001{n:02d}" for n in range(1, 15)]
 # The importer as a console script would start it: ``python -m importer``.
 IMPORTER = (sys.executable, "-m", "importer")
 

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import CLINIC_MAPPING, SAMPLES, env_for, read_report
+from tests.helpers import (
+    CLINIC_MAPPING,
+    IMPORTER,
+    SAMPLES,
+    VALID_IDS,
+    env_for,
+    read_report,
+    run_process,
+)
 from tests.helpers import invoke_cli as run_cli
 from tests.helpers import live_events as stored_by_external_id
 
 MAPPING = str(CLINIC_MAPPING)
 
-VALID_IDS = [f"clinic-0001{n:02d}" for n in range(1, 15)]
 INVALID = {  # row -> (column named in the message, words of the reason)
     16: ("Phone", "phone number"),
     17: ("Email", "email"),
@@ -29,24 +33,28 @@ INVALID = {  # row -> (column named in the message, words of the reason)
 }
 
 
+def run_args(sample: str, report: Path, state: Path, *options: str) -> list[str]:
+    """``run SAMPLE -m clinic.yaml --report REPORT --state STATE OPTIONS...``: one import."""
+    return [
+        "run",
+        str(SAMPLES / sample),
+        "-m",
+        MAPPING,
+        "--report",
+        str(report),
+        "--state",
+        str(state),
+        *options,
+    ]
+
+
 @pytest.mark.parametrize("sample", ["appointments.csv", "appointments.xlsx"])
 def test_sample_import_puts_the_right_events_on_the_server(
     sample: str, sandbox: Any, tmp_path: Path
 ) -> None:
     report = tmp_path / "report.csv"
     result = run_cli(
-        [
-            "run",
-            str(SAMPLES / sample),
-            "-m",
-            MAPPING,
-            "--report",
-            str(report),
-            "--state",
-            str(tmp_path / "state.sqlite"),
-            "--quiet",
-        ],
-        env_for(sandbox),
+        run_args(sample, report, tmp_path / "state.sqlite", "--quiet"), env_for(sandbox)
     )
     assert result.exit_code == 1, result.output  # the sample has invalid rows
     assert "14 created, 8 invalid" in result.output
@@ -99,34 +107,12 @@ def test_sample_import_puts_the_right_events_on_the_server(
 
 
 def test_rerun_sends_nothing_and_csv_equals_xlsx(sandbox: Any, tmp_path: Path) -> None:
-    state = ["--state", str(tmp_path / "state.sqlite"), "--quiet"]
+    state = tmp_path / "state.sqlite"
     env = env_for(sandbox)
-    first = run_cli(
-        [
-            "run",
-            str(SAMPLES / "appointments.xlsx"),
-            "-m",
-            MAPPING,
-            "--report",
-            str(tmp_path / "a.csv"),
-            *state,
-        ],
-        env,
-    )
+    first = run_cli(run_args("appointments.xlsx", tmp_path / "a.csv", state, "--quiet"), env)
     assert "14 created" in first.output
     puts_before = [r for r in sandbox.requests() if r["method"] == "PUT"]
-    again = run_cli(
-        [
-            "run",
-            str(SAMPLES / "appointments.csv"),
-            "-m",
-            MAPPING,
-            "--report",
-            str(tmp_path / "b.csv"),
-            *state,
-        ],
-        env,
-    )
+    again = run_cli(run_args("appointments.csv", tmp_path / "b.csv", state, "--quiet"), env)
     assert "14 unchanged, 8 invalid" in again.output
     puts_after = [r for r in sandbox.requests() if r["method"] == "PUT"]
     assert puts_after == puts_before  # the Excel and CSV files map to identical events
@@ -158,19 +144,7 @@ def test_bad_mapping_column_exits_2_with_a_hint(tmp_path: Path) -> None:
 
 def test_missing_credentials_stop_before_any_work(tmp_path: Path) -> None:
     env = {k: "" for k in ("APPTOTO_USER", "APPTOTO_API_KEY")}
-    result = run_cli(
-        [
-            "run",
-            str(SAMPLES / "appointments.csv"),
-            "-m",
-            MAPPING,
-            "--state",
-            str(tmp_path / "s.sqlite"),
-            "--report",
-            str(tmp_path / "r.csv"),
-        ],
-        env,
-    )
+    result = run_cli(run_args("appointments.csv", tmp_path / "r.csv", tmp_path / "s.sqlite"), env)
     assert result.exit_code == 2
     assert "APPTOTO_USER" in result.output
     assert not (tmp_path / "r.csv").exists()
@@ -179,18 +153,7 @@ def test_missing_credentials_stop_before_any_work(tmp_path: Path) -> None:
 def test_wrong_key_exits_2_and_never_shows_the_key(sandbox: Any, tmp_path: Path) -> None:
     env = env_for(sandbox) | {"APPTOTO_API_KEY": "canary-wrong-key-7f3a"}
     result = run_cli(
-        [
-            "run",
-            str(SAMPLES / "appointments.csv"),
-            "-m",
-            MAPPING,
-            "-v",
-            "--state",
-            str(tmp_path / "s.sqlite"),
-            "--report",
-            str(tmp_path / "r.csv"),
-        ],
-        env,
+        run_args("appointments.csv", tmp_path / "r.csv", tmp_path / "s.sqlite", "-v"), env
     )
     assert result.exit_code == 2
     assert "refused the credentials" in result.output
@@ -199,29 +162,14 @@ def test_wrong_key_exits_2_and_never_shows_the_key(sandbox: Any, tmp_path: Path)
 
 
 def test_console_script_runs_as_a_subprocess(sandbox: Any, tmp_path: Path) -> None:
-    env = {**os.environ, **env_for(sandbox)}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "importer",
-            "run",
-            str(SAMPLES / "appointments.csv"),
-            "-m",
-            MAPPING,
-            "--state",
-            str(tmp_path / "s.sqlite"),
-            "--report",
-            str(tmp_path / "r.xlsx"),
-            "--summary-json",
-            str(tmp_path / "summary.json"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    args = run_args(
+        "appointments.csv",
+        tmp_path / "r.xlsx",
+        tmp_path / "s.sqlite",
+        "--summary-json",
+        str(tmp_path / "summary.json"),
     )
+    done = run_process([*IMPORTER, *args], env_for(sandbox))
     assert done.returncode == 1, done.stderr
     assert "14 created, 8 invalid" in done.stdout
     assert (tmp_path / "r.xlsx").exists()
@@ -232,23 +180,9 @@ def test_console_script_runs_as_a_subprocess(sandbox: Any, tmp_path: Path) -> No
 def test_deadline_and_try_budget_options_fail_rows_truthfully(sandbox: Any, tmp_path: Path) -> None:
     sandbox.configure(outage_seconds=60)  # Apptoto down for longer than the run may take
     report = tmp_path / "r.csv"
+    options = ["--deadline", "1.5", "--max-tries", "50", "--quiet"]
     result = run_cli(
-        [
-            "run",
-            str(SAMPLES / "appointments.csv"),
-            "-m",
-            MAPPING,
-            "--deadline",
-            "1.5",
-            "--max-tries",
-            "50",
-            "--state",
-            str(tmp_path / "s.sqlite"),
-            "--report",
-            str(report),
-            "--quiet",
-        ],
-        env_for(sandbox),
+        run_args("appointments.csv", report, tmp_path / "s.sqlite", *options), env_for(sandbox)
     )
     assert result.exit_code == 1
     assert "8 invalid, 14 failed" in result.output
@@ -259,21 +193,10 @@ def test_deadline_and_try_budget_options_fail_rows_truthfully(sandbox: Any, tmp_
 
 
 def test_bad_client_option_exits_2(sandbox: Any, tmp_path: Path) -> None:
-    result = run_cli(
-        [
-            "run",
-            str(SAMPLES / "appointments.csv"),
-            "-m",
-            MAPPING,
-            "--batch-size",
-            "51",
-            "--state",
-            str(tmp_path / "s.sqlite"),
-            "--report",
-            str(tmp_path / "r.csv"),
-        ],
-        env_for(sandbox),
+    args = run_args(
+        "appointments.csv", tmp_path / "r.csv", tmp_path / "s.sqlite", "--batch-size", "51"
     )
+    result = run_cli(args, env_for(sandbox))
     assert result.exit_code == 2
     assert "batch" in result.output.lower()
     assert sandbox.requests() == []

@@ -33,14 +33,13 @@ from importer.web.runs import RUN_JSON, RunBook
 from importer.web.settings import check_binding, is_loopback
 from importer.web.upload_form import UploadRefused, read_upload_form
 from importer.web.words import without_row
-from tests.helpers import MAPPINGS, SAMPLES, env_for
+from tests.helpers import MAPPINGS, SAMPLES, VALID_IDS, env_for
 
 with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from starlette.testclient import TestClient
 
 API_KEY = "web-test-key-9d2e"
-VALID_IDS = [f"clinic-0001{n:02d}" for n in range(1, 15)]
 
 
 def settings_for(tmp_path: Path, environ: dict[str, str], **changes: Any) -> WebSettings:

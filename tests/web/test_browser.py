@@ -19,7 +19,7 @@ import pytest
 
 from importer.web.server import WebHandle, running_web
 from importer.web.settings import WebSettings
-from tests.helpers import CLINIC_MAPPING, MAPPINGS, ROOT, env_for
+from tests.helpers import CLINIC_MAPPING, MAPPINGS, ROOT, VALID_IDS, env_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "tests" / "screenshots"
@@ -35,7 +35,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 API_KEY = "browser-test-key-5c1f"  # must never reach a page or a download
-VALID_IDS = [f"clinic-0001{n:02d}" for n in range(1, 15)]
 INVALID = {  # row -> (column marked, words of the reason)
     16: ("Phone", "not a valid phone number"),
     17: ("Email", "not an email address"),
