@@ -120,6 +120,15 @@ def assert_truthful(report: list[dict[str, str]], sandbox: SandboxHandle, count:
             assert line["status"] == "failed" and line["message"], line
 
 
+def assert_all_created(
+    summary: RunSummary, report: list[dict[str, str]], sandbox: SandboxHandle, count: int
+) -> None:
+    """All ``count`` rows created, each once on the server, and the report says so truthfully."""
+    assert summary.counts == {"created": count}
+    assert_one_event_per_row(sandbox, count)
+    assert_truthful(report, sandbox, count)
+
+
 def statuses(report: list[dict[str, str]]) -> dict[str, int]:
     counted: dict[str, int] = {}
     for line in report:
@@ -255,9 +264,7 @@ def test_a_429_storm_with_requests_in_flight_is_waited_out_as_told_then_the_run_
         max_in_flight=4,
         requests_per_minute=6_000_000,
     )
-    assert summary.counts == {"created": 24}
-    assert_one_event_per_row(faulty, 24)
-    assert_truthful(report, faulty, 24)
+    assert_all_created(summary, report, faulty, 24)
 
     log = faulty.requests()
     assert [entry["status"] for entry in log if entry["fault"] == "storm"] == [429] * storm
@@ -292,10 +299,8 @@ def test_30_percent_of_requests_answered_503_every_row_created_once(
 ) -> None:
     faulty.configure(fault_rate=0.3, fault_codes=[503], fault_seed=11)
     summary, report = run(faulty, write_rows(tmp_path / "in.csv", 40), tmp_path, batch_size=4)
-    assert summary.counts == {"created": 40}
+    assert_all_created(summary, report, faulty, 40)
     assert exit_code_for(summary) == 0
-    assert_one_event_per_row(faulty, 40)
-    assert_truthful(report, faulty, 40)
     assert faulty.stats()["requests_by_status"]["503"] >= 3  # the fault really happened
 
 
@@ -304,9 +309,7 @@ def test_commit_then_drop_leaves_exactly_one_event_per_row(
 ) -> None:
     faulty.configure(commit_then_drop_rate=0.4, fault_seed=5)
     summary, report = run(faulty, write_rows(tmp_path / "in.csv", 30), tmp_path, batch_size=3)
-    assert summary.counts == {"created": 30}
-    assert_one_event_per_row(faulty, 30)
-    assert_truthful(report, faulty, 30)
+    assert_all_created(summary, report, faulty, 30)
     stats = faulty.stats()
     assert stats["requests_by_status"]["dropped"] >= 3
     # Each dropped batch was stored, then sent again: the retry updated, never duplicated.
@@ -330,9 +333,7 @@ def test_a_short_outage_is_waited_out_within_the_deadline(
         backoff_base=0.05,
         backoff_cap=0.2,
     )
-    assert summary.counts == {"created": 15}
-    assert_one_event_per_row(faulty, 15)
-    assert_truthful(report, faulty, 15)
+    assert_all_created(summary, report, faulty, 15)
     assert faulty.stats()["requests_by_fault"]["outage"] >= 2
 
 
@@ -400,9 +401,7 @@ def test_a_connection_reset_after_the_server_stored_the_batch_duplicates_nothing
         faulty, write_rows(tmp_path / "in.csv", 20), tmp_path, transport=transport
     )
     assert transport.resets >= 2
-    assert summary.counts == {"created": 20}
-    assert_one_event_per_row(faulty, 20)
-    assert_truthful(report, faulty, 20)
+    assert_all_created(summary, report, faulty, 20)
 
 
 def test_the_sandbox_can_answer_200_with_a_body_cut_in_half(
@@ -454,9 +453,7 @@ def test_when_every_answer_is_malformed_rows_say_failed_and_a_rerun_confirms_the
 
     faulty.configure(malformed_rate=0.0)
     summary, report = run(faulty, source, tmp_path)
-    assert summary.counts == {"created": 8}
-    assert_one_event_per_row(faulty, 8)  # the re-send updated the stored events
-    assert_truthful(report, faulty, 8)
+    assert_all_created(summary, report, faulty, 8)  # the re-send updated the stored events
 
 
 class ResetAfterSomePuts(httpx.AsyncBaseTransport):
@@ -556,10 +553,8 @@ def test_answers_slower_than_the_timeout_are_retried_without_duplicates(
     summary, report = run(
         faulty, write_rows(tmp_path / "in.csv", 20), tmp_path, timeout_seconds=0.3
     )
-    assert summary.counts == {"created": 20}
+    assert_all_created(summary, report, faulty, 20)
     assert faulty.stats()["requests_by_fault"]["slow"] >= 2
-    assert_one_event_per_row(faulty, 20)
-    assert_truthful(report, faulty, 20)
 
 
 def test_when_every_answer_is_slower_than_the_timeout_rows_say_failed_and_a_rerun_finishes(
@@ -582,9 +577,7 @@ def test_when_every_answer_is_slower_than_the_timeout_rows_say_failed_and_a_reru
 
     faulty.configure(slow_rate=0.0)
     summary, report = run(faulty, source, tmp_path)
-    assert summary.counts == {"created": 8}
-    assert_one_event_per_row(faulty, 8)
-    assert_truthful(report, faulty, 8)
+    assert_all_created(summary, report, faulty, 8)
     # The re-send updated the events the slow tries had stored.
     assert {line["external_id"]: int(line["apptoto_id"]) for line in report} == first_ids
 
