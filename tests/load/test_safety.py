@@ -231,6 +231,15 @@ def test_a_utf16_part_is_refused(tmp_path: Path) -> None:
         load_table(path)
 
 
+def scan(chunks: list[bytes]) -> MarkupScanner:
+    """A part's bytes fed to a scanner ``chunks`` at a time, then the end; the scanner."""
+    scanner = MarkupScanner("part.xml", file="f.xlsx")
+    for chunk in chunks:
+        scanner.feed(chunk)
+    scanner.feed(b"", final=True)
+    return scanner
+
+
 @pytest.mark.parametrize(
     "chunks",
     [
@@ -242,11 +251,8 @@ def test_a_utf16_part_is_refused(tmp_path: Path) -> None:
     ],
 )
 def test_scanner_finds_declarations_split_across_chunks(chunks: list[bytes]) -> None:
-    scanner = MarkupScanner("part.xml", file="f.xlsx")
     with pytest.raises(LoadError, match="XML declaration"):
-        for chunk in chunks:
-            scanner.feed(chunk)
-        scanner.feed(b"", final=True)
+        scan(chunks)
 
 
 @pytest.mark.parametrize(
@@ -259,10 +265,7 @@ def test_scanner_finds_declarations_split_across_chunks(chunks: list[bytes]) -> 
     ],
 )
 def test_scanner_lets_comments_cdata_and_text_pass(chunks: list[bytes]) -> None:
-    scanner = MarkupScanner("part.xml", file="f.xlsx")
-    for chunk in chunks:
-        scanner.feed(chunk)
-    scanner.feed(b"", final=True)
+    scanner = scan(chunks)
     assert scanner.carry.endswith(chunks[-1][-9:])
 
 
