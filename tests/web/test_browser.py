@@ -19,7 +19,7 @@ import pytest
 
 from importer.web.server import WebHandle, running_web
 from importer.web.settings import WebSettings
-from tests.helpers import CLINIC_MAPPING, MAPPINGS, ROOT, VALID_IDS, env_for
+from tests.helpers import CLINIC_MAPPING, MAPPINGS, ROOT, VALID_IDS, env_for, live_events
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "tests" / "screenshots"
@@ -181,7 +181,7 @@ def test_upload_review_send_download_in_a_real_browser(
     assert {int(r["row"]) for r in report if r["status"] == "invalid"} == set(INVALID)
 
     # The sandbox holds the 14 events, once each.
-    stored = {e["external_id"]: e for e in sandbox.events() if not e.get("is_deleted")}
+    stored = live_events(sandbox)
     assert sorted(stored) == VALID_IDS
     assert sandbox.stats()["duplicates"] == []
     by_id = {r["external_id"]: r for r in report}
@@ -306,7 +306,7 @@ def test_match_columns_save_the_mapping_and_import_in_a_real_browser(
     expect(page.get_by_role("heading", name="Import finished")).to_be_visible()
     expect(page.locator("[data-count=created] .number")).to_have_text("5")
 
-    stored = {e["external_id"]: e for e in sandbox.events() if not e.get("is_deleted")}
+    stored = live_events(sandbox)
     assert sorted(stored) == [f"front-desk-export-A-100{n}" for n in range(1, 6)]
     first_event = stored["front-desk-export-A-1001"]
     assert first_event["title"] == "Annual physical with Dr. Rivera"
