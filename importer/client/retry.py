@@ -19,6 +19,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_exception_type
 
 from importer.client.clock import Clock
+from importer.client.config import ClientConfig
 from importer.client.pacing import DeadlinePassed
 
 logger = logging.getLogger("importer.client")
@@ -74,6 +75,18 @@ class RetryPolicy:
     retry_after_cap: float  # seconds
     deadline: float | None  # monotonic time, or None
     deadline_seconds: float | None  # the configured length, for messages
+
+    @classmethod
+    def from_config(cls, config: ClientConfig, *, deadline: float | None) -> RetryPolicy:
+        """The policy ``config`` asks for, with ``deadline`` as a monotonic time (None: none)."""
+        return cls(
+            max_tries=config.max_tries,
+            backoff_base=config.backoff_base,
+            backoff_cap=config.backoff_cap,
+            retry_after_cap=config.retry_after_cap,
+            deadline=deadline,
+            deadline_seconds=config.deadline_seconds,
+        )
 
 
 def full_jitter_backoff(tries_so_far: int, policy: RetryPolicy, rng: random.Random) -> float:

@@ -95,19 +95,9 @@ class PacedSession:
 
     async def retrying(self, attempt: Callable[[int], Awaitable[Any]], what: str) -> Any:
         """Run ``attempt(try_number)`` under this session's retry policy and deadline."""
-        config = self.config
-        deadline = self._deadline()
-        policy = RetryPolicy(
-            max_tries=config.max_tries,
-            backoff_base=config.backoff_base,
-            backoff_cap=config.backoff_cap,
-            retry_after_cap=config.retry_after_cap,
-            deadline=deadline,
-            deadline_seconds=config.deadline_seconds,
-        )
         return await call_with_retries(
             attempt,
-            policy=policy,
+            policy=RetryPolicy.from_config(self.config, deadline=self._deadline()),
             clock=self.clock,
             rng=self._rng,
             what=what,

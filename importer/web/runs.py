@@ -93,9 +93,12 @@ class RunProgress:
 
 @dataclass
 class LiveRun:
-    """A run of this server process: its record as it changes, and its progress."""
+    """A run of this server process: what it runs, its record as it changes, and its progress."""
 
     record: RunRecord
+    request: RunRequest
+    source: Callable[[], Any]  # the sheet's frame, for the XLSX report
+    cleanup: Callable[[], None]  # deletes the upload when the run ends
     progress: RunProgress = field(default_factory=RunProgress)
 
 
@@ -132,30 +135,27 @@ class RunBook:
         """Queue the run; ``source()`` gives the sheet's frame for the XLSX report, ``cleanup``
         deletes the upload when the run ends."""
         self._save(record)  # first: a folder that cannot be written stops the run here
-        live = LiveRun(record)
+        live = LiveRun(record, request, source, cleanup)
         with self._lock:
             self._live[record.run_id] = live
-        self._worker.submit(self._execute, live, request, source, cleanup)
+        self._worker.submit(self._execute, live)
 
     def _set(self, live: LiveRun, **changes: Any) -> None:
         with self._lock:
             live.record = replace(live.record, **changes)
         self._save(live.record)
 
-    def _execute(
-        self,
-        live: LiveRun,
-        request: RunRequest,
-        source: Callable[[], Any],
-        cleanup: Callable[[], None],
-    ) -> None:
+    def _execute(self, live: LiveRun) -> None:
+        request = live.request
         self._set(live, state="preparing")
         progress = _StateProgress(live.progress, lambda: self._set(live, state="sending"))
         outcome: dict[str, Any]
         try:
             summary = asyncio.run(run_import_async(request, progress=progress))
             if request.report_path is not None:
-                write_report(request.report_path.with_name(REPORT_XLSX), source(), summary.results)
+                write_report(
+                    request.report_path.with_name(REPORT_XLSX), live.source(), summary.results
+                )
         except ImporterError as exc:
             # Name the file as the person knows it, never by its private path.
             outcome = {
@@ -184,7 +184,7 @@ class RunBook:
             }
         finally:
             try:
-                cleanup()  # before the run reads as finished: the upload is gone by then
+                live.cleanup()  # before the run reads as finished: the upload is gone by then
             except OSError:
                 log.exception("could not delete the upload of run %s", live.record.run_id)
         self._set(live, finished_at=utc_now(), **outcome)
