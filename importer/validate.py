@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import re
-import zoneinfo
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -24,7 +23,7 @@ from pandera.errors import SchemaErrors
 
 from importer.mapping import ColumnCheck, ColumnType, Mapping
 from importer.outcomes import RowIssue
-from importer.values import normalise_phones, zone_problem
+from importer.values import known_zones, normalise_phones, zone_problem
 
 REQUIRED_BLANK = "is required but blank"
 NOT_EMAIL = "is not an email address"
@@ -61,12 +60,6 @@ INTEGER_PATTERN = r"[+-]?[0-9]+"  # [0-9], not \d: other scripts' digits are not
 
 
 @functools.cache
-def _known_zones() -> frozenset[str]:
-    """Every IANA zone name; ``available_timezones`` reads the disk, so once per process."""
-    return frozenset(zoneinfo.available_timezones())
-
-
-@functools.cache
 def _email_syntax() -> re.Pattern[str]:
     return re.compile(EMAIL_PATTERN)
 
@@ -91,7 +84,7 @@ def _unique_ok(cells: pd.Series) -> pd.Series:
 
 
 def _timezone_ok(cells: pd.Series) -> pd.Series:
-    return cells.isin(_known_zones())
+    return cells.isin(known_zones())
 
 
 def _phone_check(region: str) -> Callable[[pd.Series], pd.Series]:

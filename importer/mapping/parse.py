@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import zoneinfo
 from collections.abc import Iterable
 from collections.abc import Mapping as AbstractMapping
 from pathlib import Path
@@ -35,7 +34,7 @@ from importer.mapping.model import (
     When,
     parse_template,
 )
-from importer.values import DstPolicy
+from importer.values import DstPolicy, is_zone, known_zones
 
 _TOP_KEYS = {"name", "sheet", "defaults", "columns", "event"}
 
@@ -186,8 +185,8 @@ def _defaults(raw: Any, problems: _Problems) -> Defaults:
     zone = d.get("time_zone")
     if zone is not None:
         zone = str(zone)
-        if zone not in zoneinfo.available_timezones():
-            close = difflib.get_close_matches(zone, sorted(zoneinfo.available_timezones()), n=1)
+        if not is_zone(zone):
+            close = difflib.get_close_matches(zone, sorted(known_zones()), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             problems.add(f"defaults.time_zone: {zone!r} is not an IANA time zone{hint}")
     dst_raw = str(d.get("dst", DstPolicy.REJECT.value))

@@ -7,13 +7,14 @@ from importer.values.dates import format_in_words, parse_dates, parse_datetimes,
 from importer.values.distinct import collector_paused, map_distinct
 from importer.values.offsets import DstPolicy, localise
 from importer.values.phones import normalise_phone, normalise_phones
-from importer.values.zones import is_zone, suggest_zone, zone_problem
+from importer.values.zones import is_zone, known_zones, suggest_zone, zone_problem
 
 __all__ = [
     "DstPolicy",
     "collector_paused",
     "format_in_words",
     "is_zone",
+    "known_zones",
     "localise",
     "map_distinct",
     "normalise_phone",

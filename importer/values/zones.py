@@ -9,7 +9,7 @@ import zoneinfo
 
 
 @functools.cache
-def _zones() -> frozenset[str]:
+def known_zones() -> frozenset[str]:
     """The IANA zone names on this machine (read from disk once: it takes milliseconds)."""
     return frozenset(zoneinfo.available_timezones())
 
@@ -17,7 +17,7 @@ def _zones() -> frozenset[str]:
 @functools.cache
 def _known() -> dict[str, str]:
     """Known zone names keyed by a loose form (case, spaces and dashes folded)."""
-    return {_fold(z): z for z in _zones()}
+    return {_fold(z): z for z in known_zones()}
 
 
 def _fold(name: str) -> str:
@@ -26,7 +26,7 @@ def _fold(name: str) -> str:
 
 def is_zone(name: str) -> bool:
     """True when ``name`` is exactly a known IANA zone name, e.g. ``America/New_York``."""
-    return name in _zones()
+    return name in known_zones()
 
 
 @functools.cache

@@ -10,7 +10,6 @@ the mappings folder and continues to the review with it.
 from __future__ import annotations
 
 import functools
-import zoneinfo
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -20,6 +19,7 @@ from starlette.datastructures import FormData
 
 from importer.errors import ImporterError, MappingError
 from importer.load import sheet_names
+from importer.values import known_zones
 from importer.web.mapping_store import (
     Existing,
     SaveRefused,
@@ -72,11 +72,7 @@ def other_zones() -> tuple[str, ...]:
     """Every IANA zone named Area/City, sorted, but the common ones (listed first)."""
     common = {zone for _, zone in COMMON_ZONES}
     return tuple(
-        sorted(
-            z
-            for z in zoneinfo.available_timezones()
-            if "/" in z and z[0].isupper() and z not in common
-        )
+        sorted(z for z in known_zones() if "/" in z and z[0].isupper() and z not in common)
     )
 
 
