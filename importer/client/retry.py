@@ -12,7 +12,7 @@ import email.utils
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import TypeVar
 
 import httpx
@@ -37,22 +37,18 @@ RETRIED_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+@dataclass(eq=False)  # eq=False: an exception compares and hashes by identity
 class RetryableFailure(Exception):
     """One try failed in a way another try may fix."""
 
-    def __init__(
-        self,
-        description: str,
-        *,
-        status: int | None = None,
-        retry_after: float | None = None,
-        pause_everyone: bool = False,
-    ) -> None:
-        super().__init__(description)
-        self.description = description  # plain words, e.g. "503 Service Unavailable"
-        self.status = status
-        self.retry_after = retry_after  # seconds the server asked for, already capped
-        self.pause_everyone = pause_everyone  # 429: the wait applies to every request
+    description: str  # plain words, e.g. "503 Service Unavailable"
+    _: KW_ONLY
+    status: int | None = None
+    retry_after: float | None = None  # seconds the server asked for, already capped
+    pause_everyone: bool = False  # 429: the wait applies to every request
+
+    def __post_init__(self) -> None:
+        super().__init__(self.description)
 
 
 class GaveUp(Exception):

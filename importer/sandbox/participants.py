@@ -8,12 +8,15 @@ they share a key (contact id or external id, phone, email; see
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from typing import Any
 
 from importer.sandbox.request_body import ParticipantIn
 
 MESSAGED = "messaged"  # participant state once messages went out: updates keep such people
+# A participant's columns of the table, named as the fields of ParticipantIn.
+_PERSON_FIELDS = tuple(field.name for field in dataclasses.fields(ParticipantIn))
 
 
 def replace_participants(
@@ -66,22 +69,9 @@ def participant_json(p: sqlite3.Row) -> dict[str, Any]:
 
 
 def _keys(row: sqlite3.Row) -> set[tuple[str, str]]:
-    return ParticipantIn(
-        row["name"],
-        row["email"],
-        row["phone"],
-        row["normalized_phone"],
-        row["contact_id"],
-        row["contact_external_id"],
-    ).keys()
+    return ParticipantIn(*(row[name] for name in _PERSON_FIELDS)).keys()
 
 
 def _person_columns(person: ParticipantIn) -> tuple[Any, ...]:
-    return (
-        person.name,
-        person.email,
-        person.phone,
-        person.normalized_phone,
-        person.contact_id,
-        person.contact_external_id,
-    )
+    # The fields in their declared order: the order the SQL above lists the columns in.
+    return dataclasses.astuple(person)
