@@ -41,29 +41,21 @@ from tests.helpers import ROOT
 WHEN = "2026-04-13T12:03:05+00:00"
 
 
-def entry(
-    external_id: str,
-    *,
-    mapping: str = "clinic",
-    digest: str = "hash-1",
-    apptoto_id: int | None = 101,
-    status: str = "created",
-    deleted: bool = False,
-    payload: dict[str, Any] | None = None,
-) -> LedgerEntry:
-    return LedgerEntry(
-        mapping=mapping,
-        external_id=external_id,
-        apptoto_id=apptoto_id,
-        calendar="Main Street",
-        payload_hash=digest,
-        status=status,
-        updated_at=WHEN,
-        source_file="april.xlsx",
-        source_row=2,
-        deleted=deleted,
-        payload=payload,
-    )
+# The event a test records, unless the test says otherwise.
+ENTRY_FIELDS: dict[str, Any] = {
+    "mapping": "clinic",
+    "apptoto_id": 101,
+    "calendar": "Main Street",
+    "status": "created",
+    "updated_at": WHEN,
+    "source_file": "april.xlsx",
+    "source_row": 2,
+}
+
+
+def entry(external_id: str, *, digest: str = "hash-1", **changes: Any) -> LedgerEntry:
+    """A ledger entry for ``external_id``; ``changes`` are fields of LedgerEntry to set."""
+    return LedgerEntry(external_id=external_id, payload_hash=digest, **(ENTRY_FIELDS | changes))
 
 
 @pytest.fixture
