@@ -33,22 +33,14 @@ RESULTS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("text", "escaped"),
-    [
-        ("=1+1", "'=1+1"),
-        ("+1 555", "'+1 555"),
-        ("-2", "'-2"),
-        ("@SUM(A1)", "'@SUM(A1)"),
-        ("\tx", "'\tx"),
-        ("\rx", "'\rx"),
-        ("plain", "plain"),
-        ("", ""),
-        ("a=b", "a=b"),
-    ],
-)
-def test_escape_cell(text: str, escaped: str) -> None:
-    assert escape_cell(text) == escaped
+@pytest.mark.parametrize("text", ["=1+1", "+1 555", "-2", "@SUM(A1)", "\tx", "\rx"])
+def test_escape_cell_quotes_what_a_spreadsheet_would_read_as_a_formula(text: str) -> None:
+    assert escape_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["plain", "", "a=b"])
+def test_escape_cell_leaves_other_text_alone(text: str) -> None:
+    assert escape_cell(text) == text
 
 
 def test_csv_report_has_source_then_results_and_escapes(tmp_path: Path) -> None:
