@@ -345,7 +345,7 @@ def test_synonym_headers_give_the_same_events(variant: str, tmp_path: Path) -> N
     assert proposed == expected
 
 
-def test_email_and_zone_columns_are_found_by_their_values(tmp_path: Path) -> None:
+def test_email_and_zone_columns_are_found_by_their_values() -> None:
     frame = pd.DataFrame(
         {
             "Ref": ["A1", "A2", "A3"],
@@ -369,17 +369,14 @@ def test_email_and_zone_columns_are_found_by_their_values(tmp_path: Path) -> Non
 
 
 def test_an_ambiguous_date_file_gets_no_guessed_format(tmp_path: Path) -> None:
-    frame = pd.DataFrame(
-        {
-            "Appointment ID": ["1", "2", "3"],
-            "Date": ["03/04/2026", "05/06/2026", "11/12/2026"],
-            "Time": ["9:00 AM", "10:00 AM", "2:00 PM"],
-            "Duration": ["30", "30", "45"],
-            "Doctor": ["Dr A", "Dr A", "Dr B"],
-            "Client": ["Ann", "Bob", "Cy"],
-        }
+    source = tmp_path / "ambiguous.csv"
+    source.write_text(
+        "Appointment ID,Date,Time,Duration,Doctor,Client\n"
+        "1,03/04/2026,9:00 AM,30,Dr A,Ann\n"
+        "2,05/06/2026,10:00 AM,30,Dr A,Bob\n"
+        "3,11/12/2026,2:00 PM,45,Dr B,Cy\n",
+        encoding="utf-8",
     )
-    source = write_frame(tmp_path / "ambiguous.csv", frame)
     mapping = tmp_path / "ambiguous.yaml"
     made = invoke_cli(["init", str(source), "-o", str(mapping), "--time-zone", "Europe/London"])
     assert made.exit_code == 0
