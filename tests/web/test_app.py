@@ -114,6 +114,13 @@ def page_text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
+def assert_page_says(html: str, *phrases: str) -> None:
+    """Each phrase is in the page's text as a reader sees it (tags dropped, spaces folded)."""
+    text = page_text(html)
+    for phrase in phrases:
+        assert phrase in text, phrase
+
+
 # --- the whole path, and what the server holds --------------------------------------------
 
 
@@ -139,10 +146,9 @@ def test_review_then_one_send_however_often_it_is_posted(
     stored = [e for e in keyed_sandbox.events() if not e.get("is_deleted")]
     assert sorted(e["external_id"] for e in stored) == VALID_IDS
     assert len([r for r in keyed_sandbox.requests() if r["method"] == "PUT"]) == 1
-    result = page_text(client.get(first).text)
-    assert "Import finished" in result
-    assert "14 created" in result
-    assert "8 invalid (not sent)" in result
+    assert_page_says(
+        client.get(first).text, "Import finished", "14 created", "8 invalid (not sent)"
+    )
 
 
 def test_reports_download_as_csv_and_xlsx_without_the_key(
@@ -250,10 +256,12 @@ def test_the_review_shows_each_invalid_cell_and_the_first_events(client: TestCli
     assert "is not a valid phone number for region US" in row16.group(1)
     blank = re.search(r'<tr data-row="19">(.*?)</tr>', review, re.S)
     assert blank is not None and "(blank)" in blank.group(1)
-    text = page_text(review)
-    assert "Annual physical with Dr. Rivera" in text
-    assert "Mon Dec 14, 2026, 8:30 AM – 9:00 AM PST (America/Los_Angeles)" in text
-    assert "Send 14 events to Apptoto" in text
+    assert_page_says(
+        review,
+        "Annual physical with Dr. Rivera",
+        "Mon Dec 14, 2026, 8:30 AM – 9:00 AM PST (America/Los_Angeles)",
+        "Send 14 events to Apptoto",
+    )
 
 
 def test_many_invalid_rows_are_cut_and_the_check_downloads(
@@ -339,9 +347,8 @@ def test_a_bad_mapping_is_a_message(keyed_sandbox: Any, tmp_path: Path) -> None:
         answer = upload(
             client, (SAMPLES / "appointments.csv").read_bytes(), "a.csv", mapping="broken.yaml"
         )
-        text = page_text(client.get(answer.headers["location"]).text)
-        assert "This file cannot be imported as it is" in text
-        assert "broken.yaml" in text
+        page = client.get(answer.headers["location"]).text
+        assert_page_says(page, "This file cannot be imported as it is", "broken.yaml")
 
 
 def test_no_mappings_folder_is_said_plainly(keyed_sandbox: Any, tmp_path: Path) -> None:
