@@ -27,6 +27,18 @@ CLINIC_MAPPING = MAPPINGS / "clinic.yaml"
 CORPUS = ROOT / "tests" / "corpus"
 # The external_ids of the 14 valid rows in the clinic sample (samples/appointments.*).
 VALID_IDS = [f"clinic-0001{n:02d}" for n in range(1, 15)]
+# Its 8 invalid rows: row -> (the column named in the message and marked on the review page,
+# words of the reason).
+INVALID_ROWS = {
+    16: ("Phone", "not a valid phone number"),
+    17: ("Email", "not an email address"),
+    18: ("Date", "does not match the date format"),
+    19: ("Start", "required but blank"),
+    20: ("End", "ends before it starts"),
+    21: ("Appointment ID", "more than one row"),
+    22: ("Appointment ID", "more than one row"),
+    23: ("Time Zone", "did you mean 'America/Los_Angeles'"),
+}
 # The importer as a console script would start it: ``python -m importer``.
 IMPORTER = (sys.executable, "-m", "importer")
 

@@ -10,6 +10,7 @@ import pytest
 from tests.helpers import (
     CLINIC_MAPPING,
     IMPORTER,
+    INVALID_ROWS,
     SAMPLES,
     VALID_IDS,
     env_for,
@@ -20,17 +21,6 @@ from tests.helpers import invoke_cli as run_cli
 from tests.helpers import live_events as stored_by_external_id
 
 MAPPING = str(CLINIC_MAPPING)
-
-INVALID = {  # row -> (column named in the message, words of the reason)
-    16: ("Phone", "phone number"),
-    17: ("Email", "email"),
-    18: ("Date", "date"),
-    19: ("Start", "blank"),
-    20: ("", "ends before it starts"),
-    21: ("Appointment ID", "more than one row"),
-    22: ("Appointment ID", "more than one row"),
-    23: ("Time Zone", "America/Los_Angeles"),
-}
 
 
 def run_args(sample: str, report: Path, state: Path, *options: str) -> list[str]:
@@ -92,12 +82,11 @@ def test_sample_import_puts_the_right_events_on_the_server(
     rows = read_report(report)
     assert len(rows) == 22
     by_row = {int(r["row"]): r for r in rows}
-    for row, (column, words) in INVALID.items():
+    for row, (column, words) in INVALID_ROWS.items():
         line = by_row[row]
         assert line["status"] == "invalid", line
         assert f"row {row}" in line["message"]
-        if column:
-            assert f"column {column!r}" in line["message"], line["message"]
+        assert f"column {column!r}" in line["message"], line["message"]
         assert words in line["message"], line["message"]
         assert line["apptoto_id"] == ""
     created = [r for r in rows if r["status"] == "created"]
@@ -125,7 +114,7 @@ def test_validate_lists_every_mistake_without_network(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "14 valid, 8 invalid rows in appointments.csv" in result.output
-    for row in INVALID:
+    for row in INVALID_ROWS:
         assert f"row {row}" in result.output
 
 

@@ -19,7 +19,15 @@ import pytest
 
 from importer.web.server import WebHandle, running_web
 from importer.web.settings import WebSettings
-from tests.helpers import CLINIC_MAPPING, MAPPINGS, ROOT, VALID_IDS, env_for, live_events
+from tests.helpers import (
+    CLINIC_MAPPING,
+    INVALID_ROWS,
+    MAPPINGS,
+    ROOT,
+    VALID_IDS,
+    env_for,
+    live_events,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "tests" / "screenshots"
@@ -35,16 +43,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 API_KEY = "browser-test-key-5c1f"  # must never reach a page or a download
-INVALID = {  # row -> (column marked, words of the reason)
-    16: ("Phone", "not a valid phone number"),
-    17: ("Email", "not an email address"),
-    18: ("Date", "does not match the date format"),
-    19: ("Start", "required but blank"),
-    20: ("End", "ends before it starts"),
-    21: ("Appointment ID", "more than one row"),
-    22: ("Appointment ID", "more than one row"),
-    23: ("Time Zone", "did you mean 'America/Los_Angeles'"),
-}
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs /usr/bin/chromium: `make test` installs it"
@@ -121,8 +119,8 @@ def test_upload_review_send_download_in_a_real_browser(
     expect(page.locator("[data-count=invalid] .number")).to_have_text("8")
     expect(page.locator("[data-count=unchanged] .number")).to_have_text("0")
     rows = page.locator("#invalid-rows tbody tr")
-    expect(rows).to_have_count(len(INVALID))
-    for row, (column, words) in INVALID.items():
+    expect(rows).to_have_count(len(INVALID_ROWS))
+    for row, (column, words) in INVALID_ROWS.items():
         line = page.locator(f"#invalid-rows tr[data-row='{row}']")
         marked = line.locator("td.bad")
         expect(marked).to_have_count(1)
@@ -178,7 +176,7 @@ def test_upload_review_send_download_in_a_real_browser(
     report = list(csv.DictReader(text.splitlines()))
     assert len(report) == 22
     assert sorted(r["external_id"] for r in report if r["status"] == "created") == VALID_IDS
-    assert {int(r["row"]) for r in report if r["status"] == "invalid"} == set(INVALID)
+    assert {int(r["row"]) for r in report if r["status"] == "invalid"} == set(INVALID_ROWS)
 
     # The sandbox holds the 14 events, once each.
     stored = live_events(sandbox)
