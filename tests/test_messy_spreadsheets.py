@@ -607,23 +607,25 @@ def test_the_cli_refuses_a_file_over_max_rows_and_sends_nothing(
     assert len(live_events(sandbox)) == 12
 
 
+# A mapping of constants but for the id, as a user writes the file.
+IDS_MAPPING = """
+name: Ids
+defaults: {time_zone: America/New_York}
+event:
+  calendar: Front desk
+  external_id: "c-{Id}"
+  title: Visit
+  start: {datetime: "2026-12-14 09:00"}
+  duration_minutes: "30"
+"""
+
+
 def test_validate_takes_200000_rows_and_refuses_one_more_without_max_rows(
     tmp_path: Path,
 ) -> None:
     # One short column and a mapping of constants keep 200,000 rows quick to check.
     mapping = tmp_path / "ids.yaml"
-    spec = {
-        "name": "Ids",
-        "defaults": {"time_zone": "America/New_York"},
-        "event": {
-            "calendar": "Front desk",
-            "external_id": "c-{Id}",
-            "title": "Visit",
-            "start": {"datetime": "2026-12-14 09:00"},
-            "duration_minutes": "30",
-        },
-    }
-    mapping.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    mapping.write_text(IDS_MAPPING, encoding="utf-8")
     at_cap = tmp_path / "at_cap.csv"
     at_cap.write_text("Id\n" + "".join(f"{n}\n" for n in range(200_000)), encoding="utf-8")
     checked = invoke_cli(["validate", str(at_cap), "-m", str(mapping)])
