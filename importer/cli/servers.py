@@ -40,6 +40,14 @@ def serve(
     max_upload_mb: Annotated[
         float, typer.Option("--max-upload-mb", help="Refuse uploads larger than this.")
     ] = 20.0,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="Another name or address browsers use to reach the page (repeatable); "
+            "other names are refused, which stops DNS rebinding.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web page for office staff (APPTOTO_USER, APPTOTO_API_KEY, APPTOTO_BASE_URL)."""
     from importer.web.server import serve as serve_page
@@ -52,6 +60,7 @@ def serve(
             ledger_path=state,
             max_upload_bytes=int(max_upload_mb * 1024 * 1024),
             password=os.environ.get(ENV_PASSWORD, ""),
+            allowed_hosts=tuple(allow_host or ()),
         )
         serve_page(host=host, port=port, settings=settings)
     except ImporterError as exc:

@@ -1,10 +1,14 @@
 """Who may use the page and which forms it accepts: sessions, CSRF tokens, password, headers.
 
-Every page visit gets a session cookie (random, HttpOnly, SameSite=Strict). Every form carries a
-CSRF token derived from that session with an HMAC keyed by a secret made when the server starts,
-so a page from another site cannot post a form here, and a restart simply asks for a reload.
-When a password is set (always when listening beyond loopback), every request needs HTTP Basic
-with that password (any user name).
+Every request must name, in its ``Host`` header, an address the page was started for (this
+computer's loopback names, the address it listens on, ``--allow-host`` names); any other is
+answered 421, so a web page that points its own name at 127.0.0.1 (DNS rebinding) reaches
+nothing. Every page visit gets a session cookie (random, signed with an HMAC keyed by a secret
+made when the server starts, HttpOnly, SameSite=Strict): a cookie the server did not sign starts a
+new session. Every form carries a CSRF token derived from that session with the same secret, and
+a form whose ``Origin`` is not one of the allowed addresses is refused, so a page from another site
+cannot post a form here; a restart simply asks for a reload. When a password is set (always when
+listening beyond loopback), every request needs HTTP Basic with that password (any user name).
 """
 
 from __future__ import annotations
@@ -15,14 +19,21 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 SESSION_COOKIE = "apptoto_import_session"
 CSRF_FIELD = "csrf_token"
-_SESSION_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+_SESSION_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]{43}$")
+# The names of this computer's loopback addresses: always allowed in the Host header.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+FOREIGN_HOST_PAGE = (
+    "This page answers only at the addresses it was started for. Open it with the address "
+    "you were given (on this computer: http://127.0.0.1 and its port)."
+)
 # Pages hold patients' details: never cached, never framed, scripts and styles from here only.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -43,9 +54,14 @@ class CsrfRefused(Exception):
 class Guard:
     """Sessions, CSRF tokens and the password check of one running server."""
 
-    def __init__(self, password: str = "", secret: bytes | None = None) -> None:
+    def __init__(
+        self, password: str = "", secret: bytes | None = None, allowed_hosts: Iterable[str] = ()
+    ) -> None:
         self._password = password
         self._secret = secret or secrets.token_bytes(32)
+        self.allowed_hosts = frozenset(
+            _host_name(host) for host in (*LOOPBACK_HOSTS, *allowed_hosts)
+        )
 
     def __repr__(self) -> str:
         return f"Guard(password={'set' if self._password else 'none'})"
@@ -55,27 +71,63 @@ class Guard:
         session = getattr(request.state, "session_id", None)
         if isinstance(session, str):
             return session
-        session = secrets.token_urlsafe(32)
+        session = self._signed(secrets.token_urlsafe(24))
         request.state.session_id = session
         request.state.new_session = True
         return session
 
     def csrf_token(self, request: Request) -> str:
         """The token every form of this session must send back in ``csrf_token``."""
-        session = self.session_of(request)
-        return hmac.new(self._secret, session.encode(), hashlib.sha256).hexdigest()
+        return self._csrf_of(self.session_of(request))
 
     def check_form(self, request: Request, submitted: object) -> None:
-        """Raise CsrfRefused unless ``submitted`` is this session's token and the origin is ours."""
+        """Raise CsrfRefused unless ``submitted`` is this session's token and the origin is ours.
+
+        The origin is held against the allowed addresses and the port the server listens on,
+        never against the request's own ``Host`` header, which the sender chooses.
+        """
         origin = request.headers.get("origin")
-        if origin and origin != "null" and origin != _own_origin(request):
+        if origin and origin != "null" and not self._origin_allowed(request, origin):
             raise CsrfRefused("the form came from another site")
         cookie = request.cookies.get(SESSION_COOKIE, "")
-        if not _SESSION_SHAPE.match(cookie):
+        if not self._valid_session(cookie):
             raise CsrfRefused("the form came without a session")
-        expected = hmac.new(self._secret, cookie.encode(), hashlib.sha256).hexdigest()
+        expected = self._csrf_of(cookie)
         if not isinstance(submitted, str) or not hmac.compare_digest(submitted, expected):
             raise CsrfRefused("the form's token does not match the session")
+
+    def host_allowed(self, request: Request) -> bool:
+        """True when the request's ``Host`` header names an address this page was started for."""
+        return _host_name(request.headers.get("host", "")) in self.allowed_hosts
+
+    def _origin_allowed(self, request: Request, origin: str) -> bool:
+        try:
+            parts = urlsplit(origin)
+            port = parts.port
+        except ValueError:
+            return False
+        if parts.scheme != request.url.scheme or (parts.hostname or "") not in self.allowed_hosts:
+            return False
+        listening = request.scope.get("server")
+        if not listening or listening[1] is None:
+            return True  # not served from a socket (in-process tests): no port to compare
+        default = 443 if parts.scheme == "https" else 80
+        return (port or default) == int(listening[1])
+
+    def _mac(self, purpose: str, value: str) -> bytes:
+        return hmac.new(self._secret, f"{purpose}:{value}".encode(), hashlib.sha256).digest()
+
+    def _signed(self, session: str) -> str:
+        signature = base64.urlsafe_b64encode(self._mac("session", session)).decode().rstrip("=")
+        return f"{session}.{signature}"
+
+    def _valid_session(self, cookie: str) -> bool:
+        if not _SESSION_SHAPE.match(cookie):
+            return False
+        return hmac.compare_digest(cookie, self._signed(cookie.partition(".")[0]))
+
+    def _csrf_of(self, session: str) -> str:
+        return self._mac("csrf", session).hex()
 
     def password_ok(self, request: Request) -> bool:
         """True when no password is set, or the request's HTTP Basic password is the one."""
@@ -94,7 +146,9 @@ class Guard:
     async def middleware(
         self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        """Ask for the password, attach the session, add the security headers."""
+        """Refuse foreign hosts, ask for the password, attach the session, add the headers."""
+        if not self.host_allowed(request):
+            return PlainTextResponse(FOREIGN_HOST_PAGE, status_code=421, headers=SECURITY_HEADERS)
         if not self.password_ok(request):
             return PlainTextResponse(
                 "This page needs the password that was set in APPTOTO_WEB_PASSWORD.",
@@ -102,7 +156,7 @@ class Guard:
                 headers={"WWW-Authenticate": 'Basic realm="Apptoto import", charset="UTF-8"'},
             )
         cookie = request.cookies.get(SESSION_COOKIE, "")
-        if _SESSION_SHAPE.match(cookie):
+        if self._valid_session(cookie):
             request.state.session_id = cookie
         response = await call_next(request)
         if getattr(request.state, "new_session", False):
@@ -118,6 +172,11 @@ class Guard:
         return response
 
 
-def _own_origin(request: Request) -> str:
-    host = request.headers.get("host", "")
-    return f"{request.url.scheme}://{host}"
+def _host_name(host: str) -> str:
+    """``host`` as compared: lower case, without its port or IPv6 brackets."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    if host.count(":") == 1:
+        return host.partition(":")[0]
+    return host

@@ -10,7 +10,13 @@ import uvicorn
 
 from importer.serving import serving_in_thread, uvicorn_config
 from importer.web.app import create_app
-from importer.web.settings import DEFAULT_HOST, DEFAULT_PORT, WebSettings, check_binding
+from importer.web.settings import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    WebSettings,
+    check_binding,
+    listening_names,
+)
 
 GRACEFUL_SHUTDOWN_SECONDS = 2
 STOP_TIMEOUT_SECONDS = 30.0  # a run in progress finishes first
@@ -22,9 +28,13 @@ def serve(
     """Serve the page until Ctrl+C; refuses (ConfigError) a non-loopback host without password."""
     settings = settings or WebSettings()
     check_binding(host, settings.password)
+    names = tuple(dict.fromkeys((*listening_names(host), *settings.allowed_hosts)))
+    settings = replace(settings, allowed_hosts=names)
     app = create_app(settings)
     shown = f"[{host}]" if ":" in host else host
     print(f"Apptoto import page at http://{shown}:{port}/  (Ctrl+C to stop)", flush=True)
+    answers = dict.fromkeys(("127.0.0.1", "localhost", *names))
+    print(f"  answers at: {', '.join(answers)} (others: --allow-host)", flush=True)
     print(f"  mappings: {settings.mappings_dir}/", flush=True)
     print(f"  reports:  {settings.runs_dir}/", flush=True)
     if settings.password:

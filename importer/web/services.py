@@ -56,7 +56,7 @@ class WebServices:
         """Fresh services for ``settings``: a new private upload folder, a new CSRF secret."""
         return cls(
             settings=settings,
-            guard=Guard(settings.password),
+            guard=Guard(settings.password, allowed_hosts=settings.allowed_hosts),
             uploads=UploadStore(settings.upload_ttl_seconds),
             runs=RunBook(settings.runs_dir),
             templates=page_templates(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ class WebSettings:
     runs_dir: Path = DEFAULT_RUNS_DIR  # one folder per run: its reports and run.json
     max_upload_bytes: int = int(DEFAULT_MAX_UPLOAD_MB * 1024 * 1024)  # bigger uploads refused
     password: str = field(default="", repr=False)  # HTTP Basic password; "" = none (loopback)
+    allowed_hosts: tuple[str, ...] = ()  # names the page answers to besides 127.0.0.1/localhost
     preview_events: int = DEFAULT_PREVIEW_EVENTS  # events shown as Apptoto will show them
     max_issue_rows: int = DEFAULT_MAX_ISSUE_ROWS  # invalid rows listed on the review page
     past_runs: int = DEFAULT_PAST_RUNS  # runs listed on the first page
@@ -75,3 +77,15 @@ def check_binding(host: str, password: str) -> None:
             f"and shows patients' details: set {ENV_PASSWORD} to a password first (staff then "
             "log in with any user name and that password), or listen on 127.0.0.1"
         )
+
+
+def listening_names(host: str) -> tuple[str, ...]:
+    """The names a browser may use for a page listening on ``host``.
+
+    A named address is itself; every address (``0.0.0.0``, ``::``) adds this computer's name.
+    Other names (a DNS alias, the computer's IP) are added with ``--allow-host``.
+    """
+    host = host.strip().strip("[]")
+    if host in ("", "0.0.0.0", "::"):
+        return (socket.gethostname(),)
+    return (host,)

@@ -33,7 +33,7 @@ from importer.web.runs import RUN_JSON, RunBook
 from importer.web.settings import check_binding, is_loopback
 from importer.web.upload_form import UploadRefused, read_upload_form
 from importer.web.words import without_row
-from tests.helpers import MAPPINGS, SAMPLES, VALID_IDS, env_for
+from tests.helpers import MAPPINGS, PAGE_URL, SAMPLES, VALID_IDS, env_for
 
 with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -61,7 +61,9 @@ def keyed_sandbox(sandbox: Any) -> Any:
 
 @pytest.fixture
 def client(keyed_sandbox: Any, tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(settings_for(tmp_path, env_for(keyed_sandbox)))) as test_client:
+    with TestClient(
+        base_url=PAGE_URL, app=create_app(settings_for(tmp_path, env_for(keyed_sandbox)))
+    ) as test_client:
         yield test_client
 
 
@@ -268,7 +270,7 @@ def test_many_invalid_rows_are_cut_and_the_check_downloads(
     keyed_sandbox: Any, tmp_path: Path
 ) -> None:
     settings = settings_for(tmp_path, env_for(keyed_sandbox), max_issue_rows=3)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(base_url=PAGE_URL, app=create_app(settings)) as client:
         review_url = upload_sample(client)
         review = client.get(review_url).text
         assert review.count("<tr data-row=") == 3
@@ -342,7 +344,7 @@ def test_a_bad_mapping_is_a_message(keyed_sandbox: Any, tmp_path: Path) -> None:
     mappings.mkdir()
     (mappings / "broken.yaml").write_text("name: x\nevent: [not, a, section]\n", encoding="utf-8")
     settings = settings_for(tmp_path, env_for(keyed_sandbox), mappings_dir=mappings)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(base_url=PAGE_URL, app=create_app(settings)) as client:
         assert "broken.yaml (has problems: choose it to see them)" in client.get("/").text
         answer = upload(
             client, (SAMPLES / "appointments.csv").read_bytes(), "a.csv", mapping="broken.yaml"
@@ -353,7 +355,7 @@ def test_a_bad_mapping_is_a_message(keyed_sandbox: Any, tmp_path: Path) -> None:
 
 def test_no_mappings_folder_is_said_plainly(keyed_sandbox: Any, tmp_path: Path) -> None:
     settings = settings_for(tmp_path, env_for(keyed_sandbox), mappings_dir=tmp_path / "none")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(base_url=PAGE_URL, app=create_app(settings)) as client:
         page = page_text(client.get("/").text)
     assert "There is no mapping in the folder" in page
 
@@ -361,7 +363,7 @@ def test_no_mappings_folder_is_said_plainly(keyed_sandbox: Any, tmp_path: Path) 
 def test_missing_credentials_are_said_before_send_and_nothing_is_sent(
     sandbox: Any, tmp_path: Path
 ) -> None:
-    with TestClient(create_app(settings_for(tmp_path, {}))) as client:
+    with TestClient(base_url=PAGE_URL, app=create_app(settings_for(tmp_path, {}))) as client:
         review_url = upload_sample(client)
         review = client.get(review_url).text
         assert "this server has no Apptoto credentials" in review
@@ -376,7 +378,7 @@ def test_refused_credentials_stop_the_run_with_a_message(
     keyed_sandbox: Any, tmp_path: Path
 ) -> None:
     environ = {**env_for(keyed_sandbox), "APPTOTO_API_KEY": "wrong-key-1234"}
-    with TestClient(create_app(settings_for(tmp_path, environ))) as client:
+    with TestClient(base_url=PAGE_URL, app=create_app(settings_for(tmp_path, environ))) as client:
         run_url = send(client, upload_sample(client))
         wait_for_run(client, run_url)
         text = page_text(client.get(run_url).text)
@@ -394,7 +396,7 @@ def test_an_unexpected_error_is_a_calm_page(
         raise RuntimeError("a bug with /secret/paths in it")
 
     monkeypatch.setattr("importer.web.pages.review_page.build_review", broken)
-    with TestClient(client.app, raise_server_exceptions=False) as other:
+    with TestClient(base_url=PAGE_URL, app=client.app, raise_server_exceptions=False) as other:
         other.cookies = client.cookies
         answer = other.get(review_url)
     assert answer.status_code == 500
@@ -417,7 +419,9 @@ def test_forms_without_the_session_token_are_refused(client: TestClient) -> None
     assert upload(client, content, "a.csv", token="").status_code == 403
     assert upload(client, content, "a.csv", token="0" * 64).status_code == 403
     review_url = upload_sample(client)
-    with TestClient(client.app) as stranger:  # another browser: its own session
+    with TestClient(
+        base_url=PAGE_URL, app=client.app
+    ) as stranger:  # another browser: its own session
         stolen = token_of(client)
         stranger.get("/")
         answer = stranger.post(review_url + "/send", data={"csrf_token": stolen})
@@ -447,7 +451,7 @@ def test_pages_carry_protective_headers(client: TestClient) -> None:
 
 def test_an_upload_over_the_limit_is_a_message(keyed_sandbox: Any, tmp_path: Path) -> None:
     settings = settings_for(tmp_path, env_for(keyed_sandbox), max_upload_bytes=100_000)
-    with TestClient(create_app(settings)) as client:
+    with TestClient(base_url=PAGE_URL, app=create_app(settings)) as client:
         answer = upload(client, b"x" * 300_000, "big.csv")
         assert answer.status_code == 413
         assert "larger than the limit of 0.0953674 MB" in page_text(answer.text)
@@ -486,7 +490,7 @@ def test_an_upload_without_a_length_is_counted_as_it_arrives() -> None:
 
 def test_a_password_guards_every_page(keyed_sandbox: Any, tmp_path: Path) -> None:
     settings = settings_for(tmp_path, env_for(keyed_sandbox), password="clinic-pass")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(base_url=PAGE_URL, app=create_app(settings)) as client:
         assert client.get("/").status_code == 401
         assert client.get("/static/style.css").status_code == 401
         assert client.get("/", auth=("anyone", "wrong")).status_code == 401

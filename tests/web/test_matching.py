@@ -25,7 +25,7 @@ from importer.web import WebSettings, create_app
 from importer.web.fitting import SheetHeaders, rank_mappings
 from importer.web.mapping_store import SaveRefused, mapping_file_name
 from importer.web.matching import FIELD_GROUPS
-from tests.helpers import CLINIC_MAPPING, SAMPLES, env_for
+from tests.helpers import CLINIC_MAPPING, PAGE_URL, SAMPLES, env_for
 
 with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
     from starlette.exceptions import StarletteDeprecationWarning
@@ -80,7 +80,7 @@ def client(sandbox: Any, tmp_path: Path, mappings: Path) -> Iterator[TestClient]
         runs_dir=tmp_path / "runs",
         environ=env_for(sandbox, api_key=API_KEY),
     )
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(base_url=PAGE_URL, app=create_app(settings)) as test_client:
         yield test_client
 
 
@@ -419,7 +419,9 @@ def test_the_matching_forms_need_the_session_token(
     fields.update(default_time_zone="America/Chicago", action="save", name="Stolen")
     for token in ("", "0" * 64):
         assert client.post(address, data={**fields, "csrf_token": token}).status_code == 403
-    with TestClient(client.app) as stranger:  # another browser, its own session
+    with TestClient(
+        base_url=PAGE_URL, app=client.app
+    ) as stranger:  # another browser, its own session
         stranger.get("/")
         answer = stranger.post(address, data=fields)
         assert answer.status_code == 403 and "This form has expired" in answer.text
@@ -536,7 +538,7 @@ def test_the_first_mapping_of_a_new_installation_makes_the_folder(
         runs_dir=tmp_path / "runs",
         environ={},
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(base_url=PAGE_URL, app=create_app(settings)) as client:
         assert "There is no mapping in the folder" in text_of(client.get("/").text)
         address = upload(client, write_sheet(tmp_path / "first.csv", US_ROWS))
         assert address.endswith("/columns")

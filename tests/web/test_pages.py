@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute
 
 from importer.web import WebSettings, create_app
 from importer.web.pages import ROUTERS, columns_page, review_page, run_page, upload_page
+from tests.helpers import PAGE_URL
 
 with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -67,7 +68,7 @@ def test_each_step_has_its_own_router() -> None:
 def test_the_app_serves_no_api_pages(tmp_path: Path, path: str) -> None:
     app = create_app(WebSettings(runs_dir=tmp_path / "runs", environ={}))
     try:
-        answer = TestClient(app).get(path)
+        answer = TestClient(base_url=PAGE_URL, app=app).get(path)
         assert answer.status_code == 404
         assert "Not found" in answer.text
     finally:
@@ -80,7 +81,7 @@ def test_a_form_without_its_token_is_refused_before_the_upload_is_looked_up(
 ) -> None:
     app = create_app(WebSettings(runs_dir=tmp_path / "runs", environ={}))
     try:
-        client = TestClient(app)
+        client = TestClient(base_url=PAGE_URL, app=app)
         client.get("/")  # a session, but the form below does not carry its token
         answer = client.post(f"/uploads/{'x' * 32}/{step}", data={"csrf_token": "0" * 64})
         assert answer.status_code == 403

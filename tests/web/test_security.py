@@ -1,0 +1,129 @@
+"""The red-team findings against the page (issue 17), each reproduced: host names, sessions, CSRF.
+
+Each test is named after the finding it reproduces and failed before the fix.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.exceptions import StarletteDeprecationWarning
+from starlette.requests import Request
+
+from importer.web import WebSettings, create_app
+from importer.web.security import SESSION_COOKIE, CsrfRefused, Guard
+from importer.web.settings import listening_names
+from tests.helpers import MAPPINGS, PAGE_URL, SAMPLES
+
+with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from starlette.testclient import TestClient
+
+
+def page(tmp_path: Path, base_url: str = PAGE_URL, **changes: Any) -> TestClient:
+    settings = WebSettings(
+        mappings_dir=MAPPINGS,
+        ledger_path=tmp_path / "state.sqlite",
+        runs_dir=tmp_path / "runs",
+        environ={},
+        **changes,
+    )
+    return TestClient(base_url=base_url, app=create_app(settings))
+
+
+def token_of(client: TestClient) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def form_request(host: str, origin: str, cookie: str = "") -> Request:
+    headers = [(b"host", host.encode()), (b"origin", origin.encode())]
+    if cookie:
+        headers.append((b"cookie", f"{SESSION_COOKIE}={cookie}".encode()))
+    request = Request({"type": "http", "method": "POST", "path": "/upload", "headers": headers})
+    if cookie:
+        request.state.session_id = cookie  # as the middleware does for a signed cookie
+    return request
+
+
+@pytest.mark.parametrize("path", ["/", "/runs/nope12345", "/static/style.css"])
+def test_dns_rebinding_a_foreign_host_is_refused(tmp_path: Path, path: str) -> None:
+    # A web page that points its own name at 127.0.0.1 sends that name as the Host.
+    with page(tmp_path, "http://rebound.attacker.example:8000") as client:
+        answer = client.get(path)
+        assert answer.status_code == 421
+        assert "answers only at the addresses it was started for" in answer.text
+        upload = client.post(
+            "/upload",
+            data={"csrf_token": "x", "mapping": "clinic.yaml"},
+            files={"spreadsheet": ("a.csv", (SAMPLES / "appointments.csv").read_bytes())},
+        )
+        assert upload.status_code == 421
+        assert list((tmp_path / "runs").glob("*")) == []
+
+
+@pytest.mark.parametrize(
+    "base_url", ["http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000"]
+)
+def test_dns_rebinding_this_computers_names_are_allowed(tmp_path: Path, base_url: str) -> None:
+    with page(tmp_path, base_url) as client:
+        assert client.get("/").status_code == 200
+
+
+def test_dns_rebinding_allow_host_adds_a_name(tmp_path: Path) -> None:
+    with page(tmp_path, "http://Office-PC:8000", allowed_hosts=("office-pc",)) as client:
+        assert client.get("/").status_code == 200
+    assert listening_names("192.168.1.20") == ("192.168.1.20",)
+    assert listening_names("[::1]") == ("::1",)
+    assert len(listening_names("0.0.0.0")) == 1  # this computer's name
+
+
+def test_csrf_does_not_trust_the_host_header() -> None:
+    guard = Guard(allowed_hosts=("office-pc",))
+    session = guard.session_of(form_request("127.0.0.1", "http://127.0.0.1"))
+    token = guard.csrf_token(form_request("127.0.0.1", "http://127.0.0.1", session))
+    # The Origin matches the Host the sender chose: still another site.
+    rebound = form_request("rebound.example", "http://rebound.example", session)
+    with pytest.raises(CsrfRefused, match="another site"):
+        guard.check_form(rebound, token)
+    guard.check_form(form_request("office-pc", "http://office-pc", session), token)
+    guard.check_form(form_request("localhost", "http://localhost", session), token)
+    with pytest.raises(CsrfRefused, match="another site"):
+        guard.check_form(form_request("localhost", "https://localhost", session), token)
+
+
+@pytest.mark.parametrize(
+    "forged",
+    ["A" * 43, "a" * 64, "a" * 32 + "." + "b" * 43],  # the shapes a session cookie has
+)
+def test_a_session_cookie_the_server_did_not_sign_is_not_a_session(
+    tmp_path: Path, forged: str
+) -> None:
+    with page(tmp_path) as client:
+        client.cookies.set(SESSION_COOKIE, forged)
+        answer = client.get("/")
+        issued = answer.cookies.get(SESSION_COOKIE)
+        assert issued and issued != forged  # a new session, signed by this server
+        token = token_of(client)
+        client.cookies.clear()
+        client.cookies.set(SESSION_COOKIE, forged)
+        refused = client.post(
+            "/upload",
+            data={"csrf_token": token, "mapping": "clinic.yaml"},
+            files={"spreadsheet": ("a.csv", (SAMPLES / "appointments.csv").read_bytes())},
+        )
+        assert refused.status_code == 403
+
+
+def test_a_signed_session_cookie_is_kept(tmp_path: Path) -> None:
+    with page(tmp_path) as client:
+        client.get("/")
+        first = client.cookies.get(SESSION_COOKIE)
+        again = client.get("/")
+        assert SESSION_COOKIE not in again.cookies
+        assert client.cookies.get(SESSION_COOKIE) == first
