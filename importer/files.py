@@ -30,7 +30,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
-        with open(tmp, "rb") as handle:
+        with open(tmp, "ab") as handle:  # Windows refuses to fsync a file opened read-only
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     finally:

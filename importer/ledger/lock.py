@@ -1,10 +1,11 @@
 """One run at a time per state file: an exclusive OS lock on ``<state file>.lock``.
 
-The operating system drops the lock when the process dies, however it dies, so a killed run never
-blocks the next one: ``flock`` on Linux and macOS, ``msvcrt.locking`` of the file's first byte on
-Windows (both need a local disk). After that byte the file holds the owner's pid, host and start
-time, only for the message another run shows; Windows locks are mandatory, so a reader never
-reads the locked byte.
+The lock is taken through portalocker (``flock`` on Linux and macOS, ``msvcrt.locking`` on
+Windows), so the operating system drops it when the process dies, however it dies: a killed run
+never blocks the next one. Both need a local disk. The lock file is opened without following a
+symbolic link, so a link planted at its name cannot make a run overwrite another file. Past the
+bytes Windows locks (its locks are mandatory: nobody else reads them), the file holds the owner's
+pid, host and start time, only for the message another run shows.
 """
 
 from __future__ import annotations
@@ -12,40 +13,38 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import portalocker
+
 from importer.errors import LedgerError, LedgerLocked
 
-_OWNER_AT = 1  # the owner's JSON starts after the locked byte
-_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+# The owner's JSON starts past the 64 KiB that portalocker locks from byte 0 on Windows; on
+# Linux and macOS the gap is a hole in a sparse file.
+_OWNER_AT = 0x10000
+# Windows: no newline translation. O_NOFOLLOW (Linux, macOS): refuse a symbolic link.
+_FLAGS = getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+_EXCLUSIVE = portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
 
 
-if sys.platform == "win32":
-    import msvcrt
+def lock_path(state_path: Path) -> Path:
+    """``<state file>.lock``: the file whose OS lock says a run holds ``state_path``."""
+    return state_path.with_name(state_path.name + ".lock")
 
-    def _try_lock(fd: int) -> None:
-        """Lock the file's first byte, or raise BlockingIOError when another process holds it."""
-        os.lseek(fd, 0, os.SEEK_SET)
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError as exc:  # a non-blocking lock fails only when another process holds it
-            raise BlockingIOError(str(exc)) from exc
 
-    def _unlock(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _try_lock(fd: int) -> None:
-        """Lock the whole file, or raise BlockingIOError when another process holds it."""
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-    def _unlock(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
+def _open(path: Path, flags: int) -> int:
+    """Open the lock file, refusing a symbolic link (``LedgerError`` naming it)."""
+    if path.is_symlink():  # Windows has no O_NOFOLLOW; elsewhere O_NOFOLLOW also refuses it
+        raise LedgerError(f"the lock file {path} is a link to another file; remove the link")
+    try:
+        return os.open(path, flags | _FLAGS, 0o600)
+    except OSError as exc:
+        if path.is_symlink():  # created between the check and the open
+            raise LedgerError(
+                f"the lock file {path} is a link to another file; remove the link"
+            ) from exc
+        raise LedgerError(f"cannot open the lock file {path}: {exc.strerror or exc}") from exc
 
 
 def _read_at(fd: int, offset: int, size: int) -> bytes:
@@ -53,13 +52,8 @@ def _read_at(fd: int, offset: int, size: int) -> bytes:
     return os.read(fd, size)
 
 
-def _write_at(fd: int, offset: int, data: bytes) -> None:
-    os.lseek(fd, offset, os.SEEK_SET)
-    os.write(fd, data)
-
-
 class StateFileLock:
-    """An exclusive, non-blocking ``flock`` on ``<state file>.lock``, holding the owner's pid."""
+    """An exclusive, non-blocking OS lock on ``<state file>.lock``, holding the owner's pid."""
 
     def __init__(self, path: Path, fd: int) -> None:
         self.path = path
@@ -68,21 +62,18 @@ class StateFileLock:
     @classmethod
     def acquire(cls, state_path: Path) -> StateFileLock:
         """Lock ``state_path`` or raise ``LedgerLocked`` naming the holder's pid and start time."""
-        path = state_path.with_name(state_path.name + ".lock")
+        path = lock_path(state_path)
+        fd = _open(path, os.O_RDWR | os.O_CREAT)
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | _BINARY, 0o644)
-        except OSError as exc:
-            raise LedgerError(f"cannot create the lock file {path}: {exc}") from exc
-        try:
-            _try_lock(fd)
-        except BlockingIOError as exc:
+            portalocker.lock(fd, _EXCLUSIVE)
+        except portalocker.AlreadyLocked as exc:
             holder = cls._describe_holder(fd)
             os.close(fd)
             raise LedgerLocked(
                 f"another import is running with the state file {state_path} ({holder}); wait for "
                 "it to finish or stop it, or give this run a different state file"
             ) from exc
-        except OSError as exc:
+        except (portalocker.LockException, OSError) as exc:
             os.close(fd)
             raise LedgerError(
                 f"cannot lock {path}: {exc}; keep the state file on a local disk"
@@ -94,7 +85,8 @@ class StateFileLock:
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         os.ftruncate(fd, _OWNER_AT)
-        _write_at(fd, _OWNER_AT, json.dumps(owner).encode("utf-8"))
+        os.lseek(fd, _OWNER_AT, os.SEEK_SET)
+        os.write(fd, json.dumps(owner).encode("utf-8"))
         return cls(path, fd)
 
     @staticmethod
@@ -127,17 +119,16 @@ def held_by_another(state_path: Path) -> bool:
     The answer can change the moment after; a run still takes the lock itself. False when the
     lock file cannot be opened: the run will then say why.
     """
-    path = state_path.with_name(state_path.name + ".lock")
     try:
-        fd = os.open(path, os.O_RDONLY | _BINARY)
-    except OSError:
+        fd = _open(lock_path(state_path), os.O_RDONLY)
+    except LedgerError:
         return False
     try:
-        _try_lock(fd)
-        _unlock(fd)
-    except BlockingIOError:
+        portalocker.lock(fd, _EXCLUSIVE)
+        portalocker.unlock(fd)
+    except portalocker.AlreadyLocked:
         return True
-    except OSError:
+    except (portalocker.LockException, OSError):
         return False
     finally:
         os.close(fd)
