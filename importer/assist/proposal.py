@@ -12,8 +12,6 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 
-import yaml
-
 from importer.assist.columns import (
     Pick,
 )
@@ -23,6 +21,7 @@ from importer.assist.event import (
 from importer.assist.fields import FIELD_KEYS, spec
 from importer.assist.formats import Confidence, FormatGuess
 from importer.mapping import ColumnCheck, ColumnType, Mapping, parse_mapping
+from importer.mapping.yaml_text import read_yaml
 from importer.values import format_in_words
 
 ZONE_PLACEHOLDER = "CHOOSE a time zone like America/New_York"
@@ -79,7 +78,8 @@ class Proposal:
 
     def to_mapping(self) -> Mapping:
         """The proposal parsed as a mapping; MappingError while it still needs a choice."""
-        return parse_mapping(yaml.safe_load(self.to_yaml()), file=f"{self.name}.yaml")
+        file = f"{self.name}.yaml"
+        return parse_mapping(read_yaml(self.to_yaml(), file=file), file=file)
 
     def summary(self) -> list[str]:
         """Short lines for people: what matched, what is unused, what needs a choice."""
@@ -114,14 +114,26 @@ WIDTH = 100
 _SHOW_AS_HELP = "free, tentative, busy, out_of_office, working_elsewhere, or a {Column}"
 
 
+# What YAML reads as a line break (which would end a comment) or refuses as unprintable: every
+# control character, DEL and the C1 controls (U+0085 among them), U+2028/U+2029, the BOM,
+# surrogates and U+FFFE/U+FFFF. Headers come from the spreadsheet, so they may hold any of them.
+_NOT_PLAIN_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
+
+
+def _escaped(text: str) -> str:
+    """``text`` with each character YAML would not keep on one line as a ``\\uXXXX`` escape."""
+    return _NOT_PLAIN_TEXT.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
 def _quoted(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
+    """A double-quoted YAML scalar of ``text`` that always stays on its line."""
+    return _escaped(json.dumps(text, ensure_ascii=False))
 
 
 def _comment(text: str, indent: int) -> list[str]:
     """``text`` as comment lines at ``indent`` spaces, wrapped to the file's width."""
     prefix = " " * indent + "# "
-    one_line = re.sub(r"\s+", " ", text).strip()
+    one_line = _escaped(re.sub(r"\s+", " ", text).strip())
     return textwrap.wrap(one_line, WIDTH, initial_indent=prefix, subsequent_indent=prefix) or [
         prefix.rstrip()
     ]

@@ -18,8 +18,6 @@ from collections.abc import Mapping as AbstractMapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from importer.errors import MappingError
 from importer.mapping.model import (
     DEFAULT_PHONE_REGION,
@@ -34,6 +32,7 @@ from importer.mapping.model import (
     When,
     parse_template,
 )
+from importer.mapping.yaml_text import MAX_MAPPING_BYTES, read_yaml
 from importer.values import DstPolicy, is_zone, known_zones
 
 _TOP_KEYS = {"name", "sheet", "defaults", "columns", "event"}
@@ -353,11 +352,10 @@ def load_mapping(path: str | Path) -> Mapping:
     """Read and check a mapping file; a missing file or bad YAML is a MappingError."""
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        with Path(path).open(encoding="utf-8-sig") as opened:
+            text = opened.read(MAX_MAPPING_BYTES + 1)  # never more than a mapping can be
     except OSError as exc:
         raise MappingError(f"cannot read the mapping file: {exc.strerror}", file=file) from exc
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise MappingError(f"not valid YAML: {exc}", file=file) from exc
-    return parse_mapping(raw, file=file)
+    except UnicodeDecodeError as exc:
+        raise MappingError(f"not UTF-8 text: {exc.reason}", file=file) from exc
+    return parse_mapping(read_yaml(text, file=file), file=file)
