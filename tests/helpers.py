@@ -83,7 +83,12 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 
 def read_report(path: Path) -> list[dict[str, str]]:
-    """The lines of a CSV report, as dicts by header."""
+    """The lines of a CSV or XLSX report, as dicts by header (XLSX cells as Excel shows them)."""
+    if path.suffix.lower() == ".xlsx":
+        from importer.load import load_table
+
+        frame = load_table(path).frame.astype("string").fillna("")
+        return [{str(k): str(v) for k, v in row.items()} for row in frame.to_dict("records")]
     return read_csv(path)[1]
 
 

@@ -114,6 +114,24 @@ def test_plan_without_a_state_file_plans_creates_and_leaves_no_state_file(
     assert {r["message"] for r in report if r["status"] == "create"} == {NO_RECORD_MESSAGE}
 
 
+@pytest.mark.parametrize(
+    ("sample", "report"),
+    [
+        ("appointments.csv", "appointments-report.csv"),
+        ("appointments.xlsx", "appointments-report.xlsx"),
+    ],
+)
+def test_the_report_is_a_workbook_when_the_file_was_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: str, report: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    state = ["--state", str(tmp_path / "state.sqlite"), "--quiet"]
+    result = invoke(["plan", str(SAMPLES / sample), "-m", str(MAPPING), *state], NO_CREDENTIALS)
+    assert "14 create, 8 invalid" in result.output, result.output
+    assert [p.name for p in (tmp_path / "reports").iterdir()] == [report]
+    assert len(read_report(tmp_path / "reports" / report)) == 22
+
+
 # --- make_plan on the sample, with a real ledger -----------------------------------------------
 
 

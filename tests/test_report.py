@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import errno
 from pathlib import Path
 
@@ -9,20 +10,23 @@ import pytest
 from openpyxl import load_workbook
 
 from importer.errors import ReportError
-from importer.load import RESULT_COLUMNS, strip_report_columns
+from importer.load import RESULT_COLUMNS, load_table, strip_report_columns
 from importer.outcomes import RowResult, RowStatus
 from importer.report import escape_cell, write_report
 
 
+def sheet_rows(columns: dict[str, list[str]], rows: tuple[int, ...] = (2, 3, 5)) -> pd.DataFrame:
+    """Text cells as the loader gives them, indexed by spreadsheet row."""
+    return pd.DataFrame(columns, index=pd.Index(rows, name="row"), dtype="string")
+
+
 def source_frame() -> pd.DataFrame:
-    return pd.DataFrame(
+    return sheet_rows(
         {
             "Id": ["000101", "000102", "000103"],
             "Notes": ['=HYPERLINK("http://x", "y")', "+1 555", "plain\nnote"],
             "Phone": ["@SUM(A1)", "\tled", "\rled"],
-        },
-        index=pd.Index([2, 3, 5], name="row"),
-        dtype="string",
+        }
     )
 
 
@@ -124,3 +128,98 @@ def test_disk_full_keeps_the_previous_report(
         write_report(target, source_frame(), RESULTS)
     assert target.read_text(encoding="utf-8") == "previous report\n"
     assert [p.name for p in tmp_path.iterdir()] == ["r.csv"]  # no temporary file left behind
+
+
+def typed_source() -> pd.DataFrame:
+    """A workbook's cells as the loader gives them: Excel dates in ISO form, numbers as digits."""
+    return sheet_rows(
+        {
+            "Appointment ID": ["000101", "000102", "000103"],
+            "Date": ["2026-12-14", "2026-12-15", ""],
+            "Start": ["08:30", "14:05:30", "09:00"],
+            "Booked": ["2026-11-02 10:15", "2026-11-03 16:45:10", "2026-11-04 08:00"],
+            "Minutes": ["30", "45", "-5"],
+            "Fee": ["12.5", "0.75", "40"],
+            "Phone": ["5415550104", "5415550123", "5415550142"],
+            "ZIP": ["02134", "97401", "97402"],
+            "Notes": ["=1+1", "2026-12-14", "45"],
+            "Mixed": ["2026-12-14", "soon", ""],
+        }
+    )
+
+
+TYPED_RESULTS = [*RESULTS[:2], RowResult(5, RowStatus.UPDATED, "c-000103", 12345678901, "")]
+
+
+def test_xlsx_report_types_numbers_and_dates_and_keeps_ids_as_text(tmp_path: Path) -> None:
+    path = write_report(tmp_path / "r.xlsx", typed_source(), TYPED_RESULTS)
+    sheet = load_workbook(path).active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    row2 = dict(zip(header, sheet[2], strict=True))
+    row3 = dict(zip(header, sheet[3], strict=True))
+    typed = {
+        "Date": (dt.datetime(2026, 12, 14), "yyyy-mm-dd"),
+        "Start": (dt.time(8, 30), "hh:mm"),
+        "Booked": (dt.datetime(2026, 11, 2, 10, 15), "yyyy-mm-dd hh:mm"),
+        "Minutes": (30, "General"),
+        "Fee": (12.5, "General"),
+        "row": (2, "General"),
+    }
+    for column, (value, number_format) in typed.items():
+        assert (row2[column].value, row2[column].number_format) == (value, number_format), column
+    assert row3["Start"].value == dt.time(14, 5, 30)
+    assert row3["Start"].number_format == "hh:mm:ss"
+    # Ids, codes, phones and columns with any other text stay text, zeros and all.
+    for column in ("Appointment ID", "Phone", "ZIP", "Notes", "Mixed", "external_id", "apptoto_id"):
+        assert row2[column].data_type == "s", column
+        assert row2[column].number_format == "@", column
+    assert row2["ZIP"].value == "02134"
+    assert row2["Appointment ID"].value == "000101"
+    assert sheet.cell(4, header.index("apptoto_id") + 1).value == "12345678901"
+
+
+def test_xlsx_report_has_a_frozen_header_a_filter_and_widths(tmp_path: Path) -> None:
+    path = write_report(tmp_path / "r.xlsx", typed_source(), TYPED_RESULTS)
+    sheet = load_workbook(path).active
+    assert sheet is not None
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:O4"
+    assert all(cell.font.bold for cell in sheet[1])
+    widths = {c: sheet.column_dimensions[c].width for c in "ABCDEFGHIJKLMNO"}
+    assert widths["A"] == len("Appointment ID") + 3  # the header and its filter button
+    assert widths["O"] == len("row 3, column 'Phone': bad") + 1  # message: the longest cell
+    assert widths["B"] == len("2026-12-14") + 1
+    assert min(widths.values()) >= 6
+
+
+def test_xlsx_report_read_back_gives_every_cell_as_written(tmp_path: Path) -> None:
+    path = write_report(tmp_path / "r.xlsx", typed_source(), TYPED_RESULTS)
+    source, ids = strip_report_columns(load_table(path).frame)
+    expected = typed_source()
+    assert list(source.columns) == list(expected.columns)
+    back = source.fillna("").astype("string").reset_index(drop=True)
+    assert back.equals(expected.reset_index(drop=True))
+    assert ids == {2: 41, 4: 12345678901}  # by the report's own rows
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-02-30",  # no such day
+        "1899-12-31",  # before Excel's calendar
+        "24:30",
+        "9:30",  # would read back as 09:30
+        "007",  # leading zero
+        "1234567890",  # ten digits: an id
+        "1.50",  # Excel would show 1.5
+        "123456.5",  # General would round it
+        "-0",
+    ],
+)
+def test_cells_that_excel_would_show_differently_stay_text(tmp_path: Path, text: str) -> None:
+    source = sheet_rows({"Value": [text]}, rows=(2,))
+    path = write_report(tmp_path / "r.xlsx", source, TYPED_RESULTS[:1])
+    sheet = load_workbook(path).active
+    assert sheet is not None
+    assert (sheet["A2"].value, sheet["A2"].data_type) == (text, "s")

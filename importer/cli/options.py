@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from importer.ledger import DEFAULT_LEDGER_PATH
+from importer.load import CSV_SUFFIXES
 from importer.plan import DEFAULT_MAX_CANCEL_SHARE, PlanOptions
 
 DEFAULT_REPORT_DIR = Path("reports")
@@ -38,8 +39,13 @@ MaxRowsOpt = Annotated[
 
 
 def default_report_path(source: Path) -> Path:
-    """``reports/<file name>-report.csv`` in the working directory: where ``run`` reports."""
-    return DEFAULT_REPORT_DIR / f"{source.stem}-report.csv"
+    """``reports/<file name>-report.csv`` in the working directory: where ``run`` reports.
+
+    ``.xlsx`` instead when the source is a workbook: people open it in Excel, which keeps the
+    zeros of ``000101`` only in a workbook.
+    """
+    suffix = ".csv" if source.suffix.lower() in CSV_SUFFIXES else ".xlsx"
+    return DEFAULT_REPORT_DIR / f"{source.stem}-report{suffix}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +54,7 @@ class PlanArgs:
 
     file: FileArg
     mapping: MappingOpt
-    report: ReportOpt = None  # default: reports/<file name>-report.csv
+    report: ReportOpt = None  # default: reports/<file name>-report.csv (.xlsx for a workbook)
     sheet: SheetOpt = None
     quiet: QuietOpt = False
     state: StateOpt = DEFAULT_STATE
@@ -90,7 +96,7 @@ class PlanArgs:
 
     @property
     def report_path(self) -> Path:
-        """``--report``, else ``reports/<file name>-report.csv``."""
+        """``--report``, else ``reports/<file name>-report.csv`` (``.xlsx`` for a workbook)."""
         return self.report if self.report is not None else default_report_path(self.file)
 
     def plan_options(self) -> PlanOptions:

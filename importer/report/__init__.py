@@ -25,12 +25,9 @@ from importer.errors import ReportError
 from importer.files import atomic_path
 from importer.load.report_input import RESULT_COLUMNS
 from importer.outcomes import RowResult
+from importer.report.xlsx import write_xlsx
 
 _FORMULA_START = re.compile(r"^[=+\-@\t\r\n]")
-
-
-# Control characters that the XLSX format cannot hold (tab, LF and CR can).
-_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def escape_cell(text: str) -> str:
@@ -77,34 +74,10 @@ def write_report(path: str | Path, source: pd.DataFrame, results: Sequence[RowRe
     try:
         with atomic_path(target) as tmp:
             if target.suffix.lower() == ".xlsx":
-                _write_xlsx(tmp, table)
+                write_xlsx(tmp, table)
             else:
                 escaped = table.apply(lambda col: col.map(escape_cell))
                 escaped.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     except OSError as exc:
         raise ReportError(f"cannot write the report {target}: {exc.strerror or exc}") from exc
     return target
-
-
-def _write_xlsx(path: Path, table: pd.DataFrame) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Report")
-    bold = Font(bold=True)
-    header = []
-    for name in table.columns:
-        cell = WriteOnlyCell(sheet, value=str(name))
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for values in table.itertuples(index=False, name=None):
-        cells = []
-        for value in values:
-            cell = WriteOnlyCell(sheet, value=_XLSX_ILLEGAL.sub("\ufffd", value))
-            cell.data_type = "s"  # text, never a formula, whatever the first character
-            cells.append(cell)
-        sheet.append(cells)
-    workbook.save(path)

@@ -1,0 +1,145 @@
+"""The report as a workbook people open in Excel: typed where Excel shows the same, text elsewhere.
+
+The header row is bold and frozen, with a filter on every column, and each column is as wide as
+its longest cell (within limits). A column whose every cell is a plain number (no leading zero, at
+most 9 digits, or 5 and 4 decimals) becomes numbers, a column of ISO dates, date-times or 24-hour
+times becomes dates or times shown in that same form, so sorting and filtering work and nothing
+looks different. Everything else is text, and so is any column whose name says it holds ids,
+codes or phone numbers (``Patient ID``, ``ZIP``, ``apptoto_id``): ``000101`` stays ``000101`` and
+a long number never turns into ``5.41555E+09``. Read back as input, every cell gives the text it
+was written from (``load/xlsx_reader.py`` shows numbers, dates and times the same way).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+# Control characters that the XLSX format cannot hold (tab, LF and CR can).
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+# Words in a column name that mark ids, codes and numbers dialled or posted: always text.
+_ID_WORDS = frozenset(
+    "id ids # no nr num number code codes phone phones mobile cell tel telephone fax zip "
+    "postcode postal mrn account acct ssn npi pin ref reference".split()
+)
+_WORD = re.compile(r"[a-z0-9]+|#")
+
+MIN_WIDTH = 6  # characters; a column is never narrower (the filter button needs room)
+MAX_WIDTH = 60  # characters; longer cells wrap in Excel's formula bar, not across the screen
+
+
+class Kind(enum.Enum):
+    """How the cells of one column are written."""
+
+    TEXT = (r"", "@")
+    # Whole numbers up to 9 digits, decimals up to 5 + 4 digits: all shown as is in General.
+    NUMBER = (r"0|-?[1-9][0-9]{0,8}|-?(?:0|[1-9][0-9]{0,4})\.[0-9]{0,3}[1-9]", "General")
+    DATE = (r"[12][0-9]{3}-[01][0-9]-[0-3][0-9]", "yyyy-mm-dd")
+    DATETIME = (r"[12][0-9]{3}-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9](?::[0-5][0-9])?", "")
+    TIME = (r"[0-2][0-9]:[0-5][0-9](?::[0-5][0-9])?", "")
+
+    @property
+    def pattern(self) -> str:
+        return self.value[0]
+
+    def number_format(self, text: str) -> str:
+        """Excel's format that shows ``text``'s value as ``text`` (seconds only if it has them)."""
+        if self is Kind.DATETIME:
+            return "yyyy-mm-dd hh:mm:ss" if text.count(":") == 2 else "yyyy-mm-dd hh:mm"
+        if self is Kind.TIME:
+            return "hh:mm:ss" if text.count(":") == 2 else "hh:mm"
+        return str(self.value[1])
+
+
+_TYPED = [kind for kind in Kind if kind is not Kind.TEXT]
+_PARSE: dict[Kind, Callable[[str], Any]] = {
+    Kind.NUMBER: lambda text: float(text) if "." in text else int(text),
+    Kind.DATE: dt.date.fromisoformat,
+    Kind.DATETIME: dt.datetime.fromisoformat,
+    Kind.TIME: dt.time.fromisoformat,
+}
+
+
+def names_ids(column: str) -> bool:
+    """True when a column's name says it holds ids, codes or phone numbers (kept as text)."""
+    return any(word in _ID_WORDS for word in _WORD.findall(column.lower()))
+
+
+def column_kind(column: str, cells: pd.Series) -> Kind:
+    """The one kind every non-blank cell of ``cells`` has, else TEXT (and TEXT for id columns)."""
+    filled = cells[cells != ""]
+    if filled.empty or names_ids(column):
+        return Kind.TEXT
+    for kind in _TYPED:
+        if bool(filled.str.fullmatch(kind.pattern).all()):
+            return kind
+    return Kind.TEXT
+
+
+def _typed(kind: Kind, text: str) -> Any:
+    """The value Excel stores for ``text``, or None when it is not one (``2026-02-30``)."""
+    try:
+        value = _PARSE[kind](text)
+    except ValueError:
+        return None
+    # Excel's calendar starts in 1900 and counts a 29 February 1900 that never was: stay after.
+    if isinstance(value, dt.date) and value.year < 1901:
+        return None
+    return value
+
+
+def column_width(column: str, cells: pd.Series) -> float:
+    """Characters wide enough for the header (and its filter button) and the longest cell."""
+    longest = int(cells.str.len().max()) if len(cells) else 0
+    return float(max(MIN_WIDTH, min(MAX_WIDTH, max(len(column) + 3, longest + 1))))
+
+
+def write_xlsx(path: Path, table: pd.DataFrame) -> None:
+    """Write ``table`` (text cells, ``""`` for blank) as one sheet named ``Report``."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Report")
+    columns = [str(c) for c in table.columns]
+    kinds = [column_kind(name, table[c]) for name, c in zip(columns, table.columns, strict=True)]
+    for i, name in enumerate(columns, start=1):
+        width = column_width(name, table[table.columns[i - 1]])
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    sheet.freeze_panes = "A2"
+    last = get_column_letter(max(1, len(columns)))
+    sheet.auto_filter.ref = f"A1:{last}{len(table) + 1}"
+    bold = Font(bold=True)
+    header = []
+    for name in columns:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+
+    def text_cell(text: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=_ILLEGAL.sub("\ufffd", text))
+        cell.data_type = "s"  # text, never a formula, whatever the first character
+        cell.number_format = "@"  # what staff type in it stays text too: 000105 keeps its zeros
+        return cell
+
+    def make_cell(kind: Kind, text: str) -> WriteOnlyCell:
+        value = None if kind is Kind.TEXT or text == "" else _typed(kind, text)
+        if value is None:
+            return text_cell(text)
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = kind.number_format(text)
+        return cell
+
+    for values in table.itertuples(index=False, name=None):
+        sheet.append([make_cell(kind, text) for kind, text in zip(kinds, values, strict=True)])
+    workbook.save(path)
