@@ -116,9 +116,3 @@ def rank_mappings(folder: Path, sheets: SheetHeaders) -> list[MappingFit]:
     if not fits:
         sheets.headers(sheets.chosen)  # an unreadable file is said even without mappings
     return sorted(fits, key=lambda f: (not f.fits, -f.columns, -f.modified, f.file))
-
-
-def best_fit(folder: Path, sheets: SheetHeaders) -> str | None:
-    """The file name of the mapping that fits the sheet best, or None when none fits."""
-    ranked = rank_mappings(folder, sheets)
-    return ranked[0].file if ranked and ranked[0].fits else None

@@ -28,6 +28,7 @@ from importer.assist import (
 from importer.errors import MappingError
 from importer.load import load_table, strip_report_columns
 from importer.values import format_in_words, zone_problem
+from importer.web.choosing import MappingKnowledge
 from importer.web.uploads import Upload
 
 MAX_NAME_CHARACTERS = 80
@@ -82,6 +83,8 @@ class Matching:
     time_format: str = ""  # "%H:%M" when the person says the clock is a 24-hour one
     time_zone: str = ""  # IANA zone of rows without one
     replace: str = ""  # the mapping file the person agreed to overwrite (ticked for that file)
+    second_mapping: bool = False  # the person agreed to save beside saved mappings that fit
+    saved_fits: list[MappingKnowledge] | None = None  # saved mappings that fit, once looked for
     messages: list[str] = field(default_factory=list)  # what the last form did wrong
 
 
@@ -123,6 +126,7 @@ def read_choices(matching: Matching, form: AbstractMapping[str, object]) -> None
     matching.time_format = str(form.get("time_format") or "")
     matching.time_zone = str(form.get(ZONE_FIELD) or "").strip()
     matching.replace = str(form.get("replace") or "")
+    matching.second_mapping = form.get("second_mapping") == "yes"
 
 
 @dataclass(frozen=True)

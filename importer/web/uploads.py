@@ -41,6 +41,7 @@ class Upload:
     run_id: str | None = None  # set once, when the upload is sent
     review: Any = field(default=None, repr=False)  # the last review, kept for send and downloads
     matching: Any = field(default=None, repr=False)  # the column-matching step, when there is one
+    chosen_because: str = ""  # why the page chose the mapping among several that fit
 
 
 def shown_name(raw: str | None) -> str:

@@ -523,7 +523,7 @@ def test_another_sheet_of_a_workbook_starts_the_matching_again(client: TestClien
     back = client.post(address, data={"csrf_token": token, "sheet": "Appointments"})
     assert read_form(back.text).fields["start_date"] == "Date"
     zone = {"default_time_zone": "America/Los_Angeles"}
-    saved = submit(client, address, "save", name="Clinic workbook", **zone)
+    saved = submit(client, address, "save", name="Clinic workbook", second_mapping="yes", **zone)
     assert "Review before sending" in saved.text
     assert "Send 14 events to Apptoto" in text_of(saved.text)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -20,6 +21,8 @@ from starlette.datastructures import FormData
 from importer.errors import ImporterError, MappingError
 from importer.load import sheet_names
 from importer.values import known_zones
+from importer.web.choosing import MappingKnowledge, fitting_knowledge
+from importer.web.fitting import SheetHeaders, rank_mappings
 from importer.web.mapping_store import (
     Existing,
     SaveRefused,
@@ -95,6 +98,8 @@ class MatchingView:
     file: str  # the file the mapping would be saved as ("" when the name cannot make one)
     existing: Existing | None  # a different mapping already under that file name
     replace: bool  # the box to replace ``existing`` is ticked
+    saved_fits: list[MappingKnowledge]  # saved mappings (not ``file``) that fit these columns
+    second_mapping: bool  # the box to save beside ``saved_fits`` is ticked
     problems: list[str]  # what the last form did wrong, choices that rule each other out
     still_open: list[OpenQuestion]  # what must be chosen before saving
     notes: list[str]  # the assistant's notes (no appointment id, ...)
@@ -145,6 +150,8 @@ def build_view(upload: Upload, matching: Matching, settings: WebSettings) -> Mat
         file=file,
         existing=existing if existing is not None and not existing.same else None,
         replace=bool(file) and matching.replace == file,
+        saved_fits=[k for k in matching.saved_fits or [] if k.file != file],
+        second_mapping=matching.second_mapping,
         problems=problems,
         still_open=still_open,
         notes=list(proposal.notes) if proposal else [],
@@ -160,7 +167,42 @@ def _start(upload: Upload, sheet: str | None, name: str = "") -> Matching:
     )
 
 
-def _save(matching: Matching, settings: WebSettings) -> str | None:
+def _headers(upload: Upload, matching: Matching) -> SheetHeaders:
+    """The sheet being matched, its headers already read."""
+    known = {matching.sheet: [str(c) for c in matching.frame.columns]}
+    return SheetHeaders(upload.path, matching.sheet, known)
+
+
+def _saved_fits(upload: Upload, matching: Matching, settings: WebSettings) -> None:
+    """Look once for the saved mappings that fit the sheet, and what they already sent of it."""
+    if matching.saved_fits is None:
+        sheets = _headers(upload, matching)
+        try:
+            found = fitting_knowledge(settings.mappings_dir, sheets, settings.ledger_path)
+        except ImporterError:
+            found = []
+        matching.saved_fits = found
+
+
+def _second_mapping_refused(upload: Upload, matching: Matching, file: str, folder: Path) -> str:
+    """Why the mapping is not saved yet: saved mappings fit these columns and the person has
+    not said to save another one beside them ("" when nothing stops it)."""
+    if matching.second_mapping:
+        return ""
+    ranked = rank_mappings(folder, _headers(upload, matching))
+    fits = [f.title for f in ranked if f.fits and f.file != file]
+    if not fits:
+        return ""
+    named = ", ".join(f"“{title}”" for title in fits)
+    which = f"mapping {named} already reads" if len(fits) == 1 else f"mappings {named} already read"
+    return (
+        f"Not saved yet: the saved {which} these columns, and a second "
+        "mapping for the same export can send the same appointments again. Review the file "
+        "with the saved one, or tick “Save a second mapping anyway”."
+    )
+
+
+def _save(upload: Upload, matching: Matching, settings: WebSettings) -> str | None:
     """Save the mapping the choices make: its file name, or None with the reasons in messages."""
     made = current_proposal(matching)
     problems = list(made.problems)
@@ -173,6 +215,10 @@ def _save(matching: Matching, settings: WebSettings) -> str | None:
         return None
     try:
         file = mapping_file_name(made.answered.name)
+        refused = _second_mapping_refused(upload, matching, file, settings.mappings_dir)
+        if refused:
+            matching.messages = [refused]
+            return None
         return save_mapping(settings.mappings_dir, made.answered, replace=matching.replace == file)
     except SaveRefused as exc:
         matching.messages = [str(exc)]
@@ -192,6 +238,7 @@ def columns_page(request: Request, upload: KnownUpload, web: Services) -> Respon
             return web.problem_page(
                 request, 400, "This file cannot be read", plain_message(exc, upload)
             )
+    _saved_fits(upload, upload.matching, web.settings)
     view = build_view(upload, upload.matching, web.settings)
     return web.page(request, "matching.html", step=2, upload=upload, view=view)
 
@@ -217,7 +264,7 @@ async def match_columns(
     matching.messages = []
     if form.get("action") != "save":
         return RedirectResponse(here + "#preview", status_code=303)
-    saved = _save(matching, web.settings)
+    saved = _save(upload, matching, web.settings)
     if saved is None:
         return RedirectResponse(here + "#problems", status_code=303)
     upload.mapping_file = saved

@@ -20,7 +20,13 @@ from importer.ledger import held_by_another, utc_now
 from importer.mapping import Mapping
 from importer.pipeline import RunRequest
 from importer.report import write_report
-from importer.web.fitting import SheetHeaders, best_fit, rank_mappings
+from importer.web.choosing import (
+    MappingKnowledge,
+    better_mapping,
+    fitting_knowledge,
+    pick_mapping,
+)
+from importer.web.fitting import SheetHeaders, rank_mappings
 from importer.web.review import (
     Review,
     build_review,
@@ -43,25 +49,40 @@ def review_page(request: Request, token: str, upload: KnownUpload, web: Services
     settings = web.settings
     if upload.run_id is not None:
         return RedirectResponse(f"/runs/{upload.run_id}", status_code=303)
+    candidates: list[MappingKnowledge] | None = None
     if not upload.mapping_file:  # the saved mapping that fits, else the matching step
         try:
-            found = best_fit(settings.mappings_dir, SheetHeaders(upload.path, upload.sheet))
+            pick = pick_mapping(
+                settings.mappings_dir, SheetHeaders(upload.path, upload.sheet), settings.ledger_path
+            )
         except ImporterError as exc:
             review = Review(file_name=upload.file_name, problem=plain_message(exc, upload))
             return web.page(request, "review.html", step=3, upload=upload, review=review)
-        if found is None:
+        if pick.must_ask:
+            return web.page(
+                request, "choose.html", step=3, upload=upload, candidates=pick.candidates
+            )
+        if pick.file is None:
             return RedirectResponse(f"/uploads/{token}/columns", status_code=303)
-        upload.mapping_file = found
+        upload.mapping_file, upload.chosen_because = pick.file, pick.reason
+        candidates = pick.candidates
     review = build_review(upload, settings)
     upload.review = review
     known = {review.sheet: review.headers} if review.prepared is not None else {}
+    sheets = SheetHeaders(upload.path, upload.sheet, known)
     try:
-        ranked = rank_mappings(
-            settings.mappings_dir, SheetHeaders(upload.path, upload.sheet, known)
-        )
+        ranked = rank_mappings(settings.mappings_dir, sheets)
+        if candidates is None and sum(f.fits for f in ranked) > 1:
+            fits = [f for f in ranked if f.fits]
+            candidates = fitting_knowledge(
+                settings.mappings_dir, sheets, settings.ledger_path, fits
+            )
     except ImporterError:
         ranked = []
-    return web.page(request, "review.html", step=3, upload=upload, review=review, mappings=ranked)
+    better = better_mapping(upload.mapping_file, candidates or [])
+    return web.page(
+        request, "review.html", step=3, upload=upload, review=review, mappings=ranked, better=better
+    )
 
 
 @router.post("/uploads/{token}/mapping")
@@ -72,6 +93,7 @@ async def choose_mapping(
     offered = {m.file for m in offered_mappings(web.settings.mappings_dir)}
     if upload.run_id is None and chosen in offered:
         upload.mapping_file = chosen
+        upload.chosen_because = ""  # the person chose it
         upload.review = None
     return RedirectResponse(f"/uploads/{token}", status_code=303)
 

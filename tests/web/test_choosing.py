@@ -1,0 +1,211 @@
+"""Several saved mappings fit an upload: the page takes the one whose earlier runs sent the file's
+rows and says why, asks when the ledger cannot tell, warns before another mapping would send the
+rows again, and warns before a second mapping is saved for columns a saved one already reads."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from importer import RunRequest, load_mapping, run_import
+from importer.web import WebSettings, create_app
+from importer.web.choosing import MappingKnowledge, better_mapping, pick_mapping
+from importer.web.fitting import SheetHeaders
+from tests.helpers import CLINIC_MAPPING, SAMPLES, env_for, fast_client_config
+from tests.web.test_matching import TestClient, submit, text_of, token_of, upload
+
+API_KEY = "web-choosing-key-77c0"
+SAMPLE = SAMPLES / "appointments.csv"
+# A second mapping for the clinic's export: the same columns, another name (so other event ids).
+COPY_NAME = "Clinic copy"
+
+
+@pytest.fixture
+def mappings(tmp_path: Path) -> Path:
+    """clinic.yaml, and a newer mapping of the same columns (picked before, being the newest)."""
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    shutil.copyfile(CLINIC_MAPPING, folder / "clinic.yaml")
+    text = CLINIC_MAPPING.read_text(encoding="utf-8")
+    copy = re.sub(r"(?m)^name: .*$", f"name: {COPY_NAME}", text)
+    (folder / "clinic-copy.yaml").write_text(copy, encoding="utf-8")
+    os.utime(folder / "clinic.yaml", (1_000_000, 1_000_000))
+    return folder
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Path:
+    return tmp_path / "state.sqlite"
+
+
+@pytest.fixture
+def client(sandbox: Any, mappings: Path, ledger: Path, tmp_path: Path) -> Iterator[TestClient]:
+    sandbox.configure(api_key=API_KEY)
+    settings = WebSettings(
+        mappings_dir=mappings,
+        ledger_path=ledger,
+        runs_dir=tmp_path / "runs",
+        environ=env_for(sandbox, api_key=API_KEY),
+    )
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def send_with(mapping_file: Path, ledger: Path, sandbox: Any) -> None:
+    """Send the clinic sample with ``mapping_file``: its 14 valid rows reach Apptoto."""
+    request = RunRequest(
+        source=SAMPLE,
+        mapping=load_mapping(mapping_file),
+        client_config=fast_client_config(sandbox),
+        ledger_path=ledger,
+    )
+    assert run_import(request).counts["created"] == 14
+
+
+def knowledge(file: str, known: int, unchanged: int) -> MappingKnowledge:
+    return MappingKnowledge(file, file.removesuffix(".yaml"), 14, known, unchanged)
+
+
+def test_the_mapping_that_sent_the_rows_is_chosen_and_the_page_says_why(
+    client: TestClient, mappings: Path, ledger: Path, sandbox: Any
+) -> None:
+    send_with(mappings / "clinic.yaml", ledger, sandbox)
+    review = client.get(upload(client, SAMPLE)).text
+    assert "mapping <strong>Clinic appointments</strong>" in review  # not the newer copy
+    assert (
+        "2 saved mappings fit this file's columns; “Clinic appointments” is used because 14 of "
+        "this file's 14 appointments were already sent with it."
+    ) in text_of(review)
+    assert re.search(r'data-count="unchanged">\s*<span class="number">14<', review)
+    assert 'id="better-mapping"' not in review
+
+
+def test_when_the_ledger_cannot_tell_the_page_asks(client: TestClient, sandbox: Any) -> None:
+    address = upload(client, SAMPLE)
+    page = client.get(address).text
+    assert "Which saved mapping is this file for?" in page
+    assert "Review before sending" not in page
+    text = text_of(page)
+    assert "Clinic copy (clinic-copy.yaml): none of this file's appointments were sent" in text
+    assert "Clinic appointments (clinic.yaml): none of this file's appointments" in text
+    client.post(
+        address + "/mapping", data={"csrf_token": token_of(client), "mapping": "clinic.yaml"}
+    )
+    review = client.get(address).text
+    assert "mapping <strong>Clinic appointments</strong>" in review
+    assert 'id="mapping-reason"' not in review  # the person chose it: nothing to explain
+    assert sandbox.events() == []
+
+
+def test_another_mapping_than_the_one_that_sent_the_rows_is_warned_about(
+    client: TestClient, mappings: Path, ledger: Path, sandbox: Any
+) -> None:
+    send_with(mappings / "clinic.yaml", ledger, sandbox)
+    address = upload(client, SAMPLE, "clinic-copy.yaml")  # chosen by the person on upload
+    review = client.get(address).text
+    assert "mapping <strong>Clinic copy</strong>" in review
+    warning = re.search(r'<div[^>]*id="better-mapping".*?</div>', review, re.S)
+    assert warning, "no warning on the review"
+    assert (
+        "14 of this file's appointments were already sent with the mapping “Clinic "
+        "appointments”, none with “Clinic copy”. Sending with “Clinic copy” can send those "
+        "appointments a second time"
+    ) in text_of(warning.group(0))
+    assert 'name="mapping" value="clinic.yaml"' in warning.group(0)
+    client.post(
+        address + "/mapping", data={"csrf_token": token_of(client), "mapping": "clinic.yaml"}
+    )
+    switched = client.get(address).text
+    assert "mapping <strong>Clinic appointments</strong>" in switched
+    assert 'id="better-mapping"' not in switched
+    assert re.search(r'data-count="unchanged">\s*<span class="number">14<', switched)
+
+
+def test_a_second_mapping_for_columns_a_saved_one_reads_is_saved_only_when_confirmed(
+    client: TestClient, mappings: Path, ledger: Path, sandbox: Any, tmp_path: Path
+) -> None:
+    (mappings / "clinic-copy.yaml").unlink()
+    send_with(mappings / "clinic.yaml", ledger, sandbox)
+    renamed = tmp_path / "appts_2026-12-14.csv"  # the same export under another name
+    shutil.copyfile(SAMPLE, renamed)
+    address = upload(client, renamed, "match-columns")
+    page = client.get(address).text
+    warning = re.search(r'<div class="alert alert-note" id="saved-fits">.*?</div>', page, re.S)
+    assert warning, "no warning on the matching step"
+    assert (
+        "Clinic appointments (clinic.yaml): 14 of this file's 14 appointments were already "
+        "sent with it."
+    ) in text_of(warning.group(0))
+    refused = submit(client, address, "save", name="Appts export")
+    assert "Not saved yet: the saved mapping “Clinic appointments” already reads these columns" in (
+        text_of(refused.text)
+    )
+    assert sorted(p.name for p in mappings.iterdir()) == ["clinic.yaml"]
+    saved = submit(client, address, "save", name="Appts export", second_mapping="yes")
+    assert "Review before sending" in saved.text
+    assert (mappings / "appts-export.yaml").is_file()
+
+
+def test_the_warning_button_reviews_the_file_with_the_saved_mapping(
+    client: TestClient, mappings: Path, ledger: Path, sandbox: Any
+) -> None:
+    (mappings / "clinic-copy.yaml").unlink()
+    send_with(mappings / "clinic.yaml", ledger, sandbox)
+    address = upload(client, SAMPLE, "match-columns")
+    page = client.get(address).text
+    button = re.search(
+        r'<form[^>]*action="([^"]+)">\s*<input type="hidden" name="csrf_token" value="([^"]+)">'
+        r'\s*<input type="hidden" name="mapping" value="([^"]+)">',
+        page,
+    )
+    assert button, "no button to use the saved mapping"
+    action, token, mapping = button.groups()
+    client.post(action, data={"csrf_token": token, "mapping": mapping})
+    review = client.get(address.removesuffix("/columns")).text
+    assert "mapping <strong>Clinic appointments</strong>" in review
+    assert "Send 0 events" in text_of(review)
+    assert len(sandbox.events()) == 14  # the first run's, and no more
+
+
+@pytest.mark.parametrize(
+    ("second", "chosen"),
+    [
+        ("", "clinic.yaml"),  # another name: other ids, none of them sent
+        ("title: other", "clinic.yaml"),  # the same ids, but its events would all change
+        ("same", None),  # the same mapping twice: both sent the rows as they are, so ask
+    ],
+)
+def test_the_mapping_knowing_more_rows_wins_and_ties_are_asked(
+    tmp_path: Path, sandbox: Any, second: str, chosen: str | None
+) -> None:
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    shutil.copyfile(CLINIC_MAPPING, folder / "clinic.yaml")
+    text = CLINIC_MAPPING.read_text(encoding="utf-8")
+    if second == "":
+        text = re.sub(r"(?m)^name: .*$", "name: Other", text)
+    elif second.startswith("title:"):
+        text = re.sub(r"(?m)^(\s+)title: .*$", r'\1title: "Visit"', text)
+    (folder / "second.yaml").write_text(text, encoding="utf-8")  # the newer: first on a tie
+    os.utime(folder / "clinic.yaml", (1_000_000, 1_000_000))
+    ledger = tmp_path / "state.sqlite"
+    send_with(folder / "clinic.yaml", ledger, sandbox)
+    pick = pick_mapping(folder, SheetHeaders(SAMPLE), ledger)
+    assert pick.file == chosen
+    assert pick.must_ask is (chosen is None)
+
+
+def test_better_mapping_only_when_another_knows_more_rows() -> None:
+    candidates = [knowledge("a.yaml", 14, 14), knowledge("b.yaml", 2, 2)]
+    assert better_mapping("a.yaml", candidates) is None
+    found = better_mapping("b.yaml", candidates)
+    assert found is not None and found[0].file == "a.yaml"
+    assert "14 of this file's appointments were already sent" in found[1]
+    same = [knowledge("a.yaml", 5, 5), knowledge("b.yaml", 5, 5)]
+    assert better_mapping("b.yaml", same) is None
