@@ -17,7 +17,7 @@ from importer import RunRequest, load_mapping, run_import
 from importer.web import WebSettings, create_app
 from importer.web.choosing import MappingKnowledge, better_mapping, pick_mapping
 from importer.web.fitting import SheetHeaders
-from tests.helpers import CLINIC_MAPPING, SAMPLES, env_for, fast_client_config
+from tests.helpers import CLINIC_MAPPING, PAGE_URL, SAMPLES, env_for, fast_client_config
 from tests.web.test_matching import TestClient, submit, text_of, token_of, upload
 
 API_KEY = "web-choosing-key-77c0"
@@ -53,7 +53,7 @@ def client(sandbox: Any, mappings: Path, ledger: Path, tmp_path: Path) -> Iterat
         runs_dir=tmp_path / "runs",
         environ=env_for(sandbox, api_key=API_KEY),
     )
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(base_url=PAGE_URL, app=create_app(settings)) as test_client:
         yield test_client
 
 
