@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from importer.ledger import Ledger
     from importer.load import Sheet, load_table
     from importer.mapping import Mapping, load_mapping
-    from importer.outcomes import PlanAction, RowIssue, RowResult, RowStatus
+    from importer.outcomes import PlanAction, RowIssue, RowResult, RowStatus, SkipReason
     from importer.pipeline import (
         PlannedImport,
         RunRequest,
@@ -84,6 +84,7 @@ _HOMES = {
     "RowStatus": "importer.outcomes",
     "RowIssue": "importer.outcomes",
     "PlanAction": "importer.outcomes",
+    "SkipReason": "importer.outcomes",
     "propose_mapping": "importer.assist",
     "Proposal": "importer.assist",
     "ImporterError": "importer.errors",
@@ -126,6 +127,7 @@ __all__ = [
     "RunSummary",
     "SendError",
     "Sheet",
+    "SkipReason",
     "__version__",
     "load_mapping",
     "load_table",

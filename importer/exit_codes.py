@@ -3,7 +3,9 @@
 The library returns a :class:`~importer.pipeline.RunSummary` and no exit code; the CLI and the web
 page's run records ask this module for one.
 
-0 every row succeeded (or needs nothing); 1 some rows invalid or failed (see the report); 2 nothing
+0 every row succeeded (or needs nothing, a row repeating an earlier one cell for cell included);
+1 some rows invalid, failed or held back as the same appointment as an event already sent (a
+person decides: see the report); 2 nothing
 could be done (bad mapping, unreadable file, credentials refused, another run holds the ledger, a
 report that cannot be written); 3 an unexpected error (a bug); 130 interrupted (Ctrl-C, SIGTERM).
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from importer.outcomes import PlanAction, RowStatus
+from importer.outcomes import PlanAction, RowResult, RowStatus, SkipReason
 
 if TYPE_CHECKING:
     from importer.pipeline import RunSummary
@@ -38,7 +40,13 @@ def exit_code_for(summary: RunSummary) -> int:
         return EXIT_INTERRUPTED
     if summary.error:
         return EXIT_NOTHING
-    return EXIT_OK if all(r.status in _OK_STATUSES for r in summary.results) else EXIT_ROWS
+    return EXIT_OK if all(_succeeded(r) for r in summary.results) else EXIT_ROWS
+
+
+def _succeeded(result: RowResult) -> bool:
+    # A copy of an earlier row is that row's appointment: failing every night for it would
+    # teach people to ignore the exit code.
+    return result.status in _OK_STATUSES or result.reason is SkipReason.SAME_AS_ROW
 
 
 def summary_document(summary: RunSummary, exit_code: int | None = None) -> dict[str, Any]:

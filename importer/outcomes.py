@@ -26,7 +26,15 @@ class PlanAction(enum.StrEnum):
     UNCHANGED = "unchanged"
     INVALID = "invalid"
     FAIL = "fail"  # valid, but cannot be sent as it is (e.g. a calendar move)
+    SKIP = "skip"  # valid, but not sent: the same appointment is already there (SkipReason)
     CANCEL = "cancel"
+
+
+class SkipReason(enum.StrEnum):
+    """Why a valid row is not sent although nothing went wrong (a ``skip``/``skipped`` row)."""
+
+    SAME_AS_ROW = "same_as_row"  # identical in every cell to an earlier row of the file
+    SAME_APPOINTMENT = "same_appointment"  # same calendar, start and participant as another event
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +65,4 @@ class RowResult:
     external_id: str = ""
     apptoto_id: int | None = None
     message: str = ""
+    reason: SkipReason | None = None  # why a valid row was skipped by choice, not by a failure

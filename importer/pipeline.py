@@ -108,7 +108,8 @@ def count_statuses(results: Sequence[RowResult]) -> dict[str, int]:
 def plan_results(plan: Plan) -> list[RowResult]:
     """The report of a plan: the action each row would get, and the cancellations."""
     results = [
-        RowResult(r.row, r.action, r.external_id, r.apptoto_id, r.message) for r in plan.rows
+        RowResult(r.row, r.action, r.external_id, r.apptoto_id, r.message, r.reason)
+        for r in plan.rows
     ]
     results += [
         RowResult(

@@ -13,8 +13,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from importer.errors import PlanRefused
+from importer.guard import same_appointments
 from importer.ledger import Ledger, LedgerEntry, payload_hash
-from importer.outcomes import PlanAction
+from importer.outcomes import PlanAction, SkipReason
 from importer.prepare import Prepared
 
 DEFAULT_MAX_CANCEL_SHARE = 0.10  # --cancel-missing refuses to cancel more than this share
@@ -35,6 +36,10 @@ class PlanOptions:
     max_cancel_share: float = DEFAULT_MAX_CANCEL_SHARE  # guard for cancel_missing, 0..1
     force: bool = False  # cancel even past the guard
     recreate_on_calendar_change: bool = False  # delete + create instead of failing the row
+    # Send new events even when they look like an appointment already sent (importer.guard):
+    # every such row, or only these spreadsheet rows (the web page's "send anyway" boxes).
+    allow_same_time_duplicates: bool = False
+    allow_same_time_rows: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class PlannedRow:
     payload_hash: str = ""
     message: str = ""
     recreate_from: LedgerEntry | None = None  # the old event to delete first (calendar change)
+    reason: SkipReason | None = None  # why a SKIP row is not sent
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,50 @@ def make_plan(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -
     if ledger is not None:
         rows = _name_changed_fields(rows, ledger, mapping_name, known)
     cancels = _cancels(prepared, ledger, options) if options.cancel_missing else []
+    rows = _hold_back_same_appointments(rows, prepared, ledger, cancels, options)
     return Plan(rows=rows, cancels=cancels)
+
+
+def _hold_back_same_appointments(
+    rows: list[PlannedRow],
+    prepared: Prepared,
+    ledger: Ledger | None,
+    cancels: list[LedgerEntry],
+    options: PlanOptions,
+) -> list[PlannedRow]:
+    """New events that look like an appointment already there become SKIP rows (importer.guard),
+    unless the options allow them; allowed ones are created, their message says why."""
+    payloads = prepared.events.payloads
+    new = {r.row: payloads[r.row] for r in rows if r.action is PlanAction.CREATE}
+    staying = {
+        r.row: payloads[r.row]
+        for r in rows
+        if r.action in (PlanAction.UPDATE, PlanAction.UNCHANGED)
+    }
+    # This file's events are judged by their rows (an update may move one away, a calendar
+    # change re-creates one); cancelled events are going away.
+    scope = prepared.mapping.name
+    ignored = {(scope, r.external_id) for r in rows if r.row in new or r.row in staying}
+    ignored |= {(e.mapping, e.external_id) for e in cancels}
+    held = same_appointments(new, staying, ledger, ignored=ignored)
+    out = []
+    for r in rows:
+        why = held.get(r.row)
+        if why is None:
+            out.append(r)
+        elif options.allow_same_time_duplicates or r.row in options.allow_same_time_rows:
+            out.append(replace(r, message=f"sent as you chose, although it {why}"))
+        else:
+            skipped = PlannedRow(
+                r.row,
+                PlanAction.SKIP,
+                r.external_id,
+                payload_hash=r.payload_hash,
+                message=f"not sent: it {why}",
+                reason=SkipReason.SAME_APPOINTMENT,
+            )
+            out.append(skipped)
+    return out
 
 
 def _plan_row(

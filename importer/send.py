@@ -79,10 +79,13 @@ class _Sender:
                 PlanAction.INVALID: RowStatus.INVALID,
                 PlanAction.UNCHANGED: RowStatus.UNCHANGED,
                 PlanAction.FAIL: RowStatus.FAILED,
+                PlanAction.SKIP: RowStatus.SKIPPED,
             }.get(r.action)
             if status is not None:
                 message = r.message or "unchanged since the last run"
-                self.results[r.row] = RowResult(r.row, status, r.external_id, r.apptoto_id, message)
+                self.results[r.row] = RowResult(
+                    r.row, status, r.external_id, r.apptoto_id, message, r.reason
+                )
 
     def _settle(self, batch: Sequence[EventResult]) -> None:
         """Turn one batch's answers into row results and ledger entries (one transaction)."""

@@ -10,7 +10,10 @@ EXPORTED = {
     "mapping": "load_mapping Mapping Proposal propose_mapping",
     "checking and mapping": "prepare Prepared validate_rows RowIssue",
     "planning": "plan_import PlannedImport Plan PlanOptions PlanAction Ledger",
-    "sending": "run_import run_import_async RunRequest RunSummary RowResult RowStatus ClientConfig",
+    "sending": (
+        "run_import run_import_async RunRequest RunSummary RowResult RowStatus SkipReason "
+        "ClientConfig"
+    ),
     "reporting": "write_report Progress NullProgress",
     "errors": (
         "ImporterError ConfigError CredentialsRefused LedgerError LedgerLocked LoadError "

@@ -25,7 +25,7 @@ STAGES: list[tuple[str, ...]] = [
     ("importer.events",),
     ("importer.prepare",),
     ("importer.ledger",),
-    ("importer.plan",),
+    ("importer.guard", "importer.plan"),
     ("importer.client",),
     ("importer.send",),
     ("importer.report",),

@@ -28,13 +28,16 @@ NO_CREDENTIALS = {"APPTOTO_USER": "", "APPTOTO_API_KEY": "", "APPTOTO_BASE_URL":
 
 
 def edited_sample(tmp_path: Path) -> Path:
-    """The sample with 000102 moved and relocated, 000109's phone changed, 000111 gone, 000130."""
+    """The sample with 000102 moved and relocated, 000109's phone changed, 000111 gone, and
+    000130: a second visit of 000101's patient."""
     header, rows = read_csv(SAMPLE)
     by_id = {r["Appointment ID"]: r for r in rows}
     by_id["000102"].update({"Start": "9:05 AM", "Location": "Annex"})
     by_id["000109"]["Phone"] = "+39 06 6982 0001"
     rows.remove(by_id["000111"])
-    rows.append({**by_id["000101"], "Appointment ID": "000130"})
+    rows.append(
+        {**by_id["000101"], "Appointment ID": "000130", "Start": "11:00 AM", "End": "11:30 AM"}
+    )
     return write_csv(tmp_path / "edited.csv", header, rows, encoding="utf-8-sig")
 
 

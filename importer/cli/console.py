@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from importer.exit_codes import EXIT_NOTHING
-from importer.outcomes import RowResult, RowStatus
+from importer.outcomes import RowResult, RowStatus, SkipReason
 from importer.progress import NullProgress, Progress
 
 MAX_ISSUES_PRINTED = 200
@@ -86,6 +86,18 @@ def print_issues(results: list[RowResult], file: Path) -> None:
         typer.echo(f"{file.name} {r.message}")
     if len(invalid) > MAX_ISSUES_PRINTED:
         typer.echo(f"... and {len(invalid) - MAX_ISSUES_PRINTED} more invalid rows: see the report")
+
+
+def print_held_back(results: list[RowResult], file: Path) -> None:
+    """The rows held back as an appointment already sent, and how to send them anyway."""
+    held = [r for r in results if r.reason is SkipReason.SAME_APPOINTMENT]
+    for r in held[:MAX_ISSUES_PRINTED]:
+        typer.echo(f"{file.name} row {r.row}: {r.message}")
+    if held:
+        typer.echo(
+            f"{len(held)} rows not sent because they look like appointments already in Apptoto "
+            "(see the report); --allow-same-time-duplicates sends them anyway"
+        )
 
 
 def on_sigterm(signum: int, frame: FrameType | None) -> None:

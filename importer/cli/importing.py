@@ -13,6 +13,7 @@ from importer.cli.console import (
     RUN_AGAIN,
     fail,
     on_sigterm,
+    print_held_back,
     print_issues,
     progress_for,
     setup_logging,
@@ -184,6 +185,7 @@ def execute(
 def _print_outcome(summary: RunSummary, file: Path, *, quiet: bool) -> None:
     if not quiet:
         print_issues(summary.results, file)
+        print_held_back(summary.results, file)
     if summary.interrupted:
         typer.echo(f"interrupted: what Apptoto confirmed is in the ledger; {RUN_AGAIN}", err=True)
     if summary.error:

@@ -88,6 +88,14 @@ class PlanArgs:
             help="Delete and re-create an event whose calendar changed (Apptoto cannot move it).",
         ),
     ] = False
+    allow_same_time_duplicates: Annotated[
+        bool,
+        typer.Option(
+            "--allow-same-time-duplicates",
+            help="Send new events even when one in the same calendar, at the same start, for the "
+            "same person was already sent (by any mapping).",
+        ),
+    ] = False
     summary_json: Annotated[
         Path | None,
         typer.Option("--summary-json", help="Write counts and exit code as JSON here."),
@@ -100,14 +108,9 @@ class PlanArgs:
         return self.report if self.report is not None else default_report_path(self.file)
 
     def plan_options(self) -> PlanOptions:
-        """How to plan against the ledger."""
-        return PlanOptions(
-            full=self.full,
-            cancel_missing=self.cancel_missing,
-            max_cancel_share=self.max_cancel_share,
-            force=self.force,
-            recreate_on_calendar_change=self.recreate_on_calendar_change,
-        )
+        """How to plan against the ledger: every PlanOptions field these options share."""
+        shared = [f.name for f in dataclasses.fields(PlanOptions) if hasattr(self, f.name)]
+        return PlanOptions(**{name: getattr(self, name) for name in shared})
 
 
 def _plan_parameters() -> list[inspect.Parameter]:

@@ -6,6 +6,7 @@ A SQLite file (:class:`Ledger`, its tables in :mod:`importer.ledger.schema`) kee
 (:mod:`importer.ledger.hashing`).
 """
 
+from importer.ledger.appointments import appointment_keys, same_person
 from importer.ledger.hashing import canonical_json, payload_hash
 from importer.ledger.lock import StateFileLock, held_by_another
 from importer.ledger.store import DEFAULT_LEDGER_PATH, Ledger, LedgerEntry, utc_now
@@ -15,8 +16,10 @@ __all__ = [
     "Ledger",
     "LedgerEntry",
     "StateFileLock",
+    "appointment_keys",
     "canonical_json",
     "held_by_another",
     "payload_hash",
+    "same_person",
     "utc_now",
 ]

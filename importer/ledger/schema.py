@@ -1,9 +1,12 @@
 """The ledger's file: its SQLite schema, and opening a file as a ledger or refusing it.
 
-One SQLite file (standard library) with two tables, ``events`` and ``payloads``, stamped with
-``PRAGMA user_version`` = :data:`SCHEMA_VERSION`. A new (empty) file gets the tables; a file
-written by a newer importer, another program's database or a damaged file is refused with a
-``LedgerError`` that names the path and says what to do.
+One SQLite file (standard library) with three tables, ``events``, ``payloads`` and
+``appointment_keys``, stamped with ``PRAGMA user_version`` = :data:`SCHEMA_VERSION`. A new (empty)
+file gets the tables; a file of schema 1 (no ``appointment_keys``) is upgraded when it is opened,
+its keys computed from the payloads it kept (a read-only open computes them into a temporary
+table and leaves the file as it was); a file written by a newer importer, another program's
+database or a damaged file is refused with a ``LedgerError`` that names the path and says what
+to do.
 
 Safety: WAL journal with ``synchronous=FULL`` (and ``fullfsync`` where the system has it: macOS),
 and every write is one transaction (see
@@ -13,17 +16,36 @@ committed batch, never a torn file.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from importer.errors import LedgerError
+from importer.ledger.appointments import appointment_keys
 
-SCHEMA_VERSION = 1  # PRAGMA user_version of the files this code writes
+SCHEMA_VERSION = 2  # PRAGMA user_version of the files this code writes
 COLUMNS = (
     "mapping, external_id, apptoto_id, calendar, payload_hash, status, updated_at, "
     "source_file, source_row, deleted"
+)
+# Schema 2: what the same-appointment guard looks up (importer.ledger.appointments).
+KEY_TABLES = (
+    """
+    CREATE TABLE IF NOT EXISTS appointment_keys (
+        key          TEXT NOT NULL,  -- digest of calendar + start instant + one contact detail
+        person       TEXT NOT NULL,  -- digest of the participant's name, '' without one
+        mapping      TEXT NOT NULL,
+        external_id  TEXT NOT NULL,
+        PRIMARY KEY (key, mapping, external_id, person)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX IF NOT EXISTS appointment_keys_of_event "
+    "ON appointment_keys (mapping, external_id)",
+)
+KEY_INSERT = (
+    "INSERT OR IGNORE INTO appointment_keys (key, person, mapping, external_id) VALUES (?, ?, ?, ?)"
 )
 # Payloads (about 0.5 kB, with names and phone numbers) live in their own table so that the
 # lookups of every run read only the small rows of "events".
@@ -53,6 +75,7 @@ CREATE_TABLES = (
         UNIQUE (mapping, external_id)
     )
     """,
+    *KEY_TABLES,
 )
 # SQLite primary result codes that mean "this file is damaged or not a database".
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
@@ -70,7 +93,7 @@ def connect(path: Path) -> sqlite3.Connection:
         with converted_errors(path, "open"):
             # Check before switching to WAL: that switch rewrites the header of a database
             # this function is about to refuse, and the user's file must stay as it was.
-            is_new = check_schema(connection, path)
+            version = check_schema(connection, path)
             connection.execute("PRAGMA journal_mode = WAL")
             # FULL: a commit survives a power cut too. It costs one fsync per batch, which is
             # nothing next to one HTTP request per batch.
@@ -79,20 +102,61 @@ def connect(path: Path) -> sqlite3.Connection:
             # SQLite ignores both pragmas on systems without it.
             connection.execute("PRAGMA fullfsync = ON")
             connection.execute("PRAGMA checkpoint_fullfsync = ON")
-            if is_new:
+            if version < SCHEMA_VERSION:
                 connection.execute("BEGIN IMMEDIATE")
-                for statement in CREATE_TABLES:
-                    connection.execute(statement)
-                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                connection.execute("COMMIT")
+                try:
+                    _create_or_upgrade(connection, version)
+                    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    connection.execute("COMMIT")
+                except BaseException:
+                    if connection.in_transaction:
+                        connection.rollback()
+                    raise
     except BaseException:
         connection.close()
         raise
     return connection
 
 
-def check_schema(connection: sqlite3.Connection, path: Path) -> bool:
-    """True for an empty file (a new ledger); raises ``LedgerError`` for a foreign one."""
+def _create_or_upgrade(connection: sqlite3.Connection, version: int) -> None:
+    """Bring a file of schema ``version`` (0: empty) to :data:`SCHEMA_VERSION`, in the caller's
+    transaction."""
+    if version == 0:
+        for statement in CREATE_TABLES:
+            connection.execute(statement)
+        return
+    for statement in KEY_TABLES:
+        connection.execute(statement)
+    fill_appointment_keys(connection)
+
+
+def fill_appointment_keys(connection: sqlite3.Connection) -> None:
+    """Compute the guard's keys of every event from the payload the ledger kept for it.
+
+    Events recorded without a payload get no keys (the guard cannot recognise them).
+    """
+    rows = connection.execute("SELECT mapping, external_id, payload FROM payloads")
+    connection.executemany(
+        KEY_INSERT,
+        (
+            (key, person, mapping, external_id)
+            for mapping, external_id, text in rows.fetchall()
+            for key, person in _keys_of_text(text)
+        ),
+    )
+
+
+def _keys_of_text(text: str) -> frozenset[tuple[str, str]]:
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return frozenset()
+    return appointment_keys(payload) if isinstance(payload, dict) else frozenset()
+
+
+def check_schema(connection: sqlite3.Connection, path: Path) -> int:
+    """The file's schema version, 0 for an empty file (a new ledger); raises ``LedgerError``
+    for a foreign one."""
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     tables = {
         name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
@@ -104,14 +168,14 @@ def check_schema(connection: sqlite3.Connection, path: Path) -> bool:
             + move_aside_advice(path)
         )
     if version == 0 and not tables:
-        return True
+        return 0
     if not {"events", "payloads"} <= tables:
         raise LedgerError(
             f"{path} is an SQLite database, but not an importer state file (it lacks the "
             "importer's tables); give the importer another state file path, or "
             + move_aside_advice(path)
         )
-    return False
+    return max(version, 1)
 
 
 def connect_read_only(path: Path) -> sqlite3.Connection:
@@ -126,8 +190,14 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
         )
     try:
         with converted_errors(path, "open"):
-            if check_schema(connection, path):
+            version = check_schema(connection, path)
+            if version == 0:
                 raise LedgerError(f"{path} is empty, not an importer state file")
+            if version < SCHEMA_VERSION:
+                # The file stays as it was; the keys live in this connection's temporary table,
+                # which hides the missing table by its name.
+                connection.execute(KEY_TABLES[0].replace("CREATE TABLE", "CREATE TEMP TABLE"))
+                fill_appointment_keys(connection)
     except BaseException:
         connection.close()
         raise

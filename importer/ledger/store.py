@@ -32,10 +32,12 @@ from types import TracebackType
 from typing import Any
 
 from importer.errors import LedgerError
+from importer.ledger.appointments import appointment_keys
 from importer.ledger.hashing import canonical_json
 from importer.ledger.lock import StateFileLock
 from importer.ledger.schema import (
     COLUMNS,
+    KEY_INSERT,
     connect,
     connect_read_only,
     converted_errors,
@@ -125,6 +127,25 @@ def _row_from_entry(entry: LedgerEntry) -> tuple[Any, ...]:
         entry.source_file,
         entry.source_row,
         int(entry.deleted),
+    )
+
+
+def _replace_keys(
+    connection: sqlite3.Connection, rows: list[tuple[tuple[Any, ...], Mapping[str, Any] | None]]
+) -> None:
+    """The same-appointment keys of these events, from their new payloads (none without one)."""
+    connection.executemany(
+        "DELETE FROM appointment_keys WHERE mapping = ? AND external_id = ?",
+        ((event[0], event[1]) for event, _ in rows),
+    )
+    connection.executemany(
+        KEY_INSERT,
+        (
+            (key, person, event[0], event[1])
+            for event, payload in rows
+            if payload is not None
+            for key, person in appointment_keys(payload)
+        ),
     )
 
 
@@ -295,6 +316,7 @@ class Ledger:
                 "DELETE FROM payloads WHERE mapping = ? AND external_id = ?",
                 ((event[0], event[1]) for event, payload in rows if payload is None),
             )
+            _replace_keys(connection, rows)
             return len(rows)
 
     def mark_deleted(
@@ -324,6 +346,29 @@ class Ledger:
                 (mapping,),
             ).fetchall()
         return [_entry_from_row(row) for row in rows]
+
+    def same_appointments(self, keys: Iterable[str]) -> dict[str, list[tuple[str, LedgerEntry]]]:
+        """Live events (any mapping) with these appointment keys: key -> (person, event) pairs.
+
+        The keys are those of :func:`importer.ledger.appointments.appointment_keys`; an event
+        is found when it was recorded with a payload sharing one of them. Cancelled events are
+        left out. Each key's events are ordered by when they were last sent.
+        """
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, list[tuple[str, LedgerEntry]]] = {}
+        columns = ", ".join(f"e.{c.strip()}" for c in COLUMNS.split(","))
+        with self._reading("look up same appointments") as connection:
+            for start in range(0, len(wanted), _LOOKUP_CHUNK):
+                chunk = wanted[start : start + _LOOKUP_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                for key, person, *row in connection.execute(
+                    f"SELECT k.key, k.person, {columns} FROM appointment_keys AS k "
+                    "JOIN events AS e ON e.mapping = k.mapping AND e.external_id = k.external_id "
+                    f"WHERE e.deleted = 0 AND k.key IN ({marks}) ORDER BY e.updated_at",
+                    chunk,
+                ):
+                    found.setdefault(key, []).append((person, _entry_from_row(tuple(row))))
+        return found
 
     def count_live(self, mapping: str) -> int:
         """How many entries of ``mapping`` are not marked deleted."""

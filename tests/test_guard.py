@@ -1,0 +1,146 @@
+"""The same-appointment guard: one visit never reaches Apptoto twice, whatever the ids say.
+
+End to end on the CLI against the sandbox: a second mapping (other ids) on a second file, rows of
+one file repeating a visit under another id, and the choices that send them anyway.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from importer.mapping import load_mapping
+from importer.outcomes import PlanAction
+from importer.pipeline import RunRequest, plan_import
+from importer.plan import PlanOptions
+from importer.sandbox.server import SandboxHandle
+from tests.helpers import (
+    CLINIC_MAPPING,
+    SAMPLES,
+    VALID_IDS,
+    env_for,
+    live_events,
+    read_csv,
+    read_report,
+    write_csv,
+)
+from tests.helpers import invoke_cli as invoke
+
+SAMPLE = SAMPLES / "appointments.csv"
+SENT_AS = re.compile(
+    r"not sent: it looks like the appointment already sent as event (\d+) "
+    r"\(row (\d+) of appointments\.csv, \d{4}-\d{2}-\d{2}\): same calendar, start and participant"
+)
+
+
+def front_desk_mapping(tmp_path: Path) -> Path:
+    """The clinic mapping saved again by someone else: another name, ids with another prefix."""
+    text = CLINIC_MAPPING.read_text(encoding="utf-8")
+    text = text.replace("name: Clinic appointments", "name: Front desk")
+    text = text.replace('"clinic-{Appointment ID}"', '"desk-{Appointment ID}"')
+    path = tmp_path / "front-desk.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(sandbox: SandboxHandle, file: Path, mapping: Path, report: Path, *extra: str) -> str:
+    result = invoke(
+        ["run", str(file), "-m", str(mapping), "--report", str(report), *extra],
+        env_for(sandbox),
+    )
+    assert result.exit_code in (0, 1), result.output
+    return result.output
+
+
+def test_a_second_mapping_on_a_renamed_file_sends_no_visit_twice(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    state = ("--state", str(tmp_path / "state.sqlite"))
+    first = run(sandbox, SAMPLE, CLINIC_MAPPING, tmp_path / "first.csv", *state)
+    assert "14 created" in first, first
+    sent = {r["row"]: r["apptoto_id"] for r in read_report(tmp_path / "first.csv")}
+    renamed = tmp_path / "appts_2026-12-14.csv"
+    renamed.write_bytes(SAMPLE.read_bytes())
+
+    second = run(sandbox, renamed, front_desk_mapping(tmp_path), tmp_path / "second.csv", *state)
+
+    assert "0 created" not in second and "14 skipped" in second, second
+    assert "--allow-same-time-duplicates sends them anyway" in second
+    assert sorted(live_events(sandbox)) == sorted(VALID_IDS)
+    held = [r for r in read_report(tmp_path / "second.csv") if r["status"] == "skipped"]
+    assert len(held) == 14
+    for line in held:
+        match = SENT_AS.fullmatch(line["message"])
+        assert match, line["message"]
+        assert match.groups() == (sent[line["row"]], line["row"])
+
+    third = run(
+        sandbox,
+        renamed,
+        front_desk_mapping(tmp_path),
+        tmp_path / "third.csv",
+        *state,
+        "--allow-same-time-duplicates",
+    )
+    assert "14 created" in third, third
+    assert len(live_events(sandbox)) == 28  # sent anyway, as asked
+
+
+def test_a_visit_repeated_under_another_id_in_one_file_is_sent_once(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    header, rows = read_csv(SAMPLE)
+    first = rows[0]
+    # Row 16: 000101's visit again under a new id; row 17: the same slot and phone for
+    # another child of the family, a visit of its own.
+    rows.append({**first, "Appointment ID": "000140"})
+    rows.append({**first, "Appointment ID": "000141", "First Name": "Lucía"})
+    file = write_csv(tmp_path / "appointments.csv", header, rows)
+    state = ("--state", str(tmp_path / "state.sqlite"))
+
+    output = run(sandbox, file, CLINIC_MAPPING, tmp_path / "report.csv", *state)
+
+    assert "15 created" in output and "1 skipped" in output, output
+    by_id = {r["Appointment ID"]: r for r in read_report(tmp_path / "report.csv")}
+    assert by_id["000140"]["status"] == "skipped"
+    assert by_id["000140"]["message"] == (
+        "not sent: it looks like the same appointment as row 2 of this file: "
+        "same calendar, start and participant"
+    )
+    assert by_id["000141"]["status"] == "created"
+    assert "clinic-000140" not in live_events(sandbox)
+
+
+def test_the_page_can_send_chosen_rows_anyway(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    run(sandbox, SAMPLE, CLINIC_MAPPING, tmp_path / "first.csv", "--state", str(state))
+    request = RunRequest(
+        source=SAMPLE,
+        mapping=load_mapping(front_desk_mapping(tmp_path)),
+        ledger_path=state,
+        plan_options=PlanOptions(allow_same_time_rows=frozenset({2, 3})),
+    )
+
+    plan = plan_import(request).plan
+
+    actions = {r.row: r.action for r in plan.rows if r.action is not PlanAction.INVALID}
+    assert {row for row, action in actions.items() if action is PlanAction.CREATE} == {2, 3}
+    assert sum(action is PlanAction.SKIP for action in actions.values()) == 12
+    chosen = next(r for r in plan.rows if r.row == 2)
+    assert chosen.message.startswith("sent as you chose, although it looks like the appointment")
+
+
+def test_a_rescheduled_visit_frees_its_old_slot(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    """An update that moves a visit away, or a cancellation, is not a visit already there."""
+    state = ("--state", str(tmp_path / "state.sqlite"))
+    run(sandbox, SAMPLE, CLINIC_MAPPING, tmp_path / "first.csv", *state)
+    header, rows = read_csv(SAMPLE)
+    first = dict(rows[0])
+    rows[0].update({"Start": "11:00 AM", "End": "11:30 AM"})  # 000101 moved to 11:00
+    rows.append({**first, "Appointment ID": "000150"})  # its old slot, booked anew
+    moved = write_csv(tmp_path / "appointments.csv", header, rows)
+
+    output = run(sandbox, moved, CLINIC_MAPPING, tmp_path / "second.csv", *state)
+
+    assert "1 created, 1 updated" in output, output
+    assert "clinic-000150" in live_events(sandbox)
