@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from importer.paths import ENV_HOME
 from importer.sandbox.server import SandboxHandle, running_sandbox
 from importer.sandbox.settings import SandboxSettings
+
+
+@pytest.fixture(autouse=True)
+def data_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own data folder (``APPTOTO_IMPORT_HOME``): never the user's real ledger, and no
+    ledger or mapping left over from another test. Processes the test starts inherit it."""
+    folder = tmp_path_factory.mktemp("data-folder")
+    monkeypatch.setenv(ENV_HOME, str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -79,6 +79,23 @@ def fail(exc: BaseException) -> typer.Exit:
     return typer.Exit(EXIT_NOTHING)
 
 
+def state_file_for(given: Path | None) -> Path:
+    """``--state``, else the shared default; says once when an old place or a network drive is
+    used (on stderr, so reports and summaries piped from stdout stay as they were)."""
+    from importer.paths import network_drive_warning, state_file
+
+    chosen = given
+    if chosen is None:
+        place = state_file()
+        chosen = place.path
+        if place.note:
+            typer.echo(f"note: {place.note}", err=True)
+    warning = network_drive_warning(chosen)
+    if warning:
+        typer.echo(f"warning: {warning}", err=True)
+    return chosen
+
+
 def print_issues(results: list[RowResult], file: Path) -> None:
     """The invalid rows, one line each, at most ``MAX_ISSUES_PRINTED``."""
     invalid = [r for r in results if r.status is RowStatus.INVALID]

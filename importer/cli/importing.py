@@ -17,6 +17,7 @@ from importer.cli.console import (
     print_issues,
     progress_for,
     setup_logging,
+    state_file_for,
     write_summary,
 )
 from importer.cli.options import (
@@ -153,6 +154,9 @@ def execute(
         )
         write_summary(args.summary_json, summary_document(summary, exit_code))
 
+    state = state_file_for(args.state)
+    if dry_run:
+        typer.echo(f"state file: {state}")
     try:
         parsed = load_mapping(args.mapping)
         mapping_name = parsed.name
@@ -162,7 +166,7 @@ def execute(
             client_config=None if dry_run else ClientConfig.from_env(**client_options),
             sheet=args.sheet,
             report_path=args.report_path,
-            ledger_path=args.state,
+            ledger_path=state,
             plan_options=args.plan_options(),
             dry_run=dry_run,
             max_rows=args.max_rows,

@@ -13,12 +13,10 @@ from typing import Annotated, Any
 
 import typer
 
-from importer.ledger import DEFAULT_LEDGER_PATH
 from importer.load import CSV_SUFFIXES
 from importer.plan import DEFAULT_MAX_CANCEL_SHARE, PlanOptions
 
 DEFAULT_REPORT_DIR = Path("reports")
-DEFAULT_STATE = Path(DEFAULT_LEDGER_PATH)
 
 FileArg = Annotated[
     Path, typer.Argument(help="The spreadsheet: .csv or .xlsx.", show_default=False)
@@ -31,7 +29,13 @@ ReportOpt = Annotated[
 SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Sheet of an .xlsx workbook.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, summary only.")]
 StateOpt = Annotated[
-    Path, typer.Option("--state", help="The ledger of what earlier runs sent (SQLite).")
+    Path | None,
+    typer.Option(
+        "--state",
+        help="The ledger of what earlier runs sent (SQLite; default: state.sqlite in the "
+        "data folder, APPTOTO_IMPORT_HOME).",
+        show_default=False,
+    ),
 ]
 MaxRowsOpt = Annotated[
     int | None, typer.Option("--max-rows", help="Refuse files with more rows (default 200,000).")
@@ -57,7 +61,7 @@ class PlanArgs:
     report: ReportOpt = None  # default: reports/<file name>-report.csv (.xlsx for a workbook)
     sheet: SheetOpt = None
     quiet: QuietOpt = False
-    state: StateOpt = DEFAULT_STATE
+    state: StateOpt = None  # default: the data folder's, shared with the web page
     full: Annotated[
         bool, typer.Option("--full", help="Re-send every row, even unchanged ones.")
     ] = False

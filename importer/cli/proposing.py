@@ -18,7 +18,10 @@ def init(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Where to write the mapping (default mappings/<file>.yaml)."
+            "--output",
+            "-o",
+            help="Where to write the mapping (default: <file>.yaml in the mappings folder that "
+            "serve offers).",
         ),
     ] = None,
     sheet: SheetOpt = None,
@@ -37,9 +40,10 @@ def init(
     from importer.assist import propose_mapping, slug
     from importer.files import atomic_write_text
     from importer.load import load_table
+    from importer.paths import mappings_folder
 
     name = output.stem if output is not None else slug(file.stem) or "mapping"
-    target = output if output is not None else Path("mappings") / f"{name}.yaml"
+    target = output if output is not None else mappings_folder().path / f"{name}.yaml"
     if target.exists() and not force:
         typer.echo(f"error: {target} exists; use --force to replace it", err=True)
         raise typer.Exit(EXIT_NOTHING)

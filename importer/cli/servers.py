@@ -8,11 +8,9 @@ from typing import Annotated
 
 import typer
 
-from importer.cli.console import fail, setup_logging
-from importer.cli.options import DEFAULT_STATE, StateOpt
+from importer.cli.console import fail, setup_logging, state_file_for
+from importer.cli.options import StateOpt
 from importer.errors import ImporterError
-
-DEFAULT_MAPPINGS_DIR = Path("mappings")
 
 
 def sandbox(
@@ -34,9 +32,15 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     mappings: Annotated[
-        Path, typer.Option("--mappings", help="Folder of the mappings offered on the page.")
-    ] = DEFAULT_MAPPINGS_DIR,
-    state: StateOpt = DEFAULT_STATE,
+        Path | None,
+        typer.Option(
+            "--mappings",
+            help="Folder of the mappings offered on the page (default: mappings in the data "
+            "folder, APPTOTO_IMPORT_HOME).",
+            show_default=False,
+        ),
+    ] = None,
+    state: StateOpt = None,
     max_upload_mb: Annotated[
         float, typer.Option("--max-upload-mb", help="Refuse uploads larger than this.")
     ] = 20.0,
@@ -50,14 +54,20 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the web page for office staff (APPTOTO_USER, APPTOTO_API_KEY, APPTOTO_BASE_URL)."""
+    from importer.paths import mappings_folder
     from importer.web.server import serve as serve_page
     from importer.web.settings import ENV_PASSWORD, WebSettings
 
     setup_logging(verbose=False)
+    if mappings is None:
+        place = mappings_folder()
+        mappings = place.path
+        if place.note:
+            typer.echo(f"note: {place.note}", err=True)
     try:
         settings = WebSettings(
             mappings_dir=mappings,
-            ledger_path=state,
+            ledger_path=state_file_for(state),
             max_upload_bytes=int(max_upload_mb * 1024 * 1024),
             password=os.environ.get(ENV_PASSWORD, ""),
             allowed_hosts=tuple(allow_host or ()),

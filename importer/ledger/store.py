@@ -1,8 +1,8 @@
 """The ledger: a state file remembering what each run sent to Apptoto.
 
 It lets a re-run send only rows whose payload changed, resume after a crash, and cancel events
-whose rows left the file. One SQLite file (standard library), default
-``.apptoto-import/state.sqlite`` in the working directory, one row per (mapping, external_id):
+whose rows left the file. One SQLite file (standard library), by default ``state.sqlite`` in the
+user's data folder (:mod:`importer.paths`), one row per (mapping, external_id):
 the same external id under two mapping names is two entries, so two clinics' sheets never cancel
 each other's events.
 
@@ -43,8 +43,10 @@ from importer.ledger.schema import (
     converted_errors,
     move_aside_advice,
 )
+from importer.paths import OLD_STATE, state_file
 
-DEFAULT_LEDGER_PATH = Path(".apptoto-import") / "state.sqlite"
+# Where the ledger was before the data folder: still used when a command starts beside one.
+DEFAULT_LEDGER_PATH = OLD_STATE
 LEDGER_STATUSES = frozenset({"created", "updated", "cancelled"})  # RowStatus values kept here
 
 # Ids per "IN (...)" query: well under SQLite's smallest variable limit (999 before 3.32).
@@ -164,14 +166,17 @@ class Ledger:
         self._guard = threading.Lock()
 
     @classmethod
-    def open(cls, path: str | Path = DEFAULT_LEDGER_PATH) -> Ledger:
+    def open(cls, path: str | Path | None = None) -> Ledger:
         """Lock and open the ledger at ``path``, creating it and its folder if missing.
+
+        ``path`` defaults to the state file every command shares
+        (:func:`importer.paths.state_file`).
 
         Raises ``LedgerLocked`` at once (no waiting) when another process holds it, and
         ``LedgerError`` naming the path when the file is not a ledger (not SQLite, damaged,
         another program's database, or written by a newer importer).
         """
-        path = Path(path)
+        path = state_file().path if path is None else Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -15,12 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from importer.errors import ConfigError
-from importer.ledger import DEFAULT_LEDGER_PATH
+from importer.paths import mappings_folder, state_file, web_runs_folder
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-DEFAULT_MAPPINGS_DIR = Path("mappings")
-DEFAULT_RUNS_DIR = Path("reports") / "web"
 DEFAULT_MAX_UPLOAD_MB = 20.0
 DEFAULT_PREVIEW_EVENTS = 5
 DEFAULT_MAX_ISSUE_ROWS = 200  # invalid rows shown on the review page; the rest are in the report
@@ -33,9 +31,12 @@ ENV_PASSWORD = "APPTOTO_WEB_PASSWORD"
 class WebSettings:
     """How the page behaves; every field has the default ``serve`` uses."""
 
-    mappings_dir: Path = DEFAULT_MAPPINGS_DIR  # the mappings offered (*.yaml, *.yml), by file name
-    ledger_path: Path = Path(DEFAULT_LEDGER_PATH)  # shared with the command line's runs
-    runs_dir: Path = DEFAULT_RUNS_DIR  # one folder per run: its reports and run.json
+    # the mappings offered (*.yaml, *.yml), by file name; default: the data folder's
+    mappings_dir: Path = field(default_factory=lambda: mappings_folder().path)
+    # shared with the command line's runs; default: the data folder's
+    ledger_path: Path = field(default_factory=lambda: state_file().path)
+    # one folder per run: its reports and run.json; default: the data folder's
+    runs_dir: Path = field(default_factory=web_runs_folder)
     max_upload_bytes: int = int(DEFAULT_MAX_UPLOAD_MB * 1024 * 1024)  # bigger uploads refused
     password: str = field(default="", repr=False)  # HTTP Basic password; "" = none (loopback)
     allowed_hosts: tuple[str, ...] = ()  # names the page answers to besides 127.0.0.1/localhost

@@ -103,14 +103,27 @@ def test_open_creates_the_file_and_its_folder_with_the_schema(tmp_path: Path) ->
     plain.close()
 
 
-def test_default_path_is_in_the_working_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_default_path_is_in_the_data_folder_not_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_folder: Path
 ) -> None:
     monkeypatch.chdir(tmp_path)
     with Ledger.open() as ledger:
         ledger.record([entry("A-1")])
+    assert (data_folder / "state.sqlite").is_file()
+    assert not (tmp_path / DEFAULT_LEDGER_PATH).exists()
+
+
+def test_a_ledger_in_the_old_place_is_still_the_default_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data_folder: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
     assert DEFAULT_LEDGER_PATH == Path(".apptoto-import/state.sqlite")
-    assert (tmp_path / ".apptoto-import" / "state.sqlite").is_file()
+    with Ledger.open(DEFAULT_LEDGER_PATH) as ledger:
+        ledger.record([entry("A-1")])
+    with Ledger.open() as ledger:
+        assert ledger.path == tmp_path / DEFAULT_LEDGER_PATH
+        assert ledger.count_live("clinic") == 1
+    assert not (data_folder / "state.sqlite").exists()
 
 
 def test_an_empty_file_is_a_new_ledger(tmp_path: Path) -> None:
