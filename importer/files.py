@@ -1,6 +1,8 @@
 """Writing files atomically: a crash or a full disk never leaves half a file.
 
 A temporary file in the same folder is written, flushed to disk, then renamed over the target.
+When the target cannot be replaced (Windows refuses while Excel has it open), the file can go
+beside it under a new name instead, ``<name> (written HH-MM-SS).<ext>``.
 """
 
 from __future__ import annotations
@@ -10,14 +12,26 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from importer.errors import ReportError
 
 
+@dataclass
+class WrittenFile:
+    """A file written atomically: the caller writes ``tmp``; ``path`` is where it ended up."""
+
+    tmp: Path
+    path: Path
+    not_replaced: str = ""  # why the target could not be replaced, when it went beside it
+
+
 @contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it over ``path``.
+def atomic_write(path: Path, *, beside_if_locked: bool = False) -> Iterator[WrittenFile]:
+    """Yield a :class:`WrittenFile` whose ``tmp`` is beside ``path``; on success rename it over
+    ``path``, or, with ``beside_if_locked``, beside it when ``path`` cannot be replaced.
 
     The temporary file is named ``.<name>.<pid>.<random>.tmp``: a process killed mid-write leaves
     it behind, and the next successful write of ``path`` removes it once that process is gone.
@@ -27,15 +41,39 @@ def atomic_path(path: Path) -> Iterator[Path]:
         prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
     )
     os.close(fd)
-    tmp = Path(tmp_name)
+    written = WrittenFile(Path(tmp_name), path)
     try:
-        yield tmp
-        with open(tmp, "ab") as handle:  # Windows refuses to fsync a file opened read-only
+        yield written
+        with open(written.tmp, "ab") as handle:  # Windows refuses to fsync a read-only handle
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        try:
+            os.replace(written.tmp, path)
+        except OSError as exc:  # the new file is whole: only the old one is in the way
+            if not beside_if_locked:
+                raise
+            written.path = beside_name(path, datetime.now())
+            written.not_replaced = exc.strerror or str(exc)
+            os.replace(written.tmp, written.path)
     finally:
-        tmp.unlink(missing_ok=True)
+        written.tmp.unlink(missing_ok=True)
     _remove_crashed_writes(path)
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it over ``path``."""
+    with atomic_write(path) as written:
+        yield written.tmp
+
+
+def beside_name(path: Path, now: datetime) -> Path:
+    """``<name> (written HH-MM-SS).<ext>`` beside ``path``, numbered if that exists too."""
+    candidate = path.with_name(f"{path.stem} (written {now:%H-%M-%S}){path.suffix}")
+    number = 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem} (written {now:%H-%M-%S} {number}){path.suffix}")
+        number += 1
+    return candidate
 
 
 def _remove_crashed_writes(path: Path) -> None:

@@ -29,7 +29,7 @@ from importer.outcomes import PlanAction, RowResult, RowStatus
 from importer.plan import Plan, PlanOptions, make_plan
 from importer.prepare import Prepared, prepare
 from importer.progress import NullProgress, Progress
-from importer.report import write_report
+from importer.report import not_replaced_note, write_report
 from importer.send import SendOutcome, send_plan
 
 
@@ -44,6 +44,7 @@ class RunSummary:
     report_path: str | None
     dry_run: bool
     error: str = ""  # why the run stopped early, when it did
+    report_note: str = ""  # the report went beside the one asked for, and why
     interrupted: bool = False  # stopped by Ctrl-C or SIGTERM; rows not answered are skipped
     results: list[RowResult] = field(default_factory=list, repr=False)
 
@@ -69,6 +70,7 @@ class RunSummary:
             "dry_run": self.dry_run,
             "error": self.error,
             "interrupted": self.interrupted,
+            "report_note": self.report_note,
         }
 
 
@@ -239,10 +241,11 @@ def _finish(
 ) -> RunSummary:
     """Write the report (when asked for one) and sum the run up."""
     report_path = None if request.report_path is None else str(request.report_path)
-    error = outcome.error
+    error, note = outcome.error, ""
     if request.report_path is not None:
         try:
-            write_report(request.report_path, prepared.source, outcome.results)
+            written = write_report(request.report_path, prepared.source, outcome.results)
+            report_path, note = str(written), not_replaced_note(written, report_path)
         except ReportError as exc:
             # Rows were sent and the ledger knows them: say what happened rather than raise.
             report_path = None
@@ -255,6 +258,7 @@ def _finish(
         report_path=report_path,
         dry_run=request.dry_run,
         error=error,
+        report_note=note,
         interrupted=outcome.interrupted,
         results=outcome.results,
     )

@@ -55,7 +55,7 @@ def validate(
     """Check a spreadsheet against a mapping and list every mistake. Sends nothing."""
     from importer.pipeline import validate_rows
     from importer.prepare import prepare
-    from importer.report import write_report
+    from importer.report import not_replaced_note, write_report
 
     try:
         parsed = load_mapping(mapping)
@@ -70,12 +70,15 @@ def validate(
     results = validate_rows(prepared)
     print_issues(results, file)
     invalid = sum(1 for r in results if r.status is RowStatus.INVALID)
+    where = ""
     if report is not None:
         try:
-            write_report(report, prepared.source, results)
+            written = write_report(report, prepared.source, results)
         except ImporterError as exc:
             raise fail(exc) from None
-    where = f"; report: {report}" if report else ""
+        if written != report:
+            typer.echo(f"warning: {not_replaced_note(written, report)}", err=True)
+        where = f"; report: {written}"
     typer.echo(f"{len(results) - invalid} valid, {invalid} invalid rows in {file.name}{where}")
     raise typer.Exit(EXIT_ROWS if invalid else EXIT_OK)
 
@@ -194,4 +197,6 @@ def _print_outcome(summary: RunSummary, file: Path, *, quiet: bool) -> None:
         typer.echo(f"interrupted: what Apptoto confirmed is in the ledger; {RUN_AGAIN}", err=True)
     if summary.error:
         typer.echo(f"error: {summary.error}", err=True)
+    if summary.report_note:
+        typer.echo(f"warning: {summary.report_note}", err=True)
     typer.echo(summary.line())

@@ -3,7 +3,9 @@
 The report is the original columns, then ``row``, ``status``, ``external_id``, ``apptoto_id`` and
 ``message``. CSV (UTF-8 with BOM, so Excel shows accents right) by default, XLSX when the path
 ends in ``.xlsx``. It is written atomically: a temporary file in the same folder, flushed to disk,
-then renamed over the old report, so a crash or a full disk never leaves half a report.
+then renamed over the old report, so a crash or a full disk never leaves half a report. When the
+old report cannot be replaced (open in Excel on Windows), the new one is written beside it as
+``<name> (written HH-MM-SS).<ext>`` and the result says so.
 
 Cells that Excel would run as a formula (beginning with ``=`` ``+`` ``-`` ``@``, tab or CR: OWASP
 "CSV injection"; also LF, as a reader that trims cells drops it like the other two) are prefixed
@@ -22,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from importer.errors import ReportError
-from importer.files import atomic_path
+from importer.files import atomic_write
 from importer.load.report_input import RESULT_COLUMNS
 from importer.outcomes import RowResult
 from importer.report.xlsx import write_xlsx
@@ -67,17 +69,31 @@ def report_frame(source: pd.DataFrame, results: Sequence[RowResult]) -> pd.DataF
 def write_report(path: str | Path, source: pd.DataFrame, results: Sequence[RowResult]) -> Path:
     """Write the report atomically as CSV, or XLSX when ``path`` ends in ``.xlsx``.
 
-    Raises ReportError (the previous report, if any, is left as it was) when it cannot be written.
+    Returns where it went: ``path``, or beside it under a new name when the old report cannot be
+    replaced (:func:`not_replaced_note` then says so). Raises ReportError (the previous report,
+    if any, is left as it was) when it cannot be written at all.
     """
     target = Path(path)
     table = report_frame(source, results)
     try:
-        with atomic_path(target) as tmp:
+        with atomic_write(target, beside_if_locked=True) as written:
             if target.suffix.lower() == ".xlsx":
-                write_xlsx(tmp, table)
+                write_xlsx(written.tmp, table)
             else:
                 escaped = table.apply(lambda col: col.map(escape_cell))
-                escaped.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+                escaped.to_csv(
+                    written.tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n"
+                )
     except OSError as exc:
         raise ReportError(f"cannot write the report {target}: {exc.strerror or exc}") from exc
-    return target
+    return written.path
+
+
+def not_replaced_note(written: Path, wanted: str | Path) -> str:
+    """What to tell the user when the report went beside ``wanted``; "" when it did not."""
+    if written == Path(wanted):
+        return ""
+    return (
+        f"the report {wanted} could not be replaced (is it open in another program?): this "
+        f"run's report is {written}"
+    )
