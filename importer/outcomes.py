@@ -41,6 +41,9 @@ class SkipReason(enum.StrEnum):
 class RowIssue:
     """One mistake in one cell (or in a row as a whole when ``column`` is empty).
 
+    The same shape serves warnings: something staff should look at that does not stop the row
+    (an appointment in the past, a contact detail left out); a warning never blocks a row.
+
     ``row`` is the spreadsheet row number as the person sees it (header = row 1).
     ``reason`` is plain words for office staff, e.g. "date '13/04/2026' does not match 04/13/2026".
     """
@@ -66,3 +69,9 @@ class RowResult:
     apptoto_id: int | None = None
     message: str = ""
     reason: SkipReason | None = None  # why a valid row was skipped by choice, not by a failure
+    warnings: tuple[RowIssue, ...] = ()  # never block the row; shown beside its status
+
+    @property
+    def warning_text(self) -> str:
+        """The row's warnings as one line of the report ("" when it has none)."""
+        return "; ".join(str(w) for w in self.warnings)

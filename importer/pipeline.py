@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +56,17 @@ class RunSummary:
         if self.interrupted:
             what = "interrupted"
         text = f"{what}: {counts} in {self.duration_seconds:.1f} s"
+        if self.warned:
+            rows = "row has" if self.warned == 1 else "rows have"
+            text += f"; {self.warned} {rows} warnings to check"
         if self.report_path:
             text += f"; report: {self.report_path}"
         return text
+
+    @property
+    def warned(self) -> int:
+        """How many rows carry warnings (sent or not: a warning never changes a status)."""
+        return sum(1 for r in self.results if r.warnings)
 
     def to_json(self) -> dict[str, Any]:
         """The summary for monitoring (``--summary-json``): the same keys whatever happened."""
@@ -65,6 +74,7 @@ class RunSummary:
             "mapping": self.mapping,
             "file": self.file,
             "counts": self.counts,
+            "rows_with_warnings": self.warned,
             "duration_seconds": round(self.duration_seconds, 3),
             "report_path": self.report_path,
             "dry_run": self.dry_run,
@@ -107,10 +117,21 @@ def count_statuses(results: Sequence[RowResult]) -> dict[str, int]:
     return {status: counter[status] for status in order if counter[status]}
 
 
+def with_warnings(results: Sequence[RowResult], plan: Plan) -> list[RowResult]:
+    """``results`` with each row's warnings from the plan (a warning never changes a status)."""
+    warned = {r.row: r.warnings for r in plan.rows if r.warnings}
+    return [
+        replace(r, warnings=warned[r.row]) if r.row is not None and r.row in warned else r
+        for r in results
+    ]
+
+
 def plan_results(plan: Plan) -> list[RowResult]:
     """The report of a plan: the action each row would get, and the cancellations."""
     results = [
-        RowResult(r.row, r.action, r.external_id, r.apptoto_id, r.message, r.reason)
+        RowResult(
+            r.row, r.action, r.external_id, r.apptoto_id, r.message, r.reason, warnings=r.warnings
+        )
         for r in plan.rows
     ]
     results += [
@@ -140,10 +161,11 @@ class RunRequest:
     dry_run: bool = False  # plan only (the ledger is read, not locked), send nothing
     max_rows: int | None = None  # refuse bigger files; default: the loader's cap
     source_name: str | None = None  # the file as the ledger and messages name it; default: source
+    now: datetime | None = None  # the moment "in the past" is judged against; default: the present
 
 
 def _prepare(request: RunRequest) -> Prepared:
-    kwargs: dict[str, Any] = {"sheet": request.sheet}
+    kwargs: dict[str, Any] = {"sheet": request.sheet, "now": request.now}
     if request.max_rows is not None:
         kwargs["max_rows"] = request.max_rows
     prepared = prepare(request.source, request.mapping, **kwargs)
@@ -215,12 +237,17 @@ def validate_rows(prepared: Prepared) -> list[RowResult]:
     results = []
     for row in prepared.rows:
         external_id = prepared.events.external_ids.get(row, "")
+        warnings = tuple(prepared.warnings.get(row, ()))
         if row in prepared.issues:
             message = "; ".join(str(i) for i in prepared.issues[row])
-            results.append(RowResult(row, RowStatus.INVALID, external_id, None, message))
+            results.append(
+                RowResult(row, RowStatus.INVALID, external_id, None, message, warnings=warnings)
+            )
         else:
             message = "valid (validate sends nothing)"
-            results.append(RowResult(row, RowStatus.SKIPPED, external_id, None, message))
+            results.append(
+                RowResult(row, RowStatus.SKIPPED, external_id, None, message, warnings=warnings)
+            )
     return results
 
 
@@ -237,14 +264,15 @@ async def _send_with_client(
 
 
 def _finish(
-    request: RunRequest, prepared: Prepared, outcome: SendOutcome, started: float
+    request: RunRequest, prepared: Prepared, plan: Plan, outcome: SendOutcome, started: float
 ) -> RunSummary:
     """Write the report (when asked for one) and sum the run up."""
     report_path = None if request.report_path is None else str(request.report_path)
     error, note = outcome.error, ""
+    results = with_warnings(outcome.results, plan)
     if request.report_path is not None:
         try:
-            written = write_report(request.report_path, prepared.source, outcome.results)
+            written = write_report(request.report_path, prepared.source, results)
             report_path, note = str(written), not_replaced_note(written, report_path)
         except ReportError as exc:
             # Rows were sent and the ledger knows them: say what happened rather than raise.
@@ -260,14 +288,14 @@ def _finish(
         error=error,
         report_note=note,
         interrupted=outcome.interrupted,
-        results=outcome.results,
+        results=results,
     )
 
 
 def _finish_plan(request: RunRequest, started: float) -> RunSummary:
     """A dry run: :func:`plan_import`, its results reported as a run's."""
     planned = plan_import(request)
-    return _finish(request, planned.prepared, SendOutcome(planned.results()), started)
+    return _finish(request, planned.prepared, planned.plan, SendOutcome(planned.results()), started)
 
 
 def run_import(
@@ -296,7 +324,7 @@ def run_import(
         outcome = asyncio.run(
             _send_with_client(prepared, plan, _client_config(request), ledger, progress, transport)
         )
-    return _finish(request, prepared, outcome, started)
+    return _finish(request, prepared, plan, outcome, started)
 
 
 async def run_import_async(
@@ -318,7 +346,7 @@ async def run_import_async(
         outcome = await _send_with_client(
             prepared, plan, _client_config(request), ledger, progress, transport
         )
-    summary = _finish(request, prepared, outcome, started)
+    summary = _finish(request, prepared, plan, outcome, started)
     if outcome.interrupted:
         raise asyncio.CancelledError("the import was cancelled; its report is written")
     return summary

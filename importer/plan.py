@@ -15,7 +15,7 @@ from typing import Any
 from importer.errors import PlanRefused
 from importer.guard import same_appointments
 from importer.ledger import Ledger, LedgerEntry, payload_hash
-from importer.outcomes import PlanAction, SkipReason
+from importer.outcomes import PlanAction, RowIssue, SkipReason
 from importer.prepare import Prepared
 
 DEFAULT_MAX_CANCEL_SHARE = 0.10  # --cancel-missing refuses to cancel more than this share
@@ -55,6 +55,7 @@ class PlannedRow:
     message: str = ""
     recreate_from: LedgerEntry | None = None  # the old event to delete first (calendar change)
     reason: SkipReason | None = None  # why a SKIP row is not sent
+    warnings: tuple[RowIssue, ...] = ()  # what staff should look at; never stops the row
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,10 @@ def make_plan(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -
         )
     if ledger is not None:
         rows = _name_changed_fields(rows, ledger, mapping_name, known)
+    rows = [
+        replace(r, warnings=tuple(prepared.warnings[r.row])) if r.row in prepared.warnings else r
+        for r in rows
+    ]
     cancels = _cancels(prepared, ledger, options) if options.cancel_missing else []
     rows = _hold_back_same_appointments(rows, prepared, ledger, cancels, options)
     return Plan(rows=rows, cancels=cancels)

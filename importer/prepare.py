@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +29,7 @@ class Prepared:
     events: BuiltEvents
     issues: dict[int, list[RowIssue]]  # row -> its issues; rows without issues are absent
     report_ids: dict[int, int] = field(default_factory=dict)  # row -> apptoto_id from a report
+    warnings: dict[int, list[RowIssue]] = field(default_factory=dict)  # row -> what to look at
 
     @property
     def rows(self) -> list[int]:
@@ -74,16 +76,18 @@ def prepare(
     *,
     sheet: str | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
+    now: datetime | None = None,
 ) -> Prepared:
     """Load ``path``, check ``mapping`` against its headers, validate every row and map it.
 
     Raises LoadError (unreadable file) or MappingError (columns the sheet lacks). Row problems
-    are values in ``Prepared.issues``, all of them at once.
+    are values in ``Prepared.issues``, all of them at once, and ``Prepared.warnings`` (which
+    never block a row; ``now``, default the present, dates "in the past").
     """
     loaded = load_table(path, sheet=sheet or _mapping_sheet(path, mapping), max_rows=max_rows)
     source, report_ids = strip_report_columns(loaded.frame)
     check_columns(mapping, [str(c) for c in source.columns])
-    built, issues = validate_and_map(source, mapping)
+    built, issues = validate_and_map(source, mapping, now=now)
     return Prepared(
         sheet=loaded,
         mapping=mapping,
@@ -91,18 +95,26 @@ def prepare(
         events=built,
         issues=issues,
         report_ids=report_ids,
+        warnings=merge_issues(built.warnings),
     )
 
 
 def validate_and_map(
-    source: pd.DataFrame, mapping: Mapping
+    source: pd.DataFrame, mapping: Mapping, *, now: datetime | None = None
 ) -> tuple[BuiltEvents, dict[int, list[RowIssue]]]:
     """Validate every row of ``source`` and map it to an event: the events, and the issues by row.
 
-    ``source`` holds text cells indexed by spreadsheet row, and the mapping fits its columns.
+    ``source`` holds text cells indexed by spreadsheet row, and the mapping fits its columns. A
+    cell the map stage left out with a warning (a bad email beside a good phone) is not also an
+    error of the column checks: the row is sent with its good contact.
     """
-    column_issues = validate_columns(source, mapping)
-    built = build_events(source, mapping)
+    built = build_events(source, mapping, now=now)
+    left_out = {(w.row, w.column, w.value) for w in built.warnings}
+    column_issues = [
+        issue
+        for issue in validate_columns(source, mapping)
+        if (issue.row, issue.column, issue.value) not in left_out
+    ]
     issues = merge_issues(
         column_issues,
         built.issues,

@@ -39,8 +39,8 @@ ROWS = [
     ("000113", "07/01/2027", "9:00 AM", "9:30 AM", "Dr. Patel", "Six-month review", "Grace", "Kim", "(541) 555-0166", "grace.kim@example.com", "02/14/1983", "97401", "Eugene clinic, room 5", "", "Booked at the December visit"),
     ("000114", "07/01/2027", "10:00 AM", "10:30 AM", "Dr. Chen", "Six-month review", "Liam", "Walsh", "(208) 555-0111", "liam.walsh@example.com", "05/05/1995", "83702", "Boise clinic", "America/Boise", ""),
     # The mistakes staff make:
-    ("000115", "12/14/2026", "11:00 AM", "11:30 AM", "Dr. Patel", "Consultation", "Ava", "Nguyen", "555-012", "ava.nguyen@example.com", "03/03/1999", "97401", "Eugene clinic, room 5", "", "Phone number is missing digits"),
-    ("000116", "12/14/2026", "11:30 AM", "12:00 PM", "Dr. Patel", "Consultation", "Lucas", "Martin", "(541) 555-0110", "lucas.martin@gmail", "09/19/1987", "97402", "Eugene clinic, room 5", "", "Email has no domain ending"),
+    ("000115", "12/14/2026", "11:00 AM", "11:30 AM", "Dr. Patel", "Consultation", "Ava", "Nguyen", "555-012", "", "03/03/1999", "97401", "Eugene clinic, room 5", "", "Phone number is missing digits, no email"),
+    ("000116", "12/14/2026", "11:30 AM", "12:00 PM", "Dr. Patel", "Consultation", "Lucas", "Martin", "", "lucas.martin@gmail", "09/19/1987", "97402", "Eugene clinic, room 5", "", "Email has no domain ending, no phone"),
     ("000117", "14/12/2026", "1:00 PM", "1:30 PM", "Dr. Patel", "Follow-up", "Chloe", "Dubois", "(541) 555-0112", "chloe.dubois@example.com", "12/01/1975", "97403", "Eugene clinic, room 5", "", "Date typed day-first"),
     ("000118", "12/14/2026", "", "2:30 PM", "Dr. Rivera", "Follow-up", "Mason", "Clark", "(541) 555-0113", "mason.clark@example.com", "06/06/1966", "97404", "Eugene clinic, room 2", "", "Start time left blank"),
     ("000119", "12/14/2026", "4:00 PM", "3:30 PM", "Dr. Rivera", "Consultation", "Isla", "Murphy", "(541) 555-0114", "isla.murphy@example.com", "01/01/2000", "97405", "Eugene clinic, room 2", "", "End before start"),

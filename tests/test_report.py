@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from importer.errors import ReportError
 from importer.load import RESULT_COLUMNS, load_table, strip_report_columns
-from importer.outcomes import RowResult, RowStatus
+from importer.outcomes import RowIssue, RowResult, RowStatus
 from importer.report import escape_cell, write_report
 
 
@@ -33,7 +33,14 @@ def source_frame() -> pd.DataFrame:
 RESULTS = [
     RowResult(2, RowStatus.CREATED, "c-000101", 41, ""),
     RowResult(3, RowStatus.INVALID, "c-000102", None, "row 3, column 'Phone': bad"),
-    RowResult(5, RowStatus.UPDATED, "c-000103", 43, ""),
+    RowResult(
+        5,
+        RowStatus.UPDATED,
+        "c-000103",
+        43,
+        "",
+        (RowIssue(5, "Date", "12/01/2025", "this appointment is in the past"),),
+    ),
 ]
 
 
@@ -63,10 +70,12 @@ def test_csv_report_has_source_then_results_and_escapes(tmp_path: Path) -> None:
         "c-000101",
         "41",
         "",
+        "",
     ]
     assert rows[2][1:3] == ["'+1 555", "'\tled"]
-    assert rows[2][3:] == ["3", "invalid", "c-000102", "", "row 3, column 'Phone': bad"]
+    assert rows[2][3:] == ["3", "invalid", "c-000102", "", "row 3, column 'Phone': bad", ""]
     assert rows[3][1:3] == ["plain\nnote", "'\rled"]
+    assert rows[3][-1] == "row 5, column 'Date': '12/01/2025' this appointment is in the past"
 
 
 def test_report_read_back_as_input_round_trips(tmp_path: Path) -> None:
@@ -77,6 +86,15 @@ def test_report_read_back_as_input_round_trips(tmp_path: Path) -> None:
     assert list(source.columns) == ["Id", "Notes", "Phone"]
     assert source.loc[2, "Notes"] == '=HYPERLINK("http://x", "y")'
     assert source.loc[3, "Phone"] == "\tled"
+    assert ids == {2: 41, 5: 43}
+
+
+def test_a_report_written_before_the_warnings_column_is_still_a_report(tmp_path: Path) -> None:
+    path = write_report(tmp_path / "r.csv", source_frame(), RESULTS)
+    back = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    older = back.drop(columns=["warnings"]).set_index(pd.Index([2, 3, 5], name="row"))
+    source, ids = strip_report_columns(older)
+    assert list(source.columns) == ["Id", "Notes", "Phone"]
     assert ids == {2: 41, 5: 43}
 
 

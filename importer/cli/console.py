@@ -97,12 +97,17 @@ def state_file_for(given: Path | None) -> Path:
 
 
 def print_issues(results: list[RowResult], file: Path) -> None:
-    """The invalid rows, one line each, at most ``MAX_ISSUES_PRINTED``."""
+    """The invalid rows, one line each, then the warnings; at most ``MAX_ISSUES_PRINTED`` each."""
     invalid = [r for r in results if r.status is RowStatus.INVALID]
     for r in invalid[:MAX_ISSUES_PRINTED]:
         typer.echo(f"{file.name} {r.message}")
     if len(invalid) > MAX_ISSUES_PRINTED:
         typer.echo(f"... and {len(invalid) - MAX_ISSUES_PRINTED} more invalid rows: see the report")
+    warnings = [(r, w) for r in results if r.status is not RowStatus.INVALID for w in r.warnings]
+    for r, w in warnings[:MAX_ISSUES_PRINTED]:
+        typer.echo(f"warning: {file.name} {w} ({r.status})")
+    if len(warnings) > MAX_ISSUES_PRINTED:
+        typer.echo(f"... and {len(warnings) - MAX_ISSUES_PRINTED} more warnings: see the report")
 
 
 def print_held_back(results: list[RowResult], file: Path) -> None:

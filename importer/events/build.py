@@ -10,16 +10,19 @@ decides whether it is sent again).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from importer.events.cells import IssueCollector, TemplateRenderer, column_name
+from importer.events.row_warnings import double_booking_warnings, timing_warnings, when_column
 from importer.events.times import event_times
 from importer.mapping import SHOW_AS, Mapping, ParticipantTemplate, Template
 from importer.outcomes import RowIssue
+from importer.validate import NOT_EMAIL, emails_ok
 from importer.values import collector_paused, map_distinct, normalise_phones, zone_problem
 
 AUTO_TAG = "#auto"
@@ -37,14 +40,20 @@ class BuiltEvents:
     payloads: dict[int, dict[str, Any]]  # spreadsheet row -> event for PUT /v1/events
     external_ids: dict[int, str]  # spreadsheet row -> external_id, wherever it could be rendered
     issues: list[RowIssue]  # every problem, sorted by row
+    warnings: list[RowIssue] = field(default_factory=list)  # never block a row; sorted by row
 
 
-def build_events(frame: pd.DataFrame, mapping: Mapping) -> BuiltEvents:
+def build_events(
+    frame: pd.DataFrame, mapping: Mapping, *, now: datetime | None = None
+) -> BuiltEvents:
     """Map every row of ``frame`` (text cells, index = spreadsheet row) to an Apptoto event.
 
     Times are sent as ISO 8601 with the offset the row's zone has at that moment. A row with any
     problem (blank required value, bad date, time skipped by a clock change, unknown zone, shared
     external_id, bad phone, ...) is left out of ``payloads`` and described in ``issues``.
+    A bad email or phone beside a good one is left out of the payload with a warning, and the
+    row is sent with the good one; ``now`` (default: the present) dates the warnings about
+    appointments in the past or more than a year ahead.
     """
     cells = TemplateRenderer(frame)
     issues = IssueCollector(frame.index)
@@ -77,10 +86,20 @@ def build_events(frame: pd.DataFrame, mapping: Mapping) -> BuiltEvents:
 
     custom = {key: cells.render(template) for key, template in event.custom_data}
     with collector_paused():
-        participants = [
+        people = [
             _participants(cells, p, i, mapping.defaults.phone_region, issues)
             for i, p in enumerate(event.participants, start=1)
         ]
+        participants = [per_row for per_row, _, _ in people]
+        start_column = when_column(event.start, "start")
+        start_template = event.start.datetime or event.start.date
+        start_written = _blank(cells) if start_template is None else cells.render(start_template)
+        timing_warnings(fields["start_time"], start_written, start_column, now, issues)
+        if people:
+            _, patients, names = people[0]
+            double_booking_warnings(
+                fields["start_time"], start_written, patients, names, start_column, issues
+            )
         cells.forget()  # every column is rendered: keep only what the payloads need
         valid = np.flatnonzero(~issues.invalid_rows())
         # One int object per row number, shared by both dicts (28 MB per 1,000,000 rows).
@@ -95,7 +114,12 @@ def build_events(frame: pd.DataFrame, mapping: Mapping) -> BuiltEvents:
         rendered = np.flatnonzero((external_ids != "").to_numpy())
         ids = external_ids.to_numpy(dtype=object)
         by_row = {row_numbers[i]: ids[i] for i in rendered.tolist()}
-    return BuiltEvents(payloads=payloads, external_ids=by_row, issues=issues.sorted())
+    return BuiltEvents(
+        payloads=payloads,
+        external_ids=by_row,
+        issues=issues.sorted(),
+        warnings=issues.warnings(),
+    )
 
 
 def _assemble(
@@ -285,26 +309,34 @@ def _participants(
     number: int,
     region: str,
     issues: IssueCollector,
-) -> list[dict[str, Any] | None]:
-    """One participant per row (None where every field is blank), for one participant template."""
+) -> tuple[list[dict[str, Any] | None], pd.Series, pd.Series]:
+    """One participant per row (None where every field is blank), for one participant template;
+    then, per row, who the participant is (name, email and phone, "" for nobody) and their name.
+    """
     values: dict[str, pd.Series] = {}
     key = f"participants[{number}]"
-    for field, template in participant.templates():
+    faults: dict[str, _Fault] = {}
+    for field_name, template in participant.templates():
         text = cells.render(template)
-        if field == "phone":
+        if field_name == "phone":
             e164, reason = normalise_phones(text, region)
-            issues.add(reason.notna(), column_name(template, f"{key}.phone"), text, reason)
+            column = column_name(template, f"{key}.phone")
+            faults["phone"] = _Fault(reason.notna(), column, text, reason)
             text = e164.fillna("")
-        elif field == "contact_id":
+        elif field_name == "email":
+            bad = (text != "") & ~emails_ok(text)
+            faults["email"] = _Fault(bad, column_name(template, f"{key}.email"), text, NOT_EMAIL)
+        elif field_name == "contact_id":
             ids = _whole_numbers(cells, template, f"{key}.contact_id", issues, required=False)
             text = ids.where(ids.notna(), "")
-        values[field] = text
+        values[field_name] = text
+    _contact_faults(values, faults, issues)
     present = {f: v.ne("") for f, v in values.items()}
     no_field = pd.Series(False, index=cells.index)
     contact = present.get("contact_id", no_field) | present.get("contact_external_id", no_field)
     details = no_field.copy()
-    for field in ("name", "email", "phone"):
-        details |= present.get(field, no_field)
+    for field_name in ("name", "email", "phone"):
+        details |= present.get(field_name, no_field)
     issues.add(
         contact & details,
         key,
@@ -313,7 +345,54 @@ def _participants(
     )
     fields = list(values)
     columns = [values[f].to_numpy(dtype=object).tolist() for f in fields]
-    return [
-        {f: v for f, v in zip(fields, row, strict=True) if v != ""} or None
-        for row in zip(*columns, strict=True)
-    ]
+    blank = _blank(cells)
+    names = values.get("name", blank)
+    who = names.str.lower() + "|" + values.get("email", blank).str.lower()
+    who = who + "|" + values.get("phone", blank)
+    who = who.where(who != "||", "")
+    return (
+        [
+            {f: v for f, v in zip(fields, row, strict=True) if v != ""} or None
+            for row in zip(*columns, strict=True)
+        ],
+        who,
+        names,
+    )
+
+
+@dataclass(frozen=True)
+class _Fault:
+    """The cells of one contact field (email, phone) that cannot be used, and why."""
+
+    where: pd.Series
+    column: str
+    text: pd.Series
+    reason: str | pd.Series
+
+
+_OTHER_CONTACT = {"email": "phone", "phone": "email"}
+
+
+def _contact_faults(
+    values: dict[str, pd.Series], faults: dict[str, _Fault], issues: IssueCollector
+) -> None:
+    """A bad email or phone blocks the row only when the participant has no good other one.
+
+    Beside a good other contact, the bad one is left out of ``values`` and the row is sent with
+    a warning naming what was left out; a reminder then still reaches the patient.
+    """
+    usable = {name: (values[name] != "") & ~fault.where for name, fault in faults.items()}
+    for name, fault in faults.items():
+        other = _OTHER_CONTACT[name]
+        other_usable = usable.get(other, pd.Series(False, index=fault.where.index))
+        dropped = fault.where & other_usable
+        issues.add(fault.where & ~other_usable, fault.column, fault.text, fault.reason)
+        reason = fault.reason if isinstance(fault.reason, str) else fault.reason.astype(object)
+        issues.add(
+            dropped,
+            fault.column,
+            fault.text,
+            reason + f": this {name} is left out and the reminder goes to the {other} only",
+            warning=True,
+        )
+        values[name] = values[name].where(~dropped, "")

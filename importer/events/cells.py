@@ -143,11 +143,16 @@ class TemplateRenderer:
 
 
 class IssueCollector:
-    """Every problem found in a frame, and which rows have at least one."""
+    """Every problem found in a frame, which rows have at least one, and the warnings.
+
+    A problem makes its row invalid; a warning (``add(..., warning=True)``) is only carried to the
+    report and the review page beside the row's outcome.
+    """
 
     def __init__(self, index: pd.Index) -> None:
         self.index = index
         self._found: list[RowIssue] = []
+        self._warnings: list[RowIssue] = []
         self._invalid = np.zeros(len(index), dtype=bool)
 
     def add(
@@ -156,16 +161,32 @@ class IssueCollector:
         column: str | pd.Series,
         value: str | pd.Series,
         reason: str | pd.Series,
+        *,
+        warning: bool = False,
     ) -> None:
-        """Record one issue per row where ``where`` is true.
+        """Record one issue per row where ``where`` is true (a warning: the rows stay valid).
 
         ``column``, ``value`` and ``reason`` are the same for every row, or Series indexed by
         spreadsheet row (covering at least the rows in ``where``).
         """
-        positions = np.flatnonzero(np.asarray(where, dtype=bool))
+        if warning:
+            self._record(self._warnings, where, column, value, reason)
+        else:
+            self._invalid |= self._record(self._found, where, column, value, reason)
+
+    def _record(
+        self,
+        found: list[RowIssue],
+        where: pd.Series | np.ndarray,
+        column: str | pd.Series,
+        value: str | pd.Series,
+        reason: str | pd.Series,
+    ) -> np.ndarray:
+        """Append one RowIssue per row where ``where`` is true to ``found``; the mask as bools."""
+        mask = np.asarray(where, dtype=bool)
+        positions = np.flatnonzero(mask)
         if len(positions) == 0:
-            return
-        self._invalid[positions] = True
+            return mask
         rows = self.index[positions]
 
         def per_row(part: str | pd.Series) -> list[object]:
@@ -178,9 +199,8 @@ class IssueCollector:
         for row, col, val, why in zip(
             rows.tolist(), per_row(column), per_row(value), per_row(reason), strict=True
         ):
-            self._found.append(
-                RowIssue(row=int(row), column=str(col), value=str(val), reason=str(why))
-            )
+            found.append(RowIssue(row=int(row), column=str(col), value=str(val), reason=str(why)))
+        return mask
 
     def invalid_rows(self) -> np.ndarray:
         """Per row (in frame order), True when the row has at least one issue."""
@@ -192,3 +212,7 @@ class IssueCollector:
         An issue found twice (``start.date`` and ``end.date`` both read ``{Date}``) is kept once.
         """
         return sorted(dict.fromkeys(self._found), key=lambda issue: issue.row)
+
+    def warnings(self) -> list[RowIssue]:
+        """The warnings by row, each once; rows that are invalid keep theirs too."""
+        return sorted(dict.fromkeys(self._warnings), key=lambda issue: issue.row)

@@ -10,7 +10,9 @@ import re
 
 import pandas as pd
 
-RESULT_COLUMNS = ("row", "status", "external_id", "apptoto_id", "message")
+RESULT_COLUMNS = ("row", "status", "external_id", "apptoto_id", "message", "warnings")
+# A report has these at least: reports written before the ``warnings`` column lack it.
+_REPORT_MARKS = RESULT_COLUMNS[:5]
 
 
 _ESCAPED = re.compile(r"^'(?=[=+\-@\t\r\n])")
@@ -18,7 +20,7 @@ _ESCAPED = re.compile(r"^'(?=[=+\-@\t\r\n])")
 
 def is_report(frame: pd.DataFrame) -> bool:
     """True when ``frame`` looks like a report this program wrote (it has all result columns)."""
-    return all(c in frame.columns for c in RESULT_COLUMNS)
+    return all(c in frame.columns for c in _REPORT_MARKS)
 
 
 def strip_report_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
@@ -37,6 +39,6 @@ def strip_report_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, i
         text = "" if pd.isna(value) else str(value).strip()
         if text.isdigit():
             ids[int(str(row))] = int(text)
-    original = frame.drop(columns=list(RESULT_COLUMNS))
+    original = frame.drop(columns=[c for c in RESULT_COLUMNS if c in frame.columns])
     unescaped = original.apply(lambda col: col.str.replace(_ESCAPED, "", regex=True))
     return unescaped, ids

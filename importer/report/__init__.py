@@ -1,10 +1,11 @@
 """The per-row report: every input row with its outcome and Apptoto id.
 
-The report is the original columns, then ``row``, ``status``, ``external_id``, ``apptoto_id`` and
-``message``. CSV (UTF-8 with BOM, so Excel shows accents right) by default, XLSX when the path
-ends in ``.xlsx``. It is written atomically: a temporary file in the same folder, flushed to disk,
-then renamed over the old report, so a crash or a full disk never leaves half a report. When the
-old report cannot be replaced (open in Excel on Windows), the new one is written beside it as
+The report is the original columns, then ``row``, ``status``, ``external_id``, ``apptoto_id``,
+``message`` and ``warnings`` (what to check on a row that was sent all the same). CSV (UTF-8
+with BOM, so Excel shows accents right) by default, XLSX when the path ends in ``.xlsx``. It is
+written atomically: a temporary file in the same folder, flushed to disk, then renamed over the
+old report, so a crash or a full disk never leaves half a report. When the old report cannot be
+replaced (open in Excel on Windows), the new one is written beside it as
 ``<name> (written HH-MM-SS).<ext>`` and the result says so.
 
 Cells that Excel would run as a formula (beginning with ``=`` ``+`` ``-`` ``@``, tab or CR: OWASP
@@ -63,6 +64,7 @@ def report_frame(source: pd.DataFrame, results: Sequence[RowResult]) -> pd.DataF
     table["external_id"] = [r.external_id for r in ordered]
     table["apptoto_id"] = ["" if r.apptoto_id is None else str(r.apptoto_id) for r in ordered]
     table["message"] = [r.message for r in ordered]
+    table["warnings"] = [r.warning_text for r in ordered]
     return table
 
 

@@ -80,6 +80,8 @@ class Review:
     columns: list[str] = field(default_factory=list)
     invalid_rows: list[InvalidRow] = field(default_factory=list)
     more_invalid: int = 0
+    row_warnings: list[RowIssue] = field(default_factory=list)  # rows sent with something to check
+    more_warnings: int = 0
     previews: list[EventPreview] = field(default_factory=list)
     to_send: int = 0
     credentials_problem: str = ""
@@ -201,6 +203,9 @@ def _describe(review: Review, prepared: Prepared, plan: Plan, settings: WebSetti
         _invalid_row(row, prepared.source, prepared.issues[row], review.columns) for row in shown
     ]
     review.more_invalid = max(0, len(invalid) - settings.max_issue_rows)
+    warnings = [w for r in plan.rows if r.action is not PlanAction.INVALID for w in r.warnings]
+    review.row_warnings = warnings[: settings.max_issue_rows]
+    review.more_warnings = max(0, len(warnings) - settings.max_issue_rows)
     review.previews = [
         preview_event(r.row, _ACTION_WORDS.get(r.action, str(r.action)), r.payload)
         for r in plan.rows

@@ -155,11 +155,67 @@ def test_phones_are_sent_as_e164(written: str, e164: str) -> None:
     assert built.payloads[2]["participants"][0]["phone"] == e164
 
 
-def test_a_bad_phone_makes_the_row_invalid_naming_the_column() -> None:
-    built = build_events(_frame(_row(Phone="555-12")), CLINIC)
+BAD_PHONE = "is not a valid phone number for region US"
+LEFT_OUT = ": this {0} is left out and the reminder goes to the {1} only"
+
+
+def test_a_bad_phone_with_no_other_contact_makes_the_row_invalid_naming_the_column() -> None:
+    built = build_events(_frame(_row(Phone="555-12", Email="")), CLINIC)
     assert built.payloads == {}
     assert built.external_ids == {2: "clinic-0017"}  # reports need it for invalid rows too
-    assert _issues(built) == [(2, "Phone", "555-12", "is not a valid phone number for region US")]
+    assert _issues(built) == [(2, "Phone", "555-12", BAD_PHONE)]
+
+
+@pytest.mark.parametrize(
+    ("cells", "participant", "issues", "warnings"),
+    [
+        pytest.param(
+            {"Phone": "555-12"},
+            {"name": "Ann Smith", "email": "ann@example.com"},
+            [],
+            [("Phone", "555-12", BAD_PHONE + LEFT_OUT.format("phone", "email"))],
+            id="bad phone, good email: sent by email",
+        ),
+        pytest.param(
+            {"Email": "ann@example"},
+            {"name": "Ann Smith", "phone": "+15415550104"},
+            [],
+            [
+                (
+                    "Email",
+                    "ann@example",
+                    "is not an email address" + LEFT_OUT.format("email", "phone"),
+                )
+            ],
+            id="bad email, good phone: sent by phone",
+        ),
+        pytest.param(
+            {"Email": "ann@example", "Phone": "555-12"},
+            None,
+            [("Email", "ann@example", "is not an email address"), ("Phone", "555-12", BAD_PHONE)],
+            [],
+            id="both bad: invalid",
+        ),
+        pytest.param(
+            {"Email": "ann@example", "Phone": ""},
+            None,
+            [("Email", "ann@example", "is not an email address")],
+            [],
+            id="bad email, no phone: invalid",
+        ),
+    ],
+)
+def test_a_bad_contact_detail_is_left_out_with_a_warning_when_the_other_one_works(
+    cells: dict[str, str],
+    participant: dict[str, str] | None,
+    issues: list[tuple[str, str, str]],
+    warnings: list[tuple[str, str, str]],
+) -> None:
+    built = build_events(_frame(_row(**cells)), CLINIC)
+    sent = built.payloads.get(2)
+    assert (sent["participants"][0] if sent else None) == participant
+    assert [(i.column, i.value, i.reason) for i in built.issues] == issues
+    assert [(w.column, w.value, w.reason) for w in built.warnings] == warnings
 
 
 def test_a_participant_with_some_fields_keeps_only_those() -> None:

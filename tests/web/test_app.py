@@ -266,6 +266,27 @@ def test_the_review_shows_each_invalid_cell_and_the_first_events(client: TestCli
     )
 
 
+def test_the_review_lists_rows_sent_with_a_warning(client: TestClient) -> None:
+    lines = (SAMPLES / "appointments.csv").read_text(encoding="utf-8-sig").splitlines()
+    # Row 2 with a mistyped email (its phone works) and in the past; the rest as they are.
+    lines[1] = (
+        lines[1]
+        .replace("maria.gomez@example.com", "maria.gomez@example")
+        .replace("12/14/2026", "12/14/2020")
+    )
+    review = client.get(upload(client, "\n".join(lines).encode(), "week.csv").headers["location"])
+    warned = re.search(r'<ul class="row-warnings"[^>]*>(.*?)</ul>', review.text, re.S)
+    assert warned is not None
+    assert re.findall(r'<li data-row="(\d+)"', warned.group(1)) == ["2", "2"]
+    assert_page_says(
+        review.text,
+        "Rows sent with something to check (2)",
+        "Row 2, Date “12/14/2020”: this appointment is in the past",
+        "Row 2, Email “maria.gomez@example”: is not an email address: this email is left out",
+        "Send 14 events to Apptoto",
+    )
+
+
 def test_many_invalid_rows_are_cut_and_the_check_downloads(
     keyed_sandbox: Any, tmp_path: Path
 ) -> None:

@@ -1,0 +1,50 @@
+"""Warnings: rows that are sent all the same, with something for staff to check."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from importer.events import build_events
+from tests.events.test_build import CLINIC, _frame, _row
+
+NOW = datetime(2026, 12, 5, 5, 30, tzinfo=UTC)
+PAST = "this appointment is in the past"
+AHEAD = "this appointment is more than a year ahead"
+
+
+@pytest.mark.parametrize(
+    ("date", "start", "warned"),
+    [
+        ("12/14/2026", "9:30 AM", None),
+        ("12/04/2026", "9:30 AM", PAST),
+        ("12/04/2026", "9:30 PM", None),  # 05:30 UTC on 5 December is 21:30 on the 4th there
+        ("12/04/2026", "9:29 PM", PAST),
+        ("12/05/2027", "9:30 AM", AHEAD),
+        ("11/30/2027", "9:30 AM", None),
+    ],
+)
+def test_appointments_in_the_past_or_over_a_year_ahead_are_sent_with_a_warning(
+    date: str, start: str, warned: str | None
+) -> None:
+    built = build_events(_frame(_row(Date=date, Start=start, End="11:59 PM")), CLINIC, now=NOW)
+    assert list(built.payloads) == [2]  # never blocks
+    reasons = [(w.column, w.value, w.reason.split(":")[0]) for w in built.warnings]
+    assert reasons == ([("Date", date, warned)] if warned else [])
+
+
+def test_a_patient_booked_twice_at_the_same_moment_is_sent_with_a_warning_on_both_rows() -> None:
+    ann = _row()
+    copy = _row(**{"Appointment ID": "0018"})
+    later = _row(**{"Appointment ID": "0019", "Start": "10:30 AM", "End": "11:00 AM"})
+    other = _row(**{"Appointment ID": "0020", "First Name": "Bo", "Email": "bo@example.com"})
+    built = build_events(_frame(ann, copy, later, other), CLINIC, now=NOW)
+    assert sorted(built.payloads) == [2, 3, 4, 5]
+    assert [(w.row, w.column, w.value) for w in built.warnings] == [
+        (2, "Date", "12/14/2026"),
+        (3, "Date", "12/14/2026"),
+    ]
+    assert built.warnings[0].reason.startswith(
+        "Ann Smith has appointments at the same time on rows 2 and 3"
+    )
