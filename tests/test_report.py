@@ -39,7 +39,7 @@ RESULTS = [
         "c-000103",
         43,
         "",
-        (RowIssue(5, "Date", "12/01/2025", "this appointment is in the past"),),
+        warnings=(RowIssue(5, "Date", "12/01/2025", "this appointment is in the past"),),
     ),
 ]
 

@@ -15,7 +15,8 @@ def test_rows_with_warnings_are_created_and_the_warnings_reach_output_and_report
     bad_email = {**appointment(1), "Email": "pat1@example"}  # good phone: sent by phone
     bad_phone = {**appointment(2), "Phone": "555-12", "Email": "pat2@example.com"}
     past = {**appointment(3), "Date": "03/02/2021"}
-    twin = {**appointment(4), "Appointment ID": "000044"}  # Pat4 booked twice, same moment
+    # Pat4 booked with two providers at the same moment.
+    twin = {**appointment(4), "Appointment ID": "000044", "Provider": "Dr. Other"}
     sheet = write_csv(
         tmp_path / "week.csv", HEADER, [bad_email, bad_phone, past, appointment(4), twin]
     )

@@ -83,7 +83,7 @@ def double_booking_warnings(
         who = names.get(rows[0], "") or "the same patient"
         reasons[key] = (
             f"{who} has appointments at the same time on rows {', '.join(listed[:-1])} and "
-            f"{listed[-1]}: all are sent; check that one is not a copy made by mistake"
+            f"{listed[-1]}: check that one of them is not a mistake"
         )
     issues.add(twice, column, written, keys.map(reasons), warning=True)
 
