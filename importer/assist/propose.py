@@ -129,7 +129,8 @@ def _build(
     texts = [t for choice in (*event, *participant) for t in choice_texts(choice)]
     used = {str(c) for c in frame.columns if any(column_ref(str(c)) in t for t in texts)}
     unmatched = tuple(str(c) for c in frame.columns if c not in used)
-    skipped = [str(c) for c in frame.columns if str(c) not in _usable(frame)]
+    usable = set(_usable(frame))
+    skipped = [str(c) for c in frame.columns if str(c) not in usable]
     if skipped:
         notes.append(f"columns with braces in their header cannot be used: {', '.join(skipped)}")
     return Proposal(

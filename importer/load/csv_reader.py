@@ -39,6 +39,7 @@ SNIFF_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t")
 MAX_CSV_BYTES = 1 << 30  # 1 GiB: ~40x a 200,000-row appointment file
 CHUNK_ROWS = 50_000  # rows parsed between two counts against the cap
+MAX_COLUMNS = 1_000  # an appointment export has a few dozen; Excel allows 16,384
 MAX_WIDTH_RETRIES = 8  # re-reads allowed when a row has more cells than those before it
 
 _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
@@ -100,6 +101,7 @@ def read_csv_table(path: Path, *, file: str, max_rows: int) -> CsvTable:
         blank_lines = _LEADING_BLANK_LINES.match(sample, hint.end() if hint else 0)
         blank = len(_LINE_END.findall(blank_lines.group() if blank_lines else ""))
         skip = blank + (1 if hint else 0)
+        check_width(_widest_record(sample, delimiter), file=file)  # before pandas reads it all
         try:
             cells = _parse(path, candidate, delimiter, skip, file=file, max_rows=max_rows)
         except UnicodeDecodeError:
@@ -112,6 +114,27 @@ def read_csv_table(path: Path, *, file: str, max_rows: int) -> CsvTable:
             ) from None
         return _table(cells, candidate, delimiter, first_row=blank + 1, file=file)
     raise AssertionError("unreachable: cp1252 either decodes or raises")  # pragma: no cover
+
+
+def check_width(columns: int, *, file: str) -> None:
+    """Refuse (LoadError) a table of more than :data:`MAX_COLUMNS` columns."""
+    if columns > MAX_COLUMNS:
+        raise LoadError(
+            f"the file has {columns:,} columns or more; at most {MAX_COLUMNS:,} are read. Save "
+            "only the columns the import needs in a new file",
+            file=file,
+        )
+
+
+def _widest_record(sample: str, delimiter: str) -> int:
+    """The most cells in a record of ``sample`` (a record cut by the sample's end counts too)."""
+    widest = 0
+    try:
+        for record in csv.reader(io.StringIO(sample), delimiter=delimiter):
+            widest = max(widest, len(record))
+    except csv.Error:
+        pass  # broken quoting is said, with its row, by the parser
+    return widest
 
 
 def _decode_sample(head: bytes, encoding: str) -> str:
@@ -227,6 +250,7 @@ def _blank(column: pd.Series) -> np.ndarray:
 def _table(
     cells: pd.DataFrame, encoding: str, delimiter: str, *, first_row: int, file: str
 ) -> CsvTable:
+    check_width(cells.shape[1], file=file)
     blank = _blank_cells(cells)
     with_text = ~blank.all(axis=1)
     if not with_text.any():

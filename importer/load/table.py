@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from importer.errors import LoadError
-from importer.load.csv_reader import read_csv_table
+from importer.load.csv_reader import check_width, read_csv_table
 from importer.load.xlsx_formats import pad_with_zeros, zero_padded_cells
 from importer.load.xlsx_reader import CellText, column_letter, read_sheet, workbook_sheet_names
 from importer.load.xlsx_safety import FileKind, check_workbook_zip, file_kind
@@ -270,6 +270,7 @@ def assemble_sheet(
         names.append(name)
         letters.append(column_letter(first_column + j))
         kept.append(values)
+    check_width(len(names), file=file)
     names = _unique_names(names, letters, warnings)
     frame = pd.DataFrame(dict(zip(names, kept, strict=True)), index=rows)
     frame.index = pd.Index(rows, dtype="int64", name="row")

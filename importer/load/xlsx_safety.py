@@ -11,6 +11,10 @@
   (``<!DOCTYPE``, ``<!ENTITY`` ...). Excel never writes them, and they are what entity expansion
   ("billion laughs") and external entities (``SYSTEM "file:///etc/passwd"``) need, so a workbook
   holding one is refused before any XML parser runs: no entity is expanded, no file is read.
+* **Memory per upload**: no text between two tags may pass :data:`MAX_TEXT_BYTES` (Excel
+  holds at most 32,767 characters in a cell; one huge shared string is how a 10 MB file asks a
+  reader for gigabytes), and the shared strings together at most
+  :data:`MAX_SHARED_STRINGS_BYTES`: what a reader keeps in memory for one workbook is bounded.
 * **Rows**: while inflating, the number of the last row of every XML part is noted (an upper
   bound of its rows, see :class:`importer.load.xlsx_parts.LastRowNumber`), so a sheet over the row
   cap can be refused before any parser reads it.
@@ -33,6 +37,9 @@ MAX_MEMBERS = 10_000  # parts in the zip; a workbook has dozens
 SUSPICIOUS_RATIO = 200  # inflated/compressed; real sheets are 5:1 to 30:1
 RATIO_CHECKED_ABOVE = 50 << 20  # small parts may compress very well (empty styles, themes)
 XML_PART_SUFFIXES = (".xml", ".rels", ".vml")  # the parts XML parsers read
+MAX_TEXT_BYTES = 1 << 20  # text between two tags; Excel's longest cell (32,767 chars) is < 200 KB
+MAX_SHARED_STRINGS_BYTES = 256 << 20  # a reader keeps every shared string in memory at once
+SHARED_STRINGS_PART = "sharedstrings.xml"  # its name, lower case, in whatever folder
 
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")  # a part, or an empty zip
@@ -172,6 +179,9 @@ def _inflate_and_scan(
     stream.seek(member.header_offset + 30 + name_length + extra_length)
 
     scanner = MarkupScanner(name, file=file)
+    text_run = TextRun(name, file=file)
+    if name.lower().rsplit("/", 1)[-1] == SHARED_STRINGS_PART:
+        budget = min(budget, MAX_SHARED_STRINGS_BYTES)
     stored_left = member.compress_size
     produced = 0
     last_row = LastRowNumber()
@@ -198,6 +208,7 @@ def _inflate_and_scan(
                 file=file,
             )
         scanner.feed(out)
+        text_run.feed(out)
         last_row.feed(out)
         if inflater is not None and inflater.eof:
             break
@@ -205,6 +216,36 @@ def _inflate_and_scan(
     if (inflater is not None and not inflater.eof) or produced != member.file_size:
         raise LoadError(f"the workbook is damaged (part {name!r} is cut short)", file=file)
     return produced, last_row.number
+
+
+class TextRun:
+    """Refuses an XML part with more than :data:`MAX_TEXT_BYTES` between two tags (fed in chunks).
+
+    Inside XML text a ``<`` is always written ``&lt;``, so the longest stretch without one bounds
+    the longest cell text a reader would hold.
+    """
+
+    def __init__(self, part: str, *, file: str) -> None:
+        self.part = part
+        self.file = file
+        self.run = 0  # bytes since the last "<"
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next chunk (at most MAX_TEXT_BYTES); LoadError once a stretch is too long."""
+        first = chunk.find(b"<")
+        if first == -1:
+            self.run += len(chunk)
+            longest = self.run
+        else:  # the stretch that ends at the first "<", and the one after the last
+            longest = self.run + first
+            self.run = len(chunk) - chunk.rfind(b"<") - 1
+        if max(longest, self.run) > MAX_TEXT_BYTES:
+            raise LoadError(
+                f"the workbook part {self.part!r} holds a text of more than "
+                f"{MAX_TEXT_BYTES >> 20} MB in one piece; Excel keeps at most 32,767 characters "
+                "in a cell, so the file is refused (it would take too much memory to read)",
+                file=self.file,
+            )
 
 
 class MarkupScanner:

@@ -57,7 +57,12 @@ class WebServices:
         return cls(
             settings=settings,
             guard=Guard(settings.password, allowed_hosts=settings.allowed_hosts),
-            uploads=UploadStore(settings.upload_ttl_seconds),
+            uploads=UploadStore(
+                settings.upload_ttl_seconds,
+                max_waiting=settings.max_waiting_uploads,
+                max_total_bytes=settings.max_uploads_total_bytes,
+                parent=settings.uploads_parent,
+            ),
             runs=RunBook(settings.runs_dir),
             templates=page_templates(),
         )

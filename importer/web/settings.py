@@ -24,6 +24,8 @@ DEFAULT_PREVIEW_EVENTS = 5
 DEFAULT_MAX_ISSUE_ROWS = 200  # invalid rows shown on the review page; the rest are in the report
 DEFAULT_PAST_RUNS = 20
 DEFAULT_UPLOAD_TTL_SECONDS = 6 * 3600.0  # an upload never sent is removed after this long
+DEFAULT_MAX_WAITING_UPLOADS = 10  # files kept at once, not yet sent or being sent
+DEFAULT_MAX_UPLOADS_TOTAL_MB = 200.0  # their bytes together
 ENV_PASSWORD = "APPTOTO_WEB_PASSWORD"
 
 
@@ -44,6 +46,9 @@ class WebSettings:
     max_issue_rows: int = DEFAULT_MAX_ISSUE_ROWS  # invalid rows listed on the review page
     past_runs: int = DEFAULT_PAST_RUNS  # runs listed on the first page
     upload_ttl_seconds: float = DEFAULT_UPLOAD_TTL_SECONDS  # unsent uploads are removed after this
+    max_waiting_uploads: int = DEFAULT_MAX_WAITING_UPLOADS  # more uploads at once are refused
+    max_uploads_total_bytes: int = int(DEFAULT_MAX_UPLOADS_TOTAL_MB * 1024 * 1024)  # all together
+    uploads_parent: Path | None = None  # where the private upload folder is made; None: temp
     batch_size: int | None = None  # events per request; None: the client's default
     requests_per_minute: float | None = None  # request rate; None: the client's default
     environ: Mapping[str, str] | None = field(default=None, repr=False)  # None: os.environ

@@ -17,7 +17,14 @@ from starlette.requests import Request
 from starlette.types import Message
 
 from importer.web.security import CSRF_FIELD
-from importer.web.uploads import ACCEPTED_SUFFIXES, Upload, UploadStore, accepted_suffix, shown_name
+from importer.web.uploads import (
+    ACCEPTED_SUFFIXES,
+    StoreFull,
+    Upload,
+    UploadStore,
+    accepted_suffix,
+    shown_name,
+)
 
 FILE_FIELD = "spreadsheet"
 MAPPING_FIELD = "mapping"
@@ -108,6 +115,10 @@ async def store_upload(fields: UploadForm, store: UploadStore, limit: int) -> Up
             f"({', '.join(s for s in ACCEPTED_SUFFIXES if s not in ('.xlsx', '.xlsm', '.xls'))}) "
             "or an Excel workbook (.xlsx)."
         )
+    try:
+        store.check_room(fields.file.size or 0)
+    except StoreFull as exc:
+        raise UploadRefused(str(exc), 503) from exc
     token, path = store.new_path(suffix)
     written = 0
     descriptor = store.open_private(path)

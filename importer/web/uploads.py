@@ -3,7 +3,10 @@
 The folder is made with ``tempfile.mkdtemp`` (mode 0700, only this user can list or read it);
 each file is written with mode 0600 under a random token plus a suffix taken from a fixed list.
 The name the person's computer gave the file is only ever shown (escaped by the templates),
-never used as a path.
+never used as a path. The folder holds at most ``max_waiting`` files and ``max_total_bytes`` at
+once (uploads not yet sent or being sent), and a file's check download is deleted with it. At
+start the folders of servers that stopped without cleaning up (a crash, a power cut) are deleted
+once nothing in them has changed for longer than an upload is kept.
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ ACCEPT_ATTRIBUTE = ".csv,.tsv,.txt,.xlsx,.xlsm"
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_SHOWN_NAME = 120
+FOLDER_PREFIX = "apptoto-web-"
+CHECK_SUFFIX = "-check.csv"  # the review's check download, next to its upload
+
+
+class StoreFull(Exception):
+    """The folder holds as many uploads (or bytes) as it may; the message is for the page."""
 
 
 @dataclass
@@ -62,17 +71,47 @@ def accepted_suffix(file_name: str) -> str | None:
 class UploadStore:
     """The private folder and the uploads in it; safe to use from several threads."""
 
-    def __init__(self, ttl_seconds: float) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="apptoto-web-"))
+    def __init__(
+        self,
+        ttl_seconds: float,
+        *,
+        max_waiting: int,
+        max_total_bytes: int,
+        parent: Path | None = None,
+    ) -> None:
+        parent = Path(parent or tempfile.gettempdir())
+        sweep_abandoned(parent, ttl_seconds)
+        self.folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=parent))
         self._ttl = ttl_seconds
+        self._max_waiting = max_waiting
+        self._max_total_bytes = max_total_bytes
         self._uploads: dict[str, Upload] = {}
         self._lock = threading.Lock()
+
+    def check_room(self, size: int = 0) -> None:
+        """Raise StoreFull unless one more file of ``size`` bytes fits (count and bytes)."""
+        self.expire()
+        with self._lock:
+            held = [u.path for u in self._uploads.values() if u.path.exists()]
+        if len(held) >= self._max_waiting:
+            raise StoreFull(
+                f"The page already holds {len(held)} files that were not sent yet, as many as it "
+                "keeps. Send or leave the ones open (they are removed a few hours after upload), "
+                "then upload again."
+            )
+        total = sum(_size_of(path) for path in held)
+        if total + size > self._max_total_bytes:
+            raise StoreFull(
+                "The files waiting to be sent already take all the room this page keeps for "
+                "uploads. Send the ones open, or wait a few hours, then upload again."
+            )
 
     def new_path(self, suffix: str) -> tuple[str, Path]:
         """A fresh token and the private path its file goes to (suffix from the fixed list)."""
         if suffix not in ACCEPTED_SUFFIXES:
             raise ValueError(f"not an accepted suffix: {suffix!r}")
         token = secrets.token_urlsafe(24)
+        self.folder.mkdir(mode=0o700, exist_ok=True)  # swept by another server after a long idle
         return token, self.folder / f"{token}{suffix}"
 
     def open_private(self, path: Path) -> int:
@@ -111,6 +150,7 @@ class UploadStore:
     def remove_file(self, upload: Upload) -> None:
         """Delete the uploaded file (after its run); the record stays so its run can be found."""
         upload.path.unlink(missing_ok=True)
+        self.check_path(upload).unlink(missing_ok=True)
         upload.review = None
         upload.matching = None
 
@@ -128,6 +168,38 @@ class UploadStore:
         for upload in old:
             self.remove_file(upload)
 
+    def check_path(self, upload: Upload) -> Path:
+        """Where the review's check download of ``upload`` is written (deleted with the upload)."""
+        return self.folder / f"{upload.token}{CHECK_SUFFIX}"
+
     def close(self) -> None:
         """Delete the private folder and everything in it (server shutdown)."""
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def sweep_abandoned(parent: Path, idle_seconds: float) -> list[Path]:
+    """Delete upload folders in ``parent`` unchanged for ``idle_seconds``; returns those deleted.
+
+    A running server's folder changes with every upload, and an upload is never kept longer than
+    ``idle_seconds``, so only folders of servers that stopped without cleaning up are old enough.
+    """
+    cutoff = time.time() - idle_seconds
+    swept = []
+    for folder in parent.glob(f"{FOLDER_PREFIX}*"):
+        try:
+            if folder.is_symlink() or not folder.is_dir():
+                continue
+            newest = max([folder.stat().st_mtime, *(p.stat().st_mtime for p in folder.iterdir())])
+        except OSError:
+            continue  # another user's folder, or gone meanwhile
+        if newest < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            swept.append(folder)
+    return swept

@@ -15,11 +15,14 @@ import pytest
 from importer.errors import LoadError
 from importer.load import load_table, sheet_names
 from importer.load import table as load
+from importer.load.csv_reader import MAX_COLUMNS
 from importer.load.xlsx_safety import (
+    MAX_TEXT_BYTES,
     MAX_UNCOMPRESSED_BYTES,
     OLE2_SIGNATURE,
     RATIO_CHECKED_ABOVE,
     MarkupScanner,
+    TextRun,
 )
 from tests.helpers import CORPUS, SAMPLES
 
@@ -298,3 +301,70 @@ def test_a_file_replaced_after_its_check_is_checked_again(tmp_path: Path) -> Non
     os.replace(bad, path)  # same path, new content
     with pytest.raises(LoadError, match="(?i)declar|entit|doctype"):
         load_table(path, sheet="Appointments")
+
+
+# --- memory per upload ------------------------------------------------------------------------
+
+
+def test_xlsx_one_huge_shared_string_is_refused(tmp_path: Path) -> None:
+    # The red team's workbook: one shared string far beyond Excel's 32,767 characters, which
+    # compresses 100:1 or better and passes the ratio check of small parts.
+    huge = b"A" * (MAX_TEXT_BYTES + 1)
+    strings = b'<sst xmlns="x" count="1" uniqueCount="1"><si><t>' + huge + b"</t></si></sst>"
+    path = rewrite_part(good_workbook(tmp_path), "xl/sharedStrings.xml", strings)
+    assert path.stat().st_size < MAX_TEXT_BYTES // 50
+    with pytest.raises(LoadError, match="text of more than 1 MB in one piece") as caught:
+        load_table(path)
+    assert "xl/sharedStrings.xml" in str(caught.value)
+
+
+def test_xlsx_long_texts_are_measured_however_the_part_is_cut() -> None:
+    part = b"<t>" + b"x" * (MAX_TEXT_BYTES - 2) + b"</t><t>" + b"y" * 10 + b"</t>"
+    for size in (7, 4096, 1 << 20, len(part)):
+        run = TextRun("xl/sharedStrings.xml", file="f.xlsx")
+        for start in range(0, len(part), size):
+            run.feed(part[start : start + size])
+        assert run.run == len("/t>")  # what follows the last tag
+    with pytest.raises(LoadError, match="in one piece"):
+        TextRun("p", file="f.xlsx").feed(b"<t>" + b"x" * (MAX_TEXT_BYTES + 1))
+
+
+# --- columns ----------------------------------------------------------------------------------
+
+
+def test_a_100000_column_csv_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"c{i}" for i in range(100_000)) + "\n" + "x," * 99_999 + "x\n")
+    with pytest.raises(LoadError, match="columns or more; at most 1,000 are read") as caught:
+        load_table(path)
+    assert caught.value.file == str(path)
+
+
+@pytest.mark.parametrize("extra_cells_in_a_row", [False, True])
+def test_a_csv_wider_than_the_column_cap_is_refused(
+    tmp_path: Path, extra_cells_in_a_row: bool
+) -> None:
+    path = tmp_path / "wide.csv"
+    header = ",".join(f"c{i}" for i in range(10 if extra_cells_in_a_row else MAX_COLUMNS + 1))
+    # A row with more cells than the header, far below the sample the width is first read from.
+    row = "x," * MAX_COLUMNS + "x" if extra_cells_in_a_row else "x"
+    path.write_text(header + "\n" + "a\n" * 20_000 + row + "\n")
+    with pytest.raises(LoadError, match="at most 1,000 are read"):
+        load_table(path)
+
+
+def test_a_workbook_wider_than_the_column_cap_is_refused(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append([f"c{i}" for i in range(MAX_COLUMNS + 1)])
+    sheet.append(["x"] * (MAX_COLUMNS + 1))
+    book.save(tmp_path / "wide.xlsx")
+    with pytest.raises(LoadError, match="1,001 columns or more"):
+        load_table(tmp_path / "wide.xlsx")
+
+
+def test_a_sheet_as_wide_as_the_column_cap_loads(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"c{i}" for i in range(MAX_COLUMNS)) + "\n" + "x," * 999 + "x\n")
+    assert load_table(path).frame.shape == (1, MAX_COLUMNS)

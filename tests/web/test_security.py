@@ -5,7 +5,9 @@ Each test is named after the finding it reproduces and failed before the fix.
 
 from __future__ import annotations
 
+import os
 import re
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -127,3 +129,65 @@ def test_a_signed_session_cookie_is_kept(tmp_path: Path) -> None:
         again = client.get("/")
         assert SESSION_COOKIE not in again.cookies
         assert client.cookies.get(SESSION_COOKIE) == first
+
+
+# --- uploads: how many, how large together, how long kept -------------------------------------
+
+
+def upload_file(client: TestClient, content: bytes, name: str = "a.csv") -> Any:
+    return client.post(
+        "/upload",
+        data={"csrf_token": token_of(client), "mapping": "clinic.yaml"},
+        files={"spreadsheet": (name, content)},
+        follow_redirects=False,
+    )
+
+
+def test_uploads_are_capped_in_count(tmp_path: Path) -> None:
+    content = (SAMPLES / "appointments.csv").read_bytes()
+    with page(tmp_path, max_waiting_uploads=3, uploads_parent=tmp_path) as client:
+        assert [upload_file(client, content).status_code for _ in range(3)] == [303] * 3
+        refused = upload_file(client, content)
+        assert refused.status_code == 503
+        assert "3 files that were not sent yet" in refused.text
+        folder = client.app.state.web.uploads.folder  # type: ignore[attr-defined]
+        assert len(list(folder.iterdir())) == 3
+
+
+def test_uploads_are_capped_in_total_bytes(tmp_path: Path) -> None:
+    content = (SAMPLES / "appointments.csv").read_bytes()
+    total = int(len(content) * 2.5)
+    with page(tmp_path, max_uploads_total_bytes=total, uploads_parent=tmp_path) as client:
+        assert [upload_file(client, content).status_code for _ in range(2)] == [303] * 2
+        refused = upload_file(client, content)
+        assert refused.status_code == 503
+        assert "take all the room this page keeps" in refused.text
+        folder = client.app.state.web.uploads.folder  # type: ignore[attr-defined]
+        assert sum(p.stat().st_size for p in folder.iterdir()) <= total
+
+
+def test_upload_folders_left_by_a_crash_are_swept_at_start(tmp_path: Path) -> None:
+    abandoned = tmp_path / "apptoto-web-crashed"
+    recent = tmp_path / "apptoto-web-running"
+    for folder in (abandoned, recent):
+        folder.mkdir()
+        (folder / "upload.xlsx").write_bytes(b"patients")
+    long_ago = time.time() - 7 * 3600
+    for path in (abandoned / "upload.xlsx", abandoned):
+        os.utime(path, (long_ago, long_ago))
+    with page(tmp_path, uploads_parent=tmp_path) as client:
+        own = client.app.state.web.uploads.folder  # type: ignore[attr-defined]
+        assert not abandoned.exists()
+        assert recent.exists() and own.exists()
+    assert not own.exists()
+
+
+def test_the_check_csv_is_purged_once_downloaded(tmp_path: Path) -> None:
+    with page(tmp_path, uploads_parent=tmp_path) as client:
+        review_url = upload_file(client, (SAMPLES / "appointments.csv").read_bytes())
+        review_url = review_url.headers["location"]
+        assert client.get(review_url).status_code == 200
+        check = client.get(review_url + "/check.csv")
+        assert check.status_code == 200 and "Appointment ID" in check.text
+        folder = client.app.state.web.uploads.folder  # type: ignore[attr-defined]
+        assert [p.name for p in folder.iterdir() if p.name.endswith("-check.csv")] == []

@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from importer.client import ClientConfig
@@ -112,12 +113,13 @@ def check_report(upload: KnownUpload, web: Services) -> Response:
     review: Review | None = upload.review
     if review is None or review.prepared is None or review.plan is None:
         raise StarletteHTTPException(404, "review")
-    target = web.uploads.folder / f"{upload.token}-check.csv"
+    target = web.uploads.check_path(upload)
     write_report(target, review.prepared.source, check_results(review.plan))
     return FileResponse(
         target,
         media_type="text/csv; charset=utf-8",
         filename=f"{safe_stem(upload.file_name)}-check.csv",
+        background=BackgroundTask(target.unlink, missing_ok=True),  # patients' details: not kept
     )
 
 

@@ -18,7 +18,7 @@ from importer.web.upload_form import (
     read_upload_form,
     store_upload,
 )
-from importer.web.uploads import ACCEPT_ATTRIBUTE
+from importer.web.uploads import ACCEPT_ATTRIBUTE, StoreFull
 
 router = APIRouter()
 
@@ -51,6 +51,10 @@ def home(request: Request, web: Services) -> Response:
 async def upload(request: Request, web: Services) -> Response:
     settings = web.settings
     limit = settings.max_upload_bytes
+    try:
+        web.uploads.check_room()  # before the body is read: a full store takes no more bytes
+    except StoreFull as exc:
+        return upload_page(web, request, 503, problem=str(exc))
     try:
         fields, form = await read_upload_form(request, limit)
     except UploadRefused as exc:
