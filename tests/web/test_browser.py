@@ -19,40 +19,11 @@ import pytest
 
 from importer.web.server import WebHandle, running_web
 from importer.web.settings import WebSettings
-from tests.helpers import (
-    CLINIC_MAPPING,
-    INVALID_ROWS,
-    MAPPINGS,
-    ROOT,
-    VALID_IDS,
-    env_for,
-    live_events,
-)
+from tests.helpers import INVALID_ROWS, MAPPINGS, ROOT, VALID_IDS, env_for, live_events
+from tests.web.browsing import API_KEY, UNLABELLED, needs_chromium, shoot
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ROOT / "tests" / "screenshots"
 DOCS_SHOT = ROOT / "docs" / "review-page.png"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-API_KEY = "browser-test-key-5c1f"  # must never reach a page or a download
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs /usr/bin/chromium: `make test` installs it"
-)
-
-# Every visible form control must have a label (or be a button with words).
-UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea'))
-  .filter(el => el.type !== 'hidden' && !(el.labels && el.labels.length) &&
-                !el.getAttribute('aria-label'))
-  .map(el => el.name || el.id)"""
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -68,33 +39,6 @@ def web(sandbox: Any, tmp_path: Path) -> Iterator[WebHandle]:
     )
     with running_web(settings) as handle:
         yield handle
-
-
-@pytest.fixture
-def browser_page() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        context = browser.new_context(
-            viewport={"width": 1280, "height": 800}, accept_downloads=True
-        )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-
-
-def shoot(page: Any, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 def test_upload_review_send_download_in_a_real_browser(
@@ -220,22 +164,6 @@ def write_synonym_sheet(path: Path) -> Path:
             email = cells[4].split()[0].lower() + "@example.com"
             writer.writerow([*cells, email, visit])
     return path
-
-
-@pytest.fixture
-def matching_web(sandbox: Any, tmp_path: Path) -> Iterator[WebHandle]:
-    sandbox.configure(api_key=API_KEY)
-    mappings = tmp_path / "mappings"
-    mappings.mkdir()
-    shutil.copyfile(CLINIC_MAPPING, mappings / "clinic.yaml")
-    settings = WebSettings(
-        mappings_dir=mappings,
-        ledger_path=tmp_path / "state.sqlite",
-        runs_dir=tmp_path / "runs",
-        environ=env_for(sandbox, api_key=API_KEY),
-    )
-    with running_web(settings) as handle:
-        yield handle
 
 
 def test_match_columns_save_the_mapping_and_import_in_a_real_browser(

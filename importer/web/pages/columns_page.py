@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -184,12 +183,14 @@ def _saved_fits(upload: Upload, matching: Matching, settings: WebSettings) -> No
         matching.saved_fits = found
 
 
-def _second_mapping_refused(upload: Upload, matching: Matching, file: str, folder: Path) -> str:
+def _second_mapping_refused(
+    upload: Upload, matching: Matching, file: str, settings: WebSettings
+) -> str:
     """Why the mapping is not saved yet: saved mappings fit these columns and the person has
     not said to save another one beside them ("" when nothing stops it)."""
     if matching.second_mapping:
         return ""
-    ranked = rank_mappings(folder, _headers(upload, matching))
+    ranked = rank_mappings(settings.mappings_dir, _headers(upload, matching))
     fits = [f.title for f in ranked if f.fits and f.file != file]
     if not fits:
         return ""
@@ -210,15 +211,17 @@ def _save(upload: Upload, matching: Matching, settings: WebSettings) -> str | No
         problems.append("Give the mapping a name: it is saved under that name.")
     if made.answered is not None and open_questions(made.answered):
         problems.append("Not saved yet: first choose what is listed under “Still to choose”.")
+    try:
+        file = mapping_file_name(matching.name) if matching.name else ""
+    except SaveRefused:
+        file = ""  # said below, when the proposal is saved
+    if file and (refused := _second_mapping_refused(upload, matching, file, settings)):
+        problems.append(refused)
     if problems or made.answered is None:
         matching.messages = problems
         return None
     try:
         file = mapping_file_name(made.answered.name)
-        refused = _second_mapping_refused(upload, matching, file, settings.mappings_dir)
-        if refused:
-            matching.messages = [refused]
-            return None
         return save_mapping(settings.mappings_dir, made.answered, replace=matching.replace == file)
     except SaveRefused as exc:
         matching.messages = [str(exc)]

@@ -1,0 +1,123 @@
+"""One appointment, one event, in a real browser: the ways a person could send the clinic's export
+twice from the page (issue 13) end with each appointment once in the sandbox.
+
+- The same export under another file name, with "match the columns myself": the page says a
+  saved mapping already sent these appointments and reviews the file with it.
+- The original file again while two saved mappings fit: the page asks the first time (nothing
+  tells them apart), then takes the one that sent the rows and says why.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from importer.web.server import WebHandle
+from tests.helpers import SAMPLES, VALID_IDS, live_events
+from tests.web.browsing import UNLABELLED, needs_chromium, shoot
+
+SAMPLE = SAMPLES / "appointments.csv"
+pytestmark = needs_chromium
+
+
+def send_and_finish(page: Any, count: int) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name=f"Send {count} events to Apptoto").click()
+    expect(page.get_by_role("heading", name="Import finished")).to_be_visible()
+    expect(page.locator("[data-count=created] .number")).to_have_text(str(count))
+
+
+def upload_file(page: Any, url: str, sheet: Path, mapping: str = "") -> None:
+    page.goto(url + "/")
+    page.get_by_label("Mapping").select_option(mapping)
+    page.get_by_label("Spreadsheet").set_input_files(str(sheet))
+    page.get_by_role("button", name="Check the file").click()
+
+
+def assert_each_appointment_once(sandbox: Any) -> None:
+    assert sorted(live_events(sandbox)) == VALID_IDS
+    assert len(sandbox.events()) == len(VALID_IDS)
+    assert sandbox.stats()["duplicates"] == []
+
+
+def test_the_same_export_under_another_name_is_not_sent_again(
+    matching_web: WebHandle, browser_page: Any, sandbox: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    upload_file(page, matching_web.url, SAMPLE)
+    expect(page.locator(".lead")).to_contain_text("mapping Clinic appointments")
+    send_and_finish(page, 14)
+
+    renamed = tmp_path / "appts_2026-12-14.csv"
+    shutil.copyfile(SAMPLE, renamed)
+    upload_file(page, matching_web.url, renamed, "match-columns")
+    expect(page.get_by_role("heading", name="Match the columns")).to_be_visible()
+    warning = page.locator("#saved-fits")
+    expect(warning).to_contain_text("A saved mapping already fits this file")
+    expect(warning).to_contain_text("14 of this file's 14 appointments were already sent with it")
+    assert page.evaluate(UNLABELLED) == []
+    shoot(page, "9-saved-mapping-fits")
+    page.get_by_label("Name of the mapping").fill("Appts export")
+    page.get_by_role("button", name="Save the mapping and review the file").click()
+    expect(page.locator("#problems")).to_contain_text(
+        "Not saved yet: the saved mapping “Clinic appointments” already reads these columns"
+    )
+    assert not (Path(matching_web.settings.mappings_dir) / "appts-export.yaml").exists()
+
+    page.get_by_role("button", name="Review the file with “Clinic appointments”").click()
+    expect(page.get_by_role("heading", name="Review before sending")).to_be_visible()
+    expect(page.locator(".lead")).to_contain_text("appts_2026-12-14.csv")
+    expect(page.locator(".lead")).to_contain_text("mapping Clinic appointments")
+    expect(page.locator("[data-count=unchanged] .number")).to_have_text("14")
+    expect(page.locator("#send")).to_be_disabled()
+    assert_each_appointment_once(sandbox)
+
+
+def test_two_fitting_mappings_ask_then_take_the_one_that_sent_the_rows(
+    matching_web: WebHandle, browser_page: Any, sandbox: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    folder = Path(matching_web.settings.mappings_dir)
+    text = (folder / "clinic.yaml").read_text(encoding="utf-8")
+    copy = folder / "clinic-copy.yaml"  # saved later for the same export: the newest
+    copy.write_text(re.sub(r"(?m)^name: .*$", "name: Clinic copy", text), encoding="utf-8")
+    os.utime(folder / "clinic.yaml", (1_000_000, 1_000_000))
+
+    page = browser_page
+    upload_file(page, matching_web.url, SAMPLE)
+    asked = page.get_by_role("heading", name="Which saved mapping is this file for?")
+    expect(asked).to_be_visible()
+    assert page.evaluate(UNLABELLED) == []
+    shoot(page, "10-choose-mapping")
+    page.get_by_label(re.compile("^Clinic appointments")).check()
+    page.get_by_role("button", name="Review the file with this mapping").click()
+    expect(page.locator(".lead")).to_contain_text("mapping Clinic appointments")
+    send_and_finish(page, 14)
+
+    upload_file(page, matching_web.url, SAMPLE)  # the original file again
+    expect(page.get_by_role("heading", name="Review before sending")).to_be_visible()
+    expect(page.locator(".lead")).to_contain_text("mapping Clinic appointments")
+    expect(page.locator("#mapping-reason")).to_contain_text(
+        "“Clinic appointments” is used because 14 of this file's 14 appointments were already "
+        "sent with it"
+    )
+    expect(page.locator("[data-count=unchanged] .number")).to_have_text("14")
+    expect(page.locator("#send")).to_be_disabled()
+    shoot(page, "11-mapping-that-sent-the-rows")
+
+    # Choosing the other mapping by hand: the page warns and offers the one that sent them.
+    page.get_by_label("Mapping").select_option("clinic-copy.yaml")
+    page.get_by_role("button", name="Use this mapping").click()
+    expect(page.locator("#better-mapping")).to_contain_text(
+        "14 of this file's appointments were already sent with the mapping “Clinic appointments”"
+    )
+    page.get_by_role("button", name="Use “Clinic appointments”").click()
+    expect(page.locator("[data-count=unchanged] .number")).to_have_text("14")
+    assert_each_appointment_once(sandbox)
