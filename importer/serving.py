@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Literal
 
 import uvicorn
@@ -27,11 +28,14 @@ def uvicorn_config(
     lifespan: Literal["on", "off"],
     graceful_shutdown_seconds: int,
     log_config: Any = None,
+    certfile: Path | None = None,
+    keyfile: Path | None = None,
 ) -> uvicorn.Config:
     """Quiet uvicorn settings: warnings only, no access log (URLs may hold tokens).
 
     ``log_config`` None leaves the host process's logging alone; pass
-    ``uvicorn.config.LOGGING_CONFIG`` for a server that owns its process.
+    ``uvicorn.config.LOGGING_CONFIG`` for a server that owns its process. ``certfile`` (and
+    ``keyfile``, PEM) serve over TLS.
     """
     return uvicorn.Config(
         app,
@@ -42,6 +46,8 @@ def uvicorn_config(
         log_config=log_config,
         lifespan=lifespan,
         timeout_graceful_shutdown=graceful_shutdown_seconds,
+        ssl_certfile=str(certfile) if certfile else None,
+        ssl_keyfile=str(keyfile) if keyfile else None,
     )
 
 

@@ -28,7 +28,10 @@ def sandbox(
 
 def serve(
     host: Annotated[
-        str, typer.Option(help="Address to listen on; beyond 127.0.0.1 needs a password.")
+        str,
+        typer.Option(
+            help="Address to listen on; beyond 127.0.0.1 needs a password and a TLS certificate."
+        ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     mappings: Annotated[
@@ -52,6 +55,13 @@ def serve(
             "other names are refused, which stops DNS rebinding.",
         ),
     ] = None,
+    certfile: Annotated[
+        Path | None,
+        typer.Option("--certfile", help="TLS certificate (PEM); needed beyond 127.0.0.1."),
+    ] = None,
+    keyfile: Annotated[
+        Path | None, typer.Option("--keyfile", help="The certificate's private key (PEM).")
+    ] = None,
 ) -> None:
     """Serve the web page for office staff (APPTOTO_USER, APPTOTO_API_KEY, APPTOTO_BASE_URL)."""
     from importer.paths import mappings_folder
@@ -71,6 +81,8 @@ def serve(
             max_upload_bytes=int(max_upload_mb * 1024 * 1024),
             password=os.environ.get(ENV_PASSWORD, ""),
             allowed_hosts=tuple(allow_host or ()),
+            certfile=certfile,
+            keyfile=keyfile,
         )
         serve_page(host=host, port=port, settings=settings)
     except ImporterError as exc:

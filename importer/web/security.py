@@ -8,7 +8,9 @@ made when the server starts, HttpOnly, SameSite=Strict): a cookie the server did
 new session. Every form carries a CSRF token derived from that session with the same secret, and
 a form whose ``Origin`` is not one of the allowed addresses is refused, so a page from another site
 cannot post a form here; a restart simply asks for a reload. When a password is set (always when
-listening beyond loopback), every request needs HTTP Basic with that password (any user name).
+listening beyond loopback), every request needs HTTP Basic with that password (any user name);
+after a few wrong passwords from one address, that address must wait longer and longer (up to a
+minute) before its next try is even checked. Served over TLS, the cookie is ``Secure``.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ import base64
 import binascii
 import hashlib
 import hmac
+import math
 import re
 import secrets
+import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import urlsplit
 
@@ -47,6 +52,12 @@ SECURITY_HEADERS = {
 }
 
 
+FREE_WRONG_PASSWORDS = 5  # wrong passwords from one address before it must wait
+FIRST_WAIT_SECONDS = 1.0  # then 1 s, 2 s, 4 s ... between tries
+LONGEST_WAIT_SECONDS = 60.0
+MAX_ADDRESSES_REMEMBERED = 10_000  # wrong-password counts kept; the oldest are forgotten
+
+
 class CsrfRefused(Exception):
     """A form arrived without the token of the session it came from."""
 
@@ -55,10 +66,18 @@ class Guard:
     """Sessions, CSRF tokens and the password check of one running server."""
 
     def __init__(
-        self, password: str = "", secret: bytes | None = None, allowed_hosts: Iterable[str] = ()
+        self,
+        password: str = "",
+        secret: bytes | None = None,
+        allowed_hosts: Iterable[str] = (),
+        *,
+        secure_cookies: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._password = password
         self._secret = secret or secrets.token_bytes(32)
+        self._secure_cookies = secure_cookies
+        self.throttle = PasswordThrottle(clock)
         self.allowed_hosts = frozenset(
             _host_name(host) for host in (*LOOPBACK_HOSTS, *allowed_hosts)
         )
@@ -149,12 +168,10 @@ class Guard:
         """Refuse foreign hosts, ask for the password, attach the session, add the headers."""
         if not self.host_allowed(request):
             return PlainTextResponse(FOREIGN_HOST_PAGE, status_code=421, headers=SECURITY_HEADERS)
-        if not self.password_ok(request):
-            return PlainTextResponse(
-                "This page needs the password that was set in APPTOTO_WEB_PASSWORD.",
-                status_code=401,
-                headers={"WWW-Authenticate": 'Basic realm="Apptoto import", charset="UTF-8"'},
-            )
+        if self._password:
+            refused = self._password_refusal(request)
+            if refused is not None:
+                return refused
         cookie = request.cookies.get(SESSION_COOKIE, "")
         if self._valid_session(cookie):
             request.state.session_id = cookie
@@ -165,11 +182,69 @@ class Guard:
                 request.state.session_id,
                 httponly=True,
                 samesite="strict",
+                secure=self._secure_cookies,
                 path="/",
             )
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
+
+    def _password_refusal(self, request: Request) -> Response | None:
+        """None when the request may go on; else the 429 (too soon) or 401 (wrong) answer."""
+        address = request.client.host if request.client else ""
+        wait = self.throttle.wait_left(address)
+        if wait > 0:
+            return PlainTextResponse(
+                "Too many wrong passwords were tried from this computer. Wait "
+                f"{math.ceil(wait)} seconds, then try again.",
+                status_code=429,
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
+        if self.password_ok(request):
+            self.throttle.succeeded(address)
+            return None
+        if "authorization" in request.headers:
+            self.throttle.failed(address)
+        return PlainTextResponse(
+            "This page needs the password you were given for it.",
+            status_code=401,
+            headers={"WWW-Authenticate": 'Basic realm="Apptoto import", charset="UTF-8"'},
+        )
+
+
+class PasswordThrottle:
+    """Wrong passwords per address: after a few, each next try must wait twice as long as the last.
+
+    The wait is enforced by refusing tries that come too early (without checking them), not by
+    holding the connection, so guessing costs the guesser time and the server nothing.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._wrong: dict[str, tuple[int, float]] = {}  # address -> (wrong tries, last one)
+        self._lock = threading.Lock()
+
+    def wait_left(self, address: str) -> float:
+        """Seconds ``address`` must still wait before its next password is checked (0: none)."""
+        with self._lock:
+            count, last = self._wrong.get(address, (0, 0.0))
+        if count < FREE_WRONG_PASSWORDS:
+            return 0.0
+        wait = min(FIRST_WAIT_SECONDS * 2 ** (count - FREE_WRONG_PASSWORDS), LONGEST_WAIT_SECONDS)
+        return max(0.0, last + wait - self._clock())
+
+    def failed(self, address: str) -> None:
+        """Count a wrong password from ``address``."""
+        with self._lock:
+            count, _ = self._wrong.pop(address, (0, 0.0))
+            self._wrong[address] = (count + 1, self._clock())
+            while len(self._wrong) > MAX_ADDRESSES_REMEMBERED:
+                del self._wrong[next(iter(self._wrong))]
+
+    def succeeded(self, address: str) -> None:
+        """Forget the wrong passwords of ``address``."""
+        with self._lock:
+            self._wrong.pop(address, None)
 
 
 def _host_name(host: str) -> str:

@@ -56,7 +56,11 @@ class WebServices:
         """Fresh services for ``settings``: a new private upload folder, a new CSRF secret."""
         return cls(
             settings=settings,
-            guard=Guard(settings.password, allowed_hosts=settings.allowed_hosts),
+            guard=Guard(
+                settings.password,
+                allowed_hosts=settings.allowed_hosts,
+                secure_cookies=settings.tls,
+            ),
             uploads=UploadStore(
                 settings.upload_ttl_seconds,
                 max_waiting=settings.max_waiting_uploads,

@@ -27,6 +27,7 @@ DEFAULT_UPLOAD_TTL_SECONDS = 6 * 3600.0  # an upload never sent is removed after
 DEFAULT_MAX_WAITING_UPLOADS = 10  # files kept at once, not yet sent or being sent
 DEFAULT_MAX_UPLOADS_TOTAL_MB = 200.0  # their bytes together
 ENV_PASSWORD = "APPTOTO_WEB_PASSWORD"
+MIN_PASSWORD_CHARACTERS = 12
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +43,8 @@ class WebSettings:
     max_upload_bytes: int = int(DEFAULT_MAX_UPLOAD_MB * 1024 * 1024)  # bigger uploads refused
     password: str = field(default="", repr=False)  # HTTP Basic password; "" = none (loopback)
     allowed_hosts: tuple[str, ...] = ()  # names the page answers to besides 127.0.0.1/localhost
+    certfile: Path | None = None  # TLS certificate (PEM): the page is served over https
+    keyfile: Path | None = None  # its private key (PEM); None: in the certificate file
     preview_events: int = DEFAULT_PREVIEW_EVENTS  # events shown as Apptoto will show them
     max_issue_rows: int = DEFAULT_MAX_ISSUE_ROWS  # invalid rows listed on the review page
     past_runs: int = DEFAULT_PAST_RUNS  # runs listed on the first page
@@ -60,6 +63,11 @@ class WebSettings:
             )
 
     @property
+    def tls(self) -> bool:
+        """True when the page is served over https (cookies are then Secure)."""
+        return self.certfile is not None
+
+    @property
     def environment(self) -> Mapping[str, str]:
         """Where the Apptoto credentials come from."""
         return os.environ if self.environ is None else self.environ
@@ -75,13 +83,31 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: it may resolve to anything
 
 
-def check_binding(host: str, password: str) -> None:
-    """Refuse (ConfigError) to listen beyond this computer without a password."""
-    if not is_loopback(host) and not password:
+def check_binding(host: str, password: str, *, tls: bool = False) -> None:
+    """Refuse (ConfigError) to listen beyond this computer without a strong password and TLS.
+
+    A password, when set, must have at least 12 characters that are not all spaces, wherever
+    the page listens.
+    """
+    if password and (len(password) < MIN_PASSWORD_CHARACTERS or not password.strip()):
+        raise ConfigError(
+            f"{ENV_PASSWORD} must have at least {MIN_PASSWORD_CHARACTERS} characters (not only "
+            "spaces): staff type it once per browser session, and anyone on the network may "
+            "try to guess it"
+        )
+    if is_loopback(host):
+        return
+    if not password:
         raise ConfigError(
             f"listening on {host} lets other computers open the page, which can send to Apptoto "
             f"and shows patients' details: set {ENV_PASSWORD} to a password first (staff then "
             "log in with any user name and that password), or listen on 127.0.0.1"
+        )
+    if not tls:
+        raise ConfigError(
+            f"listening on {host} sends patients' details and the password over the network: "
+            "give the page a TLS certificate (--certfile and --keyfile, PEM files), or listen "
+            "on 127.0.0.1"
         )
 
 

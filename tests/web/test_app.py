@@ -510,12 +510,12 @@ def test_an_upload_without_a_length_is_counted_as_it_arrives() -> None:
 
 
 def test_a_password_guards_every_page(keyed_sandbox: Any, tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, env_for(keyed_sandbox), password="clinic-pass")
+    settings = settings_for(tmp_path, env_for(keyed_sandbox), password="clinic-pass-2026")
     with TestClient(base_url=PAGE_URL, app=create_app(settings)) as client:
         assert client.get("/").status_code == 401
         assert client.get("/static/style.css").status_code == 401
         assert client.get("/", auth=("anyone", "wrong")).status_code == 401
-        assert client.get("/", auth=("anyone", "clinic-pass")).status_code == 200
+        assert client.get("/", auth=("anyone", "clinic-pass-2026")).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -538,7 +538,7 @@ def test_only_loopback_is_open_without_a_password(host: str, loopback: bool) -> 
     else:
         with pytest.raises(ConfigError, match="APPTOTO_WEB_PASSWORD"):
             check_binding(host, "")
-    check_binding(host, "a password")
+    check_binding(host, "a long password", tls=True)
 
 
 def test_serve_refuses_to_listen_beyond_loopback_without_a_password() -> None:

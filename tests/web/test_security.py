@@ -15,10 +15,19 @@ from typing import Any
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 from starlette.requests import Request
+from typer.testing import CliRunner
 
+from importer.cli import app as cli_app
+from importer.errors import ConfigError
 from importer.web import WebSettings, create_app
-from importer.web.security import SESSION_COOKIE, CsrfRefused, Guard
-from importer.web.settings import listening_names
+from importer.web.security import (
+    FREE_WRONG_PASSWORDS,
+    SESSION_COOKIE,
+    CsrfRefused,
+    Guard,
+    PasswordThrottle,
+)
+from importer.web.settings import check_binding, listening_names
 from tests.helpers import MAPPINGS, PAGE_URL, SAMPLES
 
 with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
@@ -191,3 +200,76 @@ def test_the_check_csv_is_purged_once_downloaded(tmp_path: Path) -> None:
         assert check.status_code == 200 and "Appointment ID" in check.text
         folder = client.app.state.web.uploads.folder  # type: ignore[attr-defined]
         assert [p.name for p in folder.iterdir() if p.name.endswith("-check.csv")] == []
+
+
+# --- beyond this computer: TLS, a real password, slow guessing ---------------------------------
+
+LONG_PASSWORD = "front-desk-2026-spring"
+
+
+@pytest.mark.parametrize("password", [" ", "short", " " * 20, "elevenchars"])
+def test_a_weak_password_is_refused(password: str) -> None:
+    with pytest.raises(ConfigError, match="at least 12 characters"):
+        check_binding("127.0.0.1", password)
+    with pytest.raises(ConfigError, match="at least 12 characters"):
+        check_binding("0.0.0.0", password, tls=True)
+    check_binding("0.0.0.0", LONG_PASSWORD, tls=True)
+
+
+def test_beyond_loopback_needs_a_tls_certificate() -> None:
+    with pytest.raises(ConfigError, match="TLS certificate"):
+        check_binding("0.0.0.0", LONG_PASSWORD)
+    check_binding("127.0.0.1", LONG_PASSWORD)  # this computer only: TLS is not needed
+    result = CliRunner().invoke(
+        cli_app, ["serve", "--host", "0.0.0.0"], env={"APPTOTO_WEB_PASSWORD": LONG_PASSWORD}
+    )
+    assert result.exit_code == 2
+    assert "--certfile" in result.output
+
+
+def test_a_certificate_that_cannot_be_loaded_is_said_before_serving(tmp_path: Path) -> None:
+    garbage = tmp_path / "cert.pem"
+    garbage.write_text("not a certificate")
+    result = CliRunner().invoke(
+        cli_app,
+        ["serve", "--host", "0.0.0.0", "--certfile", str(garbage), "--port", "1"],
+        env={"APPTOTO_WEB_PASSWORD": LONG_PASSWORD},
+    )
+    assert result.exit_code == 2
+    assert "cannot be used" in result.output and "cert.pem" in result.output
+
+
+def test_over_tls_the_session_cookie_is_secure(tmp_path: Path) -> None:
+    with page(tmp_path, "https://127.0.0.1", certfile=tmp_path / "cert.pem") as client:
+        assert "secure" in client.get("/").headers["set-cookie"].lower()
+    with page(tmp_path) as client:
+        assert "secure" not in client.get("/").headers["set-cookie"].lower()
+
+
+def test_repeated_wrong_passwords_are_slowed_down(tmp_path: Path) -> None:
+    with page(tmp_path, password=LONG_PASSWORD) as client:
+        wrong = [client.get("/", auth=("x", f"guess-{n}")).status_code for n in range(5)]
+        assert wrong == [401] * 5
+        # The sixth try, even with the right password, is not checked yet.
+        too_soon = client.get("/", auth=("x", LONG_PASSWORD))
+        assert too_soon.status_code == 429
+        assert int(too_soon.headers["retry-after"]) >= 1
+        assert "Wait" in too_soon.text
+
+
+def test_repeated_wrong_passwords_wait_twice_as_long_each_time() -> None:
+    now = [1000.0]
+    throttle = PasswordThrottle(lambda: now[0])
+    for _ in range(FREE_WRONG_PASSWORDS):
+        assert throttle.wait_left("10.0.0.9") == 0
+        throttle.failed("10.0.0.9")
+    waits = []
+    for _ in range(8):
+        waits.append(throttle.wait_left("10.0.0.9"))
+        now[0] += waits[-1]
+        throttle.failed("10.0.0.9")
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60]
+    assert throttle.wait_left("10.0.0.10") == 0  # another computer
+    now[0] += 60
+    throttle.succeeded("10.0.0.9")
+    assert throttle.wait_left("10.0.0.9") == 0
