@@ -1,4 +1,5 @@
-"""Seeded clinic-like spreadsheets for the benchmarks: the columns of ``mappings/clinic.yaml``.
+"""Seeded clinic-like spreadsheets for the benchmarks: the columns of the example mapping
+(``importer/examples/clinic.yaml``).
 
 The rows look like what front desks type: phone numbers in a dozen shapes (some international,
 some blank), US dates and 12-hour times mostly, ISO ones sometimes, a few time zones and many

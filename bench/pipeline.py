@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-MAPPING = ROOT / "mappings" / "clinic.yaml"
+MAPPING = ROOT / "importer" / "examples" / "clinic.yaml"
 
 
 def _peak_mb() -> float:

@@ -1,8 +1,10 @@
-"""``make demo``: start the sandbox on loopback, import the samples with the real CLI, show results.
+"""``apptoto-import demo`` (and ``make demo``): start the sandbox on loopback, import the sample
+spreadsheets with the real CLI, show results.
 
 Everything runs on this machine: the sandbox plays Apptoto, so no account and no network are
-needed. The demo's ledger, reports and the sandbox's database go to ``demo-output/`` (started
-afresh each time).
+needed. The samples and the example mapping ship with the package (``importer/examples/``). The
+demo's ledger, reports and the sandbox's database go to ``demo-output/`` of the working folder
+(started afresh each time).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from importer.sandbox.server import running_sandbox
 
-ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = Path(__file__).resolve().parent / "examples"  # package data: samples, example mapping
 OUT = Path("demo-output")
 
 
@@ -31,9 +33,9 @@ def main() -> int:
     """Run the demo; returns 0 when every step behaved as expected."""
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
-    mapping = str(ROOT / "mappings" / "clinic.yaml")
-    xlsx = str(ROOT / "samples" / "appointments.xlsx")
-    csv = str(ROOT / "samples" / "appointments.csv")
+    mapping = str(EXAMPLES / "clinic.yaml")
+    xlsx = str(EXAMPLES / "appointments.xlsx")
+    csv = str(EXAMPLES / "appointments.csv")
     state = ["--state", str(OUT / "state.sqlite"), "--quiet"]
     with running_sandbox(db_path=str(OUT / "sandbox.sqlite")) as sandbox:
         print(f"Sandbox (a local imitation of Apptoto) listening at {sandbox.base_url}")
@@ -75,6 +77,7 @@ def main() -> int:
         print(f"  {event.get('start_time')}  {event.get('title')}  ({people})")
     print(f"requests by status: {stats.get('requests_by_status')}")
     print(f"\nReports: {OUT / 'xlsx-report.csv'}, {OUT / 'csv-report.csv'}")
+    print(f"The sample spreadsheets and the example mapping are in {EXAMPLES}")
     # validate and the first run find the sample's deliberate mistakes (exit 1); the CSV re-run
     # finds the same invalid rows and sends nothing.
     return 0 if codes == [1, 1, 1] and events else 1

@@ -1,5 +1,6 @@
 # ruff: noqa: E501  (the sample table reads best one appointment per line)
-"""Write samples/appointments.csv and samples/appointments.xlsx: one realistic clinic day.
+"""Write importer/examples/appointments.csv and .xlsx (shipped for `apptoto-import demo`): one
+realistic clinic day.
 
 Run from the repository root: ``.venv/bin/python samples/make_samples.py``. The two files hold the
 same appointments; the CSV as staff type them (cp1252 would also do; this one is UTF-8 with BOM, as
@@ -105,7 +106,7 @@ def write_xlsx(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    here = Path(__file__).parent
-    write_csv(here / "appointments.csv")
-    write_xlsx(here / "appointments.xlsx")
+    examples = Path(__file__).resolve().parent.parent / "importer" / "examples"
+    write_csv(examples / "appointments.csv")
+    write_xlsx(examples / "appointments.xlsx")
     print(f"wrote {here / 'appointments.csv'} and {here / 'appointments.xlsx'}")

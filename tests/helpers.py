@@ -21,8 +21,9 @@ from importer.client import ClientConfig
 from importer.sandbox.server import SandboxHandle
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "samples"
-MAPPINGS = ROOT / "mappings"
+# The sample spreadsheets and the example mapping ship with the package (apptoto-import demo).
+SAMPLES = ROOT / "importer" / "examples"
+MAPPINGS = SAMPLES  # a folder whose one mapping is clinic.yaml
 CLINIC_MAPPING = MAPPINGS / "clinic.yaml"
 CORPUS = ROOT / "tests" / "corpus"
 # The external_ids of the 14 valid rows in the clinic sample (samples/appointments.*).

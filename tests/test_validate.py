@@ -25,6 +25,7 @@ from importer.validate import (
     ROWS_SHOWN,
     validate_columns,
 )
+from tests.helpers import CLINIC_MAPPING
 
 BLANKS = [None, "", " ", "   ", "\t", "\u00a0", " \n "]
 
@@ -351,7 +352,7 @@ def test_checks_run_even_when_pandera_validation_is_switched_off() -> None:
 
 
 def test_clinic_mapping_reports_plain_words() -> None:
-    mapping = load_mapping("mappings/clinic.yaml")
+    mapping = load_mapping(CLINIC_MAPPING)
     frame = sheet(
         {
             "Appointment ID": ["A-1", "A-2", "A-1"],

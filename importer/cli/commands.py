@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 import traceback
+from typing import Annotated
 
 import typer
 
+from importer._version import __version__
 from importer.cli.console import secrets_in_env
 from importer.cli.importing import plan, run, validate
 from importer.cli.proposing import init
@@ -19,7 +21,33 @@ app = typer.Typer(
     help="Import appointments from CSV/Excel spreadsheets into Apptoto.",
 )
 
-for command in (validate, run, plan, sandbox, serve, init):
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"apptoto-import {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Import appointments from CSV/Excel spreadsheets into Apptoto."""
+
+
+def demo() -> None:
+    """Import the sample spreadsheets into a local sandbox and show what happened (no account)."""
+    from importer.demo import main as run_demo
+
+    raise typer.Exit(run_demo())
+
+
+for command in (validate, run, plan, sandbox, serve, init, demo):
     app.command()(command)
 
 

@@ -1,6 +1,6 @@
 """Mapping files: how the columns of a spreadsheet become Apptoto events.
 
-A mapping is YAML (see ``mappings/clinic.yaml`` and the README). It is parsed into the frozen
+A mapping is YAML (see ``importer/examples/clinic.yaml``, the README). It is parsed into the frozen
 dataclasses of :mod:`importer.mapping.model`, one function per section of the file (top keys,
 ``defaults``, ``columns``, ``event`` and its participants), and every mistake of every section
 is reported at once in one ``MappingError``. Checking the mapping against a sheet's headers is

@@ -73,7 +73,7 @@ def test_listed_names_match_calamine(
     assert sheet_names(path) == expected
 
 
-@pytest.mark.parametrize("name", ["samples/appointments.xlsx"])
+@pytest.mark.parametrize("name", ["importer/examples/appointments.xlsx"])
 def test_sample_workbooks_agree(name: str) -> None:
     path = ROOT / name
     assert listed_names(path) == by_calamine(path) == sheet_names(path)

@@ -19,7 +19,7 @@ import pytest
 
 from importer.web.server import WebHandle, running_web
 from importer.web.settings import WebSettings
-from tests.helpers import INVALID_ROWS, MAPPINGS, ROOT, VALID_IDS, env_for, live_events
+from tests.helpers import INVALID_ROWS, MAPPINGS, ROOT, SAMPLES, VALID_IDS, env_for, live_events
 from tests.web.browsing import API_KEY, UNLABELLED, needs_chromium, shoot
 
 DOCS_SHOT = ROOT / "docs" / "review-page.png"
@@ -52,7 +52,7 @@ def test_upload_review_send_download_in_a_real_browser(
     expect(page.get_by_role("heading", name="Import appointments into Apptoto")).to_be_visible()
     assert page.evaluate(UNLABELLED) == []
     page.get_by_label("Mapping").select_option("clinic.yaml")
-    page.get_by_label("Spreadsheet").set_input_files(str(ROOT / "samples" / "appointments.xlsx"))
+    page.get_by_label("Spreadsheet").set_input_files(str(SAMPLES / "appointments.xlsx"))
     shoot(page, "1-upload")
     page.get_by_role("button", name="Check the file").click()
 
