@@ -60,7 +60,10 @@ def same_appointments(
             entry
             for key, person in sorted(keys)
             for other, entry in known.get(key, ())
-            if same_person(person, other) and (entry.mapping, entry.external_id) not in ignored
+            if same_person(person, other)
+            and (entry.mapping, entry.external_id) not in ignored
+            # The same external_id updates that event in Apptoto: no second one.
+            and entry.external_id != new[row].get("external_id")
         ]
         earlier = sorted(
             other_row

@@ -26,8 +26,8 @@ from importer.client import ApptotoClient, ClientConfig
 from importer.errors import ReportError
 from importer.ledger import Ledger
 from importer.mapping import Mapping
-from importer.outcomes import PlanAction, RowResult, RowStatus
-from importer.plan import Plan, PlanOptions, make_plan
+from importer.outcomes import PlanAction, RowResult, RowStatus, SkipReason
+from importer.plan import Plan, PlanOptions, make_plan, same_as_row_message
 from importer.prepare import Prepared, prepare
 from importer.progress import NullProgress, Progress
 from importer.report import not_replaced_note, write_report
@@ -238,7 +238,11 @@ def validate_rows(prepared: Prepared) -> list[RowResult]:
     for row in prepared.rows:
         external_id = prepared.events.external_ids.get(row, "")
         warnings = tuple(prepared.warnings.get(row, ()))
-        if row in prepared.issues:
+        if row in prepared.copies:
+            message = same_as_row_message(prepared.copies[row])
+            copy = RowResult(row, RowStatus.SKIPPED, external_id, None, message)
+            results.append(replace(copy, reason=SkipReason.SAME_AS_ROW))
+        elif row in prepared.issues:
             message = "; ".join(str(i) for i in prepared.issues[row])
             results.append(
                 RowResult(row, RowStatus.INVALID, external_id, None, message, warnings=warnings)

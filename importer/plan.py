@@ -94,7 +94,7 @@ def make_plan(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -
     would cancel more than ``max_cancel_share`` of the mapping's live events and ``force`` is not
     set: a partial file must never wipe a calendar.
     """
-    mapping_name = prepared.mapping.name
+    mapping_name = prepared.mapping.scope
     events = prepared.events
     known: dict[str, LedgerEntry] = {}
     if ledger is not None:
@@ -103,6 +103,9 @@ def make_plan(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -
     rows: list[PlannedRow] = []
     for row in prepared.rows:
         external_id = events.external_ids.get(row, "")
+        if row in prepared.copies:
+            rows.append(_copy_row(row, prepared.copies[row], external_id))
+            continue
         if row in prepared.issues or row not in events.payloads:
             message = _issues_message(prepared, row) or f"row {row}: could not be mapped"
             rows.append(PlannedRow(row, PlanAction.INVALID, external_id, message=message))
@@ -148,7 +151,7 @@ def _hold_back_same_appointments(
     }
     # This file's events are judged by their rows (an update may move one away, a calendar
     # change re-creates one); cancelled events are going away.
-    scope = prepared.mapping.name
+    scope = prepared.mapping.scope
     ignored = {(scope, r.external_id) for r in rows if r.row in new or r.row in staying}
     ignored |= {(e.mapping, e.external_id) for e in cancels}
     held = same_appointments(new, staying, ledger, ignored=ignored)
@@ -170,6 +173,21 @@ def _hold_back_same_appointments(
             )
             out.append(skipped)
     return out
+
+
+def same_as_row_message(first: int) -> str:
+    """Why a row identical to an earlier one is not sent."""
+    return f"same as row {first} (identical in every cell): one appointment, sent once"
+
+
+def _copy_row(row: int, first: int, external_id: str) -> PlannedRow:
+    return PlannedRow(
+        row,
+        PlanAction.SKIP,
+        external_id,
+        message=same_as_row_message(first),
+        reason=SkipReason.SAME_AS_ROW,
+    )
 
 
 def _plan_row(
@@ -273,17 +291,25 @@ def _name_changed_fields(
     return out
 
 
+def _whose(prepared: Prepared) -> str:
+    """Who created the events of the mapping's ledger scope, for messages."""
+    mapping = prepared.mapping
+    if mapping.source is None:
+        return f"mapping {mapping.name!r}"
+    return f"the mappings with source {mapping.source!r}"
+
+
 def _cancels(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -> list[LedgerEntry]:
     if ledger is None:
         return []
     # Every id in the file counts, invalid rows' too: a typo must not cancel an appointment.
     in_file = set(prepared.events.external_ids.values())
-    live = ledger.live_entries(prepared.mapping.name)
+    live = ledger.live_entries(prepared.mapping.scope)
     cancels = [e for e in live if e.external_id not in in_file]
     if cancels and not options.force and len(cancels) > options.max_cancel_share * len(live):
         raise PlanRefused(
-            f"--cancel-missing would cancel {len(cancels)} of the {len(live)} events that mapping "
-            f"{prepared.mapping.name!r} created ({len(cancels) / len(live):.0%}, more than the "
+            f"--cancel-missing would cancel {len(cancels)} of the {len(live)} events that "
+            f"{_whose(prepared)} created ({len(cancels) / len(live):.0%}, more than the "
             f"{options.max_cancel_share:.0%} guard); nothing was sent. Is "
             f"{prepared.sheet.file} complete? Run with --force to cancel them anyway, or raise "
             "the guard with --max-cancel-share."

@@ -30,6 +30,9 @@ class Prepared:
     issues: dict[int, list[RowIssue]]  # row -> its issues; rows without issues are absent
     report_ids: dict[int, int] = field(default_factory=dict)  # row -> apptoto_id from a report
     warnings: dict[int, list[RowIssue]] = field(default_factory=dict)  # row -> what to look at
+    # row -> the earlier row it repeats in every cell (exported twice): one appointment, whose
+    # first row alone is checked and mapped
+    copies: dict[int, int] = field(default_factory=dict)
 
     @property
     def rows(self) -> list[int]:
@@ -87,7 +90,14 @@ def prepare(
     loaded = load_table(path, sheet=sheet or _mapping_sheet(path, mapping), max_rows=max_rows)
     source, report_ids = strip_report_columns(loaded.frame)
     check_columns(mapping, [str(c) for c in source.columns])
-    built, issues = validate_and_map(source, mapping, now=now)
+    copies = repeated_rows(source)
+    built, issues = validate_and_map(
+        source.drop(index=list(copies)) if copies else source, mapping, now=now
+    )
+    if copies:
+        # A copy has its first row's id: --cancel-missing and the report see it in the file.
+        ids = built.external_ids
+        ids.update({row: ids[first] for row, first in copies.items() if first in ids})
     return Prepared(
         sheet=loaded,
         mapping=mapping,
@@ -96,7 +106,25 @@ def prepare(
         issues=issues,
         report_ids=report_ids,
         warnings=merge_issues(built.warnings),
+        copies=copies,
     )
+
+
+def repeated_rows(source: pd.DataFrame) -> dict[int, int]:
+    """Rows identical in every cell to an earlier row: row -> that first row, in sheet order.
+
+    A row exported twice is one appointment; two rows that differ in any cell are not, even if
+    they share an id (they stay invalid, as the id check says).
+    """
+    repeated = source.duplicated(keep="first")
+    if not repeated.any():
+        return {}
+    group = source.groupby(list(source.columns), dropna=False, sort=False).ngroup()
+    first_of = dict(zip(group[~repeated].tolist(), source.index[~repeated].tolist(), strict=True))
+    return {
+        int(row): int(first_of[g])
+        for row, g in zip(source.index[repeated].tolist(), group[repeated].tolist(), strict=True)
+    }
 
 
 def validate_and_map(

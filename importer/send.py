@@ -132,7 +132,7 @@ class _Sender:
             planned.row, status, planned.external_id, answer.apptoto_id, planned.message
         )
         entry = LedgerEntry(
-            mapping=self.prepared.mapping.name,
+            mapping=self.prepared.mapping.scope,
             external_id=planned.external_id,
             apptoto_id=answer.apptoto_id,
             calendar=calendar_of(payload),

@@ -1,8 +1,8 @@
 """The ``event`` section a mapping assistant proposes: each key's template, confidence and reason.
 
 From the columns picked for each field (:mod:`importer.assist.columns`) to mapping keys:
-``external_id`` (with the mapping's name as a prefix, so two sources never share ids; made of the
-appointment's own columns, with a warning, when the sheet has no id), ``calendar``, ``title``
+``external_id`` (with the mapping's ``source``, named after the id's columns, as a prefix; made of
+the appointment's own columns, with a warning, when the sheet has no id), ``calendar``, ``title``
 (``{Service} with {Provider}``), ``start``/``end`` or ``duration_minutes``, ``all_day`` for dates
 without times, the participant, and the column checks.
 """
@@ -16,10 +16,19 @@ import pandas as pd
 
 from importer.assist.columns import Pick
 from importer.assist.formats import Confidence
+from importer.assist.identity import source_name
 from importer.events import TemplateRenderer
 from importer.mapping import ColumnCheck, ColumnType, parse_template
 
 DEFAULT_DURATION_MINUTES = 30  # when a sheet has neither an end nor a duration column
+# The fields that say who an appointment is for.
+PERSON_KEYS = (
+    "participant_name",
+    "participant_first_name",
+    "participant_last_name",
+    "participant_phone",
+    "participant_email",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +66,19 @@ def _column(picks: dict[str, Pick], key: str) -> str | None:
 
 
 def event_choices(
-    frame: pd.DataFrame, picks: dict[str, Pick], name: str, notes: list[str]
+    frame: pd.DataFrame,
+    picks: dict[str, Pick],
+    name: str,
+    notes: list[str],
+    *,
+    person_number: str | None = None,
 ) -> tuple[Choice, ...]:
-    """The event section's keys in mapping order, each with its reason."""
-    out = _identity_choices(frame, picks, name, notes) + _time_choices(picks)
+    """The event section's keys in mapping order, each with its reason.
+
+    ``person_number``: a column numbering people (``Chart #``), for an id made of it, the date
+    and the start when no column holds an appointment id.
+    """
+    out = _identity_choices(frame, picks, name, notes, person_number) + _time_choices(picks)
     for key in ("time_zone", "location", "content", "show_as"):
         if key in picks:
             out.append(_choice(key, column_ref(picks[key].column), picks[key]))
@@ -74,22 +92,28 @@ def _choice(key: str, value: str | dict[str, str], pick: Pick | None, default: s
     return Choice(key, value, Confidence.LOW, default)
 
 
+def id_source(event: tuple[Choice, ...]) -> str:
+    """The ``source`` of a proposed event section: named after the columns of its id."""
+    value = next(c.value for c in event if c.key == "external_id")
+    columns = parse_template(value, where="external_id").columns if isinstance(value, str) else ()
+    return source_name(columns)
+
+
 def _identity_choices(
-    frame: pd.DataFrame, picks: dict[str, Pick], name: str, notes: list[str]
+    frame: pd.DataFrame,
+    picks: dict[str, Pick],
+    name: str,
+    notes: list[str],
+    person_number: str | None,
 ) -> list[Choice]:
     """Which event a row is: external_id, the calendar, the title."""
     out: list[Choice] = []
-    prefix = f"{slug(name)}-" if slug(name) else ""
     if "external_id" in picks:
-        out.append(
-            _choice(
-                "external_id",
-                _literal(prefix) + column_ref(picks["external_id"].column),
-                picks["external_id"],
-            )
-        )
+        column = picks["external_id"].column
+        prefix = _literal(source_name([column])) + "-"
+        out.append(_choice("external_id", prefix + column_ref(column), picks["external_id"]))
     else:
-        out.append(_composite_id(frame, picks, prefix, notes))
+        out.append(_composite_id(frame, picks, notes, person_number))
     calendar = _column(picks, "calendar")
     if "calendar_id" in picks:
         out.append(
@@ -195,34 +219,46 @@ def _joined(picks: list[Pick]) -> Pick:
     return Pick(weakest.column, weakest.confidence, "; ".join(reasons))
 
 
+def _composite_parts(picks: dict[str, Pick], person_number: str | None) -> list[str]:
+    """The columns of an id made of the appointment: who, when (and where, when who is only a
+    name or a phone: two people may share those)."""
+    when = [picks[k].column for k in ("start_datetime", "start_date", "start_time") if k in picks]
+    if person_number is not None:
+        return [person_number, *when]
+    where = [picks[k].column for k in ("calendar", "calendar_id") if k in picks]
+    who = [
+        picks[k].column
+        for k in ("participant_name", "participant_first_name", "participant_last_name")
+        if k in picks
+    ]
+    if not who:
+        who = [picks[k].column for k in ("participant_phone", "participant_email") if k in picks]
+    return [*when, *where, *who]
+
+
 def _composite_id(
-    frame: pd.DataFrame, picks: dict[str, Pick], prefix: str, notes: list[str]
+    frame: pd.DataFrame, picks: dict[str, Pick], notes: list[str], person_number: str | None
 ) -> Choice:
     """An external_id made of the columns that describe an appointment, when no id exists."""
-    parts = [
-        picks[key].column
-        for key in ("start_datetime", "start_date", "start_time", "calendar", "calendar_id")
-        + ("participant_name", "participant_first_name", "participant_last_name")
-        if key in picks
-    ]
-    if not any(k in picks for k in ("participant_name", "participant_first_name")):
-        parts += [picks[k].column for k in ("participant_phone", "participant_email") if k in picks]
-    template = (
-        _literal(prefix) + "-".join(column_ref(c) for c in parts) if parts else "{CHOOSE an id}"
-    )
+    parts = _composite_parts(picks, person_number)
+    prefix = _literal(source_name(parts)) + "-"
+    template = prefix + "-".join(column_ref(c) for c in parts) if parts else "{CHOOSE an id}"
+    repeats = f" ({person_number!r} repeats for each visit of a person)" if person_number else ""
     warning = (
-        "no column holds an appointment id, so re-runs cannot update safely: this id is made of "
-        f"{', '.join(parts) or 'nothing'}; when one of them changes (a rescheduled appointment), "
-        "the next run creates a NEW event and the old one stays in Apptoto with its reminders "
-        "(unless the run uses --cancel-missing). Add an appointment id column to the sheet "
-        "if you can"
+        f"no column holds an appointment id{repeats}, so this id is made of "
+        f"{', '.join(parts) or 'nothing'}. When one of them changes (a rescheduled appointment), "
+        "the id changes: the next run creates a NEW event and the old one stays in Apptoto with "
+        "its reminders, unless that run also cancels the appointments no longer in the file. "
+        "Add an appointment id column to the sheet if you can"
     )
     notes.append(warning)
     if parts:
         rendered = TemplateRenderer(frame[parts]).render(parse_template(template, where="id"))
-        shared = rendered.duplicated(keep=False) & (rendered != "")
+        copies = frame.duplicated(keep="first")
+        kept = rendered[~copies]
+        shared = kept.duplicated(keep=False) & (kept != "")
         if shared.any():
-            rows = ", ".join(str(r) for r in rendered.index[shared][:6])
+            rows = ", ".join(str(r) for r in kept.index[shared][:6])
             warning += f"; rows {rows} get the same id and will be refused"
     return Choice("external_id", template, Confidence.LOW, warning)
 

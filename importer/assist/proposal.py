@@ -42,6 +42,7 @@ class Proposal:
     """A proposed mapping for one sheet; :meth:`to_yaml` writes it with its reasons."""
 
     name: str
+    id_source: str  # the mapping's ``source``: named after the id's columns, not the file's
     sheet: str | None  # the XLSX sheet; None for CSV
     source: str | None  # the file name, for the header comment
     rows: int
@@ -215,6 +216,14 @@ def render_proposal(proposal: Proposal) -> str:
             0,
         )
     lines.append(f"name: {_quoted(proposal.name)}")
+    lines += _comment(
+        "source: where the appointments come from, named after the column(s) of their id. It "
+        "starts every event's id and the importer remembers the events it sent under it: keep "
+        "it when you rename this mapping, and give another mapping for the same export the same "
+        "source, so both update the same events. Change it only for another system's export",
+        0,
+    )
+    lines.append(f"source: {_quoted(proposal.id_source)}")
     if proposal.sheet is not None:
         lines.append(f"sheet: {_quoted(proposal.sheet)}")
     lines.append("defaults:")

@@ -18,23 +18,20 @@ from collections.abc import Mapping as AbstractMapping
 
 import pandas as pd
 
-from importer.assist.columns import (
-    Pick,
-    id_headers,
-    match_columns,
-    pick_external_id,
-    profile_columns,
-)
+from importer.assist.columns import Pick, id_headers, match_columns, profile_columns
 from importer.assist.event import (
+    PERSON_KEYS,
     choice_texts,
     column_checks,
     column_ref,
     event_choices,
+    id_source,
     participant_choices,
 )
 from importer.assist.fields import EXCLUSIVE, FIELD_KEYS, spec
 from importer.assist.formats import Confidence, guess_date_format, guess_time_format
 from importer.assist.formats import split_date_time as _split
+from importer.assist.identity import pick_external_id
 from importer.assist.proposal import ZONE_PLACEHOLDER, Proposal, Setting
 from importer.errors import MappingError
 from importer.mapping import DEFAULT_PHONE_REGION
@@ -67,10 +64,13 @@ def propose_mapping(
     reserved = id_headers(usable)
     picks = match_columns(profiles, reserved=reserved)
     taken = {p.column for p in picks.values()}
-    external_id = pick_external_id(frame, [c for c in usable if c not in taken], profiles)
-    if external_id is not None:
-        picks = {"external_id": external_id, **picks}
-    return _build(frame, picks, name, sheet, source, time_zone, phone_region)
+    people = [picks[k].column for k in PERSON_KEYS if k in picks]
+    ids = pick_external_id(frame, [c for c in usable if c not in taken], profiles, people)
+    if ids.appointment is not None:
+        picks = {"external_id": ids.appointment, **picks}
+    return _build(
+        frame, picks, name, sheet, source, time_zone, phone_region, person_number=ids.person_number
+    )
 
 
 def proposal_from_choices(
@@ -121,10 +121,12 @@ def _build(
     source: str | None,
     time_zone: str | None,
     phone_region: str,
+    *,
+    person_number: str | None = None,
 ) -> Proposal:
     region = phone_region.upper()
     notes: list[str] = []
-    event = event_choices(frame, picks, name, notes)
+    event = event_choices(frame, picks, name, notes, person_number=person_number)
     participant = participant_choices(picks)
     texts = [t for choice in (*event, *participant) for t in choice_texts(choice)]
     used = {str(c) for c in frame.columns if any(column_ref(str(c)) in t for t in texts)}
@@ -135,6 +137,7 @@ def _build(
         notes.append(f"columns with braces in their header cannot be used: {', '.join(skipped)}")
     return Proposal(
         name=name,
+        id_source=id_source(event),
         sheet=sheet,
         source=source,
         rows=len(frame),

@@ -2,9 +2,9 @@
 
 It lets a re-run send only rows whose payload changed, resume after a crash, and cancel events
 whose rows left the file. One SQLite file (standard library), by default ``state.sqlite`` in the
-user's data folder (:mod:`importer.paths`), one row per (mapping, external_id):
-the same external id under two mapping names is two entries, so two clinics' sheets never cancel
-each other's events.
+user's data folder (:mod:`importer.paths`), one row per (mapping, external_id), where "mapping"
+is the mapping's scope (its ``source``, else its name): the same external id under two scopes is
+two entries, so two clinics' sheets never cancel each other's events.
 
 Safety: WAL journal with ``synchronous=FULL``, and every write is one transaction, so a
 ``kill -9`` or a power cut leaves the state of the last committed batch, never a torn file. The

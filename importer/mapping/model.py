@@ -183,6 +183,14 @@ class Mapping:
     columns: tuple[ColumnCheck, ...] = ()
     sheet: str | None = None
     path: str | None = None
+    # Where the appointments come from (e.g. "appointment-id"): the ledger keeps this mapping's
+    # events under it, so a renamed mapping, or a second one for the same export, finds them.
+    source: str | None = None
+
+    @property
+    def scope(self) -> str:
+        """The name the ledger keeps this mapping's events under: ``source``, else ``name``."""
+        return self.source or self.name
 
     def templates(self) -> Iterator[tuple[str, Template]]:
         """Every (key, template) of the event, with a dotted key for messages."""

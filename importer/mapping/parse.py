@@ -35,7 +35,7 @@ from importer.mapping.model import (
 from importer.mapping.yaml_text import MAX_MAPPING_BYTES, read_yaml
 from importer.values import DstPolicy, is_zone, known_zones
 
-_TOP_KEYS = {"name", "sheet", "defaults", "columns", "event"}
+_TOP_KEYS = {"name", "source", "sheet", "defaults", "columns", "event"}
 
 
 _DEFAULT_KEYS = {"time_zone", "phone_region", "date_format", "time_format", "dst"}
@@ -164,6 +164,12 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
     defaults = _defaults(top.get("defaults"), problems)
     checks = _columns(top.get("columns"), problems)
     event = _event(top.get("event"), problems)
+    source = top.get("source")
+    if source is not None and (not isinstance(source, str) or not source.strip()):
+        problems.add(
+            f"source: {source!r} must be text naming where the appointments come from, "
+            "like appointment-id"
+        )
     if problems.items or event is None:
         raise MappingError("the mapping has mistakes", file=file, problems=problems.items)
     sheet = top.get("sheet")
@@ -174,6 +180,7 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
         columns=checks,
         sheet=str(sheet) if sheet is not None else None,
         path=file,
+        source=source.strip() if isinstance(source, str) else None,
     )
 
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from importer.assist import Confidence, proposal_from_choices, propose_mapping
 from importer.assist.formats import guess_date_format, guess_time_format
+from importer.assist.identity import source_name
 from importer.errors import MappingError
 from importer.load import load_table
 from importer.mapping import format_problem, load_mapping, parse_mapping
@@ -145,9 +146,11 @@ def test_a_format_placeholder_stops_the_mapping_with_its_own_words() -> None:
 
 
 def without_clinic_extras(payload: dict[str, Any]) -> dict[str, Any]:
-    """clinic.yaml's payload minus what the assistant leaves to the user (see the test below)."""
+    """clinic.yaml's payload minus what the assistant leaves to the user (see the test below),
+    its id under the source the assistant names after the id column, not the mapping's name."""
     trimmed = {k: v for k, v in payload.items() if k not in ("show_as", "custom_data")}
     trimmed["content"] = re.sub(r" ?#auto$", "", payload["content"])
+    trimmed["external_id"] = payload["external_id"].replace("clinic-", "appointment-id-", 1)
     return trimmed
 
 
@@ -219,7 +222,7 @@ def clinic_frame() -> pd.DataFrame:
 def hand_mapping(c: dict[str, str], *, name: str, end: dict[str, Any]) -> Any:
     """What a person would write for the renamed sheet (no zone column: LA for every row)."""
     event: dict[str, Any] = {
-        "external_id": "clinic-{" + c["id"] + "}",
+        "external_id": source_name([c["id"]]) + "-{" + c["id"] + "}",
         "calendar": "{" + c["provider"] + "}",
         "title": "{" + c["service"] + "} with {" + c["provider"] + "}",
         "start": {"date": "{" + c["date"] + "}", "time": "{" + c["start"] + "}"},
@@ -413,9 +416,12 @@ def test_without_an_id_column_the_id_is_made_of_the_appointment_and_says_so() ->
     frame = clinic_frame().drop(columns=["Appointment ID"])
     proposal = propose_mapping(frame, name="clinic", time_zone=LA)
     [choice] = [c for c in proposal.event if c.key == "external_id"]
-    assert choice.value == "clinic-{Date}-{Start}-{Provider}-{First Name}-{Last Name}"
+    assert choice.value == (
+        "date-start-provider-first-name-last-name-"
+        "{Date}-{Start}-{Provider}-{First Name}-{Last Name}"
+    )
     assert choice.confidence is Confidence.LOW
-    assert "re-runs cannot update safely" in choice.reason
+    assert "no column holds an appointment id" in choice.reason
     assert "a rescheduled appointment" in proposal.to_yaml().replace("\n  # ", " ")
     mapping = proposal.to_mapping()  # still a working mapping
     assert mapping.event.external_id.columns == (
@@ -523,7 +529,7 @@ def test_init_never_overwrites_without_force(
     assert written.read_text(encoding="utf-8") == "# mine\n"
     forced = invoke_cli(["init", str(source), "--force"])
     assert forced.exit_code == 0
-    assert 'external_id: "appointments-{Appointment ID}"' in written.read_text(encoding="utf-8")
+    assert 'external_id: "appointment-id-{Appointment ID}"' in written.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(
