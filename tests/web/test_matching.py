@@ -322,10 +322,12 @@ def test_save_writes_a_mapping_that_loads_validates_and_is_offered_next_time(
     assert mapping.defaults.date_format == "%m/%d/%Y"
     prepared = prepare(source, mapping)
     assert prepared.issues == {}
+    # The ids come from the id column ("Appt #"), not from the mapping's name (issue 13).
+    assert mapping.source == "appt-no"
     assert sorted(prepared.events.external_ids.values()) == [
-        "front-desk-A-1",
-        "front-desk-A-2",
-        "front-desk-A-3",
+        "appt-no-A-1",
+        "appt-no-A-2",
+        "appt-no-A-3",
     ]
     written = (mappings / "front-desk.yaml").read_text(encoding="utf-8")
     assert "the web page's column matching" in written.replace("\n# ", " ")
