@@ -6,16 +6,33 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 # apt-get needs root: CI runs as root; elsewhere ask sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The exact versions installed (made by uv from pyproject.toml: `make lock`, `make upgrade`).
+LOCK := requirements.lock
+LOCK_ARGS := pyproject.toml --extra test --universal --python-version 3.11 --quiet -o $(LOCK) \
+	--custom-compile-command "make lock   (after any change to the dependencies in pyproject.toml; make upgrade takes the newest releases they allow, then runs the tests)"
 
-.PHONY: install demo test lint unit bench browser clean
+.PHONY: install demo test lint unit bench browser clean lock upgrade uv
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test]'
 	touch $(STAMP)
+
+uv:
+	@test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet 'uv>=0.13,<1'
+
+# The lock after a change of pyproject.toml: the versions already locked stay where they can.
+lock: uv
+	$(BIN)/uv pip compile $(LOCK_ARGS)
+
+# The newest releases pyproject.toml allows, installed and tested.
+upgrade: uv
+	$(BIN)/uv pip compile --upgrade $(LOCK_ARGS)
+	$(MAKE) test
 
 demo: install
 	$(BIN)/python -m importer.demo
@@ -27,9 +44,12 @@ lint: install
 
 # The browser tests drive Debian's Chromium headless (`playwright install` downloads a browser
 # build, which cannot be fetched here); install it only when it is missing.
+# Linux only: elsewhere the browser tests skip themselves.
 browser:
+ifeq ($(shell uname -s),Linux)
 	@test -x $(CHROMIUM) || ($(SUDO) apt-get update && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium)
+endif
 
 unit: install browser
 	$(BIN)/pytest -q

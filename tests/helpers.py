@@ -26,7 +26,7 @@ SAMPLES = ROOT / "importer" / "examples"
 MAPPINGS = SAMPLES  # a folder whose one mapping is clinic.yaml
 CLINIC_MAPPING = MAPPINGS / "clinic.yaml"
 CORPUS = ROOT / "tests" / "corpus"
-# The external_ids of the 14 valid rows in the clinic sample (samples/appointments.*).
+# The external_ids of the 14 valid rows in the clinic sample (importer/examples/appointments.*).
 PAGE_URL = "http://127.0.0.1"  # the web page's address in in-process tests: a loopback Host
 VALID_IDS = [f"clinic-0001{n:02d}" for n in range(1, 15)]
 # Its 8 invalid rows: row -> (the column named in the message and marked on the review page,
