@@ -19,6 +19,7 @@ from importer.assist.formats import Confidence
 from importer.assist.identity import source_name
 from importer.events import TemplateRenderer
 from importer.mapping import ColumnCheck, ColumnType, parse_template
+from importer.values import apply_name_filter, looks_last_first
 
 DEFAULT_DURATION_MINUTES = 30  # when a sheet has neither an end nor a duration column
 # The fields that say who an appointment is for.
@@ -263,11 +264,26 @@ def _composite_id(
     return Choice("external_id", template, Confidence.LOW, warning)
 
 
-def participant_choices(picks: dict[str, Pick]) -> tuple[Choice, ...]:
+def _name_choice(frame: pd.DataFrame, pick: Pick) -> Choice:
+    """The participant's name from one column; names written "Last, First" are turned round."""
+    values = frame[pick.column].astype("str").fillna("")
+    if not looks_last_first(values):
+        return Choice("name", column_ref(pick.column), pick.confidence, pick.reason)
+    example = next(v for v in values if "," in v).strip()
+    turned = apply_name_filter(pd.Series([example], dtype="str"), "first_last").iloc[0]
+    reason = (
+        f"{pick.reason}; the names are written last name first (“{example}”), so reminders "
+        f"greet “{turned}”"
+    )
+    template = "{" + pick.column + "|first_last}"
+    return Choice("name", template, pick.confidence, reason)
+
+
+def participant_choices(frame: pd.DataFrame, picks: dict[str, Pick]) -> tuple[Choice, ...]:
+    """The participant's name, email, phone (or Apptoto contact) from the picked columns."""
     out: list[Choice] = []
     if "participant_name" in picks:
-        pick = picks["participant_name"]
-        out.append(Choice("name", column_ref(pick.column), pick.confidence, pick.reason))
+        out.append(_name_choice(frame, picks["participant_name"]))
     else:
         names = [
             picks[k] for k in ("participant_first_name", "participant_last_name") if k in picks

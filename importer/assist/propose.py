@@ -23,7 +23,6 @@ from importer.assist.event import (
     PERSON_KEYS,
     choice_texts,
     column_checks,
-    column_ref,
     event_choices,
     id_source,
     participant_choices,
@@ -34,7 +33,7 @@ from importer.assist.formats import split_date_time as _split
 from importer.assist.identity import pick_external_id
 from importer.assist.proposal import ZONE_PLACEHOLDER, Proposal, Setting
 from importer.errors import MappingError
-from importer.mapping import DEFAULT_PHONE_REGION
+from importer.mapping import DEFAULT_PHONE_REGION, parse_template
 from importer.values import normalise_phones, zone_problem
 
 
@@ -127,9 +126,10 @@ def _build(
     region = phone_region.upper()
     notes: list[str] = []
     event = event_choices(frame, picks, name, notes, person_number=person_number)
-    participant = participant_choices(picks)
+    participant = participant_choices(frame, picks)
     texts = [t for choice in (*event, *participant) for t in choice_texts(choice)]
-    used = {str(c) for c in frame.columns if any(column_ref(str(c)) in t for t in texts)}
+    read = {c for t in texts for c in parse_template(t, where="proposal").columns}
+    used = {str(c) for c in frame.columns if str(c) in read}
     unmatched = tuple(str(c) for c in frame.columns if c not in used)
     usable = set(_usable(frame))
     skipped = [str(c) for c in frame.columns if str(c) not in usable]

@@ -16,6 +16,7 @@ import pandas as pd
 
 from importer.mapping import ColumnRef, Template
 from importer.outcomes import RowIssue
+from importer.values import apply_name_filter
 
 _SPACES = " \u00a0"  # plain and non-breaking spaces: what surrounds a cell by accident
 
@@ -36,6 +37,7 @@ class TemplateRenderer:
         self.frame = frame
         self.index = frame.index
         self._cells: dict[str, pd.Series] = {}
+        self._filtered: dict[ColumnRef, pd.Series] = {}
         self._rendered: dict[str, pd.Series] = {}
 
     def forget(self) -> None:
@@ -45,6 +47,7 @@ class TemplateRenderer:
         before it builds the payload dicts, its moment of peak memory.
         """
         self._cells.clear()
+        self._filtered.clear()
         self._rendered.clear()
 
     def cells(self, column: str) -> pd.Series:
@@ -63,14 +66,24 @@ class TemplateRenderer:
             self._cells[column] = cached
         return cached
 
+    def ref_cells(self, ref: ColumnRef) -> pd.Series:
+        """A placeholder's text on every row: its column's cells, through its name filter."""
+        if ref.filter is None:
+            return self.cells(ref.column)
+        cached = self._filtered.get(ref)
+        if cached is None:
+            cached = apply_name_filter(self.cells(ref.column), ref.filter)
+            self._filtered[ref] = cached
+        return cached
+
     def render(self, template: Template) -> pd.Series:
         """The template's text on every row (stripped; ``""`` where it renders to nothing)."""
         cached = self._rendered.get(template.source)
         if cached is not None:
             return cached
-        column = template.single_column
-        if column is not None:
-            rendered = self.cells(column)
+        first = template.parts[0] if len(template.parts) == 1 else None
+        if isinstance(first, ColumnRef):
+            rendered = self.ref_cells(first)
         elif template.is_literal:
             text = template.literal_text()
             rendered = pd.Series(
@@ -90,10 +103,10 @@ class TemplateRenderer:
         are mostly distinct (``clinic-{Appointment ID}``) are concatenated row by row.
         """
         parts = template.parts
-        columns = list(dict.fromkeys(p.column for p in parts if isinstance(p, ColumnRef)))
+        refs = list(dict.fromkeys(p for p in parts if isinstance(p, ColumnRef)))
         codes = np.zeros(len(self.index), dtype=np.int64)
-        for column in columns:
-            column_codes, distinct = pd.factorize(self.cells(column).to_numpy(dtype=object))
+        for ref in refs:
+            column_codes, distinct = pd.factorize(self.ref_cells(ref).to_numpy(dtype=object))
             # Factorized again after each column: the codes stay below the row count.
             codes, combinations = pd.factorize(codes * len(distinct) + column_codes)
             if len(combinations) > len(codes) // 2:
@@ -101,9 +114,9 @@ class TemplateRenderer:
         count = int(codes.max()) + 1 if len(codes) else 0
         first = np.empty(count, dtype=np.int64)  # a row holding each combination
         first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
-        cells = {c: self.cells(c).to_numpy(dtype=object)[first].tolist() for c in columns}
+        cells = {r: self.ref_cells(r).to_numpy(dtype=object)[first].tolist() for r in refs}
         texts = [
-            "".join(cells[p.column][i] if isinstance(p, ColumnRef) else p for p in parts)
+            "".join(cells[p][i] if isinstance(p, ColumnRef) else p for p in parts)
             for i in range(count)
         ]
         joined = np.array([text.strip(_SPACES) for text in texts], dtype=object)
@@ -113,7 +126,7 @@ class TemplateRenderer:
         """The parts concatenated with pandas over every row, then stripped of spaces."""
         rendered = pd.Series("", index=self.index, dtype="str")
         for part in parts:
-            rendered = rendered + (self.cells(part.column) if isinstance(part, ColumnRef) else part)
+            rendered = rendered + (self.ref_cells(part) if isinstance(part, ColumnRef) else part)
         return rendered.str.strip(_SPACES)
 
     def is_blank(self, template: Template) -> pd.Series:

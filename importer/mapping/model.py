@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from importer.errors import MappingError
-from importer.values import DstPolicy
+from importer.values import NAME_FILTERS, DstPolicy
 
 DEFAULT_PHONE_REGION = "US"
 
@@ -34,9 +34,11 @@ SHOW_AS = {"free": 0, "tentative": 1, "busy": 2, "out_of_office": 3, "working_el
 
 @dataclass(frozen=True, slots=True)
 class ColumnRef:
-    """A ``{Column}`` placeholder inside a template."""
+    """A ``{Column}`` placeholder inside a template, with an optional name filter:
+    ``{Patient Name|first_last}`` turns "Abernathy, Gail" into "Gail Abernathy"."""
 
     column: str
+    filter: str | None = None  # a key of importer.values.NAME_FILTERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,17 @@ class Template:
         return "".join(p for p in self.parts if isinstance(p, str))
 
 
+def _column_ref(name: str, where: str) -> ColumnRef:
+    """``Column`` or ``Column|filter``; a "|" before other text is part of the column's name."""
+    column, bar, word = name.rpartition("|")
+    if not bar or not re.fullmatch(r"[a-z_]+", word.strip()):
+        return ColumnRef(name)
+    if word.strip() not in NAME_FILTERS:
+        known = ", ".join(f"|{f}" for f in NAME_FILTERS)
+        raise MappingError(f"{where}: unknown filter |{word.strip()} in {{{name}}}; use {known}")
+    return ColumnRef(column.strip(), word.strip())
+
+
 def parse_template(source: str, *, where: str) -> Template:
     """Parse ``source`` into a :class:`Template`; ``where`` names the key for error messages."""
     parts: list[str | ColumnRef] = []
@@ -92,7 +105,7 @@ def parse_template(source: str, *, where: str) -> Template:
             if any(literal):
                 parts.append("".join(literal))
             literal = []
-            parts.append(ColumnRef(name))
+            parts.append(_column_ref(name, where))
     literal.append(source[pos:])
     if any(literal):
         parts.append("".join(literal))

@@ -1,21 +1,25 @@
-"""Pure value parsing shared by the stages: dates, times and zones, phone numbers, column helpers.
+"""Pure value parsing shared by the stages: dates, times, zones, phones, names, column helpers.
 
 Everything here works on whole columns (``pd.Series``) and knows nothing of mappings or Apptoto.
 """
 
 from importer.values.dates import format_in_words, parse_dates, parse_datetimes, parse_times
 from importer.values.distinct import collector_paused, map_distinct
+from importer.values.names import NAME_FILTERS, apply_name_filter, looks_last_first
 from importer.values.offsets import DstPolicy, localise
 from importer.values.phones import normalise_phone, normalise_phones
 from importer.values.zones import is_zone, known_zones, suggest_zone, zone_problem
 
 __all__ = [
+    "NAME_FILTERS",
     "DstPolicy",
+    "apply_name_filter",
     "collector_paused",
     "format_in_words",
     "is_zone",
     "known_zones",
     "localise",
+    "looks_last_first",
     "map_distinct",
     "normalise_phone",
     "normalise_phones",
