@@ -19,7 +19,9 @@ ROWS = [
 
 
 def test_init_turns_last_first_names_round_and_says_why(tmp_path: Path) -> None:
-    sheet = write_csv(tmp_path / "day.csv", HEADER, [dict(zip(HEADER, r)) for r in ROWS])
+    sheet = write_csv(
+        tmp_path / "day.csv", HEADER, [dict(zip(HEADER, r, strict=True)) for r in ROWS]
+    )
     target = tmp_path / "day.yaml"
     made = invoke_cli(["init", str(sheet), "-o", str(target), "--time-zone", "America/Boise"])
     assert made.exit_code == 0, made.output
