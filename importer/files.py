@@ -112,3 +112,22 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     except OSError as exc:
         raise ReportError(f"cannot write {target}: {exc.strerror or exc}") from exc
     return target
+
+
+def make_private(path: Path, *, folder: bool = False) -> None:
+    """Let only this user read ``path`` (0600; a folder 0700), where the system has such modes.
+
+    Windows keeps access in lists that a new file inherits from its folder (the user's own
+    profile folders are private already); there nothing is changed. A path that cannot be
+    changed (another user's) is left as it is.
+    """
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o700 if folder else 0o600)
+
+
+def create_private(path: Path) -> None:
+    """Create an empty file at ``path`` readable by this user only, unless it exists."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

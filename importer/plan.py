@@ -9,12 +9,13 @@ and ``run --dry-run`` show exactly what ``run`` does.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from importer.errors import PlanRefused
 from importer.guard import same_appointments
-from importer.ledger import Ledger, LedgerEntry, payload_hash
+from importer.ledger import Ledger, LedgerEntry, field_hashes, payload_hash
 from importer.outcomes import PlanAction, RowIssue, SkipReason
 from importer.prepare import Prepared
 
@@ -261,25 +262,28 @@ def _plan_row(
     )
 
 
-def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """Top-level fields whose value differs, in the new payload's order, then removed ones.
+def changed_fields(before: Mapping[str, str], after: Mapping[str, Any]) -> list[str]:
+    """Top-level fields of payload ``after`` whose value differs from the one hashed in ``before``.
 
-    ``id`` is never a change: an update carries it, the payload it replaces did not.
+    ``before`` is the ledger's :func:`importer.ledger.field_hashes` of the payload sent last. In
+    the new payload's order, then removed fields. ``id`` is never a change: an update carries it,
+    the payload it replaces did not.
     """
-    keys = [*after, *(k for k in before if k not in after)]
-    return [k for k in keys if k != "id" and before.get(k) != after.get(k)]
+    now = field_hashes(after)
+    keys = [*now, *(k for k in before if k not in now)]
+    return [k for k in keys if before.get(k) != now.get(k)]
 
 
 def _name_changed_fields(
     rows: list[PlannedRow], ledger: Ledger, mapping_name: str, known: dict[str, LedgerEntry]
 ) -> list[PlannedRow]:
-    """Say which fields each update changes, from the payloads the ledger kept."""
+    """Say which fields each update changes, from the field hashes the ledger kept."""
     updates = [
         r.external_id for r in rows if r.action is PlanAction.UPDATE and r.external_id in known
     ]
     if not updates:
         return rows
-    previous = ledger.last_payloads(mapping_name, updates)
+    previous = ledger.last_field_hashes(mapping_name, updates)
     out = []
     for r in rows:
         before = previous.get(r.external_id)

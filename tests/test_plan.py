@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from importer.errors import PlanRefused
-from importer.ledger import Ledger, LedgerEntry, payload_hash
+from importer.ledger import Ledger, LedgerEntry, field_hashes, payload_hash
 from importer.mapping import load_mapping
 from importer.outcomes import PlanAction
 from importer.plan import NO_RECORD_MESSAGE, PlanOptions, changed_fields, make_plan
@@ -254,7 +254,7 @@ def test_cancel_guard_boundary(
     ],
 )
 def test_changed_fields(before: dict[str, Any], after: dict[str, Any], changed: list[str]) -> None:
-    assert changed_fields(before, after) == changed
+    assert changed_fields(field_hashes(before), after) == changed
 
 
 def test_changed_row_whose_id_apptoto_never_gave_is_an_update_by_external_id(

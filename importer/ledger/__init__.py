@@ -7,7 +7,7 @@ A SQLite file (:class:`Ledger`, its tables in :mod:`importer.ledger.schema`) kee
 """
 
 from importer.ledger.appointments import appointment_keys, same_person
-from importer.ledger.hashing import canonical_json, payload_hash
+from importer.ledger.hashing import canonical_json, field_hashes, payload_hash
 from importer.ledger.lock import StateFileLock, held_by_another
 from importer.ledger.store import DEFAULT_LEDGER_PATH, Ledger, LedgerEntry, utc_now
 
@@ -18,6 +18,7 @@ __all__ = [
     "StateFileLock",
     "appointment_keys",
     "canonical_json",
+    "field_hashes",
     "held_by_another",
     "payload_hash",
     "same_person",

@@ -1,8 +1,10 @@
 """A stable content hash of one Apptoto event payload, to tell "unchanged" rows from changed ones.
 
 The ledger stores the hash of what was last sent for each ``external_id``; a re-run sends a row
-again only when the hash of its new payload differs. Like sqlite-utils ``hash_record``: a digest of
-canonical JSON, so the hash does not depend on key order, whitespace or the Python version.
+again only when the hash of its new payload differs. It also stores a short hash per field
+(:func:`field_hashes`), never the values, to say which fields an update changes. Like
+sqlite-utils ``hash_record``: a digest of canonical JSON, so the hash does not depend on key
+order, whitespace or the Python version.
 """
 
 from __future__ import annotations
@@ -39,3 +41,30 @@ def payload_hash(payload: Mapping[str, Any]) -> str:
     :func:`canonical_json`.
     """
     return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+
+
+FIELD_HASH_CHARACTERS = 16  # 64 bits: enough to tell a changed field, too short to be a record
+
+
+def field_hashes(payload: Mapping[str, Any]) -> dict[str, str]:
+    """A digest of each top-level field's value (``id`` left out), keyed by field name.
+
+    What the ledger keeps instead of the payload: enough to say *which* fields a later payload
+    changes (``changes: start_time, location``), nothing to read a patient's details from.
+    Participants and custom data are hashed as one value each (a name with its phone and email
+    together), and each hash includes its field's name. Bad values raise as in
+    :func:`canonical_json`.
+    """
+    return {
+        key: hashlib.sha256(
+            json.dumps(
+                [key, value],
+                sort_keys=True,
+                separators=(",", ":"),
+                ensure_ascii=False,
+                allow_nan=False,
+            ).encode("utf-8")
+        ).hexdigest()[:FIELD_HASH_CHARACTERS]
+        for key, value in payload.items()
+        if key not in EXCLUDED_KEYS
+    }

@@ -1,12 +1,15 @@
 """The ledger's file: its SQLite schema, and opening a file as a ledger or refusing it.
 
-One SQLite file (standard library) with three tables, ``events``, ``payloads`` and
-``appointment_keys``, stamped with ``PRAGMA user_version`` = :data:`SCHEMA_VERSION`. A new (empty)
-file gets the tables; a file of schema 1 (no ``appointment_keys``) is upgraded when it is opened,
-its keys computed from the payloads it kept (a read-only open computes them into a temporary
-table and leaves the file as it was); a file written by a newer importer, another program's
-database or a damaged file is refused with a ``LedgerError`` that names the path and says what
-to do.
+One SQLite file (standard library) with three tables, ``events``, ``field_hashes`` and
+``appointment_keys``, stamped with ``PRAGMA user_version`` = :data:`SCHEMA_VERSION`. It keeps no
+patient's details: per event a hash of the payload, a short hash per field (to say which fields
+an update changes) and the same-appointment guard's digests. A new (empty) file gets the tables;
+an older file is upgraded when it is opened: schema 1 (no ``appointment_keys``) gets its keys
+computed from the payloads it kept, schemas 1 and 2 have those payloads (names, phones, emails,
+notes) replaced by their field hashes and wiped from the file (``secure_delete``, the journal
+emptied). A read-only open computes what is missing into temporary tables and leaves the file as
+it was. A file written by a newer importer, another program's database or a damaged file is
+refused with a ``LedgerError`` that names the path and says what to do.
 
 Safety: WAL journal with ``synchronous=FULL`` (and ``fullfsync`` where the system has it: macOS),
 and every write is one transaction (see
@@ -24,8 +27,9 @@ from pathlib import Path
 
 from importer.errors import LedgerError
 from importer.ledger.appointments import appointment_keys
+from importer.ledger.hashing import canonical_json, field_hashes
 
-SCHEMA_VERSION = 2  # PRAGMA user_version of the files this code writes
+SCHEMA_VERSION = 3  # PRAGMA user_version of the files this code writes
 COLUMNS = (
     "mapping, external_id, apptoto_id, calendar, payload_hash, status, updated_at, "
     "source_file, source_row, deleted"
@@ -47,8 +51,26 @@ KEY_TABLES = (
 KEY_INSERT = (
     "INSERT OR IGNORE INTO appointment_keys (key, person, mapping, external_id) VALUES (?, ?, ?, ?)"
 )
-# Payloads (about 0.5 kB, with names and phone numbers) live in their own table so that the
-# lookups of every run read only the small rows of "events".
+# Schema 3: a short hash per field of the last payload sent, never the values; in their own
+# table so that the lookups of every run read only the small rows of "events".
+FIELD_HASHES_TABLE = """
+    CREATE TABLE IF NOT EXISTS field_hashes (
+        mapping      TEXT NOT NULL,
+        external_id  TEXT NOT NULL,
+        hashes       TEXT NOT NULL,  -- JSON object: field -> importer.ledger.hashing.field_hashes
+        UNIQUE (mapping, external_id)
+    )
+    """
+FIELD_HASHES_INSERT = "INSERT OR REPLACE INTO field_hashes VALUES (?, ?, ?)"
+# Schemas 1 and 2 kept the last payload itself (names, phones, emails, notes): read to upgrade.
+OLD_PAYLOADS_TABLE = """
+    CREATE TABLE payloads (
+        mapping      TEXT NOT NULL,
+        external_id  TEXT NOT NULL,
+        payload      TEXT NOT NULL,  -- canonical JSON of the last payload sent, without "id"
+        UNIQUE (mapping, external_id)
+    )
+    """
 CREATE_TABLES = (
     """
     CREATE TABLE events (
@@ -67,14 +89,7 @@ CREATE_TABLES = (
         PRIMARY KEY (mapping, external_id)
     ) WITHOUT ROWID
     """,
-    """
-    CREATE TABLE payloads (
-        mapping      TEXT NOT NULL,
-        external_id  TEXT NOT NULL,
-        payload      TEXT NOT NULL,  -- canonical JSON of the last payload sent, without "id"
-        UNIQUE (mapping, external_id)
-    )
-    """,
+    FIELD_HASHES_TABLE,
     *KEY_TABLES,
 )
 # SQLite primary result codes that mean "this file is damaged or not a database".
@@ -102,6 +117,8 @@ def connect(path: Path) -> sqlite3.Connection:
             # SQLite ignores both pragmas on systems without it.
             connection.execute("PRAGMA fullfsync = ON")
             connection.execute("PRAGMA checkpoint_fullfsync = ON")
+            # What is deleted (an upgraded file's payloads) is overwritten, not left in free pages.
+            connection.execute("PRAGMA secure_delete = ON")
             if version < SCHEMA_VERSION:
                 connection.execute("BEGIN IMMEDIATE")
                 try:
@@ -112,6 +129,8 @@ def connect(path: Path) -> sqlite3.Connection:
                     if connection.in_transaction:
                         connection.rollback()
                     raise
+                # The journal still holds the pages the upgrade rewrote: empty it.
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except BaseException:
         connection.close()
         raise
@@ -125,9 +144,27 @@ def _create_or_upgrade(connection: sqlite3.Connection, version: int) -> None:
         for statement in CREATE_TABLES:
             connection.execute(statement)
         return
-    for statement in KEY_TABLES:
-        connection.execute(statement)
-    fill_appointment_keys(connection)
+    if version < 2:
+        for statement in KEY_TABLES:
+            connection.execute(statement)
+        fill_appointment_keys(connection)
+    if version < 3:
+        connection.execute(FIELD_HASHES_TABLE)
+        fill_field_hashes(connection)
+        connection.execute("DROP TABLE payloads")
+
+
+def fill_field_hashes(connection: sqlite3.Connection) -> None:
+    """Hash each field of every payload the ledger kept (schemas 1 and 2) into ``field_hashes``."""
+    rows = connection.execute("SELECT mapping, external_id, payload FROM payloads")
+    connection.executemany(
+        FIELD_HASHES_INSERT,
+        (
+            (mapping, external_id, canonical_json(field_hashes(payload)))
+            for mapping, external_id, text in rows.fetchall()
+            if (payload := _payload_of_text(text)) is not None
+        ),
+    )
 
 
 def fill_appointment_keys(connection: sqlite3.Connection) -> None:
@@ -146,12 +183,17 @@ def fill_appointment_keys(connection: sqlite3.Connection) -> None:
     )
 
 
-def _keys_of_text(text: str) -> frozenset[tuple[str, str]]:
+def _payload_of_text(text: str) -> dict[str, object] | None:
     try:
         payload = json.loads(text)
     except ValueError:
-        return frozenset()
-    return appointment_keys(payload) if isinstance(payload, dict) else frozenset()
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def _keys_of_text(text: str) -> frozenset[tuple[str, str]]:
+    payload = _payload_of_text(text)
+    return appointment_keys(payload) if payload is not None else frozenset()
 
 
 def check_schema(connection: sqlite3.Connection, path: Path) -> int:
@@ -169,7 +211,7 @@ def check_schema(connection: sqlite3.Connection, path: Path) -> int:
         )
     if version == 0 and not tables:
         return 0
-    if not {"events", "payloads"} <= tables:
+    if not {"events", "field_hashes" if version >= 3 else "payloads"} <= tables:
         raise LedgerError(
             f"{path} is an SQLite database, but not an importer state file (it lacks the "
             "importer's tables); give the importer another state file path, or "
@@ -193,11 +235,14 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
             version = check_schema(connection, path)
             if version == 0:
                 raise LedgerError(f"{path} is empty, not an importer state file")
-            if version < SCHEMA_VERSION:
-                # The file stays as it was; the keys live in this connection's temporary table,
-                # which hides the missing table by its name.
+            # The file stays as it was; what an older schema lacks is computed into this
+            # connection's temporary tables, which stand in for the missing ones by their name.
+            if version < 2:
                 connection.execute(KEY_TABLES[0].replace("CREATE TABLE", "CREATE TEMP TABLE"))
                 fill_appointment_keys(connection)
+            if version < 3:
+                connection.execute(FIELD_HASHES_TABLE.replace("CREATE TABLE", "CREATE TEMP TABLE"))
+                fill_field_hashes(connection)
     except BaseException:
         connection.close()
         raise

@@ -32,8 +32,9 @@ from types import TracebackType
 from typing import Any
 
 from importer.errors import LedgerError
+from importer.files import create_private, make_private
 from importer.ledger.appointments import appointment_keys
-from importer.ledger.hashing import canonical_json
+from importer.ledger.hashing import canonical_json, field_hashes
 from importer.ledger.lock import StateFileLock
 from importer.ledger.schema import (
     COLUMNS,
@@ -43,7 +44,7 @@ from importer.ledger.schema import (
     converted_errors,
     move_aside_advice,
 )
-from importer.paths import OLD_STATE, state_file
+from importer.paths import OLD_STATE, data_folder, state_file
 
 # Where the ledger was before the data folder: still used when a command starts beside one.
 DEFAULT_LEDGER_PATH = OLD_STATE
@@ -64,9 +65,9 @@ ON CONFLICT (mapping, external_id) DO UPDATE SET
     source_row = excluded.source_row,
     deleted = excluded.deleted
 """
-_UPSERT_PAYLOAD = """
-INSERT INTO payloads (mapping, external_id, payload) VALUES (?, ?, ?)
-ON CONFLICT (mapping, external_id) DO UPDATE SET payload = excluded.payload
+_UPSERT_FIELD_HASHES = """
+INSERT INTO field_hashes (mapping, external_id, hashes) VALUES (?, ?, ?)
+ON CONFLICT (mapping, external_id) DO UPDATE SET hashes = excluded.hashes
 """
 
 
@@ -81,10 +82,10 @@ class LedgerEntry:
 
     ``status`` is ``created``, ``updated`` or ``cancelled`` (a ``RowStatus`` works too);
     ``updated_at`` is UTC ISO 8601 text (see :func:`utc_now`). ``payload``, optional, is the
-    payload sent (stored without its top-level ``id``) so a later run can say which fields
-    changed; lookups leave it ``None`` (reading 100,000 payloads takes seconds): ask
-    :meth:`Ledger.last_payloads` for the few rows that changed. It holds names and phone numbers,
-    so it stays out of ``repr`` and out of comparisons (``payload_hash`` stands for it there).
+    payload sent: the ledger stores only a hash of each of its fields (so a later run can say
+    which fields changed, see :meth:`Ledger.last_field_hashes`) and the same-appointment keys
+    made from it, never the payload; lookups leave it ``None``. It holds names and phone
+    numbers, so it stays out of ``repr`` and out of comparisons (``payload_hash`` stands for it).
     Raises ``ValueError`` for an empty ``external_id`` or another status: caller bugs.
     """
 
@@ -151,6 +152,26 @@ def _replace_keys(
     )
 
 
+def _private_folder(folder: Path) -> None:
+    """Create the ledger's folder 0700; tighten it when it is the importer's own data folder."""
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    own = {data_folder().absolute(), (Path.cwd() / OLD_STATE).parent.absolute()}
+    if created or folder.absolute() in own:
+        make_private(folder, folder=True)
+
+
+def _private_files(path: Path) -> None:
+    """The state file (made 0600 before SQLite creates it) and its journals: this user's only."""
+    try:
+        create_private(path)
+    except OSError as exc:
+        raise LedgerError(f"cannot create the state file {path}: {exc.strerror or exc}") from exc
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            make_private(file)
+
+
 class Ledger:
     """An open, locked ledger. Get one with :meth:`Ledger.open`; use it as a context manager.
 
@@ -178,11 +199,12 @@ class Ledger:
         """
         path = state_file().path if path is None else Path(path)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private_folder(path.parent)
         except OSError as exc:
             raise LedgerError(f"cannot create the folder of the state file {path}: {exc}") from exc
         lock = StateFileLock.acquire(path)
         try:
+            _private_files(path)
             connection = connect(path)
         except BaseException:
             lock.release()
@@ -276,27 +298,30 @@ class Ledger:
                 ).fetchall()
         return rows
 
-    def last_payloads(self, mapping: str, external_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """The payloads last sent for these external ids, without ``id``, keyed by external id.
+    def last_field_hashes(
+        self, mapping: str, external_ids: Iterable[str]
+    ) -> dict[str, dict[str, str]]:
+        """The field hashes of the payloads last sent for these external ids, keyed by external id.
 
-        For saying which fields of a changed row differ; ask only for the rows whose hash
-        changed. Ids without a stored payload are absent. Raises ``LedgerError`` if a stored
-        payload is not a JSON object (the file was edited by hand).
+        For saying which fields of a changed row differ (:func:`importer.ledger.field_hashes` of
+        the new payload against these); ask only for the rows whose hash changed. Ids recorded
+        without a payload are absent. Raises ``LedgerError`` if a stored value is not a JSON
+        object of texts (the file was edited by hand).
         """
-        found: dict[str, dict[str, Any]] = {}
+        found: dict[str, dict[str, str]] = {}
         for external_id, text in self._select_by_ids(
-            "read last payloads", "payloads", "external_id, payload", mapping, external_ids
+            "read field hashes", "field_hashes", "external_id, hashes", mapping, external_ids
         ):
             try:
-                payload = json.loads(text)
+                hashes = json.loads(text)
             except ValueError:
-                payload = None
-            if not isinstance(payload, dict):
+                hashes = None
+            if not isinstance(hashes, dict) or not all(isinstance(h, str) for h in hashes.values()):
                 raise LedgerError(
-                    f"{self.path}: the stored payload of {external_id!r} is not a JSON object. "
+                    f"{self.path}: the stored field hashes of {external_id!r} are damaged. "
                     + move_aside_advice(self.path)
                 )
-            found[external_id] = payload
+            found[external_id] = hashes
         return found
 
     def record(self, entries: Iterable[LedgerEntry]) -> int:
@@ -309,16 +334,16 @@ class Ledger:
             rows = [(_row_from_entry(entry), entry.payload) for entry in entries]
             connection.executemany(_UPSERT_EVENT, (event for event, _ in rows))
             connection.executemany(
-                _UPSERT_PAYLOAD,
+                _UPSERT_FIELD_HASHES,
                 (
-                    (event[0], event[1], canonical_json(payload))
+                    (event[0], event[1], canonical_json(field_hashes(payload)))
                     for event, payload in rows
                     if payload is not None
                 ),
             )
-            # No payload this time: an older one would no longer match the hash.
+            # No payload this time: older field hashes would no longer match the hash.
             connection.executemany(
-                "DELETE FROM payloads WHERE mapping = ? AND external_id = ?",
+                "DELETE FROM field_hashes WHERE mapping = ? AND external_id = ?",
                 ((event[0], event[1]) for event, payload in rows if payload is None),
             )
             _replace_keys(connection, rows)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from importer.ledger import Ledger, LedgerEntry, appointment_keys, same_person
-from importer.ledger.schema import CREATE_TABLES, SCHEMA_VERSION
+from importer.ledger.schema import CREATE_TABLES, OLD_PAYLOADS_TABLE, SCHEMA_VERSION
 
 VISIT: dict[str, Any] = {
     "external_id": "clinic-000101",
@@ -63,7 +63,7 @@ def test_a_shared_phone_of_two_named_people_is_not_one_appointment() -> None:
 def schema_one_file(path: Path) -> Path:
     """A state file as the importer wrote it before the keys existed, with one live event."""
     connection = sqlite3.connect(path)
-    for statement in CREATE_TABLES[:2]:  # events and payloads: schema 1's tables
+    for statement in (CREATE_TABLES[0], OLD_PAYLOADS_TABLE):  # schema 1's tables
         connection.execute(statement)
     connection.execute(
         "INSERT INTO events VALUES ('Clinic', 'clinic-000101', 812, 'Dr. Rivera', 'h', "
@@ -99,7 +99,7 @@ def test_a_schema_one_file_is_upgraded_on_open_with_keys_from_its_payloads(
     with Ledger.open(path) as ledger:
         assert found_ids(ledger, {**VISIT, "external_id": "desk-101"}) == {"clinic-000101"}
         assert ledger.lookup("Clinic", ["clinic-000101"])["clinic-000101"].apptoto_id == 812
-    assert user_version(path) == SCHEMA_VERSION == 2
+    assert user_version(path) == SCHEMA_VERSION == 3
 
 
 def test_a_schema_one_file_read_only_finds_the_keys_and_stays_as_it_was(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from importer.ledger import (
     Ledger,
     LedgerEntry,
     canonical_json,
+    field_hashes,
     held_by_another,
     payload_hash,
 )
@@ -290,21 +291,22 @@ def test_a_kill_during_a_transaction_leaves_the_previous_state(tmp_path: Path) -
 # --- stored payloads -------------------------------------------------------------------------
 
 
-def test_last_payloads_returns_what_was_sent_without_the_apptoto_id(ledger: Ledger) -> None:
+def test_last_field_hashes_hash_each_field_sent_but_the_apptoto_id(ledger: Ledger) -> None:
     sent = {"id": 101, "title": "Cleaning", "participants": [{"name": "Zoë", "phone": "+1212"}]}
     ledger.record([entry("A-1", payload=sent), entry("B-2")])
-    assert ledger.last_payloads("clinic", ["A-1", "B-2", "C-3"]) == {
-        "A-1": {"title": "Cleaning", "participants": [{"name": "Zoë", "phone": "+1212"}]}
+    assert ledger.last_field_hashes("clinic", ["A-1", "B-2", "C-3"]) == {
+        "A-1": field_hashes({"title": "Cleaning", "participants": sent["participants"]})
     }
+    assert set(field_hashes(sent)) == {"title", "participants"}
     looked_up = ledger.lookup("clinic", ["A-1"])["A-1"]
-    assert looked_up.payload is None  # lookups skip the payloads: they are large
+    assert looked_up.payload is None
     assert "Zoë" not in repr(entry("A-1", payload=sent))  # names stay out of logs
 
 
-def test_a_record_without_payload_forgets_the_older_payload(ledger: Ledger) -> None:
+def test_a_record_without_payload_forgets_the_older_field_hashes(ledger: Ledger) -> None:
     ledger.record([entry("A-1", payload={"title": "Cleaning"})])
     ledger.record([entry("A-1", digest="hash-2")])
-    assert ledger.last_payloads("clinic", ["A-1"]) == {}
+    assert ledger.last_field_hashes("clinic", ["A-1"]) == {}
 
 
 # --- cancellation ----------------------------------------------------------------------------
