@@ -12,6 +12,7 @@ import os
 import sqlite3
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ PATIENT_DETAILS = [
     "O’Connor",
     "jim.oconnor@example.com",
 ]
-VISIT = {
+VISIT: dict[str, Any] = {
     "external_id": "clinic-000101",
     "calendar": "Dr. Rivera",
     "start_time": "2026-12-14T08:30:00-08:00",
@@ -142,7 +143,7 @@ def test_an_existing_readable_state_file_is_made_private(tmp_path: Path) -> None
     assert mode_of(tmp_path) == 0o755  # a folder the user chose is left as it is
 
 
-def entry_with(payload: dict[str, object]) -> LedgerEntry:
+def entry_with(payload: dict[str, Any]) -> LedgerEntry:
     return LedgerEntry(
         "Clinic", "clinic-000101", 812, "Dr. Rivera", "h", "created",
         "2026-04-13T12:03:05+00:00", "appointments.csv", 2, payload=payload,
