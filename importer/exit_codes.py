@@ -27,10 +27,12 @@ _OK_STATUSES = {
     RowStatus.UPDATED,
     RowStatus.UNCHANGED,
     RowStatus.CANCELLED,
+    RowStatus.NOT_APPOINTMENT,
     PlanAction.CREATE,
     PlanAction.UPDATE,
     PlanAction.UNCHANGED,
     PlanAction.CANCEL,
+    PlanAction.NOT_APPOINTMENT,
 }
 
 

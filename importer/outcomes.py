@@ -16,6 +16,7 @@ class RowStatus(enum.StrEnum):
     FAILED = "failed"  # valid, but Apptoto did not confirm it
     SKIPPED = "skipped"  # not attempted (run stopped early, dry run)
     CANCELLED = "cancelled"  # the event was deleted because the row left the file
+    NOT_APPOINTMENT = "not an appointment"  # a totals row, a note, a heading: never sent
 
 
 class PlanAction(enum.StrEnum):
@@ -28,6 +29,7 @@ class PlanAction(enum.StrEnum):
     FAIL = "fail"  # valid, but cannot be sent as it is (e.g. a calendar move)
     SKIP = "skip"  # valid, but not sent: the same appointment is already there (SkipReason)
     CANCEL = "cancel"
+    NOT_APPOINTMENT = "not an appointment"  # a totals row, a note, a heading: never sent
 
 
 class SkipReason(enum.StrEnum):

@@ -242,6 +242,9 @@ def validate_rows(prepared: Prepared) -> list[RowResult]:
             message = same_as_row_message(prepared.copies[row])
             copy = RowResult(row, RowStatus.SKIPPED, external_id, None, message)
             results.append(replace(copy, reason=SkipReason.SAME_AS_ROW))
+        elif row in prepared.set_aside:
+            reason = prepared.set_aside[row]
+            results.append(RowResult(row, RowStatus.NOT_APPOINTMENT, "", None, reason))
         elif row in prepared.issues:
             message = "; ".join(str(i) for i in prepared.issues[row])
             results.append(

@@ -103,6 +103,10 @@ def make_plan(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -
     no_record = not known and (ledger is None or ledger.count_live(mapping_name) == 0)
     rows: list[PlannedRow] = []
     for row in prepared.rows:
+        if row in prepared.set_aside:
+            action = PlanAction.NOT_APPOINTMENT
+            rows.append(PlannedRow(row, action, "", message=prepared.set_aside[row]))
+            continue
         external_id = events.external_ids.get(row, "")
         if row in prepared.copies:
             rows.append(_copy_row(row, prepared.copies[row], external_id))

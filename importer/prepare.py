@@ -13,7 +13,14 @@ from pathlib import Path
 import pandas as pd
 
 from importer.events import BuiltEvents, build_events
-from importer.load import DEFAULT_MAX_ROWS, Sheet, load_table, sheet_names, strip_report_columns
+from importer.load import (
+    DEFAULT_MAX_ROWS,
+    WORKBOOK_SUFFIXES,
+    Sheet,
+    load_table,
+    sheet_names,
+    strip_report_columns,
+)
 from importer.mapping import Mapping, check_columns
 from importer.outcomes import RowIssue
 from importer.validate import validate_columns
@@ -33,10 +40,11 @@ class Prepared:
     # row -> the earlier row it repeats in every cell (exported twice): one appointment, whose
     # first row alone is checked and mapped
     copies: dict[int, int] = field(default_factory=dict)
+    set_aside: dict[int, str] = field(default_factory=dict)  # row -> why it is not an appointment
 
     @property
     def rows(self) -> list[int]:
-        """Every input row number, in sheet order."""
+        """Every input row number, in sheet order (the rows set aside included)."""
         return [int(r) for r in self.source.index]
 
 
@@ -65,7 +73,7 @@ def merge_issues(
 
 def _mapping_sheet(path: str | Path, mapping: Mapping) -> str | None:
     """The mapping's sheet for a workbook; a one-sheet workbook (a report, say) is used as it is."""
-    if mapping.sheet is None or Path(path).suffix.lower() != ".xlsx":
+    if mapping.sheet is None or Path(path).suffix.lower() not in WORKBOOK_SUFFIXES:
         return None
     names = sheet_names(path)
     if mapping.sheet not in names and len(names) == 1:
@@ -87,12 +95,19 @@ def prepare(
     are values in ``Prepared.issues``, all of them at once, and ``Prepared.warnings`` (which
     never block a row; ``now``, default the present, dates "in the past").
     """
-    loaded = load_table(path, sheet=sheet or _mapping_sheet(path, mapping), max_rows=max_rows)
+    loaded = load_table(
+        path,
+        sheet=sheet or _mapping_sheet(path, mapping),
+        max_rows=max_rows,
+        header_row=mapping.header_row,
+    )
     source, report_ids = strip_report_columns(loaded.frame)
     check_columns(mapping, [str(c) for c in source.columns])
-    copies = repeated_rows(source)
+    set_aside = loaded.set_aside
+    appointments = source.drop(index=list(set_aside)) if set_aside else source
+    copies = repeated_rows(appointments)
     built, issues = validate_and_map(
-        source.drop(index=list(copies)) if copies else source, mapping, now=now
+        appointments.drop(index=list(copies)) if copies else appointments, mapping, now=now
     )
     if copies:
         # A copy has its first row's id: --cancel-missing and the report see it in the file.
@@ -107,6 +122,7 @@ def prepare(
         report_ids=report_ids,
         warnings=merge_issues(built.warnings),
         copies=copies,
+        set_aside=set_aside,
     )
 
 

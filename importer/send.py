@@ -80,6 +80,7 @@ class _Sender:
                 PlanAction.UNCHANGED: RowStatus.UNCHANGED,
                 PlanAction.FAIL: RowStatus.FAILED,
                 PlanAction.SKIP: RowStatus.SKIPPED,
+                PlanAction.NOT_APPOINTMENT: RowStatus.NOT_APPOINTMENT,
             }.get(r.action)
             if status is not None:
                 message = r.message or "unchanged since the last run"

@@ -56,6 +56,8 @@ class Proposal:
     time_format: FormatGuess
     unmatched: tuple[str, ...]  # columns no field uses: offered as custom_data
     notes: tuple[str, ...] = field(default=())
+    header_row: int | None = None  # the row of the column names, when not the first row
+    sheets: tuple[str, ...] = ()  # several sheets with these columns, read in one run
 
     @property
     def needs_choice(self) -> list[str]:
@@ -224,8 +226,21 @@ def render_proposal(proposal: Proposal) -> str:
         0,
     )
     lines.append(f"source: {_quoted(proposal.id_source)}")
-    if proposal.sheet is not None:
+    if len(proposal.sheets) > 1:
+        lines += _comment(
+            "these sheets have the same columns; each run reads them all (or write: sheets: all)",
+            0,
+        )
+        lines.append("sheets: [" + ", ".join(_quoted(s) for s in proposal.sheets) + "]")
+    elif proposal.sheet is not None:
         lines.append(f"sheet: {_quoted(proposal.sheet)}")
+    if proposal.header_row is not None and proposal.header_row > 1:
+        lines += _comment(
+            f"the column names are on row {proposal.header_row}; the rows above (a title) are "
+            "not read",
+            0,
+        )
+        lines.append(f"header_row: {proposal.header_row}")
     lines.append("defaults:")
     lines += _setting("time_zone", proposal.time_zone, "America/New_York")
     lines += _setting("phone_region", proposal.phone_region, "US")

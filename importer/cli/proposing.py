@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -50,13 +51,14 @@ def init(
     try:
         loaded = load_table(file, sheet=sheet)
         proposal = propose_mapping(
-            loaded.frame,
+            loaded.appointments,
             name=name,
             sheet=loaded.sheet_name,
             source=file.name,
             time_zone=time_zone,
             phone_region=phone_region,
         )
+        proposal = replace(proposal, header_row=loaded.header_row)
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(target, proposal.to_yaml())
     except ImporterError as exc:

@@ -1,28 +1,33 @@
-"""Stage 1, load: a CSV or Excel file as a table of text cells, every cell as the user sees it.
+"""Stage 1, load: a CSV file or a workbook as a table of text cells, every cell as the user sees it.
 
-:func:`load_table` reads one sheet (CSV with its encoding and delimiter found, XLSX checked for
-zip and XML bombs before it is opened) into a frame indexed by spreadsheet row number; a report
-this program wrote, read back as input, is recognised by :func:`strip_report_columns`.
+:func:`load_table` reads one sheet (CSV with its encoding and delimiter found; .xlsx, .xlsb,
+.ods checked for zip and XML bombs before they are opened, .xls for its size), finds its header
+below any title and sets aside totals and notes, into a frame indexed by spreadsheet row number;
+a report this program wrote, read back as input, is recognised by :func:`strip_report_columns`.
 """
 
 from importer.load.report_input import RESULT_COLUMNS, is_report, strip_report_columns
 from importer.load.table import (
     CSV_SUFFIXES,
     DEFAULT_MAX_ROWS,
+    WORKBOOK_SUFFIXES,
     XLSX_SUFFIXES,
     Sheet,
     load_table,
     sheet_names,
+    sheets_like,
 )
 
 __all__ = [
     "CSV_SUFFIXES",
     "DEFAULT_MAX_ROWS",
     "RESULT_COLUMNS",
+    "WORKBOOK_SUFFIXES",
     "XLSX_SUFFIXES",
     "Sheet",
     "is_report",
     "load_table",
     "sheet_names",
+    "sheets_like",
     "strip_report_columns",
 ]

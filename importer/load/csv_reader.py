@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from importer.errors import LoadError
+from importer.load.table_bounds import HEADER_SEARCH_ROWS, find_header, header_index
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t")
@@ -76,10 +77,14 @@ class CsvTable:
     delimiter: str
 
 
-def read_csv_table(path: Path, *, file: str, max_rows: int) -> CsvTable:
+def read_csv_table(
+    path: Path, *, file: str, max_rows: int, header_row: int | None = None
+) -> CsvTable:
     """Decode, sniff and parse ``path``; refuse it once it has more than ``max_rows`` data rows.
 
-    Data rows are the rows with text after the first such row (the header). Raises LoadError
+    The header is the row ``header_row`` when given, else the one
+    :func:`importer.load.table_bounds.find_header` finds (a title line above it is skipped); data
+    rows are the rows below it. Raises LoadError
     for an empty or oversized file, undecodable bytes, broken quoting or too many rows.
     """
     size = path.stat().st_size
@@ -112,7 +117,9 @@ def read_csv_table(path: Path, *, file: str, max_rows: int) -> CsvTable:
             raise _undecodable(
                 path, candidate, delimiter, offset, bad, ascii_before, file, hidden=hidden
             ) from None
-        return _table(cells, candidate, delimiter, first_row=blank + 1, file=file)
+        return _table(
+            cells, candidate, delimiter, first_row=blank + 1, file=file, header_row=header_row
+        )
     raise AssertionError("unreachable: cp1252 either decodes or raises")  # pragma: no cover
 
 
@@ -248,14 +255,29 @@ def _blank(column: pd.Series) -> np.ndarray:
 
 
 def _table(
-    cells: pd.DataFrame, encoding: str, delimiter: str, *, first_row: int, file: str
+    cells: pd.DataFrame,
+    encoding: str,
+    delimiter: str,
+    *,
+    first_row: int,
+    file: str,
+    header_row: int | None,
 ) -> CsvTable:
     check_width(cells.shape[1], file=file)
     blank = _blank_cells(cells)
     with_text = ~blank.all(axis=1)
     if not with_text.any():
         raise LoadError("the file is empty (it has only blank lines)", file=file)
-    header_at = int(with_text.to_numpy().argmax())
+    if header_row is not None:
+        header_at = header_index(header_row, first_row, with_text.to_numpy(), file=file)
+    else:
+        shown = min(len(cells), 2 * HEADER_SEARCH_ROWS)
+        head = [
+            [None if blank.iat[i, j] else str(cells.iat[i, j]) for j in range(cells.shape[1])]
+            for i in range(shown)
+        ]
+        found = find_header(head)
+        header_at = int(with_text.to_numpy().argmax()) if found is None else found
     header = [
         "" if blank.iat[header_at, j] else str(cells.iat[header_at, j])
         for j in range(cells.shape[1])

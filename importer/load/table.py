@@ -1,4 +1,5 @@
-"""Load stage: a spreadsheet (CSV or XLSX) into a DataFrame of text cells, row numbers as in Excel.
+"""Load stage: a spreadsheet (CSV or a workbook) into a DataFrame of text cells, row numbers as in
+Excel. Workbooks: ``.xlsx``/``.xlsm``, ``.xlsb``, old ``.xls`` and ``.ods``, all read by calamine.
 
 Every cell is text exactly as written (``02134``, ``000123``, ``0044 20 7946 0958`` stay so); no
 type is guessed here. Blank cells, and cells holding only spaces, are missing values. The
@@ -6,26 +7,37 @@ readers: :mod:`importer.load.csv_reader` (encodings, delimiters) and
 :mod:`importer.load.xlsx_reader` (calamine values as text), behind
 :mod:`importer.load.xlsx_safety` (zip and XML bombs).
 
-The table: the header is the first row with any text; blank rows above it are skipped (row
-numbers still count them). Fully blank rows are dropped, each kept row keeps its own number
-(header = row 1 when it is on top, so the first data row is 2). A column is dropped only when its
-header and all its cells are blank; a blank header over data becomes ``Column F`` (its Excel
-letter), a repeated header ``Phone (2)``, each with a warning.
+The table (:mod:`importer.load.table_bounds`): the header row is found below a title and blank
+rows, or named (``header_row``); rows above it are skipped (row numbers still count them). A
+merged cell's value applies to every row it spans. Fully blank rows are dropped, each kept row
+keeps its own number (header = row 1 when it is on top, so the first data row is 2). Rows that
+are not appointments (totals, notes, a repeated header) stay in the frame for the report and
+are listed in ``Sheet.set_aside`` with the reason; they are never sent. A column is dropped only
+when its header and all its cells are blank; a blank header over data becomes ``Column F`` (its
+Excel letter), a repeated header ``Phone (2)``, each with a warning (:mod:`importer.load.sheet`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+import zipfile
+from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from importer.errors import LoadError
-from importer.load.csv_reader import check_width, read_csv_table
+from importer.load.csv_reader import read_csv_table
+from importer.load.file_types import ZipFlavour, known_document, zip_flavour
+from importer.load.sheet import Sheet, assemble_sheet
+from importer.load.table_bounds import HEADER_SEARCH_ROWS, fill_merged, find_header, header_index
 from importer.load.xlsx_formats import pad_with_zeros, zero_padded_cells
-from importer.load.xlsx_reader import CellText, column_letter, read_sheet, workbook_sheet_names
+from importer.load.xlsx_reader import (
+    CellText,
+    CellValue,
+    SheetCells,
+    read_sheet,
+    workbook_sheet_names,
+)
 from importer.load.xlsx_safety import FileKind, check_workbook_zip, file_kind
 from importer.values.distinct import collector_paused
 
@@ -38,63 +50,108 @@ CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
 
-_ACCEPTED = "CSV (.csv, .tsv, .txt) and Excel workbooks (.xlsx)"
+WORKBOOK_SUFFIXES = (*XLSX_SUFFIXES, ".xlsb", ".xls", ".ods")
 
 
-@dataclass(frozen=True)
-class Sheet:
-    """One table read from a file: text cells, spreadsheet row numbers, what to tell the user."""
+MAX_XLS_BYTES = 200 << 20  # an old .xls holds at most 65,536 rows; calamine reads it whole
 
-    frame: pd.DataFrame  # text cells (pandas str dtype), blank = missing; index "row" = Excel row
-    file: str  # the path as given, for messages
-    sheet_name: str | None  # the XLSX sheet read; None for CSV
-    encoding: str | None  # the CSV encoding found ("utf-8", "utf-8-sig", "cp1252", "utf-16")
-    delimiter: str | None  # the CSV delimiter found ("," ";" or "\t")
-    warnings: tuple[str, ...]  # what the user should know but did not stop the load
+
+_ACCEPTED = (
+    "CSV (.csv, .tsv, .txt), Excel workbooks (.xlsx, .xlsm, .xlsb, .xls) and OpenDocument "
+    "spreadsheets (.ods)"
+)
 
 
 def load_table(
-    path: str | Path, *, sheet: str | None = None, max_rows: int = DEFAULT_MAX_ROWS
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    header_row: int | None = None,
 ) -> Sheet:
-    """Read a CSV or XLSX file as text cells; ``sheet`` names the XLSX sheet to read.
+    """Read a CSV file or a workbook as text cells; ``sheet`` names the workbook's sheet to read.
 
-    Without ``sheet`` the first visible sheet is read. The kind of file is judged from its bytes
-    as well as its name. Raises LoadError, in plain words naming the file (and row/column when
-    one is at fault), for: a missing or unreadable file, an empty file, an unknown extension, an
-    old ``.xls``, a password-protected workbook, a text file named ``.xlsx``, undecodable text,
-    broken quoting, an unknown sheet, more than ``max_rows`` data rows (refused before the whole
-    file is read), or a zip/XML bomb.
+    Without ``sheet`` the visible sheet holding the table is read (the first of them when several
+    do); without ``header_row`` (the spreadsheet row of the column names) the header is found.
+    The kind of file is judged from its bytes as well as its name. Raises LoadError, in plain
+    words naming the file (and row/column when one is at fault), for: a missing or unreadable
+    file, an empty file, an unknown extension, a PDF, image or other document, a
+    password-protected workbook, a text file named ``.xlsx``, undecodable text, broken quoting,
+    an unknown sheet, more than ``max_rows`` data rows (refused before the whole file is read),
+    or a zip/XML bomb.
     """
     file = str(path)
     source = Path(path)
-    kind = _kind(source, file)
-    suffix = source.suffix.lower()
     try:
-        if kind is FileKind.ZIP and suffix in (*XLSX_SUFFIXES, ".xls", *CSV_SUFFIXES):
-            last_rows = _check_workbook_once(source, file=file)
-            with collector_paused():  # 100,000 row lists from calamine: ~0.15 s of collections
-                return _load_sheet(
-                    source, file=file, sheet=sheet, max_rows=max_rows, last_rows=last_rows
-                )
-        if kind is FileKind.TEXT and suffix in CSV_SUFFIXES:
-            text = read_csv_table(source, file=file, max_rows=max_rows)
-            unused = (
-                [f"a CSV file has no sheets; the sheet {sheet!r} was not used"] if sheet else []
+        checked = _checked_workbook(source, file)
+        if checked is None:
+            return _load_csv(
+                source, file=file, sheet=sheet, max_rows=max_rows, header_row=header_row
             )
-            return assemble_sheet(
-                text.header,
-                text.columns,
-                text.rows,
-                file=file,
-                max_rows=max_rows,
-                header_row=text.header_row,
-                encoding=text.encoding,
-                delimiter=text.delimiter,
-                notes=unused,
+        flavour, last_rows = checked
+        with collector_paused():  # 100,000 row lists from calamine: ~0.15 s of collections
+            found = read_sheet(
+                source, file=file, sheet=sheet, max_rows=max_rows, last_rows=last_rows
+            )
+            return _sheet_of(
+                found, source, flavour, file=file, max_rows=max_rows, header=header_row
             )
     except OSError as exc:
         raise _unreadable(exc, file) from exc
-    raise _wrong_kind(kind, suffix, file)
+
+
+def _checked_workbook(source: Path, file: str) -> tuple[str, dict[str, int]] | None:
+    """The workbook format of ``source`` ("xlsx", "xlsb", "ods", "xls") once its safety checks
+    passed, with the last row number per part; None for a CSV file. LoadError for any other
+    file, saying what it is."""
+    kind = _kind(source, file)
+    suffix = source.suffix.lower()
+    if suffix in (*WORKBOOK_SUFFIXES, *CSV_SUFFIXES):
+        if kind is FileKind.ZIP:
+            flavour = _flavour(source, file)
+            return flavour.value, _check_workbook_once(source, file=file)
+        if kind is FileKind.OLD_EXCEL:
+            if source.stat().st_size > MAX_XLS_BYTES:
+                raise LoadError(
+                    f"the old Excel (.xls) file is over {MAX_XLS_BYTES >> 20} MB, the most "
+                    "that is read in one run. Save it as .xlsx in Excel, or split it",
+                    file=file,
+                )
+            return "xls", {}
+        if kind is FileKind.TEXT and suffix in CSV_SUFFIXES:
+            return None
+    raise _wrong_kind(kind, suffix, file, source)
+
+
+def _load_csv(
+    source: Path, *, file: str, sheet: str | None, max_rows: int, header_row: int | None
+) -> Sheet:
+    text = read_csv_table(source, file=file, max_rows=max_rows, header_row=header_row)
+    unused = [f"a CSV file has no sheets; the sheet {sheet!r} was not used"] if sheet else []
+    return assemble_sheet(
+        text.header,
+        text.columns,
+        text.rows,
+        file=file,
+        max_rows=max_rows,
+        header_row=text.header_row,
+        encoding=text.encoding,
+        delimiter=text.delimiter,
+        notes=unused,
+    )
+
+
+def _flavour(source: Path, file: str) -> ZipFlavour:
+    """The workbook format of a zip; LoadError saying what it is when it is no workbook."""
+    try:
+        flavour = zip_flavour(source)
+    except zipfile.BadZipFile as exc:
+        raise LoadError(
+            f"this is not a readable Excel workbook (the zip inside is damaged: {exc})", file=file
+        ) from exc
+    if isinstance(flavour, str):
+        raise LoadError(f"this is {flavour}; the importer reads {_ACCEPTED}", file=file)
+    return flavour
 
 
 # Workbooks that passed the zip/XML bomb checks, by (path, size, modified ns, inode): `validate`
@@ -127,14 +184,31 @@ def _check_workbook_once(source: Path, *, file: str) -> dict[str, int]:
     return last_rows
 
 
-def _load_sheet(
-    source: Path, *, file: str, sheet: str | None, max_rows: int, last_rows: dict[str, int]
+_SUFFIXES_OF = {
+    "xlsx": XLSX_SUFFIXES,
+    "xlsb": (".xlsb",),
+    "xls": (".xls",),
+    "ods": (".ods",),
+}
+
+
+_FORMAT_NAMES = {
+    "xlsx": "an Excel workbook (.xlsx)",
+    "xlsb": "an Excel binary workbook (.xlsb)",
+    "xls": "an old Excel workbook (.xls)",
+    "ods": "an OpenDocument spreadsheet (.ods)",
+}
+
+
+def _sheet_of(
+    found: SheetCells, source: Path, flavour: str, *, file: str, max_rows: int, header: int | None
 ) -> Sheet:
-    found = read_sheet(source, file=file, sheet=sheet, max_rows=max_rows, last_rows=last_rows)
+    """The Sheet of one workbook sheet's cells: merges filled, header found (or ``header``)."""
     to_text = CellText()
-    header_at = next(
-        (i for i, row in enumerate(found.rows) if any(t is not None for t in to_text(row))), None
+    merged_cells = fill_merged(
+        found.rows, found.merged, first_row=found.first_row - 1, first_column=found.first_column
     )
+    header_at = _header_at(found.rows, to_text, header, found.first_row, file=file)
     if header_at is None:  # every cell holds spaces only
         raise LoadError("the sheet is empty", file=file, sheet=found.sheet_name)
     body = found.rows[header_at + 1 :]
@@ -150,8 +224,15 @@ def _load_sheet(
         notes.append(
             f"the sheet {found.sheet_name!r} is hidden in Excel; read because it was named"
         )
-    if source.suffix.lower() not in XLSX_SUFFIXES:
-        notes.append(f"the file is named {source.suffix} but is an Excel workbook; read as one")
+    if source.suffix.lower() not in _SUFFIXES_OF[flavour]:
+        notes.append(
+            f"the file is named {source.suffix} but is {_FORMAT_NAMES[flavour]}; read as one"
+        )
+    if merged_cells:
+        notes.append(
+            f"{merged_cells:,} cell(s) are part of merged cells; each row of a merged cell "
+            "takes its value"
+        )
     loaded = assemble_sheet(
         [text or "" for text in to_text(found.rows[header_at])],
         columns,
@@ -163,11 +244,31 @@ def _load_sheet(
         sheet_name=found.sheet_name,
         notes=notes,
     )
-    return replace(loaded, warnings=(*loaded.warnings, *to_text.warnings()))
+    return replace(loaded, warnings=(*loaded.warnings, *to_text.warnings()), hidden=found.hidden)
+
+
+def _header_at(
+    rows: list[list[CellValue]],
+    to_text: CellText,
+    header_row: int | None,
+    first_row: int,
+    *,
+    file: str,
+) -> int | None:
+    """The index in ``rows`` of the header: the row named, else the one found."""
+    shown = rows if header_row is not None else rows[: 2 * HEADER_SEARCH_ROWS]
+    texts = [to_text(row) for row in shown]
+    if header_row is None:
+        return find_header(texts)
+    if header_row < first_row:  # rows above the first used row are blank
+        header_index(header_row, header_row, [False], file=file)
+    return header_index(
+        header_row, first_row, [any(t is not None for t in r) for r in texts], file=file
+    )
 
 
 def sheet_names(path: str | Path) -> list[str]:
-    """The worksheets of an XLSX workbook: visible ones in workbook order, then hidden ones.
+    """The worksheets of a workbook: visible ones in workbook order, then hidden ones.
 
     Hidden sheets are listed (last) so they can be chosen by name, but ``load_table`` never picks
     one by default. Chart sheets are left out. A CSV file has no sheets: ``[]``. Raises LoadError
@@ -175,13 +276,9 @@ def sheet_names(path: str | Path) -> list[str]:
     """
     file = str(path)
     source = Path(path)
-    kind = _kind(source, file)
-    if kind is not FileKind.ZIP:
-        if kind is FileKind.TEXT and source.suffix.lower() in CSV_SUFFIXES:
-            return []
-        raise _wrong_kind(kind, source.suffix.lower(), file)
     try:
-        _check_workbook_once(source, file=file)
+        if _checked_workbook(source, file) is None:
+            return []
         return workbook_sheet_names(source, file=file)
     except OSError as exc:
         raise _unreadable(exc, file) from exc
@@ -207,10 +304,17 @@ def _kind(source: Path, file: str) -> FileKind:
     return kind
 
 
-def _wrong_kind(kind: FileKind, suffix: str, file: str) -> LoadError:
-    if kind is FileKind.OLD_EXCEL:
+def _wrong_kind(kind: FileKind, suffix: str, file: str, source: Path) -> LoadError:
+    if kind is FileKind.DOCUMENT:
+        try:
+            with source.open("rb") as stream:
+                what = known_document(stream.read(16)) or "not a spreadsheet"
+        except OSError as exc:
+            return _unreadable(exc, file)
         return LoadError(
-            "this is an old Excel 97-2003 .xls file; open it in Excel and save it as .xlsx or CSV",
+            f"this is {what}, not a spreadsheet, whatever its name says; the importer reads "
+            f"{_ACCEPTED}. Export the appointments from the program that keeps them as a "
+            "spreadsheet and use that file",
             file=file,
         )
     if kind is FileKind.ENCRYPTED_EXCEL:
@@ -218,105 +322,36 @@ def _wrong_kind(kind: FileKind, suffix: str, file: str) -> LoadError:
             "the workbook is password-protected; remove the password in Excel and save again",
             file=file,
         )
-    if suffix not in (*CSV_SUFFIXES, *XLSX_SUFFIXES, ".xls"):
+    if suffix not in (*CSV_SUFFIXES, *WORKBOOK_SUFFIXES):
         shown = f"a {suffix} file" if suffix else "a file without an extension"
         return LoadError(f"this is {shown}; the importer reads {_ACCEPTED}", file=file)
     if kind is FileKind.TEXT:
         return LoadError(
-            "this is not an Excel workbook (it looks like text/CSV); if it is CSV, rename it "
-            "to .csv",
+            "this is not a workbook (it looks like text/CSV); if it is CSV, rename it to .csv",
             file=file,
         )
-    if kind is FileKind.ZIP:
-        return LoadError(
-            f"this is a zip archive, not a spreadsheet; the importer reads {_ACCEPTED}", file=file
-        )
-    what = "Excel workbook" if suffix in (*XLSX_SUFFIXES, ".xls") else "text (CSV) file"
+    what = "workbook" if suffix in WORKBOOK_SUFFIXES else "text (CSV) file"
     return LoadError(f"this is not a {what}: its content is neither text nor a workbook", file=file)
 
 
-def assemble_sheet(
-    header: Sequence[str],
-    columns: Sequence[Sequence[str | None] | np.ndarray],
-    rows: pd.Index,
-    *,
-    file: str,
-    max_rows: int,
-    header_row: int,
-    first_column: int = 0,
-    sheet_name: str | None = None,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    notes: Sequence[str] = (),
-) -> Sheet:
-    """Name the columns, drop blank rows and columns, and check the row cap: the Sheet.
+def sheets_like(path: str | Path, loaded: Sheet, *, max_rows: int = DEFAULT_MAX_ROWS) -> list[str]:
+    """The visible sheets of ``path`` with the same column names as ``loaded`` (one of them).
 
-    ``columns[j]`` holds the cells below ``header[j]`` (blank = None/NaN), the column at
-    ``first_column + j`` (0 = A); ``rows`` gives each body row its spreadsheet row number. A
-    column wider than the header gets a blank header. Raises LoadError when more than
-    ``max_rows`` rows with text follow the header.
+    In workbook order, ``loaded``'s sheet included; [] for a CSV file or when no other sheet has
+    these columns. A sheet that cannot be read is left out.
     """
-    warnings = list(notes)
-    if header_row > 1:
-        warnings.append(f"the header is on row {header_row}; the blank rows above it were skipped")
-    names: list[str] = []
-    letters: list[str] = []
-    kept: list[pd.api.extensions.ExtensionArray] = []
-    for j in range(max(len(header), len(columns))):
-        values = pd.array(columns[j] if j < len(columns) else [None] * len(rows), dtype="str")
-        name = header[j].strip() if j < len(header) else ""
-        if not name and values.isna().all():
-            continue  # no header, no data: a blank column
-        names.append(name)
-        letters.append(column_letter(first_column + j))
-        kept.append(values)
-    check_width(len(names), file=file)
-    names = _unique_names(names, letters, warnings)
-    frame = pd.DataFrame(dict(zip(names, kept, strict=True)), index=rows)
-    frame.index = pd.Index(rows, dtype="int64", name="row")
-    filled = frame.notna().any(axis=1)
-    if not filled.all():
-        frame = frame[filled]
-    if len(frame) > max_rows:
-        raise LoadError(
-            f"there are {len(frame):,} rows below the header; at most {max_rows:,} are read "
-            "in one run. Split the file into smaller ones",
-            file=file,
-            sheet=sheet_name,
-        )
-    return Sheet(frame, file, sheet_name, encoding, delimiter, tuple(warnings))
-
-
-def _unique_names(names: list[str], letters: list[str], warnings: list[str]) -> list[str]:
-    """Blank headers named after their column letter, repeated ones numbered: ``Phone (2)``."""
-    named = [name or f"Column {letter}" for name, letter in zip(names, letters, strict=True)]
-    unnamed = [letter for name, letter in zip(names, letters, strict=True) if not name]
-    if unnamed:
-        shown = ", ".join(unnamed)
-        warnings.append(
-            f"column(s) {shown} have data but no header; they are read as "
-            + ", ".join(f"'Column {letter}'" for letter in unnamed)
-        )
-    taken = set(named)
-    seen: dict[str, list[int]] = {}
-    for j, name in enumerate(named):
-        seen.setdefault(name, []).append(j)
-    unique = list(named)
-    for name, positions in seen.items():
-        if len(positions) < 2:
+    if loaded.sheet_name is None:
+        return []
+    wanted = {str(c) for c in loaded.frame.columns}
+    found = []
+    for name in sheet_names(path):
+        if name == loaded.sheet_name:
+            found.append(name)
             continue
-        renamed = []
-        number = 1
-        for j in positions[1:]:
-            number += 1
-            while f"{name} ({number})" in taken:
-                number += 1
-            unique[j] = f"{name} ({number})"
-            taken.add(unique[j])
-            renamed.append(f"'{unique[j]}' (column {letters[j]})")
-        where = ", ".join(letters[j] for j in positions)
-        warnings.append(
-            f"the header {name!r} appears {len(positions)} times (columns {where}); "
-            f"the later ones are read as {', '.join(renamed)}"
-        )
-    return unique
+        try:
+            other = load_table(path, sheet=name, max_rows=max_rows)
+        except LoadError:
+            continue
+        if not other.hidden and {str(c) for c in other.frame.columns} == wanted:
+            found.append(name)
+    return found if len(found) > 1 else []

@@ -24,8 +24,11 @@ Dates follow the workbook's date system (1900 or 1904): calamine reads ``date190
 Times are rounded to the nearest second, as Excel shows them (a serial number rarely lands on
 the exact second). Calamine gives a ``date`` for every whole serial number, so a date-and-time
 cell at exactly midnight reads as the date alone. Cells showing an Excel error (``#N/A``) and
-formulas without a saved result read as blank. Merged cells read as Excel shows them: the value
-in the top-left cell, the others blank.
+formulas without a saved result read as blank. Merged cells read as Excel shows them (the value
+in the top-left cell, the others blank); their ranges are kept in :class:`SheetCells` so the
+table can give the value to every row a merge spans. The same reader takes ``.xls``, ``.xlsb``
+and ``.ods`` workbooks: calamine reads them all (``.ods`` merges are read from its XML by
+:mod:`importer.load.ods_merges`, calamine does not give them).
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ import python_calamine as calamine
 from defusedxml.ElementTree import ParseError
 
 from importer.errors import LoadError
+from importer.load.ods_merges import CellRange, ods_merged_ranges
+from importer.load.table_bounds import table_rows
 from importer.load.xlsx_parts import Worksheet, listed_worksheets, rows_with_values
 
 EXACT_DIGITS = 15  # Excel keeps 15 significant digits of a number; more are rounded away
@@ -60,6 +65,9 @@ class SheetCells:
     sheet_name: str
     hidden: bool  # the sheet is hidden in Excel (read because it was named)
     part: str | None  # the zip member holding the sheet; None when the workbook part does not say
+    merged: list[
+        CellRange
+    ]  # merged ranges, 0-based sheet coordinates ((top, left), (bottom, right))
 
 
 def _is_worksheet(meta: calamine.SheetMetadata) -> bool:
@@ -72,7 +80,15 @@ def _is_visible(meta: calamine.SheetMetadata) -> bool:
 
 def _open(path: Path, file: str) -> calamine.CalamineWorkbook:
     try:
-        return calamine.CalamineWorkbook.from_path(str(path))
+        try:
+            return calamine.CalamineWorkbook.from_path(str(path))
+        except calamine.PasswordError:
+            raise
+        except (calamine.CalamineError, ValueError):
+            # calamine picks the format by the name; a workbook renamed (an .ods saved as
+            # .xlsx, an .xls as .xlsx) is read by its content instead.
+            with path.open("rb") as stream:
+                return calamine.CalamineWorkbook.from_filelike(stream)
     except calamine.PasswordError as exc:
         raise LoadError(
             "the workbook is password-protected; remove the password in Excel and save again",
@@ -166,7 +182,11 @@ def read_sheet(
             visible, hidden = _calamine_worksheets(workbook)
         else:
             visible, hidden = _by_state(listed)
-        name = _choose_sheet(visible, hidden, sheet, file=file)
+        if sheet is None and len(visible) > 1:
+            workbook = workbook or _open(path, file)
+            name = _sheet_holding_the_table(workbook, visible)
+        else:
+            name = _choose_sheet(visible, hidden, sheet, file=file)
         part = None if listed is None else next(w.part for w in listed if w.name == name)
         if part is not None and last_rows is not None:
             _refuse_over_the_cap(path, part, last_rows, max_rows, file=file, sheet=name)
@@ -189,10 +209,31 @@ def read_sheet(
                 sheet=name,
             )
         values = cells.to_python(skip_empty_area=True)
+        merged = cells.merged_cell_ranges
+        if merged is None:  # calamine gives none for .ods (and .xlsb)
+            merged = ods_merged_ranges(path, name) if zipfile.is_zipfile(path) else []
     finally:
         if workbook is not None:
             workbook.close()
-    return SheetCells(values, first_row + 1, first_column, name, name in hidden, part)
+    return SheetCells(values, first_row + 1, first_column, name, name in hidden, part, merged)
+
+
+_PEEK_ROWS = 500  # rows of each sheet looked at to find the one holding the table
+
+
+def _sheet_holding_the_table(workbook: calamine.CalamineWorkbook, visible: list[str]) -> str:
+    """The visible sheet with the most rows under a header (its first rows looked at), so a
+    "Notes" or "Read me" sheet in front of the appointments is passed over; the first on a tie."""
+    best, best_rows = visible[0], 0
+    for name in visible:
+        try:
+            peeked = workbook.get_sheet_by_name(name).to_python(nrows=_PEEK_ROWS)
+        except calamine.CalamineError:
+            continue
+        rows = table_rows([[None if c == "" else cell_text(c) for c in row] for row in peeked])
+        if rows > best_rows:
+            best, best_rows = name, rows
+    return best
 
 
 def _refuse_over_the_cap(

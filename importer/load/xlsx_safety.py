@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from importer.errors import LoadError
+from importer.load.file_types import known_document
 from importer.load.xlsx_parts import LastRowNumber
 
 MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 GiB inflated in all: ~8x what a 200,000-row sheet needs
@@ -57,6 +58,7 @@ class FileKind(enum.Enum):
     ZIP = "zip"  # .xlsx, .xlsm (or any zip)
     OLD_EXCEL = "xls"  # OLE2 compound file: Excel 97-2003 .xls
     ENCRYPTED_EXCEL = "encrypted"  # OLE2 holding an EncryptedPackage: a password-protected .xlsx
+    DOCUMENT = "document"  # a PDF, an image, a compressed archive: named by file_types
     TEXT = "text"  # looks like CSV or other text
     BINARY = "binary"  # anything else
 
@@ -74,6 +76,8 @@ def file_kind(path: Path) -> FileKind:
             return FileKind.ZIP
         if head.startswith(OLE2_SIGNATURE):
             return FileKind.ENCRYPTED_EXCEL if _holds(stream, head) else FileKind.OLD_EXCEL
+        if known_document(head) is not None:
+            return FileKind.DOCUMENT
     return FileKind.TEXT if _looks_like_text(head) else FileKind.BINARY
 
 

@@ -196,6 +196,9 @@ class Mapping:
     columns: tuple[ColumnCheck, ...] = ()
     sheet: str | None = None
     path: str | None = None
+    header_row: int | None = None  # the spreadsheet row of the column names; None: found
+    sheets: tuple[str, ...] = ()  # several sheets read in one run (``sheets: [Mon, Tue]``)
+    all_sheets: bool = False  # every sheet holding the columns the mapping reads (``sheets: all``)
     # Where the appointments come from (e.g. "appointment-id"): the ledger keeps this mapping's
     # events under it, so a renamed mapping, or a second one for the same export, finds them.
     source: str | None = None

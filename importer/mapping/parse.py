@@ -35,7 +35,7 @@ from importer.mapping.model import (
 from importer.mapping.yaml_text import MAX_MAPPING_BYTES, read_yaml
 from importer.values import DstPolicy, is_zone, known_zones
 
-_TOP_KEYS = {"name", "source", "sheet", "defaults", "columns", "event"}
+_TOP_KEYS = {"name", "source", "sheet", "sheets", "header_row", "defaults", "columns", "event"}
 
 
 _DEFAULT_KEYS = {"time_zone", "phone_region", "date_format", "time_format", "dst"}
@@ -170,6 +170,8 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
             f"source: {source!r} must be text naming where the appointments come from, "
             "like appointment-id"
         )
+    header_row = _header_row(top.get("header_row"), problems)
+    sheets, all_sheets = _sheets(top, problems)
     if problems.items or event is None:
         raise MappingError("the mapping has mistakes", file=file, problems=problems.items)
     sheet = top.get("sheet")
@@ -181,7 +183,38 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
         sheet=str(sheet) if sheet is not None else None,
         path=file,
         source=source.strip() if isinstance(source, str) else None,
+        header_row=header_row,
+        sheets=sheets,
+        all_sheets=all_sheets,
     )
+
+
+def _header_row(raw: Any, problems: _Problems) -> int | None:
+    """``header_row``: the spreadsheet row (1 = the first) that holds the column names."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        problems.add(f"header_row: expected a row number (1 or more), got {raw!r}")
+        return None
+    return raw
+
+
+def _sheets(top: AbstractMapping[str, Any], problems: _Problems) -> tuple[tuple[str, ...], bool]:
+    """``sheets``: a list of sheet names, or ``all`` (every sheet with the mapping's columns)."""
+    raw = top.get("sheets")
+    if raw is None:
+        return (), False
+    if top.get("sheet") is not None:
+        problems.add("sheets: give either sheet (one) or sheets (several), not both")
+        return (), False
+    if isinstance(raw, str) and raw.strip().casefold() == "all":
+        return (), True
+    if isinstance(raw, list) and raw and all(isinstance(n, str | int) for n in raw):
+        names = tuple(str(n) for n in raw)
+        if len(set(names)) == len(names):
+            return names, False
+    problems.add(f"sheets: expected a list of sheet names, or all; got {raw!r}")
+    return (), False
 
 
 def _defaults(raw: Any, problems: _Problems) -> Defaults:

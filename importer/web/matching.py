@@ -104,7 +104,7 @@ def start_matching(upload: Upload, sheet: str | None, sheets: list[str], name: s
     from importer.assist import propose_mapping
 
     loaded = load_table(upload.path, sheet=sheet)
-    frame, _ = strip_report_columns(loaded.frame)
+    frame, _ = strip_report_columns(loaded.appointments)
     proposal = propose_mapping(frame, name=name, sheet=loaded.sheet_name, source=upload.file_name)
     return Matching(
         sheet=loaded.sheet_name,

@@ -192,6 +192,9 @@ def _describe(review: Review, prepared: Prepared, plan: Plan, settings: WebSetti
         Count("invalid", "invalid rows (not sent)", plan.count(PlanAction.INVALID)),
         Count("cancel", "cancellations", plan.count(PlanAction.CANCEL)),
     ]
+    set_aside = plan.count(PlanAction.NOT_APPOINTMENT)
+    if set_aside:
+        review.counts.append(Count("not-appointment", "not appointments (not sent)", set_aside))
     cannot = plan.count(PlanAction.FAIL)
     if cannot:
         review.counts.append(Count("fail", "cannot be sent", cannot))

@@ -16,6 +16,7 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.types import Message
 
+from importer.load import CSV_SUFFIXES
 from importer.web.security import CSRF_FIELD
 from importer.web.uploads import (
     ACCEPTED_SUFFIXES,
@@ -96,7 +97,7 @@ async def read_upload_form(request: Request, limit: int) -> tuple[UploadForm, An
     file = form.get(FILE_FIELD)
     if not isinstance(file, UploadFile) or not file.filename:
         await form.close()
-        raise UploadRefused("Choose a spreadsheet (.csv or .xlsx) to upload.")
+        raise UploadRefused("Choose a spreadsheet (.csv, .xlsx, .xls or .ods) to upload.")
     fields = UploadForm(
         csrf_token=str(form.get(CSRF_FIELD) or ""),
         mapping_file=str(form.get(MAPPING_FIELD) or ""),
@@ -112,8 +113,8 @@ async def store_upload(fields: UploadForm, store: UploadStore, limit: int) -> Up
     if suffix is None:
         raise UploadRefused(
             f"“{fields.file_name}” is not a spreadsheet this page reads: choose a CSV file "
-            f"({', '.join(s for s in ACCEPTED_SUFFIXES if s not in ('.xlsx', '.xlsm', '.xls'))}) "
-            "or an Excel workbook (.xlsx)."
+            f"({', '.join(CSV_SUFFIXES)}), an Excel workbook (.xlsx, .xlsm, .xlsb, .xls) or an "
+            "OpenDocument spreadsheet (.ods)."
         )
     try:
         store.check_room(fields.file.size or 0)

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from importer.load import CSV_SUFFIXES, XLSX_SUFFIXES
+from importer.load import CSV_SUFFIXES, WORKBOOK_SUFFIXES
 
-ACCEPTED_SUFFIXES = (*CSV_SUFFIXES, *XLSX_SUFFIXES, ".xls")  # .xls: the loader explains it
-ACCEPT_ATTRIBUTE = ".csv,.tsv,.txt,.xlsx,.xlsm"
+ACCEPTED_SUFFIXES = (*CSV_SUFFIXES, *WORKBOOK_SUFFIXES)
+ACCEPT_ATTRIBUTE = ",".join(ACCEPTED_SUFFIXES)
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_SHOWN_NAME = 120

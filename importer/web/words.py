@@ -14,6 +14,7 @@ STATUS_WORDS = {
     "failed": "failed",
     "skipped": "not sent",
     "cancelled": "cancelled",
+    "not an appointment": "not an appointment (not sent)",
 }
 
 

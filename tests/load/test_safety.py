@@ -3,6 +3,7 @@ a workbook is checked once per unchanged file, and again when it changes."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import struct
@@ -83,14 +84,15 @@ def ole2(*stream_names: str) -> bytes:
 @pytest.mark.parametrize(
     ("name", "content", "words"),
     [
-        ("old.xls", ole2("Workbook", "SummaryInformation"), "old Excel 97-2003 .xls file"),
-        ("old.xlsx", ole2("Workbook"), "old Excel 97-2003 .xls file"),
-        ("old.csv", ole2("Book"), "old Excel 97-2003 .xls file"),
+        # An OLE2 file is read as an old .xls; one without a workbook inside cannot be.
+        ("old.xls", ole2("Workbook", "SummaryInformation"), "not a readable Excel workbook"),
+        ("old.xlsx", ole2("Workbook"), "not a readable Excel workbook"),
+        ("old.csv", ole2("Book"), "not a readable Excel workbook"),
         ("locked.xlsx", ole2("EncryptionInfo", "EncryptedPackage"), "password-protected"),
         (
             "data.xlsx",
             b"Name,Phone\nAnn,02134\n",
-            r"not an Excel workbook \(it looks like text/CSV\)",
+            r"not a workbook \(it looks like text/CSV\)",
         ),
         ("data.xls", b"Name\tPhone\nAnn\t02134\n", "it looks like text/CSV"),
         ("junk.xlsx", bytes(range(256)) * 8, "neither text nor a workbook"),
@@ -109,19 +111,71 @@ def test_wrong_files_are_refused_saying_what_they_are(
         sheet_names(path)
 
 
+def test_a_real_encrypted_workbook_is_refused() -> None:
+    path = CORPUS / "protected.xlsx"  # encrypted by msoffcrypto-tool
+    with pytest.raises(LoadError, match="password-protected"):
+        load_table(path)
+
+
+def test_a_real_old_excel_file_is_read_like_xlsx() -> None:
+    loaded = load_table(CORPUS / "legacy.xls")  # written by xlwt
+    assert loaded.sheet_name == "Appointments"
+    assert list(loaded.frame.loc[2]) == [
+        "000101",
+        "12/14/2026",
+        "8:30 AM",
+        "9:00 AM",
+        "Dr. Rivera",
+    ]
+    assert sheet_names(CORPUS / "legacy.xls") == ["Appointments"]
+
+
+def test_an_old_excel_file_over_the_size_cap_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "huge.xls"
+    shutil.copy(CORPUS / "legacy.xls", path)
+    with path.open("ab") as out:
+        out.truncate(load.MAX_XLS_BYTES + 1)
+    with pytest.raises(LoadError, match=r"old Excel \(.xls\) file is over 200 MB"):
+        load_table(path)
+
+
+def zip_of(*members: tuple[str, bytes]) -> bytes:
+    stream = io.BytesIO()
+    with zipfile.ZipFile(stream, "w") as archive:
+        for name, content in members:
+            archive.writestr(name, content)
+    return stream.getvalue()
+
+
 @pytest.mark.parametrize(
-    ("name", "words"),
+    ("name", "content", "what"),
     [
-        ("legacy.xls", "old Excel 97-2003 .xls file"),  # written by xlwt
-        ("protected.xlsx", "password-protected"),  # encrypted by msoffcrypto-tool
+        ("schedule.xlsx", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "a PDF document"),
+        ("schedule.csv", b"%PDF-1.7\nAppointment ID,Date\n", "a PDF document"),
+        ("scan.xlsx", b"\x89PNG\r\n\x1a\n" + bytes(64), "a PNG image"),
+        ("photo.csv", b"\xff\xd8\xff\xe0" + bytes(64), "a JPEG image (a photo or a scan)"),
+        ("scan.xls", b"II*\x00" + bytes(64), "a TIFF image (a scan)"),
+        ("letter.xlsx", zip_of(("word/document.xml", b"<w/>")), "a Word document"),
+        ("slides.ods", zip_of(("ppt/presentation.xml", b"<p/>")), "a PowerPoint presentation"),
+        ("backup.xlsx", zip_of(("a.txt", b"hello")), "a zip archive"),
+        (
+            "letter.ods",
+            zip_of(("mimetype", b"application/vnd.oasis.opendocument.text")),
+            "an OpenDocument text document",
+        ),
     ],
 )
-def test_real_old_and_encrypted_workbooks_are_refused(name: str, words: str) -> None:
-    path = CORPUS / name
-    if not path.exists():
-        pytest.skip(f"{path} is made by tests/corpus/make_corpus.py, not present here")
-    with pytest.raises(LoadError, match=words):
-        load_table(path)
+def test_a_document_that_is_not_a_spreadsheet_says_what_it_is(
+    tmp_path: Path, name: str, content: bytes, what: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    for read in (load_table, sheet_names):
+        with pytest.raises(LoadError) as caught:
+            read(path)
+        message = str(caught.value)
+        assert f"this is {what}" in message and "not a spreadsheet" in message
+        assert "rename" not in message and "CSV" not in message.split(";")[0]
 
 
 def test_password_protected_message_says_how_to_fix_it(tmp_path: Path) -> None:
@@ -135,7 +189,7 @@ def test_zip_that_is_not_a_workbook_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "notes.xlsx"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("readme.txt", "hello")
-    with pytest.raises(LoadError, match="not a readable Excel workbook"):
+    with pytest.raises(LoadError, match="this is a zip archive, not a spreadsheet"):
         load_table(path)
 
 

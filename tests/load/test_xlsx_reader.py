@@ -231,7 +231,7 @@ def test_rows_keep_their_excel_numbers_when_the_table_starts_lower_right(tmp_pat
     assert list(sheet.frame.columns) == ["Name", "Phone", "Column F"]  # E: blank, dropped
     assert sheet.frame.loc[8, "Phone"] == "5415550104"
     assert sheet.frame.loc[8, "Column F"] == "no header"
-    assert any("header is on row 3" in w for w in sheet.warnings)
+    assert any("column names are on row 3" in w for w in sheet.warnings)
     assert any("F have data but no header" in w for w in sheet.warnings)
 
 
@@ -258,7 +258,7 @@ def test_numbers_and_dates_as_headers_become_text(tmp_path: Path) -> None:
     ]
 
 
-def test_merged_cells_read_as_excel_shows_them(tmp_path: Path) -> None:
+def test_a_cell_merged_down_gives_its_value_to_every_row_it_spans(tmp_path: Path) -> None:
     def build(sheet: Worksheet) -> None:
         sheet.append(["Provider", "Date", "Time"])
         sheet.append(["Dr Who", "2026-12-01", "09:00"])
@@ -267,11 +267,15 @@ def test_merged_cells_read_as_excel_shows_them(tmp_path: Path) -> None:
         sheet.merge_cells("A2:A3")  # one provider for two appointments
         sheet.merge_cells("B4:C4")
 
-    frame = load_table(workbook(tmp_path, build)).frame
-    assert frame["Provider"].tolist()[:1] == ["Dr Who"]
-    assert frame["Provider"].isna()[3]  # the merged-away cell is blank, as Excel has it
+    loaded = load_table(workbook(tmp_path, build))
+    frame = loaded.frame
+    assert frame["Provider"].tolist() == ["Dr Who", "Dr Who", "Dr No"]
+    assert frame["Date"].isna()[3]  # not merged: stays blank
     assert frame.loc[4, "Date"] == "both"
-    assert frame["Time"].isna()[4]
+    assert frame["Time"].isna()[4]  # merged across columns: the value stays in its first cell
+    assert "1 cell(s) are part of merged cells; each row of a merged cell takes its value" in (
+        loaded.warnings
+    )
 
 
 def test_header_only_sheet_gives_an_empty_table(tmp_path: Path) -> None:

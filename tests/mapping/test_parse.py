@@ -175,3 +175,35 @@ def test_load_mapping_errors_name_the_file(tmp_path: Path) -> None:
     ok = tmp_path / "ok.yaml"
     ok.write_text(yaml.safe_dump(MINIMAL), encoding="utf-8")
     assert load_mapping(ok).name == "ok"
+
+
+@pytest.mark.parametrize(
+    ("top", "expected"),
+    [
+        ({}, (None, (), False)),
+        ({"header_row": 3}, (3, (), False)),
+        ({"sheets": ["Mon", "Tue"]}, (None, ("Mon", "Tue"), False)),
+        ({"sheets": "all", "header_row": 2}, (2, (), True)),
+    ],
+)
+def test_where_the_table_is_header_row_and_sheets(
+    top: dict[str, object], expected: tuple[object, ...]
+) -> None:
+    mapping = parse_mapping({**MINIMAL, **top})
+    assert (mapping.header_row, mapping.sheets, mapping.all_sheets) == expected
+
+
+@pytest.mark.parametrize(
+    ("top", "message"),
+    [
+        ({"header_row": 0}, "header_row: expected a row number (1 or more), got 0"),
+        ({"header_row": "3"}, "header_row: expected a row number (1 or more), got '3'"),
+        ({"sheets": "some"}, "sheets: expected a list of sheet names, or all; got 'some'"),
+        ({"sheets": ["Mon", "Mon"]}, "sheets: expected a list of sheet names, or all"),
+        ({"sheets": ["Mon"], "sheet": "Tue"}, "give either sheet (one) or sheets (several)"),
+    ],
+)
+def test_where_the_table_is_mistakes(top: dict[str, object], message: str) -> None:
+    with pytest.raises(MappingError) as caught:
+        parse_mapping({**MINIMAL, **top})
+    assert any(message in p for p in caught.value.problems), caught.value.problems

@@ -322,8 +322,13 @@ def test_choosing_another_sheet(client: TestClient) -> None:
     ("name", "content", "words"),
     [
         ("empty.csv", b"", "the file is empty"),
-        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "old Excel 97-2003"),
-        ("text.xlsx", b"a,b\n1,2\n", "this is not an Excel workbook"),
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "not a readable Excel"),
+        ("text.xlsx", b"a,b\n1,2\n", "this is not a workbook"),
+        (
+            "scan.xlsx",
+            b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n",
+            "this is a PDF document, not a spreadsheet",
+        ),
         ("other.csv", b"Name,When\nAda,today\n", "no column"),
     ],
 )

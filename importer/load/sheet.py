@@ -1,0 +1,138 @@
+"""The table read from a file, as the later stages take it: :class:`Sheet`, and
+:func:`assemble_sheet`, which names the columns, drops blank rows and columns and sets aside the
+rows that are not appointments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from importer.errors import LoadError
+from importer.load.csv_reader import check_width
+from importer.load.table_bounds import rows_set_aside
+from importer.load.xlsx_reader import column_letter
+
+_SET_ASIDE_SHOWN = 10  # rows set aside named one by one in the warnings
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One table read from a file: text cells, spreadsheet row numbers, what to tell the user."""
+
+    frame: pd.DataFrame  # text cells (pandas str dtype), blank = missing; index "row" = Excel row
+    file: str  # the path as given, for messages
+    sheet_name: str | None  # the XLSX sheet read; None for CSV
+    encoding: str | None  # the CSV encoding found ("utf-8", "utf-8-sig", "cp1252", "utf-16")
+    delimiter: str | None  # the CSV delimiter found ("," ";" or "\t")
+    warnings: tuple[str, ...]  # what the user should know but did not stop the load
+    set_aside: dict[int, str] = field(default_factory=dict)  # row -> why it is not an appointment
+    header_row: int = 1  # the spreadsheet row holding the column names
+    hidden: bool = False  # the workbook's sheet is hidden (read because it was named)
+
+    @property
+    def appointments(self) -> pd.DataFrame:
+        """The frame without the rows set aside (totals, notes): the rows that may be sent."""
+        if not self.set_aside:
+            return self.frame
+        return self.frame.drop(index=list(self.set_aside))
+
+
+def assemble_sheet(
+    header: Sequence[str],
+    columns: Sequence[Sequence[str | None] | np.ndarray],
+    rows: pd.Index,
+    *,
+    file: str,
+    max_rows: int,
+    header_row: int,
+    first_column: int = 0,
+    sheet_name: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    notes: Sequence[str] = (),
+) -> Sheet:
+    """Name the columns, drop blank rows and columns, and check the row cap: the Sheet.
+
+    ``columns[j]`` holds the cells below ``header[j]`` (blank = None/NaN), the column at
+    ``first_column + j`` (0 = A); ``rows`` gives each body row its spreadsheet row number. A
+    column wider than the header gets a blank header. Raises LoadError when more than
+    ``max_rows`` rows with text follow the header.
+    """
+    warnings = list(notes)
+    if header_row > 1:
+        warnings.append(
+            f"the column names are on row {header_row}; the rows above them (a title or blank "
+            "rows) were skipped"
+        )
+    names: list[str] = []
+    letters: list[str] = []
+    kept: list[pd.api.extensions.ExtensionArray] = []
+    for j in range(max(len(header), len(columns))):
+        values = pd.array(columns[j] if j < len(columns) else [None] * len(rows), dtype="str")
+        name = header[j].strip() if j < len(header) else ""
+        if not name and values.isna().all():
+            continue  # no header, no data: a blank column
+        names.append(name)
+        letters.append(column_letter(first_column + j))
+        kept.append(values)
+    check_width(len(names), file=file)
+    names = _unique_names(names, letters, warnings)
+    frame = pd.DataFrame(dict(zip(names, kept, strict=True)), index=rows)
+    frame.index = pd.Index(rows, dtype="int64", name="row")
+    filled = frame.notna().any(axis=1)
+    if not filled.all():
+        frame = frame[filled]
+    if len(frame) > max_rows:
+        raise LoadError(
+            f"there are {len(frame):,} rows below the header; at most {max_rows:,} are read "
+            "in one run. Split the file into smaller ones",
+            file=file,
+            sheet=sheet_name,
+        )
+    set_aside = rows_set_aside(frame)
+    for row, reason in list(set_aside.items())[:_SET_ASIDE_SHOWN]:
+        warnings.append(f"row {row} is {reason.removeprefix('not an appointment: ')}: not sent")
+    if len(set_aside) > _SET_ASIDE_SHOWN:
+        more = len(set_aside) - _SET_ASIDE_SHOWN
+        warnings.append(f"{more:,} more row(s) are not appointments (see the report): not sent")
+    return Sheet(
+        frame, file, sheet_name, encoding, delimiter, tuple(warnings), set_aside, header_row
+    )
+
+
+def _unique_names(names: list[str], letters: list[str], warnings: list[str]) -> list[str]:
+    """Blank headers named after their column letter, repeated ones numbered: ``Phone (2)``."""
+    named = [name or f"Column {letter}" for name, letter in zip(names, letters, strict=True)]
+    unnamed = [letter for name, letter in zip(names, letters, strict=True) if not name]
+    if unnamed:
+        shown = ", ".join(unnamed)
+        warnings.append(
+            f"column(s) {shown} have data but no header; they are read as "
+            + ", ".join(f"'Column {letter}'" for letter in unnamed)
+        )
+    taken = set(named)
+    seen: dict[str, list[int]] = {}
+    for j, name in enumerate(named):
+        seen.setdefault(name, []).append(j)
+    unique = list(named)
+    for name, positions in seen.items():
+        if len(positions) < 2:
+            continue
+        renamed = []
+        number = 1
+        for j in positions[1:]:
+            number += 1
+            while f"{name} ({number})" in taken:
+                number += 1
+            unique[j] = f"{name} ({number})"
+            taken.add(unique[j])
+            renamed.append(f"'{unique[j]}' (column {letters[j]})")
+        where = ", ".join(letters[j] for j in positions)
+        warnings.append(
+            f"the header {name!r} appears {len(positions)} times (columns {where}); "
+            f"the later ones are read as {', '.join(renamed)}"
+        )
+    return unique

@@ -1,0 +1,196 @@
+"""Where the table is in a sheet kept by hand: its header row, merged cells, the rows that are not
+appointments.
+
+Offices put a title and a blank row above the header, merge the date over each provider's block,
+and add a totals row and notes below the table. Here, on rows of text cells (None = blank):
+
+* :func:`find_header`: the header is the first row (of the first :data:`HEADER_SEARCH_ROWS`)
+  with at least two cells and at least half as many as the widest row, all of them words (no
+  numbers, dates or times), none repeated. A title (one cell), a "printed on" line or a blank
+  row above it is skipped. A table whose first row has text and fits is read from it, as before.
+* :func:`fill_merged`: a cell merged over several rows holds its value on every row it spans
+  (in its first column: a title merged across columns stays one cell).
+* :func:`rows_set_aside`: rows below the header that are not appointments, with the reason: a
+  totals row, the header repeated, a row with one cell (a heading or a note), and the sparse rows
+  after the table's last full row (notes below it). They are never sent; the report lists them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from importer.errors import LoadError
+
+HEADER_SEARCH_ROWS = 30  # a header further down than this is named in the mapping (header_row)
+Cells = Sequence[str | None]
+
+# A cell that is data, not a column name: numbers, dates, times, amounts.
+_DATA_LIKE = re.compile(r"^[\s\d.,:/\-+()$€£%]*\d[\s\d.,:/\-+()$€£%apmAPM]*$")
+_TOTALS = re.compile(
+    r"^\s*(grand\s+|sub-?\s*)?totals?\b|^\s*(count|sum|summary)\s*[:\s]*$|^\s*total\s*:",
+    re.IGNORECASE,
+)
+
+
+def _filled(row: Cells) -> list[str]:
+    return [cell for cell in row if cell is not None]
+
+
+def _blank(value: object) -> bool:
+    """A blank cell: None (text cells) or empty/all-space text (calamine's ``""``)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _is_header_like(row: Cells, width: int) -> bool:
+    cells = _filled(row)
+    if len(cells) < 2 or 2 * len(cells) < width:
+        return False
+    names = [cell.strip().casefold() for cell in cells]
+    if len(set(names)) < len(names):
+        return False
+    return not any(_DATA_LIKE.match(cell) or _TOTALS.match(cell) for cell in cells)
+
+
+def find_header(rows: Sequence[Cells]) -> int | None:
+    """The index in ``rows`` of the header row; None when no row has text."""
+    first = next((i for i, row in enumerate(rows) if _filled(row)), None)
+    if first is None:
+        return None
+    searched = rows[first : first + HEADER_SEARCH_ROWS]
+    width = max(len(_filled(row)) for row in rows[first : first + 2 * HEADER_SEARCH_ROWS])
+    return next(
+        (
+            first + i
+            for i, row in enumerate(searched)
+            if _is_header_like(row, width) and _rows_below(rows, first + i)
+        ),
+        first,
+    )
+
+
+def _rows_below(rows: Sequence[Cells], at: int) -> bool:
+    """Some row with text follows row ``at`` (a header has a table under it)."""
+    return any(_filled(row) for row in rows[at + 1 : at + 1 + HEADER_SEARCH_ROWS])
+
+
+def header_index(
+    header_row: int, first_row: int, with_text: Sequence[bool] | np.ndarray, *, file: str
+) -> int:
+    """The index (in rows starting at sheet row ``first_row``) of the header row a mapping names.
+
+    Raises LoadError when that row is past the end of the sheet or blank.
+    """
+    at = header_row - first_row
+    last = first_row + len(with_text) - 1
+    if not 0 <= at < len(with_text):
+        raise LoadError(
+            f"the header should be on row {header_row}, but the table is on rows {first_row} to "
+            f"{last}; choose the row that holds the column names",
+            file=file,
+        )
+    if not with_text[at]:
+        raise LoadError(
+            f"the header should be on row {header_row}, but that row is blank; choose the row "
+            "that holds the column names",
+            file=file,
+        )
+    return at
+
+
+def table_rows(rows: Sequence[Cells]) -> int:
+    """How many rows with two or more cells lie under a header-like row (0 without one)."""
+    at = find_header(rows)
+    if at is None:
+        return 0
+    width = max(len(_filled(row)) for row in rows)
+    if not _is_header_like(rows[at], width):
+        return 0
+    return sum(1 for row in rows[at + 1 :] if len(_filled(row)) >= 2)
+
+
+def fill_merged(
+    rows: list[list[Any]],
+    ranges: Iterable[tuple[tuple[int, int], tuple[int, int]]],
+    *,
+    first_row: int,
+    first_column: int,
+) -> int:
+    """Copy each merged cell's value down the rows it spans; return how many cells were filled.
+
+    ``ranges`` are 0-based sheet coordinates ((top, left), (bottom, right)); ``rows[i][j]`` is the
+    cell at row ``first_row + i``, column ``first_column + j`` (both 0-based). A row blank apart
+    from the merge stays blank, so a merge running over a spacer row does not make it a row.
+    """
+    blank = [all(map(_blank, row)) for row in rows]
+    filled = 0
+    for (top, left), (bottom, _right) in ranges:
+        i, j = top - first_row, left - first_column
+        if not (0 <= i < len(rows) and 0 <= j < len(rows[i])) or _blank(rows[i][j]):
+            continue
+        for below in range(i + 1, min(bottom - first_row + 1, len(rows))):
+            if not blank[below] and _blank(rows[below][j]):
+                rows[below][j] = rows[i][j]
+                filled += 1
+    return filled
+
+
+def _shown(cells: Sequence[str]) -> str:
+    return ", ".join(repr(cell) for cell in cells[:3]) + (", ..." if len(cells) > 3 else "")
+
+
+def rows_set_aside(frame: pd.DataFrame) -> dict[int, str]:
+    """Rows of ``frame`` (text cells, index = row number) that are not appointments -> why.
+
+    Vectorised over the frame: the totals words are looked for in the first two columns of every
+    row, and in every cell of the rows with fewer cells than usual (a totals row rarely fills
+    them all).
+    """
+    if frame.empty:
+        return {}
+    counts = frame.notna().sum(axis=1)
+    typical = float(counts[counts > 0].quantile(0.9))  # the cells of a full row
+    totals = pd.Series(False, index=frame.index)
+    sparse = counts < typical
+    for j, column in enumerate(frame.columns):
+        cells = frame[column] if j < 2 else frame.loc[sparse, column]
+        totals |= cells.str.match(_TOTALS).reindex(frame.index, fill_value=False).fillna(False)
+    repeated = _header_again(frame, counts)
+    single = (counts == 1) & (typical >= 3)
+    full = (counts * 2 >= typical) & ~totals & ~repeated & ~single
+    after_last_full = frame.index > (frame.index[full.to_numpy()].max() if full.any() else -1)
+    reasons: dict[int, str] = {}
+    for row in frame.index[(totals | repeated | single | after_last_full) & (counts > 0)]:
+        shown = [c for c in frame.loc[row] if isinstance(c, str)]
+        if totals[row]:
+            reasons[int(row)] = f"not an appointment: a totals row ({_shown(shown)})"
+        elif repeated[row]:
+            reasons[int(row)] = "not an appointment: the header row again"
+        elif single[row]:
+            reasons[int(row)] = (
+                "not an appointment: only one cell is filled, a heading or a note "
+                f"({_shown(shown)})"
+            )
+        else:
+            reasons[int(row)] = f"not an appointment: a note below the table ({_shown(shown)})"
+    return reasons
+
+
+def _header_again(frame: pd.DataFrame, counts: pd.Series) -> pd.Series:
+    """Rows that repeat the header (a block pasted with its header): True where they do."""
+    names = [str(name).strip().casefold() for name in frame.columns]
+    first = frame.iloc[:, 0]
+    candidates = frame.index[(first.str.strip().str.casefold() == names[0]).fillna(False)]
+    again = pd.Series(False, index=frame.index)
+    for row in candidates:
+        cells = list(frame.loc[row])
+        same = sum(
+            isinstance(c, str) and c.strip().casefold() == n
+            for c, n in zip(cells, names, strict=True)
+        )
+        again[row] = same == counts[row] and 2 * same >= len(names)
+    return again
