@@ -930,7 +930,7 @@ def test_odd_headers_merged_cells_and_hidden_sheets_read_as_excel_shows_them(
     archive.append(list(rows_of({"Id": "old"})[0].values()))
     sheet = book.create_sheet("Appointments")
     sheet.append([*HEADER, "Notes", None])  # a repeated header, and a blank one over data
-    for values in rows_of({"Title": "Merged title", "Notes": "first"}, {"Title": ""}):
+    for values in rows_of({"Title": "Merged title", "Notes": "first"}, {"Start": "10:00 AM"}):
         sheet.append([*values.values(), "second", "no header"])
     sheet.merge_cells("B2:B3")  # one title over both rows
     source = tmp_path / "odd.xlsx"

@@ -19,7 +19,6 @@ from starlette.types import Message
 from importer.load import CSV_SUFFIXES
 from importer.web.security import CSRF_FIELD
 from importer.web.uploads import (
-    ACCEPTED_SUFFIXES,
     StoreFull,
     Upload,
     UploadStore,
