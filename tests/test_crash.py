@@ -38,6 +38,10 @@ from tests.helpers import (
     write_csv,
 )
 
+# Kills and signals as on Linux and macOS (SIGKILL, SIGTERM to a child); the lock's behaviour on
+# Windows is covered by tests/test_portable.py.
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
 MAPPING = str(CLINIC_MAPPING)
 ROWS = 180  # 12 batches of 15
 BATCH = 15

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import email.utils
 import json
-import resource
 import signal
 import sqlite3
 import subprocess
@@ -638,6 +637,8 @@ def run_cli_with_file_size_limit(
     crash mid-write would. Otherwise that write fails with EFBIG, as a full disk fails with
     ENOSPC: the same OSError path through the importer.
     """
+
+    resource = pytest.importorskip("resource", reason="file size limits are POSIX-only")
 
     def limit_file_size() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
