@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,9 +21,9 @@ import portalocker
 
 from importer.errors import LedgerError, LedgerLocked
 
-# The owner's JSON starts past the 64 KiB that portalocker locks from byte 0 on Windows; on
-# Linux and macOS the gap is a hole in a sparse file.
-_OWNER_AT = 0x10000
+# Where the owner's JSON starts: on Windows past the 64 KiB that portalocker locks from byte 0
+# (nobody else may read them there); flock on Linux and macOS locks no bytes.
+_OWNER_AT = 0x10000 if sys.platform == "win32" else 1
 # Windows: no newline translation. O_NOFOLLOW (Linux, macOS): refuse a symbolic link.
 _FLAGS = getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
 _EXCLUSIVE = portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING
@@ -84,9 +85,12 @@ class StateFileLock:
             "host": socket.gethostname(),
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        os.ftruncate(fd, _OWNER_AT)
-        os.lseek(fd, _OWNER_AT, os.SEEK_SET)
-        os.write(fd, json.dumps(owner).encode("utf-8"))
+        try:
+            os.ftruncate(fd, _OWNER_AT)
+            os.lseek(fd, _OWNER_AT, os.SEEK_SET)
+            os.write(fd, json.dumps(owner).encode("utf-8"))
+        except OSError:
+            pass  # a full disk: another run's message says "pid unknown"; the lock holds
         return cls(path, fd)
 
     @staticmethod
