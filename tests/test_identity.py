@@ -116,3 +116,17 @@ def test_a_row_exported_twice_is_sent_once_and_the_run_succeeds(
     assert (copy["row"], copy["status"], copy["external_id"]) == ("16", "skipped", "clinic-000103")
     assert copy["message"] == "same as row 4 (identical in every cell): one appointment, sent once"
     assert len(sandbox.events()) == 14
+
+
+def test_init_after_runs_of_a_hand_written_mapping_sends_nothing_twice(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """Issue 13's third path: the same file run with clinic.yaml, then with what ``init``
+    proposes (other ids): the guard recognises every appointment."""
+    assert "14 created" in run(sandbox, SAMPLE, CLINIC_MAPPING, tmp_path)
+    init(SAMPLE, tmp_path / "appointments.yaml")
+
+    output = run(sandbox, SAMPLE, tmp_path / "appointments.yaml", tmp_path)
+
+    assert "14 skipped" in output and "created" not in output, output
+    assert len(sandbox.events()) == 14

@@ -15,6 +15,7 @@ beyond what the payloads table already holds.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
@@ -23,10 +24,10 @@ from typing import Any
 
 KEY_CHARS = 32  # hex digits of SHA-256 kept: 128 bits, no accidental collisions
 CONTACT_FIELDS = ("phone", "email", "name", "contact_id", "contact_external_id")
-_SPACES = re.compile(r"\s+")
 _NOT_DIGITS = re.compile(r"[^0-9+]")
 
 
+@functools.lru_cache(maxsize=4096)
 def _instant(start: str) -> str:
     """The start as a UTC instant: 09:00-08:00 and 17:00Z are the same moment."""
     try:
@@ -39,7 +40,8 @@ def _instant(start: str) -> str:
 
 
 def _normal(field: str, value: Any) -> str:
-    text = _SPACES.sub(" ", str(value)).strip().casefold()
+    """Case and runs of spaces aside; a phone number by its digits (and +)."""
+    text = " ".join(str(value).split()).casefold()
     if field == "phone":
         return _NOT_DIGITS.sub("", text)
     return text
