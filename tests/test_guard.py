@@ -144,3 +144,23 @@ def test_a_rescheduled_visit_frees_its_old_slot(sandbox: SandboxHandle, tmp_path
 
     assert "1 created, 1 updated" in output, output
     assert "clinic-000150" in live_events(sandbox)
+
+
+def test_a_visit_whose_id_changed_is_sent_when_its_old_event_is_cancelled(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """With --cancel-missing the old event goes away, so the visit under its new id is no
+    duplicate: holding it back would leave the patient without any reminder."""
+    state = ("--state", str(tmp_path / "state.sqlite"))
+    run(sandbox, SAMPLE, CLINIC_MAPPING, tmp_path / "first.csv", *state)
+    header, rows = read_csv(SAMPLE)
+    rows[0]["Appointment ID"] = "000199"  # 000101 renumbered by the clinic's system
+    renumbered = write_csv(tmp_path / "appointments.csv", header, rows)
+
+    output = run(
+        sandbox, renumbered, CLINIC_MAPPING, tmp_path / "second.csv", *state, "--cancel-missing"
+    )
+
+    assert "1 created" in output and "1 cancelled" in output and "skipped" not in output, output
+    live = live_events(sandbox)
+    assert "clinic-000199" in live and "clinic-000101" not in live
