@@ -55,6 +55,14 @@ def serve(
             "other names are refused, which stops DNS rebinding.",
         ),
     ] = None,
+    keep_reports_days: Annotated[
+        float,
+        typer.Option(
+            "--keep-reports-days",
+            help="Delete the page's past runs (their reports hold patients' details) this many "
+            "days after they ran.",
+        ),
+    ] = 30.0,
     certfile: Annotated[
         Path | None,
         typer.Option("--certfile", help="TLS certificate (PEM); needed beyond 127.0.0.1."),
@@ -83,6 +91,7 @@ def serve(
             allowed_hosts=tuple(allow_host or ()),
             certfile=certfile,
             keyfile=keyfile,
+            keep_reports_days=keep_reports_days,
         )
         serve_page(host=host, port=port, settings=settings)
     except ImporterError as exc:

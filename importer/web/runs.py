@@ -3,7 +3,9 @@
 Runs go one at a time (a single worker thread), so two people sending at once queue instead of
 fighting over the ledger. Each run has ``<runs folder>/<run id>/`` holding ``run.json`` (what the
 list of past runs shows) and the report as CSV and XLSX. The uploaded file is deleted when the
-run ends, however it ends.
+run ends, however it ends. ``run.json`` holds no phone number or email address (the report
+beside it has the rows whole), and a run's folder is deleted ``keep_days`` after the run started
+(checked when the page starts and after every run).
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import json
 import logging
 import re
 import secrets
+import shutil
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +38,20 @@ REPORT_CSV = "report.csv"
 REPORT_XLSX = "report.xlsx"
 FINAL_STATES = frozenset({"done", "failed", "interrupted"})
 _RUN_ID_SHAPE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+DEFAULT_KEEP_REPORTS_DAYS = 30
+# What a problem message may quote from a row that identifies a patient.
+_EMAIL = re.compile(r"[^\s'\"<>()@,;]+@[^\s'\"<>()@,;]+")
+_PHONE = re.compile(r"\+?\d[\d ().\-]{5,}\d")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def without_contact_details(message: str) -> str:
+    """``message`` with email addresses and phone-like numbers replaced by words saying so.
+
+    Dates (``2026-12-14``) stay: they say which appointment, not who.
+    """
+    message = _EMAIL.sub("[an email address]", message)
+    return _PHONE.sub(lambda m: m[0] if _ISO_DATE.fullmatch(m[0]) else "[a number]", message)
 
 
 @dataclass(frozen=True)
@@ -108,11 +126,35 @@ MAX_PROBLEMS_KEPT = 500
 class RunBook:
     """Every run: live ones in memory, finished ones in their folders."""
 
-    def __init__(self, runs_dir: Path) -> None:
+    def __init__(self, runs_dir: Path, keep_days: float = DEFAULT_KEEP_REPORTS_DAYS) -> None:
         self.runs_dir = runs_dir
+        self.keep_days = keep_days
         self._live: dict[str, LiveRun] = {}
         self._lock = threading.Lock()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="apptoto-web-run")
+        self.purge()
+
+    def purge(self) -> list[str]:
+        """Delete the folders of finished runs started more than ``keep_days`` ago; their ids.
+
+        A folder whose record cannot be read goes by its age on disk.
+        """
+        cutoff = datetime.now(UTC) - timedelta(days=self.keep_days)
+        try:
+            folders = [p for p in self.runs_dir.iterdir() if _RUN_ID_SHAPE.match(p.name)]
+        except OSError:
+            return []
+        with self._lock:
+            running = {run_id for run_id, live in self._live.items() if not live.record.finished}
+        purged = []
+        for folder in folders:
+            if folder.name not in running and _started(folder) < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                purged.append(folder.name)
+        with self._lock:
+            for run_id in purged:
+                self._live.pop(run_id, None)
+        return purged
 
     @staticmethod
     def new_id() -> str:
@@ -177,7 +219,7 @@ class RunBook:
                 "exit_code": exit_code_for(summary),  # what the CLI would exit with
                 "duration_seconds": round(summary.duration_seconds, 1),
                 "problems": [
-                    (r.row, str(r.status), r.message)
+                    (r.row, str(r.status), without_contact_details(r.message))
                     for r in summary.results
                     if str(r.status) in ("invalid", "failed", "skipped")
                 ][:MAX_PROBLEMS_KEPT],
@@ -188,10 +230,11 @@ class RunBook:
             except OSError:
                 log.exception("could not delete the upload of run %s", live.record.run_id)
         self._set(live, finished_at=utc_now(), **outcome)
+        self.purge()
 
     def _save(self, record: RunRecord) -> None:
         folder = self.runs_dir / record.run_id
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         atomic_write_text(folder / RUN_JSON, json.dumps(asdict(record), indent=2) + "\n")
 
     def get(self, run_id: str) -> tuple[RunRecord, RunProgress | None] | None:
@@ -243,6 +286,20 @@ class _StateProgress:
 
     def finish(self) -> None:
         self._progress.finish()
+
+
+def _started(folder: Path) -> datetime:
+    """When the run of ``folder`` started (its record, else the folder's last change), in UTC."""
+    try:
+        started = json.loads((folder / RUN_JSON).read_text(encoding="utf-8"))["started_at"]
+        moment = datetime.fromisoformat(started)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    try:
+        return datetime.fromtimestamp(folder.stat().st_mtime, UTC)
+    except OSError:
+        return datetime.now(UTC)
 
 
 def _read_record(path: Path) -> RunRecord | None:

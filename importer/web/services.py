@@ -67,7 +67,7 @@ class WebServices:
                 max_total_bytes=settings.max_uploads_total_bytes,
                 parent=settings.uploads_parent,
             ),
-            runs=RunBook(settings.runs_dir),
+            runs=RunBook(settings.runs_dir, settings.keep_reports_days),
             templates=page_templates(),
         )
 

@@ -51,6 +51,7 @@ class WebSettings:
     upload_ttl_seconds: float = DEFAULT_UPLOAD_TTL_SECONDS  # unsent uploads are removed after this
     max_waiting_uploads: int = DEFAULT_MAX_WAITING_UPLOADS  # more uploads at once are refused
     max_uploads_total_bytes: int = int(DEFAULT_MAX_UPLOADS_TOTAL_MB * 1024 * 1024)  # all together
+    keep_reports_days: float = 30.0  # a run's folder (reports, record) is deleted after this
     uploads_parent: Path | None = None  # where the private upload folder is made; None: temp
     batch_size: int | None = None  # events per request; None: the client's default
     requests_per_minute: float | None = None  # request rate; None: the client's default
@@ -60,6 +61,10 @@ class WebSettings:
         if self.max_upload_bytes < 1:
             raise ConfigError(
                 f"the upload limit must be above 0 bytes, not {self.max_upload_bytes}"
+            )
+        if not self.keep_reports_days > 0:
+            raise ConfigError(
+                f"past runs must be kept more than 0 days, not {self.keep_reports_days}"
             )
 
     @property

@@ -568,7 +568,7 @@ def test_past_runs_outlive_the_server(client: TestClient, tmp_path: Path) -> Non
         '"state": "sending"}',
         encoding="utf-8",
     )
-    book = RunBook(runs)
+    book = RunBook(runs, keep_days=365 * 100)  # kept past 30 days on purpose
     try:
         past = book.past(10)
     finally:

@@ -5,10 +5,12 @@ Each test is named after the finding it reproduces and failed before the fix.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,9 @@ from typer.testing import CliRunner
 
 from importer.cli import app as cli_app
 from importer.errors import ConfigError
+from importer.sandbox.server import SandboxHandle
 from importer.web import WebSettings, create_app
+from importer.web.runs import without_contact_details
 from importer.web.security import (
     FREE_WRONG_PASSWORDS,
     SESSION_COOKIE,
@@ -28,7 +32,7 @@ from importer.web.security import (
     PasswordThrottle,
 )
 from importer.web.settings import check_binding, listening_names
-from tests.helpers import MAPPINGS, PAGE_URL, SAMPLES
+from tests.helpers import MAPPINGS, PAGE_URL, SAMPLES, env_for
 
 with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -36,13 +40,13 @@ with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: sti
 
 
 def page(tmp_path: Path, base_url: str = PAGE_URL, **changes: Any) -> TestClient:
-    settings = WebSettings(
-        mappings_dir=MAPPINGS,
-        ledger_path=tmp_path / "state.sqlite",
-        runs_dir=tmp_path / "runs",
-        environ={},
-        **changes,
-    )
+    values: dict[str, Any] = {
+        "mappings_dir": MAPPINGS,
+        "ledger_path": tmp_path / "state.sqlite",
+        "runs_dir": tmp_path / "runs",
+        "environ": {},
+    }
+    settings = WebSettings(**(values | changes))
     return TestClient(base_url=base_url, app=create_app(settings))
 
 
@@ -273,3 +277,62 @@ def test_repeated_wrong_passwords_wait_twice_as_long_each_time() -> None:
     now[0] += 60
     throttle.succeeded("10.0.0.9")
     assert throttle.wait_left("10.0.0.9") == 0
+
+
+# --- what the page keeps, and for how long ------------------------------------------------------
+
+
+def sent_run(client: TestClient) -> dict[str, Any]:
+    review_url = upload_file(client, (SAMPLES / "appointments.csv").read_bytes())
+    review_url = review_url.headers["location"]
+    client.get(review_url)
+    sent = client.post(
+        review_url + "/send", data={"csrf_token": token_of(client)}, follow_redirects=False
+    )
+    run_url = sent.headers["location"]
+    for _ in range(500):
+        progress: dict[str, Any] = client.get(run_url + "/progress").json()
+        if progress["finished"]:
+            return progress
+        time.sleep(0.02)
+    raise AssertionError("the run did not finish")
+
+
+def test_run_json_holds_no_phones_or_emails(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    with page(tmp_path, environ=env_for(sandbox)) as client:
+        sent_run(client)
+        (record,) = (tmp_path / "runs").glob("*/run.json")
+        text = record.read_text(encoding="utf-8")
+        assert "555-012" not in text and "lucas.martin@gmail" not in text
+        problems = {row: message for row, _, message in json.loads(text)["problems"]}
+        assert "'Phone': '[a number]' is not a valid phone number" in problems[16]
+        assert "'[an email address]' is not an email address" in problems[17]
+        assert "'14/12/2026'" in problems[18]  # a date says which appointment, not who
+
+
+def test_past_reports_are_kept_n_days(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    for run_id, started in [("old-run-0001", "2020-01-01T00:00:00+00:00"), ("new-run-0001", "")]:
+        folder = runs / run_id
+        folder.mkdir(parents=True)
+        started = started or datetime.now(UTC).isoformat()
+        record: dict[str, Any] = {"run_id": run_id, "file_name": "a", "mapping_file": "c.yaml"}
+        record |= {"mapping_title": "C", "sheet": None, "started_at": started, "state": "done"}
+        (folder / "run.json").write_text(json.dumps(record), encoding="utf-8")
+        (folder / "report.csv").write_text("patients", encoding="utf-8")
+    (runs / "unreadable-0001").mkdir()
+    long_ago = time.time() - 40 * 86400
+    os.utime(runs / "unreadable-0001", (long_ago, long_ago))
+    with page(tmp_path, keep_reports_days=30) as client:
+        assert client.get("/").status_code == 200
+    assert sorted(p.name for p in runs.iterdir()) == ["new-run-0001"]
+    with pytest.raises(ConfigError, match="more than 0 days"):
+        WebSettings(keep_reports_days=0)
+
+
+def test_contact_details_are_left_out_of_kept_messages() -> None:
+    assert without_contact_details("'+1 (541) 555-0104' and 'ann@example.com'") == (
+        "'[a number]' and '[an email address]'"
+    )
+    kept = "row 18, column 'Date': '14/12/2026'; starts 2026-12-14T08:30:00-08:00"
+    assert without_contact_details(kept) == kept
