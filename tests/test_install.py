@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import sysconfig
+import time
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from importer._version import __version__
@@ -137,3 +140,38 @@ def test_init_writes_into_the_data_folder_and_the_mapping_validates(
     # exit 1: the sample's own mistakes
     checked = call([installed, "validate", sample, "-m", mapping], elsewhere, expect=1)
     assert "14 valid, 8 invalid rows" in checked.stdout
+
+
+def get_when_listening(url: str) -> httpx.Response:
+    """GET ``url``, trying again while the server is still starting (up to a minute)."""
+    for _ in range(600):
+        try:
+            return httpx.get(url, timeout=30)
+        except httpx.ConnectError:
+            time.sleep(0.1)
+    return httpx.get(url, timeout=30)  # its error says why
+
+
+def test_the_installed_page_serves_its_templates_with_the_data_folders_mappings(
+    installed: Path, elsewhere: Elsewhere, data_folder: Path
+) -> None:
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(installed), "serve", "--port", str(port)],
+        cwd=elsewhere.cwd,
+        env=elsewhere.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        started = [server.stdout.readline() for _ in range(3)]
+        assert f"mappings: {data_folder / 'mappings'}" in "".join(started)
+        page = get_when_listening(f"http://127.0.0.1:{port}/")
+        assert page.status_code == 200 and "<form" in page.text
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
