@@ -233,8 +233,9 @@ def test_match_columns_save_the_mapping_and_import_in_a_real_browser(
     expect(page.locator("[data-count=created] .number")).to_have_text("5")
 
     stored = live_events(sandbox)
-    assert sorted(stored) == [f"front-desk-export-A-100{n}" for n in range(1, 6)]
-    first_event = stored["front-desk-export-A-1001"]
+    # Ids named after the id column "Appt #", not after the mapping (issue 13).
+    assert sorted(stored) == [f"appt-no-A-100{n}" for n in range(1, 6)]
+    first_event = stored["appt-no-A-1001"]
     assert first_event["title"] == "Annual physical with Dr. Rivera"
     assert first_event["calendar_name"] == "Dr. Rivera"
     assert first_event["start_time"].startswith("2026-12-14T08:30:00-06:00")
