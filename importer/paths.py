@@ -92,16 +92,16 @@ _DRIVE_REMOTE = 4  # GetDriveTypeW: a network drive
 _MAC_MOUNT = re.compile(r"^.+? on (?P<point>.+) \((?P<type>[^,)]+)")
 
 
-def network_drive(path: Path) -> str:
+def network_drive(path: Path, table: Sequence[tuple[str, str]] | None = None) -> str:
     """The kind of network drive ``path`` is on ("nfs", "smbfs", "network drive"), else "".
 
-    Detected from the mount table on Linux (``/proc/mounts``) and macOS (``mount``), and from
-    the drive on Windows; "" when it cannot be told.
+    Detected from the mount table on Linux (``/proc/mounts``) and macOS (``mount``), or ``table``
+    when given, and from the drive on Windows; "" when it cannot be told.
     """
     target = path.resolve()
-    if sys.platform == "win32":
+    if table is None and sys.platform == "win32":
         return _windows_drive(target)
-    return mount_type(target, _mount_table())
+    return mount_type(target, _mount_table() if table is None else table)
 
 
 def mount_type(path: Path, table: Sequence[tuple[str, str]]) -> str:
@@ -157,9 +157,9 @@ def _windows_drive(path: Path) -> str:
     return "network drive" if is_remote else ""
 
 
-def network_drive_warning(state: Path) -> str:
+def network_drive_warning(state: Path, table: Sequence[tuple[str, str]] | None = None) -> str:
     """A warning for a state file on a network drive (its lock is not reliable there), or ""."""
-    kind = network_drive(state.parent if not state.exists() else state)
+    kind = network_drive(state if state.exists() else state.parent, table)
     if not kind:
         return ""
     return (

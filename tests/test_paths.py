@@ -4,6 +4,7 @@ network-drive warning, and a cron-style run from another folder sharing the proj
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -102,6 +103,17 @@ def test_a_network_mount_is_told_from_macos_mounts() -> None:
 
 def test_no_warning_for_a_state_file_on_this_computers_disk(tmp_path: Path) -> None:
     assert network_drive_warning(tmp_path / "state.sqlite") == ""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX mount points (Windows: its drive type)")
+def test_a_state_file_on_a_network_mount_is_warned_about_in_everyday_words() -> None:
+    table = parse_proc_mounts(PROC_MOUNTS)
+    warning = network_drive_warning(Path("/mnt/office/apptoto/state.sqlite"), table)
+    assert warning.startswith(
+        "the state file /mnt/office/apptoto/state.sqlite is on a network drive (nfs4)"
+    )
+    assert "may send appointments twice" in warning and "own disk" in warning
+    assert network_drive_warning(Path("/mnt/office/local/state.sqlite"), table) == ""
 
 
 def test_a_cron_style_run_from_another_folder_sees_the_project_folders_ledger(
