@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from importer.assist.fields import EXCLUSIVE, FIELDS, FieldSpec, name_score, spec
+from importer.assist.fields import EXCLUSIVE, FIELDS, FieldSpec, header_words, name_score, spec
 from importer.assist.formats import (
     Confidence,
     guess_date_format,
@@ -181,6 +181,8 @@ def match_columns(
     for f_index, field in enumerate(FIELDS):
         if field.key in ("external_id", "contact_id", "contact_external_id"):
             continue
+        if field.key == "participant_other_phone":  # rank_phones fills it
+            continue
         for c_index, column in enumerate(columns):
             judged = _judge(field, profiles[column])
             if judged is not None:
@@ -195,7 +197,53 @@ def match_columns(
         picks[key] = pick
         used.add(pick.column)
         blocked.update(EXCLUSIVE.get(key, ()))
-    return picks
+    return rank_phones(profiles, picks, columns)
+
+
+_MOBILE_WORDS = {"mobile", "cell", "cellphone", "sms", "text", "mob", "wireless"}
+_LANDLINE_WORDS = {"home", "work", "office", "business", "landline", "day", "evening", "fax"}
+
+
+def _phone_rank(column: str) -> int:
+    """0 for a mobile's header, 2 for a landline's (home, work), 1 for a plain "Phone"."""
+    words = set(header_words(column))
+    if words & _MOBILE_WORDS:
+        return 0
+    return 2 if words & _LANDLINE_WORDS else 1
+
+
+def rank_phones(
+    profiles: dict[str, ColumnProfile], picks: dict[str, Pick], columns: list[str]
+) -> dict[str, Pick]:
+    """With several phone columns, the mobile first and the next as the other phone.
+
+    Text reminders reach mobiles only, so a column named mobile or cell comes before a plain
+    "Phone", which comes before home or work numbers. Only columns whose header says phone are
+    ranked; a single phone column is left as it was matched.
+    """
+    field = spec("participant_phone")
+    taken = {p.column for k, p in picks.items() if k != "participant_phone"}
+    phones = []
+    for position, column in enumerate(columns):
+        judged = _judge(field, profiles[column])
+        if column not in taken and judged is not None and name_score(field, column) > 0:
+            phones.append((_phone_rank(column), position, judged[1]))
+    if len(phones) < 2:
+        return picks
+    (rank, _, first), (_, _, second) = sorted(phones, key=lambda p: (p[0], p[1]))[:2]
+    why = "a mobile number" if rank == 0 else "the first phone column"
+    ranked = dict(picks)
+    ranked["participant_phone"] = Pick(
+        first.column,
+        first.confidence,
+        f"{first.reason}; {why} comes first, as text reminders reach mobiles only",
+    )
+    ranked["participant_other_phone"] = Pick(
+        second.column,
+        second.confidence,
+        f"{second.reason}; used only where {first.column!r} is blank or not a valid number",
+    )
+    return ranked
 
 
 def id_headers(headers: list[str]) -> frozenset[str]:

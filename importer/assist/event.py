@@ -37,7 +37,8 @@ class Choice:
     """One key of the mapping's ``event`` section, what it is set to, how sure, and why."""
 
     key: str  # mapping key: "external_id", "start", "participants.phone", ...
-    value: str | dict[str, str]  # a template, or {date: ..., time: ...} for start and end
+    # A template, {date: ..., time: ...} for start and end, or phones in order of preference.
+    value: str | dict[str, str] | tuple[str, ...]
     confidence: Confidence
     reason: str
 
@@ -57,8 +58,10 @@ def _literal(text: str) -> str:
 
 
 def choice_texts(choice: Choice) -> list[str]:
-    """The templates a choice writes (two for ``{date: ..., time: ...}``)."""
-    return list(choice.value.values()) if isinstance(choice.value, dict) else [choice.value]
+    """The templates a choice writes (two for ``{date: ..., time: ...}``, one per phone)."""
+    if isinstance(choice.value, dict):
+        return list(choice.value.values())
+    return list(choice.value) if isinstance(choice.value, tuple) else [choice.value]
 
 
 def _column(picks: dict[str, Pick], key: str) -> str | None:
@@ -294,7 +297,12 @@ def participant_choices(frame: pd.DataFrame, picks: dict[str, Pick]) -> tuple[Ch
             out.append(Choice("name", value, joined.confidence, joined.reason))
     for key in ("email", "phone", "contact_id", "contact_external_id"):
         found = picks.get(f"participant_{key}") or picks.get(key)
-        if found is not None:
+        other = picks.get("participant_other_phone") if key == "phone" else None
+        if found is not None and other is not None:
+            phones = (column_ref(found.column), column_ref(other.column))
+            reason = f"{found.reason}; then {other.column!r}: {other.reason}"
+            out.append(Choice(key, phones, found.confidence, reason))
+        elif found is not None:
             out.append(Choice(key, column_ref(found.column), found.confidence, found.reason))
     return tuple(out)
 

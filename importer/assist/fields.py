@@ -207,10 +207,18 @@ FIELDS: tuple[FieldSpec, ...] = (
         "phone",
         ("phone", "phonenumber", "mobile", "mobilephone", "mobilenumber", "cell", "cellphone")
         + ("cellnumber", "telephone", "tel", "phoneno", "contactnumber", "sms", "textnumber")
-        + ("mobileno", "homephone", "number"),
+        + ("mobileno", "homephone", "number", "phonemobile", "phonecell", "cellular", "workphone"),
         ("phone", "mobile", "cell", "telephone", "tel", "sms"),
         ("provider", "doctor", "staff", "office", "clinic", "fax"),
         by_content=True,
+    ),
+    # Filled by ranking the phone columns (importer.assist.columns.rank_phones), not matched alone.
+    FieldSpec(
+        "participant_other_phone",
+        "Other phone (when the first is blank)",
+        "phone",
+        ("homephone", "workphone", "home", "work", "landline", "officephone", "otherphone"),
+        (),
     ),
     FieldSpec("contact_id", "Apptoto contact id", "whole"),
     FieldSpec("contact_external_id", "Apptoto contact external id", "text"),

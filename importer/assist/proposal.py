@@ -108,8 +108,10 @@ class Proposal:
         return lines
 
 
-def _is_placeholder(value: str | dict[str, str]) -> bool:
-    texts = value.values() if isinstance(value, dict) else [value]
+def _is_placeholder(value: str | dict[str, str] | tuple[str, ...]) -> bool:
+    texts = (
+        value.values() if isinstance(value, dict) else [value] if isinstance(value, str) else value
+    )
     return any("{CHOOSE" in t for t in texts)
 
 
@@ -142,9 +144,11 @@ def _comment(text: str, indent: int) -> list[str]:
     ]
 
 
-def _value(value: str | dict[str, str]) -> str:
+def _value(value: str | dict[str, str] | tuple[str, ...]) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {_quoted(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_quoted(v) for v in value) + "]"
     if value in ("true", "false"):
         return value
     return _quoted(value)

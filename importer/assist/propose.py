@@ -34,7 +34,7 @@ from importer.assist.identity import pick_external_id
 from importer.assist.proposal import ZONE_PLACEHOLDER, Proposal, Setting
 from importer.errors import MappingError
 from importer.mapping import DEFAULT_PHONE_REGION, parse_template
-from importer.values import normalise_phones, zone_problem
+from importer.values import normalise_phones, zone_country, zone_problem
 
 
 def _usable(frame: pd.DataFrame) -> list[str]:
@@ -49,13 +49,14 @@ def propose_mapping(
     sheet: str | None = None,
     source: str | None = None,
     time_zone: str | None = None,
-    phone_region: str = DEFAULT_PHONE_REGION,
+    phone_region: str | None = None,
 ) -> Proposal:
     """Propose a mapping for ``frame`` (text cells as loaded, index = spreadsheet rows).
 
     Headers and a sample of values decide each field; ``external_id`` comes from a column whose
     values are unique over every row. ``time_zone`` (IANA) is the default for rows without one,
-    ``phone_region`` the country of numbers written without +country. Raises MappingError for a
+    ``phone_region`` the country of numbers written without +country (default: the country of
+    ``time_zone``, else of the sheet's zones, else US). Raises MappingError for a
     ``time_zone`` that is not an IANA zone; never for anything in the sheet.
     """
     usable = _usable(frame)
@@ -80,7 +81,7 @@ def proposal_from_choices(
     sheet: str | None = None,
     source: str | None = None,
     time_zone: str | None = None,
-    phone_region: str = DEFAULT_PHONE_REGION,
+    phone_region: str | None = None,
 ) -> Proposal:
     """A proposal from a person's choices: field key (see FIELDS) -> column; "" for none.
 
@@ -119,11 +120,10 @@ def _build(
     sheet: str | None,
     source: str | None,
     time_zone: str | None,
-    phone_region: str,
+    phone_region: str | None,
     *,
     person_number: str | None = None,
 ) -> Proposal:
-    region = phone_region.upper()
     notes: list[str] = []
     event = event_choices(frame, picks, name, notes, person_number=person_number)
     participant = participant_choices(frame, picks)
@@ -146,7 +146,7 @@ def _build(
         participant=participant,
         checks=column_checks(picks),
         time_zone=_time_zone(frame, picks, time_zone),
-        phone_region=_phone_region(frame, picks, region),
+        phone_region=_phone_region(frame, picks, phone_region, time_zone),
         date_format=guess_date_format(_date_values(frame, picks)),
         time_format=guess_time_format(_time_values(frame, picks)),
         unmatched=tuple(c for c in unmatched if c not in skipped),
@@ -185,17 +185,36 @@ def _time_zone(frame: pd.DataFrame, picks: dict[str, Pick], given: str | None) -
     )
 
 
-def _phone_region(frame: pd.DataFrame, picks: dict[str, Pick], region: str) -> Setting:
-    reason = f"numbers written without +country are read as {region} numbers"
+def _region_source(
+    frame: pd.DataFrame, picks: dict[str, Pick], given: str | None, zone: str | None
+) -> tuple[str, Confidence, str]:
+    """The phone country, how sure, and where it comes from: chosen, the zone's, or US."""
+    if given:
+        return given.upper(), Confidence.CHOSEN, "chosen by you"
+    zones = [zone] if zone else []
+    if not zones and "time_zone" in picks:
+        written = frame[picks["time_zone"].column].dropna().astype("str").str.strip()
+        zones = written[written != ""].value_counts().index.tolist()[:1]
+    country = zone_country(zones[0]) if zones else None
+    if country:
+        return country, Confidence.MEDIUM, f"the country of the time zone {zones[0]}"
+    return DEFAULT_PHONE_REGION, Confidence.MEDIUM, "no time zone tells the country"
+
+
+def _phone_region(
+    frame: pd.DataFrame, picks: dict[str, Pick], given: str | None, zone: str | None
+) -> Setting:
+    region, confidence, source = _region_source(frame, picks, given, zone)
+    reason = f"{source}: numbers written without +country are read as {region} numbers"
     if "participant_phone" in picks:
         cells = frame[picks["participant_phone"].column].dropna().astype("str")
         if len(cells):
             e164, _ = normalise_phones(cells, region)
             valid = int(e164.notna().sum())
             reason += f"; {valid} of {len(cells)} numbers are valid that way"
-            if valid < 0.5 * len(cells):
+            if valid < 0.5 * len(cells) and confidence is not Confidence.CHOSEN:
                 return Setting(region, Confidence.LOW, reason + ": is the country right?")
-    return Setting(region, Confidence.MEDIUM, reason)
+    return Setting(region, confidence, reason)
 
 
 def _date_values(frame: pd.DataFrame, picks: dict[str, Pick]) -> pd.Series:

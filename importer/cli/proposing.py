@@ -34,8 +34,12 @@ def init(
         typer.Option("--time-zone", help="IANA zone of rows without one, e.g. America/New_York."),
     ] = None,
     phone_region: Annotated[
-        str, typer.Option("--phone-region", help="Country of numbers without +country.")
-    ] = "US",
+        str | None,
+        typer.Option(
+            "--phone-region",
+            help="Country of numbers without +country, e.g. GB (default: the time zone's).",
+        ),
+    ] = None,
 ) -> None:
     """Propose a mapping for a spreadsheet: its columns matched to Apptoto fields, with reasons."""
     from importer.assist import propose_mapping, slug

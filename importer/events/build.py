@@ -317,13 +317,14 @@ def _participants(
     key = f"participants[{number}]"
     faults: dict[str, _Fault] = {}
     for field_name, template in participant.templates():
-        text = cells.render(template)
         if field_name == "phone":
-            e164, reason = normalise_phones(text, region)
-            column = column_name(template, f"{key}.phone")
-            faults["phone"] = _Fault(reason.notna(), column, text, reason)
-            text = e164.fillna("")
-        elif field_name == "email":
+            if "phone" not in values:
+                values["phone"], faults["phone"] = _phone(
+                    cells, participant.phones, key, region, issues
+                )
+            continue
+        text = cells.render(template)
+        if field_name == "email":
             bad = (text != "") & ~emails_ok(text)
             faults["email"] = _Fault(bad, column_name(template, f"{key}.email"), text, NOT_EMAIL)
         elif field_name == "contact_id":
@@ -365,9 +366,47 @@ class _Fault:
     """The cells of one contact field (email, phone) that cannot be used, and why."""
 
     where: pd.Series
-    column: str
+    column: str | pd.Series
     text: pd.Series
     reason: str | pd.Series
+
+
+def _phone(
+    cells: TemplateRenderer,
+    templates: tuple[Template, ...],
+    key: str,
+    region: str,
+    issues: IssueCollector,
+) -> tuple[pd.Series, _Fault]:
+    """Each row's phone in E.164 ("" for none): the first valid number of ``templates``.
+
+    A blank preferred phone gives way to the next silently; a wrong one gives way with a warning
+    naming it. Where no phone is valid, the first wrong one is the row's fault.
+    """
+    chosen = _blank(cells)
+    chosen_column = _blank(cells)
+    fault = pd.Series(False, index=cells.index)
+    fault_column, fault_text, fault_reason = _blank(cells), _blank(cells), _blank(cells)
+    for template in templates:
+        text = cells.render(template)
+        e164, reason = normalise_phones(text, region)
+        still_open = chosen == ""
+        first_fault = still_open & reason.notna() & ~fault
+        fault_column = fault_column.mask(first_fault, column_name(template, f"{key}.phone"))
+        fault_text = fault_text.mask(first_fault, text)
+        fault_reason = fault_reason.mask(first_fault, reason.astype("str"))
+        fault |= first_fault
+        taken = still_open & e164.notna()
+        chosen = chosen.mask(taken, e164.astype("str"))
+        chosen_column = chosen_column.mask(taken, column_name(template, f"{key}.phone"))
+    issues.add(
+        fault & (chosen != ""),
+        fault_column,
+        fault_text,
+        fault_reason + ": the number in " + chosen_column + " is sent instead",
+        warning=True,
+    )
+    return chosen, _Fault(fault & (chosen == ""), fault_column, fault_text, fault_reason)
 
 
 _OTHER_CONTACT = {"email": "phone", "phone": "email"}

@@ -156,13 +156,24 @@ class ParticipantTemplate:
     phone: Template | None = None
     contact_id: Template | None = None
     contact_external_id: Template | None = None
+    # ``phone: [{Cell}, {Home}]``: the phones after the first, in order of preference; a row's
+    # first valid number is sent.
+    other_phones: tuple[Template, ...] = ()
 
     def templates(self) -> Iterator[tuple[str, Template]]:
-        """(field, template) pairs that are set."""
+        """(field, template) pairs that are set; ``phone`` once per phone column, in order."""
         for key in ("name", "email", "phone", "contact_id", "contact_external_id"):
             value = getattr(self, key)
             if value is not None:
                 yield key, value
+            if key == "phone":
+                for other in self.other_phones:
+                    yield key, other
+
+    @property
+    def phones(self) -> tuple[Template, ...]:
+        """Every phone template, the preferred one first."""
+        return (self.phone, *self.other_phones) if self.phone is not None else ()
 
 
 @dataclass(frozen=True, slots=True)

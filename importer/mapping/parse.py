@@ -375,8 +375,12 @@ def _participant(raw: Any, where: str, problems: _Problems) -> ParticipantTempla
     """One participant: either a contact (id or external id) or name/email/phone."""
     p = _section(raw, where, problems)
     problems.unknown_keys(where, p, _PARTICIPANT_KEYS)
+    single = _PARTICIPANT_KEYS - {"phone"}
+    phones = _phones(p.get("phone"), f"{where}.phone", problems)
     participant = ParticipantTemplate(
-        **{key: _template(p.get(key), f"{where}.{key}", problems) for key in _PARTICIPANT_KEYS}
+        **{key: _template(p.get(key), f"{where}.{key}", problems) for key in single},
+        phone=phones[0] if phones else None,
+        other_phones=phones[1:],
     )
     has_contact = participant.contact_id is not None or participant.contact_external_id is not None
     has_details = any(getattr(participant, k) is not None for k in ("name", "email", "phone"))
@@ -386,6 +390,17 @@ def _participant(raw: Any, where: str, problems: _Problems) -> ParticipantTempla
             "or name/email/phone, not both (Apptoto's rule)"
         )
     return participant
+
+
+def _phones(raw: Any, where: str, problems: _Problems) -> tuple[Template, ...]:
+    """``phone``: one template, or a list of them in order of preference (mobile first)."""
+    if not isinstance(raw, list):
+        one = _template(raw, where, problems)
+        return (one,) if one is not None else ()
+    if not raw:
+        problems.add(f'{where}: the list of phone columns is empty; write "{{Mobile}}" or a list')
+    found = [_template(value, f"{where}[{i}]", problems) for i, value in enumerate(raw, start=1)]
+    return tuple(t for t in found if t is not None)
 
 
 def load_mapping(path: str | Path) -> Mapping:

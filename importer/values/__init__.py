@@ -8,13 +8,21 @@ from importer.values.distinct import collector_paused, map_distinct
 from importer.values.names import NAME_FILTERS, apply_name_filter, looks_last_first
 from importer.values.offsets import DstPolicy, localise
 from importer.values.phones import normalise_phone, normalise_phones
-from importer.values.zones import is_zone, known_zones, suggest_zone, zone_problem
+from importer.values.zones import (
+    countries,
+    is_zone,
+    known_zones,
+    suggest_zone,
+    zone_country,
+    zone_problem,
+)
 
 __all__ = [
     "NAME_FILTERS",
     "DstPolicy",
     "apply_name_filter",
     "collector_paused",
+    "countries",
     "format_in_words",
     "is_zone",
     "known_zones",
@@ -27,5 +35,6 @@ __all__ = [
     "parse_datetimes",
     "parse_times",
     "suggest_zone",
+    "zone_country",
     "zone_problem",
 ]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import difflib
 import functools
+import importlib.resources
 import re
 import zoneinfo
+from pathlib import Path
 
 
 @functools.cache
@@ -47,3 +49,38 @@ def zone_problem(name: str) -> str | None:
     hint = suggest_zone(name)
     suffix = f"; did you mean {hint!r}?" if hint else " (write it like America/New_York)"
     return f"is not a known time zone{suffix}"
+
+
+def _tzdata_table(name: str) -> list[list[str]]:
+    """A table of tzdata (``zone.tab``, ``iso3166.tab``) as tab-separated fields, comments out.
+
+    From the tzdata package, else from the system's zone folders; [] when neither has it.
+    """
+    text = ""
+    try:
+        text = (importlib.resources.files("tzdata") / "zoneinfo" / name).read_text("utf-8")
+    except (ModuleNotFoundError, OSError):
+        for folder in zoneinfo.TZPATH:
+            try:
+                text = (Path(folder) / name).read_text(encoding="utf-8")
+                break
+            except OSError:
+                continue
+    return [line.split("\t") for line in text.splitlines() if line[:1] not in "#"]
+
+
+@functools.cache
+def _zone_countries() -> dict[str, str]:
+    return {row[2]: row[0] for row in _tzdata_table("zone.tab") if len(row) >= 3}
+
+
+def zone_country(zone: str | None) -> str | None:
+    """The two-letter country a zone is in (``Europe/London`` -> ``GB``), None when unknown."""
+    return _zone_countries().get(zone or "")
+
+
+@functools.cache
+def countries() -> tuple[tuple[str, str], ...]:
+    """(code, name) of every country tzdata knows, by name: ``("GB", "Britain (UK)")``."""
+    rows = [(row[0], row[1]) for row in _tzdata_table("iso3166.tab") if len(row) >= 2]
+    return tuple(sorted(rows, key=lambda row: row[1]))

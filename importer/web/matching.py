@@ -25,15 +25,17 @@ from importer.assist import (
     proposal_from_choices,
     spec,
 )
+from importer.assist.event import choice_texts
 from importer.errors import MappingError
 from importer.load import load_table, strip_report_columns
-from importer.values import format_in_words, zone_problem
+from importer.values import countries, format_in_words, zone_problem
 from importer.web.choosing import MappingKnowledge
 from importer.web.uploads import Upload
 
 MAX_NAME_CHARACTERS = 80
 EXAMPLE_CHARACTERS = 28
 ZONE_FIELD = "default_time_zone"  # the zone of rows without one ("time_zone" is a drop-down)
+COUNTRY_FIELD = "phone_country"  # the country of phone numbers written without +country
 # The drop-downs in three groups, in the order a person reads an appointment.
 FIELD_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
@@ -48,7 +50,8 @@ FIELD_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "Who",
         ("participant_name", "participant_first_name", "participant_last_name")
-        + ("participant_email", "participant_phone", "contact_id", "contact_external_id"),
+        + ("participant_email", "participant_phone", "participant_other_phone")
+        + ("contact_id", "contact_external_id"),
     ),
 )
 FIELD_HINTS = {
@@ -58,6 +61,7 @@ FIELD_HINTS = {
     "end_datetime": "Only when the end's date and time are in one cell.",
     "duration_minutes": "Instead of an end time.",
     "time_zone": "Only when the sheet has a column of zones like America/New_York.",
+    "participant_other_phone": "Sent only where the first phone is blank or not a number.",
     "contact_id": "Only for appointments of contacts already in Apptoto.",
     "contact_external_id": "Only for appointments of contacts already in Apptoto.",
 }
@@ -82,6 +86,7 @@ class Matching:
     date_format: str = ""  # the day/month order chosen when the values cannot tell
     time_format: str = ""  # "%H:%M" when the person says the clock is a 24-hour one
     time_zone: str = ""  # IANA zone of rows without one
+    phone_region: str = ""  # country of numbers without +country; "": the time zone's
     replace: str = ""  # the mapping file the person agreed to overwrite (ticked for that file)
     second_mapping: bool = False  # the person agreed to save beside saved mappings that fit
     saved_fits: list[MappingKnowledge] | None = None  # saved mappings that fit, once looked for
@@ -125,6 +130,8 @@ def read_choices(matching: Matching, form: AbstractMapping[str, object]) -> None
     matching.date_format = str(form.get("date_format") or "")
     matching.time_format = str(form.get("time_format") or "")
     matching.time_zone = str(form.get(ZONE_FIELD) or "").strip()
+    country = str(form.get(COUNTRY_FIELD) or "").strip().upper()
+    matching.phone_region = country if country in dict(countries()) else ""
     matching.replace = str(form.get("replace") or "")
     matching.second_mapping = form.get("second_mapping") == "yes"
 
@@ -154,7 +161,7 @@ def current_proposal(matching: Matching) -> Choices:
             sheet=matching.sheet,
             source=matching.assistant.source,
             time_zone=zone,
-            phone_region=matching.assistant.phone_region.value or "US",
+            phone_region=matching.phone_region or None,
         )
     except MappingError as exc:
         return Choices(None, None, problems + [_sentence(p) for p in exc.problems or [str(exc)]])
@@ -199,8 +206,7 @@ def open_questions(proposal: Proposal) -> list[OpenQuestion]:
     """
     wanted = []
     for choice in proposal.event:
-        texts = choice.value.values() if isinstance(choice.value, dict) else [choice.value]
-        if not any("{CHOOSE" in t for t in texts):
+        if not any("{CHOOSE" in t for t in choice_texts(choice)):
             continue
         if choice.key == "start":
             text = (

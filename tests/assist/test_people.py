@@ -34,3 +34,44 @@ def test_init_turns_last_first_names_round_and_says_why(tmp_path: Path) -> None:
     prepared = prepare(sheet, load_mapping(target))
     names = [p["participants"][0]["name"] for p in prepared.events.payloads.values()]
     assert names == ["Gail Abernathy", "James O’Connor", "Ana María de la Cruz"]
+
+
+PHONE_HEADER = [
+    "Appt ID",
+    "Date",
+    "Time",
+    "Provider",
+    "Patient Name",
+    "Home Phone",
+    "Phone (mobile)",
+]
+PHONE_ROWS = [
+    ["B-1", "12/16/2026", "9:00 AM", "Dr. Shah", "Gail Abernathy", "020 7946 0958", "07911 123201"],
+    ["B-2", "12/16/2026", "9:30 AM", "Dr. Shah", "Tom Hale", "0161 496 0123", ""],
+    ["B-3", "12/16/2026", "9:45 AM", "Dr. Shah", "Ann Lee", "0161 496 0124", "07911 12"],
+]
+
+
+def test_init_for_a_london_sheet_reads_uk_numbers_mobile_first(tmp_path: Path) -> None:
+    rows = [dict(zip(PHONE_HEADER, r, strict=True)) for r in PHONE_ROWS]
+    sheet = write_csv(tmp_path / "london.csv", PHONE_HEADER, rows)
+    target = tmp_path / "london.yaml"
+    made = invoke_cli(["init", str(sheet), "-o", str(target), "--time-zone", "Europe/London"])
+    assert made.exit_code == 0, made.output
+    assert "Phone (mobile) -> Phone (mobile) (high)" in made.output
+    assert "Home Phone -> Other phone (when the first is blank) (high)" in made.output
+    written = yaml.safe_load(target.read_text(encoding="utf-8"))
+    assert written["defaults"]["phone_region"] == "GB"
+    assert written["event"]["participants"][0]["phone"] == ["{Phone (mobile)}", "{Home Phone}"]
+    comments = " ".join(
+        line.strip().lstrip("#").strip() for line in target.read_text(encoding="utf-8").splitlines()
+    )
+    assert "a mobile number comes first, as text reminders reach mobiles only" in comments
+    assert "the country of the time zone Europe/London" in comments
+
+    prepared = prepare(sheet, load_mapping(target))
+    phones = {r: p["participants"][0]["phone"] for r, p in prepared.events.payloads.items()}
+    assert phones == {2: "+447911123201", 3: "+441614960123", 4: "+441614960124"}
+    [warning] = prepared.warnings[4]
+    assert (warning.column, warning.value) == ("Phone (mobile)", "07911 12")
+    assert warning.reason.endswith(": the number in Home Phone is sent instead")

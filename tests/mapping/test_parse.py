@@ -115,6 +115,8 @@ def test_every_problem_reported_at_once() -> None:
             "a participant is either a contact",
         ),
         (with_event(auto_messages="yes"), "event.auto_messages: expected true or false"),
+        (with_event(participants=[{"phone": []}]), "the list of phone columns is empty"),
+        (with_event(participants=[{"phone": ["{Cell}", 3.5j]}]), "phone[2]: expected text"),
         # A key written with nothing after it (`start:`) is YAML null: as good as missing.
         ({"event": {**MINIMAL["event"], "start": None}}, "event.start is required"),
         ({"event": {**MINIMAL["event"], "external_id": None}}, "event.external_id is required"),
@@ -134,6 +136,13 @@ def test_minimal_mapping_and_shorthands() -> None:
     assert mapping.event.start.datetime.columns == ("When",)
     assert len(mapping.event.participants) == 1
     assert mapping.name == "mapping"
+
+
+def test_phone_lists_its_columns_in_order_of_preference() -> None:
+    mapping = parse_mapping(with_event(participants={"phone": ["{Cell}", "{Home}", "{Work}"]}))
+    [person] = mapping.event.participants
+    assert [t.columns for t in person.phones] == [("Cell",), ("Home",), ("Work",)]
+    assert {"Cell", "Home", "Work"} <= set(mapping.referenced_columns())
 
 
 def test_check_columns_suggests_close_headers() -> None:

@@ -237,7 +237,8 @@ def test_ambiguous_dates_need_a_choice_before_saving(
     assert "cannot tell March 4 (month first) from 3 April (day first)" in text_of(page)
     assert "The preview shows once everything" in text_of(page)
 
-    zone = {"default_time_zone": "Europe/London", "name": "Ambiguous"}
+    # US numbers in a London sheet: the country of the numbers is chosen, not the zone's.
+    zone = {"default_time_zone": "Europe/London", "phone_country": "US", "name": "Ambiguous"}
     refused = submit(client, address, "save", **zone)
     assert "Not saved yet: first choose what is listed under “Still to choose”" in text_of(
         refused.text
@@ -549,3 +550,45 @@ def test_the_first_mapping_of_a_new_installation_makes_the_folder(
         assert "this server has no Apptoto credentials" in saved.text
     assert [p.name for p in folder.iterdir()] == ["first.yaml"]
     assert load_mapping(folder / "first.yaml").defaults.time_zone == "America/Denver"
+
+
+UK_HEADERS = ["Appt #", "Appt Date", "Time", "Doctor", "Patient Name", "Home Phone", "Cell Phone"]
+UK_ROWS = [
+    ["U-1", "12/16/2026", "9:00 AM", "Dr. Shah", "Gail Abernathy", "020 7946 0958", "07911 123201"],
+    ["U-2", "12/16/2026", "9:30 AM", "Dr. Shah", "Tom Hale", "0161 496 0123", ""],
+    ["U-3", "12/16/2026", "10:00 AM", "Dr. Shah", "Ann Lee", "", "07911 123456"],
+]
+
+
+def test_a_uk_file_imports_from_the_page_with_its_country_and_the_mobile_first(
+    client: TestClient, tmp_path: Path, mappings: Path, sandbox: Any
+) -> None:
+    source = write_sheet(tmp_path / "london.csv", UK_ROWS, UK_HEADERS)
+    address = upload(client, source)
+    page = client.get(address).text
+    assert re.search(
+        r'<option value="Cell Phone" selected', page.split('name="participant_phone"')[1]
+    )
+    preview = submit(client, address, "preview", default_time_zone="Europe/London").text
+    assert (
+        "The country of the time zone Europe/London: numbers written without +country are read "
+        "as GB numbers" in text_of(preview)
+    )
+    assert "3 of 3 rows can be sent" in text_of(preview)
+    as_us = submit(client, address, "preview", phone_country="US").text
+    assert "0 of 3 rows can be sent" in text_of(as_us)  # London numbers are not US numbers
+    saved = submit(
+        client,
+        address,
+        "save",
+        default_time_zone="Europe/London",
+        phone_country="GB",
+        name="London",
+    )
+    assert "Review before sending" in saved.text
+    mapping = load_mapping(mappings / "london.yaml")
+    assert mapping.defaults.phone_region == "GB"
+    phones = [
+        p["participants"][0]["phone"] for p in prepare(source, mapping).events.payloads.values()
+    ]
+    assert phones == ["+447911123201", "+441614960123", "+447911123456"]  # mobile, else home

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 
 from importer.errors import ImporterError, MappingError
 from importer.load import sheet_names
-from importer.values import known_zones
+from importer.values import countries, known_zones
 from importer.web.choosing import MappingKnowledge, fitting_knowledge
 from importer.web.fitting import SheetHeaders, rank_mappings
 from importer.web.mapping_store import (
@@ -93,6 +93,9 @@ class MatchingView:
     zone_required: bool
     zone_reason: str
     time_zone: str
+    phone_shown: bool  # a phone column is chosen: ask the country of its numbers
+    phone_country: str  # the country chosen on the page; "": the time zone's
+    phone_reason: str  # which country the numbers are read in, and why
     name: str
     file: str  # the file the mapping would be saved as ("" when the name cannot make one)
     existing: Existing | None  # a different mapping already under that file name
@@ -107,6 +110,7 @@ class MatchingView:
     preview_blocked: str  # why there is no preview
     common_zones: tuple[tuple[str, str], ...] = COMMON_ZONES
     zones: tuple[str, ...] = field(default_factory=other_zones)
+    countries: tuple[tuple[str, str], ...] = field(default_factory=countries)
 
 
 def build_view(upload: Upload, matching: Matching, settings: WebSettings) -> MatchingView:
@@ -145,6 +149,9 @@ def build_view(upload: Upload, matching: Matching, settings: WebSettings) -> Mat
         zone_required=zone_required,
         zone_reason=zone_reason,
         time_zone=matching.time_zone,
+        phone_shown="participant_phone" in matching.choices,
+        phone_country=matching.phone_region,
+        phone_reason=proposal.phone_region.reason if proposal is not None else "",
         name=matching.name,
         file=file,
         existing=existing if existing is not None and not existing.same else None,
