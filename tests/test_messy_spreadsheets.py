@@ -95,8 +95,13 @@ def mapping_file(tmp_path: Path, start: str = "split", **defaults: Any) -> Path:
 
 
 def rows_of(*changes: dict[str, Any]) -> list[dict[str, Any]]:
-    """One full row per dict of changes; ids 1, 2, 3... unless a change names its own."""
-    return [{**FIRST_ROW, "Id": str(n), **change} for n, change in enumerate(changes, start=1)]
+    """One full row per dict of changes; ids 1, 2, 3... unless a change names its own. Each row
+    is another patient's visit (Ann Lee's, then Patient 2's...): one patient's rows at one time
+    would be the same appointment, which the guard sends once."""
+    return [
+        {**FIRST_ROW, "Id": str(n), **({"Name": f"Patient {n}"} if n > 1 else {}), **change}
+        for n, change in enumerate(changes, start=1)
+    ]
 
 
 def write_csv(
