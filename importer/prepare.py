@@ -5,7 +5,7 @@ No network and no state: ``validate`` is this stage alone; ``plan`` and ``run`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -126,12 +126,16 @@ def prepare(
     )
 
 
-def repeated_rows(source: pd.DataFrame) -> dict[int, int]:
+def repeated_rows(source: pd.DataFrame, key_columns: Sequence[str] = ()) -> dict[int, int]:
     """Rows identical in every cell to an earlier row: row -> that first row, in sheet order.
 
     A row exported twice is one appointment; two rows that differ in any cell are not, even if
-    they share an id (they stay invalid, as the id check says).
+    they share an id (they stay invalid, as the id check says). ``key_columns`` (the id's) narrow
+    the search first: identical rows share them, so only rows repeating them are compared whole.
     """
+    keys = [c for c in key_columns if c in source.columns]
+    if keys:
+        source = source[source.duplicated(subset=keys, keep=False)]
     repeated = source.duplicated(keep="first")
     if not repeated.any():
         return {}

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
 import pytest
 
 from importer.client import ClientConfig
@@ -31,7 +32,7 @@ from importer.pipeline import (
     validate_rows,
 )
 from importer.plan import PlanOptions
-from importer.prepare import prepare
+from importer.prepare import prepare, repeated_rows
 from importer.send import INTERRUPTED_REASON
 from tests.helpers import CLINIC_MAPPING, SAMPLES, read_report
 
@@ -324,3 +325,21 @@ def test_report_that_cannot_be_written_is_in_the_summary_not_lost(tmp_path: Path
     assert "cannot write the report" in summary.error
     assert summary.counts == {"created": VALID, "invalid": 8}
     assert len(ledger_ids(tmp_path)) == VALID  # sent and remembered all the same
+
+
+@pytest.mark.parametrize("key_columns", [(), ("Id",), ("Id", "Name")])
+@pytest.mark.parametrize(
+    ("rows", "copies"),
+    [
+        ([("1", "Ann"), ("2", "Bo"), ("1", "Ann"), ("1", "Ann")], {4: 2, 5: 2}),
+        ([("1", "Ann"), ("1", "Bo"), ("2", "Bo")], {}),  # one id, two people: not copies
+        ([("1", "Ann"), ("2", None), ("2", None)], {4: 3}),  # blank cells are alike
+        ([("1", "Ann"), ("2", "Bo")], {}),
+    ],
+)
+def test_repeated_rows_are_the_rows_identical_in_every_cell(
+    rows: list[tuple[str, str | None]], copies: dict[int, int], key_columns: tuple[str, ...]
+) -> None:
+    frame = pd.DataFrame(rows, columns=["Id", "Name"], dtype="str")
+    frame.index = pd.RangeIndex(2, len(rows) + 2)
+    assert repeated_rows(frame, key_columns) == copies
