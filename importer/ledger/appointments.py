@@ -5,9 +5,10 @@ has a live event in the same calendar, at the same instant, for the same person:
 reaching Apptoto twice (from a second mapping, another file, ids that changed) means two
 reminders. One key per contact detail of each participant (phone, email, name, Apptoto contact),
 so a phone written in one file and an email in the other still meet when they share one detail.
-Each key carries its participant's name (as a digest, blank without one): two keys match unless
-both have a name and the names differ, so two children booked at one time with their mother's
-phone stay two appointments.
+Each key carries who its participant is (digests of name, phone and email, blank where missing):
+two keys match unless the names differ (two children booked at one time with their mother's
+phone), or the phones differ and the emails do not match, or the other way round (two patients of
+one name).
 
 A key is a short digest, not the text: the ledger table of keys holds no names or phone numbers
 beyond what the payloads table already holds.
@@ -24,6 +25,8 @@ from typing import Any
 
 KEY_CHARS = 32  # hex digits of SHA-256 kept: 128 bits, no accidental collisions
 CONTACT_FIELDS = ("phone", "email", "name", "contact_id", "contact_external_id")
+PERSON_FIELDS = ("name", "phone", "email")  # what says who a participant is, in this order
+PERSON_CHARS = 16  # hex digits per detail of a person: 64 bits
 _NOT_DIGITS = re.compile(r"[^0-9+]")
 
 
@@ -51,14 +54,21 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:KEY_CHARS]
 
 
+def _person(details: Mapping[str, str]) -> str:
+    """``name|phone|email`` digests (16 hex digits each, "" where missing), for same_person."""
+    return "|".join(
+        _digest(details[f])[:PERSON_CHARS] if details.get(f) else "" for f in PERSON_FIELDS
+    )
+
+
 def appointment_keys(payload: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
     """The keys of an event payload: (key, person) per contact detail of each participant.
 
-    ``key`` digests the calendar, the start instant and one contact detail; ``person`` digests
-    the participant's name ("" when it has none). Calendars are compared by name (case and
+    ``key`` digests the calendar, the start instant and one contact detail; ``person`` says who
+    the participant is (see :func:`same_person`). Calendars are compared by name (case and
     spacing aside) or by id, names with names; contact details by kind, case and spacing aside
     (phones by their digits). Empty when the payload has no calendar, start or participant: such
-    an event cannot be recognised this way. See :func:`same_person`.
+    an event cannot be recognised this way.
     """
     if payload.get("calendar") not in (None, ""):
         calendar = "name:" + _normal("calendar", payload["calendar"])
@@ -74,16 +84,39 @@ def appointment_keys(payload: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
     for participant in payload.get("participants") or ():
         if not isinstance(participant, Mapping):
             continue
-        name = participant.get("name")
-        person = _digest(_normal("name", name)) if name not in (None, "") else ""
-        for field in CONTACT_FIELDS:
-            value = participant.get(field)
-            detail = "" if value is None else _normal(field, value)
+        details = {
+            field: _normal(field, value)
+            for field in CONTACT_FIELDS
+            if (value := participant.get(field)) is not None
+        }
+        person = _person(details)
+        for field, detail in details.items():
             if detail:
                 keys.add((_digest(f"{prefix}{field}:{detail}"), person))
     return frozenset(keys)
 
 
+def _person_parts(person: str) -> list[str]:
+    parts = [part[:PERSON_CHARS] for part in person.split("|")]
+    return (parts + [""] * len(PERSON_FIELDS))[: len(PERSON_FIELDS)]
+
+
 def same_person(person: str, other: str) -> bool:
-    """Whether two keys' persons may be one: equal names, or a name missing on either side."""
-    return not person or not other or person == other
+    """Whether two participants sharing a key may be one person.
+
+    Not when both have names and the names differ, nor when both have phones that differ and
+    their emails do not match (or the other way round): a second reminder then goes to another
+    number or address, while holding back another patient's event would leave that patient
+    without any. (A ``person`` of a name digest alone, as first written by schema 2, reads as a
+    name.)
+    """
+    pairs = list(zip(_person_parts(person), _person_parts(other), strict=True))
+    differ = [bool(a) and bool(b) and a != b for a, b in pairs]
+    match = [bool(a) and a == b for a, b in pairs]
+    (name_differs, phone_differs, email_differs) = differ
+    phone_matches, email_matches = match[1], match[2]
+    return not (
+        name_differs
+        or (phone_differs and not email_matches)
+        or (email_differs and not phone_matches)
+    )

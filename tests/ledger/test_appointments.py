@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
@@ -50,14 +51,36 @@ def test_keys_meet_when_calendar_start_and_a_contact_detail_meet(
     assert bool(keys(VISIT) & keys(other)) is same
 
 
-def test_a_shared_phone_of_two_named_people_is_not_one_appointment() -> None:
-    mother = dict(appointment_keys(VISIT))
-    child = dict(appointment_keys(with_person(name="Lucía Gómez", phone="+15415550104")))
-    shared = set(mother) & set(child)
-    assert shared  # the phone's key
-    assert not any(same_person(mother[key], child[key]) for key in shared)
-    unnamed = dict(appointment_keys(with_person(phone="+15415550104")))
-    assert all(same_person(mother[key], unnamed[key]) for key in set(mother) & set(unnamed))
+MARIA = {"name": "Maria Gómez", "phone": "+15415550104", "email": "m@example.com"}
+
+
+@pytest.mark.parametrize(
+    ("other", "one"),
+    [
+        ({"name": "Lucía Gómez", "phone": "+15415550104"}, False),  # her child, her phone
+        ({"name": "Maria Gómez", "phone": "+15415550199", "email": "x@example.com"}, False),
+        ({"name": "Maria Gómez", "phone": "+15415550199", "email": "m@example.com"}, True),
+        ({"name": "Maria Gómez", "phone": "+15415550199"}, False),  # another phone, no email
+        ({"name": "Maria Gómez", "email": "x@example.com", "phone": "+15415550104"}, True),
+        ({"phone": "+15415550104"}, True),  # nothing says it is someone else
+        ({"name": "maria gómez"}, True),
+    ],
+)
+def test_participants_sharing_a_key_are_one_person_unless_their_details_say_otherwise(
+    other: dict[str, str], one: bool
+) -> None:
+    mine = dict(appointment_keys(VISIT))
+    theirs = dict(appointment_keys(with_person(**other)))
+    shared = set(mine) & set(theirs)
+    assert shared
+    assert {same_person(mine[key], theirs[key]) for key in shared} == {one}
+
+
+def test_a_person_of_schema_two_reads_as_a_name() -> None:
+    [(_, person)] = appointment_keys(with_person(name="Maria Gómez"))
+    written_first = hashlib.sha256("maria gómez".encode()).hexdigest()[:32]
+    assert same_person(person, written_first)
+    assert not same_person(person, hashlib.sha256(b"ana").hexdigest()[:32])
 
 
 def schema_one_file(path: Path) -> Path:
