@@ -23,9 +23,24 @@ DEFAULT_MAX_CANCEL_SHARE = 0.10  # --cancel-missing refuses to cancel more than 
 # Why a create may in fact update: said on every create when the ledger knows nothing of the
 # mapping (a first run, or a lost or moved state file); the client cannot tell the two apart.
 NO_RECORD_MESSAGE = (
-    "first run of this mapping with this state file: an event Apptoto already has with this "
-    "external_id is updated, never duplicated"
+    "the first import of these appointments recorded here: if Apptoto already has this "
+    "appointment, it is updated, never added twice"
 )
+# Hint for whoever runs the import: a calendar move can be done by deleting and re-creating.
+CALENDAR_MOVE = "Apptoto cannot move an appointment to another calendar"
+# Payload fields in the words of the page and the report ("changes: start, notes").
+_CHANGE_WORDS = {
+    "start_time": "start",
+    "end_time": "end",
+    "time_zone": "time zone",
+    "all_day": "all day",
+    "show_as": "show as",
+    "content": "notes",
+    "participants": "patient details",
+    "custom_data": "extra details",
+    "calendar_id": "calendar",
+    "external_id": "appointment id",
+}
 
 
 @dataclass(frozen=True)
@@ -220,9 +235,8 @@ def _plan_row(
                 external_id,
                 apptoto_id=apptoto_id,
                 payload_hash=digest,
-                message=f"{move}: Apptoto does not move events between calendars; "
-                "run with --recreate-on-calendar-change to delete the old event and "
-                "create a new one",
+                message=f"{move}: {CALENDAR_MOVE}, so it was not sent; move it in Apptoto, or "
+                "have the import delete the old one and create it in the new calendar",
             )
         return PlannedRow(
             row,
@@ -242,11 +256,11 @@ def _plan_row(
             payload["id"] = apptoto_id
         # else: Apptoto's answer lacked the id; the update goes by external_id
         message = (
-            "re-sent (--full)"
+            "sent again: this import sends every row, changed or not"
             if live is not None and live.payload_hash == digest
             else "changed since the last run"
             if live is not None
-            else "update of the event in the report's apptoto_id"
+            else "updates the appointment the report names (its Apptoto id)"
         )
         return PlannedRow(
             row,
@@ -294,7 +308,8 @@ def _name_changed_fields(
         if r.action is PlanAction.UPDATE and before is not None and r.payload is not None:
             changed = changed_fields(before, r.payload)
             if changed:
-                r = replace(r, message="changes: " + ", ".join(changed))
+                words = [_CHANGE_WORDS.get(field, field) for field in changed]
+                r = replace(r, message="changes: " + ", ".join(dict.fromkeys(words)))
         out.append(r)
     return out
 

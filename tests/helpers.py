@@ -34,7 +34,7 @@ VALID_IDS = [f"clinic-0001{n:02d}" for n in range(1, 15)]
 INVALID_ROWS = {
     16: ("Phone", "not a valid phone number"),
     17: ("Email", "not an email address"),
-    18: ("Date", "does not match the date format"),
+    18: ("Date", "there is no month 14"),
     19: ("Start", "required but blank"),
     20: ("End", "ends before it starts"),
     21: ("Appointment ID", "more than one row"),

@@ -110,7 +110,7 @@ def test_a_bad_calendar_id_cell_is_refused_before_sending(
     mapping = BASE + '  calendar_id: "{Calendar ID}"' + TIMED
     result = run_import(sandbox, tmp_path, mapping, [timed_row("1", **{"Calendar ID": "Dr Lee"})])
     assert result.exit_code == 1
-    assert "calendar_id must be a whole number above 0" in result.output
+    assert "'Dr Lee' is not a number: it must be a whole number above 0" in result.output
     assert live_events(sandbox) == {}
 
 

@@ -376,7 +376,7 @@ def test_a_time_that_happens_twice_needs_the_mapping_to_choose(
     if start_time is None:
         assert summary.counts == {"invalid": 1}
         assert "happens twice in America/New_York" in report[0]["message"]
-        assert "set defaults.dst to earlier (-04:00) or later (-05:00)" in report[0]["message"]
+        assert "the first one (-04:00) or the second (-05:00)" in report[0]["message"]
         assert sandbox.requests() == []
     else:
         assert summary.counts == {"created": 1}
@@ -397,7 +397,7 @@ def test_day_and_month_are_read_as_declared_never_swapped(
     summary, report = run_in_process(sandbox, month_first, corpus_mapping(), tmp_path / "b")
     assert summary.counts == {"invalid": 1}
     assert "column 'Date'" in report[0]["message"]
-    assert "does not match the date format MM/DD/YYYY" in report[0]["message"]
+    assert "there is no month 13: dates here are written MM/DD/YYYY" in report[0]["message"]
     assert list(live_events(sandbox)) == ["c-1"]  # no 4 December, no 13th month
 
 
@@ -1008,7 +1008,7 @@ def test_rows_sharing_an_external_id_are_all_invalid_and_none_is_sent(
     lines = by_row(report)
     for row in (2, 4):
         assert lines[row]["status"] == "invalid"
-        assert "external_id 'c-7' is shared by rows 2 and 4" in lines[row]["message"]
+        assert "makes the appointment id 'c-7' of rows 2 and 4" in lines[row]["message"]
         assert lines[row]["apptoto_id"] == ""
     assert list(live_events(sandbox)) == ["c-8"]
     assert "c-7" not in sent_external_ids(sandbox)

@@ -73,8 +73,8 @@ def test_plan_and_dry_run_write_the_same_report_and_send_nothing(
     assert planned == read_report(tmp_path / "dry.csv")
     by_external_id = {r["external_id"]: r for r in planned}
     assert by_external_id["clinic-000102"]["status"] == "update"
-    assert by_external_id["clinic-000102"]["message"] == "changes: start_time, location"
-    assert by_external_id["clinic-000109"]["message"] == "changes: participants"
+    assert by_external_id["clinic-000102"]["message"] == "changes: start, location"
+    assert by_external_id["clinic-000109"]["message"] == "changes: patient details"
     assert by_external_id["clinic-000130"]["status"] == "create"
     assert (by_external_id["clinic-000111"]["status"], by_external_id["clinic-000111"]["row"]) == (
         "cancel",

@@ -117,9 +117,9 @@ def test_edit_three_delete_one_add_one_sends_only_those(
     assert list(report.values()).count("unchanged") == 10
     _, lines = read_csv(tmp_path / "report.csv")
     messages = {r["external_id"]: r["message"] for r in lines}
-    assert messages["clinic-000102"] == "changes: start_time"
+    assert messages["clinic-000102"] == "changes: start"
     assert messages["clinic-000106"] == "changes: location"
-    assert messages["clinic-000109"] == "changes: participants"
+    assert messages["clinic-000109"] == "changes: patient details"
     assert messages["clinic-000130"] == ""  # the ledger knows the mapping: a plain create
     cancelled_line = next(r for r in lines if r["status"] == "cancelled")
     assert cancelled_line["row"] == "" and cancelled_line["apptoto_id"] == str(gone["id"])
@@ -209,7 +209,9 @@ def test_report_apptoto_id_makes_a_row_an_update_with_an_empty_ledger(
     assert "14 updated, 8 invalid" in again.output
     _, report = read_csv(fresh / "report.csv")
     updated = [r for r in report if r["status"] == "updated"]
-    assert {r["message"] for r in updated} == {"update of the event in the report's apptoto_id"}
+    assert {r["message"] for r in updated} == {
+        "updates the appointment the report names (its Apptoto id)"
+    }
     assert {r["external_id"]: int(r["apptoto_id"]) for r in updated} == ids
     stored = live_events(sandbox)
     assert stored["clinic-000101"]["location"] == "Eugene clinic, room 9"
@@ -235,8 +237,9 @@ def test_calendar_change_fails_or_recreates_on_request(
     [line] = [r for r in lines if r["external_id"] == "clinic-000103"]
     assert line["status"] == "failed"
     assert "calendar changed from 'Dr. Rivera' to 'Dr. Chen'" in line["message"]
-    assert "Apptoto does not move events between calendars" in line["message"]
-    assert "--recreate-on-calendar-change" in line["message"]
+    assert "Apptoto cannot move an appointment to another calendar" in line["message"]
+    assert "--" not in line["message"]  # the report is for staff; the option is in the output
+    assert "run again with --recreate-on-calendar-change" in refused.output
     assert new_requests(sandbox, logged) == []
     assert live_events(sandbox)["clinic-000103"]["calendar_name"] == "Dr. Rivera"
 
@@ -290,7 +293,9 @@ def test_full_resends_every_valid_row_as_an_update(sandbox: SandboxHandle, tmp_p
     sent = new_requests(sandbox, logged)
     assert sorted(i for r in sent for i in r["external_ids"]) == sorted(VALID_IDS)
     _, lines = read_csv(tmp_path / "report.csv")
-    assert {r["message"] for r in lines if r["status"] == "updated"} == {"re-sent (--full)"}
+    assert {r["message"] for r in lines if r["status"] == "updated"} == {
+        "sent again: this import sends every row, changed or not"
+    }
     assert sandbox.stats()["events_stored"] == 14
 
 

@@ -40,6 +40,7 @@ from importer.exit_codes import (
 )
 from importer.mapping import load_mapping
 from importer.outcomes import RowStatus
+from importer.plan import CALENDAR_MOVE
 
 if TYPE_CHECKING:
     from importer.pipeline import RunSummary
@@ -193,6 +194,11 @@ def _print_outcome(summary: RunSummary, file: Path, *, quiet: bool) -> None:
     if not quiet:
         print_issues(summary.results, file)
         print_held_back(summary.results, file)
+    if any(CALENDAR_MOVE in r.message for r in summary.results):
+        typer.echo(
+            "some rows changed calendar: run again with --recreate-on-calendar-change to delete "
+            "their old events and create them in the new calendars"
+        )
     if summary.interrupted:
         typer.echo(f"interrupted: what Apptoto confirmed is in the ledger; {RUN_AGAIN}", err=True)
     if summary.error:

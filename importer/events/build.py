@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from importer.events.cells import IssueCollector, TemplateRenderer, column_name
+from importer.events.cells import IssueCollector, TemplateRenderer, column_name, field_words
 from importer.events.row_warnings import double_booking_warnings, timing_warnings, when_column
 from importer.events.times import event_times
 from importer.mapping import SHOW_AS, Mapping, ParticipantTemplate, Template
@@ -165,9 +165,10 @@ def _external_ids(cells: TemplateRenderer, template: Template, issues: IssueColl
     missing = (missing_in != "") | (rendered == "")
     issues.add(
         missing,
-        missing_in.where(missing_in != "", "external_id"),
+        missing_in.where(missing_in != "", column_name(template, "external_id")),
         "",
-        "external_id is blank here: every event needs one, or re-sending would duplicate it",
+        "is blank: every appointment needs its id, so that the next import updates it instead "
+        "of adding it again; fill it in",
     )
     rendered = rendered.where(~missing, "")
     shared = rendered.duplicated(keep=False) & ~missing
@@ -180,8 +181,8 @@ def _external_ids(cells: TemplateRenderer, template: Template, issues: IssueColl
             listed = [str(r) for r in rows]
             together = f"{', '.join(listed[:-1])} and {listed[-1]}"
             reason_of[str(external_id)] = (
-                f"external_id {external_id!r} is shared by rows {together}: it must be unique, "
-                "or the rows would overwrite each other"
+                f"makes the appointment id {external_id!r} of rows {together}: each appointment "
+                "needs its own id, or they would overwrite each other in Apptoto"
             )
         issues.add(
             shared,
@@ -197,11 +198,13 @@ def _required_text(
 ) -> pd.Series:
     """Rendered text of a field Apptoto needs on a new event (title, calendar)."""
     rendered = cells.render(template)
+    columns = " and ".join(template.columns) or field_words(key)
     issues.add(
         cells.is_blank(template),
         column_name(template, key),
         "",
-        f"{key} is blank: Apptoto needs one for every event",
+        f"is blank, so the appointment has no {field_words(key).lower()} ({columns} blank); "
+        f"Apptoto needs one for every appointment: fill it in",
     )
     return rendered
 
@@ -224,10 +227,10 @@ def _whole_numbers(
         ~good & (text != ""),
         column_name(template, key),
         text,
-        f"{key} must be a whole number above 0, like 1234",
+        "is not a number: it must be a whole number above 0, like 1234",
     )
     if required:
-        issues.add(text == "", column_name(template, key), "", f"{key} is blank")
+        issues.add(text == "", column_name(template, key), "", "is blank: fill in the number")
     return numbers.astype(object).where(good, None)
 
 
@@ -237,12 +240,14 @@ def _zones(cells: TemplateRenderer, mapping: Mapping, issues: IssueCollector) ->
     default = mapping.defaults.time_zone or ""
     written = cells.render(template) if template is not None else _blank(cells)
     zones = written.where(written != "", default)
-    column = column_name(template, "time_zone") if template is not None else "time_zone"
+    column = column_name(template, "time_zone") if template is not None else "Time zone"
     issues.add(
         zones == "",
         column,
         "",
-        "no time zone: the cell is blank and the mapping sets no defaults.time_zone",
+        "no time zone: the cell is blank and no time zone is set for such rows; write the "
+        "zone (like America/New_York) in the cell, or choose the time zone of the appointments "
+        "when matching the columns",
     )
     reasons = map_distinct(
         zones, lambda names: pd.Series([zone_problem(z) or "" if z else "" for z in names])
@@ -263,7 +268,7 @@ def _all_day(
         answer.isna(),
         column_name(all_day, "all_day"),
         text,
-        "all_day must be yes or no (also true/false, 1/0, x or blank)",
+        "must be yes or no (blank means no)",
     )
     return answer.fillna(False).astype(bool)
 
@@ -297,7 +302,7 @@ def _show_as(cells: TemplateRenderer, template: Template, issues: IssueCollector
         number.isna() & (text != ""),
         column_name(template, "show_as"),
         text,
-        f"show_as must be one of {', '.join(SHOW_AS)}",
+        f"must be one of: {', '.join(word.replace('_', ' ') for word in SHOW_AS)}",
     )
     # Int64 first: with blank cells in the column, map() gives floats, and 2.0 is not Apptoto's 2.
     return number.astype("Int64").astype(object).where(number.notna(), None)
@@ -340,9 +345,10 @@ def _participants(
         details |= present.get(field_name, no_field)
     issues.add(
         contact & details,
-        key,
         "",
-        "a participant is either an Apptoto contact or a name/email/phone, not both",
+        "",
+        "gives both an Apptoto contact and a name, email or phone for the same person: "
+        "Apptoto takes one or the other; leave one of them blank",
     )
     fields = list(values)
     columns = [values[f].to_numpy(dtype=object).tolist() for f in fields]

@@ -9,6 +9,7 @@ and become :class:`RowIssue` values only for the rows they hit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,9 +22,30 @@ from importer.values import apply_name_filter
 _SPACES = " \u00a0"  # plain and non-breaking spaces: what surrounds a cell by accident
 
 
+# Mapping keys in the words staff use, for issues about a value no single column holds.
+FIELD_WORDS = {
+    "external_id": "Appointment id",
+    "calendar": "Calendar",
+    "calendar_id": "Calendar",
+    "title": "Title",
+    "duration_minutes": "Duration",
+    "time_zone": "Time zone",
+    "all_day": "All day",
+    "show_as": "Show as",
+    "start": "Start",
+    "end": "End",
+}
+
+
+def field_words(key: str) -> str:
+    """``"duration_minutes"`` -> ``"Duration"``, ``"participants[1].phone"`` -> ``"Phone"``."""
+    last = re.sub(r"^participants\[\d+\]\.?", "", key) or "participant"
+    return FIELD_WORDS.get(last, last.replace("_", " ").capitalize())
+
+
 def column_name(template: Template, key: str) -> str:
-    """The column to name in an issue: the source column for ``"{Column}"``, else the key."""
-    return template.single_column or key
+    """The column to name in an issue: the template's (first) column, else the field in words."""
+    return template.single_column or next(iter(template.columns), "") or field_words(key)
 
 
 class TemplateRenderer:

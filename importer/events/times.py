@@ -11,14 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from importer.events.cells import IssueCollector, TemplateRenderer, column_name
+from importer.events.cells import IssueCollector, TemplateRenderer, column_name, field_words
 from importer.mapping import Defaults, Mapping, Template, When
 from importer.values import DstPolicy
 from importer.values.dates import (
     SPAN,
     WALL,
-    date_problem,
-    datetime_problem,
+    date_reasons,
+    datetime_reasons,
     parse_dates,
     parse_datetimes,
     parse_times,
@@ -71,26 +71,30 @@ def _read_when(
             wall = wall.where(~(missing & all_day), fallback_day)
             missing &= ~all_day
         issues.add(missing, column, "", f"the {label} date and time is blank")
-        problem = datetime_problem(defaults.date_format, defaults.time_format)
-        issues.add(~missing & wall.isna() & (text != ""), column, text, problem)
+        bad = ~missing & wall.isna() & (text != "")
+        problem = datetime_reasons(text.where(bad, ""), defaults.date_format, defaults.time_format)
+        issues.add(bad, column, text, problem)
         return _Read(wall, own, column, text)
 
     date_text = cells.render(when.date) if when.date is not None else blank
-    date_column = column_name(when.date, label) if when.date is not None else label
+    date_column = column_name(when.date, label) if when.date is not None else field_words(label)
     day = parse_dates(date_text, defaults.date_format)
     missing = date_text == ""
     if fallback_day is not None:
         day = day.where(~missing, fallback_day)
         missing[:] = False
     issues.add(missing, date_column, "", f"the {label} date is blank")
-    issues.add(~missing & day.isna(), date_column, date_text, date_problem(defaults.date_format))
+    bad_day = ~missing & day.isna()
+    problem = date_reasons(date_text.where(bad_day, ""), defaults.date_format)
+    issues.add(bad_day, date_column, date_text, problem)
     timed = ~all_day
     if when.time is None:
         issues.add(
             timed,
-            label,
+            date_column,
             date_text,
-            f"{label} has a date but no time (map {label}.time), and the event is not all-day",
+            f"has the {label} date but no time, and the appointment is not all-day: the time "
+            "is missing; add it (or mark the appointment all-day)",
         )
         return _Read(day, no_offset, date_column, date_text)
     time_text = cells.render(when.time)
@@ -120,11 +124,19 @@ def _duration(
     good = text.str.fullmatch(_MINUTES)
     minutes = pd.to_numeric(text.where(good).str.replace(r"\.0+$", "", regex=True))
     good &= (minutes > 0) & (minutes <= _LONGEST_MINUTES)
+    column = column_name(template, "duration_minutes")
     issues.add(
-        timed & ~good,
-        column_name(template, "duration_minutes"),
+        timed & (text == ""),
+        column,
+        "",
+        "the length of the appointment is missing: write how many minutes it lasts, like 30",
+    )
+    issues.add(
+        timed & ~good & (text != ""),
+        column,
         text,
-        "duration_minutes must be a whole number of minutes above 0 (and at most a year), like 30",
+        "is not a length in minutes: write how many minutes the appointment lasts, like 30 "
+        "(a whole number above 0)",
     )
     return pd.to_timedelta(minutes.where(good), unit="min").astype(SPAN)
 

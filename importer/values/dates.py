@@ -138,6 +138,75 @@ def datetime_problem(date_format: str | None, time_format: str | None) -> str:
     )
 
 
+_NUMBER_FIELDS = {"%d": r"(?P<day>\d{1,2})", "%m": r"(?P<month>\d{1,2})", "%Y": r"(?P<year>\d{4})"}
+
+
+def _numeric_shape(fmt: str) -> re.Pattern[str] | None:
+    """A regex reading day, month and year out of text written in ``fmt``; None when ``fmt``
+    does not hold all three as numbers (``%d %b %Y``)."""
+    if any(code not in fmt for code in _NUMBER_FIELDS):
+        return None
+    parts = re.split(r"(%.)", fmt)
+    pattern = "".join(
+        _NUMBER_FIELDS.get(p, ".+?" if p.startswith("%") else re.escape(p)) for p in parts
+    )
+    return re.compile(pattern)
+
+
+def _impossible_date(value: str, date_format: str | None) -> str:
+    """What makes ``value`` an impossible date in plain words ("there is no 32 December"), or
+    "" when it is not a date with an impossible day or month."""
+    for fmt in dict.fromkeys([date_format or ISO_DATE, ISO_DATE]):
+        shape = _numeric_shape(fmt)
+        found = shape.fullmatch(value.strip()) if shape else None
+        if found is None:
+            continue
+        day, month, year = (int(found.group(k)) for k in ("day", "month", "year"))
+        if not 1 <= month <= 12:
+            other = "day" if fmt.index("%m") < fmt.index("%d") else "month"
+            turned = f" was it typed {other} first?" if 1 <= day <= 12 else ""
+            order = f"dates here are written {format_in_words(fmt)}"
+            return f"there is no month {month}: {order};{turned}".rstrip(";")
+        try:
+            dt.date(year, month, day)
+        except ValueError:
+            name = dt.date(2000, month, 1).strftime("%B")
+            leap = f" {year}: {year} is not a leap year" if month == 2 and day == 29 else ""
+            return f"there is no {day} {name}{leap}"
+        return ""
+    return ""
+
+
+def date_reasons(text: pd.Series, date_format: str | None) -> pd.Series:
+    """Why each date cell is not a date, as specific as the value allows (one per distinct)."""
+    general = date_problem(date_format)
+
+    def reasons(values: pd.Series) -> pd.Series:
+        return pd.Series([_impossible_date(v, date_format) or general for v in values], dtype="str")
+
+    return map_distinct(text.fillna(""), reasons)
+
+
+def datetime_reasons(
+    text: pd.Series, date_format: str | None, time_format: str | None
+) -> pd.Series:
+    """Why each date-and-time cell is not one: the time is missing, the date impossible, or the
+    form is not one of those accepted (one answer per distinct value)."""
+    general = datetime_problem(date_format, time_format)
+    example = _EXAMPLE.strftime(f"{date_format or ISO_DATE} {time_format or ISO_TIMES[0]}")
+
+    def reason(value: str) -> str:
+        date_part = re.split(r"[T\s]", value.strip(), maxsplit=1)[0]
+        alone = parse_dates(pd.Series([value.strip()], dtype="str"), date_format).iloc[0]
+        if not pd.isna(alone):
+            return f"has a date but no time: write the time after the date, like {example}"
+        return _impossible_date(date_part, date_format) or general
+
+    return map_distinct(
+        text.fillna(""), lambda values: pd.Series([reason(v) for v in values], dtype="str")
+    )
+
+
 def _parse(text: pd.Series, formats: Sequence[_Format]) -> pd.Series:
     """Parse each distinct value with the first format that matches; NaT where none does."""
 

@@ -73,8 +73,9 @@ def dst_problem(wall: pd.Timestamp, zone_name: str) -> str:
         )
     return (
         f"happens twice in {zone_name}: clocks go back from {_hm(start)} to {_hm(end)} "
-        f"on {end.date().isoformat()}; set defaults.dst to earlier ({format_offset(earlier)}) "
-        f"or later ({format_offset(later)}) in the mapping to choose"
+        f"on {end.date().isoformat()}, so the time could be the first one "
+        f"({format_offset(earlier)}) or the second ({format_offset(later)}); check the time, "
+        "or ask whoever set up the import to choose which one such times mean"
     )
 
 

@@ -208,7 +208,9 @@ def test_without_a_default_zone_only_the_rows_without_one_are_refused() -> None:
     assert proposed == {r: without_clinic_extras(p) for r, p in with_zone.items() if r in proposed}
     for row in set(with_zone) - set(proposed):
         assert [i.reason for i in prepared.issues[row]] == [
-            "no time zone: the cell is blank and the mapping sets no defaults.time_zone"
+            "no time zone: the cell is blank and no time zone is set for such rows; write the "
+            "zone (like America/New_York) in the cell, or choose the time zone of the "
+            "appointments when matching the columns"
         ]
 
 

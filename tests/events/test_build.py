@@ -261,13 +261,13 @@ def test_a_shared_external_id_fails_every_row_that_shares_it() -> None:
     assert sorted(built.payloads) == [3]
     assert built.external_ids == {2: "clinic-17", 3: "clinic-18", 4: "clinic-17", 5: "clinic-17"}
     shared = (
-        "external_id 'clinic-17' is shared by rows 2, 4 and 5: it must be unique, "
-        "or the rows would overwrite each other"
+        "makes the appointment id 'clinic-17' of rows 2, 4 and 5: each appointment needs its "
+        "own id, or they would overwrite each other in Apptoto"
     )
-    assert [i for i in _issues(built) if "shared" in i[3]] == [
-        (2, "external_id", "clinic-17", shared),
-        (4, "external_id", "clinic-17", shared),
-        (5, "external_id", "clinic-17", shared),
+    assert [i for i in _issues(built) if "own id" in i[3]] == [
+        (2, "Appointment ID", "clinic-17", shared),
+        (4, "Appointment ID", "clinic-17", shared),
+        (5, "Appointment ID", "clinic-17", shared),
     ]
 
 
@@ -280,7 +280,8 @@ def test_a_blank_external_id_cell_is_an_issue_and_no_id_is_reported() -> None:
             2,
             "Appointment ID",
             "",
-            "external_id is blank here: every event needs one, or re-sending would duplicate it",
+            "is blank: every appointment needs its id, so that the next import updates it "
+            "instead of adding it again; fill it in",
         )
     ]
 
@@ -333,11 +334,11 @@ def test_end_without_a_date_takes_the_start_date() -> None:
     [
         ("45", "2026-07-01T09:45:00-04:00", None),
         ("90.0", "2026-07-01T10:30:00-04:00", None),  # how a spreadsheet may show 90
-        ("0", None, "duration_minutes must be a whole number"),
-        ("-15", None, "duration_minutes must be a whole number"),
-        ("1.5", None, "duration_minutes must be a whole number"),
-        ("an hour", None, "duration_minutes must be a whole number"),
-        ("", None, "duration_minutes must be a whole number"),
+        ("0", None, "is not a length in minutes"),
+        ("-15", None, "is not a length in minutes"),
+        ("1.5", None, "is not a length in minutes"),
+        ("an hour", None, "is not a length in minutes"),
+        ("", None, "the length of the appointment is missing"),
     ],
 )
 def test_duration_minutes(minutes: str, end_time: str | None, problem: str | None) -> None:
@@ -404,9 +405,7 @@ def test_all_day_cells_must_say_yes_or_no() -> None:
         mapping,
     )
     assert [p["all_day"] for p in built.payloads.values()] == [False, False]
-    assert _issues(built) == [
-        (4, "All day", "maybe", "all_day must be yes or no (also true/false, 1/0, x or blank)")
-    ]
+    assert _issues(built) == [(4, "All day", "maybe", "must be yes or no (blank means no)")]
 
 
 @pytest.mark.parametrize(
@@ -422,7 +421,7 @@ def test_all_day_cells_must_say_yes_or_no() -> None:
         (
             "asleep",
             None,
-            "show_as must be one of free, tentative, busy, out_of_office, working_elsewhere",
+            "must be one of: free, tentative, busy, out of office, working elsewhere",
         ),
     ],
 )
@@ -454,9 +453,9 @@ def test_show_as_numbers_stay_ints_next_to_blank_cells() -> None:
         ("42", 42, None),
         ("42.0", 42, None),
         ("123456789012345678", 123456789012345678, None),  # long ids are not rounded
-        ("Dr Lee", None, "calendar_id must be a whole number above 0, like 1234"),
-        ("0", None, "calendar_id must be a whole number above 0, like 1234"),
-        ("", None, "calendar_id is blank"),
+        ("Dr Lee", None, "is not a number: it must be a whole number above 0, like 1234"),
+        ("0", None, "is not a number: it must be a whole number above 0, like 1234"),
+        ("", None, "is blank: fill in the number"),
     ],
 )
 def test_calendar_id(written: str, calendar_id: int | None, problem: str | None) -> None:
@@ -478,7 +477,7 @@ def test_calendar_id(written: str, calendar_id: int | None, problem: str | None)
         ({"Contact": "123", "Ext": ""}, [{"contact_id": 123}], None),
         ({"Contact": "", "Ext": "C-0042"}, [{"contact_external_id": "C-0042"}], None),
         ({"Contact": "", "Ext": ""}, [], None),
-        ({"Contact": "abc", "Ext": ""}, None, "participants[1].contact_id must be a whole number"),
+        ({"Contact": "abc", "Ext": ""}, None, "is not a number: it must be a whole number"),
     ],
 )
 def test_contact_participants(
@@ -497,8 +496,8 @@ def test_contact_participants(
 @pytest.mark.parametrize(
     ("changes", "issue"),
     [
-        ({"Service": "", "Provider": ""}, (2, "Provider", "", "calendar is blank")),
-        ({"Service": "", "Provider": ""}, (2, "title", "", "title is blank")),
+        ({"Service": "", "Provider": ""}, (2, "Provider", "", "the appointment has no calendar")),
+        ({"Service": "", "Provider": ""}, (2, "Service", "", "the appointment has no title")),
     ],
 )
 def test_blank_title_and_calendar_are_issues(
@@ -506,7 +505,9 @@ def test_blank_title_and_calendar_are_issues(
 ) -> None:
     built = build_events(_frame(_row(**changes)), CLINIC)
     assert built.payloads == {}
-    found = [(r, c, v, reason.split(":")[0]) for r, c, v, reason in _issues(built)]
+    found = [
+        (r, c, v, reason.split(", so ")[1].split(" (")[0]) for r, c, v, reason in _issues(built)
+    ]
     assert issue in found
 
 
@@ -558,9 +559,10 @@ def test_a_participant_row_with_a_contact_and_details_is_an_issue() -> None:
     assert _issues(built) == [
         (
             2,
-            "participants[1]",
             "",
-            "a participant is either an Apptoto contact or a name/email/phone, not both",
+            "",
+            "gives both an Apptoto contact and a name, email or phone for the same person: "
+            "Apptoto takes one or the other; leave one of them blank",
         )
     ]
 

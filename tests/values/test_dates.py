@@ -176,8 +176,9 @@ _ORDINARY_OFFSETS = {
             "2026-11-01 01:30",
             "reject",
             None,
-            "happens twice in America/New_York: clocks go back from 2:00 to 1:00 on 2026-11-01; "
-            "set defaults.dst to earlier (-04:00) or later (-05:00) in the mapping to choose",
+            "happens twice in America/New_York: clocks go back from 2:00 to 1:00 on 2026-11-01, "
+            "so the time could be the first one (-04:00) or the second (-05:00); check the time, "
+            "or ask whoever set up the import to choose which one such times mean",
         ),
         ("America/New_York", "2026-11-01 01:30", "earlier", "2026-11-01T01:30:00-04:00", None),
         ("America/New_York", "2026-11-01 01:30", "later", "2026-11-01T01:30:00-05:00", None),
@@ -244,7 +245,9 @@ def test_duration_counts_real_minutes_across_the_clock_change() -> None:
         ("Mars/Olympus", "Zone: is not a known time zone (write it like America/New_York)"),
         (
             "",
-            "Zone: no time zone: the cell is blank and the mapping sets no defaults.time_zone",
+            "Zone: no time zone: the cell is blank and no time zone is set for such rows; write "
+            "the zone (like America/New_York) in the cell, or choose the time zone of the "
+            "appointments when matching the columns",
         ),
     ],
 )
@@ -275,14 +278,16 @@ def test_blank_zone_cell_falls_back_to_the_default_zone() -> None:
             "%I:%M %p",
             "13/04/2026",
             "9:30 AM",
-            "Date: does not match the date format MM/DD/YYYY (e.g. 12/31/2026) or YYYY-MM-DD",
+            "Date: there is no month 13: dates here are written MM/DD/YYYY (e.g. 12/31/2026); "
+            "was it typed day first?",
         ),
         (
             "%d/%m/%Y",
             "%H:%M",
             "04/13/2026",
             "09:30",
-            "Date: does not match the date format DD/MM/YYYY (e.g. 31/12/2026) or YYYY-MM-DD",
+            "Date: there is no month 13: dates here are written DD/MM/YYYY (e.g. 31/12/2026); "
+            "was it typed month first?",
         ),
         (
             "%m/%d/%Y",
