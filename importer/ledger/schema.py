@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from importer.errors import LedgerError
 from importer.ledger.appointments import appointment_keys
@@ -269,3 +270,25 @@ def converted_errors(path: Path, doing: str) -> Iterator[None]:
                 f"{path} is not a readable importer state file ({exc}). " + move_aside_advice(path)
             ) from exc
         raise LedgerError(f"{path}: cannot {doing}: {exc}") from exc
+
+
+def replace_appointment_keys(
+    connection: sqlite3.Connection, rows: list[tuple[tuple[Any, ...], Mapping[str, Any] | None]]
+) -> None:
+    """The same-appointment keys of these events, from their new payloads (none without one).
+
+    ``rows`` pairs each event's row (mapping and external_id first) with the payload recorded.
+    """
+    connection.executemany(
+        "DELETE FROM appointment_keys WHERE mapping = ? AND external_id = ?",
+        ((event[0], event[1]) for event, _ in rows),
+    )
+    connection.executemany(
+        KEY_INSERT,
+        (
+            (key, person, event[0], event[1])
+            for event, payload in rows
+            if payload is not None
+            for key, person in appointment_keys(payload)
+        ),
+    )

@@ -33,16 +33,15 @@ from typing import Any
 
 from importer.errors import LedgerError
 from importer.files import create_private, make_private
-from importer.ledger.appointments import appointment_keys
 from importer.ledger.hashing import canonical_json, field_hashes
 from importer.ledger.lock import StateFileLock
 from importer.ledger.schema import (
     COLUMNS,
-    KEY_INSERT,
     connect,
     connect_read_only,
     converted_errors,
     move_aside_advice,
+    replace_appointment_keys,
 )
 from importer.paths import OLD_STATE, data_folder, state_file
 
@@ -130,25 +129,6 @@ def _row_from_entry(entry: LedgerEntry) -> tuple[Any, ...]:
         entry.source_file,
         entry.source_row,
         int(entry.deleted),
-    )
-
-
-def _replace_keys(
-    connection: sqlite3.Connection, rows: list[tuple[tuple[Any, ...], Mapping[str, Any] | None]]
-) -> None:
-    """The same-appointment keys of these events, from their new payloads (none without one)."""
-    connection.executemany(
-        "DELETE FROM appointment_keys WHERE mapping = ? AND external_id = ?",
-        ((event[0], event[1]) for event, _ in rows),
-    )
-    connection.executemany(
-        KEY_INSERT,
-        (
-            (key, person, event[0], event[1])
-            for event, payload in rows
-            if payload is not None
-            for key, person in appointment_keys(payload)
-        ),
     )
 
 
@@ -346,7 +326,7 @@ class Ledger:
                 "DELETE FROM field_hashes WHERE mapping = ? AND external_id = ?",
                 ((event[0], event[1]) for event, payload in rows if payload is None),
             )
-            _replace_keys(connection, rows)
+            replace_appointment_keys(connection, rows)
             return len(rows)
 
     def mark_deleted(
