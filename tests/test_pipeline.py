@@ -20,7 +20,7 @@ from importer.client import ClientConfig
 from importer.exit_codes import exit_code_for, summary_document
 from importer.ledger import Ledger
 from importer.mapping import load_mapping
-from importer.outcomes import PlanAction, RowResult, RowStatus
+from importer.outcomes import PlanAction, RowResult, RowStatus, SkipReason
 from importer.pipeline import (
     RunRequest,
     RunSummary,
@@ -298,6 +298,24 @@ def test_counts_and_exit_codes(
     results = [RowResult(n, status) for n, status in enumerate(statuses)]
     assert count_statuses(results) == counts
     assert list(count_statuses(results)) == list(counts)  # in a fixed, readable order
+    summary = RunSummary("m", "x.csv", count_statuses(results), 0.0, None, False, results=results)
+    assert exit_code_for(summary) == code
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "code"),
+    [
+        (RowStatus.SKIPPED, SkipReason.SAME_AS_ROW, 0),  # a row exported twice: sent once
+        (PlanAction.SKIP, SkipReason.SAME_AS_ROW, 0),
+        (RowStatus.SKIPPED, SkipReason.SAME_APPOINTMENT, 1),  # held back: a person decides
+        (PlanAction.SKIP, SkipReason.SAME_APPOINTMENT, 1),
+        (RowStatus.SKIPPED, None, 1),  # not sent for want of an answer
+    ],
+)
+def test_a_copy_of_an_earlier_row_keeps_exit_0_a_held_back_appointment_gives_1(
+    status: RowStatus | PlanAction, reason: SkipReason | None, code: int
+) -> None:
+    results = [RowResult(2, RowStatus.CREATED), RowResult(3, status, reason=reason)]
     summary = RunSummary("m", "x.csv", count_statuses(results), 0.0, None, False, results=results)
     assert exit_code_for(summary) == code
 
