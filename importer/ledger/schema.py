@@ -40,7 +40,7 @@ KEY_TABLES = (
     """
     CREATE TABLE IF NOT EXISTS appointment_keys (
         key          TEXT NOT NULL,  -- digest of calendar + start instant + one contact detail
-        person       TEXT NOT NULL,  -- digest of the participant's name, '' without one
+        person       TEXT NOT NULL,  -- name|phone|email digests ('' where missing)
         mapping      TEXT NOT NULL,
         external_id  TEXT NOT NULL,
         PRIMARY KEY (key, mapping, external_id, person)
