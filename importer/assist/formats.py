@@ -204,7 +204,12 @@ def guess_date_format(values: pd.Series) -> FormatGuess:
     rows_read = {fmt: int(counts[ok].sum()) for fmt, ok in read.items()}
     best = max(DATE_CANDIDATES, key=lambda f: rows_read[f])  # first in the list on ties
     iso_rows = int(counts[iso].sum())
-    # Mostly Excel date cells: the few typed as text are too few to judge their order by.
+    # Mostly Excel date cells: the few typed as text are read only when each of them can be
+    # read one way alone (a day above 12); otherwise they are too few to judge their order by.
+    if iso_rows >= total * ISO_MAJORITY and rows_read[best] > iso_rows:
+        typed = _typed_among_date_cells(best, read, iso, distinct, counts, first_rows)
+        if typed is not None:
+            return typed
     if rows_read[best] <= iso_rows or iso_rows >= total * ISO_MAJORITY:
         unread = distinct[~iso].tolist()
         reason = f"{iso_rows} of {_rows(total)} are ISO dates (YYYY-MM-DD, or Excel date cells)"
@@ -218,6 +223,33 @@ def guess_date_format(values: pd.Series) -> FormatGuess:
         unread = distinct[~read[best]].tolist()
         return _format_guess(best, rows_read[best], total, unread, first_rows)
     return _day_month_order(best, twin, read, distinct, counts, first_rows)
+
+
+def _typed_among_date_cells(
+    best: str,
+    read: dict[str, np.ndarray],
+    iso: np.ndarray,
+    distinct: pd.Series,
+    counts: pd.Series,
+    first_rows: dict[str, int],
+) -> FormatGuess | None:
+    """The format of the few dates typed among Excel date cells, when every one of them reads
+    one way only (``12/16/2026`` is month first: there is no month 16); else None."""
+    twin = twin_format(best)
+    typed = ~iso
+    if twin is None or twin not in read or not (read[best][typed] ^ read[twin][typed]).all():
+        return None
+    if read[twin][typed].any() and read[best][typed].any():
+        return None  # some read only one way, others only the other: a mix, not an order
+    fmt = best if read[best][typed].all() else twin
+    total = int(counts.sum())
+    examples = _examples(distinct[typed].tolist(), first_rows)
+    reason = (
+        f"{int(counts[iso].sum())} of {_rows(total)} are Excel date cells (or ISO dates); the "
+        f"{int(counts[typed].sum())} typed as text read only as {format_in_words(fmt)} "
+        f"(a day above 12): {examples}"
+    )
+    return FormatGuess(fmt, Confidence.MEDIUM, reason, share=1.0)
 
 
 def _day_month_order(
@@ -266,8 +298,8 @@ def _day_month_order(
             choices=(month_first, day_first),
         )
     reason = (
-        f"{rows_read} of {_rows(total)} read as {words}; {deciding} have a "
-        f"{'day' if best == month_first else 'month'} above 12, which settles the order"
+        f"{rows_read} of {_rows(total)} read as {words}; {deciding} have a day above 12, "
+        "which settles the order"
     )
     if contrary:
         reason += (
@@ -283,7 +315,7 @@ def _day_month_order(
 
 def _spoken(moment: pd.Timestamp, *, month_first: bool) -> str:
     day: dt.date = moment.date()
-    return day.strftime("%B %-d") if month_first else day.strftime("%-d %B")
+    return f"{day:%B} {day.day}" if month_first else f"{day.day} {day:%B}"
 
 
 def guess_time_format(values: pd.Series) -> FormatGuess:
