@@ -253,7 +253,9 @@ class ApptotoClient:
             )
         if stored is None:
             return EventResult(
-                external_id, False, message=f"{why}, and a lookup by external_id found nothing"
+                external_id,
+                False,
+                message=f"{why}, and Apptoto has no event with its id: not stored",
             )
         return EventResult(
             external_id, True, apptoto_id_of(stored), stored, f"{why}; a lookup found it stored"

@@ -165,8 +165,8 @@ def test_an_event_neither_answered_nor_found_fails() -> None:
     assert results[1] == EventResult(
         "row-1",
         False,
-        message="Apptoto's answer did not list this event, and a lookup by external_id found "
-        "nothing",
+        message="Apptoto's answer did not list this event, and Apptoto has no event with its id: "
+        "not stored",
     )
 
 
