@@ -9,6 +9,7 @@ import html
 import os
 import re
 import shutil
+import time
 import warnings
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -593,3 +594,15 @@ def test_a_uk_file_imports_from_the_page_with_its_country_and_the_mobile_first(
         p["participants"][0]["phone"] for p in prepare(source, mapping).events.payloads.values()
     ]
     assert phones == ["+447911123201", "+441614960123", "+447911123456"]  # mobile, else home
+    review_url = str(saved.url)
+    sent = client.post(
+        review_url + "/send", data={"csrf_token": token_of(client)}, follow_redirects=False
+    )
+    assert sent.status_code == 303, sent.text
+    run_url = str(sent.headers["location"])
+    for _ in range(300):
+        if client.get(run_url + "/progress").json()["finished"]:
+            break
+        time.sleep(0.02)
+    held = {e["participants"][0]["phone"] for e in sandbox.events() if not e["is_deleted"]}
+    assert held == set(phones)
