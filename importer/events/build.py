@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 
 from importer.events.cells import IssueCollector, TemplateRenderer, column_name, field_words
-from importer.events.row_warnings import double_booking_warnings, timing_warnings, when_column
+from importer.events.row_warnings import (
+    double_booking_warnings,
+    same_values,
+    timing_warnings,
+    when_column,
+)
 from importer.events.times import event_times
 from importer.mapping import SHOW_AS, Mapping, ParticipantTemplate, Template
 from importer.outcomes import RowIssue
@@ -314,9 +319,10 @@ def _participants(
     number: int,
     region: str,
     issues: IssueCollector,
-) -> tuple[list[dict[str, Any] | None], pd.Series, pd.Series]:
+) -> tuple[list[dict[str, Any] | None], np.ndarray, pd.Series]:
     """One participant per row (None where every field is blank), for one participant template;
-    then, per row, who the participant is (name, email and phone, "" for nobody) and their name.
+    then, per row, who the participant is (a number shared by rows with the same name, email and
+    phone; -1 for nobody) and their name.
     """
     values: dict[str, pd.Series] = {}
     key = f"participants[{number}]"
@@ -354,9 +360,7 @@ def _participants(
     columns = [values[f].to_numpy(dtype=object).tolist() for f in fields]
     blank = _blank(cells)
     names = values.get("name", blank)
-    who = names.str.lower() + "|" + values.get("email", blank).str.lower()
-    who = who + "|" + values.get("phone", blank)
-    who = who.where(who != "||", "")
+    who = same_values([values.get(f, blank) for f in ("name", "email", "phone")])
     return (
         [
             {f: v for f, v in zip(fields, row, strict=True) if v != ""} or None
