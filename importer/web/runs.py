@@ -71,6 +71,8 @@ class RunRecord:
     exit_code: int | None = None
     duration_seconds: float = 0.0
     problems: list[tuple[int | None, str, str]] = field(default_factory=list)  # rows not OK
+    # Rows sent with something to check: (row, status, the warnings).
+    warnings: list[tuple[int | None, str, str]] = field(default_factory=list)
 
     @property
     def finished(self) -> bool:
@@ -223,6 +225,11 @@ class RunBook:
                     for r in summary.results
                     if str(r.status) in ("invalid", "failed", "skipped")
                 ][:MAX_PROBLEMS_KEPT],
+                "warnings": [
+                    (r.row, str(r.status), without_contact_details(r.warning_text))
+                    for r in summary.results
+                    if r.warnings and str(r.status) not in ("invalid", "failed", "skipped")
+                ][:MAX_PROBLEMS_KEPT],
             }
         finally:
             try:
@@ -306,6 +313,7 @@ def _read_record(path: Path) -> RunRecord | None:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         raw["problems"] = [tuple(p) for p in raw.get("problems", [])]
+        raw["warnings"] = [tuple(w) for w in raw.get("warnings", [])]
         record = RunRecord(**raw)
     except (OSError, ValueError, TypeError):
         return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import csv
+import html
 import io
 import re
 import sqlite3
@@ -284,6 +285,17 @@ def test_the_review_lists_rows_sent_with_a_warning(client: TestClient) -> None:
         "Row 2, Date “12/14/2020”: this appointment is in the past",
         "Row 2, Email “maria.gomez@example”: is not an email address: this email is left out",
         "Send 14 events to Apptoto",
+    )
+    run_url = send(client, str(review.url))
+    wait_for_run(client, run_url)
+    result = client.get(run_url).text
+    shown = re.search(r'<table class="problems" id="run-warnings">(.*?)</table>', result, re.S)
+    assert shown is not None
+    assert_page_says(
+        html.unescape(shown.group(1)),
+        "2 created",
+        "'12/14/2020' this appointment is in the past",
+        "'[an email address]' is not an email address: this email is left out",
     )
 
 
