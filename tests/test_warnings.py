@@ -43,3 +43,17 @@ def test_rows_with_warnings_are_created_and_the_warnings_reach_output_and_report
     assert "left out" in warned[0] and "left out" in warned[1]
     assert "row 4, column 'Date': '03/02/2021' this appointment is in the past" in warned[2]
     assert "on rows 5 and 6" in warned[3] and "on rows 5 and 6" in warned[4]
+
+
+def test_validate_lists_the_warnings_of_valid_rows(tmp_path: Path) -> None:
+    past = {**appointment(3), "Date": "03/02/2021"}
+    sheet = write_csv(tmp_path / "week.csv", HEADER, [past, appointment(5)])
+    result = invoke_cli(["validate", str(sheet), "-m", str(CLINIC_MAPPING)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: week.csv row 2, column 'Date': '03/02/2021' this appointment is in the past"
+        in result.output
+    )
+    assert "2 valid, 0 invalid rows in week.csv; 1 valid row has warnings to check" in (
+        result.output
+    )

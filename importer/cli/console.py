@@ -105,7 +105,8 @@ def print_issues(results: list[RowResult], file: Path) -> None:
         typer.echo(f"... and {len(invalid) - MAX_ISSUES_PRINTED} more invalid rows: see the report")
     warnings = [(r, w) for r in results if r.status is not RowStatus.INVALID for w in r.warnings]
     for r, w in warnings[:MAX_ISSUES_PRINTED]:
-        typer.echo(f"warning: {file.name} {w} ({r.status})")
+        outcome = "" if r.status is RowStatus.SKIPPED else f" ({r.status})"
+        typer.echo(f"warning: {file.name} {w}{outcome}")
     if len(warnings) > MAX_ISSUES_PRINTED:
         typer.echo(f"... and {len(warnings) - MAX_ISSUES_PRINTED} more warnings: see the report")
 

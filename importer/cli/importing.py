@@ -80,6 +80,10 @@ def validate(
         if written != report:
             typer.echo(f"warning: {not_replaced_note(written, report)}", err=True)
         where = f"; report: {written}"
+    warned = sum(1 for r in results if r.warnings and r.status is not RowStatus.INVALID)
+    if warned:
+        rows = "row has" if warned == 1 else "rows have"
+        where = f"; {warned} valid {rows} warnings to check{where}"
     typer.echo(f"{len(results) - invalid} valid, {invalid} invalid rows in {file.name}{where}")
     raise typer.Exit(EXIT_ROWS if invalid else EXIT_OK)
 
