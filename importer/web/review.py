@@ -25,6 +25,7 @@ from importer.prepare import Prepared
 from importer.web.preview import EventPreview, preview_event
 from importer.web.settings import WebSettings
 from importer.web.uploads import Upload
+from importer.web.words import for_the_page
 
 MAPPING_SUFFIXES = (".yaml", ".yml")
 _ACTION_WORDS = {PlanAction.CREATE: "new", PlanAction.UPDATE: "update"}
@@ -119,7 +120,7 @@ def offered_mappings(folder: Path) -> list[MappingChoice]:
 
 def plain_message(exc: BaseException, upload: Upload) -> str:
     """The error in plain words, naming the file as the person knows it (not its private path)."""
-    return str(exc).replace(str(upload.path), upload.file_name)
+    return for_the_page(str(exc).replace(str(upload.path), upload.file_name))
 
 
 def client_config(settings: WebSettings) -> ClientConfig:

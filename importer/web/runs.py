@@ -30,6 +30,7 @@ from importer.files import atomic_write_text
 from importer.ledger import utc_now
 from importer.pipeline import RunRequest, run_import_async
 from importer.report import write_report
+from importer.web.words import for_the_page
 
 log = logging.getLogger("importer.web")
 
@@ -204,7 +205,7 @@ class RunBook:
             # Name the file as the person knows it, never by its private path.
             outcome = {
                 "state": "failed",
-                "error": str(exc).replace(str(request.source), live.record.file_name),
+                "error": for_the_page(str(exc).replace(str(request.source), live.record.file_name)),
             }
         except Exception:  # a bug: the page says so plainly, the log has the details
             log.exception("the run %s stopped on an unexpected error", live.record.run_id)

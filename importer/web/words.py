@@ -42,3 +42,18 @@ def without_row(message: str, row: int | None) -> str:
     if row is None:
         return message
     return re.sub(rf"(^|; )row {row}(?:, |: ?)", r"\1", message)
+
+
+# What the command line calls things, as the page says them to office staff.
+_PAGE_WORDS = (
+    ("an importer state file", "a record of earlier imports"),
+    ("the state file", "the record of earlier imports"),
+    ("state file", "record of earlier imports"),
+)
+
+
+def for_the_page(message: str) -> str:
+    """A stage's message in the page's words (no "state file": the page has no such thing)."""
+    for said, meant in _PAGE_WORDS:
+        message = message.replace(said, meant)
+    return message

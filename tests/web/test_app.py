@@ -299,6 +299,20 @@ def test_the_review_lists_rows_sent_with_a_warning(client: TestClient) -> None:
     )
 
 
+def test_a_damaged_record_of_earlier_imports_is_said_in_the_page_s_words(
+    keyed_sandbox: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "state.sqlite").write_bytes(b"this is not a database, just some text" * 100)
+    with TestClient(
+        base_url=PAGE_URL, app=create_app(settings_for(tmp_path, env_for(keyed_sandbox)))
+    ) as client:
+        review = client.get(upload_sample(client)).text
+    problem = re.search(r'<p class="message">(.*?)</p>', review, re.S)
+    assert problem is not None
+    assert "record of earlier imports" in problem.group(1)
+    assert "state file" not in page_text(review)
+
+
 def test_many_invalid_rows_are_cut_and_the_check_downloads(
     keyed_sandbox: Any, tmp_path: Path
 ) -> None:
