@@ -9,6 +9,7 @@ and ``run --dry-run`` show exactly what ``run`` does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -19,6 +20,7 @@ from importer.ledger import Ledger, LedgerEntry, field_hashes, payload_hash
 from importer.outcomes import PlanAction, RowIssue, SkipReason
 from importer.prepare import Prepared
 
+_DIGITS = re.compile(r"[0-9]+")
 DEFAULT_MAX_CANCEL_SHARE = 0.10  # --cancel-missing refuses to cancel more than this share
 # Why a create may in fact update: said on every create when the ledger knows nothing of the
 # mapping (a first run, or a lost or moved state file); the client cannot tell the two apart.
@@ -116,6 +118,7 @@ def make_plan(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -
     if ledger is not None:
         known = ledger.lookup(mapping_name, [events.external_ids[r] for r in events.payloads])
     no_record = not known and (ledger is None or ledger.count_live(mapping_name) == 0)
+    zeros_back = _zeros_put_back(prepared, ledger, known) if ledger is not None else {}
     rows: list[PlannedRow] = []
     for row in prepared.rows:
         if row in prepared.set_aside:
@@ -135,7 +138,7 @@ def make_plan(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -
             _plan_row(
                 row,
                 external_id,
-                dict(events.payloads[row]),
+                zeros_back.get(row) or dict(events.payloads[row]),
                 entry,
                 prepared.report_ids.get(row),
                 options,
@@ -208,6 +211,55 @@ def _copy_row(row: int, first: int, external_id: str) -> PlannedRow:
         message=same_as_row_message(first),
         reason=SkipReason.SAME_AS_ROW,
     )
+
+
+def _zeros_put_back(
+    prepared: Prepared, ledger: Ledger, known: dict[str, LedgerEntry]
+) -> dict[int, dict[str, Any]]:
+    """Changed rows' payloads with the leading zeros a spreadsheet program dropped put back.
+
+    A file (or report) opened and saved in Excel comes back with ``02134`` as ``2134``: a value
+    made only of digits that equals the one last sent without its leading zeros is the one last
+    sent, not a change. Only rows whose payload differs from the ledger's are looked at.
+    """
+    events = prepared.events
+    changed = {
+        events.external_ids[row]: row
+        for row, payload in events.payloads.items()
+        if row not in prepared.issues
+        and (entry := known.get(events.external_ids[row])) is not None
+        and not entry.deleted
+        and entry.payload_hash != payload_hash(payload)
+    }
+    if not changed:
+        return {}
+    previous = ledger.last_payloads(prepared.mapping.name, list(changed))
+    return {
+        row: keep_lost_zeros(dict(events.payloads[row]), previous[external_id])
+        for external_id, row in changed.items()
+        if external_id in previous
+    }
+
+
+def keep_lost_zeros(new: Any, old: Any) -> Any:
+    """``new`` with every digits-only text that is ``old``'s without its leading zeros as ``old``.
+
+    Walks dicts and same-length lists in step; everything else in ``new`` is kept as it is.
+    """
+    if isinstance(new, dict) and isinstance(old, dict):
+        return {k: keep_lost_zeros(v, old[k]) if k in old else v for k, v in new.items()}
+    if isinstance(new, list) and isinstance(old, list) and len(new) == len(old):
+        return [keep_lost_zeros(n, o) for n, o in zip(new, old, strict=True)]
+    if (
+        isinstance(new, str)
+        and isinstance(old, str)
+        and _DIGITS.fullmatch(new)
+        and _DIGITS.fullmatch(old)
+        and old.startswith("0")
+        and old.lstrip("0") == new.lstrip("0")
+    ):
+        return old
+    return new
 
 
 def _plan_row(

@@ -5,6 +5,7 @@ No network and no state: ``validate`` is this stage alone; ``plan`` and ``run`` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,10 +19,11 @@ from importer.load import (
     WORKBOOK_SUFFIXES,
     Sheet,
     load_table,
+    recorded_external_ids,
     sheet_names,
     strip_report_columns,
 )
-from importer.mapping import Mapping, check_columns
+from importer.mapping import Mapping, Template, check_columns
 from importer.outcomes import RowIssue
 from importer.validate import validate_columns
 
@@ -103,6 +105,8 @@ def prepare(
     )
     source, report_ids = strip_report_columns(loaded.frame)
     check_columns(mapping, [str(c) for c in source.columns])
+    recorded = recorded_external_ids(loaded.frame)
+    source = restore_lost_zeros(source, recorded, mapping.event.external_id)
     set_aside = loaded.set_aside
     appointments = source.drop(index=list(set_aside)) if set_aside else source
     copies = repeated_rows(appointments)
@@ -145,6 +149,38 @@ def repeated_rows(source: pd.DataFrame, key_columns: Sequence[str] = ()) -> dict
         int(row): int(first_of[g])
         for row, g in zip(source.index[repeated].tolist(), group[repeated].tolist(), strict=True)
     }
+
+
+def restore_lost_zeros(
+    source: pd.DataFrame, recorded: pd.Series, template: Template
+) -> pd.DataFrame:
+    """Give back the leading zeros Excel dropped from the cells that make a report's external_id.
+
+    A CSV report opened and saved in Excel comes back with ``000101`` as ``101``; its
+    ``external_id`` column (``recorded``, by row) still says ``clinic-000101``. A cell of the
+    template's columns whose digits are that value's without its leading zeros gets them back,
+    so the row keeps its event's external_id (and every other field made from that cell) instead
+    of an update that would rewrite the id. Other cells, and edits that change a digit, stay.
+    """
+    if recorded.empty or template.is_literal:
+        return source
+    pattern = "".join(re.escape(p) if isinstance(p, str) else "(.*?)" for p in template.parts)
+    found = recorded.reindex(source.index).fillna("").str.extract(f"^{pattern}$")
+    restored = source.copy()
+    for group, column in enumerate(template.columns):
+        if column not in restored.columns:
+            continue
+        original = found[group].fillna("")
+        current = restored[column].astype("string").fillna("")
+        lost = (
+            original.str.fullmatch(r"0[0-9]*")
+            & current.str.fullmatch(r"[0-9]+")
+            & (original != current)
+            & (original.str.lstrip("0") == current.str.lstrip("0"))
+        )
+        if bool(lost.any()):
+            restored[column] = restored[column].mask(lost, original)
+    return restored
 
 
 def validate_and_map(

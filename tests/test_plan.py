@@ -10,14 +10,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from importer.errors import PlanRefused
 from importer.ledger import Ledger, LedgerEntry, field_hashes, payload_hash
-from importer.mapping import load_mapping
+from importer.mapping import load_mapping, parse_template
 from importer.outcomes import PlanAction
-from importer.plan import NO_RECORD_MESSAGE, PlanOptions, changed_fields, make_plan
-from importer.prepare import Prepared, prepare
+from importer.plan import (
+    NO_RECORD_MESSAGE,
+    PlanOptions,
+    changed_fields,
+    keep_lost_zeros,
+    make_plan,
+)
+from importer.prepare import Prepared, prepare, restore_lost_zeros
 from importer.sandbox.server import SandboxHandle
 from tests.helpers import CLINIC_MAPPING, SAMPLES, env_for, read_csv, read_report, write_csv
 from tests.helpers import invoke_cli as invoke
@@ -266,3 +273,46 @@ def test_changed_row_whose_id_apptoto_never_gave_is_an_update_by_external_id(
     assert planned.action is PlanAction.UPDATE
     assert planned.payload is not None and "id" not in planned.payload
     assert planned.payload["external_id"] == prepared.events.external_ids[row]
+
+
+# --- a file that Excel saved again: leading zeros dropped from number-like cells --------------
+
+
+@pytest.mark.parametrize(
+    ("new", "old", "kept"),
+    [
+        ("2134", "02134", "02134"),  # only the zeros went: the value sent before
+        ({"zip": "2134", "n": "7"}, {"zip": "02134", "n": "8"}, {"zip": "02134", "n": "7"}),
+        ([{"id": "5"}], [{"id": "005"}], [{"id": "005"}]),
+        ("2135", "02134", "2135"),  # another number: a real change
+        ("2134", "2134", "2134"),
+        ("2134", "x02134", "2134"),
+        ("12:05", "012:05", "12:05"),  # only whole numbers lose zeros
+        ("２１３４", "０２１３４", "２１３４"),  # not ASCII digits
+        ([{"id": "5"}], [{"id": "005"}, {"id": "006"}], [{"id": "5"}]),  # lists out of step
+    ],
+)
+def test_keep_lost_zeros(new: object, old: object, kept: object) -> None:
+    assert keep_lost_zeros(new, old) == kept
+
+
+@pytest.mark.parametrize(
+    ("template", "cells", "recorded", "restored"),
+    [
+        ("clinic-{Id}", ["101", "7"], ["clinic-000101", "clinic-007"], ["000101", "007"]),
+        ("clinic-{Id}", ["102"], ["clinic-000101"], ["102"]),  # edited: stays
+        ("clinic-{Id}", ["101"], [""], ["101"]),  # no id recorded (a new line)
+        ("{Id}", ["101"], ["101"], ["101"]),  # the id lost its zeros too: nothing to go by
+        ("c-{Id}-{Day}", ["5"], ["c-05-2026-12-14"], ["05"]),
+        ("{Id}{Day}", ["5"], ["0512"], ["5"]),  # no way to tell where Id ends: stays
+    ],
+)
+def test_restore_lost_zeros_from_the_report_external_id(
+    template: str, cells: list[str], recorded: list[str], restored: list[str]
+) -> None:
+    rows = pd.Index(range(2, 2 + len(cells)))
+    source = pd.DataFrame({"Id": cells, "Day": "2026-12-14"}, index=rows, dtype="string")
+    parsed = parse_template(template, where="external_id")
+    back = restore_lost_zeros(source, pd.Series(recorded, index=rows, dtype="str"), parsed)
+    assert list(back["Id"]) == restored
+    assert list(back["Day"]) == ["2026-12-14"] * len(cells)

@@ -219,6 +219,41 @@ def test_report_apptoto_id_makes_a_row_an_update_with_an_empty_ledger(
     assert sandbox.stats()["events_stored"] == 14  # nothing created
 
 
+def saved_again_by_excel(report: Path) -> None:
+    """What Excel does to a CSV report opened and saved: number-like cells lose leading zeros."""
+    header, lines = read_csv(report)
+    for line in lines:
+        for column, text in line.items():
+            if text.isdigit():
+                line[column] = str(int(text))
+    write_csv(report, header, lines, encoding="utf-8-sig")
+
+
+def test_a_report_excel_saved_again_updates_the_same_events_keeping_their_ids(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    run_cli(sandbox, SAMPLE, tmp_path, "--report", str(tmp_path / "first.csv"))
+    before = live_events(sandbox)
+    saved_again_by_excel(tmp_path / "first.csv")
+    header, lines = read_csv(tmp_path / "first.csv")
+    assert by_id(lines, "101")["external_id"] == "clinic-000101"  # the zeros survive there
+    by_id(lines, "101")["Location"] = "Eugene clinic, room 9"
+    write_csv(tmp_path / "first.csv", header, lines, encoding="utf-8-sig")
+    logged = len(sandbox.requests())
+
+    again = run_cli(sandbox, tmp_path / "first.csv", tmp_path)
+
+    assert again.exit_code == 1, again.output
+    assert "1 updated, 13 unchanged, 8 invalid" in again.output
+    sent = new_requests(sandbox, logged)
+    assert [(r["method"], r["external_ids"]) for r in sent] == [("PUT", ["clinic-000101"])]
+    stored = live_events(sandbox)
+    assert set(stored) == VALID_IDS  # no event's external_id rewritten to clinic-101
+    assert {k: e["id"] for k, e in stored.items()} == {k: e["id"] for k, e in before.items()}
+    assert stored["clinic-000101"]["location"] == "Eugene clinic, room 9"
+    assert sandbox.stats()["duplicates"] == []
+
+
 def test_calendar_change_fails_or_recreates_on_request(
     sandbox: SandboxHandle, tmp_path: Path
 ) -> None:

@@ -6,7 +6,12 @@ below any title and sets aside totals and notes, into a frame indexed by spreads
 a report this program wrote, read back as input, is recognised by :func:`strip_report_columns`.
 """
 
-from importer.load.report_input import RESULT_COLUMNS, is_report, strip_report_columns
+from importer.load.report_input import (
+    RESULT_COLUMNS,
+    is_report,
+    recorded_external_ids,
+    strip_report_columns,
+)
 from importer.load.table import (
     CSV_SUFFIXES,
     DEFAULT_MAX_ROWS,
@@ -27,6 +32,7 @@ __all__ = [
     "Sheet",
     "is_report",
     "load_table",
+    "recorded_external_ids",
     "sheet_names",
     "sheets_like",
     "strip_report_columns",

@@ -23,6 +23,17 @@ def is_report(frame: pd.DataFrame) -> bool:
     return all(c in frame.columns for c in _REPORT_MARKS)
 
 
+def recorded_external_ids(frame: pd.DataFrame) -> pd.Series:
+    """The ``external_id`` column of a report read back, ``""`` where blank; empty for other input.
+
+    It says which event each line was: a CSV report that Excel saved again has lost the leading
+    zeros of its number-like cells (``000101`` -> ``101``), but not of ``clinic-000101``.
+    """
+    if not is_report(frame):
+        return pd.Series([], dtype="str")
+    return frame["external_id"].astype("string").fillna("").str.strip().astype("str")
+
+
 def strip_report_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, int]]:
     """Turn a report read back as input into plain input.
 
