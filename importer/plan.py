@@ -9,18 +9,23 @@ and ``run --dry-run`` show exactly what ``run`` does.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from importer.errors import PlanRefused
 from importer.guard import same_appointments
-from importer.ledger import Ledger, LedgerEntry, field_hashes, payload_hash
+from importer.ledger import (
+    Ledger,
+    LedgerEntry,
+    TryBudget,
+    field_hashes,
+    payload_hash,
+    zeros_put_back,
+)
 from importer.outcomes import PlanAction, RowIssue, SkipReason
 from importer.prepare import Prepared
 
-_DIGITS = re.compile(r"[0-9]+")
 DEFAULT_MAX_CANCEL_SHARE = 0.10  # --cancel-missing refuses to cancel more than this share
 # Why a create may in fact update: said on every create when the ledger knows nothing of the
 # mapping (a first run, or a lost or moved state file); the client cannot tell the two apart.
@@ -218,9 +223,9 @@ def _zeros_put_back(
 ) -> dict[int, dict[str, Any]]:
     """Changed rows' payloads with the leading zeros a spreadsheet program dropped put back.
 
-    A file (or report) opened and saved in Excel comes back with ``02134`` as ``2134``: a value
-    made only of digits that equals the one last sent without its leading zeros is the one last
-    sent, not a change. Only rows whose payload differs from the ledger's are looked at.
+    A file (or report) opened and saved in Excel comes back with ``02134`` as ``2134``: a field
+    that hashes as the one sent last once zeros are put back is that one, not a change
+    (:func:`importer.ledger.zeros_put_back`). Only rows whose payload hash changed are looked at.
     """
     events = prepared.events
     changed = {
@@ -233,33 +238,19 @@ def _zeros_put_back(
     }
     if not changed:
         return {}
-    previous = ledger.last_payloads(prepared.mapping.name, list(changed))
-    return {
-        row: keep_lost_zeros(dict(events.payloads[row]), previous[external_id])
-        for external_id, row in changed.items()
-        if external_id in previous
-    }
-
-
-def keep_lost_zeros(new: Any, old: Any) -> Any:
-    """``new`` with every digits-only text that is ``old``'s without its leading zeros as ``old``.
-
-    Walks dicts and same-length lists in step; everything else in ``new`` is kept as it is.
-    """
-    if isinstance(new, dict) and isinstance(old, dict):
-        return {k: keep_lost_zeros(v, old[k]) if k in old else v for k, v in new.items()}
-    if isinstance(new, list) and isinstance(old, list) and len(new) == len(old):
-        return [keep_lost_zeros(n, o) for n, o in zip(new, old, strict=True)]
-    if (
-        isinstance(new, str)
-        and isinstance(old, str)
-        and _DIGITS.fullmatch(new)
-        and _DIGITS.fullmatch(old)
-        and old.startswith("0")
-        and old.lstrip("0") == new.lstrip("0")
-    ):
-        return old
-    return new
+    previous = ledger.last_field_hashes(prepared.mapping.name, list(changed))
+    budget = TryBudget()
+    restored: dict[int, dict[str, Any]] = {}
+    for external_id, row in changed.items():
+        payload = dict(events.payloads[row])
+        before = previous.get(external_id, {})
+        for field, digest in field_hashes(payload).items():
+            if field in before and before[field] != digest:
+                value = zeros_put_back(field, payload[field], before[field], budget)
+                if value is not None:
+                    payload[field] = value
+                    restored[row] = payload
+    return restored
 
 
 def _plan_row(

@@ -9,6 +9,7 @@ A SQLite file (:class:`Ledger`, its tables in :mod:`importer.ledger.schema`) kee
 from importer.ledger.appointments import appointment_keys, same_person
 from importer.ledger.hashing import canonical_json, field_hashes, payload_hash
 from importer.ledger.lock import StateFileLock, held_by_another
+from importer.ledger.lost_zeros import TryBudget, zeros_put_back
 from importer.ledger.store import DEFAULT_LEDGER_PATH, Ledger, LedgerEntry, utc_now
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "Ledger",
     "LedgerEntry",
     "StateFileLock",
+    "TryBudget",
     "appointment_keys",
     "canonical_json",
     "field_hashes",
@@ -23,4 +25,5 @@ __all__ = [
     "payload_hash",
     "same_person",
     "utc_now",
+    "zeros_put_back",
 ]
