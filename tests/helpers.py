@@ -41,6 +41,11 @@ INVALID_ROWS = {
     22: ("Appointment ID", "more than one row"),
     23: ("Time Zone", "did you mean 'America/Los_Angeles'"),
 }
+# Why a number that is not a US one is refused, as a row's message says it.
+NOT_US_PHONE = (
+    "is not a valid phone number in the United States (US); a number from another country "
+    "needs + and its country code"
+)
 # The importer as a console script would start it: ``python -m importer``.
 IMPORTER = (sys.executable, "-m", "importer")
 

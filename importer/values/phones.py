@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import phonenumbers
 
+from importer.values.zones import country_name
+
 # Regions whose numbers written without +country are parsed as NANP numbers exactly like US ones
 # (national prefix 1, no local-number rewriting); others never take the fast path.
 FAST_REGIONS = frozenset({"US", "CA"})
@@ -44,9 +46,12 @@ def normalise_phone(text: str, region: str) -> tuple[str | None, str | None]:
     try:
         number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
-        return None, f"is not a phone number (region {region})"
+        return None, "is not a phone number: it needs the digits of one"
     if not phonenumbers.is_valid_number(number):
-        return None, f"is not a valid phone number for region {region}"
+        return None, (
+            f"is not a valid phone number in {country_name(region)}; a number from another "
+            "country needs + and its country code"
+        )
     if number.extension:
         # E.164 has no room for an extension: dropping it silently would lose what staff wrote.
         return None, (

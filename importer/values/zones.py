@@ -84,3 +84,12 @@ def countries() -> tuple[tuple[str, str], ...]:
     """(code, name) of every country tzdata knows, by name: ``("GB", "Britain (UK)")``."""
     rows = [(row[0], row[1]) for row in _tzdata_table("iso3166.tab") if len(row) >= 2]
     return tuple(sorted(rows, key=lambda row: row[1]))
+
+
+def country_name(code: str) -> str:
+    """``"US"`` -> ``"the United States (US)"``, ``"GB"`` -> ``"Britain (UK)"`` (tzdata's names)."""
+    name = dict(countries()).get(code.upper())
+    if name is None:
+        return f"the country {code}"
+    named = name if "(" in name else f"{name} ({code})"
+    return f"the {named}" if name.startswith("United") else named

@@ -21,7 +21,7 @@ from importer.mapping import (
     parse_mapping,
     parse_template,
 )
-from tests.helpers import CLINIC_MAPPING
+from tests.helpers import CLINIC_MAPPING, NOT_US_PHONE
 
 CLINIC = load_mapping(CLINIC_MAPPING)
 
@@ -155,7 +155,7 @@ def test_phones_are_sent_as_e164(written: str, e164: str) -> None:
     assert built.payloads[2]["participants"][0]["phone"] == e164
 
 
-BAD_PHONE = "is not a valid phone number for region US"
+BAD_PHONE = NOT_US_PHONE
 LEFT_OUT = ": this {0} is left out and the reminder goes to the {1} only"
 
 
