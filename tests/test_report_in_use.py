@@ -18,14 +18,7 @@ import pytest
 
 from importer.report import not_replaced_note, write_report
 from importer.sandbox.server import SandboxHandle
-from tests.helpers import (
-    CLINIC_MAPPING,
-    SAMPLES,
-    env_for,
-    invoke_cli,
-    live_events,
-    read_csv,
-)
+from tests.helpers import CLINIC_MAPPING, SAMPLES, env_for, invoke_cli, live_events, read_csv
 from tests.test_report import RESULTS, source_frame
 
 OLD_REPORT = b"row,status\r\n2,created\r\n"
