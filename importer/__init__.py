@@ -8,7 +8,7 @@ it)::
 
     import importer
 
-    mapping = importer.load_mapping("mappings/clinic.yaml")
+    mapping = importer.load_mapping("importer/examples/clinic.yaml")
     request = importer.RunRequest(source=Path("appointments.csv"), mapping=mapping)
     planned = importer.plan_import(request)  # sends nothing, writes nothing
     summary = importer.run_import(replace(request, client_config=importer.ClientConfig.from_env()))
