@@ -154,7 +154,11 @@ class RunRequest:
     source: Path  # the spreadsheet
     mapping: Mapping
     client_config: ClientConfig | None = None  # None only for dry runs
-    sheet: str | None = None  # default: the mapping's sheet, else the first
+    sheet: str | None = None  # default: the mapping's sheet, else the one holding the table
+    # Several sheets in one run (importer.several_sheets.run_sheets): named, or every one with
+    # the mapping's columns; default: the mapping's sheets.
+    sheets: tuple[str, ...] = ()
+    all_sheets: bool = False
     report_path: Path | None = None  # where to write the per-row report; None: no report
     ledger_path: Path | None = None  # None: no ledger (every row is sent, as create or update)
     plan_options: PlanOptions = field(default_factory=PlanOptions)
@@ -162,13 +166,14 @@ class RunRequest:
     max_rows: int | None = None  # refuse bigger files; default: the loader's cap
     source_name: str | None = None  # the file as the ledger and messages name it; default: source
     now: datetime | None = None  # the moment "in the past" is judged against; default: the present
+    prepared: Prepared | None = None  # the sheet already read and checked; default: read source
 
 
 def _prepare(request: RunRequest) -> Prepared:
     kwargs: dict[str, Any] = {"sheet": request.sheet, "now": request.now}
     if request.max_rows is not None:
         kwargs["max_rows"] = request.max_rows
-    prepared = prepare(request.source, request.mapping, **kwargs)
+    prepared = request.prepared or prepare(request.source, request.mapping, **kwargs)
     if request.source_name is None:
         return prepared
     # A web upload lives in a private temporary file: the ledger keeps the name it was sent as.

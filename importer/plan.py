@@ -63,6 +63,9 @@ class PlanOptions:
     # every such row, or only these spreadsheet rows (the web page's "send anyway" boxes).
     allow_same_time_duplicates: bool = False
     allow_same_time_rows: frozenset[int] = frozenset()
+    # Ids in the file beside the rows planned (the other sheets of a several-sheet run): never
+    # cancelled by cancel_missing.
+    also_in_file: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -369,7 +372,7 @@ def _cancels(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) ->
     if ledger is None:
         return []
     # Every id in the file counts, invalid rows' too: a typo must not cancel an appointment.
-    in_file = set(prepared.events.external_ids.values())
+    in_file = set(prepared.events.external_ids.values()) | options.also_in_file
     live = ledger.live_entries(prepared.mapping.scope)
     cancels = [e for e in live if e.external_id not in in_file]
     if cancels and not options.force and len(cancels) > options.max_cancel_share * len(live):

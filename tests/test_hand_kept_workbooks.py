@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from typer.testing import Result
 
 from importer.load import load_table, sheet_names
 from importer.sandbox.server import SandboxHandle
@@ -85,27 +86,114 @@ def test_the_table_is_found_below_the_title_with_merged_dates_and_the_totals_set
     assert appointments["Appt ID"].tolist() == list(MONDAY)
 
 
+TUESDAY = {f"A2{ext[2:]}": start.replace("12-14", "12-15") for ext, start in MONDAY.items()}
+
+
+def run_cli(
+    path: Path, mapping: Path, tmp_path: Path, sandbox: SandboxHandle, *more: str
+) -> Result:
+    return invoke_cli(
+        ["run", str(path), "-m", str(mapping), "--report", str(tmp_path / "report.csv")]
+        + ["--state", str(tmp_path / "state.sqlite"), *more],
+        env_for(sandbox),
+    )
+
+
+def starts(sandbox: SandboxHandle) -> dict[str, str]:
+    """What Apptoto holds: each event's appointment id and start."""
+    return {
+        e["external_id"].rsplit("-", 1)[-1]: e["start_time"] for e in live_events(sandbox).values()
+    }
+
+
+def initialised(tmp_path: Path, name: str, sheets: list[SheetSpec]) -> tuple[Path, Path]:
+    """The workbook written as ``name``, and the mapping ``init`` proposed for it."""
+    path = write_workbook(tmp_path / name, sheets)
+    mapping = tmp_path / "week.yaml"
+    made = invoke_cli(["init", str(path), "-o", str(mapping), "--time-zone", "America/New_York"])
+    assert made.exit_code == 0, made.output
+    return path, mapping
+
+
 @pytest.mark.parametrize("suffix", FORMATS)
 def test_a_hand_kept_workbook_goes_through_init_and_run_exactly(
     sandbox: SandboxHandle, tmp_path: Path, restore_logging: None, suffix: str
 ) -> None:
-    path = write_workbook(tmp_path / f"week{suffix}", WORKBOOK)
-    mapping = tmp_path / "week.yaml"
-    made = invoke_cli(["init", str(path), "-o", str(mapping), "--time-zone", "America/New_York"])
-    assert made.exit_code == 0, made.output
+    path, mapping = initialised(tmp_path, f"week{suffix}", WORKBOOK)
     written = yaml.safe_load(mapping.read_text(encoding="utf-8"))
-    assert written["header_row"] == 3
-    report = tmp_path / "report.csv"
-    ran = invoke_cli(
-        ["run", str(path), "-m", str(mapping), "--sheet", "Mon 12-14", "--report", str(report)]
-        + ["--state", str(tmp_path / "state.sqlite")],
-        env_for(sandbox),
-    )
+    assert (written["header_row"], written["sheets"]) == (3, ["Mon 12-14", "Tue 12-15"])
+    assert "sheet" not in written
+
+    ran = run_cli(path, mapping, tmp_path, sandbox)
     assert ran.exit_code == 0, ran.output
-    assert "done: 5 created, 2 not an appointment" in ran.output
-    stored = live_events(sandbox)
-    assert {e["external_id"].rsplit("-", 1)[-1]: e["start_time"] for e in stored.values()} == MONDAY
-    lines = {line["row"]: line for line in read_report(report)}
-    assert [lines[row]["status"] for row in ("11", "13")] == ["not an appointment"] * 2
-    assert "a totals row ('TOTAL', '5 appointments')" in lines["11"]["message"]
-    assert {lines[row]["status"] for row in ("4", "5", "6", "8", "9")} == {"created"}
+    assert "done: 10 created, 4 not an appointment" in ran.output
+    assert starts(sandbox) == {**MONDAY, **TUESDAY}  # every appointment exact, nothing else
+    lines = read_report(tmp_path / "report.csv")
+    by_place = {(line["sheet"], line["row"]): line for line in lines}
+    assert len(lines) == 14
+    for sheet in ("Mon 12-14", "Tue 12-15"):
+        assert [by_place[(sheet, row)]["status"] for row in ("4", "5", "6", "8", "9")] == [
+            "created"
+        ] * 5
+        assert by_place[(sheet, "11")]["status"] == "not an appointment"
+        assert "a totals row ('TOTAL', '5 appointments')" in by_place[(sheet, "11")]["message"]
+        assert by_place[(sheet, "13")]["status"] == "not an appointment"
+
+    again = run_cli(path, mapping, tmp_path, sandbox)  # a re-run sends nothing new
+    assert again.exit_code == 0 and "10 unchanged" in again.output
+
+
+def test_one_sheet_of_several_is_read_when_named(
+    sandbox: SandboxHandle, tmp_path: Path, restore_logging: None
+) -> None:
+    path, mapping = initialised(tmp_path, "week.xlsx", WORKBOOK)
+    ran = run_cli(path, mapping, tmp_path, sandbox, "--sheet", "Tue 12-15")
+    assert ran.exit_code == 0, ran.output
+    assert starts(sandbox) == TUESDAY
+    assert "sheet" not in read_report(tmp_path / "report.csv")[0]
+
+
+def test_all_sheets_reads_the_day_sheets_and_passes_over_the_notes(
+    sandbox: SandboxHandle, tmp_path: Path, restore_logging: None
+) -> None:
+    path, mapping = initialised(tmp_path, "week.ods", WORKBOOK)
+    spec = yaml.safe_load(mapping.read_text(encoding="utf-8"))
+    spec["sheets"] = "all"
+    mapping.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    ran = run_cli(path, mapping, tmp_path, sandbox, "--dry-run")
+    assert ran.exit_code == 0, ran.output
+    assert "plan (nothing sent): 10 create, 4 not an appointment" in ran.output
+    assert {line["sheet"] for line in read_report(tmp_path / "report.csv")} == {
+        "Mon 12-14",
+        "Tue 12-15",
+    }
+
+
+def test_an_appointment_on_two_sheets_is_sent_once_or_not_at_all(
+    sandbox: SandboxHandle, tmp_path: Path, restore_logging: None
+) -> None:
+    monday = day_sheet("Mon 12-14", dt.date(2026, 12, 14), 101)
+    copied = day_sheet("Tue 12-15", dt.date(2026, 12, 15), 105)  # A105 is on both sheets
+    path, mapping = initialised(tmp_path, "week.xlsx", [monday, copied])
+    ran = run_cli(path, mapping, tmp_path, sandbox)
+    assert ran.exit_code == 1
+    assert "sheet 'Mon 12-14', row 9: 'A105'" not in ran.output
+    assert "the appointment id is also on sheet 'Tue 12-15' row 4" in ran.output
+    assert "A105" not in starts(sandbox)
+    assert len(starts(sandbox)) == 8
+
+
+def test_cancelling_missing_rows_counts_every_sheet_as_in_the_file(
+    sandbox: SandboxHandle, tmp_path: Path, restore_logging: None
+) -> None:
+    path, mapping = initialised(tmp_path, "week.xlsx", WORKBOOK)
+    assert run_cli(path, mapping, tmp_path, sandbox).exit_code == 0
+    # Tuesday's A205 (row 9) leaves the file: only it is cancelled, not the other sheet's.
+    tuesday = day_sheet("Tue 12-15", dt.date(2026, 12, 15), 201)
+    rows = [list(row) for row in tuesday.rows]
+    rows[8] = [None] * 6
+    write_workbook(path, [NOTES, WORKBOOK[1], SheetSpec(tuesday.name, rows, tuesday.merges)])
+    ran = run_cli(path, mapping, tmp_path, sandbox, "--cancel-missing")
+    assert ran.exit_code == 0, ran.output
+    assert "9 unchanged" in ran.output and "1 cancelled" in ran.output
+    assert starts(sandbox) == {k: v for k, v in {**MONDAY, **TUESDAY}.items() if k != "A205"}

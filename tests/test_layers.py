@@ -29,7 +29,7 @@ STAGES: list[tuple[str, ...]] = [
     ("importer.client",),
     ("importer.send",),
     ("importer.report",),
-    ("importer.pipeline",),
+    ("importer.pipeline", "importer.several_sheets"),
     ("importer.exit_codes",),
     ("importer.assist",),
     ("importer.sandbox",),

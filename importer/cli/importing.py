@@ -144,7 +144,8 @@ def execute(
 ) -> None:
     """Run (or, with ``dry_run``, plan) ``args.file``, print the outcome and exit with its code."""
     from importer.client import ClientConfig
-    from importer.pipeline import RunRequest, run_import, stopped_summary
+    from importer.pipeline import RunRequest, stopped_summary
+    from importer.several_sheets import run_sheets
 
     setup_logging(verbose)
     started = time.monotonic()
@@ -172,14 +173,14 @@ def execute(
             source=args.file,
             mapping=parsed,
             client_config=None if dry_run else ClientConfig.from_env(**client_options),
-            sheet=args.sheet,
+            **args.sheet_choice(),
             report_path=args.report_path,
             ledger_path=state,
             plan_options=args.plan_options(),
             dry_run=dry_run,
             max_rows=args.max_rows,
         )
-        summary = run_import(request, progress=progress_for(args.quiet))
+        summary = run_sheets(request, progress=progress_for(args.quiet))
     except KeyboardInterrupt:
         typer.echo(f"interrupted: what Apptoto confirmed is in the ledger; {RUN_AGAIN}", err=True)
         stopped("interrupted", EXIT_INTERRUPTED)

@@ -26,7 +26,21 @@ ReportOpt = Annotated[
     Path | None,
     typer.Option("--report", help="Where to write the per-row report (.csv or .xlsx)."),
 ]
-SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Sheet of an .xlsx workbook.")]
+SheetOpt = Annotated[
+    str | None, typer.Option("--sheet", help="Sheet of a workbook (default: the table's sheet).")
+]
+SheetsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--sheet",
+        help="Sheet of a workbook; repeat it to read several in one run (default: the mapping's "
+        "sheets, else the one with the table).",
+    ),
+]
+AllSheetsOpt = Annotated[
+    bool,
+    typer.Option("--all-sheets", help="Read every sheet of the workbook that has the columns."),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, summary only.")]
 StateOpt = Annotated[
     Path | None,
@@ -59,7 +73,8 @@ class PlanArgs:
     file: FileArg
     mapping: MappingOpt
     report: ReportOpt = None  # default: reports/<file name>-report.csv (.xlsx for a workbook)
-    sheet: SheetOpt = None
+    sheet: SheetsOpt = None
+    all_sheets: AllSheetsOpt = False
     quiet: QuietOpt = False
     state: StateOpt = None  # default: the data folder's, shared with the web page
     full: Annotated[
@@ -110,6 +125,15 @@ class PlanArgs:
     def report_path(self) -> Path:
         """``--report``, else ``reports/<file name>-report.csv`` (``.xlsx`` for a workbook)."""
         return self.report if self.report is not None else default_report_path(self.file)
+
+    def sheet_choice(self) -> dict[str, Any]:
+        """A RunRequest's ``sheet``, ``sheets`` and ``all_sheets`` from --sheet and --all-sheets."""
+        names = tuple(self.sheet or ())
+        return {
+            "sheet": names[0] if len(names) == 1 else None,
+            "sheets": names if len(names) > 1 else (),
+            "all_sheets": self.all_sheets,
+        }
 
     def plan_options(self) -> PlanOptions:
         """How to plan against the ledger: every PlanOptions field these options share."""

@@ -44,7 +44,7 @@ def init(
     """Propose a mapping for a spreadsheet: its columns matched to Apptoto fields, with reasons."""
     from importer.assist import propose_mapping, slug
     from importer.files import atomic_write_text
-    from importer.load import load_table
+    from importer.load import load_table, sheets_like
     from importer.paths import mappings_folder
 
     name = output.stem if output is not None else slug(file.stem) or "mapping"
@@ -62,7 +62,11 @@ def init(
             time_zone=time_zone,
             phone_region=phone_region,
         )
-        proposal = replace(proposal, header_row=loaded.header_row)
+        proposal = replace(
+            proposal,
+            header_row=loaded.header_row,
+            sheets=tuple(sheets_like(file, loaded)) if sheet is None else (),
+        )
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(target, proposal.to_yaml())
     except ImporterError as exc:

@@ -267,11 +267,12 @@ def _header_at(
     )
 
 
-def sheet_names(path: str | Path) -> list[str]:
+def sheet_names(path: str | Path, *, hidden: bool = True) -> list[str]:
     """The worksheets of a workbook: visible ones in workbook order, then hidden ones.
 
     Hidden sheets are listed (last) so they can be chosen by name, but ``load_table`` never picks
-    one by default. Chart sheets are left out. A CSV file has no sheets: ``[]``. Raises LoadError
+    one by default (``hidden=False`` leaves them out). Chart sheets are left out. A CSV file
+    has no sheets: ``[]``. Raises LoadError
     as :func:`load_table` does for a file that is not a readable workbook.
     """
     file = str(path)
@@ -279,7 +280,7 @@ def sheet_names(path: str | Path) -> list[str]:
     try:
         if _checked_workbook(source, file) is None:
             return []
-        return workbook_sheet_names(source, file=file)
+        return workbook_sheet_names(source, file=file, hidden=hidden)
     except OSError as exc:
         raise _unreadable(exc, file) from exc
 

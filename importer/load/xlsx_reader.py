@@ -98,7 +98,7 @@ def _open(path: Path, file: str) -> calamine.CalamineWorkbook:
         raise LoadError(f"this is not a readable Excel workbook ({exc})", file=file) from exc
 
 
-def workbook_sheet_names(path: Path, *, file: str) -> list[str]:
+def workbook_sheet_names(path: Path, *, file: str, hidden: bool = True) -> list[str]:
     """Worksheet names: the visible ones in workbook order, then the hidden ones.
 
     Chart sheets (no cells) are left out. Call only after the safety checks. Read from the
@@ -107,14 +107,14 @@ def workbook_sheet_names(path: Path, *, file: str) -> list[str]:
     """
     listed = _listed_worksheets(path)
     if listed is not None:
-        visible, hidden = _by_state(listed)
-        return visible + hidden
-    workbook = _open(path, file)
-    try:
-        visible, hidden = _calamine_worksheets(workbook)
-    finally:
-        workbook.close()
-    return visible + hidden
+        visible, hidden_ones = _by_state(listed)
+    else:
+        workbook = _open(path, file)
+        try:
+            visible, hidden_ones = _calamine_worksheets(workbook)
+        finally:
+            workbook.close()
+    return visible + hidden_ones if hidden else visible
 
 
 def _listed_worksheets(path: Path) -> list[Worksheet] | None:

@@ -75,8 +75,13 @@ def write_report(path: str | Path, source: pd.DataFrame, results: Sequence[RowRe
     replaced (:func:`not_replaced_note` then says so). Raises ReportError (the previous report,
     if any, is left as it was) when it cannot be written at all.
     """
+    return write_report_table(path, report_frame(source, results))
+
+
+def write_report_table(path: str | Path, table: pd.DataFrame) -> Path:
+    """Write a report frame (:func:`report_frame`, or several joined) as :func:`write_report`
+    does: atomically, CSV or XLSX by ``path``'s suffix; returns where it went."""
     target = Path(path)
-    table = report_frame(source, results)
     try:
         with atomic_write(target, beside_if_locked=True) as written:
             if target.suffix.lower() == ".xlsx":

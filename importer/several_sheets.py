@@ -1,0 +1,195 @@
+"""Several sheets of one workbook in one run: one sheet per day, as front desks keep them.
+
+The sheets come from the request (``--sheet`` repeated, ``--all-sheets``) or the mapping
+(``sheets: [Mon, Tue]``, ``sheets: all``: every visible sheet whose columns the mapping reads).
+Every sheet is read and checked before anything is sent, so an unreadable sheet stops the run
+with nothing sent. An appointment id found on two sheets makes both rows invalid (one
+appointment, one event: never two reminders). Each sheet is then run as ``run_import`` runs one,
+in workbook order, with one ledger; ``--cancel-missing`` counts the ids of every sheet as in the
+file and is decided with the first sheet, before anything is sent. One report covers them all,
+its ``sheet`` column naming each row's sheet; row numbers stay each sheet's own.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import httpx
+import pandas as pd
+
+from importer.errors import LoadError, MappingError, ReportError
+from importer.load import WORKBOOK_SUFFIXES, sheet_names
+from importer.outcomes import RowIssue
+from importer.pipeline import RunRequest, RunSummary, count_statuses, run_import
+from importer.prepare import Prepared, prepare
+from importer.progress import Progress
+from importer.report import not_replaced_note, report_frame, write_report_table
+
+
+@dataclass(frozen=True)
+class SheetPart:
+    """One sheet of a several-sheet run: its name, what was read, and what happened."""
+
+    sheet: str
+    prepared: Prepared
+    summary: RunSummary | None = None  # None: not run (an earlier sheet stopped the run)
+
+
+def sheets_to_read(request: RunRequest) -> list[str] | None:
+    """The sheets ``request`` reads, named as the workbook has them; None for one sheet as ever.
+
+    A CSV file has no sheets: it is read whole (None).
+    """
+    named = request.sheets or request.mapping.sheets
+    every = request.all_sheets or request.mapping.all_sheets
+    if request.sheet is not None or not (named or every):
+        return None
+    if Path(request.source).suffix.lower() not in WORKBOOK_SUFFIXES:
+        return None
+    if every:
+        return sheet_names(request.source, hidden=False)
+    return list(named)
+
+
+def prepare_sheets(request: RunRequest, names: Sequence[str]) -> list[SheetPart]:
+    """Read, check and map every sheet; with ``all`` the sheets without the columns are left out.
+
+    Raises LoadError or MappingError for a named sheet that cannot be read or lacks columns, and
+    MappingError when no sheet has the mapping's columns.
+    """
+    every = not (request.sheets or request.mapping.sheets)
+    parts = []
+    for name in names:
+        try:
+            prepared = prepare(
+                request.source,
+                request.mapping,
+                sheet=name,
+                **({} if request.max_rows is None else {"max_rows": request.max_rows}),
+                now=request.now,
+            )
+        except (LoadError, MappingError):
+            if every:
+                continue  # a notes sheet, an empty one: not a sheet of appointments
+            raise
+        parts.append(SheetPart(name, prepared))
+    if not parts:
+        raise MappingError(
+            "no sheet of the workbook has the columns the mapping reads",
+            file=request.mapping.path,
+            problems=[f"the workbook's sheets: {', '.join(repr(n) for n in names)}"],
+        )
+    return _shared_ids_invalid(parts)
+
+
+def _shared_ids_invalid(parts: list[SheetPart]) -> list[SheetPart]:
+    """Rows whose appointment id is also on another sheet become invalid, naming the other."""
+    where: dict[str, list[tuple[str, int]]] = {}
+    for part in parts:
+        events = part.prepared.events
+        for row in events.payloads:
+            where.setdefault(events.external_ids[row], []).append((part.sheet, row))
+    shared = {ext: places for ext, places in where.items() if len({s for s, _ in places}) > 1}
+    if not shared:
+        return parts
+    marked = []
+    for part in parts:
+        issues = {row: list(found) for row, found in part.prepared.issues.items()}
+        for external_id, places in shared.items():
+            others = "; ".join(f"sheet {s!r} row {r}" for s, r in places if s != part.sheet)
+            for sheet, row in places:
+                if sheet == part.sheet:
+                    reason = f"is also on {others}: one appointment is sent once; keep one row"
+                    issue = RowIssue(row, "", external_id, f"the appointment id {reason}")
+                    issues.setdefault(row, []).append(issue)
+        marked.append(replace(part, prepared=replace(part.prepared, issues=issues)))
+    return marked
+
+
+def run_sheets(
+    request: RunRequest,
+    *,
+    progress: Progress | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> RunSummary:
+    """Run ``request`` over every sheet it names (see the module); one sheet: ``run_import``.
+
+    Raises what ``run_import`` raises, before anything is sent. A sheet stopped by an error or
+    an interruption stops the run: the sheets after it are not sent, and the report lists the
+    sheets that ran.
+    """
+    names = sheets_to_read(request)
+    if names is None:
+        return run_import(request, progress=progress, transport=transport)
+    started = time.monotonic()
+    parts = prepare_sheets(request, names)
+    in_file = frozenset(ext for p in parts for ext in p.prepared.events.external_ids.values())
+    done: list[SheetPart] = []
+    for i, part in enumerate(parts):
+        options = request.plan_options
+        # Cancellations are decided once, with the first sheet (before anything is sent), with
+        # the ids of every sheet counted as in the file.
+        options = replace(
+            options, cancel_missing=options.cancel_missing and i == 0, also_in_file=in_file
+        )
+        one = replace(
+            request,
+            sheet=part.sheet,
+            sheets=(),
+            all_sheets=False,
+            report_path=None,
+            plan_options=options,
+            prepared=part.prepared,
+        )
+        summary = run_import(one, progress=progress, transport=transport)
+        done.append(replace(part, summary=summary))
+        if summary.interrupted or summary.error:
+            break
+    return _combined(request, done, started)
+
+
+def _combined(request: RunRequest, parts: list[SheetPart], started: float) -> RunSummary:
+    summaries = [p.summary for p in parts if p.summary is not None]
+    results = [
+        replace(r, message=f"sheet {p.sheet!r}, {r.message}" if r.message else "")
+        for p in parts
+        if p.summary is not None
+        for r in p.summary.results
+    ]
+    error = "; ".join(s.error for s in summaries if s.error)
+    report_path, note = None, ""
+    if request.report_path is not None:
+        try:
+            written = write_report_table(request.report_path, sheets_report(parts))
+            report_path = str(written)
+            note = not_replaced_note(written, request.report_path)
+        except ReportError as exc:
+            error = "; ".join(part for part in (error, str(exc)) if part)
+    return RunSummary(
+        mapping=request.mapping.name,
+        file=str(request.source),
+        counts=count_statuses(results),
+        duration_seconds=time.monotonic() - started,
+        report_path=report_path,
+        dry_run=request.dry_run,
+        error=error,
+        report_note=note,
+        interrupted=any(s.interrupted for s in summaries),
+        results=results,
+    )
+
+
+def sheets_report(parts: Sequence[SheetPart]) -> pd.DataFrame:
+    """One report for every sheet that ran: each sheet's lines, a ``sheet`` column first."""
+    tables = []
+    for part in parts:
+        if part.summary is None:
+            continue
+        table = report_frame(part.prepared.source, part.summary.results)
+        table = table.rename(columns={"sheet": "sheet (source)"})
+        table.insert(0, "sheet", part.sheet)
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True).fillna("")
