@@ -72,7 +72,7 @@ def test_the_ledger_holds_no_patient_details(sandbox: SandboxHandle, tmp_path: P
     plan = invoke_cli(["plan", str(edited), *common, "--report", str(tmp_path / "plan.csv")])
     assert plan.exit_code == 1, plan.output  # the sample's invalid rows
     planned = {r["external_id"]: r for r in csv_rows(tmp_path / "plan.csv")}
-    assert planned["clinic-000102"]["message"] == "changes: start_time, location"
+    assert planned["clinic-000102"]["message"] == "changes: start, location"
     assert_no_patient_details(state)
 
 
