@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from importer.client.redact import redact
 
 # A server's explanation is for a person reading a report cell: one line, not a whole HTML page.
 MAX_MESSAGE_CHARS = 300
@@ -101,3 +103,27 @@ def _flatten(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "; ".join(_flatten(item) for item in value)
     return str(value)
+
+
+def single_event(body: Any, external_id: str | None) -> dict[str, Any] | None:
+    """The one event in an answer: a bare event object, or the matching one of ``{"events"}``.
+
+    An event that names another external_id is not it; one that names none is, when it is alone.
+    """
+    listed = events_in_answer(body)
+    if listed is None:
+        is_event = isinstance(body, Mapping) and ("id" in body or "external_id" in body)
+        listed = [dict(body)] if is_event else []
+    for event in listed:
+        answered = event.get("external_id")
+        if external_id is None or (answered is not None and str(answered) == external_id):
+            return event
+    if len(listed) == 1 and listed[0].get("external_id") is None:
+        return listed[0]
+    return None
+
+
+def refusal_text(reason: str, response: httpx.Response, secrets: Sequence[str]) -> str:
+    """``reason (403 Forbidden): the server's explanation``, secrets masked."""
+    explanation = redact(server_explanation(response), secrets)
+    return f"{reason} ({status_text(response)})" + (f": {explanation}" if explanation else "")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import urllib.parse
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -30,12 +29,12 @@ from importer.client.answers import (
     apptoto_id_of,
     body_json,
     events_in_answer,
-    server_explanation,
+    refusal_text,
     status_text,
 )
 from importer.client.clock import Clock, SystemClock
 from importer.client.config import ClientConfig
-from importer.client.redact import redact
+from importer.client.lookups import Lookups
 from importer.client.retry import GaveUp
 from importer.client.session import PacedSession
 from importer.errors import SendError
@@ -67,6 +66,7 @@ class ApptotoClient:
             clock=clock or SystemClock(),
             rng=rng or random.Random(),
         )
+        self._lookups = Lookups(self._session)
 
     def __repr__(self) -> str:
         return f"ApptotoClient(user={self.config.user!r}, base_url={self.config.base_url!r})"
@@ -121,11 +121,11 @@ class ApptotoClient:
         """The event Apptoto holds under ``external_id``, or None when there is none.
 
         Paced and retried like every request; raises ``SendError`` when Apptoto does not answer
-        within the tries or the deadline, ``CredentialsRefused`` on 401/403.
+        within the tries or the deadline, ``CredentialsRefused`` when the credentials are refused.
         """
         self._session.begin()
         try:
-            return await self._lookup(external_id)
+            return await self._lookups.find(external_id=external_id)
         except GaveUp as exc:
             raise SendError(f"looking up event {external_id!r}: {exc.message}") from None
 
@@ -134,33 +134,15 @@ class ApptotoClient:
     ) -> EventResult:
         """Delete one event by Apptoto id (preferred) or external_id: ``DELETE /events?id=``.
 
-        A 404 counts as done ("already deleted in Apptoto"). Failures are results with
-        ``ok=False``; only 401/403 raise. Passing neither id raises ``ValueError``.
+        ``ok`` only when Apptoto confirms it: its answer shows the event deleted, or a lookup
+        afterwards shows it deleted or gone (:mod:`importer.client.lookups`). Failures are
+        results with ``ok=False``; only refused credentials raise. Passing neither id raises
+        ``ValueError``.
         """
         if apptoto_id is None and not external_id:
             raise ValueError("delete_event needs apptoto_id or external_id")
         self._session.begin()
-        params: dict[str, str | int] = (
-            {"id": apptoto_id} if apptoto_id is not None else {"external_id": str(external_id)}
-        )
-        shown_id = str(external_id or "")
-        what = f"DELETE {self._session.base_path}/events?{urllib.parse.urlencode(params)}"
-        try:
-            response = await self._session.call("DELETE", "/events", what, params=params)
-        except GaveUp as exc:
-            return EventResult(shown_id, False, apptoto_id, None, exc.message)
-        if response.status_code == 404:
-            return EventResult(shown_id, True, apptoto_id, None, "already deleted in Apptoto")
-        if not response.is_success:
-            message = _refusal(
-                "Apptoto refused to delete the event", response, self._session.secrets
-            )
-            return EventResult(shown_id, False, apptoto_id, None, message)
-        stored = _single_event(body_json(response), external_id)
-        if stored is not None:
-            apptoto_id = apptoto_id_of(stored) or apptoto_id
-            shown_id = shown_id or str(stored.get("external_id") or "")
-        return EventResult(shown_id, True, apptoto_id, stored, "deleted in Apptoto")
+        return await self._lookups.delete(apptoto_id=apptoto_id, external_id=external_id)
 
     # --- one batch -------------------------------------------------------------------------
 
@@ -204,7 +186,7 @@ class ApptotoClient:
             )
             return await self._in_halves(events)
         reason = "Apptoto refused the event" if count == 1 else "Apptoto refused the batch"
-        message = _refusal(reason, outcome, self._session.secrets)
+        message = refusal_text(reason, outcome, self._session.secrets)
         return [_failed(event, message) for event in events]
 
     async def _in_halves(self, events: list[Mapping[str, Any]]) -> list[EventResult]:
@@ -246,7 +228,7 @@ class ApptotoClient:
     async def _confirm(self, external_id: str, why: str) -> EventResult:
         """Look up an event the answer left out: stored after all, or failed with the reason."""
         try:
-            stored = await self._lookup(external_id)
+            stored = await self._lookups.find(external_id=external_id)
         except GaveUp as exc:
             return EventResult(
                 external_id, False, message=f"{why}, and the lookup failed: {exc.message}"
@@ -260,21 +242,6 @@ class ApptotoClient:
         return EventResult(
             external_id, True, apptoto_id_of(stored), stored, f"{why}; a lookup found it stored"
         )
-
-    async def _lookup(self, external_id: str) -> dict[str, Any] | None:
-        """``GET /event?external_id=``: the event, None on 404; raises ``GaveUp`` otherwise."""
-        params = {"external_id": external_id}
-        what = f"GET {self._session.base_path}/event?{urllib.parse.urlencode(params)}"
-        response = await self._session.call("GET", "/event", what, params=params)
-        if response.status_code == 404:
-            return None
-        if not response.is_success:
-            message = _refusal("Apptoto refused the lookup", response, self._session.secrets)
-            raise GaveUp(message, tries=1, last=status_text(response))
-        body = body_json(response)
-        if events_in_answer(body) is None and not isinstance(body, Mapping):
-            raise GaveUp("Apptoto's answer to the lookup was not an event", tries=1, last=None)
-        return _single_event(body, external_id)
 
 
 def _external_ids(events: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -296,29 +263,8 @@ def _external_ids(events: Sequence[Mapping[str, Any]]) -> list[str]:
     return list(seen)
 
 
-def _single_event(body: Any, external_id: str | None) -> dict[str, Any] | None:
-    """The one event in an answer: a bare event object, or the matching one of ``{"events"}``."""
-    listed = events_in_answer(body)
-    if listed is not None:
-        matching = [
-            e for e in listed if external_id is None or str(e.get("external_id")) == external_id
-        ]
-        return matching[0] if matching else None
-    if isinstance(body, Mapping) and ("id" in body or "external_id" in body):
-        answered = body.get("external_id")
-        if external_id is not None and answered is not None and str(answered) != external_id:
-            return None
-        return dict(body)
-    return None
-
-
 def _failed(event: Mapping[str, Any], message: str) -> EventResult:
     return EventResult(str(event["external_id"]), False, message=message)
-
-
-def _refusal(reason: str, response: httpx.Response, secrets: Sequence[str]) -> str:
-    explanation = redact(server_explanation(response), secrets)
-    return f"{reason} ({status_text(response)})" + (f": {explanation}" if explanation else "")
 
 
 async def _all_or_first_error(coroutines: Sequence[Coroutine[Any, Any, Any]]) -> list[Any]:

@@ -25,6 +25,7 @@ from importer.client.redact import redact, secret_forms
 from importer.client.retry import (
     RETRIED_ERRORS,
     RETRIED_STATUSES,
+    GaveUp,
     RetryableFailure,
     RetryPolicy,
     call_with_retries,
@@ -67,6 +68,9 @@ class PacedSession:
         self._in_flight = asyncio.Semaphore(config.max_in_flight)
         self._started_at: float | None = None  # the deadline counts from the first request
         self._refused: str | None = None  # the CredentialsRefused message, once refused
+        # A 403 may refuse one calendar or event, not the credentials: one harmless read tells.
+        self._credentials_checked = False
+        self._checking_credentials = asyncio.Lock()
 
     async def aclose(self) -> None:
         """Close the connections."""
@@ -112,11 +116,15 @@ class PacedSession:
         *,
         json: Any = None,
         params: Params | None = None,
+        checking_credentials: bool = False,
     ) -> httpx.Response:
-        """One paced try; connection failures become ``RetryableFailure``, 401/403 raise.
+        """One paced try; connection failures become ``RetryableFailure``; refusals may raise.
 
         ``path`` is relative to the base URL. A deadline that leaves no time raises
-        ``DeadlinePassed`` before sending; an unusable address raises ``SendError``.
+        ``DeadlinePassed`` before sending; an unusable address raises ``SendError``. A 401
+        raises ``CredentialsRefused``; so does a 403 when a harmless read is refused too (the
+        first 403 of the session sends one): otherwise a 403 is this request's refusal (a
+        calendar or event the user may not touch), returned like any other answer.
         """
         self._raise_if_refused()
         deadline = self._deadline()
@@ -144,13 +152,41 @@ class PacedSession:
                 ) from None
         elapsed = self.clock.monotonic() - started
         logger.debug("%s: %s in %.2f s", what, status_text(response), elapsed)
-        if response.status_code in (401, 403):
-            self._refused = (
-                f"Apptoto refused the credentials for user {self.config.user} "
-                f"(HTTP {response.status_code}); check {ENV_USER} and {ENV_API_KEY}"
-            )
-            self._raise_if_refused()
+        if response.status_code == 401 or (response.status_code == 403 and checking_credentials):
+            self._refuse(response.status_code)
+        if response.status_code == 403:
+            await self._check_credentials()
         return response
+
+    def _refuse(self, status: int) -> None:
+        self._refused = (
+            f"Apptoto refused the credentials for user {self.config.user} "
+            f"(HTTP {status}); check {ENV_USER} and {ENV_API_KEY}"
+        )
+        self._raise_if_refused()
+
+    async def _check_credentials(self) -> None:
+        """After a 403: read one event; refused too -> ``CredentialsRefused``, else carry on."""
+        async with self._checking_credentials:
+            self._raise_if_refused()
+            if self._credentials_checked:
+                return
+            what = f"GET {self.base_path}/events?page_size=1 (are the credentials refused?)"
+
+            async def attempt(try_number: int) -> httpx.Response:
+                tried = f"{what}, try {try_number}"
+                answer = await self.send_once(
+                    "GET", "/events", tried, params={"page_size": 1}, checking_credentials=True
+                )
+                self.raise_if_retryable(answer)
+                return answer
+
+            try:
+                await self.retrying(attempt, what)
+            except GaveUp:
+                return  # unknown yet: the next 403 asks again
+            self._credentials_checked = True
+            logger.info("a 403 refused one request, but the credentials work: carrying on")
 
     def raise_if_retryable(self, response: httpx.Response) -> None:
         """Raise ``RetryableFailure`` for 408/429/5xx, with the server's Retry-After (capped)."""

@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from importer.errors import ConfigError
+from importer.sandbox.differences import as_answered, forbidden, refused_calendar, router_page
 from importer.sandbox.faults import FaultPlan
 from importer.sandbox.gate import SandboxGate
 from importer.sandbox.request_body import EventRefused, is_time_with_offset, read_events, utc_text
@@ -105,17 +106,29 @@ def _add_api_routes(app: FastAPI, sandbox: Sandbox) -> None:
     async def refused(_request: Request, exc: EventRefused) -> JSONResponse:
         return _refused(400, str(exc))
 
-    async def store(request: Request, *, create_only: bool) -> JSONResponse:
-        changes = read_events(await _json_body(request), phone_region=sandbox.settings.phone_region)
-        stored = sandbox.store.store_events(changes, create_only=create_only)
-        return JSONResponse({"events": stored})
+    async def store(request: Request, *, create_only: bool) -> Response:
+        settings = sandbox.settings
+        body = await _json_body(request)
+        calendar = refused_calendar(body, settings)
+        if calendar is not None:
+            return forbidden(calendar)
+        if settings.refuse_every_event:
+            return _refused(400, settings.refuse_every_event)
+        changes = read_events(body, phone_region=settings.phone_region)
+        stored = sandbox.store.store_events(
+            changes,
+            create_only=create_only,
+            match_deleted=settings.deleted_external_id_matches,
+            any_calendar=settings.external_id_across_calendars,
+        )
+        return JSONResponse({"events": [as_answered(e, settings, put_answer=True) for e in stored]})
 
     @app.put("/v1/events")
-    async def put_events(request: Request) -> JSONResponse:
+    async def put_events(request: Request) -> Response:
         return await store(request, create_only=False)
 
     @app.post("/v1/events")
-    async def post_events(request: Request) -> JSONResponse:
+    async def post_events(request: Request) -> Response:
         return await store(request, create_only=True)
 
     @app.get("/v1/events")
@@ -133,19 +146,32 @@ def _add_api_routes(app: FastAPI, sandbox: Sandbox) -> None:
             page=page,
             page_size=page_size,
         )
-        return JSONResponse({"events": events})
+        return JSONResponse({"events": [as_answered(e, sandbox.settings) for e in events]})
 
     @app.get("/v1/event")
-    async def get_event(request: Request) -> JSONResponse:
+    async def get_event(request: Request) -> Response:
+        if sandbox.settings.lookup_answer != "normal":
+            return router_page(int(sandbox.settings.lookup_answer))
         event_id, external_id = _which_event(request)
         found = sandbox.store.find_event(event_id=event_id, external_id=external_id)
-        return JSONResponse(found) if found else _refused(404, "no such event")
+        if not found:
+            return _refused(404, "no such event")
+        return JSONResponse(as_answered(found, sandbox.settings))
 
     @app.delete("/v1/events")
-    async def delete_event(request: Request) -> JSONResponse:
+    async def delete_event(request: Request) -> Response:
+        answer = sandbox.settings.delete_answer
+        if answer in ("404", "405"):
+            return router_page(int(answer))
         event_id, external_id = _which_event(request)
+        if answer == "ignored":
+            return JSONResponse({})
         found = sandbox.store.delete_event(event_id=event_id, external_id=external_id)
-        return JSONResponse({"events": [found]}) if found else _refused(404, "no such event")
+        if answer == "silent":
+            return JSONResponse({})
+        if not found:
+            return _refused(404, "no such event")
+        return JSONResponse({"events": [as_answered(found, sandbox.settings)]})
 
 
 def _add_control_routes(app: FastAPI, sandbox: Sandbox) -> None:

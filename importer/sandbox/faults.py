@@ -149,6 +149,19 @@ class FaultPlan:
                 self._arrivals.append(now)
             return None
 
+    def quota(self) -> tuple[int, int, int] | None:
+        """The rate limit now: (limit, places left, whole seconds until one frees); None if off."""
+        with self._lock:
+            settings = self.settings
+            if settings.rate_limit_requests <= 0:
+                return None
+            now = self._clock()
+            window = settings.rate_limit_window_seconds
+            recent = [t for t in self._arrivals if t > now - window]
+            left = max(0, settings.rate_limit_requests - len(recent))
+            reset = math.ceil(recent[0] + window - now) if recent else 0
+            return settings.rate_limit_requests, left, max(0, reset)
+
     def draw(self) -> Draws:
         """Roll the seeded dice for one admitted request (always six values)."""
         with self._lock:

@@ -175,6 +175,7 @@ class SandboxGate:
         event_count, external_ids = _what_was_sent(method, body, parse_qs(raw_query))
 
         answer, fault, drop, delay = await self._answer(scope, body, event_count)
+        self._add_quota_headers(answer)
         self.store.log_request(
             LoggedRequest(
                 at=arrived,
@@ -190,6 +191,21 @@ class SandboxGate:
         if delay:
             await self._pause(delay)
         await answer.send(send, drop=drop)
+
+    def _add_quota_headers(self, answer: _Answer) -> None:
+        """The rate limit as the IETF draft's RateLimit-* headers, when the settings ask for it."""
+        quota = self.plan.quota() if self.plan.settings.rate_limit_headers else None
+        if quota is None:
+            return
+        limit, left, reset = quota
+        window = self.plan.settings.rate_limit_window_seconds
+        for name, value in (
+            ("ratelimit-limit", str(limit)),
+            ("ratelimit-remaining", str(left)),
+            ("ratelimit-reset", str(reset)),
+            ("ratelimit-policy", f"{limit};w={window:g}"),
+        ):
+            answer.headers.append((name.encode(), value.encode()))
 
     async def _answer(
         self, scope: Scope, body: bytes, event_count: int

@@ -25,6 +25,12 @@ DEFAULT_FAULT_CODES = (500, 502, 503)
 DEFAULT_STORM_RETRY_AFTER_SECONDS = 2
 RETRY_AFTER_FORMS = ("seconds", "http-date", "none")
 OUTAGE_MODES = ("503", "drop")
+# How a real account might answer differently (../shared/apptoto-api.md, "Not confirmed").
+LOOKUP_ANSWERS = ("normal", "404", "405")  # GET /v1/event: as documented, or no such route
+# DELETE: as documented; a router's 404 page or a 405 (nothing deleted); 200 with an empty body,
+# the event deleted ("silent") or left live ("ignored").
+DELETE_ANSWERS = ("normal", "404", "405", "silent", "ignored")
+TIME_ECHOES = ("as-sent", "utc", "naive")  # how start/end come back in answers
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,17 @@ class SandboxSettings:
     outage_seconds: float = 0.0  # an outage of this long, from its first request; 0 = none
     outage_after_requests: int = 0  # requests let through before the outage begins
     outage_mode: str = "503"  # "503": answered 503; "drop": connection closed without an answer
+    # Differences a real account may show; the defaults are the sandbox's reading of the docs.
+    put_echoes_external_id: bool = True  # False: PUT answers leave each event's external_id out
+    lookup_answer: str = "normal"  # GET /v1/event: "normal", or "404"/"405" for every lookup
+    delete_answer: str = "normal"  # DELETE: "normal", "404", "405", "silent" or "ignored"
+    refuse_every_event: str = ""  # non-empty: every PUT/POST answered 400 with this message
+    deleted_external_id_matches: bool = False  # a deleted event's external_id still updates it
+    external_id_across_calendars: bool = False  # an external_id in another calendar updates there
+    time_echo: str = "as-sent"  # start/end in answers: "as-sent", "utc" (Z) or "naive" (local)
+    all_day_as_dates: bool = False  # all-day events answered with dates only (2026-12-01)
+    forbidden_calendars: tuple[str, ...] = ()  # PUT/POST naming one of these answers 403
+    rate_limit_headers: bool = False  # answers carry RateLimit-Limit/-Remaining/-Reset/-Policy
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -96,6 +113,13 @@ def _problems(settings: SandboxSettings) -> list[str]:
         problems.append(f"retry_after_form must be one of {', '.join(RETRY_AFTER_FORMS)}")
     if settings.outage_mode not in OUTAGE_MODES:
         problems.append(f"outage_mode must be one of {', '.join(OUTAGE_MODES)}")
+    for name, allowed in (
+        ("lookup_answer", LOOKUP_ANSWERS),
+        ("delete_answer", DELETE_ANSWERS),
+        ("time_echo", TIME_ECHOES),
+    ):
+        if getattr(settings, name) not in allowed:
+            problems.append(f"{name} must be one of {', '.join(allowed)}")
     if not settings.user:
         problems.append("user must not be empty")
     return problems
@@ -117,8 +141,9 @@ def _coerce(name: str, kind: Any, value: Any) -> Any:
     if kind is bool and isinstance(value, bool):
         return value
     if isinstance(kind, types.GenericAlias) and kind.__origin__ is tuple:
+        item = kind.__args__[0]
         if isinstance(value, list | tuple) and all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value
+            isinstance(v, item) and not isinstance(v, bool) for v in value
         ):
             return tuple(value)
     raise ConfigError(f"sandbox setting {name}: {value!r} is not a valid {kind}")
@@ -142,4 +167,5 @@ def settings_as_json(settings: SandboxSettings) -> dict[str, Any]:
     fields = dataclasses.asdict(settings)
     fields.pop("api_key")
     fields["fault_codes"] = list(settings.fault_codes)
+    fields["forbidden_calendars"] = list(settings.forbidden_calendars)
     return fields

@@ -95,35 +95,56 @@ class EventStore:
     # --- writing events -------------------------------------------------------------------
 
     def store_events(
-        self, changes: list[EventChange], *, create_only: bool
+        self,
+        changes: list[EventChange],
+        *,
+        create_only: bool,
+        match_deleted: bool = False,
+        any_calendar: bool = False,
     ) -> list[dict[str, Any]]:
         """Create or update events (PUT; ``create_only`` for POST) as one transaction.
 
-        Raise EventRefused (nothing stored) when any event is refused.
+        Raise EventRefused (nothing stored) when any event is refused. ``match_deleted``: a
+        deleted event's external_id still matches (it is updated, and stays deleted);
+        ``any_calendar``: an event matched in another calendar is updated there, not refused.
         """
         with self._transaction() as db:
-            ids = [self._store_one(db, change, create_only) for change in changes]
+            ids = [
+                self._store_one(db, change, create_only, match_deleted, any_calendar)
+                for change in changes
+            ]
             return [self._event(db, event_id) for event_id in ids]
 
-    def _store_one(self, db: sqlite3.Connection, change: EventChange, create_only: bool) -> int:
-        existing = None if create_only else self._match(db, change)
+    def _store_one(
+        self,
+        db: sqlite3.Connection,
+        change: EventChange,
+        create_only: bool,
+        match_deleted: bool,
+        any_calendar: bool,
+    ) -> int:
+        existing = None if create_only else self._match(db, change, match_deleted)
         if existing is None:
             return self._create(db, change)
-        self._check_same_calendar(db, change, existing)
+        if not any_calendar:
+            self._check_same_calendar(db, change, existing)
         self._patch(db, change, existing["id"])
         return int(existing["id"])
 
-    def _match(self, db: sqlite3.Connection, change: EventChange) -> sqlite3.Row | None:
-        # Apptoto's id first, then external_id. A deleted event is out of play for external_id:
-        # sending it again creates a new event.
+    def _match(
+        self, db: sqlite3.Connection, change: EventChange, match_deleted: bool
+    ) -> sqlite3.Row | None:
+        # Apptoto's id first, then external_id. A deleted event is out of play for external_id
+        # (sending it again creates a new event) unless ``match_deleted``.
         if change.id is not None:
             row = db.execute("SELECT * FROM events WHERE id = ?", (change.id,)).fetchone()
             if row is not None:
                 return row
         if change.external_id is not None:
+            live_only = "" if match_deleted else "AND is_deleted = 0 "
             return db.execute(
-                "SELECT * FROM events WHERE external_id = ? AND is_deleted = 0 "
-                "ORDER BY id DESC LIMIT 1",
+                f"SELECT * FROM events WHERE external_id = ? {live_only}"
+                "ORDER BY is_deleted, id DESC LIMIT 1",
                 (change.external_id,),
             ).fetchone()
         return None

@@ -18,6 +18,8 @@ USER = "office@clinic.example"
 KEY = "k3y-Very-Secret-123"
 
 Handler = Callable[[httpx.Request], Coroutine[Any, Any, httpx.Response]]
+# Apptoto's answer to a lookup of an event it does not have: a JSON error, not a web page.
+NOT_FOUND = httpx.Response(404, json={"error": "no such event"})
 
 
 def run(
@@ -84,7 +86,7 @@ class FakeApptoto:
             return httpx.Response(200, json={"events": answer[::-1] if self.reverse else answer})
         if request.method == "GET":
             found = self.events.get(request.url.params["external_id"])
-            return httpx.Response(200, json=found) if found else httpx.Response(404)
+            return httpx.Response(200, json=found) if found else NOT_FOUND
         raise AssertionError(f"unexpected {request.method}")
 
     def puts(self) -> list[list[dict[str, Any]]]:
@@ -237,12 +239,17 @@ def test_a_single_event_with_502_is_retried_not_split() -> None:
     assert [len(b) for b in server.puts()] == [1, 1, 1]
 
 
-@pytest.mark.parametrize("status", [401, 403])
-def test_refused_credentials_stop_at_once_after_one_request(status: int) -> None:
-    server = FakeApptoto(refuse=lambda batch: httpx.Response(status))
+@pytest.mark.parametrize(("status", "requests"), [(401, ["PUT"]), (403, ["PUT", "GET"])])
+def test_refused_credentials_stop_at_once(status: int, requests: list[str]) -> None:
+    # A 403 may refuse one calendar only: one harmless read, refused too, says it is the key.
+    async def refuse_everything(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(status)
+
+    seen: list[httpx.Request] = []
     with pytest.raises(CredentialsRefused) as caught:
-        run(server, lambda c: c.send_events(events(30)), batch_size=1)
-    assert len(server.requests) == 1
+        run(refuse_everything, lambda c: c.send_events(events(30)), batch_size=1)
+    assert [r.method for r in seen] == requests
     assert str(caught.value) == (
         f"Apptoto refused the credentials for user {USER} (HTTP {status}); "
         "check APPTOTO_USER and APPTOTO_API_KEY"
@@ -289,43 +296,85 @@ def test_events_without_a_unique_external_id_are_refused_before_sending(
     assert server.requests == []
 
 
+LIVE = httpx.Response(200, json={"id": 5, "external_id": "row-5", "is_deleted": False})
+DELETED = httpx.Response(200, json={"id": 5, "external_id": "row-5", "is_deleted": True})
+ROUTER_404 = httpx.Response(404, html="<html><h1>404 Not Found</h1></html>")
+CHECKED = ["DELETE /v1/events?id=5", "GET /v1/event?id=5"]
+
+
 @pytest.mark.parametrize(
-    ("answer", "ok", "message", "returned_id"),
+    ("delete_answer", "lookup_answer", "ok", "message", "requests"),
     [
         (
             httpx.Response(
                 200, json={"events": [{"id": 5, "external_id": "row-5", "is_deleted": True}]}
             ),
+            None,
             True,
             "deleted in Apptoto",
-            5,
+            CHECKED[:1],
         ),
-        (httpx.Response(200, json={"id": 5, "is_deleted": True}), True, "deleted in Apptoto", 5),
-        (httpx.Response(404), True, "already deleted in Apptoto", 5),
+        (DELETED, None, True, "deleted in Apptoto", CHECKED[:1]),
+        # Not confirmed by the answer: a lookup by id decides.
+        (httpx.Response(200, json={}), DELETED, True, "deleted in Apptoto (checked)", CHECKED),
+        (NOT_FOUND, NOT_FOUND, True, "gone from Apptoto (checked)", CHECKED),
+        (
+            ROUTER_404,
+            LIVE,
+            False,
+            "Apptoto answered the delete with (404 Not Found): 404 Not Found; Apptoto still "
+            "shows the event, so its reminders were not stopped",
+            CHECKED,
+        ),
+        (
+            httpx.Response(200, json={"ok": True}),
+            LIVE,
+            False,
+            "Apptoto answered the delete (200 OK) without saying it deleted; Apptoto still "
+            "shows the event, so its reminders were not stopped",
+            CHECKED,
+        ),
+        (
+            ROUTER_404,
+            ROUTER_404,
+            False,
+            "Apptoto answered the delete with (404 Not Found): 404 Not Found, and checking it "
+            "failed (looking an event up does not work on this account (404 Not Found page)): "
+            "the event may still be live",
+            CHECKED,
+        ),
         (
             httpx.Response(409, json={"message": "locked"}),
+            None,
             False,
             "Apptoto refused to delete the event (409 Conflict): locked",
-            5,
+            CHECKED[:1],
         ),
     ],
 )
-def test_delete_event(answer: httpx.Response, ok: bool, message: str, returned_id: int) -> None:
-    seen: list[httpx.Request] = []
+def test_a_delete_counts_only_when_apptoto_confirms_it(
+    delete_answer: httpx.Response,
+    lookup_answer: httpx.Response | None,
+    ok: bool,
+    message: str,
+    requests: list[str],
+) -> None:
+    seen: list[str] = []
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
+        seen.append(f"{request.method} {request.url.path}?{request.url.query.decode()}")
+        answer = delete_answer if request.method == "DELETE" else lookup_answer
+        assert answer is not None, "no lookup expected"
         return answer
 
     result = run(handler, lambda c: c.delete_event(apptoto_id=5))
-    assert (result.ok, result.message, result.apptoto_id) == (ok, message, returned_id)
-    assert [(r.method, str(r.url)) for r in seen] == [
-        ("DELETE", "https://api.apptoto.com/v1/events?id=5")
-    ]
+    assert (result.ok, result.message, result.apptoto_id) == (ok, message, 5)
+    assert seen == requests
 
 
 def test_delete_by_external_id_is_retried_like_a_put() -> None:
-    answers = iter([httpx.Response(503), httpx.Response(200, json={"id": 9, "external_id": "x"})])
+    deleted = {"id": 9, "external_id": "x", "is_deleted": True}
+    answers = iter([httpx.Response(503), httpx.Response(200, json=deleted)])
     seen: list[str] = []
 
     async def handler(request: httpx.Request) -> httpx.Response:
@@ -333,7 +382,7 @@ def test_delete_by_external_id_is_retried_like_a_put() -> None:
         return next(answers)
 
     result = run(handler, lambda c: c.delete_event(external_id="x"))
-    assert result == EventResult("x", True, 9, {"id": 9, "external_id": "x"}, "deleted in Apptoto")
+    assert result == EventResult("x", True, 9, deleted, "deleted in Apptoto")
     assert seen == ["https://api.apptoto.com/v1/events?external_id=x"] * 2
 
 
