@@ -22,6 +22,7 @@ from importer.outcomes import PlanAction, RowIssue, RowResult
 from importer.pipeline import RunRequest, plan_import, plan_results
 from importer.plan import Plan
 from importer.prepare import Prepared
+from importer.web.held import MAX_HELD_SHOWN, HeldRow, held_rows
 from importer.web.preview import EventPreview, preview_event
 from importer.web.settings import WebSettings
 from importer.web.uploads import Upload
@@ -84,6 +85,8 @@ class Review:
     row_warnings: list[RowIssue] = field(default_factory=list)  # rows sent with something to check
     more_warnings: int = 0
     previews: list[EventPreview] = field(default_factory=list)
+    held: list[HeldRow] = field(default_factory=list)  # looks already sent: "Send anyway" boxes
+    more_held: int = 0
     to_send: int = 0
     credentials_problem: str = ""
     busy: str = ""  # another run holds the ledger: the plan is a snapshot, sending waits
@@ -93,11 +96,10 @@ class Review:
 
     @property
     def can_send(self) -> bool:
-        """True when the file is readable, planned, has something to send, credentials exist and
-        no other run holds the ledger."""
-        return (
-            not self.problem and not self.credentials_problem and not self.busy and self.to_send > 0
-        )
+        """True when the file is readable, planned, has something to send (or rows held back
+        that can be ticked), credentials exist and no other run holds the ledger."""
+        something = self.to_send > 0 or bool(self.held)  # a held row is sent when ticked
+        return not self.problem and not self.credentials_problem and not self.busy and something
 
 
 def offered_mappings(folder: Path) -> list[MappingChoice]:
@@ -199,6 +201,11 @@ def _describe(review: Review, prepared: Prepared, plan: Plan, settings: WebSetti
     cannot = plan.count(PlanAction.FAIL)
     if cannot:
         review.counts.append(Count("fail", "cannot be sent", cannot))
+    held = held_rows(prepared, plan)
+    if held:
+        review.counts.append(Count("held", "look already sent (not sent)", len(held)))
+    review.held = held[: min(settings.max_issue_rows, MAX_HELD_SHOWN)]
+    review.more_held = len(held) - len(review.held)
     review.to_send = len(plan.to_send) + len(plan.cancels)
     invalid = sorted(prepared.issues)
     shown = invalid[: settings.max_issue_rows]

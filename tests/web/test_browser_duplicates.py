@@ -5,6 +5,9 @@ twice from the page (issue 13) end with each appointment once in the sandbox.
   saved mapping already sent these appointments and reviews the file with it.
 - The original file again while two saved mappings fit: the page asks the first time (nothing
   tells them apart), then takes the one that sent the rows and says why.
+- The next day's export (the same appointments and a new one) with another mapping whose ids are
+  its own: the guard holds back the appointments already sent, each with a "Send anyway" box;
+  only the new one is sent.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ pytestmark = needs_chromium
 def send_and_finish(page: Any, count: int) -> None:
     from playwright.sync_api import expect
 
-    page.get_by_role("button", name=f"Send {count} events to Apptoto").click()
+    events = "event" if count == 1 else "events"
+    page.get_by_role("button", name=f"Send {count} {events} to Apptoto").click()
     expect(page.get_by_role("heading", name="Import finished")).to_be_visible()
     expect(page.locator("[data-count=created] .number")).to_have_text(str(count))
 
@@ -36,6 +40,16 @@ def upload_file(page: Any, url: str, sheet: Path, mapping: str = "") -> None:
     page.get_by_label("Mapping").select_option(mapping)
     page.get_by_label("Spreadsheet").set_input_files(str(sheet))
     page.get_by_role("button", name="Check the file").click()
+
+
+def legacy_copy(folder: Path) -> None:
+    """A second mapping of the clinic's columns written before `source:`: its name starts its
+    ids, and it is the newest."""
+    text = (folder / "clinic.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^name: .*$", "name: Clinic copy", text)
+    text = text.replace('"clinic-{Appointment ID}"', '"clinic-copy-{Appointment ID}"')
+    (folder / "clinic-copy.yaml").write_text(text, encoding="utf-8")
+    os.utime(folder / "clinic.yaml", (1_000_000, 1_000_000))
 
 
 def assert_each_appointment_once(sandbox: Any) -> None:
@@ -84,11 +98,7 @@ def test_two_fitting_mappings_ask_then_take_the_one_that_sent_the_rows(
 ) -> None:
     from playwright.sync_api import expect
 
-    folder = Path(matching_web.settings.mappings_dir)
-    text = (folder / "clinic.yaml").read_text(encoding="utf-8")
-    copy = folder / "clinic-copy.yaml"  # saved later for the same export: the newest
-    copy.write_text(re.sub(r"(?m)^name: .*$", "name: Clinic copy", text), encoding="utf-8")
-    os.utime(folder / "clinic.yaml", (1_000_000, 1_000_000))
+    legacy_copy(Path(matching_web.settings.mappings_dir))
 
     page = browser_page
     upload_file(page, matching_web.url, SAMPLE)
@@ -121,3 +131,46 @@ def test_two_fitting_mappings_ask_then_take_the_one_that_sent_the_rows(
     page.get_by_role("button", name="Use “Clinic appointments”").click()
     expect(page.locator("[data-count=unchanged] .number")).to_have_text("14")
     assert_each_appointment_once(sandbox)
+
+
+def test_the_guard_holds_back_appointments_sent_with_another_mapping(
+    matching_web: WebHandle, browser_page: Any, sandbox: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    upload_file(page, matching_web.url, SAMPLE, "clinic.yaml")
+    send_and_finish(page, 14)
+    first = live_events(sandbox)["clinic-000101"]
+    legacy_copy(Path(matching_web.settings.mappings_dir))
+    lines = SAMPLE.read_text(encoding="utf-8-sig").splitlines()
+    new = lines[1].replace("000101,12/14/2026,8:30 AM,9:00 AM", "000301,12/18/2026,1:00 PM,1:30 PM")
+    next_day = tmp_path / "appointments-next-day.csv"
+    next_day.write_text("\n".join([*lines, new]) + "\n", encoding="utf-8")
+
+    upload_file(page, matching_web.url, next_day, "clinic-copy.yaml")
+    expect(page.locator(".lead")).to_contain_text("mapping Clinic copy")
+    expect(page.locator("[data-count=held] .number")).to_have_text("14")
+    expect(page.locator("[data-count=create] .number")).to_have_text("1")
+    row = page.locator("#held-rows tr[data-row='2']")
+    expect(row).to_contain_text(
+        f"Looks like the appointment already sent as event {first['id']} (row 2 of "
+        "appointments.csv, "
+    )
+    assert page.evaluate(UNLABELLED) == []
+    shoot(page, "12-held-back")
+    box = page.get_by_label("Send anyway row 2")
+    box.check()  # the button counts a ticked row in
+    expect(page.locator("#send")).to_have_text("Send 2 events to Apptoto")
+    box.uncheck()
+    send_and_finish(page, 1)
+    expect(page.locator("[data-count=skipped] .number")).to_have_text("14")
+
+    stored = live_events(sandbox)
+    assert sorted(stored) == sorted([*VALID_IDS, "clinic-copy-000301"])
+    visits = {
+        (e["calendar_name"], e["start_time"], e["participants"][0]["phone"])
+        for e in stored.values()
+    }
+    assert len(visits) == len(stored)  # no appointment twice, whatever the ids
+    assert sandbox.stats()["duplicates"] == []

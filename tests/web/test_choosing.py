@@ -1,6 +1,8 @@
-"""Several saved mappings fit an upload: the page takes the one whose earlier runs sent the file's
-rows and says why, asks when the ledger cannot tell, warns before another mapping would send the
-rows again, and warns before a second mapping is saved for columns a saved one already reads."""
+"""One appointment, one event across mappings, on the page. Several saved mappings fit an upload:
+the page takes the one whose earlier runs sent the file's rows and says why, asks when the ledger
+cannot tell, warns before another mapping would send the rows again, and warns before a second
+mapping is saved for columns a saved one already reads. Rows that look like appointments sent
+with another mapping are held back on the review, each with a "Send anyway" box."""
 
 from __future__ import annotations
 
@@ -14,15 +16,29 @@ from typing import Any
 import pytest
 
 from importer import RunRequest, load_mapping, run_import
+from importer.ledger import utc_now
 from importer.web import WebSettings, create_app
 from importer.web.choosing import MappingKnowledge, better_mapping, pick_mapping
 from importer.web.fitting import SheetHeaders
-from tests.helpers import CLINIC_MAPPING, PAGE_URL, SAMPLES, env_for, fast_client_config
+from importer.web.held import HeldRow, ticked_rows
+from importer.web.preview import preview_event
+from importer.web.runs import REPORT_CSV
+from tests.helpers import (
+    CLINIC_MAPPING,
+    PAGE_URL,
+    SAMPLES,
+    env_for,
+    fast_client_config,
+    live_events,
+    read_report,
+)
+from tests.web.test_app import wait_for_run
 from tests.web.test_matching import TestClient, submit, text_of, token_of, upload
 
 API_KEY = "web-choosing-key-77c0"
 SAMPLE = SAMPLES / "appointments.csv"
-# A second mapping for the clinic's export: the same columns, another name (so other event ids).
+# A second mapping for the clinic's export, as written before `source:` existed: the same
+# columns, another name starting its ids (so its ledger entries and event ids are its own).
 COPY_NAME = "Clinic copy"
 
 
@@ -34,6 +50,7 @@ def mappings(tmp_path: Path) -> Path:
     shutil.copyfile(CLINIC_MAPPING, folder / "clinic.yaml")
     text = CLINIC_MAPPING.read_text(encoding="utf-8")
     copy = re.sub(r"(?m)^name: .*$", f"name: {COPY_NAME}", text)
+    copy = copy.replace('"clinic-{Appointment ID}"', '"clinic-copy-{Appointment ID}"')
     (folder / "clinic-copy.yaml").write_text(copy, encoding="utf-8")
     os.utime(folder / "clinic.yaml", (1_000_000, 1_000_000))
     return folder
@@ -209,3 +226,61 @@ def test_better_mapping_only_when_another_knows_more_rows() -> None:
     assert "14 of this file's appointments were already sent" in found[1]
     same = [knowledge("a.yaml", 5, 5), knowledge("b.yaml", 5, 5)]
     assert better_mapping("b.yaml", same) is None
+
+
+# --- the same-appointment guard on the review ------------------------------------------------
+
+
+def held_rows_of(page: str) -> dict[int, str]:
+    """Row -> what the review says of each row held back as looking already sent."""
+    table = re.search(r'<table class="held" id="held-rows">.*?</table>', page, re.S)
+    if table is None:
+        return {}
+    found = re.findall(r'<tr data-row="(\d+)">(.*?)</tr>', table.group(0), re.S)
+    return {int(row): text_of(cells) for row, cells in found}
+
+
+def test_rows_sent_with_another_mapping_are_held_back_and_sent_only_when_ticked(
+    client: TestClient, mappings: Path, ledger: Path, sandbox: Any, tmp_path: Path
+) -> None:
+    send_with(mappings / "clinic.yaml", ledger, sandbox)
+    first = live_events(sandbox)["clinic-000101"]  # row 2 of the sample
+    address = upload(client, SAMPLE, "clinic-copy.yaml")  # other ids: the guard must see them
+    page = client.get(address).text
+    held = held_rows_of(page)
+    assert sorted(held) == list(range(2, 16))
+    sent_on = utc_now()[:10]
+    assert (
+        f"Looks like the appointment already sent as event {first['id']} (row 2 of "
+        f"appointments.csv, {sent_on}): same calendar, start and participant."
+    ) in held[2]
+    assert "Send anyway" in held[2]
+    assert re.search(r'data-count="held">\s*<span class="number">14<', page)
+    assert re.search(r'data-count="create">\s*<span class="number">0<', page)
+
+    nothing = client.post(address + "/send", data={"csrf_token": token_of(client)})
+    assert nothing.status_code == 400
+    assert "tick “Send anyway” beside it" in text_of(nothing.text)
+    assert len(sandbox.events()) == 14
+
+    form = {"csrf_token": token_of(client), "send_anyway": ["3", "99", "x"]}  # 99, x: not held
+    answer = client.post(address + "/send", data=form, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    run_url = str(answer.headers["location"])
+    wait_for_run(client, run_url)
+    stored = live_events(sandbox)
+    assert len(stored) == 15 and "clinic-copy-000102" in stored  # row 3 only, as ticked
+    report = read_report(tmp_path / "runs" / run_url.rsplit("/", 1)[1] / REPORT_CSV)
+    by_row = {int(r["row"]): r for r in report}
+    assert by_row[3]["status"] == "created"
+    assert "sent as you chose" in by_row[3]["message"]
+    assert by_row[2]["status"] == "skipped"
+    assert "looks like the appointment already sent as event" in by_row[2]["message"]
+    assert sandbox.stats()["duplicates"] == []  # by external id: the sandbox kept them apart
+
+
+def test_only_held_rows_can_be_ticked() -> None:
+    event = preview_event(2, "held", {"title": "t", "participants": []})
+    held = [HeldRow(2, "why", event), HeldRow(5, "why", event)]
+    assert ticked_rows(["2", "3", "5", "-5", "x", "02"], held) == frozenset({2, 5})
+    assert ticked_rows([], held) == frozenset()

@@ -8,11 +8,12 @@ redirects to it. Sending again (double click, back button, another tab) leads to
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.background import BackgroundTask
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from importer.client import ClientConfig
@@ -20,6 +21,7 @@ from importer.errors import ConfigError, ImporterError
 from importer.ledger import held_by_another, utc_now
 from importer.mapping import Mapping
 from importer.pipeline import RunRequest
+from importer.plan import PlanOptions
 from importer.report import write_report
 from importer.web.choosing import (
     MappingKnowledge,
@@ -28,6 +30,7 @@ from importer.web.choosing import (
     pick_mapping,
 )
 from importer.web.fitting import SheetHeaders, rank_mappings
+from importer.web.held import MAX_HELD_SHOWN, SEND_ANYWAY_FIELD, ticked_rows
 from importer.web.review import (
     Review,
     build_review,
@@ -38,7 +41,14 @@ from importer.web.review import (
     plain_message,
 )
 from importer.web.runs import REPORT_CSV, RunRecord
-from importer.web.services import CheckedForm, KnownUpload, Services, WebServices, safe_stem
+from importer.web.services import (
+    CheckedForm,
+    FormChecker,
+    KnownUpload,
+    Services,
+    WebServices,
+    safe_stem,
+)
 from importer.web.settings import WebSettings
 from importer.web.uploads import Upload
 
@@ -123,11 +133,26 @@ def check_report(upload: KnownUpload, web: Services) -> Response:
     )
 
 
+# The Send form: its token, its button and a "Send anyway" box per row held back.
+SendForm = Annotated[FormData, Depends(FormChecker(MAX_HELD_SHOWN + 10))]
+
+
 @router.post("/uploads/{token}/send")
-async def send(request: Request, form: CheckedForm, upload: KnownUpload, web: Services) -> Response:
+async def send(request: Request, form: SendForm, upload: KnownUpload, web: Services) -> Response:
     if upload.run_id is not None:  # sent already: show that run, never a second one
         return RedirectResponse(f"/runs/{upload.run_id}", status_code=303)
     settings = web.settings
+    review: Review | None = upload.review
+    held = review.held if review is not None else []
+    anyway = ticked_rows(form.getlist(SEND_ANYWAY_FIELD), held)
+    if review is not None and review.to_send == 0 and held and not anyway:
+        return web.problem_page(
+            request,
+            400,
+            "Nothing was sent",
+            "Every row to send looks like an appointment already sent. To send one all the same, "
+            "go back and tick “Send anyway” beside it.",
+        )
     try:
         mapping = mapping_of(upload, settings)
         config = client_config(settings)
@@ -147,7 +172,7 @@ async def send(request: Request, form: CheckedForm, upload: KnownUpload, web: Se
     if not first:
         return RedirectResponse(f"/runs/{run_id}", status_code=303)
     try:
-        _start_run(web, upload, run_id, mapping, config)
+        _start_run(web, upload, run_id, mapping, config, anyway)
     except (ImporterError, OSError) as exc:
         web.uploads.release_run(upload)
         return web.problem_page(
@@ -157,9 +182,17 @@ async def send(request: Request, form: CheckedForm, upload: KnownUpload, web: Se
 
 
 def _start_run(
-    web: WebServices, upload: Upload, run_id: str, mapping: Mapping, config: ClientConfig
+    web: WebServices,
+    upload: Upload,
+    run_id: str,
+    mapping: Mapping,
+    config: ClientConfig,
+    anyway: frozenset[int],
 ) -> None:
-    """Start the run ``run_id`` of ``upload`` in the background; the file goes once it is done."""
+    """Start the run ``run_id`` of ``upload`` in the background; the file goes once it is done.
+
+    ``anyway``: the rows held back as looking already sent that the person ticked to send.
+    """
     settings = web.settings
     review: Review | None = upload.review
     record = RunRecord(
@@ -177,6 +210,7 @@ def _start_run(
         sheet=record.sheet,
         report_path=web.runs.runs_dir / run_id / REPORT_CSV,
         ledger_path=settings.ledger_path,
+        plan_options=PlanOptions(allow_same_time_rows=anyway),
         source_name=upload.file_name,
     )
     web.runs.start(

@@ -46,6 +46,21 @@
     });
   }
 
+  // "Send anyway" boxes of rows that look already sent: the Send button counts them in.
+  var send = document.getElementById("send");
+  var anyway = document.querySelectorAll("input[name=send_anyway]");
+  if (send && anyway.length) {
+    var base = Number(send.getAttribute("data-count"));
+    var recount = function () {
+      var count = base;
+      anyway.forEach(function (box) { if (box.checked) { count += 1; } });
+      send.textContent = "Send " + count + " event" + (count === 1 ? "" : "s") + " to Apptoto";
+      if (!send.hasAttribute("data-blocked")) { send.disabled = count === 0; }
+    };
+    anyway.forEach(function (box) { box.addEventListener("change", recount); });
+    recount();
+  }
+
   // A second click on Send does nothing (the server would show the same run anyway).
   document.querySelectorAll("form[data-once]").forEach(function (form) {
     form.addEventListener("submit", function () {
