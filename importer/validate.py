@@ -25,8 +25,8 @@ from importer.mapping import ColumnCheck, ColumnType, Mapping
 from importer.outcomes import RowIssue
 from importer.values import known_zones, normalise_phones, zone_problem
 
-REQUIRED_BLANK = "is required but blank"
-NOT_EMAIL = "is not an email address"
+REQUIRED_BLANK = "is required but blank: fill it in"
+NOT_EMAIL = "is not an email address: check it for a typo (one looks like name@example.com)"
 NOT_WHOLE_NUMBER = "is not a whole number"
 DUPLICATED = "appears in more than one row (rows {rows}): each row needs its own value"
 FAILED_CHECK = "does not pass the check {check!r}"  # a check this module does not know (a bug)

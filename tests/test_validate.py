@@ -214,7 +214,7 @@ def test_required_blank_cell_fails_with_empty_value(blank: str | None) -> None:
 def test_required_typed_blank_cell_fails_only_required() -> None:
     mapping = mapping_of(ColumnCheck("Email", required=True, type=ColumnType.EMAIL))
     frame = sheet({"Email": ["  "]})
-    assert validate_columns(frame, mapping) == [RowIssue(2, "Email", "", "is required but blank")]
+    assert validate_columns(frame, mapping) == [RowIssue(2, "Email", "", REQUIRED_BLANK)]
 
 
 # --- unique ------------------------------------------------------------------------------------
@@ -385,11 +385,11 @@ def test_clinic_mapping_reports_plain_words() -> None:
     assert [str(issue) for issue in validate_columns(frame, mapping)] == [
         "row 2, column 'Appointment ID': 'A-1' appears in more than one row (rows 2, 4): "
         "each row needs its own value",
-        "row 3, column 'Email': 'bob at example.com' is not an email address",
+        "row 3, column 'Email': 'bob at example.com' " + NOT_EMAIL,
         "row 3, column 'Time Zone': 'America/Los Angeles' is not a known time zone; "
         "did you mean 'America/Los_Angeles'?",
         "row 4, column 'Appointment ID': 'A-1' appears in more than one row (rows 2, 4): "
         "each row needs its own value",
-        "row 4, column 'Date': is required but blank",
+        "row 4, column 'Date': " + REQUIRED_BLANK,
         "row 4, column 'Phone': '12' " + NOT_US_PHONE,
     ]

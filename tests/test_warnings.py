@@ -28,8 +28,9 @@ def test_rows_with_warnings_are_created_and_the_warnings_reach_output_and_report
     assert "done: 5 created in" in result.output
     assert "5 rows have warnings to check" in result.output
     assert (
-        "warning: week.csv row 2, column 'Email': 'pat1@example' is not an email address: this "
-        "email is left out and the reminder goes to the phone only (created)" in result.output
+        "warning: week.csv row 2, column 'Email': 'pat1@example' is not an email address: check "
+        "it for a typo (one looks like name@example.com): this email is left out and the "
+        "reminder goes to the phone only (created)" in result.output
     )
     stored = live_events(sandbox)
     by_phone, by_email = (stored[f"clinic-00000{n}"]["participants"][0] for n in (1, 2))

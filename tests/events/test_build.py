@@ -21,6 +21,7 @@ from importer.mapping import (
     parse_mapping,
     parse_template,
 )
+from importer.validate import NOT_EMAIL
 from tests.helpers import CLINIC_MAPPING, NOT_US_PHONE
 
 CLINIC = load_mapping(CLINIC_MAPPING)
@@ -184,7 +185,7 @@ def test_a_bad_phone_with_no_other_contact_makes_the_row_invalid_naming_the_colu
                 (
                     "Email",
                     "ann@example",
-                    "is not an email address" + LEFT_OUT.format("email", "phone"),
+                    NOT_EMAIL + LEFT_OUT.format("email", "phone"),
                 )
             ],
             id="bad email, good phone: sent by phone",
@@ -192,14 +193,14 @@ def test_a_bad_phone_with_no_other_contact_makes_the_row_invalid_naming_the_colu
         pytest.param(
             {"Email": "ann@example", "Phone": "555-12"},
             None,
-            [("Email", "ann@example", "is not an email address"), ("Phone", "555-12", BAD_PHONE)],
+            [("Email", "ann@example", NOT_EMAIL), ("Phone", "555-12", BAD_PHONE)],
             [],
             id="both bad: invalid",
         ),
         pytest.param(
             {"Email": "ann@example", "Phone": ""},
             None,
-            [("Email", "ann@example", "is not an email address")],
+            [("Email", "ann@example", NOT_EMAIL)],
             [],
             id="bad email, no phone: invalid",
         ),
