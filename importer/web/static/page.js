@@ -3,30 +3,55 @@
   "use strict";
 
   // The live progress bar: ask the server every 400 ms, reload once the run has finished.
+  // Screen readers hear each change of step once (#progress-status), not every count; the
+  // result page then says the final count (#run-announcement).
   var box = document.getElementById("progress");
   if (box) {
     var bar = document.getElementById("bar");
     var label = document.getElementById("progress-label");
     var text = document.getElementById("progress-text");
+    var status = document.getElementById("progress-status");
     var url = box.getAttribute("data-progress-url");
+    var step = function (words) {
+      label.textContent = words;
+      if (status.textContent !== words) { status.textContent = words; }
+    };
     var poll = function () {
       fetch(url, { cache: "no-store", credentials: "same-origin" })
         .then(function (answer) { return answer.json(); })
         .then(function (run) {
-          if (run.finished) { window.location.reload(); return; }
+          if (run.finished) {
+            try { window.sessionStorage.setItem("announce-run", window.location.pathname); } catch (e) { /* no storage: no announcement */ }
+            window.location.reload();
+            return;
+          }
           if (run.total > 0) {
             bar.max = run.total;
             bar.value = run.done;
-            label.textContent = "Sending to Apptoto…";
+            step("Sending to Apptoto…");
             text.textContent = run.done + " of " + run.total + " sent";
           } else if (run.state === "waiting") {
-            label.textContent = "Waiting for another import to finish…";
+            step("Waiting for another import to finish…");
           }
           window.setTimeout(poll, 400);
         })
         .catch(function () { window.setTimeout(poll, 2000); });
     };
     window.setTimeout(poll, 200);
+  }
+
+  // The result page, reached from the progress bar: say the final count once.
+  var announcement = document.getElementById("run-announcement");
+  var followsProgress = false;
+  try {
+    followsProgress = window.sessionStorage.getItem("announce-run") === window.location.pathname;
+    if (followsProgress) { window.sessionStorage.removeItem("announce-run"); }
+  } catch (e) { /* no storage: no announcement */ }
+  if (announcement && followsProgress) {
+    // Filled after the page is read in, so screen readers take it as news and say it.
+    window.setTimeout(function () {
+      announcement.textContent = announcement.getAttribute("data-announce");
+    }, 500);
   }
 
   // Say at once when a file is over the limit, instead of uploading it for nothing.
