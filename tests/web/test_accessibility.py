@@ -176,3 +176,17 @@ def test_the_focus_ring_stands_out_from_every_background_it_is_drawn_on() -> Non
     for background in (variables["card"], variables["paper"], "#f0f1ed", "#ffffff"):
         assert contrast(focus, background) >= 3.0, (focus, background)
     assert round(contrast("#f0b429", "#ffffff"), 2) == 1.86  # the old ring, as axe measured it
+
+
+def test_no_scroll_box_borrows_the_name_of_its_section() -> None:
+    """Two regions named alike (a section and its table's scroll box) confuse landmark lists:
+    every scroll box has a name of its own (axe's landmark-unique, also on pages the flow above
+    does not reach)."""
+    templates = STYLE.parents[1] / "templates"
+    borrowed = [
+        f"{path.name}: {tag}"
+        for path in sorted(templates.glob("*.html"))
+        for tag in re.findall(r"<div[^>]*role=\"region\"[^>]*>", path.read_text(encoding="utf-8"))
+        if "aria-labelledby" in tag or "aria-label=" not in tag
+    ]
+    assert borrowed == []
