@@ -135,3 +135,39 @@ def _ods_value(value: Cell) -> dict[str, str]:
     if isinstance(value, int):
         return {"valuetype": "float", "value": str(value)}
     return {"valuetype": "string"}
+
+
+# The week the end-to-end tests use: a Notes sheet first, then one sheet per day.
+HEADER = ["Appt ID", "Date", "Time", "Provider", "Patient", "Phone"]
+NOTES = SheetSpec("Notes", [["Front desk notes"], ["Dr. Patel is out on Friday"]])
+
+
+def day_sheet(name: str, day: dt.date, first_id: int) -> SheetSpec:
+    """A day as the front desk keeps it: the date merged over each provider's block."""
+    blocks = [
+        ("Dr. Rivera", [(8, 30, "Gail Abernathy"), (9, 0, "Tom Baker"), (9, 30, "Ann Lee")]),
+        ("Dr. Chen", [(13, 0, "Bo Diaz"), (14, 15, "Cy Evans")]),
+    ]
+    rows: list[list[Cell]] = [[f"Riverside Family Dental: {name}"], [], list(HEADER)]
+    merges = [(0, 0, 0, 5)]  # the title over the table's width
+    number = first_id
+    for provider, slots in blocks:
+        top = len(rows)
+        for i, (hour, minute, patient) in enumerate(slots):
+            date: Cell = day if i == 0 else None
+            phone = f"(541) 555-{number:04d}"
+            rows.append([f"A{number}", date, dt.time(hour, minute), provider, patient, phone])
+            number += 1
+        merges.append((top, 1, len(rows) - 1, 1))
+        rows.append([])  # a blank row between the blocks
+    rows.append(["TOTAL", None, None, None, f"{number - first_id} appointments"])
+    rows.append([])
+    rows.append(["Confirm tomorrow's patients by 4 PM"])
+    return SheetSpec(name, rows, merges)
+
+
+WORKBOOK = [
+    NOTES,
+    day_sheet("Mon 12-14", dt.date(2026, 12, 14), 101),
+    day_sheet("Tue 12-15", dt.date(2026, 12, 15), 201),
+]

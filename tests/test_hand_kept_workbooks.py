@@ -17,42 +17,9 @@ from typer.testing import Result
 
 from importer.load import load_table, sheet_names
 from importer.sandbox.server import SandboxHandle
-from tests.hand_kept import Cell, SheetSpec, write_workbook
+from tests.hand_kept import HEADER, NOTES, WORKBOOK, SheetSpec, day_sheet, write_workbook
 from tests.helpers import env_for, invoke_cli, live_events, read_report
 
-HEADER = ["Appt ID", "Date", "Time", "Provider", "Patient", "Phone"]
-NOTES = SheetSpec("Notes", [["Front desk notes"], ["Dr. Patel is out on Friday"]])
-
-
-def day_sheet(name: str, day: dt.date, first_id: int) -> SheetSpec:
-    """A day as the front desk keeps it: the date merged over each provider's block."""
-    blocks = [
-        ("Dr. Rivera", [(8, 30, "Gail Abernathy"), (9, 0, "Tom Baker"), (9, 30, "Ann Lee")]),
-        ("Dr. Chen", [(13, 0, "Bo Diaz"), (14, 15, "Cy Evans")]),
-    ]
-    rows: list[list[Cell]] = [[f"Riverside Family Dental: {name}"], [], list(HEADER)]
-    merges = [(0, 0, 0, 5)]  # the title over the table's width
-    number = first_id
-    for provider, slots in blocks:
-        top = len(rows)
-        for i, (hour, minute, patient) in enumerate(slots):
-            date: Cell = day if i == 0 else None
-            phone = f"(541) 555-{number:04d}"
-            rows.append([f"A{number}", date, dt.time(hour, minute), provider, patient, phone])
-            number += 1
-        merges.append((top, 1, len(rows) - 1, 1))
-        rows.append([])  # a blank row between the blocks
-    rows.append(["TOTAL", None, None, None, f"{number - first_id} appointments"])
-    rows.append([])
-    rows.append(["Confirm tomorrow's patients by 4 PM"])
-    return SheetSpec(name, rows, merges)
-
-
-WORKBOOK = [
-    NOTES,
-    day_sheet("Mon 12-14", dt.date(2026, 12, 14), 101),
-    day_sheet("Tue 12-15", dt.date(2026, 12, 15), 201),
-]
 # Every appointment of the Monday sheet and the start Apptoto must hold (New York, winter).
 MONDAY = {
     "A101": "2026-12-14T08:30:00-05:00",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from importer.errors import ImporterError, MappingError
-from importer.load import load_table, sheet_names, strip_report_columns
+from importer.load import WORKBOOK_SUFFIXES, load_table, sheet_names, strip_report_columns
 from importer.mapping import Mapping, check_columns, load_mapping
 from importer.web.review import MAPPING_SUFFIXES
 
@@ -49,8 +49,8 @@ class SheetHeaders:
         self.path = path
         self.chosen = chosen
         self._headers: dict[str | None, list[str]] = dict(known or {})
-        # As prepare() does: only an .xlsx upload reads the sheet its mapping names.
-        self._workbook = path.suffix.lower() == ".xlsx"
+        # As prepare() does: only a workbook upload reads the sheet its mapping names.
+        self._workbook = path.suffix.lower() in WORKBOOK_SUFFIXES
         self._names: list[str] | None = None
 
     def _sheet_names(self) -> list[str]:
@@ -65,8 +65,11 @@ class SheetHeaders:
         names = self._sheet_names()
         if self.chosen:
             return self.chosen
-        if mapping.sheet is None or mapping.sheet in names:
-            return mapping.sheet or (names[0] if names else None)
+        if mapping.sheet is None:
+            # The mapping's first day sheet, else the sheet holding the table (not a notes sheet).
+            return next((name for name in mapping.sheets if name in names), None)
+        if mapping.sheet in names:
+            return mapping.sheet
         if len(names) == 1:  # a one-sheet workbook (a report, say) is used as it is
             return names[0]
         raise NoSuchSheet(mapping.sheet)

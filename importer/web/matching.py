@@ -91,6 +91,7 @@ class Matching:
     second_mapping: bool = False  # the person agreed to save beside saved mappings that fit
     saved_fits: list[MappingKnowledge] | None = None  # saved mappings that fit, once looked for
     messages: list[str] = field(default_factory=list)  # what the last form did wrong
+    header_row: int = 1  # the spreadsheet row read as the column names (found, or chosen)
 
 
 def default_name(file_name: str) -> str:
@@ -104,11 +105,14 @@ def usable_columns(frame: pd.DataFrame) -> list[str]:
     return [str(c) for c in frame.columns if "{" not in str(c) and "}" not in str(c)]
 
 
-def start_matching(upload: Upload, sheet: str | None, sheets: list[str], name: str) -> Matching:
-    """Read ``sheet`` of the upload and let the assistant propose; LoadError when unreadable."""
+def start_matching(
+    upload: Upload, sheet: str | None, sheets: list[str], name: str, header_row: int | None = None
+) -> Matching:
+    """Read ``sheet`` of the upload (its column names on ``header_row``, else where they are
+    found) and let the assistant propose; LoadError when unreadable."""
     from importer.assist import propose_mapping
 
-    loaded = load_table(upload.path, sheet=sheet)
+    loaded = load_table(upload.path, sheet=sheet, header_row=header_row)
     frame, _ = strip_report_columns(loaded.appointments)
     proposal = propose_mapping(frame, name=name, sheet=loaded.sheet_name, source=upload.file_name)
     return Matching(
@@ -118,6 +122,7 @@ def start_matching(upload: Upload, sheet: str | None, sheets: list[str], name: s
         assistant=proposal,
         choices=proposal.columns_by_field(),
         name=name,
+        header_row=loaded.header_row,
     )
 
 
@@ -165,6 +170,7 @@ def current_proposal(matching: Matching) -> Choices:
         )
     except MappingError as exc:
         return Choices(None, None, problems + [_sentence(p) for p in exc.problems or [str(exc)]])
+    proposal = dataclasses.replace(proposal, header_row=matching.header_row)
     return Choices(proposal, _answered(proposal, matching), problems)
 
 

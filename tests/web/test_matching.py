@@ -26,6 +26,8 @@ from importer.web import WebSettings, create_app
 from importer.web.fitting import SheetHeaders, rank_mappings
 from importer.web.mapping_store import SaveRefused, mapping_file_name
 from importer.web.matching import FIELD_GROUPS
+from tests.hand_kept import WORKBOOK as WEEK
+from tests.hand_kept import write_workbook
 from tests.helpers import CLINIC_MAPPING, PAGE_URL, SAMPLES, env_for
 
 with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
@@ -133,7 +135,7 @@ class FormReader(HTMLParser):
                 self.fields[self._select] = found["value"]
         elif tag == "input":
             kind = found.get("type", "text")
-            if kind == "hidden" or kind == "text":
+            if kind in ("hidden", "text", "number"):
                 self.fields[found["name"]] = found.get("value", "")
             elif "checked" in found:
                 self.fields[found["name"]] = found["value"]
@@ -606,3 +608,31 @@ def test_a_uk_file_imports_from_the_page_with_its_country_and_the_mobile_first(
         time.sleep(0.02)
     held = {e["participants"][0]["phone"] for e in sandbox.events() if not e["is_deleted"]}
     assert held == set(phones)
+
+
+# --- a workbook kept by hand ----------------------------------------------------------------
+
+
+def test_a_hand_kept_workbook_opens_on_its_table_with_the_header_row_to_correct(
+    client: TestClient, tmp_path: Path, mappings: Path
+) -> None:
+    address = upload(client, write_workbook(tmp_path / "week.xlsx", WEEK))
+    fields = read_form(client.get(address).text).fields
+    assert fields["sheet"] == "Mon 12-14"  # not the Notes sheet in front of it
+    assert fields["header_row"] == "3"  # below the title and the blank row
+    assert fields["external_id"] == "Appt ID"
+
+    wrong = submit(client, address, "preview", header_row="1")  # the title row, by mistake
+    assert read_form(wrong.text).fields["header_row"] == "1"
+    assert "Riverside Family Dental: Mon 12-14" in text_of(wrong.text)
+    not_a_row = submit(client, address, "preview", header_row="three")
+    assert "“three” is not a row number: write 1 or more." in text_of(not_a_row.text)
+    submit(client, address, "preview", header_row="3")
+
+    zone = {"default_time_zone": "America/New_York", "name": "Week"}
+    saved = submit(client, address, "save", **zone)
+    assert "Review before sending" in saved.text
+    assert "Send 5 events to Apptoto" in text_of(saved.text)
+    mapping = load_mapping(mappings / "week.yaml")
+    assert mapping.header_row == 3
+    assert sorted(prepare(tmp_path / "week.xlsx", mapping).set_aside) == [11, 13]

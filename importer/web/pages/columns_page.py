@@ -85,6 +85,7 @@ class MatchingView:
     file_name: str
     sheet: str | None
     sheets: list[str]
+    header_row: int  # the row read as the column names
     columns: list[ColumnOption]
     groups: list[tuple[str, list[FieldRow]]]
     questions: list[Question]
@@ -141,6 +142,7 @@ def build_view(upload: Upload, matching: Matching, settings: WebSettings) -> Mat
         file_name=upload.file_name,
         sheet=matching.sheet,
         sheets=matching.sheets,
+        header_row=matching.header_row,
         columns=column_options(matching),
         groups=field_groups(matching),
         questions=questions(made.guessed, matching) if made.guessed else [],
@@ -167,10 +169,11 @@ def build_view(upload: Upload, matching: Matching, settings: WebSettings) -> Mat
     )
 
 
-def _start(upload: Upload, sheet: str | None, name: str = "") -> Matching:
-    return start_matching(
-        upload, sheet, sheet_names(upload.path), name or default_name(upload.file_name)
-    )
+def _start(
+    upload: Upload, sheet: str | None, name: str = "", header_row: int | None = None
+) -> Matching:
+    name = name or default_name(upload.file_name)
+    return start_matching(upload, sheet, sheet_names(upload.path), name, header_row)
 
 
 def _headers(upload: Upload, matching: Matching) -> SheetHeaders:
@@ -267,6 +270,18 @@ async def match_columns(
     if sheet and sheet != matching.sheet and sheet in matching.sheets:
         try:  # another sheet: other columns, so the assistant starts again
             upload.matching = _start(upload, sheet, str(form.get("name") or ""))
+        except ImporterError as exc:
+            matching.messages = [plain_message(exc, upload)]
+        return RedirectResponse(here, status_code=303)
+    header_row = str(form.get("header_row") or "").strip()
+    if header_row and header_row != str(matching.header_row):
+        # Other column names: the assistant starts again from the row the person chose.
+        if not header_row.isdigit() or int(header_row) < 1:
+            matching.messages = [f"“{header_row}” is not a row number: write 1 or more."]
+            return RedirectResponse(here + "#problems", status_code=303)
+        try:
+            name = str(form.get("name") or "")
+            upload.matching = _start(upload, matching.sheet, name, int(header_row))
         except ImporterError as exc:
             matching.messages = [plain_message(exc, upload)]
         return RedirectResponse(here, status_code=303)
