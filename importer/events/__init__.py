@@ -2,7 +2,9 @@
 
 :func:`build_events` renders the mapping's ``{Column}`` templates over the whole frame
 (:mod:`importer.events.cells`), reads each event's start and end in its zone
-(:mod:`importer.events.times`) and assembles the payloads (:mod:`importer.events.build`).
+(:mod:`importer.events.times`), its participants (:mod:`importer.events.participants`) and the
+warnings that do not stop a row (:mod:`importer.events.row_warnings`), and assembles the payloads
+(:mod:`importer.events.build`).
 """
 
 from importer.events.build import AUTO_TAG, BuiltEvents, build_events

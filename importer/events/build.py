@@ -17,25 +17,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from importer.events.cells import IssueCollector, TemplateRenderer, column_name, field_words
-from importer.events.row_warnings import (
-    double_booking_warnings,
-    same_values,
-    timing_warnings,
-    when_column,
+from importer.events.cells import (
+    IssueCollector,
+    TemplateRenderer,
+    column_name,
+    field_words,
+    whole_numbers,
 )
+from importer.events.participants import participants_of
+from importer.events.row_warnings import double_booking_warnings, timing_warnings, when_column
 from importer.events.times import event_times
-from importer.mapping import SHOW_AS, Mapping, ParticipantTemplate, Template
+from importer.mapping import SHOW_AS, Mapping, Template
 from importer.outcomes import RowIssue
-from importer.validate import NOT_EMAIL, emails_ok
-from importer.values import collector_paused, map_distinct, normalise_phones, zone_problem
+from importer.values import collector_paused, map_distinct, zone_problem
 
 AUTO_TAG = "#auto"
 _HAS_AUTO_TAG = r"(?<!\S)#auto(?!\w)"  # "#auto" as a word of its own, anywhere in the text
 _YES = {"yes": True, "y": True, "true": True, "1": True, "x": True}
 _NO = {"no": False, "n": False, "false": False, "0": False, "": False}
 ASSEMBLY_ROWS = 50_000  # rows whose payloads are built from one batch of Python lists
-_WHOLE_NUMBER = r"\d{1,18}(?:\.0+)?"  # spreadsheets may show whole numbers as "12.0"
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def build_events(
     if event.calendar is not None:
         fields["calendar"] = _required_text(cells, event.calendar, "calendar", issues)
     if event.calendar_id is not None:
-        fields["calendar_id"] = _whole_numbers(
+        fields["calendar_id"] = whole_numbers(
             cells, event.calendar_id, "calendar_id", issues, required=True
         )
     if event.title is not None:
@@ -92,7 +92,7 @@ def build_events(
     custom = {key: cells.render(template) for key, template in event.custom_data}
     with collector_paused():
         people = [
-            _participants(cells, p, i, mapping.defaults.phone_region, issues)
+            participants_of(cells, p, i, mapping.defaults.phone_region, issues)
             for i, p in enumerate(event.participants, start=1)
         ]
         participants = [per_row for per_row, _, _ in people]
@@ -214,31 +214,6 @@ def _required_text(
     return rendered
 
 
-def _whole_numbers(
-    cells: TemplateRenderer,
-    template: Template,
-    key: str,
-    issues: IssueCollector,
-    *,
-    required: bool,
-) -> pd.Series:
-    """Positive whole numbers (ids) as Python ints; ``None`` where the cell is blank or bad."""
-    text = cells.render(template)
-    good = text.str.fullmatch(_WHOLE_NUMBER)
-    # Straight from text to integers: a float on the way would round long ids.
-    numbers = text.where(good).str.replace(r"\.0+$", "", regex=True).astype("Int64")
-    good &= (numbers > 0).fillna(False)
-    issues.add(
-        ~good & (text != ""),
-        column_name(template, key),
-        text,
-        "is not a number: it must be a whole number above 0, like 1234",
-    )
-    if required:
-        issues.add(text == "", column_name(template, key), "", "is blank: fill in the number")
-    return numbers.astype(object).where(good, None)
-
-
 def _zones(cells: TemplateRenderer, mapping: Mapping, issues: IssueCollector) -> pd.Series:
     """Each row's IANA zone: its cell, else ``defaults.time_zone``; "" where there is none."""
     template = mapping.event.time_zone
@@ -311,137 +286,3 @@ def _show_as(cells: TemplateRenderer, template: Template, issues: IssueCollector
     )
     # Int64 first: with blank cells in the column, map() gives floats, and 2.0 is not Apptoto's 2.
     return number.astype("Int64").astype(object).where(number.notna(), None)
-
-
-def _participants(
-    cells: TemplateRenderer,
-    participant: ParticipantTemplate,
-    number: int,
-    region: str,
-    issues: IssueCollector,
-) -> tuple[list[dict[str, Any] | None], np.ndarray, pd.Series]:
-    """One participant per row (None where every field is blank), for one participant template;
-    then, per row, who the participant is (a number shared by rows with the same name, email and
-    phone; -1 for nobody) and their name.
-    """
-    values: dict[str, pd.Series] = {}
-    key = f"participants[{number}]"
-    faults: dict[str, _Fault] = {}
-    for field_name, template in participant.templates():
-        if field_name == "phone":
-            if "phone" not in values:
-                values["phone"], faults["phone"] = _phone(
-                    cells, participant.phones, key, region, issues
-                )
-            continue
-        text = cells.render(template)
-        if field_name == "email":
-            bad = (text != "") & ~emails_ok(text)
-            faults["email"] = _Fault(bad, column_name(template, f"{key}.email"), text, NOT_EMAIL)
-        elif field_name == "contact_id":
-            ids = _whole_numbers(cells, template, f"{key}.contact_id", issues, required=False)
-            text = ids.where(ids.notna(), "")
-        values[field_name] = text
-    _contact_faults(values, faults, issues)
-    present = {f: v.ne("") for f, v in values.items()}
-    no_field = pd.Series(False, index=cells.index)
-    contact = present.get("contact_id", no_field) | present.get("contact_external_id", no_field)
-    details = no_field.copy()
-    for field_name in ("name", "email", "phone"):
-        details |= present.get(field_name, no_field)
-    issues.add(
-        contact & details,
-        "",
-        "",
-        "gives both an Apptoto contact and a name, email or phone for the same person: "
-        "Apptoto takes one or the other; leave one of them blank",
-    )
-    fields = list(values)
-    columns = [values[f].to_numpy(dtype=object).tolist() for f in fields]
-    blank = _blank(cells)
-    names = values.get("name", blank)
-    who = same_values([values.get(f, blank) for f in ("name", "email", "phone")])
-    return (
-        [
-            {f: v for f, v in zip(fields, row, strict=True) if v != ""} or None
-            for row in zip(*columns, strict=True)
-        ],
-        who,
-        names,
-    )
-
-
-@dataclass(frozen=True)
-class _Fault:
-    """The cells of one contact field (email, phone) that cannot be used, and why."""
-
-    where: pd.Series
-    column: str | pd.Series
-    text: pd.Series
-    reason: str | pd.Series
-
-
-def _phone(
-    cells: TemplateRenderer,
-    templates: tuple[Template, ...],
-    key: str,
-    region: str,
-    issues: IssueCollector,
-) -> tuple[pd.Series, _Fault]:
-    """Each row's phone in E.164 ("" for none): the first valid number of ``templates``.
-
-    A blank preferred phone gives way to the next silently; a wrong one gives way with a warning
-    naming it. Where no phone is valid, the first wrong one is the row's fault.
-    """
-    chosen = _blank(cells)
-    chosen_column = _blank(cells)
-    fault = pd.Series(False, index=cells.index)
-    fault_column, fault_text, fault_reason = _blank(cells), _blank(cells), _blank(cells)
-    for template in templates:
-        text = cells.render(template)
-        e164, reason = normalise_phones(text, region)
-        still_open = chosen == ""
-        first_fault = still_open & reason.notna() & ~fault
-        fault_column = fault_column.mask(first_fault, column_name(template, f"{key}.phone"))
-        fault_text = fault_text.mask(first_fault, text)
-        fault_reason = fault_reason.mask(first_fault, reason.astype("str"))
-        fault |= first_fault
-        taken = still_open & e164.notna()
-        chosen = chosen.mask(taken, e164.astype("str"))
-        chosen_column = chosen_column.mask(taken, column_name(template, f"{key}.phone"))
-    issues.add(
-        fault & (chosen != ""),
-        fault_column,
-        fault_text,
-        fault_reason + ": the number in " + chosen_column + " is sent instead",
-        warning=True,
-    )
-    return chosen, _Fault(fault & (chosen == ""), fault_column, fault_text, fault_reason)
-
-
-_OTHER_CONTACT = {"email": "phone", "phone": "email"}
-
-
-def _contact_faults(
-    values: dict[str, pd.Series], faults: dict[str, _Fault], issues: IssueCollector
-) -> None:
-    """A bad email or phone blocks the row only when the participant has no good other one.
-
-    Beside a good other contact, the bad one is left out of ``values`` and the row is sent with
-    a warning naming what was left out; a reminder then still reaches the patient.
-    """
-    usable = {name: (values[name] != "") & ~fault.where for name, fault in faults.items()}
-    for name, fault in faults.items():
-        other = _OTHER_CONTACT[name]
-        other_usable = usable.get(other, pd.Series(False, index=fault.where.index))
-        dropped = fault.where & other_usable
-        issues.add(fault.where & ~other_usable, fault.column, fault.text, fault.reason)
-        reason = fault.reason if isinstance(fault.reason, str) else fault.reason.astype(object)
-        issues.add(
-            dropped,
-            fault.column,
-            fault.text,
-            reason + f": this {name} is left out and the reminder goes to the {other} only",
-            warning=True,
-        )
-        values[name] = values[name].where(~dropped, "")

@@ -251,3 +251,31 @@ class IssueCollector:
     def warnings(self) -> list[RowIssue]:
         """The warnings by row, each once; rows that are invalid keep theirs too."""
         return sorted(dict.fromkeys(self._warnings), key=lambda issue: issue.row)
+
+
+WHOLE_NUMBER = r"\d{1,18}(?:\.0+)?"  # spreadsheets may show whole numbers as "12.0"
+
+
+def whole_numbers(
+    cells: TemplateRenderer,
+    template: Template,
+    key: str,
+    issues: IssueCollector,
+    *,
+    required: bool,
+) -> pd.Series:
+    """Positive whole numbers (ids) as Python ints; ``None`` where the cell is blank or bad."""
+    text = cells.render(template)
+    good = text.str.fullmatch(WHOLE_NUMBER)
+    # Straight from text to integers: a float on the way would round long ids.
+    numbers = text.where(good).str.replace(r"\.0+$", "", regex=True).astype("Int64")
+    good &= (numbers > 0).fillna(False)
+    issues.add(
+        ~good & (text != ""),
+        column_name(template, key),
+        text,
+        "is not a number: it must be a whole number above 0, like 1234",
+    )
+    if required:
+        issues.add(text == "", column_name(template, key), "", "is blank: fill in the number")
+    return numbers.astype(object).where(good, None)
