@@ -50,6 +50,14 @@ class Prepared:
         return [int(r) for r in self.source.index]
 
 
+def by_row(found: Iterable[RowIssue]) -> dict[int, list[RowIssue]]:
+    """``found`` grouped by row, every one kept (a row may have two warnings about one cell)."""
+    grouped: dict[int, list[RowIssue]] = {}
+    for issue in found:
+        grouped.setdefault(issue.row, []).append(issue)
+    return grouped
+
+
 def merge_issues(
     *groups: Iterable[RowIssue], derived: dict[str, tuple[str, ...]] | None = None
 ) -> dict[int, list[RowIssue]]:
@@ -124,7 +132,7 @@ def prepare(
         events=built,
         issues=issues,
         report_ids=report_ids,
-        warnings=merge_issues(built.warnings),
+        warnings=by_row(built.warnings),
         copies=copies,
         set_aside=set_aside,
     )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from importer.events import build_events
+from importer.prepare import prepare
 from tests.events.test_build import CLINIC, _frame, _row
 
 NOW = datetime(2026, 12, 5, 5, 30, tzinfo=UTC)
@@ -48,3 +51,14 @@ def test_a_patient_booked_twice_at_the_same_moment_is_sent_with_a_warning_on_bot
     assert built.warnings[0].reason.startswith(
         "Ann Smith has appointments at the same time on rows 2 and 3"
     )
+
+
+def test_a_row_keeps_every_warning_about_one_cell(tmp_path: Path) -> None:
+    rows = [_row(Date="12/04/2021"), _row(**{"Appointment ID": "0018", "Date": "12/04/2021"})]
+    sheet = tmp_path / "twice.csv"
+    pd.DataFrame(rows).to_csv(sheet, index=False)
+    prepared = prepare(sheet, CLINIC, now=NOW)
+    assert [w.reason.split(":")[0] for w in prepared.warnings[2]] == [
+        "this appointment is in the past",
+        "Ann Smith has appointments at the same time on rows 2 and 3",
+    ]
