@@ -138,29 +138,49 @@ def _ods_value(value: Cell) -> dict[str, str]:
 
 
 # The week the end-to-end tests use: a Notes sheet first, then one sheet per day.
-HEADER = ["Appt ID", "Date", "Time", "Provider", "Patient", "Phone"]
+HEADER = ["Appt ID", "Date", "Time", "Provider", "Patient Name", "Cell Phone", "Home Phone"]
 NOTES = SheetSpec("Notes", [["Front desk notes"], ["Dr. Patel is out on Friday"]])
+# Patients as the front desk writes them (last name first), each with a home phone; Tom Baker
+# has no cell phone, so his reminders go to his home number.
+PATIENTS = ["Abernathy, Gail", "Baker, Tom", "Lee, Ann", "Diaz, Bo", "Evans, Cy"]
+NO_CELL = "Baker, Tom"
+
+
+def cell_phone(number: int) -> str:
+    return f"(541) 555-{number:04d}"
+
+
+def home_phone(number: int) -> str:
+    return f"(541) 555-{number + 5000:04d}"
 
 
 def day_sheet(name: str, day: dt.date, first_id: int) -> SheetSpec:
     """A day as the front desk keeps it: the date merged over each provider's block."""
-    blocks = [
-        ("Dr. Rivera", [(8, 30, "Gail Abernathy"), (9, 0, "Tom Baker"), (9, 30, "Ann Lee")]),
-        ("Dr. Chen", [(13, 0, "Bo Diaz"), (14, 15, "Cy Evans")]),
-    ]
+    times = [(8, 30), (9, 0), (9, 30), (13, 0), (14, 15)]
+    blocks = [("Dr. Rivera", range(3)), ("Dr. Chen", range(3, 5))]
     rows: list[list[Cell]] = [[f"Riverside Family Dental: {name}"], [], list(HEADER)]
-    merges = [(0, 0, 0, 5)]  # the title over the table's width
-    number = first_id
+    merges = [(0, 0, 0, len(HEADER) - 1)]  # the title over the table's width
     for provider, slots in blocks:
         top = len(rows)
-        for i, (hour, minute, patient) in enumerate(slots):
-            date: Cell = day if i == 0 else None
-            phone = f"(541) 555-{number:04d}"
-            rows.append([f"A{number}", date, dt.time(hour, minute), provider, patient, phone])
-            number += 1
+        for i in slots:
+            number = first_id + i
+            date: Cell = day if i == slots[0] else None
+            patient = PATIENTS[i]
+            cell = None if patient == NO_CELL else cell_phone(number)
+            rows.append(
+                [
+                    f"A{number}",
+                    date,
+                    dt.time(*times[i]),
+                    provider,
+                    patient,
+                    cell,
+                    home_phone(number),
+                ]
+            )
         merges.append((top, 1, len(rows) - 1, 1))
         rows.append([])  # a blank row between the blocks
-    rows.append(["TOTAL", None, None, None, f"{number - first_id} appointments"])
+    rows.append(["TOTAL", None, None, None, f"{len(PATIENTS)} appointments"])
     rows.append([])
     rows.append(["Confirm tomorrow's patients by 4 PM"])
     return SheetSpec(name, rows, merges)

@@ -1,9 +1,10 @@
 """A workbook kept by hand goes through ``init`` + ``run`` with every appointment exact on the
 sandbox and no other row sent, as .xlsx, .ods and .xls (all written by the tests).
 
-The workbook: a "Notes" sheet first; then one sheet per day, each with a title row and a blank
-row above the header, the date merged over each provider's block, a blank row between the
-blocks, a TOTAL row and a note below the table.
+The workbook (tests/hand_kept.py): a "Notes" sheet first; then one sheet per day, each with a
+title row and a blank row above the header, the date merged over each provider's block, a blank
+row between the blocks, a TOTAL row and a note below the table; patients written "Last, First",
+with a cell and a home phone (one patient has no cell phone).
 """
 
 from __future__ import annotations
@@ -17,7 +18,18 @@ from typer.testing import Result
 
 from importer.load import load_table, sheet_names
 from importer.sandbox.server import SandboxHandle
-from tests.hand_kept import HEADER, NOTES, WORKBOOK, SheetSpec, day_sheet, write_workbook
+from tests.hand_kept import (
+    HEADER,
+    NO_CELL,
+    NOTES,
+    PATIENTS,
+    WORKBOOK,
+    SheetSpec,
+    cell_phone,
+    day_sheet,
+    home_phone,
+    write_workbook,
+)
 from tests.helpers import env_for, invoke_cli, live_events, read_report
 
 # Every appointment of the Monday sheet and the start Apptoto must hold (New York, winter).
@@ -54,6 +66,28 @@ def test_the_table_is_found_below_the_title_with_merged_dates_and_the_totals_set
 
 
 TUESDAY = {f"A2{ext[2:]}": start.replace("12-14", "12-15") for ext, start in MONDAY.items()}
+
+
+def patients_of(first_id: int) -> dict[str, tuple[str, str]]:
+    """Each appointment's patient as Apptoto must greet and text them: first name first; the
+    cell phone, or the home phone when there is no cell phone."""
+    found = {}
+    for i, written in enumerate(PATIENTS):
+        number = first_id + i
+        last, first = written.split(", ")
+        phone = home_phone(number) if written == NO_CELL else cell_phone(number)
+        found[f"A{number}"] = (f"{first} {last}", "+1" + "".join(filter(str.isdigit, phone)))
+    return found
+
+
+def patients(sandbox: SandboxHandle) -> dict[str, tuple[str, str]]:
+    """What Apptoto holds: each event's one participant, name and phone."""
+    found = {}
+    for event in live_events(sandbox).values():
+        (participant,) = event["participants"]
+        ext = event["external_id"].rsplit("-", 1)[-1]
+        found[ext] = (participant["name"], participant["phone"])
+    return found
 
 
 def run_cli(
@@ -95,6 +129,7 @@ def test_a_hand_kept_workbook_goes_through_init_and_run_exactly(
     assert ran.exit_code == 0, ran.output
     assert "done: 10 created, 4 not an appointment" in ran.output
     assert starts(sandbox) == {**MONDAY, **TUESDAY}  # every appointment exact, nothing else
+    assert patients(sandbox) == {**patients_of(101), **patients_of(201)}
     lines = read_report(tmp_path / "report.csv")
     by_place = {(line["sheet"], line["row"]): line for line in lines}
     assert len(lines) == 14
