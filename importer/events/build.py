@@ -99,7 +99,9 @@ def build_events(
         start_column = when_column(event.start, "start")
         start_template = event.start.datetime or event.start.date
         start_written = _blank(cells) if start_template is None else cells.render(start_template)
-        timing_warnings(fields["start_time"], start_written, start_column, now, issues)
+        timing_warnings(
+            fields["start_time"], fields["end_time"], start_written, start_column, now, issues
+        )
         if people:
             _, patients, names = people[0]
             double_booking_warnings(

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from importer.events.cells import IssueCollector
+from importer.events.cells import IssueCollector, column_name, field_words
 from importer.mapping import When
 from importer.values import map_distinct
 
@@ -20,27 +20,29 @@ FAR_AHEAD = timedelta(days=365)  # further ahead than this is most often a misty
 
 
 def when_column(when: When, label: str) -> str:
-    """The column that holds the date of a point in time (``label`` when there is none)."""
+    """The column that holds the date of a point in time (the field in words when none does)."""
     template = when.datetime or when.date
-    return (template.single_column if template is not None else None) or label
+    return column_name(template, label) if template is not None else field_words(label)
 
 
 def timing_warnings(
     starts: pd.Series,
+    ends: pd.Series,
     written: pd.Series,
     column: str,
     now: datetime | None,
     issues: IssueCollector,
 ) -> None:
-    """Warn about starts before ``now`` or more than a year after it.
+    """Warn about appointments over before ``now``, or starting more than a year after it.
 
-    ``starts`` holds ISO 8601 times with offsets ("" where the row has none); ``written`` the
-    date as the row shows it. ``now`` None is the present moment.
+    ``starts`` and ``ends`` hold ISO 8601 times with offsets ("" where the row has none), so an
+    all-day appointment of today is not in the past; ``written`` is the date as the row shows
+    it. ``now`` None is the present moment.
     """
     moment = pd.Timestamp(now or datetime.now(UTC))
     instants = _instants(starts)
     issues.add(
-        (instants < moment).fillna(False),
+        (_instants(ends) < moment).fillna(False),
         column,
         written,
         "this appointment is in the past: it is sent all the same, but no reminder will go out "

@@ -10,7 +10,7 @@ import pytest
 
 from importer.events import build_events
 from importer.prepare import prepare
-from tests.events.test_build import CLINIC, _frame, _row
+from tests.events.test_build import CLINIC, _frame, _mapping, _row
 
 NOW = datetime(2026, 12, 5, 5, 30, tzinfo=UTC)
 PAST = "this appointment is in the past"
@@ -18,23 +18,32 @@ AHEAD = "this appointment is more than a year ahead"
 
 
 @pytest.mark.parametrize(
-    ("date", "start", "warned"),
+    ("date", "start", "end", "warned"),
     [
-        ("12/14/2026", "9:30 AM", None),
-        ("12/04/2026", "9:30 AM", PAST),
-        ("12/04/2026", "9:30 PM", None),  # 05:30 UTC on 5 December is 21:30 on the 4th there
-        ("12/04/2026", "9:29 PM", PAST),
-        ("12/05/2027", "9:30 AM", AHEAD),
-        ("11/30/2027", "9:30 AM", None),
+        ("12/14/2026", "9:30 AM", "10:00 AM", None),
+        ("12/04/2026", "9:30 AM", "10:00 AM", PAST),
+        # 05:30 UTC on 5 December is 21:30 on the 4th in Los Angeles.
+        ("12/04/2026", "9:00 PM", "9:45 PM", None),  # under way: not over yet
+        ("12/04/2026", "9:00 PM", "9:29 PM", PAST),  # over a minute ago
+        ("12/05/2027", "9:30 AM", "10:00 AM", AHEAD),
+        ("11/30/2027", "9:30 AM", "10:00 AM", None),
     ],
 )
-def test_appointments_in_the_past_or_over_a_year_ahead_are_sent_with_a_warning(
-    date: str, start: str, warned: str | None
+def test_appointments_over_or_more_than_a_year_ahead_are_sent_with_a_warning(
+    date: str, start: str, end: str, warned: str | None
 ) -> None:
-    built = build_events(_frame(_row(Date=date, Start=start, End="11:59 PM")), CLINIC, now=NOW)
+    built = build_events(_frame(_row(Date=date, Start=start, End=end)), CLINIC, now=NOW)
     assert list(built.payloads) == [2]  # never blocks
     reasons = [(w.column, w.value, w.reason.split(":")[0]) for w in built.warnings]
     assert reasons == ([("Date", date, warned)] if warned else [])
+
+
+def test_an_all_day_appointment_of_today_is_not_in_the_past() -> None:
+    mapping = _mapping(start={"date": "{Day}"}, all_day=True, duration_minutes=None)
+    # 05:30 UTC on 5 December is 00:30 on the 5th in New York: the 4th is over, the 5th is not.
+    days = _frame({"Id": "a", "Day": "2026-12-05"}, {"Id": "b", "Day": "2026-12-04"})
+    built = build_events(days, mapping, now=NOW)
+    assert [(w.row, w.reason.split(":")[0]) for w in built.warnings] == [(3, PAST)]
 
 
 def test_a_patient_booked_twice_at_the_same_moment_is_sent_with_a_warning_on_both_rows() -> None:
