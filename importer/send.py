@@ -8,12 +8,12 @@ can trust. Rows sent but not confirmed are sent again next time, as updates by `
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from importer.client import ApptotoClient, EventResult
+from importer.client.matching import same_start
 from importer.errors import CredentialsRefused
 from importer.ledger import Ledger, LedgerEntry, utc_now
 from importer.outcomes import PlanAction, RowResult, RowStatus
@@ -34,13 +34,36 @@ class SendOutcome:
     interrupted: bool = False  # cancelled (Ctrl-C, SIGTERM); unanswered rows are skipped
 
 
-def _same_instant(sent: str, stored: Any) -> bool:
-    if not isinstance(stored, str) or not stored:
-        return True  # nothing to compare with
-    try:
-        return datetime.fromisoformat(sent) == datetime.fromisoformat(stored)
-    except ValueError:
-        return False
+def answer_problem(payload: Mapping[str, Any], stored: Mapping[str, Any]) -> str | None:
+    """Why Apptoto's stored event is not what was sent (deleted, another calendar, another
+    start), in plain words; None when it is. Times compare as instants (an answer without an
+    offset is read as the sent local time), an all-day event's date alone as a date.
+    """
+    if stored.get("is_deleted") is True:
+        return (
+            "Apptoto answered with this event deleted, so it sends no reminders for it: "
+            "check this appointment in Apptoto"
+        )
+    sent_calendar = payload.get("calendar")
+    stored_calendar = stored.get("calendar_name")
+    if sent_calendar is not None and stored_calendar not in (None, sent_calendar):
+        return (
+            f"Apptoto answered with this event in calendar {stored_calendar!r}, not "
+            f"{sent_calendar!r}: check this appointment in Apptoto"
+        )
+    sent_id, stored_id = payload.get("calendar_id"), stored.get("calendar_id")
+    if sent_id is not None and stored_id is not None and str(sent_id) != str(stored_id):
+        return (
+            f"Apptoto answered with this event in calendar {stored_id}, not {sent_id}: "
+            "check this appointment in Apptoto"
+        )
+    sent_start = str(payload.get("start_time", ""))
+    if not same_start(sent_start, stored.get("start_time")):
+        return (
+            f"Apptoto kept start {stored.get('start_time')} instead of {sent_start}: "
+            "check this appointment in Apptoto"
+        )
+    return None
 
 
 async def _all_or_first_error(coroutines: Sequence[Coroutine[Any, Any, None]]) -> None:
@@ -115,23 +138,19 @@ class _Sender:
                 answer.message,
             )
             return failed, None
-        stored = answer.stored or {}
-        sent_start = str(payload.get("start_time", ""))
-        if not _same_instant(sent_start, stored.get("start_time")):
+        problem = answer_problem(payload, answer.stored or {})
+        if problem is not None:
             # Not recorded: the next run sends the row again instead of trusting this answer.
             mismatch = RowResult(
-                planned.row,
-                RowStatus.FAILED,
-                planned.external_id,
-                answer.apptoto_id,
-                f"Apptoto kept start {stored.get('start_time')} instead of {sent_start}: "
-                "check this appointment in Apptoto",
+                planned.row, RowStatus.FAILED, planned.external_id, answer.apptoto_id, problem
             )
             return mismatch, None
         status = RowStatus.UPDATED if planned.action is PlanAction.UPDATE else RowStatus.CREATED
-        result = RowResult(
-            planned.row, status, planned.external_id, answer.apptoto_id, planned.message
-        )
+        # Stored, but Apptoto did not say under which id: the row says so (and the ledger
+        # keeps it, so the next run updates it by external_id instead of sending it blindly).
+        unnamed = answer.message if answer.apptoto_id is None else ""
+        message = "; ".join(part for part in (planned.message, unnamed) if part)
+        result = RowResult(planned.row, status, planned.external_id, answer.apptoto_id, message)
         entry = LedgerEntry(
             mapping=self.prepared.mapping.scope,
             external_id=planned.external_id,

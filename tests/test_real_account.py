@@ -18,7 +18,15 @@ from importer.pipeline import RunRequest, RunSummary, run_import
 from importer.plan import PlanOptions
 from importer.sandbox.server import SandboxHandle
 from tests.helpers import read_report
-from tests.test_server_faults import MAPPING, fast_config, live_events, statuses, write_rows
+from tests.test_server_faults import (
+    MAPPING,
+    assert_all_created,
+    assert_truthful,
+    fast_config,
+    live_events,
+    statuses,
+    write_rows,
+)
 
 
 def run(
@@ -146,3 +154,133 @@ def test_wrong_credentials_still_stop_the_run(faulty: SandboxHandle, tmp_path: P
     summary, report = run(faulty, source, tmp_path)
     assert "refused the credentials" in summary.error and exit_code_for(summary) == 2
     assert len(faulty.requests()) == 1 and live_events(faulty) == {}
+
+
+# --- 2. answers without external_id are paired without a request per row ----------------------
+
+
+def endpoints(sandbox: SandboxHandle) -> dict[str, int]:
+    return dict(sandbox.stats()["requests_by_endpoint"])
+
+
+@pytest.mark.parametrize("lookup_answer", ["normal", "404"])
+def test_answers_without_external_id_are_paired_by_content_with_no_lookup(
+    faulty: SandboxHandle, tmp_path: Path, lookup_answer: str
+) -> None:
+    faulty.configure(put_echoes_external_id=False, lookup_answer=lookup_answer)
+    summary, report = run(faulty, write_rows(tmp_path / "rows.csv", 40), tmp_path)
+    assert_all_created(summary, report, faulty, 40)  # each row has its own event's id
+    assert endpoints(faulty) == {"PUT /v1/events": 8}  # 40 rows / 5 a batch, no lookup
+
+    # Updates carry Apptoto's id: paired by it.
+    summary, report = run(faulty, write_rows(tmp_path / "rows.csv", 40, comment="x"), tmp_path)
+    assert summary.counts == {"unchanged": 40}
+    source = write_rows(tmp_path / "rows.csv", 40, title="Check-up")
+    summary, report = run(faulty, source, tmp_path)
+    assert summary.counts == {"updated": 40}
+    assert_truthful(report, faulty, 40)
+    assert endpoints(faulty) == {"PUT /v1/events": 16}
+
+
+TWIN = "Dr A,Visit,2026-12-01 09:00,"
+TWINS = f"Id,Provider,Title,When,Notes\n1,{TWIN}\n2,{TWIN}\n"
+
+
+def test_twins_apptoto_does_not_name_are_sent_once_and_recorded(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    # Two rows with the same calendar, start and title: their answers cannot be told apart.
+    faulty.configure(put_echoes_external_id=False, lookup_answer="404")
+    source = tmp_path / "twins.csv"
+    source.write_text(TWINS)
+    summary, report = run(faulty, source, tmp_path)
+    assert summary.counts == {"created": 2} and exit_code_for(summary) == 0
+    for line in report:
+        assert line["apptoto_id"] == ""
+        assert "Apptoto stored it but did not say which of its events it is" in line["message"]
+    # One lookup showed lookups do not work here; the second row did not try again.
+    assert endpoints(faulty) == {"PUT /v1/events": 1, "GET /v1/event": 1}
+    assert sorted(live_events(faulty)) == ["f-1", "f-2"]
+
+    summary, _ = run(faulty, source, tmp_path)  # recorded: the next run sends nothing again
+    assert summary.counts == {"unchanged": 2}
+    assert endpoints(faulty) == {"PUT /v1/events": 1, "GET /v1/event": 1}
+
+
+def test_twins_are_told_apart_by_a_lookup_when_lookups_work(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    faulty.configure(put_echoes_external_id=False)
+    source = tmp_path / "twins.csv"
+    source.write_text(TWINS)
+    summary, report = run(faulty, source, tmp_path)
+    assert_truthful(report, faulty, 2)
+    assert summary.counts == {"created": 2}
+    assert endpoints(faulty) == {"PUT /v1/events": 1, "GET /v1/event": 2}
+
+
+# --- 3. the same refusal for every event: the circuit breaker ---------------------------------
+
+REFUSAL = "Field 'content' is not enabled for this account"
+
+
+def test_the_same_refusal_for_every_event_stops_within_a_bounded_number_of_requests(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    faulty.configure(refuse_every_event=REFUSAL)
+    summary = run_import(
+        RunRequest(
+            source=write_rows(tmp_path / "rows.csv", 1000),
+            mapping=MAPPING,
+            # the defaults: 15 events a request, 8 in flight
+            client_config=fast_config(faulty, batch_size=15, max_in_flight=8),
+            report_path=tmp_path / "report.csv",
+            ledger_path=tmp_path / "state.sqlite",
+        )
+    )
+    report = read_report(tmp_path / "report.csv")
+    assert summary.counts == {"failed": 1000} and exit_code_for(summary) == 1
+    assert all(REFUSAL in line["message"] for line in report)
+    # Splitting 67 batches to single events would take 67 * 29 = 1943 requests.
+    assert faulty.stats()["requests"] <= (8 + 1) * (2 * 15 - 1)
+    assert live_events(faulty) == {}
+
+
+# --- 4. answers that say the event is not what was sent ----------------------------------------
+
+
+def test_an_answer_with_the_event_deleted_is_a_failure(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    faulty.configure(deleted_external_id_matches=True)
+    cancel_row_3(faulty, tmp_path)  # f-3 cancelled, deleted in Apptoto
+    source = write_rows(tmp_path / "rows.csv", 4)  # row 3 is back
+    summary, report = run(faulty, source, tmp_path)
+    [line] = [r for r in report if r["external_id"] == "f-3"]
+    assert line["status"] == "failed"
+    assert "Apptoto answered with this event deleted, so it sends no reminders" in line["message"]
+
+
+def test_an_answer_with_the_event_in_another_calendar_is_a_failure(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    faulty.configure(external_id_across_calendars=True)
+    source = write_rows(tmp_path / "rows.csv", 3)
+    (tmp_path / "first").mkdir()
+    run(faulty, source, tmp_path / "first")
+    moved = source.read_text().replace("1,Dr B,", "1,Dr C,")
+    source.write_text(moved)
+    summary, report = run(faulty, source, tmp_path)  # a new ledger: nothing known
+    [line] = [r for r in report if r["external_id"] == "f-1"]
+    assert line["status"] == "failed"
+    assert "in calendar 'Dr B', not 'Dr C'" in line["message"]
+    assert statuses(report) == {"created": 2, "failed": 1}
+
+
+@pytest.mark.parametrize("time_echo", ["utc", "naive"])
+def test_times_echoed_in_utc_or_without_offset_are_the_same_instant(
+    faulty: SandboxHandle, tmp_path: Path, time_echo: str
+) -> None:
+    faulty.configure(time_echo=time_echo)
+    summary, report = run(faulty, write_rows(tmp_path / "rows.csv", 10), tmp_path)
+    assert_all_created(summary, report, faulty, 10)

@@ -32,15 +32,18 @@ from importer.client.answers import (
     refusal_text,
     status_text,
 )
+from importer.client.breaker import REFUSED_EVENT, RefusalBreaker
 from importer.client.clock import Clock, SystemClock
 from importer.client.config import ClientConfig
 from importer.client.lookups import Lookups
+from importer.client.matching import pair_events
 from importer.client.retry import GaveUp
 from importer.client.session import PacedSession
 from importer.errors import SendError
 
 logger = logging.getLogger("importer.client")
 
+UNNAMED = "sent; Apptoto stored it but did not say which of its events it is"
 _SPLIT = object()  # an attempt's verdict: stop retrying this batch, send it in halves
 
 
@@ -67,6 +70,7 @@ class ApptotoClient:
             rng=rng or random.Random(),
         )
         self._lookups = Lookups(self._session)
+        self._breaker = RefusalBreaker()
 
     def __repr__(self) -> str:
         return f"ApptotoClient(user={self.config.user!r}, base_url={self.config.base_url!r})"
@@ -108,7 +112,11 @@ class ApptotoClient:
 
         async def worker() -> None:
             for batch in batches:  # one iterator shared by all workers: each batch taken once
-                settled = await self._put_batch(batch)
+                if self._breaker.opened_by is not None:
+                    settled = [_failed(event, self._breaker.not_sent()) for event in batch]
+                else:
+                    settled = await self._put_batch(batch)
+                    self._breaker.note(settled)
                 results.update((result.external_id, result) for result in settled)
                 if on_batch is not None:
                     on_batch(settled)
@@ -178,6 +186,9 @@ class ApptotoClient:
             return await self._in_halves(events)
         if outcome.is_success:
             return await self._match(events, outcome)
+        as_one = refusal_text(REFUSED_EVENT, outcome, self._session.secrets)
+        if outcome.is_client_error and self._breaker.stops(as_one):
+            return [_failed(event, as_one) for event in events]  # systematic: no splitting
         if outcome.is_client_error and count > 1:
             logger.info(
                 "%s: refused (%s); sending it in halves to find the refused events",
@@ -198,7 +209,7 @@ class ApptotoClient:
     async def _match(
         self, events: list[Mapping[str, Any]], response: httpx.Response
     ) -> list[EventResult]:
-        """Pair each event with the stored event of the same external_id; look up the others."""
+        """Pair events with the stored events of the answer (:mod:`.matching`); look up others."""
         returned = events_in_answer(body_json(response))
         if returned is None:
             why = "Apptoto's answer was not the expected list of events"
@@ -206,33 +217,47 @@ class ApptotoClient:
             returned = []
         else:
             why = "Apptoto's answer did not list this event"
-        stored_by_id: dict[str, dict[str, Any]] = {}
-        for answered in returned:
-            if answered.get("external_id") is not None:
-                stored_by_id.setdefault(str(answered["external_id"]), answered)
-        results: list[EventResult | None] = []
-        missing: list[str] = []
-        for event in events:
-            external_id = str(event["external_id"])
-            stored = stored_by_id.get(external_id)
-            if stored is None:
-                missing.append(external_id)
-                results.append(None)
-            else:
-                results.append(EventResult(external_id, True, apptoto_id_of(stored), stored))
-        found = iter(
-            await _all_or_first_error([self._confirm(external_id, why) for external_id in missing])
+        paired, unclaimed = pair_events(events, returned)
+        missing = [str(e["external_id"]) for e in events if str(e["external_id"]) not in paired]
+        # The answer listed one unnamed event for each event left: all stored, only not named.
+        stored_unnamed = (
+            bool(missing)
+            and len(unclaimed) == len(missing)
+            and all(answered.get("external_id") is None for answered in unclaimed)
         )
-        return [result if result is not None else next(found) for result in results]
+        lookups = [self._confirm(external_id, why, stored_unnamed) for external_id in missing]
+        if stored_unnamed:  # one at a time: the first may show lookups do not work here
+            confirmed = [await lookup for lookup in lookups]
+        else:
+            confirmed = await _all_or_first_error(lookups)
+        found = dict(zip(missing, confirmed, strict=True))
+        return [
+            found.get(external_id)
+            or EventResult(
+                external_id, True, apptoto_id_of(paired[external_id]), paired[external_id]
+            )
+            for external_id in (str(event["external_id"]) for event in events)
+        ]
 
-    async def _confirm(self, external_id: str, why: str) -> EventResult:
-        """Look up an event the answer left out: stored after all, or failed with the reason."""
+    async def _confirm(self, external_id: str, why: str, stored_unnamed: bool) -> EventResult:
+        """Look up an event the answer did not name: stored after all, or failed with the reason.
+
+        ``stored_unnamed``: the answer listed it without its external_id; if the lookup cannot
+        tell which it is, it counts as sent with its Apptoto id unknown (and lookups stop).
+        """
         try:
             stored = await self._lookups.find(external_id=external_id)
         except GaveUp as exc:
+            if stored_unnamed:
+                return EventResult(external_id, True, message=f"{UNNAMED}: {exc.message}")
             return EventResult(
                 external_id, False, message=f"{why}, and the lookup failed: {exc.message}"
             )
+        if stored is None and stored_unnamed:
+            self._lookups.give_up_on_lookups(
+                "Apptoto's lookup did not find an event it had just stored"
+            )
+            return EventResult(external_id, True, message=f"{UNNAMED}: {self._lookups.unusable}")
         if stored is None:
             return EventResult(
                 external_id,
@@ -282,7 +307,9 @@ async def _all_or_first_error(coroutines: Sequence[Coroutine[Any, Any, Any]]) ->
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
-    for task in tasks:
-        if task in done and not task.cancelled() and task.exception() is not None:
-            raise task.exception()  # type: ignore[misc]
+    # Every error is retrieved (two workers refused at once must not leave one unread).
+    errors = [t.exception() for t in tasks if t in done and not t.cancelled()]
+    for error in errors:
+        if error is not None:
+            raise error
     return [task.result() for task in tasks]
