@@ -181,6 +181,20 @@ def test_reports_download_as_csv_and_xlsx_without_the_key(
     assert API_KEY not in run_json.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize(
+    ("sample", "order"),
+    [("appointments.xlsx", ["xlsx", "csv"]), ("appointments.csv", ["csv", "xlsx"])],
+)
+def test_the_report_in_the_file_own_kind_is_offered_first(
+    client: TestClient, keyed_sandbox: Any, sample: str, order: list[str]
+) -> None:
+    run_url = send(client, upload_sample(client, sample))
+    wait_for_run(client, run_url)
+    page = client.get(run_url).text
+    links = re.findall(r'<a class="button( primary)?" id="download-(\w+)"', page)
+    assert links == [(" primary", order[0]), ("", order[1])]
+
+
 def test_while_another_run_holds_the_ledger_the_review_shows_counts_and_waits_to_send(
     client: TestClient, keyed_sandbox: Any, tmp_path: Path
 ) -> None:

@@ -7,10 +7,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from importer.load import CSV_SUFFIXES
 from importer.web.runs import REPORT_CSV, REPORT_XLSX
 from importer.web.services import Services, safe_stem
 
@@ -33,11 +36,17 @@ def run_page(request: Request, run_id: str, web: Services) -> Response:
     record, progress = found
     done, total, label = progress.snapshot() if progress else (0, 0, "")
     folder = web.runs.folder(run_id)
-    reports = [
-        kind
-        for kind, (name, _) in REPORT_TYPES.items()
-        if folder is not None and (folder / name).is_file()
-    ]
+    # The report in the file's own kind first: a workbook's in XLSX, which Excel opens with its
+    # ids' zeros kept; a CSV file's in CSV.
+    first = "csv" if Path(record.file_name).suffix.lower() in CSV_SUFFIXES else "xlsx"
+    reports = sorted(
+        (
+            kind
+            for kind, (name, _) in REPORT_TYPES.items()
+            if folder is not None and (folder / name).is_file()
+        ),
+        key=lambda kind: kind != first,
+    )
     return web.page(
         request,
         "run.html",
