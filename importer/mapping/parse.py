@@ -293,6 +293,11 @@ def _event(raw: Any, problems: _Problems) -> EventTemplate | None:
         problems.add("event: needs calendar (a name) or calendar_id")
     if "calendar" in ev and "calendar_id" in ev:
         problems.add("event: give calendar or calendar_id, not both")
+    if ev.get("title") is None:  # the seed: title is required for a new event
+        problems.add(
+            "event.title is required: Apptoto refuses to create an event without a title "
+            '(e.g. title: "{Service} with {Provider}")'
+        )
     start = _when(ev.get("start"), "event.start", problems)
     if ev.get("start") is None:
         problems.add("event.start is required")

@@ -120,6 +120,8 @@ def test_every_problem_reported_at_once() -> None:
         # A key written with nothing after it (`start:`) is YAML null: as good as missing.
         ({"event": {**MINIMAL["event"], "start": None}}, "event.start is required"),
         ({"event": {**MINIMAL["event"], "external_id": None}}, "event.external_id is required"),
+        # The seed: title is required for a new event; without one every row fails at Apptoto.
+        (with_event(title=None), "event.title is required: Apptoto refuses to create an event"),
     ],
 )
 def test_invalid_event_sections(event: dict[str, object], message: str) -> None:
