@@ -303,6 +303,8 @@ def test_the_review_lists_rows_sent_with_a_warning(client: TestClient) -> None:
     run_url = send(client, str(review.url))
     wait_for_run(client, run_url)
     result = client.get(run_url).text
+    not_sent = re.search(r'<h2 id="problems-title">Rows not sent</h2>(.*?)</table>', result, re.S)
+    assert not_sent is not None and not_sent.group(1).count('<th scope="row">') == 8
     shown = re.search(r'<table class="problems" id="run-warnings">(.*?)</table>', result, re.S)
     assert shown is not None
     assert_page_says(
