@@ -22,8 +22,8 @@ import pandas as pd
 
 from importer.errors import LoadError, MappingError, ReportError
 from importer.load import WORKBOOK_SUFFIXES, sheet_names
-from importer.outcomes import RowIssue
-from importer.pipeline import RunRequest, RunSummary, count_statuses, run_import
+from importer.outcomes import RowIssue, RowResult
+from importer.pipeline import RunRequest, RunSummary, count_statuses, run_import, validate_rows
 from importer.prepare import Prepared, prepare
 from importer.progress import Progress
 from importer.report import not_replaced_note, report_frame, write_report_table
@@ -64,12 +64,9 @@ def prepare_sheets(request: RunRequest, names: Sequence[str]) -> list[SheetPart]
     parts = []
     for name in names:
         try:
+            limit = {} if request.max_rows is None else {"max_rows": request.max_rows}
             prepared = prepare(
-                request.source,
-                request.mapping,
-                sheet=name,
-                **({} if request.max_rows is None else {"max_rows": request.max_rows}),
-                now=request.now,
+                request.source, request.mapping, sheet=name, now=request.now, **limit
             )
         except (LoadError, MappingError):
             if every:
@@ -163,7 +160,8 @@ def _combined(request: RunRequest, parts: list[SheetPart], started: float) -> Ru
     report_path, note = None, ""
     if request.report_path is not None:
         try:
-            written = write_report_table(request.report_path, sheets_report(parts))
+            ran = [(p.sheet, p.prepared.source, p.summary.results) for p in parts if p.summary]
+            written = write_report_table(request.report_path, sheets_report(ran))
             report_path = str(written)
             note = not_replaced_note(written, request.report_path)
         except ReportError as exc:
@@ -182,14 +180,38 @@ def _combined(request: RunRequest, parts: list[SheetPart], started: float) -> Ru
     )
 
 
-def sheets_report(parts: Sequence[SheetPart]) -> pd.DataFrame:
-    """One report for every sheet that ran: each sheet's lines, a ``sheet`` column first."""
+def sheets_report(parts: Sequence[tuple[str, pd.DataFrame, Sequence[RowResult]]]) -> pd.DataFrame:
+    """One report for several sheets: each sheet's lines (its source rows and their results),
+    a ``sheet`` column first."""
     tables = []
-    for part in parts:
-        if part.summary is None:
-            continue
-        table = report_frame(part.prepared.source, part.summary.results)
-        table = table.rename(columns={"sheet": "sheet (source)"})
-        table.insert(0, "sheet", part.sheet)
+    for sheet, source, results in parts:
+        table = report_frame(source, results).rename(columns={"sheet": "sheet (source)"})
+        table.insert(0, "sheet", sheet)
         tables.append(table)
     return pd.concat(tables, ignore_index=True).fillna("")
+
+
+@dataclass(frozen=True)
+class SheetCheck:
+    """One sheet checked (``validate``): its name (None when one sheet is read as ever), what was
+    read, and a result per row."""
+
+    sheet: str | None
+    prepared: Prepared
+    results: list[RowResult]
+
+
+def validate_sheets(request: RunRequest) -> list[SheetCheck]:
+    """Check every sheet ``request`` reads (see :func:`sheets_to_read`); nothing is sent.
+
+    Raises LoadError or MappingError as :func:`prepare_sheets` (or ``prepare``) does.
+    """
+    names = sheets_to_read(request)
+    if names is None:
+        limit = {} if request.max_rows is None else {"max_rows": request.max_rows}
+        prepared = prepare(
+            request.source, request.mapping, sheet=request.sheet, now=request.now, **limit
+        )
+        return [SheetCheck(None, prepared, validate_rows(prepared))]
+    parts = prepare_sheets(request, names)
+    return [SheetCheck(p.sheet, p.prepared, validate_rows(p.prepared)) for p in parts]

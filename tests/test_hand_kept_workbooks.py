@@ -199,3 +199,25 @@ def test_cancelling_missing_rows_counts_every_sheet_as_in_the_file(
     assert ran.exit_code == 0, ran.output
     assert "9 unchanged" in ran.output and "1 cancelled" in ran.output
     assert starts(sandbox) == {k: v for k, v in {**MONDAY, **TUESDAY}.items() if k != "A205"}
+
+
+def test_validate_checks_every_sheet_and_names_the_sheet_of_each_mistake(
+    tmp_path: Path, restore_logging: None
+) -> None:
+    monday = day_sheet("Mon 12-14", dt.date(2026, 12, 14), 101)
+    tuesday = day_sheet("Tue 12-15", dt.date(2026, 12, 15), 201)
+    rows = [list(row) for row in tuesday.rows]
+    rows[4][2] = "half past nine"  # row 5 of Tuesday: not a time
+    broken = SheetSpec(tuesday.name, rows, tuesday.merges)
+    path, mapping = initialised(tmp_path, "week.xlsx", [NOTES, monday, broken])
+    report = tmp_path / "check.csv"
+    checked = invoke_cli(["validate", str(path), "-m", str(mapping), "--report", str(report)])
+    assert checked.exit_code == 1, checked.output
+    assert "week.xlsx sheet 'Tue 12-15', row 5, column 'Time': 'half past nine'" in checked.output
+    assert "9 valid, 1 invalid rows, 4 not appointments in week.xlsx" in checked.output
+    lines = read_report(report)
+    assert [(line["sheet"], line["row"]) for line in lines if line["status"] == "invalid"] == [
+        ("Tue 12-15", "5")
+    ]
+    one = invoke_cli(["validate", str(path), "-m", str(mapping), "--sheet", "Mon 12-14"])
+    assert one.exit_code == 0 and "5 valid, 0 invalid rows, 2 not appointments" in one.output

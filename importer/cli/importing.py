@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,13 +22,15 @@ from importer.cli.console import (
     write_summary,
 )
 from importer.cli.options import (
+    AllSheetsOpt,
     FileArg,
     MappingOpt,
     MaxRowsOpt,
     PlanArgs,
     ReportOpt,
-    SheetOpt,
+    SheetsOpt,
     plan_options,
+    sheet_choice,
 )
 from importer.errors import ImporterError
 from importer.exit_codes import (
@@ -44,48 +47,65 @@ from importer.plan import CALENDAR_MOVE
 
 if TYPE_CHECKING:
     from importer.pipeline import RunSummary
+    from importer.several_sheets import SheetCheck
 
 
 def validate(
     file: FileArg,
     mapping: MappingOpt,
     report: ReportOpt = None,
-    sheet: SheetOpt = None,
+    sheet: SheetsOpt = None,
+    all_sheets: AllSheetsOpt = False,
     max_rows: MaxRowsOpt = None,
 ) -> None:
     """Check a spreadsheet against a mapping and list every mistake. Sends nothing."""
-    from importer.pipeline import validate_rows
-    from importer.prepare import prepare
-    from importer.report import not_replaced_note, write_report
+    from importer.pipeline import RunRequest
+    from importer.several_sheets import validate_sheets
 
     try:
         parsed = load_mapping(mapping)
-        kwargs: dict[str, Any] = {"sheet": sheet}
-        if max_rows is not None:
-            kwargs["max_rows"] = max_rows
-        prepared = prepare(file, parsed, **kwargs)
+        choice = sheet_choice(sheet, all_sheets)
+        checks = validate_sheets(RunRequest(file, parsed, max_rows=max_rows, **choice))
     except ImporterError as exc:
         raise fail(exc) from None
-    for warning in prepared.sheet.warnings:
-        typer.echo(f"warning: {file.name}: {warning}")
-    results = validate_rows(prepared)
+    results = []
+    for check in checks:
+        shown = file.name if check.sheet is None else f"{file.name}, sheet {check.sheet!r}"
+        for warning in check.prepared.sheet.warnings:
+            typer.echo(f"warning: {shown}: {warning}")
+        prefix = "" if check.sheet is None else f"sheet {check.sheet!r}, "
+        results += [replace(r, message=prefix + r.message) for r in check.results]
     print_issues(results, file)
     invalid = sum(1 for r in results if r.status is RowStatus.INVALID)
-    where = ""
-    if report is not None:
-        try:
-            written = write_report(report, prepared.source, results)
-        except ImporterError as exc:
-            raise fail(exc) from None
-        if written != report:
-            typer.echo(f"warning: {not_replaced_note(written, report)}", err=True)
-        where = f"; report: {written}"
+    where = "" if report is None else f"; report: {_validation_report(report, checks)}"
     warned = sum(1 for r in results if r.warnings and r.status is not RowStatus.INVALID)
     if warned:
         rows = "row has" if warned == 1 else "rows have"
         where = f"; {warned} valid {rows} warnings to check{where}"
-    typer.echo(f"{len(results) - invalid} valid, {invalid} invalid rows in {file.name}{where}")
+    valid = sum(1 for r in results if r.status is not RowStatus.INVALID)
+    set_aside = sum(1 for r in results if r.status is RowStatus.NOT_APPOINTMENT)
+    valid -= set_aside
+    aside = f", {set_aside} not appointments" if set_aside else ""
+    typer.echo(f"{valid} valid, {invalid} invalid rows{aside} in {file.name}{where}")
     raise typer.Exit(EXIT_ROWS if invalid else EXIT_OK)
+
+
+def _validation_report(report: Path, checks: list[SheetCheck]) -> Path:
+    """Write ``validate``'s report (a ``sheet`` column when several sheets were read)."""
+    from importer.report import not_replaced_note, write_report, write_report_table
+    from importer.several_sheets import sheets_report
+
+    try:
+        if checks[0].sheet is None:
+            written = write_report(report, checks[0].prepared.source, checks[0].results)
+        else:
+            parts = [(str(c.sheet), c.prepared.source, c.results) for c in checks]
+            written = write_report_table(report, sheets_report(parts))
+    except ImporterError as exc:
+        raise fail(exc) from None
+    if written != report:
+        typer.echo(f"warning: {not_replaced_note(written, report)}", err=True)
+    return written
 
 
 @plan_options

@@ -56,6 +56,17 @@ MaxRowsOpt = Annotated[
 ]
 
 
+def sheet_choice(names: list[str] | None, all_sheets: bool) -> dict[str, Any]:
+    """A RunRequest's ``sheet``, ``sheets`` and ``all_sheets`` from --sheet (repeated) and
+    --all-sheets: one name is ``sheet``, several are ``sheets``."""
+    chosen = tuple(names or ())
+    return {
+        "sheet": chosen[0] if len(chosen) == 1 else None,
+        "sheets": chosen if len(chosen) > 1 else (),
+        "all_sheets": all_sheets,
+    }
+
+
 def default_report_path(source: Path) -> Path:
     """``reports/<file name>-report.csv`` in the working directory: where ``run`` reports.
 
@@ -128,12 +139,7 @@ class PlanArgs:
 
     def sheet_choice(self) -> dict[str, Any]:
         """A RunRequest's ``sheet``, ``sheets`` and ``all_sheets`` from --sheet and --all-sheets."""
-        names = tuple(self.sheet or ())
-        return {
-            "sheet": names[0] if len(names) == 1 else None,
-            "sheets": names if len(names) > 1 else (),
-            "all_sheets": self.all_sheets,
-        }
+        return sheet_choice(self.sheet, self.all_sheets)
 
     def plan_options(self) -> PlanOptions:
         """How to plan against the ledger: every PlanOptions field these options share."""

@@ -188,6 +188,12 @@ def build_review(upload: Upload, settings: WebSettings) -> Review:
 
 def _describe(review: Review, prepared: Prepared, plan: Plan, settings: WebSettings) -> None:
     review.warnings = list(prepared.sheet.warnings)
+    if prepared.mapping.sheets or prepared.mapping.all_sheets:
+        review.warnings.append(
+            "this mapping reads several sheets; this page checks and sends one sheet at a time, "
+            f"here the sheet {prepared.sheet.sheet_name!r}. Once it is sent, upload the file "
+            "again and choose the next sheet"
+        )
     review.counts = [
         Count("create", "new events", plan.count(PlanAction.CREATE)),
         Count("update", "updates", plan.count(PlanAction.UPDATE)),

@@ -28,7 +28,7 @@ from importer.web.mapping_store import SaveRefused, mapping_file_name
 from importer.web.matching import FIELD_GROUPS
 from tests.hand_kept import WORKBOOK as WEEK
 from tests.hand_kept import write_workbook
-from tests.helpers import CLINIC_MAPPING, PAGE_URL, SAMPLES, env_for
+from tests.helpers import CLINIC_MAPPING, PAGE_URL, SAMPLES, env_for, invoke_cli
 
 with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
     from starlette.exceptions import StarletteDeprecationWarning
@@ -636,3 +636,16 @@ def test_a_hand_kept_workbook_opens_on_its_table_with_the_header_row_to_correct(
     mapping = load_mapping(mappings / "week.yaml")
     assert mapping.header_row == 3
     assert sorted(prepare(tmp_path / "week.xlsx", mapping).set_aside) == [11, 13]
+
+
+def test_a_mapping_of_several_sheets_reviews_one_sheet_on_the_page_and_says_so(
+    client: TestClient, tmp_path: Path, mappings: Path, restore_logging: None
+) -> None:
+    source = write_workbook(tmp_path / "week.ods", WEEK)
+    target = str(mappings / "week.yaml")
+    made = invoke_cli(["init", str(source), "-o", target, "--time-zone", "America/New_York"])
+    assert made.exit_code == 0, made.output
+    review = text_of(client.get(upload(client, source, mapping="week.yaml")).text)
+    assert "this mapping reads several sheets; this page checks and sends one sheet at a " in review
+    assert "here the sheet 'Mon 12-14'" in review
+    assert "Send 5 events to Apptoto" in review
