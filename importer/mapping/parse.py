@@ -33,7 +33,7 @@ from importer.mapping.model import (
     parse_template,
 )
 from importer.mapping.yaml_text import MAX_MAPPING_BYTES, read_yaml
-from importer.values import DstPolicy, is_zone, known_zones
+from importer.values import DstPolicy, is_zone, known_zones, zone_country
 
 _TOP_KEYS = {"name", "source", "sheet", "sheets", "header_row", "defaults", "columns", "event"}
 
@@ -234,7 +234,8 @@ def _defaults(raw: Any, problems: _Problems) -> Defaults:
     except ValueError:
         problems.add(f"defaults.dst: {dst_raw!r} must be one of reject, earlier, later")
         dst = DstPolicy.REJECT
-    region = str(d.get("phone_region", DEFAULT_PHONE_REGION)).upper()
+    # Without phone_region, numbers are read as the time zone's country's (Europe/London: GB).
+    region = str(d.get("phone_region") or zone_country(zone) or DEFAULT_PHONE_REGION).upper()
     if not re.fullmatch(r"[A-Z]{2}", region):
         problems.add(f"defaults.phone_region: {region!r} must be a two-letter country code like US")
     for key in ("date_format", "time_format"):

@@ -140,6 +140,23 @@ def test_minimal_mapping_and_shorthands() -> None:
     assert mapping.name == "mapping"
 
 
+@pytest.mark.parametrize(
+    ("defaults", "region"),
+    [
+        ({"time_zone": "Europe/London"}, "GB"),
+        ({"time_zone": "Australia/Sydney"}, "AU"),
+        ({"time_zone": "Europe/London", "phone_region": "us"}, "US"),  # written wins
+        ({"time_zone": "UTC"}, "US"),  # a zone of no country
+        ({}, "US"),
+    ],
+)
+def test_the_phone_country_defaults_to_the_time_zone_s(
+    defaults: dict[str, str], region: str
+) -> None:
+    mapping = parse_mapping({"defaults": defaults, **MINIMAL})
+    assert mapping.defaults.phone_region == region
+
+
 def test_phone_lists_its_columns_in_order_of_preference() -> None:
     mapping = parse_mapping(with_event(participants={"phone": ["{Cell}", "{Home}", "{Work}"]}))
     [person] = mapping.event.participants
