@@ -102,44 +102,44 @@ def column_width(column: str, cells: pd.Series) -> float:
 
 
 def write_xlsx(path: Path, table: pd.DataFrame) -> None:
-    """Write ``table`` (text cells, ``""`` for blank) as one sheet named ``Report``."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    """Write ``table`` (text cells, ``""`` for blank) as one sheet named ``Report``.
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Report")
+    XlsxWriter in constant-memory mode: rows go to disk as they are written, and no text is
+    ever read as a number, a formula or a link.
+    """
+    import xlsxwriter
+
     columns = [str(c) for c in table.columns]
     kinds = [column_kind(name, table[c]) for name, c in zip(columns, table.columns, strict=True)]
-    for i, name in enumerate(columns, start=1):
-        width = column_width(name, table[table.columns[i - 1]])
-        sheet.column_dimensions[get_column_letter(i)].width = width
-    sheet.freeze_panes = "A2"
-    last = get_column_letter(max(1, len(columns)))
-    sheet.auto_filter.ref = f"A1:{last}{len(table) + 1}"
-    bold = Font(bold=True)
-    header = []
-    for name in columns:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-
-    def text_cell(text: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=_ILLEGAL.sub("\ufffd", text))
-        cell.data_type = "s"  # text, never a formula, whatever the first character
-        cell.number_format = "@"  # what staff type in it stays text too: 000105 keeps its zeros
-        return cell
-
-    def make_cell(kind: Kind, text: str) -> WriteOnlyCell:
-        value = None if kind is Kind.TEXT or text == "" else _typed(kind, text)
-        if value is None:
-            return text_cell(text)
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = kind.number_format(text)
-        return cell
-
-    for values in table.itertuples(index=False, name=None):
-        sheet.append([make_cell(kind, text) for kind, text in zip(kinds, values, strict=True)])
-    workbook.save(path)
+    options = {
+        "constant_memory": True,
+        "strings_to_numbers": False,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+    }
+    with xlsxwriter.Workbook(str(path), options) as workbook:
+        sheet = workbook.add_worksheet("Report")
+        # What staff type in a text cell stays text too: 000105 keeps its zeros.
+        text = workbook.add_format({"num_format": "@"})
+        formats: dict[str, Any] = {}
+        for i, (name, kind) in enumerate(zip(columns, kinds, strict=True)):
+            width = column_width(name, table[table.columns[i]])
+            sheet.set_column(i, i, width, text if kind is Kind.TEXT else None)
+        sheet.write_row(0, 0, columns, workbook.add_format({"bold": True}))
+        sheet.freeze_panes(1, 0)
+        if columns:
+            sheet.autofilter(0, 0, len(table), len(columns) - 1)
+        for r, values in enumerate(table.itertuples(index=False, name=None), start=1):
+            for c, (kind, cell) in enumerate(zip(kinds, values, strict=True)):
+                if cell == "":
+                    continue
+                value = None if kind is Kind.TEXT else _typed(kind, cell)
+                if value is None:
+                    sheet.write_string(r, c, _ILLEGAL.sub("\ufffd", cell), text)
+                elif kind is Kind.NUMBER:
+                    sheet.write_number(r, c, value)
+                else:
+                    code = kind.number_format(cell)
+                    if code not in formats:
+                        formats[code] = workbook.add_format({"num_format": code})
+                    sheet.write_datetime(r, c, value, formats[code])
