@@ -189,3 +189,40 @@ def measure_upload(
                     )
                 )
     return figures
+
+
+OVERTOLD_FACTOR = 3  # the client is told this many times the real limit
+
+
+def measure_overtold(
+    events: Sequence[Mapping[str, Any]], *, scale: float, latency: float = LATENCIES_SECONDS[0]
+) -> UploadFigures:
+    """Our client told ``OVERTOLD_FACTOR`` times Apptoto's limit: it must learn the real one.
+
+    Same sandbox and definitions as :func:`measure_upload`; the share of the ceiling is the
+    share of the real limit used, and 429s are what learning it cost.
+    """
+    window = APPTOTO_WINDOW_SECONDS / scale
+    settings = SandboxSettings(rate_limit_requests=APPTOTO_LIMIT, rate_limit_window_seconds=window)
+    with sandbox_process(settings) as sandbox:
+        sandbox.configure(latency_seconds=latency / scale)
+        config = ClientConfig(
+            user=sandbox.user,
+            api_key=sandbox.api_key,
+            base_url=sandbox.base_url,
+            batch_size=BATCH_SIZE,
+            requests_per_minute=OVERTOLD_FACTOR * APPTOTO_LIMIT * scale,
+        )
+        seconds = asyncio.run(_ours(config, events))
+        requests, rate_limited, stored, duplicates = _sandbox_counts(sandbox)
+    return UploadFigures(
+        client=f"ours, told {OVERTOLD_FACTOR}x the limit",
+        latency_seconds=latency,
+        events=len(events),
+        seconds=round(seconds, 4),
+        ceiling_events_per_second=APPTOTO_LIMIT * BATCH_SIZE / window,
+        requests=requests,
+        rate_limited=rate_limited,
+        stored=stored,
+        duplicates=duplicates,
+    )

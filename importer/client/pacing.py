@@ -33,6 +33,13 @@ class Pacer:
         self._next_slot = float("-inf")  # earliest time the next start may happen
         self._paused_until = float("-inf")  # no request starts before it (-inf: not paused)
 
+    def slow_to(self, interval: float) -> bool:
+        """Space starts at least ``interval`` seconds apart from now on; True if that is slower."""
+        if interval <= self.interval:
+            return False
+        self.interval = interval
+        return True
+
     def pause_until(self, when: float) -> None:
         """Let no request start before monotonic time ``when`` (a later pause wins)."""
         if when > self._paused_until:

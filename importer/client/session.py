@@ -20,6 +20,7 @@ from importer._version import __version__
 from importer.client.answers import status_text
 from importer.client.clock import Clock
 from importer.client.config import ENV_API_KEY, ENV_USER, ClientConfig
+from importer.client.learning import RateLearner, rate_from_headers
 from importer.client.pacing import DeadlinePassed, Pacer
 from importer.client.redact import redact, secret_forms
 from importer.client.retry import (
@@ -65,6 +66,7 @@ class PacedSession:
             headers={"Accept": "application/json", "User-Agent": f"apptoto-importer/{__version__}"},
         )
         self._pacer = Pacer(config.start_interval, clock)
+        self._learner = RateLearner()
         self._in_flight = asyncio.Semaphore(config.max_in_flight)
         self._started_at: float | None = None  # the deadline counts from the first request
         self._refused: str | None = None  # the CredentialsRefused message, once refused
@@ -152,6 +154,7 @@ class PacedSession:
                 ) from None
         elapsed = self.clock.monotonic() - started
         logger.debug("%s: %s in %.2f s", what, status_text(response), elapsed)
+        self._learn_the_pace(response, started)
         if response.status_code == 401 or (response.status_code == 403 and checking_credentials):
             self._refuse(response.status_code)
         if response.status_code == 403:
@@ -205,6 +208,32 @@ class PacedSession:
             retry_after=retry_after,
             pause_everyone=response.status_code == 429,
         )
+
+    def _learn_the_pace(self, response: httpx.Response, started: float) -> None:
+        """Slow to the rate Apptoto's headers or 429s show (:mod:`importer.client.learning`)."""
+        rate, pause = rate_from_headers(response.headers)
+        if response.status_code != 429:
+            self._learner.answered(started)
+        else:
+            self._learner.started(started)
+            retry_after = parse_retry_after(
+                response.headers.get("Retry-After"),
+                now_wall=self.clock.wall_time(),
+                server_date=response.headers.get("Date"),
+            )
+            learnt = self._learner.from_429(self.clock.monotonic(), retry_after)
+            if retry_after is None:  # no word on when: wait for a place of a minute's window
+                pause = max(pause or 0.0, self._learner.frees_in(self.clock.monotonic()))
+            if learnt is not None:
+                rate = learnt if rate is None else min(rate, learnt)
+        if rate is not None:
+            interval = 1.0 / rate * (1.0 + self.config.pacing_margin)
+            if self._pacer.slow_to(interval):
+                logger.info(
+                    "Apptoto allows about %.0f requests a minute: pacing to that", 60.0 * rate
+                )
+        if pause is not None:
+            self._pacer.pause_until(self.clock.monotonic() + pause)
 
     def _pause_everyone(self, seconds: float) -> None:
         logger.info("Apptoto asked to slow down (429): no request for %.1f s", seconds)
