@@ -18,7 +18,7 @@ and add a totals row and notes below the table. Here, on rows of text cells (Non
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -154,11 +154,13 @@ def rows_set_aside(frame: pd.DataFrame) -> dict[int, str]:
         return {}
     counts = frame.notna().sum(axis=1)
     typical = float(counts[counts > 0].quantile(0.9))  # the cells of a full row
-    totals = pd.Series(False, index=frame.index)
-    sparse = counts < typical
+    said_total = np.zeros(len(frame), dtype=bool)
+    sparse = (counts < typical).to_numpy()
     for j, column in enumerate(frame.columns):
-        cells = frame[column] if j < 2 else frame.loc[sparse, column]
-        totals |= cells.str.match(_TOTALS).reindex(frame.index, fill_value=False).fillna(False)
+        at = np.ones(len(frame), dtype=bool) if j < 2 else sparse
+        cells = frame[column].to_numpy(dtype=object)[at]
+        said_total[at] |= _matches(cells, lambda t: _TOTALS.match(t) is not None)
+    totals = pd.Series(said_total, index=frame.index)
     repeated = _header_again(frame, counts)
     single = (counts == 1) & (typical >= 3)
     full = (counts * 2 >= typical) & ~totals & ~repeated & ~single
@@ -180,11 +182,24 @@ def rows_set_aside(frame: pd.DataFrame) -> dict[int, str]:
     return reasons
 
 
+def _matches(cells: np.ndarray, test: Callable[[str], bool]) -> np.ndarray:
+    """``test`` of each text cell (blank: False), run once per distinct text: a column of
+    200,000 cells holds a few thousand distinct ones at most, ids aside."""
+    codes, uniques = pd.factorize(cells)
+    if len(uniques) == 0:
+        return np.zeros(len(cells), dtype=bool)
+    said = np.fromiter((test(str(u)) for u in uniques), bool, len(uniques))
+    return np.where(codes >= 0, said[codes], False)
+
+
 def _header_again(frame: pd.DataFrame, counts: pd.Series) -> pd.Series:
     """Rows that repeat the header (a block pasted with its header): True where they do."""
     names = [str(name).strip().casefold() for name in frame.columns]
-    first = frame.iloc[:, 0]
-    candidates = frame.index[(first.str.strip().str.casefold() == names[0]).fillna(False)]
+    candidates = frame.index[
+        _matches(
+            frame.iloc[:, 0].to_numpy(dtype=object), lambda t: t.strip().casefold() == names[0]
+        )
+    ]
     again = pd.Series(False, index=frame.index)
     for row in candidates:
         cells = list(frame.loc[row])
