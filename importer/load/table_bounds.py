@@ -6,13 +6,15 @@ and add a totals row and notes below the table. Here, on rows of text cells (Non
 
 * :func:`find_header`: the header is the first row (of the first :data:`HEADER_SEARCH_ROWS`)
   with at least two cells and at least half as many as the widest row, all of them words (no
-  numbers, dates or times), none repeated. A title (one cell), a "printed on" line or a blank
+  numbers, dates or times). A title (one cell), a "printed on" line or a blank
   row above it is skipped. A table whose first row has text and fits is read from it, as before.
 * :func:`fill_merged`: a cell merged over several rows holds its value on every row it spans
   (in its first column: a title merged across columns stays one cell).
 * :func:`rows_set_aside`: rows below the header that are not appointments, with the reason: a
   totals row, the header repeated, a row with one cell (a heading or a note), and the sparse rows
-  after the table's last full row (notes below it). They are never sent; the report lists them.
+  of words only after the table's last full row (notes below it; a sparse row with a date, time
+  or number may be an appointment missing cells, so it is checked like the others). They are
+  never sent; the report lists them.
 """
 
 from __future__ import annotations
@@ -49,9 +51,6 @@ def _blank(value: object) -> bool:
 def _is_header_like(row: Cells, width: int) -> bool:
     cells = _filled(row)
     if len(cells) < 2 or 2 * len(cells) < width:
-        return False
-    names = [cell.strip().casefold() for cell in cells]
-    if len(set(names)) < len(names):
         return False
     return not any(_DATA_LIKE.match(cell) or _TOTALS.match(cell) for cell in cells)
 
@@ -177,7 +176,9 @@ def rows_set_aside(frame: pd.DataFrame) -> dict[int, str]:
                 "not an appointment: only one cell is filled, a heading or a note "
                 f"({_shown(shown)})"
             )
-        else:
+        elif not any(_DATA_LIKE.match(cell) for cell in shown):
+            # A row with a date, a time or a number may be an appointment missing cells: it
+            # is checked (and refused, naming what is missing), never passed over.
             reasons[int(row)] = f"not an appointment: a note below the table ({_shown(shown)})"
     return reasons
 

@@ -107,3 +107,19 @@ def test_a_header_row_that_cannot_be_is_refused_in_words(
     text = "Appt ID,Date\nA1,12/14/2026\n,\nA2,12/15/2026\n"
     with pytest.raises(LoadError, match=words):
         load_table(write(tmp_path, text), header_row=header_row)
+
+
+def test_an_incomplete_last_appointment_is_checked_not_set_aside(tmp_path: Path) -> None:
+    text = "Appt ID,Date,Time,Patient,Phone,Email\n"
+    text += "A1,12/14/2026,8:30 AM,Ann,5415550101,a@example.com\n"
+    text += "A2,12/14/2026,,,,\n"  # the last appointment, half typed: must be refused, not lost
+    loaded = load_table(write(tmp_path, text))
+    assert loaded.set_aside == {}
+    assert loaded.appointments.index.tolist() == [2, 3]
+
+
+def test_a_header_with_a_name_twice_is_still_the_header(tmp_path: Path) -> None:
+    text = "Clinic list\nName,Phone,Phone\nAnn,5415550101,5415550102\nBo,5415550103,\n"
+    loaded = load_table(write(tmp_path, text))
+    assert loaded.header_row == 2
+    assert list(loaded.frame.columns) == ["Name", "Phone", "Phone (2)"]
