@@ -10,6 +10,7 @@ import typer
 
 from importer._version import __version__
 from importer.cli.console import secrets_in_env
+from importer.cli.doctoring import doctor
 from importer.cli.importing import plan, run, validate
 from importer.cli.proposing import init
 from importer.cli.servers import sandbox, serve
@@ -47,7 +48,7 @@ def demo() -> None:
     raise typer.Exit(run_demo())
 
 
-for command in (validate, run, plan, sandbox, serve, init, demo):
+for command in (validate, run, plan, doctor, sandbox, serve, init, demo):
     app.command()(command)
 
 
