@@ -221,3 +221,12 @@ def test_validate_checks_every_sheet_and_names_the_sheet_of_each_mistake(
     ]
     one = invoke_cli(["validate", str(path), "-m", str(mapping), "--sheet", "Mon 12-14"])
     assert one.exit_code == 0 and "5 valid, 0 invalid rows, 2 not appointments" in one.output
+
+
+def test_the_first_day_sheet_is_read_when_none_is_named_though_a_later_one_is_longer(
+    tmp_path: Path,
+) -> None:
+    longer = day_sheet("Tue 12-15", dt.date(2026, 12, 15), 201)
+    rows = [*longer.rows[:10], *longer.rows[4:9], *longer.rows[10:]]  # Tuesday: 10 rows
+    sheets = [NOTES, WORKBOOK[1], SheetSpec(longer.name, rows, longer.merges)]
+    assert load_table(write_workbook(tmp_path / "week.xlsx", sheets)).sheet_name == "Mon 12-14"

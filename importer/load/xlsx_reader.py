@@ -222,18 +222,21 @@ _PEEK_ROWS = 500  # rows of each sheet looked at to find the one holding the tab
 
 
 def _sheet_holding_the_table(workbook: calamine.CalamineWorkbook, visible: list[str]) -> str:
-    """The visible sheet with the most rows under a header (its first rows looked at), so a
-    "Notes" or "Read me" sheet in front of the appointments is passed over; the first on a tie."""
-    best, best_rows = visible[0], 0
+    """The first visible sheet holding a table (rows under a header, its first rows looked at)
+    at least half as long as the longest: a "Notes" or "Read me" sheet in front of the
+    appointments is passed over, and of several day sheets the first is read."""
+    found: list[tuple[str, int]] = []
     for name in visible:
         try:
             peeked = workbook.get_sheet_by_name(name).to_python(nrows=_PEEK_ROWS)
         except calamine.CalamineError:
             continue
         rows = table_rows([[None if c == "" else cell_text(c) for c in row] for row in peeked])
-        if rows > best_rows:
-            best, best_rows = name, rows
-    return best
+        found.append((name, rows))
+    longest = max((rows for _, rows in found), default=0)
+    if longest == 0:
+        return visible[0]
+    return next(name for name, rows in found if 2 * rows >= longest)
 
 
 def _refuse_over_the_cap(
