@@ -23,7 +23,13 @@ from importer.web.runs import RunBook
 from importer.web.security import CSRF_FIELD, Guard
 from importer.web.settings import WebSettings
 from importer.web.uploads import Upload, UploadStore
-from importer.web.words import count_words, local_time, status_words, without_row
+from importer.web.words import (
+    count_words,
+    local_time,
+    report_kinds,
+    status_words,
+    without_row,
+)
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 DEFAULT_MAX_FORM_FIELDS = 10  # the CSRF token, a choice and the buttons
@@ -35,6 +41,7 @@ def page_templates() -> Jinja2Templates:
     templates.env.filters.update(
         local_time=local_time,
         count_words=count_words,
+        report_kinds=report_kinds,
         status_words=status_words,
         without_row=without_row,
     )

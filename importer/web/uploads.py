@@ -30,7 +30,7 @@ _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_SHOWN_NAME = 120
 FOLDER_PREFIX = "apptoto-web-"
-CHECK_SUFFIX = "-check.csv"  # the review's check download, next to its upload
+CHECK_SUFFIX = "-check"  # the review's check download (.csv or .xlsx), next to its upload
 
 
 class StoreFull(Exception):
@@ -168,9 +168,10 @@ class UploadStore:
         for upload in old:
             self.remove_file(upload)
 
-    def check_path(self, upload: Upload) -> Path:
-        """Where the review's check download of ``upload`` is written (deleted with the upload)."""
-        return self.folder / f"{upload.token}{CHECK_SUFFIX}"
+    def check_path(self, upload: Upload, kind: str = "csv") -> Path:
+        """Where the review's check download of ``upload`` is written (deleted with the upload);
+        ``kind`` is ``csv`` or ``xlsx``."""
+        return self.folder / f"{upload.token}{CHECK_SUFFIX}.{kind}"
 
     def close(self) -> None:
         """Delete the private folder and everything in it (server shutdown)."""

@@ -1,10 +1,13 @@
-"""Words the templates use for statuses, counts and times."""
+"""Words the templates use for statuses, counts and times, and the order reports are offered in."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import PurePath
+
+from importer.load import CSV_SUFFIXES
 
 STATUS_WORDS = {
     "created": "created",
@@ -57,3 +60,10 @@ def for_the_page(message: str) -> str:
     for said, meant in _PAGE_WORDS:
         message = message.replace(said, meant)
     return message
+
+
+def report_kinds(file_name: str) -> list[str]:
+    """The kinds a report of ``file_name`` is offered in, its own first: ``xlsx`` for a workbook
+    (Excel keeps the zeros of ``000101`` only there), ``csv`` for a CSV file."""
+    own_csv = PurePath(file_name).suffix.lower() in CSV_SUFFIXES
+    return ["csv", "xlsx"] if own_csv else ["xlsx", "csv"]

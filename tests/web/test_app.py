@@ -195,6 +195,24 @@ def test_the_report_in_the_file_own_kind_is_offered_first(
     assert links == [(" primary", order[0]), ("", order[1])]
 
 
+@pytest.mark.parametrize(
+    ("sample", "order"),
+    [("appointments.xlsx", ["xlsx", "csv"]), ("appointments.csv", ["csv", "xlsx"])],
+)
+def test_the_check_is_offered_in_the_file_own_kind_first(
+    client: TestClient, sample: str, order: list[str]
+) -> None:
+    review_url = upload_sample(client, sample)
+    assert re.findall(r'id="check-(\w+)"', client.get(review_url).text) == order
+    check = client.get(review_url + "/check.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(check.content)).active
+    assert sheet is not None
+    assert sheet.freeze_panes == "A2"
+    header = [c.value for c in sheet[1]]
+    statuses = [line[header.index("status")].value for line in sheet.iter_rows(min_row=2)]
+    assert statuses.count("create") == 14 and statuses.count("invalid") == 8
+
+
 def test_while_another_run_holds_the_ledger_the_review_shows_counts_and_waits_to_send(
     client: TestClient, keyed_sandbox: Any, tmp_path: Path
 ) -> None:

@@ -34,7 +34,7 @@ EXPECTED = [
             ("GET", "/uploads/{token}"),
             ("POST", "/uploads/{token}/mapping"),
             ("POST", "/uploads/{token}/sheet"),
-            ("GET", "/uploads/{token}/check.csv"),
+            ("GET", "/uploads/{token}/check.{kind}"),
             ("POST", "/uploads/{token}/send"),
         },
     ),

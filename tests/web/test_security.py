@@ -5,6 +5,7 @@ Each test is named after the finding it reproduces and failed before the fix.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from starlette.exceptions import StarletteDeprecationWarning
 from starlette.requests import Request
@@ -195,15 +197,22 @@ def test_upload_folders_left_by_a_crash_are_swept_at_start(tmp_path: Path) -> No
     assert not own.exists()
 
 
-def test_the_check_csv_is_purged_once_downloaded(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_the_check_is_purged_once_downloaded(tmp_path: Path, kind: str) -> None:
     with page(tmp_path, uploads_parent=tmp_path) as client:
         review_url = upload_file(client, (SAMPLES / "appointments.csv").read_bytes())
         review_url = review_url.headers["location"]
         assert client.get(review_url).status_code == 200
-        check = client.get(review_url + "/check.csv")
-        assert check.status_code == 200 and "Appointment ID" in check.text
+        check = client.get(review_url + f"/check.{kind}")
+        assert check.status_code == 200
+        if kind == "csv":
+            assert check.text.lstrip("\ufeff").startswith("Appointment ID,")
+        else:
+            sheet = openpyxl.load_workbook(io.BytesIO(check.content)).active
+            assert sheet is not None and sheet["A1"].value == "Appointment ID"
         folder = client.app.state.web.uploads.folder  # type: ignore[attr-defined]
-        assert [p.name for p in folder.iterdir() if p.name.endswith("-check.csv")] == []
+        assert [p.name for p in folder.iterdir() if "-check." in p.name] == []
+        assert client.get(review_url + "/check.exe").status_code == 404
 
 
 # --- beyond this computer: TLS, a real password, slow guessing ---------------------------------

@@ -2,8 +2,9 @@
 
 ``GET /uploads/{token}`` shows what would be sent with the mapping that fits (or sends the person
 on to match the columns when none fits); ``POST .../mapping`` and ``.../sheet`` change the choice;
-``GET .../check.csv`` downloads the review as a report; ``POST .../send`` starts the run and
-redirects to it. Sending again (double click, back button, another tab) leads to the same run.
+``GET .../check.csv`` (or ``.xlsx``) downloads the review as a report; ``POST .../send`` starts
+the run and redirects to it. Sending again (double click, back button, another tab) leads to the
+same run.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ from importer.web.services import (
 )
 from importer.web.settings import WebSettings
 from importer.web.uploads import Upload
+
+CHECK_TYPES = {  # the review's check, as a download
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 router = APIRouter()
 
@@ -118,17 +124,17 @@ async def choose_sheet(token: str, form: CheckedForm, upload: KnownUpload) -> Re
     return RedirectResponse(f"/uploads/{token}", status_code=303)
 
 
-@router.get("/uploads/{token}/check.csv")
-def check_report(upload: KnownUpload, web: Services) -> Response:
+@router.get("/uploads/{token}/check.{kind}")
+def check_report(kind: str, upload: KnownUpload, web: Services) -> Response:
     review: Review | None = upload.review
-    if review is None or review.prepared is None or review.plan is None:
+    if review is None or review.prepared is None or review.plan is None or kind not in CHECK_TYPES:
         raise StarletteHTTPException(404, "review")
-    target = web.uploads.check_path(upload)
+    target = web.uploads.check_path(upload, kind)
     write_report(target, review.prepared.source, check_results(review.plan))
     return FileResponse(
         target,
-        media_type="text/csv; charset=utf-8",
-        filename=f"{safe_stem(upload.file_name)}-check.csv",
+        media_type=CHECK_TYPES[kind],
+        filename=f"{safe_stem(upload.file_name)}-check.{kind}",
         background=BackgroundTask(target.unlink, missing_ok=True),  # patients' details: not kept
     )
 

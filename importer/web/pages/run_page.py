@@ -7,15 +7,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from importer.load import CSV_SUFFIXES
 from importer.web.runs import REPORT_CSV, REPORT_XLSX
 from importer.web.services import Services, safe_stem
+from importer.web.words import report_kinds
 
 REPORT_TYPES = {
     "csv": (REPORT_CSV, "text/csv; charset=utf-8"),
@@ -36,17 +34,11 @@ def run_page(request: Request, run_id: str, web: Services) -> Response:
     record, progress = found
     done, total, label = progress.snapshot() if progress else (0, 0, "")
     folder = web.runs.folder(run_id)
-    # The report in the file's own kind first: a workbook's in XLSX, which Excel opens with its
-    # ids' zeros kept; a CSV file's in CSV.
-    first = "csv" if Path(record.file_name).suffix.lower() in CSV_SUFFIXES else "xlsx"
-    reports = sorted(
-        (
-            kind
-            for kind, (name, _) in REPORT_TYPES.items()
-            if folder is not None and (folder / name).is_file()
-        ),
-        key=lambda kind: kind != first,
-    )
+    reports = [
+        kind
+        for kind in report_kinds(record.file_name)
+        if folder is not None and (folder / REPORT_TYPES[kind][0]).is_file()
+    ]
     return web.page(
         request,
         "run.html",
