@@ -11,13 +11,13 @@ review warns when another mapping knows more of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from importer.errors import ImporterError
 from importer.mapping import load_mapping
 from importer.outcomes import PlanAction
-from importer.pipeline import RunRequest, plan_import
+from importer.pipeline import PlannedImport, RunRequest, plan_import
 from importer.plan import Plan
 from importer.web.fitting import MappingFit, SheetHeaders, rank_mappings
 
@@ -31,6 +31,8 @@ class MappingKnowledge:
     rows: int  # rows that can be sent with it (not invalid)
     known: int  # rows whose events earlier runs sent with this mapping
     unchanged: int  # of those, rows whose event is exactly as sent
+    # The file planned with it (as the review plans it): the review reuses the chosen one's.
+    planned: PlannedImport | None = field(default=None, compare=False, repr=False)
 
     @property
     def standing(self) -> tuple[int, int]:
@@ -76,29 +78,45 @@ def _known_rows(plan: Plan) -> tuple[int, int, int]:
 
 
 def knowledge_of(
-    folder: Path, fit: MappingFit, source: Path, sheet: str | None, ledger_path: Path
+    folder: Path,
+    fit: MappingFit,
+    source: Path,
+    sheet: str | None,
+    ledger_path: Path,
+    planned: PlannedImport | None = None,
 ) -> MappingKnowledge | None:
-    """Plan ``source`` with the mapping ``fit`` against the ledger; None when it cannot be."""
-    try:
-        mapping = load_mapping(folder / fit.file)
-        planned = plan_import(
-            RunRequest(source=source, mapping=mapping, sheet=sheet, ledger_path=ledger_path)
-        )
-    except ImporterError:
-        return None
+    """Plan ``source`` with the mapping ``fit`` against the ledger (unless ``planned`` is that
+    plan already); None when it cannot be planned."""
+    if planned is None:
+        try:
+            mapping = load_mapping(folder / fit.file)
+            planned = plan_import(
+                RunRequest(source=source, mapping=mapping, sheet=sheet, ledger_path=ledger_path)
+            )
+        except ImporterError:
+            return None
     rows, known, unchanged = _known_rows(planned.plan)
-    return MappingKnowledge(fit.file, fit.title, rows, known, unchanged)
+    return MappingKnowledge(fit.file, fit.title, rows, known, unchanged, planned)
 
 
 def fitting_knowledge(
-    folder: Path, sheets: SheetHeaders, ledger_path: Path, fits: list[MappingFit] | None = None
+    folder: Path,
+    sheets: SheetHeaders,
+    ledger_path: Path,
+    fits: list[MappingFit] | None = None,
+    plans: dict[str, PlannedImport] | None = None,
 ) -> list[MappingKnowledge]:
     """Every mapping of ``folder`` that fits the upload (or of ``fits``, already ranked), the
     one knowing most of its rows first; mappings that know as much keep the fitting order
-    (closest fit, then newest). Raises LoadError only when the uploaded file cannot be read."""
+    (closest fit, then newest). ``plans``: file -> the upload already planned with it. Raises
+    LoadError only when the uploaded file cannot be read."""
     if fits is None:
         fits = [f for f in rank_mappings(folder, sheets) if f.fits]
-    found = [knowledge_of(folder, f, sheets.path, sheets.chosen, ledger_path) for f in fits]
+    plans = plans or {}
+    found = [
+        knowledge_of(folder, f, sheets.path, sheets.chosen, ledger_path, plans.get(f.file))
+        for f in fits
+    ]
     return sorted((k for k in found if k is not None), key=lambda k: (-k.known, -k.unchanged))
 
 

@@ -18,8 +18,8 @@ from importer.errors import ConfigError, ImporterError, MappingError
 from importer.ledger import held_by_another
 from importer.load import sheet_names
 from importer.mapping import Mapping, load_mapping
-from importer.outcomes import PlanAction, RowIssue, RowResult
-from importer.pipeline import RunRequest, plan_import, plan_results
+from importer.outcomes import PlanAction, RowIssue, RowResult, SkipReason
+from importer.pipeline import PlannedImport, RunRequest, plan_import, plan_results
 from importer.plan import Plan
 from importer.prepare import Prepared
 from importer.web.held import MAX_HELD_SHOWN, HeldRow, held_rows
@@ -141,8 +141,14 @@ def mapping_of(upload: Upload, settings: WebSettings) -> Mapping:
     return load_mapping(settings.mappings_dir / upload.mapping_file)
 
 
-def build_review(upload: Upload, settings: WebSettings) -> Review:
-    """Prepare and plan the upload and describe the outcome; never raises for bad input."""
+def build_review(
+    upload: Upload, settings: WebSettings, planned: PlannedImport | None = None
+) -> Review:
+    """Prepare and plan the upload and describe the outcome; never raises for bad input.
+
+    ``planned``: the upload already planned with its mapping, sheet and ledger (the choice of
+    the mapping did it), so it is not planned twice.
+    """
     review = Review(file_name=upload.file_name, sheet=upload.sheet)
     try:
         mapping = mapping_of(upload, settings)
@@ -151,7 +157,7 @@ def build_review(upload: Upload, settings: WebSettings) -> Review:
         # The same planning as ``plan``: the ledger is read without its lock (SQLite's WAL shows
         # the last committed state while a run holds it and writes), and with no ledger yet every
         # valid row is new: a review leaves no state file behind.
-        planned = plan_import(
+        planned = planned or plan_import(
             RunRequest(
                 source=upload.path,
                 mapping=mapping,
@@ -210,6 +216,9 @@ def _describe(review: Review, prepared: Prepared, plan: Plan, settings: WebSetti
     held = held_rows(prepared, plan)
     if held:
         review.counts.append(Count("held", "look already sent (not sent)", len(held)))
+    copies = sum(1 for r in plan.rows if r.reason is SkipReason.SAME_AS_ROW)
+    if copies:
+        review.counts.append(Count("copy", "copies of an earlier row (not sent)", copies))
     review.held = held[: min(settings.max_issue_rows, MAX_HELD_SHOWN)]
     review.more_held = len(held) - len(review.held)
     review.to_send = len(plan.to_send) + len(plan.cancels)

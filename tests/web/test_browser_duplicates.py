@@ -165,6 +165,7 @@ def test_the_guard_holds_back_appointments_sent_with_another_mapping(
     box.uncheck()
     send_and_finish(page, 1)
     expect(page.locator("[data-count=skipped] .number")).to_have_text("14")
+    shoot(page, "13-held-back-result")
 
     stored = live_events(sandbox)
     assert sorted(stored) == sorted([*VALID_IDS, "clinic-copy-000301"])

@@ -284,3 +284,15 @@ def test_only_held_rows_can_be_ticked() -> None:
     held = [HeldRow(2, "why", event), HeldRow(5, "why", event)]
     assert ticked_rows(["2", "3", "5", "-5", "x", "02"], held) == frozenset({2, 5})
     assert ticked_rows([], held) == frozenset()
+
+
+def test_a_row_exported_twice_is_counted_as_a_copy_on_the_review(
+    client: TestClient, tmp_path: Path
+) -> None:
+    lines = SAMPLE.read_text(encoding="utf-8-sig").splitlines()
+    twice = tmp_path / "twice.csv"
+    twice.write_text("\n".join([*lines[:3], lines[1]]) + "\n", encoding="utf-8")
+    review = client.get(upload(client, twice, "clinic.yaml")).text
+    assert re.search(r'data-count="copy">\s*<span class="number">1<', review)
+    assert "copies of an earlier row (not sent)" in text_of(review)
+    assert re.search(r'data-count="create">\s*<span class="number">2<', review)

@@ -21,7 +21,7 @@ from importer.client import ClientConfig
 from importer.errors import ConfigError, ImporterError
 from importer.ledger import held_by_another, utc_now
 from importer.mapping import Mapping
-from importer.pipeline import RunRequest
+from importer.pipeline import PlannedImport, RunRequest
 from importer.plan import PlanOptions
 from importer.report import write_report
 from importer.web.choosing import (
@@ -83,7 +83,8 @@ def review_page(request: Request, token: str, upload: KnownUpload, web: Services
             return RedirectResponse(f"/uploads/{token}/columns", status_code=303)
         upload.mapping_file, upload.chosen_because = pick.file, pick.reason
         candidates = pick.candidates
-    review = build_review(upload, settings)
+    chosen = next((c.planned for c in candidates or [] if c.file == upload.mapping_file), None)
+    review = build_review(upload, settings, chosen)
     upload.review = review
     known = {review.sheet: review.headers} if review.prepared is not None else {}
     sheets = SheetHeaders(upload.path, upload.sheet, known)
@@ -91,8 +92,11 @@ def review_page(request: Request, token: str, upload: KnownUpload, web: Services
         ranked = rank_mappings(settings.mappings_dir, sheets)
         if candidates is None and sum(f.fits for f in ranked) > 1:
             fits = [f for f in ranked if f.fits]
+            plans = {}  # the review planned the chosen mapping already
+            if review.prepared is not None and review.plan is not None:
+                plans[upload.mapping_file] = PlannedImport(review.prepared, review.plan)
             candidates = fitting_knowledge(
-                settings.mappings_dir, sheets, settings.ledger_path, fits
+                settings.mappings_dir, sheets, settings.ledger_path, fits, plans
             )
     except ImporterError:
         ranked = []
