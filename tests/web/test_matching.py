@@ -485,8 +485,9 @@ def test_mappings_that_fit_come_first_the_closest_then_the_newest(
     few = (
         "name: Few\ndefaults: {time_zone: UTC}\nevent:\n  all_day: true\n"
         '  external_id: "{Appt #}"\n  start: {date: "{Appt Date}"}\n  calendar: "{Doctor}"\n'
+        '  title: "Visit"\n'  # every event needs a title; a literal one reads no column
     )
-    more = few.replace("Few", "More") + '  title: "{Patient Name}"\n'
+    more = few.replace("Few", "More") + '  location: "{Patient Name}"\n'
     (mappings / "b-few.yaml").write_text(few, encoding="utf-8")
     (mappings / "a-few-older.yaml").write_text(few.replace("Few", "Older"), encoding="utf-8")
     (mappings / "c-more.yaml").write_text(more, encoding="utf-8")
