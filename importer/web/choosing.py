@@ -84,9 +84,10 @@ def knowledge_of(
     sheet: str | None,
     ledger_path: Path,
     planned: PlannedImport | None = None,
-) -> MappingKnowledge | None:
+) -> MappingKnowledge:
     """Plan ``source`` with the mapping ``fit`` against the ledger (unless ``planned`` is that
-    plan already); None when it cannot be planned."""
+    plan already). One that cannot be planned (a damaged ledger, say) knows nothing: the review
+    then says what is wrong."""
     if planned is None:
         try:
             mapping = load_mapping(folder / fit.file)
@@ -94,7 +95,7 @@ def knowledge_of(
                 RunRequest(source=source, mapping=mapping, sheet=sheet, ledger_path=ledger_path)
             )
         except ImporterError:
-            return None
+            return MappingKnowledge(fit.file, fit.title, 0, 0, 0)
     rows, known, unchanged = _known_rows(planned.plan)
     return MappingKnowledge(fit.file, fit.title, rows, known, unchanged, planned)
 
@@ -117,7 +118,7 @@ def fitting_knowledge(
         knowledge_of(folder, f, sheets.path, sheets.chosen, ledger_path, plans.get(f.file))
         for f in fits
     ]
-    return sorted((k for k in found if k is not None), key=lambda k: (-k.known, -k.unchanged))
+    return sorted(found, key=lambda k: (-k.known, -k.unchanged))
 
 
 def pick_mapping(folder: Path, sheets: SheetHeaders, ledger_path: Path) -> MappingPick:

@@ -296,3 +296,18 @@ def test_a_row_exported_twice_is_counted_as_a_copy_on_the_review(
     assert re.search(r'data-count="copy">\s*<span class="number">1<', review)
     assert "copies of an earlier row (not sent)" in text_of(review)
     assert re.search(r'data-count="create">\s*<span class="number">2<', review)
+
+
+def test_a_damaged_ledger_asks_and_the_review_says_what_is_wrong(
+    client: TestClient, ledger: Path
+) -> None:
+    ledger.write_bytes(b"not a database, and long enough to be read as one" * 100)
+    address = upload(client, SAMPLE)
+    page = client.get(address).text
+    assert "Which saved mapping is this file for?" in page  # not the column matching
+    client.post(
+        address + "/mapping", data={"csrf_token": token_of(client), "mapping": "clinic.yaml"}
+    )
+    review = text_of(client.get(address).text)
+    assert "This file cannot be imported as it is" in review
+    assert "is not a readable importer record of earlier imports" in review
