@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from importer.calendars import with_new_calendars
 from importer.client import ApptotoClient, ClientConfig
 from importer.errors import ReportError
 from importer.ledger import Ledger
@@ -48,6 +49,9 @@ class RunSummary:
     report_note: str = ""  # the report went beside the one asked for, and why
     interrupted: bool = False  # stopped by Ctrl-C or SIGTERM; rows not answered are skipped
     results: list[RowResult] = field(default_factory=list, repr=False)
+    new_calendars: tuple[
+        str, ...
+    ] = ()  # calendars Apptoto creates for this run (importer.calendars)
 
     def line(self) -> str:
         """One line for people: ``12 created, 3 invalid in 4.2 s; report: reports/x.csv``."""
@@ -206,7 +210,8 @@ def _planned(
     prepared = _prepare(request)
     ledger = _open_ledger(request.ledger_path, read_only=read_only)
     try:
-        yield prepared, make_plan(prepared, ledger, request.plan_options), ledger
+        plan = make_plan(prepared, ledger, request.plan_options)
+        yield prepared, with_new_calendars(plan, prepared.mapping, ledger), ledger
     finally:
         if ledger is not None:
             ledger.close()
@@ -301,6 +306,7 @@ def _finish(
         report_note=note,
         interrupted=outcome.interrupted,
         results=results,
+        new_calendars=plan.new_calendars,
     )
 
 

@@ -90,6 +90,7 @@ class Plan:
 
     rows: list[PlannedRow]
     cancels: list[LedgerEntry]
+    new_calendars: tuple[str, ...] = ()  # calendars Apptoto would create (importer.calendars)
 
     def count(self, action: PlanAction) -> int:
         """How many rows (or cancellations) get ``action``."""

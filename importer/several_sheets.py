@@ -177,6 +177,7 @@ def _combined(request: RunRequest, parts: list[SheetPart], started: float) -> Ru
         report_note=note,
         interrupted=any(s.interrupted for s in summaries),
         results=results,
+        new_calendars=tuple(sorted({c for s in summaries for c in s.new_calendars})),
     )
 
 

@@ -25,7 +25,7 @@ STAGES: list[tuple[str, ...]] = [
     ("importer.events",),
     ("importer.prepare",),
     ("importer.ledger",),
-    ("importer.guard", "importer.plan"),
+    ("importer.guard", "importer.plan", "importer.calendars"),
     ("importer.client",),
     ("importer.send",),
     ("importer.report",),

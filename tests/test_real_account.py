@@ -12,14 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from importer.exit_codes import exit_code_for
-from importer.pipeline import RunRequest, RunSummary, run_import
+from importer.pipeline import RunRequest, RunSummary, plan_import, run_import
 from importer.plan import PlanOptions
 from importer.sandbox.server import SandboxHandle
-from tests.helpers import read_report
+from tests.helpers import env_for, invoke_cli, read_report
 from tests.test_server_faults import (
     MAPPING,
+    MAPPING_SPEC,
     assert_all_created,
     assert_truthful,
     fast_config,
@@ -284,3 +286,50 @@ def test_times_echoed_in_utc_or_without_offset_are_the_same_instant(
     faulty.configure(time_echo=time_echo)
     summary, report = run(faulty, write_rows(tmp_path / "rows.csv", 10), tmp_path)
     assert_all_created(summary, report, faulty, 10)
+
+
+# --- 5. new calendars are a choice -------------------------------------------------------------
+
+
+def test_a_calendar_the_ledger_never_saw_is_a_warning_on_its_rows_and_in_plan(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    source = write_rows(tmp_path / "rows.csv", 6)
+    summary, report = run(faulty, source, tmp_path)  # first run: Dr A, Dr B, Dr C
+    assert summary.new_calendars == ("Dr A", "Dr B", "Dr C")
+    # A first run: every calendar is new, so only the plan lists them, no row warns.
+    assert not any("will create calendar" in line["warnings"] for line in report)
+    with source.open("a", encoding="utf-8") as handle:
+        handle.write("7,Dr Chen ,Visit 7,2026-12-08 10:00,,\n8,Dr A,Visit 8,2026-12-09 10:00,,\n")
+    mapping_file = tmp_path / "faults.yaml"
+    mapping_file.write_text(yaml.safe_dump(MAPPING_SPEC), encoding="utf-8")
+    state = str(tmp_path / "state.sqlite")
+    result = invoke_cli(
+        [
+            "plan",
+            str(source),
+            "-m",
+            str(mapping_file),
+            "--state",
+            state,
+            "--report",
+            str(tmp_path / "p.csv"),
+        ],
+        env_for(faulty),
+    )
+    assert "will create calendar 'Dr Chen' in Apptoto" in result.output
+    planned = plan_import(
+        RunRequest(source=source, mapping=MAPPING, ledger_path=tmp_path / "state.sqlite")
+    )
+    assert planned.plan.new_calendars == ("Dr Chen",)
+    warned = {
+        r.row: [str(w) for w in r.warnings if "calendar" in w.reason]
+        for r in planned.plan.rows
+        if any("calendar" in w.reason for w in r.warnings)
+    }
+    assert warned == {
+        8: [
+            "row 8, column 'Provider': 'Dr Chen' will create calendar 'Dr Chen' in Apptoto "
+            "(no appointment was sent to it before)"
+        ]
+    }

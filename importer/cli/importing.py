@@ -219,6 +219,11 @@ def _print_outcome(summary: RunSummary, file: Path, *, quiet: bool) -> None:
     if not quiet:
         print_issues(summary.results, file)
         print_held_back(summary.results, file)
+    if summary.dry_run:
+        from importer.calendars import new_calendar_warning
+
+        for calendar in summary.new_calendars:
+            typer.echo(new_calendar_warning(calendar))
     if any(CALENDAR_MOVE in r.message for r in summary.results):
         typer.echo(
             "some rows changed calendar: run again with --recreate-on-calendar-change to delete "

@@ -387,3 +387,10 @@ class Ledger:
                 "SELECT count(*) FROM events WHERE mapping = ? AND deleted = 0", (mapping,)
             ).fetchone()
         return int(row[0])
+
+    def known_calendars(self) -> set[str]:
+        """Every calendar (name, or id as text) an event was ever sent to, by any mapping."""
+        with self._reading("list calendars") as connection:
+            return {
+                str(row[0]) for row in connection.execute("SELECT DISTINCT calendar FROM events")
+            }
