@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
+from importer.errors import MappingError
 from importer.exit_codes import exit_code_for
+from importer.mapping import parse_mapping
 from importer.pipeline import RunRequest, RunSummary, plan_import, run_import
 from importer.plan import PlanOptions
 from importer.sandbox.server import SandboxHandle
@@ -333,3 +335,35 @@ def test_a_calendar_the_ledger_never_saw_is_a_warning_on_its_rows_and_in_plan(
             "(no appointment was sent to it before)"
         ]
     }
+
+
+def test_a_mapping_listing_its_calendars_makes_a_typo_an_invalid_row(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    mapping = parse_mapping({**MAPPING_SPEC, "calendars": ["Dr A", "Dr B", "Dr C"]})
+    source = write_rows(tmp_path / "rows.csv", 3)
+    with source.open("a", encoding="utf-8") as handle:
+        handle.write("4,dr b,Visit 4,2026-12-08 10:00,,\n5,Dr Chen,Visit 5,2026-12-09 10:00,,\n")
+    summary = run_import(
+        RunRequest(
+            source=source,
+            mapping=mapping,
+            client_config=fast_config(faulty),
+            report_path=tmp_path / "report.csv",
+        )
+    )
+    report = {line["row"]: line for line in read_report(tmp_path / "report.csv")}
+    assert summary.counts == {"created": 3, "invalid": 2}
+    assert report["5"]["status"] == "invalid"
+    assert (
+        "column 'Provider': 'dr b' is not one of the calendars this mapping allows"
+        in (report["5"]["message"])
+    )
+    assert "did you mean 'Dr B'?" in report["5"]["message"]
+    assert "'Dr Chen' is not one of the calendars" in report["6"]["message"]
+    assert sorted(faulty.stats()["calendars"]) == ["Dr A", "Dr B", "Dr C"]
+
+
+def test_calendars_must_be_a_list_of_names() -> None:
+    with pytest.raises(MappingError, match="calendars: expected a list of calendar names"):
+        parse_mapping({**MAPPING_SPEC, "calendars": "Dr A"})

@@ -9,6 +9,7 @@ decides whether it is sent again).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -69,6 +70,8 @@ def build_events(
     fields["external_id"] = external_ids
     if event.calendar is not None:
         fields["calendar"] = _required_text(cells, event.calendar, "calendar", issues)
+        if mapping.calendars:
+            _allowed_calendars(fields["calendar"], mapping.calendars, event.calendar, issues)
     if event.calendar_id is not None:
         fields["calendar_id"] = whole_numbers(
             cells, event.calendar_id, "calendar_id", issues, required=True
@@ -214,6 +217,26 @@ def _required_text(
         f"Apptoto needs one for every appointment: fill it in",
     )
     return rendered
+
+
+def _allowed_calendars(
+    calendars: pd.Series, allowed: tuple[str, ...], template: Template, issues: IssueCollector
+) -> None:
+    """A calendar the mapping's ``calendars`` list does not name makes the row invalid."""
+
+    def reason(name: str) -> str:
+        if not name or name in allowed:
+            return ""
+        close = difflib.get_close_matches(name.strip().casefold(), [a.casefold() for a in allowed])
+        meant = [a for a in allowed if a.casefold() in close[:1]]
+        hint = f"; did you mean {meant[0]!r}?" if meant else ""
+        return (
+            f"is not one of the calendars this mapping allows ({', '.join(allowed)}): "
+            f"sending it would create a new calendar in Apptoto{hint}"
+        )
+
+    reasons = map_distinct(calendars, lambda names: pd.Series([reason(n) for n in names]))
+    issues.add(reasons != "", column_name(template, "calendar"), calendars, reasons)
 
 
 def _zones(cells: TemplateRenderer, mapping: Mapping, issues: IssueCollector) -> pd.Series:

@@ -213,6 +213,9 @@ class Mapping:
     # Where the appointments come from (e.g. "appointment-id"): the ledger keeps this mapping's
     # events under it, so a renamed mapping, or a second one for the same export, finds them.
     source: str | None = None
+    # The calendars rows may name (``calendars: [Dr Chen, Dr Rivera]``): any other is an invalid
+    # row, so a typo never makes Apptoto create a calendar. Empty: any calendar.
+    calendars: tuple[str, ...] = ()
 
     @property
     def scope(self) -> str:

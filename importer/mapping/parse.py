@@ -35,7 +35,10 @@ from importer.mapping.model import (
 from importer.mapping.yaml_text import MAX_MAPPING_BYTES, read_yaml
 from importer.values import DstPolicy, is_zone, known_zones, zone_country
 
-_TOP_KEYS = {"name", "source", "sheet", "sheets", "header_row", "defaults", "columns", "event"}
+_TOP_KEYS = {
+    *("name", "source", "sheet", "sheets", "header_row", "defaults", "columns", "event"),
+    "calendars",
+}
 
 
 _DEFAULT_KEYS = {"time_zone", "phone_region", "date_format", "time_format", "dst"}
@@ -172,6 +175,9 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
         )
     header_row = _header_row(top.get("header_row"), problems)
     sheets, all_sheets = _sheets(top, problems)
+    calendars = top.get("calendars") or []
+    if not isinstance(calendars, list) or not all(isinstance(c, str) for c in calendars):
+        problems.add(f"calendars: expected a list of calendar names, got {calendars!r}")
     if problems.items or event is None:
         raise MappingError("the mapping has mistakes", file=file, problems=problems.items)
     sheet = top.get("sheet")
@@ -186,6 +192,7 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
         header_row=header_row,
         sheets=sheets,
         all_sheets=all_sheets,
+        calendars=tuple(c.strip() for c in calendars),
     )
 
 
