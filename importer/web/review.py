@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from importer.calendars import new_calendar_warning
 from importer.client import ClientConfig
 from importer.errors import ConfigError, ImporterError, MappingError
 from importer.ledger import held_by_another
@@ -200,6 +201,7 @@ def _describe(review: Review, prepared: Prepared, plan: Plan, settings: WebSetti
             f"here the sheet {prepared.sheet.sheet_name!r}. Once it is sent, upload the file "
             "again and choose the next sheet"
         )
+    review.warnings += [new_calendar_warning(calendar) for calendar in plan.new_calendars]
     review.counts = [
         Count("create", "new events", plan.count(PlanAction.CREATE)),
         Count("update", "updates", plan.count(PlanAction.UPDATE)),

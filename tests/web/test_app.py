@@ -28,13 +28,23 @@ from typer.testing import CliRunner
 from importer.cli import app as cli_app
 from importer.errors import ConfigError
 from importer.ledger import Ledger
+from importer.mapping import load_mapping
+from importer.prepare import prepare
 from importer.web import WebSettings, create_app
 from importer.web.preview import describe_participant, describe_when
 from importer.web.runs import RUN_JSON, RunBook
 from importer.web.settings import check_binding, is_loopback
 from importer.web.upload_form import UploadRefused, read_upload_form
 from importer.web.words import without_row
-from tests.helpers import MAPPINGS, NOT_US_PHONE, PAGE_URL, SAMPLES, VALID_IDS, env_for
+from tests.helpers import (
+    CLINIC_MAPPING,
+    MAPPINGS,
+    NOT_US_PHONE,
+    PAGE_URL,
+    SAMPLES,
+    VALID_IDS,
+    env_for,
+)
 
 with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -715,3 +725,14 @@ def test_messages_lose_their_row_prefix_in_a_table(
     message: str, row: int | None, shown: str
 ) -> None:
     assert without_row(message, row) == shown
+
+
+def test_the_review_names_each_calendar_apptoto_would_create(client: TestClient) -> None:
+    # A first run: the ledger knows no calendar, so every calendar of the file is new.
+    review = client.get(upload_sample(client, "appointments.csv"))
+    notes = re.findall(
+        r"Note: will create calendar '([^']+)' in Apptoto", html.unescape(review.text)
+    )
+    assert notes and notes == sorted(set(notes))
+    prepared = prepare(SAMPLES / "appointments.csv", load_mapping(CLINIC_MAPPING))
+    assert set(notes) == {event["calendar"] for event in prepared.events.payloads.values()}
