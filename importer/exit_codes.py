@@ -5,7 +5,8 @@ page's run records ask this module for one.
 
 0 every row succeeded (or needs nothing, a row repeating an earlier one cell for cell included);
 1 some rows invalid, failed or held back as the same appointment as an event already sent (a
-person decides: see the report); 2 nothing
+person decides: see the report), or the sending stopped early after rows were sent (the state
+file could not be written); 2 nothing
 could be done (bad mapping, unreadable file, credentials refused, another run holds the ledger, a
 report that cannot be written); 3 an unexpected error (a bug); 130 interrupted (Ctrl-C, SIGTERM).
 """
@@ -42,6 +43,8 @@ def exit_code_for(summary: RunSummary) -> int:
         return EXIT_INTERRUPTED
     if summary.error:
         return EXIT_NOTHING
+    if summary.stopped:  # rows were sent, but the ledger missed some: a person should look
+        return EXIT_ROWS
     return EXIT_OK if all(_succeeded(r) for r in summary.results) else EXIT_ROWS
 
 

@@ -31,7 +31,7 @@ from importer.outcomes import PlanAction, RowResult, RowStatus, SkipReason
 from importer.plan import Plan, PlanOptions, make_plan, same_as_row_message
 from importer.prepare import Prepared, prepare
 from importer.progress import NullProgress, Progress
-from importer.report import not_replaced_note, write_report
+from importer.report import check_report_path, not_replaced_note, write_report
 from importer.send import SendOutcome, send_plan
 
 
@@ -45,7 +45,8 @@ class RunSummary:
     duration_seconds: float
     report_path: str | None
     dry_run: bool
-    error: str = ""  # why the run stopped early, when it did
+    error: str = ""  # why the run stopped early with nothing to show (exit 2), when it did
+    stopped: str = ""  # why the sending stopped early; the rows say what was done (exit 0/1)
     report_note: str = ""  # the report went beside the one asked for, and why
     interrupted: bool = False  # stopped by Ctrl-C or SIGTERM; rows not answered are skipped
     results: list[RowResult] = field(default_factory=list, repr=False)
@@ -82,7 +83,7 @@ class RunSummary:
             "duration_seconds": round(self.duration_seconds, 3),
             "report_path": self.report_path,
             "dry_run": self.dry_run,
-            "error": self.error,
+            "error": self.error or self.stopped,
             "interrupted": self.interrupted,
             "report_note": self.report_note,
         }
@@ -206,7 +207,9 @@ def _planned(
     request: RunRequest, *, read_only: bool
 ) -> Iterator[tuple[Prepared, Plan, Ledger | None]]:
     """Prepare the file and plan it against the ledger, which stays open until exit (locked,
-    unless ``read_only``)."""
+    unless ``read_only``). Refuses (ReportError) a report path that is the input or the ledger."""
+    if request.report_path is not None:
+        check_report_path(request.report_path, source=request.source, ledger=request.ledger_path)
     prepared = _prepare(request)
     ledger = _open_ledger(request.ledger_path, read_only=read_only)
     try:
@@ -303,6 +306,7 @@ def _finish(
         report_path=report_path,
         dry_run=request.dry_run,
         error=error,
+        stopped=outcome.stopped,
         report_note=note,
         interrupted=outcome.interrupted,
         results=results,

@@ -14,7 +14,7 @@ from typing import Any
 
 from importer.client import ApptotoClient, EventResult
 from importer.client.matching import same_start
-from importer.errors import CredentialsRefused
+from importer.errors import CredentialsRefused, LedgerError
 from importer.ledger import Ledger, LedgerEntry, utc_now
 from importer.outcomes import PlanAction, RowResult, RowStatus
 from importer.plan import Plan, PlannedRow, calendar_of
@@ -23,6 +23,10 @@ from importer.progress import Progress
 
 INTERRUPTED_REASON = "not sent: the run was interrupted; run the same command again to finish"
 NO_ANSWER_REASON = "not sent: Apptoto gave no answer for this row"
+LEDGER_STOP_REASON = (
+    "not confirmed: the run stopped because its state file could not be written ({problem}); "
+    "make room and run the same command again: this row is then sent as an update, never twice"
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class SendOutcome:
     results: list[RowResult]
     error: str = ""  # credentials refused mid-run: the run stops (exit 2)
     interrupted: bool = False  # cancelled (Ctrl-C, SIGTERM); unanswered rows are skipped
+    stopped: str = ""  # the ledger could not be written mid-run: unconfirmed rows are failed
 
 
 def answer_problem(payload: Mapping[str, Any], stored: Mapping[str, Any]) -> str | None:
@@ -232,13 +237,14 @@ class _Sender:
         finally:
             self.progress.finish()
 
-    def final_results(self, reason: str) -> list[RowResult]:
-        """One result per row in sheet order, then the cancellations; unanswered: ``skipped``."""
+    def final_results(
+        self, reason: str, unanswered: RowStatus = RowStatus.SKIPPED
+    ) -> list[RowResult]:
+        """One result per row in sheet order, then the cancellations; unanswered: ``unanswered``
+        (``skipped``: surely not sent; ``failed``: perhaps sent, not confirmed)."""
         out = [
             self.results.get(planned.row)
-            or RowResult(
-                planned.row, RowStatus.SKIPPED, planned.external_id, planned.apptoto_id, reason
-            )
+            or RowResult(planned.row, unanswered, planned.external_id, planned.apptoto_id, reason)
             for planned in self.plan.rows
         ]
         for entry in self.plan.cancels:
@@ -246,7 +252,7 @@ class _Sender:
                 self.cancelled.get(entry.external_id)
                 or RowResult(
                     None,
-                    RowStatus.SKIPPED,
+                    unanswered,
                     entry.external_id,
                     entry.apptoto_id,
                     reason.replace("not sent", "not cancelled"),
@@ -268,13 +274,19 @@ async def send_plan(
     outcome carries the reason (the caller exits 2). A cancellation (Ctrl-C, SIGTERM) is
     answered the same way with ``interrupted`` set, and NOT re-raised: the caller decides
     (``run_import_async`` re-raises it after writing the report). Either way the ledger
-    already holds everything Apptoto confirmed.
+    already holds everything Apptoto confirmed. A ledger that cannot be written mid-run (a full
+    disk) stops the sending too: rows Apptoto confirmed keep their status, the others are
+    ``failed`` (some may have reached Apptoto), and ``stopped`` says why.
     """
     sender = _Sender(prepared, plan, client, ledger, progress)
     try:
         await sender.send()
     except CredentialsRefused as exc:
         return SendOutcome(sender.final_results(f"not sent: {exc}"), error=str(exc))
+    except LedgerError as exc:
+        reason = LEDGER_STOP_REASON.format(problem=exc)
+        results = sender.final_results(reason, RowStatus.FAILED)
+        return SendOutcome(results, stopped=f"the state file could not be written: {exc}")
     except asyncio.CancelledError:
         return SendOutcome(sender.final_results(INTERRUPTED_REASON), interrupted=True)
     return SendOutcome(sender.final_results(NO_ANSWER_REASON))

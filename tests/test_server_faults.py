@@ -722,9 +722,10 @@ def test_a_failure_while_writing_the_report_keeps_the_previous_report_whole(
 
 
 @pytest.mark.parametrize("crash", [False, True], ids=["disk-full", "crash"])
-def test_a_failure_while_writing_the_ledger_keeps_it_whole_and_a_rerun_ends_right(
+def test_a_full_disk_under_the_ledger_mid_run_keeps_it_whole_reports_what_was_sent(
     faulty: SandboxHandle, tmp_path: Path, crash: bool
 ) -> None:
+    """Issue 17: a full disk no longer ends in "nothing could be done" after events were made."""
     source, previous = first_run(faulty, tmp_path, 40, comment="")
     write_rows(source, 40, title="Visit", comment="")
     # Every row changes: 8 batches, each recorded in the ledger as Apptoto confirms it.
@@ -736,14 +737,21 @@ def test_a_failure_while_writing_the_ledger_keeps_it_whole_and_a_rerun_ends_righ
 
     # Past 40 kB the ledger's write-ahead log cannot grow: a batch or two fit, then none.
     done = run_cli_with_file_size_limit(faulty, source, tmp_path, 40_000, crash=crash)
-    assert_stopped_by_the_limit(done, crash, "state", "error:")
-    assert (tmp_path / "report.csv").read_bytes() == previous  # no report from a broken run
     after = {row[0]: row for row in ledger_rows(tmp_path / "state.sqlite")}  # integrity ok
     assert sorted(after) == sorted(before)
     changed = [key for key in after if after[key] != before[key]]
     # Mid-run: some batches were recorded, then the ledger could not grow. Whole batches only.
     assert len(changed) % 5 == 0 and 0 < len(changed) < 40, len(changed)
-    if not crash:
+    if crash:
+        assert done.returncode == -signal.SIGXFSZ
+        assert (tmp_path / "report.csv").read_bytes() == previous  # no report from a crash
+    else:
+        # An honest exit: what Apptoto confirmed is reported, the rest failed, exit 1.
+        assert done.returncode == 1, (done.returncode, done.stderr[-3000:])
+        assert "error: the state file could not be written" in done.stderr
+        statuses = [r["status"] for r in read_report(tmp_path / "report.csv")]
+        assert set(statuses) <= {"updated", "failed"}, statuses
+        assert len(changed) <= statuses.count("updated") <= 40
         assert leftovers(tmp_path) == []
 
     summary, report = run(faulty, source, tmp_path)

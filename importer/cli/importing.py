@@ -60,9 +60,12 @@ def validate(
 ) -> None:
     """Check a spreadsheet against a mapping and list every mistake. Sends nothing."""
     from importer.pipeline import RunRequest
+    from importer.report import check_report_path
     from importer.several_sheets import validate_sheets
 
     try:
+        if report is not None:
+            check_report_path(report, source=file)
         parsed = load_mapping(mapping)
         choice = sheet_choice(sheet, all_sheets)
         checks = validate_sheets(RunRequest(file, parsed, max_rows=max_rows, **choice))
@@ -231,8 +234,8 @@ def _print_outcome(summary: RunSummary, file: Path, *, quiet: bool) -> None:
         )
     if summary.interrupted:
         typer.echo(f"interrupted: what Apptoto confirmed is in the ledger; {RUN_AGAIN}", err=True)
-    if summary.error:
-        typer.echo(f"error: {summary.error}", err=True)
+    if summary.error or summary.stopped:
+        typer.echo(f"error: {summary.error or summary.stopped}", err=True)
     if summary.report_note:
         typer.echo(f"warning: {summary.report_note}", err=True)
     typer.echo(summary.line())

@@ -104,3 +104,32 @@ def not_replaced_note(written: Path, wanted: str | Path) -> str:
         f"the report {wanted} could not be replaced (is it open in another program?): this "
         f"run's report is {written}"
     )
+
+
+def check_report_path(report: str | Path, *, source: Path, ledger: Path | None = None) -> None:
+    """Raise ReportError when writing ``report`` would replace the input file or the ledger.
+
+    Compared as the files they are (links, ``..``, letter case where the system ignores it),
+    the ledger with its journal and lock files.
+    """
+    target = Path(report)
+    guarded = [("the file being imported", source)]
+    if ledger is not None:
+        guarded += [
+            (f"the state file {ledger}", ledger.with_name(ledger.name + ending))
+            for ending in ("", "-wal", "-shm", "-journal", ".lock")
+        ]
+    for what, path in guarded:
+        if _same_file(target, path):
+            raise ReportError(
+                f"the report {target} would replace {what}; choose another report path (--report)"
+            )
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        if one.exists() and other.exists():
+            return one.samefile(other)
+        return one.resolve() == other.resolve()
+    except OSError:
+        return False

@@ -218,7 +218,7 @@ class RunBook:
             outcome = {
                 "state": "done",
                 "counts": dict(summary.counts),
-                "error": summary.error,
+                "error": summary.error or summary.stopped,
                 "exit_code": exit_code_for(summary),  # what the CLI would exit with
                 "duration_seconds": round(summary.duration_seconds, 1),
                 "problems": [
