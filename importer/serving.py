@@ -3,6 +3,7 @@ a free loopback port (for tests, ``make demo`` and benchmarks)."""
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 import time
@@ -18,6 +19,16 @@ from importer.errors import ConfigError
 LOOPBACK = "127.0.0.1"
 STARTUP_TIMEOUT_SECONDS = 10.0
 FORCED_STOP_SECONDS = 2.0  # after a graceful stop timed out: cancel what still runs, wait this long
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` only accepts connections from this computer (127.x, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
 
 
 def uvicorn_config(

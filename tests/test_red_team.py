@@ -5,12 +5,16 @@ Each test is named after the finding it reproduces and failed before the fix.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
+import httpx
 import pytest
 
+from importer.sandbox.app import create_app
 from importer.sandbox.server import SandboxHandle
+from importer.sandbox.settings import SandboxSettings
 from tests.helpers import CLINIC_MAPPING, SAMPLES, env_for, invoke_cli
 
 
@@ -45,3 +49,21 @@ def test_report_path_equal_to_the_input_or_the_ledger_is_refused(
         assert check.exit_code == 2 and "would replace the file being imported" in check.output
     assert {p: p.read_bytes() for p in kept} == kept  # the workbook and the ledger untouched
     assert len(sandbox.requests()) == sent
+
+
+async def control_answers(client_host: str) -> list[int]:
+    app = create_app(SandboxSettings())
+    transport = httpx.ASGITransport(app=app, client=(client_host, 50_000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
+        return [
+            (await client.get("/_sandbox/stats")).status_code,
+            (await client.get("/_sandbox/events")).status_code,
+            (await client.put("/_sandbox/config", json={})).status_code,
+            (await client.post("/_sandbox/reset")).status_code,
+        ]
+
+
+def test_sandbox_control_routes_answer_only_on_this_computer() -> None:
+    assert asyncio.run(control_answers("192.168.1.20")) == [403] * 4
+    assert asyncio.run(control_answers("127.0.0.1")) == [200] * 4
+    assert asyncio.run(control_answers("::1")) == [200] * 4

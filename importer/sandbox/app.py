@@ -8,8 +8,10 @@ Routes here only read requests and shape answers; what is stored lives in
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import threading
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -215,6 +217,21 @@ def _add_control_routes(app: FastAPI, sandbox: Sandbox) -> None:
         return JSONResponse({"participant_id": participant_id, "state": "messaged"})
 
 
+CONTROL_PREFIX = "/_sandbox"
+CONTROL_REFUSED = (
+    "the sandbox's controls (reset, faults, every event and request) answer only on the "
+    "computer it runs on"
+)
+
+
+def _from_this_computer(request: Request) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def create_app(settings: SandboxSettings, *, db_path: str | None = None) -> FastAPI:
     """The sandbox app; events live in SQLite at ``db_path`` (a file) or in memory (None).
 
@@ -230,6 +247,15 @@ def create_app(settings: SandboxSettings, *, db_path: str | None = None) -> Fast
     app.state.sandbox = sandbox
     _add_api_routes(app, sandbox)
     _add_control_routes(app, sandbox)
+
+    @app.middleware("http")
+    async def controls_from_this_computer(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if request.url.path.startswith(CONTROL_PREFIX) and not _from_this_computer(request):
+            return _refused(403, CONTROL_REFUSED)
+        return await call_next(request)
+
     app.add_middleware(
         SandboxGate, store=sandbox.store, plan=sandbox.plan, stopping=sandbox.stopping
     )

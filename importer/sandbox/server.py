@@ -5,6 +5,7 @@ thread on a free loopback port, for tests, ``make demo`` and benchmarks).
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,7 +17,7 @@ from importer.errors import ConfigError
 from importer.sandbox.app import create_app
 from importer.sandbox.gate import quiet_dropped_answers
 from importer.sandbox.settings import SandboxSettings
-from importer.serving import LOOPBACK, serving_in_thread, uvicorn_config
+from importer.serving import LOOPBACK, is_loopback, serving_in_thread, uvicorn_config
 
 DEFAULT_HOST = LOOPBACK
 DEFAULT_PORT = 8765
@@ -50,6 +51,14 @@ def serve(
     print(f"  API key: {settings.api_key}", flush=True)
     print(f"  events:  {db_path or 'in memory (gone when the sandbox stops)'}", flush=True)
     print(f"  control: http://{host}:{port}/_sandbox/stats  (Ctrl+C to stop)", flush=True)
+    if not is_loopback(host):
+        print(
+            f"warning: the sandbox listens on {host}: other computers can use it with the key "
+            "above and see every event sent to it; its controls answer only on this computer. "
+            "Send it made-up data only.",
+            file=sys.stderr,
+            flush=True,
+        )
     uvicorn.Server(config).run()
 
 

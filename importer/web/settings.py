@@ -7,7 +7,6 @@ command line does, so they never pass through a form, a page or a file this page
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import socket
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from importer.errors import ConfigError
 from importer.paths import mappings_folder, state_file, web_runs_folder
+from importer.serving import is_loopback
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -76,16 +76,6 @@ class WebSettings:
     def environment(self) -> Mapping[str, str]:
         """Where the Apptoto credentials come from."""
         return os.environ if self.environ is None else self.environ
-
-
-def is_loopback(host: str) -> bool:
-    """True when ``host`` only accepts connections from this computer (127.x, ::1, localhost)."""
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may resolve to anything
 
 
 def check_binding(host: str, password: str, *, tls: bool = False) -> None:
