@@ -195,15 +195,25 @@ OVERTOLD_FACTOR = 3  # the client is told this many times the real limit
 
 
 def measure_overtold(
-    events: Sequence[Mapping[str, Any]], *, scale: float, latency: float = LATENCIES_SECONDS[0]
+    events: Sequence[Mapping[str, Any]],
+    *,
+    scale: float,
+    retry_after: str = "seconds",
+    latency: float = LATENCIES_SECONDS[0],
 ) -> UploadFigures:
     """Our client told ``OVERTOLD_FACTOR`` times Apptoto's limit: it must learn the real one.
 
     Same sandbox and definitions as :func:`measure_upload`; the share of the ceiling is the
-    share of the real limit used, and 429s are what learning it cost.
+    share of the real limit used, and 429s are what learning it cost. ``retry_after``: the
+    sandbox's Retry-After form ("none": 429s say nothing, as Apptoto documents none); the client
+    then takes the window to be a minute (scaled).
     """
     window = APPTOTO_WINDOW_SECONDS / scale
-    settings = SandboxSettings(rate_limit_requests=APPTOTO_LIMIT, rate_limit_window_seconds=window)
+    settings = SandboxSettings(
+        rate_limit_requests=APPTOTO_LIMIT,
+        rate_limit_window_seconds=window,
+        retry_after_form=retry_after,
+    )
     with sandbox_process(settings) as sandbox:
         sandbox.configure(latency_seconds=latency / scale)
         config = ClientConfig(
@@ -212,11 +222,12 @@ def measure_overtold(
             base_url=sandbox.base_url,
             batch_size=BATCH_SIZE,
             requests_per_minute=OVERTOLD_FACTOR * APPTOTO_LIMIT * scale,
+            limit_window_seconds=window,
         )
         seconds = asyncio.run(_ours(config, events))
         requests, rate_limited, stored, duplicates = _sandbox_counts(sandbox)
     return UploadFigures(
-        client=f"ours, told {OVERTOLD_FACTOR}x the limit",
+        client=f"ours, told {OVERTOLD_FACTOR}x the limit, Retry-After {retry_after}",
         latency_seconds=latency,
         events=len(events),
         seconds=round(seconds, 4),

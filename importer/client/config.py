@@ -29,6 +29,7 @@ DEFAULT_RETRY_AFTER_CAP = 300.0
 # Starts are spaced 1% wider than 60/rate: 100 starts then span 60.0 s + 0.6 s, so a server's
 # sliding 60 s window of the same nominal rate tolerates up to 0.6 s of arrival jitter.
 DEFAULT_PACING_MARGIN = 0.01
+DEFAULT_LIMIT_WINDOW_SECONDS = 60.0
 
 ENV_BASE_URL = "APPTOTO_BASE_URL"
 ENV_USER = "APPTOTO_USER"
@@ -52,6 +53,9 @@ class ClientConfig:
     backoff_cap: float = DEFAULT_BACKOFF_CAP  # seconds; no single backoff exceeds this
     retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP  # seconds; longest Retry-After obeyed
     pacing_margin: float = DEFAULT_PACING_MARGIN  # fraction added to the spacing of starts
+    # The window Apptoto counts its limit over when it does not say (a minute); a 429 without
+    # Retry-After pauses until a place of it frees (importer.client.learning).
+    limit_window_seconds: float = DEFAULT_LIMIT_WINDOW_SECONDS
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -117,6 +121,7 @@ def _problems(config: ClientConfig) -> list[str]:
     _check_positive(problems, "timeout_seconds", config.timeout_seconds)
     _check_positive(problems, "backoff_base", config.backoff_base)
     _check_positive(problems, "backoff_cap", config.backoff_cap)
+    _check_positive(problems, "limit_window_seconds", config.limit_window_seconds)
     if config.deadline_seconds is not None:
         _check_positive(problems, "deadline_seconds", config.deadline_seconds)
     if not _is_number(config.retry_after_cap) or config.retry_after_cap < 0:

@@ -21,15 +21,16 @@ import re
 from collections import deque
 from collections.abc import Mapping
 
-# Apptoto's limit is "per minute"; without other word from the server, a window is a minute.
-DEFAULT_WINDOW_SECONDS = 60.0
+from importer.client.config import DEFAULT_LIMIT_WINDOW_SECONDS as DEFAULT_WINDOW_SECONDS
+
 _POLICY = re.compile(r"^\s*(\d+)\s*;\s*w\s*=\s*(\d+(?:\.\d+)?)")
 
 
 class RateLearner:
     """Remembers when answered requests started; estimates the server's rate (per second)."""
 
-    def __init__(self) -> None:
+    def __init__(self, window_seconds: float = DEFAULT_WINDOW_SECONDS) -> None:
+        self.window = window_seconds  # the window assumed when the server does not say
         self._starts: deque[float] = deque()  # monotonic start times of requests not refused
         self._first: float | None = None
 
@@ -37,7 +38,7 @@ class RateLearner:
         """A request that started at ``started`` was admitted (any answer but 429)."""
         self.started(started)
         self._starts.append(started)
-        while self._starts and self._starts[0] < started - DEFAULT_WINDOW_SECONDS:
+        while self._starts and self._starts[0] < started - self.window:
             self._starts.popleft()
 
     def started(self, when: float) -> None:
@@ -48,19 +49,19 @@ class RateLearner:
         """Requests a second the server allows, judged from a 429 at ``now``; None: no idea."""
         if self._first is None:
             return None
-        since = max(self._first, now - DEFAULT_WINDOW_SECONDS)
+        since = max(self._first, now - self.window)
         admitted = sum(1 for start in self._starts if start >= since)
         if admitted == 0:
             return None
         if retry_after is None:
-            return admitted / DEFAULT_WINDOW_SECONDS
+            return admitted / self.window
         window = (now - since) + retry_after
         return admitted / window if window > 0 else None
 
     def frees_in(self, now: float) -> float:
         """Seconds until the oldest request of the last minute leaves a minute's window."""
-        recent = [start for start in self._starts if start > now - DEFAULT_WINDOW_SECONDS]
-        return max(0.0, recent[0] + DEFAULT_WINDOW_SECONDS - now) if recent else 0.0
+        recent = [start for start in self._starts if start > now - self.window]
+        return max(0.0, recent[0] + self.window - now) if recent else 0.0
 
 
 def rate_from_headers(headers: Mapping[str, str]) -> tuple[float | None, float | None]:

@@ -66,7 +66,7 @@ class PacedSession:
             headers={"Accept": "application/json", "User-Agent": f"apptoto-importer/{__version__}"},
         )
         self._pacer = Pacer(config.start_interval, clock)
-        self._learner = RateLearner()
+        self._learner = RateLearner(config.limit_window_seconds)
         self._in_flight = asyncio.Semaphore(config.max_in_flight)
         self._started_at: float | None = None  # the deadline counts from the first request
         self._refused: str | None = None  # the CredentialsRefused message, once refused
