@@ -20,6 +20,7 @@ committed batch, never a torn file.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -221,16 +222,32 @@ def check_schema(connection: sqlite3.Connection, path: Path) -> int:
     return max(version, 1)
 
 
-def connect_read_only(path: Path) -> sqlite3.Connection:
-    """Open an existing ledger file read-only; it must already hold the importer's tables."""
+def _open_read_only(path: Path, *, immutable: bool) -> sqlite3.Connection:
+    query = "mode=ro&immutable=1" if immutable else "mode=ro"
     with converted_errors(path, "open"):
-        connection = sqlite3.connect(
-            f"{path.resolve().as_uri()}?mode=ro",
+        return sqlite3.connect(
+            f"{path.resolve().as_uri()}?{query}",
             uri=True,
             timeout=10.0,
             isolation_level=None,
             check_same_thread=False,
         )
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """Open an existing ledger file read-only; it must already hold the importer's tables.
+
+    In a folder this user cannot write to, SQLite cannot make the journal's index (``-shm``)
+    that reading a WAL file needs: the file is then read as it is on disk (``immutable``), which
+    is what it is, since no one running as this user can change it there.
+    """
+    connection = _open_read_only(path, immutable=False)
+    if not os.access(path.parent, os.W_OK):
+        try:
+            connection.execute("PRAGMA user_version").fetchone()
+        except sqlite3.OperationalError:
+            connection.close()
+            connection = _open_read_only(path, immutable=True)
     try:
         with converted_errors(path, "open"):
             version = check_schema(connection, path)

@@ -148,3 +148,20 @@ def entry_with(payload: dict[str, Any]) -> LedgerEntry:
         "Clinic", "clinic-000101", 812, "Dr. Rivera", "h", "created",
         "2026-04-13T12:03:05+00:00", "appointments.csv", 2, payload=payload,
     )  # fmt: skip
+
+
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() == 0, reason="root writes in read-only folders"
+)
+def test_plan_reads_a_ledger_in_a_read_only_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    with Ledger.open(folder / "state.sqlite") as ledger:
+        ledger.record([entry_with(VISIT)])
+    folder.chmod(0o555)
+    try:
+        with Ledger.open_read_only(folder / "state.sqlite") as ledger:
+            found = ledger.lookup("Clinic", ["clinic-000101"])
+    finally:
+        folder.chmod(0o755)
+    assert found["clinic-000101"].apptoto_id == 812
