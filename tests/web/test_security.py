@@ -10,14 +10,12 @@ import json
 import os
 import re
 import time
-import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-from starlette.exceptions import StarletteDeprecationWarning
 from starlette.requests import Request
 from typer.testing import CliRunner
 
@@ -34,21 +32,18 @@ from importer.web.security import (
     PasswordThrottle,
 )
 from importer.web.settings import check_binding, listening_names
-from tests.helpers import MAPPINGS, PAGE_URL, SAMPLES, env_for
-
-with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
+from tests.helpers import PAGE_URL, SAMPLES, env_for
+from tests.web.test_app import (  # the page's test client, imported once, and its steps
+    TestClient,
+    send,
+    settings_for,
+    upload_sample,
+    wait_for_run,
+)
 
 
 def page(tmp_path: Path, base_url: str = PAGE_URL, **changes: Any) -> TestClient:
-    values: dict[str, Any] = {
-        "mappings_dir": MAPPINGS,
-        "ledger_path": tmp_path / "state.sqlite",
-        "runs_dir": tmp_path / "runs",
-        "environ": {},
-    }
-    settings = WebSettings(**(values | changes))
+    settings = settings_for(tmp_path, changes.pop("environ", {}), **changes)
     return TestClient(base_url=base_url, app=create_app(settings))
 
 
@@ -291,25 +286,9 @@ def test_repeated_wrong_passwords_wait_twice_as_long_each_time() -> None:
 # --- what the page keeps, and for how long ------------------------------------------------------
 
 
-def sent_run(client: TestClient) -> dict[str, Any]:
-    review_url = upload_file(client, (SAMPLES / "appointments.csv").read_bytes())
-    review_url = review_url.headers["location"]
-    client.get(review_url)
-    sent = client.post(
-        review_url + "/send", data={"csrf_token": token_of(client)}, follow_redirects=False
-    )
-    run_url = sent.headers["location"]
-    for _ in range(500):
-        progress: dict[str, Any] = client.get(run_url + "/progress").json()
-        if progress["finished"]:
-            return progress
-        time.sleep(0.02)
-    raise AssertionError("the run did not finish")
-
-
 def test_run_json_holds_no_phones_or_emails(sandbox: SandboxHandle, tmp_path: Path) -> None:
     with page(tmp_path, environ=env_for(sandbox)) as client:
-        sent_run(client)
+        wait_for_run(client, send(client, upload_sample(client, "appointments.csv")))
         (record,) = (tmp_path / "runs").glob("*/run.json")
         text = record.read_text(encoding="utf-8")
         assert "555-012" not in text and "lucas.martin@gmail" not in text
