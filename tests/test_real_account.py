@@ -367,3 +367,20 @@ def test_a_mapping_listing_its_calendars_makes_a_typo_an_invalid_row(
 def test_calendars_must_be_a_list_of_names() -> None:
     with pytest.raises(MappingError, match="calendars: expected a list of calendar names"):
         parse_mapping({**MAPPING_SPEC, "calendars": "Dr A"})
+
+
+def test_an_id_apptoto_no_longer_has_is_sent_again_by_external_id(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    run(faulty, write_rows(tmp_path / "rows.csv", 7), tmp_path)
+    with sqlite3.connect(tmp_path / "state.sqlite") as db:  # ids Apptoto never gave out
+        db.execute("UPDATE events SET apptoto_id = apptoto_id + 1000000")
+    faulty.configure(unknown_id_404=True)
+    summary, report = run(faulty, write_rows(tmp_path / "rows.csv", 7, title="Check-up"), tmp_path)
+    assert summary.counts == {"updated": 7}
+    assert_truthful(report, faulty, 7)  # the report and the ledger carry the real ids
+    assert sorted(live_events(faulty)) == [f"f-{n}" for n in range(1, 8)]
+    assert faulty.stats()["requests_by_status"]["404"] >= 1
+    assert faulty.stats()["duplicates"] == [] and faulty.stats()["events_stored"] == 7
+    summary, _ = run(faulty, write_rows(tmp_path / "rows.csv", 7, title="Check-up"), tmp_path)
+    assert summary.counts == {"unchanged": 7}

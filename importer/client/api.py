@@ -186,6 +186,10 @@ class ApptotoClient:
             return await self._in_halves(events)
         if outcome.is_success:
             return await self._match(events, outcome)
+        if outcome.status_code == 404 and count == 1 and "id" in events[0]:
+            # Apptoto no longer has that id (deleted there): the external_id decides instead.
+            logger.info("%s: 404 for the event's id; sending it by external_id", what)
+            return await self._put_batch([{k: v for k, v in events[0].items() if k != "id"}])
         as_one = refusal_text(REFUSED_EVENT, outcome, self._session.secrets)
         if outcome.is_client_error and self._breaker.stops(as_one):
             return [_failed(event, as_one) for event in events]  # systematic: no splitting

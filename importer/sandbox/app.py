@@ -22,7 +22,13 @@ from importer.errors import ConfigError
 from importer.sandbox.differences import as_answered, forbidden, refused_calendar, router_page
 from importer.sandbox.faults import FaultPlan
 from importer.sandbox.gate import SandboxGate
-from importer.sandbox.request_body import EventRefused, is_time_with_offset, read_events, utc_text
+from importer.sandbox.request_body import (
+    EventNotFound,
+    EventRefused,
+    is_time_with_offset,
+    read_events,
+    utc_text,
+)
 from importer.sandbox.settings import SandboxSettings, settings_as_json, settings_with
 from importer.sandbox.store import EventStore
 
@@ -106,7 +112,7 @@ def _which_event(request: Request) -> tuple[int | None, str | None]:
 def _add_api_routes(app: FastAPI, sandbox: Sandbox) -> None:
     @app.exception_handler(EventRefused)
     async def refused(_request: Request, exc: EventRefused) -> JSONResponse:
-        return _refused(400, str(exc))
+        return _refused(404 if isinstance(exc, EventNotFound) else 400, str(exc))
 
     async def store(request: Request, *, create_only: bool) -> Response:
         settings = sandbox.settings
@@ -122,6 +128,7 @@ def _add_api_routes(app: FastAPI, sandbox: Sandbox) -> None:
             create_only=create_only,
             match_deleted=settings.deleted_external_id_matches,
             any_calendar=settings.external_id_across_calendars,
+            unknown_id_404=settings.unknown_id_404,
         )
         return JSONResponse({"events": [as_answered(e, settings, put_answer=True) for e in stored]})
 

@@ -30,6 +30,10 @@ class EventRefused(Exception):
     """One event of the request is refused; the whole request is answered 400."""
 
 
+class EventNotFound(EventRefused):
+    """An event names an ``id`` the account does not have (``unknown_id_404``): answered 404."""
+
+
 @dataclass(frozen=True)
 class ParticipantIn:
     """One participant as sent, with its phone normalised to E.164 where possible."""

@@ -72,6 +72,7 @@ class SandboxSettings:
     all_day_as_dates: bool = False  # all-day events answered with dates only (2026-12-01)
     forbidden_calendars: tuple[str, ...] = ()  # PUT/POST naming one of these answers 403
     rate_limit_headers: bool = False  # answers carry RateLimit-Limit/-Remaining/-Reset/-Policy
+    unknown_id_404: bool = False  # a PUT naming an id the account does not have answers 404
 
     def __post_init__(self) -> None:
         problems = _problems(self)

@@ -16,7 +16,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from importer.sandbox.participants import MESSAGED, participant_json, replace_participants
-from importer.sandbox.request_body import REQUIRED_FOR_NEW, EventChange, EventRefused, utc_text
+from importer.sandbox.request_body import (
+    REQUIRED_FOR_NEW,
+    EventChange,
+    EventNotFound,
+    EventRefused,
+    utc_text,
+)
 from importer.sandbox.request_log import (
     REQUESTS_SCHEMA,
     LoggedRequest,
@@ -101,14 +107,20 @@ class EventStore:
         create_only: bool,
         match_deleted: bool = False,
         any_calendar: bool = False,
+        unknown_id_404: bool = False,
     ) -> list[dict[str, Any]]:
         """Create or update events (PUT; ``create_only`` for POST) as one transaction.
 
         Raise EventRefused (nothing stored) when any event is refused. ``match_deleted``: a
         deleted event's external_id still matches (it is updated, and stays deleted);
-        ``any_calendar``: an event matched in another calendar is updated there, not refused.
+        ``any_calendar``: an event matched in another calendar is updated there, not refused;
+        ``unknown_id_404``: an ``id`` the store does not have raises EventNotFound.
         """
         with self._transaction() as db:
+            if unknown_id_404:
+                for change in changes:
+                    if change.id is not None and self._find_id(change.id, None) is None:
+                        raise EventNotFound(f"{change.label}: no event with id {change.id}")
             ids = [
                 self._store_one(db, change, create_only, match_deleted, any_calendar)
                 for change in changes
