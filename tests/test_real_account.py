@@ -384,3 +384,25 @@ def test_an_id_apptoto_no_longer_has_is_sent_again_by_external_id(
     assert faulty.stats()["duplicates"] == [] and faulty.stats()["events_stored"] == 7
     summary, _ = run(faulty, write_rows(tmp_path / "rows.csv", 7, title="Check-up"), tmp_path)
     assert summary.counts == {"unchanged": 7}
+
+
+def test_once_a_calendar_refuses_every_event_its_other_rows_are_not_sent(
+    faulty: SandboxHandle, tmp_path: Path
+) -> None:
+    faulty.configure(forbidden_calendars=["Dr B"])  # a third of the rows, in every batch
+    summary = run_import(
+        RunRequest(
+            source=write_rows(tmp_path / "rows.csv", 600),
+            mapping=MAPPING,
+            client_config=fast_config(faulty, batch_size=15, max_in_flight=8),
+            report_path=tmp_path / "report.csv",
+        )
+    )
+    assert summary.counts == {"created": 400, "failed": 200}
+    report = read_report(tmp_path / "report.csv")
+    held = [r for r in report if r["message"].startswith("not sent: Apptoto refused the earlier")]
+    assert held and all("calendar 'Dr B'" in r["message"] for r in held)
+    # Splitting every batch down to its Dr B events would take over 900 requests.
+    batches = 600 // 15
+    assert faulty.stats()["requests"] <= (8 + 1) * (2 * 15 - 1) + batches
+    assert len(live_events(faulty)) == 400

@@ -115,8 +115,7 @@ class ApptotoClient:
                 if self._breaker.opened_by is not None:
                     settled = [_failed(event, self._breaker.not_sent()) for event in batch]
                 else:
-                    settled = await self._put_batch(batch)
-                    self._breaker.note(settled)
+                    settled = await self._send_or_hold_back(batch)
                 results.update((result.external_id, result) for result in settled)
                 if on_batch is not None:
                     on_batch(settled)
@@ -151,6 +150,22 @@ class ApptotoClient:
             raise ValueError("delete_event needs apptoto_id or external_id")
         self._session.begin()
         return await self._lookups.delete(apptoto_id=apptoto_id, external_id=external_id)
+
+    async def _send_or_hold_back(self, batch: list[Mapping[str, Any]]) -> list[EventResult]:
+        """Send ``batch`` but the events of calendars that refuse every event; batch order."""
+        held = {i: self._breaker.held_back(event) for i, event in enumerate(batch)}
+        to_send = [event for i, event in enumerate(batch) if held[i] is None]
+        sent = iter(await self._put_batch(to_send) if to_send else [])
+        settled = [
+            _failed(event, why) if (why := held[i]) is not None else next(sent)
+            for i, event in enumerate(batch)
+        ]
+        if to_send:
+            results = {r.external_id: r for r in settled}
+            sent_results = [results[str(e["external_id"])] for e in to_send]
+            self._breaker.note(sent_results)
+            self._breaker.note_calendars(to_send, sent_results)
+        return settled
 
     # --- one batch -------------------------------------------------------------------------
 
