@@ -32,16 +32,24 @@ from tests.test_server_faults import (
     write_rows,
 )
 
+# The client's defaults that bound request counts: 15 events a request, 8 in flight.
+DEFAULT_SIZES = {"batch_size": 15, "max_in_flight": 8}
+
 
 def run(
-    sandbox: SandboxHandle, source: Path, folder: Path, **plan: Any
+    sandbox: SandboxHandle,
+    source: Path,
+    folder: Path,
+    *,
+    client: dict[str, Any] | None = None,
+    **plan: Any,
 ) -> tuple[RunSummary, list[dict[str, str]]]:
-    """The pipeline with a fast client, the ledger and report in ``folder``."""
+    """The pipeline with a fast client (``client`` changes it), ledger and report in ``folder``."""
     summary = run_import(
         RunRequest(
             source=source,
             mapping=MAPPING,
-            client_config=fast_config(sandbox, max_tries=3),
+            client_config=fast_config(sandbox, **({"max_tries": 3} | (client or {}))),
             report_path=folder / "report.csv",
             ledger_path=folder / "state.sqlite",
             plan_options=PlanOptions(**plan),
@@ -232,17 +240,8 @@ def test_the_same_refusal_for_every_event_stops_within_a_bounded_number_of_reque
     faulty: SandboxHandle, tmp_path: Path
 ) -> None:
     faulty.configure(refuse_every_event=REFUSAL)
-    summary = run_import(
-        RunRequest(
-            source=write_rows(tmp_path / "rows.csv", 1000),
-            mapping=MAPPING,
-            # the defaults: 15 events a request, 8 in flight
-            client_config=fast_config(faulty, batch_size=15, max_in_flight=8),
-            report_path=tmp_path / "report.csv",
-            ledger_path=tmp_path / "state.sqlite",
-        )
-    )
-    report = read_report(tmp_path / "report.csv")
+    source = write_rows(tmp_path / "rows.csv", 1000)
+    summary, report = run(faulty, source, tmp_path, client=DEFAULT_SIZES)
     assert summary.counts == {"failed": 1000} and exit_code_for(summary) == 1
     assert all(REFUSAL in line["message"] for line in report)
     # Splitting 67 batches to single events would take 67 * 29 = 1943 requests.
@@ -390,16 +389,9 @@ def test_once_a_calendar_refuses_every_event_its_other_rows_are_not_sent(
     faulty: SandboxHandle, tmp_path: Path
 ) -> None:
     faulty.configure(forbidden_calendars=["Dr B"])  # a third of the rows, in every batch
-    summary = run_import(
-        RunRequest(
-            source=write_rows(tmp_path / "rows.csv", 600),
-            mapping=MAPPING,
-            client_config=fast_config(faulty, batch_size=15, max_in_flight=8),
-            report_path=tmp_path / "report.csv",
-        )
-    )
+    source = write_rows(tmp_path / "rows.csv", 600)
+    summary, report = run(faulty, source, tmp_path, client=DEFAULT_SIZES)
     assert summary.counts == {"created": 400, "failed": 200}
-    report = read_report(tmp_path / "report.csv")
     held = [r for r in report if r["message"].startswith("not sent: Apptoto refused the earlier")]
     assert held and all("calendar 'Dr B'" in r["message"] for r in held)
     # Splitting every batch down to its Dr B events would take over 900 requests.
