@@ -7,6 +7,7 @@ impossible date, the missing time and the missing duration each get their own di
 
 from __future__ import annotations
 
+import html
 import re
 import warnings
 from pathlib import Path
@@ -22,6 +23,7 @@ with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: sti
     from starlette.testclient import TestClient
 
 INTERNAL_WORDS = ("defaults.", "--", "state file", "YAML", "external_id", "duration_minutes")
+COMMAND_WORDS = ("apptoto-import", "max-upload", "max_upload")  # the command and its options
 
 MAPPING = """
 name: Words
@@ -87,7 +89,7 @@ def write_sheet(folder: Path) -> Path:
 
 def assert_in_everyday_words(messages: list[str]) -> None:
     for message in messages:
-        for word in INTERNAL_WORDS:
+        for word in INTERNAL_WORDS + COMMAND_WORDS:
             assert word not in message, f"{word!r} in: {message}"
 
 
@@ -114,25 +116,10 @@ def test_report_messages_name_the_problem_in_everyday_words(sandbox: Any, tmp_pa
 
 
 def test_the_review_page_names_the_problem_in_everyday_words(sandbox: Any, tmp_path: Path) -> None:
-    folder = tmp_path / "mappings"
-    folder.mkdir()
-    (folder / "words.yaml").write_text(MAPPING, encoding="utf-8")
-    settings = WebSettings(
-        mappings_dir=folder,
-        ledger_path=tmp_path / "state.sqlite",
-        runs_dir=tmp_path / "runs",
-        environ=env_for(sandbox),
-    )
+    settings = page_settings(sandbox, tmp_path)
     sheet = write_sheet(tmp_path)
     with TestClient(base_url=PAGE_URL, app=create_app(settings)) as client:
-        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)
-        assert token is not None
-        answer = client.post(
-            "/upload",
-            data={"csrf_token": token.group(1), "mapping": "words.yaml"},
-            files={"spreadsheet": (sheet.name, sheet.read_bytes())},
-        )
-        page = answer.text
+        page = upload(client, sheet.name, sheet.read_bytes()).text
     assert "Review before sending" in page
     sections = re.findall(
         r'<td class="reasons">(.*?)</td>|<ul class="row-warnings"[^>]*>(.*?)</ul>', page, re.S
@@ -143,3 +130,40 @@ def test_the_review_page_names_the_problem_in_everyday_words(sandbox: Any, tmp_p
     for words in ("there is no 32 December", "has a date but no time", "length of the appointment"):
         assert words in text
     assert_in_everyday_words(messages)
+
+
+def page_settings(sandbox: Any, tmp_path: Path, **changes: Any) -> WebSettings:
+    """The page's settings with the words.yaml mapping offered, talking to the sandbox."""
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    (folder / "words.yaml").write_text(MAPPING, encoding="utf-8")
+    return WebSettings(
+        mappings_dir=folder,
+        ledger_path=tmp_path / "state.sqlite",
+        runs_dir=tmp_path / "runs",
+        environ=env_for(sandbox),
+        **changes,
+    )
+
+
+def upload(client: TestClient, name: str, content: bytes) -> Any:
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)
+    assert token is not None
+    return client.post(
+        "/upload",
+        data={"csrf_token": token.group(1), "mapping": "words.yaml"},
+        files={"spreadsheet": (name, content)},
+    )
+
+
+def test_the_upload_limit_message_is_in_everyday_words(sandbox: Any, tmp_path: Path) -> None:
+    settings = page_settings(sandbox, tmp_path, max_upload_bytes=1024 * 1024)
+    with TestClient(base_url=PAGE_URL, app=create_app(settings)) as client:
+        answer = upload(client, "week.csv", b"x" * (3 * 1024 * 1024))
+    assert answer.status_code == 413
+    found = re.search(r'id="upload-problem"><p class="message">(.*?)</p>', answer.text, re.S)
+    assert found is not None, answer.text
+    message = html.unescape(found.group(1))
+    assert "Files over 1 MB are not accepted here" in message
+    assert "raise the limit" in message
+    assert_in_everyday_words([message])

@@ -59,9 +59,9 @@ class UploadForm:
 def too_large_message(limit: int) -> str:
     """What the page says about a file over the limit (in MB, as people know file sizes)."""
     return (
-        f"The file is larger than the limit of {limit / (1024 * 1024):g} MB. Save only the rows "
-        "to import (for example one month) in a new file, or ask whoever runs this page to "
-        "raise the limit (apptoto-import serve --max-upload-mb)."
+        f"Files over {limit / (1024 * 1024):g} MB are not accepted here. Split the file into "
+        "smaller ones (for example one month each), or ask whoever runs this page to raise the "
+        "limit."
     )
 
 
