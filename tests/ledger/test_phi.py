@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import stat
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -150,18 +154,30 @@ def entry_with(payload: dict[str, Any]) -> LedgerEntry:
     )  # fmt: skip
 
 
-@pytest.mark.skipif(
-    os.name != "posix" or os.geteuid() == 0, reason="root writes in read-only folders"
-)
+@contextmanager
+def unwritable(folder: Path) -> Iterator[None]:
+    """``folder`` as one this user cannot create files in: ``chmod 555``, or for root (which
+    writes there anyway) immutable (``chattr +i``); skips where neither holds."""
+    chattr = shutil.which("chattr")
+    as_root = os.name != "posix" or os.geteuid() == 0
+    if not as_root:
+        folder.chmod(0o555)
+    elif chattr is None or subprocess.run([chattr, "+i", str(folder)], check=False).returncode:
+        pytest.skip("no way here to make a folder this user cannot write to")
+    try:
+        assert not os.access(folder, os.W_OK)
+        yield
+    finally:
+        if as_root and chattr is not None:
+            subprocess.run([chattr, "-i", str(folder)], check=False)
+        folder.chmod(0o755)
+
+
 def test_plan_reads_a_ledger_in_a_read_only_folder(tmp_path: Path) -> None:
     folder = tmp_path / "shared"
     folder.mkdir()
     with Ledger.open(folder / "state.sqlite") as ledger:
         ledger.record([entry_with(VISIT)])
-    folder.chmod(0o555)
-    try:
-        with Ledger.open_read_only(folder / "state.sqlite") as ledger:
-            found = ledger.lookup("Clinic", ["clinic-000101"])
-    finally:
-        folder.chmod(0o755)
+    with unwritable(folder), Ledger.open_read_only(folder / "state.sqlite") as ledger:
+        found = ledger.lookup("Clinic", ["clinic-000101"])
     assert found["clinic-000101"].apptoto_id == 812
