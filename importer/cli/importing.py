@@ -76,8 +76,13 @@ def validate(
         shown = file.name if check.sheet is None else f"{file.name}, sheet {check.sheet!r}"
         for warning in check.prepared.sheet.warnings:
             typer.echo(f"warning: {shown}: {warning}")
-        prefix = "" if check.sheet is None else f"sheet {check.sheet!r}, "
-        results += [replace(r, message=prefix + r.message) for r in check.results]
+        if check.sheet is None:
+            results += check.results
+        else:
+            prefix = f"sheet {check.sheet!r}, "
+            results += [
+                replace(r, message=prefix + r.message) if r.message else r for r in check.results
+            ]
     print_issues(results, file)
     invalid = sum(1 for r in results if r.status is RowStatus.INVALID)
     where = "" if report is None else f"; report: {_validation_report(report, checks)}"
