@@ -23,7 +23,15 @@ import pandas as pd
 from importer.errors import LoadError, MappingError, ReportError
 from importer.load import WORKBOOK_SUFFIXES, sheet_names
 from importer.outcomes import RowIssue, RowResult
-from importer.pipeline import RunRequest, RunSummary, count_statuses, run_import, validate_rows
+from importer.pipeline import (
+    PlannedImport,
+    RunRequest,
+    RunSummary,
+    count_statuses,
+    plan_import,
+    run_import,
+    validate_rows,
+)
 from importer.prepare import Prepared, prepare
 from importer.progress import Progress
 from importer.report import not_replaced_note, report_frame, write_report_table
@@ -44,7 +52,7 @@ def sheets_to_read(request: RunRequest) -> list[str] | None:
     A CSV file has no sheets: it is read whole (None).
     """
     named = request.sheets or request.mapping.sheets
-    every = request.all_sheets or request.mapping.all_sheets
+    every = _every(request)
     if request.sheet is not None or not (named or every):
         return None
     if Path(request.source).suffix.lower() not in WORKBOOK_SUFFIXES:
@@ -54,13 +62,19 @@ def sheets_to_read(request: RunRequest) -> list[str] | None:
     return list(named)
 
 
+def _every(request: RunRequest) -> bool:
+    """True when ``request`` reads every sheet with the mapping's columns: asked for in the run,
+    or in the mapping unless the run names its sheets (the run's choice comes first)."""
+    return request.all_sheets or (not request.sheets and request.mapping.all_sheets)
+
+
 def prepare_sheets(request: RunRequest, names: Sequence[str]) -> list[SheetPart]:
     """Read, check and map every sheet; with ``all`` the sheets without the columns are left out.
 
     Raises LoadError or MappingError for a named sheet that cannot be read or lacks columns, and
     MappingError when no sheet has the mapping's columns.
     """
-    every = not (request.sheets or request.mapping.sheets)
+    every = _every(request)
     parts = []
     for name in names:
         try:
@@ -106,17 +120,52 @@ def _shared_ids_invalid(parts: list[SheetPart]) -> list[SheetPart]:
     return marked
 
 
+def _one_sheet(request: RunRequest, part: SheetPart) -> RunRequest:
+    """``request`` narrowed to ``part``'s sheet, read and checked already; no report."""
+    return replace(
+        request,
+        sheet=part.sheet,
+        sheets=(),
+        all_sheets=False,
+        report_path=None,
+        prepared=part.prepared,
+    )
+
+
+def plan_sheets(request: RunRequest) -> list[tuple[str, PlannedImport]]:
+    """Plan every sheet ``request`` reads (:func:`sheets_to_read`), as :func:`run_sheets` would
+    send them; nothing is sent or written. Raises as :func:`prepare_sheets` and ``plan_import``;
+    ValueError when ``request`` reads one sheet only."""
+    names = sheets_to_read(request)
+    if names is None:
+        raise ValueError("plan_sheets is for a request of several sheets")
+    parts = prepare_sheets(request, names)
+    in_file = frozenset(ext for p in parts for ext in p.prepared.events.external_ids.values())
+    planned = []
+    for i, part in enumerate(parts):
+        options = replace(
+            request.plan_options,
+            cancel_missing=request.plan_options.cancel_missing and i == 0,
+            also_in_file=in_file,
+        )
+        one = replace(_one_sheet(request, part), plan_options=options)
+        planned.append((part.sheet, plan_import(one)))
+    return planned
+
+
 def run_sheets(
     request: RunRequest,
     *,
     progress: Progress | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    report_copies: Sequence[Path] = (),
 ) -> RunSummary:
     """Run ``request`` over every sheet it names (see the module); one sheet: ``run_import``.
 
     Raises what ``run_import`` raises, before anything is sent. A sheet stopped by an error or
     an interruption stops the run: the sheets after it are not sent, and the report lists the
-    sheets that ran.
+    sheets that ran. ``report_copies``: more paths the same report goes to (the page keeps it
+    as CSV and XLSX); only with several sheets and ``request.report_path`` set.
     """
     names = sheets_to_read(request)
     if names is None:
@@ -132,23 +181,17 @@ def run_sheets(
         options = replace(
             options, cancel_missing=options.cancel_missing and i == 0, also_in_file=in_file
         )
-        one = replace(
-            request,
-            sheet=part.sheet,
-            sheets=(),
-            all_sheets=False,
-            report_path=None,
-            plan_options=options,
-            prepared=part.prepared,
-        )
+        one = replace(_one_sheet(request, part), plan_options=options)
         summary = run_import(one, progress=progress, transport=transport)
         done.append(replace(part, summary=summary))
         if summary.interrupted or summary.error:
             break
-    return _combined(request, done, started)
+    return _combined(request, done, started, report_copies)
 
 
-def _combined(request: RunRequest, parts: list[SheetPart], started: float) -> RunSummary:
+def _combined(
+    request: RunRequest, parts: list[SheetPart], started: float, copies: Sequence[Path] = ()
+) -> RunSummary:
     summaries = [p.summary for p in parts if p.summary is not None]
     results = [
         replace(r, message=f"sheet {p.sheet!r}, {r.message}" if r.message else "")
@@ -161,8 +204,11 @@ def _combined(request: RunRequest, parts: list[SheetPart], started: float) -> Ru
     if request.report_path is not None:
         try:
             ran = [(p.sheet, p.prepared.source, p.summary.results) for p in parts if p.summary]
-            written = write_report_table(request.report_path, sheets_report(ran))
+            table = sheets_report(ran)
+            written = write_report_table(request.report_path, table)
             report_path = str(written)
+            for copy in copies:
+                write_report_table(copy, table)
             note = not_replaced_note(written, request.report_path)
         except ReportError as exc:
             error = "; ".join(part for part in (error, str(exc)) if part)

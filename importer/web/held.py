@@ -28,6 +28,7 @@ class HeldRow:
     row: int  # spreadsheet row
     reason: str  # "Looks like the appointment already sent as event 812 (row 2 of ..., date)..."
     event: EventPreview  # the event it would create
+    sheet: str = ""  # set when the review covers several sheets: then it has no "Send anyway" box
 
 
 def _sentence(message: str) -> str:
@@ -48,6 +49,6 @@ def held_rows(prepared: Prepared, plan: Plan) -> list[HeldRow]:
 
 def ticked_rows(values: Iterable[object], held: Iterable[HeldRow]) -> frozenset[int]:
     """The rows ticked "Send anyway" among those held back; anything else in the form is dropped."""
-    may = {h.row for h in held}
+    may = {h.row for h in held if not h.sheet}  # row numbers repeat across sheets
     rows = {int(v) for v in map(str, values) if v.isdigit()}
     return frozenset(rows & may)

@@ -34,6 +34,7 @@ class EventPreview:
     zone: str  # the IANA zone name, e.g. "America/Los_Angeles"
     location: str
     participants: list[list[str]]  # e.g. ["Maria Gómez", "maria@example.com", "+1 541-555-0104"]
+    sheet: str = ""  # the row's sheet when the review covers several sheets
 
 
 def _clock(moment: datetime) -> str:

@@ -8,7 +8,7 @@ message for the page; the uploaded file's private path never appears in it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -23,10 +23,11 @@ from importer.outcomes import PlanAction, RowIssue, RowResult, SkipReason
 from importer.pipeline import PlannedImport, RunRequest, plan_import, plan_results
 from importer.plan import Plan
 from importer.prepare import Prepared
+from importer.several_sheets import plan_sheets, sheets_to_read
 from importer.web.held import MAX_HELD_SHOWN, HeldRow, held_rows
 from importer.web.preview import EventPreview, preview_event
 from importer.web.settings import WebSettings
-from importer.web.uploads import Upload
+from importer.web.uploads import ALL_SHEETS, Upload
 from importer.web.words import for_the_page
 
 MAPPING_SUFFIXES = (".yaml", ".yml")
@@ -65,6 +66,18 @@ class InvalidRow:
     row: int
     cells: list[Cell]
     reasons: list[tuple[str, str]]  # (column or "", what is wrong with its value)
+    sheet: str = ""  # set when the review covers several sheets
+
+
+@dataclass(frozen=True)
+class RowWarning:
+    """Something to check on a row that is sent all the same."""
+
+    row: int
+    column: str
+    value: str
+    reason: str
+    sheet: str = ""  # set when the review covers several sheets
 
 
 @dataclass
@@ -83,7 +96,7 @@ class Review:
     columns: list[str] = field(default_factory=list)
     invalid_rows: list[InvalidRow] = field(default_factory=list)
     more_invalid: int = 0
-    row_warnings: list[RowIssue] = field(default_factory=list)  # rows sent with something to check
+    row_warnings: list[RowWarning] = field(default_factory=list)  # sent with something to check
     more_warnings: int = 0
     previews: list[EventPreview] = field(default_factory=list)
     held: list[HeldRow] = field(default_factory=list)  # looks already sent: "Send anyway" boxes
@@ -94,6 +107,14 @@ class Review:
     sends_to: str = ""  # "user at base URL" (never the key)
     prepared: Prepared | None = field(default=None, repr=False)
     plan: Plan | None = field(default=None, repr=False)
+    # Several sheets reviewed at once (all with these columns, or the mapping's): each planned.
+    parts: list[tuple[str, PlannedImport]] = field(default_factory=list, repr=False)
+    all_sheets_choice: str = ALL_SHEETS  # the sheet drop-down's value for "all sheets"
+
+    @property
+    def several(self) -> bool:
+        """True when the review (and the send) covers several sheets."""
+        return bool(self.parts)
 
     @property
     def can_send(self) -> bool:
@@ -155,17 +176,20 @@ def build_review(
         mapping = mapping_of(upload, settings)
         review.mapping_title = mapping.name
         review.sheets = sheet_names(upload.path)
+        request = RunRequest(
+            source=upload.path,
+            mapping=mapping,
+            sheet=upload.sheet,
+            all_sheets=upload.all_sheets,
+            ledger_path=settings.ledger_path,
+        )
+        if sheets_to_read(request) is not None:
+            _review_sheets(review, plan_sheets(request), settings)
+            return _with_credentials(review, settings)
         # The same planning as ``plan``: the ledger is read without its lock (SQLite's WAL shows
         # the last committed state while a run holds it and writes), and with no ledger yet every
         # valid row is new: a review leaves no state file behind.
-        planned = planned or plan_import(
-            RunRequest(
-                source=upload.path,
-                mapping=mapping,
-                sheet=upload.sheet,
-                ledger_path=settings.ledger_path,
-            )
-        )
+        planned = planned or plan_import(request)
         prepared = planned.prepared
         review.sheet = prepared.sheet.sheet_name
         review.headers = [str(c) for c in prepared.source.columns]
@@ -185,6 +209,10 @@ def build_review(
         review.problem = plain_message(exc, upload)
         return review
     _describe(review, prepared, review.plan, settings)
+    return _with_credentials(review, settings)
+
+
+def _with_credentials(review: Review, settings: WebSettings) -> Review:
     try:
         config = client_config(settings)
         review.sends_to = f"{config.user} at {config.base_url}"
@@ -193,13 +221,63 @@ def build_review(
     return review
 
 
+def _review_sheets(
+    review: Review, parts: list[tuple[str, PlannedImport]], settings: WebSettings
+) -> None:
+    """Describe several sheets planned at once as one review, each row naming its sheet."""
+    review.parts, review.sheet = parts, None
+    totals: dict[str, Count] = {}
+    invalid: list[tuple[InvalidRow, list[str]]] = []
+    warnings: list[RowWarning] = []
+    held: list[HeldRow] = []
+    for sheet, planned in parts:
+        one = Review(file_name=review.file_name)
+        everything = replace(settings, max_issue_rows=10**9)  # cut once, over every sheet
+        _describe(one, planned.prepared, planned.plan, everything)
+        review.warnings += [f"sheet {sheet!r}: {w}" for w in planned.prepared.sheet.warnings]
+        review.warnings += [w for w in one.warnings if w not in review.warnings]
+        for count in one.counts:
+            had = totals.get(count.key)
+            totals[count.key] = replace(count, number=count.number + (had.number if had else 0))
+        invalid += [(replace(r, sheet=sheet), one.columns) for r in one.invalid_rows]
+        warnings += [replace(w, sheet=sheet) for w in one.row_warnings]
+        held += [replace(h, sheet=sheet, event=replace(h.event, sheet=sheet)) for h in one.held]
+        each = max(1, settings.preview_events // len(parts))  # the first events of every sheet
+        review.previews += [replace(e, sheet=sheet) for e in one.previews[:each]]
+        review.to_send += one.to_send
+        review.headers += [c for c in _columns(planned) if c not in review.headers]
+    review.counts = list(totals.values())
+    shown = invalid[: settings.max_issue_rows]
+    review.columns = list(dict.fromkeys(c for _, columns in shown for c in columns))
+    review.invalid_rows = [_cells_in(row, columns, review.columns) for row, columns in shown]
+    review.more_invalid = len(invalid) - len(shown)
+    review.row_warnings = [
+        RowWarning(w.row, w.column, str(w.value), w.reason)
+        for w in warnings[: settings.max_issue_rows]
+    ]
+    review.more_warnings = len(warnings) - len(review.row_warnings)
+    review.held = held[: min(settings.max_issue_rows, MAX_HELD_SHOWN)]
+    review.more_held = len(held) - len(review.held)
+
+
+def _columns(planned: PlannedImport) -> list[str]:
+    """The columns of a planned sheet, as the review names them."""
+    return [str(c) for c in planned.prepared.source.columns]
+
+
+def _cells_in(row: InvalidRow, had: list[str], columns: list[str]) -> InvalidRow:
+    """``row`` (its cells in the order ``had``) with its cells in the order ``columns``."""
+    cells = dict(zip(had, row.cells, strict=True))
+    return replace(row, cells=[cells.get(c, Cell("")) for c in columns])
+
+
 def _describe(review: Review, prepared: Prepared, plan: Plan, settings: WebSettings) -> None:
     review.warnings = list(prepared.sheet.warnings)
     if prepared.mapping.sheets or prepared.mapping.all_sheets:
         review.warnings.append(
-            "this mapping reads several sheets; this page checks and sends one sheet at a time, "
-            f"here the sheet {prepared.sheet.sheet_name!r}. Once it is sent, upload the file "
-            "again and choose the next sheet"
+            f"this mapping reads several sheets; here only the sheet {prepared.sheet.sheet_name!r}"
+            " is checked and sent, as chosen. To check and send them all at once, choose "
+            "“All sheets with these columns” as the sheet to import"
         )
     review.warnings += [new_calendar_warning(calendar) for calendar in plan.new_calendars]
     review.counts = [
@@ -232,7 +310,10 @@ def _describe(review: Review, prepared: Prepared, plan: Plan, settings: WebSetti
     ]
     review.more_invalid = max(0, len(invalid) - settings.max_issue_rows)
     warnings = [w for r in plan.rows if r.action is not PlanAction.INVALID for w in r.warnings]
-    review.row_warnings = warnings[: settings.max_issue_rows]
+    review.row_warnings = [
+        RowWarning(w.row, w.column, str(w.value), w.reason)
+        for w in warnings[: settings.max_issue_rows]
+    ]
     review.more_warnings = max(0, len(warnings) - settings.max_issue_rows)
     review.previews = [
         preview_event(r.row, _ACTION_WORDS.get(r.action, str(r.action)), r.payload)

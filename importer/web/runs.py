@@ -30,6 +30,7 @@ from importer.files import atomic_write_text
 from importer.ledger import utc_now
 from importer.pipeline import RunRequest, run_import_async
 from importer.report import write_report
+from importer.several_sheets import run_sheets, sheets_to_read
 from importer.web.words import for_the_page
 
 log = logging.getLogger("importer.web")
@@ -196,11 +197,14 @@ class RunBook:
         progress = _StateProgress(live.progress, lambda: self._set(live, state="sending"))
         outcome: dict[str, Any]
         try:
-            summary = asyncio.run(run_import_async(request, progress=progress))
-            if request.report_path is not None:
-                write_report(
-                    request.report_path.with_name(REPORT_XLSX), live.source(), summary.results
-                )
+            several = sheets_to_read(request) is not None
+            if several:  # one report of every sheet, a sheet column first
+                copies = () if request.report_path is None else (_xlsx_of(request.report_path),)
+                summary = run_sheets(request, progress=progress, report_copies=copies)
+            else:
+                summary = asyncio.run(run_import_async(request, progress=progress))
+            if request.report_path is not None and not several:
+                write_report(_xlsx_of(request.report_path), live.source(), summary.results)
         except ImporterError as exc:
             # Name the file as the person knows it, never by its private path.
             outcome = {
@@ -274,6 +278,11 @@ class RunBook:
     def close(self) -> None:
         """Stop taking runs; a run in progress finishes, waiting ones are dropped."""
         self._worker.shutdown(wait=True, cancel_futures=True)
+
+
+def _xlsx_of(report_csv: Path) -> Path:
+    """Where a run's XLSX report goes, beside its CSV report."""
+    return report_csv.with_name(REPORT_XLSX)
 
 
 class _StateProgress:

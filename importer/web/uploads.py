@@ -31,6 +31,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_SHOWN_NAME = 120
 FOLDER_PREFIX = "apptoto-web-"
 CHECK_SUFFIX = "-check"  # the review's check download (.csv or .xlsx), next to its upload
+# The sheet choice "all sheets with these columns" (brackets: no Excel sheet is named so).
+ALL_SHEETS = "[all sheets]"
 
 
 class StoreFull(Exception):
@@ -47,6 +49,7 @@ class Upload:
     mapping_file: str  # a file name listed in the mappings folder; "" until one fits or is saved
     created: float = field(default_factory=time.monotonic)
     sheet: str | None = None  # the sheet chosen on the review page; None: the mapping's
+    all_sheets: bool = False  # chosen on the review page: every sheet with the mapping's columns
     run_id: str | None = None  # set once, when the upload is sent
     review: Any = field(default=None, repr=False)  # the last review, kept for send and downloads
     matching: Any = field(default=None, repr=False)  # the column-matching step, when there is one

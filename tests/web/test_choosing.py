@@ -284,6 +284,9 @@ def test_only_held_rows_can_be_ticked() -> None:
     held = [HeldRow(2, "why", event), HeldRow(5, "why", event)]
     assert ticked_rows(["2", "3", "5", "-5", "x", "02"], held) == frozenset({2, 5})
     assert ticked_rows([], held) == frozenset()
+    # Reviewing several sheets, row numbers repeat from sheet to sheet: no box to tick.
+    several = [HeldRow(2, "why", event, sheet="Mon"), HeldRow(5, "why", event, sheet="Tue")]
+    assert ticked_rows(["2", "5"], several) == frozenset()
 
 
 def test_a_row_exported_twice_is_counted_as_a_copy_on_the_review(

@@ -26,9 +26,12 @@ from importer.web import WebSettings, create_app
 from importer.web.fitting import SheetHeaders, rank_mappings
 from importer.web.mapping_store import SaveRefused, mapping_file_name
 from importer.web.matching import FIELD_GROUPS
+from importer.web.uploads import ALL_SHEETS
 from tests.hand_kept import WORKBOOK as WEEK
 from tests.hand_kept import write_workbook
-from tests.helpers import CLINIC_MAPPING, PAGE_URL, SAMPLES, env_for, invoke_cli
+from tests.helpers import CLINIC_MAPPING, PAGE_URL, SAMPLES, env_for, invoke_cli, read_report
+from tests.test_hand_kept_workbooks import MONDAY, TUESDAY, patients, patients_of, starts
+from tests.web.test_app import send, wait_for_run
 
 with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
     from starlette.exceptions import StarletteDeprecationWarning
@@ -639,14 +642,82 @@ def test_a_hand_kept_workbook_opens_on_its_table_with_the_header_row_to_correct(
     assert sorted(prepare(tmp_path / "week.xlsx", mapping).set_aside) == [11, 13]
 
 
-def test_a_mapping_of_several_sheets_reviews_one_sheet_on_the_page_and_says_so(
-    client: TestClient, tmp_path: Path, mappings: Path, restore_logging: None
+def send_and_wait(client: TestClient, review_url: str) -> dict[str, Any]:
+    """Press Send on the review at ``review_url``; the run's progress once it has finished."""
+    return wait_for_run(client, send(client, review_url))
+
+
+def sent_exactly_the_week(sandbox: Any) -> None:
+    """Both day sheets' appointments on the sandbox, each once, at its exact start; nothing else."""
+    events = sandbox.events()
+    assert len(events) == 10  # no duplicate, no notes or totals row
+    assert starts(sandbox) == {**MONDAY, **TUESDAY}
+    assert patients(sandbox) == {**patients_of(101), **patients_of(201)}
+
+
+def test_a_mapping_of_several_sheets_reviews_and_sends_every_sheet_in_one_go(
+    client: TestClient, sandbox: Any, tmp_path: Path, mappings: Path, restore_logging: None
 ) -> None:
     source = write_workbook(tmp_path / "week.ods", WEEK)
     target = str(mappings / "week.yaml")
     made = invoke_cli(["init", str(source), "-o", target, "--time-zone", "America/New_York"])
     assert made.exit_code == 0, made.output
-    review = text_of(client.get(upload(client, source, mapping="week.yaml")).text)
-    assert "this mapping reads several sheets; this page checks and sends one sheet at a " in review
-    assert "here the sheet 'Mon 12-14'" in review
-    assert "Send 5 events to Apptoto" in review
+    review_url = upload(client, source, mapping="week.yaml")
+    page = client.get(review_url).text
+    review = text_of(page)
+    assert "sheets Mon 12-14 , Tue 12-15" in review
+    assert "Send 10 events to Apptoto" in review
+    assert "Sheet Tue 12-15, row 4" in review  # a preview names its row's sheet
+    assert "selected>All sheets with these columns</option>" in page
+    check = client.get(review_url + "/check.csv").text.splitlines()
+    assert check[0].lstrip("\ufeff").startswith("sheet,") and len(check) == 15  # 2 x 7 rows
+    one = {"csrf_token": token_of(client), "sheet": "Tue 12-15"}  # one sheet, chosen
+    alone = text_of(client.post(review_url + "/sheet", data=one).text)
+    assert "here only the sheet 'Tue 12-15' is checked and sent, as chosen." in alone
+    assert "Send 5 events to Apptoto" in alone
+    every = {"csrf_token": token_of(client), "sheet": ALL_SHEETS}
+    assert "Send 10 events" in text_of(client.post(review_url + "/sheet", data=every).text)
+
+    assert send_and_wait(client, review_url)["finished"]
+    sent_exactly_the_week(sandbox)
+    again = text_of(client.get(upload(client, source, mapping="week.yaml")).text)
+    assert "10 unchanged (not sent)" in again
+    assert "Send 0 events to Apptoto" in again
+
+
+def test_all_sheets_with_these_columns_is_a_choice_on_the_page(
+    client: TestClient, sandbox: Any, tmp_path: Path, mappings: Path
+) -> None:
+    path = write_workbook(tmp_path / "week.xlsx", WEEK)
+    address = upload(client, path)
+    submit(client, address, "preview", header_row="3")
+    saved = submit(client, address, "save", default_time_zone="America/New_York", name="Week")
+    assert "Send 5 events to Apptoto" in text_of(saved.text)  # the mapping reads one sheet
+    review_url = str(saved.url)
+
+    def choose(sheet: str) -> str:
+        data = {"csrf_token": token_of(client), "sheet": sheet}
+        return client.post(review_url + "/sheet", data=data).text
+
+    review = text_of(choose(ALL_SHEETS))
+    assert "sheets Mon 12-14 , Tue 12-15" in review  # the Notes sheet is passed over
+    assert "Send 10 events to Apptoto" in review
+    assert "4 not appointments (not sent)" in review
+    assert "Send 5 events to Apptoto" in text_of(choose("Tue 12-15"))  # back to one sheet
+    assert "Send 10 events to Apptoto" in text_of(choose(ALL_SHEETS))
+    progress = send_and_wait(client, review_url)
+    assert progress["finished"]
+    sent_exactly_the_week(sandbox)
+    (report,) = (tmp_path / "runs").glob("*/report.csv")
+    lines = read_report(report)
+    assert {(line["sheet"], line["status"]) for line in lines} >= {
+        ("Mon 12-14", "created"),
+        ("Tue 12-15", "created"),
+    }
+    assert sum(line["status"] == "created" for line in lines) == 10
+
+    review_url = upload(client, path)
+    review = text_of(choose(ALL_SHEETS))
+    assert "10 unchanged (not sent)" in review
+    assert "Send 0 events to Apptoto" in review
+    sent_exactly_the_week(sandbox)

@@ -23,7 +23,8 @@ from importer.ledger import held_by_another, utc_now
 from importer.mapping import Mapping
 from importer.pipeline import PlannedImport, RunRequest
 from importer.plan import PlanOptions
-from importer.report import write_report
+from importer.report import write_report, write_report_table
+from importer.several_sheets import sheets_report
 from importer.web.choosing import (
     MappingKnowledge,
     better_mapping,
@@ -51,7 +52,7 @@ from importer.web.services import (
     safe_stem,
 )
 from importer.web.settings import WebSettings
-from importer.web.uploads import Upload
+from importer.web.uploads import ALL_SHEETS, Upload
 
 CHECK_TYPES = {  # the review's check, as a download
     "csv": "text/csv; charset=utf-8",
@@ -122,8 +123,10 @@ async def choose_mapping(
 @router.post("/uploads/{token}/sheet")
 async def choose_sheet(token: str, form: CheckedForm, upload: KnownUpload) -> Response:
     sheet = str(form.get("sheet") or "")
-    if upload.run_id is None and (sheet or None) != upload.sheet:
-        upload.sheet = sheet or None
+    every = sheet == ALL_SHEETS  # every sheet with the mapping's columns
+    chosen = None if every else sheet or None
+    if upload.run_id is None and (chosen, every) != (upload.sheet, upload.all_sheets):
+        upload.sheet, upload.all_sheets = chosen, every
         upload.matching = None  # another sheet has other columns to match
     return RedirectResponse(f"/uploads/{token}", status_code=303)
 
@@ -131,10 +134,16 @@ async def choose_sheet(token: str, form: CheckedForm, upload: KnownUpload) -> Re
 @router.get("/uploads/{token}/check.{kind}")
 def check_report(kind: str, upload: KnownUpload, web: Services) -> Response:
     review: Review | None = upload.review
-    if review is None or review.prepared is None or review.plan is None or kind not in CHECK_TYPES:
+    if review is None or kind not in CHECK_TYPES:
         raise StarletteHTTPException(404, "review")
     target = web.uploads.check_path(upload, kind)
-    write_report(target, review.prepared.source, check_results(review.plan))
+    if review.several:
+        parts = [(s, p.prepared.source, check_results(p.plan)) for s, p in review.parts]
+        write_report_table(target, sheets_report(parts))
+    elif review.prepared is not None and review.plan is not None:
+        write_report(target, review.prepared.source, check_results(review.plan))
+    else:
+        raise StarletteHTTPException(404, "review")
     return FileResponse(
         target,
         media_type=CHECK_TYPES[kind],
@@ -205,19 +214,22 @@ def _start_run(
     """
     settings = web.settings
     review: Review | None = upload.review
+    several = review is not None and review.several
+    sheet = upload.sheet or (review.sheet if review else None)
     record = RunRecord(
         run_id=run_id,
         file_name=upload.file_name,
         mapping_file=upload.mapping_file,
         mapping_title=mapping.name,
-        sheet=upload.sheet or (review.sheet if review else None),
+        sheet=", ".join(s for s, _ in review.parts) if review and several else sheet,
         started_at=utc_now(),
     )
     run_request = RunRequest(
         source=upload.path,
         mapping=mapping,
         client_config=config,
-        sheet=record.sheet,
+        sheet=None if several else sheet,
+        all_sheets=upload.all_sheets,
         report_path=web.runs.runs_dir / run_id / REPORT_CSV,
         ledger_path=settings.ledger_path,
         plan_options=PlanOptions(allow_same_time_rows=anyway),
