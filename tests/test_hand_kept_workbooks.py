@@ -171,6 +171,33 @@ def test_all_sheets_reads_the_day_sheets_and_passes_over_the_notes(
     }
 
 
+def test_the_sheets_asked_for_in_the_run_come_before_the_mappings(
+    sandbox: SandboxHandle, tmp_path: Path, restore_logging: None
+) -> None:
+    monday = day_sheet("Mon 12-14", dt.date(2026, 12, 14), 101)
+    tuesday = day_sheet("Tue 12-15", dt.date(2026, 12, 15), 201)
+    wednesday = day_sheet("Wed 12-16", dt.date(2026, 12, 16), 301)
+    path, mapping = initialised(tmp_path, "week.xlsx", [NOTES, monday, tuesday, wednesday])
+    spec = yaml.safe_load(mapping.read_text(encoding="utf-8"))
+    spec["sheets"] = ["Mon 12-14", "Tue 12-15"]
+    mapping.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    every = run_cli(path, mapping, tmp_path, sandbox, "--dry-run", "--all-sheets")
+    assert every.exit_code == 0, every.output  # the Notes sheet passed over, not an error
+    assert "plan (nothing sent): 15 create" in every.output
+    spec["sheets"] = "all"
+    mapping.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    named = run_cli(path, mapping, tmp_path, sandbox, "--dry-run", "--sheet", "Wed 12-16")
+    assert named.exit_code == 0, named.output
+    assert "plan (nothing sent): 5 create" in named.output
+    two = ["--sheet", "Mon 12-14", "--sheet", "Wed 12-16"]
+    both = run_cli(path, mapping, tmp_path, sandbox, "--dry-run", *two)
+    assert both.exit_code == 0, both.output
+    assert {line["sheet"] for line in read_report(tmp_path / "report.csv")} == {
+        "Mon 12-14",
+        "Wed 12-16",
+    }
+
+
 def test_an_appointment_on_two_sheets_is_sent_once_or_not_at_all(
     sandbox: SandboxHandle, tmp_path: Path, restore_logging: None
 ) -> None:
