@@ -116,6 +116,18 @@ def initialised(tmp_path: Path, name: str, sheets: list[SheetSpec]) -> tuple[Pat
     return path, mapping
 
 
+def with_sheets(mapping: Path, sheets: str | list[str]) -> None:
+    """Set the ``sheets:`` key of the mapping file ``init`` wrote."""
+    spec = yaml.safe_load(mapping.read_text(encoding="utf-8"))
+    spec["sheets"] = sheets
+    mapping.write_text(yaml.safe_dump(spec), encoding="utf-8")
+
+
+def sheets_in_report(tmp_path: Path) -> set[str]:
+    """The sheets named in the last run's report."""
+    return {line["sheet"] for line in read_report(tmp_path / "report.csv")}
+
+
 @pytest.mark.parametrize("suffix", FORMATS)
 def test_a_hand_kept_workbook_goes_through_init_and_run_exactly(
     sandbox: SandboxHandle, tmp_path: Path, restore_logging: None, suffix: str
@@ -159,16 +171,11 @@ def test_all_sheets_reads_the_day_sheets_and_passes_over_the_notes(
     sandbox: SandboxHandle, tmp_path: Path, restore_logging: None
 ) -> None:
     path, mapping = initialised(tmp_path, "week.ods", WORKBOOK)
-    spec = yaml.safe_load(mapping.read_text(encoding="utf-8"))
-    spec["sheets"] = "all"
-    mapping.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    with_sheets(mapping, "all")
     ran = run_cli(path, mapping, tmp_path, sandbox, "--dry-run")
     assert ran.exit_code == 0, ran.output
     assert "plan (nothing sent): 10 create, 4 not an appointment" in ran.output
-    assert {line["sheet"] for line in read_report(tmp_path / "report.csv")} == {
-        "Mon 12-14",
-        "Tue 12-15",
-    }
+    assert sheets_in_report(tmp_path) == {"Mon 12-14", "Tue 12-15"}
 
 
 def test_the_sheets_asked_for_in_the_run_come_before_the_mappings(
@@ -178,24 +185,18 @@ def test_the_sheets_asked_for_in_the_run_come_before_the_mappings(
     tuesday = day_sheet("Tue 12-15", dt.date(2026, 12, 15), 201)
     wednesday = day_sheet("Wed 12-16", dt.date(2026, 12, 16), 301)
     path, mapping = initialised(tmp_path, "week.xlsx", [NOTES, monday, tuesday, wednesday])
-    spec = yaml.safe_load(mapping.read_text(encoding="utf-8"))
-    spec["sheets"] = ["Mon 12-14", "Tue 12-15"]
-    mapping.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    with_sheets(mapping, ["Mon 12-14", "Tue 12-15"])
     every = run_cli(path, mapping, tmp_path, sandbox, "--dry-run", "--all-sheets")
     assert every.exit_code == 0, every.output  # the Notes sheet passed over, not an error
     assert "plan (nothing sent): 15 create" in every.output
-    spec["sheets"] = "all"
-    mapping.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    with_sheets(mapping, "all")
     named = run_cli(path, mapping, tmp_path, sandbox, "--dry-run", "--sheet", "Wed 12-16")
     assert named.exit_code == 0, named.output
     assert "plan (nothing sent): 5 create" in named.output
     two = ["--sheet", "Mon 12-14", "--sheet", "Wed 12-16"]
     both = run_cli(path, mapping, tmp_path, sandbox, "--dry-run", *two)
     assert both.exit_code == 0, both.output
-    assert {line["sheet"] for line in read_report(tmp_path / "report.csv")} == {
-        "Mon 12-14",
-        "Wed 12-16",
-    }
+    assert sheets_in_report(tmp_path) == {"Mon 12-14", "Wed 12-16"}
 
 
 def test_an_appointment_on_two_sheets_is_sent_once_or_not_at_all(
