@@ -155,12 +155,15 @@ def rows_set_aside(frame: pd.DataFrame) -> dict[int, str]:
     typical = float(counts[counts > 0].quantile(0.9))  # the cells of a full row
     said_total = np.zeros(len(frame), dtype=bool)
     sparse = (counts < typical).to_numpy()
+    first = _Distinct(frame.iloc[:, 0].to_numpy(dtype=object))  # read by both tests below
     for j, column in enumerate(frame.columns):
+        if j == 0:
+            said_total |= first.each(_said_total)
+            continue
         at = np.ones(len(frame), dtype=bool) if j < 2 else sparse
-        cells = frame[column].to_numpy(dtype=object)[at]
-        said_total[at] |= _matches(cells, lambda t: _TOTALS.match(t) is not None)
+        said_total[at] |= _Distinct(frame[column].to_numpy(dtype=object)[at]).each(_said_total)
     totals = pd.Series(said_total, index=frame.index)
-    repeated = _header_again(frame, counts)
+    repeated = _header_again(frame, counts, first)
     single = (counts == 1) & (typical >= 3)
     full = (counts * 2 >= typical) & ~totals & ~repeated & ~single
     after_last_full = frame.index > (frame.index[full.to_numpy()].max() if full.any() else -1)
@@ -183,23 +186,34 @@ def rows_set_aside(frame: pd.DataFrame) -> dict[int, str]:
     return reasons
 
 
-def _matches(cells: np.ndarray, test: Callable[[str], bool]) -> np.ndarray:
-    """``test`` of each text cell (blank: False), run once per distinct text: a column of
-    200,000 cells holds a few thousand distinct ones at most, ids aside."""
-    codes, uniques = pd.factorize(cells)
-    if len(uniques) == 0:
-        return np.zeros(len(cells), dtype=bool)
-    said = np.fromiter((test(str(u)) for u in uniques), bool, len(uniques))
-    return np.where(codes >= 0, said[codes], False)
+def _said_total(texts: list[str]) -> Iterable[bool]:
+    return (match is not None for match in map(_TOTALS.match, texts))
 
 
-def _header_again(frame: pd.DataFrame, counts: pd.Series) -> pd.Series:
-    """Rows that repeat the header (a block pasted with its header): True where they do."""
+class _Distinct:
+    """A column's cells factorized once: a test runs once per distinct text (blank: False). A
+    column of 200,000 cells holds a few thousand distinct ones at most, ids aside."""
+
+    def __init__(self, cells: np.ndarray) -> None:
+        self.codes, uniques = pd.factorize(cells)
+        self.texts = [str(u) for u in uniques]
+
+    def each(self, test: Callable[[list[str]], Iterable[bool]]) -> np.ndarray:
+        """``test`` (of every distinct text, in order) spread back over the cells."""
+        if not self.texts:
+            return np.zeros(len(self.codes), dtype=bool)
+        said = np.fromiter(test(self.texts), bool, len(self.texts))
+        return np.where(self.codes >= 0, said[self.codes], False)
+
+
+def _header_again(frame: pd.DataFrame, counts: pd.Series, first: _Distinct) -> pd.Series:
+    """Rows that repeat the header (a block pasted with its header): True where they do.
+
+    ``first`` is the frame's first column, factorized.
+    """
     names = [str(name).strip().casefold() for name in frame.columns]
     candidates = frame.index[
-        _matches(
-            frame.iloc[:, 0].to_numpy(dtype=object), lambda t: t.strip().casefold() == names[0]
-        )
+        first.each(lambda texts: (t.strip().casefold() == names[0] for t in texts))
     ]
     again = pd.Series(False, index=frame.index)
     for row in candidates:
