@@ -49,11 +49,18 @@ def same_appointments(
         return {}
     known = ledger.same_appointments(wanted) if ledger is not None else {}
     ignored = set(ignored)
-    in_file: dict[str, list[tuple[str, int]]] = {}
+    # key -> person -> the first row of the file with them: only the first one is named, so
+    # rows repeating a key and person add nothing to scan (20,000 of one slot were quadratic).
+    in_file: dict[str, dict[str, int]] = {}
+
+    def note(key: str, person: str, row: int) -> None:
+        first = in_file.setdefault(key, {})
+        first[person] = min(row, first.get(person, row))
+
     for row, payload in staying.items():
         for key, person in appointment_keys(payload):
             if key in wanted:
-                in_file.setdefault(key, []).append((person, row))
+                note(key, person, row)
     held: dict[int, str] = {}
     for row, keys in keys_of.items():
         sent = [
@@ -65,16 +72,19 @@ def same_appointments(
             # The same external_id updates that event in Apptoto: no second one.
             and entry.external_id != new[row].get("external_id")
         ]
-        earlier = sorted(
-            other_row
-            for key, person in keys
-            for other, other_row in in_file.get(key, ())
-            if same_person(person, other)
+        earlier = min(
+            (
+                other_row
+                for key, person in keys
+                for other, other_row in in_file.get(key, {}).items()
+                if same_person(person, other)
+            ),
+            default=None,
         )
         if sent:
             held[row] = f"looks like the appointment already sent as {_sent_as(sent[0])}: {WHY}"
-        elif earlier:
-            held[row] = f"looks like the same appointment as row {earlier[0]} of this file: {WHY}"
+        elif earlier is not None:
+            held[row] = f"looks like the same appointment as row {earlier} of this file: {WHY}"
         for key, person in keys:
-            in_file.setdefault(key, []).append((person, row))
+            note(key, person, row)
     return held

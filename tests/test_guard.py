@@ -9,6 +9,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
+from importer import guard
+from importer.ledger import appointment_keys
 from importer.mapping import load_mapping
 from importer.outcomes import PlanAction
 from importer.pipeline import RunRequest, plan_import
@@ -164,3 +168,33 @@ def test_a_visit_whose_id_changed_is_sent_when_its_old_event_is_cancelled(
     assert "1 created" in output and "1 cancelled" in output and "skipped" not in output, output
     live = live_events(sandbox)
     assert "clinic-000199" in live and "clinic-000101" not in live
+
+
+def test_many_rows_of_one_slot_are_each_checked_against_the_first_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """20,000 rows of one calendar, start and person took over ten minutes: every row compared
+    itself with every earlier row. Each is now compared once per key and person already seen."""
+    visit = {
+        "calendar": "Main",
+        "start_time": "2026-05-04T09:00:00-04:00",
+        "participants": [{"name": "Ana Diaz", "phone": "555-0100"}],
+    }
+    rows = 300
+    new = {row: {**visit, "external_id": f"x-{row}"} for row in range(2, rows + 2)}
+    calls = 0
+    compare = guard.same_person
+
+    def counted(person: str, other: str) -> bool:
+        nonlocal calls
+        calls += 1
+        return compare(person, other)
+
+    monkeypatch.setattr(guard, "same_person", counted)
+    held = guard.same_appointments(new, {}, None)
+    assert sorted(held) == list(range(3, rows + 2))
+    assert {why.split(":")[0] for why in held.values()} == {
+        "looks like the same appointment as row 2 of this file"
+    }
+    keys = len(appointment_keys(visit))
+    assert calls <= keys * rows  # one comparison per key of each row, not one per earlier row
