@@ -8,7 +8,6 @@ Routes here only read requests and shape answers; what is stored lives in
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import threading
 from collections.abc import Awaitable, Callable
@@ -31,6 +30,7 @@ from importer.sandbox.request_body import (
 )
 from importer.sandbox.settings import SandboxSettings, settings_as_json, settings_with
 from importer.sandbox.store import EventStore
+from importer.serving import is_loopback
 
 DEFAULT_PAGE_SIZE = 30
 MAX_PAGE_SIZE = 1000
@@ -232,11 +232,7 @@ CONTROL_REFUSED = (
 
 
 def _from_this_computer(request: Request) -> bool:
-    host = request.client.host if request.client else ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(request.client.host if request.client else "")
 
 
 def create_app(settings: SandboxSettings, *, db_path: str | None = None) -> FastAPI:
