@@ -192,7 +192,7 @@ def build_review(
         planned = planned or plan_import(request)
         prepared = planned.prepared
         review.sheet = prepared.sheet.sheet_name
-        review.headers = [str(c) for c in prepared.source.columns]
+        review.headers = _columns(planned)
         review.prepared = prepared
         review.plan = planned.plan
         if settings.ledger_path.exists() and held_by_another(settings.ledger_path):
@@ -230,9 +230,10 @@ def _review_sheets(
     invalid: list[tuple[InvalidRow, list[str]]] = []
     warnings: list[RowWarning] = []
     held: list[HeldRow] = []
+    everything = replace(settings, max_issue_rows=10**9)  # cut once, over every sheet
+    each = max(1, settings.preview_events // len(parts))  # the first events of every sheet
     for sheet, planned in parts:
         one = Review(file_name=review.file_name)
-        everything = replace(settings, max_issue_rows=10**9)  # cut once, over every sheet
         _describe(one, planned.prepared, planned.plan, everything)
         review.warnings += [f"sheet {sheet!r}: {w}" for w in planned.prepared.sheet.warnings]
         review.warnings += [w for w in one.warnings if w not in review.warnings]
@@ -242,7 +243,6 @@ def _review_sheets(
         invalid += [(replace(r, sheet=sheet), one.columns) for r in one.invalid_rows]
         warnings += [replace(w, sheet=sheet) for w in one.row_warnings]
         held += [replace(h, sheet=sheet, event=replace(h.event, sheet=sheet)) for h in one.held]
-        each = max(1, settings.preview_events // len(parts))  # the first events of every sheet
         review.previews += [replace(e, sheet=sheet) for e in one.previews[:each]]
         review.to_send += one.to_send
         review.headers += [c for c in _columns(planned) if c not in review.headers]
