@@ -51,10 +51,11 @@ def data_folder(environ: Mapping[str, str] | None = None) -> Path:
     return platformdirs.user_data_path(APP_FOLDER, appauthor=False)
 
 
-def _old_or_new(old: Path, new: Path, what: str, *, cwd: Path | None, is_old: bool) -> Place:
+def _old_or_new(old: Path, new: Path, what: str, *, is_old: bool) -> Place:
+    """``new``, or ``old`` (the old place in the working folder) with a note when ``is_old``."""
     if not is_old:
         return Place(new)
-    found = ((cwd or Path.cwd()) / old).absolute()
+    found = old.absolute()
     return Place(
         found,
         f"using the {what} found in the old place {found}; commands started in other folders "
@@ -67,7 +68,7 @@ def state_file(cwd: Path | None = None, environ: Mapping[str, str] | None = None
     folder's ``state.sqlite``."""
     old = (cwd or Path.cwd()) / OLD_STATE
     new = data_folder(environ) / STATE_NAME
-    return _old_or_new(OLD_STATE, new, "state file", cwd=cwd, is_old=old.is_file())
+    return _old_or_new(old, new, "state file", is_old=old.is_file())
 
 
 def mappings_folder(cwd: Path | None = None, environ: Mapping[str, str] | None = None) -> Place:
@@ -75,7 +76,7 @@ def mappings_folder(cwd: Path | None = None, environ: Mapping[str, str] | None =
     old = (cwd or Path.cwd()) / OLD_MAPPINGS
     has_mappings = old.is_dir() and any(old.glob("*.y*ml"))
     new = data_folder(environ) / MAPPINGS_NAME
-    return _old_or_new(OLD_MAPPINGS, new, "mappings folder", cwd=cwd, is_old=has_mappings)
+    return _old_or_new(old, new, "mappings folder", is_old=has_mappings)
 
 
 def web_runs_folder(environ: Mapping[str, str] | None = None) -> Path:
