@@ -54,13 +54,14 @@ def _names_a_person(header: str) -> bool:
 
 
 def _repeats_for_one_person(
-    frame: pd.DataFrame, text: pd.Series, person_columns: Sequence[str]
+    frame: pd.DataFrame, text: pd.Series, person_columns: Sequence[str], copies: pd.Series
 ) -> bool:
     """Whether a value of ``text`` stands in two different rows of one person.
 
-    Identical rows (exported twice) are one. Without person columns to tell, any repeat counts.
+    Identical rows (exported twice, ``copies`` after the first) are one. Without person columns
+    to tell, any repeat counts.
     """
-    distinct = ~frame.duplicated(keep="first")
+    distinct = ~copies
     values = text[distinct & (text != "")]
     repeated = values.duplicated(keep=False)
     if not repeated.any():
@@ -92,7 +93,7 @@ def pick_external_id(
         names = name_score(spec("external_id"), column)
         text = frame[column].fillna("").astype("str").str.strip()
         if _names_a_person(column) or (
-            names >= 1 and _repeats_for_one_person(frame, text, person_columns)
+            names >= 1 and _repeats_for_one_person(frame, text, person_columns, copies)
         ):
             person_number = person_number or column
             continue
