@@ -28,8 +28,13 @@ def canonical_json(payload: Mapping[str, Any]) -> str:
     anyway would hide the mistake.
     """
     kept = {key: value for key, value in payload.items() if key not in EXCLUDED_KEYS}
+    return _dumps(kept)
+
+
+def _dumps(value: Any) -> str:
+    """Sorted keys, no whitespace, non-ASCII kept as is, NaN refused: canonical JSON text."""
     return json.dumps(
-        kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
 
 
@@ -40,7 +45,11 @@ def payload_hash(payload: Mapping[str, Any]) -> str:
     different as soon as any other value, key or list order differs. Bad values raise as in
     :func:`canonical_json`.
     """
-    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+    return _sha256(canonical_json(payload))
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 FIELD_HASH_CHARACTERS = 16  # 64 bits: enough to tell a changed field, too short to be a record
@@ -56,15 +65,7 @@ def field_hashes(payload: Mapping[str, Any]) -> dict[str, str]:
     :func:`canonical_json`.
     """
     return {
-        key: hashlib.sha256(
-            json.dumps(
-                [key, value],
-                sort_keys=True,
-                separators=(",", ":"),
-                ensure_ascii=False,
-                allow_nan=False,
-            ).encode("utf-8")
-        ).hexdigest()[:FIELD_HASH_CHARACTERS]
+        key: _sha256(_dumps([key, value]))[:FIELD_HASH_CHARACTERS]
         for key, value in payload.items()
         if key not in EXCLUDED_KEYS
     }
