@@ -117,7 +117,7 @@ def prepare(
     source = restore_lost_zeros(source, recorded, mapping.event.external_id)
     set_aside = loaded.set_aside
     appointments = source.drop(index=list(set_aside)) if set_aside else source
-    copies = repeated_rows(appointments)
+    copies = repeated_rows(appointments, mapping.event.external_id.columns)
     built, issues = validate_and_map(
         appointments.drop(index=list(copies)) if copies else appointments, mapping, now=now
     )
