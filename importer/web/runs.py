@@ -197,14 +197,13 @@ class RunBook:
         progress = _StateProgress(live.progress, lambda: self._set(live, state="sending"))
         outcome: dict[str, Any]
         try:
-            several = sheets_to_read(request) is not None
-            if several:  # one report of every sheet, a sheet column first
+            if sheets_to_read(request) is not None:  # one report of every sheet, a sheet column
                 copies = () if request.report_path is None else (_xlsx_of(request.report_path),)
                 summary = run_sheets(request, progress=progress, report_copies=copies)
             else:
                 summary = asyncio.run(run_import_async(request, progress=progress))
-            if request.report_path is not None and not several:
-                write_report(_xlsx_of(request.report_path), live.source(), summary.results)
+                if request.report_path is not None:
+                    write_report(_xlsx_of(request.report_path), live.source(), summary.results)
         except ImporterError as exc:
             # Name the file as the person knows it, never by its private path.
             outcome = {
