@@ -74,6 +74,10 @@ class SheetHeaders:
             return names[0]
         raise NoSuchSheet(mapping.sheet)
 
+    def know(self, sheet: str | None, headers: list[str]) -> None:
+        """The headers of ``sheet`` as read elsewhere (the review's), so they are not read again."""
+        self._headers[sheet] = headers
+
     def headers(self, sheet: str | None) -> list[str]:
         """The header names of ``sheet`` (a report's result columns left out); LoadError."""
         if sheet not in self._headers:

@@ -68,11 +68,10 @@ def review_page(request: Request, token: str, upload: KnownUpload, web: Services
     if upload.run_id is not None:
         return RedirectResponse(f"/runs/{upload.run_id}", status_code=303)
     candidates: list[MappingKnowledge] | None = None
+    sheets = SheetHeaders(upload.path, upload.sheet)  # each sheet read once, for every ranking
     if not upload.mapping_file:  # the saved mapping that fits, else the matching step
         try:
-            pick = pick_mapping(
-                settings.mappings_dir, SheetHeaders(upload.path, upload.sheet), settings.ledger_path
-            )
+            pick = pick_mapping(settings.mappings_dir, sheets, settings.ledger_path)
         except ImporterError as exc:
             review = Review(file_name=upload.file_name, problem=plain_message(exc, upload))
             return web.page(request, "review.html", step=3, upload=upload, review=review)
@@ -87,8 +86,8 @@ def review_page(request: Request, token: str, upload: KnownUpload, web: Services
     chosen = next((c.planned for c in candidates or [] if c.file == upload.mapping_file), None)
     review = build_review(upload, settings, chosen)
     upload.review = review
-    known = {review.sheet: review.headers} if review.prepared is not None else {}
-    sheets = SheetHeaders(upload.path, upload.sheet, known)
+    if review.prepared is not None:
+        sheets.know(review.sheet, review.headers)
     try:
         ranked = rank_mappings(settings.mappings_dir, sheets)
         if candidates is None and sum(f.fits for f in ranked) > 1:
