@@ -242,7 +242,7 @@ def _zeros_put_back(
     }
     if not changed:
         return {}
-    previous = ledger.last_field_hashes(prepared.mapping.name, list(changed))
+    previous = ledger.last_field_hashes(prepared.mapping.scope, list(changed))
     budget = TryBudget()
     restored: dict[int, dict[str, Any]] = {}
     for external_id, row in changed.items():

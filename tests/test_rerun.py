@@ -254,6 +254,21 @@ def test_a_report_excel_saved_again_updates_the_same_events_keeping_their_ids(
     assert sandbox.stats()["duplicates"] == []
 
 
+def test_a_report_excel_saved_again_keeps_its_zeros_under_a_mapping_with_a_source(
+    sandbox: SandboxHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mapping with ``source:`` keeps its events under the source: the zeros Excel dropped are
+    looked up there too, so only the edited row is sent (not a second one with its zeros lost)."""
+    scoped = tmp_path / "scoped.yaml"
+    text = CLINIC_MAPPING.read_text(encoding="utf-8")
+    scoped.write_text(
+        text.replace("name: Clinic appointments", "name: Clinic appointments\nsource: clinic", 1),
+        encoding="utf-8",
+    )
+    monkeypatch.setitem(globals(), "MAPPING", str(scoped))
+    test_a_report_excel_saved_again_updates_the_same_events_keeping_their_ids(sandbox, tmp_path)
+
+
 def test_calendar_change_fails_or_recreates_on_request(
     sandbox: SandboxHandle, tmp_path: Path
 ) -> None:
