@@ -78,10 +78,7 @@ def prepare_sheets(request: RunRequest, names: Sequence[str]) -> list[SheetPart]
     parts = []
     for name in names:
         try:
-            limit = {} if request.max_rows is None else {"max_rows": request.max_rows}
-            prepared = prepare(
-                request.source, request.mapping, sheet=name, now=request.now, **limit
-            )
+            prepared = _prepare(request, name)
         except (LoadError, MappingError):
             if every:
                 continue  # a notes sheet, an empty one: not a sheet of appointments
@@ -94,6 +91,12 @@ def prepare_sheets(request: RunRequest, names: Sequence[str]) -> list[SheetPart]
             problems=[f"the workbook's sheets: {', '.join(repr(n) for n in names)}"],
         )
     return _shared_ids_invalid(parts)
+
+
+def _prepare(request: RunRequest, sheet: str | None) -> Prepared:
+    """``prepare`` of one sheet of ``request``'s file, with its row cap (if it sets one)."""
+    limit = {} if request.max_rows is None else {"max_rows": request.max_rows}
+    return prepare(request.source, request.mapping, sheet=sheet, now=request.now, **limit)
 
 
 def _shared_ids_invalid(parts: list[SheetPart]) -> list[SheetPart]:
@@ -255,10 +258,7 @@ def validate_sheets(request: RunRequest) -> list[SheetCheck]:
     """
     names = sheets_to_read(request)
     if names is None:
-        limit = {} if request.max_rows is None else {"max_rows": request.max_rows}
-        prepared = prepare(
-            request.source, request.mapping, sheet=request.sheet, now=request.now, **limit
-        )
+        prepared = _prepare(request, request.sheet)
         return [SheetCheck(None, prepared, validate_rows(prepared))]
     parts = prepare_sheets(request, names)
     return [SheetCheck(p.sheet, p.prepared, validate_rows(p.prepared)) for p in parts]
