@@ -127,7 +127,8 @@ def make_plan(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -
     if ledger is not None:
         known = ledger.lookup(mapping_name, [events.external_ids[r] for r in events.payloads])
     no_record = not known and (ledger is None or ledger.count_live(mapping_name) == 0)
-    zeros_back = _zeros_put_back(prepared, ledger, known) if ledger is not None else {}
+    hashes = _live_hashes(prepared, known)
+    zeros_back = _zeros_put_back(prepared, ledger, known, hashes) if ledger is not None else {}
     rows: list[PlannedRow] = []
     for row in prepared.rows:
         if row in prepared.set_aside:
@@ -152,6 +153,7 @@ def make_plan(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -
                 prepared.report_ids.get(row),
                 options,
                 no_record=no_record,
+                digest=None if row in zeros_back else hashes.get(row),
             )
         )
     if ledger is not None:
@@ -222,8 +224,20 @@ def _copy_row(row: int, first: int, external_id: str) -> PlannedRow:
     )
 
 
+def _live_hashes(prepared: Prepared, known: dict[str, LedgerEntry]) -> dict[int, str]:
+    """row -> payload hash of the valid rows with a live ledger event (for zeros and the plan)."""
+    events = prepared.events
+    return {
+        row: payload_hash(payload)
+        for row, payload in events.payloads.items()
+        if row not in prepared.issues
+        and (entry := known.get(events.external_ids[row])) is not None
+        and not entry.deleted
+    }
+
+
 def _zeros_put_back(
-    prepared: Prepared, ledger: Ledger, known: dict[str, LedgerEntry]
+    prepared: Prepared, ledger: Ledger, known: dict[str, LedgerEntry], hashes: dict[int, str]
 ) -> dict[int, dict[str, Any]]:
     """Changed rows' payloads with the leading zeros a spreadsheet program dropped put back.
 
@@ -234,11 +248,8 @@ def _zeros_put_back(
     events = prepared.events
     changed = {
         events.external_ids[row]: row
-        for row, payload in events.payloads.items()
-        if row not in prepared.issues
-        and (entry := known.get(events.external_ids[row])) is not None
-        and not entry.deleted
-        and entry.payload_hash != payload_hash(payload)
+        for row, digest in hashes.items()
+        if known[events.external_ids[row]].payload_hash != digest
     }
     if not changed:
         return {}
@@ -266,9 +277,11 @@ def _plan_row(
     options: PlanOptions,
     *,
     no_record: bool,
+    digest: str | None = None,
 ) -> PlannedRow:
-    """The action for one valid row, given its ledger entry and the report's apptoto_id."""
-    digest = payload_hash(payload)
+    """The action for one valid row, given its ledger entry and the report's apptoto_id
+    (``digest``: the payload's hash, when already made)."""
+    digest = digest or payload_hash(payload)
     live = entry if entry is not None and not entry.deleted else None
     if entry is not None and entry.deleted and report_id == entry.apptoto_id:
         report_id = None  # a report older than the cancellation: that event is gone

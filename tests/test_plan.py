@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from importer import plan as plan_module
 from importer.errors import PlanRefused
 from importer.ledger import Ledger, LedgerEntry, field_hashes, payload_hash
 from importer.ledger.lost_zeros import TryBudget, zeros_put_back
@@ -189,6 +190,24 @@ def test_rows_match_the_ledger_by_external_id_not_by_position(
     plan = make_plan(prepared, ledger, PlanOptions())
     assert {r.row for r in plan.rows if r.action is PlanAction.UNCHANGED} == set(rows)
     assert plan.to_send == []
+
+
+def test_a_rerun_hashes_each_row_once(
+    prepared: Prepared, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lost-zeros check and the plan of a row share one hash of its payload."""
+    rows = valid_rows(prepared)
+    ledger.record(entry_for(prepared, row, 50_000 + row) for row in rows)
+    hashed: list[str] = []
+
+    def counted(payload: Any) -> str:
+        hashed.append(str(payload.get("external_id")))
+        return payload_hash(payload)
+
+    monkeypatch.setattr(plan_module, "payload_hash", counted)
+    plan = make_plan(prepared, ledger, PlanOptions())
+    assert {r.row for r in plan.rows if r.action is PlanAction.UNCHANGED} == set(rows)
+    assert len(hashed) == len(set(hashed)) == len(rows)
 
 
 def test_changed_row_is_an_update_with_its_apptoto_id(prepared: Prepared, ledger: Ledger) -> None:
