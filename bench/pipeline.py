@@ -8,13 +8,16 @@ Inside it, the phases are timed the way ``importer.prepare.prepare`` runs them:
 - load: ``load_table`` (CSV or XLSX into text cells);
 - checks: the mapping's columns against the header, then ``validate_columns`` (pandera);
 - map: ``build_events`` (templates, dates and zones, phones, payload dicts);
-- validate: one whole ``prepare()`` call, which is what ``apptoto-import validate`` waits for.
+- validate: one whole ``validate_sheets`` call, the function ``apptoto-import validate`` calls
+  (load, checks and map; it follows whatever that command does, chunked or not).
 
 Each figure is the best of ``repeats`` runs (the machine is shared; the best run is the one least
 disturbed). Imports of pandas/pandera are done before timing.
 
 Baselines, also one process each: pandas ``read_excel(engine="openpyxl")`` loading the same
 workbook, and ``bench.naive_map`` (csv.DictReader + strptime + ZoneInfo) mapping the same CSV.
+The readers alone, the floor of ``validate``: pandas ``read_csv(dtype=str)`` of the CSV and
+python-calamine reading the workbook's sheet into Python values.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sized
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +62,9 @@ def measure_ours(path: Path, *, repeats: int, max_rows: int) -> dict[str, Any]:
     from importer.events import build_events
     from importer.load import load_table, strip_report_columns
     from importer.mapping import check_columns, load_mapping
-    from importer.prepare import prepare
+    from importer.outcomes import RowStatus
+    from importer.pipeline import RunRequest
+    from importer.several_sheets import validate_sheets
     from importer.validate import validate_columns
 
     mapping = load_mapping(MAPPING)
@@ -87,10 +93,11 @@ def measure_ours(path: Path, *, repeats: int, max_rows: int) -> dict[str, Any]:
         gc.collect()
 
         started = time.perf_counter()
-        prepared = prepare(path, mapping, max_rows=max_rows)
+        checks = validate_sheets(RunRequest(path, mapping, max_rows=max_rows))
         phases["validate"].append(time.perf_counter() - started)
-        counts["invalid_rows"] = len(prepared.issues)
-        del prepared
+        results = [r for check in checks for r in check.results]
+        counts["invalid_rows"] = sum(1 for r in results if r.status is RowStatus.INVALID)
+        del checks, results
         gc.collect()
     return {
         "file": path.name,
@@ -101,19 +108,26 @@ def measure_ours(path: Path, *, repeats: int, max_rows: int) -> dict[str, Any]:
     }
 
 
+def _best_read(path: Path, repeats: int, read: Callable[[], Sized]) -> dict[str, Any]:
+    """Best time of ``repeats`` calls of ``read`` (rows: the length of what it returned)."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        table = read()
+        times.append(time.perf_counter() - started)
+        rows = len(table)
+        del table
+        gc.collect()
+    return {"file": path.name, "load": _best(times), "rows": rows, "peak_mb": round(_peak_mb(), 1)}
+
+
 def measure_openpyxl(path: Path, *, repeats: int) -> dict[str, Any]:
     """pandas ``read_excel`` with openpyxl, as scripts call it (``dtype=str`` costs the same)."""
     import pandas as pd
 
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        frame = pd.read_excel(path, engine="openpyxl", sheet_name="Appointments")
-        times.append(time.perf_counter() - started)
-        rows = len(frame)
-        del frame
-        gc.collect()
-    return {"file": path.name, "load": _best(times), "rows": rows, "peak_mb": round(_peak_mb(), 1)}
+    return _best_read(
+        path, repeats, lambda: pd.read_excel(path, engine="openpyxl", sheet_name="Appointments")
+    )
 
 
 def measure_dictreader(path: Path, *, repeats: int) -> dict[str, Any]:
@@ -131,8 +145,33 @@ def measure_dictreader(path: Path, *, repeats: int) -> dict[str, Any]:
     return {"file": path.name, "map": _best(times), **counts, "peak_mb": round(_peak_mb(), 1)}
 
 
+def measure_read_csv(path: Path, *, repeats: int) -> dict[str, Any]:
+    """pandas ``read_csv`` of every cell as text, the C reader: the CSV's floor."""
+    import pandas as pd
+
+    return _best_read(path, repeats, lambda: pd.read_csv(path, dtype=str, keep_default_na=False))
+
+
+def measure_calamine(path: Path, *, repeats: int) -> dict[str, Any]:
+    """python-calamine reading the mapping's sheet into Python values: the workbook's floor."""
+    from python_calamine import CalamineWorkbook
+
+    from importer.mapping import load_mapping
+
+    sheet = load_mapping(MAPPING).sheet or "Appointments"
+    figures = _best_read(
+        path,
+        repeats,
+        lambda: CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(),
+    )
+    return figures | {"rows": figures["rows"] - 1}  # the header is not a row
+
+
+MEASUREMENTS = ("ours", "openpyxl", "dictreader", "read_csv", "calamine")
+
+
 def run_measurement(what: str, path: Path, *, repeats: int, max_rows: int) -> dict[str, Any]:
-    """Run one measurement (``ours``, ``openpyxl`` or ``dictreader``) in a fresh process."""
+    """Run one of ``MEASUREMENTS`` in a fresh process."""
     command = [sys.executable, "-m", "bench.pipeline", what, str(path)]
     command += ["--repeats", str(repeats), "--max-rows", str(max_rows)]
     finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
@@ -153,8 +192,12 @@ def _main(arguments: list[str]) -> None:
         result = measure_openpyxl(path, repeats=repeats)
     elif what == "dictreader":
         result = measure_dictreader(path, repeats=repeats)
+    elif what == "read_csv":
+        result = measure_read_csv(path, repeats=repeats)
+    elif what == "calamine":
+        result = measure_calamine(path, repeats=repeats)
     else:
-        raise SystemExit(f"unknown measurement {what!r}: ours, openpyxl or dictreader")
+        raise SystemExit(f"unknown measurement {what!r}: {', '.join(MEASUREMENTS)}")
     print(json.dumps(result))
 
 

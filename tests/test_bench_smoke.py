@@ -63,3 +63,22 @@ def test_quick_bench_runs_every_part_and_writes_results(tmp_path: Path) -> None:
     baselines = results["figures"]["baselines"]
     assert baselines["openpyxl"]["rows"] == 200
     assert baselines["dictreader"]["payloads"] + baselines["dictreader"]["skipped_rows"] == 200
+
+    # The commands as whole processes, each file's counts agreeing across validate, run, review.
+    whole = results["figures"]["whole"]
+    assert set(whole["validate"]) == {"200-row CSV", "200-row XLSX", "400-row CSV"}
+    for name, checked in whole["validate"].items():
+        counts = checked["counts"]
+        assert counts["valid"] + counts["invalid"] == checked["rows"] == checked["reader"]["rows"]
+        assert checked["exit_code"] == 1 and checked["peak_mb"] > 0, name  # 1: invalid rows
+    assert whole["validate"]["200-row CSV"]["counts"] == whole["validate"]["200-row XLSX"]["counts"]
+    assert set(whole["run"]) == {"200-row CSV", "400-row CSV"}  # --quick runs the big one too
+    for name, run in whole["run"].items():
+        valid = whole["validate"][name]["counts"]["valid"]
+        assert run["counts"]["created"] == run["counts"]["stored"] == valid, name
+        assert run["counts"]["duplicates"] == 0 and run["peak_mb"] > 0
+    review = whole["review"]
+    assert review["to_send"] == whole["validate"]["200-row CSV"]["counts"]["valid"]
+    assert review["hwm_after_bytes"] >= review["rss_before_bytes"] > 0
+    assert any(f.startswith("web review of a 200-row CSV upload") for f in figures)
+    assert "**Whole processes.**" in markdown and "**Web review.**" in markdown
