@@ -15,6 +15,7 @@ from importer.load.report_input import (
 from importer.load.table import (
     CSV_SUFFIXES,
     DEFAULT_MAX_ROWS,
+    STREAMED_MAX_ROWS,
     WORKBOOK_SUFFIXES,
     XLSX_SUFFIXES,
     Sheet,
@@ -27,6 +28,7 @@ __all__ = [
     "CSV_SUFFIXES",
     "DEFAULT_MAX_ROWS",
     "RESULT_COLUMNS",
+    "STREAMED_MAX_ROWS",
     "WORKBOOK_SUFFIXES",
     "XLSX_SUFFIXES",
     "Sheet",

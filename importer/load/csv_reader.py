@@ -27,18 +27,26 @@ import codecs
 import csv
 import io
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from importer.errors import LoadError
+from importer.load.csv_problems import (
+    RESAVE,
+    first_bad_byte,
+    open_quote_row,
+    parser_problem,
+    undecodable,
+)
 from importer.load.table_bounds import HEADER_SEARCH_ROWS, find_header, header_index
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t")
-MAX_CSV_BYTES = 1 << 30  # 1 GiB: ~40x a 200,000-row appointment file
+MAX_CSV_BYTES = 4 << 30  # 4 GiB: ~4x a 5,000,000-row appointment file (read in parts)
 CHUNK_ROWS = 50_000  # rows parsed between two counts against the cap
 MAX_COLUMNS = 1_000  # an appointment export has a few dozen; Excel allows 16,384
 MAX_WIDTH_RETRIES = 8  # re-reads allowed when a row has more cells than those before it
@@ -50,19 +58,10 @@ _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_ENCODING_NAMES = {
-    "utf-8": "UTF-8",
-    "utf-8-sig": "UTF-8",
-    "cp1252": "Windows-1252 (cp1252)",
-    "utf-16": "UTF-16",
-    "utf-32": "UTF-32",
-}
-_RESAVE = 'Open it in Excel and save it again as "CSV UTF-8 (Comma delimited)"'
 _WIDER_ROW = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _SEP_LINE = re.compile(r"sep=([,;\t|])(?:\r\n|\n|\r)")
 _LEADING_BLANK_LINES = re.compile(r"(?:\r\n|\n|\r)*")
 _LINE_END = re.compile(r"\r\n|\n|\r")
-_OPEN_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 
 
 @dataclass(frozen=True)
@@ -77,6 +76,29 @@ class CsvTable:
     delimiter: str
 
 
+@dataclass(frozen=True)
+class CsvLayout:
+    """How a CSV file is read: what the sniffing found, and the width its widest row needs."""
+
+    encoding: str
+    delimiter: str
+    skip: int  # lines before the first record pandas reads (leading blank lines, ``sep=``)
+    first_row: int  # the spreadsheet row of that first record
+    hidden: int = 0  # 1 when a ``sep=`` line, which Excel hides, comes first
+    marked: bool = False  # the encoding comes from a byte-order mark
+    width: int | None = None  # None: as many fields as the first record has
+    widened: int = 0  # times a wider row made the file be read again
+
+
+class LayoutChanged(Exception):  # noqa: N818 - a signal to read again, not a failure
+    """Raised by :func:`csv_records` when the file must be read again from its start with
+    ``layout`` (a row wider than those before it, or cp1252 after ASCII that is not UTF-8)."""
+
+    def __init__(self, layout: CsvLayout) -> None:
+        super().__init__(f"read again as {layout}")
+        self.layout = layout
+
+
 def read_csv_table(
     path: Path, *, file: str, max_rows: int, header_row: int | None = None
 ) -> CsvTable:
@@ -87,6 +109,22 @@ def read_csv_table(
     rows are the rows below it. Raises LoadError
     for an empty or oversized file, undecodable bytes, broken quoting or too many rows.
     """
+    layout = csv_layout(path, file=file)
+    while True:
+        counter = RowCounter(max_rows, file=file)
+        try:
+            records = csv_records(path, layout, file=file, chunk_rows=min(CHUNK_ROWS, max_rows + 2))
+            chunks = [counter.count(chunk) for chunk in records]
+        except LayoutChanged as changed:
+            layout = changed.layout
+            continue
+        cells = pd.concat(chunks) if len(chunks) > 1 else chunks[0]
+        return _table(cells, layout, file=file, header_row=header_row)
+
+
+def csv_layout(path: Path, *, file: str, encoding: str | None = None) -> CsvLayout:
+    """Encoding (a byte-order mark, else ``encoding``, else UTF-8), delimiter and the lines to
+    skip, from the first 64 KiB. LoadError for a file over :data:`MAX_CSV_BYTES` or too wide."""
     size = path.stat().st_size
     if size > MAX_CSV_BYTES:
         raise LoadError(
@@ -96,31 +134,114 @@ def read_csv_table(
         )
     with path.open("rb") as stream:
         head = stream.read(SNIFF_BYTES)
-    encoding = next((name for bom, name in _BOMS if head.startswith(bom)), None)
-    for candidate in [encoding] if encoding else ["utf-8", "cp1252"]:
-        sample = _decode_sample(head, candidate)
-        # Excel reads a first line "sep=;" as the delimiter to use, and does not show it.
-        hint = _SEP_LINE.match(sample)
-        delimiter = hint.group(1) if hint else sniff_delimiter(sample)
-        # pandas cannot start on an empty line; skip those and count them as rows.
-        blank_lines = _LEADING_BLANK_LINES.match(sample, hint.end() if hint else 0)
-        blank = len(_LINE_END.findall(blank_lines.group() if blank_lines else ""))
-        skip = blank + (1 if hint else 0)
-        check_width(_widest_record(sample, delimiter), file=file)  # before pandas reads it all
-        try:
-            cells = _parse(path, candidate, delimiter, skip, file=file, max_rows=max_rows)
-        except UnicodeDecodeError:
-            offset, bad, ascii_before = _first_bad_byte(path, candidate)
-            if candidate == "utf-8" and ascii_before:
-                continue  # plain ASCII so far, nothing misread yet: try cp1252 from the start
-            hidden = 1 if hint else 0  # Excel does not show the sep= line as a row
-            raise _undecodable(
-                path, candidate, delimiter, offset, bad, ascii_before, file, hidden=hidden
-            ) from None
-        return _table(
-            cells, candidate, delimiter, first_row=blank + 1, file=file, header_row=header_row
+    marked = next((name for bom, name in _BOMS if head.startswith(bom)), None)
+    chosen = marked or encoding or "utf-8"
+    sample = _decode_sample(head, chosen)
+    # Excel reads a first line "sep=;" as the delimiter to use, and does not show it.
+    hint = _SEP_LINE.match(sample)
+    delimiter = hint.group(1) if hint else sniff_delimiter(sample)
+    # pandas cannot start on an empty line; skip those and count them as rows.
+    blank_lines = _LEADING_BLANK_LINES.match(sample, hint.end() if hint else 0)
+    blank = len(_LINE_END.findall(blank_lines.group() if blank_lines else ""))
+    widest = _widest_record(sample, delimiter)
+    check_width(widest, file=file)  # before pandas reads it all
+    hidden = 1 if hint else 0
+    # Room for the widest record of the sample: a title line of one cell above the header does
+    # not make the whole file be read again.
+    return CsvLayout(
+        chosen, delimiter, blank + hidden, blank + 1, hidden, marked is not None, widest or None
+    )
+
+
+def csv_records(
+    path: Path, layout: CsvLayout, *, file: str, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """Every record as text ("" for empty), ``chunk_rows`` at a time, indexed by spreadsheet row
+    (blank lines included). Raises :class:`LayoutChanged` when the file must be read again with
+    another layout, and LoadError for an empty file, broken quoting or undecodable bytes."""
+    width = layout.width
+    first = layout.first_row
+    try:
+        reader = pd.read_csv(
+            path,
+            sep=layout.delimiter,
+            header=None,
+            names=None if width is None else range(width),
+            index_col=False,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            quotechar='"',
+            doublequote=True,
+            encoding=layout.encoding,
+            encoding_errors="strict",
+            engine="c",
+            chunksize=max(1, chunk_rows),
+            skiprows=layout.skip,
         )
-    raise AssertionError("unreachable: cp1252 either decodes or raises")  # pragma: no cover
+        with reader:
+            for chunk in reader:
+                chunk.index = pd.RangeIndex(first, first + len(chunk), name="row")
+                first += len(chunk)
+                yield chunk
+    except pd.errors.EmptyDataError as exc:
+        raise LoadError("the file is empty (it has only blank lines)", file=file) from exc
+    except pd.errors.ParserError as exc:
+        wider = _WIDER_ROW.search(str(exc))
+        if wider is None:
+            # pandas counts the skipped blank lines in this row number.
+            raise LoadError(parser_problem(str(exc)), file=file, row=open_quote_row(exc)) from exc
+        # A row with more cells than those before it (Excel shows them as more columns): read
+        # again with room for them.
+        width = int(wider.group(3))
+        if layout.widened >= MAX_WIDTH_RETRIES:
+            raise LoadError(
+                f"the rows have too many different numbers of cells (one has {width}); {RESAVE}",
+                file=file,
+            ) from exc
+        raise LayoutChanged(replace(layout, width=width, widened=layout.widened + 1)) from exc
+    except UnicodeDecodeError:
+        offset, bad, ascii_before = first_bad_byte(path, layout.encoding)
+        if layout.encoding == "utf-8" and not layout.marked and ascii_before:
+            # plain ASCII so far, nothing misread yet: cp1252 from the start
+            raise LayoutChanged(csv_layout(path, file=file, encoding="cp1252")) from None
+        raise undecodable(
+            path,
+            layout.encoding,
+            layout.delimiter,
+            offset,
+            bad,
+            ascii_before,
+            file,
+            hidden=layout.hidden,
+        ) from None
+
+
+class RowCounter:
+    """Counts the rows with text as chunks come, refusing a file over ``max_rows`` data rows
+    before the rest is read (the header is a row with text too)."""
+
+    def __init__(
+        self, max_rows: int, *, file: str, advice: str = "Split it into smaller files"
+    ) -> None:
+        self.max_rows = max_rows
+        self.file = file
+        self.advice = advice
+        self.filled = 0
+
+    def count(self, chunk: pd.DataFrame, blank: pd.DataFrame | None = None) -> pd.DataFrame:
+        """``chunk``, counted (``blank``: where its cells are blank, when known); LoadError once
+        the rows with text pass the cap."""
+        blank = blank_cells(chunk) if blank is None else blank
+        self.filled += int((~blank).any(axis=1).sum())
+        if self.filled > self.max_rows + 1:
+            raise LoadError(
+                f"the file has more than {self.max_rows:,} rows below the header; at most "
+                f"{self.max_rows:,} are read in one run. {self.advice}",
+                file=self.file,
+            )
+        return chunk
 
 
 def check_width(columns: int, *, file: str) -> None:
@@ -165,82 +286,7 @@ def sniff_delimiter(sample: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _parse(
-    path: Path, encoding: str, delimiter: str, skip: int, *, file: str, max_rows: int
-) -> pd.DataFrame:
-    """Every record as text ("" for empty), one row per spreadsheet row, blank lines included."""
-    width: int | None = None  # None: as many fields as the first row has
-    for _ in range(MAX_WIDTH_RETRIES):
-        try:
-            return _parse_chunks(
-                path, encoding, delimiter, skip, width, file=file, max_rows=max_rows
-            )
-        except pd.errors.EmptyDataError as exc:
-            raise LoadError("the file is empty (it has only blank lines)", file=file) from exc
-        except pd.errors.ParserError as exc:
-            wider = _WIDER_ROW.search(str(exc))
-            if wider is None:
-                # pandas counts the skipped blank lines in this row number.
-                row = _open_quote_row(exc)
-                raise LoadError(_parser_problem(str(exc)), file=file, row=row) from exc
-            # A row with more cells than those before it (Excel shows them as more columns):
-            # read again with room for them.
-            width = int(wider.group(3))
-    raise LoadError(
-        f"the rows have too many different numbers of cells (one has {width}); {_RESAVE}",
-        file=file,
-    )
-
-
-def _parse_chunks(
-    path: Path,
-    encoding: str,
-    delimiter: str,
-    skip: int,
-    width: int | None,
-    *,
-    file: str,
-    max_rows: int,
-) -> pd.DataFrame:
-    limit = max_rows + 1  # the header is a row with text too
-    chunks: list[pd.DataFrame] = []
-    filled = 0
-    reader = pd.read_csv(
-        path,
-        sep=delimiter,
-        header=None,
-        names=None if width is None else range(width),
-        index_col=False,
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        skip_blank_lines=False,
-        quotechar='"',
-        doublequote=True,
-        encoding=encoding,
-        encoding_errors="strict",
-        engine="c",
-        chunksize=max(1, min(CHUNK_ROWS, max_rows + 2)),
-        skiprows=skip,
-    )
-    with reader:
-        for chunk in reader:
-            chunks.append(chunk)
-            filled += int((chunk != "").any(axis=1).sum())  # all-space rows: see the exact count
-            if filled > limit and (filled := _rows_with_text(chunks)) > limit:
-                raise LoadError(
-                    f"the file has more than {max_rows:,} rows below the header; at most "
-                    f"{max_rows:,} are read in one run. Split it into smaller files",
-                    file=file,
-                )
-    return pd.concat(chunks) if len(chunks) > 1 else chunks[0]
-
-
-def _rows_with_text(chunks: list[pd.DataFrame]) -> int:
-    return sum(int((~_blank_cells(chunk)).any(axis=1).sum()) for chunk in chunks)
-
-
-def _blank_cells(cells: pd.DataFrame) -> pd.DataFrame:
+def blank_cells(cells: pd.DataFrame) -> pd.DataFrame:
     """True where a cell is empty or only whitespace."""
     return pd.DataFrame({j: _blank(column) for j, column in cells.items()}, index=cells.index)
 
@@ -255,19 +301,27 @@ def _blank(column: pd.Series) -> np.ndarray:
 
 
 def _table(
-    cells: pd.DataFrame,
-    encoding: str,
-    delimiter: str,
-    *,
-    first_row: int,
-    file: str,
-    header_row: int | None,
+    cells: pd.DataFrame, layout: CsvLayout, *, file: str, header_row: int | None
 ) -> CsvTable:
+    blank = blank_cells(cells)
+    header_at, header = table_head(cells, blank, file=file, header_row=header_row)
+    body = cells.iloc[header_at + 1 :]
+    columns = body_columns(body, blank.iloc[header_at + 1 :])
+    return CsvTable(
+        header, int(cells.index[header_at]), columns, body.index, layout.encoding, layout.delimiter
+    )
+
+
+def table_head(
+    cells: pd.DataFrame, blank: pd.DataFrame, *, file: str, header_row: int | None
+) -> tuple[int, list[str]]:
+    """The position in ``cells`` (records indexed by row) of the header, and its names: the row
+    ``header_row`` when given, else the one :func:`find_header` finds among the first rows."""
     check_width(cells.shape[1], file=file)
-    blank = _blank_cells(cells)
     with_text = ~blank.all(axis=1)
     if not with_text.any():
         raise LoadError("the file is empty (it has only blank lines)", file=file)
+    first_row = int(cells.index[0])
     if header_row is not None:
         header_at = header_index(header_row, first_row, with_text.to_numpy(), file=file)
     else:
@@ -282,96 +336,9 @@ def _table(
         "" if blank.iat[header_at, j] else str(cells.iat[header_at, j])
         for j in range(cells.shape[1])
     ]
-    body = cells.iloc[header_at + 1 :]
-    body_blank = blank.iloc[header_at + 1 :]
-    columns = [body[j].mask(body_blank[j]).to_numpy(dtype=object) for j in body.columns]
-    header_row = first_row + header_at
-    rows = pd.Index(range(header_row + 1, first_row + len(cells)), dtype="int64", name="row")
-    return CsvTable(header, header_row, columns, rows, encoding, delimiter)
+    return header_at, header
 
 
-def _open_quote_row(exc: Exception) -> int | None:
-    found = _OPEN_QUOTE.search(str(exc))
-    return int(found.group(1)) + 1 if found else None
-
-
-def _parser_problem(message: str) -> str:
-    if _OPEN_QUOTE.search(message):
-        return (
-            'a quote mark (") opened in this row is never closed, so the rest of the file would '
-            "become one cell; fix the quotes in this row"
-        )
-    return f"the file cannot be read as CSV ({message})"
-
-
-def _has_text(record: list[str]) -> bool:
-    joined = "".join(record)
-    return bool(joined) and not joined.isspace()
-
-
-def _first_bad_byte(path: Path, encoding: str) -> tuple[int, bytes, bool]:
-    """Offset and bytes of the first undecodable sequence, and whether all before it was ASCII."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    offset = 0
-    ascii_so_far = True
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            buffered = len(decoder.getstate()[0])  # bytes of a character cut by the last chunk
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                # The decoder saw buffered + chunk; a buffered byte is never ASCII.
-                before = chunk[: max(exc.start - buffered, 0)]
-                ascii_so_far = ascii_so_far and not buffered and before.isascii()
-                return offset - buffered + exc.start, exc.object[exc.start : exc.end], ascii_so_far
-            ascii_so_far = ascii_so_far and chunk.isascii()
-            offset += len(chunk)
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:  # the file ends inside a character
-        return offset - len(exc.object) + exc.start, exc.object[exc.start :], False
-    raise AssertionError("no undecodable byte found")  # pragma: no cover - the caller saw one
-
-
-def _undecodable(
-    path: Path,
-    encoding: str,
-    delimiter: str,
-    offset: int,
-    bad: bytes,
-    ascii_before: bool,
-    file: str,
-    *,
-    hidden: int = 0,
-) -> LoadError:
-    """The LoadError for the undecodable ``bad`` bytes at ``offset``, naming row and column."""
-    with path.open("rb") as stream:
-        before = stream.read(offset).decode(encoding, errors="replace")
-    # Parse what precedes the bad byte plus a marker: the record holding the marker is the row
-    # of the bad byte, its last cell the column (a quoted cell may span lines, so count records).
-    marker = "\ue000"
-    records = list(
-        csv.reader(io.StringIO(before + marker, newline=""), delimiter=delimiter, strict=False)
-    )
-    row = len(records) - hidden
-    header = next((r for r in records[hidden:-1] if _has_text(r)), None)
-    index = len(records[-1]) - 1
-    column = header[index].strip() if header and index < len(header) else ""
-    shown = " ".join(f"0x{b:02X}" for b in bad[:4])
-    if encoding == "utf-8" and not ascii_before:
-        reason = (
-            f"byte {shown} is not UTF-8 text, but earlier rows are UTF-8: the file mixes two "
-            f"text encodings, and reading it either way would garble some names. {_RESAVE}"
-        )
-    elif encoding in ("utf-8", "cp1252"):
-        reason = (
-            f"byte {shown} is text neither in UTF-8 nor in Windows-1252 (cp1252), the "
-            f"encodings Excel writes CSV in; the file is damaged or in another encoding. {_RESAVE}"
-        )
-    else:
-        name = _ENCODING_NAMES[encoding]
-        reason = (
-            f"bytes {shown} are not valid {name} text, although the file starts with the "
-            f"{name} mark; the file is damaged. {_RESAVE}"
-        )
-    return LoadError(reason, file=file, row=row, column=column or None)
+def body_columns(body: pd.DataFrame, blank: pd.DataFrame) -> list[np.ndarray]:
+    """The columns of records ``body``, blank and all-space cells missing (None)."""
+    return [body[j].mask(blank[j]).to_numpy(dtype=object) for j in body.columns]

@@ -53,13 +53,18 @@ def assemble_sheet(
     encoding: str | None = None,
     delimiter: str | None = None,
     notes: Sequence[str] = (),
+    keep: Sequence[bool] | None = None,
+    final: bool = True,
+    typical: float | None = None,
 ) -> Sheet:
     """Name the columns, drop blank rows and columns, and check the row cap: the Sheet.
 
     ``columns[j]`` holds the cells below ``header[j]`` (blank = None/NaN), the column at
     ``first_column + j`` (0 = A); ``rows`` gives each body row its spreadsheet row number. A
     column wider than the header gets a blank header. Raises LoadError when more than
-    ``max_rows`` rows with text follow the header.
+    ``max_rows`` rows with text follow the header. ``keep`` (one part of a big file,
+    :mod:`importer.load.parts`): which columns are kept, the same for every part; ``final``
+    False: more rows follow, ``typical`` the cells of a full row (see :func:`rows_set_aside`).
     """
     warnings = list(notes)
     if header_row > 1:
@@ -73,7 +78,11 @@ def assemble_sheet(
     for j in range(max(len(header), len(columns))):
         values = pd.array(columns[j] if j < len(columns) else [None] * len(rows), dtype="str")
         name = header[j].strip() if j < len(header) else ""
-        if not name and values.isna().all():
+        if keep is not None:
+            wanted = j < len(keep) and keep[j]
+        else:
+            wanted = bool(name) or not values.isna().all()
+        if not wanted:
             continue  # no header, no data: a blank column
         names.append(name)
         letters.append(column_letter(first_column + j))
@@ -92,7 +101,7 @@ def assemble_sheet(
             file=file,
             sheet=sheet_name,
         )
-    set_aside = rows_set_aside(frame)
+    set_aside = rows_set_aside(frame, final=final, typical=typical)
     for row, reason in list(set_aside.items())[:_SET_ASIDE_SHOWN]:
         warnings.append(f"row {row} is {reason.removeprefix('not an appointment: ')}: not sent")
     if len(set_aside) > _SET_ASIDE_SHOWN:

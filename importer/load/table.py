@@ -41,7 +41,9 @@ from importer.load.xlsx_reader import (
 from importer.load.xlsx_safety import FileKind, check_workbook_zip, file_kind
 from importer.values.distinct import collector_paused
 
-DEFAULT_MAX_ROWS = 200_000
+DEFAULT_MAX_ROWS = 200_000  # a file read whole (the web page, the assistant)
+# A file read in parts (importer.load.parts): memory no longer grows with it.
+STREAMED_MAX_ROWS = 5_000_000
 
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")

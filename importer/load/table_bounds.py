@@ -142,8 +142,14 @@ def _shown(cells: Sequence[str]) -> str:
     return ", ".join(repr(cell) for cell in cells[:3]) + (", ..." if len(cells) > 3 else "")
 
 
-def rows_set_aside(frame: pd.DataFrame) -> dict[int, str]:
+def rows_set_aside(
+    frame: pd.DataFrame, *, final: bool = True, typical: float | None = None
+) -> dict[int, str]:
     """Rows of ``frame`` (text cells, index = row number) that are not appointments -> why.
+
+    ``final`` False: the table goes on below ``frame`` (a part of a big file), so no row of it
+    is "after the table's last full row"; ``typical``: the cells of a full row, when the whole
+    table's count is known (default: ``frame``'s own, :func:`typical_cells`).
 
     Vectorised over the frame: the totals words are looked for in the first two columns of every
     row, and in every cell of the rows with fewer cells than usual (a totals row rarely fills
@@ -152,7 +158,7 @@ def rows_set_aside(frame: pd.DataFrame) -> dict[int, str]:
     if frame.empty:
         return {}
     counts = frame.notna().sum(axis=1)
-    typical = float(counts[counts > 0].quantile(0.9))  # the cells of a full row
+    typical = typical_cells(counts) if typical is None else typical
     said_total = np.zeros(len(frame), dtype=bool)
     sparse = (counts < typical).to_numpy()
     first = _Distinct(frame.iloc[:, 0].to_numpy(dtype=object))  # read by both tests below
@@ -167,6 +173,7 @@ def rows_set_aside(frame: pd.DataFrame) -> dict[int, str]:
     single = (counts == 1) & (typical >= 3)
     full = (counts * 2 >= typical) & ~totals & ~repeated & ~single
     after_last_full = frame.index > (frame.index[full.to_numpy()].max() if full.any() else -1)
+    after_last_full &= final
     reasons: dict[int, str] = {}
     for row in frame.index[(totals | repeated | single | after_last_full) & (counts > 0)]:
         shown = [c for c in frame.loc[row] if isinstance(c, str)]
@@ -184,6 +191,13 @@ def rows_set_aside(frame: pd.DataFrame) -> dict[int, str]:
             # is checked (and refused, naming what is missing), never passed over.
             reasons[int(row)] = f"not an appointment: a note below the table ({_shown(shown)})"
     return reasons
+
+
+def typical_cells(counts: pd.Series) -> float:
+    """The cells of a full row, from the cells filled per row (``counts``): the 90th percentile
+    of the rows with any (0.0 when none has)."""
+    filled = counts[counts > 0]
+    return float(filled.quantile(0.9)) if len(filled) else 0.0
 
 
 def _said_total(texts: list[str]) -> Iterable[bool]:

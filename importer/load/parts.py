@@ -1,0 +1,229 @@
+"""A file read in parts of :data:`PART_ROWS` rows, so that memory does not grow with the file.
+
+:class:`PartReader` gives the table of a file as :class:`Sheet` parts, each holding up to
+``part_rows`` rows (a little more when notes below the table are carried over), every part with
+the same columns, row numbers as in the file. It can be read again (a run reads the file once to
+check it whole, then again to send it). A CSV file is parsed a part at a time; a workbook's sheet
+is read whole (calamine holds it anyway) once, and cut into parts.
+
+The rules that need the whole table hold across parts: the header is found in the first rows;
+the columns are those with a name or with data in the first part; the rows after the table's
+last full row (notes below it) are judged with the file's end in view, because a part ends at
+its last full row and the rows after it go with the next part. A row count over ``max_rows``
+stops the read (LoadError) before the later parts are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from importer.errors import LoadError
+from importer.load.csv_reader import (
+    CsvLayout,
+    LayoutChanged,
+    RowCounter,
+    blank_cells,
+    body_columns,
+    csv_layout,
+    csv_records,
+    table_head,
+)
+from importer.load.sheet import Sheet, assemble_sheet
+from importer.load.table import DEFAULT_MAX_ROWS, WORKBOOK_SUFFIXES, load_table
+from importer.load.table_bounds import HEADER_SEARCH_ROWS, typical_cells
+
+PART_ROWS = 50_000
+# A file read in parts is read by the command line, whose --max-rows raises the cap.
+CAP_ADVICE = "Split it into smaller files, or raise the limit with --max-rows"
+
+__all__ = ["PART_ROWS", "LayoutChanged", "PartReader"]
+
+
+class PartReader:
+    """The parts of one sheet of ``path`` (see the module). Iterating :meth:`parts` may raise
+    :class:`LayoutChanged` from a CSV file that must be read again from its start (a wider row,
+    another encoding): the reader has learnt the layout, and the caller starts over."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        sheet: str | None = None,
+        max_rows: int = DEFAULT_MAX_ROWS,
+        header_row: int | None = None,
+        part_rows: int = PART_ROWS,
+    ) -> None:
+        self.path = Path(path)
+        self.file = str(path)
+        self.sheet = sheet
+        self.max_rows = max_rows
+        self.header_row = header_row
+        self.part_rows = max(1, part_rows)
+        self.layout: CsvLayout | None = None
+        self._whole: Sheet | None = None  # a workbook's sheet, read once
+
+    @property
+    def is_workbook(self) -> bool:
+        """True for a workbook (read whole, then cut), False for CSV text (read in parts)."""
+        return self.path.suffix.lower() in WORKBOOK_SUFFIXES
+
+    def parts(self) -> Iterator[Sheet]:
+        """The parts, in row order; at least one (it may have no rows)."""
+        if not self.is_workbook:
+            try:
+                yield from self._csv_parts()
+            except LayoutChanged as changed:
+                self.layout = changed.layout
+                raise
+            return
+        if self._whole is None:
+            self._whole = load_table(
+                self.path, sheet=self.sheet, max_rows=self.max_rows, header_row=self.header_row
+            )
+        whole = self._whole
+        if len(whole.frame) <= self.part_rows:
+            yield whole
+            return
+        for start in range(0, len(whole.frame), self.part_rows):
+            frame = whole.frame.iloc[start : start + self.part_rows]
+            rows = set(frame.index.tolist())
+            aside = {row: why for row, why in whole.set_aside.items() if row in rows}
+            warnings = whole.warnings if start == 0 else ()
+            yield replace(whole, frame=frame, set_aside=aside, warnings=warnings)
+
+    def _csv_parts(self) -> Iterator[Sheet]:
+        """A CSV file's parts: parsed ``part_rows`` records at a time."""
+        if self.layout is None:
+            self.layout = csv_layout(self.path, file=self.file)
+        layout = self.layout
+        counter = RowCounter(self.max_rows, file=self.file, advice=CAP_ADVICE)
+        head: _Head | None = None
+        pending: _Records | None = None  # the records read last, judged once more come
+        # No more than the cap at a time: a file over it is refused having read only its start.
+        size = min(self.part_rows, self.max_rows + 2)
+        records = csv_records(self.path, layout, file=self.file, chunk_rows=size)
+        for chunk in _with_header_rows(records):
+            blank = blank_cells(chunk)  # once per record: counted, cut and assembled with it
+            counter.count(chunk, blank)
+            if head is None:
+                head = _Head.of(chunk, blank, file=self.file, header_row=self.header_row)
+                chunk, blank = chunk.iloc[head.at + 1 :], blank.iloc[head.at + 1 :]
+                head = head.seen(blank)
+            if pending is not None:
+                part, carried = head.cut(pending)
+                if len(part[0]):
+                    yield head.sheet(part, layout, self, final=False)
+                    head = head.later()
+                if len(carried[0]):
+                    chunk = pd.concat([carried[0], chunk])
+                    blank = pd.concat([carried[1], blank])
+            pending = (chunk, blank)
+        if head is None or pending is None:
+            raise LoadError("the file is empty (it has only blank lines)", file=self.file)
+        yield head.sheet(pending, layout, self, final=True)
+
+
+def _with_header_rows(records: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """``records`` with the first chunk holding every row the header may be on."""
+    first: list[pd.DataFrame] = []
+    for chunk in records:
+        if first and sum(map(len, first)) >= 2 * HEADER_SEARCH_ROWS:
+            yield pd.concat(first) if len(first) > 1 else first[0]
+            yield chunk
+            yield from records
+            return
+        first.append(chunk)
+    if first:
+        yield pd.concat(first) if len(first) > 1 else first[0]
+
+
+_Records = tuple[pd.DataFrame, pd.DataFrame]  # records, and True where their cells are blank
+
+
+class _Head:
+    """What the first part of a CSV file decides for every part: the header and its row, the
+    columns kept, and how many cells a full row has."""
+
+    def __init__(
+        self,
+        at: int,
+        header: list[str],
+        header_row: int,
+        keep: list[bool] | None = None,
+        typical: float = 0.0,
+        first: bool = True,
+    ) -> None:
+        self.at = at
+        self.header = header
+        self.header_row = header_row
+        self.keep = keep
+        self.typical = typical
+        self.first = first
+
+    @property
+    def width(self) -> int:
+        """The fields of a record."""
+        return len(self.header)
+
+    @classmethod
+    def of(
+        cls, chunk: pd.DataFrame, blank: pd.DataFrame, *, file: str, header_row: int | None
+    ) -> _Head:
+        """The header of the file whose first records are ``chunk`` (``blank``: its blanks)."""
+        at, header = table_head(chunk, blank, file=file, header_row=header_row)
+        return cls(at, header, int(chunk.index[at]))
+
+    def seen(self, blank: pd.DataFrame) -> _Head:
+        """This head with the columns and the full-row count of the first part (its blank
+        cells: ``blank``)."""
+        filled = ~blank
+        keep = [bool(name.strip()) or bool(filled[j].any()) for j, name in enumerate(self.header)]
+        typical = typical_cells(filled.sum(axis=1))
+        return _Head(self.at, self.header, self.header_row, keep, typical)
+
+    def later(self) -> _Head:
+        """This head for the parts after the first (its notes are not said again)."""
+        return _Head(self.at, self.header, self.header_row, self.keep, self.typical, first=False)
+
+    def cut(self, records: _Records) -> tuple[_Records, _Records]:
+        """``records`` up to their last full row, and the rows after it (carried over)."""
+        cells, blank = records
+        counts = (~blank).sum(axis=1).to_numpy()
+        full = (counts * 2 >= self.typical) & (counts > 1)
+        last = int(full.nonzero()[0][-1]) + 1 if full.any() else 0
+        return (cells.iloc[:last], blank.iloc[:last]), (cells.iloc[last:], blank.iloc[last:])
+
+    def sheet(
+        self, records: _Records, layout: CsvLayout, reader: PartReader, *, final: bool
+    ) -> Sheet:
+        """The Sheet of one part's ``records`` (cells, and where they are blank)."""
+        cells, blank = records
+        notes = []
+        if self.first and reader.sheet:
+            notes.append(f"a CSV file has no sheets; the sheet {reader.sheet!r} was not used")
+        loaded = assemble_sheet(
+            self.header,
+            body_columns(cells, blank),
+            cells.index,
+            file=reader.file,
+            max_rows=len(cells) + reader.max_rows,  # counted for the whole file as it is read
+            header_row=self.header_row,
+            encoding=layout.encoding,
+            delimiter=layout.delimiter,
+            notes=notes,
+            keep=self.keep,
+            final=final,
+            typical=self.typical,
+        )
+        if not self.first:
+            loaded = replace(loaded, warnings=_later_warnings(loaded))
+        return loaded
+
+
+def _later_warnings(part: Sheet) -> tuple[str, ...]:
+    """A later part's warnings: its rows' own, not the header's said with the first part."""
+    return tuple(w for w in part.warnings if w.startswith("row ") or "more row(s)" in w)
