@@ -13,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -23,16 +22,46 @@ from typing import Any
 import httpx
 
 from importer.calendars import with_new_calendars
-from importer.client import ApptotoClient, ClientConfig
+from importer.client import ClientConfig
 from importer.errors import ReportError
-from importer.ledger import Ledger
+from importer.file_facts import PreparedParts
+from importer.ledger import Ledger, LedgerEntry
+from importer.load import STREAMED_MAX_ROWS
+from importer.load.parts import PART_ROWS
 from importer.mapping import Mapping
-from importer.outcomes import PlanAction, RowResult, RowStatus, SkipReason
-from importer.plan import Plan, PlanOptions, make_plan, same_as_row_message
+from importer.outcomes import RowResult
+from importer.plan import Plan, PlanOptions, make_plan
 from importer.prepare import Prepared, prepare
 from importer.progress import NullProgress, Progress
-from importer.report import check_report_path, not_replaced_note, write_report
-from importer.send import SendOutcome, send_plan
+from importer.report import ReportWriter, check_report_path, not_replaced_note
+from importer.streaming import (
+    PartsDone,
+    count_statuses,
+    decide_cancels,
+    plan_parts,
+    plan_results,
+    send_parts,
+    validate_parts,
+    validate_rows,
+    with_warnings,
+)
+
+__all__ = [
+    "FileCheck",
+    "PlannedImport",
+    "RunRequest",
+    "RunSummary",
+    "count_statuses",
+    "parts_of",
+    "plan_import",
+    "plan_results",
+    "run_import",
+    "run_import_async",
+    "stopped_summary",
+    "validate_file",
+    "validate_rows",
+    "with_warnings",
+]
 
 
 @dataclass(frozen=True)
@@ -111,47 +140,6 @@ def stopped_summary(
     )
 
 
-def count_statuses(results: Sequence[RowResult]) -> dict[str, int]:
-    """Counts per status value, in a fixed order so summaries are easy to compare."""
-    counter = Counter(str(r.status) for r in results)
-    statuses = [s.value for s in RowStatus]
-    actions = [a.value for a in PlanAction]
-    # A plan reads in its own order: create, update, unchanged, invalid, fail, cancel.
-    is_plan = any(isinstance(r.status, PlanAction) for r in results)
-    order = actions + statuses if is_plan else statuses + actions
-    return {status: counter[status] for status in order if counter[status]}
-
-
-def with_warnings(results: Sequence[RowResult], plan: Plan) -> list[RowResult]:
-    """``results`` with each row's warnings from the plan (a warning never changes a status)."""
-    warned = {r.row: r.warnings for r in plan.rows if r.warnings}
-    return [
-        replace(r, warnings=warned[r.row]) if r.row is not None and r.row in warned else r
-        for r in results
-    ]
-
-
-def plan_results(plan: Plan) -> list[RowResult]:
-    """The report of a plan: the action each row would get, and the cancellations."""
-    results = [
-        RowResult(
-            r.row, r.action, r.external_id, r.apptoto_id, r.message, r.reason, warnings=r.warnings
-        )
-        for r in plan.rows
-    ]
-    results += [
-        RowResult(
-            None,
-            PlanAction.CANCEL,
-            e.external_id,
-            e.apptoto_id,
-            "no longer in the file: would be deleted in Apptoto",
-        )
-        for e in plan.cancels
-    ]
-    return results
-
-
 @dataclass(frozen=True)
 class RunRequest:
     """Everything one run needs, typed and defaulted in one place."""
@@ -172,6 +160,7 @@ class RunRequest:
     source_name: str | None = None  # the file as the ledger and messages name it; default: source
     now: datetime | None = None  # the moment "in the past" is judged against; default: the present
     prepared: Prepared | None = None  # the sheet already read and checked; default: read source
+    part_rows: int = PART_ROWS  # rows read, planned and sent at a time (importer.streaming)
 
 
 def _prepare(request: RunRequest) -> Prepared:
@@ -244,56 +233,55 @@ def plan_import(request: RunRequest) -> PlannedImport:
         return PlannedImport(prepared, plan)
 
 
-def validate_rows(prepared: Prepared) -> list[RowResult]:
-    """One result per row of a prepared file: ``invalid`` with its issues, else ``skipped``
-    (valid, and nothing was sent)."""
-    results = []
-    for row in prepared.rows:
-        external_id = prepared.events.external_ids.get(row, "")
-        warnings = tuple(prepared.warnings.get(row, ()))
-        if row in prepared.copies:
-            message = same_as_row_message(prepared.copies[row])
-            copy = RowResult(row, RowStatus.SKIPPED, external_id, None, message)
-            results.append(replace(copy, reason=SkipReason.SAME_AS_ROW))
-        elif row in prepared.set_aside:
-            reason = prepared.set_aside[row]
-            results.append(RowResult(row, RowStatus.NOT_APPOINTMENT, "", None, reason))
-        elif row in prepared.issues:
-            message = "; ".join(str(i) for i in prepared.issues[row])
-            results.append(
-                RowResult(row, RowStatus.INVALID, external_id, None, message, warnings=warnings)
-            )
-        else:
-            message = "valid (validate sends nothing)"
-            results.append(
-                RowResult(row, RowStatus.SKIPPED, external_id, None, message, warnings=warnings)
-            )
-    return results
+def parts_of(request: RunRequest) -> PreparedParts:
+    """The file of ``request`` as parts (:mod:`importer.file_facts`), not yet read."""
+    return PreparedParts(
+        request.source,
+        request.mapping,
+        sheet=request.sheet,
+        max_rows=STREAMED_MAX_ROWS if request.max_rows is None else request.max_rows,
+        now=request.now,
+        file_name=request.source_name,
+        prepared=request.prepared,
+        part_rows=request.part_rows,
+    )
 
 
-async def _send_with_client(
-    prepared: Prepared,
-    plan: Plan,
-    config: ClientConfig,
-    ledger: Ledger | None,
-    progress: Progress | None,
-    transport: httpx.AsyncBaseTransport | None,
-) -> SendOutcome:
-    async with ApptotoClient(config, transport=transport) as client:
-        return await send_plan(prepared, plan, client, ledger, progress or NullProgress())
+@dataclass(frozen=True)
+class FileCheck:
+    """``validate`` of one sheet: the load's warnings and what was found, every row counted."""
+
+    warnings: tuple[str, ...]
+    done: PartsDone
+    report_path: Path | None = None  # where the report went, when one was asked for
 
 
-def _finish(
-    request: RunRequest, prepared: Prepared, plan: Plan, outcome: SendOutcome, started: float
-) -> RunSummary:
-    """Write the report (when asked for one) and sum the run up."""
-    report_path = None if request.report_path is None else str(request.report_path)
-    error, note = outcome.error, ""
-    results = with_warnings(outcome.results, plan)
+def validate_file(request: RunRequest) -> FileCheck:
+    """Check every row of ``request``'s sheet, a part at a time; send nothing. Writes the report
+    when ``request.report_path`` is set. Raises LoadError, MappingError, ReportError."""
     if request.report_path is not None:
+        check_report_path(request.report_path, source=request.source)
+    parts = parts_of(request)
+    facts = parts.check()
+    report = None if request.report_path is None else ReportWriter(request.report_path)
+    done = validate_parts(parts, report)
+    written = report.finish() if report is not None else None
+    return FileCheck(facts.warnings, done, written)
+
+
+def _summary(
+    request: RunRequest, done: PartsDone, report: ReportWriter | None, started: float
+) -> RunSummary:
+    """Put the report in place (when one is written) and sum the run up."""
+    report_path = None if request.report_path is None else str(request.report_path)
+    error, note = done.error, ""
+    if done.report_error:
+        report_path = None
+        error = "; ".join(part for part in (error, done.report_error) if part)
+    elif report is not None:
         try:
-            written = write_report(request.report_path, prepared.source, results)
-            report_path, note = str(written), not_replaced_note(written, report_path)
+            written = report.finish()
+            report_path, note = str(written), not_replaced_note(written, report_path or "")
         except ReportError as exc:
             # Rows were sent and the ledger knows them: say what happened rather than raise.
             report_path = None
@@ -301,23 +289,48 @@ def _finish(
     return RunSummary(
         mapping=request.mapping.name,
         file=str(request.source),
-        counts=count_statuses(outcome.results),
+        counts=done.counts,
         duration_seconds=time.monotonic() - started,
         report_path=report_path,
         dry_run=request.dry_run,
         error=error,
-        stopped=outcome.stopped,
+        stopped=done.stopped,
         report_note=note,
-        interrupted=outcome.interrupted,
-        results=results,
-        new_calendars=plan.new_calendars,
+        interrupted=done.interrupted,
+        results=done.results,
+        new_calendars=tuple(done.new_calendars),
     )
 
 
-def _finish_plan(request: RunRequest, started: float) -> RunSummary:
-    """A dry run: :func:`plan_import`, its results reported as a run's."""
-    planned = plan_import(request)
-    return _finish(request, planned.prepared, planned.plan, SendOutcome(planned.results()), started)
+@contextlib.contextmanager
+def _parts_and_ledger(
+    request: RunRequest, *, read_only: bool
+) -> Iterator[tuple[PreparedParts, Ledger | None, list[LedgerEntry], ReportWriter | None]]:
+    """The file read once and checked whole, the ledger open (locked unless ``read_only``) and
+    the cancellations decided, all before anything is sent; the report to write, if any."""
+    if request.report_path is not None:
+        check_report_path(request.report_path, source=request.source, ledger=request.ledger_path)
+    parts = parts_of(request)
+    parts.check()
+    ledger = _open_ledger(request.ledger_path, read_only=read_only)
+    report = None if request.report_path is None else ReportWriter(request.report_path)
+    try:
+        cancels = decide_cancels(parts, ledger, request.plan_options)
+        yield parts, ledger, cancels, report
+    except BaseException:
+        if report is not None:
+            report.abandon()
+        raise
+    finally:
+        if ledger is not None:
+            ledger.close()
+
+
+def _plan_run(request: RunRequest, started: float) -> RunSummary:
+    """A dry run: every part planned against the ledger (read only), nothing sent."""
+    with _parts_and_ledger(request, read_only=True) as (parts, ledger, cancels, report):
+        done = plan_parts(parts, ledger, request.plan_options, cancels, report)
+    return _summary(request, done, report, started)
 
 
 def run_import(
@@ -328,25 +341,37 @@ def run_import(
 ) -> RunSummary:
     """Run one import: load, validate, map, plan against the ledger, send, write the report.
 
-    The report is written only when ``request.report_path`` is set; with ``dry_run`` nothing is
-    sent and the results are the plan's. Raises ImporterError subclasses when nothing can be done
-    (unreadable file, bad mapping, locked ledger, refused plan, missing credentials); row problems
-    are in the summary, and so is a report that could not be written (``error`` set,
-    ``report_path`` None). A Ctrl-C (SIGINT) while sending stops the run: the ledger keeps what
-    Apptoto confirmed, the report is written with the unanswered rows ``skipped``, and the summary
-    says ``interrupted``. Before sending, Ctrl-C raises ``KeyboardInterrupt``: nothing was sent.
+    The file is read a part at a time (:mod:`importer.streaming`), after a first read that checks
+    it whole: nothing is sent from a file that cannot be read to its end. The report is written
+    only when ``request.report_path`` is set; with ``dry_run`` nothing is sent and the results
+    are the plan's. Raises ImporterError subclasses when nothing can be done (unreadable file,
+    bad mapping, locked ledger, refused plan, missing credentials); row problems are in the
+    summary, and so is a report that could not be written (``error`` set, ``report_path``
+    None). A Ctrl-C (SIGINT) while sending stops the run: the ledger keeps what Apptoto
+    confirmed, the report is written with the unanswered rows ``skipped``, and the summary says
+    ``interrupted``. Before sending, Ctrl-C raises ``KeyboardInterrupt``: nothing was sent.
     Must be called from a thread without a running event loop.
     """
     started = time.monotonic()
     if request.dry_run:
-        return _finish_plan(request, started)
-    with _planned(request, read_only=False) as (prepared, plan, ledger):
+        return _plan_run(request, started)
+    with _parts_and_ledger(request, read_only=False) as (parts, ledger, cancels, report):
+        config = _client_config(request)
         # asyncio.run turns the first Ctrl-C into a cancellation of this coroutine, which
         # send_plan answers by settling what it has: the report below is still written.
-        outcome = asyncio.run(
-            _send_with_client(prepared, plan, _client_config(request), ledger, progress, transport)
+        done = asyncio.run(
+            send_parts(
+                parts,
+                ledger,
+                request.plan_options,
+                cancels,
+                config,
+                progress=progress or NullProgress(),
+                transport=transport,
+                report=report,
+            )
         )
-    return _finish(request, prepared, plan, outcome, started)
+    return _summary(request, done, report, started)
 
 
 async def run_import_async(
@@ -363,12 +388,19 @@ async def run_import_async(
     """
     started = time.monotonic()
     if request.dry_run:
-        return _finish_plan(request, started)
-    with _planned(request, read_only=False) as (prepared, plan, ledger):
-        outcome = await _send_with_client(
-            prepared, plan, _client_config(request), ledger, progress, transport
+        return _plan_run(request, started)
+    with _parts_and_ledger(request, read_only=False) as (parts, ledger, cancels, report):
+        done = await send_parts(
+            parts,
+            ledger,
+            request.plan_options,
+            cancels,
+            _client_config(request),
+            progress=progress or NullProgress(),
+            transport=transport,
+            report=report,
         )
-    summary = _finish(request, prepared, plan, outcome, started)
-    if outcome.interrupted:
+    summary = _summary(request, done, report, started)
+    if done.interrupted:
         raise asyncio.CancelledError("the import was cancelled; its report is written")
     return summary

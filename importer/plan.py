@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from importer.errors import PlanRefused
+from importer.cancels import missing_cancels
 from importer.guard import same_appointments
 from importer.ledger import (
     Ledger,
@@ -114,19 +114,29 @@ def _issues_message(prepared: Prepared, row: int) -> str:
     return "; ".join(str(issue) for issue in prepared.issues.get(row, []))
 
 
-def make_plan(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -> Plan:
+def make_plan(
+    prepared: Prepared,
+    ledger: Ledger | None,
+    options: PlanOptions,
+    *,
+    no_record: bool | None = None,
+    cancels: list[LedgerEntry] | None = None,
+) -> Plan:
     """Compare every valid row with the ledger and decide what to do with it.
 
     ``ledger`` None plans as if nothing was ever sent. Raises PlanRefused when ``cancel_missing``
     would cancel more than ``max_cancel_share`` of the mapping's live events and ``force`` is not
-    set: a partial file must never wipe a calendar.
+    set: a partial file must never wipe a calendar. A part of a big file is planned with what
+    was decided for the whole file before its first part was sent: ``no_record`` (the ledger
+    knew no event of the mapping) and ``cancels`` (:func:`missing_cancels`).
     """
     mapping_name = prepared.mapping.scope
     events = prepared.events
     known: dict[str, LedgerEntry] = {}
     if ledger is not None:
         known = ledger.lookup(mapping_name, [events.external_ids[r] for r in events.payloads])
-    no_record = not known and (ledger is None or ledger.count_live(mapping_name) == 0)
+    if no_record is None:
+        no_record = not known and (ledger is None or ledger.count_live(mapping_name) == 0)
     hashes = _live_hashes(prepared, known)
     zeros_back = _zeros_put_back(prepared, ledger, known, hashes) if ledger is not None else {}
     rows: list[PlannedRow] = []
@@ -162,7 +172,8 @@ def make_plan(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -
         replace(r, warnings=tuple(prepared.warnings[r.row])) if r.row in prepared.warnings else r
         for r in rows
     ]
-    cancels = _cancels(prepared, ledger, options) if options.cancel_missing else []
+    if cancels is None:
+        cancels = _cancels(prepared, ledger, options) if options.cancel_missing else []
     rows = _hold_back_same_appointments(rows, prepared, ledger, cancels, options)
     return Plan(rows=rows, cancels=cancels)
 
@@ -374,27 +385,14 @@ def _name_changed_fields(
     return out
 
 
-def _whose(prepared: Prepared) -> str:
-    """Who created the events of the mapping's ledger scope, for messages."""
-    mapping = prepared.mapping
-    if mapping.source is None:
-        return f"mapping {mapping.name!r}"
-    return f"the mappings with source {mapping.source!r}"
-
-
 def _cancels(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -> list[LedgerEntry]:
-    if ledger is None:
-        return []
     # Every id in the file counts, invalid rows' too: a typo must not cancel an appointment.
     in_file = set(prepared.events.external_ids.values()) | options.also_in_file
-    live = ledger.live_entries(prepared.mapping.scope)
-    cancels = [e for e in live if e.external_id not in in_file]
-    if cancels and not options.force and len(cancels) > options.max_cancel_share * len(live):
-        raise PlanRefused(
-            f"--cancel-missing would cancel {len(cancels)} of the {len(live)} events that "
-            f"{_whose(prepared)} created ({len(cancels) / len(live):.0%}, more than the "
-            f"{options.max_cancel_share:.0%} guard); nothing was sent. Is "
-            f"{prepared.sheet.file} complete? Run with --force to cancel them anyway, or raise "
-            "the guard with --max-cancel-share."
-        )
-    return cancels
+    return missing_cancels(
+        prepared.mapping,
+        prepared.sheet.file,
+        ledger,
+        lambda ids: [i not in in_file for i in ids],
+        force=options.force,
+        max_share=options.max_cancel_share,
+    )

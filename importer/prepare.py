@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from importer.events import BuiltEvents, build_events
+from importer.events import BuiltEvents, build_events, external_ids_of
 from importer.load import (
     DEFAULT_MAX_ROWS,
     WORKBOOK_SUFFIXES,
@@ -81,7 +81,7 @@ def merge_issues(
     return by_row
 
 
-def _mapping_sheet(path: str | Path, mapping: Mapping) -> str | None:
+def mapping_sheet(path: str | Path, mapping: Mapping) -> str | None:
     """The mapping's sheet for a workbook; a one-sheet workbook (a report, say) is used as it is."""
     if mapping.sheet is None or Path(path).suffix.lower() not in WORKBOOK_SUFFIXES:
         return None
@@ -107,34 +107,74 @@ def prepare(
     """
     loaded = load_table(
         path,
-        sheet=sheet or _mapping_sheet(path, mapping),
+        sheet=sheet or mapping_sheet(path, mapping),
         max_rows=max_rows,
         header_row=mapping.header_row,
     )
+    return prepare_sheet(loaded, mapping, now=now)
+
+
+@dataclass(frozen=True)
+class Appointments:
+    """A sheet's input columns, and the rows of them that may be appointments."""
+
+    source: pd.DataFrame  # the input columns (a report's result columns removed), index = row
+    report_ids: dict[int, int]  # row -> apptoto_id from a report read back as input
+    rows: pd.DataFrame  # ``source`` without the rows set aside (totals, notes)
+
+
+def appointments_of(loaded: Sheet, mapping: Mapping) -> Appointments:
+    """``loaded``'s input columns checked against ``mapping`` (MappingError for a column the
+    sheet lacks), leading zeros Excel dropped from a report's ids given back."""
     source, report_ids = strip_report_columns(loaded.frame)
     check_columns(mapping, [str(c) for c in source.columns])
     recorded = recorded_external_ids(loaded.frame)
     source = restore_lost_zeros(source, recorded, mapping.event.external_id)
     set_aside = loaded.set_aside
-    appointments = source.drop(index=list(set_aside)) if set_aside else source
-    copies = repeated_rows(appointments, mapping.event.external_id.columns)
-    built, issues = validate_and_map(
-        appointments.drop(index=list(copies)) if copies else appointments, mapping, now=now
-    )
+    rows = source.drop(index=list(set_aside)) if set_aside else source
+    return Appointments(source, report_ids, rows)
+
+
+def prepare_sheet(
+    loaded: Sheet,
+    mapping: Mapping,
+    *,
+    now: datetime | None = None,
+    copies: dict[int, int] | None = None,
+    shared: dict[int, tuple[int, ...]] | None = None,
+    unique: dict[str, dict[int, tuple[int, ...]]] | None = None,
+) -> Prepared:
+    """Check, validate and map ``loaded`` (see :func:`prepare`). A part of a big file
+    (:mod:`importer.file_facts`) comes with what the whole file says of its rows: ``copies``
+    (row -> the earlier row it repeats in every cell), ``shared`` (row -> every row whose
+    appointment id is the row's) and ``unique`` (the same, per column that must be unique)."""
+    found = appointments_of(loaded, mapping)
+    appointments = found.rows
+    copies = {**repeated_rows(appointments, mapping.event.external_id.columns), **(copies or {})}
+    copies = {row: first for row, first in copies.items() if row in appointments.index}
+    kept = appointments.drop(index=list(copies)) if copies else appointments
+    built, issues = validate_and_map(kept, mapping, now=now, shared=shared, unique=unique)
     if copies:
         # A copy has its first row's id: --cancel-missing and the report see it in the file.
         ids = built.external_ids
-        ids.update({row: ids[first] for row, first in copies.items() if first in ids})
+        first_ids = external_ids_of(appointments.loc[list(copies)], mapping.event.external_id)
+        ids.update(
+            {
+                row: text
+                for row, text in zip(first_ids.index.tolist(), first_ids.tolist(), strict=True)
+                if text
+            }
+        )
     return Prepared(
         sheet=loaded,
         mapping=mapping,
-        source=source,
+        source=found.source,
         events=built,
         issues=issues,
-        report_ids=report_ids,
+        report_ids=found.report_ids,
         warnings=by_row(built.warnings),
         copies=copies,
-        set_aside=set_aside,
+        set_aside=loaded.set_aside,
     )
 
 
@@ -192,7 +232,12 @@ def restore_lost_zeros(
 
 
 def validate_and_map(
-    source: pd.DataFrame, mapping: Mapping, *, now: datetime | None = None
+    source: pd.DataFrame,
+    mapping: Mapping,
+    *,
+    now: datetime | None = None,
+    shared: dict[int, tuple[int, ...]] | None = None,
+    unique: dict[str, dict[int, tuple[int, ...]]] | None = None,
 ) -> tuple[BuiltEvents, dict[int, list[RowIssue]]]:
     """Validate every row of ``source`` and map it to an event: the events, and the issues by row.
 
@@ -200,11 +245,11 @@ def validate_and_map(
     cell the map stage left out with a warning (a bad email beside a good phone) is not also an
     error of the column checks: the row is sent with its good contact.
     """
-    built = build_events(source, mapping, now=now)
+    built = build_events(source, mapping, now=now, shared=shared)
     left_out = {(w.row, w.column, w.value) for w in built.warnings}
     column_issues = [
         issue
-        for issue in validate_columns(source, mapping)
+        for issue in validate_columns(source, mapping, unique)
         if (issue.row, issue.column, issue.value) not in left_out
     ]
     issues = merge_issues(

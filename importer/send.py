@@ -29,6 +29,16 @@ LEDGER_STOP_REASON = (
 )
 
 
+# Rows not sent, whose result is what the plan says.
+_KEPT_AS_PLANNED = {
+    PlanAction.INVALID: RowStatus.INVALID,
+    PlanAction.UNCHANGED: RowStatus.UNCHANGED,
+    PlanAction.FAIL: RowStatus.FAILED,
+    PlanAction.SKIP: RowStatus.SKIPPED,
+    PlanAction.NOT_APPOINTMENT: RowStatus.NOT_APPOINTMENT,
+}
+
+
 @dataclass(frozen=True)
 class SendOutcome:
     """One result per row (and per cancellation), and why the sending stopped early, if it did."""
@@ -99,22 +109,9 @@ class _Sender:
         self.client = client
         self.ledger = ledger
         self.progress = progress
-        self.results: dict[int, RowResult] = {}
+        self.results = _planned_results(plan)
         self.cancelled: dict[str, RowResult] = {}
         self.by_external_id = {r.external_id: r for r in plan.to_send}
-        for r in plan.rows:
-            status = {
-                PlanAction.INVALID: RowStatus.INVALID,
-                PlanAction.UNCHANGED: RowStatus.UNCHANGED,
-                PlanAction.FAIL: RowStatus.FAILED,
-                PlanAction.SKIP: RowStatus.SKIPPED,
-                PlanAction.NOT_APPOINTMENT: RowStatus.NOT_APPOINTMENT,
-            }.get(r.action)
-            if status is not None:
-                message = r.message or "unchanged since the last run"
-                self.results[r.row] = RowResult(
-                    r.row, status, r.external_id, r.apptoto_id, message, r.reason
-                )
 
     def _settle(self, batch: Sequence[EventResult]) -> None:
         """Turn one batch's answers into row results and ledger entries (one transaction)."""
@@ -242,23 +239,46 @@ class _Sender:
     ) -> list[RowResult]:
         """One result per row in sheet order, then the cancellations; unanswered: ``unanswered``
         (``skipped``: surely not sent; ``failed``: perhaps sent, not confirmed)."""
-        out = [
-            self.results.get(planned.row)
-            or RowResult(planned.row, unanswered, planned.external_id, planned.apptoto_id, reason)
-            for planned in self.plan.rows
-        ]
-        for entry in self.plan.cancels:
-            out.append(
-                self.cancelled.get(entry.external_id)
-                or RowResult(
-                    None,
-                    unanswered,
-                    entry.external_id,
-                    entry.apptoto_id,
-                    reason.replace("not sent", "not cancelled"),
-                )
+        return _results(self.plan, self.results, self.cancelled, reason, unanswered)
+
+
+def _planned_results(plan: Plan) -> dict[int, RowResult]:
+    """row -> result of the rows a plan does not send: what the plan says of them."""
+    results = {}
+    for r in plan.rows:
+        status = _KEPT_AS_PLANNED.get(r.action)
+        if status is not None:
+            message = r.message or "unchanged since the last run"
+            results[r.row] = RowResult(
+                r.row, status, r.external_id, r.apptoto_id, message, r.reason
             )
-        return out
+    return results
+
+
+def _results(
+    plan: Plan,
+    answered: dict[int, RowResult],
+    cancelled: dict[str, RowResult],
+    reason: str,
+    unanswered: RowStatus,
+) -> list[RowResult]:
+    out = [
+        answered.get(planned.row)
+        or RowResult(planned.row, unanswered, planned.external_id, planned.apptoto_id, reason)
+        for planned in plan.rows
+    ]
+    for entry in plan.cancels:
+        out.append(
+            cancelled.get(entry.external_id)
+            or RowResult(
+                None,
+                unanswered,
+                entry.external_id,
+                entry.apptoto_id,
+                reason.replace("not sent", "not cancelled"),
+            )
+        )
+    return out
 
 
 async def send_plan(
@@ -290,3 +310,11 @@ async def send_plan(
     except asyncio.CancelledError:
         return SendOutcome(sender.final_results(INTERRUPTED_REASON), interrupted=True)
     return SendOutcome(sender.final_results(NO_ANSWER_REASON))
+
+
+def unsent_results(
+    plan: Plan, reason: str, unanswered: RowStatus = RowStatus.SKIPPED
+) -> list[RowResult]:
+    """The results of a plan that is not sent (the run stopped before it): one per row, the
+    rows it would send ``unanswered`` with ``reason``, the others as planned."""
+    return _results(plan, _planned_results(plan), {}, reason, unanswered)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -149,15 +150,18 @@ def _is_active(check: ColumnCheck) -> bool:
 def _duplicate_reasons(values: pd.Series, rows: np.ndarray) -> list[str]:
     """One reason per failing cell, naming every row (up to ROWS_SHOWN) that shares its value."""
     rows_of_value = pd.Series(rows).groupby(values.to_numpy(), sort=False).agg(list)
-    text_of_value: dict[object, str] = {}
-    for value, shared in rows_of_value.items():
-        ordered = sorted(shared)
-        shown = ", ".join(str(r) for r in ordered[:ROWS_SHOWN])
-        more = len(ordered) - ROWS_SHOWN
-        if more > 0:
-            shown += f" and {more} more"
-        text_of_value[value] = DUPLICATED.format(rows=shown)
+    text_of_value = {value: duplicated_reason(shared) for value, shared in rows_of_value.items()}
     return [text_of_value[v] for v in values]
+
+
+def duplicated_reason(rows: Sequence[int]) -> str:
+    """Why a cell of a ``unique`` column fails: every row (up to ROWS_SHOWN) with its value."""
+    ordered = sorted(rows)
+    shown = ", ".join(str(r) for r in ordered[:ROWS_SHOWN])
+    more = len(ordered) - ROWS_SHOWN
+    if more > 0:
+        shown += f" and {more} more"
+    return DUPLICATED.format(rows=shown)
 
 
 def _phone_reasons(values: pd.Series, region: str) -> list[str]:
@@ -189,11 +193,40 @@ def _reasons(check: str, values: pd.Series, rows: np.ndarray, phone_region: str)
     return [FAILED_CHECK.format(check=check)] * len(values)
 
 
+def _shared_issues(
+    frame: pd.DataFrame, shared: dict[str, dict[int, tuple[int, ...]]], positions: dict[str, int]
+) -> pd.DataFrame:
+    """The ``unique`` failures of ``frame``'s rows whose value other rows of the file have."""
+    found = []
+    for name, rows_of in shared.items():
+        column = frame.iloc[:, positions[name]]
+        rows = [row for row in frame.index.tolist() if row in rows_of]
+        if not rows:
+            continue
+        found.append(
+            pd.DataFrame(
+                {
+                    "row": rows,
+                    "sheet_position": positions[name],
+                    "check_order": _CHECK_ORDER[_UNIQUE],
+                    "column": name,
+                    "value": column.loc[rows].astype("str").fillna("").to_numpy(dtype=object),
+                    "reason": [duplicated_reason(rows_of[row]) for row in rows],
+                }
+            )
+        )
+    return pd.concat(found, ignore_index=True) if found else pd.DataFrame()
+
+
 # Order of issues within one cell: blank first, then duplicates, then the type's complaint.
 _CHECK_ORDER = {_PANDERA_REQUIRED: 0, _UNIQUE: 1}
 
 
-def validate_columns(frame: pd.DataFrame, mapping: Mapping) -> list[RowIssue]:
+def validate_columns(
+    frame: pd.DataFrame,
+    mapping: Mapping,
+    shared: dict[str, dict[int, tuple[int, ...]]] | None = None,
+) -> list[RowIssue]:
     """Check every cell against the mapping's ``columns:`` rules; return every failure at once.
 
     ``frame`` holds text cells (blank = NA), headers as column names, and the spreadsheet row
@@ -201,6 +234,8 @@ def validate_columns(frame: pd.DataFrame, mapping: Mapping) -> list[RowIssue]:
     ("" when blank) and a plain-words reason. Issues are sorted by row, then by the column's
     place in the sheet. Mapped columns missing from the frame are skipped (they are reported
     earlier, by :func:`importer.mapping.check_columns`). An empty list means every cell passed.
+    ``shared`` (``frame`` is one part of a file): column -> row -> every row of the file with
+    the row's value; for those columns the ``unique`` check is that, not the frame's own.
     """
     first_position: dict[str, int] = {}
     for position, name in enumerate(frame.columns):
@@ -208,6 +243,9 @@ def validate_columns(frame: pd.DataFrame, mapping: Mapping) -> list[RowIssue]:
     checks = [c for c in mapping.columns if c.name in first_position and _is_active(c)]
     if not checks or frame.empty:
         return []
+    shared = {name: rows for name, rows in (shared or {}).items() if name in first_position}
+    checks = [replace(c, unique=False) if c.name in shared else c for c in checks]
+    elsewhere = _shared_issues(frame, shared, first_position)
 
     # Validate positions (0..n-1), not row labels: failure cases then map back to rows without
     # ambiguity even if the caller's index repeats a label.
@@ -224,10 +262,14 @@ def validate_columns(frame: pd.DataFrame, mapping: Mapping) -> list[RowIssue]:
         except SchemaErrors as exc:
             failures = exc.failure_cases
         else:
-            return []
+            failures = None
+    parts: list[pd.DataFrame] = [elsewhere] if len(elsewhere) else []
+    if failures is None and not parts:
+        return []
+    if failures is None:
+        failures = pd.DataFrame({"index": [], "column": [], "check": []})
 
     row_numbers = np.asarray(frame.index, dtype=np.int64)
-    parts: list[pd.DataFrame] = []
     broken = failures[failures["index"].isna()]
     if not broken.empty:
         # A check that raised instead of answering: a bug here, never bad input. Stop loudly

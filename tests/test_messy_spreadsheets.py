@@ -625,27 +625,32 @@ event:
 """
 
 
-def test_validate_takes_200000_rows_and_refuses_one_more_without_max_rows(
-    tmp_path: Path,
+def test_validate_reads_a_file_in_parts_up_to_the_cap_and_refuses_one_row_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # One short column and a mapping of constants keep 200,000 rows quick to check.
+    # The command line reads a file a part at a time: its cap is 5,000,000 rows. Checked here
+    # with the cap at 120,000 (three parts), one short column and a mapping of constants.
+    import importer.pipeline
+
+    assert importer.pipeline.STREAMED_MAX_ROWS == 5_000_000
+    monkeypatch.setattr(importer.pipeline, "STREAMED_MAX_ROWS", 120_000)
     mapping = tmp_path / "ids.yaml"
     mapping.write_text(IDS_MAPPING, encoding="utf-8")
     at_cap = tmp_path / "at_cap.csv"
-    at_cap.write_text("Id\n" + "".join(f"{n}\n" for n in range(200_000)), encoding="utf-8")
+    at_cap.write_text("Id\n" + "".join(f"{n}\n" for n in range(120_000)), encoding="utf-8")
     checked = invoke_cli(["validate", str(at_cap), "-m", str(mapping)])
     assert checked.exit_code == 0, checked.output
-    assert "200000 valid, 0 invalid rows in at_cap.csv" in checked.output
+    assert "120000 valid, 0 invalid rows in at_cap.csv" in checked.output
     over = tmp_path / "over.csv"
-    over.write_text("Id\n" + "".join(f"{n}\n" for n in range(200_001)), encoding="utf-8")
+    over.write_text("Id\n" + "".join(f"{n}\n" for n in range(120_001)), encoding="utf-8")
     refused = invoke_cli(
         ["validate", str(over), "-m", str(mapping), "--report", str(tmp_path / "r.csv")]
     )
     assert refused.exit_code == 2
-    assert f"error: file {over}: the file has more than 200,000 rows below the header" in (
+    assert f"error: file {over}: the file has more than 120,000 rows below the header" in (
         refused.output
     )
-    assert "Split it into smaller files" in refused.output
+    assert "Split it into smaller files, or raise the limit with --max-rows" in refused.output
     assert not (tmp_path / "r.csv").exists()
 
 

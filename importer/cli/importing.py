@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -42,7 +43,7 @@ from importer.exit_codes import (
     summary_document,
 )
 from importer.mapping import load_mapping
-from importer.outcomes import RowStatus
+from importer.outcomes import RowResult, RowStatus
 from importer.plan import CALENDAR_MOVE
 
 if TYPE_CHECKING:
@@ -59,61 +60,67 @@ def validate(
     max_rows: MaxRowsOpt = None,
 ) -> None:
     """Check a spreadsheet against a mapping and list every mistake. Sends nothing."""
-    from importer.pipeline import RunRequest
-    from importer.report import check_report_path
-    from importer.several_sheets import validate_sheets
+    from importer.pipeline import RunRequest, validate_file
+    from importer.report import check_report_path, not_replaced_note
+    from importer.several_sheets import sheets_to_read, validate_sheets
 
+    counts: Counter[str] = Counter()
+    written: Path | None = None
     try:
         if report is not None:
             check_report_path(report, source=file)
         parsed = load_mapping(mapping)
-        choice = sheet_choice(sheet, all_sheets)
-        checks = validate_sheets(RunRequest(file, parsed, max_rows=max_rows, **choice))
+        request = RunRequest(file, parsed, max_rows=max_rows, **sheet_choice(sheet, all_sheets))
+        if sheets_to_read(request) is None:
+            # One sheet, read a part at a time (memory stays flat); its report written as it goes.
+            check = validate_file(replace(request, report_path=report))
+            for warning in check.warnings:
+                typer.echo(f"warning: {file.name}: {warning}")
+            results, counts, written = check.done.results, check.done.counter, check.report_path
+        else:
+            checks = validate_sheets(request)
+            results = _sheet_results(checks, file)
+            counts.update(str(r.status) for r in results)
+            written = None if report is None else _validation_report(report, checks)
     except ImporterError as exc:
         raise fail(exc) from None
-    results = []
-    for check in checks:
-        shown = file.name if check.sheet is None else f"{file.name}, sheet {check.sheet!r}"
-        for warning in check.prepared.sheet.warnings:
-            typer.echo(f"warning: {shown}: {warning}")
-        if check.sheet is None:
-            results += check.results
-        else:
-            prefix = f"sheet {check.sheet!r}, "
-            results += [
-                replace(r, message=prefix + r.message) if r.message else r for r in check.results
-            ]
+    if report is not None and written is not None and written != report:
+        typer.echo(f"warning: {not_replaced_note(written, report)}", err=True)
     print_issues(results, file)
-    invalid = sum(1 for r in results if r.status is RowStatus.INVALID)
-    where = "" if report is None else f"; report: {_validation_report(report, checks)}"
+    invalid = counts[RowStatus.INVALID.value]
+    set_aside = counts[RowStatus.NOT_APPOINTMENT.value]
+    valid = sum(counts.values()) - invalid - set_aside
+    where = "" if written is None else f"; report: {written}"
     warned = sum(1 for r in results if r.warnings and r.status is not RowStatus.INVALID)
     if warned:
         rows = "row has" if warned == 1 else "rows have"
         where = f"; {warned} valid {rows} warnings to check{where}"
-    valid = sum(1 for r in results if r.status is not RowStatus.INVALID)
-    set_aside = sum(1 for r in results if r.status is RowStatus.NOT_APPOINTMENT)
-    valid -= set_aside
     aside = f", {set_aside} not appointments" if set_aside else ""
     typer.echo(f"{valid} valid, {invalid} invalid rows{aside} in {file.name}{where}")
     raise typer.Exit(EXIT_ROWS if invalid else EXIT_OK)
 
 
+def _sheet_results(checks: list[SheetCheck], file: Path) -> list[RowResult]:
+    """Every sheet's results, each message naming its sheet; the sheets' warnings printed."""
+    results: list[RowResult] = []
+    for check in checks:
+        shown = f"{file.name}, sheet {check.sheet!r}"
+        for warning in check.prepared.sheet.warnings:
+            typer.echo(f"warning: {shown}: {warning}")
+        prefix = f"sheet {check.sheet!r}, "
+        results += [
+            replace(r, message=prefix + r.message) if r.message else r for r in check.results
+        ]
+    return results
+
+
 def _validation_report(report: Path, checks: list[SheetCheck]) -> Path:
-    """Write ``validate``'s report (a ``sheet`` column when several sheets were read)."""
-    from importer.report import not_replaced_note, write_report, write_report_table
+    """Write ``validate``'s report of several sheets (a ``sheet`` column names each row's)."""
+    from importer.report import write_report_table
     from importer.several_sheets import sheets_report
 
-    try:
-        if checks[0].sheet is None:
-            written = write_report(report, checks[0].prepared.source, checks[0].results)
-        else:
-            parts = [(str(c.sheet), c.prepared.source, c.results) for c in checks]
-            written = write_report_table(report, sheets_report(parts))
-    except ImporterError as exc:
-        raise fail(exc) from None
-    if written != report:
-        typer.echo(f"warning: {not_replaced_note(written, report)}", err=True)
-    return written
+    parts = [(str(c.sheet), c.prepared.source, c.results) for c in checks]
+    return write_report_table(report, sheets_report(parts))
 
 
 @plan_options

@@ -52,7 +52,7 @@ StateOpt = Annotated[
     ),
 ]
 MaxRowsOpt = Annotated[
-    int | None, typer.Option("--max-rows", help="Refuse files with more rows (default 200,000).")
+    int | None, typer.Option("--max-rows", help="Refuse files with more rows (default 5,000,000).")
 ]
 
 

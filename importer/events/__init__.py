@@ -7,7 +7,7 @@ warnings that do not stop a row (:mod:`importer.events.row_warnings`), and assem
 (:mod:`importer.events.build`).
 """
 
-from importer.events.build import AUTO_TAG, BuiltEvents, build_events
+from importer.events.build import AUTO_TAG, BuiltEvents, build_events, external_ids_of
 from importer.events.cells import IssueCollector, TemplateRenderer
 from importer.events.times import event_times
 
@@ -17,5 +17,6 @@ __all__ = [
     "IssueCollector",
     "TemplateRenderer",
     "build_events",
+    "external_ids_of",
     "event_times",
 ]

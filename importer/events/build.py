@@ -50,7 +50,11 @@ class BuiltEvents:
 
 
 def build_events(
-    frame: pd.DataFrame, mapping: Mapping, *, now: datetime | None = None
+    frame: pd.DataFrame,
+    mapping: Mapping,
+    *,
+    now: datetime | None = None,
+    shared: dict[int, tuple[int, ...]] | None = None,
 ) -> BuiltEvents:
     """Map every row of ``frame`` (text cells, index = spreadsheet row) to an Apptoto event.
 
@@ -59,14 +63,15 @@ def build_events(
     external_id, bad phone, ...) is left out of ``payloads`` and described in ``issues``.
     A bad email or phone beside a good one is left out of the payload with a warning, and the
     row is sent with the good one; ``now`` (default: the present) dates the warnings about
-    appointments in the past or more than a year ahead.
+    appointments in the past or more than a year ahead. ``shared``: row -> every row of the file
+    (``frame`` is one part of it) whose appointment id is the row's; those rows are invalid too.
     """
     cells = TemplateRenderer(frame)
     issues = IssueCollector(frame.index)
     event = mapping.event
     fields: dict[str, pd.Series] = {}
 
-    external_ids = _external_ids(cells, event.external_id, issues)
+    external_ids = _external_ids(cells, event.external_id, issues, shared or {})
     fields["external_id"] = external_ids
     if event.calendar is not None:
         fields["calendar"] = _required_text(cells, event.calendar, "calendar", issues)
@@ -168,8 +173,21 @@ def _blank(cells: TemplateRenderer) -> pd.Series:
     return pd.Series("", index=cells.index, dtype="str")
 
 
-def _external_ids(cells: TemplateRenderer, template: Template, issues: IssueCollector) -> pd.Series:
-    """Rendered external_ids; "" where a cell it needs is blank. Shared ids fail every sharer."""
+def external_ids_of(frame: pd.DataFrame, template: Template) -> pd.Series:
+    """The external_id of each row of ``frame``; "" where a cell it needs is blank."""
+    cells = TemplateRenderer(frame)
+    rendered = cells.render(template)
+    return rendered.where((cells.blank_column(template) == "") & (rendered != ""), "")
+
+
+def _external_ids(
+    cells: TemplateRenderer,
+    template: Template,
+    issues: IssueCollector,
+    elsewhere: dict[int, tuple[int, ...]],
+) -> pd.Series:
+    """Rendered external_ids; "" where a cell it needs is blank. Shared ids fail every sharer,
+    those shared with rows outside the frame (``elsewhere``: row -> every sharer) too."""
     rendered = cells.render(template)
     missing_in = cells.blank_column(template)
     missing = (missing_in != "") | (rendered == "")
@@ -182,13 +200,18 @@ def _external_ids(cells: TemplateRenderer, template: Template, issues: IssueColl
     )
     rendered = rendered.where(~missing, "")
     shared = rendered.duplicated(keep=False) & ~missing
+    if elsewhere:
+        shared |= rendered.index.isin(list(elsewhere)) & ~missing
     if shared.any():
         # One issues.add for all sharers: a mask over the whole frame per shared id made this
         # quadratic (5 s at 1,000,000 rows with 700 repeated ids).
         sharers = rendered[shared]
         reason_of: dict[str, str] = {}
         for external_id, rows in sharers.groupby(sharers, sort=False).groups.items():
-            listed = [str(r) for r in rows]
+            found = {int(r) for r in rows}
+            for row in list(found):
+                found.update(elsewhere.get(row, ()))
+            listed = [str(r) for r in sorted(found)]
             together = f"{', '.join(listed[:-1])} and {listed[-1]}"
             reason_of[str(external_id)] = (
                 f"makes the appointment id {external_id!r} of rows {together}: each appointment "

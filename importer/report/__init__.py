@@ -18,6 +18,7 @@ escaping is undone.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from importer.errors import ReportError
-from importer.files import atomic_write
+from importer.files import WrittenFile, atomic_write
 from importer.load.report_input import RESULT_COLUMNS
 from importer.outcomes import RowResult
 from importer.report.xlsx import write_xlsx
@@ -94,6 +95,63 @@ def write_report_table(path: str | Path, table: pd.DataFrame) -> Path:
     except OSError as exc:
         raise ReportError(f"cannot write the report {target}: {exc.strerror or exc}") from exc
     return written.path
+
+
+class ReportWriter:
+    """A report written a part of the file at a time (:func:`add`), then :func:`finish`: as
+    :func:`write_report`, atomically. A CSV report's lines go to disk as each part is added; an
+    XLSX report is built at the end (its column widths and kinds need every cell)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.target = Path(path)
+        self._stack = contextlib.ExitStack()
+        self._written: WrittenFile | None = None
+        self._tables: list[pd.DataFrame] = []
+
+    def add(self, source: pd.DataFrame, results: Sequence[RowResult]) -> None:
+        """The report lines of one part (its source rows, its results; cancellations last)."""
+        table = report_frame(source, results)
+        if self.target.suffix.lower() == ".xlsx":
+            self._tables.append(table)
+            return
+        try:
+            first = self._written is None
+            if self._written is None:
+                self._written = self._stack.enter_context(
+                    atomic_write(self.target, beside_if_locked=True)
+                )
+            escaped = table.apply(lambda col: col.map(escape_cell))
+            escaped.to_csv(
+                self._written.tmp,
+                index=False,
+                header=first,
+                mode="w" if first else "a",
+                encoding="utf-8-sig" if first else "utf-8",
+                lineterminator="\r\n",
+            )
+        except OSError as exc:
+            self.abandon()
+            raise ReportError(
+                f"cannot write the report {self.target}: {exc.strerror or exc}"
+            ) from exc
+
+    def finish(self) -> Path:
+        """Put the report in place; where it went (see :func:`write_report`)."""
+        if self.target.suffix.lower() == ".xlsx" or self._written is None:
+            tables = self._tables or [report_frame(pd.DataFrame(), [])]
+            return write_report_table(self.target, pd.concat(tables, ignore_index=True))
+        try:
+            self._stack.close()
+        except OSError as exc:
+            raise ReportError(
+                f"cannot write the report {self.target}: {exc.strerror or exc}"
+            ) from exc
+        return self._written.path
+
+    def abandon(self) -> None:
+        """Leave the old report as it was (the new one's temporary file is removed)."""
+        failed = ReportError("the report was not finished")
+        self._stack.__exit__(ReportError, failed, None)
 
 
 def not_replaced_note(written: Path, wanted: str | Path) -> str:

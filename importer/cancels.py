@@ -1,0 +1,46 @@
+"""``--cancel-missing``: the events an import created whose rows have left the file, and the
+guard that refuses to cancel more than a share of them (a partial file must never wipe a
+calendar)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from importer.errors import PlanRefused
+from importer.ledger import Ledger, LedgerEntry
+from importer.mapping import Mapping
+
+
+def _whose(mapping: Mapping) -> str:
+    """Who created the events of the mapping's ledger scope, for messages."""
+    if mapping.source is None:
+        return f"mapping {mapping.name!r}"
+    return f"the mappings with source {mapping.source!r}"
+
+
+def missing_cancels(
+    mapping: Mapping,
+    file: str,
+    ledger: Ledger | None,
+    absent: Callable[[list[str]], list[bool]],
+    *,
+    force: bool,
+    max_share: float,
+) -> list[LedgerEntry]:
+    """The live events of ``mapping``'s scope whose ids are ``absent`` from ``file`` (every id
+    in the file counts, invalid rows' too). PlanRefused when they are more than ``max_share`` of
+    the live events, unless ``force``."""
+    if ledger is None:
+        return []
+    live = ledger.live_entries(mapping.scope)
+    gone = absent([e.external_id for e in live])
+    cancels = [e for e, missing in zip(live, gone, strict=True) if missing]
+    if cancels and not force and len(cancels) > max_share * len(live):
+        raise PlanRefused(
+            f"--cancel-missing would cancel {len(cancels)} of the {len(live)} events that "
+            f"{_whose(mapping)} created ({len(cancels) / len(live):.0%}, more than the "
+            f"{max_share:.0%} guard); nothing was sent. Is "
+            f"{file} complete? Run with --force to cancel them anyway, or raise "
+            "the guard with --max-cancel-share."
+        )
+    return cancels

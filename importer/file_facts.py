@@ -1,0 +1,236 @@
+"""A big file checked in parts: what the whole file says of each row, kept small.
+
+A file is read :data:`importer.load.parts.PART_ROWS` rows at a time, so that memory does not
+grow with it. What needs the whole file is settled by a first, light read
+(:meth:`PreparedParts.check`): every appointment id and a digest of every row, 24 bytes a row,
+give the rows that share an id with another row anywhere in the file (each of them invalid), the
+rows identical to an earlier one (a copy, sent once), and the ids in the file (for
+``--cancel-missing``). Then :meth:`PreparedParts.prepared` checks and maps part after part with
+those facts, exactly as if the file were one part. A file that fits in one part is read once.
+
+Two things are judged within a part only: a patient booked twice at the same start (a warning),
+and, while planning without sending, a new row that looks like one created by an earlier part
+(the run holds it back, the earlier part's event being then in the ledger).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from importer.events import external_ids_of
+from importer.load import DEFAULT_MAX_ROWS, Sheet
+from importer.load.parts import PART_ROWS, LayoutChanged, PartReader
+from importer.mapping import Mapping
+from importer.prepare import Prepared, appointments_of, mapping_sheet, prepare_sheet
+from importer.validate import blank_to_na
+
+
+def id_digests(ids: Sequence[str] | np.ndarray) -> np.ndarray:
+    """A 64-bit digest of each appointment id (uint64)."""
+    return pd.util.hash_array(np.asarray(ids, dtype=object), categorize=False)
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What the whole file says of its rows (see the module)."""
+
+    parts: int  # how many parts the file was read in
+    copies: dict[int, int] = field(default_factory=dict)  # row -> the earlier identical row
+    shared: dict[int, tuple[int, ...]] = field(default_factory=dict)  # row -> its id's rows
+    ids: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))  # sorted digests
+    warnings: tuple[str, ...] = ()  # the load's warnings, every part's
+    unique: dict[str, dict[int, tuple[int, ...]]] = field(default_factory=dict)  # per column
+
+    def absent(self, external_ids: Sequence[str]) -> list[bool]:
+        """For each of ``external_ids``, True when no row of the file has it."""
+        if not len(external_ids):
+            return []
+        digests = id_digests(external_ids)
+        at = np.searchsorted(self.ids, digests).clip(max=max(len(self.ids) - 1, 0))
+        found = self.ids[at] == digests if len(self.ids) else np.zeros(len(digests), bool)
+        return [not f for f in found.tolist()]
+
+
+class _Keys:
+    """Each part's row digests, ids and unique cells, gathered for :meth:`facts`."""
+
+    def __init__(self, mapping: Mapping) -> None:
+        self.mapping = mapping
+        self.unique = [c.name for c in mapping.columns if c.unique]
+        self.rows: list[np.ndarray] = []
+        self.cells: list[np.ndarray] = []
+        self.ids: list[np.ndarray] = []  # digests; 0 where the row has no id
+        self.values: dict[str, list[np.ndarray]] = {name: [] for name in self.unique}
+        self.warnings: dict[str, None] = {}
+
+    def add(self, part: Sheet) -> None:
+        """One part's keys (MappingError for a part without the mapping's columns)."""
+        self.warnings.update(dict.fromkeys(part.warnings))
+        rows = appointments_of(part, self.mapping).rows
+        self.rows.append(rows.index.to_numpy(dtype=np.int64))
+        self.cells.append(pd.util.hash_pandas_object(rows, index=False).to_numpy())
+        ids = external_ids_of(rows, self.mapping.event.external_id).to_numpy(dtype=object)
+        self.ids.append(np.where(ids != "", id_digests(ids), np.uint64(0)))
+        for name in self.unique:
+            if name in rows.columns:
+                cells = blank_to_na(rows[name])
+                digests = id_digests(cells.fillna("").to_numpy(dtype=object))
+                self.values[name].append(np.where(cells.notna(), digests, np.uint64(0)))
+
+    def facts(self, parts: int) -> FileFacts:
+        """What the keys of every part say (see the module)."""
+        rows, cells, ids = (_joined(self.rows), _joined(self.cells), _joined(self.ids))
+        copies = _copies(rows, cells)
+        kept = ~np.isin(rows, np.fromiter(copies, np.int64, len(copies)))
+        unique = {}
+        for name, chunks in self.values.items():
+            if len(chunks) == len(self.rows):
+                values = _joined(chunks)
+                unique[name] = _groups(rows[kept], values[kept])
+        return FileFacts(
+            parts,
+            copies,
+            _groups(rows[kept], ids[kept]),
+            np.unique(ids[ids != 0]),
+            tuple(self.warnings),
+            unique,
+        )
+
+
+def _joined(chunks: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(chunks) if chunks else np.empty(0, np.uint64)
+
+
+def _copies(rows: np.ndarray, cells: np.ndarray) -> dict[int, int]:
+    """row -> the first row with the same cells (digest ``cells``), for every later row."""
+    order = np.lexsort((rows, cells))
+    rows, cells = rows[order], cells[order]
+    again = np.flatnonzero(cells[1:] == cells[:-1]) + 1
+    if not len(again):
+        return {}
+    starts = np.where(np.r_[True, cells[1:] != cells[:-1]], np.arange(len(cells)), 0)
+    first = np.maximum.accumulate(starts)
+    return dict(zip(rows[again].tolist(), rows[first[again]].tolist(), strict=True))
+
+
+def _groups(rows: np.ndarray, keys: np.ndarray) -> dict[int, tuple[int, ...]]:
+    """row -> every row with its key, for the keys (non-zero) that two rows or more share."""
+    present = keys != 0
+    rows, keys = rows[present], keys[present]
+    order = np.lexsort((rows, keys))
+    rows, keys = rows[order], keys[order]
+    repeated = np.zeros(len(keys), dtype=bool)
+    if len(keys) > 1:
+        same = keys[1:] == keys[:-1]
+        repeated[1:] |= same
+        repeated[:-1] |= same
+    picked = np.flatnonzero(repeated)
+    if not len(picked):
+        return {}
+    found: dict[int, tuple[int, ...]] = {}
+    for group in np.split(picked, np.flatnonzero(np.diff(keys[picked]) != 0) + 1):
+        together = tuple(rows[group].tolist())
+        found.update(dict.fromkeys(together, together))
+    return found
+
+
+class PreparedParts:
+    """One sheet of a file, checked and mapped a part at a time (see the module)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        mapping: Mapping,
+        *,
+        sheet: str | None = None,
+        max_rows: int = DEFAULT_MAX_ROWS,
+        now: datetime | None = None,
+        part_rows: int = PART_ROWS,
+        file_name: str | None = None,
+        prepared: Prepared | None = None,
+    ) -> None:
+        self.mapping = mapping
+        self.now = now
+        self.file_name = file_name  # the name the ledger and messages give the file
+        self._given = prepared  # a sheet read and checked already: the one part
+        self.reader = PartReader(
+            path,
+            sheet=sheet or mapping_sheet(path, mapping),
+            max_rows=max_rows,
+            header_row=mapping.header_row,
+            part_rows=part_rows,
+        )
+        self._only: Sheet | None = None  # the one part of a file that fits in one
+        self.facts: FileFacts | None = None
+
+    @property
+    def file_label(self) -> str:
+        """The file as messages and the ledger name it."""
+        return self.file_name or self.reader.file
+
+    def check(self) -> FileFacts:
+        """Read the whole file once (LoadError, MappingError before anything is done with it)
+        and settle what needs all of it."""
+        if self._given is not None:
+            self.facts = FileFacts(1, warnings=self._given.sheet.warnings)
+            return self.facts
+        while True:
+            keys, parts, only = _Keys(self.mapping), 0, None
+            try:
+                for part in self.reader.parts():
+                    parts += 1
+                    only = part if parts == 1 else None
+                    keys.add(part)
+            except LayoutChanged:
+                continue  # the reader learnt how to read the file: from its start again
+            break
+        self._only = only
+        self.facts = keys.facts(parts)
+        return self.facts
+
+    def sheets(self) -> Iterator[Sheet]:
+        """The file's parts as read (named as ``file_name`` says), after :meth:`check`."""
+        parts = [self._only] if self._only is not None else self.reader.parts()
+        for part in parts:
+            yield part if self.file_name is None else _named(part, self.file_name)
+
+    def prepare(self, part: Sheet) -> Prepared:
+        """One part checked and mapped with what the whole file says (after :meth:`check`)."""
+        facts = self.facts or self.check()
+        if facts.parts == 1:
+            return prepare_sheet(part, self.mapping, now=self.now)
+        rows = set(part.frame.index.tolist())
+        return prepare_sheet(
+            part,
+            self.mapping,
+            now=self.now,
+            copies={r: first for r, first in facts.copies.items() if r in rows},
+            shared={r: all_ for r, all_ in facts.shared.items() if r in rows},
+            unique={
+                name: {r: all_ for r, all_ in of.items() if r in rows}
+                for name, of in facts.unique.items()
+            },
+        )
+
+    def prepared(self) -> Iterator[Prepared]:
+        """Every part, checked and mapped."""
+        if self._given is not None:
+            given = self._given
+            yield (
+                given
+                if self.file_name is None
+                else replace(given, sheet=_named(given.sheet, self.file_name))
+            )
+            return
+        for part in self.sheets():
+            yield self.prepare(part)
+
+
+def _named(part: Sheet, name: str) -> Sheet:
+    return replace(part, file=name)

@@ -1,0 +1,310 @@
+"""The stages run a part of the file at a time: memory stays flat however long the file is.
+
+:class:`importer.file_facts.PreparedParts` reads the file once to settle what needs all of it,
+then gives it part after part. Each part is checked, mapped, planned against the ledger, sent and
+written to the report before the next part is read; its payloads are dropped once its results
+are recorded. What is decided for the whole file is decided before its first part is sent:
+cancellations (``--cancel-missing``, over every id of the file) and whether the ledger knew the
+mapping at all. Counts cover every row; the results kept in memory are every row's for a file of
+one part, and otherwise those a person should read (rows not done, rows with warnings): the
+report has every row.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
+
+import httpx
+import pandas as pd
+
+from importer.calendars import with_new_calendars
+from importer.cancels import missing_cancels
+from importer.client import ApptotoClient, ClientConfig
+from importer.errors import ReportError
+from importer.file_facts import PreparedParts
+from importer.ledger import Ledger, LedgerEntry
+from importer.outcomes import PlanAction, RowResult, RowStatus, SkipReason
+from importer.plan import Plan, PlanOptions, make_plan, same_as_row_message
+from importer.prepare import Prepared
+from importer.progress import Progress
+from importer.report import ReportWriter
+from importer.send import INTERRUPTED_REASON, SendOutcome, send_plan, unsent_results
+
+VALID_MESSAGE = "valid (validate sends nothing)"
+# Results not kept in memory in a file of several parts (the report has them): rows done, or
+# valid, with nothing to look at.
+_ROUTINE = {
+    RowStatus.CREATED,
+    RowStatus.UPDATED,
+    RowStatus.UNCHANGED,
+    PlanAction.CREATE,
+    PlanAction.UPDATE,
+    PlanAction.UNCHANGED,
+}
+
+T = TypeVar("T")
+
+
+def count_statuses(results: Iterable[RowResult]) -> dict[str, int]:
+    """Counts per status value, in a fixed order so summaries are easy to compare."""
+    counter = Counter(str(r.status) for r in results)
+    return ordered_counts(counter, plan=any(c in counter for c in _PLAN_ONLY))
+
+
+_PLAN_ONLY = {a.value for a in PlanAction} - {s.value for s in RowStatus}
+
+
+def ordered_counts(counter: Counter[str], *, plan: bool) -> dict[str, int]:
+    """``counter``'s statuses in a fixed order: a plan's in its own (create, update, unchanged,
+    invalid, fail, cancel), a run's as :class:`RowStatus` lists them."""
+    statuses = [s.value for s in RowStatus]
+    actions = [a.value for a in PlanAction]
+    order = actions + statuses if plan else statuses + actions
+    return {status: counter[status] for status in dict.fromkeys(order) if counter[status]}
+
+
+def with_warnings(results: Sequence[RowResult], plan: Plan) -> list[RowResult]:
+    """``results`` with each row's warnings from the plan (a warning never changes a status)."""
+    warned = {r.row: r.warnings for r in plan.rows if r.warnings}
+    return [
+        replace(r, warnings=warned[r.row]) if r.row is not None and r.row in warned else r
+        for r in results
+    ]
+
+
+def plan_results(plan: Plan) -> list[RowResult]:
+    """The report of a plan: the action each row would get, and the cancellations."""
+    results = [
+        RowResult(
+            r.row, r.action, r.external_id, r.apptoto_id, r.message, r.reason, warnings=r.warnings
+        )
+        for r in plan.rows
+    ]
+    results += [
+        RowResult(
+            None,
+            PlanAction.CANCEL,
+            e.external_id,
+            e.apptoto_id,
+            "no longer in the file: would be deleted in Apptoto",
+        )
+        for e in plan.cancels
+    ]
+    return results
+
+
+def validate_rows(prepared: Prepared) -> list[RowResult]:
+    """One result per row of a prepared file: ``invalid`` with its issues, else ``skipped``
+    (valid, and nothing was sent)."""
+    results = []
+    for row in prepared.rows:
+        external_id = prepared.events.external_ids.get(row, "")
+        warnings = tuple(prepared.warnings.get(row, ()))
+        if row in prepared.copies:
+            message = same_as_row_message(prepared.copies[row])
+            copy = RowResult(row, RowStatus.SKIPPED, external_id, None, message)
+            results.append(replace(copy, reason=SkipReason.SAME_AS_ROW))
+        elif row in prepared.set_aside:
+            reason = prepared.set_aside[row]
+            results.append(RowResult(row, RowStatus.NOT_APPOINTMENT, "", None, reason))
+        elif row in prepared.issues:
+            message = "; ".join(str(i) for i in prepared.issues[row])
+            results.append(
+                RowResult(row, RowStatus.INVALID, external_id, None, message, warnings=warnings)
+            )
+        else:
+            results.append(
+                RowResult(
+                    row, RowStatus.SKIPPED, external_id, None, VALID_MESSAGE, warnings=warnings
+                )
+            )
+    return results
+
+
+@dataclass
+class PartsDone:
+    """What a run over the parts of a file did: counts of every row, the results kept (see the
+    module), and why it stopped early, if it did."""
+
+    every: bool  # every row's result is kept (a file of one part)
+    counter: Counter[str] = field(default_factory=Counter)
+    results: list[RowResult] = field(default_factory=list)
+    warned: int = 0  # rows with warnings
+    new_calendars: dict[str, None] = field(default_factory=dict)
+    error: str = ""
+    stopped: str = ""
+    interrupted: bool = False
+    plan: bool = False  # the results are a plan's
+    report_error: str = ""  # the report could not be written (the rows went on)
+
+    def write(
+        self, report: ReportWriter | None, source: pd.DataFrame, results: list[RowResult]
+    ) -> None:
+        """Add one part's lines to ``report``; a report that cannot be written is said in the
+        summary, and the run goes on (the ledger knows what was sent)."""
+        if report is None or self.report_error:
+            return
+        try:
+            report.add(source, results)
+        except ReportError as exc:
+            self.report_error = str(exc)
+
+    def add(self, results: Sequence[RowResult]) -> None:
+        """Count one part's results, keeping those to keep."""
+        self.counter.update(str(r.status) for r in results)
+        self.warned += sum(1 for r in results if r.warnings)
+        if self.every:
+            self.results.extend(results)
+        else:
+            self.results.extend(r for r in results if _worth_keeping(r))
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Counts per status, in the order summaries use."""
+        return ordered_counts(self.counter, plan=self.plan)
+
+    @property
+    def valid(self) -> int:
+        """Rows valid by ``validate`` (checked, nothing sent)."""
+        return self.counter[RowStatus.SKIPPED.value]
+
+
+def _worth_keeping(result: RowResult) -> bool:
+    if result.warnings:
+        return True
+    if result.status is RowStatus.SKIPPED and result.message == VALID_MESSAGE:
+        return False
+    return result.status not in _ROUTINE
+
+
+def _with_last(items: Iterable[T]) -> Iterator[tuple[T, bool]]:
+    """Each item, and whether it is the last (one item read ahead)."""
+    it = iter(items)
+    try:
+        current = next(it)
+    except StopIteration:
+        return
+    for following in it:
+        yield current, False
+        current = following
+    yield current, True
+
+
+def validate_parts(parts: PreparedParts, report: ReportWriter | None) -> PartsDone:
+    """Check and map every part (after ``parts.check()``); nothing is sent."""
+    facts = parts.facts or parts.check()
+    done = PartsDone(every=facts.parts == 1)
+    for prepared in parts.prepared():
+        results = validate_rows(prepared)
+        done.write(report, prepared.source, results)
+        done.add(results)
+    return done
+
+
+def plan_parts(
+    parts: PreparedParts,
+    ledger: Ledger | None,
+    options: PlanOptions,
+    cancels: list[LedgerEntry],
+    report: ReportWriter | None,
+) -> PartsDone:
+    """Plan every part against ``ledger`` (read only); nothing is sent. ``cancels``: decided for
+    the whole file (:func:`decide_cancels`), listed after the last part."""
+    facts = parts.facts or parts.check()
+    done = PartsDone(every=facts.parts == 1, plan=True)
+    no_record = _no_record(parts, ledger)
+    for prepared, last in _with_last(parts.prepared()):
+        plan = _plan(prepared, ledger, options, no_record, cancels if last else [])
+        results = plan_results(plan)
+        done.write(report, prepared.source, results)
+        done.add(results)
+        done.new_calendars.update(dict.fromkeys(plan.new_calendars))
+    return done
+
+
+def decide_cancels(
+    parts: PreparedParts, ledger: Ledger | None, options: PlanOptions
+) -> list[LedgerEntry]:
+    """The events ``--cancel-missing`` cancels: those whose ids are nowhere in the file (or in
+    ``options.also_in_file``); PlanRefused past its guard, before anything is sent."""
+    if not options.cancel_missing:
+        return []
+    facts = parts.facts or parts.check()
+    also = options.also_in_file
+
+    def absent(ids: list[str]) -> list[bool]:
+        return [gone and i not in also for i, gone in zip(ids, facts.absent(ids), strict=True)]
+
+    return missing_cancels(
+        parts.mapping,
+        parts.file_label,
+        ledger,
+        absent,
+        force=options.force,
+        max_share=options.max_cancel_share,
+    )
+
+
+def _no_record(parts: PreparedParts, ledger: Ledger | None) -> bool:
+    return ledger is None or ledger.count_live(parts.mapping.scope) == 0
+
+
+def _plan(
+    prepared: Prepared,
+    ledger: Ledger | None,
+    options: PlanOptions,
+    no_record: bool,
+    cancels: list[LedgerEntry],
+) -> Plan:
+    plan = make_plan(
+        prepared,
+        ledger,
+        replace(options, cancel_missing=False),
+        no_record=no_record or None,
+        cancels=cancels,
+    )
+    return with_new_calendars(plan, prepared.mapping, ledger)
+
+
+async def send_parts(
+    parts: PreparedParts,
+    ledger: Ledger | None,
+    options: PlanOptions,
+    cancels: list[LedgerEntry],
+    config: ClientConfig,
+    *,
+    progress: Progress,
+    transport: httpx.AsyncBaseTransport | None,
+    report: ReportWriter | None,
+) -> PartsDone:
+    """Plan and send every part in turn (after ``parts.check()``), recording each in the ledger
+    and the report before the next is read; ``cancels`` go with the last part. A part that stops
+    the sending (credentials refused, interrupted, ledger unwritable) stops the run: the later
+    parts' rows are reported as not sent."""
+    facts = parts.facts or parts.check()
+    done = PartsDone(every=facts.parts == 1)
+    no_record = _no_record(parts, ledger)
+    stop: SendOutcome | None = None
+    async with ApptotoClient(config, transport=transport) as client:
+        for prepared, last in _with_last(parts.prepared()):
+            plan = _plan(prepared, ledger, options, no_record, cancels if last else [])
+            if stop is None:
+                outcome = await send_plan(prepared, plan, client, ledger, progress)
+                if outcome.error or outcome.interrupted or outcome.stopped:
+                    stop = outcome
+                results = outcome.results
+            else:
+                reason = f"not sent: {stop.error}" if stop.error else INTERRUPTED_REASON
+                if stop.stopped:
+                    reason = "not sent: the run stopped: " + stop.stopped
+                results = unsent_results(plan, reason)
+            results = with_warnings(results, plan)
+            done.write(report, prepared.source, results)
+            done.add(results)
+            done.new_calendars.update(dict.fromkeys(plan.new_calendars))
+    if stop is not None:
+        done.error, done.stopped, done.interrupted = stop.error, stop.stopped, stop.interrupted
+    return done

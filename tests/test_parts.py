@@ -1,0 +1,199 @@
+"""A file read in parts (importer.streaming) does exactly what it does read whole.
+
+The parts are a few rows each here, so every rule that needs the whole file crosses a part's
+edge: an id shared by rows in different parts, a row copied far below, notes and a totals row at
+the end, a title row above the header, blank rows, cancellations of rows that left the file.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from importer.ledger import Ledger
+from importer.load.parts import PartReader
+from importer.mapping import load_mapping
+from importer.pipeline import RunRequest, run_import, validate_file
+from importer.plan import PlanOptions
+from tests.helpers import CLINIC_MAPPING, SAMPLES, fast_client_config, live_events, read_report
+
+MAPPING = load_mapping(CLINIC_MAPPING)
+ONE_PART = 1_000_000
+
+
+def sample_rows() -> tuple[list[str], list[list[str]]]:
+    with (SAMPLES / "appointments.csv").open(encoding="utf-8-sig", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    return header, rows
+
+
+def other_patient(row: list[str], header: list[str], block: int) -> list[str]:
+    """``row`` for another patient of block ``block`` (name, phone, email of their own): the
+    blocks are not double bookings of one another. Judged within a part only: see
+    ``test_the_same_appointment_in_a_later_part_is_held_back_by_the_run``."""
+    cells = dict(zip(header, row, strict=True))
+    if block:
+        cells["Last Name"] += f"-{block}"
+        cells["Email"] = f"{block}{cells['Email']}" if cells["Email"] else ""
+        phone = cells["Phone"]
+        if phone[-1:].isdigit():
+            cells["Phone"] = phone[:-1] + str((int(phone[-1]) + block) % 10)
+    return [cells[name] for name in header]
+
+
+def big_export(path: Path, *, copies: int = 5, drop: int = 0) -> Path:
+    """The sample's 22 rows ``copies`` times with their own ids, under a title row, with a blank
+    row, an id shared by a row far below, a row repeated cell for cell far below, and a totals
+    row and a note at the end. ``drop``: leave out the first rows of the second block."""
+    header, rows = sample_rows()
+    lines: list[list[str]] = [["Clinic export, printed 12/01/2026"], [], header]
+    for block in range(copies):
+        for i, row in enumerate(rows):
+            if block == 1 and i < drop:
+                continue
+            lines.append(other_patient([f"{block}{row[0]}", *row[1:]], header, block))
+        lines.append([])
+    first = [f"0{rows[0][0]}", *rows[0][1:]]
+    lines.append(first)  # the first row again, cell for cell: one appointment
+    other = other_patient([f"0{rows[2][0]}", *rows[4][1:]], header, 9)
+    lines.append(other)  # another appointment under the third row's id: both invalid
+    lines.append(["TOTAL", "", "", "", "", "", "", "", "", "", "", "", "", "", str(copies * 22)])
+    lines.append(["Printed by the front desk"])
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(lines)
+    return path
+
+
+def request(path: Path, tmp_path: Path, part_rows: int, **changes: Any) -> RunRequest:
+    fields: dict[str, Any] = {
+        "source": path,
+        "mapping": MAPPING,
+        "report_path": tmp_path / f"report-{part_rows}.csv",
+        "ledger_path": tmp_path / "state.sqlite",
+        "part_rows": part_rows,
+    }
+    return RunRequest(**(fields | changes))
+
+
+def lines(path: Path) -> list[tuple[str, ...]]:
+    return [tuple(line.values()) for line in read_report(path)]
+
+
+def test_the_file_is_read_in_several_parts_with_every_row_once(tmp_path: Path) -> None:
+    path = big_export(tmp_path / "export.csv")
+    reader = PartReader(path, part_rows=5)
+    parts = list(reader.parts())
+    assert reader.layout is not None and reader.layout.widened == 0  # read once
+    assert len(parts) > 8
+    rows = [r for p in parts for r in p.frame.index]
+    assert rows == sorted(set(rows))
+    aside = {r: why for p in parts for r, why in p.set_aside.items()}
+    assert sorted(aside) == rows[-2:]  # the totals row and the note, judged at the file's end
+    assert all(list(p.frame.columns) == list(parts[0].frame.columns) for p in parts)
+
+
+@pytest.mark.parametrize("part_rows", [1, 4, 7])
+def test_validate_in_parts_reports_exactly_what_one_part_does(
+    tmp_path: Path, part_rows: int
+) -> None:
+    path = big_export(tmp_path / "export.csv")
+    whole = validate_file(request(path, tmp_path, ONE_PART))
+    parted = validate_file(request(path, tmp_path, part_rows))
+    assert whole.report_path is not None and parted.report_path is not None
+    assert lines(parted.report_path) == lines(whole.report_path)
+    assert parted.done.counts == whole.done.counts
+    report = {line["row"]: line for line in read_report(parted.report_path)}
+    last = max(int(row) for row in report)
+    copy, other = report[str(last - 3)], report[str(last - 2)]  # far below, in another part
+    assert copy["status"] == "skipped" and "same as row 4 " in copy["message"]
+    assert report["6"]["status"] == other["status"] == "invalid"
+    assert f"(rows 6, {last - 2})" in report["6"]["message"]
+    assert [report[str(r)]["status"] for r in (last - 1, last)] == ["not an appointment"] * 2
+    assert parted.warnings == whole.warnings
+    # The rows not kept in memory are the routine ones; the counts cover them all.
+    assert sum(parted.done.counts.values()) == len(report)
+    assert len(parted.done.results) < len(whole.done.results)
+
+
+def test_a_run_in_parts_sends_each_appointment_once_and_a_rerun_sends_nothing(
+    tmp_path: Path, sandbox: Any
+) -> None:
+    path = big_export(tmp_path / "export.csv")
+    config = fast_client_config(sandbox, batch_size=3)
+    plan = run_import(request(path, tmp_path, ONE_PART, dry_run=True))
+    summary = run_import(request(path, tmp_path, 4, client_config=config))
+    assert summary.counts == {
+        "created": plan.counts["create"],
+        "invalid": plan.counts["invalid"],
+        "skipped": plan.counts["skip"],
+        "not an appointment": 2,
+    }
+    created = {line["external_id"] for line in read_report(tmp_path / "report-4.csv")}
+    assert set(live_events(sandbox)) <= created
+    assert len(live_events(sandbox)) == plan.counts["create"]
+    assert sandbox.stats()["duplicates"] == []
+    again = run_import(request(path, tmp_path, 4, client_config=config))
+    assert again.counts["unchanged"] == plan.counts["create"]
+    assert "created" not in again.counts and "updated" not in again.counts
+
+
+def test_cancel_missing_in_parts_counts_every_part_of_the_file(
+    tmp_path: Path, sandbox: Any
+) -> None:
+    config = fast_client_config(sandbox)
+    full = big_export(tmp_path / "export.csv")
+    run_import(request(full, tmp_path, 5, client_config=config))
+    shorter = big_export(tmp_path / "shorter.csv", drop=2)  # two rows of block 1 left the file
+    options = PlanOptions(cancel_missing=True, max_cancel_share=0.5)
+    summary = run_import(request(shorter, tmp_path, 5, client_config=config, plan_options=options))
+    assert summary.counts["cancelled"] == 2
+    assert summary.counts["unchanged"] > 20
+    with Ledger.open(tmp_path / "state.sqlite") as ledger:
+        gone = {e.external_id for e in ledger.live_entries(MAPPING.scope)}
+    assert "clinic-1000101" not in gone and "clinic-2000101" in gone
+
+
+def test_a_file_over_the_cap_is_refused_before_anything_is_sent(
+    tmp_path: Path, sandbox: Any
+) -> None:
+    from importer.errors import LoadError
+
+    path = big_export(tmp_path / "export.csv")
+    config = fast_client_config(sandbox)
+    with pytest.raises(LoadError, match="raise the limit with --max-rows"):
+        run_import(request(path, tmp_path, 5, client_config=config, max_rows=40))
+    assert sandbox.events() == []
+
+
+def test_a_wider_row_and_a_cp1252_byte_late_in_the_file_read_as_one_part_reads_them(
+    tmp_path: Path,
+) -> None:
+    header, rows = sample_rows()
+    path = tmp_path / "late.csv"
+    body = [",".join(header)] + [",".join(f'"{c}"' for c in row) for row in rows[:3]]
+    body += [",".join(f'"{c}"' for c in rows[3]) + ',"extra"']  # one cell more, late
+    text = "\r\n".join(body).replace("Gómez", "Gomez").replace("’", "'") + "\r\n"
+    data = text.encode("ascii") + '"000199",Caf\xe9\r\n'.encode("cp1252")
+    path.write_bytes(data)
+    whole = validate_file(request(path, tmp_path, ONE_PART))
+    parted = validate_file(request(path, tmp_path, 1))
+    assert whole.report_path is not None and parted.report_path is not None
+    assert lines(parted.report_path) == lines(whole.report_path)
+    assert any("Café" in cell for line in lines(parted.report_path) for cell in line)
+
+
+def test_a_run_stopped_in_an_early_part_reports_every_later_row_as_not_sent(
+    tmp_path: Path, sandbox: Any
+) -> None:
+    path = big_export(tmp_path / "export.csv")
+    config = replace(fast_client_config(sandbox), api_key="wrong")
+    summary = run_import(request(path, tmp_path, 4, client_config=config))
+    assert summary.error
+    report = read_report(tmp_path / "report-4.csv")
+    assert len(report) == sum(summary.counts.values())
+    assert {line["status"] for line in report} <= {"skipped", "invalid", "not an appointment"}
+    assert sandbox.events() == []
