@@ -8,6 +8,7 @@ reminder still reaches the patient; with no good contact left, it is the row's p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -67,19 +68,40 @@ def participants_of(
         "gives both an Apptoto contact and a name, email or phone for the same person: "
         "Apptoto takes one or the other; leave one of them blank",
     )
-    fields = list(values)
-    columns = [values[f].to_numpy(dtype=object).tolist() for f in fields]
     blank = _blank(cells)
     names = values.get("name", blank)
     who = same_values([values.get(f, blank) for f in ("name", "email", "phone")])
-    return (
-        [
-            {f: v for f, v in zip(fields, row, strict=True) if v != ""} or None
-            for row in zip(*columns, strict=True)
-        ],
-        who,
-        names,
-    )
+    return _people(values), who, names
+
+
+def _people(values: dict[str, pd.Series]) -> list[dict[str, Any] | None]:
+    """Per row, its non-blank fields as a dict (None where every one is blank).
+
+    Rows are grouped by which fields they fill (a handful of shapes), and each group's dicts are
+    made by ``map(dict, ...)`` over its rows: no Python statement runs per cell.
+    """
+    fields = list(values)
+    columns = [values[f].to_numpy(dtype=object) for f in fields]
+    count = len(columns[0]) if columns else 0
+    shape = np.zeros(count, dtype=np.int64)
+    for bit, column in enumerate(columns):
+        shape |= (column != "").astype(np.int64) << bit
+    people: list[dict[str, Any] | None] = [None] * count
+    for filled in np.unique(shape).tolist():
+        kept = [bit for bit in range(len(fields)) if filled >> bit & 1]
+        if not kept:
+            continue
+        rows = np.flatnonzero(shape == filled)
+        keys = [fields[bit] for bit in kept]
+        made = map(
+            dict,
+            map(
+                zip, repeat(keys), zip(*[columns[bit][rows].tolist() for bit in kept], strict=True)
+            ),
+        )
+        for row, person in zip(rows.tolist(), made, strict=True):
+            people[row] = person
+    return people
 
 
 @dataclass(frozen=True)
