@@ -163,6 +163,8 @@ def rows_set_aside(
     sparse = (counts < typical).to_numpy()
     first = _Distinct(frame.iloc[:, 0].to_numpy(dtype=object))  # read by both tests below
     for j, column in enumerate(frame.columns):
+        if not _may_say_total(frame.iloc[:, j]):
+            continue
         if j == 0:
             said_total |= first.each(_said_total)
             continue
@@ -198,6 +200,19 @@ def typical_cells(counts: pd.Series) -> float:
     of the rows with any (0.0 when none has)."""
     filled = counts[counts > 0]
     return float(filled.quantile(0.9)) if len(filled) else 0.0
+
+
+# Every text _TOTALS matches holds one of these once casefolded (re's IGNORECASE pairs "ſ" with
+# "s", and casefold() does too).
+_TOTALS_WORDS = ("total", "count", "sum")
+
+
+def _may_say_total(cells: pd.Series) -> bool:
+    """False when no cell of the column can be a totals word: most columns (ids, names, emails,
+    phones), found by one search of their joined text instead of a regex call per distinct cell
+    (~60 ms per 50,000 rows)."""
+    folded = "\n".join(cells.to_numpy(dtype=object, na_value="")).casefold()
+    return any(word in folded for word in _TOTALS_WORDS)
 
 
 def _said_total(texts: list[str]) -> Iterable[bool]:

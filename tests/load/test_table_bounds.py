@@ -56,6 +56,9 @@ def test_totals_and_notes_below_the_table_are_set_aside_with_the_reason(tmp_path
     [
         ("Total:,,,2\n", "a totals row"),
         ("Grand total,,,2\n", "a totals row"),
+        # Found in any cell of a short row; "ſ" (long s) reads as "s", as the regex has it.
+        (",SUBTOTAL,,2\n", "a totals row"),
+        (",,\u017fum:,2\n", "a totals row"),
         ("Appt ID,Date,Time,Patient\n", "the header row again"),
         ("Dr. Chen,,,\n", "only one cell is filled"),
     ],
