@@ -146,13 +146,15 @@ def _phone(
         taken = still_open & e164.notna()
         chosen = chosen.mask(taken, e164.astype("str"))
         chosen_column = chosen_column.mask(taken, column_name(template, f"{key}.phone"))
-    issues.add(
-        fault & (chosen != ""),
-        fault_column,
-        fault_text,
-        fault_reason + ": the number in " + chosen_column + " is sent instead",
-        warning=True,
-    )
+    warned = fault & (chosen != "")
+    if warned.any():  # the words made for the rows warned only: string sums cost per row
+        issues.add(
+            warned,
+            fault_column,
+            fault_text,
+            fault_reason[warned] + ": the number in " + chosen_column[warned] + " is sent instead",
+            warning=True,
+        )
     return chosen, _Fault(fault & (chosen == ""), fault_column, fault_text, fault_reason)
 
 
@@ -173,7 +175,11 @@ def _contact_faults(
         other_usable = usable.get(other, pd.Series(False, index=fault.where.index))
         dropped = fault.where & other_usable
         issues.add(fault.where & ~other_usable, fault.column, fault.text, fault.reason)
-        reason = fault.reason if isinstance(fault.reason, str) else fault.reason.astype(object)
+        if not dropped.any():
+            continue
+        reason = (
+            fault.reason if isinstance(fault.reason, str) else fault.reason[dropped].astype(object)
+        )
         issues.add(
             dropped,
             fault.column,

@@ -202,10 +202,13 @@ def event_times(
     order = (end_wall - end_offset) - (start_wall - start_offset)
     wrong = (order <= pd.Timedelta(0)).fillna(False).astype(bool)
     if wrong.any():
-        verb = pd.Series("ends before it starts", index=cells.index).where(
+        # The words are made for the wrong rows only: string sums over every row cost ~20 ms
+        # per 50,000 rows.
+        order, timed, end_wall = order[wrong], timed[wrong], end_wall[wrong]
+        verb = pd.Series("ends before it starts", index=order.index).where(
             order < pd.Timedelta(0), "ends when it starts (it must end after it starts)"
         )
-        reason = verb + ": starts " + start_time + ", ends " + end_time
+        reason = verb + ": starts " + start_time[wrong] + ", ends " + end_time[wrong]
         at_midnight = timed & (end_wall == end_wall.dt.normalize())
         reason = reason.where(
             ~at_midnight, reason + "; an event that ends at midnight needs the next day's date"
