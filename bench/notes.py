@@ -14,6 +14,10 @@ def whole_notes(plan: BenchPlan, whole: dict[str, Any]) -> str:
         f"{rows:,}-row {kind.upper()} (best of {n})" for rows, kind, n in plan.process_files
     )
     runs = ", ".join(f"{name}: {f['seconds']:.0f} s" for name, f in whole["run"].items())
+    requests = -(-plan.big_run_rows // BATCH_SIZE)
+    big_run = f"The {plan.big_run_rows:,}-row run ({requests:,} requests) takes ~10x as long as "
+    big_run += f"the {plan.run_rows[0]:,}-row one: it runs with `python -m bench --big` only"
+    big_run += " (and in this run)." if len(whole["run"]) > len(plan.run_rows) else "."
     return f"""**Whole processes.** `apptoto-import validate FILE --mapping clinic.yaml --max-rows
 N` started as a user starts it, one process per run, stdout to a file: {sizes}. Time = wall time
 from the start of the process to its exit (Python's start-up and imports included); exit 1 is
@@ -21,10 +25,11 @@ expected (the files have invalid rows). Peak memory = the process's `ru_maxrss` 
 `os.wait4`, in MB of 10^6 bytes, the highest of the repeats; the command is started from a
 small launcher process (`bench/processes.py`) because Linux counts the memory a process held
 when it started another program as that program's peak. Beside each, the reader alone in its
-own process, best of the same repeats: pandas `read_csv(path, dtype=str,
-keep_default_na=False)` for a CSV, python-calamine reading the sheet into Python values
-(`CalamineWorkbook.from_path(p).get_sheet_by_name("Appointments").to_python()`) for a
-workbook: the floor of `validate`. Ratio = ours / reader alone. Targets (issue 18): the
+own process, the best of {plan.reader_repeats} runs (the floor, at its least disturbed): pandas
+`read_csv(path, dtype=str, keep_default_na=False)` for a CSV; for a workbook python-calamine
+reading the sheet into Python values,
+`CalamineWorkbook.from_path(p).get_sheet_by_name("Appointments").to_python()`. That is the
+floor of `validate`. Ratio = ours / reader alone. Targets (issue 18): the
 {plan.big_rows:,}-row CSV within {plan.targets["csv_fixed_seconds"]:g} s +
 {plan.targets["csv_reader_times"]:g}x read_csv, the {plan.baseline_rows:,}-row XLSX within
 {plan.targets["xlsx_reader_times"]:g}x calamine, each peak <= {plan.targets["validate_mb"]:g} MB
@@ -36,8 +41,7 @@ and the {plan.big_rows:,}-row peak within +-{plan.targets["flat_memory"]:.0%} of
 (its own process), `APPTOTO_BASE_URL`/`APPTOTO_USER`/`APPTOTO_API_KEY` pointing at it and
 `APPTOTO_IMPORT_HOME` a fresh folder (no ledger yet: every valid row is created). Time and
 peak as for `validate`; the run counts only if the sandbox then holds each created event once.
-{runs}. The {plan.big_run_rows:,}-row run ({-(-plan.big_run_rows // BATCH_SIZE):,} requests)
-takes ~10x the {plan.run_rows[0]:,}-row one: it runs with `python -m bench --big` only.
+Wall times this run: {runs}. {big_run}
 
 **Web review.** `apptoto-import serve` started as a user starts it (a fresh data folder whose
 mappings folder holds `clinic.yaml`, the sandbox's address and key in its environment), then

@@ -4,7 +4,8 @@ The page is started as a user starts it (``apptoto-import serve``, its own proce
 data folder whose mappings folder holds the clinic mapping, the sandbox's address and key in
 its environment). The bench then makes the requests the page makes: ``GET /`` (the form and
 its CSRF token), ``POST /upload`` with the file and the mapping, and the review page the upload
-redirects to. Time = from the start of the upload to the review page received whole. Memory =
+redirects to. Time = from the start of the upload to the review page received whole (the
+upload's own share, until it is stored, is kept beside it). Memory =
 the server's ``VmHWM`` after the review minus its ``VmRSS`` before the upload (``/proc``, Linux
 only): the growth one review causes, the first one, with its imports.
 """
@@ -42,7 +43,8 @@ class ReviewFigures:
 
     file: str
     rows: int
-    seconds: float
+    seconds: float  # from the start of the upload to the review page received
+    upload_seconds: float  # of them, until the upload was stored (the rest is the review)
     rss_before_bytes: int
     hwm_after_bytes: int
     to_send: int  # the events the review's Send button would send
@@ -82,8 +84,17 @@ def _wait_until_listening(process: subprocess.Popen[bytes], port: int, log: Path
     raise RuntimeError(f"the page did not start: see {log}")
 
 
-def _review(base_url: str, path: Path, pid: int) -> tuple[float, int, int, int]:
-    """(seconds, VmRSS before, VmHWM after, events to send) of one upload and its review."""
+@dataclass(frozen=True)
+class _Reviewed:
+    seconds: float
+    upload_seconds: float
+    rss_before_bytes: int
+    hwm_after_bytes: int
+    to_send: int
+
+
+def _review(base_url: str, path: Path, pid: int) -> _Reviewed:
+    """One upload and its review: the times, the server's memory, the events to send."""
     with httpx.Client(base_url=base_url, timeout=REVIEW_TIMEOUT_SECONDS) as page:
         form = page.get("/")
         form.raise_for_status()
@@ -93,18 +104,21 @@ def _review(base_url: str, path: Path, pid: int) -> tuple[float, int, int, int]:
         before = _status_bytes(pid, "VmRSS")
         started = time.perf_counter()
         with path.open("rb") as sheet:
-            review = page.post(
+            stored = page.post(
                 "/upload",
                 data={"csrf_token": token.group(1), "mapping": MAPPING.name},
                 files={"spreadsheet": (path.name, sheet)},
-                follow_redirects=True,
             )
+        uploaded = time.perf_counter() - started
+        if stored.status_code != 303:
+            raise RuntimeError(f"upload of {path.name} refused: {stored.text[:800]}")
+        review = page.get(stored.headers["location"], follow_redirects=True)
         seconds = time.perf_counter() - started
         after = _status_bytes(pid, "VmHWM")
     to_send = _TO_SEND.search(review.text)
     if review.status_code != 200 or 'id="counts-title"' not in review.text or to_send is None:
         raise RuntimeError(f"no review for {path.name} ({review.status_code}): {review.text[:800]}")
-    return seconds, before, after, int(to_send.group(1))
+    return _Reviewed(round(seconds, 4), round(uploaded, 4), before, after, int(to_send.group(1)))
 
 
 def measure_review(path: Path, rows: int, *, out: Path) -> ReviewFigures:
@@ -126,10 +140,8 @@ def measure_review(path: Path, rows: int, *, out: Path) -> ReviewFigures:
             server = subprocess.Popen(command, env=env, stdout=said, stderr=subprocess.STDOUT)
             try:
                 _wait_until_listening(server, port, log)
-                seconds, before, after, to_send = _review(
-                    f"http://127.0.0.1:{port}", path, server.pid
-                )
+                reviewed = _review(f"http://127.0.0.1:{port}", path, server.pid)
             finally:
                 server.terminate()
                 server.wait(timeout=60)
-    return ReviewFigures(path.name, rows, round(seconds, 4), before, after, to_send)
+    return ReviewFigures(path.name, rows, **asdict(reviewed))

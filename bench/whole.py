@@ -33,7 +33,7 @@ def measure_whole(out: Path, plan: BenchPlan, *, big: bool) -> dict[str, Any]:
     for rows, kind, repeats in plan.process_files:
         path = clinic_files(out, rows, (kind,))[kind]
         ours = measure_validate(path, rows, repeats=repeats, out=out).as_json()
-        reader = run_measurement(READERS[kind][0], path, repeats=repeats, max_rows=rows)
+        reader = run_measurement(READERS[kind][0], path, repeats=plan.reader_repeats, max_rows=rows)
         validate[_name(rows, kind)] = {**ours, "reader": reader}
         print(f"  validate {_name(rows, kind)}: {ours}; reader alone: {reader}", flush=True)
     runs: dict[str, Any] = {}
@@ -126,7 +126,7 @@ def _review_rows(review: dict[str, Any], plan: BenchPlan) -> list[Row]:
             f"{label}: upload to review page (s)",
             f"{review['seconds']:.2f}",
             f"{review['to_send']:,} events to send",
-            "",
+            f"upload {review['upload_seconds']:.2f} s",
             f"<= {targets['review_seconds']:g} s",
             review["seconds"] <= targets["review_seconds"],
         ),
