@@ -24,6 +24,8 @@ from importer.events.cells import (
     TemplateRenderer,
     column_name,
     field_words,
+    is_empty,
+    not_empty,
     whole_numbers,
 )
 from importer.events.participants import participants_of
@@ -189,7 +191,7 @@ def external_ids_of(frame: pd.DataFrame, template: Template) -> pd.Series:
     """The external_id of each row of ``frame``; "" where a cell it needs is blank."""
     cells = TemplateRenderer(frame)
     rendered = cells.render(template)
-    return rendered.where((cells.blank_column(template) == "") & (rendered != ""), "")
+    return rendered.where(is_empty(cells.blank_column(template)) & not_empty(rendered), "")
 
 
 def _external_ids(
@@ -271,7 +273,7 @@ def _allowed_calendars(
         )
 
     reasons = map_distinct(calendars, lambda names: pd.Series([reason(n) for n in names]))
-    issues.add(reasons != "", column_name(template, "calendar"), calendars, reasons)
+    issues.add(not_empty(reasons), column_name(template, "calendar"), calendars, reasons)
 
 
 def _zones(cells: TemplateRenderer, mapping: Mapping, issues: IssueCollector) -> pd.Series:
@@ -279,10 +281,10 @@ def _zones(cells: TemplateRenderer, mapping: Mapping, issues: IssueCollector) ->
     template = mapping.event.time_zone
     default = mapping.defaults.time_zone or ""
     written = cells.render(template) if template is not None else _blank(cells)
-    zones = written.where(written != "", default)
+    zones = written.where(not_empty(written), default)
     column = column_name(template, "time_zone") if template is not None else "Time zone"
     issues.add(
-        zones == "",
+        is_empty(zones),
         column,
         "",
         "no time zone: the cell is blank and no time zone is set for such rows; write the "
@@ -292,8 +294,8 @@ def _zones(cells: TemplateRenderer, mapping: Mapping, issues: IssueCollector) ->
     reasons = map_distinct(
         zones, lambda names: pd.Series([zone_problem(z) or "" if z else "" for z in names])
     )
-    issues.add(reasons != "", column, zones, reasons)
-    return zones.where(reasons == "", "")
+    issues.add(not_empty(reasons), column, zones, reasons)
+    return zones.where(is_empty(reasons), "")
 
 
 def _all_day(
@@ -339,7 +341,7 @@ def _show_as(cells: TemplateRenderer, template: Template, issues: IssueCollector
         lambda distinct: distinct.str.lower().str.replace(r"[\s\-]+", "_", regex=True).map(names),
     )
     issues.add(
-        number.isna() & (text != ""),
+        number.isna() & not_empty(text),
         column_name(template, "show_as"),
         text,
         f"must be one of: {', '.join(word.replace('_', ' ') for word in SHOW_AS)}",

@@ -37,6 +37,20 @@ FIELD_WORDS = {
 }
 
 
+def is_empty(text: pd.Series) -> pd.Series:
+    """Per row, True where ``text`` is ``""`` (False for NA): what ``text == ""`` gives.
+
+    Compared by numpy over the column's objects: pandas' comparison on the str dtype costs ~5x
+    more (1.5 ms per 50,000 rows), and the map stage makes dozens per part.
+    """
+    return pd.Series(text.to_numpy(dtype=object) == "", index=text.index)
+
+
+def not_empty(text: pd.Series) -> pd.Series:
+    """Per row, True where ``text`` is not ``""`` (True for NA): what ``text != ""`` gives."""
+    return pd.Series(text.to_numpy(dtype=object) != "", index=text.index)
+
+
 def field_words(key: str) -> str:
     """``"duration_minutes"`` -> ``"Duration"``, ``"participants[1].phone"`` -> ``"Phone"``."""
     last = re.sub(r"^participants\[\d+\]\.?", "", key) or "participant"
@@ -158,11 +172,11 @@ class TemplateRenderer:
         ``"{Service} with {Provider}"`` counts as blank. A literal template is never blank unless
         its text is empty.
         """
-        blank = self.render(template) == ""
+        blank = is_empty(self.render(template))
         if template.columns:
             all_columns_blank = pd.Series(True, index=self.index)
             for column in template.columns:
-                all_columns_blank &= self.cells(column) == ""
+                all_columns_blank &= is_empty(self.cells(column))
             blank |= all_columns_blank
         return blank
 
@@ -173,7 +187,7 @@ class TemplateRenderer:
         """
         first_blank = pd.Series("", index=self.index, dtype="str")
         for column in reversed(template.columns):
-            first_blank = first_blank.mask(self.cells(column) == "", column)
+            first_blank = first_blank.mask(is_empty(self.cells(column)), column)
         return first_blank
 
 
@@ -271,11 +285,11 @@ def whole_numbers(
     numbers = text.where(good).str.replace(r"\.0+$", "", regex=True).astype("Int64")
     good &= (numbers > 0).fillna(False)
     issues.add(
-        ~good & (text != ""),
+        ~good & not_empty(text),
         column_name(template, key),
         text,
         "is not a number: it must be a whole number above 0, like 1234",
     )
     if required:
-        issues.add(text == "", column_name(template, key), "", "is blank: fill in the number")
+        issues.add(is_empty(text), column_name(template, key), "", "is blank: fill in the number")
     return numbers.astype(object).where(good, None)

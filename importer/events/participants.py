@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from importer.events.cells import IssueCollector, TemplateRenderer, column_name, whole_numbers
+from importer.events.cells import (
+    IssueCollector,
+    TemplateRenderer,
+    column_name,
+    is_empty,
+    not_empty,
+    whole_numbers,
+)
 from importer.events.row_warnings import same_values
 from importer.mapping import ParticipantTemplate, Template
 from importer.validate import NOT_EMAIL, emails_ok
@@ -48,7 +55,7 @@ def participants_of(
             continue
         text = cells.render(template)
         if field_name == "email":
-            bad = (text != "") & ~emails_ok(text)
+            bad = not_empty(text) & ~emails_ok(text)
             faults["email"] = _Fault(bad, column_name(template, f"{key}.email"), text, NOT_EMAIL)
         elif field_name == "contact_id":
             ids = whole_numbers(cells, template, f"{key}.contact_id", issues, required=False)
@@ -137,7 +144,7 @@ def _phone(
     for template in templates:
         text = cells.render(template)
         e164, reason = normalise_phones(text, region)
-        still_open = chosen == ""
+        still_open = is_empty(chosen)
         first_fault = still_open & reason.notna() & ~fault
         fault_column = fault_column.mask(first_fault, column_name(template, f"{key}.phone"))
         fault_text = fault_text.mask(first_fault, text)
@@ -146,7 +153,7 @@ def _phone(
         taken = still_open & e164.notna()
         chosen = chosen.mask(taken, e164.astype("str"))
         chosen_column = chosen_column.mask(taken, column_name(template, f"{key}.phone"))
-    warned = fault & (chosen != "")
+    warned = fault & not_empty(chosen)
     if warned.any():  # the words made for the rows warned only: string sums cost per row
         issues.add(
             warned,
@@ -155,7 +162,7 @@ def _phone(
             fault_reason[warned] + ": the number in " + chosen_column[warned] + " is sent instead",
             warning=True,
         )
-    return chosen, _Fault(fault & (chosen == ""), fault_column, fault_text, fault_reason)
+    return chosen, _Fault(fault & is_empty(chosen), fault_column, fault_text, fault_reason)
 
 
 _OTHER_CONTACT = {"email": "phone", "phone": "email"}
@@ -169,7 +176,7 @@ def _contact_faults(
     Beside a good other contact, the bad one is left out of ``values`` and the row is sent with
     a warning naming what was left out; a reminder then still reaches the patient.
     """
-    usable = {name: (values[name] != "") & ~fault.where for name, fault in faults.items()}
+    usable = {name: not_empty(values[name]) & ~fault.where for name, fault in faults.items()}
     for name, fault in faults.items():
         other = _OTHER_CONTACT[name]
         other_usable = usable.get(other, pd.Series(False, index=fault.where.index))

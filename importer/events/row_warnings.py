@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from importer.events.cells import IssueCollector, column_name, field_words
+from importer.events.cells import IssueCollector, column_name, field_words, not_empty
 from importer.mapping import When
 from importer.values import map_distinct
 
@@ -66,7 +66,7 @@ def same_values(columns: list[pd.Series]) -> np.ndarray:
     for column in columns:
         column_codes, distinct = pd.factorize(column.to_numpy(dtype=object))
         codes, _ = pd.factorize(codes * (len(distinct) + 1) + column_codes)
-        filled |= (column != "").to_numpy()
+        filled |= not_empty(column).to_numpy()
     return np.where(filled, codes, -1)
 
 
@@ -83,7 +83,7 @@ def double_booking_warnings(
     ``patients`` numbers the patient of each row (see :func:`same_values`; -1 when the row names
     nobody); ``names`` is how to name them to staff; ``written`` the start's date cell.
     """
-    known = (starts != "").to_numpy() & (patients >= 0)
+    known = not_empty(starts).to_numpy() & (patients >= 0)
     if not known.any():
         return
     moments = _instants(starts).to_numpy(dtype="datetime64[ns]").astype(np.int64)

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from importer.events.cells import IssueCollector, TemplateRenderer, column_name, field_words
+from importer.events.cells import (
+    IssueCollector,
+    TemplateRenderer,
+    column_name,
+    field_words,
+    is_empty,
+    not_empty,
+)
 from importer.mapping import Defaults, Mapping, Template, When
 from importer.values import DstPolicy
 from importer.values.dates import (
@@ -66,12 +73,12 @@ def _read_when(
         column = column_name(when.datetime, label)
         wall, own = parse_datetimes(text, defaults.date_format, defaults.time_format)
         wall = wall.fillna(parse_dates(text.where(all_day & wall.isna(), ""), defaults.date_format))
-        missing = text == ""
+        missing = is_empty(text)
         if fallback_day is not None:
             wall = wall.where(~(missing & all_day), fallback_day)
             missing &= ~all_day
         issues.add(missing, column, "", f"the {label} date and time is blank")
-        bad = ~missing & wall.isna() & (text != "")
+        bad = ~missing & wall.isna() & not_empty(text)
         problem = datetime_reasons(text.where(bad, ""), defaults.date_format, defaults.time_format)
         issues.add(bad, column, text, problem)
         return _Read(wall, own, column, text)
@@ -79,7 +86,7 @@ def _read_when(
     date_text = cells.render(when.date) if when.date is not None else blank
     date_column = column_name(when.date, label) if when.date is not None else field_words(label)
     day = parse_dates(date_text, defaults.date_format)
-    missing = date_text == ""
+    missing = is_empty(date_text)
     if fallback_day is not None:
         day = day.where(~missing, fallback_day)
         missing[:] = False
@@ -100,8 +107,8 @@ def _read_when(
     time_text = cells.render(when.time)
     time_column = column_name(when.time, label)
     time_of_day = parse_times(time_text, defaults.time_format)
-    issues.add(timed & (time_text == ""), time_column, "", f"the {label} time is blank")
-    bad_time = timed & (time_text != "") & time_of_day.isna()
+    issues.add(timed & is_empty(time_text), time_column, "", f"the {label} time is blank")
+    bad_time = timed & not_empty(time_text) & time_of_day.isna()
     issues.add(bad_time, time_column, time_text, time_problem(defaults.time_format))
     return _Read((day + time_of_day).where(timed, day), no_offset, time_column, time_text)
 
@@ -112,7 +119,7 @@ def _place(
     """Wall clock and offset of timed rows: own offset kept, others localised in their zone."""
     own = read.own_offset.notna()
     wall, offset, reason = localise(read.wall.where(timed & ~own), zones, dst)
-    issues.add(timed & (reason != ""), read.column, read.text, reason)
+    issues.add(timed & not_empty(reason), read.column, read.text, reason)
     return wall.where(~own, read.wall), offset.where(~own, read.own_offset)
 
 
@@ -126,13 +133,13 @@ def _duration(
     good &= (minutes > 0) & (minutes <= _LONGEST_MINUTES)
     column = column_name(template, "duration_minutes")
     issues.add(
-        timed & (text == ""),
+        timed & is_empty(text),
         column,
         "",
         "the length of the appointment is missing: write how many minutes it lasts, like 30",
     )
     issues.add(
-        timed & ~good & (text != ""),
+        timed & ~good & not_empty(text),
         column,
         text,
         "is not a length in minutes: write how many minutes the appointment lasts, like 30 "
