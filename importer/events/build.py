@@ -24,8 +24,6 @@ from importer.events.cells import (
     TemplateRenderer,
     column_name,
     field_words,
-    is_empty,
-    not_empty,
     whole_numbers,
 )
 from importer.events.participants import participants_of
@@ -38,7 +36,7 @@ from importer.events.row_warnings import (
 from importer.events.times import event_times
 from importer.mapping import SHOW_AS, Mapping, Template
 from importer.outcomes import RowIssue
-from importer.values import collector_paused, map_distinct, zone_problem
+from importer.values import collector_paused, is_empty, map_distinct, not_empty, zone_problem
 
 AUTO_TAG = "#auto"
 _HAS_AUTO_TAG = r"(?<!\S)#auto(?!\w)"  # "#auto" as a word of its own, anywhere in the text

@@ -17,7 +17,7 @@ import pandas as pd
 
 from importer.mapping import ColumnRef, Template
 from importer.outcomes import RowIssue
-from importer.values import apply_name_filter
+from importer.values import apply_name_filter, is_empty, not_empty
 
 _SPACES = " \u00a0"  # plain and non-breaking spaces: what surrounds a cell by accident
 
@@ -35,20 +35,6 @@ FIELD_WORDS = {
     "start": "Start",
     "end": "End",
 }
-
-
-def is_empty(text: pd.Series) -> pd.Series:
-    """Per row, True where ``text`` is ``""`` (False for NA): what ``text == ""`` gives.
-
-    Compared by numpy over the column's objects: pandas' comparison on the str dtype costs ~5x
-    more (1.5 ms per 50,000 rows), and the map stage makes dozens per part.
-    """
-    return pd.Series(text.to_numpy(dtype=object) == "", index=text.index)
-
-
-def not_empty(text: pd.Series) -> pd.Series:
-    """Per row, True where ``text`` is not ``""`` (True for NA): what ``text != ""`` gives."""
-    return pd.Series(text.to_numpy(dtype=object) != "", index=text.index)
 
 
 def field_words(key: str) -> str:

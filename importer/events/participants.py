@@ -14,18 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from importer.events.cells import (
-    IssueCollector,
-    TemplateRenderer,
-    column_name,
-    is_empty,
-    not_empty,
-    whole_numbers,
-)
+from importer.events.cells import IssueCollector, TemplateRenderer, column_name, whole_numbers
 from importer.events.row_warnings import same_values
 from importer.mapping import ParticipantTemplate, Template
 from importer.validate import NOT_EMAIL, emails_ok
-from importer.values import normalise_phones
+from importer.values import is_empty, normalise_phones, not_empty
 
 
 def _blank(cells: TemplateRenderer) -> pd.Series:

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from importer.events.cells import IssueCollector, column_name, field_words, not_empty
+from importer.events.cells import IssueCollector, column_name, field_words
 from importer.mapping import When
-from importer.values import map_distinct
+from importer.values import map_distinct, not_empty
 
 FAR_AHEAD = timedelta(days=365)  # further ahead than this is most often a mistyped year
 

@@ -11,16 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from importer.events.cells import (
-    IssueCollector,
-    TemplateRenderer,
-    column_name,
-    field_words,
-    is_empty,
-    not_empty,
-)
+from importer.events.cells import IssueCollector, TemplateRenderer, column_name, field_words
 from importer.mapping import Defaults, Mapping, Template, When
-from importer.values import DstPolicy
+from importer.values import DstPolicy, is_empty, not_empty
 from importer.values.dates import (
     SPAN,
     WALL,

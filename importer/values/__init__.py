@@ -4,7 +4,7 @@ Everything here works on whole columns (``pd.Series``) and knows nothing of mapp
 """
 
 from importer.values.dates import format_in_words, parse_dates, parse_datetimes, parse_times
-from importer.values.distinct import collector_paused, map_distinct
+from importer.values.distinct import collector_paused, is_empty, map_distinct, not_empty
 from importer.values.names import NAME_FILTERS, apply_name_filter, looks_last_first
 from importer.values.offsets import DstPolicy, localise
 from importer.values.phones import normalise_phone, normalise_phones
@@ -24,6 +24,7 @@ __all__ = [
     "collector_paused",
     "countries",
     "format_in_words",
+    "is_empty",
     "is_zone",
     "known_zones",
     "localise",
@@ -31,6 +32,7 @@ __all__ = [
     "map_distinct",
     "normalise_phone",
     "normalise_phones",
+    "not_empty",
     "parse_dates",
     "parse_datetimes",
     "parse_times",
