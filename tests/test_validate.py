@@ -393,3 +393,27 @@ def test_clinic_mapping_reports_plain_words() -> None:
         "row 4, column 'Date': " + REQUIRED_BLANK,
         "row 4, column 'Phone': '12' " + NOT_US_PHONE,
     ]
+
+
+def test_email_answers_remembered_between_passes_stay_right(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The map stage checks the column again: the second pass reads remembered answers, and a
+    # memo cleared when full (or a column over its bound) changes no answer.
+    import importer.validate as validate
+
+    cells = pd.Series(["ann@example.com", "not an email", "", "ann@example.com", "b@x.io"])
+    expected = [True, False, False, True, True]
+    monkeypatch.setattr(validate, "_email_answers", {})
+    assert validate.emails_ok(cells).tolist() == expected
+    assert validate._email_answers == {
+        "ann@example.com": True,
+        "not an email": False,
+        "": False,
+        "b@x.io": True,
+    }
+    assert validate.emails_ok(cells).tolist() == expected
+    monkeypatch.setattr(validate, "EMAIL_MEMO_SIZE", 4)
+    assert validate.emails_ok(cells).tolist() == expected  # longer than the bound: not kept
+    assert validate.emails_ok(cells[:3]).tolist() == expected[:3]  # full: cleared first
+    assert list(validate._email_answers) == ["ann@example.com", "not an email", ""]
