@@ -153,6 +153,7 @@ class RunRequest:
     sheets: tuple[str, ...] = ()
     all_sheets: bool = False
     report_path: Path | None = None  # where to write the per-row report; None: no report
+    report_copies: tuple[Path, ...] = ()  # more paths the same report goes to (CSV and XLSX)
     ledger_path: Path | None = None  # None: no ledger (every row is sent, as create or update)
     plan_options: PlanOptions = field(default_factory=PlanOptions)
     dry_run: bool = False  # plan only (the ledger is read, not locked), send nothing
@@ -313,7 +314,9 @@ def _parts_and_ledger(
     parts = parts_of(request)
     parts.check()
     ledger = _open_ledger(request.ledger_path, read_only=read_only)
-    report = None if request.report_path is None else ReportWriter(request.report_path)
+    report = None
+    if request.report_path is not None:
+        report = ReportWriter(request.report_path, request.report_copies)
     try:
         cancels = decide_cancels(parts, ledger, request.plan_options)
         yield parts, ledger, cancels, report

@@ -13,7 +13,7 @@ report has every row.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
@@ -210,9 +210,12 @@ def plan_parts(
     options: PlanOptions,
     cancels: list[LedgerEntry],
     report: ReportWriter | None,
+    *,
+    each: Callable[[Prepared, Plan], None] | None = None,
 ) -> PartsDone:
     """Plan every part against ``ledger`` (read only); nothing is sent. ``cancels``: decided for
-    the whole file (:func:`decide_cancels`), listed after the last part."""
+    the whole file (:func:`decide_cancels`), listed after the last part. ``each``: given every
+    part's rows and plan before the part is dropped (the web review keeps what it shows)."""
     facts = parts.facts or parts.check()
     done = PartsDone(every=facts.parts == 1, plan=True)
     no_record = _no_record(parts, ledger)
@@ -222,6 +225,8 @@ def plan_parts(
         done.write(report, prepared.source, results)
         done.add(results)
         done.new_calendars.update(dict.fromkeys(plan.new_calendars))
+        if each is not None:
+            each(prepared, plan)
     return done
 
 

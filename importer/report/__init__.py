@@ -100,16 +100,20 @@ def write_report_table(path: str | Path, table: pd.DataFrame) -> Path:
 class ReportWriter:
     """A report written a part of the file at a time (:func:`add`), then :func:`finish`: as
     :func:`write_report`, atomically. A CSV report's lines go to disk as each part is added; an
-    XLSX report is built at the end (its column widths and kinds need every cell)."""
+    XLSX report is built at the end (its column widths and kinds need every cell). ``copies``:
+    more paths the same report goes to (a CSV report kept as XLSX too)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, copies: Sequence[str | Path] = ()) -> None:
         self.target = Path(path)
         self._stack = contextlib.ExitStack()
         self._written: WrittenFile | None = None
         self._tables: list[pd.DataFrame] = []
+        self._copies = [ReportWriter(copy) for copy in copies]
 
     def add(self, source: pd.DataFrame, results: Sequence[RowResult]) -> None:
         """The report lines of one part (its source rows, its results; cancellations last)."""
+        for copy in self._copies:
+            copy.add(source, results)
         table = report_frame(source, results)
         if self.target.suffix.lower() == ".xlsx":
             self._tables.append(table)
@@ -136,7 +140,13 @@ class ReportWriter:
             ) from exc
 
     def finish(self) -> Path:
-        """Put the report in place; where it went (see :func:`write_report`)."""
+        """Put the report (then its copies) in place; where it went (see :func:`write_report`)."""
+        written = self._finish()
+        for copy in self._copies:
+            copy.finish()
+        return written
+
+    def _finish(self) -> Path:
         if self.target.suffix.lower() == ".xlsx" or self._written is None:
             tables = self._tables or [report_frame(pd.DataFrame(), [])]
             return write_report_table(self.target, pd.concat(tables, ignore_index=True))
@@ -150,6 +160,8 @@ class ReportWriter:
 
     def abandon(self) -> None:
         """Leave the old report as it was (the new one's temporary file is removed)."""
+        for copy in self._copies:
+            copy.abandon()
         failed = ReportError("the report was not finished")
         self._stack.__exit__(ReportError, failed, None)
 

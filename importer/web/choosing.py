@@ -16,10 +16,9 @@ from pathlib import Path
 
 from importer.errors import ImporterError
 from importer.mapping import load_mapping
-from importer.outcomes import PlanAction
-from importer.pipeline import PlannedImport, RunRequest, plan_import
-from importer.plan import Plan
+from importer.pipeline import RunRequest
 from importer.web.fitting import MappingFit, SheetHeaders, rank_mappings
+from importer.web.review_tally import DEFAULT_LIMITS, ReviewTally, ShownLimits, tally_review
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ class MappingKnowledge:
     known: int  # rows whose events earlier runs sent with this mapping
     unchanged: int  # of those, rows whose event is exactly as sent
     # The file planned with it (as the review plans it): the review reuses the chosen one's.
-    planned: PlannedImport | None = field(default=None, compare=False, repr=False)
+    planned: ReviewTally | None = field(default=None, compare=False, repr=False)
 
     @property
     def standing(self) -> tuple[int, int]:
@@ -62,42 +61,37 @@ class MappingPick:
         return self.file is None and len(self.candidates) > 1
 
 
-def _known_rows(plan: Plan) -> tuple[int, int, int]:
-    """(rows that can be sent, rows the ledger knows, rows unchanged) of a plan."""
-    rows = known = unchanged = 0
-    for row in plan.rows:
-        if row.action is PlanAction.INVALID:
-            continue
-        rows += 1
-        if row.action is PlanAction.UNCHANGED:
-            known += 1
-            unchanged += 1
-        elif row.action is PlanAction.UPDATE or row.apptoto_id is not None:
-            known += 1
-    return rows, known, unchanged
-
-
 def knowledge_of(
     folder: Path,
     fit: MappingFit,
     source: Path,
     sheet: str | None,
     ledger_path: Path,
-    planned: PlannedImport | None = None,
+    planned: ReviewTally | None = None,
+    limits: ShownLimits = DEFAULT_LIMITS,
 ) -> MappingKnowledge:
-    """Plan ``source`` with the mapping ``fit`` against the ledger (unless ``planned`` is that
-    plan already). One that cannot be planned (a damaged ledger, say) knows nothing: the review
-    then says what is wrong."""
+    """Plan ``source`` with the mapping ``fit`` against the ledger, a part at a time, keeping
+    ``limits`` of each list for the review (unless ``planned`` is that plan already). One that
+    cannot be planned (a damaged ledger, say) knows nothing: the review then says what is
+    wrong."""
     if planned is None:
         try:
             mapping = load_mapping(folder / fit.file)
-            planned = plan_import(
-                RunRequest(source=source, mapping=mapping, sheet=sheet, ledger_path=ledger_path)
+            request = RunRequest(
+                source=source,
+                mapping=mapping,
+                sheet=sheet,
+                ledger_path=ledger_path,
+                dry_run=True,
+                part_rows=limits.part_rows,
             )
+            planned = tally_review(request, limits)
         except ImporterError:
             return MappingKnowledge(fit.file, fit.title, 0, 0, 0)
-    rows, known, unchanged = _known_rows(planned.plan)
-    return MappingKnowledge(fit.file, fit.title, rows, known, unchanged, planned)
+    known = planned.known
+    return MappingKnowledge(
+        fit.file, fit.title, planned.sendable, known, planned.known_unchanged, planned
+    )
 
 
 def fitting_knowledge(
@@ -105,31 +99,36 @@ def fitting_knowledge(
     sheets: SheetHeaders,
     ledger_path: Path,
     fits: list[MappingFit] | None = None,
-    plans: dict[str, PlannedImport] | None = None,
+    plans: dict[str, ReviewTally] | None = None,
+    limits: ShownLimits = DEFAULT_LIMITS,
 ) -> list[MappingKnowledge]:
     """Every mapping of ``folder`` that fits the upload (or of ``fits``, already ranked), the
     one knowing most of its rows first; mappings that know as much keep the fitting order
-    (closest fit, then newest). ``plans``: file -> the upload already planned with it. Raises
-    LoadError only when the uploaded file cannot be read."""
+    (closest fit, then newest). ``plans``: file -> the upload already planned with it;
+    ``limits``: what each plan keeps for the review. Raises LoadError only when the uploaded file
+    cannot be read."""
     if fits is None:
         fits = [f for f in rank_mappings(folder, sheets) if f.fits]
     plans = plans or {}
     found = [
-        knowledge_of(folder, f, sheets.path, sheets.chosen, ledger_path, plans.get(f.file))
+        knowledge_of(folder, f, sheets.path, sheets.chosen, ledger_path, plans.get(f.file), limits)
         for f in fits
     ]
     return sorted(found, key=lambda k: (-k.known, -k.unchanged))
 
 
-def pick_mapping(folder: Path, sheets: SheetHeaders, ledger_path: Path) -> MappingPick:
+def pick_mapping(
+    folder: Path, sheets: SheetHeaders, ledger_path: Path, limits: ShownLimits = DEFAULT_LIMITS
+) -> MappingPick:
     """The mapping an upload gets: the only one that fits, or the one that sent its rows.
 
-    Raises LoadError only when the uploaded file itself cannot be read.
+    ``limits``: what each plan keeps for the review. Raises LoadError only when the uploaded
+    file itself cannot be read.
     """
     fits = [f for f in rank_mappings(folder, sheets) if f.fits]
     if len(fits) <= 1:
         return MappingPick(fits[0].file if fits else None, "", [])
-    candidates = fitting_knowledge(folder, sheets, ledger_path, fits)
+    candidates = fitting_knowledge(folder, sheets, ledger_path, fits, limits=limits)
     if len(candidates) <= 1:
         return MappingPick(candidates[0].file if candidates else None, "", candidates)
     best, runner_up = candidates[0], candidates[1]

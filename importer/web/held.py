@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from importer.outcomes import PlanAction, SkipReason
-from importer.plan import Plan
-from importer.prepare import Prepared
+from importer.plan import PlannedRow
 from importer.web.preview import EventPreview, preview_event
 
 SEND_ANYWAY_FIELD = "send_anyway"  # the Send form's boxes: one spreadsheet row number each
@@ -36,15 +36,14 @@ def _sentence(message: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-def held_rows(prepared: Prepared, plan: Plan) -> list[HeldRow]:
-    """Every row of ``plan`` the guard holds back, in sheet order, with the event it would be."""
-    return [
-        HeldRow(r.row, _sentence(r.message), preview_event(r.row, "held back", payload))
-        for r in plan.rows
-        if r.action is PlanAction.SKIP
-        and r.reason is SkipReason.SAME_APPOINTMENT
-        and (payload := prepared.events.payloads.get(r.row)) is not None
-    ]
+def is_held(row: PlannedRow) -> bool:
+    """True for a row of a plan the guard holds back as an appointment already there."""
+    return row.action is PlanAction.SKIP and row.reason is SkipReason.SAME_APPOINTMENT
+
+
+def held_row(row: PlannedRow, payload: dict[str, Any]) -> HeldRow:
+    """A row held back (:func:`is_held`) as the review lists it, with the event it would be."""
+    return HeldRow(row.row, _sentence(row.message), preview_event(row.row, "held back", payload))
 
 
 def ticked_rows(values: Iterable[object], held: Iterable[HeldRow]) -> frozenset[int]:

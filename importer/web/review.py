@@ -11,27 +11,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import pandas as pd
-
 from importer.calendars import new_calendar_warning
 from importer.client import ClientConfig
 from importer.errors import ConfigError, ImporterError, MappingError
 from importer.ledger import held_by_another
 from importer.load import sheet_names
 from importer.mapping import Mapping, load_mapping
-from importer.outcomes import PlanAction, RowIssue, RowResult, SkipReason
-from importer.pipeline import PlannedImport, RunRequest, plan_import, plan_results
+from importer.outcomes import PlanAction, RowResult
+from importer.pipeline import PlannedImport, RunRequest, plan_results
 from importer.plan import Plan
-from importer.prepare import Prepared
 from importer.several_sheets import plan_sheets, sheets_to_read
-from importer.web.held import MAX_HELD_SHOWN, HeldRow, held_rows
-from importer.web.preview import EventPreview, preview_event
+from importer.web.held import MAX_HELD_SHOWN, HeldRow
+from importer.web.preview import EventPreview
+from importer.web.review_tally import KeptInvalid, ReviewTally, ShownLimits, tally_review
 from importer.web.settings import WebSettings
 from importer.web.uploads import ALL_SHEETS, Upload
 from importer.web.words import for_the_page
 
 MAPPING_SUFFIXES = (".yaml", ".yml")
-_ACTION_WORDS = {PlanAction.CREATE: "new", PlanAction.UPDATE: "update"}
 
 
 @dataclass(frozen=True)
@@ -105,8 +102,8 @@ class Review:
     credentials_problem: str = ""
     busy: str = ""  # another run holds the ledger: the plan is a snapshot, sending waits
     sends_to: str = ""  # "user at base URL" (never the key)
-    prepared: Prepared | None = field(default=None, repr=False)
-    plan: Plan | None = field(default=None, repr=False)
+    # The one sheet reviewed, counted a part at a time (None for several sheets, or a problem).
+    tally: ReviewTally | None = field(default=None, repr=False)
     # Several sheets reviewed at once (all with these columns, or the mapping's): each planned.
     parts: list[tuple[str, PlannedImport]] = field(default_factory=list, repr=False)
     all_sheets_choice: str = ALL_SHEETS  # the sheet drop-down's value for "all sheets"
@@ -163,38 +160,45 @@ def mapping_of(upload: Upload, settings: WebSettings) -> Mapping:
     return load_mapping(settings.mappings_dir / upload.mapping_file)
 
 
+def review_request(upload: Upload, mapping: Mapping, settings: WebSettings) -> RunRequest:
+    """What the review plans (and its check download writes): the upload, as a dry run."""
+    return RunRequest(
+        source=upload.path,
+        mapping=mapping,
+        sheet=upload.sheet,
+        all_sheets=upload.all_sheets,
+        ledger_path=settings.ledger_path,
+        dry_run=True,
+        part_rows=settings.part_rows,
+    )
+
+
 def build_review(
-    upload: Upload, settings: WebSettings, planned: PlannedImport | None = None
+    upload: Upload, settings: WebSettings, planned: ReviewTally | None = None
 ) -> Review:
-    """Prepare and plan the upload and describe the outcome; never raises for bad input.
+    """Plan the upload a part at a time and describe the outcome; never raises for bad input.
 
     ``planned``: the upload already planned with its mapping, sheet and ledger (the choice of
-    the mapping did it), so it is not planned twice.
+    the mapping did it), used when it kept as much as this page shows.
     """
     review = Review(file_name=upload.file_name, sheet=upload.sheet)
     try:
         mapping = mapping_of(upload, settings)
         review.mapping_title = mapping.name
         review.sheets = sheet_names(upload.path)
-        request = RunRequest(
-            source=upload.path,
-            mapping=mapping,
-            sheet=upload.sheet,
-            all_sheets=upload.all_sheets,
-            ledger_path=settings.ledger_path,
-        )
+        request = review_request(upload, mapping, settings)
         if sheets_to_read(request) is not None:
             _review_sheets(review, plan_sheets(request), settings)
             return _with_credentials(review, settings)
         # The same planning as ``plan``: the ledger is read without its lock (SQLite's WAL shows
         # the last committed state while a run holds it and writes), and with no ledger yet every
         # valid row is new: a review leaves no state file behind.
-        planned = planned or plan_import(request)
-        prepared = planned.prepared
-        review.sheet = prepared.sheet.sheet_name
-        review.headers = _columns(planned)
-        review.prepared = prepared
-        review.plan = planned.plan
+        limits = ShownLimits.of(settings)
+        if planned is None or planned.limits != limits:
+            planned = tally_review(request, limits)
+        review.sheet = planned.sheet_name
+        review.headers = list(planned.columns)
+        review.tally = planned
         if settings.ledger_path.exists() and held_by_another(settings.ledger_path):
             review.busy = (
                 "Another import is running right now. This page counts what earlier runs "
@@ -208,7 +212,7 @@ def build_review(
     except ImporterError as exc:
         review.problem = plain_message(exc, upload)
         return review
-    _describe(review, prepared, review.plan, settings)
+    _describe(review, planned, settings)
     return _with_credentials(review, settings)
 
 
@@ -232,9 +236,12 @@ def _review_sheets(
     held: list[HeldRow] = []
     everything = replace(settings, max_issue_rows=10**9)  # cut once, over every sheet
     each = max(1, settings.preview_events // len(parts))  # the first events of every sheet
+    limits = ShownLimits.of(everything)
     for sheet, planned in parts:
         one = Review(file_name=review.file_name)
-        _describe(one, planned.prepared, planned.plan, everything)
+        tally = ReviewTally(limits, sheet_warnings=list(planned.prepared.sheet.warnings))
+        tally.add(planned.prepared, planned.plan)
+        _describe(one, tally, everything)
         review.warnings += [f"sheet {sheet!r}: {w}" for w in planned.prepared.sheet.warnings]
         review.warnings += [w for w in one.warnings if w not in review.warnings]
         for count in one.counts:
@@ -271,87 +278,65 @@ def _cells_in(row: InvalidRow, had: list[str], columns: list[str]) -> InvalidRow
     return replace(row, cells=[cells.get(c, Cell("")) for c in columns])
 
 
-def _describe(review: Review, prepared: Prepared, plan: Plan, settings: WebSettings) -> None:
-    review.warnings = list(prepared.sheet.warnings)
-    if prepared.mapping.sheets or prepared.mapping.all_sheets:
+def _describe(review: Review, tally: ReviewTally, settings: WebSettings) -> None:
+    review.warnings = list(tally.sheet_warnings)
+    if tally.several_sheets_mapping:
         review.warnings.append(
-            f"this mapping reads several sheets; here only the sheet {prepared.sheet.sheet_name!r}"
+            f"this mapping reads several sheets; here only the sheet {tally.sheet_name!r}"
             " is checked and sent, as chosen. To check and send them all at once, choose "
             "“All sheets with these columns” as the sheet to import"
         )
-    review.warnings += [new_calendar_warning(calendar) for calendar in plan.new_calendars]
+    review.warnings += [new_calendar_warning(calendar) for calendar in tally.new_calendars]
     review.counts = [
-        Count("create", "new events", plan.count(PlanAction.CREATE)),
-        Count("update", "updates", plan.count(PlanAction.UPDATE)),
-        Count("unchanged", "unchanged (not sent)", plan.count(PlanAction.UNCHANGED)),
-        Count("invalid", "invalid rows (not sent)", plan.count(PlanAction.INVALID)),
-        Count("cancel", "cancellations", plan.count(PlanAction.CANCEL)),
+        Count("create", "new events", tally.count(PlanAction.CREATE)),
+        Count("update", "updates", tally.count(PlanAction.UPDATE)),
+        Count("unchanged", "unchanged (not sent)", tally.count(PlanAction.UNCHANGED)),
+        Count("invalid", "invalid rows (not sent)", tally.count(PlanAction.INVALID)),
+        Count("cancel", "cancellations", tally.count(PlanAction.CANCEL)),
     ]
-    set_aside = plan.count(PlanAction.NOT_APPOINTMENT)
+    set_aside = tally.count(PlanAction.NOT_APPOINTMENT)
     if set_aside:
         review.counts.append(Count("not-appointment", "not appointments (not sent)", set_aside))
-    cannot = plan.count(PlanAction.FAIL)
+    cannot = tally.count(PlanAction.FAIL)
     if cannot:
         review.counts.append(Count("fail", "cannot be sent", cannot))
-    held = held_rows(prepared, plan)
-    if held:
-        review.counts.append(Count("held", "look already sent (not sent)", len(held)))
-    copies = sum(1 for r in plan.rows if r.reason is SkipReason.SAME_AS_ROW)
-    if copies:
-        review.counts.append(Count("copy", "copies of an earlier row (not sent)", copies))
-    review.held = held[: min(settings.max_issue_rows, MAX_HELD_SHOWN)]
-    review.more_held = len(held) - len(review.held)
-    review.to_send = len(plan.to_send) + len(plan.cancels)
-    invalid = sorted(prepared.issues)
-    shown = invalid[: settings.max_issue_rows]
-    review.columns = _columns_faults_first(prepared, shown)
-    review.invalid_rows = [
-        _invalid_row(row, prepared.source, prepared.issues[row], review.columns) for row in shown
-    ]
-    review.more_invalid = max(0, len(invalid) - settings.max_issue_rows)
-    warnings = [w for r in plan.rows if r.action is not PlanAction.INVALID for w in r.warnings]
+    if tally.held_total:
+        review.counts.append(Count("held", "look already sent (not sent)", tally.held_total))
+    if tally.copies:
+        review.counts.append(Count("copy", "copies of an earlier row (not sent)", tally.copies))
+    review.held = list(tally.held)
+    review.more_held = tally.held_total - len(review.held)
+    review.to_send = tally.to_send
+    shown = tally.invalid[: settings.max_issue_rows]
+    review.columns = _columns_faults_first(tally.columns, shown)
+    review.invalid_rows = [_invalid_row(kept, review.columns) for kept in shown]
+    review.more_invalid = max(0, tally.invalid_total - settings.max_issue_rows)
     review.row_warnings = [
         RowWarning(w.row, w.column, str(w.value), w.reason)
-        for w in warnings[: settings.max_issue_rows]
+        for w in tally.warnings[: settings.max_issue_rows]
     ]
-    review.more_warnings = max(0, len(warnings) - settings.max_issue_rows)
-    review.previews = [
-        preview_event(r.row, _ACTION_WORDS.get(r.action, str(r.action)), r.payload)
-        for r in plan.rows
-        if r.payload is not None
-    ][: settings.preview_events]
-    if not review.previews:  # nothing to send: show how the unchanged events look
-        review.previews = [
-            preview_event(r.row, "unchanged", prepared.events.payloads[r.row])
-            for r in plan.rows
-            if r.action is PlanAction.UNCHANGED and r.row in prepared.events.payloads
-        ][: settings.preview_events]
+    review.more_warnings = max(0, tally.warnings_total - settings.max_issue_rows)
+    review.previews = tally.shown_previews[: settings.preview_events]
 
 
-def _columns_faults_first(prepared: Prepared, rows: list[int]) -> list[str]:
+def _columns_faults_first(columns: list[str], rows: list[KeptInvalid]) -> list[str]:
     """The sheet's columns, those with a fault in ``rows`` first: on a laptop screen the marked
     cells are then in view without scrolling sideways. Each group keeps the sheet's order."""
-    columns = [str(c) for c in prepared.source.columns]
-    faulty = {issue.column for row in rows for issue in prepared.issues[row]}
+    faulty = {issue.column for row in rows for issue in row.issues}
     return [c for c in columns if c in faulty] + [c for c in columns if c not in faulty]
 
 
-def _invalid_row(
-    row: int, source: pd.DataFrame, issues: list[RowIssue], columns: list[str]
-) -> InvalidRow:
+def _invalid_row(kept: KeptInvalid, columns: list[str]) -> InvalidRow:
     problems: dict[str, list[str]] = {}
     reasons = []
-    for issue in issues:
+    for issue in kept.issues:
         shown = f"“{issue.value}” {issue.reason}" if issue.value != "" else issue.reason
         reasons.append((issue.column, shown))
         problems.setdefault(issue.column, []).append(shown)
-    values = {str(k): v for k, v in source.loc[row].items()}
-    cells = []
-    for column in columns:
-        value = values.get(column)
-        text = "" if value is None or pd.isna(value) else str(value)
-        cells.append(Cell(text, "; ".join(problems.get(column, []))))
-    return InvalidRow(row, cells, reasons)
+    cells = [
+        Cell(kept.cells.get(column, ""), "; ".join(problems.get(column, []))) for column in columns
+    ]
+    return InvalidRow(kept.row, cells, reasons)
 
 
 def check_results(plan: Plan) -> list[RowResult]:

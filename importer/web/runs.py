@@ -29,7 +29,6 @@ from importer.exit_codes import exit_code_for
 from importer.files import atomic_write_text
 from importer.ledger import utc_now
 from importer.pipeline import RunRequest, run_import_async
-from importer.report import write_report
 from importer.several_sheets import run_sheets, sheets_to_read
 from importer.web.words import for_the_page
 
@@ -118,8 +117,7 @@ class LiveRun:
     """A run of this server process: what it runs, its record as it changes, and its progress."""
 
     record: RunRecord
-    request: RunRequest
-    source: Callable[[], Any]  # the sheet's frame, for the XLSX report
+    request: RunRequest  # its report goes to ``report_path`` and ``report_copies``
     cleanup: Callable[[], None]  # deletes the upload when the run ends
     progress: RunProgress = field(default_factory=RunProgress)
 
@@ -175,21 +173,21 @@ class RunBook:
         self,
         record: RunRecord,
         request: RunRequest,
-        source: Callable[[], Any],
         cleanup: Callable[[], None],
     ) -> None:
-        """Queue the run; ``source()`` gives the sheet's frame for the XLSX report, ``cleanup``
-        deletes the upload when the run ends."""
+        """Queue the run; ``cleanup`` deletes the upload when the run ends."""
         self._save(record)  # first: a folder that cannot be written stops the run here
-        live = LiveRun(record, request, source, cleanup)
+        live = LiveRun(record, request, cleanup)
         with self._lock:
             self._live[record.run_id] = live
         self._worker.submit(self._execute, live)
 
     def _set(self, live: LiveRun, **changes: Any) -> None:
+        # Saved first: a run the page shows finished has its record on disk for later readers.
+        record = replace(live.record, **changes)  # only the worker thread changes records
+        self._save(record)
         with self._lock:
-            live.record = replace(live.record, **changes)
-        self._save(live.record)
+            live.record = record
 
     def _execute(self, live: LiveRun) -> None:
         request = live.request
@@ -198,12 +196,10 @@ class RunBook:
         outcome: dict[str, Any]
         try:
             if sheets_to_read(request) is not None:  # one report of every sheet, a sheet column
-                copies = () if request.report_path is None else (_xlsx_of(request.report_path),)
+                copies = request.report_copies
                 summary = run_sheets(request, progress=progress, report_copies=copies)
-            else:
+            else:  # the report written a part at a time, as CSV and XLSX
                 summary = asyncio.run(run_import_async(request, progress=progress))
-                if request.report_path is not None:
-                    write_report(_xlsx_of(request.report_path), live.source(), summary.results)
         except ImporterError as exc:
             # Name the file as the person knows it, never by its private path.
             outcome = {
@@ -279,7 +275,7 @@ class RunBook:
         self._worker.shutdown(wait=True, cancel_futures=True)
 
 
-def _xlsx_of(report_csv: Path) -> Path:
+def xlsx_of(report_csv: Path) -> Path:
     """Where a run's XLSX report goes, beside its CSV report."""
     return report_csv.with_name(REPORT_XLSX)
 

@@ -9,7 +9,9 @@ same run.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -21,9 +23,9 @@ from importer.client import ClientConfig
 from importer.errors import ConfigError, ImporterError
 from importer.ledger import held_by_another, utc_now
 from importer.mapping import Mapping
-from importer.pipeline import PlannedImport, RunRequest
+from importer.pipeline import RunRequest, run_import
 from importer.plan import PlanOptions
-from importer.report import write_report, write_report_table
+from importer.report import write_report_table
 from importer.several_sheets import sheets_report
 from importer.web.choosing import (
     MappingKnowledge,
@@ -41,8 +43,10 @@ from importer.web.review import (
     mapping_of,
     offered_mappings,
     plain_message,
+    review_request,
 )
-from importer.web.runs import REPORT_CSV, RunRecord
+from importer.web.review_tally import ShownLimits
+from importer.web.runs import REPORT_CSV, RunRecord, xlsx_of
 from importer.web.services import (
     CheckedForm,
     FormChecker,
@@ -68,10 +72,11 @@ def review_page(request: Request, token: str, upload: KnownUpload, web: Services
     if upload.run_id is not None:
         return RedirectResponse(f"/runs/{upload.run_id}", status_code=303)
     candidates: list[MappingKnowledge] | None = None
+    limits = ShownLimits.of(settings)  # what a mapping's plan keeps, for the review to reuse
     sheets = SheetHeaders(upload.path, upload.sheet)  # each sheet read once, for every ranking
     if not upload.mapping_file:  # the saved mapping that fits, else the matching step
         try:
-            pick = pick_mapping(settings.mappings_dir, sheets, settings.ledger_path)
+            pick = pick_mapping(settings.mappings_dir, sheets, settings.ledger_path, limits)
         except ImporterError as exc:
             review = Review(file_name=upload.file_name, problem=plain_message(exc, upload))
             return web.page(request, "review.html", step=3, upload=upload, review=review)
@@ -86,17 +91,17 @@ def review_page(request: Request, token: str, upload: KnownUpload, web: Services
     chosen = next((c.planned for c in candidates or [] if c.file == upload.mapping_file), None)
     review = build_review(upload, settings, chosen)
     upload.review = review
-    if review.prepared is not None:
+    if review.tally is not None:
         sheets.know(review.sheet, review.headers)
     try:
         ranked = rank_mappings(settings.mappings_dir, sheets)
         if candidates is None and sum(f.fits for f in ranked) > 1:
             fits = [f for f in ranked if f.fits]
             plans = {}  # the review planned the chosen mapping already
-            if review.prepared is not None and review.plan is not None:
-                plans[upload.mapping_file] = PlannedImport(review.prepared, review.plan)
+            if review.tally is not None:
+                plans[upload.mapping_file] = review.tally
             candidates = fitting_knowledge(
-                settings.mappings_dir, sheets, settings.ledger_path, fits, plans
+                settings.mappings_dir, sheets, settings.ledger_path, fits, plans, limits
             )
     except ImporterError:
         ranked = []
@@ -139,8 +144,8 @@ def check_report(kind: str, upload: KnownUpload, web: Services) -> Response:
     if review.several:
         parts = [(s, p.prepared.source, check_results(p.plan)) for s, p in review.parts]
         write_report_table(target, sheets_report(parts))
-    elif review.prepared is not None and review.plan is not None:
-        write_report(target, review.prepared.source, check_results(review.plan))
+    elif review.tally is not None:
+        _write_check(upload, web.settings, target)
     else:
         raise StarletteHTTPException(404, "review")
     return FileResponse(
@@ -149,6 +154,18 @@ def check_report(kind: str, upload: KnownUpload, web: Services) -> Response:
         filename=f"{safe_stem(upload.file_name)}-check.{kind}",
         background=BackgroundTask(target.unlink, missing_ok=True),  # patients' details: not kept
     )
+
+
+def _write_check(upload: Upload, settings: WebSettings, target: Path) -> None:
+    """The review as a report at ``target``: the upload planned again a part at a time, as a
+    dry run writes its report (the review kept only what the page shows)."""
+    try:
+        request = review_request(upload, mapping_of(upload, settings), settings)
+        summary = run_import(replace(request, report_path=target))
+    except ImporterError as exc:  # the mapping or the ledger changed since the review
+        raise StarletteHTTPException(409, plain_message(exc, upload)) from exc
+    if summary.report_path is None:  # the uploads folder could not be written
+        raise StarletteHTTPException(500, "the check could not be written")
 
 
 # The Send form: its token, its button and a "Send anyway" box per row held back.
@@ -223,30 +240,18 @@ def _start_run(
         sheet=", ".join(s for s, _ in review.parts) if review and several else sheet,
         started_at=utc_now(),
     )
+    report = web.runs.runs_dir / run_id / REPORT_CSV
     run_request = RunRequest(
         source=upload.path,
         mapping=mapping,
         client_config=config,
         sheet=None if several else sheet,
         all_sheets=upload.all_sheets,
-        report_path=web.runs.runs_dir / run_id / REPORT_CSV,
+        report_path=report,
+        report_copies=(xlsx_of(report),),
         ledger_path=settings.ledger_path,
         plan_options=PlanOptions(allow_same_time_rows=anyway),
         source_name=upload.file_name,
+        part_rows=settings.part_rows,
     )
-    web.runs.start(
-        record,
-        run_request,
-        source=lambda: _source_frame(upload, settings),
-        cleanup=lambda: web.uploads.remove_file(upload),
-    )
-
-
-def _source_frame(upload: Upload, settings: WebSettings) -> Any:
-    """The sheet's input columns for the XLSX report: from the review, else read again."""
-    review: Review | None = upload.review
-    if review is not None and review.prepared is not None:
-        return review.prepared.source
-    from importer.prepare import prepare
-
-    return prepare(upload.path, mapping_of(upload, settings), sheet=upload.sheet).source
+    web.runs.start(record, run_request, cleanup=lambda: web.uploads.remove_file(upload))
