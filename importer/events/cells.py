@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -145,11 +146,21 @@ class TemplateRenderer:
         return pd.Series(joined[codes], index=self.index, dtype="str")
 
     def _concatenate(self, parts: Sequence[str | ColumnRef]) -> pd.Series:
-        """The parts concatenated with pandas over every row, then stripped of spaces."""
-        rendered = pd.Series("", index=self.index, dtype="str")
-        for part in parts:
-            rendered = rendered + (self.ref_cells(part) if isinstance(part, ColumnRef) else part)
-        return rendered.str.strip(_SPACES)
+        """The parts joined row by row, then stripped of spaces.
+
+        ``map`` over row tuples: pandas' string sums and ``.str.strip`` took ~2.5x longer.
+        """
+        rows = len(self.index)
+        columns = [
+            self.ref_cells(part).to_numpy(dtype=object)
+            if isinstance(part, ColumnRef)
+            else repeat(part, rows)
+            for part in parts
+        ]
+        joined = map("".join, zip(*columns, strict=True))
+        return pd.Series(
+            list(map(str.strip, joined, repeat(_SPACES))), index=self.index, dtype="str"
+        )
 
     def is_blank(self, template: Template) -> pd.Series:
         """True where the template carries nothing from the row.
