@@ -2,11 +2,12 @@
 
 A file is read :data:`importer.load.parts.PART_ROWS` rows at a time, so that memory does not
 grow with it. What needs the whole file is settled by a first, light read
-(:meth:`PreparedParts.check`): every appointment id and a digest of every row, 24 bytes a row,
-give the rows that share an id with another row anywhere in the file (each of them invalid), the
-rows identical to an earlier one (a copy, sent once), and the ids in the file (for
-``--cancel-missing``). Then :meth:`PreparedParts.prepared` checks and maps part after part with
-those facts, exactly as if the file were one part. A file that fits in one part is read once.
+(:meth:`PreparedParts.check`): every appointment id, unique cell and a digest of every row,
+about 32 bytes a row, give the rows that share an id with another row anywhere in the file
+(each of them invalid), the rows identical to an earlier one (a copy, sent once), and the ids
+in the file (for ``--cancel-missing``). Then :meth:`PreparedParts.prepared` checks and maps
+part after part with those facts, exactly as if the file were one part. A file that fits in one
+part is read once.
 
 Two things are judged within a part only: a patient booked twice at the same start (a warning),
 and, while planning without sending, a new row that looks like one created by an earlier part
@@ -27,6 +28,7 @@ from importer.events import external_ids_of
 from importer.load import DEFAULT_MAX_ROWS, Sheet
 from importer.load.parts import PART_ROWS, LayoutChanged, PartReader
 from importer.mapping import Mapping
+from importer.memory import release_freed_memory
 from importer.prepare import Prepared, appointments_of, mapping_sheet, prepare_sheet
 from importer.validate import blank_to_na
 
@@ -187,6 +189,7 @@ class PreparedParts:
                     parts += 1
                     only = part if parts == 1 else None
                     keys.add(part)
+                    release_freed_memory()
             except LayoutChanged:
                 continue  # the reader learnt how to read the file: from its start again
             break
@@ -229,6 +232,7 @@ class PreparedParts:
             )
             return
         for part in self.sheets():
+            release_freed_memory()  # the part before's cells and payloads are gone
             yield self.prepare(part)
 
 

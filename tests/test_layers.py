@@ -16,7 +16,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "importer"
 
 # Each stage may import its own modules and those of earlier stages only.
 STAGES: list[tuple[str, ...]] = [
-    ("importer.errors", "importer.outcomes", "importer.progress", "importer.files"),
+    (
+        "importer.errors",
+        "importer.outcomes",
+        "importer.progress",
+        "importer.files",
+        "importer.memory",
+    ),
     ("importer._version", "importer.serving", "importer.paths"),
     ("importer.values",),
     ("importer.load",),

@@ -33,7 +33,7 @@ _NANP_SHAPE = re.compile(
 _NANP_DIGITS = 10
 
 
-@functools.lru_cache(maxsize=262_144)
+@functools.lru_cache(maxsize=65_536)  # a part's foreign numbers (importer.load.parts)
 def normalise_phone(text: str, region: str) -> tuple[str | None, str | None]:
     """Return ``(e164, None)`` for a valid number, or ``(None, reason)`` in plain words.
 
@@ -102,11 +102,12 @@ def _valid_in_us() -> Callable[[str], bool]:
 
 
 # Fast-path answers by stripped text: the column checks and the map stage both normalise the
-# same phone column, and the second pass then costs a dict lookup per number. Bounded: cleared
-# when full, and a column with more distinct numbers than the bound is not remembered at all
-# (1,000,000 numbers would hold ~150 MB; recomputing them costs ~1 s).
+# same phone column, and the second pass then costs a dict lookup per number. Bounded to about
+# one part of a file read in parts (importer.load.parts, 25,000 rows): cleared when full, and a
+# column with more distinct numbers than the bound is not remembered at all. Numbers rarely
+# repeat across parts, and a bigger memo made the memory of a run grow with the file.
 _fast_answers: dict[str, str | None] = {}
-FAST_MEMO_SIZE = 250_000
+FAST_MEMO_SIZE = 60_000
 
 
 def _fast_nanp(stripped: list[str]) -> list[str | None]:
