@@ -95,7 +95,9 @@ def localise(
     offset = np.full(len(wall), np.timedelta64("NaT"), dtype=SPAN)
     reason = np.full(len(wall), "", dtype=object)
     for zone, rows in _rows_by_zone(wall, zones).items():
-        part = pd.Series(out_wall[rows], dtype=WALL)
+        # An index, not a Series: the same tz_localize at about half the fixed cost per zone,
+        # which a file read 25,000 rows at a time pays in every part.
+        part = pd.DatetimeIndex(out_wall[rows])
         ambiguous: Literal["NaT"] | npt.NDArray[np.bool_]
         if start_of_day:
             ambiguous = np.full(len(part), True)  # True: the first occurrence
@@ -103,15 +105,15 @@ def localise(
             ambiguous = "NaT"
         else:
             ambiguous = np.full(len(part), dst is DstPolicy.EARLIER)
-        placed = part.dt.tz_localize(
+        placed = part.tz_localize(
             zone, ambiguous=ambiguous, nonexistent="shift_forward" if start_of_day else "NaT"
         )
-        utc = placed.dt.tz_convert("UTC").dt.tz_localize(None).astype(WALL)
-        local = placed.dt.tz_localize(None).astype(WALL)
-        out_wall[rows] = local.to_numpy()
-        offset[rows] = (local - utc).to_numpy()
-        for i in np.flatnonzero(placed.isna().to_numpy()):
-            reason[rows[i]] = dst_problem(part.iloc[i], zone)
+        utc = placed.tz_convert("UTC").tz_localize(None).to_numpy().astype(WALL)
+        local = placed.tz_localize(None).to_numpy().astype(WALL)
+        out_wall[rows] = local
+        offset[rows] = local - utc
+        for i in np.flatnonzero(placed.isna()).tolist():
+            reason[rows[i]] = dst_problem(part[i], zone)
     index = wall.index
     return (
         pd.Series(out_wall, index=index, dtype=WALL),
