@@ -197,3 +197,24 @@ def test_a_run_stopped_in_an_early_part_reports_every_later_row_as_not_sent(
     assert len(report) == sum(summary.counts.values())
     assert {line["status"] for line in report} <= {"skipped", "invalid", "not an appointment"}
     assert sandbox.events() == []
+
+
+def test_a_workbook_in_parts_reports_exactly_what_one_part_does(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    with big_export(tmp_path / "export.csv").open(encoding="utf-8", newline="") as handle:
+        records = list(csv.reader(handle))
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Appointments"
+    for record in records:
+        sheet.append(record or [None])
+    path = tmp_path / "export.xlsx"
+    book.save(path)
+    whole = validate_file(request(path, tmp_path, ONE_PART))
+    parted = validate_file(request(path, tmp_path, 6))
+    assert whole.report_path is not None and parted.report_path is not None
+    assert lines(parted.report_path) == lines(whole.report_path)
+    assert parted.done.counts == whole.done.counts
+    assert parted.done.counts["invalid"] > 10 and parted.done.counts["not an appointment"] == 2
