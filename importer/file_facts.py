@@ -16,7 +16,7 @@ and, while planning without sending, a new row that looks like one created by an
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -199,12 +199,18 @@ class PreparedParts:
 
     def sheets(self) -> Iterator[Sheet]:
         """The file's parts as read (named as ``file_name`` says), after :meth:`check`."""
-        parts = [self._only] if self._only is not None else self.reader.parts()
+        if self._given is not None:
+            parts: Iterable[Sheet] = [self._given.sheet]
+        else:
+            parts = [self._only] if self._only is not None else self.reader.parts()
         for part in parts:
             yield part if self.file_name is None else _named(part, self.file_name)
 
     def prepare(self, part: Sheet) -> Prepared:
         """One part checked and mapped with what the whole file says (after :meth:`check`)."""
+        if self._given is not None:
+            return replace(self._given, sheet=part)
+        release_freed_memory()  # the part before's cells and payloads are gone
         facts = self.facts or self.check()
         if facts.parts == 1:
             return prepare_sheet(part, self.mapping, now=self.now)
@@ -223,17 +229,12 @@ class PreparedParts:
 
     def prepared(self) -> Iterator[Prepared]:
         """Every part, checked and mapped."""
-        if self._given is not None:
-            given = self._given
-            yield (
-                given
-                if self.file_name is None
-                else replace(given, sheet=_named(given.sheet, self.file_name))
-            )
-            return
         for part in self.sheets():
-            release_freed_memory()  # the part before's cells and payloads are gone
             yield self.prepare(part)
+
+    def source_of(self, part: Sheet) -> pd.DataFrame:
+        """A part's input columns as its report lines show them, without checking its rows."""
+        return appointments_of(part, self.mapping).source
 
 
 def _named(part: Sheet, name: str) -> Sheet:

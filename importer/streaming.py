@@ -26,6 +26,7 @@ from importer.client import ApptotoClient, ClientConfig
 from importer.errors import ReportError
 from importer.file_facts import PreparedParts
 from importer.ledger import Ledger, LedgerEntry
+from importer.load import Sheet
 from importer.outcomes import PlanAction, RowResult, RowStatus, SkipReason
 from importer.plan import Plan, PlanOptions, make_plan, same_as_row_message
 from importer.prepare import Prepared
@@ -166,11 +167,6 @@ class PartsDone:
         """Counts per status, in the order summaries use."""
         return ordered_counts(self.counter, plan=self.plan)
 
-    @property
-    def valid(self) -> int:
-        """Rows valid by ``validate`` (checked, nothing sent)."""
-        return self.counter[RowStatus.SKIPPED.value]
-
 
 def _worth_keeping(result: RowResult) -> bool:
     if result.warnings:
@@ -274,6 +270,24 @@ def _plan(
     return with_new_calendars(plan, prepared.mapping, ledger)
 
 
+def _stop_reason(stop: SendOutcome) -> str:
+    if stop.stopped:
+        return "not sent: the run stopped: " + stop.stopped
+    return f"not sent: {stop.error}" if stop.error else INTERRUPTED_REASON
+
+
+def _not_sent(sheet: Sheet, cancels: list[LedgerEntry], reason: str) -> list[RowResult]:
+    """The results of a part after the sending stopped: every row not sent (those set aside
+    are not appointments), and the cancellations not done."""
+    results = [
+        RowResult(row, RowStatus.NOT_APPOINTMENT, "", None, sheet.set_aside[row])
+        if row in sheet.set_aside
+        else RowResult(row, RowStatus.SKIPPED, "", None, reason)
+        for row in sheet.frame.index.tolist()
+    ]
+    return results + unsent_results(Plan(rows=[], cancels=cancels), reason)
+
+
 async def send_parts(
     parts: PreparedParts,
     ledger: Ledger | None,
@@ -294,19 +308,20 @@ async def send_parts(
     no_record = _no_record(parts, ledger)
     stop: SendOutcome | None = None
     async with ApptotoClient(config, transport=transport) as client:
-        for prepared, last in _with_last(parts.prepared()):
-            plan = _plan(prepared, ledger, options, no_record, cancels if last else [])
-            if stop is None:
-                outcome = await send_plan(prepared, plan, client, ledger, progress)
-                if outcome.error or outcome.interrupted or outcome.stopped:
-                    stop = outcome
-                results = outcome.results
-            else:
-                reason = f"not sent: {stop.error}" if stop.error else INTERRUPTED_REASON
-                if stop.stopped:
-                    reason = "not sent: the run stopped: " + stop.stopped
-                results = unsent_results(plan, reason)
-            results = with_warnings(results, plan)
+        for sheet, last in _with_last(parts.sheets()):
+            going = cancels if last else []
+            if stop is not None:
+                # Not checked or mapped: a stopped run ends fast; its rows are listed unsent.
+                results = _not_sent(sheet, going, _stop_reason(stop))
+                done.write(report, parts.source_of(sheet), results)
+                done.add(results)
+                continue
+            prepared = parts.prepare(sheet)
+            plan = _plan(prepared, ledger, options, no_record, going)
+            outcome = await send_plan(prepared, plan, client, ledger, progress)
+            if outcome.error or outcome.interrupted or outcome.stopped:
+                stop = outcome
+            results = with_warnings(outcome.results, plan)
             done.write(report, prepared.source, results)
             done.add(results)
             done.new_calendars.update(dict.fromkeys(plan.new_calendars))
