@@ -30,7 +30,6 @@ from importer.events.participants import participants_of
 from importer.events.row_warnings import (
     double_booking_warnings,
     timing_warnings,
-    utc_instants,
     when_column,
 )
 from importer.events.times import event_times
@@ -92,7 +91,8 @@ def build_events(
 
     zones = _zones(cells, mapping, issues)
     all_day = _all_day(cells, event.all_day, issues)
-    fields["start_time"], fields["end_time"] = event_times(cells, mapping, zones, all_day, issues)
+    times = event_times(cells, mapping, zones, all_day, issues)
+    fields["start_time"], fields["end_time"] = times.start_time, times.end_time
     fields["time_zone"] = zones
     fields["all_day"] = all_day
     if event.location is not None:
@@ -113,12 +113,12 @@ def build_events(
         start_column = when_column(event.start, "start")
         start_template = event.start.datetime or event.start.date
         start_written = _blank(cells) if start_template is None else cells.render(start_template)
-        starts = utc_instants(fields["start_time"])
-        ends = utc_instants(fields["end_time"])
-        timing_warnings(starts, ends, start_written, start_column, now, issues)
+        timing_warnings(times.starts, times.ends, start_written, start_column, now, issues)
         if people:
             _, patients, names = people[0]
-            double_booking_warnings(starts, start_written, patients, names, start_column, issues)
+            double_booking_warnings(
+                times.starts, start_written, patients, names, start_column, issues
+            )
         cells.forget()  # every column is rendered: keep only what the payloads need
         valid = np.flatnonzero(~issues.invalid_rows())
         # One int object per row number, shared by both dicts (28 MB per 1,000,000 rows).

@@ -24,7 +24,7 @@ from importer.values.dates import (
     parse_times,
     time_problem,
 )
-from importer.values.offsets import format_iso, in_zone, localise
+from importer.values.offsets import format_iso, in_zone, localise, utc_instants
 
 DAY = np.timedelta64(1, "D").astype(SPAN)
 
@@ -141,13 +141,23 @@ def _duration(
     return pd.to_timedelta(minutes.where(good), unit="min").astype(SPAN)
 
 
+@dataclass(frozen=True, slots=True)
+class EventTimes:
+    """Each row's start and end as Apptoto takes them, and as the instants they name."""
+
+    start_time: pd.Series  # ISO 8601 with offset, "" where unusable
+    end_time: pd.Series
+    starts: pd.Series  # the UTC instant each start_time names (NaT where it is "")
+    ends: pd.Series
+
+
 def event_times(
     cells: TemplateRenderer,
     mapping: Mapping,
     zones: pd.Series,
     all_day: pd.Series,
     issues: IssueCollector,
-) -> tuple[pd.Series, pd.Series]:
+) -> EventTimes:
     """``start_time`` and ``end_time`` of every row, ISO 8601 with offset ("" where unusable).
 
     Timed events: the end comes from ``end`` (its date defaults to the start's) or from
@@ -199,6 +209,7 @@ def event_times(
         )
 
     start_time, end_time = format_iso(start_wall, start_offset), format_iso(end_wall, end_offset)
+    starts, ends = utc_instants(start_wall, start_offset), utc_instants(end_wall, end_offset)
     order = (end_wall - end_offset) - (start_wall - start_offset)
     wrong = (order <= pd.Timedelta(0)).fillna(False).astype(bool)
     if wrong.any():
@@ -215,4 +226,4 @@ def event_times(
         )
         reason = reason.where(timed, "ends before it starts: the end date is before the start date")
         issues.add(wrong, end_column, end_text, reason)
-    return start_time, end_time
+    return EventTimes(start_time, end_time, starts, ends)

