@@ -180,7 +180,10 @@ class PreparedParts:
         """Read the whole file once (LoadError, MappingError before anything is done with it)
         and settle what needs all of it."""
         if self._given is not None:
-            self.facts = FileFacts(1, warnings=self._given.sheet.warnings)
+            # Every id of the sheet counts as in the file, invalid rows' too (--cancel-missing).
+            ids = list(self._given.events.external_ids.values())
+            digests = np.unique(id_digests(ids)) if ids else np.empty(0, np.uint64)
+            self.facts = FileFacts(1, ids=digests, warnings=self._given.sheet.warnings)
             return self.facts
         while True:
             keys, parts, only = _Keys(self.mapping), 0, None

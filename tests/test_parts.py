@@ -218,3 +218,20 @@ def test_a_workbook_in_parts_reports_exactly_what_one_part_does(tmp_path: Path) 
     assert lines(parted.report_path) == lines(whole.report_path)
     assert parted.done.counts == whole.done.counts
     assert parted.done.counts["invalid"] > 10 and parted.done.counts["not an appointment"] == 2
+
+
+def test_cancel_missing_of_a_sheet_read_already_keeps_the_events_of_its_rows(
+    tmp_path: Path, sandbox: Any
+) -> None:
+    # The web page and several-sheet runs pass a sheet already read (request.prepared).
+    from importer.prepare import prepare
+
+    config = fast_client_config(sandbox)
+    full = big_export(tmp_path / "export.csv")
+    run_import(request(full, tmp_path, ONE_PART, client_config=config))
+    shorter = big_export(tmp_path / "shorter.csv", drop=2)
+    options = PlanOptions(cancel_missing=True, max_cancel_share=0.5)
+    given = prepare(shorter, MAPPING)
+    asked = request(shorter, tmp_path, ONE_PART, client_config=config, plan_options=options)
+    summary = run_import(replace(asked, prepared=given))
+    assert summary.counts["cancelled"] == 2
