@@ -67,10 +67,11 @@ def _email_syntax() -> re.Pattern[str]:
 
 # Answers by text: the column checks and the map stage both check the same email column (one
 # part of a file at a time), and the second pass then costs a dict lookup per address instead of
-# the regex (~25 ms per 50,000 rows). Bounded: cleared when full, and a column longer than the
-# bound is not remembered (100,000 addresses hold ~15 MB).
+# the regex (~25 ms per 50,000 rows). Bounded to about two parts (importer.load.parts, 25,000
+# rows): cleared when an answer would not fit, so a pass over known addresses never clears it;
+# a column longer than the bound is not remembered (60,000 addresses hold ~9 MB).
 _email_answers: dict[str, bool] = {}
-EMAIL_MEMO_SIZE = 100_000
+EMAIL_MEMO_SIZE = 60_000
 
 
 def emails_ok(cells: pd.Series) -> pd.Series:
@@ -78,8 +79,6 @@ def emails_ok(cells: pd.Series) -> pd.Series:
     # One compiled regex in a plain loop: pandas' .str.fullmatch costs ~3x more per cell.
     texts = cells.to_numpy(dtype=object)
     known = _email_answers if len(texts) <= EMAIL_MEMO_SIZE else {}
-    if len(known) + len(texts) > EMAIL_MEMO_SIZE:
-        known.clear()
     matches = _email_syntax().fullmatch
     ok = []
     for text in texts:
@@ -88,6 +87,8 @@ def emails_ok(cells: pd.Series) -> pd.Series:
             continue
         answer = known.get(text)
         if answer is None:
+            if len(known) >= EMAIL_MEMO_SIZE:
+                known.clear()
             answer = known[text] = len(text) <= EMAIL_MAX_LENGTH and matches(text) is not None
         ok.append(answer)
     return pd.Series(ok, index=cells.index, dtype=bool)

@@ -415,5 +415,7 @@ def test_email_answers_remembered_between_passes_stay_right(
     assert validate.emails_ok(cells).tolist() == expected
     monkeypatch.setattr(validate, "EMAIL_MEMO_SIZE", 4)
     assert validate.emails_ok(cells).tolist() == expected  # longer than the bound: not kept
-    assert validate.emails_ok(cells[:3]).tolist() == expected[:3]  # full: cleared first
-    assert list(validate._email_answers) == ["ann@example.com", "not an email", ""]
+    assert validate.emails_ok(cells[:3]).tolist() == expected[:3]  # all known: nothing cleared
+    assert len(validate._email_answers) == 4
+    assert validate.emails_ok(pd.Series(["c@x.io"])).tolist() == [True]  # full: cleared first
+    assert validate._email_answers == {"c@x.io": True}
