@@ -1,0 +1,42 @@
+"""``bench.processes``: a command's peak memory is its own, not that of the bench that started it.
+
+Linux counts the memory a process held when it started another program as that program's peak
+(``ru_maxrss``); the bench holds big tables, so without its launcher every command measured
+after them would report at least the bench's peak.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.processes import measure_command
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss in KiB: Linux")
+
+MB = 10**6
+TOUCH_200_MB = "b = bytearray(200 * 2**20); b[::4096] = bytes([1]) * len(b[::4096])"
+
+
+def test_a_small_command_started_by_a_big_parent_reports_its_own_small_peak(
+    tmp_path: Path,
+) -> None:
+    held = bytearray(300 * 2**20)  # the bench holding a big table when it starts the command
+    held[::4096] = bytes([1]) * len(held[::4096])
+    said = tmp_path / "said.txt"
+    small = measure_command(
+        [sys.executable, "-c", "print('checked'); raise SystemExit(3)"], output=said
+    )
+    del held
+    assert small.exit_code == 3
+    assert said.read_text(encoding="utf-8").strip() == "checked"
+    assert 0 < small.peak_bytes < 100 * MB  # not the parent's 300 MiB
+
+
+def test_a_big_command_reports_its_peak(tmp_path: Path) -> None:
+    big = measure_command([sys.executable, "-c", TOUCH_200_MB], output=tmp_path / "said.txt")
+    assert big.exit_code == 0
+    assert big.peak_bytes >= 200 * 2**20
+    assert big.peak_mb == big.peak_bytes / MB
