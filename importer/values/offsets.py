@@ -166,10 +166,27 @@ def format_iso(wall: pd.Series, offset: pd.Series) -> pd.Series:
     codes, pairs = pd.factorize(wall_codes.astype(np.int64) * len(offsets) + offset_codes)
     first = np.empty(len(pairs), dtype=np.int64)  # a row holding each pair
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
-    clock = np.datetime_as_string(walls[first], unit="s").tolist()
+    # The day and the time of day written once each and joined per pair: numpy's writing of a
+    # whole datetime per pair cost ~40% more (pairs are nearly one per row in a big part).
+    picked = walls[first]
+    days = picked.astype("datetime64[D]")
+    day_codes, day_numbers = pd.factorize(days.view(np.int64))
+    second_codes, seconds = pd.factorize((picked - days).view(np.int64))
+    day_text = np.datetime_as_string(day_numbers.view("datetime64[D]"), unit="D").tolist()
+    midnight = np.datetime64("1970-01-01T00:00:00", "s")
+    time_text = [
+        text[10:]  # "THH:MM:SS"
+        for text in np.datetime_as_string(midnight + seconds.view("timedelta64[s]"), unit="s")
+    ]
     words = {m: format_offset(dt.timedelta(minutes=m)) for m in pd.unique(minutes[usable]).tolist()}
     texts = [
-        text + words[m] if ok else ""
-        for text, m, ok in zip(clock, minutes[first].tolist(), usable[first].tolist(), strict=True)
+        day_text[d] + time_text[t] + words[m] if ok else ""
+        for d, t, m, ok in zip(
+            day_codes.tolist(),
+            second_codes.tolist(),
+            minutes[first].tolist(),
+            usable[first].tolist(),
+            strict=True,
+        )
     ]
     return pd.Series(np.array(texts, dtype=object)[codes], index=wall.index, dtype="str")
