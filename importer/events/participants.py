@@ -126,6 +126,8 @@ def _phone(
     A blank preferred phone gives way to the next silently; a wrong one gives way with a warning
     naming it. Where no phone is valid, the first wrong one is the row's fault.
     """
+    if len(templates) == 1:
+        return _one_phone(cells, templates[0], key, region)
     chosen = _blank(cells)
     chosen_column = _blank(cells)
     fault = pd.Series(False, index=cells.index)
@@ -156,6 +158,20 @@ def _phone(
             warning=True,
         )
     return chosen, _Fault(fault & is_empty(chosen), fault_column, fault_text, fault_reason)
+
+
+def _one_phone(
+    cells: TemplateRenderer, template: Template, key: str, region: str
+) -> tuple[pd.Series, _Fault]:
+    """:func:`_phone` for one phone column (most mappings): a number is valid or it is the row's
+    fault, nothing gives way, so the columns of masks the loop keeps are not needed (~10 ms per
+    25,000 rows)."""
+    text = cells.render(template)
+    e164, reason = normalise_phones(text, region)
+    fault = reason.notna()
+    return e164.astype("str").fillna(""), _Fault(
+        fault, column_name(template, f"{key}.phone"), text, reason
+    )
 
 
 _OTHER_CONTACT = {"email": "phone", "phone": "email"}
