@@ -30,6 +30,7 @@ from importer.load import STREAMED_MAX_ROWS
 from importer.load.parts import PART_ROWS
 from importer.mapping import Mapping
 from importer.outcomes import RowResult
+from importer.part_sending import send_parts
 from importer.plan import Plan, PlanOptions, make_plan
 from importer.prepare import Prepared, prepare
 from importer.progress import NullProgress, Progress
@@ -40,7 +41,6 @@ from importer.streaming import (
     decide_cancels,
     plan_parts,
     plan_results,
-    send_parts,
     validate_parts,
     validate_rows,
     with_warnings,

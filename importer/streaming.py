@@ -5,9 +5,9 @@ then gives it part after part. Each part is checked, mapped, planned against the
 written to the report before the next part is read; its payloads are dropped once its results
 are recorded. What is decided for the whole file is decided before its first part is sent:
 cancellations (``--cancel-missing``, over every id of the file) and whether the ledger knew the
-mapping at all. Counts cover every row; the results kept in memory are every row's for a file of
-one part, and otherwise those a person should read (rows not done, rows with warnings): the
-report has every row.
+mapping at all. Sending a part is :mod:`importer.part_sending`. Counts cover every row; the
+results kept in memory are every row's for a file of one part, and otherwise those a person
+should read (rows not done, rows with warnings): the report has every row.
 """
 
 from __future__ import annotations
@@ -15,24 +15,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
-import httpx
 import pandas as pd
 
 from importer.calendars import with_new_calendars
 from importer.cancels import missing_cancels
-from importer.client import ApptotoClient, ClientConfig
 from importer.errors import ReportError
 from importer.file_facts import PreparedParts
 from importer.ledger import Ledger, LedgerEntry
-from importer.load import Sheet
 from importer.outcomes import PlanAction, RowResult, RowStatus, SkipReason
 from importer.plan import Plan, PlanOptions, make_plan, same_as_row_message
 from importer.prepare import Prepared
-from importer.progress import Progress
 from importer.report import ReportWriter
-from importer.send import INTERRUPTED_REASON, SendOutcome, send_plan, unsent_results
 
 VALID_MESSAGE = "valid (validate sends nothing)"
 # Results not kept in memory in a file of several parts (the report has them): rows done, or
@@ -176,7 +171,7 @@ def _worth_keeping(result: RowResult) -> bool:
     return result.status not in _ROUTINE
 
 
-def _with_last(items: Iterable[T]) -> Iterator[tuple[T, bool]]:
+def with_last(items: Iterable[T]) -> Iterator[tuple[T, bool]]:
     """Each item, and whether it is the last (one item read ahead)."""
     it = iter(items)
     try:
@@ -214,9 +209,9 @@ def plan_parts(
     part's rows and plan before the part is dropped (the web review keeps what it shows)."""
     facts = parts.facts or parts.check()
     done = PartsDone(every=facts.parts == 1, plan=True)
-    no_record = _no_record(parts, ledger)
-    for prepared, last in _with_last(parts.prepared()):
-        plan = _plan(prepared, ledger, options, no_record, cancels if last else [])
+    no_record = no_record_for(parts, ledger)
+    for prepared, last in with_last(parts.prepared()):
+        plan = plan_part(prepared, ledger, options, no_record, cancels if last else [])
         results = plan_results(plan)
         done.write(report, prepared.source, results)
         done.add(results)
@@ -249,16 +244,17 @@ def decide_cancels(
     )
 
 
-def _no_record(parts: PreparedParts, ledger: Ledger | None) -> bool:
+def no_record_for(parts: PreparedParts, ledger: Ledger | None) -> bool:
     return ledger is None or ledger.count_live(parts.mapping.scope) == 0
 
 
-def _plan(
+def plan_part(
     prepared: Prepared,
     ledger: Ledger | None,
     options: PlanOptions,
     no_record: bool,
     cancels: list[LedgerEntry],
+    earlier: dict[int, dict[str, Any]] | None = None,
 ) -> Plan:
     plan = make_plan(
         prepared,
@@ -266,65 +262,6 @@ def _plan(
         replace(options, cancel_missing=False),
         no_record=no_record or None,
         cancels=cancels,
+        earlier=earlier,
     )
     return with_new_calendars(plan, prepared.mapping, ledger)
-
-
-def _stop_reason(stop: SendOutcome) -> str:
-    if stop.stopped:
-        return "not sent: the run stopped: " + stop.stopped
-    return f"not sent: {stop.error}" if stop.error else INTERRUPTED_REASON
-
-
-def _not_sent(sheet: Sheet, cancels: list[LedgerEntry], reason: str) -> list[RowResult]:
-    """The results of a part after the sending stopped: every row not sent (those set aside
-    are not appointments), and the cancellations not done."""
-    results = [
-        RowResult(row, RowStatus.NOT_APPOINTMENT, "", None, sheet.set_aside[row])
-        if row in sheet.set_aside
-        else RowResult(row, RowStatus.SKIPPED, "", None, reason)
-        for row in sheet.frame.index.tolist()
-    ]
-    return results + unsent_results(Plan(rows=[], cancels=cancels), reason)
-
-
-async def send_parts(
-    parts: PreparedParts,
-    ledger: Ledger | None,
-    options: PlanOptions,
-    cancels: list[LedgerEntry],
-    config: ClientConfig,
-    *,
-    progress: Progress,
-    transport: httpx.AsyncBaseTransport | None,
-    report: ReportWriter | None,
-) -> PartsDone:
-    """Plan and send every part in turn (after ``parts.check()``), recording each in the ledger
-    and the report before the next is read; ``cancels`` go with the last part. A part that stops
-    the sending (credentials refused, interrupted, ledger unwritable) stops the run: the later
-    parts' rows are reported as not sent."""
-    facts = parts.facts or parts.check()
-    done = PartsDone(every=facts.parts == 1)
-    no_record = _no_record(parts, ledger)
-    stop: SendOutcome | None = None
-    async with ApptotoClient(config, transport=transport) as client:
-        for sheet, last in _with_last(parts.sheets()):
-            going = cancels if last else []
-            if stop is not None:
-                # Not checked or mapped: a stopped run ends fast; its rows are listed unsent.
-                results = _not_sent(sheet, going, _stop_reason(stop))
-                done.write(report, parts.source_of(sheet), results)
-                done.add(results)
-                continue
-            prepared = parts.prepare(sheet)
-            plan = _plan(prepared, ledger, options, no_record, going)
-            outcome = await send_plan(prepared, plan, client, ledger, progress)
-            if outcome.error or outcome.interrupted or outcome.stopped:
-                stop = outcome
-            results = with_warnings(outcome.results, plan)
-            done.write(report, prepared.source, results)
-            done.add(results)
-            done.new_calendars.update(dict.fromkeys(plan.new_calendars))
-    if stop is not None:
-        done.error, done.stopped, done.interrupted = stop.error, stop.stopped, stop.interrupted
-    return done

@@ -35,7 +35,7 @@ STAGES: list[tuple[str, ...]] = [
     ("importer.client",),
     ("importer.send",),
     ("importer.report",),
-    ("importer.streaming", "importer.pipeline", "importer.several_sheets"),
+    ("importer.streaming", "importer.part_sending", "importer.pipeline", "importer.several_sheets"),
     ("importer.exit_codes",),
     ("importer.assist",),
     ("importer.sandbox",),
