@@ -105,6 +105,11 @@ class _Keys:
         )
 
 
+def _digests_of(ids: Sequence[str] | np.ndarray) -> np.ndarray:
+    """The sorted distinct digests of ``ids`` (the ids in a file)."""
+    return np.unique(id_digests(ids)) if len(ids) else np.empty(0, np.uint64)
+
+
 def _joined(chunks: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.empty(0, np.uint64)
 
@@ -182,21 +187,32 @@ class PreparedParts:
         if self._given is not None:
             # Every id of the sheet counts as in the file, invalid rows' too (--cancel-missing).
             ids = list(self._given.events.external_ids.values())
-            digests = np.unique(id_digests(ids)) if ids else np.empty(0, np.uint64)
-            self.facts = FileFacts(1, ids=digests, warnings=self._given.sheet.warnings)
+            self.facts = FileFacts(1, ids=_digests_of(ids), warnings=self._given.sheet.warnings)
             return self.facts
         while True:
-            keys, parts, only = _Keys(self.mapping), 0, None
+            keys, parts, first = _Keys(self.mapping), 0, None
             try:
                 for part in self.reader.parts():
                     parts += 1
-                    only = part if parts == 1 else None
+                    if parts == 1:
+                        first = part  # a file of one part needs no keys: kept, read once
+                        continue
+                    if first is not None:
+                        keys.add(first)
+                        first = None
                     keys.add(part)
                     release_freed_memory()
             except LayoutChanged:
                 continue  # the reader learnt how to read the file: from its start again
             break
-        self._only = only
+        if first is not None:
+            # One part: its ids alone (--cancel-missing keeps them); the rest needs no digest.
+            rows = appointments_of(first, self.mapping).rows  # MappingError now, as for more
+            found = external_ids_of(rows, self.mapping.event.external_id)
+            rendered = found[found != ""].to_numpy(dtype=object)
+            self._only = first
+            self.facts = FileFacts(1, ids=_digests_of(rendered), warnings=first.warnings)
+            return self.facts
         self.facts = keys.facts(parts)
         return self.facts
 

@@ -158,8 +158,8 @@ async def send_parts(
             answered = {r.row: r for r in outcome.results if r.row is not None}
             cancelled = [r for r in outcome.results if r.row is None]
             held = [r for r in plan.rows if r.row in later]
-            part = _Part(prepared.source, plan, held, {}, cancelled)
-            part.results = {r.row: answered[r.row] for r in plan.rows if r.row in answered}
+            own = {r.row: answered[r.row] for r in plan.rows if r.row in answered}
+            part = _Part(prepared.source, plan, held, own, cancelled)
             waiting.answered(part, answered, done, report)
             done.new_calendars.update(dict.fromkeys(plan.new_calendars))
             if outcome.error or outcome.interrupted or outcome.stopped:

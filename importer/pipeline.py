@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -265,7 +265,12 @@ def validate_file(request: RunRequest) -> FileCheck:
     parts = parts_of(request)
     facts = parts.check()
     report = None if request.report_path is None else ReportWriter(request.report_path)
-    done = validate_parts(parts, report)
+    try:
+        done = validate_parts(parts, report)
+    except BaseException:
+        if report is not None:
+            report.abandon()  # no half report left beside the old one (Ctrl-C, a bad part)
+        raise
     written = report.finish() if report is not None else None
     return FileCheck(facts.warnings, done, written)
 
@@ -336,6 +341,28 @@ def _plan_run(request: RunRequest, started: float) -> RunSummary:
     return _summary(request, done, report, started)
 
 
+def _send(
+    request: RunRequest,
+    parts: PreparedParts,
+    ledger: Ledger | None,
+    cancels: list[LedgerEntry],
+    report: ReportWriter | None,
+    progress: Progress | None,
+    transport: httpx.AsyncBaseTransport | None,
+) -> Coroutine[Any, Any, PartsDone]:
+    """The sending of every part of ``request``'s file (:func:`send_parts`), to be awaited."""
+    return send_parts(
+        parts,
+        ledger,
+        request.plan_options,
+        cancels,
+        _client_config(request),
+        progress=progress or NullProgress(),
+        transport=transport,
+        report=report,
+    )
+
+
 def run_import(
     request: RunRequest,
     *,
@@ -359,21 +386,10 @@ def run_import(
     if request.dry_run:
         return _plan_run(request, started)
     with _parts_and_ledger(request, read_only=False) as (parts, ledger, cancels, report):
-        config = _client_config(request)
         # asyncio.run turns the first Ctrl-C into a cancellation of this coroutine, which
         # send_plan answers by settling what it has: the report below is still written.
-        done = asyncio.run(
-            send_parts(
-                parts,
-                ledger,
-                request.plan_options,
-                cancels,
-                config,
-                progress=progress or NullProgress(),
-                transport=transport,
-                report=report,
-            )
-        )
+        sending = _send(request, parts, ledger, cancels, report, progress, transport)
+        done = asyncio.run(sending)
     return _summary(request, done, report, started)
 
 
@@ -393,16 +409,7 @@ async def run_import_async(
     if request.dry_run:
         return _plan_run(request, started)
     with _parts_and_ledger(request, read_only=False) as (parts, ledger, cancels, report):
-        done = await send_parts(
-            parts,
-            ledger,
-            request.plan_options,
-            cancels,
-            _client_config(request),
-            progress=progress or NullProgress(),
-            transport=transport,
-            report=report,
-        )
+        done = await _send(request, parts, ledger, cancels, report, progress, transport)
     summary = _summary(request, done, report, started)
     if done.interrupted:
         raise asyncio.CancelledError("the import was cancelled; its report is written")

@@ -146,15 +146,18 @@ def test_a_run_in_parts_sends_each_appointment_once_and_a_rerun_sends_nothing(
     assert "created" not in again.counts and "updated" not in again.counts
 
 
+@pytest.mark.parametrize("part_rows", [5, ONE_PART])
 def test_cancel_missing_in_parts_counts_every_part_of_the_file(
-    tmp_path: Path, sandbox: Any
+    tmp_path: Path, sandbox: Any, part_rows: int
 ) -> None:
     config = fast_client_config(sandbox)
     full = big_export(tmp_path / "export.csv")
-    run_import(request(full, tmp_path, 5, client_config=config))
+    run_import(request(full, tmp_path, part_rows, client_config=config))
     shorter = big_export(tmp_path / "shorter.csv", drop=2)  # two rows of block 1 left the file
     options = PlanOptions(cancel_missing=True, max_cancel_share=0.5)
-    summary = run_import(request(shorter, tmp_path, 5, client_config=config, plan_options=options))
+    summary = run_import(
+        request(shorter, tmp_path, part_rows, client_config=config, plan_options=options)
+    )
     assert summary.counts["cancelled"] == 2
     assert summary.counts["unchanged"] > 20
     with Ledger.open(tmp_path / "state.sqlite") as ledger:
