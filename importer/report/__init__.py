@@ -112,9 +112,13 @@ class ReportWriter:
 
     def add(self, source: pd.DataFrame, results: Sequence[RowResult]) -> None:
         """The report lines of one part (its source rows, its results; cancellations last)."""
+        table = report_frame(source, results)  # made once for the report and its copies
         for copy in self._copies:
-            copy.add(source, results)
-        table = report_frame(source, results)
+            copy.add_table(table)
+        self.add_table(table)
+
+    def add_table(self, table: pd.DataFrame) -> None:
+        """One part's lines as :func:`report_frame` made them."""
         if self.target.suffix.lower() == ".xlsx":
             self._tables.append(table)
             return
