@@ -27,7 +27,6 @@ from importer.errors import ReportError
 from importer.file_facts import PreparedParts
 from importer.ledger import Ledger, LedgerEntry
 from importer.load import STREAMED_MAX_ROWS
-from importer.load.parts import PART_ROWS
 from importer.mapping import Mapping
 from importer.outcomes import RowResult
 from importer.part_sending import send_parts
@@ -161,7 +160,8 @@ class RunRequest:
     source_name: str | None = None  # the file as the ledger and messages name it; default: source
     now: datetime | None = None  # the moment "in the past" is judged against; default: the present
     prepared: Prepared | None = None  # the sheet already read and checked; default: read source
-    part_rows: int = PART_ROWS  # rows read, planned and sent at a time (importer.streaming)
+    # Rows read, planned and sent at a time (importer.streaming); None: the default (file_facts).
+    part_rows: int | None = None
 
 
 def _prepare(request: RunRequest) -> Prepared:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from importer.ledger import Ledger
@@ -95,6 +96,24 @@ def test_the_file_is_read_in_several_parts_with_every_row_once(tmp_path: Path) -
     aside = {r: why for p in parts for r, why in p.set_aside.items()}
     assert sorted(aside) == rows[-2:]  # the totals row and the note, judged at the file's end
     assert all(list(p.frame.columns) == list(parts[0].frame.columns) for p in parts)
+
+
+@pytest.mark.parametrize("whole_rows", [20, 60, 200])
+def test_a_file_of_at_most_whole_rows_rows_is_one_part_and_a_bigger_one_is_every_part(
+    tmp_path: Path, whole_rows: int
+) -> None:
+    path = big_export(tmp_path / "export.csv")  # 116 rows below its header
+    whole = next(PartReader(path, part_rows=ONE_PART).parts())
+    parts = list(PartReader(path, part_rows=5, whole_rows=whole_rows).parts())
+    if whole_rows >= len(whole.frame):
+        assert len(parts) == 1
+    else:
+        # The parts held while the file might have been one are given, in order, with the rest.
+        assert len(parts) > 1
+    assert [w for p in parts for w in p.warnings] == list(whole.warnings)
+    assert [r for p in parts for r in p.frame.index] == list(whole.frame.index)
+    assert pd.concat([p.frame for p in parts]).equals(whole.frame)
+    assert {r: why for p in parts for r, why in p.set_aside.items()} == whole.set_aside
 
 
 @pytest.mark.parametrize("part_rows", [1, 4, 7])

@@ -37,16 +37,23 @@ from importer.load.table import DEFAULT_MAX_ROWS, WORKBOOK_SUFFIXES, load_table
 from importer.load.table_bounds import HEADER_SEARCH_ROWS, typical_cells
 
 PART_ROWS = 25_000  # peak memory flat from 100,000 to 1,000,000 rows (make bench)
+# A file of up to about this many rows is one part: read, checked and mapped once, as fast as a
+# file can be (a file in parts is read twice, see importer.file_facts), at the peak memory of
+# a bigger file's parts (make bench).
+WHOLE_ROWS = 100_000
 # A file read in parts is read by the command line, whose --max-rows raises the cap.
 CAP_ADVICE = "Split it into smaller files, or raise the limit with --max-rows"
 
-__all__ = ["PART_ROWS", "LayoutChanged", "PartReader"]
+__all__ = ["PART_ROWS", "WHOLE_ROWS", "LayoutChanged", "PartReader"]
 
 
 class PartReader:
     """The parts of one sheet of ``path`` (see the module). Iterating :meth:`parts` may raise
     :class:`LayoutChanged` from a CSV file that must be read again from its start (a wider row,
-    another encoding): the reader has learnt the layout, and the caller starts over."""
+    another encoding): the reader has learnt the layout, and the caller starts over.
+
+    ``whole_rows``: a table of at most this many rows (a CSV file's: up to one part more, its
+    end being known only once read) is given as one part."""
 
     def __init__(
         self,
@@ -56,6 +63,7 @@ class PartReader:
         max_rows: int = DEFAULT_MAX_ROWS,
         header_row: int | None = None,
         part_rows: int = PART_ROWS,
+        whole_rows: int = 0,
     ) -> None:
         self.path = Path(path)
         self.file = str(path)
@@ -63,6 +71,7 @@ class PartReader:
         self.max_rows = max_rows
         self.header_row = header_row
         self.part_rows = max(1, part_rows)
+        self.whole_rows = whole_rows
         self.layout: CsvLayout | None = None
         self._whole: Sheet | None = None  # a workbook's sheet, read once
 
@@ -85,7 +94,7 @@ class PartReader:
                 self.path, sheet=self.sheet, max_rows=self.max_rows, header_row=self.header_row
             )
         whole = self._whole
-        if len(whole.frame) <= self.part_rows:
+        if len(whole.frame) <= max(self.part_rows, self.whole_rows):
             yield whole
             return
         for start in range(0, len(whole.frame), self.part_rows):
@@ -103,6 +112,7 @@ class PartReader:
         counter = RowCounter(self.max_rows, file=self.file, advice=CAP_ADVICE)
         head: _Head | None = None
         pending: _Records | None = None  # the records read last, judged once more come
+        held: list[_Records] | None = []  # parts kept while the file may be one (whole_rows)
         # No more than the cap at a time: a file over it is refused having read only its start.
         size = min(self.part_rows, self.max_rows + 2)
         records = csv_records(self.path, layout, file=self.file, chunk_rows=size)
@@ -115,6 +125,14 @@ class PartReader:
                 head = head.seen(blank)
             if pending is not None:
                 part, carried = head.cut(pending)
+                if held is not None and len(part[0]) + _rows(held) <= self.whole_rows:
+                    held.append(part)
+                    part = _none(part)
+                elif held is not None:
+                    for earlier in held:  # the file is more than one part after all
+                        yield head.sheet(earlier, layout, self, final=False)
+                        head = head.later()
+                    held = None
                 if len(part[0]):
                     yield head.sheet(part, layout, self, final=False)
                     head = head.later()
@@ -124,6 +142,8 @@ class PartReader:
             pending = (chunk, blank)
         if head is None or pending is None:
             raise LoadError("the file is empty (it has only blank lines)", file=self.file)
+        if held:
+            pending = _joined([*held, pending])
         yield head.sheet(pending, layout, self, final=True)
 
 
@@ -142,6 +162,20 @@ def _with_header_rows(records: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]
 
 
 _Records = tuple[pd.DataFrame, pd.DataFrame]  # records, and True where their cells are blank
+
+
+def _rows(held: list[_Records]) -> int:
+    return sum(len(cells) for cells, _ in held)
+
+
+def _none(records: _Records) -> _Records:
+    """No records, with the columns of ``records``."""
+    return records[0].iloc[:0], records[1].iloc[:0]
+
+
+def _joined(parts: list[_Records]) -> _Records:
+    """The records of ``parts`` as one."""
+    return pd.concat([c for c, _ in parts]), pd.concat([b for _, b in parts])
 
 
 class _Head:

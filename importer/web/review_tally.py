@@ -18,7 +18,6 @@ from pathlib import Path
 import pandas as pd
 
 from importer.ledger import Ledger
-from importer.load.parts import PART_ROWS
 from importer.outcomes import PlanAction, RowIssue, SkipReason
 from importer.pipeline import RunRequest, parts_of
 from importer.plan import Plan
@@ -38,7 +37,7 @@ class ShownLimits:
     issue_rows: int  # invalid rows, warnings, held rows listed
     previews: int  # events shown as Apptoto will show them
     held: int  # rows held back listed with a "Send anyway" box
-    part_rows: int = PART_ROWS  # rows planned at a time (the run sends as many at a time)
+    part_rows: int | None = None  # rows planned at a time (as the run sends); None: default
 
     @classmethod
     def of(cls, settings: WebSettings) -> ShownLimits:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from importer.errors import ConfigError
-from importer.load.parts import PART_ROWS
 from importer.paths import mappings_folder, state_file, web_runs_folder
 from importer.serving import is_loopback
 
@@ -56,7 +55,7 @@ class WebSettings:
     uploads_parent: Path | None = None  # where the private upload folder is made; None: temp
     batch_size: int | None = None  # events per request; None: the client's default
     requests_per_minute: float | None = None  # request rate; None: the client's default
-    part_rows: int = PART_ROWS  # rows of an upload reviewed and sent at a time
+    part_rows: int | None = None  # rows of an upload reviewed and sent at a time; None: default
     environ: Mapping[str, str] | None = field(default=None, repr=False)  # None: os.environ
 
     def __post_init__(self) -> None:
