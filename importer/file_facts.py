@@ -1,14 +1,14 @@
 """A big file checked in parts: what the whole file says of each row, kept small.
 
-A file of more than :data:`importer.load.parts.WHOLE_ROWS` rows is read
-:data:`importer.load.parts.PART_ROWS` rows at a time, so that memory does not grow with it.
+A big file is read :data:`importer.load.parts.PART_ROWS` rows at a time, so that memory does
+not grow with it.
 What needs the whole file is settled by a first, light read (:meth:`PreparedParts.check`): every
 appointment id, unique cell and a digest of every row, about 32 bytes a row, give the rows that
 share an id with another row anywhere in the file (each of them invalid), the rows identical to
 an earlier one (a copy, sent once), and the ids in the file (for ``--cancel-missing``). Then
 :meth:`PreparedParts.prepared` checks and maps part after part with those facts, exactly as if
-the file were one part. A file that fits in one part (most files: up to ``WHOLE_ROWS`` rows) is
-read once.
+the file were one part. A file that fits in one part is read once: checked or planned, most
+files do (up to ``WHOLE_ROWS`` rows); sent, those of up to ``PART_ROWS`` rows.
 
 Two things are judged within a part only: a patient booked twice at the same start (a warning),
 and, while planning without sending, a new row that looks like one created by an earlier part
@@ -160,6 +160,7 @@ class PreparedParts:
         max_rows: int = DEFAULT_MAX_ROWS,
         now: datetime | None = None,
         part_rows: int | None = None,
+        sending: bool = False,
         file_name: str | None = None,
         prepared: Prepared | None = None,
     ) -> None:
@@ -172,9 +173,11 @@ class PreparedParts:
             sheet=sheet or mapping_sheet(path, mapping),
             max_rows=max_rows,
             header_row=mapping.header_row,
-            # By default a file of up to WHOLE_ROWS rows is one part; asked for, parts of that size.
+            # By default a file of up to WHOLE_ROWS rows is checked as one part (fast), unless it
+            # is sent: a run holds each part's payloads, so its memory stays that of one
+            # PART_ROWS part. Asked for, parts of exactly that size.
             part_rows=PART_ROWS if part_rows is None else part_rows,
-            whole_rows=WHOLE_ROWS if part_rows is None else 0,
+            whole_rows=WHOLE_ROWS if part_rows is None and not sending else 0,
         )
         self._only: Sheet | None = None  # the one part of a file that fits in one
         self.facts: FileFacts | None = None

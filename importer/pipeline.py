@@ -234,8 +234,9 @@ def plan_import(request: RunRequest) -> PlannedImport:
         return PlannedImport(prepared, plan)
 
 
-def parts_of(request: RunRequest) -> PreparedParts:
-    """The file of ``request`` as parts (:mod:`importer.file_facts`), not yet read."""
+def parts_of(request: RunRequest, *, sending: bool = False) -> PreparedParts:
+    """The file of ``request`` as parts (:mod:`importer.file_facts`), not yet read; ``sending``:
+    to be sent (smaller parts: a run's memory holds payloads)."""
     return PreparedParts(
         request.source,
         request.mapping,
@@ -245,6 +246,7 @@ def parts_of(request: RunRequest) -> PreparedParts:
         file_name=request.source_name,
         prepared=request.prepared,
         part_rows=request.part_rows,
+        sending=sending,
     )
 
 
@@ -316,7 +318,7 @@ def _parts_and_ledger(
     the cancellations decided, all before anything is sent; the report to write, if any."""
     if request.report_path is not None:
         check_report_path(request.report_path, source=request.source, ledger=request.ledger_path)
-    parts = parts_of(request)
+    parts = parts_of(request, sending=not read_only)
     parts.check()
     ledger = _open_ledger(request.ledger_path, read_only=read_only)
     report = None

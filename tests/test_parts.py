@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 
 from importer.ledger import Ledger
-from importer.load.parts import PartReader
+from importer.load.parts import PART_ROWS, WHOLE_ROWS, PartReader
 from importer.mapping import load_mapping
-from importer.pipeline import RunRequest, run_import, validate_file
+from importer.pipeline import RunRequest, parts_of, run_import, validate_file
 from importer.plan import PlanOptions
 from tests.helpers import CLINIC_MAPPING, SAMPLES, fast_client_config, live_events, read_report
 
@@ -114,6 +114,16 @@ def test_a_file_of_at_most_whole_rows_rows_is_one_part_and_a_bigger_one_is_every
     assert [r for p in parts for r in p.frame.index] == list(whole.frame.index)
     assert pd.concat([p.frame for p in parts]).equals(whole.frame)
     assert {r: why for p in parts for r, why in p.set_aside.items()} == whole.set_aside
+
+
+def test_a_file_is_checked_whole_up_to_whole_rows_and_sent_in_parts(tmp_path: Path) -> None:
+    path = big_export(tmp_path / "export.csv")
+    asked = RunRequest(path, MAPPING, part_rows=None)
+    checked, sent = parts_of(asked), parts_of(asked, sending=True)
+    assert (checked.reader.part_rows, checked.reader.whole_rows) == (PART_ROWS, WHOLE_ROWS)
+    assert (sent.reader.part_rows, sent.reader.whole_rows) == (PART_ROWS, 0)
+    exact = parts_of(replace(asked, part_rows=5))
+    assert (exact.reader.part_rows, exact.reader.whole_rows) == (5, 0)
 
 
 @pytest.mark.parametrize("part_rows", [1, 4, 7])
