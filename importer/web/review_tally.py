@@ -1,7 +1,8 @@
 """The review of one sheet, planned a part of the file at a time, keeping only what the page shows.
 
 The upload is planned as a dry run plans it (:func:`importer.streaming.plan_parts`: the file
-checked whole first, then each part of :data:`importer.load.parts.PART_ROWS` rows checked,
+checked whole first, then each part (:mod:`importer.file_facts`: a file of up to
+:data:`importer.load.parts.WHOLE_ROWS` rows is one part) checked,
 mapped and planned against the ledger, read without its lock). Each part is handed to a
 :class:`ReviewTally`, which counts every row and keeps the first invalid rows (their cells and
 issues), the first warnings, the first events to show and the first rows held back; the part's
