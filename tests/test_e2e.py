@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from importer.cli import console
 from tests.helpers import (
     CLINIC_MAPPING,
     IMPORTER,
@@ -116,6 +117,18 @@ def test_validate_lists_every_mistake_without_network(tmp_path: Path) -> None:
     assert "14 valid, 8 invalid rows in appointments.csv" in result.output
     for row in INVALID_ROWS:
         assert f"row {row}" in result.output
+
+
+def test_the_mistakes_not_printed_say_where_to_find_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console, "MAX_ISSUES_PRINTED", 3)
+    args = ["validate", str(SAMPLES / "appointments.csv"), "-m", MAPPING]
+    printed = run_cli(args, {}).output
+    assert "... and 5 more invalid rows: --report FILE lists every row" in printed
+    assert "see the report" not in printed  # none was written
+    reported = run_cli([*args, "--report", str(tmp_path / "r.csv")], {}).output
+    assert "... and 5 more invalid rows: see the report" in reported
 
 
 def test_bad_mapping_column_exits_2_with_a_hint(tmp_path: Path) -> None:

@@ -96,19 +96,21 @@ def state_file_for(given: Path | None) -> Path:
     return chosen
 
 
-def print_issues(results: list[RowResult], file: Path) -> None:
-    """The invalid rows, one line each, then the warnings; at most ``MAX_ISSUES_PRINTED`` each."""
+def print_issues(results: list[RowResult], file: Path, *, report: bool = True) -> None:
+    """The invalid rows, one line each, then the warnings; at most ``MAX_ISSUES_PRINTED`` each.
+    ``report``: a report lists every row (else the lines left out say how to get one)."""
+    where = "see the report" if report else "--report FILE lists every row"
     invalid = [r for r in results if r.status is RowStatus.INVALID]
     for r in invalid[:MAX_ISSUES_PRINTED]:
         typer.echo(f"{file.name} {r.message}")
     if len(invalid) > MAX_ISSUES_PRINTED:
-        typer.echo(f"... and {len(invalid) - MAX_ISSUES_PRINTED} more invalid rows: see the report")
+        typer.echo(f"... and {len(invalid) - MAX_ISSUES_PRINTED} more invalid rows: {where}")
     warnings = [(r, w) for r in results if r.status is not RowStatus.INVALID for w in r.warnings]
     for r, w in warnings[:MAX_ISSUES_PRINTED]:
         outcome = "" if r.status is RowStatus.SKIPPED else f" ({r.status})"
         typer.echo(f"warning: {file.name} {w}{outcome}")
     if len(warnings) > MAX_ISSUES_PRINTED:
-        typer.echo(f"... and {len(warnings) - MAX_ISSUES_PRINTED} more warnings: see the report")
+        typer.echo(f"... and {len(warnings) - MAX_ISSUES_PRINTED} more warnings: {where}")
 
 
 def print_held_back(results: list[RowResult], file: Path) -> None:

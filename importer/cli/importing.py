@@ -86,7 +86,7 @@ def validate(
         raise fail(exc) from None
     if report is not None and written is not None and written != report:
         typer.echo(f"warning: {not_replaced_note(written, report)}", err=True)
-    print_issues(results, file)
+    print_issues(results, file, report=written is not None)
     invalid = counts[RowStatus.INVALID.value]
     set_aside = counts[RowStatus.NOT_APPOINTMENT.value]
     valid = sum(counts.values()) - invalid - set_aside
@@ -232,7 +232,7 @@ def execute(
 
 def _print_outcome(summary: RunSummary, file: Path, *, quiet: bool) -> None:
     if not quiet:
-        print_issues(summary.results, file)
+        print_issues(summary.results, file, report=summary.report_path is not None)
         print_held_back(summary.results, file)
     if summary.dry_run:
         from importer.calendars import new_calendar_warning
