@@ -6,8 +6,9 @@ checked whole first, then each part (:mod:`importer.file_facts`: a file of up to
 mapped and planned against the ledger, read without its lock). Each part is handed to a
 :class:`ReviewTally`, which counts every row and keeps the first invalid rows (their cells and
 issues), the first warnings, the first events to show and the first rows held back; the part's
-frame and payloads are dropped before the next part is read. The send that follows streams the
-file the same way, so it does what the review said.
+frame and payloads are dropped before the next part is read. The send that follows reads the
+file in parts of :data:`importer.load.parts.PART_ROWS` rows and does what the review said (a row
+repeating an earlier part's appointment is held back there by the state file, here by the plan).
 """
 
 from __future__ import annotations
