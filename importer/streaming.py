@@ -95,27 +95,25 @@ def plan_results(plan: Plan) -> list[RowResult]:
 def validate_rows(prepared: Prepared) -> list[RowResult]:
     """One result per row of a prepared file: ``invalid`` with its issues, else ``skipped``
     (valid, and nothing was sent)."""
-    results = []
-    for row in prepared.rows:
-        external_id = prepared.events.external_ids.get(row, "")
-        warnings = tuple(prepared.warnings.get(row, ()))
-        if row in prepared.copies:
+    results: list[RowResult] = []
+    ids, warned, valid = prepared.events.external_ids, prepared.warnings, RowStatus.SKIPPED
+    other = prepared.copies.keys() | prepared.set_aside.keys() | prepared.issues.keys()
+    for row in prepared.source.index.tolist():
+        external_id = ids.get(row, "")
+        warnings = tuple(warned.get(row, ()))
+        if row not in other:  # most rows: valid
+            results.append(RowResult(row, valid, external_id, None, VALID_MESSAGE, None, warnings))
+        elif row in prepared.copies:
             message = same_as_row_message(prepared.copies[row])
             copy = RowResult(row, RowStatus.SKIPPED, external_id, None, message)
             results.append(replace(copy, reason=SkipReason.SAME_AS_ROW))
         elif row in prepared.set_aside:
             reason = prepared.set_aside[row]
             results.append(RowResult(row, RowStatus.NOT_APPOINTMENT, "", None, reason))
-        elif row in prepared.issues:
+        else:
             message = "; ".join(str(i) for i in prepared.issues[row])
             results.append(
                 RowResult(row, RowStatus.INVALID, external_id, None, message, warnings=warnings)
-            )
-        else:
-            results.append(
-                RowResult(
-                    row, RowStatus.SKIPPED, external_id, None, VALID_MESSAGE, warnings=warnings
-                )
             )
     return results
 
