@@ -10,6 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from importer.load import parts
 from tests.helpers import ROOT
 
 
@@ -82,3 +85,18 @@ def test_quick_bench_runs_every_part_and_writes_results(tmp_path: Path) -> None:
     assert review["hwm_after_bytes"] >= review["rss_before_bytes"] > 0
     assert any(f.startswith("web review of a 200-row CSV upload") for f in figures)
     assert "**Whole processes.**" in markdown and "**Web review.**" in markdown
+
+
+def test_a_file_no_command_reads_whole_is_measured_by_validate_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench.pipeline import measure_ours
+    from bench.plan import clinic_files
+
+    path = clinic_files(tmp_path, 30, ("csv",))["csv"]
+    whole = measure_ours(path, repeats=1, max_rows=30)
+    monkeypatch.setattr(parts, "WHOLE_ROWS", 10)  # 30 rows: read in parts, never whole
+    parted = measure_ours(path, repeats=1, max_rows=30)
+    assert {"load", "checks", "map", "validate"} <= set(whole)
+    assert "validate" in parted and not {"load", "checks", "map"} & set(parted)
+    assert (parted["rows"], parted["invalid_rows"]) == (whole["rows"], whole["invalid_rows"])
