@@ -28,6 +28,7 @@ from importer.outcomes import PlanAction, RowResult, RowStatus, SkipReason
 from importer.plan import Plan, PlanOptions, make_plan, same_as_row_message
 from importer.prepare import Prepared
 from importer.report import ReportWriter
+from importer.values import collector_paused
 
 VALID_MESSAGE = "valid (validate sends nothing)"
 # Results not kept in memory in a file of several parts (the report has them): rows done, or
@@ -98,23 +99,26 @@ def validate_rows(prepared: Prepared) -> list[RowResult]:
     results: list[RowResult] = []
     ids, warned, valid = prepared.events.external_ids, prepared.warnings, RowStatus.SKIPPED
     other = prepared.copies.keys() | prepared.set_aside.keys() | prepared.issues.keys()
-    for row in prepared.source.index.tolist():
-        external_id = ids.get(row, "")
-        warnings = tuple(warned.get(row, ()))
-        if row not in other:  # most rows: valid
-            results.append(RowResult(row, valid, external_id, None, VALID_MESSAGE, None, warnings))
-        elif row in prepared.copies:
-            message = same_as_row_message(prepared.copies[row])
-            copy = RowResult(row, RowStatus.SKIPPED, external_id, None, message)
-            results.append(replace(copy, reason=SkipReason.SAME_AS_ROW))
-        elif row in prepared.set_aside:
-            reason = prepared.set_aside[row]
-            results.append(RowResult(row, RowStatus.NOT_APPOINTMENT, "", None, reason))
-        else:
-            message = "; ".join(str(i) for i in prepared.issues[row])
-            results.append(
-                RowResult(row, RowStatus.INVALID, external_id, None, message, warnings=warnings)
-            )
+    with collector_paused():  # a result per row, acyclic: the collector would walk them all
+        for row in prepared.source.index.tolist():
+            external_id = ids.get(row, "")
+            warnings = tuple(warned.get(row, ()))
+            if row not in other:  # most rows: valid
+                results.append(
+                    RowResult(row, valid, external_id, None, VALID_MESSAGE, None, warnings)
+                )
+            elif row in prepared.copies:
+                message = same_as_row_message(prepared.copies[row])
+                copy = RowResult(row, RowStatus.SKIPPED, external_id, None, message)
+                results.append(replace(copy, reason=SkipReason.SAME_AS_ROW))
+            elif row in prepared.set_aside:
+                reason = prepared.set_aside[row]
+                results.append(RowResult(row, RowStatus.NOT_APPOINTMENT, "", None, reason))
+            else:
+                message = "; ".join(str(i) for i in prepared.issues[row])
+                results.append(
+                    RowResult(row, RowStatus.INVALID, external_id, None, message, warnings=warnings)
+                )
     return results
 
 
