@@ -77,7 +77,7 @@ class PlannedRow:
     external_id: str
     payload: dict[str, Any] | None = None  # what will be sent (with "id" for an update)
     apptoto_id: int | None = None  # the event this row updates, when known
-    payload_hash: str = ""
+    payload_hash: str = ""  # of the payload, when the ledger had its event ("": hashed when sent)
     message: str = ""
     recreate_from: LedgerEntry | None = None  # the old event to delete first (calendar change)
     reason: SkipReason | None = None  # why a SKIP row is not sent
@@ -295,9 +295,10 @@ def _plan_row(
     digest: str | None = None,
 ) -> PlannedRow:
     """The action for one valid row, given its ledger entry and the report's apptoto_id
-    (``digest``: the payload's hash, when already made)."""
-    digest = digest or payload_hash(payload)
+    (``digest``: the payload's hash, when already made). A row without a live event is not
+    hashed here: nothing to compare it with (the send hashes what it records)."""
     live = entry if entry is not None and not entry.deleted else None
+    digest = digest or (payload_hash(payload) if live is not None else "")
     if entry is not None and entry.deleted and report_id == entry.apptoto_id:
         report_id = None  # a report older than the cancellation: that event is gone
     apptoto_id = live.apptoto_id if live is not None else report_id

@@ -15,7 +15,7 @@ from typing import Any
 from importer.client import ApptotoClient, EventResult
 from importer.client.matching import same_start
 from importer.errors import CredentialsRefused, LedgerError
-from importer.ledger import Ledger, LedgerEntry, utc_now
+from importer.ledger import Ledger, LedgerEntry, payload_hash, utc_now
 from importer.outcomes import PlanAction, RowResult, RowStatus
 from importer.plan import Plan, PlannedRow, calendar_of
 from importer.prepare import Prepared
@@ -158,7 +158,7 @@ class _Sender:
             external_id=planned.external_id,
             apptoto_id=answer.apptoto_id,
             calendar=calendar_of(payload),
-            payload_hash=planned.payload_hash,
+            payload_hash=planned.payload_hash or payload_hash(payload),  # "": a new row
             status=status.value,
             updated_at=utc_now(),
             source_file=self.prepared.sheet.file,

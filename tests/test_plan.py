@@ -192,12 +192,8 @@ def test_rows_match_the_ledger_by_external_id_not_by_position(
     assert plan.to_send == []
 
 
-def test_a_rerun_hashes_each_row_once(
-    prepared: Prepared, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The lost-zeros check and the plan of a row share one hash of its payload."""
-    rows = valid_rows(prepared)
-    ledger.record(entry_for(prepared, row, 50_000 + row) for row in rows)
+def count_hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The external_id of every payload the plan hashes from now on, in order."""
     hashed: list[str] = []
 
     def counted(payload: Any) -> str:
@@ -205,9 +201,30 @@ def test_a_rerun_hashes_each_row_once(
         return payload_hash(payload)
 
     monkeypatch.setattr(plan_module, "payload_hash", counted)
+    return hashed
+
+
+def test_a_rerun_hashes_each_row_once(
+    prepared: Prepared, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lost-zeros check and the plan of a row share one hash of its payload."""
+    rows = valid_rows(prepared)
+    ledger.record(entry_for(prepared, row, 50_000 + row) for row in rows)
+    hashed = count_hashes(monkeypatch)
     plan = make_plan(prepared, ledger, PlanOptions())
     assert {r.row for r in plan.rows if r.action is PlanAction.UNCHANGED} == set(rows)
     assert len(hashed) == len(set(hashed)) == len(rows)
+
+
+def test_rows_new_to_the_ledger_are_not_hashed_until_sent(
+    prepared: Prepared, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan (the web review, ``plan``) of rows the ledger does not know hashes nothing: there
+    is nothing to compare them with; the send hashes what it records."""
+    hashed = count_hashes(monkeypatch)
+    plan = make_plan(prepared, None, PlanOptions())
+    assert len(plan.to_send) == 14 and hashed == []
+    assert {r.payload_hash for r in plan.to_send} == {""}
 
 
 def test_changed_row_is_an_update_with_its_apptoto_id(prepared: Prepared, ledger: Ledger) -> None:
