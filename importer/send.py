@@ -23,6 +23,10 @@ from importer.progress import Progress
 
 INTERRUPTED_REASON = "not sent: the run was interrupted; run the same command again to finish"
 NO_ANSWER_REASON = "not sent: Apptoto gave no answer for this row"
+IN_FLIGHT_REASON = (
+    "not confirmed: sent, but the run was interrupted before Apptoto answered, so it may be in "
+    "Apptoto; run the same command again to finish: it is then sent as an update, never twice"
+)
 LEDGER_STOP_REASON = (
     "not confirmed: the run stopped because its state file could not be written ({problem}); "
     "make room and run the same command again: this row is then sent as an update, never twice"
@@ -45,7 +49,7 @@ class SendOutcome:
 
     results: list[RowResult]
     error: str = ""  # credentials refused mid-run: the run stops (exit 2)
-    interrupted: bool = False  # cancelled (Ctrl-C, SIGTERM); unanswered rows are skipped
+    interrupted: bool = False  # cancelled (Ctrl-C, SIGTERM); unanswered rows skipped or failed
     stopped: str = ""  # the ledger could not be written mid-run: unconfirmed rows are failed
 
 
@@ -112,6 +116,7 @@ class _Sender:
         self.results = _planned_results(plan)
         self.cancelled: dict[str, RowResult] = {}
         self.by_external_id = {r.external_id: r for r in plan.to_send}
+        self.sending: set[str] = set()  # external_ids of every request that went out
 
     def _settle(self, batch: Sequence[EventResult]) -> None:
         """Turn one batch's answers into row results and ledger entries (one transaction)."""
@@ -229,7 +234,9 @@ class _Sender:
                 if r.external_id in self.by_external_id and r.payload is not None
             ]
             if payloads:
-                await self.client.send_events(payloads, on_batch=self._settle)
+                await self.client.send_events(
+                    payloads, on_batch=self._settle, on_sending=self.sending.update
+                )
             await _all_or_first_error([self._cancel(e) for e in self.plan.cancels])
         finally:
             self.progress.finish()
@@ -240,6 +247,18 @@ class _Sender:
         """One result per row in sheet order, then the cancellations; unanswered: ``unanswered``
         (``skipped``: surely not sent; ``failed``: perhaps sent, not confirmed)."""
         return _results(self.plan, self.results, self.cancelled, reason, unanswered)
+
+    def interrupted_results(self) -> list[RowResult]:
+        """:meth:`final_results` of a run stopped (Ctrl-C, SIGTERM): a row whose request went out
+        unanswered is ``failed`` (perhaps in Apptoto), a row never sent ``skipped``."""
+        results = self.final_results(INTERRUPTED_REASON)
+        in_flight = self.sending
+        return [
+            RowResult(r.row, RowStatus.FAILED, r.external_id, r.apptoto_id, IN_FLIGHT_REASON)
+            if r.message == INTERRUPTED_REASON and r.row is not None and r.external_id in in_flight
+            else r
+            for r in results
+        ]
 
 
 def _planned_results(plan: Plan) -> dict[int, RowResult]:
@@ -292,7 +311,8 @@ async def send_plan(
 
     Credentials refused mid-run stop the run: rows not yet answered are ``skipped`` and the
     outcome carries the reason (the caller exits 2). A cancellation (Ctrl-C, SIGTERM) is
-    answered the same way with ``interrupted`` set, and NOT re-raised: the caller decides
+    answered the same way with ``interrupted`` set (but rows whose request went out unanswered
+    are ``failed``: they may be in Apptoto), and NOT re-raised: the caller decides
     (``run_import_async`` re-raises it after writing the report). Either way the ledger
     already holds everything Apptoto confirmed. A ledger that cannot be written mid-run (a full
     disk) stops the sending too: rows Apptoto confirmed keep their status, the others are
@@ -308,7 +328,7 @@ async def send_plan(
         results = sender.final_results(reason, RowStatus.FAILED)
         return SendOutcome(results, stopped=f"the state file could not be written: {exc}")
     except asyncio.CancelledError:
-        return SendOutcome(sender.final_results(INTERRUPTED_REASON), interrupted=True)
+        return SendOutcome(sender.interrupted_results(), interrupted=True)
     return SendOutcome(sender.final_results(NO_ANSWER_REASON))
 
 

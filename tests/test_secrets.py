@@ -377,9 +377,9 @@ from importer.client import api
 real_put_batch = api.ApptotoClient._put_batch
 batches = []
 
-async def put_batch_then_break(self, events):
+async def put_batch_then_break(self, events, *rest):
     batches.append(len(events))
-    settled = await real_put_batch(self, events)
+    settled = await real_put_batch(self, events, *rest)
     if len(batches) == 1:
         return settled
     api_key = self.config.api_key

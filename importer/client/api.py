@@ -41,6 +41,8 @@ from importer.client.retry import GaveUp
 from importer.client.session import PacedSession
 from importer.errors import SendError
 
+_OnSending = Callable[[Sequence[str]], None] | None  # told the external_ids of a request going out
+
 logger = logging.getLogger("importer.client")
 
 UNNAMED = "sent; Apptoto stored it but did not say which of its events it is"
@@ -95,12 +97,15 @@ class ApptotoClient:
         events: Sequence[Mapping[str, Any]],
         *,
         on_batch: Callable[[Sequence[EventResult]], None] | None = None,
+        on_sending: Callable[[Sequence[str]], None] | None = None,
     ) -> list[EventResult]:
         """Create or update ``events`` with ``PUT /events`` in batches; one result per event.
 
         Every event needs a unique, non-empty string ``external_id`` (else ``ValueError``, nothing
         sent): it makes retries safe and matches answers to events. Results come back in input
-        order; ``on_batch`` gets each batch's results as soon as the batch is settled. Failures
+        order; ``on_batch`` gets each batch's results as soon as the batch is settled, and
+        ``on_sending`` the external_ids of each request about to go out (every try: an event
+        named there may be in Apptoto even if no answer comes). Failures
         of single events or batches are results with ``ok=False``; only refused credentials
         (``CredentialsRefused``) or an unusable address (``SendError``) raise.
         """
@@ -115,7 +120,7 @@ class ApptotoClient:
                 if self._breaker.opened_by is not None:
                     settled = [_failed(event, self._breaker.not_sent()) for event in batch]
                 else:
-                    settled = await self._send_or_hold_back(batch)
+                    settled = await self._send_or_hold_back(batch, on_sending)
                 results.update((result.external_id, result) for result in settled)
                 if on_batch is not None:
                     on_batch(settled)
@@ -151,11 +156,13 @@ class ApptotoClient:
         self._session.begin()
         return await self._lookups.delete(apptoto_id=apptoto_id, external_id=external_id)
 
-    async def _send_or_hold_back(self, batch: list[Mapping[str, Any]]) -> list[EventResult]:
+    async def _send_or_hold_back(
+        self, batch: list[Mapping[str, Any]], on_sending: _OnSending
+    ) -> list[EventResult]:
         """Send ``batch`` but the events of calendars that refuse every event; batch order."""
         held = {i: self._breaker.held_back(event) for i, event in enumerate(batch)}
         to_send = [event for i, event in enumerate(batch) if held[i] is None]
-        sent = iter(await self._put_batch(to_send) if to_send else [])
+        sent = iter(await self._put_batch(to_send, on_sending) if to_send else [])
         settled = [
             _failed(event, why) if (why := held[i]) is not None else next(sent)
             for i, event in enumerate(batch)
@@ -169,9 +176,13 @@ class ApptotoClient:
 
     # --- one batch -------------------------------------------------------------------------
 
-    async def _put_batch(self, events: list[Mapping[str, Any]]) -> list[EventResult]:
+    async def _put_batch(
+        self, events: list[Mapping[str, Any]], on_sending: _OnSending = None
+    ) -> list[EventResult]:
         """Settle one batch: send it (retried), split it if needed; results in batch order."""
         count = len(events)
+        ids = [str(event["external_id"]) for event in events]
+        sending = None if on_sending is None else (lambda: on_sending(ids))
         what = f"PUT {self._session.base_path}/events ({count} event{'s' if count != 1 else ''})"
         body = {"events": [dict(event) for event in events]}
         last_was_502 = False
@@ -184,6 +195,7 @@ class ApptotoClient:
                 "/events",
                 f"{what}, try {try_number}",
                 json=body,
+                on_sending=sending,
             )
             if response.status_code == 502:
                 if after_502 and count > 1:
@@ -198,13 +210,14 @@ class ApptotoClient:
             return [_failed(event, exc.message) for event in events]
         if not isinstance(outcome, httpx.Response):
             logger.info("%s: 502 Bad Gateway twice in a row; sending it in halves", what)
-            return await self._in_halves(events)
+            return await self._in_halves(events, on_sending)
         if outcome.is_success:
             return await self._match(events, outcome)
         if outcome.status_code == 404 and count == 1 and "id" in events[0]:
             # Apptoto no longer has that id (deleted there): the external_id decides instead.
             logger.info("%s: 404 for the event's id; sending it by external_id", what)
-            return await self._put_batch([{k: v for k, v in events[0].items() if k != "id"}])
+            by_external_id = {k: v for k, v in events[0].items() if k != "id"}
+            return await self._put_batch([by_external_id], on_sending)
         as_one = refusal_text(REFUSED_EVENT, outcome, self._session.secrets)
         if outcome.is_client_error and self._breaker.stops(as_one):
             return [_failed(event, as_one) for event in events]  # systematic: no splitting
@@ -214,16 +227,18 @@ class ApptotoClient:
                 what,
                 status_text(outcome),
             )
-            return await self._in_halves(events)
+            return await self._in_halves(events, on_sending)
         reason = "Apptoto refused the event" if count == 1 else "Apptoto refused the batch"
         message = refusal_text(reason, outcome, self._session.secrets)
         return [_failed(event, message) for event in events]
 
-    async def _in_halves(self, events: list[Mapping[str, Any]]) -> list[EventResult]:
+    async def _in_halves(
+        self, events: list[Mapping[str, Any]], on_sending: _OnSending
+    ) -> list[EventResult]:
         # Each half gets its own try budget; the deadline still bounds the whole run.
         middle = len(events) // 2
-        first = await self._put_batch(events[:middle])
-        return first + await self._put_batch(events[middle:])
+        first = await self._put_batch(events[:middle], on_sending)
+        return first + await self._put_batch(events[middle:], on_sending)
 
     async def _match(
         self, events: list[Mapping[str, Any]], response: httpx.Response

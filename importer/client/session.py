@@ -119,8 +119,11 @@ class PacedSession:
         json: Any = None,
         params: Params | None = None,
         checking_credentials: bool = False,
+        on_sending: Callable[[], None] | None = None,
     ) -> httpx.Response:
         """One paced try; connection failures become ``RetryableFailure``; refusals may raise.
+
+        ``on_sending`` is called once the try has its slot, just before the request goes out.
 
         ``path`` is relative to the base URL. A deadline that leaves no time raises
         ``DeadlinePassed`` before sending; an unusable address raises ``SendError``. A 401
@@ -138,6 +141,8 @@ class PacedSession:
                 seconds = min(seconds, deadline - started)
                 if seconds <= 0:
                     raise DeadlinePassed
+            if on_sending is not None:
+                on_sending()
             try:
                 response = await self._http.request(
                     method, path, json=json, params=params, timeout=_timeout(seconds)

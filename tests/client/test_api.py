@@ -142,6 +142,25 @@ def test_on_batch_gets_each_batch_once_as_it_settles() -> None:
     assert len(results) == 7
 
 
+def test_on_sending_names_each_request_before_its_answer_is_settled() -> None:
+    order: list[tuple[str, list[str]]] = []
+
+    def on_sending(ids: Any) -> None:
+        order.append(("sending", list(ids)))
+
+    def on_batch(batch: Any) -> None:
+        order.append(("settled", [r.external_id for r in batch]))
+
+    run(
+        FakeApptoto(),
+        lambda c: c.send_events(events(5), on_batch=on_batch, on_sending=on_sending),
+        batch_size=3,
+    )
+    for ids in (["row-0", "row-1", "row-2"], ["row-3", "row-4"]):
+        assert order.index(("sending", ids)) < order.index(("settled", ids))
+    assert len(order) == 4
+
+
 def test_an_event_missing_from_the_answer_is_looked_up() -> None:
     server = FakeApptoto()
     server.hide = {"row-1"}
