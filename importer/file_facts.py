@@ -1,13 +1,12 @@
 """A big file checked in parts: what the whole file says of each row, kept small.
 
 A big file is read :data:`importer.load.parts.PART_ROWS` rows at a time, so that memory does
-not grow with it.
-What needs the whole file is settled by a first, light read (:meth:`PreparedParts.check`): every
-appointment id, unique cell and a digest of every row, about 32 bytes a row, give the rows that
-share an id with another row anywhere in the file (each of them invalid), the rows identical to
-an earlier one (a copy, sent once), and the ids in the file (for ``--cancel-missing``). Then
-:meth:`PreparedParts.prepared` checks and maps part after part with those facts, exactly as if
-the file were one part. A file that fits in one part is read once: checked or planned, most
+not grow with it. What needs the whole file is settled by a first, light read
+(:meth:`PreparedParts.check`): every appointment id, unique cell and a digest of every row,
+about 32 bytes a row, give the rows that share an id with another row anywhere in the file
+(each of them invalid), the rows identical to an earlier one (a copy, sent once), and the ids
+in the file (for ``--cancel-missing``). Then :meth:`PreparedParts.prepared` checks and maps
+part after part with those facts, exactly as if the file were one part. A file that fits in one part is read once: checked or planned, most
 files do (up to ``WHOLE_ROWS`` rows); sent, those of up to ``PART_ROWS`` rows.
 
 Two things are judged within a part only: a patient booked twice at the same start (a warning),
