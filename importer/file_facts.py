@@ -6,8 +6,9 @@ not grow with it. What needs the whole file is settled by a first, light read
 about 32 bytes a row, give the rows that share an id with another row anywhere in the file
 (each of them invalid), the rows identical to an earlier one (a copy, sent once), and the ids
 in the file (for ``--cancel-missing``). Then :meth:`PreparedParts.prepared` checks and maps
-part after part with those facts, exactly as if the file were one part. A file that fits in one part is read once: checked or planned, most
-files do (up to ``WHOLE_ROWS`` rows); sent, those of up to ``PART_ROWS`` rows.
+part after part with those facts, exactly as if the file were one part. A file that fits in
+one part is read once: checked or planned, most files do (up to ``WHOLE_ROWS`` rows); sent,
+those of up to ``PART_ROWS`` rows.
 
 Two things are judged within a part only: a patient booked twice at the same start (a warning),
 and, while planning without sending, a new row that looks like one created by an earlier part

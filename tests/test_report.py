@@ -3,6 +3,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import errno
+import tempfile
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +14,7 @@ from openpyxl import load_workbook
 from importer.errors import ReportError
 from importer.load import RESULT_COLUMNS, load_table, strip_report_columns
 from importer.outcomes import RowIssue, RowResult, RowStatus
-from importer.report import escape_cell, write_report
+from importer.report import ReportWriter, escape_cell, write_report
 
 
 def sheet_rows(columns: dict[str, list[str]], rows: tuple[int, ...] = (2, 3, 5)) -> pd.DataFrame:
@@ -242,3 +244,37 @@ def test_cells_that_excel_would_show_differently_stay_text(tmp_path: Path, text:
     sheet = load_workbook(path).active
     assert sheet is not None
     assert (sheet["A2"].value, sheet["A2"].data_type) == (text, "s")
+
+
+def sheet_xml(path: Path) -> bytes:
+    with zipfile.ZipFile(path) as book:
+        return book.read("xl/worksheets/sheet1.xml")
+
+
+def test_an_xlsx_report_of_several_parts_is_the_one_report_of_the_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    # Cells that a round trip through a temporary CSV file could change, in every part.
+    tricky = ["a\rb", "a\r\nb", " lead", "trail ", "NA", "", '"q"', "x,y", "=1+1", "nan", "Zoë"]
+    rows = tuple(range(2, 2 + 3 * len(tricky)))
+    source = sheet_rows(
+        {
+            "Notes": [tricky[i % len(tricky)] for i in range(len(rows))],
+            "Minutes": [str(10 + i) for i in range(len(rows))],  # numbers in every part
+            "Mixed": ["2026-12-14"] * (len(rows) - 1) + ["soon"],  # text only in the last part
+        },
+        rows=rows,
+    )
+    results = [RowResult(r, RowStatus.CREATED, f"c-{r}", r * 10, "") for r in rows]
+    whole = write_report(tmp_path / "whole.xlsx", source, results)
+    writer = ReportWriter(tmp_path / "parts.xlsx")
+    for start in range(0, len(rows), 10):
+        part = source.iloc[start : start + 10]
+        writer.add(part, [r for r in results if r.row in set(part.index)])
+    # The lines wait on disk, not in memory (a report of 1,000,000 rows holds ~1 GB of text).
+    assert list(Path(tempfile.gettempdir()).glob("apptoto-report-*.csv"))
+    parted = writer.finish()
+    assert sheet_xml(parted) == sheet_xml(whole)
+    assert not list(Path(tempfile.gettempdir()).glob("apptoto-report-*.csv"))  # removed

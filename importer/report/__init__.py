@@ -19,8 +19,11 @@ escaping is undone.
 from __future__ import annotations
 
 import contextlib
+import csv
+import os
 import re
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +32,7 @@ from importer.errors import ReportError
 from importer.files import WrittenFile, atomic_write
 from importer.load.report_input import RESULT_COLUMNS
 from importer.outcomes import RowResult
-from importer.report.xlsx import write_xlsx
+from importer.report.xlsx import write_xlsx, write_xlsx_parts
 
 _FORMULA_START = re.compile(r"^[=+\-@\t\r\n]")
 
@@ -79,6 +82,20 @@ def write_report(path: str | Path, source: pd.DataFrame, results: Sequence[RowRe
     return write_report_table(path, report_frame(source, results))
 
 
+def write_report_parts(
+    path: str | Path, columns: list[str], parts: Callable[[], Iterable[pd.DataFrame]]
+) -> Path:
+    """Write an XLSX report whose lines ``parts()`` gives (called twice), atomically; returns
+    where it went, as :func:`write_report` does."""
+    target = Path(path)
+    try:
+        with atomic_write(target, beside_if_locked=True) as written:
+            write_xlsx_parts(written.tmp, columns, parts)
+    except OSError as exc:
+        raise ReportError(f"cannot write the report {target}: {exc.strerror or exc}") from exc
+    return written.path
+
+
 def write_report_table(path: str | Path, table: pd.DataFrame) -> Path:
     """Write a report frame (:func:`report_frame`, or several joined) as :func:`write_report`
     does: atomically, CSV or XLSX by ``path``'s suffix; returns where it went."""
@@ -100,14 +117,17 @@ def write_report_table(path: str | Path, table: pd.DataFrame) -> Path:
 class ReportWriter:
     """A report written a part of the file at a time (:func:`add`), then :func:`finish`: as
     :func:`write_report`, atomically. A CSV report's lines go to disk as each part is added; an
-    XLSX report is built at the end (its column widths and kinds need every cell). ``copies``:
-    more paths the same report goes to (a CSV report kept as XLSX too)."""
+    XLSX report is built at the end (its column widths and kinds need every cell), from a
+    temporary CSV file of its lines when the file came in more than one part, so that memory
+    holds one part. ``copies``: more paths the same report goes to (a CSV report kept as XLSX
+    too)."""
 
     def __init__(self, path: str | Path, copies: Sequence[str | Path] = ()) -> None:
         self.target = Path(path)
         self._stack = contextlib.ExitStack()
         self._written: WrittenFile | None = None
         self._tables: list[pd.DataFrame] = []
+        self._lines: _Lines | None = None  # an XLSX report's lines kept on disk (several parts)
         self._copies = [ReportWriter(copy) for copy in copies]
 
     def add(self, source: pd.DataFrame, results: Sequence[RowResult]) -> None:
@@ -120,7 +140,19 @@ class ReportWriter:
     def add_table(self, table: pd.DataFrame) -> None:
         """One part's lines as :func:`report_frame` made them."""
         if self.target.suffix.lower() == ".xlsx":
-            self._tables.append(table)
+            if self._lines is None and not self._tables:
+                self._tables.append(table)  # a file of one part: no temporary file
+                return
+            try:
+                if self._lines is None:
+                    self._lines = _Lines([str(c) for c in table.columns])
+                    self._lines.add(self._tables.pop())
+                self._lines.add(table)
+            except OSError as exc:
+                self.abandon()
+                raise ReportError(
+                    f"cannot write the report {self.target}: {exc.strerror or exc}"
+                ) from exc
             return
         try:
             first = self._written is None
@@ -151,6 +183,11 @@ class ReportWriter:
         return written
 
     def _finish(self) -> Path:
+        if self._lines is not None:
+            try:
+                return write_report_parts(self.target, self._lines.columns, self._lines.parts)
+            finally:
+                self._lines.remove()
         if self.target.suffix.lower() == ".xlsx" or self._written is None:
             tables = self._tables or [report_frame(pd.DataFrame(), [])]
             return write_report_table(self.target, pd.concat(tables, ignore_index=True))
@@ -168,6 +205,45 @@ class ReportWriter:
             copy.abandon()
         failed = ReportError("the report was not finished")
         self._stack.__exit__(ReportError, failed, None)
+        if self._lines is not None:
+            self._lines.remove()
+
+
+class _Lines:
+    """An XLSX report's lines in a temporary CSV file (no header: ``columns`` are kept here),
+    read back a part at a time."""
+
+    PART = 50_000  # lines read back at a time
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+        handle, name = tempfile.mkstemp(prefix="apptoto-report-", suffix=".csv")
+        os.close(handle)
+        self.path = Path(name)
+
+    def add(self, table: pd.DataFrame) -> None:
+        # Every cell quoted: a lone CR in a cell is then read back as written, not as a line end.
+        table.to_csv(
+            self.path, mode="a", header=False, index=False, encoding="utf-8", quoting=csv.QUOTE_ALL
+        )
+
+    def parts(self) -> Iterator[pd.DataFrame]:
+        names = list(range(len(self.columns)))
+        read = pd.read_csv(
+            self.path,
+            header=None,
+            names=names,
+            dtype=str,
+            na_filter=False,
+            encoding="utf-8",
+            chunksize=self.PART,
+        )
+        with read as chunks:
+            for chunk in chunks:
+                yield chunk.set_axis(self.columns, axis=1)
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
 
 
 def not_replaced_note(written: Path, wanted: str | Path) -> str:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,15 +73,44 @@ def names_ids(column: str) -> bool:
     return any(word in _ID_WORDS for word in _WORD.findall(column.lower()))
 
 
-def column_kind(column: str, cells: pd.Series) -> Kind:
-    """The one kind every non-blank cell of ``cells`` has, else TEXT (and TEXT for id columns)."""
-    filled = cells[cells != ""]
-    if filled.empty or names_ids(column):
-        return Kind.TEXT
-    for kind in _TYPED:
-        if bool(filled.str.fullmatch(kind.pattern).all()):
-            return kind
-    return Kind.TEXT
+@dataclass
+class _Column:
+    """What the cells of one column seen so far allow: the kinds they all have, their length."""
+
+    name: str
+    kinds: list[Kind]  # the typed kinds every non-blank cell so far has (none for id columns)
+    filled: bool = False
+    longest: int = 0
+
+    def see(self, cells: pd.Series) -> None:
+        if len(cells):
+            self.longest = max(self.longest, int(cells.str.len().max()))
+        filled = cells[cells != ""]
+        if not filled.empty:
+            self.filled = True
+            self.kinds = [k for k in self.kinds if bool(filled.str.fullmatch(k.pattern).all())]
+
+    @property
+    def kind(self) -> Kind:
+        """The first kind every non-blank cell has, else TEXT (and TEXT for id columns)."""
+        return self.kinds[0] if self.filled and self.kinds else Kind.TEXT
+
+    @property
+    def width(self) -> float:
+        """Characters wide enough for the header (and its filter button) and the longest cell."""
+        wanted = max(len(self.name) + 3, self.longest + 1)
+        return float(max(MIN_WIDTH, min(MAX_WIDTH, wanted)))
+
+
+def _surveyed(columns: list[str], parts: Iterable[pd.DataFrame]) -> tuple[list[_Column], int]:
+    """Each column's kind and width over every part, and the number of rows."""
+    found = [_Column(name, [] if names_ids(name) else list(_TYPED)) for name in columns]
+    rows = 0
+    for part in parts:
+        rows += len(part)
+        for i, column in enumerate(found):
+            column.see(part.iloc[:, i])
+    return found, rows
 
 
 def _typed(kind: Kind, text: str) -> Any:
@@ -95,22 +125,24 @@ def _typed(kind: Kind, text: str) -> Any:
     return value
 
 
-def column_width(column: str, cells: pd.Series) -> float:
-    """Characters wide enough for the header (and its filter button) and the longest cell."""
-    longest = int(cells.str.len().max()) if len(cells) else 0
-    return float(max(MIN_WIDTH, min(MAX_WIDTH, max(len(column) + 3, longest + 1))))
-
-
 def write_xlsx(path: Path, table: pd.DataFrame) -> None:
-    """Write ``table`` (text cells, ``""`` for blank) as one sheet named ``Report``.
+    """Write ``table`` (text cells, ``""`` for blank) as one sheet named ``Report``."""
+    write_xlsx_parts(path, [str(c) for c in table.columns], lambda: [table])
 
-    XlsxWriter in constant-memory mode: rows go to disk as they are written, and no text is
-    ever read as a number, a formula or a link.
+
+def write_xlsx_parts(
+    path: Path, columns: list[str], parts: Callable[[], Iterable[pd.DataFrame]]
+) -> None:
+    """Write the table whose rows ``parts()`` gives, part by part, as one sheet named ``Report``.
+
+    ``parts`` is called twice: the kinds and widths of the columns need every cell before the
+    first row is written. XlsxWriter in constant-memory mode: rows go to disk as they are
+    written, and no text is ever read as a number, a formula or a link.
     """
     import xlsxwriter
 
-    columns = [str(c) for c in table.columns]
-    kinds = [column_kind(name, table[c]) for name, c in zip(columns, table.columns, strict=True)]
+    surveyed, rows = _surveyed(columns, parts())
+    kinds = [column.kind for column in surveyed]
     options = {
         "constant_memory": True,
         "strings_to_numbers": False,
@@ -122,24 +154,39 @@ def write_xlsx(path: Path, table: pd.DataFrame) -> None:
         # What staff type in a text cell stays text too: 000105 keeps its zeros.
         text = workbook.add_format({"num_format": "@"})
         formats: dict[str, Any] = {}
-        for i, (name, kind) in enumerate(zip(columns, kinds, strict=True)):
-            width = column_width(name, table[table.columns[i]])
-            sheet.set_column(i, i, width, text if kind is Kind.TEXT else None)
+        for i, (column, kind) in enumerate(zip(surveyed, kinds, strict=True)):
+            sheet.set_column(i, i, column.width, text if kind is Kind.TEXT else None)
         sheet.write_row(0, 0, columns, workbook.add_format({"bold": True}))
         sheet.freeze_panes(1, 0)
         if columns:
-            sheet.autofilter(0, 0, len(table), len(columns) - 1)
-        for r, values in enumerate(table.itertuples(index=False, name=None), start=1):
-            for c, (kind, cell) in enumerate(zip(kinds, values, strict=True)):
-                if cell == "":
-                    continue
-                value = None if kind is Kind.TEXT else _typed(kind, cell)
-                if value is None:
-                    sheet.write_string(r, c, _ILLEGAL.sub("\ufffd", cell), text)
-                elif kind is Kind.NUMBER:
-                    sheet.write_number(r, c, value)
-                else:
-                    code = kind.number_format(cell)
-                    if code not in formats:
-                        formats[code] = workbook.add_format({"num_format": code})
-                    sheet.write_datetime(r, c, value, formats[code])
+            sheet.autofilter(0, 0, rows, len(columns) - 1)
+        r = 0
+        for part in parts():
+            for values in part.itertuples(index=False, name=None):
+                r += 1
+                _write_row(sheet, r, kinds, values, text, formats, workbook)
+
+
+def _write_row(
+    sheet: Any,
+    r: int,
+    kinds: list[Kind],
+    values: tuple[str, ...],
+    text: Any,
+    formats: dict[str, Any],
+    workbook: Any,
+) -> None:
+    """One row of the report: each cell typed as its column's kind says, or as text."""
+    for c, (kind, cell) in enumerate(zip(kinds, values, strict=True)):
+        if cell == "":
+            continue
+        value = None if kind is Kind.TEXT else _typed(kind, cell)
+        if value is None:
+            sheet.write_string(r, c, _ILLEGAL.sub("\ufffd", cell), text)
+        elif kind is Kind.NUMBER:
+            sheet.write_number(r, c, value)
+        else:
+            code = kind.number_format(cell)
+            if code not in formats:
+                formats[code] = workbook.add_format({"num_format": code})
+            sheet.write_datetime(r, c, value, formats[code])
