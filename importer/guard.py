@@ -6,15 +6,25 @@ an event in the same calendar, at the same instant, for the same participant (ph
 or Apptoto contact) is already live: in the ledger, under any mapping, or in an earlier row of the
 same file. Such a row would give a patient two reminders for one visit; it is not sent unless the
 user says so. Keys: :mod:`importer.ledger.appointments`.
+
+A file read in parts is judged a part at a time; the rows an earlier part sends are known to a
+later part's guard by the ledger once recorded, and by :class:`EarlierRows` before that (rows
+waiting for the next part's batch, and every earlier part of a plan, which records nothing). It
+keeps 64-bit digests, 36 bytes per contact detail of a row sent (about 120 bytes a row with a
+phone, an email and a name), never the payloads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import PurePath
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from importer.ledger import Ledger, LedgerEntry, appointment_keys, same_person
+from importer.values.distinct import collector_paused
 
 WHY = "same calendar, start and participant"
 
@@ -27,38 +37,171 @@ def _sent_as(entry: LedgerEntry) -> str:
     return f"{event} ({''.join(where)}, {entry.updated_at[:10]})"
 
 
+# Who a key of a row sent is for (importer.ledger.appointments): the person's name, phone and
+# email as 64-bit digests (0 where blank), and the row.
+_WHO = np.dtype(
+    [("name", np.uint64), ("phone", np.uint64), ("email", np.uint64), ("row", np.int32)]
+)
+_PERSON = ["name", "phone", "email"]
+_BLANK = "0" * 16
+
+Keys = frozenset[tuple[str, str]]  # (key, person) pairs of one payload
+
+
+def _hex_digests(texts: list[str]) -> np.ndarray:
+    """The first 64 bits of each hex digest (of SHA-256: as good as any 64 of its bits)."""
+    return np.frombuffer(bytes.fromhex("".join(t[:16] for t in texts)), ">u8").astype(np.uint64)
+
+
+def _person_digests(persons: list[str]) -> list[np.ndarray]:
+    """The name, phone and email digests of each ``name|phone|email`` person (0 where blank)."""
+    codes, distinct = pd.factorize(np.asarray(persons, dtype=object))  # a person per row
+    parts = [(str(person).split("|") + ["", ""])[:3] for person in distinct]
+    return [
+        _hex_digests([p[i] or _BLANK for p in parts])[codes] if parts else np.empty(0, np.uint64)
+        for i in range(len(_PERSON))
+    ]
+
+
+def _person_text(name: int, phone: int, email: int) -> str:
+    return "|".join(f"{d:016x}" if d else "" for d in (name, phone, email))
+
+
+def _id_digests(ids: list[str]) -> np.ndarray:
+    """64-bit digests of ``ids``."""
+    return pd.util.hash_array(np.asarray(ids, dtype=object), categorize=False)
+
+
+class _Chunk:
+    """The keys of some rows: sorted key digests, and who each is for."""
+
+    def __init__(self, pairs: list[tuple[int, tuple[str, str]]]) -> None:
+        keys = _hex_digests([key for _, (key, _) in pairs])
+        order = np.argsort(keys, kind="stable")
+        who = np.empty(len(pairs), dtype=_WHO)
+        for name, digests in zip(_PERSON, _person_digests([p for _, (_, p) in pairs]), strict=True):
+            who[name] = digests
+        who["row"] = [row for row, _ in pairs]
+        self.keys, self.who = keys[order], who[order]
+
+    def met(self, digests: np.ndarray) -> Iterator[tuple[int, list[tuple[int, int, int, int]]]]:
+        """For each of ``digests`` (sorted: the search then walks the keys once) found here: its
+        index, and who it is for (name, phone and email digests, row)."""
+        at = np.searchsorted(self.keys, digests)
+        found = at < len(self.keys)
+        found[found] = self.keys[at[found]] == digests[found]
+        for i in np.flatnonzero(found).tolist():
+            end = int(np.searchsorted(self.keys, digests[i], side="right"))
+            yield i, self.who[at[i] : end].tolist()
+
+
+class EarlierRows:
+    """The appointments of the rows earlier parts of a file send (see the module), under the
+    mapping's ``scope``, as digests: a sorted chunk per part. The keys the guard makes for a
+    part's rows are kept (as digests) until the part is added, so that they are made once."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        self._chunks: list[_Chunk] = []
+        self._ids: list[np.ndarray] = []  # the rows' external_id digests, each sorted
+        self._made: dict[int, Keys] = {}  # row -> keys, of the part being planned
+
+    def keys_of(self, row: int, payload: Mapping[str, Any]) -> Keys:
+        """:func:`appointment_keys` of ``row``'s payload, kept for :meth:`add`."""
+        keys = self._made.get(row)
+        if keys is None:
+            keys = self._made[row] = appointment_keys(payload)
+        return keys
+
+    def add(self, sent: Mapping[int, Mapping[str, Any]]) -> None:
+        """Remember ``sent``: row -> payload of rows created or updated (keys made for other
+        rows are dropped)."""
+        with collector_paused():  # a tuple per key, acyclic: collections found nothing
+            pairs = [(row, pair) for row, p in sent.items() for pair in self.keys_of(row, p)]
+            self._made = {}
+            if pairs:
+                self._chunks = [*self._chunks, _Chunk(pairs)]
+            if sent:
+                ids = _id_digests([str(p.get("external_id", "")) for p in sent.values()])
+                self._ids = [*self._ids, np.sort(ids)]
+
+    def with_rows(self, sent: Mapping[int, Mapping[str, Any]]) -> EarlierRows:
+        """These rows and ``sent`` (this object unchanged; the arrays are shared)."""
+        both = EarlierRows(self.scope)
+        both._chunks, both._ids = self._chunks, self._ids  # add() makes new lists
+        both.add(sent)
+        return both
+
+    def first_rows(self, keys: Iterable[str]) -> dict[str, dict[str, int]]:
+        """key -> person -> the first row remembered with them, for those of ``keys`` met."""
+        if not self._chunks:
+            return {}
+        wanted = sorted(set(keys))  # hex digests: sorted as their 64-bit digests are
+        digests = _hex_digests(wanted)
+        found: dict[str, dict[str, int]] = {}
+        for chunk in self._chunks:
+            for i, met in chunk.met(digests):
+                first = found.setdefault(wanted[i], {})
+                for name, phone, email, row in met:
+                    person = _person_text(name, phone, email)
+                    first[person] = min(row, first.get(person, row))
+        return found
+
+    def has(self, entry: LedgerEntry) -> bool:
+        """Whether ``entry`` is the event of a row remembered: judged by that row, not by what
+        the ledger last recorded of it."""
+        if entry.mapping != self.scope or not self._ids:
+            return False
+        [digest] = _id_digests([entry.external_id]).tolist()
+        for ids in self._ids:
+            at = int(np.searchsorted(ids, digest))
+            if at < len(ids) and int(ids[at]) == digest:
+                return True
+        return False
+
+
 def same_appointments(
     new: Mapping[int, Mapping[str, Any]],
     staying: Mapping[int, Mapping[str, Any]],
     ledger: Ledger | None,
     *,
     ignored: Collection[tuple[str, str]] = (),
+    earlier: EarlierRows | None = None,
 ) -> dict[int, str]:
     """Rows of ``new`` that look like an appointment already there, each with the reason.
 
     ``new``: row -> payload of the rows that would create an event, in sheet order.
     ``staying``: row -> payload of the file's other valid rows, whose events stay (updated or
     not). ``ignored``: (mapping, external_id) of ledger events this run updates or cancels,
-    which are judged by their rows in ``staying`` (or are going away). A row is held back when
-    the ledger has a live event sharing one of its keys with the same person, or another row of
-    the file does (a staying row, or an earlier new row).
+    which are judged by their rows in ``staying`` (or are going away). ``earlier``: the rows
+    an earlier part of the file sends, beside ``staying`` (their ledger events ignored likewise).
+    A row is held back when the ledger has a live event sharing one of its keys with the same
+    person, or another row of the file does (a staying row, or an earlier new row).
     """
-    keys_of = {row: appointment_keys(payload) for row, payload in new.items()}
+    keys_of_row = earlier.keys_of if earlier is not None else (lambda _, p: appointment_keys(p))
+    keys_of = {row: keys_of_row(row, payload) for row, payload in new.items()}
     wanted = {key for keys in keys_of.values() for key, _ in keys}
     if not wanted:
         return {}
     known = ledger.same_appointments(wanted) if ledger is not None else {}
     ignored = set(ignored)
+    if earlier is not None:  # events an earlier part's rows change: judged by those rows
+        ignored |= {
+            (e.mapping, e.external_id)
+            for pairs in known.values()
+            for _, e in pairs
+            if earlier.has(e)
+        }
     # key -> person -> the first row of the file with them: only the first one is named, so
     # rows repeating a key and person add nothing to scan (20,000 of one slot were quadratic).
-    in_file: dict[str, dict[str, int]] = {}
+    in_file = earlier.first_rows(wanted) if earlier is not None else {}
 
     def note(key: str, person: str, row: int) -> None:
         first = in_file.setdefault(key, {})
         first[person] = min(row, first.get(person, row))
 
     for row, payload in staying.items():
-        for key, person in appointment_keys(payload):
+        for key, person in keys_of_row(row, payload):
             if key in wanted:
                 note(key, person, row)
     held: dict[int, str] = {}
@@ -72,7 +215,7 @@ def same_appointments(
             # The same external_id updates that event in Apptoto: no second one.
             and entry.external_id != new[row].get("external_id")
         ]
-        earlier = min(
+        first_row = min(
             (
                 other_row
                 for key, person in keys
@@ -83,8 +226,8 @@ def same_appointments(
         )
         if sent:
             held[row] = f"looks like the appointment already sent as {_sent_as(sent[0])}: {WHY}"
-        elif earlier is not None:
-            held[row] = f"looks like the same appointment as row {earlier} of this file: {WHY}"
+        elif first_row is not None:
+            held[row] = f"looks like the same appointment as row {first_row} of this file: {WHY}"
         for key, person in keys:
             note(key, person, row)
     return held

@@ -11,13 +11,13 @@ not sent, without being checked or mapped.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 import httpx
 import pandas as pd
 
 from importer.client import ApptotoClient, ClientConfig
 from importer.file_facts import PreparedParts
+from importer.guard import EarlierRows
 from importer.ledger import Ledger, LedgerEntry
 from importer.load import Sheet
 from importer.outcomes import RowResult, RowStatus
@@ -25,7 +25,14 @@ from importer.plan import Plan, PlannedRow, PlanOptions
 from importer.progress import Progress
 from importer.report import ReportWriter
 from importer.send import INTERRUPTED_REASON, SendOutcome, send_plan, unsent_results
-from importer.streaming import PartsDone, no_record_for, plan_part, with_last, with_warnings
+from importer.streaming import (
+    PartsDone,
+    no_record_for,
+    payloads_sent,
+    plan_part,
+    with_last,
+    with_warnings,
+)
 
 
 def _stop_reason(stop: SendOutcome) -> str:
@@ -81,10 +88,6 @@ class _Waiting:
         """Every row waiting, in sheet order."""
         return [r for part in self.parts for r in part.held]
 
-    def earlier(self) -> dict[int, dict[str, Any]]:
-        """row -> payload of the rows waiting, for the next part's same-appointment guard."""
-        return {r.row: r.payload for r in self.held if r.payload is not None}
-
     def hold(self, plan: Plan, batch_size: int, *, last: bool) -> set[int]:
         """The rows (waiting or ``plan``'s) to send with the next part: what does not fill a
         whole batch, unless this is the last part or too many parts wait already."""
@@ -135,12 +138,17 @@ async def send_parts(
     and the report before the next is read; ``cancels`` go with the last part. Rows that would
     end a part's sending in a batch not full wait for the next part's. A part that stops the
     sending (credentials refused, interrupted, ledger unwritable) stops the run: the later
-    parts' rows are reported as not sent."""
+    parts' rows are reported as not sent.
+
+    A part's same-appointment guard sees what earlier parts sent in the ledger, and the rows
+    waiting (not sent yet) in :class:`importer.guard.EarlierRows`; without a ledger, the rows
+    Apptoto confirmed are remembered there too."""
     facts = parts.facts or parts.check()
     done = PartsDone(every=facts.parts == 1)
     no_record = no_record_for(parts, ledger)
     stop: SendOutcome | None = None
     waiting = _Waiting()
+    confirmed = EarlierRows(parts.mapping.scope)  # without a ledger, what earlier parts sent
     async with ApptotoClient(config, transport=transport) as client:
         for sheet, last in with_last(parts.sheets()):
             going = cancels if last else []
@@ -151,11 +159,17 @@ async def send_parts(
                 done.add(results)
                 continue
             prepared = parts.prepare(sheet)
-            plan = plan_part(prepared, ledger, options, no_record, going, waiting.earlier())
+            earlier = confirmed.with_rows(payloads_sent(waiting.held))
+            plan = plan_part(prepared, ledger, options, no_record, going, earlier)
+            del earlier  # the keys it made for the part
             later = waiting.hold(plan, config.batch_size, last=last)
             rows = [r for r in [*waiting.held, *plan.rows] if r.row not in later]
             outcome = await send_plan(prepared, replace(plan, rows=rows), client, ledger, progress)
             answered = {r.row: r for r in outcome.results if r.row is not None}
+            if ledger is None:
+                stored = (RowStatus.CREATED, RowStatus.UPDATED)
+                sent = [r for r in rows if r.row in answered and answered[r.row].status in stored]
+                confirmed.add(payloads_sent(sent))
             cancelled = [r for r in outcome.results if r.row is None]
             held = [r for r in plan.rows if r.row in later]
             own = {r.row: answered[r.row] for r in plan.rows if r.row in answered}

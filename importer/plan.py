@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from importer.cancels import missing_cancels
-from importer.guard import same_appointments
+from importer.guard import EarlierRows, same_appointments
 from importer.ledger import (
     Ledger,
     LedgerEntry,
@@ -121,7 +121,7 @@ def make_plan(
     *,
     no_record: bool | None = None,
     cancels: list[LedgerEntry] | None = None,
-    earlier: Mapping[int, Mapping[str, Any]] | None = None,
+    earlier: EarlierRows | None = None,
 ) -> Plan:
     """Compare every valid row with the ledger and decide what to do with it.
 
@@ -129,8 +129,9 @@ def make_plan(
     would cancel more than ``max_cancel_share`` of the mapping's live events and ``force`` is not
     set: a partial file must never wipe a calendar. A part of a big file is planned with what
     was decided for the whole file before its first part was sent: ``no_record`` (the ledger
-    knew no event of the mapping), ``cancels`` (:func:`missing_cancels`), and ``earlier``: row ->
-    payload of an earlier part's rows not yet sent (the same-appointment guard sees them).
+    knew no event of the mapping), ``cancels`` (:func:`missing_cancels`), and ``earlier``: the
+    rows earlier parts send that the ledger does not show yet (the same-appointment guard sees
+    them).
     """
     mapping_name = prepared.mapping.scope
     events = prepared.events
@@ -176,7 +177,7 @@ def make_plan(
     ]
     if cancels is None:
         cancels = _cancels(prepared, ledger, options) if options.cancel_missing else []
-    rows = _hold_back_same_appointments(rows, prepared, ledger, cancels, options, earlier or {})
+    rows = _hold_back_same_appointments(rows, prepared, ledger, cancels, options, earlier)
     return Plan(rows=rows, cancels=cancels)
 
 
@@ -189,21 +190,19 @@ def _hold_back_same_appointments(
     ledger: Ledger | None,
     cancels: list[LedgerEntry],
     options: PlanOptions,
-    earlier: Mapping[int, Mapping[str, Any]],
+    earlier: EarlierRows | None,
 ) -> list[PlannedRow]:
     """New events that look like an appointment already there become SKIP rows (importer.guard),
     unless the options allow them; allowed ones are created, their message says why."""
     payloads = prepared.events.payloads
     new = {r.row: payloads[r.row] for r in rows if r.action is PlanAction.CREATE}
-    staying: dict[int, Mapping[str, Any]] = dict(earlier)  # an earlier part's rows unsent yet
-    staying |= {r.row: payloads[r.row] for r in rows if r.action in _STAYING}
+    staying = {r.row: payloads[r.row] for r in rows if r.action in _STAYING}
     # This file's events are judged by their rows (an update may move one away, a calendar
     # change re-creates one); cancelled events are going away.
     scope = prepared.mapping.scope
     ignored = {(scope, r.external_id) for r in rows if r.row in new or r.row in staying}
-    ignored |= {(scope, str(p.get("external_id", ""))) for p in earlier.values()}
     ignored |= {(e.mapping, e.external_id) for e in cancels}
-    held = same_appointments(new, staying, ledger, ignored=ignored)
+    held = same_appointments(new, staying, ledger, ignored=ignored, earlier=earlier)
     out = []
     for r in rows:
         why = held.get(r.row)

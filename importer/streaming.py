@@ -23,9 +23,10 @@ from importer.calendars import with_new_calendars
 from importer.cancels import missing_cancels
 from importer.errors import ReportError
 from importer.file_facts import PreparedParts
+from importer.guard import EarlierRows
 from importer.ledger import Ledger, LedgerEntry
 from importer.outcomes import PlanAction, RowResult, RowStatus, SkipReason
-from importer.plan import Plan, PlanOptions, make_plan, same_as_row_message
+from importer.plan import Plan, PlannedRow, PlanOptions, make_plan, same_as_row_message
 from importer.prepare import Prepared
 from importer.report import ReportWriter
 from importer.values import collector_paused
@@ -207,12 +208,19 @@ def plan_parts(
 ) -> PartsDone:
     """Plan every part against ``ledger`` (read only); nothing is sent. ``cancels``: decided for
     the whole file (:func:`decide_cancels`), listed after the last part. ``each``: given every
-    part's rows and plan before the part is dropped (the web review keeps what it shows)."""
+    part's rows and plan before the part is dropped (the web review keeps what it shows).
+
+    A later part's row that repeats the appointment of a row an earlier part sends is held back,
+    as the run holds it back (there, the earlier part's event is in the ledger by then): the
+    rows planned to be sent are remembered as digests (:class:`importer.guard.EarlierRows`)."""
     facts = parts.facts or parts.check()
     done = PartsDone(every=facts.parts == 1, plan=True)
     no_record = no_record_for(parts, ledger)
+    earlier = EarlierRows(parts.mapping.scope)
     for prepared, last in with_last(parts.prepared()):
-        plan = plan_part(prepared, ledger, options, no_record, cancels if last else [])
+        plan = plan_part(prepared, ledger, options, no_record, cancels if last else [], earlier)
+        if not last:
+            earlier.add(payloads_sent(plan.to_send))
         results = plan_results(plan)
         done.write(report, prepared.source, results)
         done.add(results)
@@ -245,6 +253,12 @@ def decide_cancels(
     )
 
 
+def payloads_sent(rows: Iterable[PlannedRow]) -> dict[int, dict[str, Any]]:
+    """row -> payload of those of ``rows`` that are sent (created or updated)."""
+    sending = (PlanAction.CREATE, PlanAction.UPDATE)
+    return {r.row: r.payload for r in rows if r.action in sending and r.payload is not None}
+
+
 def no_record_for(parts: PreparedParts, ledger: Ledger | None) -> bool:
     return ledger is None or ledger.count_live(parts.mapping.scope) == 0
 
@@ -255,8 +269,9 @@ def plan_part(
     options: PlanOptions,
     no_record: bool,
     cancels: list[LedgerEntry],
-    earlier: dict[int, dict[str, Any]] | None = None,
+    earlier: EarlierRows | None = None,
 ) -> Plan:
+    """One part planned (``earlier``: what earlier parts send, see :func:`make_plan`)."""
     with collector_paused():  # a key and a hash per row, acyclic: ~10% of a plan's time
         plan = make_plan(
             prepared,

@@ -7,6 +7,7 @@ Fixtures live in ``conftest.py``; these are functions a test calls with what it 
 from __future__ import annotations
 
 import csv
+import gc
 import os
 import subprocess
 import sys
@@ -130,3 +131,16 @@ def fast_client_config(sandbox: SandboxHandle, **changes: Any) -> ClientConfig:
     }
     fields.update(changes)
     return ClientConfig(**fields)
+
+
+def reachable(root: object) -> list[object]:
+    """Every object ``root`` holds, at any depth (what it keeps alive)."""
+    seen: dict[int, object] = {}
+    stack = [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, type):
+            continue
+        seen[id(obj)] = obj
+        stack.extend(gc.get_referents(obj))
+    return list(seen.values())

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from importer import guard
-from importer.ledger import appointment_keys
+from importer.ledger import LedgerEntry, appointment_keys
 from importer.mapping import load_mapping
 from importer.outcomes import PlanAction
 from importer.pipeline import RunRequest, plan_import
@@ -24,6 +25,7 @@ from tests.helpers import (
     VALID_IDS,
     env_for,
     live_events,
+    reachable,
     read_csv,
     read_report,
     write_csv,
@@ -198,3 +200,43 @@ def test_many_rows_of_one_slot_are_each_checked_against_the_first_only(
     }
     keys = len(appointment_keys(visit))
     assert calls <= keys * rows  # one comparison per key of each row, not one per earlier row
+
+
+def visit_at(start: str, name: str, phone: str, external_id: str) -> dict[str, Any]:
+    return {
+        "calendar": "Main",
+        "start_time": start,
+        "external_id": external_id,
+        "participants": [{"name": name, "phone": phone, "email": f"{phone}@example.com"}],
+    }
+
+
+def test_earlier_rows_are_kept_as_digests_and_found_by_key_and_person() -> None:
+    earlier = guard.EarlierRows("clinic")
+    ana = visit_at("2026-05-04T09:00:00-04:00", "Ana Diaz", "555-0100", "x-1")
+    earlier.add({7: ana, 9: {**ana, "external_id": "x-2"}, 8: visit_at(
+        "2026-05-04T10:00:00-04:00", "Bo Li", "555-0101", "x-3")})  # fmt: skip
+    again = visit_at("2026-05-04T13:00:00Z", "ana  DIAZ", "5550100", "y-1")  # 09:00 at -04:00
+    sibling = visit_at("2026-05-04T09:00:00-04:00", "Lu Diaz", "555-0100", "y-2")
+    later = {20: again, 21: sibling, 22: visit_at("2026-05-05T09:00:00Z", "Ana", "1", "y-3")}
+    held = guard.same_appointments(later, {}, None, earlier=earlier)
+    assert held == {20: "looks like the same appointment as row 7 of this file: " + guard.WHY}
+    # What is kept: digests of keys, people and ids, nothing to read a patient's details from.
+    kept = reachable(earlier)
+    assert not [o for o in kept if isinstance(o, dict) and "start_time" in o]
+    assert not [o for o in kept if isinstance(o, str) and ("Diaz" in o or "555" in o)]
+
+
+def test_earlier_rows_name_the_events_judged_by_their_rows() -> None:
+    earlier = guard.EarlierRows("clinic")
+    earlier.add({3: visit_at("2026-05-04T09:00:00Z", "Ana", "555-0100", "x-1")})
+    both = earlier.with_rows({5: visit_at("2026-05-04T10:00:00Z", "Bo", "555-0101", "x-2")})
+
+    def entry(mapping: str, external_id: str) -> LedgerEntry:
+        return LedgerEntry(
+            mapping, external_id, 1, "Main", "h", "created", "2026-05-01", "f.csv", 3
+        )
+
+    assert earlier.has(entry("clinic", "x-1")) and both.has(entry("clinic", "x-2"))
+    assert not earlier.has(entry("clinic", "x-2"))  # with_rows left it as it was
+    assert not both.has(entry("desk", "x-1")) and not both.has(entry("clinic", "x-9"))

@@ -272,3 +272,71 @@ def test_cancel_missing_of_a_sheet_read_already_keeps_the_events_of_its_rows(
     asked = request(shorter, tmp_path, ONE_PART, client_config=config, plan_options=options)
     summary = run_import(replace(asked, prepared=given))
     assert summary.counts["cancelled"] == 2
+
+
+def repeating_export(path: Path, *, moved: bool = False) -> Path:
+    """The sample's 22 rows three times for other patients (rows 2-67), then row 2's visit
+    again under another id (row 68, parts below). ``moved``: row 2 moved to 11:00, so row 68
+    books the slot it left."""
+    header, rows = sample_rows()
+    lines = [
+        other_patient([f"{block}{row[0]}", *row[1:]], header, block)
+        for block in range(3)
+        for row in rows
+    ]
+    again = ["000150", *lines[0][1:]]
+    if moved:
+        lines[0] = [*lines[0][:2], "11:00 AM", "11:30 AM", *lines[0][4:]]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, *lines, again])
+    return path
+
+
+def run_statuses(path: str | Path | None) -> dict[str, str]:
+    """row -> status of a report, a plan's actions in a run's words."""
+    assert path is not None
+    words = {"create": "created", "update": "updated", "skip": "skipped"}
+    lines = read_report(Path(path))
+    return {line["row"]: words.get(line["status"], line["status"]) for line in lines}
+
+
+@pytest.mark.parametrize("state", [True, False])
+def test_the_same_appointment_in_a_later_part_is_held_back_by_the_plan_as_by_the_run(
+    tmp_path: Path, sandbox: Any, state: bool
+) -> None:
+    path = repeating_export(tmp_path / "export.csv")
+    ledger = tmp_path / "state.sqlite" if state else None
+    config = fast_client_config(sandbox, batch_size=3)
+
+    def report_of(name: str, part_rows: int, **changes: Any) -> Path:
+        asked = request(path, tmp_path, part_rows, ledger_path=ledger, **changes)
+        run_import(replace(asked, report_path=tmp_path / name))
+        return tmp_path / name
+
+    plan = report_of("plan.csv", 4, dry_run=True)
+    whole = report_of("whole.csv", ONE_PART, dry_run=True)
+    run = report_of("run.csv", 4, client_config=config)
+    planned = run_statuses(plan)
+    assert planned["68"] == "skipped" and planned["2"] == "created"
+    assert planned == run_statuses(whole) == run_statuses(run)
+    [held] = [line["message"] for line in read_report(plan) if line["row"] == "68"]
+    assert held.startswith("not sent: it looks like the same appointment as row 2 of this file")
+    assert "clinic-000150" not in live_events(sandbox)
+    assert len(live_events(sandbox)) == list(planned.values()).count("created") == 42
+
+
+def test_a_visit_moved_by_an_early_part_frees_its_slot_for_a_later_part_in_the_plan_too(
+    tmp_path: Path, sandbox: Any
+) -> None:
+    config = fast_client_config(sandbox, batch_size=3)
+    first = repeating_export(tmp_path / "first.csv")
+    run_import(request(first, tmp_path, 4, client_config=config))
+    moved = repeating_export(tmp_path / "moved.csv", moved=True)
+    plan = run_import(
+        replace(request(moved, tmp_path, 4, dry_run=True), report_path=tmp_path / "plan.csv")
+    )
+    run = run_import(request(moved, tmp_path, 4, client_config=config))
+    planned = run_statuses(plan.report_path)
+    assert (planned["2"], planned["68"]) == ("updated", "created")
+    assert planned == run_statuses(run.report_path)
+    assert "clinic-000150" in live_events(sandbox)

@@ -3,7 +3,6 @@ shows, keeps only what it shows, and the send that follows does what the review 
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Iterator
 from dataclasses import fields
@@ -19,7 +18,8 @@ from importer.web import WebSettings, create_app
 from importer.web.review import Review, build_review
 from importer.web.runs import REPORT_CSV, REPORT_XLSX
 from importer.web.uploads import Upload
-from tests.helpers import PAGE_URL, SAMPLES, env_for, live_events, read_report
+from tests.helpers import PAGE_URL, SAMPLES, env_for, live_events, reachable, read_report
+from tests.test_parts import repeating_export
 from tests.web.test_app import wait_for_run
 from tests.web.test_choosing import held_rows_of, mappings, send_with  # noqa: F401 (fixture)
 from tests.web.test_matching import TestClient, text_of, token_of, upload
@@ -67,19 +67,6 @@ def test_a_review_in_parts_shows_what_a_review_in_one_part_shows(
     assert len(whole.held) == (5 if sent_with else 0)
     assert whole.more_held == (9 if sent_with else 0)
     assert shown(parts) == shown(whole)
-
-
-def reachable(root: object) -> list[object]:
-    """Every object ``root`` holds, at any depth (what it keeps alive)."""
-    seen: dict[int, object] = {}
-    stack = [root]
-    while stack:
-        obj = stack.pop()
-        if id(obj) in seen or isinstance(obj, type):
-            continue
-        seen[id(obj)] = obj
-        stack.extend(gc.get_referents(obj))
-    return list(seen.values())
 
 
 def test_the_review_keeps_no_frame_and_no_payload(mappings: Path, tmp_path: Path) -> None:  # noqa: F811
@@ -150,3 +137,22 @@ def read_report_bytes(content: bytes, folder: Path) -> list[dict[str, str]]:
     path = folder / "check.csv"
     path.write_bytes(content)
     return read_report(path)
+
+
+def test_a_row_repeating_an_earlier_parts_visit_is_held_in_the_review_as_in_the_send(
+    client: TestClient,
+    sandbox: Any,
+    tmp_path: Path,
+) -> None:
+    path = repeating_export(tmp_path / "export.csv")  # row 68: row 2's visit, parts below
+    address = upload(client, path, "clinic.yaml")
+    page = client.get(address).text
+    assert count_on(page, "held") == 1 and count_on(page, "create") == 42
+    assert list(held_rows_of(page)) == [68]
+    answer = client.post(address + "/send", data={"csrf_token": token_of(client)})
+    run_url = str(answer.url)
+    wait_for_run(client, run_url)
+    folder = tmp_path / "runs" / run_url.rsplit("/", 1)[1]
+    statuses = {r["row"]: r["status"] for r in read_report(folder / REPORT_CSV)}
+    assert (statuses["2"], statuses["68"]) == ("created", "skipped")
+    assert len(live_events(sandbox)) == 42 and "clinic-000150" not in live_events(sandbox)
