@@ -10,9 +10,9 @@ part after part with those facts, exactly as if the file were one part. A file t
 one part is read once: checked or planned, most files do (up to ``WHOLE_ROWS`` rows); sent,
 those of up to ``PART_ROWS`` rows.
 
-Two things are judged within a part only: a patient booked twice at the same start (a warning),
-and, while planning without sending, a new row that looks like one created by an earlier part
-(the run holds it back, the earlier part's event being then in the ledger).
+One thing is judged within a part only: a patient booked twice at the same start (a warning).
+A new row that looks like one sent by an earlier part is held back by a plan as by a run
+(:class:`importer.guard.EarlierRows`, the ledger).
 """
 
 from __future__ import annotations
