@@ -67,11 +67,12 @@ def _email_syntax() -> re.Pattern[str]:
 
 # Answers by text: the column checks and the map stage both check the same email column (one
 # part of a file at a time), and the second pass then costs a dict lookup per address instead of
-# the regex (~25 ms per 50,000 rows). Bounded to about two parts (importer.load.parts, 25,000
-# rows): cleared when an answer would not fit, so a pass over known addresses never clears it;
-# a column longer than the bound is not remembered (60,000 addresses hold ~9 MB).
+# the regex (~25 ms per 50,000 rows). Bounded to a bit more than the biggest part
+# (importer.load.parts.WHOLE_ROWS, 100,000 rows): cleared when an answer would not fit, so a
+# pass over known addresses never clears it; a column longer than the bound is not remembered
+# (120,000 addresses hold ~15 MB).
 _email_answers: dict[str, bool] = {}
-EMAIL_MEMO_SIZE = 60_000
+EMAIL_MEMO_SIZE = 120_000
 
 
 def emails_ok(cells: pd.Series) -> pd.Series:

@@ -419,3 +419,26 @@ def test_email_answers_remembered_between_passes_stay_right(
     assert len(validate._email_answers) == 4
     assert validate.emails_ok(pd.Series(["c@x.io"])).tolist() == [True]  # full: cleared first
     assert validate._email_answers == {"c@x.io": True}
+
+
+def test_the_second_email_pass_over_a_whole_part_reads_remembered_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importer.validate as validate
+    from importer.load.parts import WHOLE_ROWS
+
+    addresses = pd.Series([f"patient{n}@example.com" for n in range(WHOLE_ROWS)])
+    monkeypatch.setattr(validate, "_email_answers", {})
+    assert validate.emails_ok(addresses).all()
+    syntax = validate._email_syntax()
+    checked = 0
+
+    class Counting:
+        def fullmatch(self, text: str) -> object:
+            nonlocal checked
+            checked += 1
+            return syntax.fullmatch(text)
+
+    monkeypatch.setattr(validate, "_email_syntax", Counting)
+    assert validate.emails_ok(addresses).all()
+    assert checked == 0

@@ -125,9 +125,12 @@ def fill_merged(
     cell at row ``first_row + i``, column ``first_column + j`` (both 0-based). A row blank apart
     from the merge stays blank, so a merge running over a spacer row does not make it a row.
     """
+    spans = list(ranges)
+    if not spans:  # most sheets: no pass over every cell to find the blank rows
+        return 0
     blank = [all(map(_blank, row)) for row in rows]
     filled = 0
-    for (top, left), (bottom, _right) in ranges:
+    for (top, left), (bottom, _right) in spans:
         i, j = top - first_row, left - first_column
         if not (0 <= i < len(rows) and 0 <= j < len(rows[i])) or _blank(rows[i][j]):
             continue

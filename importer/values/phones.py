@@ -102,12 +102,13 @@ def _valid_in_us() -> Callable[[str], bool]:
 
 
 # Fast-path answers by stripped text: the column checks and the map stage both normalise the
-# same phone column, and the second pass then costs a dict lookup per number. Bounded to about
-# one part of a file read in parts (importer.load.parts, 25,000 rows): cleared when full, and a
-# column with more distinct numbers than the bound is not remembered at all. Numbers rarely
-# repeat across parts, and a bigger memo made the memory of a run grow with the file.
+# same phone column, and the second pass then costs a dict lookup per number. Bounded to a bit
+# more than the biggest part of a file (importer.load.parts.WHOLE_ROWS, 100,000 rows): cleared
+# when an answer would not fit, so a pass over known numbers never clears it; a column with more
+# distinct numbers than the bound is not remembered at all. Numbers rarely repeat across parts,
+# and an unbounded memo made the memory of a run grow with the file (~20 MB when full).
 _fast_answers: dict[str, str | None] = {}
-FAST_MEMO_SIZE = 60_000
+FAST_MEMO_SIZE = 120_000
 
 
 def _fast_nanp(stripped: list[str]) -> list[str | None]:
@@ -117,13 +118,13 @@ def _fast_nanp(stripped: list[str]) -> list[str | None]:
     methods, which loop in Python too (no pyarrow) and take several passes.
     """
     known: dict[str, str | None] = _fast_answers if len(stripped) <= FAST_MEMO_SIZE else {}
-    if len(known) + len(stripped) > FAST_MEMO_SIZE:
-        known.clear()
     shape, valid = _NANP_SHAPE.fullmatch, _valid_in_us()
     settled: list[str | None] = []
     for text in stripped:
         answer = known.get(text, "")  # "" = not seen yet; None = seen, not settled here
         if answer == "":
+            if len(known) >= FAST_MEMO_SIZE:
+                known.clear()
             match = shape(text)
             digits = "".join(match.groups()) if match else ""
             answer = known[text] = "+1" + digits if match and valid(digits) else None

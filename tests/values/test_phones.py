@@ -152,3 +152,33 @@ def test_every_area_code_agrees(area: int, exchange: int, line: int, region: str
         else None
     )
     assert e164 == expected
+
+
+def test_the_second_pass_over_a_whole_part_reads_remembered_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The column checks and the map stage both normalise the phone column of a part; a part
+    # checked at once holds up to WHOLE_ROWS rows, so the memo must hold all their numbers or
+    # the second pass runs every pattern again (the 100,000-row figure of make bench did).
+    import importer.values.phones as phones
+    from importer.load.parts import WHOLE_ROWS
+
+    numbers = pd.Series(
+        [f"(541) {n // 10_000 + 200:03d}-{n % 10_000:04d}" for n in range(WHOLE_ROWS)]
+    )
+    monkeypatch.setattr(phones, "_fast_answers", {})
+    first, _ = normalise_phones(numbers, "US")
+    shapes = 0
+    shape = phones._NANP_SHAPE
+
+    class Counting:
+        def fullmatch(self, text: str) -> object:
+            nonlocal shapes
+            shapes += 1
+            return shape.fullmatch(text)
+
+    monkeypatch.setattr(phones, "_NANP_SHAPE", Counting())
+    again, _ = normalise_phones(numbers, "US")
+    assert shapes == 0
+    assert again.tolist() == first.tolist()
+    assert first.iloc[0] == "+15412000000"
