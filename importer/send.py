@@ -8,6 +8,7 @@ can trust. Rows sent but not confirmed are sent again next time, as updates by `
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,11 @@ NO_ANSWER_REASON = "not sent: Apptoto gave no answer for this row"
 IN_FLIGHT_REASON = (
     "not confirmed: sent, but the run was interrupted before Apptoto answered, so it may be in "
     "Apptoto; run the same command again to finish: it is then sent as an update, never twice"
+)
+CANCEL_IN_FLIGHT_REASON = (
+    "not confirmed: no longer in the file, and the request to delete it went out, but the run "
+    "was interrupted before Apptoto answered, so it may be deleted already; run the same "
+    "command again to finish"
 )
 LEDGER_STOP_REASON = (
     "not confirmed: the run stopped because its state file could not be written ({problem}); "
@@ -117,6 +123,7 @@ class _Sender:
         self.cancelled: dict[str, RowResult] = {}
         self.by_external_id = {r.external_id: r for r in plan.to_send}
         self.sending: set[str] = set()  # external_ids of every request that went out
+        self.cancelling: set[str] = set()  # external_ids of every cancellation that went out
 
     def _settle(self, batch: Sequence[EventResult]) -> None:
         """Turn one batch's answers into row results and ledger entries (one transaction)."""
@@ -181,10 +188,14 @@ class _Sender:
         old = planned.recreate_from
         if old is None:
             return
+        # Once the DELETE goes out, the old event may be gone: the row is then not "not sent".
+        went_out = functools.partial(self.sending.add, planned.external_id)
         if old.apptoto_id is not None:
-            answer = await self.client.delete_event(apptoto_id=old.apptoto_id)
+            answer = await self.client.delete_event(apptoto_id=old.apptoto_id, on_sending=went_out)
         else:
-            answer = await self.client.delete_event(external_id=old.external_id)
+            answer = await self.client.delete_event(
+                external_id=old.external_id, on_sending=went_out
+            )
         if not answer.ok:
             self.results[planned.row] = RowResult(
                 planned.row,
@@ -197,10 +208,15 @@ class _Sender:
             del self.by_external_id[planned.external_id]
 
     async def _cancel(self, entry: LedgerEntry) -> None:
+        went_out = functools.partial(self.cancelling.add, entry.external_id)
         if entry.apptoto_id is not None:
-            answer = await self.client.delete_event(apptoto_id=entry.apptoto_id)
+            answer = await self.client.delete_event(
+                apptoto_id=entry.apptoto_id, on_sending=went_out
+            )
         else:
-            answer = await self.client.delete_event(external_id=entry.external_id)
+            answer = await self.client.delete_event(
+                external_id=entry.external_id, on_sending=went_out
+            )
         if answer.ok:
             if self.ledger is not None:
                 self.ledger.mark_deleted(entry.mapping, [entry.external_id])
@@ -249,16 +265,24 @@ class _Sender:
         return _results(self.plan, self.results, self.cancelled, reason, unanswered)
 
     def interrupted_results(self) -> list[RowResult]:
-        """:meth:`final_results` of a run stopped (Ctrl-C, SIGTERM): a row whose request went out
-        unanswered is ``failed`` (perhaps in Apptoto), a row never sent ``skipped``."""
-        results = self.final_results(INTERRUPTED_REASON)
-        in_flight = self.sending
-        return [
-            RowResult(r.row, RowStatus.FAILED, r.external_id, r.apptoto_id, IN_FLIGHT_REASON)
-            if r.message == INTERRUPTED_REASON and r.row is not None and r.external_id in in_flight
-            else r
-            for r in results
-        ]
+        """:meth:`final_results` of a run stopped (Ctrl-C, SIGTERM): a row or cancellation whose
+        request went out unanswered is ``failed`` (perhaps done in Apptoto), one never sent
+        ``skipped``."""
+        return [self._in_flight(r) for r in self.final_results(INTERRUPTED_REASON)]
+
+    def _in_flight(self, result: RowResult) -> RowResult:
+        """``result`` of an interrupted run, ``failed`` if its request went out unanswered."""
+        if result.status is not RowStatus.SKIPPED:
+            return result
+        if result.row is None:
+            went_out, reason = result.external_id in self.cancelling, CANCEL_IN_FLIGHT_REASON
+        else:
+            went_out, reason = result.external_id in self.sending, IN_FLIGHT_REASON
+        if not went_out:
+            return result
+        return RowResult(
+            result.row, RowStatus.FAILED, result.external_id, result.apptoto_id, reason
+        )
 
 
 def _planned_results(plan: Plan) -> dict[int, RowResult]:

@@ -26,7 +26,7 @@ import pytest
 from typer.testing import Result
 
 from importer.sandbox.server import SandboxHandle
-from importer.send import IN_FLIGHT_REASON, INTERRUPTED_REASON
+from importer.send import CANCEL_IN_FLIGHT_REASON, IN_FLIGHT_REASON, INTERRUPTED_REASON
 from tests.clinic_rows import HEADER, appointment
 from tests.helpers import (
     CLINIC_MAPPING,
@@ -339,6 +339,60 @@ def test_interrupt_writes_the_report_and_keeps_what_apptoto_confirmed(
     assert {k for k, status in second.items() if status == "unchanged"} >= created
     assert slow_sandbox.stats()["duplicates"] == []
     assert server_state(slow_sandbox) == expected
+
+
+def test_interrupted_cancellations_say_which_deletes_went_out_unanswered(
+    slow_sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    # A cancellation whose DELETE went out unanswered may be done in Apptoto: "not cancelled"
+    # would be a promise the run cannot keep. It is failed ("not confirmed"), and the next run
+    # finishes it; one never sent stays skipped.
+    slow_sandbox.configure(latency_seconds=0, latency_jitter_seconds=0)
+    file = write_appointments(tmp_path / "appointments.csv", list(range(ROWS)))
+    first = in_process(cli(file, tmp_path), slow_sandbox)
+    assert first.exit_code == 0, first.output
+    ids_by_number = {e["id"]: e["external_id"] for e in slow_sandbox.events()}
+    kept = ROWS - ROWS // 3
+    removed = set(ids_by_number.values()) - {
+        line["external_id"] for line in read_report(tmp_path / "report.csv")[:kept]
+    }
+    shorter = write_appointments(tmp_path / "appointments.csv", list(range(kept)))
+
+    slow_sandbox.configure(latency_seconds=LATENCY, latency_jitter_seconds=JITTER)
+    running = start(cli(shorter, tmp_path, "--cancel-missing", "--force"), slow_sandbox, tmp_path)
+    deadline = time.monotonic() + 30
+    while running.poll() is None and not any(
+        r["method"] == "DELETE" and r["status"] == 200 for r in slow_sandbox.requests()
+    ):
+        assert time.monotonic() < deadline, "no cancellation was ever answered"
+        time.sleep(0.005)
+    running.send_signal(signal.SIGINT)
+    _, stderr = running.communicate(timeout=30)
+    assert running.returncode == 130, stderr
+
+    cancels = [line for line in read_report(tmp_path / "report.csv") if not line["row"]]
+    assert {line["external_id"] for line in cancels} == removed
+    by_status: dict[str, set[str]] = {}
+    for line in cancels:
+        by_status.setdefault(line["status"], set()).add(line["external_id"])
+    assert set(by_status) <= {"cancelled", "skipped", "failed"}, by_status
+    assert "cancelled" in by_status and len(by_status["cancelled"]) < len(removed)
+    assert {line["message"] for line in cancels if line["status"] == "failed"} <= {
+        CANCEL_IN_FLIGHT_REASON
+    }
+    time.sleep(LATENCY + JITTER + 0.5)  # requests in flight are logged once answered
+    deletes = [r for r in slow_sandbox.requests() if r["method"] == "DELETE"]
+    received = {ids_by_number[int(r["query"].split("id=")[1].split("&")[0])] for r in deletes}
+    assert not received & by_status.get("skipped", set())  # "skipped": surely never sent
+    assert received - by_status["cancelled"] <= by_status.get("failed", set())
+    live = {e["external_id"] for e in slow_sandbox.events() if not e["is_deleted"]}
+    assert not live & by_status["cancelled"]
+
+    slow_sandbox.configure(latency_seconds=0, latency_jitter_seconds=0)
+    again = in_process(cli(shorter, tmp_path, "--cancel-missing", "--force"), slow_sandbox)
+    assert again.exit_code == 0, again.output
+    live = {e["external_id"] for e in slow_sandbox.events() if not e["is_deleted"]}
+    assert live == set(ids_by_number.values()) - removed
 
 
 HOLD_LEDGER = """

@@ -33,7 +33,7 @@ from importer.pipeline import (
 )
 from importer.plan import PlanOptions
 from importer.prepare import prepare, repeated_rows
-from importer.send import IN_FLIGHT_REASON, INTERRUPTED_REASON
+from importer.send import CANCEL_IN_FLIGHT_REASON, IN_FLIGHT_REASON, INTERRUPTED_REASON
 from tests.helpers import CLINIC_MAPPING, SAMPLES, read_report
 
 MAPPING = load_mapping(CLINIC_MAPPING)
@@ -176,7 +176,10 @@ def test_start_time_apptoto_did_not_keep_is_failed_and_sent_again_next_run(
     ]
 
 
-def test_interrupted_cancellations_are_reported_skipped(tmp_path: Path) -> None:
+def test_an_interrupted_cancellation_whose_delete_went_out_is_not_confirmed(
+    tmp_path: Path,
+) -> None:
+    # The DELETE reached Apptoto unanswered: it may be done, so "not cancelled" would be untrue.
     fake = FakeApptoto()
     run_import(request_for(tmp_path), transport=httpx.MockTransport(fake))
     with SAMPLE.open(encoding="utf-8-sig", newline="") as handle:
@@ -210,9 +213,8 @@ def test_interrupted_cancellations_are_reported_skipped(tmp_path: Path) -> None:
     asyncio.run(interrupt())
 
     [line] = [r for r in report_lines(tmp_path) if r["external_id"] == "clinic-000101"]
-    assert (line["row"], line["status"]) == ("", "skipped")
-    assert line["message"].startswith("not cancelled: the run was interrupted")
-    assert "clinic-000101" in ledger_ids(tmp_path)  # still live: the next run cancels it
+    assert (line["row"], line["status"], line["message"]) == ("", "failed", CANCEL_IN_FLIGHT_REASON)
+    assert "clinic-000101" in ledger_ids(tmp_path)  # not confirmed: the next run cancels it
 
 
 def test_recreate_whose_old_event_cannot_be_deleted_is_failed_and_not_sent(

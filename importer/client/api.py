@@ -142,19 +142,26 @@ class ApptotoClient:
             raise SendError(f"looking up event {external_id!r}: {exc.message}") from None
 
     async def delete_event(
-        self, *, apptoto_id: int | None = None, external_id: str | None = None
+        self,
+        *,
+        apptoto_id: int | None = None,
+        external_id: str | None = None,
+        on_sending: Callable[[], None] | None = None,
     ) -> EventResult:
         """Delete one event by Apptoto id (preferred) or external_id: ``DELETE /events?id=``.
 
         ``ok`` only when Apptoto confirms it: its answer shows the event deleted, or a lookup
         afterwards shows it deleted or gone (:mod:`importer.client.lookups`). Failures are
         results with ``ok=False``; only refused credentials raise. Passing neither id raises
-        ``ValueError``.
+        ``ValueError``. ``on_sending`` is called just before each try of the DELETE goes out
+        (a run stopped then cannot say the event was not deleted).
         """
         if apptoto_id is None and not external_id:
             raise ValueError("delete_event needs apptoto_id or external_id")
         self._session.begin()
-        return await self._lookups.delete(apptoto_id=apptoto_id, external_id=external_id)
+        return await self._lookups.delete(
+            apptoto_id=apptoto_id, external_id=external_id, on_sending=on_sending
+        )
 
     async def _send_or_hold_back(
         self, batch: list[Mapping[str, Any]], on_sending: _OnSending

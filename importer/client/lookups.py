@@ -13,7 +13,7 @@ Neither endpoint is in the seed (``../shared/apptoto-api.md``), so both are used
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -74,15 +74,25 @@ class Lookups:
             raise GaveUp("Apptoto's answer to the lookup was not an event", tries=1, last=None)
         return single_event(body, external_id if apptoto_id is None else None)
 
-    async def delete(self, *, apptoto_id: int | None, external_id: str | None) -> EventResult:
-        """Delete one event; ``ok`` only when Apptoto confirmed it deleted (or gone)."""
+    async def delete(
+        self,
+        *,
+        apptoto_id: int | None,
+        external_id: str | None,
+        on_sending: Callable[[], None] | None = None,
+    ) -> EventResult:
+        """Delete one event; ``ok`` only when Apptoto confirmed it deleted (or gone).
+
+        ``on_sending`` is called just before each try of the DELETE goes out."""
         params: Params = {"id": apptoto_id} if apptoto_id is not None else {}
         if not params:
             params = {"external_id": str(external_id)}
         shown_id = str(external_id or "")
         what = f"DELETE {self._session.base_path}/events?{urllib.parse.urlencode(params)}"
         try:
-            response = await self._session.call("DELETE", "/events", what, params=params)
+            response = await self._session.call(
+                "DELETE", "/events", what, params=params, on_sending=on_sending
+            )
         except GaveUp as exc:
             return EventResult(shown_id, False, apptoto_id, None, exc.message)
         stored = single_event(body_json(response), external_id) if response.is_success else None

@@ -84,15 +84,26 @@ class PacedSession:
         if self._started_at is None:
             self._started_at = self.clock.monotonic()
 
-    async def call(self, method: str, path: str, what: str, *, params: Params) -> httpx.Response:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        params: Params,
+        on_sending: Callable[[], None] | None = None,
+    ) -> httpx.Response:
         """One request, retried on retryable failures; the final response, whatever its status.
 
-        Raises ``GaveUp`` when tries or the deadline run out.
+        ``on_sending`` is called just before each try goes out. Raises ``GaveUp`` when tries or
+        the deadline run out.
         """
 
         async def attempt(try_number: int) -> httpx.Response:
             tried = f"{what}, try {try_number}"
-            response = await self.send_once(method, path, tried, params=params)
+            response = await self.send_once(
+                method, path, tried, params=params, on_sending=on_sending
+            )
             self.raise_if_retryable(response)
             return response
 
