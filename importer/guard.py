@@ -40,7 +40,13 @@ def _sent_as(entry: LedgerEntry) -> str:
 # Who a key of a row sent is for (importer.ledger.appointments): the person's name, phone and
 # email as 64-bit digests (0 where blank), and the row.
 _WHO = np.dtype(
-    [("name", np.uint64), ("phone", np.uint64), ("email", np.uint64), ("row", np.int32)]
+    [
+        ("name", np.uint64),
+        ("phone", np.uint64),
+        ("email", np.uint64),
+        ("sheet", np.int32),  # EarlierRows.sheets index: 0 for a file of one sheet
+        ("row", np.int32),
+    ]
 )
 _PERSON = ["name", "phone", "email"]
 _BLANK = "0" * 16
@@ -75,18 +81,21 @@ def _id_digests(ids: list[str]) -> np.ndarray:
 class _Chunk:
     """The keys of some rows: sorted key digests, and who each is for."""
 
-    def __init__(self, pairs: list[tuple[int, tuple[str, str]]]) -> None:
+    def __init__(self, pairs: list[tuple[int, tuple[str, str]]], sheet: int) -> None:
         keys = _hex_digests([key for _, (key, _) in pairs])
         order = np.argsort(keys, kind="stable")
         who = np.empty(len(pairs), dtype=_WHO)
         for name, digests in zip(_PERSON, _person_digests([p for _, (_, p) in pairs]), strict=True):
             who[name] = digests
+        who["sheet"] = sheet
         who["row"] = [row for row, _ in pairs]
         self.keys, self.who = keys[order], who[order]
 
-    def met(self, digests: np.ndarray) -> Iterator[tuple[int, list[tuple[int, int, int, int]]]]:
+    def met(
+        self, digests: np.ndarray
+    ) -> Iterator[tuple[int, list[tuple[int, int, int, int, int]]]]:
         """For each of ``digests`` (sorted: the search then walks the keys once) found here: its
-        index, and who it is for (name, phone and email digests, row)."""
+        index, and who it is for (name, phone and email digests, sheet, row)."""
         at = np.searchsorted(self.keys, digests)
         found = at < len(self.keys)
         found[found] = self.keys[at[found]] == digests[found]
@@ -95,16 +104,41 @@ class _Chunk:
             yield i, self.who[at[i] : end].tolist()
 
 
+Place = tuple[int, int]  # (sheet, row): where a row is; earlier sheets sort first
+
+
 class EarlierRows:
     """The appointments of the rows earlier parts of a file send (see the module), under the
     mapping's ``scope``, as digests: a sorted chunk per part. The keys the guard makes for a
-    part's rows are kept (as digests) until the part is added, so that they are made once."""
+    part's rows are kept (as digests) until the part is added, so that they are made once.
+
+    A run of several sheets of a workbook (:mod:`importer.several_sheets`) passes one object
+    from sheet to sheet, saying :meth:`next_sheet` before each: rows are then placed by sheet
+    and row, and the guard names the sheet of a row on another one."""
 
     def __init__(self, scope: str) -> None:
         self.scope = scope
+        self.sheets = [""]  # names of the sheets met; 0: the file's only one
         self._chunks: list[_Chunk] = []
         self._ids: list[np.ndarray] = []  # the rows' external_id digests, each sorted
         self._made: dict[int, Keys] = {}  # row -> keys, of the part being planned
+
+    @property
+    def sheet(self) -> int:
+        """The index of the sheet being planned or sent."""
+        return len(self.sheets) - 1
+
+    def next_sheet(self, name: str) -> None:
+        """The rows from now on are of the sheet ``name`` (those remembered are of earlier ones)."""
+        self.sheets.append(name)
+        self._made = {}
+
+    def where(self, place: Place) -> str:
+        """``row 4 of this file``, or ``row 4 of the sheet 'Mon'`` for a row of another sheet."""
+        sheet, row = place
+        if sheet == self.sheet or not self.sheets[sheet]:
+            return f"row {row} of this file"
+        return f"row {row} of the sheet {self.sheets[sheet]!r}"
 
     def keys_of(self, row: int, payload: Mapping[str, Any]) -> Keys:
         """:func:`appointment_keys` of ``row``'s payload, kept for :meth:`add`."""
@@ -120,7 +154,7 @@ class EarlierRows:
             pairs = [(row, pair) for row, p in sent.items() for pair in self.keys_of(row, p)]
             self._made = {}
             if pairs:
-                self._chunks = [*self._chunks, _Chunk(pairs)]
+                self._chunks = [*self._chunks, _Chunk(pairs, self.sheet)]
             if sent:
                 ids = _id_digests([str(p.get("external_id", "")) for p in sent.values()])
                 self._ids = [*self._ids, np.sort(ids)]
@@ -128,23 +162,25 @@ class EarlierRows:
     def with_rows(self, sent: Mapping[int, Mapping[str, Any]]) -> EarlierRows:
         """These rows and ``sent`` (this object unchanged; the arrays are shared)."""
         both = EarlierRows(self.scope)
+        both.sheets = self.sheets
         both._chunks, both._ids = self._chunks, self._ids  # add() makes new lists
         both.add(sent)
         return both
 
-    def first_rows(self, keys: Iterable[str]) -> dict[str, dict[str, int]]:
+    def first_rows(self, keys: Iterable[str]) -> dict[str, dict[str, Place]]:
         """key -> person -> the first row remembered with them, for those of ``keys`` met."""
         if not self._chunks:
             return {}
         wanted = sorted(set(keys))  # hex digests: sorted as their 64-bit digests are
         digests = _hex_digests(wanted)
-        found: dict[str, dict[str, int]] = {}
+        found: dict[str, dict[str, Place]] = {}
         for chunk in self._chunks:
             for i, met in chunk.met(digests):
                 first = found.setdefault(wanted[i], {})
-                for name, phone, email, row in met:
+                for name, phone, email, sheet, row in met:
                     person = _person_text(name, phone, email)
-                    first[person] = min(row, first.get(person, row))
+                    place = (sheet, row)
+                    first[person] = min(place, first.get(person, place))
         return found
 
     def has(self, entry: LedgerEntry) -> bool:
@@ -195,10 +231,11 @@ def same_appointments(
     # key -> person -> the first row of the file with them: only the first one is named, so
     # rows repeating a key and person add nothing to scan (20,000 of one slot were quadratic).
     in_file = earlier.first_rows(wanted) if earlier is not None else {}
+    sheet = earlier.sheet if earlier is not None else 0
 
     def note(key: str, person: str, row: int) -> None:
         first = in_file.setdefault(key, {})
-        first[person] = min(row, first.get(person, row))
+        first[person] = min((sheet, row), first.get(person, (sheet, row)))
 
     for row, payload in staying.items():
         for key, person in keys_of_row(row, payload):
@@ -215,19 +252,24 @@ def same_appointments(
             # The same external_id updates that event in Apptoto: no second one.
             and entry.external_id != new[row].get("external_id")
         ]
-        first_row = min(
+        first_place = min(
             (
-                other_row
+                place
                 for key, person in keys
-                for other, other_row in in_file.get(key, {}).items()
+                for other, place in in_file.get(key, {}).items()
                 if same_person(person, other)
             ),
             default=None,
         )
         if sent:
             held[row] = f"looks like the appointment already sent as {_sent_as(sent[0])}: {WHY}"
-        elif first_row is not None:
-            held[row] = f"looks like the same appointment as row {first_row} of this file: {WHY}"
+        elif first_place is not None:
+            where = (
+                earlier.where(first_place)
+                if earlier is not None
+                else f"row {first_place[1]} of this file"
+            )
+            held[row] = f"looks like the same appointment as {where}: {WHY}"
         for key, person in keys:
             note(key, person, row)
     return held

@@ -133,6 +133,7 @@ async def send_parts(
     progress: Progress,
     transport: httpx.AsyncBaseTransport | None,
     report: ReportWriter | None,
+    earlier: EarlierRows | None = None,
 ) -> PartsDone:
     """Plan and send every part in turn (after ``parts.check()``), recording each in the ledger
     and the report before the next is read; ``cancels`` go with the last part. Rows that would
@@ -142,13 +143,15 @@ async def send_parts(
 
     A part's same-appointment guard sees what earlier parts sent in the ledger, and the rows
     waiting (not sent yet) in :class:`importer.guard.EarlierRows`; without a ledger, the rows
-    Apptoto confirmed are remembered there too."""
+    Apptoto confirmed are remembered there too (in ``earlier`` when given: what earlier sheets
+    of the run sent)."""
     facts = parts.facts or parts.check()
     done = PartsDone(every=facts.parts == 1)
     no_record = no_record_for(parts, ledger)
     stop: SendOutcome | None = None
     waiting = _Waiting()
-    confirmed = EarlierRows(parts.mapping.scope)  # without a ledger, what earlier parts sent
+    # Without a ledger, what earlier parts (and sheets) sent.
+    confirmed = earlier if earlier is not None else EarlierRows(parts.mapping.scope)
     async with ApptotoClient(config, transport=transport) as client:
         for sheet, last in with_last(parts.sheets()):
             going = cancels if last else []

@@ -25,6 +25,7 @@ from importer.calendars import with_new_calendars
 from importer.client import ClientConfig
 from importer.errors import ReportError
 from importer.file_facts import PreparedParts
+from importer.guard import EarlierRows
 from importer.ledger import Ledger, LedgerEntry
 from importer.load import STREAMED_MAX_ROWS
 from importer.mapping import Mapping
@@ -162,6 +163,9 @@ class RunRequest:
     prepared: Prepared | None = None  # the sheet already read and checked; default: read source
     # Rows read, planned and sent at a time (importer.streaming); None: the default (file_facts).
     part_rows: int | None = None
+    # The rows earlier sheets of this run send, for the same-appointment guard (one object
+    # passed from sheet to sheet by importer.several_sheets); None: the file is judged alone.
+    earlier: EarlierRows | None = None
 
 
 def _prepare(request: RunRequest) -> Prepared:
@@ -203,7 +207,7 @@ def _planned(
     prepared = _prepare(request)
     ledger = _open_ledger(request.ledger_path, read_only=read_only)
     try:
-        plan = make_plan(prepared, ledger, request.plan_options)
+        plan = make_plan(prepared, ledger, request.plan_options, earlier=request.earlier)
         yield prepared, with_new_calendars(plan, prepared.mapping, ledger), ledger
     finally:
         if ledger is not None:
@@ -339,7 +343,9 @@ def _parts_and_ledger(
 def _plan_run(request: RunRequest, started: float) -> RunSummary:
     """A dry run: every part planned against the ledger (read only), nothing sent."""
     with _parts_and_ledger(request, read_only=True) as (parts, ledger, cancels, report):
-        done = plan_parts(parts, ledger, request.plan_options, cancels, report)
+        done = plan_parts(
+            parts, ledger, request.plan_options, cancels, report, earlier=request.earlier
+        )
     return _summary(request, done, report, started)
 
 
@@ -362,6 +368,7 @@ def _send(
         progress=progress or NullProgress(),
         transport=transport,
         report=report,
+        earlier=request.earlier,
     )
 
 

@@ -4,10 +4,13 @@ The sheets come from the request (``--sheet`` repeated, ``--all-sheets``) or the
 (``sheets: [Mon, Tue]``, ``sheets: all``: every visible sheet whose columns the mapping reads).
 Every sheet is read and checked before anything is sent, so an unreadable sheet stops the run
 with nothing sent. An appointment id found on two sheets makes both rows invalid (one
-appointment, one event: never two reminders). Each sheet is then run as ``run_import`` runs one,
-in workbook order, with one ledger; ``--cancel-missing`` counts the ids of every sheet as in the
-file and is decided with the first sheet, before anything is sent. One report covers them all,
-its ``sheet`` column naming each row's sheet; row numbers stay each sheet's own.
+appointment, one event: never two reminders), and a later sheet's new row repeating an earlier
+sheet's visit under another id (same calendar, start and participant) is held back, by a plan as
+by a run, with or without a ledger (one :class:`importer.guard.EarlierRows` passed from sheet to
+sheet). Each sheet is then run as ``run_import`` runs one, in workbook order, with one ledger;
+``--cancel-missing`` counts the ids of every sheet as in the file and is decided with the first
+sheet, before anything is sent. One report covers them all, its ``sheet`` column naming each
+row's sheet; row numbers stay each sheet's own.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import httpx
 import pandas as pd
 
 from importer.errors import LoadError, MappingError, ReportError
+from importer.guard import EarlierRows
 from importer.load import WORKBOOK_SUFFIXES, sheet_names
 from importer.outcomes import RowIssue, RowResult
 from importer.pipeline import (
@@ -35,6 +39,7 @@ from importer.pipeline import (
 from importer.prepare import Prepared, prepare
 from importer.progress import Progress
 from importer.report import not_replaced_note, report_frame, write_report_table
+from importer.streaming import payloads_sent
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,7 @@ def plan_sheets(request: RunRequest) -> list[tuple[str, PlannedImport]]:
         raise ValueError("plan_sheets is for a request of several sheets")
     parts = prepare_sheets(request, names)
     in_file = frozenset(ext for p in parts for ext in p.prepared.events.external_ids.values())
+    earlier = EarlierRows(request.mapping.scope)
     planned = []
     for i, part in enumerate(parts):
         options = replace(
@@ -151,8 +157,11 @@ def plan_sheets(request: RunRequest) -> list[tuple[str, PlannedImport]]:
             cancel_missing=request.plan_options.cancel_missing and i == 0,
             also_in_file=in_file,
         )
-        one = replace(_one_sheet(request, part), plan_options=options)
-        planned.append((part.sheet, plan_import(one)))
+        earlier.next_sheet(part.sheet)
+        one = replace(_one_sheet(request, part), plan_options=options, earlier=earlier)
+        sheet_plan = plan_import(one)
+        earlier.add(payloads_sent(sheet_plan.plan.to_send))
+        planned.append((part.sheet, sheet_plan))
     return planned
 
 
@@ -176,6 +185,10 @@ def run_sheets(
     started = time.monotonic()
     parts = prepare_sheets(request, names)
     in_file = frozenset(ext for p in parts for ext in p.prepared.events.external_ids.values())
+    # A later sheet's new row repeating an earlier sheet's appointment is held back: by the
+    # ledger once the earlier sheet is recorded, without one by what Apptoto confirmed, and in a
+    # dry run by what the earlier sheets would send.
+    earlier = EarlierRows(request.mapping.scope)
     done: list[SheetPart] = []
     for i, part in enumerate(parts):
         options = request.plan_options
@@ -184,7 +197,8 @@ def run_sheets(
         options = replace(
             options, cancel_missing=options.cancel_missing and i == 0, also_in_file=in_file
         )
-        one = replace(_one_sheet(request, part), plan_options=options)
+        earlier.next_sheet(part.sheet)
+        one = replace(_one_sheet(request, part), plan_options=options, earlier=earlier)
         summary = run_import(one, progress=progress, transport=transport)
         done.append(replace(part, summary=summary))
         if summary.interrupted or summary.error:

@@ -205,6 +205,7 @@ def plan_parts(
     report: ReportWriter | None,
     *,
     each: Callable[[Prepared, Plan], None] | None = None,
+    earlier: EarlierRows | None = None,
 ) -> PartsDone:
     """Plan every part against ``ledger`` (read only); nothing is sent. ``cancels``: decided for
     the whole file (:func:`decide_cancels`), listed after the last part. ``each``: given every
@@ -212,14 +213,16 @@ def plan_parts(
 
     A later part's row that repeats the appointment of a row an earlier part sends is held back,
     as the run holds it back (there, the earlier part's event is in the ledger by then): the
-    rows planned to be sent are remembered as digests (:class:`importer.guard.EarlierRows`)."""
+    rows planned to be sent are remembered as digests (:class:`importer.guard.EarlierRows`).
+    ``earlier``: what earlier sheets of the run send (every part is added to it); default: none."""
     facts = parts.facts or parts.check()
     done = PartsDone(every=facts.parts == 1, plan=True)
     no_record = no_record_for(parts, ledger)
-    earlier = EarlierRows(parts.mapping.scope)
+    shared = earlier is not None
+    earlier = earlier if earlier is not None else EarlierRows(parts.mapping.scope)
     for prepared, last in with_last(parts.prepared()):
         plan = plan_part(prepared, ledger, options, no_record, cancels if last else [], earlier)
-        if not last:
+        if shared or not last:
             earlier.add(payloads_sent(plan.to_send))
         results = plan_results(plan)
         done.write(report, prepared.source, results)

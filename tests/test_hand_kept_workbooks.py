@@ -17,7 +17,10 @@ import yaml
 from typer.testing import Result
 
 from importer.load import load_table, sheet_names
+from importer.mapping import load_mapping
+from importer.pipeline import RunRequest
 from importer.sandbox.server import SandboxHandle
+from importer.several_sheets import run_sheets
 from tests.hand_kept import (
     HEADER,
     NO_CELL,
@@ -30,7 +33,7 @@ from tests.hand_kept import (
     home_phone,
     write_workbook,
 )
-from tests.helpers import env_for, invoke_cli, live_events, read_report
+from tests.helpers import env_for, fast_client_config, invoke_cli, live_events, read_report
 
 # Every appointment of the Monday sheet and the start Apptoto must hold (New York, winter).
 MONDAY = {
@@ -258,3 +261,59 @@ def test_the_first_day_sheet_is_read_when_none_is_named_though_a_later_one_is_lo
     rows = [*longer.rows[:10], *longer.rows[4:9], *longer.rows[10:]]  # Tuesday: 10 rows
     sheets = [NOTES, WORKBOOK[1], SheetSpec(longer.name, rows, longer.merges)]
     assert load_table(write_workbook(tmp_path / "week.xlsx", sheets)).sheet_name == "Mon 12-14"
+
+
+def with_new_ids(day: SheetSpec) -> SheetSpec:
+    """``day``'s sheet copied as "<name> (2)", its appointment ids typed anew (A1.. -> A2..)."""
+    rows = [
+        [f"A2{c[2:]}" if isinstance(c, str) and c.startswith("A1") else c for c in row]
+        for row in day.rows
+    ]
+    return SheetSpec(f"{day.name} (2)", rows, day.merges)
+
+
+def test_a_visit_repeated_on_a_later_sheet_under_new_ids_is_held_back_by_plan_and_run(
+    sandbox: SandboxHandle, tmp_path: Path, restore_logging: None
+) -> None:
+    # Monday's sheet copied into a second sheet and the ids typed anew: the same patients, same
+    # provider, same times. Two reminders per visit unless the second sheet's rows are held
+    # back, and the plan (and the page's review) must say what the run then does.
+    monday = day_sheet("Mon 12-14", dt.date(2026, 12, 14), 101)
+    path, mapping = initialised(tmp_path, "week.xlsx", [monday, with_new_ids(monday)])
+
+    planned = run_cli(path, mapping, tmp_path, sandbox, "--dry-run")
+    assert planned.exit_code == 1, planned.output  # rows not sent: exit code 1
+    plan_lines = read_report(tmp_path / "report.csv")
+    ran = run_cli(path, mapping, tmp_path, sandbox)
+    assert ran.exit_code == 1, ran.output
+    run_lines = read_report(tmp_path / "report.csv")
+
+    assert sorted(starts(sandbox)) == ["A101", "A102", "A103", "A104", "A105"]
+    held = [line for line in run_lines if line["sheet"] == "Mon 12-14 (2)" and line["external_id"]]
+    assert [line["status"] for line in held] == ["skipped"] * 5
+    # The plan says of each row what the run did; the run names the event Monday sent, the
+    # plan (nothing sent yet) the row of the other sheet.
+    done = {"created": "create", "skipped": "skip"}
+    assert [(p["sheet"], p["row"], p["status"]) for p in plan_lines] == [
+        (r["sheet"], r["row"], done.get(r["status"], r["status"])) for r in run_lines
+    ]
+    plan_held = [p for p in plan_lines if p["sheet"] == "Mon 12-14 (2)" and p["external_id"]]
+    assert "the same appointment as row 4 of the sheet 'Mon 12-14'" in plan_held[0]["message"]
+
+
+def test_without_a_ledger_a_later_sheets_repeat_of_a_visit_sent_earlier_is_held_back(
+    sandbox: SandboxHandle, tmp_path: Path, restore_logging: None
+) -> None:
+    # No ledger to find Monday's events in: the run remembers what Apptoto confirmed.
+    monday = day_sheet("Mon 12-14", dt.date(2026, 12, 14), 101)
+    path, mapping = initialised(tmp_path, "week.xlsx", [monday, with_new_ids(monday)])
+    summary = run_sheets(
+        RunRequest(
+            source=path,
+            mapping=load_mapping(mapping),
+            client_config=fast_client_config(sandbox),
+            all_sheets=True,
+        )
+    )
+    assert sorted(starts(sandbox)) == ["A101", "A102", "A103", "A104", "A105"]
+    assert summary.counts == {"created": 5, "skipped": 5, "not an appointment": 4}
