@@ -25,7 +25,8 @@ from importer.load import (
 )
 from importer.mapping import Mapping, Template, check_columns
 from importer.outcomes import RowIssue
-from importer.validate import validate_columns
+from importer.validate import forget_email_answers, validate_columns
+from importer.values.phones import forget_fast_answers
 
 
 @dataclass(frozen=True)
@@ -245,13 +246,19 @@ def validate_and_map(
     cell the map stage left out with a warning (a bad email beside a good phone) is not also an
     error of the column checks: the row is sent with its good contact.
     """
-    built = build_events(source, mapping, now=now, shared=shared)
-    left_out = {(w.row, w.column, w.value) for w in built.warnings}
-    column_issues = [
-        issue
-        for issue in validate_columns(source, mapping, unique)
-        if (issue.row, issue.column, issue.value) not in left_out
-    ]
+    try:
+        built = build_events(source, mapping, now=now, shared=shared)
+        left_out = {(w.row, w.column, w.value) for w in built.warnings}
+        column_issues = [
+            issue
+            for issue in validate_columns(source, mapping, unique)
+            if (issue.row, issue.column, issue.value) not in left_out
+        ]
+    finally:
+        # The phone and email answers served both passes over these columns; a later part
+        # rarely has the same numbers, and a web server would hold them for nothing.
+        forget_fast_answers()
+        forget_email_answers()
     issues = merge_issues(
         column_issues,
         built.issues,

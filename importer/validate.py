@@ -67,12 +67,18 @@ def _email_syntax() -> re.Pattern[str]:
 
 # Answers by text: the column checks and the map stage both check the same email column (one
 # part of a file at a time), and the second pass then costs a dict lookup per address instead of
-# the regex (~25 ms per 50,000 rows). Bounded to a bit more than the biggest part
+# the regex (~25 ms per 50,000 rows). Forgotten once a part is checked and mapped
+# (importer.prepare.validate_and_map). Bounded to a bit more than the biggest part
 # (importer.load.parts.WHOLE_ROWS, 100,000 rows): cleared when an answer would not fit, so a
 # pass over known addresses never clears it; a column longer than the bound is not remembered
 # (120,000 addresses hold ~15 MB).
 _email_answers: dict[str, bool] = {}
 EMAIL_MEMO_SIZE = 120_000
+
+
+def forget_email_answers() -> None:
+    """Empty the memo of email answers (see above)."""
+    _email_answers.clear()
 
 
 def emails_ok(cells: pd.Series) -> pd.Series:

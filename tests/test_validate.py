@@ -442,3 +442,21 @@ def test_the_second_email_pass_over_a_whole_part_reads_remembered_answers(
     monkeypatch.setattr(validate, "_email_syntax", Counting)
     assert validate.emails_ok(addresses).all()
     assert checked == 0
+
+
+def test_the_phone_and_email_answers_are_forgotten_once_a_part_is_mapped() -> None:
+    # They serve the two passes over one part's columns; kept, a web server would hold ~35 MB
+    # of numbers and addresses for nothing.
+    import importer.validate as validate
+    import importer.values.phones as phones
+    from importer.load import load_table
+    from importer.mapping import load_mapping
+    from importer.prepare import appointments_of, validate_and_map
+    from tests.helpers import CLINIC_MAPPING, SAMPLES
+
+    mapping = load_mapping(CLINIC_MAPPING)
+    rows = appointments_of(load_table(SAMPLES / "appointments.csv"), mapping).rows
+    built, _ = validate_and_map(rows, mapping)
+    assert built.payloads  # phones and emails were checked
+    assert phones._fast_answers == {}
+    assert validate._email_answers == {}

@@ -102,13 +102,19 @@ def _valid_in_us() -> Callable[[str], bool]:
 
 
 # Fast-path answers by stripped text: the column checks and the map stage both normalise the
-# same phone column, and the second pass then costs a dict lookup per number. Bounded to a bit
-# more than the biggest part of a file (importer.load.parts.WHOLE_ROWS, 100,000 rows): cleared
-# when an answer would not fit, so a pass over known numbers never clears it; a column with more
-# distinct numbers than the bound is not remembered at all. Numbers rarely repeat across parts,
-# and an unbounded memo made the memory of a run grow with the file (~20 MB when full).
+# same phone column, and the second pass then costs a dict lookup per number. Forgotten once a
+# part is checked and mapped (importer.prepare.validate_and_map; numbers rarely repeat across
+# parts, and a web server would keep ~20 MB for nothing). Bounded to a bit more than the biggest
+# part (importer.load.parts.WHOLE_ROWS, 100,000 rows): cleared when an answer would not fit, so
+# a pass over known numbers never clears it; a column with more distinct numbers than the bound
+# is not remembered at all.
 _fast_answers: dict[str, str | None] = {}
 FAST_MEMO_SIZE = 120_000
+
+
+def forget_fast_answers() -> None:
+    """Empty the memo of fast-path answers (see above)."""
+    _fast_answers.clear()
 
 
 def _fast_nanp(stripped: list[str]) -> list[str | None]:
