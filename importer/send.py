@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,13 +189,7 @@ class _Sender:
         if old is None:
             return
         # Once the DELETE goes out, the old event may be gone: the row is then not "not sent".
-        went_out = functools.partial(self.sending.add, planned.external_id)
-        if old.apptoto_id is not None:
-            answer = await self.client.delete_event(apptoto_id=old.apptoto_id, on_sending=went_out)
-        else:
-            answer = await self.client.delete_event(
-                external_id=old.external_id, on_sending=went_out
-            )
+        answer = await self._delete(old, functools.partial(self.sending.add, planned.external_id))
         if not answer.ok:
             self.results[planned.row] = RowResult(
                 planned.row,
@@ -207,16 +201,16 @@ class _Sender:
             )
             del self.by_external_id[planned.external_id]
 
+    async def _delete(self, event: LedgerEntry, went_out: Callable[[], None]) -> EventResult:
+        """DELETE ``event`` by its Apptoto id, else its external_id; ``went_out`` is called as
+        each try goes out (a run stopped then cannot say it was not deleted)."""
+        if event.apptoto_id is not None:
+            return await self.client.delete_event(apptoto_id=event.apptoto_id, on_sending=went_out)
+        return await self.client.delete_event(external_id=event.external_id, on_sending=went_out)
+
     async def _cancel(self, entry: LedgerEntry) -> None:
         went_out = functools.partial(self.cancelling.add, entry.external_id)
-        if entry.apptoto_id is not None:
-            answer = await self.client.delete_event(
-                apptoto_id=entry.apptoto_id, on_sending=went_out
-            )
-        else:
-            answer = await self.client.delete_event(
-                external_id=entry.external_id, on_sending=went_out
-            )
+        answer = await self._delete(entry, went_out)
         if answer.ok:
             if self.ledger is not None:
                 self.ledger.mark_deleted(entry.mapping, [entry.external_id])
