@@ -44,14 +44,15 @@ def normalise_phone(text: str, region: str) -> tuple[str | None, str | None]:
     if not value:
         return None, None
     try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException:
+        number = phonenumbers.parse(value, region, keep_raw_input=True)
+    except phonenumbers.NumberParseException as exc:
+        if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE and (
+            value.startswith("+")
+        ):
+            return None, "is not a phone number: what follows the + is no country's code"
         return None, "is not a phone number: it needs the digits of one"
     if not phonenumbers.is_valid_number(number):
-        return None, (
-            f"is not a valid phone number in {country_name(region)}; a number from another "
-            "country needs + and its country code"
-        )
+        return None, _invalid_reason(number, region)
     if number.extension:
         # E.164 has no room for an extension: dropping it silently would lose what staff wrote.
         return None, (
@@ -59,6 +60,27 @@ def normalise_phone(text: str, region: str) -> tuple[str | None, str | None]:
             "put the extension in the notes and keep only the number here"
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+
+
+def _invalid_reason(number: phonenumbers.PhoneNumber, region: str) -> str:
+    """Why a parsed number is not valid, in the words of how it was written.
+
+    A number written with its country code (``+44 ...``, ``0044 ...``) is judged as a number of
+    that country: telling staff to add a code it has would send them looking for the wrong
+    mistake. Any other number is judged as a number of ``region``.
+    """
+    if number.country_code_source != phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY:
+        calling = number.country_code or 0
+        code = phonenumbers.region_code_for_country_code(calling)
+        named = "" if code in ("001", phonenumbers.UNKNOWN_REGION) else f" ({country_name(code)})"
+        return (
+            f"is not a valid phone number with the country code +{calling}{named}: "
+            "check its digits"
+        )
+    return (
+        f"is not a valid phone number in {country_name(region)}; a number from another "
+        "country needs + and its country code"
+    )
 
 
 @functools.cache

@@ -32,6 +32,29 @@ def test_invalid_numbers_say_why(text: str, words: str) -> None:
     assert reason is not None and words in reason
 
 
+@pytest.mark.parametrize(
+    ("text", "region", "words"),
+    [
+        # Drama numbers (Ofcom's 07700 900xxx) are no one's: written with +44 or 0044, the
+        # reason is about the UK's digits, not a missing country code.
+        ("+44 7700 900456", "GB", "with the country code +44 (Britain (UK)): check its digits"),
+        ("0044 7700 900456", "GB", "with the country code +44 (Britain (UK)): check its digits"),
+        ("+44 7700 900456", "US", "with the country code +44 (Britain (UK)): check its digits"),
+        ("+1 555 0100", "GB", "with the country code +1 (the United States (US))"),
+        ("+999 1234567", "US", "what follows the + is no country's code"),
+        ("07700 900123", "GB", "in Britain (UK); a number from another country needs +"),
+    ],
+)
+def test_a_number_written_with_its_country_code_is_judged_as_that_countrys(
+    text: str, region: str, words: str
+) -> None:
+    e164, reason = normalise_phone(text, region)
+    assert e164 is None
+    assert reason is not None and words in reason
+    if "+" in text or text.startswith("00"):
+        assert "needs + and its country code" not in reason
+
+
 def test_blank_cells_are_neither_valid_nor_invalid() -> None:
     e164, reason = normalise_phones(pd.Series(["", None, "  ", "5415550104"]), "US")
     assert e164.isna().tolist() == [True, True, True, False]
