@@ -74,8 +74,7 @@ def _invalid_reason(number: phonenumbers.PhoneNumber, region: str) -> str:
         code = phonenumbers.region_code_for_country_code(calling)
         named = "" if code in ("001", phonenumbers.UNKNOWN_REGION) else f" ({country_name(code)})"
         return (
-            f"is not a valid phone number with the country code +{calling}{named}: "
-            "check its digits"
+            f"is not a valid phone number with the country code +{calling}{named}: check its digits"
         )
     return (
         f"is not a valid phone number in {country_name(region)}; a number from another "

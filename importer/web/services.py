@@ -9,7 +9,10 @@ form without its token is refused before anything else is looked at.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -57,6 +60,18 @@ class WebServices:
     uploads: UploadStore
     runs: RunBook
     templates: Jinja2Templates
+    _reads: threading.BoundedSemaphore = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._reads = threading.BoundedSemaphore(self.settings.reads_at_once)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold one of the ``settings.reads_at_once`` turns to read, check or plan a whole
+        upload: a request that would be one more waits (in its worker thread) until one ends,
+        so the memory of many people's uploads at once is that of one (see the setting)."""
+        with self._reads:
+            yield
 
     @classmethod
     def start(cls, settings: WebSettings) -> WebServices:

@@ -26,6 +26,10 @@ DEFAULT_PAST_RUNS = 20
 DEFAULT_UPLOAD_TTL_SECONDS = 6 * 3600.0  # an upload never sent is removed after this long
 DEFAULT_MAX_WAITING_UPLOADS = 10  # files kept at once, not yet sent or being sent
 DEFAULT_MAX_UPLOADS_TOTAL_MB = 200.0  # their bytes together
+# Uploads read, checked and planned at a time; more wait their turn. One review of 100,000 rows
+# holds up to ~500 MB (make bench) and keeps one core busy (Python runs one thread at a time):
+# three side by side held three times that, and each finished no sooner than three in a row.
+DEFAULT_READS_AT_ONCE = 1
 ENV_PASSWORD = "APPTOTO_WEB_PASSWORD"
 MIN_PASSWORD_CHARACTERS = 12
 
@@ -51,6 +55,7 @@ class WebSettings:
     upload_ttl_seconds: float = DEFAULT_UPLOAD_TTL_SECONDS  # unsent uploads are removed after this
     max_waiting_uploads: int = DEFAULT_MAX_WAITING_UPLOADS  # more uploads at once are refused
     max_uploads_total_bytes: int = int(DEFAULT_MAX_UPLOADS_TOTAL_MB * 1024 * 1024)  # all together
+    reads_at_once: int = DEFAULT_READS_AT_ONCE  # uploads read and checked at a time; more wait
     keep_reports_days: float = 30.0  # a run's folder (reports, record) is deleted after this
     uploads_parent: Path | None = None  # where the private upload folder is made; None: temp
     batch_size: int | None = None  # events per request; None: the client's default
@@ -63,6 +68,8 @@ class WebSettings:
             raise ConfigError(
                 f"the upload limit must be above 0 bytes, not {self.max_upload_bytes}"
             )
+        if self.reads_at_once < 1:
+            raise ConfigError(f"uploads read at a time must be 1 or more, not {self.reads_at_once}")
         if not self.keep_reports_days > 0:
             raise ConfigError(
                 f"past runs must be kept more than 0 days, not {self.keep_reports_days}"

@@ -13,6 +13,7 @@ import io
 import re
 import sqlite3
 import stat
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -736,3 +737,49 @@ def test_the_review_names_each_calendar_apptoto_would_create(client: TestClient)
     assert notes and notes == sorted(set(notes))
     prepared = prepare(SAMPLES / "appointments.csv", load_mapping(CLINIC_MAPPING))
     assert set(notes) == {event["calendar"] for event in prepared.events.payloads.values()}
+
+
+@pytest.mark.parametrize("reads_at_once", [1, 2])
+def test_uploads_are_read_and_planned_in_turns(
+    keyed_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reads_at_once: int
+) -> None:
+    """Three people opening their reviews at once: no more plans side by side than the setting
+    allows (each holds a whole part of its file), and every one of them is answered."""
+    from importer.web.pages import review_page
+
+    planning, most, lock = 0, 0, threading.Lock()
+    real = review_page.build_review
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        nonlocal planning, most
+        with lock:
+            planning += 1
+            most = max(most, planning)
+        try:
+            time.sleep(0.3)  # long enough for the other requests to arrive meanwhile
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                planning -= 1
+
+    monkeypatch.setattr(review_page, "build_review", watched)
+    settings = settings_for(tmp_path, env_for(keyed_sandbox), reads_at_once=reads_at_once)
+    with TestClient(base_url=PAGE_URL, app=create_app(settings)) as client:
+        reviews = [upload_sample(client, "appointments.csv") for _ in range(3)]
+        answers: list[Any] = []
+        threads = [
+            threading.Thread(target=lambda url=url: answers.append(client.get(url)))
+            for url in reviews
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert all('id="counts-title"' in a.text for a in answers)
+    assert most == reads_at_once
+
+
+def test_uploads_read_at_once_must_be_one_or_more(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="1 or more"):
+        settings_for(tmp_path, {}, reads_at_once=0)

@@ -15,6 +15,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from importer.errors import ImporterError, MappingError
@@ -48,7 +49,7 @@ from importer.web.matching import (
 )
 from importer.web.preview import SheetPreview, preview_sheet
 from importer.web.review import plain_message
-from importer.web.services import FormChecker, KnownUpload, Services
+from importer.web.services import FormChecker, KnownUpload, Services, WebServices
 from importer.web.settings import WebSettings
 from importer.web.uploads import Upload
 
@@ -176,6 +177,23 @@ def _start(
     return start_matching(upload, sheet, sheet_names(upload.path), name, header_row)
 
 
+async def _start_in_turn(
+    web: WebServices,
+    upload: Upload,
+    sheet: str | None,
+    name: str = "",
+    header_row: int | None = None,
+) -> Matching:
+    """:func:`_start` in a worker thread and in its turn (the sheet is read whole): the page
+    goes on answering everyone else meanwhile."""
+
+    def start() -> Matching:
+        with web.reading():
+            return _start(upload, sheet, name, header_row)
+
+    return await run_in_threadpool(start)
+
+
 def _headers(upload: Upload, matching: Matching) -> SheetHeaders:
     """The sheet being matched, its headers already read."""
     known = {matching.sheet: [str(c) for c in matching.frame.columns]}
@@ -244,15 +262,16 @@ def _save(upload: Upload, matching: Matching, settings: WebSettings) -> str | No
 def columns_page(request: Request, upload: KnownUpload, web: Services) -> Response:
     if upload.run_id is not None:
         return RedirectResponse(f"/runs/{upload.run_id}", status_code=303)
-    if upload.matching is None:
-        try:
-            upload.matching = _start(upload, upload.sheet)
-        except ImporterError as exc:
-            return web.problem_page(
-                request, 400, "This file cannot be read", plain_message(exc, upload)
-            )
-    _saved_fits(upload, upload.matching, web.settings)
-    view = build_view(upload, upload.matching, web.settings)
+    with web.reading():  # the sheet is read whole, and previewed: one upload at a time
+        if upload.matching is None:
+            try:
+                upload.matching = _start(upload, upload.sheet)
+            except ImporterError as exc:
+                return web.problem_page(
+                    request, 400, "This file cannot be read", plain_message(exc, upload)
+                )
+        _saved_fits(upload, upload.matching, web.settings)
+        view = build_view(upload, upload.matching, web.settings)
     return web.page(request, "matching.html", step=2, upload=upload, view=view)
 
 
@@ -269,7 +288,7 @@ async def match_columns(
     sheet = str(form.get("sheet") or "")
     if sheet and sheet != matching.sheet and sheet in matching.sheets:
         try:  # another sheet: other columns, so the assistant starts again
-            upload.matching = _start(upload, sheet, str(form.get("name") or ""))
+            upload.matching = await _start_in_turn(web, upload, sheet, str(form.get("name") or ""))
         except ImporterError as exc:
             matching.messages = [plain_message(exc, upload)]
         return RedirectResponse(here, status_code=303)
@@ -281,7 +300,9 @@ async def match_columns(
             return RedirectResponse(here + "#problems", status_code=303)
         try:
             name = str(form.get("name") or "")
-            upload.matching = _start(upload, matching.sheet, name, int(header_row))
+            upload.matching = await _start_in_turn(
+                web, upload, matching.sheet, name, int(header_row)
+            )
         except ImporterError as exc:
             matching.messages = [plain_message(exc, upload)]
         return RedirectResponse(here, status_code=303)

@@ -68,9 +68,14 @@ router = APIRouter()
 
 @router.get("/uploads/{token}", response_class=HTMLResponse)
 def review_page(request: Request, token: str, upload: KnownUpload, web: Services) -> Response:
-    settings = web.settings
     if upload.run_id is not None:
         return RedirectResponse(f"/runs/{upload.run_id}", status_code=303)
+    with web.reading():  # the upload is read and planned whole: one at a time
+        return _review_page(request, token, upload, web)
+
+
+def _review_page(request: Request, token: str, upload: Upload, web: WebServices) -> Response:
+    settings = web.settings
     candidates: list[MappingKnowledge] | None = None
     limits = ShownLimits.of(settings)  # what a mapping's plan keeps, for the review to reuse
     sheets = SheetHeaders(upload.path, upload.sheet)  # each sheet read once, for every ranking
@@ -145,7 +150,8 @@ def check_report(kind: str, upload: KnownUpload, web: Services) -> Response:
         parts = [(s, p.prepared.source, check_results(p.plan)) for s, p in review.parts]
         write_report_table(target, sheets_report(parts))
     elif review.tally is not None:
-        _write_check(upload, web.settings, target)
+        with web.reading():  # the upload is planned again, whole
+            _write_check(upload, web.settings, target)
     else:
         raise StarletteHTTPException(404, "review")
     return FileResponse(
