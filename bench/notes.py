@@ -49,7 +49,10 @@ the requests the page makes, with httpx: `GET /` (the form and its CSRF token), 
 of the {plan.review_rows:,}-row CSV with the clinic mapping, following the redirect to the
 review page. Time = from the start of the upload to the review page received whole. Memory =
 the server's `VmHWM` after the review minus its `VmRSS` before the upload (`/proc/PID/status`):
-the first review, with whatever it imports.
+the first review, with whatever it imports. Then, in a new server, {plan.review_people} people
+(threads) load the form, wait for each other and upload the same file at the same moment, each
+following its redirect: when each review page came, and the server's memory growth as above
+(the page reads and reviews one upload at a time: `WebSettings.reads_at_once`).
 
 The whole-process figures can be measured alone: `python -m bench.whole [--quick] [--big]`
 (prints their rows; writes no results file)."""

@@ -36,6 +36,7 @@ class BenchPlan:
     run_rows: tuple[int, ...] = (100_000,)  # `apptoto-import run` into the sandbox
     big_run_rows: int = 1_000_000  # the run of `--big` (~15 min and more)
     review_rows: int = 100_000  # the web review of an upload
+    review_people: int = 3  # as many uploads of that file at once (their reviews wait in turn)
     baseline_rows: int = 100_000  # the size the baselines and targets are measured at
     big_rows: int = 1_000_000  # the size of the memory and 8 s targets
     latencies: tuple[float, ...] = LATENCIES_SECONDS
@@ -71,6 +72,7 @@ QUICK = BenchPlan(
     run_rows=(200,),
     big_run_rows=400,
     review_rows=200,
+    review_people=2,
     baseline_rows=200,
     big_rows=400,
 )

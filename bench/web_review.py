@@ -12,13 +12,17 @@ only): the growth one review causes, the first one, with its imports.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -88,20 +92,19 @@ def _wait_until_listening(process: subprocess.Popen[bytes], port: int, log: Path
 class _Reviewed:
     seconds: float
     upload_seconds: float
-    rss_before_bytes: int
-    hwm_after_bytes: int
     to_send: int
 
 
-def _review(base_url: str, path: Path, pid: int) -> _Reviewed:
-    """One upload and its review: the times, the server's memory, the events to send."""
+def _review(base_url: str, path: Path, before: Callable[[], object] = lambda: None) -> _Reviewed:
+    """One upload and its review: the times and the events to send. ``before``: called once
+    the form is loaded, just before the upload starts."""
     with httpx.Client(base_url=base_url, timeout=REVIEW_TIMEOUT_SECONDS) as page:
         form = page.get("/")
         form.raise_for_status()
         token = _CSRF.search(form.text)
         if token is None:
             raise RuntimeError("the upload form has no CSRF field")
-        before = _status_bytes(pid, "VmRSS")
+        before()
         started = time.perf_counter()
         with path.open("rb") as sheet:
             stored = page.post(
@@ -114,15 +117,42 @@ def _review(base_url: str, path: Path, pid: int) -> _Reviewed:
             raise RuntimeError(f"upload of {path.name} refused: {stored.text[:800]}")
         review = page.get(stored.headers["location"], follow_redirects=True)
         seconds = time.perf_counter() - started
-        after = _status_bytes(pid, "VmHWM")
     to_send = _TO_SEND.search(review.text)
     if review.status_code != 200 or 'id="counts-title"' not in review.text or to_send is None:
         raise RuntimeError(f"no review for {path.name} ({review.status_code}): {review.text[:800]}")
-    return _Reviewed(round(seconds, 4), round(uploaded, 4), before, after, int(to_send.group(1)))
+    return _Reviewed(round(seconds, 4), round(uploaded, 4), int(to_send.group(1)))
 
 
-def measure_review(path: Path, rows: int, *, out: Path) -> ReviewFigures:
-    """Start the page, upload ``path`` with the clinic mapping, wait for the review; stop it."""
+@dataclass(frozen=True)
+class TogetherFigures:
+    """Several people upload the same file at once: when each review page came, the server's
+    memory."""
+
+    file: str
+    rows: int
+    people: int
+    seconds: tuple[float, ...]  # each person's wait, upload to review page, shortest first
+    rss_before_bytes: int
+    hwm_after_bytes: int
+
+    @property
+    def growth_mb(self) -> float:
+        """Peak resident memory during the reviews above the idle server's, in MB (10^6 B)."""
+        return (self.hwm_after_bytes - self.rss_before_bytes) / 1e6
+
+    def as_json(self) -> dict[str, Any]:
+        """The figures, JSON-ready."""
+        return {
+            **asdict(self),
+            "seconds": list(self.seconds),
+            "growth_mb": round(self.growth_mb, 1),
+        }
+
+
+@contextlib.contextmanager
+def _serving(path: Path, out: Path) -> Iterator[tuple[str, int]]:
+    """The page started as a user starts it, beside a sandbox without limit: its address and
+    process id; stopped afterwards."""
     settings = SandboxSettings(rate_limit_requests=0, latency_seconds=0.0)
     with sandbox_process(settings) as sandbox, tempfile.TemporaryDirectory() as home:
         mappings = Path(home) / "mappings"
@@ -140,8 +170,33 @@ def measure_review(path: Path, rows: int, *, out: Path) -> ReviewFigures:
             server = subprocess.Popen(command, env=env, stdout=said, stderr=subprocess.STDOUT)
             try:
                 _wait_until_listening(server, port, log)
-                reviewed = _review(f"http://127.0.0.1:{port}", path, server.pid)
+                yield f"http://127.0.0.1:{port}", server.pid
             finally:
                 server.terminate()
                 server.wait(timeout=60)
-    return ReviewFigures(path.name, rows, **asdict(reviewed))
+
+
+def measure_review(path: Path, rows: int, *, out: Path) -> ReviewFigures:
+    """Start the page, upload ``path`` with the clinic mapping, wait for the review; stop it."""
+    with _serving(path, out) as (base_url, pid):
+        before: list[int] = []
+        reviewed = _review(base_url, path, lambda: before.append(_status_bytes(pid, "VmRSS")))
+        after = _status_bytes(pid, "VmHWM")
+    return ReviewFigures(
+        path.name, rows, reviewed.seconds, reviewed.upload_seconds, before[0], after,
+        reviewed.to_send,
+    )  # fmt: skip
+
+
+def measure_together(path: Path, rows: int, *, people: int, out: Path) -> TogetherFigures:
+    """Start the page; ``people`` upload ``path`` at the same moment and wait for their reviews."""
+    with _serving(path, out) as (base_url, pid):
+        ready = threading.Barrier(people)
+        before = _status_bytes(pid, "VmRSS")
+        with ThreadPoolExecutor(people) as pool:
+            reviews = list(pool.map(lambda _: _review(base_url, path, ready.wait), range(people)))
+        after = _status_bytes(pid, "VmHWM")
+    if any(r.to_send != reviews[0].to_send for r in reviews):
+        raise RuntimeError(f"the reviews of one file differ: {reviews}")
+    waits = tuple(sorted(r.seconds for r in reviews))
+    return TogetherFigures(path.name, rows, people, waits, before, after)

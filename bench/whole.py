@@ -3,7 +3,8 @@
 - ``apptoto-import validate`` of each file (``bench.commands``) beside the reader alone in its
   own process (pandas ``read_csv`` for a CSV, python-calamine for a workbook: the floor);
 - ``apptoto-import run`` into the sandbox without limit (the big file only with ``--big``);
-- the web review of an upload (``bench.web_review``).
+- the web review of an upload (``bench.web_review``), alone and with several people uploading it
+  at once.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bench.commands import measure_run, measure_validate
 from bench.pipeline import run_measurement
 from bench.plan import HERE, QUICK, BenchPlan, clinic_files
 from bench.results import Row, table_text
-from bench.web_review import measure_review
+from bench.web_review import measure_review, measure_together
 
 READERS = {"csv": ("read_csv", "pandas read_csv"), "xlsx": ("calamine", "calamine")}
 
@@ -44,7 +45,10 @@ def measure_whole(out: Path, plan: BenchPlan, *, big: bool) -> dict[str, Any]:
     path = clinic_files(out, plan.review_rows, ("csv",))["csv"]
     review = measure_review(path, plan.review_rows, out=out).as_json()
     print(f"  web review {_name(plan.review_rows, 'csv')}: {review}", flush=True)
-    return {"validate": validate, "run": runs, "review": review}
+    people = plan.review_people
+    together = measure_together(path, plan.review_rows, people=people, out=out).as_json()
+    print(f"  web review, {people} at once: {together}", flush=True)
+    return {"validate": validate, "run": runs, "review": review, "together": together}
 
 
 def _validate_rows(validate: dict[str, Any], plan: BenchPlan) -> list[Row]:
@@ -141,12 +145,30 @@ def _review_rows(review: dict[str, Any], plan: BenchPlan) -> list[Row]:
     ]
 
 
+def _together_rows(together: dict[str, Any], plan: BenchPlan) -> list[Row]:
+    limit = plan.targets["review_mb"]
+    label = f"web review, {together['people']} uploads of a {together['rows']:,}-row CSV at once"
+    waits = ", ".join(f"{s:.1f}" for s in together["seconds"])
+    return [
+        Row(f"{label}: each review page after (s)", waits, "", "in turn", "", None),
+        Row(
+            f"{label}: server's resident memory growth (MB)",
+            f"{together['growth_mb']:.0f}",
+            f"{together['rss_before_bytes'] / 1e6:.0f} before",
+            "",
+            f"<= {limit:g} MB (as one)",
+            together["growth_mb"] <= limit,
+        ),
+    ]
+
+
 def whole_rows(figures: dict[str, Any], plan: BenchPlan) -> list[Row]:
     """The table's rows for :func:`measure_whole`'s figures."""
     return (
         _validate_rows(figures["validate"], plan)
         + _run_rows(figures["run"], plan)
         + _review_rows(figures["review"], plan)
+        + (_together_rows(figures["together"], plan) if "together" in figures else [])
     )
 
 

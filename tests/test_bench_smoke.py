@@ -84,6 +84,10 @@ def test_quick_bench_runs_every_part_and_writes_results(tmp_path: Path) -> None:
     assert review["to_send"] == whole["validate"]["200-row CSV"]["counts"]["valid"]
     assert review["hwm_after_bytes"] >= review["rss_before_bytes"] > 0
     assert any(f.startswith("web review of a 200-row CSV upload") for f in figures)
+    together = whole["together"]
+    assert together["people"] == 2 and len(together["seconds"]) == 2
+    assert together["hwm_after_bytes"] >= together["rss_before_bytes"] > 0
+    assert any(f.startswith("web review, 2 uploads of a 200-row CSV at once") for f in figures)
     assert "**Whole processes.**" in markdown and "**Web review.**" in markdown
 
 
