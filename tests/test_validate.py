@@ -166,8 +166,9 @@ def test_timezone_accepts(value: str) -> None:
         ),
         (
             ColumnType.PHONE,
-            "+1 000 000 0000",
-            NOT_US_PHONE,
+            "+1 000 000 0000",  # its country code written: no advice to write one
+            "is not a valid phone number with the country code +1 (the United States (US)): "
+            "check its digits",
         ),
         (ColumnType.PHONE, "call me", "is not a phone number: it needs the digits of one"),
         *[
