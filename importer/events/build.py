@@ -10,7 +10,8 @@ decides whether it is sent again).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
@@ -46,12 +47,27 @@ ASSEMBLY_ROWS = 50_000  # rows whose payloads are built from one batch of Python
 
 @dataclass(frozen=True)
 class BuiltEvents:
-    """Payloads for the rows that map cleanly, and every problem found in the others."""
+    """Payloads for the rows that map cleanly, and every problem found in the others.
 
-    payloads: dict[int, dict[str, Any]]  # spreadsheet row -> event for PUT /v1/events
+    Every value is checked and mapped when the events are built; the payload dicts themselves are
+    put together the first time :attr:`payloads` is read. ``validate`` needs only which rows are
+    valid and why the others are not, and never reads them (~1 s per 1,000,000 rows saved).
+    """
+
     external_ids: dict[int, str]  # spreadsheet row -> external_id, wherever it could be rendered
     issues: list[RowIssue]  # every problem, sorted by row
     warnings: list[RowIssue] = field(default_factory=list)  # never block a row; sorted by row
+    # makes the payloads (once; the mapped columns it holds are then let go)
+    assemble: Callable[[], dict[int, dict[str, Any]]] = field(
+        default=dict, repr=False, compare=False
+    )
+
+    @functools.cached_property
+    def payloads(self) -> dict[int, dict[str, Any]]:
+        """Spreadsheet row -> event for ``PUT /v1/events``, for every row that maps cleanly."""
+        made = self.assemble()
+        object.__setattr__(self, "assemble", dict)  # the columns it held are no longer needed
+        return made
 
 
 def build_events(
@@ -123,21 +139,25 @@ def build_events(
         valid = np.flatnonzero(~issues.invalid_rows())
         # One int object per row number, shared by both dicts (28 MB per 1,000,000 rows).
         row_numbers = frame.index.tolist()
-        payloads = dict(
-            zip(
-                [row_numbers[i] for i in valid.tolist()],
-                _assemble(fields, custom, participants, valid),
-                strict=True,
-            )
-        )
         rendered = np.flatnonzero((external_ids != "").to_numpy())
         ids = external_ids.to_numpy(dtype=object)
         by_row = {row_numbers[i]: ids[i] for i in rendered.tolist()}
+
+    def assemble() -> dict[int, dict[str, Any]]:
+        with collector_paused():
+            return dict(
+                zip(
+                    [row_numbers[i] for i in valid.tolist()],
+                    _assemble(fields, custom, participants, valid),
+                    strict=True,
+                )
+            )
+
     return BuiltEvents(
-        payloads=payloads,
         external_ids=by_row,
         issues=issues.sorted(),
         warnings=issues.warnings(),
+        assemble=assemble,
     )
 
 

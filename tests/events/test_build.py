@@ -581,3 +581,40 @@ def test_a_timed_row_needs_an_end_when_all_day_comes_from_a_cell() -> None:
     assert _issues(built) == [
         (3, "end", "", "the event is not all-day, and the mapping gives no end or duration_minutes")
     ]
+
+
+def test_payloads_are_put_together_only_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checking a file reads only which rows are valid; the payload dicts are made on first
+    read, once, and are those of the row (the mapped columns are then let go)."""
+    import importer.events.build as build
+
+    made: list[int] = []
+    real = build._assemble
+
+    def counted(*args: Any) -> Any:
+        made.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(build, "_assemble", counted)
+    built = build_events(_frame(ANN, _row(**{"Appointment ID": None})), CLINIC)
+    assert made == [] and [i.row for i in built.issues] == [3]
+    assert list(built.payloads) == [2] and built.payloads[2]["external_id"] == "clinic-0017"
+    assert built.payloads is built.payloads and made == [1]
+    assert built.assemble is dict  # nothing of the columns is kept
+
+
+def test_validate_never_puts_payloads_together(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importer.events.build as build
+    from importer.pipeline import RunRequest, validate_file
+    from tests.helpers import SAMPLES
+
+    def refused(*args: Any) -> Any:
+        raise AssertionError("validate put the payloads together")
+
+    monkeypatch.setattr(build, "_assemble", refused)
+    checked = validate_file(
+        RunRequest(source=SAMPLES / "appointments.csv", mapping=CLINIC, client_config=None)
+    )
+    assert checked.done.counts["invalid"] > 0 and checked.done.counts["skipped"] > 0
