@@ -103,10 +103,11 @@ limit = requests / 100.
 US and ISO dates, 12- and 24-hour times, 0.5% rows with staff mistakes; workbooks with date and
 time cells, digit-only phones as numbers and a shared-strings table as Excel writes them), each
 file measured in its own process: load (`load_table`), checks (header check +
-`validate_columns`), map (`build_events`), each of the file read whole, and validate
-(`validate_file()`, what `apptoto-import validate` calls: a file of up to 100,000 rows read,
-checked and mapped as one part, a bigger one in parts of 25,000 rows after a first light read
-of the whole file; see `importer/file_facts.py`). No command reads a bigger file whole, so it
+`validate_columns`), map (`build_events` and its payload dicts), each of the file read whole,
+and validate (`validate_file()`, what `apptoto-import validate` calls: a file of up to 100,000
+rows read, checked and mapped as one part, a bigger one in parts of 25,000 rows after a first
+light read of the whole file; see `importer/file_facts.py`; every value checked and mapped, the
+payload dicts not made, as `validate` never reads them). No command reads a bigger file whole, so it
 gets validate alone (`-` in the table). Best of the repeats (3, or 2 at 1,000,000 rows), in one
 process: the phone and email memos of a repeat may serve the next. Peak memory is the
 process's high-water mark in MiB (`VmHWM`; `ru_maxrss` would carry over the parent's peak on
@@ -144,7 +145,7 @@ Seconds per phase:
   `validate_columns` with pandera ~3.9 s); one result per row ~1.7 s. Every stage is a Python
   pass over a million rows of Python strings (no pyarrow), ~10-15 us per row per stage at best:
   the 8 s target and 1 s + 4x `read_csv` would need fewer passes (the check and the parts in one
-  read, the map skipped for rows `validate` only counts) and both cores, which this design does
+  read) and both cores, which this design does
   not do. Memory no longer grows with the file: one part's table and payloads, plus the
   digests (~32 bytes a row).
 """
