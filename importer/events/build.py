@@ -66,7 +66,8 @@ class BuiltEvents:
     def payloads(self) -> dict[int, dict[str, Any]]:
         """Spreadsheet row -> event for ``PUT /v1/events``, for every row that maps cleanly."""
         made = self.assemble()
-        object.__setattr__(self, "assemble", dict)  # the columns it held are no longer needed
+        # The columns it held are no longer needed; a copy (dataclasses.replace) gets these.
+        object.__setattr__(self, "assemble", lambda: made)
         return made
 
 

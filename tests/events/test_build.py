@@ -600,7 +600,8 @@ def test_payloads_are_put_together_only_when_read(monkeypatch: pytest.MonkeyPatc
     assert made == [] and [i.row for i in built.issues] == [3]
     assert list(built.payloads) == [2] and built.payloads[2]["external_id"] == "clinic-0017"
     assert built.payloads is built.payloads and made == [1]
-    assert built.assemble is dict  # nothing of the columns is kept
+    assert built.assemble() is built.payloads  # the columns are let go, the payloads kept
+    assert replace(built, issues=[]).payloads is built.payloads and made == [1]
 
 
 def test_validate_never_puts_payloads_together(
