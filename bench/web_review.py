@@ -191,7 +191,7 @@ def measure_review(path: Path, rows: int, *, out: Path) -> ReviewFigures:
 def measure_together(path: Path, rows: int, *, people: int, out: Path) -> TogetherFigures:
     """Start the page; ``people`` upload ``path`` at the same moment and wait for their reviews."""
     with _serving(path, out) as (base_url, pid):
-        ready = threading.Barrier(people)
+        ready = threading.Barrier(people, timeout=START_SECONDS)  # one failing: no hang
         before = _status_bytes(pid, "VmRSS")
         with ThreadPoolExecutor(people) as pool:
             reviews = list(pool.map(lambda _: _review(base_url, path, ready.wait), range(people)))
