@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from importer.ledger import Ledger
+from importer.load import load_table
 from importer.load.parts import PART_ROWS, WHOLE_ROWS, PartReader
 from importer.mapping import load_mapping
 from importer.pipeline import RunRequest, parts_of, run_import, validate_file
@@ -114,6 +115,33 @@ def test_a_file_of_at_most_whole_rows_rows_is_one_part_and_a_bigger_one_is_every
     assert [r for p in parts for r in p.frame.index] == list(whole.frame.index)
     assert pd.concat([p.frame for p in parts]).equals(whole.frame)
     assert {r: why for p in parts for r, why in p.set_aside.items()} == whole.set_aside
+
+
+@pytest.mark.parametrize("part_rows", [2, ONE_PART])
+def test_the_reader_s_blank_cells_set_the_same_rows_aside_as_the_cells_themselves(
+    tmp_path: Path, part_rows: int
+) -> None:
+    # The parts' sheets take which cells are blank from the CSV reader; load_table asks the
+    # cells. Cells of spaces only, a column without a header, a row wider than the header, a
+    # blank row and a row of one cell must come out the same either way.
+    path = tmp_path / "day.csv"
+    path.write_text(
+        "Appt ID,Date,Time,,Patient\n"
+        "A1,12/14/2026,8:30 AM,,Gail Abernathy\n"
+        "A2,12/14/2026,  ,,Tom Baker\n"
+        ",,,,\n"
+        "A3,12/14/2026,9:30 AM,x,Ann Lee,extra\n"
+        "   ,Lunch,,,\n"
+        "A4,12/14/2026,10:00 AM,,Bo Chen\n"
+        "TOTAL,,, ,4\n"
+        "Printed by the front desk,,,,\n",
+        encoding="utf-8",
+    )
+    whole = load_table(path)
+    parts = list(PartReader(path, part_rows=part_rows).parts())
+    assert pd.concat([p.frame for p in parts]).equals(whole.frame)
+    assert {r: why for p in parts for r, why in p.set_aside.items()} == whole.set_aside
+    assert sorted(whole.set_aside) == [6, 8, 9]  # lunch (one cell), the totals, the note
 
 
 def test_a_file_is_checked_whole_up_to_whole_rows_and_sent_in_parts(tmp_path: Path) -> None:

@@ -252,6 +252,7 @@ class _Head:
             keep=self.keep,
             final=final,
             typical=self.typical,
+            present=~blank.to_numpy(),
         )
         if not self.first:
             loaded = replace(loaded, warnings=_later_warnings(loaded))

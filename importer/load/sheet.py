@@ -56,6 +56,7 @@ def assemble_sheet(
     keep: Sequence[bool] | None = None,
     final: bool = True,
     typical: float | None = None,
+    present: np.ndarray | None = None,
 ) -> Sheet:
     """Name the columns, drop blank rows and columns, and check the row cap: the Sheet.
 
@@ -65,6 +66,8 @@ def assemble_sheet(
     ``max_rows`` rows with text follow the header. ``keep`` (one part of a big file,
     :mod:`importer.load.parts`): which columns are kept, the same for every part; ``final``
     False: more rows follow, ``typical`` the cells of a full row (see :func:`rows_set_aside`).
+    ``present`` (rows x ``columns``): True where a cell holds text, when the reader knows it
+    already (a CSV part's blank cells); otherwise asked of the cells once.
     """
     warnings = list(notes)
     if header_row > 1:
@@ -75,6 +78,7 @@ def assemble_sheet(
     names: list[str] = []
     letters: list[str] = []
     kept: list[pd.api.extensions.ExtensionArray] = []
+    kept_at: list[int] = []  # the position in ``columns`` of each kept column
     for j in range(max(len(header), len(columns))):
         values = pd.array(columns[j] if j < len(columns) else [None] * len(rows), dtype="str")
         name = header[j].strip() if j < len(header) else ""
@@ -87,13 +91,15 @@ def assemble_sheet(
         names.append(name)
         letters.append(column_letter(first_column + j))
         kept.append(values)
+        kept_at.append(j)
     check_width(len(names), file=file)
     names = _unique_names(names, letters, warnings)
     frame = pd.DataFrame(dict(zip(names, kept, strict=True)), index=rows)
     frame.index = pd.Index(rows, dtype="int64", name="row")
-    filled = frame.notna().any(axis=1)
-    if not filled.all():
-        frame = frame[filled]
+    cells_present = _present(frame, present, kept_at)
+    filled = np.flatnonzero(cells_present.any(axis=1))
+    if len(filled) < len(frame):
+        frame, cells_present = frame.iloc[filled], cells_present[filled]
     if len(frame) > max_rows:
         raise LoadError(
             f"there are {len(frame):,} rows below the header; at most {max_rows:,} are read "
@@ -101,7 +107,7 @@ def assemble_sheet(
             file=file,
             sheet=sheet_name,
         )
-    set_aside = rows_set_aside(frame, final=final, typical=typical)
+    set_aside = rows_set_aside(frame, final=final, typical=typical, present=cells_present)
     for row, reason in list(set_aside.items())[:_SET_ASIDE_SHOWN]:
         warnings.append(f"row {row} is {reason.removeprefix('not an appointment: ')}: not sent")
     if len(set_aside) > _SET_ASIDE_SHOWN:
@@ -110,6 +116,18 @@ def assemble_sheet(
     return Sheet(
         frame, file, sheet_name, encoding, delimiter, tuple(warnings), set_aside, header_row
     )
+
+
+def _present(frame: pd.DataFrame, present: np.ndarray | None, kept_at: list[int]) -> np.ndarray:
+    """True where a cell of ``frame`` holds text: from ``present`` (the columns as given, of
+    which ``kept_at`` were kept; those past its end are blank), else asked of ``frame``."""
+    if present is None:
+        return frame.notna().to_numpy()
+    found = np.zeros((len(frame), len(kept_at)), dtype=bool)
+    for k, j in enumerate(kept_at):
+        if j < present.shape[1]:
+            found[:, k] = present[:, j]
+    return found
 
 
 def _unique_names(names: list[str], letters: list[str], warnings: list[str]) -> list[str]:

@@ -146,13 +146,19 @@ def _shown(cells: Sequence[str]) -> str:
 
 
 def rows_set_aside(
-    frame: pd.DataFrame, *, final: bool = True, typical: float | None = None
+    frame: pd.DataFrame,
+    *,
+    final: bool = True,
+    typical: float | None = None,
+    present: np.ndarray | None = None,
 ) -> dict[int, str]:
     """Rows of ``frame`` (text cells, index = row number) that are not appointments -> why.
 
     ``final`` False: the table goes on below ``frame`` (a part of a big file), so no row of it
     is "after the table's last full row"; ``typical``: the cells of a full row, when the whole
-    table's count is known (default: ``frame``'s own, :func:`typical_cells`).
+    table's count is known (default: ``frame``'s own, :func:`typical_cells`); ``present``: True
+    where a cell holds text, when the caller knows it (default: asked of ``frame``, ~7 ms per
+    25,000 rows).
 
     Vectorised over the frame: the totals words are looked for in the first two columns of every
     row, and in every cell of the rows with fewer cells than usual (a totals row rarely fills
@@ -160,13 +166,12 @@ def rows_set_aside(
     """
     if frame.empty:
         return {}
-    filled = frame.notna()
-    counts = filled.sum(axis=1)
+    present = frame.notna().to_numpy() if present is None else present
+    counts = pd.Series(present.sum(axis=1), index=frame.index)
     typical = typical_cells(counts) if typical is None else typical
     said_total = np.zeros(len(frame), dtype=bool)
     sparse = (counts < typical).to_numpy()
     first = _Distinct(frame.iloc[:, 0].to_numpy(dtype=object))  # read by both tests below
-    present = filled.to_numpy()
     first_folded = _folded(frame.iloc[:, 0], present[:, 0])
     for j, column in enumerate(frame.columns):
         # Only the rows the test below reads: all in the first two columns, sparse ones after.
