@@ -177,6 +177,23 @@ def test_validate_in_parts_reports_exactly_what_one_part_does(
     assert len(parted.done.results) < len(whole.done.results)
 
 
+@pytest.mark.parametrize("part_rows", [4, ONE_PART])
+def test_validate_without_a_report_counts_and_keeps_what_it_does_with_one(
+    tmp_path: Path, part_rows: int
+) -> None:
+    # Without a report, a file in parts makes no result for its routine valid rows: they are
+    # counted. The counts and the results kept must be those of the same check with a report.
+    path = big_export(tmp_path / "export.csv")
+    reported = validate_file(request(path, tmp_path, part_rows))
+    unreported = validate_file(request(path, tmp_path, part_rows, report_path=None))
+    assert unreported.report_path is None
+    assert unreported.done.counts == reported.done.counts
+    assert reported.report_path is not None
+    assert sum(unreported.done.counts.values()) == len(read_report(reported.report_path))
+    assert unreported.done.warned == reported.done.warned
+    assert unreported.done.results == reported.done.results
+
+
 def test_a_run_in_parts_sends_each_appointment_once_and_a_rerun_sends_nothing(
     tmp_path: Path, sandbox: Any
 ) -> None:
