@@ -80,8 +80,8 @@ class _Keys:
         # Not categorized first: most cells of a row are distinct (ids, phones, emails), and
         # hashing every cell costs 20% less than factorizing first (29 against 37 ms a part).
         # Every part is hashed alike, so equal rows of any two parts have equal digests.
-        digests = pd.util.hash_pandas_object(rows, index=False, categorize=False)
-        self.cells.append(digests.to_numpy())
+        hashed = pd.util.hash_pandas_object(rows, index=False, categorize=False)
+        self.cells.append(hashed.to_numpy())
         ids = external_ids_of(rows, self.mapping.event.external_id).to_numpy(dtype=object)
         self.ids.append(np.where(ids != "", id_digests(ids), np.uint64(0)))
         for name in self.unique:
