@@ -26,6 +26,7 @@ from importer.load import (
 from importer.mapping import Mapping, Template, check_columns
 from importer.outcomes import RowIssue
 from importer.validate import forget_email_answers, validate_columns
+from importer.values.numbers import SHORTENED_REASON
 from importer.values.phones import forget_fast_answers
 
 
@@ -249,10 +250,14 @@ def validate_and_map(
     try:
         built = build_events(source, mapping, now=now, shared=shared)
         left_out = {(w.row, w.column, w.value) for w in built.warnings}
+        # A cell Excel shortened (2.02613E+11) is reported for that alone: its other complaints
+        # (the same id as another row's) follow from it, and would send staff the wrong way.
+        lost = {(i.row, i.column) for i in built.issues if i.reason == SHORTENED_REASON}
         column_issues = [
             issue
             for issue in validate_columns(source, mapping, unique)
             if (issue.row, issue.column, issue.value) not in left_out
+            and (issue.row, issue.column) not in lost
         ]
     finally:
         # The phone and email answers served both passes over these columns; a later part

@@ -319,6 +319,33 @@ def test_numbers_in_excel_cells_keep_every_digit(sandbox: SandboxHandle, tmp_pat
     assert report[0]["external_id"] == "c-1234567890123"
 
 
+def test_numbers_excel_shortened_in_a_csv_are_refused_for_that_alone_and_never_sent(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    # Excel saves a long number of a General cell as it shows it: 202612140930 as 2.02613E+11.
+    # Sent, such an id would become a second event once the file is saved with its digits.
+    rows = rows_of(
+        {"Id": "2.02613E+11"},
+        {"Id": "2.02613E+11", "Start": "10:00 AM"},
+        {"Id": "202612141130", "Phone": "5.41555E+09"},
+        {"Id": "202612141200"},
+    )
+    source = write_csv(tmp_path / "in.csv", rows)
+    spec = mapping_spec()
+    spec["columns"]["Id"]["unique"] = True
+    summary, report = run_in_process(sandbox, source, parse_mapping(spec), tmp_path)
+    assert summary.counts == {"created": 1, "invalid": 3}
+    lines = by_row(report)
+    for row, column in ((2, "Id"), (3, "Id"), (4, "Phone")):
+        assert lines[row]["status"] == "invalid"
+        message = lines[row]["message"]
+        assert message.startswith(f"row {row}, column '{column}': ")
+        assert "Excel shortened" in message
+        assert "last digits are lost" in message and ";" not in message  # that alone
+    assert list(live_events(sandbox)) == ["c-202612141200"]
+    assert sent_external_ids(sandbox) == {"c-202612141200"}
+
+
 # --- dates and times from Excel cells -----------------------------------------------------------
 
 

@@ -37,6 +37,7 @@ from importer.events.times import event_times
 from importer.mapping import SHOW_AS, Mapping, Template
 from importer.outcomes import RowIssue
 from importer.values import collector_paused, is_empty, map_distinct, not_empty, zone_problem
+from importer.values.numbers import SHORTENED_REASON, shortened_numbers
 
 AUTO_TAG = "#auto"
 _HAS_AUTO_TAG = r"(?<!\S)#auto(?!\w)"  # "#auto" as a word of its own, anywhere in the text
@@ -234,6 +235,14 @@ def _external_ids(
         "is blank: every appointment needs its id, so that the next import updates it instead "
         "of adding it again; fill it in",
     )
+    # An id Excel shortened (2.02613E+11) is not the appointment's: sent, it would become a
+    # second event once the file is saved right. Such rows are refused for that alone.
+    for column in template.columns:
+        written = cells.cells(column)
+        lost = shortened_numbers(written)
+        if lost.any():
+            issues.add(lost & ~missing, column, written, SHORTENED_REASON)
+            missing |= lost
     rendered = rendered.where(~missing, "")
     shared = rendered.duplicated(keep=False) & ~missing
     if elsewhere:

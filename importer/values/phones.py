@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import phonenumbers
 
+from importer.values.numbers import SHORTENED_REASON, shortened
 from importer.values.zones import country_name
 
 # Regions whose numbers written without +country are parsed as NANP numbers exactly like US ones
@@ -43,6 +44,8 @@ def normalise_phone(text: str, region: str) -> tuple[str | None, str | None]:
     value = text.strip()
     if not value:
         return None, None
+    if shortened(value):
+        return None, SHORTENED_REASON
     try:
         number = phonenumbers.parse(value, region, keep_raw_input=True)
     except phonenumbers.NumberParseException as exc:

@@ -22,6 +22,7 @@ from importer.mapping import (
     parse_template,
 )
 from importer.validate import NOT_EMAIL
+from importer.values.numbers import SHORTENED_REASON
 from tests.helpers import CLINIC_MAPPING, NOT_US_PHONE
 
 CLINIC = load_mapping(CLINIC_MAPPING)
@@ -270,6 +271,25 @@ def test_a_shared_external_id_fails_every_row_that_shares_it() -> None:
         (4, "Appointment ID", "clinic-17", shared),
         (5, "Appointment ID", "clinic-17", shared),
     ]
+
+
+def test_an_id_excel_shortened_is_refused_for_that_alone() -> None:
+    # 202612140930 and 202612141030, saved by Excel as they show in a General cell: sent, each
+    # would be a second event once the file is saved with its digits.
+    rows = [
+        _row(**{"Appointment ID": "2.02613E+11"}),
+        _row(**{"Appointment ID": "2.02613E+11", "Start": "10:30 AM", "End": "11:00 AM"}),
+        _row(**{"Appointment ID": "202612141130"}),
+    ]
+    built = build_events(_frame(*rows), CLINIC)
+    assert sorted(built.payloads) == [4]
+    assert built.external_ids == {4: "clinic-202612141130"}
+    assert [(row, column, value) for row, column, value, _ in _issues(built)] == [
+        (2, "Appointment ID", "2.02613E+11"),
+        (3, "Appointment ID", "2.02613E+11"),
+    ]
+    assert all(reason == SHORTENED_REASON for *_, reason in _issues(built))
+    assert "last digits are lost" in SHORTENED_REASON
 
 
 def test_a_blank_external_id_cell_is_an_issue_and_no_id_is_reported() -> None:

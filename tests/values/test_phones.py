@@ -29,6 +29,9 @@ from tests.helpers import NOT_US_PHONE
         ("+1 555 0100", "GB", "with the country code +1 (the United States (US))"),
         ("+999 1234567", "US", "what follows the + is no country's code"),
         ("07700 900123", "GB", "in Britain (UK); a number from another country needs +"),
+        # A number cell Excel saved to CSV as it shows it: 447911123456 as 4.47911E+11.
+        ("4.47911E+11", "GB", "a long number Excel shortened when the file was saved"),
+        ("5.41555E+09", "US", "its last digits are lost"),
     ],
 )
 def test_invalid_numbers_say_why(text: str, region: str, words: str) -> None:
