@@ -78,6 +78,7 @@ ROWS: dict[str, tuple[dict[str, str], str]] = {
     "14": ({"Email": "gail@example", "Phone": ""}, "is not an email address"),
     "15": ({"Minutes": "an hour"}, "is not a length in minutes"),
     "16": ({"When": "14/12/2027 9:00 AM"}, "there is no month 14"),
+    "18": ({"When": "46370.395833"}, "is a number, not a date: Excel shows dates as numbers"),
 }
 
 

@@ -177,12 +177,37 @@ def _impossible_date(value: str, date_format: str | None) -> str:
     return ""
 
 
+# A date Excel shows as a number (the column's format is General): days since 1899-12-30, from
+# 1954 to 2119; a fraction is the time of day. Only named in a reason, never read as a date: the
+# file does not say whether its workbook counted from 1900 or (old Macs) from 1904.
+_SERIAL = re.compile(r"(?P<days>[2-7][0-9]{4})(?:[.,](?P<fraction>[0-9]+))?")
+_SERIAL_EPOCH = dt.datetime(1899, 12, 30)
+
+
+def _serial_date(value: str) -> str:
+    """Why ``value`` is not a date when it is Excel's number for one, else ""."""
+    found = _SERIAL.fullmatch(value.strip())
+    if found is None:
+        return ""
+    minutes = round(float(f"0.{found.group('fraction') or 0}") * 24 * 60)
+    when = _SERIAL_EPOCH + dt.timedelta(days=int(found.group("days")), minutes=minutes)
+    shown = f"{when.day} {when:%B %Y}" + (f" at {when:%H:%M}" if found.group("fraction") else "")
+    return (
+        f"is a number, not a date: Excel shows dates as numbers like this when the column's "
+        f"format is General ({value.strip()} would be {shown}); format the column as a date in "
+        "Excel and save the file again"
+    )
+
+
 def date_reasons(text: pd.Series, date_format: str | None) -> pd.Series:
     """Why each date cell is not a date, as specific as the value allows (one per distinct)."""
     general = date_problem(date_format)
 
     def reasons(values: pd.Series) -> pd.Series:
-        return pd.Series([_impossible_date(v, date_format) or general for v in values], dtype="str")
+        return pd.Series(
+            [_serial_date(v) or _impossible_date(v, date_format) or general for v in values],
+            dtype="str",
+        )
 
     return map_distinct(text.fillna(""), reasons)
 
@@ -200,7 +225,7 @@ def datetime_reasons(
         alone = parse_dates(pd.Series([value.strip()], dtype="str"), date_format).iloc[0]
         if not pd.isna(alone):
             return f"has a date but no time: write the time after the date, like {example}"
-        return _impossible_date(date_part, date_format) or general
+        return _serial_date(value) or _impossible_date(date_part, date_format) or general
 
     return map_distinct(
         text.fillna(""), lambda values: pd.Series([reason(v) for v in values], dtype="str")

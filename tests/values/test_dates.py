@@ -17,6 +17,7 @@ from importer.values import (
     parse_datetimes,
     parse_times,
 )
+from importer.values.dates import date_reasons, datetime_reasons
 from importer.values.offsets import format_iso
 
 
@@ -336,3 +337,30 @@ def test_localise_all_day_midnight_that_the_clocks_skip_starts_when_the_day_does
 )
 def test_formats_in_words(fmt: str, words: str) -> None:
     assert format_in_words(fmt) == words
+
+
+@pytest.mark.parametrize(
+    ("written", "words"),
+    [
+        ("46370", "(46370 would be 14 December 2026)"),
+        ("46370.395833", "(46370.395833 would be 14 December 2026 at 09:30)"),
+        ("46370,999999", "(46370,999999 would be 15 December 2026 at 00:00)"),
+        (" 20000 ", "(20000 would be 3 October 1954)"),
+    ],
+)
+def test_a_date_excel_shows_as_a_number_is_named_not_read(written: str, words: str) -> None:
+    # A CSV saved from a column of General format: the number is refused (a workbook of an old
+    # Mac counts from 1904, and the file cannot say which), with the date it would be.
+    for reasons in (
+        date_reasons(pd.Series([written]), "%m/%d/%Y"),
+        datetime_reasons(pd.Series([written]), "%m/%d/%Y", "%I:%M %p"),
+    ):
+        assert reasons.iloc[0].startswith("is a number, not a date: Excel shows dates as numbers")
+        assert words in reasons.iloc[0]
+    assert parse_dates(pd.Series([written.strip()], dtype="str"), "%m/%d/%Y").isna().all()
+
+
+@pytest.mark.parametrize("written", ["2026", "99999", "12345", "4637", "46370.5.1"])
+def test_other_numbers_get_the_date_format_s_reason(written: str) -> None:
+    reason = date_reasons(pd.Series([written]), "%m/%d/%Y").iloc[0]
+    assert reason == "does not match the date format MM/DD/YYYY (e.g. 12/31/2026) or YYYY-MM-DD"
