@@ -349,6 +349,32 @@ def test_numbers_excel_shortened_in_a_csv_are_refused_for_that_alone_and_never_s
 # --- dates and times from Excel cells -----------------------------------------------------------
 
 
+def test_times_as_people_type_them_and_dates_excel_saved_with_midnight_arrive_exact(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    # A hand-typed sheet of a 12-hour mapping: the hour alone, AM/PM dotted; a date column
+    # whose Excel cells held a date and midnight, saved to CSV as "12/14/2026 0:00".
+    rows = rows_of(
+        {"Date": "12/14/2026 0:00", "Start": "9am"},
+        {"Start": "2 PM"},
+        {"Start": "9:30 a.m."},
+        {"Date": "12/14/2026 9:30", "Start": "9:30 AM"},  # which time? refused
+        {"Start": "9"},  # 9 in the morning or the evening? refused
+    )
+    source = write_csv(tmp_path / "in.csv", rows)
+    summary, report = run_in_process(sandbox, source, corpus_mapping(), tmp_path)
+    assert summary.counts == {"created": 3, "invalid": 2}
+    starts = {i: e["start_time"] for i, e in live_events(sandbox).items()}
+    assert starts == {
+        "c-1": "2026-12-14T09:00:00-05:00",
+        "c-2": "2026-12-14T14:00:00-05:00",
+        "c-3": "2026-12-14T09:30:00-05:00",
+    }
+    lines = by_row(report)
+    assert "holds a time (09:30) as well as a date" in lines[5]["message"]
+    assert "does not match the time format" in lines[6]["message"]
+
+
 @pytest.mark.parametrize("epoch", [None, CALENDAR_MAC_1904], ids=["1900-dates", "1904-dates"])
 @pytest.mark.parametrize("layout", ["date-and-time-cells", "one-datetime-cell"])
 def test_excel_date_and_time_cells_give_the_right_local_time(

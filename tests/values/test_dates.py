@@ -63,6 +63,15 @@ def _one_row(mapping: Mapping, **cells: str) -> tuple[dict[str, Any] | None, lis
         ("%m/%d/%Y", "3/4/26", None),  # 2-digit year only when the format says %y
         ("%m/%d/%y", "3/4/26", "2026-03-04"),
         ("%m/%d/%Y", "2026-12-01 14:30", None),  # a datetime is not a date
+        ("%m/%d/%Y", "12/14/2026 9:30", None),
+        ("%m/%d/%Y", "12/14/2026 12:00 PM", None),
+        # ... unless its time is midnight: a date-and-time cell of Excel saved to CSV
+        ("%m/%d/%Y", "12/14/2026 0:00", "2026-12-14"),
+        ("%m/%d/%Y", "12/14/2026 12:00:00 AM", "2026-12-14"),
+        ("%d/%m/%Y", "14/12/2026 00:00", "2026-12-14"),
+        ("%m/%d/%Y", "2026-12-14 00:00:00", "2026-12-14"),
+        ("%m/%d/%Y", "2026-12-14T00:00:00", "2026-12-14"),
+        ("%m/%d/%Y", "13/04/2026 0:00", None),  # still never swapped
         ("%m/%d/%Y", "", None),
         ("%m/%d/%Y", None, None),
     ],
@@ -88,7 +97,16 @@ def test_dates_follow_the_format_and_iso_only(
         ("%I:%M %p", "02:30", "02:30:00"),  # two-digit ISO hour: as the loader writes it
         ("%I:%M %p", "2:30", None),  # 2:30 what? never read as 2:30 in the night
         ("%I:%M %p", "13:30 PM", None),
-        ("%I:%M %p", "9:30 a.m.", None),
+        ("%I:%M %p", "9:30 a.m.", "09:30:00"),  # AM and PM as newspapers write them
+        ("%I:%M %p", "9:30 P.M", "21:30:00"),
+        ("%I:%M %p", "9 AM", "09:00:00"),  # the hour alone, with its AM or PM
+        ("%I:%M %p", "9am", "09:00:00"),
+        ("%I:%M %p", "12 pm", "12:00:00"),
+        ("%I:%M %p", "12 a.m.", "00:00:00"),
+        ("%I:%M %p", "9", None),  # 9 what?
+        ("%I:%M %p", "13 PM", None),
+        ("%H:%M", "9 AM", None),  # a 24-hour sheet: AM/PM is not its way of writing times
+        ("%H:%M", "9:30 a.m.", None),
         ("%H:%M", "9:30", "09:30:00"),  # a 24-hour sheet may drop the leading zero
         ("%H:%M", "24:00", None),
         ("%H.%M", "14.30", "14:30:00"),
@@ -364,3 +382,13 @@ def test_a_date_excel_shows_as_a_number_is_named_not_read(written: str, words: s
 def test_other_numbers_get_the_date_format_s_reason(written: str) -> None:
     reason = date_reasons(pd.Series([written]), "%m/%d/%Y").iloc[0]
     assert reason == "does not match the date format MM/DD/YYYY (e.g. 12/31/2026) or YYYY-MM-DD"
+
+
+def test_a_date_with_a_time_in_a_column_of_dates_says_so() -> None:
+    reasons = date_reasons(pd.Series(["12/14/2026 9:30", "14/12/2026 0:00"]), "%m/%d/%Y")
+    assert reasons.tolist() == [
+        "holds a time (09:30) as well as a date, in a column of dates: write the date alone, "
+        "like 12/31/2026",
+        "there is no month 14: dates here are written MM/DD/YYYY (e.g. 12/31/2026); was it "
+        "typed day first?",
+    ]
