@@ -94,9 +94,15 @@ _CODE_SHAPES = {
 }
 
 
+# What the import reads beside a format's own shape: a date followed by a time (kept only when
+# it is midnight, ``12/14/2026 0:00``); a 12-hour time with the hour alone (``9am``).
+_TIME_AFTER_DATE = r"(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?:\s*[AaPp]\.?[Mm]\.?)?)?"
+_HOUR_ALONE = r"|[0-9]{1,2}\s*[AaPp]\.?\s?[Mm]\.?"
+
+
 def _shape(fmt: str) -> re.Pattern[str]:
-    """A loose regex of the text ``fmt`` can read: only formats whose shape some value has are
-    parsed (each parse is a pandas call; most candidates fit no value at all)."""
+    """A loose regex of the text the import reads with ``fmt``: only formats whose shape some
+    value has are parsed (each parse is a pandas call; most candidates fit no value at all)."""
     pattern = ""
     for token in re.findall(r"%.|.", fmt, flags=re.DOTALL):
         if token in _CODE_SHAPES:
@@ -105,6 +111,10 @@ def _shape(fmt: str) -> re.Pattern[str]:
             pattern += r"\s*"
         else:
             pattern += re.escape(token)
+    if "%d" in fmt or "%b" in fmt or "%B" in fmt:  # a date format
+        pattern += _TIME_AFTER_DATE
+    elif "%I" in fmt and "%p" in fmt:
+        pattern = f"(?:{pattern}){_HOUR_ALONE}"
     return re.compile(pattern)
 
 

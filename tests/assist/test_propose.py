@@ -60,11 +60,20 @@ def write_frame(path: Path, frame: pd.DataFrame) -> Path:
         (["14 Dec 2026", "2 Jan 2027"], "%d %b %Y"),
         (["December 14, 2026", "January 2, 2027"], "%B %d, %Y"),
         (["2026-12-14", "2027-01-02"], None),  # ISO needs no format
+        # Excel's date-and-time cells at midnight, saved to CSV: a column of dates
+        (["12/14/2026 0:00", "1/2/2027 0:00"], "%m/%d/%Y"),
+        (["14/12/2026 00:00", "01/02/2027 00:00"], "%d/%m/%Y"),
+        (["2026-12-14 00:00:00", "2027-01-02 00:00:00"], None),
     ],
 )
 def test_date_formats_are_guessed_from_the_values(values: list[str], expected: str | None) -> None:
     guess = guess_date_format(cells(values))
     assert (guess.format, guess.refused) == (expected, False)
+
+
+def test_dates_with_times_of_day_are_no_column_of_dates() -> None:
+    guess = guess_date_format(cells(["12/14/2026 9:30", "1/2/2027 14:00"]))
+    assert guess.share == 0.0
 
 
 @pytest.mark.parametrize(
@@ -126,7 +135,9 @@ def test_text_dates_among_date_cells_are_read_only_when_each_reads_one_way(
     [
         (["8:30 AM", "1:00 PM"], "%I:%M %p", False),
         (["8:30am", "1:00pm"], "%I:%M %p", False),
-        (["9 AM", "2 PM"], "%I %p", False),
+        # The hour alone is read by the 12-hour format, which reads "9:30 AM" later too.
+        (["9 AM", "2 PM"], "%I:%M %p", False),
+        (["9am", "2:30 PM", "10 a.m."], "%I:%M %p", False),
         (["08:30", "14:00"], None, False),
         (["9:30", "14:00"], "%H:%M", False),
         (["9.30", "14.00"], "%H.%M", False),
