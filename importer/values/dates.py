@@ -117,8 +117,10 @@ def _time_formats(time_format: str | None) -> list[_Format]:
         formats.append(_Format(time_format))
         if " %p" in time_format:  # "9:30am" as well as "9:30 am"
             formats.append(_Format(time_format.replace(" %p", "%p")))
-    if _twelve_hour(time_format):  # the hour alone, with its AM or PM: "9 AM", "9am", "12 PM"
-        formats += [_Format("%I %p"), _Format("%I%p")]
+    if _twelve_hour(time_format):
+        # Any 12-hour time with its AM or PM, the minutes left out too: "9 AM", "9am", "12 PM"
+        # (and "9:30 AM" where a mapping's format is the hour alone).
+        formats += [_Format(f) for f in ("%I:%M %p", "%I:%M%p", "%I %p", "%I%p")]
     iso = re.compile(rf"^{_ISO_TIME_SHAPE}$")
     return formats + [_Format(f, iso) for f in ISO_TIMES]
 

@@ -104,6 +104,7 @@ def test_dates_follow_the_format_and_iso_only(
         ("%I:%M %p", "12 pm", "12:00:00"),
         ("%I:%M %p", "12 a.m.", "00:00:00"),
         ("%I:%M %p", "9", None),  # 9 what?
+        ("%I %p", "2:30 PM", "14:30:00"),  # a mapping of the hour alone reads the minutes too
         ("%I:%M %p", "13 PM", None),
         ("%H:%M", "9 AM", None),  # a 24-hour sheet: AM/PM is not its way of writing times
         ("%H:%M", "9:30 a.m.", None),
