@@ -101,6 +101,61 @@ def emails_ok(cells: pd.Series) -> pd.Series:
     return pd.Series(ok, index=cells.index, dtype=bool)
 
 
+# An address as mail programs copy it: "Ann Lee <ann@example.com>", "mailto:ann@example.com",
+# "ann@example.com;" (Outlook's separator). What is around the address is not sent.
+_MAILTO = re.compile(r"(?i)^mailto:\s*")
+_BRACKETED = re.compile(r"^[^<>]*<\s*([^<>\s]+)\s*>$")
+_SEPARATORS = re.compile(r"[\s;,]+")
+
+
+def two_addresses_reason(count: int) -> str:
+    """Why a cell holding ``count`` (2 or more) email addresses has none to send to."""
+    return (
+        f"holds {count} email addresses: a reminder goes to one address; keep only the one to "
+        "send to"
+    )
+
+
+def _unwrapped(text: str) -> tuple[str, str | None]:
+    """The address in ``text`` (a cell that is not one as written) and None, or ``text`` and
+    why it holds none."""
+    matches = _email_syntax().fullmatch
+    bare = _MAILTO.sub("", text.strip()).strip(" ;,")
+    bracketed = _BRACKETED.fullmatch(bare)
+    if bracketed is not None:
+        bare = _MAILTO.sub("", bracketed.group(1))
+    if len(bare) <= EMAIL_MAX_LENGTH and matches(bare) is not None:
+        return bare, None
+    pieces = [_MAILTO.sub("", p.strip("<>")) for p in _SEPARATORS.split(text) if "@" in p]
+    found = [p for p in pieces if matches(p) is not None]
+    if len(found) >= 2:
+        return text, two_addresses_reason(len(found))
+    return text, NOT_EMAIL
+
+
+def email_addresses(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Per cell (stripped text; blank ``""`` or NA), the address to send to, and where there is
+    none, why (NA elsewhere).
+
+    An address as mail programs copy it is that address (``Ann Lee <ann@example.com>``,
+    ``mailto:ann@example.com``, ``ann@example.com;``). A cell of two addresses has none: a
+    reminder goes to one, and which one is not the importer's to choose.
+    """
+    ok = emails_ok(cells) | cells.isna() | (cells == "")
+    addresses = cells.copy()
+    reasons = pd.Series(pd.NA, index=cells.index, dtype="str")
+    if not ok.all():
+        others = cells[~ok]
+        found = {text: _unwrapped(text) for text in pd.unique(others.to_numpy(dtype=object))}
+        addresses[~ok] = [found[t][0] for t in others]
+        reasons[~ok] = [found[t][1] for t in others]
+    return addresses, reasons
+
+
+def _emails_ok_or_unwrapped(cells: pd.Series) -> pd.Series:
+    return email_addresses(cells)[1].isna()
+
+
 def _integer_ok(cells: pd.Series) -> pd.Series:
     return cells.str.fullmatch(INTEGER_PATTERN).fillna(False).astype(bool)
 
@@ -133,7 +188,7 @@ def _type_checks(column_type: ColumnType, phone_region: str) -> list[pa.Check]:
     Pandera drops blank cells before calling a check (``ignore_na``), so checks see only text.
     """
     if column_type is ColumnType.EMAIL:
-        return [pa.Check(emails_ok, name=ColumnType.EMAIL.value)]
+        return [pa.Check(_emails_ok_or_unwrapped, name=ColumnType.EMAIL.value)]
     if column_type is ColumnType.PHONE:
         return [pa.Check(_phone_check(phone_region), name=ColumnType.PHONE.value)]
     if column_type is ColumnType.TIMEZONE:
@@ -208,7 +263,7 @@ def _reasons(check: str, values: pd.Series, rows: np.ndarray, phone_region: str)
     if check == _UNIQUE:
         return _duplicate_reasons(values, rows)
     if check == ColumnType.EMAIL.value:
-        return [NOT_EMAIL] * len(values)
+        return [str(r) for r in email_addresses(values)[1].fillna(NOT_EMAIL)]
     if check == ColumnType.INTEGER.value:
         return [NOT_WHOLE_NUMBER] * len(values)
     if check == ColumnType.PHONE.value:

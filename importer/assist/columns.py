@@ -21,7 +21,7 @@ from importer.assist.formats import (
     split_date_time,
 )
 from importer.mapping import SHOW_AS
-from importer.validate import EMAIL_PATTERN
+from importer.validate import email_addresses
 from importer.values import is_zone, suggest_zone
 
 SAMPLE_ROWS = 1_000  # rows read to judge a column's values
@@ -82,7 +82,8 @@ def profile_column(name: str, values: pd.Series) -> ColumnProfile:
     )
     # A zone, an email address: text, but not what a name, title or location looks like.
     shares["text"] = share(letters & ~distinct.str.contains("@") & ~zones)
-    shares["email"] = share(distinct.str.fullmatch(EMAIL_PATTERN))
+    # What the import sends to: addresses as mail programs copy them too ("Ann <ann@x.org>")
+    shares["email"] = share(email_addresses(distinct)[1].isna())
     digits = distinct.str.count(r"[0-9]")
     phone_like = distinct.str.fullmatch(_PHONE_SHAPE) & ~distinct.str.fullmatch(_DATE_SHAPE)
     shares["phone"] = share(phone_like & digits.between(7, 15))

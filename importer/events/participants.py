@@ -17,7 +17,7 @@ import pandas as pd
 from importer.events.cells import IssueCollector, TemplateRenderer, column_name, whole_numbers
 from importer.events.row_warnings import same_values
 from importer.mapping import ParticipantTemplate, Template
-from importer.validate import NOT_EMAIL, emails_ok
+from importer.validate import email_addresses
 from importer.values import is_empty, normalise_phones, not_empty
 
 
@@ -48,8 +48,11 @@ def participants_of(
             continue
         text = cells.render(template)
         if field_name == "email":
-            bad = not_empty(text) & ~emails_ok(text)
-            faults["email"] = _Fault(bad, column_name(template, f"{key}.email"), text, NOT_EMAIL)
+            written = text
+            text, reason = email_addresses(written)
+            bad = reason.notna()
+            column = column_name(template, f"{key}.email")
+            faults["email"] = _Fault(bad, column, written, reason.fillna("") if bad.any() else "")
         elif field_name == "contact_id":
             ids = whole_numbers(cells, template, f"{key}.contact_id", issues, required=False)
             text = ids.where(ids.notna(), "")

@@ -21,7 +21,7 @@ from importer.mapping import (
     parse_mapping,
     parse_template,
 )
-from importer.validate import NOT_EMAIL
+from importer.validate import NOT_EMAIL, two_addresses_reason
 from importer.values.numbers import SHORTENED_REASON
 from tests.helpers import CLINIC_MAPPING, NOT_US_PHONE
 
@@ -218,6 +218,29 @@ def test_a_bad_contact_detail_is_left_out_with_a_warning_when_the_other_one_work
     assert (sent["participants"][0] if sent else None) == participant
     assert [(i.column, i.value, i.reason) for i in built.issues] == issues
     assert [(w.column, w.value, w.reason) for w in built.warnings] == warnings
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Ann Smith <ann@example.com>",
+        "mailto:ann@example.com",
+        "ann@example.com;",
+        "<ann@example.com>",
+    ],
+)
+def test_an_address_as_mail_programs_copy_it_is_sent_as_the_address(written: str) -> None:
+    built = build_events(_frame(_row(Email=written, Phone="")), CLINIC)
+    assert built.issues == [] and built.warnings == []
+    assert built.payloads[2]["participants"] == [{"name": "Ann Smith", "email": "ann@example.com"}]
+
+
+def test_a_cell_of_two_addresses_is_left_out_beside_a_phone_and_says_why() -> None:
+    built = build_events(_frame(_row(Email="ann@example.com; dad@example.com")), CLINIC)
+    assert built.payloads[2]["participants"] == [{"name": "Ann Smith", "phone": "+15415550104"}]
+    [warning] = built.warnings
+    assert (warning.column, warning.value) == ("Email", "ann@example.com; dad@example.com")
+    assert warning.reason == two_addresses_reason(2) + LEFT_OUT.format("email", "phone")
 
 
 def test_a_participant_with_some_fields_keeps_only_those() -> None:
