@@ -24,7 +24,7 @@ from pandera.errors import SchemaErrors
 
 from importer.mapping import ColumnCheck, ColumnType, Mapping
 from importer.outcomes import RowIssue
-from importer.values import known_zones, normalise_phones, zone_problem
+from importer.values import is_empty, known_zones, normalise_phones, zone_problem
 
 REQUIRED_BLANK = "is required but blank: fill it in"
 NOT_EMAIL = "is not an email address: check it for a typo (one looks like name@example.com)"
@@ -141,10 +141,11 @@ def email_addresses(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     ``mailto:ann@example.com``, ``ann@example.com;``). A cell of two addresses has none: a
     reminder goes to one, and which one is not the importer's to choose.
     """
-    ok = emails_ok(cells) | cells.isna() | (cells == "")
-    addresses = cells.copy()
+    ok = emails_ok(cells).to_numpy() | pd.isna(cells.to_numpy(dtype=object)) | is_empty(cells)
+    addresses = cells
     reasons = pd.Series(pd.NA, index=cells.index, dtype="str")
     if not ok.all():
+        addresses = cells.copy()
         others = cells[~ok]
         found = {text: _unwrapped(text) for text in pd.unique(others.to_numpy(dtype=object))}
         addresses[~ok] = [found[t][0] for t in others]
