@@ -270,7 +270,8 @@ def datetime_reasons(
 
     def reason(value: str) -> str:
         date_part = re.split(r"[T\s]", value.strip(), maxsplit=1)[0]
-        alone = parse_dates(pd.Series([value.strip()], dtype="str"), date_format).iloc[0]
+        # The date alone: not a date followed by a time (midnight or not), which has one.
+        alone = _parse(pd.Series([value.strip()], dtype="str"), _date_formats(date_format)).iloc[0]
         if not pd.isna(alone):
             return f"has a date but no time: write the time after the date, like {example}"
         return _serial_date(value) or _impossible_date(date_part, date_format) or general

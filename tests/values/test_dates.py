@@ -393,3 +393,11 @@ def test_a_date_with_a_time_in_a_column_of_dates_says_so() -> None:
         "there is no month 14: dates here are written MM/DD/YYYY (e.g. 12/31/2026); was it "
         "typed day first?",
     ]
+
+
+def test_a_date_and_time_not_in_the_format_is_not_said_to_lack_its_time() -> None:
+    reasons = datetime_reasons(
+        pd.Series(["12/14/2026 12:00:00 AM", "12/14/2026"]), "%m/%d/%Y", "%H:%M"
+    )
+    assert not reasons.iloc[0].startswith("has a date but no time")
+    assert reasons.iloc[1].startswith("has a date but no time")
