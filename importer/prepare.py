@@ -23,7 +23,7 @@ from importer.load import (
     sheet_names,
     strip_report_columns,
 )
-from importer.mapping import Mapping, Template, check_columns
+from importer.mapping import CancelledRows, Mapping, Template, check_columns
 from importer.outcomes import RowIssue
 from importer.validate import forget_email_answers, validate_columns
 from importer.values.numbers import SHORTENED_REASON
@@ -122,19 +122,35 @@ class Appointments:
 
     source: pd.DataFrame  # the input columns (a report's result columns removed), index = row
     report_ids: dict[int, int]  # row -> apptoto_id from a report read back as input
-    rows: pd.DataFrame  # ``source`` without the rows set aside (totals, notes)
+    rows: pd.DataFrame  # ``source`` without the rows set aside (totals, notes, cancelled)
+    set_aside: dict[int, str]  # row -> why it is not an appointment to send
 
 
 def appointments_of(loaded: Sheet, mapping: Mapping) -> Appointments:
     """``loaded``'s input columns checked against ``mapping`` (MappingError for a column the
-    sheet lacks), leading zeros Excel dropped from a report's ids given back."""
+    sheet lacks), leading zeros Excel dropped from a report's ids given back. Besides the rows
+    the load set aside, those the mapping's ``cancelled`` marks are not appointments to send."""
     source, report_ids = strip_report_columns(loaded.frame)
     check_columns(mapping, [str(c) for c in source.columns])
     recorded = recorded_external_ids(loaded.frame)
     source = restore_lost_zeros(source, recorded, mapping.event.external_id)
-    set_aside = loaded.set_aside
+    set_aside = {**cancelled_rows(source, mapping.cancelled), **loaded.set_aside}
     rows = source.drop(index=list(set_aside)) if set_aside else source
-    return Appointments(source, report_ids, rows)
+    return Appointments(source, report_ids, rows, set_aside)
+
+
+def cancelled_rows(source: pd.DataFrame, cancelled: CancelledRows | None) -> dict[int, str]:
+    """Rows whose cell in ``cancelled.column`` is one of its values -> why they are not sent."""
+    if cancelled is None or cancelled.column not in source.columns or source.empty:
+        return {}
+    cells = source[cancelled.column].fillna("").astype("str").str.strip()
+    marked = cells[cells.str.casefold().isin(cancelled.words())]
+    return {
+        int(row): (
+            f"not an appointment: marked {text!r} in {cancelled.column!r}, so no reminder is sent"
+        )
+        for row, text in zip(marked.index.tolist(), marked.tolist(), strict=True)
+    }
 
 
 def prepare_sheet(
@@ -176,7 +192,7 @@ def prepare_sheet(
         report_ids=found.report_ids,
         warnings=by_row(built.warnings),
         copies=copies,
-        set_aside=loaded.set_aside,
+        set_aside=found.set_aside,
     )
 
 

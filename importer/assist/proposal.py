@@ -12,6 +12,7 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 
+from importer.assist.cancelled import CancelledGuess
 from importer.assist.columns import (
     Pick,
 )
@@ -58,6 +59,7 @@ class Proposal:
     notes: tuple[str, ...] = field(default=())
     header_row: int | None = None  # the row of the column names, when not the first row
     sheets: tuple[str, ...] = ()  # several sheets with these columns, read in one run
+    cancelled: CancelledGuess | None = None  # a status column marking visits not going ahead
 
     @property
     def needs_choice(self) -> list[str]:
@@ -101,6 +103,9 @@ class Proposal:
             lines.append(
                 f"default time zone: {zone.value or 'none'} ({zone.confidence}): {zone.reason}"
             )
+        if self.cancelled is not None and self.cancelled.values:
+            shown = ", ".join(repr(v) for v in self.cancelled.values)
+            lines.append(f"{self.cancelled.column}: rows marked {shown} are not sent (medium)")
         if self.unmatched:
             lines.append(f"not used (offered as custom_data): {', '.join(self.unmatched)}")
         lines += [f"note: {n}" for n in self.notes]
@@ -133,6 +138,15 @@ def _escaped(text: str) -> str:
 def _quoted(text: str) -> str:
     """A double-quoted YAML scalar of ``text`` that always stays on its line."""
     return _escaped(json.dumps(text, ensure_ascii=False))
+
+
+def _cancelled(guess: CancelledGuess) -> list[str]:
+    """The ``cancelled`` section: active when the column holds values that mark a row."""
+    confidence = "medium" if guess.values else "low"
+    lines = _comment(f"cancelled ({confidence}): {guess.reason}", 0)
+    values = ", ".join(_quoted(v) for v in guess.values) or _quoted("Cancelled")
+    line = f"cancelled: {{column: {_quoted(guess.column)}, values: [{values}]}}"
+    return lines + [line if guess.values else f"# {line}"]
 
 
 def _comment(text: str, indent: int) -> list[str]:
@@ -256,6 +270,8 @@ def render_proposal(proposal: Proposal) -> str:
         2,
     )
     lines.append("  dst: reject")
+    if proposal.cancelled is not None:
+        lines += _cancelled(proposal.cancelled)
     if proposal.checks:
         lines.append("columns:")
         lines += _comment(

@@ -18,6 +18,7 @@ from collections.abc import Mapping as AbstractMapping
 
 import pandas as pd
 
+from importer.assist.cancelled import guess_cancelled
 from importer.assist.columns import Pick, id_headers, match_columns, profile_columns
 from importer.assist.event import (
     PERSON_KEYS,
@@ -135,6 +136,10 @@ def _build(
     skipped = [str(c) for c in frame.columns if str(c) not in usable]
     if skipped:
         notes.append(f"columns with braces in their header cannot be used: {', '.join(skipped)}")
+    unmatched = tuple(c for c in unmatched if c not in skipped)
+    cancelled = guess_cancelled(frame, unmatched)
+    if cancelled is not None and cancelled.values:
+        unmatched = tuple(c for c in unmatched if c != cancelled.column)
     return Proposal(
         name=name,
         id_source=id_source(event),
@@ -149,8 +154,9 @@ def _build(
         phone_region=_phone_region(frame, picks, phone_region, time_zone),
         date_format=guess_date_format(_date_values(frame, picks)),
         time_format=guess_time_format(_time_values(frame, picks)),
-        unmatched=tuple(c for c in unmatched if c not in skipped),
+        unmatched=unmatched,
         notes=tuple(notes),
+        cancelled=cancelled,
     )
 
 

@@ -95,7 +95,8 @@ def validate(
     if warned:
         rows = "row has" if warned == 1 else "rows have"
         where = f"; {warned} valid {rows} warnings to check{where}"
-    aside = f", {set_aside} not appointments" if set_aside else ""
+    aside = f", {set_aside} not {'an appointment' if set_aside == 1 else 'appointments'}"
+    aside = aside if set_aside else ""
     typer.echo(f"{valid} valid, {invalid} invalid rows{aside} in {file.name}{where}")
     raise typer.Exit(EXIT_ROWS if invalid else EXIT_OK)
 

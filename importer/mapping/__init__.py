@@ -9,6 +9,7 @@ from importer.mapping.columns import check_columns, closest_headers
 from importer.mapping.model import (
     DEFAULT_PHONE_REGION,
     SHOW_AS,
+    CancelledRows,
     ColumnCheck,
     ColumnRef,
     ColumnType,
@@ -26,6 +27,7 @@ from importer.values import DstPolicy
 __all__ = [
     "DEFAULT_PHONE_REGION",
     "SHOW_AS",
+    "CancelledRows",
     "ColumnCheck",
     "ColumnRef",
     "ColumnType",

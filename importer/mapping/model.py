@@ -198,6 +198,20 @@ class EventTemplate:
 
 
 @dataclass(frozen=True, slots=True)
+class CancelledRows:
+    """The rows a practice system marks as not going ahead, by the text of one column
+    (``cancelled: {column: Status, values: [Cancelled, No show]}``): never sent, and to
+    ``--cancel-missing`` not in the file. Values are matched trimmed and in any case."""
+
+    column: str
+    values: tuple[str, ...]
+
+    def words(self) -> frozenset[str]:
+        """The values as cells are compared to them: trimmed and casefolded."""
+        return frozenset(v.strip().casefold() for v in self.values)
+
+
+@dataclass(frozen=True, slots=True)
 class Mapping:
     """A parsed, checked mapping file."""
 
@@ -216,6 +230,7 @@ class Mapping:
     # The calendars rows may name (``calendars: [Dr Chen, Dr Rivera]``): any other is an invalid
     # row, so a typo never makes Apptoto create a calendar. Empty: any calendar.
     calendars: tuple[str, ...] = ()
+    cancelled: CancelledRows | None = None  # rows marked cancelled: never sent
 
     @property
     def scope(self) -> str:
@@ -254,6 +269,8 @@ class Mapping:
         for _, template in self.templates():
             for column in template.columns:
                 seen.setdefault(column, None)
+        if self.cancelled is not None:
+            seen.setdefault(self.cancelled.column, None)
         return list(seen)
 
     def check(self, name: str) -> ColumnCheck:

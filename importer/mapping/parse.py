@@ -20,7 +20,14 @@ from typing import Any
 
 from importer.errors import MappingError
 from importer.mapping.event_section import parse_event
-from importer.mapping.model import DEFAULT_PHONE_REGION, ColumnCheck, ColumnType, Defaults, Mapping
+from importer.mapping.model import (
+    DEFAULT_PHONE_REGION,
+    CancelledRows,
+    ColumnCheck,
+    ColumnType,
+    Defaults,
+    Mapping,
+)
 from importer.mapping.problems import Problems, read_bool, read_section
 from importer.mapping.yaml_text import MAX_MAPPING_BYTES, read_yaml
 from importer.values import DstPolicy, is_zone, known_zones, zone_country
@@ -28,6 +35,7 @@ from importer.values import DstPolicy, is_zone, known_zones, zone_country
 _TOP_KEYS = {
     *("name", "source", "sheet", "sheets", "header_row", "defaults", "columns", "event"),
     "calendars",
+    "cancelled",
 }
 
 
@@ -75,6 +83,7 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
     calendars = top.get("calendars") or []
     if not isinstance(calendars, list) or not all(isinstance(c, str) for c in calendars):
         problems.add(f"calendars: expected a list of calendar names, got {calendars!r}")
+    cancelled = _cancelled(top.get("cancelled"), problems)
     if problems.items or event is None:
         raise MappingError("the mapping has mistakes", file=file, problems=problems.items)
     sheet = top.get("sheet")
@@ -90,7 +99,33 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
         sheets=sheets,
         all_sheets=all_sheets,
         calendars=tuple(c.strip() for c in calendars),
+        cancelled=cancelled,
     )
+
+
+def _cancelled(raw: Any, problems: Problems) -> CancelledRows | None:
+    """``cancelled``: the column that marks rows not going ahead, and the values that do."""
+    if raw is None:
+        return None
+    example = "like {column: Status, values: [Cancelled, No show]}"
+    if not isinstance(raw, dict):
+        problems.add(f"cancelled: expected a column and its values, {example}; got {raw!r}")
+        return None
+    problems.unknown_keys("cancelled", raw, {"column", "values"})
+    column, values = raw.get("column"), raw.get("values")
+    if not isinstance(column, str) or not column.strip():
+        problems.add(f"cancelled.column: expected the name of a column, {example}")
+        column = None
+    if (
+        not isinstance(values, list)
+        or not values
+        or not all(isinstance(v, str) and v.strip() for v in values)
+    ):
+        problems.add(f"cancelled.values: expected a list of the texts that mark a row, {example}")
+        values = None
+    if column is None or values is None:
+        return None
+    return CancelledRows(column.strip(), tuple(v.strip() for v in values))
 
 
 def _header_row(raw: Any, problems: Problems) -> int | None:

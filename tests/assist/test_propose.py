@@ -624,3 +624,49 @@ def test_any_sheet_gets_a_proposal_that_is_valid_yaml(sheet: tuple[list[str], li
     assert raw["name"] == "any" and raw["defaults"]["time_zone"] == "UTC"
     if not proposal.needs_choice:
         proposal.to_mapping()
+
+
+def _export(statuses: list[str]) -> pd.DataFrame:
+    rows = [
+        {
+            "Appt ID": str(500 + n),
+            "Date": "12/14/2026",
+            "Time": f"{9 + n}:30 AM",
+            "Provider": "Dr Ray",
+            "Patient": f"Patient {n}",
+            "Mobile": f"541-555-01{10 + n}",
+            "Appt Status": status,
+        }
+        for n, status in enumerate(statuses)
+    ]
+    return pd.DataFrame(rows, index=range(2, len(rows) + 2), dtype="str")
+
+
+def test_a_status_column_marking_cancelled_visits_becomes_the_cancelled_section() -> None:
+    frame = _export(["Confirmed", "Cancelled", "No Show", "Scheduled", "Cancelled"])
+    proposal = propose_mapping(frame, name="practice", time_zone="America/Chicago")
+    mapping = parse_mapping(yaml.safe_load(proposal.to_yaml()))
+    assert mapping.cancelled is not None
+    assert (mapping.cancelled.column, mapping.cancelled.values) == (
+        "Appt Status",
+        ("Cancelled", "No Show"),
+    )
+    assert "Appt Status" not in proposal.unmatched
+    assert "Appt Status: rows marked 'Cancelled', 'No Show' are not sent" in "\n".join(
+        proposal.summary()
+    )
+
+
+def test_a_status_column_with_no_cancelled_visit_yet_is_offered_commented_out() -> None:
+    proposal = propose_mapping(
+        _export(["Confirmed", "Scheduled"]), name="practice", time_zone="America/Chicago"
+    )
+    text = proposal.to_yaml()
+    assert '# cancelled: {column: "Appt Status", values: ["Cancelled"]}' in text
+    assert parse_mapping(yaml.safe_load(text)).cancelled is None
+
+
+def test_no_status_column_no_cancelled_section() -> None:
+    frame = _export(["Cancelled"]).rename(columns={"Appt Status": "Notes"})
+    proposal = propose_mapping(frame, name="practice", time_zone="America/Chicago")
+    assert proposal.cancelled is None and "cancelled" not in proposal.to_yaml()
