@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from importer.cancels import missing_cancels
+from importer.events import external_ids_of
 from importer.guard import EarlierRows, same_appointments
 from importer.ledger import (
     Ledger,
@@ -24,7 +25,7 @@ from importer.ledger import (
     zeros_put_back,
 )
 from importer.outcomes import PlanAction, RowIssue, SkipReason
-from importer.prepare import Prepared
+from importer.prepare import Prepared, cancelled_rows
 
 DEFAULT_MAX_CANCEL_SHARE = 0.10  # --cancel-missing refuses to cancel more than this share
 # Why a create may in fact update: said on every create when the ledger knows nothing of the
@@ -122,6 +123,7 @@ def make_plan(
     no_record: bool | None = None,
     cancels: list[LedgerEntry] | None = None,
     earlier: EarlierRows | None = None,
+    cancelling_missing: bool | None = None,
 ) -> Plan:
     """Compare every valid row with the ledger and decide what to do with it.
 
@@ -131,7 +133,8 @@ def make_plan(
     was decided for the whole file before its first part was sent: ``no_record`` (the ledger
     knew no event of the mapping), ``cancels`` (:func:`missing_cancels`), and ``earlier``: the
     rows earlier parts send that the ledger does not show yet (the same-appointment guard sees
-    them).
+    them). ``cancelling_missing``: whether the run cancels the events of the rows not in the
+    file (default: ``options.cancel_missing``; a part is planned with its file's).
     """
     mapping_name = prepared.mapping.scope
     events = prepared.events
@@ -177,8 +180,57 @@ def make_plan(
     ]
     if cancels is None:
         cancels = _cancels(prepared, ledger, options) if options.cancel_missing else []
+    if not (options.cancel_missing if cancelling_missing is None else cancelling_missing):
+        rows = _cancelled_yet_live(rows, prepared, ledger)
     rows = _hold_back_same_appointments(rows, prepared, ledger, cancels, options, earlier)
     return Plan(rows=rows, cancels=cancels)
+
+
+STILL_LIVE = (
+    "the event sent for it while it was booked (Apptoto event {event}) is still there, and its "
+    "reminders will go out: delete it in Apptoto, or import with the cancelling of "
+    "appointments no longer in the file"
+)
+
+
+def _cancelled_yet_live(
+    rows: list[PlannedRow], prepared: Prepared, ledger: Ledger | None
+) -> list[PlannedRow]:
+    """Rows the mapping's ``cancelled`` marks whose event, sent while they were booked, is live
+    and stays so (this run does not cancel missing rows): a warning, as its reminders go out."""
+    marked_by = prepared.mapping.cancelled
+    if ledger is None or marked_by is None:
+        return rows
+    marked = [r for r in cancelled_rows(prepared.source, marked_by) if r in prepared.set_aside]
+    if not marked:
+        return rows
+    ids = external_ids_of(prepared.source.loc[marked], prepared.mapping.event.external_id)
+    known = ledger.lookup(prepared.mapping.scope, [i for i in ids.tolist() if i])
+    live = {
+        row: known[i]
+        for row, i in zip(marked, ids.tolist(), strict=True)
+        if i in known and not known[i].deleted
+    }
+    if not live:
+        return rows
+    out = []
+    for planned in rows:
+        entry = live.get(planned.row)
+        if entry is None:
+            out.append(planned)
+            continue
+        value = str(prepared.source.at[planned.row, marked_by.column]).strip()
+        why = STILL_LIVE.format(event=entry.apptoto_id)
+        warning = RowIssue(planned.row, marked_by.column, value, why)
+        out.append(
+            replace(
+                planned,
+                external_id=entry.external_id,
+                apptoto_id=entry.apptoto_id,
+                warnings=(*planned.warnings, warning),
+            )
+        )
+    return out
 
 
 _STAYING = (PlanAction.UPDATE, PlanAction.UNCHANGED)  # rows whose events stay

@@ -290,5 +290,6 @@ def plan_part(
             no_record=no_record or None,
             cancels=cancels,
             earlier=earlier,
+            cancelling_missing=options.cancel_missing,
         )
     return with_new_calendars(plan, prepared.mapping, ledger)

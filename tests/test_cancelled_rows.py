@@ -127,3 +127,25 @@ def test_a_wrong_cancelled_section_is_named(written: Any, problem: str) -> None:
 
 def test_the_values_are_kept_as_written() -> None:
     assert MAPPING.cancelled == CancelledRows("Status", ("Cancelled", "No show"))
+
+
+@pytest.mark.parametrize("part_rows", [None, 1])
+def test_a_visit_cancelled_after_it_was_sent_is_a_warning_until_its_event_is_deleted(
+    sandbox: Any, tmp_path: Path, part_rows: int | None
+) -> None:
+    first = [row[:-1] + ["Scheduled"] for row in ROWS]
+    run(sandbox, export(tmp_path / "monday.csv", first), tmp_path, part_rows=part_rows)
+    tuesday = export(tmp_path / "tuesday.csv", ROWS)
+    lines = {line["Appt ID"]: line for line in run(sandbox, tuesday, tmp_path, part_rows=part_rows)}
+    assert len(live_events(sandbox)) == 4  # nothing deleted without being asked
+    for appt in ("503", "504"):
+        assert lines[appt]["status"] == "not an appointment"
+        assert "(Apptoto event " in lines[appt]["warnings"]
+        assert "is still there, and its reminders will go out" in lines[appt]["warnings"]
+        assert lines[appt]["external_id"] == f"appt-{appt}"
+    assert lines["501"]["warnings"] == ""
+    # With the cancelling asked for, in parts or not: deleted, and no warning.
+    options = PlanOptions(cancel_missing=True, force=True)
+    again = run(sandbox, tuesday, tmp_path, part_rows=part_rows, plan_options=options)
+    assert sorted(live_events(sandbox)) == ["appt-501", "appt-502"]
+    assert not any(line["warnings"] for line in again)
