@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 # A header that names a status; a cell that says the appointment does not go ahead.
-_STATUS_HEADER = re.compile(r"(?i)status|state|cancel")
+_STATUS_HEADER = re.compile(r"(?i)status|cancel")  # not "state": an address has one
 _CANCEL_WORDS = re.compile(
     r"(?i)(?:cancel|no[\s\-]?show|did not attend|dna$|deleted$|void$|rescheduled$)"
 )

@@ -670,3 +670,10 @@ def test_no_status_column_no_cancelled_section() -> None:
     frame = _export(["Cancelled"]).rename(columns={"Appt Status": "Notes"})
     proposal = propose_mapping(frame, name="practice", time_zone="America/Chicago")
     assert proposal.cancelled is None and "cancelled" not in proposal.to_yaml()
+
+
+def test_a_state_column_of_an_address_is_no_status() -> None:
+    frame = _export(["Confirmed"]).rename(columns={"Appt Status": "State"})
+    frame["State"] = "OR"
+    proposal = propose_mapping(frame, name="practice", time_zone="America/Chicago")
+    assert proposal.cancelled is None
