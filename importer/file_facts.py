@@ -30,7 +30,13 @@ from importer.load import DEFAULT_MAX_ROWS, Sheet
 from importer.load.parts import PART_ROWS, WHOLE_ROWS, LayoutChanged, PartReader
 from importer.mapping import Mapping
 from importer.memory import release_freed_memory
-from importer.prepare import Prepared, appointments_of, mapping_sheet, prepare_sheet
+from importer.prepare import (
+    Appointments,
+    Prepared,
+    appointments_of,
+    mapping_sheet,
+    prepare_sheet,
+)
 from importer.validate import blank_to_na
 
 
@@ -261,9 +267,10 @@ class PreparedParts:
         for part in self.sheets():
             yield self.prepare(part)
 
-    def source_of(self, part: Sheet) -> pd.DataFrame:
-        """A part's input columns as its report lines show them, without checking its rows."""
-        return appointments_of(part, self.mapping).source
+    def unchecked(self, part: Sheet) -> Appointments:
+        """A part's input columns as its report lines show them, and its rows set aside (the
+        mapping's cancelled rows too), without checking its rows."""
+        return appointments_of(part, self.mapping)
 
 
 def _named(part: Sheet, name: str) -> Sheet:

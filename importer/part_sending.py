@@ -19,7 +19,6 @@ from importer.client import ApptotoClient, ClientConfig
 from importer.file_facts import PreparedParts
 from importer.guard import EarlierRows
 from importer.ledger import Ledger, LedgerEntry
-from importer.load import Sheet
 from importer.outcomes import RowResult, RowStatus
 from importer.plan import Plan, PlannedRow, PlanOptions
 from importer.progress import Progress
@@ -41,14 +40,16 @@ def _stop_reason(stop: SendOutcome) -> str:
     return f"not sent: {stop.error}" if stop.error else INTERRUPTED_REASON
 
 
-def _not_sent(sheet: Sheet, cancels: list[LedgerEntry], reason: str) -> list[RowResult]:
+def _not_sent(
+    rows: list[int], set_aside: dict[int, str], cancels: list[LedgerEntry], reason: str
+) -> list[RowResult]:
     """The results of a part after the sending stopped: every row not sent (those set aside
     are not appointments), and the cancellations not done."""
     results = [
-        RowResult(row, RowStatus.NOT_APPOINTMENT, "", None, sheet.set_aside[row])
-        if row in sheet.set_aside
+        RowResult(row, RowStatus.NOT_APPOINTMENT, "", None, set_aside[row])
+        if row in set_aside
         else RowResult(row, RowStatus.SKIPPED, "", None, reason)
-        for row in sheet.frame.index.tolist()
+        for row in rows
     ]
     return results + unsent_results(Plan(rows=[], cancels=cancels), reason)
 
@@ -157,8 +158,10 @@ async def send_parts(
             going = cancels if last else []
             if stop is not None:
                 # Not checked or mapped: a stopped run ends fast; its rows are listed unsent.
-                results = _not_sent(sheet, going, _stop_reason(stop))
-                done.write(report, parts.source_of(sheet), results)
+                found = parts.unchecked(sheet)
+                rows = sheet.frame.index.tolist()
+                results = _not_sent(rows, found.set_aside, going, _stop_reason(stop))
+                done.write(report, found.source, results)
                 done.add(results)
                 continue
             prepared = parts.prepare(sheet)

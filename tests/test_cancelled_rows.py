@@ -4,6 +4,7 @@ file. Run against the sandbox."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +150,21 @@ def test_a_visit_cancelled_after_it_was_sent_is_a_warning_until_its_event_is_del
     again = run(sandbox, tuesday, tmp_path, part_rows=part_rows, plan_options=options)
     assert sorted(live_events(sandbox)) == ["appt-501", "appt-502"]
     assert not any(line["warnings"] for line in again)
+
+
+def test_a_run_stopped_early_still_reports_later_cancelled_rows_as_such(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    # Enough rows that the last ones are read in a later part than the first (which holds
+    # every row the header may be on).
+    booked = [[str(600 + n), *ROWS[0][1:]] for n in range(60)]
+    source = export(tmp_path / "day.csv", [*booked, *ROWS])
+    report = tmp_path / "report.csv"
+    config = replace(fast_client_config(sandbox, batch_size=1), api_key="wrong")  # run stops
+    summary = run_import(
+        RunRequest(source, MAPPING, client_config=config, report_path=report, part_rows=1)
+    )
+    assert summary.error and sandbox.events() == []
+    lines = {line["Appt ID"]: line for line in read_report(report)}
+    assert lines["504"]["status"] == "not an appointment"
+    assert "marked 'No show' in 'Status'" in lines["504"]["message"]
