@@ -721,3 +721,24 @@ def test_all_sheets_with_these_columns_is_a_choice_on_the_page(
     assert "10 unchanged (not sent)" in review
     assert "Send 0 events to Apptoto" in review
     sent_exactly_the_week(sandbox)
+
+
+def test_a_status_column_of_cancelled_visits_is_said_and_saved(
+    client: TestClient, tmp_path: Path, mappings: Path
+) -> None:
+    rows = [
+        [*row, status] for row, status in zip(US_ROWS, ["Confirmed", "Cancelled", ""], strict=True)
+    ]
+    source = write_sheet(tmp_path / "export.csv", rows, [*HEADERS, "Status"])
+    address = upload(client, source)
+    page = client.get(address).text
+    assert (
+        "Rows marked 'Cancelled' in 'Status' are not sent: those appointments do not go ahead"
+        in text_of(page)
+    )
+    review = submit(client, address, "save", default_time_zone="America/Chicago", name="Desk")
+    assert "Review before sending" in review.text
+    mapping = load_mapping(mappings / "desk.yaml")
+    assert mapping.cancelled is not None and mapping.cancelled.values == ("Cancelled",)
+    shown = text_of(review.text)
+    assert "2 new events" in shown and "1 not appointments (not sent)" in shown

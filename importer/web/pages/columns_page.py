@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from importer.assist import Proposal
 from importer.errors import ImporterError, MappingError
 from importer.load import sheet_names
 from importer.values import countries, known_zones
@@ -108,6 +109,7 @@ class MatchingView:
     still_open: list[OpenQuestion]  # what must be chosen before saving
     notes: list[str]  # the assistant's notes (no appointment id, ...)
     unused: list[str]  # columns no field uses
+    cancelled: str  # which rows the export marks as not going ahead ("" none): never sent
     preview: SheetPreview | None
     preview_blocked: str  # why there is no preview
     common_zones: tuple[tuple[str, str], ...] = COMMON_ZONES
@@ -165,6 +167,7 @@ def build_view(upload: Upload, matching: Matching, settings: WebSettings) -> Mat
         still_open=still_open,
         notes=list(proposal.notes) if proposal else [],
         unused=list(proposal.unmatched) if proposal else [],
+        cancelled=_cancelled_words(proposal),
         preview=preview,
         preview_blocked=blocked,
     )
@@ -317,3 +320,15 @@ async def match_columns(
     upload.sheet = matching.sheet
     upload.review = None
     return RedirectResponse(f"/uploads/{token}", status_code=303)
+
+
+def _cancelled_words(proposal: Proposal | None) -> str:
+    """The rows a status column marks as not going ahead, in words ("" when none)."""
+    guess = proposal.cancelled if proposal is not None else None
+    if guess is None or not guess.values:
+        return ""
+    shown = ", ".join(repr(v) for v in guess.values)
+    return (
+        f"Rows marked {shown} in {guess.column!r} are not sent: those appointments do not go "
+        "ahead, so they get no reminder."
+    )
