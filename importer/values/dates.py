@@ -104,7 +104,17 @@ _MIDNIGHT_TIMES = (" %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", "T%H:%M:%
 def _dated_times(date_format: str | None) -> list[_Format]:
     """A date with a time after it, in each date format (the time is judged by the caller)."""
     dates = _date_formats(date_format)
-    return [_Format(f"{d.strptime}{t}", midnight=True) for d in dates for t in _MIDNIGHT_TIMES]
+    return [
+        _Format(f"{d.strptime}{t}", _DATED_SHAPE, midnight=True)
+        for d in dates
+        for t in _MIDNIGHT_TIMES
+    ]
+
+
+# Only values of these shapes are tried with the formats that follow: a file read in parts pays
+# every pandas call once per part, for each mistyped value (~0.5 s per 1,000,000 rows).
+_DATED_SHAPE = re.compile(r"[0-9][ T][0-9]{1,2}:[0-9]{2}")
+_MERIDIEM_SHAPE = re.compile(r"[0-9]\s*[AaPp]\.?\s?[Mm]\.?$")
 
 
 def _twelve_hour(time_format: str | None) -> bool:
@@ -120,7 +130,8 @@ def _time_formats(time_format: str | None) -> list[_Format]:
     if _twelve_hour(time_format):
         # Any 12-hour time with its AM or PM, the minutes left out too: "9 AM", "9am", "12 PM"
         # (and "9:30 AM" where a mapping's format is the hour alone).
-        formats += [_Format(f) for f in ("%I:%M %p", "%I:%M%p", "%I %p", "%I%p")]
+        twelve = ("%I:%M %p", "%I:%M%p", "%I %p", "%I%p")
+        formats += [_Format(f, _MERIDIEM_SHAPE) for f in twelve]
     iso = re.compile(rf"^{_ISO_TIME_SHAPE}$")
     return formats + [_Format(f, iso) for f in ISO_TIMES]
 
