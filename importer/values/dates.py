@@ -306,9 +306,12 @@ def _parse(text: pd.Series, formats: Sequence[_Format], *, undot: bool = False) 
         written = texts != ""
         for fmt in formats:
             todo = written & np.isnat(parsed)
-            if fmt.shape is not None:
+            if fmt.shape is not None and todo.any():
+                # Only the values still unread are searched: most are read by the first format.
                 search = fmt.shape.search
-                todo &= np.fromiter((search(t) is not None for t in texts), bool, len(texts))
+                at = np.flatnonzero(todo)
+                shaped = np.fromiter((search(t) is not None for t in texts[at]), bool, len(at))
+                todo[at[~shaped]] = False
             if todo.any():
                 found = pd.to_datetime(texts[todo], format=fmt.strptime, errors="coerce")
                 if fmt.midnight:
