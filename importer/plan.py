@@ -201,7 +201,7 @@ def _cancelled_yet_live(
     marked_by = prepared.mapping.cancelled
     if ledger is None or marked_by is None:
         return rows
-    marked = [r for r in cancelled_rows(prepared.source, marked_by) if r in prepared.set_aside]
+    marked = list(cancelled_rows(prepared.source, marked_by))  # set aside, every one
     if not marked:
         return rows
     ids = external_ids_of(prepared.source.loc[marked], prepared.mapping.event.external_id)

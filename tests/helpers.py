@@ -19,6 +19,8 @@ from typer.testing import CliRunner, Result
 
 from importer.cli import app
 from importer.client import ClientConfig
+from importer.mapping import Mapping as ImportMapping
+from importer.pipeline import RunRequest, RunSummary, run_import
 from importer.sandbox.server import SandboxHandle
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,3 +146,26 @@ def reachable(root: object) -> list[object]:
         seen[id(obj)] = obj
         stack.extend(gc.get_referents(obj))
     return list(seen.values())
+
+
+def run_in_process(
+    sandbox: SandboxHandle,
+    source: Path,
+    mapping: ImportMapping,
+    tmp_path: Path,
+    **options: Any,
+) -> tuple[RunSummary, list[dict[str, str]]]:
+    """``run`` of ``source`` against ``sandbox`` in this process (ledger and report in
+    ``tmp_path``): the summary and the report's lines."""
+    report = tmp_path / "report.csv"
+    summary = run_import(
+        RunRequest(
+            source=source,
+            mapping=mapping,
+            client_config=fast_client_config(sandbox),
+            report_path=report,
+            ledger_path=tmp_path / "state.sqlite",
+            **options,
+        )
+    )
+    return summary, read_report(report)

@@ -15,7 +15,7 @@ from importer.mapping import CancelledRows, parse_mapping
 from importer.pipeline import RunRequest, run_import, validate_file
 from importer.plan import PlanOptions
 from importer.prepare import prepare
-from tests.helpers import fast_client_config, live_events, read_report, write_csv
+from tests.helpers import fast_client_config, live_events, read_report, run_in_process, write_csv
 
 HEADER = ["Appt ID", "Date", "Time", "Provider", "Patient", "Mobile", "Status"]
 ROWS = [
@@ -49,18 +49,7 @@ def export(path: Path, rows: list[list[str]]) -> Path:
 
 
 def run(sandbox: Any, source: Path, tmp_path: Path, **options: Any) -> list[dict[str, str]]:
-    report = tmp_path / "report.csv"
-    run_import(
-        RunRequest(
-            source=source,
-            mapping=MAPPING,
-            client_config=fast_client_config(sandbox),
-            report_path=report,
-            ledger_path=tmp_path / "state.sqlite",
-            **options,
-        )
-    )
-    return read_report(report)
+    return run_in_process(sandbox, source, MAPPING, tmp_path, **options)[1]
 
 
 def test_rows_marked_cancelled_are_never_sent_and_say_why(sandbox: Any, tmp_path: Path) -> None:

@@ -35,10 +35,18 @@ from typer.testing import Result
 from importer.errors import LoadError
 from importer.load import load_table
 from importer.mapping import Mapping, parse_mapping
-from importer.pipeline import RunRequest, RunSummary, run_import
+from importer.pipeline import RunRequest, run_import
 from importer.prepare import prepare
 from importer.sandbox.server import SandboxHandle
-from tests.helpers import CORPUS, env_for, fast_client_config, invoke_cli, live_events, read_report
+from tests.helpers import (
+    CORPUS,
+    env_for,
+    fast_client_config,
+    invoke_cli,
+    live_events,
+    read_report,
+    run_in_process,
+)
 
 HEADER = ["Id", "Title", "Date", "Start", "When", "Time Zone", "Notes", "ZIP", "Ref", "Name"]
 HEADER += ["Phone"]
@@ -138,23 +146,6 @@ def write_xlsx(path: Path, rows: list[dict[str, Any]], *, epoch: dt.datetime | N
                 cell.number_format = "h:mm AM/PM"
     book.save(path)
     return path
-
-
-def run_in_process(
-    sandbox: SandboxHandle, source: Path, mapping: Mapping, tmp_path: Path, **options: Any
-) -> tuple[RunSummary, list[dict[str, str]]]:
-    report = tmp_path / "report.csv"
-    summary = run_import(
-        RunRequest(
-            source=source,
-            mapping=mapping,
-            client_config=fast_client_config(sandbox),
-            report_path=report,
-            ledger_path=tmp_path / "state.sqlite",
-            **options,
-        )
-    )
-    return summary, read_report(report)
 
 
 def by_row(report: list[dict[str, str]]) -> dict[int, dict[str, str]]:

@@ -21,8 +21,7 @@ class CancelledGuess:
     """A status column and the values in it that mark rows not to send."""
 
     column: str
-    values: tuple[str, ...]  # as written in the sheet, first seen first ("" none yet)
-    rows: int  # rows with one of them
+    values: tuple[str, ...]  # as written in the sheet, first seen first (none yet: empty)
     reason: str
 
 
@@ -48,5 +47,5 @@ def guess_cancelled(frame: pd.DataFrame, unused: tuple[str, ...]) -> CancelledGu
                 f"the column {column!r} may mark visits that do not go ahead, but none of its "
                 "values says so yet; write the values your system uses (like Cancelled)"
             )
-        return CancelledGuess(column, values, len(marked), reason)
+        return CancelledGuess(column, values, reason)
     return None
