@@ -22,7 +22,7 @@ from importer.values.dates import (
     parse_dates,
     parse_datetimes,
     parse_times,
-    time_problem,
+    time_reasons,
 )
 from importer.values.offsets import format_iso, in_zone, localise, utc_instants
 
@@ -102,7 +102,8 @@ def _read_when(
     time_of_day = parse_times(time_text, defaults.time_format)
     issues.add(timed & is_empty(time_text), time_column, "", f"the {label} time is blank")
     bad_time = timed & not_empty(time_text) & time_of_day.isna()
-    issues.add(bad_time, time_column, time_text, time_problem(defaults.time_format))
+    problem = time_reasons(time_text.where(bad_time, ""), defaults.time_format)
+    issues.add(bad_time, time_column, time_text, problem)
     return _Read((day + time_of_day).where(timed, day), no_offset, time_column, time_text)
 
 

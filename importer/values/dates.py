@@ -17,6 +17,10 @@ AM or PM is there (``9 AM``, ``9am``), and AM/PM may be dotted (``9:30 a.m.``). 
 a two-digit hour (``09:30``, ``14:30``): in a sheet of 12-hour times, ``2:30`` without AM/PM
 could mean 2:30 PM, so it is rejected rather than read as 2:30 in the night.
 
+Minutes and seconds are two digits: ``9:5`` may be 9:05 or 9:50, so it is not a time. Where the
+mapping's 12-hour format separates hours and minutes with a dot (``%I.%M %p``, as in the UK:
+``9.30am``), a two-digit hour with a dot (``14.30``) is read as a 24-hour time, as ``14:30`` is.
+
 A cell of a date column that also shows midnight (``12/14/2026 0:00``: a date-and-time cell of
 Excel saved to CSV) is that date; one showing another time is not a date.
 """
@@ -132,8 +136,21 @@ def _time_formats(time_format: str | None) -> list[_Format]:
         # (and "9:30 AM" where a mapping's format is the hour alone).
         twelve = ("%I:%M %p", "%I:%M%p", "%I %p", "%I%p")
         formats += [_Format(f, _MERIDIEM_SHAPE) for f in twelve]
+        if "%I.%M" in str(time_format):  # "14.30" beside "9.30am", as "14:30" beside "9:30am"
+            formats.append(_Format("%H.%M", _DOTTED_ISO_SHAPE))
     iso = re.compile(rf"^{_ISO_TIME_SHAPE}$")
     return formats + [_Format(f, iso) for f in ISO_TIMES]
+
+
+_DOTTED_ISO_SHAPE = re.compile(r"^[0-9]{2}\.[0-9]{2}$")
+
+# A minute or second written with one digit ("9:5 pm", "2026-12-14 9:5", "09:30:5"): is it
+# 9:05 or 9:50? strptime would read 9:05. A time alone starts the cell; in a date and time it
+# follows a space or "T" (a date's own dots, "1.2.2026", are not minutes).
+_ONE_DIGIT = r"[0-9]{1,2}[:.](?:[0-9](?![0-9])|[0-9]{2}[:.][0-9](?![0-9]))"
+_ONE_DIGIT_TIME = re.compile(rf"^{_ONE_DIGIT}")
+_ONE_DIGIT_IN_DATETIME = re.compile(rf"[\sT]{_ONE_DIGIT}")
+_TIME_FIELDS = re.compile(r"(?P<hour>[0-9]{1,2})(?P<sep>[:.])(?P<minutes>[0-9]+)")
 
 
 def _datetime_formats(date_format: str | None, time_format: str | None) -> list[_Format]:
@@ -159,6 +176,32 @@ def time_problem(time_format: str | None) -> str:
     if time_format and time_format not in ISO_TIMES:
         return f"does not match the time format {format_in_words(time_format)} or {iso}"
     return f"is not a time in the form {iso}"
+
+
+def one_digit_reason(value: str, *, in_datetime: bool = False) -> str:
+    """Why ``value`` is not a time when a minute or second of it has one digit, else ""."""
+    found = (_ONE_DIGIT_IN_DATETIME if in_datetime else _ONE_DIGIT_TIME).search(value)
+    if found is None:
+        return ""
+    fields = _TIME_FIELDS.search(value, found.start())
+    if fields is None or len(fields["minutes"]) != 1:
+        return "has one digit for the seconds: write them with two digits (like 09:30:05)"
+    hour, sep, digit = fields["hour"], fields["sep"], fields["minutes"]
+    return (
+        f"has one digit for the minutes: is it {hour}{sep}0{digit} or {hour}{sep}{digit}0? "
+        "Write the minutes with two digits"
+    )
+
+
+def time_reasons(text: pd.Series, time_format: str | None) -> pd.Series:
+    """Why each time cell is not a time (one answer per distinct value)."""
+    general = time_problem(time_format)
+    return map_distinct(
+        text.fillna(""),
+        lambda values: pd.Series(
+            [one_digit_reason(v.strip()) or general for v in values], dtype="str"
+        ),
+    )
 
 
 def datetime_problem(date_format: str | None, time_format: str | None) -> str:
@@ -285,16 +328,28 @@ def datetime_reasons(
         alone = _parse(pd.Series([value.strip()], dtype="str"), _date_formats(date_format)).iloc[0]
         if not pd.isna(alone):
             return f"has a date but no time: write the time after the date, like {example}"
-        return _serial_date(value) or _impossible_date(date_part, date_format) or general
+        return (
+            one_digit_reason(value.strip(), in_datetime=True)
+            or _serial_date(value)
+            or _impossible_date(date_part, date_format)
+            or general
+        )
 
     return map_distinct(
         text.fillna(""), lambda values: pd.Series([reason(v) for v in values], dtype="str")
     )
 
 
-def _parse(text: pd.Series, formats: Sequence[_Format], *, undot: bool = False) -> pd.Series:
+def _parse(
+    text: pd.Series,
+    formats: Sequence[_Format],
+    *,
+    undot: bool = False,
+    refused: re.Pattern[str] | None = None,
+) -> pd.Series:
     """Parse each distinct value with the first format that matches; NaT where none does.
-    ``undot``: AM and PM may be dotted (``9:30 a.m.``)."""
+    ``undot``: AM and PM may be dotted (``9:30 a.m.``). ``refused``: values where it is found
+    are NaT whatever the formats say (a one-digit minute, which strptime would read)."""
 
     def parse_distinct(values: pd.Series) -> pd.Series:
         if undot:
@@ -304,6 +359,9 @@ def _parse(text: pd.Series, formats: Sequence[_Format], *, undot: bool = False) 
         texts = values.to_numpy(dtype=object)
         parsed = np.full(len(texts), np.datetime64("NaT"), dtype=WALL)
         written = texts != ""
+        if refused is not None:
+            search = refused.search
+            written &= np.fromiter((search(t) is None for t in texts), bool, len(texts))
         for fmt in formats:
             todo = written & np.isnat(parsed)
             if fmt.shape is not None and todo.any():
@@ -333,7 +391,9 @@ def parse_dates(text: pd.Series, date_format: str | None) -> pd.Series:
 
 def parse_times(text: pd.Series, time_format: str | None) -> pd.Series:
     """Time of day of each time cell, as time since midnight; NaT where blank or not a time."""
-    moments = _parse(text, _time_formats(time_format), undot=_twelve_hour(time_format))
+    moments = _parse(
+        text, _time_formats(time_format), undot=_twelve_hour(time_format), refused=_ONE_DIGIT_TIME
+    )
     return (moments - moments.dt.normalize()).astype(SPAN)
 
 
@@ -353,7 +413,12 @@ def parse_datetimes(
     parts = text.str.extract(_OWN_OFFSET)
     has_offset = parts["body"].notna()
     formats = _datetime_formats(date_format, time_format)
-    wall = _parse(text.mask(has_offset, ""), formats, undot=_twelve_hour(time_format))
+    wall = _parse(
+        text.mask(has_offset, ""),
+        formats,
+        undot=_twelve_hour(time_format),
+        refused=_ONE_DIGIT_IN_DATETIME,
+    )
     offset = pd.Series(pd.NaT, index=text.index, dtype=SPAN)
     if has_offset.any():
         body = parts["body"][has_offset].str.replace(" ", "T")

@@ -17,7 +17,7 @@ from importer.values import (
     parse_datetimes,
     parse_times,
 )
-from importer.values.dates import date_reasons, datetime_reasons
+from importer.values.dates import date_reasons, datetime_reasons, time_problem, time_reasons
 from importer.values.offsets import format_iso
 
 
@@ -111,6 +111,24 @@ def test_dates_follow_the_format_and_iso_only(
         ("%H:%M", "9:30", "09:30:00"),  # a 24-hour sheet may drop the leading zero
         ("%H:%M", "24:00", None),
         ("%H.%M", "14.30", "14:30:00"),
+        # The UK writes 12-hour times with a dot; a two-digit hour with a dot is a 24-hour time
+        # there, as "14:30" is in a sheet of "9:30am".
+        ("%I.%M %p", "9.30am", "09:30:00"),
+        ("%I.%M %p", "2.00 pm", "14:00:00"),
+        ("%I.%M %p", "9.30 a.m.", "09:30:00"),
+        ("%I.%M %p", "9am", "09:00:00"),
+        ("%I.%M %p", "14.30", "14:30:00"),
+        ("%I.%M %p", "9.30", None),  # 9.30 what?
+        ("%I:%M %p", "14.30", None),  # not a sheet of dots
+        # A minute written with one digit: 9:05 or 9:50? strptime alone reads 9:05.
+        ("%I:%M %p", "9:5 pm", None),
+        ("%I:%M %p", "9:5pm", None),
+        ("%I.%M %p", "9.5am", None),
+        ("%H:%M", "9:5", None),
+        ("%H:%M", "09:5", None),
+        ("%H.%M", "14.3", None),
+        ("%H:%M:%S", "09:30:5", None),
+        (None, "09:30:05", "09:30:05"),
         (None, "14:30", "14:30:00"),
         (None, "2:30 PM", None),
         (None, "", None),
@@ -139,6 +157,9 @@ def test_times_12_and_24_hour(time_format: str | None, text: str, expected: str 
         ("01/12/2026 14:30", "2026-01-12 14:30:00", None),  # US order: 12 January
         ("2026-12-01", None, None),  # a date alone is not a point in time
         ("tomorrow 9am", None, None),
+        ("12/01/2026 9:5 AM", None, None),  # 9:05 or 9:50?
+        ("2026-12-01T9:5", None, None),
+        ("2026-12-01 09:30:5", None, None),
     ],
 )
 def test_datetime_cells(text: str, wall: str | None, offset: str | None) -> None:
@@ -401,3 +422,30 @@ def test_a_date_and_time_not_in_the_format_is_not_said_to_lack_its_time() -> Non
     )
     assert not reasons.iloc[0].startswith("has a date but no time")
     assert reasons.iloc[1].startswith("has a date but no time")
+
+
+_TWO_DIGITS = "Write the minutes with two digits"
+
+
+def test_a_date_of_dots_keeps_its_one_digit_day_and_month_beside_a_time() -> None:
+    walls, _ = parse_datetimes(_texts("1.2.2026 09:30"), "%d.%m.%Y", "%H:%M")
+    assert str(walls.iloc[0]) == "2026-02-01 09:30:00"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("9:5 pm", f"has one digit for the minutes: is it 9:05 or 9:50? {_TWO_DIGITS}"),
+        ("9.5am", f"has one digit for the minutes: is it 9.05 or 9.50? {_TWO_DIGITS}"),
+        ("09:30:5", "has one digit for the seconds: write them with two digits (like 09:30:05)"),
+        ("9:30", time_problem("%I:%M %p")),
+        ("noon", time_problem("%I:%M %p")),
+    ],
+)
+def test_a_time_with_one_digit_minutes_is_told_so(text: str, reason: str) -> None:
+    assert time_reasons(_texts(text), "%I:%M %p").iloc[0] == reason
+
+
+def test_a_date_and_time_with_one_digit_minutes_is_told_so() -> None:
+    reasons = datetime_reasons(_texts("12/14/2026 9:5 AM"), "%m/%d/%Y", "%I:%M %p")
+    assert reasons.iloc[0].startswith("has one digit for the minutes: is it 9:05 or 9:50?")
