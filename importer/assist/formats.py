@@ -43,7 +43,8 @@ DATE_CANDIDATES = (
     "%d-%b-%Y",
     "%d-%b-%y",
 )
-TIME_CANDIDATES = ("%I:%M %p", "%I:%M:%S %p", "%I %p", "%H:%M", "%H:%M:%S", "%H.%M")
+# "%I.%M %p": the UK's "9.30am" (with "14.30" beside it: the import reads both).
+TIME_CANDIDATES = ("%I:%M %p", "%I:%M:%S %p", "%I %p", "%I.%M %p", "%H:%M", "%H:%M:%S", "%H.%M")
 _TWENTY_FOUR_HOUR = ("%H:%M", "%H:%M:%S", "%H.%M")
 ISO_MAJORITY = 0.9  # this share of ISO dates: other forms are refused, not guessed
 CONTRADICTIONS_TOLERATED = 0.1  # day-first values among month-first ones (typos), as a share
@@ -95,9 +96,11 @@ _CODE_SHAPES = {
 
 
 # What the import reads beside a format's own shape: a date followed by a time (kept only when
-# it is midnight, ``12/14/2026 0:00``); a 12-hour time with the hour alone (``9am``).
+# it is midnight, ``12/14/2026 0:00``); a 12-hour time with the hour alone (``9am``); beside
+# dotted 12-hour times, a dotted 24-hour one (``14.30``).
 _TIME_AFTER_DATE = r"(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?:\s*[AaPp]\.?[Mm]\.?)?)?"
 _HOUR_ALONE = r"|[0-9]{1,2}\s*[AaPp]\.?\s?[Mm]\.?"
+_DOTTED_TWENTY_FOUR = r"|[0-9]{2}\.[0-9]{2}"  # "14.30" beside "9.30am"
 
 
 def _shape(fmt: str) -> re.Pattern[str]:
@@ -115,6 +118,8 @@ def _shape(fmt: str) -> re.Pattern[str]:
         pattern += _TIME_AFTER_DATE
     elif "%I" in fmt and "%p" in fmt:
         pattern = f"(?:{pattern}){_HOUR_ALONE}"
+        if "%I.%M" in fmt:
+            pattern += _DOTTED_TWENTY_FOUR
     return re.compile(pattern)
 
 

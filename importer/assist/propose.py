@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping as AbstractMapping
 
 import pandas as pd
+import phonenumbers
 
 from importer.assist.cancelled import guess_cancelled
 from importer.assist.columns import Pick, id_headers, match_columns, profile_columns
@@ -35,7 +36,7 @@ from importer.assist.identity import pick_external_id
 from importer.assist.proposal import ZONE_PLACEHOLDER, Proposal, Setting
 from importer.errors import MappingError
 from importer.mapping import DEFAULT_PHONE_REGION, parse_template
-from importer.values import normalise_phones, zone_country, zone_problem
+from importer.values import normalise_phones, written_countries, zone_country, zone_problem
 
 
 def _usable(frame: pd.DataFrame) -> list[str]:
@@ -204,23 +205,46 @@ def _region_source(
     country = zone_country(zones[0]) if zones else None
     if country:
         return country, Confidence.MEDIUM, f"the country of the time zone {zones[0]}"
-    return DEFAULT_PHONE_REGION, Confidence.MEDIUM, "no time zone tells the country"
+    return DEFAULT_PHONE_REGION, Confidence.MEDIUM, _NO_ZONE
 
 
 def _phone_region(
     frame: pd.DataFrame, picks: dict[str, Pick], given: str | None, zone: str | None
 ) -> Setting:
     region, confidence, source = _region_source(frame, picks, given, zone)
-    reason = f"{source}: numbers written without +country are read as {region} numbers"
-    if "participant_phone" in picks:
-        cells = frame[picks["participant_phone"].column].dropna().astype("str")
-        if len(cells):
-            e164, _ = normalise_phones(cells, region)
-            valid = int(e164.notna().sum())
-            reason += f"; {valid} of {len(cells)} numbers are valid that way"
-            if valid < 0.5 * len(cells) and confidence is not Confidence.CHOSEN:
-                return Setting(region, Confidence.LOW, reason + ": is the country right?")
+    if "participant_phone" not in picks:
+        return Setting(region, confidence, _region_reason(source, region))
+    cells = frame[picks["participant_phone"].column].dropna().astype("str")
+    if not len(cells):
+        return Setting(region, confidence, _region_reason(source, region))
+    valid = _valid_numbers(cells, region)
+    if valid < 0.5 * len(cells) and confidence is Confidence.MEDIUM and source == _NO_ZONE:
+        # No zone tells the country, and the numbers are not US ones: the numbers written with
+        # +country may tell it ("+44 7911 ..." beside "07911 ..." in a UK clinic's sheet).
+        for written in written_countries(cells)[:3]:
+            if (mended := _valid_numbers(cells, written)) > valid:
+                region, valid = written, mended
+                source = f"numbers in the sheet are written with +{_calling_code(written)}"
+    reason = f"{_region_reason(source, region)}; {valid} of {len(cells)} numbers are valid that way"
+    if valid < 0.5 * len(cells) and confidence is not Confidence.CHOSEN:
+        return Setting(region, Confidence.LOW, reason + ": is the country right?")
     return Setting(region, confidence, reason)
+
+
+_NO_ZONE = "no time zone tells the country"
+
+
+def _region_reason(source: str, region: str) -> str:
+    return f"{source}: numbers written without +country are read as {region} numbers"
+
+
+def _valid_numbers(cells: pd.Series, region: str) -> int:
+    e164, _ = normalise_phones(cells, region)
+    return int(e164.notna().sum())
+
+
+def _calling_code(region: str) -> int:
+    return int(phonenumbers.country_code_for_region(region))
 
 
 def _date_values(frame: pd.DataFrame, picks: dict[str, Pick]) -> pd.Series:

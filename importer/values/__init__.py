@@ -7,7 +7,7 @@ from importer.values.dates import format_in_words, parse_dates, parse_datetimes,
 from importer.values.distinct import collector_paused, is_empty, map_distinct, not_empty
 from importer.values.names import NAME_FILTERS, apply_name_filter, looks_last_first
 from importer.values.offsets import DstPolicy, localise
-from importer.values.phones import normalise_phone, normalise_phones
+from importer.values.phones import normalise_phone, normalise_phones, written_countries
 from importer.values.zones import (
     countries,
     is_zone,
@@ -32,6 +32,7 @@ __all__ = [
     "map_distinct",
     "normalise_phone",
     "normalise_phones",
+    "written_countries",
     "not_empty",
     "parse_dates",
     "parse_datetimes",

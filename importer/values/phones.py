@@ -65,6 +65,23 @@ def normalise_phone(text: str, region: str) -> tuple[str | None, str | None]:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
+def written_countries(values: pd.Series) -> list[str]:
+    """The regions (ISO codes) of the numbers written with ``+country`` among ``values``, the
+    most written first (``+44 7911 123456`` -> ``GB``: the country code's main region)."""
+    counts: dict[str, int] = {}
+    for text in pd.unique(values.dropna().astype("str").str.strip().to_numpy(dtype=object)):
+        if not str(text).startswith("+"):
+            continue
+        try:
+            number = phonenumbers.parse(str(text), None)
+        except phonenumbers.NumberParseException:
+            continue
+        region = phonenumbers.region_code_for_country_code(number.country_code or 0)
+        if region not in ("001", phonenumbers.UNKNOWN_REGION):
+            counts[region] = counts.get(region, 0) + 1
+    return sorted(counts, key=lambda r: -counts[r])
+
+
 def _invalid_reason(number: phonenumbers.PhoneNumber, region: str) -> str:
     """Why a parsed number is not valid, in the words of how it was written.
 

@@ -141,6 +141,7 @@ def test_text_dates_among_date_cells_are_read_only_when_each_reads_one_way(
         (["08:30", "14:00"], None, False),
         (["9:30", "14:00"], "%H:%M", False),
         (["9.30", "14.00"], "%H.%M", False),
+        (["9.30am", "2.00pm", "14.30"], "%I.%M %p", False),  # the UK's way, 24-hour beside
         (["9:30", "2:30"], None, True),  # 2:30 at night, or in the afternoon?
     ],
 )
@@ -444,6 +445,52 @@ def test_an_ambiguous_date_file_gets_no_guessed_format(tmp_path: Path) -> None:
     assert chosen.exit_code == 0, chosen.output
     payloads = valid_payloads(source, load_mapping(mapping))
     assert payloads[2]["start_time"] == "2026-04-03T09:00:00+01:00"  # 3 April, British summer
+
+
+def test_a_uk_clinic_sheet_gets_its_times_and_its_country(tmp_path: Path) -> None:
+    """Times like 9.30am, dates day first, mobiles written 07400 and +44 7500, no zone column:
+    before, the times were not seen as times (the time column became the appointment id and the
+    visits all-day events) and the numbers were read as US ones."""
+    source = tmp_path / "uk.csv"
+    source.write_text(
+        "Patient No,Appt Date,Time,Finish,Clinician,Forename,Surname,Mobile\n"
+        "000123,14/12/2026,9.30am,9.50am,Dr Patel,Oliver,Smith,07400 123456\n"
+        "000124,14/12/2026,10.15am,10.30am,Dr Patel,Amelia,Jones,07400 234567\n"
+        "000125,14/12/2026,2.00pm,2.20pm,Nurse Khan,George,Brown,+44 7500 345678\n"
+        "000126,15/12/2026,14.30,14.50,Nurse Khan,Isla,Taylor,07500456789\n",
+        encoding="utf-8",
+    )
+    proposal = propose_mapping(load_table(source).frame, name="uk", time_zone="Europe/London")
+    assert proposal.time_format.format == "%I.%M %p"
+    assert proposal.phone_region.value == "GB"  # the zone's country
+    mapping = proposal.to_mapping()
+    assert mapping.event.start.time is not None and mapping.event.start.time.columns == ("Time",)
+    payloads = valid_payloads(source, mapping)
+    assert [(p["start_time"], p["end_time"]) for p in payloads.values()] == [
+        ("2026-12-14T09:30:00+00:00", "2026-12-14T09:50:00+00:00"),
+        ("2026-12-14T10:15:00+00:00", "2026-12-14T10:30:00+00:00"),
+        ("2026-12-14T14:00:00+00:00", "2026-12-14T14:20:00+00:00"),
+        ("2026-12-15T14:30:00+00:00", "2026-12-15T14:50:00+00:00"),
+    ]
+    assert [p["participants"][0]["phone"] for p in payloads.values()] == [
+        "+447400123456",
+        "+447400234567",
+        "+447500345678",
+        "+447500456789",
+    ]
+    # Without the zone, the numbers written with +44 tell the country.
+    unzoned = propose_mapping(load_table(source).frame, name="uk")
+    assert unzoned.phone_region.value == "GB"
+    assert unzoned.phone_region.confidence is Confidence.MEDIUM
+    assert "written with +44" in unzoned.phone_region.reason
+    assert "4 of 4 numbers are valid that way" in unzoned.phone_region.reason
+
+
+def test_a_few_foreign_numbers_do_not_change_the_country() -> None:
+    frame = clinic_frame()
+    frame.loc[frame.index[:1], "Phone"] = "+44 7400 123456"
+    proposal = propose_mapping(frame, name="clinic")
+    assert proposal.phone_region.value == "US"
 
 
 def test_a_sheet_without_zones_asks_for_one() -> None:
