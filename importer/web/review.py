@@ -278,6 +278,12 @@ def _cells_in(row: InvalidRow, had: list[str], columns: list[str]) -> InvalidRow
     return replace(row, cells=[cells.get(c, Cell("")) for c in columns])
 
 
+def _count(key: str, number: int, one: str, many: str = "", after: str = "") -> Count:
+    """A box of the counts, its words agreeing with its number ("1 new event", "2 new events")."""
+    words = one if number == 1 or not many else many
+    return Count(key, f"{words} {after}".strip(), number)
+
+
 def _describe(review: Review, tally: ReviewTally, settings: WebSettings) -> None:
     review.warnings = list(tally.sheet_warnings)
     if tally.several_sheets_mapping:
@@ -288,22 +294,27 @@ def _describe(review: Review, tally: ReviewTally, settings: WebSettings) -> None
         )
     review.warnings += [new_calendar_warning(calendar) for calendar in tally.new_calendars]
     review.counts = [
-        Count("create", "new events", tally.count(PlanAction.CREATE)),
-        Count("update", "updates", tally.count(PlanAction.UPDATE)),
-        Count("unchanged", "unchanged (not sent)", tally.count(PlanAction.UNCHANGED)),
-        Count("invalid", "invalid rows (not sent)", tally.count(PlanAction.INVALID)),
-        Count("cancel", "cancellations", tally.count(PlanAction.CANCEL)),
+        _count("create", tally.count(PlanAction.CREATE), "new event", "new events"),
+        _count("update", tally.count(PlanAction.UPDATE), "update", "updates"),
+        _count("unchanged", tally.count(PlanAction.UNCHANGED), "unchanged (not sent)"),
+        _count(
+            "invalid", tally.count(PlanAction.INVALID), "invalid row", "invalid rows", "(not sent)"
+        ),
+        _count("cancel", tally.count(PlanAction.CANCEL), "cancellation", "cancellations"),
     ]
-    set_aside = tally.count(PlanAction.NOT_APPOINTMENT)
-    if set_aside:
-        review.counts.append(Count("not-appointment", "not appointments (not sent)", set_aside))
-    cannot = tally.count(PlanAction.FAIL)
-    if cannot:
-        review.counts.append(Count("fail", "cannot be sent", cannot))
-    if tally.held_total:
-        review.counts.append(Count("held", "look already sent (not sent)", tally.held_total))
-    if tally.copies:
-        review.counts.append(Count("copy", "copies of an earlier row (not sent)", tally.copies))
+    optional = [
+        (
+            "not-appointment",
+            tally.count(PlanAction.NOT_APPOINTMENT),
+            "not an appointment",
+            "not appointments",
+            "(not sent)",
+        ),
+        ("fail", tally.count(PlanAction.FAIL), "cannot be sent", "cannot be sent", ""),
+        ("held", tally.held_total, "looks already sent", "look already sent", "(not sent)"),
+        ("copy", tally.copies, "copy of an earlier row", "copies of an earlier row", "(not sent)"),
+    ]
+    review.counts += [_count(*words) for words in optional if words[1]]
     review.held = list(tally.held)
     review.more_held = tally.held_total - len(review.held)
     review.to_send = tally.to_send

@@ -236,7 +236,10 @@ def test_while_another_run_holds_the_ledger_the_review_shows_counts_and_waits_to
         assert review.status_code == 200
         assert 'id="busy"' in review.text and "Another import is running" in review.text
         assert re.search(r'data-count="unchanged">\s*<span class="number">13<', review.text)
-        assert re.search(r'data-count="update">\s*<span class="number">1<', review.text)
+        one_update = (
+            r'data-count="update">\s*<span class="number">1</span> <span class="count-label">'
+        )
+        assert re.search(one_update + "update<", review.text)  # "1 update", not "1 updates"
         assert re.search(r'<button[^>]*id="send"[^>]*disabled', review.text)
         refused = client.post(
             review_url + "/send", data={"csrf_token": token_of(client)}, follow_redirects=False

@@ -297,7 +297,7 @@ def test_a_row_exported_twice_is_counted_as_a_copy_on_the_review(
     twice.write_text("\n".join([*lines[:3], lines[1]]) + "\n", encoding="utf-8")
     review = client.get(upload(client, twice, "clinic.yaml")).text
     assert re.search(r'data-count="copy">\s*<span class="number">1<', review)
-    assert "copies of an earlier row (not sent)" in text_of(review)
+    assert "1 copy of an earlier row (not sent)" in text_of(review)
     assert re.search(r'data-count="create">\s*<span class="number">2<', review)
 
 

@@ -741,4 +741,4 @@ def test_a_status_column_of_cancelled_visits_is_said_and_saved(
     mapping = load_mapping(mappings / "desk.yaml")
     assert mapping.cancelled is not None and mapping.cancelled.values == ("Cancelled",)
     shown = text_of(review.text)
-    assert "2 new events" in shown and "1 not appointments (not sent)" in shown
+    assert "2 new events" in shown and "1 not an appointment (not sent)" in shown
