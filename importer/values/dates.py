@@ -193,14 +193,30 @@ def one_digit_reason(value: str, *, in_datetime: bool = False) -> str:
     )
 
 
+# A time typed without its colon ("0930", "930", "1430"): hours up to 23, then the minutes.
+_NO_COLON = re.compile(r"(?P<hour>[01]?[0-9]|2[0-3])(?P<minutes>[0-5][0-9])")
+
+
+def _no_colon_reason(value: str, time_format: str | None) -> str:
+    """Why ``value`` is not a time when it is one typed without its colon, else ""."""
+    found = _NO_COLON.fullmatch(value)
+    if found is None:
+        return ""
+    time = f"{found['hour']}:{found['minutes']}"
+    if _twelve_hour(time_format) and len(found["hour"]) == 1:  # "9:30" alone is refused there
+        time = f"{time} AM or {time} PM"
+    return f"has no colon between the hours and the minutes: write it as {time}"
+
+
 def time_reasons(text: pd.Series, time_format: str | None) -> pd.Series:
     """Why each time cell is not a time (one answer per distinct value)."""
     general = time_problem(time_format)
+
+    def reason(value: str) -> str:
+        return one_digit_reason(value) or _no_colon_reason(value, time_format) or general
+
     return map_distinct(
-        text.fillna(""),
-        lambda values: pd.Series(
-            [one_digit_reason(v.strip()) or general for v in values], dtype="str"
-        ),
+        text.fillna(""), lambda values: pd.Series([reason(v.strip()) for v in values], dtype="str")
     )
 
 

@@ -438,12 +438,22 @@ def test_a_date_of_dots_keeps_its_one_digit_day_and_month_beside_a_time() -> Non
         ("9:5 pm", f"has one digit for the minutes: is it 9:05 or 9:50? {_TWO_DIGITS}"),
         ("9.5am", f"has one digit for the minutes: is it 9.05 or 9.50? {_TWO_DIGITS}"),
         ("09:30:5", "has one digit for the seconds: write them with two digits (like 09:30:05)"),
+        ("0930", "has no colon between the hours and the minutes: write it as 09:30"),
+        ("930", "has no colon between the hours and the minutes: write it as 9:30 AM or 9:30 PM"),
+        ("1430", "has no colon between the hours and the minutes: write it as 14:30"),
+        ("2460", time_problem("%I:%M %p")),  # no such time
         ("9:30", time_problem("%I:%M %p")),
         ("noon", time_problem("%I:%M %p")),
     ],
 )
 def test_a_time_with_one_digit_minutes_is_told_so(text: str, reason: str) -> None:
     assert time_reasons(_texts(text), "%I:%M %p").iloc[0] == reason
+
+
+def test_a_time_without_its_colon_in_a_24_hour_sheet() -> None:
+    reason = time_reasons(_texts("930"), "%H:%M").iloc[0]
+    assert reason == "has no colon between the hours and the minutes: write it as 9:30"
+    assert parse_times(_texts("9:30"), "%H:%M").notna().all()  # what it asks for is read
 
 
 def test_a_date_and_time_with_one_digit_minutes_is_told_so() -> None:
