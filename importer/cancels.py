@@ -35,7 +35,7 @@ def missing_cancels(
     live = ledger.live_entries(mapping.scope)
     gone = absent([e.external_id for e in live])
     cancels = [e for e, missing in zip(live, gone, strict=True) if missing]
-    if cancels and not force and len(cancels) > max_share * len(live):
+    if not force and beyond_guard(len(cancels), len(live), max_share):
         raise PlanRefused(
             f"--cancel-missing would cancel {len(cancels)} of the {len(live)} events that "
             f"{_whose(mapping)} created ({len(cancels) / len(live):.0%}, more than the "
@@ -44,3 +44,8 @@ def missing_cancels(
             "the guard with --max-cancel-share."
         )
     return cancels
+
+
+def beyond_guard(cancels: int, live: int, max_share: float) -> bool:
+    """True when cancelling ``cancels`` of ``live`` events is more than the guard allows."""
+    return cancels > 0 and cancels > max_share * live

@@ -23,7 +23,13 @@ from importer.plan import Plan
 from importer.several_sheets import plan_sheets, sheets_to_read
 from importer.web.held import MAX_HELD_SHOWN, HeldRow
 from importer.web.preview import EventPreview
-from importer.web.review_tally import KeptInvalid, ReviewTally, ShownLimits, tally_review
+from importer.web.review_tally import (
+    KeptInvalid,
+    MissingEvent,
+    ReviewTally,
+    ShownLimits,
+    tally_review,
+)
 from importer.web.settings import WebSettings
 from importer.web.uploads import ALL_SHEETS, Upload
 from importer.web.words import for_the_page
@@ -99,6 +105,10 @@ class Review:
     held: list[HeldRow] = field(default_factory=list)  # looks already sent: "Send anyway" boxes
     more_held: int = 0
     to_send: int = 0
+    # Sent before with this mapping, not in this file: a box cancels them when it is offered.
+    missing: list[MissingEvent] = field(default_factory=list)
+    missing_total: int = 0
+    missing_too_many: bool = False  # more than a run may cancel (a partial file?): not offered
     credentials_problem: str = ""
     busy: str = ""  # another run holds the ledger: the plan is a snapshot, sending waits
     sends_to: str = ""  # "user at base URL" (never the key)
@@ -114,10 +124,16 @@ class Review:
         return bool(self.parts)
 
     @property
+    def cancel_offered(self) -> bool:
+        """True when the page offers to cancel the events no longer in the file."""
+        return self.missing_total > 0 and not self.missing_too_many
+
+    @property
     def can_send(self) -> bool:
-        """True when the file is readable, planned, has something to send (or rows held back
-        that can be ticked), credentials exist and no other run holds the ledger."""
-        something = self.to_send > 0 or bool(self.held)  # a held row is sent when ticked
+        """True when the file is readable, planned, has something to send (or rows held back,
+        or events no longer in the file, that can be ticked), credentials exist and no other run
+        holds the ledger."""
+        something = self.to_send > 0 or bool(self.held) or self.cancel_offered
         return not self.problem and not self.credentials_problem and not self.busy and something
 
 
@@ -315,6 +331,9 @@ def _describe(review: Review, tally: ReviewTally, settings: WebSettings) -> None
         ("copy", tally.copies, "copy of an earlier row", "copies of an earlier row", "(not sent)"),
     ]
     review.counts += [_count(*words) for words in optional if words[1]]
+    review.missing = list(tally.missing)
+    review.missing_total = tally.missing_total
+    review.missing_too_many = tally.missing_too_many
     review.held = list(tally.held)
     review.more_held = tally.held_total - len(review.held)
     review.to_send = tally.to_send

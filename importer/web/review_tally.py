@@ -14,12 +14,14 @@ repeating an earlier part's appointment is held back there by the state file, he
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
-from importer.ledger import Ledger
+from importer.cancels import beyond_guard
+from importer.file_facts import PreparedParts
+from importer.ledger import Ledger, LedgerEntry
 from importer.outcomes import PlanAction, RowIssue, SkipReason
 from importer.pipeline import RunRequest, parts_of
 from importer.plan import Plan
@@ -64,6 +66,21 @@ class KeptInvalid:
     issues: tuple[RowIssue, ...]
 
 
+@dataclass(frozen=True)
+class MissingEvent:
+    """An event an earlier import sent with this mapping whose appointment the upload no longer
+    has: cancelled only when the person ticks the box for it."""
+
+    external_id: str
+    calendar: str
+    sent_from: str  # "clinic.csv, row 7"
+
+    @classmethod
+    def of(cls, entry: LedgerEntry) -> MissingEvent:
+        row = f", row {entry.source_row}" if entry.source_row is not None else ""
+        return cls(entry.external_id, entry.calendar, f"{entry.source_file}{row}")
+
+
 @dataclass
 class ReviewTally:
     """Every row of one sheet counted, and the first of each list the page shows."""
@@ -88,6 +105,9 @@ class ReviewTally:
     sendable: int = 0  # rows that are not invalid (for choosing a mapping)
     known: int = 0  # of those, rows whose event an earlier run sent with this mapping
     known_unchanged: int = 0  # of those, rows whose event is exactly as sent
+    missing: list[MissingEvent] = field(default_factory=list)  # not in the upload: the first
+    missing_total: int = 0
+    missing_too_many: bool = False  # more than the guard lets a run cancel: not offered
 
     def add(self, prepared: Prepared, plan: Plan) -> None:
         """Count one part and keep what the page shows of it."""
@@ -174,7 +194,22 @@ def tally_review(request: RunRequest, limits: ShownLimits) -> ReviewTally:
     try:
         cancels = decide_cancels(parts, ledger, request.plan_options)
         plan_parts(parts, ledger, request.plan_options, cancels, None, each=tally.add)
+        if ledger is not None and not request.plan_options.cancel_missing:
+            _add_missing(tally, parts, ledger, request)
     finally:
         if ledger is not None:
             ledger.close()
     return tally
+
+
+def _add_missing(
+    tally: ReviewTally, parts: PreparedParts, ledger: Ledger, request: RunRequest
+) -> None:
+    """The events sent before with this mapping whose appointments the upload does not have,
+    and whether a run may cancel them all (the guard of ``--cancel-missing``)."""
+    options = replace(request.plan_options, cancel_missing=True, force=True)
+    gone = decide_cancels(parts, ledger, options)
+    tally.missing_total = len(gone)
+    tally.missing = [MissingEvent.of(e) for e in gone[: tally.limits.issue_rows]]
+    live = ledger.count_live(parts.mapping.scope)
+    tally.missing_too_many = beyond_guard(len(gone), live, options.max_cancel_share)

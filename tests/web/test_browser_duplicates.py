@@ -175,3 +175,39 @@ def test_the_guard_holds_back_appointments_sent_with_another_mapping(
     }
     assert len(visits) == len(stored)  # no appointment twice, whatever the ids
     assert sandbox.stats()["duplicates"] == []
+
+
+def test_an_appointment_taken_out_of_the_file_is_cancelled_when_ticked(
+    matching_web: WebHandle, browser_page: Any, sandbox: Any, tmp_path: Path
+) -> None:
+    """The next export without a visit (cancelled by phone): the review lists it with a box; the
+    Send button counts it in when ticked, and only then is its event cancelled."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    upload_file(page, matching_web.url, SAMPLE, "clinic.yaml")
+    send_and_finish(page, 14)
+    lines = SAMPLE.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    smaller = tmp_path / "appointments.csv"
+    smaller.write_text("".join(line for line in lines if not line.startswith("000105")), "utf-8")
+    upload_file(page, matching_web.url, smaller, "clinic.yaml")
+    section = page.locator("#missing")
+    expect(section).to_contain_text("Appointments no longer in this file (1)")
+    expect(section).to_contain_text("Appointment clinic-000105 in Dr. Rivera")
+    button = page.locator("#send")
+    expect(button).to_be_disabled()  # nothing to send until the box is ticked
+    box = page.get_by_label("Cancel it in Apptoto when sending (no more reminders)")
+    box.check()
+    expect(button).to_have_text("Cancel 1 appointment in Apptoto")
+    expect(button).to_be_enabled()
+    expect(page.locator("[data-count=cancel] .number")).to_have_text("1")
+    assert page.evaluate(UNLABELLED) == []
+    shoot(page, "12-no-longer-in-the-file")
+    box.uncheck()
+    expect(button).to_be_disabled()
+    expect(page.locator("[data-count=cancel] .number")).to_have_text("0")
+    box.check()
+    button.click()
+    expect(page.get_by_role("heading", name="Import finished")).to_be_visible()
+    expect(page.locator("[data-count=cancelled] .number")).to_have_text("1")
+    assert sorted(live_events(sandbox)) == [i for i in VALID_IDS if i != "clinic-000105"]

@@ -174,7 +174,9 @@ def _write_check(upload: Upload, settings: WebSettings, target: Path) -> None:
         raise StarletteHTTPException(500, "the check could not be written")
 
 
-# The Send form: its token, its button and a "Send anyway" box per row held back.
+# The Send form: its token, its button, a "Send anyway" box per row held back, and the box that
+# cancels the events no longer in the file.
+CANCEL_FIELD = "cancel_missing"
 SendForm = Annotated[FormData, Depends(FormChecker(MAX_HELD_SHOWN + 10))]
 
 
@@ -186,14 +188,25 @@ async def send(request: Request, form: SendForm, upload: KnownUpload, web: Servi
     review: Review | None = upload.review
     held = review.held if review is not None else []
     anyway = ticked_rows(form.getlist(SEND_ANYWAY_FIELD), held)
-    if review is not None and review.to_send == 0 and held and not anyway:
-        return web.problem_page(
-            request,
-            400,
-            "Nothing was sent",
-            "Every row to send looks like an appointment already sent. To send one all the same, "
-            "go back and tick “Send anyway” beside it.",
-        )
+    # Only where the review offered it: a box sent with another upload's form cancels nothing.
+    cancel = review is not None and review.cancel_offered and form.get(CANCEL_FIELD) == "yes"
+    if review is not None and review.to_send == 0 and not anyway and not cancel:
+        if held:
+            return web.problem_page(
+                request,
+                400,
+                "Nothing was sent",
+                "Every row to send looks like an appointment already sent. To send one all the "
+                "same, go back and tick “Send anyway” beside it.",
+            )
+        if review.cancel_offered:
+            return web.problem_page(
+                request,
+                400,
+                "Nothing was sent",
+                "Every appointment of this file is already in Apptoto as it is here. To cancel "
+                "the appointments no longer in the file, go back and tick the box for them.",
+            )
     try:
         mapping = mapping_of(upload, settings)
         config = client_config(settings)
@@ -213,7 +226,7 @@ async def send(request: Request, form: SendForm, upload: KnownUpload, web: Servi
     if not first:
         return RedirectResponse(f"/runs/{run_id}", status_code=303)
     try:
-        _start_run(web, upload, run_id, mapping, config, anyway)
+        _start_run(web, upload, run_id, mapping, config, anyway, cancel=cancel)
     except (ImporterError, OSError) as exc:
         web.uploads.release_run(upload)
         return web.problem_page(
@@ -229,10 +242,14 @@ def _start_run(
     mapping: Mapping,
     config: ClientConfig,
     anyway: frozenset[int],
+    *,
+    cancel: bool = False,
 ) -> None:
     """Start the run ``run_id`` of ``upload`` in the background; the file goes once it is done.
 
-    ``anyway``: the rows held back as looking already sent that the person ticked to send.
+    ``anyway``: the rows held back as looking already sent that the person ticked to send;
+    ``cancel``: the person ticked to cancel the events no longer in the file (the run decides
+    which, and its guard still applies).
     """
     settings = web.settings
     review: Review | None = upload.review
@@ -256,7 +273,7 @@ def _start_run(
         report_path=report,
         report_copies=(xlsx_of(report),),
         ledger_path=settings.ledger_path,
-        plan_options=PlanOptions(allow_same_time_rows=anyway),
+        plan_options=PlanOptions(allow_same_time_rows=anyway, cancel_missing=cancel),
         source_name=upload.file_name,
         part_rows=settings.part_rows,
     )

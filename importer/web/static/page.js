@@ -71,18 +71,30 @@
     });
   }
 
-  // "Send anyway" boxes of rows that look already sent: the Send button counts them in.
+  // "Send anyway" boxes of rows that look already sent, and the box that cancels the appointments
+  // no longer in the file: the Send button counts them in.
   var send = document.getElementById("send");
   var anyway = document.querySelectorAll("input[name=send_anyway]");
-  if (send && anyway.length) {
+  var cancelBox = document.getElementById("cancel-missing");
+  if (send && (anyway.length || cancelBox)) {
     var base = Number(send.getAttribute("data-count"));
+    var gone = Number(send.getAttribute("data-cancel") || 0);
+    var cancels = document.querySelector("[data-count=cancel] .number");
+    var planned = cancels ? Number(cancels.textContent) : 0;
     var recount = function () {
       var count = base;
       anyway.forEach(function (box) { if (box.checked) { count += 1; } });
-      send.textContent = "Send " + count + " event" + (count === 1 ? "" : "s") + " to Apptoto";
-      if (!send.hasAttribute("data-blocked")) { send.disabled = count === 0; }
+      var cancelling = cancelBox && cancelBox.checked ? gone : 0;
+      var events = count + " event" + (count === 1 ? "" : "s");
+      var appointments = cancelling + " appointment" + (cancelling === 1 ? "" : "s");
+      send.textContent = !cancelling ? "Send " + events + " to Apptoto"
+        : count ? "Send " + events + " to Apptoto and cancel " + cancelling
+        : "Cancel " + appointments + " in Apptoto";
+      if (cancels) { cancels.textContent = String(planned + cancelling); }
+      if (!send.hasAttribute("data-blocked")) { send.disabled = count === 0 && cancelling === 0; }
     };
     anyway.forEach(function (box) { box.addEventListener("change", recount); });
+    if (cancelBox) { cancelBox.addEventListener("change", recount); }
     recount();
   }
 
