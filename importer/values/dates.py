@@ -13,7 +13,8 @@ are never swapped: ``13/04/2026`` with ``%m/%d/%Y`` is invalid, not 4 April.
 
 AM/PM is matched case-insensitively (``9:30 AM``, ``09:30 am``, ``9:30 pm``), and with a 12-hour
 ``time_format`` like ``%I:%M %p`` the space may be left out (``9:30am``), the minutes too when
-AM or PM is there (``9 AM``, ``9am``), and AM/PM may be dotted (``9:30 a.m.``). An ISO time needs
+AM or PM is there (``9 AM``, ``9am``), the seconds may be there (``9:30:00 AM``), and AM/PM may be
+dotted (``9:30 a.m.``). An ISO time needs
 a two-digit hour (``09:30``, ``14:30``): in a sheet of 12-hour times, ``2:30`` without AM/PM
 could mean 2:30 PM, so it is rejected rather than read as 2:30 in the night.
 
@@ -133,8 +134,9 @@ def _time_formats(time_format: str | None) -> list[_Format]:
             formats.append(_Format(time_format.replace(" %p", "%p")))
     if _twelve_hour(time_format):
         # Any 12-hour time with its AM or PM, the minutes left out too: "9 AM", "9am", "12 PM"
-        # (and "9:30 AM" where a mapping's format is the hour alone).
-        twelve = ("%I:%M %p", "%I:%M%p", "%I %p", "%I%p")
+        # (and "9:30 AM" where a mapping's format is the hour alone), or with seconds, as Excel
+        # saves a time cell of format h:mm:ss AM/PM to CSV ("9:30:00 AM").
+        twelve = ("%I:%M %p", "%I:%M%p", "%I:%M:%S %p", "%I:%M:%S%p", "%I %p", "%I%p")
         formats += [_Format(f, _MERIDIEM_SHAPE) for f in twelve]
         if "%I.%M" in str(time_format):  # "14.30" beside "9.30am", as "14:30" beside "9:30am"
             formats.append(_Format("%H.%M", _DOTTED_ISO_SHAPE))
@@ -157,10 +159,17 @@ def _datetime_formats(date_format: str | None, time_format: str | None) -> list[
     formats = []
     for date in _date_formats(date_format):
         for time in _time_formats(time_format):
-            shape = re.compile(rf"\s{_ISO_TIME_SHAPE}$") if time.shape else None
-            formats.append(_Format(f"{date.strptime} {time.strptime}", shape))
+            formats.append(_Format(f"{date.strptime} {time.strptime}", _after_date(time.shape)))
     formats += [_Format(f"{ISO_DATE}T{t}") for t in ISO_TIMES]
     return formats
+
+
+def _after_date(shape: re.Pattern[str] | None) -> re.Pattern[str] | None:
+    """A time's shape where the time follows a date: a shape of the whole cell (``^14.30$``)
+    then starts after a space; one searched at the end (AM or PM) is searched as it is."""
+    if shape is None or not shape.pattern.startswith("^"):
+        return shape
+    return re.compile(rf"\s{shape.pattern[1:]}")
 
 
 def date_problem(date_format: str | None) -> str:

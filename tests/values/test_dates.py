@@ -103,6 +103,8 @@ def test_dates_follow_the_format_and_iso_only(
         ("%I:%M %p", "9am", "09:00:00"),
         ("%I:%M %p", "12 pm", "12:00:00"),
         ("%I:%M %p", "12 a.m.", "00:00:00"),
+        ("%I:%M %p", "9:30:00 AM", "09:30:00"),  # Excel's h:mm:ss AM/PM cell, saved to CSV
+        ("%I:%M %p", "9:30:15pm", "21:30:15"),
         ("%I:%M %p", "9", None),  # 9 what?
         ("%I %p", "2:30 PM", "14:30:00"),  # a mapping of the hour alone reads the minutes too
         ("%I:%M %p", "13 PM", None),
@@ -153,6 +155,7 @@ def test_times_12_and_24_hour(time_format: str | None, text: str, expected: str 
         ("2026-07-01T09:00:00Z", "2026-07-01 09:00:00", "+00:00"),
         ("2026-07-01 09:00+0530", "2026-07-01 09:00:00", "+05:30"),
         ("2026-07-01T09:00:00+25:00", None, None),  # no such offset
+        ("12/01/2026 2:30:00 PM", "2026-12-01 14:30:00", None),  # seconds shown by Excel
         ("12/01/2026 2:30", None, None),  # 12-hour sheet, no AM/PM
         ("01/12/2026 14:30", "2026-01-12 14:30:00", None),  # US order: 12 January
         ("2026-12-01", None, None),  # a date alone is not a point in time
