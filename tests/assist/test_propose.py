@@ -486,6 +486,34 @@ def test_a_uk_clinic_sheet_gets_its_times_and_its_country(tmp_path: Path) -> Non
     assert "4 of 4 numbers are valid that way" in unzoned.phone_region.reason
 
 
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [(["14-Dec-26", "15-Dec-26"], "%d-%b-%y"), (["14-Dec-2026", "15-Dec-2026"], "%d-%b-%Y")],
+)
+def test_dates_as_excel_shows_dd_mmm_yy_are_a_column_of_dates(
+    dates: list[str], expected: str
+) -> None:
+    """Excel's dd-mmm-yy cells saved to CSV: before, the column was not seen as dates at all
+    ("no column of dates was found"), alone or with the time in the same cell."""
+    frame = pd.DataFrame(
+        {"Appt ID": ["A1", "A2"], "Date": dates, "Time": ["09:30", "14:15"], "Staff": ["X", "Y"]}
+    )
+    proposal = propose_mapping(frame, name="x", time_zone=LA)
+    assert proposal.date_format.format == expected
+    assert proposal.to_mapping().event.start.date is not None
+    together = pd.DataFrame(
+        {
+            "Appt ID": ["A1", "A2"],
+            "Appointment Time": [
+                f"{d} {t}" for d, t in zip(dates, ["09:30", "14:15"], strict=True)
+            ],
+            "Staff": ["X", "Y"],
+        }
+    )
+    start = propose_mapping(together, name="x", time_zone=LA).to_mapping().event.start
+    assert start.datetime is not None and start.datetime.columns == ("Appointment Time",)
+
+
 def test_a_few_foreign_numbers_do_not_change_the_country() -> None:
     frame = clinic_frame()
     frame.loc[frame.index[:1], "Phone"] = "+44 7400 123456"
