@@ -109,6 +109,7 @@ class Review:
     missing: list[MissingEvent] = field(default_factory=list)
     missing_total: int = 0
     missing_too_many: bool = False  # more than a run may cancel (a partial file?): not offered
+    marks_cancelled: bool = False  # the mapping's status column marks rows cancelled: also missing
     credentials_problem: str = ""
     busy: str = ""  # another run holds the ledger: the plan is a snapshot, sending waits
     sends_to: str = ""  # "user at base URL" (never the key)
@@ -201,6 +202,7 @@ def build_review(
     try:
         mapping = mapping_of(upload, settings)
         review.mapping_title = mapping.name
+        review.marks_cancelled = mapping.cancelled is not None
         review.sheets = sheet_names(upload.path)
         request = review_request(upload, mapping, settings)
         if sheets_to_read(request) is not None:

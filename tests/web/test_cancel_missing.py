@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from importer.web import create_app
-from tests.helpers import PAGE_URL, SAMPLES, VALID_IDS, env_for, live_events
+from tests.helpers import CLINIC_MAPPING, PAGE_URL, SAMPLES, VALID_IDS, env_for, live_events
 from tests.web.test_app import (
     API_KEY,
     TestClient,
@@ -145,3 +145,37 @@ def test_a_first_upload_has_nothing_to_cancel(client: TestClient) -> None:
     review = client.get(upload_sample(client, "appointments.csv")).text
     assert "no longer in this file" not in page_text(review)
     assert 'name="cancel_missing"' not in review
+
+
+def test_a_visit_the_export_marks_cancelled_is_offered_for_cancelling_too(
+    keyed_sandbox: Any, tmp_path: Path
+) -> None:
+    """A practice system's export keeps a cancelled visit, with its status: the mapping's
+    ``cancelled`` section makes the row "not an appointment", and its event is listed with the
+    ones no longer in the file."""
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    text = CLINIC_MAPPING.read_text(encoding="utf-8")
+    (folder / "clinic.yaml").write_text(
+        text + "cancelled: {column: Notes, values: [Cancelled by patient]}\n", encoding="utf-8"
+    )
+    settings = settings_for(tmp_path, env_for(keyed_sandbox), mappings_dir=folder)
+    with TestClient(base_url=PAGE_URL, app=create_app(settings)) as client:
+        _first_import(client)
+        lines = SAMPLE.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+        marked = "".join(
+            line.replace("Fasting since midnight", "Cancelled by patient") for line in lines
+        )
+        answer = upload(client, marked.encode("utf-8"), "appointments.csv")
+        review_url = str(answer.headers["location"])
+        review = client.get(review_url).text
+        assert_page_says(
+            review,
+            "1 not an appointment (not sent)",
+            "Appointments no longer in this file (1)",
+            "but it is not in this file, or the file marks it cancelled.",
+            "Appointment clinic-000101 in Dr. Rivera",
+        )
+        run_url = _send_ticked(client, review_url, cancel_missing="yes").headers["location"]
+        wait_for_run(client, run_url)
+    assert "clinic-000101" not in live_events(keyed_sandbox)
