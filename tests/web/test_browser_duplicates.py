@@ -21,6 +21,7 @@ from typing import Any
 from importer.web.server import WebHandle
 from tests.helpers import SAMPLES, VALID_IDS, live_events
 from tests.web.browsing import UNLABELLED, needs_chromium, shoot
+from tests.web.test_accessibility import blocking_findings
 
 SAMPLE = SAMPLES / "appointments.csv"
 pytestmark = needs_chromium
@@ -202,6 +203,7 @@ def test_an_appointment_taken_out_of_the_file_is_cancelled_when_ticked(
     expect(button).to_be_enabled()
     expect(page.locator("[data-count=cancel] .number")).to_have_text("1")
     assert page.evaluate(UNLABELLED) == []
+    assert blocking_findings(page) == []  # axe-core: the list and its box, serious or worse
     shoot(page, "12-no-longer-in-the-file")
     box.uncheck()
     expect(button).to_be_disabled()
