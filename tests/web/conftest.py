@@ -14,6 +14,7 @@ from importer.web.server import WebHandle, running_web
 from importer.web.settings import WebSettings
 from tests.helpers import CLINIC_MAPPING, env_for
 from tests.web.browsing import API_KEY, chromium_page
+from tests.web.page_client import client, keyed_sandbox  # noqa: F401 (fixtures of the page tests)
 
 
 @pytest.fixture

@@ -15,14 +15,11 @@ import sqlite3
 import stat
 import threading
 import time
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
-from starlette.exceptions import StarletteDeprecationWarning
 from starlette.requests import Request
 from typer.testing import CliRunner
 
@@ -31,7 +28,7 @@ from importer.errors import ConfigError
 from importer.ledger import Ledger
 from importer.mapping import load_mapping
 from importer.prepare import prepare
-from importer.web import WebSettings, create_app
+from importer.web import create_app
 from importer.web.preview import describe_participant, describe_when
 from importer.web.runs import RUN_JSON, RunBook
 from importer.web.settings import check_binding, is_loopback
@@ -39,44 +36,13 @@ from importer.web.upload_form import UploadRefused, read_upload_form
 from importer.web.words import without_row
 from tests.helpers import (
     CLINIC_MAPPING,
-    MAPPINGS,
     NOT_US_PHONE,
     PAGE_URL,
     SAMPLES,
     VALID_IDS,
     env_for,
 )
-
-with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
-
-API_KEY = "web-test-key-9d2e"
-
-
-def settings_for(tmp_path: Path, environ: dict[str, str], **changes: Any) -> WebSettings:
-    values: dict[str, Any] = {
-        "mappings_dir": MAPPINGS,
-        "ledger_path": tmp_path / "state.sqlite",
-        "runs_dir": tmp_path / "runs",
-        "environ": environ,
-    }
-    values.update(changes)
-    return WebSettings(**values)
-
-
-@pytest.fixture
-def keyed_sandbox(sandbox: Any) -> Any:
-    sandbox.configure(api_key=API_KEY)
-    return sandbox
-
-
-@pytest.fixture
-def client(keyed_sandbox: Any, tmp_path: Path) -> Iterator[TestClient]:
-    with TestClient(
-        base_url=PAGE_URL, app=create_app(settings_for(tmp_path, env_for(keyed_sandbox)))
-    ) as test_client:
-        yield test_client
+from tests.web.page_client import API_KEY, TestClient, settings_for
 
 
 def token_of(client: TestClient, path: str = "/") -> str:

@@ -5,21 +5,16 @@ partial file (as ``--cancel-missing`` on the command line)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from importer.web import create_app
 from tests.helpers import CLINIC_MAPPING, PAGE_URL, SAMPLES, VALID_IDS, env_for, live_events
+from tests.web.page_client import TestClient, settings_for
 from tests.web.test_app import (
-    API_KEY,
-    TestClient,
     assert_page_says,
     page_text,
     send,
-    settings_for,
     token_of,
     upload,
     upload_sample,
@@ -27,19 +22,6 @@ from tests.web.test_app import (
 )
 
 SAMPLE = SAMPLES / "appointments.csv"
-
-
-@pytest.fixture
-def keyed_sandbox(sandbox: Any) -> Any:
-    sandbox.configure(api_key=API_KEY)
-    return sandbox
-
-
-@pytest.fixture
-def client(keyed_sandbox: Any, tmp_path: Path) -> Iterator[TestClient]:
-    settings = settings_for(tmp_path, env_for(keyed_sandbox))
-    with TestClient(base_url=PAGE_URL, app=create_app(settings)) as test_client:
-        yield test_client
 
 
 def _without(*ids: str) -> bytes:

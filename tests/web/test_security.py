@@ -33,13 +33,8 @@ from importer.web.security import (
 )
 from importer.web.settings import check_binding, listening_names
 from tests.helpers import PAGE_URL, SAMPLES, env_for
-from tests.web.test_app import (  # the page's test client, imported once, and its steps
-    TestClient,
-    send,
-    settings_for,
-    upload_sample,
-    wait_for_run,
-)
+from tests.web.page_client import TestClient, settings_for  # the page's test client
+from tests.web.test_app import send, upload_sample, wait_for_run  # its steps
 
 
 def page(tmp_path: Path, base_url: str = PAGE_URL, **changes: Any) -> TestClient:
