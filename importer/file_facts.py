@@ -110,7 +110,7 @@ class _Keys:
             parts,
             copies,
             _groups(rows[kept], ids[kept]),
-            np.unique(ids[ids != 0]),
+            _distinct(ids[ids != 0]),
             tuple(self.warnings),
             unique,
         )
@@ -118,7 +118,16 @@ class _Keys:
 
 def _digests_of(ids: Sequence[str] | np.ndarray) -> np.ndarray:
     """The sorted distinct digests of ``ids`` (the ids in a file)."""
-    return np.unique(id_digests(ids)) if len(ids) else np.empty(0, np.uint64)
+    return _distinct(id_digests(ids)) if len(ids) else np.empty(0, np.uint64)
+
+
+def _distinct(digests: np.ndarray) -> np.ndarray:
+    """The distinct values of ``digests``, sorted. Not ``np.unique``: numpy 2.4's takes 0.65 s
+    for 1,000,000 digests, a sort and a comparison ~10 ms."""
+    ordered = np.sort(digests)
+    if len(ordered) < 2:
+        return ordered
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
 
 
 def _joined(chunks: list[np.ndarray]) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from importer.file_facts import FileFacts, _digests_of
 from importer.ledger import Ledger
 from importer.load import load_table
 from importer.load.parts import PART_ROWS, WHOLE_ROWS, PartReader
@@ -385,3 +386,13 @@ def test_a_visit_moved_by_an_early_part_frees_its_slot_for_a_later_part_in_the_p
     assert (planned["2"], planned["68"]) == ("updated", "created")
     assert planned == run_statuses(run.report_path)
     assert "clinic-000150" in live_events(sandbox)
+
+
+def test_the_ids_of_a_file_in_parts_answer_which_ids_it_lacks() -> None:
+    """``FileFacts.absent`` over the ids of every part, repeats and all: the ids in the file are
+    found, the others are not (``--cancel-missing`` cancels by this answer)."""
+    in_file = [f"clinic-{n:06d}" for n in range(0, 3000, 3)] * 2  # each id twice
+    facts = FileFacts(2, ids=_digests_of(in_file))
+    asked = [f"clinic-{n:06d}" for n in range(3000)]
+    assert facts.absent(asked) == [n % 3 != 0 for n in range(3000)]
+    assert FileFacts(1, ids=_digests_of([])).absent(["clinic-000001"]) == [True]
