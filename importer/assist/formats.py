@@ -51,7 +51,7 @@ CONTRADICTIONS_TOLERATED = 0.1  # day-first values among month-first ones (typos
 EXAMPLES_SHOWN = 3
 # A date, then a time: "12/14/2026 8:30 AM", "2026-12-14T08:30", "14.12.2026 14:30".
 _DATE_THEN_TIME = re.compile(
-    r"^(?P<date>.+?)[ T](?P<time>\d{1,2}(?:[:.]\d{2}){1,2}(?:\s*[AaPp]\.?[Mm]\.?)?)$"
+    r"^(?P<date>.+?)[ T](?P<time>\d{1,2}(?:[:.]\d{2}){1,2}(?:\s*[AaPp]\.?(?:[Mm]\.?)?)?)$"
 )
 
 
@@ -91,15 +91,17 @@ _CODE_SHAPES = {
     "%I": r"\d{1,2}",
     "%M": r"\d{2}",
     "%S": r"\d{2}",
-    "%p": r"[AaPp]\.?[Mm]\.?",
+    "%p": r"[AaPp]\.?(?:[Mm]\.?)?",
 }
 
 
 # What the import reads beside a format's own shape: a date followed by a time (kept only when
 # it is midnight, ``12/14/2026 0:00``); a 12-hour time with the hour alone (``9am``); beside
 # dotted 12-hour times, a dotted 24-hour one (``14.30``).
-_TIME_AFTER_DATE = r"(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?:\s*[AaPp]\.?[Mm]\.?)?)?"
-_HOUR_ALONE = r"|[0-9]{1,2}\s*[AaPp]\.?\s?[Mm]\.?"
+_TIME_AFTER_DATE = r"(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?:\s*[AaPp]\.?(?:[Mm]\.?)?)?)?"
+_HOUR_ALONE = r"|[0-9]{1,2}\s*[AaPp]\.?(?:\s?[Mm]\.?)?|(?:12(?:[:.]00)?\s*)?[Nn][Oo][Oo][Nn]"
+# A day of the week in front of a date ("Monday, December 14, 2026", "Tue 12/15/2026").
+_WEEKDAY_BEFORE = r"(?:[A-Za-z]{3,9}\.?,?\s+)?"
 _DOTTED_TWENTY_FOUR = r"|[0-9]{2}\.[0-9]{2}"  # "14.30" beside "9.30am"
 
 
@@ -115,7 +117,7 @@ def _shape(fmt: str) -> re.Pattern[str]:
         else:
             pattern += re.escape(token)
     if "%d" in fmt or "%b" in fmt or "%B" in fmt:  # a date format
-        pattern += _TIME_AFTER_DATE
+        pattern = _WEEKDAY_BEFORE + pattern + _TIME_AFTER_DATE
     elif "%I" in fmt and "%p" in fmt:
         pattern = f"(?:{pattern}){_HOUR_ALONE}"
         if "%I.%M" in fmt:

@@ -22,6 +22,12 @@ Minutes and seconds are two digits: ``9:5`` may be 9:05 or 9:50, so it is not a 
 mapping's 12-hour format separates hours and minutes with a dot (``%I.%M %p``, as in the UK:
 ``9.30am``), a two-digit hour with a dot (``14.30``) is read as a 24-hour time, as ``14:30`` is.
 
+A date may have its day of the week in front, as Excel's Long Date writes it (``Monday, December
+14, 2026``) and schedules show it (``Tue 12/15/2026``): the day is left out to read the date, then
+checked against it. A day that is not the date's (``Monday, December 15, 2026``) makes the cell
+no date: which of the two did the clinic mean? With a 12-hour format, AM and PM may be one
+letter (``2:15p``, ``9a``) and noon a word (``noon``, ``12 noon``).
+
 A cell of a date column that also shows midnight (``12/14/2026 0:00``: a date-and-time cell of
 Excel saved to CSV) is that date; one showing another time is not a date.
 """
@@ -321,19 +327,22 @@ def date_reasons(text: pd.Series, date_format: str | None) -> pd.Series:
     """Why each date cell is not a date, as specific as the value allows (one per distinct)."""
     general = date_problem(date_format)
 
+    timed = [replace(f, midnight=False) for f in _dated_times(date_format)]
+
     def reason(value: str, moment: pd.Timestamp) -> str:
+        rest = _weekday_first(value.strip())[0]
         return (
-            _serial_date(value)
+            _wrong_weekday(value, _date_formats(date_format) + timed)
+            or _serial_date(rest)
             or _timed_date(moment, date_format)
-            or _impossible_date(_TIME_AFTER.sub("", value.strip()), date_format)
+            or _impossible_date(_TIME_AFTER.sub("", rest), date_format)
             or general
         )
 
     def reasons(values: pd.Series) -> pd.Series:
         # The dates with a time, read in one pass over the distinct values: a parse per value
         # costs a dozen pandas calls each (~0.3 s for a part with 50 mistyped dates).
-        timed = [replace(f, midnight=False) for f in _dated_times(date_format)]
-        moments = _parse(values.str.strip(), timed)
+        moments = _parse(values.str.strip(), timed, weekday=True)
         return pd.Series([reason(v, m) for v, m in zip(values, moments, strict=True)], dtype="str")
 
     return map_distinct(text.fillna(""), reasons)
@@ -348,14 +357,17 @@ def datetime_reasons(
     example = _EXAMPLE.strftime(f"{date_format or ISO_DATE} {time_format or ISO_TIMES[0]}")
 
     def reason(value: str) -> str:
-        date_part = re.split(r"[T\s]", value.strip(), maxsplit=1)[0]
+        rest = _weekday_first(value.strip())[0]
+        date_part = re.split(r"[T\s]", rest, maxsplit=1)[0]
         # The date alone: not a date followed by a time (midnight or not), which has one.
-        alone = _parse(pd.Series([value.strip()], dtype="str"), _date_formats(date_format)).iloc[0]
+        alone = _parse(pd.Series([rest], dtype="str"), _date_formats(date_format)).iloc[0]
         if not pd.isna(alone):
             return f"has a date but no time: write the time after the date, like {example}"
+        formats = _datetime_formats(date_format, time_format)
         return (
-            one_digit_reason(value.strip(), in_datetime=True)
-            or _serial_date(value)
+            _wrong_weekday(value, formats, undot=_twelve_hour(time_format))
+            or one_digit_reason(rest, in_datetime=True)
+            or _serial_date(rest)
             or _impossible_date(date_part, date_format)
             or general
         )
@@ -365,23 +377,73 @@ def datetime_reasons(
     )
 
 
+# A day of the week in front of a date: "Monday, ", "Tue ", "Thurs. ". The word is looked up in
+# _WEEKDAYS, so a month in front ("December 14, 2026") is left as it is.
+_WEEKDAY_FIRST = re.compile(r"^(?P<day>[A-Za-z]{3,9})\.?,?\s+(?=[0-9A-Za-z])")
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_WEEKDAYS = {
+    name: day
+    for day, full in enumerate(_DAY_NAMES)
+    for name in (full.casefold(), full[:3].casefold())
+} | {"tues": 1, "thur": 3, "thurs": 3}
+_NO_DAY = -1
+
+
+def _weekday_first(text: str) -> tuple[str, int]:
+    """``text`` without a day of the week in front, and that day (0 = Monday; -1: none)."""
+    if not text[:1].isalpha():
+        return text, _NO_DAY
+    found = _WEEKDAY_FIRST.match(text)
+    day = _WEEKDAYS.get(found["day"].casefold(), _NO_DAY) if found else _NO_DAY
+    return (text, _NO_DAY) if found is None or day == _NO_DAY else (text[found.end() :], day)
+
+
+def _weekdays(parsed: np.ndarray) -> np.ndarray:
+    """The day of the week of each wall clock (0 = Monday); 1970-01-01 was a Thursday."""
+    return (parsed.astype("datetime64[D]").astype(np.int64) + 3) % 7
+
+
+def _wrong_weekday(value: str, formats: Sequence[_Format], *, undot: bool = False) -> str:
+    """Why ``value`` is not a date when the day of the week in front of it is not its date's
+    (``Monday, December 15, 2026``), else ""."""
+    rest, said = _weekday_first(value.strip())
+    if said == _NO_DAY:
+        return ""
+    when = _parse(pd.Series([rest], dtype="str"), formats, undot=undot).iloc[0]
+    if pd.isna(when) or when.weekday() == said:
+        return ""
+    return (
+        f"says {_DAY_NAMES[said]}, but {when.day} {when:%B %Y} is a {when:%A}: check the day "
+        "and the date"
+    )
+
+
 def _parse(
     text: pd.Series,
     formats: Sequence[_Format],
     *,
     undot: bool = False,
     refused: re.Pattern[str] | None = None,
+    weekday: bool = False,
 ) -> pd.Series:
     """Parse each distinct value with the first format that matches; NaT where none does.
-    ``undot``: AM and PM may be dotted (``9:30 a.m.``). ``refused``: values where it is found
-    are NaT whatever the formats say (a one-digit minute, which strptime would read)."""
+    ``undot``: AM and PM may be dotted (``9:30 a.m.``), one letter (``2:15p``), and noon a word.
+    ``refused``: values where it is found are NaT whatever the formats say (a one-digit minute,
+    which strptime would read). ``weekday``: a value may start with its day of the week, which
+    must be its date's."""
 
     def parse_distinct(values: pd.Series) -> pd.Series:
         if undot:
-            values = values.str.replace(_DOTTED, r"\1\2", regex=True)
+            values = _meridiem_spelt_out(values)
         # numpy arrays between the formats, not Series: the same parsing at a third less fixed
         # cost per call, which a file read 25,000 rows at a time pays in every part.
         texts = values.to_numpy(dtype=object)
+        said = None
+        if weekday:
+            split = [_weekday_first(t) for t in texts.tolist()]
+            said = np.fromiter((day for _, day in split), np.int64, len(split))
+            if (said != _NO_DAY).any():
+                texts = np.array([rest for rest, _ in split], dtype=object)
         parsed = np.full(len(texts), np.datetime64("NaT"), dtype=WALL)
         written = texts != ""
         if refused is not None:
@@ -400,6 +462,9 @@ def _parse(
                 if fmt.midnight:
                     found = found.where(found == found.normalize())
                 parsed[todo] = found.to_numpy().astype(WALL)
+        if said is not None:
+            named = (said != _NO_DAY) & ~np.isnat(parsed)
+            parsed[named & (_weekdays(parsed) != said)] = np.datetime64("NaT")
         return pd.Series(parsed, index=values.index, dtype=WALL)
 
     return map_distinct(text.fillna(""), parse_distinct)
@@ -411,7 +476,7 @@ def parse_dates(text: pd.Series, date_format: str | None) -> pd.Series:
     A date followed by midnight (``12/14/2026 0:00``, how a CSV shows a date-and-time cell) is
     that date; followed by any other time it is not a date (which time would the row mean?).
     """
-    return _parse(text, _date_formats(date_format) + _dated_times(date_format))
+    return _parse(text, _date_formats(date_format) + _dated_times(date_format), weekday=True)
 
 
 def parse_times(text: pd.Series, time_format: str | None) -> pd.Series:
@@ -422,8 +487,18 @@ def parse_times(text: pd.Series, time_format: str | None) -> pd.Series:
     return (moments - moments.dt.normalize()).astype(SPAN)
 
 
-# AM and PM as newspapers write them: "9:30 a.m." is read as "9:30 am".
+# AM and PM as newspapers write them: "9:30 a.m." is read as "9:30 am"; as practice systems
+# print them, one letter: "2:15p" is read as "2:15 pm"; and "noon" or "12 noon" as "12:00 pm".
 _DOTTED = re.compile(r"(?<=[0-9\s])([aApP])\.\s?([mM])\.?$")
+_ONE_LETTER = re.compile(r"(?<=[0-9])\s?([aApP])\.?$")
+_NOON = re.compile(r"(?i)^(?:12(?:[:.]00)?\s*)?noon$")
+
+
+def _meridiem_spelt_out(values: pd.Series) -> pd.Series:
+    """``values`` with AM and PM as the 12-hour formats read them (see above)."""
+    values = values.str.replace(_DOTTED, r"\1\2", regex=True)
+    values = values.str.replace(_ONE_LETTER, r" \1m", regex=True)
+    return values.str.replace(_NOON, "12:00 pm", regex=True)
 
 
 def parse_datetimes(
@@ -443,6 +518,7 @@ def parse_datetimes(
         formats,
         undot=_twelve_hour(time_format),
         refused=_ONE_DIGIT_IN_DATETIME,
+        weekday=True,
     )
     offset = pd.Series(pd.NaT, index=text.index, dtype=SPAN)
     if has_offset.any():

@@ -752,3 +752,30 @@ def test_a_state_column_of_an_address_is_no_status() -> None:
     frame["State"] = "OR"
     proposal = propose_mapping(frame, name="practice", time_zone="America/Chicago")
     assert proposal.cancelled is None
+
+
+def test_a_practice_system_export_with_long_dates_and_one_letter_times(tmp_path: Path) -> None:
+    """Dates as Excel's Long Date writes them ("Monday, December 14, 2026") and times as some
+    practice systems print them ("2:15p", "noon"): before, no column of dates was found and two
+    of the times were refused."""
+    source = tmp_path / "export.csv"
+    source.write_text(
+        "Appt #,Patient,Appointment Date,Time,Cell Phone,Provider\n"
+        '5001,"Lee, Ann","Monday, December 14, 2026",9:30a,(541) 555-0104,Dr. Smith\n'
+        '5002,"Ortiz, Ben","Monday, December 14, 2026",noon,541-555-0105,Dr. Smith\n'
+        '5003,"Khan, Cara","Tuesday, December 15, 2026",2:15p,541.555.0106,Dr. Jones\n'
+        '5004,"Wu, Dan","Wednesday, December 16, 2026",3:45p,5415550108,Dr. Jones\n',
+        encoding="utf-8",
+    )
+    proposal = propose_mapping(
+        load_table(source).frame, name="export", time_zone="America/Los_Angeles"
+    )
+    assert proposal.date_format.format == "%B %d, %Y"
+    assert proposal.time_format.format == "%I:%M %p"
+    payloads = valid_payloads(source, proposal.to_mapping())
+    assert [p["start_time"] for p in payloads.values()] == [
+        "2026-12-14T09:30:00-08:00",
+        "2026-12-14T12:00:00-08:00",
+        "2026-12-15T14:15:00-08:00",
+        "2026-12-16T15:45:00-08:00",
+    ]

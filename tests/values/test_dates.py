@@ -446,7 +446,7 @@ def test_a_date_of_dots_keeps_its_one_digit_day_and_month_beside_a_time() -> Non
         ("1430", "has no colon between the hours and the minutes: write it as 14:30"),
         ("2460", time_problem("%I:%M %p")),  # no such time
         ("9:30", time_problem("%I:%M %p")),
-        ("noon", time_problem("%I:%M %p")),
+        ("lunch", time_problem("%I:%M %p")),
     ],
 )
 def test_a_time_with_one_digit_minutes_is_told_so(text: str, reason: str) -> None:
@@ -462,3 +462,74 @@ def test_a_time_without_its_colon_in_a_24_hour_sheet() -> None:
 def test_a_date_and_time_with_one_digit_minutes_is_told_so() -> None:
     reasons = datetime_reasons(_texts("12/14/2026 9:5 AM"), "%m/%d/%Y", "%I:%M %p")
     assert reasons.iloc[0].startswith("has one digit for the minutes: is it 9:05 or 9:50?")
+
+
+@pytest.mark.parametrize(
+    ("date_format", "text", "expected"),
+    [
+        ("%B %d, %Y", "Monday, December 14, 2026", "2026-12-14"),  # Excel's Long Date, en-US
+        ("%d %B %Y", "Monday, 14 December 2026", "2026-12-14"),  # ... en-GB, with the day
+        ("%m/%d/%Y", "Mon 12/14/2026", "2026-12-14"),  # a schedule's ddd mm/dd/yyyy
+        ("%m/%d/%Y", "Tues. 12/15/2026", "2026-12-15"),
+        ("%m/%d/%Y", "thu 12/17/2026", "2026-12-17"),
+        ("%m/%d/%Y", "Mon 12/14/2026 0:00", "2026-12-14"),
+        ("%B %d, %Y", "Monday, December 15, 2026", None),  # the 15th is a Tuesday
+        ("%m/%d/%Y", "Sun 12/14/2026", None),
+        ("%d/%m/%Y", "Mon 12/14/2026", None),  # never swapped to fit the day
+        ("%m/%d/%Y", "Mond 12/14/2026", None),  # not a day's name
+        ("%B %d, %Y", "Monday, December 14", None),  # no year
+    ],
+)
+def test_a_date_with_its_day_of_the_week_is_read_when_the_day_is_its_own(
+    date_format: str, text: str, expected: str | None
+) -> None:
+    parsed = parse_dates(_texts(text), date_format).iloc[0]
+    assert (None if pd.isna(parsed) else str(parsed.date())) == expected
+
+
+def test_a_day_of_the_week_that_is_not_the_date_s_is_told_so() -> None:
+    reasons = date_reasons(
+        _texts("Monday, December 15, 2026", "Mon 02/30/2026", "Fri, 12/14/2026 0:00"), "%B %d, %Y"
+    )
+    assert reasons.tolist() == [
+        "says Monday, but 15 December 2026 is a Tuesday: check the day and the date",
+        date_reasons(_texts("02/30/2026"), "%B %d, %Y").iloc[0],  # as without the day
+        date_reasons(_texts("12/14/2026 0:00"), "%B %d, %Y").iloc[0],
+    ]
+    (timed,) = datetime_reasons(_texts("Tue 12/14/2026 9:30 AM"), "%m/%d/%Y", "%I:%M %p")
+    assert timed == "says Tuesday, but 14 December 2026 is a Monday: check the day and the date"
+
+
+def test_a_date_and_time_with_its_day_of_the_week() -> None:
+    walls, _ = parse_datetimes(
+        _texts("Mon 12/14/2026 2:15 PM", "Tue 12/14/2026 2:15 PM"), "%m/%d/%Y", "%I:%M %p"
+    )
+    assert [None if pd.isna(w) else str(w) for w in walls] == ["2026-12-14 14:15:00", None]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2:15p", "14:15"),  # practice systems print AM and PM as one letter
+        ("2:15 P", "14:15"),
+        ("9a", "09:00"),
+        ("9:30a.", "09:30"),
+        ("12:30p", "12:30"),
+        ("12:30a", "00:30"),
+        ("noon", "12:00"),
+        ("12 noon", "12:00"),
+        ("12:00 Noon", "12:00"),
+        ("1:5p", None),  # one-digit minutes, as ever
+        ("2:15x", None),
+        ("11 noon", None),
+    ],
+)
+def test_a_12_hour_time_with_one_letter_or_noon(text: str, expected: str | None) -> None:
+    parsed = parse_times(_texts(text), "%I:%M %p").iloc[0]
+    shown = (
+        None
+        if pd.isna(parsed)
+        else f"{parsed.components.hours:02d}:{parsed.components.minutes:02d}"
+    )
+    assert shown == expected
+    assert parse_times(_texts(text), "%H:%M").isna().all()  # a 24-hour sheet: not a time
