@@ -53,9 +53,11 @@ def normalise_phone(text: str, region: str) -> tuple[str | None, str | None]:
             value.startswith("+")
         ):
             return None, "is not a phone number: what follows the + is no country's code"
-        return None, "is not a phone number: it needs the digits of one"
+        return None, _several_reason(
+            value, region
+        ) or "is not a phone number: it needs the digits of one"
     if not phonenumbers.is_valid_number(number):
-        return None, _invalid_reason(number, region)
+        return None, _several_reason(value, region) or _invalid_reason(number, region)
     if number.extension:
         # E.164 has no room for an extension: dropping it silently would lose what staff wrote.
         return None, (
@@ -63,6 +65,19 @@ def normalise_phone(text: str, region: str) -> tuple[str | None, str | None]:
             "put the extension in the notes and keep only the number here"
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+
+
+def _several_reason(value: str, region: str) -> str:
+    """Why ``value`` is not a number when it holds two or more (``541-555-0104 / 541-555-0107``),
+    else "". Which one gets the reminders is not the importer's to choose."""
+    found = phonenumbers.PhoneNumberMatcher(value, region, leniency=phonenumbers.Leniency.VALID)
+    count = sum(1 for _ in found)
+    if count < 2:
+        return ""
+    return (
+        f"holds {count} phone numbers: a reminder goes to one number; keep only the one to "
+        "text or call"
+    )
 
 
 def written_countries(values: pd.Series) -> list[str]:

@@ -32,6 +32,11 @@ from tests.helpers import NOT_US_PHONE
         # A number cell Excel saved to CSV as it shows it: 447911123456 as 4.47911E+11.
         ("4.47911E+11", "GB", "a long number Excel shortened when the file was saved"),
         ("5.41555E+09", "US", "its last digits are lost"),
+        # Two numbers in one cell: which one gets the reminders is not the importer's to choose.
+        ("541.555.0106 / 541.555.0107", "US", "holds 2 phone numbers: a reminder goes to one"),
+        ("cell (541) 555-0104 home (541) 555-0107", "US", "holds 2 phone numbers"),
+        ("5415550104/5415550107", "US", "holds 2 phone numbers"),
+        ("+44 7911 123456 or +44 20 7946 0018", "US", "holds 2 phone numbers"),
     ],
 )
 def test_invalid_numbers_say_why(text: str, region: str, words: str) -> None:
