@@ -19,6 +19,7 @@ from importer.assist.formats import (
     guess_date_format,
     guess_time_format,
     split_date_time,
+    time_range_halves,
 )
 from importer.mapping import SHOW_AS
 from importer.validate import email_addresses
@@ -43,7 +44,14 @@ class ColumnProfile:
             return None
         if kind == "id":  # judged on the whole column by the external_id choice
             return 1.0
+        if kind == "time":  # a column of time ranges gives the start time (and the end)
+            return max(self.shares.get("time", 0.0), self.shares.get("timerange", 0.0))
         return self.shares.get(kind, 0.0)
+
+    @property
+    def ranged(self) -> bool:
+        """True for a column of time ranges (``9:00 AM - 9:30 AM``)."""
+        return self.shares.get("timerange", 0.0) > self.shares.get("time", 0.0)
 
 
 _PHONE_SHAPE = r"\+?[0-9(][0-9\s().\-]{5,24}"
@@ -110,6 +118,10 @@ def profile_column(name: str, values: pd.Series) -> ColumnProfile:
             shares["datetime"] = float(has_both.mean()) * parts
     if share(distinct.str.fullmatch(_TIME_HINT)) >= SOME_FIT:
         shares["time"] = guess_time_format(text).share
+    elif (halves := time_range_halves(text)) is not None:  # "9:00 AM - 9:30 AM"
+        starts, ends = halves
+        read = guess_time_format(pd.concat([starts, ends])).share
+        shares["timerange"] = float(len(ends) / len(text)) * read
     return ColumnProfile(name, len(text), shares)
 
 
@@ -133,6 +145,8 @@ def _judge(field: FieldSpec, profile: ColumnProfile) -> tuple[float, Pick] | Non
     names = name_score(field, profile.name)
     fit = profile.fit(field.kind)
     kind_words = _KIND_WORDS.get(field.kind, field.kind)
+    if field.kind == "time" and profile.ranged:
+        kind_words = "time ranges (like 9:00 AM - 9:30 AM: the start and the end)"
     if names == 0:
         if not field.by_content or fit is None or fit < GOOD_FIT:
             return None

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from importer.assist.columns import Pick
-from importer.assist.formats import Confidence
+from importer.assist.formats import Confidence, time_range_halves
 from importer.assist.identity import source_name
 from importer.events import TemplateRenderer
 from importer.mapping import ColumnCheck, ColumnType, parse_template
-from importer.values import apply_name_filter, looks_last_first
+from importer.values import apply_filter, looks_last_first
 
 DEFAULT_DURATION_MINUTES = 30  # when a sheet has neither an end nor a duration column
 # The fields that say who an appointment is for.
@@ -82,7 +82,8 @@ def event_choices(
     ``person_number``: a column numbering people (``Chart #``), for an id made of it, the date
     and the start when no column holds an appointment id.
     """
-    out = _identity_choices(frame, picks, name, notes, person_number) + _time_choices(picks)
+    ranged = ranged_start(frame, picks)
+    out = _identity_choices(frame, picks, name, notes, person_number) + _time_choices(picks, ranged)
     for key in ("time_zone", "location", "content", "show_as"):
         if key in picks:
             out.append(_choice(key, column_ref(picks[key].column), picks[key]))
@@ -150,8 +151,17 @@ def _identity_choices(
     return out
 
 
-def _time_choices(picks: dict[str, Pick]) -> list[Choice]:
-    """When the event is: start, then end or duration, then all_day."""
+def ranged_start(frame: pd.DataFrame, picks: dict[str, Pick]) -> bool:
+    """True when the start time's column holds time ranges (``9:00 AM - 9:30 AM``) and no
+    column gives the end time: the range gives both (``{Time|start}``, ``{Time|end}``)."""
+    if "start_time" not in picks or "end_time" in picks:
+        return False
+    return time_range_halves(frame[picks["start_time"].column]) is not None
+
+
+def _time_choices(picks: dict[str, Pick], ranged: bool = False) -> list[Choice]:
+    """When the event is: start, then end or duration, then all_day. ``ranged``: the start
+    time's column holds time ranges (:func:`ranged_start`)."""
     out: list[Choice] = []
     start_date = _column(picks, "start_date")
     if "start_datetime" in picks:
@@ -161,7 +171,8 @@ def _time_choices(picks: dict[str, Pick]) -> list[Choice]:
     elif start_date:
         start = {"date": column_ref(start_date)}
         if "start_time" in picks:
-            start["time"] = column_ref(picks["start_time"].column)
+            time_column = picks["start_time"].column
+            start["time"] = column_ref(f"{time_column}|start" if ranged else time_column)
         parts = [picks[k] for k in ("start_date", "start_time") if k in picks]
         out.append(_choice("start", start, _joined(parts)))
     else:
@@ -171,7 +182,8 @@ def _time_choices(picks: dict[str, Pick]) -> list[Choice]:
             )
         )
     timed = "start_datetime" in picks or "start_time" in picks
-    end = _end_choice(picks, _column(picks, "end_date") or start_date, timed)
+    end_day = _column(picks, "end_date") or start_date
+    end = _range_end_choice(picks, end_day) if ranged else _end_choice(picks, end_day, timed)
     if end is not None:
         out.append(end)
     if "all_day" in picks:
@@ -181,6 +193,14 @@ def _time_choices(picks: dict[str, Pick]) -> list[Choice]:
             Choice("all_day", "true", Confidence.MEDIUM, "the dates have no times: all-day events")
         )
     return out
+
+
+def _range_end_choice(picks: dict[str, Pick], end_day: str | None) -> Choice:
+    """The end of an event whose start time's column holds time ranges: each range's end."""
+    end = {"time": column_ref(f"{picks['start_time'].column}|end")}
+    if end_day:
+        end = {"date": column_ref(end_day), **end}
+    return _choice("end", end, picks["start_time"])
 
 
 def _end_choice(picks: dict[str, Pick], end_day: str | None, timed: bool) -> Choice | None:
@@ -273,7 +293,7 @@ def _name_choice(frame: pd.DataFrame, pick: Pick) -> Choice:
     if not looks_last_first(values):
         return Choice("name", column_ref(pick.column), pick.confidence, pick.reason)
     example = next(v for v in values if "," in v).strip()
-    turned = apply_name_filter(pd.Series([example], dtype="str"), "first_last").iloc[0]
+    turned = apply_filter(pd.Series([example], dtype="str"), "first_last").iloc[0]
     reason = (
         f"{pick.reason}; the names are written last name first (“{example}”), so reminders "
         f"greet “{turned}”"

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from importer.values import format_in_words, parse_dates, parse_times
+from importer.values.time_ranges import range_end, range_start
 
 DATE_CANDIDATES = (
     "%m/%d/%Y",
@@ -47,12 +48,26 @@ DATE_CANDIDATES = (
 TIME_CANDIDATES = ("%I:%M %p", "%I:%M:%S %p", "%I %p", "%I.%M %p", "%H:%M", "%H:%M:%S", "%H.%M")
 _TWENTY_FOUR_HOUR = ("%H:%M", "%H:%M:%S", "%H.%M")
 ISO_MAJORITY = 0.9  # this share of ISO dates: other forms are refused, not guessed
+RANGE_MAJORITY = 0.5  # this share of a time column's cells are ranges: it is a column of ranges
 CONTRADICTIONS_TOLERATED = 0.1  # day-first values among month-first ones (typos), as a share
 EXAMPLES_SHOWN = 3
 # A date, then a time: "12/14/2026 8:30 AM", "2026-12-14T08:30", "14.12.2026 14:30".
 _DATE_THEN_TIME = re.compile(
     r"^(?P<date>.+?)[ T](?P<time>\d{1,2}(?:[:.]\d{2}){1,2}(?:\s*[AaPp]\.?(?:[Mm]\.?)?)?)$"
 )
+
+
+def time_range_halves(values: pd.Series) -> tuple[pd.Series, pd.Series] | None:
+    """The starts and ends of a column of time ranges (``9:00 AM - 9:30 AM``: see
+    :mod:`importer.values.time_ranges`), or None when most of its cells are no range."""
+    text = values.dropna().astype("str").str.strip()
+    text = text[text != ""]
+    if text.empty:
+        return None
+    ends = text.map(range_end)
+    if float((ends != "").mean()) < RANGE_MAJORITY:
+        return None
+    return text.map(range_start).astype("str"), ends[ends != ""].astype("str")
 
 
 class Confidence(enum.StrEnum):

@@ -28,9 +28,15 @@ from importer.assist.event import (
     event_choices,
     id_source,
     participant_choices,
+    ranged_start,
 )
 from importer.assist.fields import EXCLUSIVE, FIELD_KEYS, spec
-from importer.assist.formats import Confidence, guess_date_format, guess_time_format
+from importer.assist.formats import (
+    Confidence,
+    guess_date_format,
+    guess_time_format,
+    time_range_halves,
+)
 from importer.assist.formats import split_date_time as _split
 from importer.assist.identity import pick_external_id
 from importer.assist.proposal import ZONE_PLACEHOLDER, Proposal, Setting
@@ -256,6 +262,10 @@ def _date_values(frame: pd.DataFrame, picks: dict[str, Pick]) -> pd.Series:
 
 
 def _time_values(frame: pd.DataFrame, picks: dict[str, Pick]) -> pd.Series:
+    if ranged_start(frame, picks):  # "9:00 AM - 9:30 AM": each end is a time
+        halves = time_range_halves(frame[picks["start_time"].column])
+        assert halves is not None
+        return _stacked(list(halves))
     parts = [frame[picks[k].column] for k in ("start_time", "end_time") if k in picks]
     parts += [
         _split(frame[picks[k].column])[1] for k in ("start_datetime", "end_datetime") if k in picks

@@ -18,7 +18,7 @@ import pandas as pd
 
 from importer.mapping import ColumnRef, Template
 from importer.outcomes import RowIssue
-from importer.values import apply_name_filter, is_empty, not_empty
+from importer.values import apply_filter, is_empty, not_empty
 
 _SPACES = " \u00a0"  # plain and non-breaking spaces: what surrounds a cell by accident
 
@@ -90,12 +90,12 @@ class TemplateRenderer:
         return cached
 
     def ref_cells(self, ref: ColumnRef) -> pd.Series:
-        """A placeholder's text on every row: its column's cells, through its name filter."""
+        """A placeholder's text on every row: its column's cells, through its filter."""
         if ref.filter is None:
             return self.cells(ref.column)
         cached = self._filtered.get(ref)
         if cached is None:
-            cached = apply_name_filter(self.cells(ref.column), ref.filter)
+            cached = apply_filter(self.cells(ref.column), ref.filter)
             self._filtered[ref] = cached
         return cached
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from importer.events.cells import IssueCollector, TemplateRenderer, column_name, field_words
-from importer.mapping import Defaults, Mapping, Template, When
+from importer.mapping import ColumnRef, Defaults, Mapping, Template, When
 from importer.values import DstPolicy, is_empty, not_empty
 from importer.values.dates import (
     SPAN,
@@ -25,6 +25,7 @@ from importer.values.dates import (
     time_reasons,
 )
 from importer.values.offsets import format_iso, in_zone, localise, utc_instants
+from importer.values.time_ranges import TIME_RANGE_FILTERS
 
 DAY = np.timedelta64(1, "D").astype(SPAN)
 
@@ -100,11 +101,30 @@ def _read_when(
     time_text = cells.render(when.time)
     time_column = column_name(when.time, label)
     time_of_day = parse_times(time_text, defaults.time_format)
-    issues.add(timed & is_empty(time_text), time_column, "", f"the {label} time is blank")
+    blank_time = timed & is_empty(time_text)
+    ranged = _time_range(when.time)
+    written = cells.cells(ranged.column) if ranged is not None else time_text
+    if ranged is not None and ranged.filter == "end":  # a cell of one time has no end
+        no_end = blank_time & not_empty(written)
+        issues.add(no_end, time_column, written, NO_RANGE_END)
+        blank_time &= ~no_end
+    issues.add(blank_time, time_column, "", f"the {label} time is blank")
     bad_time = timed & not_empty(time_text) & time_of_day.isna()
     problem = time_reasons(time_text.where(bad_time, ""), defaults.time_format)
     issues.add(bad_time, time_column, time_text, problem)
-    return _Read((day + time_of_day).where(timed, day), no_offset, time_column, time_text)
+    # Later issues (an end before its start) show a time range's cell as written.
+    return _Read((day + time_of_day).where(timed, day), no_offset, time_column, written)
+
+
+NO_RANGE_END = "is not a time range (like 9:00 AM - 9:30 AM): it has no end time"
+
+
+def _time_range(template: Template) -> ColumnRef | None:
+    """The placeholder of a template that is one end of a time range (``{Time|end}``)."""
+    ref = template.parts[0] if len(template.parts) == 1 else None
+    if isinstance(ref, ColumnRef) and ref.filter in TIME_RANGE_FILTERS:
+        return ref
+    return None
 
 
 def _place(

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from importer.errors import MappingError
-from importer.values import NAME_FILTERS, DstPolicy
+from importer.values import FILTERS, DstPolicy
 
 DEFAULT_PHONE_REGION = "US"
 
@@ -34,11 +34,12 @@ SHOW_AS = {"free": 0, "tentative": 1, "busy": 2, "out_of_office": 3, "working_el
 
 @dataclass(frozen=True, slots=True)
 class ColumnRef:
-    """A ``{Column}`` placeholder inside a template, with an optional name filter:
-    ``{Patient Name|first_last}`` turns "Abernathy, Gail" into "Gail Abernathy"."""
+    """A ``{Column}`` placeholder inside a template, with an optional filter:
+    ``{Patient Name|first_last}`` turns "Abernathy, Gail" into "Gail Abernathy", ``{Time|start}``
+    "9:00-9:30 AM" into "9:00 AM"."""
 
     column: str
-    filter: str | None = None  # a key of importer.values.NAME_FILTERS
+    filter: str | None = None  # a key of importer.values.FILTERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +76,8 @@ def _column_ref(name: str, where: str) -> ColumnRef:
     column, bar, word = name.rpartition("|")
     if not bar or not re.fullmatch(r"[a-z_]+", word.strip()):
         return ColumnRef(name)
-    if word.strip() not in NAME_FILTERS:
-        known = ", ".join(f"|{f}" for f in NAME_FILTERS)
+    if word.strip() not in FILTERS:
+        known = ", ".join(f"|{f}" for f in FILTERS)
         raise MappingError(f"{where}: unknown filter |{word.strip()} in {{{name}}}; use {known}")
     return ColumnRef(column.strip(), word.strip())
 

@@ -5,7 +5,8 @@ Everything here works on whole columns (``pd.Series``) and knows nothing of mapp
 
 from importer.values.dates import format_in_words, parse_dates, parse_datetimes, parse_times
 from importer.values.distinct import collector_paused, is_empty, map_distinct, not_empty
-from importer.values.names import NAME_FILTERS, apply_name_filter, looks_last_first
+from importer.values.filters import FILTERS, apply_filter
+from importer.values.names import looks_last_first
 from importer.values.offsets import DstPolicy, localise
 from importer.values.phones import normalise_phone, normalise_phones, written_countries
 from importer.values.zones import (
@@ -18,9 +19,9 @@ from importer.values.zones import (
 )
 
 __all__ = [
-    "NAME_FILTERS",
+    "FILTERS",
     "DstPolicy",
-    "apply_name_filter",
+    "apply_filter",
     "collector_paused",
     "countries",
     "format_in_words",

@@ -12,8 +12,6 @@ import re
 
 import pandas as pd
 
-from importer.values.distinct import map_distinct
-
 _SPACES = re.compile(r"\s+")
 
 
@@ -41,14 +39,6 @@ def _last(name: str) -> str:
 
 
 NAME_FILTERS = {"first_last": _first_last, "first": _first, "last": _last}
-
-
-def apply_name_filter(values: pd.Series, name: str) -> pd.Series:
-    """``values`` (text, "" for blank) through the name filter ``name`` (a key of NAME_FILTERS)."""
-    convert = NAME_FILTERS[name]
-    return map_distinct(
-        values, lambda distinct: pd.Series([convert(v) if v else "" for v in distinct], dtype="str")
-    )
 
 
 def looks_last_first(values: pd.Series) -> bool:

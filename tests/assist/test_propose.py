@@ -779,3 +779,30 @@ def test_a_practice_system_export_with_long_dates_and_one_letter_times(tmp_path:
         "2026-12-15T14:15:00-08:00",
         "2026-12-16T15:45:00-08:00",
     ]
+
+
+def test_a_schedule_with_time_ranges_gets_its_starts_and_ends(tmp_path: Path) -> None:
+    """A "Time" column of ranges ("9:00 AM - 9:30 AM", "10:00-10:45 AM"): before, its values
+    were not seen as times, the column went unused and every visit was proposed all-day."""
+    source = tmp_path / "schedule.csv"
+    source.write_text(
+        "Appt ID,Date,Time,Patient,Phone,Provider\n"
+        "7001,12/14/2026,9:00 AM - 9:30 AM,Ann Lee,(541) 555-0104,Dr. Smith\n"
+        "7002,12/14/2026,10:00-10:45 AM,Ben Ortiz,(541) 555-0105,Dr. Smith\n"
+        "7003,12/15/2026,11:30-12:15 PM,Cara Khan,(541) 555-0106,Dr. Jones\n"
+        "7004,12/15/2026,3:15 PM-3:30 PM,Dan Wu,(541) 555-0107,Dr. Jones\n",
+        encoding="utf-8",
+    )
+    proposal = propose_mapping(
+        load_table(source).frame, name="schedule", time_zone="America/Los_Angeles"
+    )
+    mapping = proposal.to_mapping()
+    assert mapping.event.all_day is False
+    assert proposal.time_format.format == "%I:%M %p"
+    payloads = valid_payloads(source, mapping)
+    assert [(p["start_time"], p["end_time"]) for p in payloads.values()] == [
+        ("2026-12-14T09:00:00-08:00", "2026-12-14T09:30:00-08:00"),
+        ("2026-12-14T10:00:00-08:00", "2026-12-14T10:45:00-08:00"),
+        ("2026-12-15T11:30:00-08:00", "2026-12-15T12:15:00-08:00"),
+        ("2026-12-15T15:15:00-08:00", "2026-12-15T15:30:00-08:00"),
+    ]

@@ -7,7 +7,7 @@ import pytest
 
 from importer.errors import MappingError
 from importer.mapping import ColumnRef, parse_template
-from importer.values import apply_name_filter, looks_last_first
+from importer.values import apply_filter, looks_last_first
 
 
 @pytest.mark.parametrize(
@@ -24,7 +24,7 @@ from importer.values import apply_name_filter, looks_last_first
 )
 def test_name_filters(written: str, first_last: str, first: str, last: str) -> None:
     values = pd.Series([written], dtype="str")
-    turned = {f: apply_name_filter(values, f).iloc[0] for f in ("first_last", "first", "last")}
+    turned = {f: apply_filter(values, f).iloc[0] for f in ("first_last", "first", "last")}
     assert turned == {"first_last": first_last, "first": first, "last": last}
 
 
