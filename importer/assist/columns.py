@@ -24,6 +24,7 @@ from importer.assist.formats import (
 from importer.mapping import SHOW_AS
 from importer.validate import email_addresses
 from importer.values import is_zone, suggest_zone
+from importer.values.durations import lengths_in_minutes
 
 SAMPLE_ROWS = 1_000  # rows read to judge a column's values
 GOOD_FIT = 0.9  # share of values of the right kind that makes content evidence strong
@@ -57,7 +58,6 @@ class ColumnProfile:
 _PHONE_SHAPE = r"\+?[0-9(][0-9\s().\-]{5,24}"
 _DATE_SHAPE = r"[0-9]{1,4}[./\-][0-9]{1,2}[./\-][0-9]{1,4}"  # 2026-12-14 is not a phone number
 _WHOLE = r"[0-9]{1,18}(?:\.0+)?"
-_MINUTES = r"[0-9]{1,4}(?:\.0+)?"
 _ZONE_SHAPE = r"[A-Za-z_]+(?:/[A-Za-z_\- ]+)+|UTC"
 # 12/14/2026, 14.12.2026; 14 Dec, 14-Dec-26 (Excel's dd-mmm-yy); Dec 14
 _DATE_HINT = (
@@ -101,7 +101,8 @@ def profile_column(name: str, values: pd.Series) -> ColumnProfile:
     phone_like = distinct.str.fullmatch(_PHONE_SHAPE) & ~distinct.str.fullmatch(_DATE_SHAPE)
     shares["phone"] = share(phone_like & digits.between(7, 15))
     shares["whole"] = share(distinct.str.fullmatch(_WHOLE))
-    shares["minutes"] = share(distinct.str.fullmatch(_MINUTES) & (distinct.str.strip("0.") != ""))
+    # How long, as staff write it: 30, 30 min, 1 hr, 1:30 (importer.values.durations)
+    shares["minutes"] = share(lengths_in_minutes(distinct) > 0)
     shares["yesno"] = share(distinct.str.lower().isin(_YES_NO))
     show_as = set(SHOW_AS) | {str(n) for n in SHOW_AS.values()}
     shares["show_as"] = share(
@@ -183,7 +184,7 @@ _KIND_WORDS = {
     "phone": "phone numbers",
     "zone": "IANA time zones",
     "whole": "whole numbers",
-    "minutes": "whole minutes",
+    "minutes": "lengths in minutes",
     "yesno": "yes/no",
     "show_as": "free/tentative/busy/out_of_office/working_elsewhere",
 }

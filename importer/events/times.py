@@ -24,13 +24,11 @@ from importer.values.dates import (
     parse_times,
     time_reasons,
 )
+from importer.values.durations import lengths_in_minutes
 from importer.values.offsets import format_iso, in_zone, localise, utc_instants
 from importer.values.time_ranges import TIME_RANGE_FILTERS
 
 DAY = np.timedelta64(1, "D").astype(SPAN)
-
-
-_MINUTES = r"\d{1,6}(?:\.0+)?"  # whole minutes; spreadsheets may show 30 as "30.0"
 
 
 _LONGEST_MINUTES = 366 * 24 * 60
@@ -140,11 +138,11 @@ def _place(
 def _duration(
     cells: TemplateRenderer, template: Template, timed: pd.Series, issues: IssueCollector
 ) -> pd.Series:
-    """Whole minutes above 0 as a time span; NaT where the cell is not one."""
+    """Whole minutes above 0 as a time span (``30``, ``30 min``, ``1 hr``, ``1:30``: see
+    :mod:`importer.values.durations`); NaT where the cell is not one."""
     text = cells.render(template)
-    good = text.str.fullmatch(_MINUTES)
-    minutes = pd.to_numeric(text.where(good).str.replace(r"\.0+$", "", regex=True))
-    good &= (minutes > 0) & (minutes <= _LONGEST_MINUTES)
+    minutes = lengths_in_minutes(text)
+    good = (minutes > 0) & (minutes <= _LONGEST_MINUTES)
     column = column_name(template, "duration_minutes")
     issues.add(
         timed & is_empty(text),
@@ -157,7 +155,7 @@ def _duration(
         column,
         text,
         "is not a length in minutes: write how many minutes the appointment lasts, like 30 "
-        "(a whole number above 0)",
+        "(a whole number above 0) or 1 hr 30 min",
     )
     return pd.to_timedelta(minutes.where(good), unit="min").astype(SPAN)
 

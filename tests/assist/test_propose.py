@@ -806,3 +806,26 @@ def test_a_schedule_with_time_ranges_gets_its_starts_and_ends(tmp_path: Path) ->
         ("2026-12-15T11:30:00-08:00", "2026-12-15T12:15:00-08:00"),
         ("2026-12-15T15:15:00-08:00", "2026-12-15T15:30:00-08:00"),
     ]
+
+
+def test_a_length_column_with_units_is_the_duration(tmp_path: Path) -> None:
+    """ "30 min", "1 hr": before, not seen as lengths, so every visit was taken to last 30
+    minutes (the default) whatever the sheet said."""
+    source = tmp_path / "lengths.csv"
+    source.write_text(
+        "Appt ID,Date,Time,Length,Patient,Provider\n"
+        "1,12/14/2026,9:00 AM,30 min,Ann Lee,Dr. Smith\n"
+        "2,12/14/2026,10:00 AM,1 hr,Ben Ortiz,Dr. Smith\n"
+        "3,12/15/2026,1:00 PM,1 hr 30 min,Cara Khan,Dr. Jones\n",
+        encoding="utf-8",
+    )
+    proposal = propose_mapping(load_table(source).frame, name="l", time_zone="America/Denver")
+    mapping = proposal.to_mapping()
+    assert mapping.event.duration_minutes is not None
+    assert mapping.event.duration_minutes.source == "{Length}"
+    payloads = valid_payloads(source, mapping)
+    assert [p["end_time"] for p in payloads.values()] == [
+        "2026-12-14T09:30:00-07:00",
+        "2026-12-14T11:00:00-07:00",
+        "2026-12-15T14:30:00-07:00",
+    ]
