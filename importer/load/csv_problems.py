@@ -16,6 +16,7 @@ ENCODING_NAMES = {
     "utf-8": "UTF-8",
     "utf-8-sig": "UTF-8",
     "cp1252": "Windows-1252 (cp1252)",
+    "mac_roman": "Mac Roman",
     "utf-16": "UTF-16",
     "utf-32": "UTF-32",
 }
@@ -65,6 +66,44 @@ def first_bad_byte(path: Path, encoding: str) -> tuple[int, bytes, bool]:
     raise AssertionError("no undecodable byte found")  # pragma: no cover - the caller saw one
 
 
+# A run of non-ASCII bytes inside a word: after a letter, before a letter or the word's end.
+_IN_WORD = re.compile(rb"(?<=[A-Za-z])([\x80-\xff]{1,3})(?=([A-Za-z]?))")
+_APOSTROPHES = {"\u2019", "\u2018", "'"}
+SINGLE_BYTE = ("cp1252", "mac_roman")
+
+
+def single_byte_encoding(path: Path) -> str:
+    """``cp1252`` or ``mac_roman`` (Excel for Mac's "Comma Separated Values"), for a file that
+    is not UTF-8: the one that reads more of its non-ASCII bytes inside words as what names and
+    notes hold there, a small letter (``Renée``: 0xE9 in cp1252, 0x8E in Mac Roman, where cp1252
+    reads 0x8E as ``Ž``) or an apostrophe between letters (``O’Brien``). Ties go to cp1252, what
+    Excel on Windows writes."""
+    scores = dict.fromkeys(SINGLE_BYTE, 0)
+    tail = b""
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 23):
+            text = tail + chunk
+            for found in _IN_WORD.finditer(text):
+                after = found.group(2)
+                for encoding in SINGLE_BYTE:
+                    scores[encoding] += _plausible(found.group(1), after, encoding)
+            tail = text[-4:]  # a run cut by the chunk's end is judged again whole
+    return "mac_roman" if scores["mac_roman"] > scores["cp1252"] else "cp1252"
+
+
+def _plausible(run: bytes, after: bytes, encoding: str) -> int:
+    """1 when ``run`` (after a letter, before ``after``) reads in ``encoding`` as what a word
+    holds there, else 0."""
+    try:
+        text = run.decode(encoding)
+    except UnicodeDecodeError:
+        return 0
+    if text in _APOSTROPHES:
+        return int(bool(after))  # "O’Brien", "can’t"; an apostrophe ends no word
+    lower_after = not after or after.islower()
+    return int(lower_after and all(c.isalpha() and c.islower() for c in text))
+
+
 def undecodable(
     path: Path,
     encoding: str,
@@ -95,7 +134,7 @@ def undecodable(
             f"byte {shown} is not UTF-8 text, but earlier rows are UTF-8: the file mixes two "
             f"text encodings, and reading it either way would garble some names. {RESAVE}"
         )
-    elif encoding in ("utf-8", "cp1252"):
+    elif encoding in ("utf-8", *SINGLE_BYTE):
         reason = (
             f"byte {shown} is text neither in UTF-8 nor in Windows-1252 (cp1252), the "
             f"encodings Excel writes CSV in; the file is damaged or in another encoding. {RESAVE}"

@@ -6,7 +6,11 @@ Encodings are tried strictly, in this order, so no file is ever read as mojibake
    "Unicode Text", tab-separated), ``utf-32``;
 2. otherwise strict ``utf-8``;
 3. if that fails and everything before the first bad byte was plain ASCII, strict ``cp1252``
-   (Excel's "CSV (Comma delimited)" on Windows: ``é`` is 0xE9, ``’`` is 0x92).
+   (Excel's "CSV (Comma delimited)" on Windows: ``é`` is 0xE9, ``’`` is 0x92), or Mac Roman
+   (Excel for Mac's "Comma Separated Values": ``é`` is 0x8E) when the file's accented bytes read
+   as letters inside words that way and not in cp1252
+   (:func:`importer.load.csv_problems.single_byte_encoding`); the file is then said to be read
+   as Mac Roman.
 
 A file that fails them all is refused, naming the row, the column and the byte: bytes 0x81, 0x8D,
 0x8F, 0x90 and 0x9D mean nothing in cp1252, and a file that is UTF-8 in one place and not in
@@ -40,6 +44,7 @@ from importer.load.csv_problems import (
     first_bad_byte,
     open_quote_row,
     parser_problem,
+    single_byte_encoding,
     undecodable,
 )
 from importer.load.table_bounds import HEADER_SEARCH_ROWS, find_header, header_index
@@ -204,8 +209,9 @@ def csv_records(
     except UnicodeDecodeError:
         offset, bad, ascii_before = first_bad_byte(path, layout.encoding)
         if layout.encoding == "utf-8" and not layout.marked and ascii_before:
-            # plain ASCII so far, nothing misread yet: cp1252 from the start
-            raise LayoutChanged(csv_layout(path, file=file, encoding="cp1252")) from None
+            # plain ASCII so far, nothing misread yet: cp1252 (or Mac Roman) from the start
+            single = single_byte_encoding(path)
+            raise LayoutChanged(csv_layout(path, file=file, encoding=single)) from None
         raise undecodable(
             path,
             layout.encoding,

@@ -16,6 +16,11 @@ from importer.load.table_bounds import rows_set_aside
 from importer.load.xlsx_reader import column_letter
 
 _SET_ASIDE_SHOWN = 10  # rows set aside named one by one in the warnings
+MAC_ROMAN_NOTE = (
+    "the file is not UTF-8; it was read as Mac Roman, the encoding Excel for Mac saves "
+    '"Comma Separated Values" in. If accented names look wrong, save it again as "CSV UTF-8 '
+    '(Comma delimited)"'
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,8 @@ def assemble_sheet(
     already (a CSV part's blank cells); otherwise asked of the cells once.
     """
     warnings = list(notes)
+    if encoding == "mac_roman":
+        warnings.append(MAC_ROMAN_NOTE)
     if header_row > 1:
         warnings.append(
             f"the column names are on row {header_row}; the rows above them (a title or blank "

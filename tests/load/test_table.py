@@ -60,6 +60,32 @@ def test_encodings_are_recognised_never_garbled(
     ]
 
 
+MAC_NAMES = "Name,Note\rRenée Dubois,can’t do mornings\rJosé Muñoz,\rChloë O’Brien,naïve\r"
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        (MAC_NAMES, "mac_roman"),  # é = 0x8E, which cp1252 reads as Ž
+        (MAC_NAMES.replace("\r", "\r\n"), "cp1252"),  # é = 0xE9, ’ = 0x92
+        ("Name,Note\r\nAnn,can’t come\r\nBob O’Brien,don’t\r\n", "cp1252"),  # ’ only
+        ("Name,Note\rAnn,can’t come\rBob O’Brien,don’t\r", "mac_roman"),  # ’ = 0xD5
+    ],
+    ids=["mac-names", "windows-names", "windows-apostrophes", "mac-apostrophes"],
+)
+def test_excel_for_mac_s_csv_is_read_as_mac_roman(tmp_path: Path, text: str, encoding: str) -> None:
+    """Excel for Mac saves "Comma Separated Values" in Mac Roman; read as cp1252, "Renée" was
+    "RenŽe" and "Muñoz" "Mu–oz", in every reminder, without a word."""
+    path = write(tmp_path, text.encode(encoding))
+    sheet = load_table(path)
+    assert sheet.encoding == encoding
+    decoded = text.replace("\r\n", "\n").replace("\r", "\n").splitlines()[1:]
+    expected = [line.split(",") for line in decoded]
+    got = sheet.frame.fillna("").astype("str").to_numpy().tolist()
+    assert got == expected
+    assert any("read as Mac Roman" in w for w in sheet.warnings) == (encoding == "mac_roman")
+
+
 def test_cp1252_byte_far_into_an_ascii_file_rereads_the_whole_file_as_cp1252(
     tmp_path: Path,
 ) -> None:
