@@ -20,6 +20,7 @@ from importer.assist.formats import (
     guess_time_format,
     split_date_time,
     time_range_halves,
+    without_zone_names,
 )
 from importer.mapping import SHOW_AS
 from importer.validate import email_addresses
@@ -117,7 +118,7 @@ def profile_column(name: str, values: pd.Series) -> ColumnProfile:
         if has_both.mean() >= SOME_FIT:
             parts = guess_date_format(date_part[has_both]).share
             shares["datetime"] = float(has_both.mean()) * parts
-    if share(distinct.str.fullmatch(_TIME_HINT)) >= SOME_FIT:
+    if share(without_zone_names(distinct).str.fullmatch(_TIME_HINT)) >= SOME_FIT:
         shares["time"] = guess_time_format(text).share
     elif (halves := time_range_halves(text)) is not None:  # "9:00 AM - 9:30 AM"
         starts, ends = halves

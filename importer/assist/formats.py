@@ -24,6 +24,7 @@ import pandas as pd
 
 from importer.values import format_in_words, parse_dates, parse_times
 from importer.values.time_ranges import range_end, range_start
+from importer.values.zone_names import split_zone_names
 
 DATE_CANDIDATES = (
     "%m/%d/%Y",
@@ -163,9 +164,15 @@ def twin_format(fmt: str) -> str | None:
     return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
 
 
+def without_zone_names(values: pd.Series) -> pd.Series:
+    """``values`` as text ("" for blank) without a zone's short name after a time ("9:30 AM
+    EST"): the import takes it off before reading the time (importer.values.zone_names)."""
+    return split_zone_names(values.fillna("").astype("str").str.strip())[0]
+
+
 def split_date_time(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Date part and time part of cells holding both; ``""`` where a cell ends in no time."""
-    parts = values.fillna("").str.strip().str.extract(_DATE_THEN_TIME)
+    parts = without_zone_names(values).str.extract(_DATE_THEN_TIME)
     return parts["date"].fillna(""), parts["time"].fillna("")
 
 
@@ -357,7 +364,7 @@ def guess_time_format(values: pd.Series) -> FormatGuess:
     24-hour format is refused when no hour is above 12 and some are written without a leading
     zero or AM/PM (``2:30`` may mean 2:30 PM).
     """
-    distinct, counts, first_rows = _distinct(values)
+    distinct, counts, first_rows = _distinct(without_zone_names(values))
     total = int(counts.sum())
     if total == 0:
         return FormatGuess(

@@ -43,6 +43,7 @@ from importer.assist.proposal import ZONE_PLACEHOLDER, Proposal, Setting
 from importer.errors import MappingError
 from importer.mapping import DEFAULT_PHONE_REGION, parse_template
 from importer.values import normalise_phones, written_countries, zone_country, zone_problem
+from importer.values.zone_names import split_zone_names, zone_of_names
 
 
 def _usable(frame: pd.DataFrame) -> list[str]:
@@ -175,6 +176,13 @@ def _time_zone(frame: pd.DataFrame, picks: dict[str, Pick], given: str | None) -
         return Setting(
             given, Confidence.CHOSEN, "chosen by you: for rows without a zone of their own"
         )
+    if "time_zone" not in picks and (named := _zone_from_names(frame, picks)) is not None:
+        zone, names = named
+        return Setting(
+            zone,
+            Confidence.MEDIUM,
+            f"no column holds time zones, but the times are written with {names}: {zone}; check it",
+        )
     if "time_zone" not in picks:
         return Setting(
             ZONE_PLACEHOLDER,
@@ -247,6 +255,16 @@ def _region_reason(source: str, region: str) -> str:
 def _valid_numbers(cells: pd.Series, region: str) -> int:
     e164, _ = normalise_phones(cells, region)
     return int(e164.notna().sum())
+
+
+def _zone_from_names(frame: pd.DataFrame, picks: dict[str, Pick]) -> tuple[str, str] | None:
+    """The zone the short names written after the times point to ("9:30 AM EST")."""
+    keys = ("start_time", "start_datetime", "end_time", "end_datetime")
+    columns = [frame[picks[k].column] for k in keys if k in picks]
+    if not columns:
+        return None
+    text = pd.concat(columns).fillna("").astype("str").str.strip()
+    return zone_of_names(split_zone_names(text)[1])
 
 
 def _calling_code(region: str) -> int:

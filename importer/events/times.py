@@ -27,6 +27,7 @@ from importer.values.dates import (
 from importer.values.durations import lengths_in_minutes
 from importer.values.offsets import format_iso, in_zone, localise, utc_instants
 from importer.values.time_ranges import TIME_RANGE_FILTERS
+from importer.values.zone_names import split_zone_names, zone_name_problems
 
 DAY = np.timedelta64(1, "D").astype(SPAN)
 
@@ -42,6 +43,7 @@ class _Read:
     own_offset: pd.Series  # the offset the cell carries itself; NaT for most cells
     column: str  # the column to name in issues about this point in time
     text: pd.Series  # the value as written, for issues
+    said: pd.Series  # the zone's short name written after the time ("EST"), else ""
 
 
 def _read_when(
@@ -61,7 +63,8 @@ def _read_when(
     no_offset = pd.Series(pd.NaT, index=cells.index, dtype=SPAN)
     blank = pd.Series("", index=cells.index, dtype="str")
     if when.datetime is not None:
-        text = cells.render(when.datetime)
+        written = cells.render(when.datetime)
+        text, said = split_zone_names(written)  # "12/14/2026 9:30 AM EST"
         column = column_name(when.datetime, label)
         wall, own = parse_datetimes(text, defaults.date_format, defaults.time_format)
         wall = wall.fillna(parse_dates(text.where(all_day & wall.isna(), ""), defaults.date_format))
@@ -72,8 +75,8 @@ def _read_when(
         issues.add(missing, column, "", f"the {label} date and time is blank")
         bad = ~missing & wall.isna() & not_empty(text)
         problem = datetime_reasons(text.where(bad, ""), defaults.date_format, defaults.time_format)
-        issues.add(bad, column, text, problem)
-        return _Read(wall, own, column, text)
+        issues.add(bad, column, written, problem)
+        return _Read(wall, own, column, written, said)
 
     date_text = cells.render(when.date) if when.date is not None else blank
     date_column = column_name(when.date, label) if when.date is not None else field_words(label)
@@ -95,13 +98,13 @@ def _read_when(
             f"has the {label} date but no time, and the appointment is not all-day: the time "
             "is missing; add it (or mark the appointment all-day)",
         )
-        return _Read(day, no_offset, date_column, date_text)
-    time_text = cells.render(when.time)
+        return _Read(day, no_offset, date_column, date_text, blank)
+    time_text, said = split_zone_names(cells.render(when.time))  # "9:30 AM EST"
     time_column = column_name(when.time, label)
     time_of_day = parse_times(time_text, defaults.time_format)
     blank_time = timed & is_empty(time_text)
     ranged = _time_range(when.time)
-    written = cells.cells(ranged.column) if ranged is not None else time_text
+    written = cells.cells(ranged.column) if ranged is not None else cells.render(when.time)
     if ranged is not None and ranged.filter == "end":  # a cell of one time has no end
         no_end = blank_time & not_empty(written)
         issues.add(no_end, time_column, written, NO_RANGE_END)
@@ -110,8 +113,19 @@ def _read_when(
     bad_time = timed & not_empty(time_text) & time_of_day.isna()
     problem = time_reasons(time_text.where(bad_time, ""), defaults.time_format)
     issues.add(bad_time, time_column, time_text, problem)
-    # Later issues (an end before its start) show a time range's cell as written.
-    return _Read((day + time_of_day).where(timed, day), no_offset, time_column, written)
+    # Later issues (an end before its start) show the cell as written (a time range whole).
+    return _Read((day + time_of_day).where(timed, day), no_offset, time_column, written, said)
+
+
+def _check_zone_names(
+    read: _Read, zones: pd.Series, timed: pd.Series, issues: IssueCollector
+) -> None:
+    """A zone's short name written with a time must fit the row's zone (see
+    :mod:`importer.values.zone_names`): the rows where it does not are invalid."""
+    if not (read.said != "").any():
+        return
+    problems = zone_name_problems(read.said, zones)
+    issues.add(timed & not_empty(problems), read.column, read.text, problems)
 
 
 NO_RANGE_END = "is not a time range (like 9:00 AM - 9:30 AM): it has no end time"
@@ -188,11 +202,13 @@ def event_times(
     event, defaults = mapping.event, mapping.defaults
     timed = ~all_day
     start = _read_when(cells, event.start, "start", defaults, all_day, issues)
+    _check_zone_names(start, zones, timed, issues)
     start_wall, start_offset = _place(start, zones, defaults.dst, timed, issues)
     start_day = start.wall.dt.normalize()
     end_day = start_day
     if event.end is not None:
         end = _read_when(cells, event.end, "end", defaults, all_day, issues, start_day)
+        _check_zone_names(end, zones, timed, issues)
         end_wall, end_offset = _place(end, zones, defaults.dst, timed, issues)
         end_day = end.wall.dt.normalize()
         end_column, end_text = end.column, end.text

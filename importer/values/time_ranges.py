@@ -17,8 +17,11 @@ import re
 # The two ends, split at a dash (hyphen, en or em dash), "to" or "until"; each end must look like
 # a clock time, so a date's dashes ("12-14-2026") never make a range.
 _END = r"[0-9]{1,2}(?:[:.][0-9]{2}){0,2}\s*(?:[AaPp]\.?\s?(?:[Mm]\.?)?)?"
+# A zone's short name after the range ("9:00-9:30 AM EST") is given to both ends.
 _RANGE = re.compile(
-    rf"(?P<start>{_END})\s*(?:-|–|—|\bto\b|\buntil\b)\s*(?P<end>{_END})", re.IGNORECASE
+    rf"(?P<start>{_END})\s*(?:-|–|—|\bto\b|\buntil\b)\s*(?P<end>{_END})"
+    r"(?P<zone>\s+\(?[A-Za-z]{2,4}\)?)?",
+    re.IGNORECASE,
 )
 _MERIDIEM = re.compile(r"\s*(?P<letter>[AaPp])\.?\s?(?:[Mm]\.?)?$")
 _CLOCK = re.compile(r"(?P<hour>[0-9]{1,2})(?:[:.](?P<minutes>[0-9]{2}))?(?:[:.][0-9]{2})?")
@@ -29,8 +32,8 @@ def range_start(text: str) -> str:
     halves = _halves(text)
     if halves is None:
         return text
-    start, end = halves
-    return _with_meridiem(start, end, later=False)
+    start, end, zone = halves
+    return _with_meridiem(start, end, later=False) + zone
 
 
 def range_end(text: str) -> str:
@@ -38,16 +41,19 @@ def range_end(text: str) -> str:
     halves = _halves(text)
     if halves is None:
         return ""
-    start, end = halves
-    return _with_meridiem(end, start, later=True)
+    start, end, zone = halves
+    return _with_meridiem(end, start, later=True) + zone
 
 
 TIME_RANGE_FILTERS = {"start": range_start, "end": range_end}
 
 
-def _halves(text: str) -> tuple[str, str] | None:
+def _halves(text: str) -> tuple[str, str, str] | None:
+    """The start, the end and the zone's name after them ("" for none) of a time range."""
     found = _RANGE.fullmatch(text.strip())
-    return (found["start"].strip(), found["end"].strip()) if found else None
+    if found is None:
+        return None
+    return found["start"].strip(), found["end"].strip(), found["zone"] or ""
 
 
 def _with_meridiem(time: str, other: str, *, later: bool) -> str:

@@ -829,3 +829,29 @@ def test_a_length_column_with_units_is_the_duration(tmp_path: Path) -> None:
         "2026-12-14T11:00:00-07:00",
         "2026-12-15T14:30:00-07:00",
     ]
+
+
+def test_times_written_with_their_zone_s_name_give_the_zone(tmp_path: Path) -> None:
+    """ "9:30 AM EST", as some practice systems export times: before, not seen as times (every
+    visit proposed all-day) and the zone left to choose."""
+    source = tmp_path / "est.csv"
+    source.write_text(
+        "Appt ID,Date,Appt Time,Patient,Provider\n"
+        "1,12/14/2026,9:30 AM EST,Ann Lee,Dr. Smith\n"
+        "2,07/14/2026,10:15 AM EDT,Ben Ortiz,Dr. Smith\n"
+        "3,12/15/2026,2:00 PM ET,Cara Khan,Dr. Jones\n",
+        encoding="utf-8",
+    )
+    proposal = propose_mapping(load_table(source).frame, name="est")
+    assert proposal.time_zone.value == "America/New_York"
+    assert proposal.time_zone.confidence is Confidence.MEDIUM
+    assert "written with EDT, EST, ET" in proposal.time_zone.reason
+    payloads = valid_payloads(source, proposal.to_mapping())
+    assert [p["start_time"] for p in payloads.values()] == [
+        "2026-12-14T09:30:00-05:00",
+        "2026-07-14T10:15:00-04:00",
+        "2026-12-15T14:00:00-05:00",
+    ]
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text(source.read_text().replace("2:00 PM ET", "2:00 PM PST"), encoding="utf-8")
+    assert propose_mapping(load_table(mixed).frame, name="m").time_zone.placeholder
