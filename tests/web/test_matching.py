@@ -742,3 +742,35 @@ def test_a_status_column_of_cancelled_visits_is_said_and_saved(
     assert mapping.cancelled is not None and mapping.cancelled.values == ("Cancelled",)
     shown = text_of(review.text)
     assert "2 new events" in shown and "1 not an appointment (not sent)" in shown
+
+
+def test_a_schedule_of_time_ranges_imports_from_the_page_with_its_ends(
+    client: TestClient, tmp_path: Path, mappings: Path
+) -> None:
+    """A Time column of ranges ("10:00-10:45 AM"): the page's matching takes it as the start
+    time, and the saved mapping reads each end of the range."""
+    source = write_sheet(
+        tmp_path / "schedule.csv",
+        [
+            ["T-1", "12/14/2026", "9:00 AM - 9:30 AM", "Dr. Rivera", "Maria Gomez", "5415550104"],
+            ["T-2", "12/14/2026", "10:00-10:45 AM", "Dr. Rivera", "James Oconnor", "5415550123"],
+            ["T-3", "12/15/2026", "11:30-12:15 PM", "Dr. Chen", "Aiko Tanaka", "5415550142"],
+        ],
+        ["Appt #", "Appt Date", "Time", "Doctor", "Patient Name", "Mobile"],
+    )
+    address = upload(client, source)
+    page = client.get(address).text
+    assert re.search(r'<option value="Time" selected', page.split('name="start_time"')[1])
+    preview = submit(client, address, "preview", default_time_zone="America/Los_Angeles").text
+    assert "3 of 3 rows can be sent" in text_of(preview)
+    saved = submit(
+        client, address, "save", default_time_zone="America/Los_Angeles", name="Schedule"
+    )
+    assert "Review before sending" in saved.text
+    mapping = load_mapping(mappings / "schedule.yaml")
+    payloads = prepare(source, mapping).events.payloads.values()
+    assert [(p["start_time"], p["end_time"]) for p in payloads] == [
+        ("2026-12-14T09:00:00-08:00", "2026-12-14T09:30:00-08:00"),
+        ("2026-12-14T10:00:00-08:00", "2026-12-14T10:45:00-08:00"),
+        ("2026-12-15T11:30:00-08:00", "2026-12-15T12:15:00-08:00"),
+    ]
