@@ -53,11 +53,16 @@ def normalise_phone(text: str, region: str) -> tuple[str | None, str | None]:
             value.startswith("+")
         ):
             return None, "is not a phone number: what follows the + is no country's code"
-        return None, _several_reason(
-            value, region
-        ) or "is not a phone number: it needs the digits of one"
+        alone = _one_number(value, region)
+        if alone is None:
+            several = _several_reason(value, region)
+            return None, several or "is not a phone number: it needs the digits of one"
+        number = alone
     if not phonenumbers.is_valid_number(number):
-        return None, _several_reason(value, region) or _invalid_reason(number, region)
+        alone = _one_number(value, region)
+        if alone is None:
+            return None, _several_reason(value, region) or _invalid_reason(number, region)
+        number = alone
     if number.extension:
         # E.164 has no room for an extension: dropping it silently would lose what staff wrote.
         return None, (
@@ -67,10 +72,26 @@ def normalise_phone(text: str, region: str) -> tuple[str | None, str | None]:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
+def _one_number(value: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """The one valid number in ``value`` when words around it spoil the parse, else None.
+
+    phonenumbers reads letters as a keypad's digits, so "(541) 555-0104 (cell)" is a number too
+    long to be one; the number in it is what staff wrote. Digits beside it (an extension, a time)
+    say something more: then there is no one number to take."""
+    found = list(phonenumbers.PhoneNumberMatcher(value, region, leniency=_VALID))
+    if len(found) != 1:
+        return None
+    around = value[: found[0].start] + value[found[0].end :]
+    return None if any(c.isdigit() for c in around) else found[0].number
+
+
+_VALID = phonenumbers.Leniency.VALID
+
+
 def _several_reason(value: str, region: str) -> str:
     """Why ``value`` is not a number when it holds two or more (``541-555-0104 / 541-555-0107``),
     else "". Which one gets the reminders is not the importer's to choose."""
-    found = phonenumbers.PhoneNumberMatcher(value, region, leniency=phonenumbers.Leniency.VALID)
+    found = phonenumbers.PhoneNumberMatcher(value, region, leniency=_VALID)
     count = sum(1 for _ in found)
     if count < 2:
         return ""

@@ -91,6 +91,13 @@ def by_column(texts: list[str], region: str) -> list[tuple[str | None, str | Non
         ("(555) 555-0104", "US", None),  # 555 is no area code
         ("(141) 555-0104", "US", None),
         ("", "US", None),
+        # A word beside the number: phonenumbers reads letters as keypad digits, which made
+        # "(cell)" part of a number too long to be one.
+        ("(541) 555-0104 (cell)", "US", "+15415550104"),
+        ("541-555-0104 - mobile", "US", "+15415550104"),
+        ("+44 7911 123456 (mob)", "GB", "+447911123456"),
+        ("541-555-0104 cell x23", "US", None),  # more digits beside it: not taken
+        ("call 541-555-0104 after 5pm", "US", None),
     ],
 )
 def test_known_numbers(text: str, region: str, expected: str | None) -> None:
