@@ -42,6 +42,8 @@ DATE_CANDIDATES = (
     "%d %B %Y",
     "%b %d, %Y",
     "%B %d, %Y",
+    "%b %d %Y",
+    "%B %d %Y",
     "%d-%b-%Y",
     "%d-%b-%y",
 )
@@ -97,7 +99,7 @@ class FormatGuess:
 
 
 _CODE_SHAPES = {
-    "%d": r"\d{1,2}",
+    "%d": r"\d{1,2}(?:st|nd|rd|th)?",
     "%m": r"\d{1,2}",
     "%Y": r"\d{4}",
     "%y": r"\d{2}",

@@ -22,7 +22,8 @@ Minutes and seconds are two digits: ``9:5`` may be 9:05 or 9:50, so it is not a 
 mapping's 12-hour format separates hours and minutes with a dot (``%I.%M %p``, as in the UK:
 ``9.30am``), a two-digit hour with a dot (``14.30``) is read as a 24-hour time, as ``14:30`` is.
 
-A date may have its day of the week in front, as Excel's Long Date writes it (``Monday, December
+A day may be written as an ordinal (``December 14th, 2026``), and a date may have its day of the
+week in front, as Excel's Long Date writes it (``Monday, December
 14, 2026``) and schedules show it (``Tue 12/15/2026``): the day is left out to read the date, then
 checked against it. A day that is not the date's (``Monday, December 15, 2026``) makes the cell
 no date: which of the two did the clinic mean? With a 12-hour format, AM and PM may be one
@@ -398,6 +399,15 @@ def _weekday_first(text: str) -> tuple[str, int]:
     return (text, _NO_DAY) if found is None or day == _NO_DAY else (text[found.end() :], day)
 
 
+# A day written as an ordinal, as people type dates out: "December 14th, 2026", "1st May 2026".
+_ORDINAL = re.compile(r"(?<![0-9])([0-9]{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
+
+
+def _without_ordinal(text: str) -> str:
+    """``text`` with a day's ordinal ending taken off ("14th" -> "14"), when it has letters."""
+    return _ORDINAL.sub(r"\1", text) if not text.isdigit() and text[:1] != "-" else text
+
+
 def _weekdays(parsed: np.ndarray) -> np.ndarray:
     """The day of the week of each wall clock (0 = Monday); 1970-01-01 was a Thursday."""
     return (parsed.astype("datetime64[D]").astype(np.int64) + 3) % 7
@@ -409,6 +419,7 @@ def _wrong_weekday(value: str, formats: Sequence[_Format], *, undot: bool = Fals
     rest, said = _weekday_first(value.strip())
     if said == _NO_DAY:
         return ""
+    rest = _without_ordinal(rest)
     when = _parse(pd.Series([rest], dtype="str"), formats, undot=undot).iloc[0]
     if pd.isna(when) or when.weekday() == said:
         return ""
@@ -444,6 +455,7 @@ def _parse(
             said = np.fromiter((day for _, day in split), np.int64, len(split))
             if (said != _NO_DAY).any():
                 texts = np.array([rest for rest, _ in split], dtype=object)
+            texts = np.array([_without_ordinal(t) for t in texts.tolist()], dtype=object)
         parsed = np.full(len(texts), np.datetime64("NaT"), dtype=WALL)
         written = texts != ""
         if refused is not None:

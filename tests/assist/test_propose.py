@@ -855,3 +855,22 @@ def test_times_written_with_their_zone_s_name_give_the_zone(tmp_path: Path) -> N
     mixed = tmp_path / "mixed.csv"
     mixed.write_text(source.read_text().replace("2:00 PM ET", "2:00 PM PST"), encoding="utf-8")
     assert propose_mapping(load_table(mixed).frame, name="m").time_zone.placeholder
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        (["Dec 14 2026", "Dec 15 2026"], "%b %d %Y"),
+        (["December 14th, 2026", "December 15th, 2026"], "%B %d, %Y"),
+        (["14th December 2026", "1st January 2027"], "%d %B %Y"),
+    ],
+)
+def test_dates_typed_out_are_a_column_of_dates(dates: list[str], expected: str) -> None:
+    """Before, "no column of dates was found" for these."""
+    frame = pd.DataFrame(
+        {"Appt ID": ["1", "2"], "Date": dates, "Time": ["9:30 AM", "10:00 AM"]},
+        index=[2, 3],
+        dtype="str",
+    )
+    proposal = propose_mapping(frame, name="typed", time_zone="America/Chicago")
+    assert proposal.date_format.format == expected

@@ -533,3 +533,19 @@ def test_a_12_hour_time_with_one_letter_or_noon(text: str, expected: str | None)
     )
     assert shown == expected
     assert parse_times(_texts(text), "%H:%M").isna().all()  # a 24-hour sheet: not a time
+
+
+@pytest.mark.parametrize(
+    ("date_format", "text", "expected"),
+    [
+        ("%B %d, %Y", "December 14th, 2026", "2026-12-14"),  # as people type dates out
+        ("%d %B %Y", "1st May 2026", "2026-05-01"),
+        ("%d %B %Y", "22nd May 2026", "2026-05-22"),
+        ("%B %d, %Y", "Thursday, December 3rd, 2026", "2026-12-03"),
+        ("%b %d %Y", "Dec 14 2026", "2026-12-14"),
+        ("%B %d, %Y", "December 14xx, 2026", None),
+    ],
+)
+def test_a_day_written_as_an_ordinal(date_format: str, text: str, expected: str | None) -> None:
+    parsed = parse_dates(_texts(text), date_format).iloc[0]
+    assert (None if pd.isna(parsed) else str(parsed.date())) == expected
