@@ -43,6 +43,12 @@ def check_columns(mapping: Mapping, headers: Iterable[str]) -> None:
     for column in mapping.referenced_columns():
         if column in present:
             continue
+        if column.startswith("CHOOSE "):  # left by the mapping assistant (init)
+            problems.append(
+                f"the mapping still has a choice to make: replace {{{column}}} with a column of "
+                "the sheet (the comment above it says why it was left)"
+            )
+            continue
         hints = closest_headers(column, headers)
         hint = f"; did you mean {' or '.join(repr(h) for h in hints)}?" if hints else ""
         problems.append(f"no column {column!r}{hint}")

@@ -175,6 +175,18 @@ def test_check_columns_suggests_close_headers() -> None:
     ]
 
 
+def test_a_choice_the_assistant_left_is_said_as_such() -> None:
+    """init writes {CHOOSE the date column} where it found no column: "no column 'CHOOSE the
+    date column'; did you mean 'Date'?" read as if the sheet lacked one."""
+    mapping = parse_mapping(with_event(participants=[{"phone": "{CHOOSE a phone}"}]))
+    with pytest.raises(MappingError) as caught:
+        check_columns(mapping, ["Provider", "Id", "Date", "Start", "Phone"])
+    assert caught.value.problems == [
+        "the mapping still has a choice to make: replace {CHOOSE a phone} with a column of the "
+        "sheet (the comment above it says why it was left)"
+    ]
+
+
 def test_check_columns_passes_when_all_present() -> None:
     mapping = parse_mapping(MINIMAL)
     check_columns(mapping, ["Provider", "Id", "Date", "Start", "Extra"])
