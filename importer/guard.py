@@ -29,7 +29,7 @@ from importer.values.distinct import collector_paused
 WHY = "same calendar, start and participant"
 
 
-def _sent_as(entry: LedgerEntry) -> str:
+def sent_as(entry: LedgerEntry) -> str:
     """``event 812 (row 4 of export.xlsx, 2026-04-13)``: what an earlier run sent."""
     event = f"event {entry.apptoto_id}" if entry.apptoto_id is not None else entry.external_id
     where = [f"row {entry.source_row} of " if entry.source_row is not None else ""]
@@ -262,7 +262,7 @@ def same_appointments(
             default=None,
         )
         if sent:
-            held[row] = f"looks like the appointment already sent as {_sent_as(sent[0])}: {WHY}"
+            held[row] = f"looks like the appointment already sent as {sent_as(sent[0])}: {WHY}"
         elif first_place is not None:
             where = (
                 earlier.where(first_place)

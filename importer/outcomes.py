@@ -37,6 +37,7 @@ class SkipReason(enum.StrEnum):
 
     SAME_AS_ROW = "same_as_row"  # identical in every cell to an earlier row of the file
     SAME_APPOINTMENT = "same_appointment"  # same calendar, start and participant as another event
+    OTHER_PERSON = "other_person"  # its id is that of another file's event for another person
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import PurePath
 from typing import Any
 
 from importer.cancels import missing_cancels
 from importer.events import external_ids_of
-from importer.guard import EarlierRows, same_appointments
+from importer.guard import EarlierRows, same_appointments, sent_as
 from importer.ledger import (
     Ledger,
     LedgerEntry,
     TryBudget,
     field_hashes,
+    names_of,
     payload_hash,
+    payload_names,
     zeros_put_back,
 )
 from importer.outcomes import PlanAction, RowIssue, SkipReason
@@ -64,6 +67,9 @@ class PlanOptions:
     # every such row, or only these spreadsheet rows (the web page's "send anyway" boxes).
     allow_same_time_duplicates: bool = False
     allow_same_time_rows: frozenset[int] = frozenset()
+    # Update an event whose id another file sent for another person (:func:`_other_people`).
+    # The web page's "send anyway" boxes (allow_same_time_rows) cover such rows too.
+    allow_shared_ids: bool = False
     # Ids in the file beside the rows planned (the other sheets of a several-sheet run): never
     # cancelled by cancel_missing.
     also_in_file: frozenset[str] = frozenset()
@@ -174,6 +180,7 @@ def make_plan(
         )
     if ledger is not None:
         rows = _name_changed_fields(rows, ledger, mapping_name, known)
+        rows = _other_people(rows, prepared, ledger, known, options)
     rows = [
         replace(r, warnings=tuple(prepared.warnings[r.row])) if r.row in prepared.warnings else r
         for r in rows
@@ -405,6 +412,75 @@ def _plan_row(
     return PlannedRow(
         row, PlanAction.CREATE, external_id, payload=payload, payload_hash=digest, message=message
     )
+
+
+def other_person_message(entry: LedgerEntry) -> str:
+    """Why an update is held back when its id is that of another file's event for another
+    person (see :func:`_other_people`)."""
+    return (
+        f"not sent: it has the id of {sent_as(entry)}, sent for another person. Two files seem "
+        "to number their appointments alike, and this row would replace that appointment; if "
+        "they come from different places, give this mapping a source of its own (see its "
+        "comment) so their ids differ; if it is the same appointment, send it anyway"
+    )
+
+
+def _other_people(
+    rows: list[PlannedRow],
+    prepared: Prepared,
+    ledger: Ledger,
+    known: dict[str, LedgerEntry],
+    options: PlanOptions,
+) -> list[PlannedRow]:
+    """Updates held back where the id's event came from another file and was for another
+    person (no participant's name in common).
+
+    Two files whose mappings share a source (two clinics numbering their appointments from 1,
+    each mapping made by init from an "Appt ID" column) write the same ids for different
+    appointments: each run would replace the other file's events, and their patients would lose
+    their reminders. A file re-run (a hand-kept sheet where a slot changed patient) updates as
+    ever; so does a row whose patient's phone or email changed."""
+    here = PurePath(prepared.sheet.file).name
+    suspects = {
+        r.external_id: entry
+        for r in rows
+        if r.action is PlanAction.UPDATE
+        and (entry := known.get(r.external_id)) is not None
+        and PurePath(entry.source_file).name != here
+    }
+    if not suspects:
+        return rows
+    before = ledger.people_of(prepared.mapping.scope, suspects)
+    out = []
+    for r in rows:
+        entry = suspects.get(r.external_id)
+        if entry is None or r.payload is None or r.row in options.allow_same_time_rows:
+            out.append(r)
+            continue
+        old, new = names_of(before.get(r.external_id, ())), payload_names(r.payload)
+        if not old or not new or old & new:
+            out.append(r)
+        elif options.allow_shared_ids:
+            out.append(
+                replace(
+                    r,
+                    message=f"{r.message}; sent as you chose, though {sent_as(entry)} was "
+                    "for another person",
+                )
+            )
+        else:
+            out.append(
+                PlannedRow(
+                    r.row,
+                    PlanAction.SKIP,
+                    r.external_id,
+                    apptoto_id=r.apptoto_id,
+                    payload_hash=r.payload_hash,
+                    message=other_person_message(entry),
+                    reason=SkipReason.OTHER_PERSON,
+                )
+            )
+    return out
 
 
 def changed_fields(before: Mapping[str, str], after: Mapping[str, Any]) -> list[str]:

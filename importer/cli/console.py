@@ -114,14 +114,21 @@ def print_issues(results: list[RowResult], file: Path, *, report: bool = True) -
 
 
 def print_held_back(results: list[RowResult], file: Path) -> None:
-    """The rows held back as an appointment already sent, and how to send them anyway."""
+    """The rows held back as an appointment already sent, or as another person's appointment
+    under the same id, and how to send them anyway."""
     held = [r for r in results if r.reason is SkipReason.SAME_APPOINTMENT]
-    for r in held[:MAX_ISSUES_PRINTED]:
+    shared = [r for r in results if r.reason is SkipReason.OTHER_PERSON]
+    for r in (held + shared)[:MAX_ISSUES_PRINTED]:
         typer.echo(f"{file.name} row {r.row}: {r.message}")
     if held:
         typer.echo(
             f"{len(held)} rows not sent because they look like appointments already in Apptoto "
             "(see the report); --allow-same-time-duplicates sends them anyway"
+        )
+    if shared:
+        typer.echo(
+            f"{len(shared)} rows not sent because another file sent their ids for other people "
+            "(see the report); --allow-shared-ids sends them anyway"
         )
 
 

@@ -126,6 +126,14 @@ class PlanArgs:
             "same person was already sent (by any mapping).",
         ),
     ] = False
+    allow_shared_ids: Annotated[
+        bool,
+        typer.Option(
+            "--allow-shared-ids",
+            help="Update events even when another file sent their id for another person (two "
+            "files numbering their appointments alike).",
+        ),
+    ] = False
     summary_json: Annotated[
         Path | None,
         typer.Option("--summary-json", help="Write counts and exit code as JSON here."),

@@ -6,7 +6,7 @@ A SQLite file (:class:`Ledger`, its tables in :mod:`importer.ledger.schema`) kee
 (:mod:`importer.ledger.hashing`).
 """
 
-from importer.ledger.appointments import appointment_keys, same_person
+from importer.ledger.appointments import appointment_keys, names_of, payload_names, same_person
 from importer.ledger.hashing import canonical_json, field_hashes, payload_hash
 from importer.ledger.lock import StateFileLock, held_by_another
 from importer.ledger.lost_zeros import TryBudget, zeros_put_back
@@ -19,6 +19,8 @@ __all__ = [
     "StateFileLock",
     "TryBudget",
     "appointment_keys",
+    "names_of",
+    "payload_names",
     "canonical_json",
     "field_hashes",
     "held_by_another",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -120,3 +120,14 @@ def same_person(person: str, other: str) -> bool:
         or (phone_differs and not email_matches)
         or (email_differs and not phone_matches)
     )
+
+
+def names_of(people: Iterable[str]) -> frozenset[str]:
+    """The name digests of participants (``person`` of :func:`appointment_keys`), blank ones
+    left out."""
+    return frozenset(name for person in people if (name := _person_parts(person)[0]))
+
+
+def payload_names(payload: Mapping[str, Any]) -> frozenset[str]:
+    """The name digests of an event payload's participants."""
+    return names_of(person for _, person in appointment_keys(payload))

@@ -278,6 +278,17 @@ class Ledger:
                 ).fetchall()
         return rows
 
+    def people_of(self, mapping: str, external_ids: Iterable[str]) -> dict[str, set[str]]:
+        """Who the events of these external ids were last sent for: external id -> the
+        ``person`` of each participant (:func:`importer.ledger.appointments.appointment_keys`).
+        Ids recorded without a payload are absent."""
+        found: dict[str, set[str]] = {}
+        for external_id, person in self._select_by_ids(
+            "look up participants", "appointment_keys", "external_id, person", mapping, external_ids
+        ):
+            found.setdefault(external_id, set()).add(person)
+        return found
+
     def last_field_hashes(
         self, mapping: str, external_ids: Iterable[str]
     ) -> dict[str, dict[str, str]]:

@@ -19,6 +19,7 @@ from importer.web.preview import EventPreview, preview_event
 SEND_ANYWAY_FIELD = "send_anyway"  # the Send form's boxes: one spreadsheet row number each
 MAX_HELD_SHOWN = 500  # rows listed with a box at most (the rest are in the check download)
 _PLAN_WORDS = "not sent: it "  # how the plan's message starts; the page says the rest
+_HELD = (SkipReason.SAME_APPOINTMENT, SkipReason.OTHER_PERSON)
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,9 @@ def _sentence(message: str) -> str:
 
 
 def is_held(row: PlannedRow) -> bool:
-    """True for a row of a plan the guard holds back as an appointment already there."""
-    return row.action is PlanAction.SKIP and row.reason is SkipReason.SAME_APPOINTMENT
+    """True for a row of a plan held back as an appointment already there, or as another
+    person's under the same id (:func:`importer.plan.other_person_message`)."""
+    return row.action is PlanAction.SKIP and row.reason in _HELD
 
 
 def held_row(row: PlannedRow, payload: dict[str, Any]) -> HeldRow:

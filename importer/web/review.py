@@ -329,7 +329,7 @@ def _describe(review: Review, tally: ReviewTally, settings: WebSettings) -> None
             "(not sent)",
         ),
         ("fail", tally.count(PlanAction.FAIL), "cannot be sent", "cannot be sent", ""),
-        ("held", tally.held_total, "looks already sent", "look already sent", "(not sent)"),
+        ("held", tally.held_total, "row held back", "rows held back", "(not sent)"),
         ("copy", tally.copies, "copy of an earlier row", "copies of an earlier row", "(not sent)"),
     ]
     review.counts += [_count(*words) for words in optional if words[1]]

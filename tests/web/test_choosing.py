@@ -31,7 +31,12 @@ from tests.helpers import (
     fast_client_config,
     live_events,
     read_report,
+    write_csv,
 )
+from tests.test_shared_ids import HEADER as SHARED_HEADER
+from tests.test_shared_ids import MAPPING as SHARED_MAPPING
+from tests.test_shared_ids import NORTH as SHARED_NORTH
+from tests.test_shared_ids import SOUTH as SHARED_SOUTH
 from tests.web.test_app import wait_for_run
 from tests.web.test_matching import TestClient, submit, text_of, token_of, upload
 
@@ -314,3 +319,40 @@ def test_a_damaged_ledger_asks_and_the_review_says_what_is_wrong(
     review = text_of(client.get(address).text)
     assert "This file cannot be imported as it is" in review
     assert "is not a readable importer record of earlier imports" in review
+
+
+def test_rows_with_another_file_s_ids_for_other_people_are_held_back_on_the_page(
+    client: TestClient, mappings: Path, ledger: Path, sandbox: Any, tmp_path: Path
+) -> None:
+    """Two clinics numbering their visits alike (tests/test_shared_ids.py): the second file's
+    row for another patient under the first file's id is listed with "Send anyway"."""
+    header, north, south = SHARED_HEADER, SHARED_NORTH, SHARED_SOUTH
+    for name in ("north", "south"):
+        (mappings / f"{name}.yaml").write_text(SHARED_MAPPING.format(name=name), "utf-8")
+    first = write_csv(
+        tmp_path / "north.csv", header, [dict(zip(header, r, strict=True)) for r in north]
+    )
+    request = RunRequest(
+        source=first,
+        mapping=load_mapping(mappings / "north.yaml"),
+        client_config=fast_client_config(sandbox),
+        ledger_path=ledger,
+    )
+    assert run_import(request).counts["created"] == 2
+    second = write_csv(
+        tmp_path / "south.csv", header, [dict(zip(header, r, strict=True)) for r in south]
+    )
+
+    address = upload(client, second, "south.yaml")
+    page = client.get(address).text
+    held = held_rows_of(page)
+    assert sorted(held) == [2]
+    assert "Has the id of event" in held[2] and "(row 2 of north.csv" in held[2]
+    assert "sent for another person" in held[2] and "Send anyway" in held[2]
+    assert "Rows held back (1)" in text_of(page)
+
+    form = {"csrf_token": token_of(client), "send_anyway": ["2"]}
+    answer = client.post(address + "/send", data=form, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    wait_for_run(client, str(answer.headers["location"]))
+    assert live_events(sandbox)["appt-id-1"]["participants"][0]["name"] == "Cara Khan"
