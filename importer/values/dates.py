@@ -23,11 +23,11 @@ mapping's 12-hour format separates hours and minutes with a dot (``%I.%M %p``, a
 ``9.30am``), a two-digit hour with a dot (``14.30``) is read as a 24-hour time, as ``14:30`` is.
 
 A day may be written as an ordinal (``December 14th, 2026``), and a date may have its day of the
-week in front, as Excel's Long Date writes it (``Monday, December
-14, 2026``) and schedules show it (``Tue 12/15/2026``): the day is left out to read the date, then
-checked against it. A day that is not the date's (``Monday, December 15, 2026``) makes the cell
-no date: which of the two did the clinic mean? With a 12-hour format, AM and PM may be one
-letter (``2:15p``, ``9a``) and noon a word (``noon``, ``12 noon``).
+week in front, as Excel's Long Date writes it (``Monday, December 14, 2026``) and schedules show
+it (``Tue 12/15/2026``): the day is left out to read the date, then checked against it. A day
+that is not the date's (``Monday, December 15, 2026``) makes the cell no date: which of the two
+did the clinic mean? With a 12-hour format, AM and PM may be one letter (``2:15p``, ``9a``) and
+noon a word (``noon``, ``12 noon``).
 
 A cell of a date column that also shows midnight (``12/14/2026 0:00``: a date-and-time cell of
 Excel saved to CSV) is that date; one showing another time is not a date.
@@ -404,8 +404,8 @@ _ORDINAL = re.compile(r"(?<![0-9])([0-9]{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
 
 
 def _without_ordinal(text: str) -> str:
-    """``text`` with a day's ordinal ending taken off ("14th" -> "14"), when it has letters."""
-    return _ORDINAL.sub(r"\1", text) if not text.isdigit() and text[:1] != "-" else text
+    """``text`` with a day's ordinal ending taken off ("14th" -> "14")."""
+    return _ORDINAL.sub(r"\1", text)
 
 
 def _weekdays(parsed: np.ndarray) -> np.ndarray:
