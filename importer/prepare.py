@@ -26,6 +26,7 @@ from importer.load import (
 from importer.mapping import CancelledRows, Mapping, Template, check_columns
 from importer.outcomes import RowIssue
 from importer.validate import forget_email_answers, validate_columns
+from importer.values.distinct import map_distinct
 from importer.values.numbers import SHORTENED_REASON
 from importer.values.phones import forget_fast_answers
 
@@ -153,6 +154,48 @@ def cancelled_rows(source: pd.DataFrame, cancelled: CancelledRows | None) -> dic
     }
 
 
+# A status that reads as a visit not going ahead, anywhere in the cell ("Canceled by patient",
+# "Pt no-show"); not "Cancellation list" (a booked patient waiting for an earlier slot).
+_LOOKS_CANCELLED = re.compile(
+    r"(?i)\b(?:cancell?ed|cancel|no[\s\-]?show|did not attend|dna|rescheduled|void)\b"
+)
+
+
+def unlisted_cancellations(rows: pd.DataFrame, cancelled: CancelledRows | None) -> list[RowIssue]:
+    """Rows whose status reads as a cancellation the mapping does not list ("Canceled by
+    patient" where the mapping lists "Cancelled"): each an issue, so the row is not sent.
+
+    The mapping's values come from the file ``init`` saw; a later export may word a
+    cancellation another way, and sending it would remind a patient of a visit called off."""
+    if cancelled is None or cancelled.column not in rows.columns or rows.empty:
+        return []
+    cells = rows[cancelled.column].fillna("").astype("str").str.strip()
+    listed = cancelled.words()
+
+    def looks(distinct: pd.Series) -> pd.Series:
+        return pd.Series(
+            [
+                bool(t) and t.casefold() not in listed and _LOOKS_CANCELLED.search(t) is not None
+                for t in distinct
+            ],
+            dtype=bool,
+        )
+
+    marked = cells[map_distinct(cells, looks).to_numpy(dtype=bool)]
+    shown = ", ".join(repr(v) for v in cancelled.values) or "none"
+    return [
+        RowIssue(
+            int(row),
+            cancelled.column,
+            text,
+            f"reads as a visit called off, but the mapping marks only {shown} as cancelled: if "
+            f"it is off, add {text!r} to the mapping's cancelled values; if it goes ahead, "
+            "correct the status",
+        )
+        for row, text in zip(marked.index.tolist(), marked.tolist(), strict=True)
+    ]
+
+
 def prepare_sheet(
     loaded: Sheet,
     mapping: Mapping,
@@ -172,6 +215,8 @@ def prepare_sheet(
     copies = {row: first for row, first in copies.items() if row in appointments.index}
     kept = appointments.drop(index=list(copies)) if copies else appointments
     built, issues = validate_and_map(kept, mapping, now=now, shared=shared, unique=unique)
+    for issue in unlisted_cancellations(kept, mapping.cancelled):
+        issues.setdefault(issue.row, []).append(issue)
     if copies:
         # A copy has its first row's id: --cancel-missing and the report see it in the file.
         ids = built.external_ids

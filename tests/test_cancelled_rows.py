@@ -157,3 +157,33 @@ def test_a_run_stopped_early_still_reports_later_cancelled_rows_as_such(
     lines = {line["Appt ID"]: line for line in read_report(report)}
     assert lines["504"]["status"] == "not an appointment"
     assert "marked 'No show' in 'Status'" in lines["504"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("status", "held"),
+    [
+        ("Canceled by patient", True),  # next week's export words it another way
+        ("Pt cancelled", True),
+        ("No-show", True),
+        ("DNA", True),
+        ("Rescheduled", True),
+        ("Cancellation list", False),  # booked, waiting for an earlier slot: sent
+        ("Confirmed", False),
+        ("CANCELLED", False),  # listed: set aside as before
+    ],
+)
+def test_a_cancellation_worded_another_way_is_not_sent(
+    tmp_path: Path, status: str, held: bool
+) -> None:
+    rows = [ROWS[0], [*ROWS[1][:-1], status]]
+    prepared = prepare(export(tmp_path / "next-week.csv", rows), MAPPING)
+    issues = prepared.issues.get(3, [])
+    assert bool(issues) == held
+    if held:
+        (issue,) = issues
+        assert (issue.column, issue.value) == ("Status", status)
+        assert issue.reason.startswith(
+            "reads as a visit called off, but the mapping marks only 'Cancelled', 'No show' as "
+            f"cancelled: if it is off, add {status!r} to the mapping's cancelled values"
+        )
+    assert 2 not in prepared.issues
