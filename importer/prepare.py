@@ -145,7 +145,7 @@ def cancelled_rows(source: pd.DataFrame, cancelled: CancelledRows | None) -> dic
     if cancelled is None or cancelled.column not in source.columns or source.empty:
         return {}
     cells = source[cancelled.column].fillna("").astype("str").str.strip()
-    marked = cells[cells.str.casefold().isin(cancelled.words())]
+    marked = cells[cells.map(cancelled.folded).isin(cancelled.words())]
     return {
         int(row): (
             f"not an appointment: marked {text!r} in {cancelled.column!r}, so no reminder is sent"
@@ -175,7 +175,9 @@ def unlisted_cancellations(rows: pd.DataFrame, cancelled: CancelledRows | None) 
     def looks(distinct: pd.Series) -> pd.Series:
         return pd.Series(
             [
-                bool(t) and t.casefold() not in listed and _LOOKS_CANCELLED.search(t) is not None
+                bool(t)
+                and cancelled.folded(t) not in listed
+                and _LOOKS_CANCELLED.search(t) is not None
                 for t in distinct
             ],
             dtype=bool,

@@ -164,7 +164,8 @@ def test_a_run_stopped_early_still_reports_later_cancelled_rows_as_such(
     [
         ("Canceled by patient", True),  # next week's export words it another way
         ("Pt cancelled", True),
-        ("No-show", True),
+        ("No-show", False),  # "No show", written with a hyphen: set aside as listed
+        ("Pt no-show", True),
         ("DNA", True),
         ("Rescheduled", True),
         ("Cancellation list", False),  # booked, waiting for an earlier slot: sent
@@ -187,3 +188,9 @@ def test_a_cancellation_worded_another_way_is_not_sent(
             f"cancelled: if it is off, add {status!r} to the mapping's cancelled values"
         )
     assert 2 not in prepared.issues
+
+
+def test_a_listed_value_with_a_hyphen_or_two_spaces_is_that_value(tmp_path: Path) -> None:
+    rows = [ROWS[0], [*ROWS[1][:-1], "No-show"], [*ROWS[2][:-1], " no   show "]]
+    prepared = prepare(export(tmp_path / "day.csv", rows), MAPPING)
+    assert sorted(prepared.set_aside) == [3, 4] and prepared.issues == {}

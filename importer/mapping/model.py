@@ -202,14 +202,21 @@ class EventTemplate:
 class CancelledRows:
     """The rows a practice system marks as not going ahead, by the text of one column
     (``cancelled: {column: Status, values: [Cancelled, No show]}``): never sent, and to
-    ``--cancel-missing`` not in the file. Values are matched trimmed and in any case."""
+    ``--cancel-missing`` not in the file. Values are matched trimmed, in any case, and with
+    hyphens and runs of spaces alike (``No-show`` is ``No show``)."""
 
     column: str
     values: tuple[str, ...]
 
     def words(self) -> frozenset[str]:
-        """The values as cells are compared to them: trimmed and casefolded."""
-        return frozenset(v.strip().casefold() for v in self.values)
+        """The values as cells are compared to them (:meth:`folded`)."""
+        return frozenset(self.folded(v) for v in self.values)
+
+    @staticmethod
+    def folded(text: str) -> str:
+        """``text`` as compared with the values: trimmed, casefolded, hyphens and runs of
+        spaces as one space."""
+        return " ".join(text.replace("-", " ").casefold().split())
 
 
 @dataclass(frozen=True, slots=True)
