@@ -53,15 +53,17 @@ def normalise_phone(text: str, region: str) -> tuple[str | None, str | None]:
             value.startswith("+")
         ):
             return None, "is not a phone number: what follows the + is no country's code"
-        alone = _one_number(value, region)
+        found = _numbers_in(value, region)
+        alone = _one_number(value, found)
         if alone is None:
-            several = _several_reason(value, region)
+            several = _several_reason(found)
             return None, several or "is not a phone number: it needs the digits of one"
         number = alone
     if not phonenumbers.is_valid_number(number):
-        alone = _one_number(value, region)
+        found = _numbers_in(value, region)
+        alone = _one_number(value, found)
         if alone is None:
-            return None, _several_reason(value, region) or _invalid_reason(number, region)
+            return None, _several_reason(found) or _invalid_reason(number, region)
         number = alone
     if number.extension:
         # E.164 has no room for an extension: dropping it silently would lose what staff wrote.
@@ -72,13 +74,20 @@ def normalise_phone(text: str, region: str) -> tuple[str | None, str | None]:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
-def _one_number(value: str, region: str) -> phonenumbers.PhoneNumber | None:
-    """The one valid number in ``value`` when words around it spoil the parse, else None.
+def _numbers_in(value: str, region: str) -> list[phonenumbers.PhoneNumberMatch]:
+    """The valid numbers phonenumbers' matcher finds in ``value`` (a cell that is no number)."""
+    return list(phonenumbers.PhoneNumberMatcher(value, region, leniency=_VALID))
+
+
+def _one_number(
+    value: str, found: list[phonenumbers.PhoneNumberMatch]
+) -> phonenumbers.PhoneNumber | None:
+    """The one valid number in ``value`` (``found`` in it) when words around it spoil the
+    parse, else None.
 
     phonenumbers reads letters as a keypad's digits, so "(541) 555-0104 (cell)" is a number too
     long to be one; the number in it is what staff wrote. Digits beside it (an extension, a time)
     say something more: then there is no one number to take."""
-    found = list(phonenumbers.PhoneNumberMatcher(value, region, leniency=_VALID))
     if len(found) != 1:
         return None
     around = value[: found[0].start] + value[found[0].end :]
@@ -88,11 +97,10 @@ def _one_number(value: str, region: str) -> phonenumbers.PhoneNumber | None:
 _VALID = phonenumbers.Leniency.VALID
 
 
-def _several_reason(value: str, region: str) -> str:
-    """Why ``value`` is not a number when it holds two or more (``541-555-0104 / 541-555-0107``),
-    else "". Which one gets the reminders is not the importer's to choose."""
-    found = phonenumbers.PhoneNumberMatcher(value, region, leniency=_VALID)
-    count = sum(1 for _ in found)
+def _several_reason(found: list[phonenumbers.PhoneNumberMatch]) -> str:
+    """Why a cell is not a number when it holds two or more (``found`` in it: ``541-555-0104 /
+    541-555-0107``), else "". Which one gets the reminders is not the importer's to choose."""
+    count = len(found)
     if count < 2:
         return ""
     return (
