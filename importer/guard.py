@@ -1,4 +1,5 @@
-"""The same-appointment guard: a new event is held back when the same visit is already there.
+"""The guards of the plan: a new event is held back when the same visit is already there; an
+update, when its id is another file's event for another person (:func:`other_people`).
 
 External ids say which rows are the same event only when every file and mapping writes them the
 same way. Before a row creates an event, the plan (:mod:`importer.plan`) asks this module whether
@@ -23,7 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from importer.ledger import Ledger, LedgerEntry, appointment_keys, same_person
+from importer.ledger import (
+    Ledger,
+    LedgerEntry,
+    appointment_keys,
+    names_of,
+    payload_names,
+    same_person,
+)
 from importer.values.distinct import collector_paused
 
 WHY = "same calendar, start and participant"
@@ -272,4 +280,47 @@ def same_appointments(
             held[row] = f"looks like the same appointment as {where}: {WHY}"
         for key, person in keys:
             note(key, person, row)
+    return held
+
+
+def other_person_message(entry: LedgerEntry) -> str:
+    """Why an update is held back when its id is that of another file's event for another
+    person (see :func:`other_people`)."""
+    return (
+        f"not sent: it has the id of {sent_as(entry)}, sent for another person. Two files seem "
+        "to number their appointments alike, and this row would replace that appointment; if "
+        "they come from different places, give this mapping a source of its own (see its "
+        "comment) so their ids differ; if it is the same appointment, send it anyway"
+    )
+
+
+def other_people(
+    updates: Mapping[int, tuple[LedgerEntry, Mapping[str, Any]]],
+    file: str,
+    ledger: Ledger,
+    scope: str,
+) -> dict[int, LedgerEntry]:
+    """Rows of ``updates`` (row -> the event it updates and its payload) whose event came from
+    another file than ``file`` and was for another person (no participant's name in common),
+    each with that event.
+
+    Two files whose mappings share a source (two clinics numbering their appointments from 1,
+    each mapping made by init from an "Appt ID" column) write the same ids for different
+    appointments: each run would replace the other file's events, and their patients would lose
+    their reminders. A file run again (a hand-kept sheet where a slot changed patient) updates as
+    ever; so does a row whose patient's phone or email changed."""
+    here = PurePath(file).name
+    elsewhere = {
+        row: (entry, payload)
+        for row, (entry, payload) in updates.items()
+        if PurePath(entry.source_file).name != here
+    }
+    if not elsewhere:
+        return {}
+    before = ledger.people_of(scope, [entry.external_id for entry, _ in elsewhere.values()])
+    held = {}
+    for row, (entry, payload) in elsewhere.items():
+        old, new = names_of(before.get(entry.external_id, ())), payload_names(payload)
+        if old and new and not old & new:
+            held[row] = entry
     return held

@@ -9,22 +9,25 @@ and ``run --dry-run`` show exactly what ``run`` does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from pathlib import PurePath
 from typing import Any
 
 from importer.cancels import missing_cancels
 from importer.events import external_ids_of
-from importer.guard import EarlierRows, same_appointments, sent_as
+from importer.guard import (
+    EarlierRows,
+    other_people,
+    other_person_message,
+    same_appointments,
+    sent_as,
+)
 from importer.ledger import (
     Ledger,
     LedgerEntry,
     TryBudget,
+    changed_words,
     field_hashes,
-    names_of,
     payload_hash,
-    payload_names,
     zeros_put_back,
 )
 from importer.outcomes import PlanAction, RowIssue, SkipReason
@@ -40,18 +43,6 @@ NO_RECORD_MESSAGE = (
 # Hint for whoever runs the import: a calendar move can be done by deleting and re-creating.
 CALENDAR_MOVE = "Apptoto cannot move an appointment to another calendar"
 # Payload fields in the words of the page and the report ("changes: start, notes").
-_CHANGE_WORDS = {
-    "start_time": "start",
-    "end_time": "end",
-    "time_zone": "time zone",
-    "all_day": "all day",
-    "show_as": "show as",
-    "content": "notes",
-    "participants": "patient details",
-    "custom_data": "extra details",
-    "calendar_id": "calendar",
-    "external_id": "appointment id",
-}
 
 
 @dataclass(frozen=True)
@@ -414,17 +405,6 @@ def _plan_row(
     )
 
 
-def other_person_message(entry: LedgerEntry) -> str:
-    """Why an update is held back when its id is that of another file's event for another
-    person (see :func:`_other_people`)."""
-    return (
-        f"not sent: it has the id of {sent_as(entry)}, sent for another person. Two files seem "
-        "to number their appointments alike, and this row would replace that appointment; if "
-        "they come from different places, give this mapping a source of its own (see its "
-        "comment) so their ids differ; if it is the same appointment, send it anyway"
-    )
-
-
 def _other_people(
     rows: list[PlannedRow],
     prepared: Prepared,
@@ -432,42 +412,25 @@ def _other_people(
     known: dict[str, LedgerEntry],
     options: PlanOptions,
 ) -> list[PlannedRow]:
-    """Updates held back where the id's event came from another file and was for another
-    person (no participant's name in common).
-
-    Two files whose mappings share a source (two clinics numbering their appointments from 1,
-    each mapping made by init from an "Appt ID" column) write the same ids for different
-    appointments: each run would replace the other file's events, and their patients would lose
-    their reminders. A file re-run (a hand-kept sheet where a slot changed patient) updates as
-    ever; so does a row whose patient's phone or email changed."""
-    here = PurePath(prepared.sheet.file).name
-    suspects = {
-        r.external_id: entry
+    """Updates whose id another file sent for another person become SKIP rows
+    (:func:`importer.guard.other_people`), unless the options allow them."""
+    updates = {
+        r.row: (entry, r.payload)
         for r in rows
         if r.action is PlanAction.UPDATE
+        and r.payload is not None
+        and r.row not in options.allow_same_time_rows
         and (entry := known.get(r.external_id)) is not None
-        and PurePath(entry.source_file).name != here
     }
-    if not suspects:
-        return rows
-    before = ledger.people_of(prepared.mapping.scope, suspects)
+    held = other_people(updates, prepared.sheet.file, ledger, prepared.mapping.scope)
     out = []
     for r in rows:
-        entry = suspects.get(r.external_id)
-        if entry is None or r.payload is None or r.row in options.allow_same_time_rows:
-            out.append(r)
-            continue
-        old, new = names_of(before.get(r.external_id, ())), payload_names(r.payload)
-        if not old or not new or old & new:
+        entry = held.get(r.row)
+        if entry is None:
             out.append(r)
         elif options.allow_shared_ids:
-            out.append(
-                replace(
-                    r,
-                    message=f"{r.message}; sent as you chose, though {sent_as(entry)} was "
-                    "for another person",
-                )
-            )
+            why = f"; sent as you chose, though {sent_as(entry)} was for another person"
+            out.append(replace(r, message=r.message + why))
         else:
             out.append(
                 PlannedRow(
@@ -481,18 +444,6 @@ def _other_people(
                 )
             )
     return out
-
-
-def changed_fields(before: Mapping[str, str], after: Mapping[str, Any]) -> list[str]:
-    """Top-level fields of payload ``after`` whose value differs from the one hashed in ``before``.
-
-    ``before`` is the ledger's :func:`importer.ledger.field_hashes` of the payload sent last. In
-    the new payload's order, then removed fields. ``id`` is never a change: an update carries it,
-    the payload it replaces did not.
-    """
-    now = field_hashes(after)
-    keys = [*now, *(k for k in before if k not in now)]
-    return [k for k in keys if before.get(k) != now.get(k)]
 
 
 def _name_changed_fields(
@@ -509,10 +460,9 @@ def _name_changed_fields(
     for r in rows:
         before = previous.get(r.external_id)
         if r.action is PlanAction.UPDATE and before is not None and r.payload is not None:
-            changed = changed_fields(before, r.payload)
+            changed = changed_words(before, r.payload)
             if changed:
-                words = [_CHANGE_WORDS.get(field, field) for field in changed]
-                r = replace(r, message="changes: " + ", ".join(dict.fromkeys(words)))
+                r = replace(r, message="changes: " + ", ".join(changed))
         out.append(r)
     return out
 

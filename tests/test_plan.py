@@ -15,14 +15,13 @@ import pytest
 
 from importer import plan as plan_module
 from importer.errors import PlanRefused
-from importer.ledger import Ledger, LedgerEntry, field_hashes, payload_hash
+from importer.ledger import Ledger, LedgerEntry, changed_fields, field_hashes, payload_hash
 from importer.ledger.lost_zeros import TryBudget, zeros_put_back
 from importer.mapping import load_mapping, parse_template
 from importer.outcomes import PlanAction
 from importer.plan import (
     NO_RECORD_MESSAGE,
     PlanOptions,
-    changed_fields,
     make_plan,
 )
 from importer.prepare import Prepared, prepare, restore_lost_zeros

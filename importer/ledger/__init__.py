@@ -7,7 +7,13 @@ A SQLite file (:class:`Ledger`, its tables in :mod:`importer.ledger.schema`) kee
 """
 
 from importer.ledger.appointments import appointment_keys, names_of, payload_names, same_person
-from importer.ledger.hashing import canonical_json, field_hashes, payload_hash
+from importer.ledger.hashing import (
+    canonical_json,
+    changed_fields,
+    changed_words,
+    field_hashes,
+    payload_hash,
+)
 from importer.ledger.lock import StateFileLock, held_by_another
 from importer.ledger.lost_zeros import TryBudget, zeros_put_back
 from importer.ledger.store import DEFAULT_LEDGER_PATH, Ledger, LedgerEntry, utc_now
@@ -22,6 +28,8 @@ __all__ = [
     "names_of",
     "payload_names",
     "canonical_json",
+    "changed_fields",
+    "changed_words",
     "field_hashes",
     "held_by_another",
     "payload_hash",

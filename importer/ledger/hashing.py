@@ -69,3 +69,36 @@ def field_hashes(payload: Mapping[str, Any]) -> dict[str, str]:
         for key, value in payload.items()
         if key not in EXCLUDED_KEYS
     }
+
+
+# A changed field in the words staff use (an update's message: "changes: start, notes").
+_CHANGE_WORDS = {
+    "start_time": "start",
+    "end_time": "end",
+    "time_zone": "time zone",
+    "all_day": "all day",
+    "show_as": "show as",
+    "content": "notes",
+    "participants": "patient details",
+    "custom_data": "extra details",
+    "calendar_id": "calendar",
+    "external_id": "appointment id",
+}
+
+
+def changed_fields(before: Mapping[str, str], after: Mapping[str, Any]) -> list[str]:
+    """Top-level fields of payload ``after`` whose value differs from the one hashed in ``before``.
+
+    ``before`` is the ledger's :func:`field_hashes` of the payload sent last. In
+    the new payload's order, then removed fields. ``id`` is never a change: an update carries it,
+    the payload it replaces did not.
+    """
+    now = field_hashes(after)
+    keys = [*now, *(k for k in before if k not in now)]
+    return [k for k in keys if before.get(k) != now.get(k)]
+
+
+def changed_words(before: Mapping[str, str], after: Mapping[str, Any]) -> list[str]:
+    """:func:`changed_fields` in the words staff use, each once ("start", "patient details")."""
+    words = [_CHANGE_WORDS.get(field, field) for field in changed_fields(before, after)]
+    return list(dict.fromkeys(words))

@@ -44,6 +44,15 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from importer.values.date_words import (
+    DAY_NAMES,
+    NO_DAY,
+    meridiem_spelt_out,
+    serial_date_reason,
+    weekday_first,
+    weekdays_of,
+    without_ordinal,
+)
 from importer.values.distinct import map_distinct
 
 ISO_DATE = "%Y-%m-%d"
@@ -287,28 +296,6 @@ def _impossible_date(value: str, date_format: str | None) -> str:
     return ""
 
 
-# A date Excel shows as a number (the column's format is General): days since 1899-12-30, from
-# 1954 to 2119; a fraction is the time of day. Only named in a reason, never read as a date: the
-# file does not say whether its workbook counted from 1900 or (old Macs) from 1904.
-_SERIAL = re.compile(r"(?P<days>[2-7][0-9]{4})(?:[.,](?P<fraction>[0-9]+))?")
-_SERIAL_EPOCH = dt.datetime(1899, 12, 30)
-
-
-def _serial_date(value: str) -> str:
-    """Why ``value`` is not a date when it is Excel's number for one, else ""."""
-    found = _SERIAL.fullmatch(value.strip())
-    if found is None:
-        return ""
-    minutes = round(float(f"0.{found.group('fraction') or 0}") * 24 * 60)
-    when = _SERIAL_EPOCH + dt.timedelta(days=int(found.group("days")), minutes=minutes)
-    shown = f"{when.day} {when:%B %Y}" + (f" at {when:%H:%M}" if found.group("fraction") else "")
-    return (
-        f"is a number, not a date: Excel shows dates as numbers like this when the column's "
-        f"format is General ({value.strip()} would be {shown}); format the column as a date in "
-        "Excel and save the file again"
-    )
-
-
 _TIME_AFTER = re.compile(r"(?:\s+|T)[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?:\s*[AaPp][Mm])?$")
 
 
@@ -331,10 +318,10 @@ def date_reasons(text: pd.Series, date_format: str | None) -> pd.Series:
     timed = [replace(f, midnight=False) for f in _dated_times(date_format)]
 
     def reason(value: str, moment: pd.Timestamp) -> str:
-        rest = _weekday_first(value.strip())[0]
+        rest = weekday_first(value.strip())[0]
         return (
             _wrong_weekday(value, _date_formats(date_format) + timed)
-            or _serial_date(rest)
+            or serial_date_reason(rest)
             or _timed_date(moment, date_format)
             or _impossible_date(_TIME_AFTER.sub("", rest), date_format)
             or general
@@ -358,7 +345,7 @@ def datetime_reasons(
     example = _EXAMPLE.strftime(f"{date_format or ISO_DATE} {time_format or ISO_TIMES[0]}")
 
     def reason(value: str) -> str:
-        rest = _weekday_first(value.strip())[0]
+        rest = weekday_first(value.strip())[0]
         date_part = re.split(r"[T\s]", rest, maxsplit=1)[0]
         # The date alone: not a date followed by a time (midnight or not), which has one.
         alone = _parse(pd.Series([rest], dtype="str"), _date_formats(date_format)).iloc[0]
@@ -368,7 +355,7 @@ def datetime_reasons(
         return (
             _wrong_weekday(value, formats, undot=_twelve_hour(time_format))
             or one_digit_reason(rest, in_datetime=True)
-            or _serial_date(rest)
+            or serial_date_reason(rest)
             or _impossible_date(date_part, date_format)
             or general
         )
@@ -378,53 +365,18 @@ def datetime_reasons(
     )
 
 
-# A day of the week in front of a date: "Monday, ", "Tue ", "Thurs. ". The word is looked up in
-# _WEEKDAYS, so a month in front ("December 14, 2026") is left as it is.
-_WEEKDAY_FIRST = re.compile(r"^(?P<day>[A-Za-z]{3,9})\.?,?\s+(?=[0-9A-Za-z])")
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_WEEKDAYS = {
-    name: day
-    for day, full in enumerate(_DAY_NAMES)
-    for name in (full.casefold(), full[:3].casefold())
-} | {"tues": 1, "thur": 3, "thurs": 3}
-_NO_DAY = -1
-
-
-def _weekday_first(text: str) -> tuple[str, int]:
-    """``text`` without a day of the week in front, and that day (0 = Monday; -1: none)."""
-    if not text[:1].isalpha():
-        return text, _NO_DAY
-    found = _WEEKDAY_FIRST.match(text)
-    day = _WEEKDAYS.get(found["day"].casefold(), _NO_DAY) if found else _NO_DAY
-    return (text, _NO_DAY) if found is None or day == _NO_DAY else (text[found.end() :], day)
-
-
-# A day written as an ordinal, as people type dates out: "December 14th, 2026", "1st May 2026".
-_ORDINAL = re.compile(r"(?<![0-9])([0-9]{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
-
-
-def _without_ordinal(text: str) -> str:
-    """``text`` with a day's ordinal ending taken off ("14th" -> "14")."""
-    return _ORDINAL.sub(r"\1", text)
-
-
-def _weekdays(parsed: np.ndarray) -> np.ndarray:
-    """The day of the week of each wall clock (0 = Monday); 1970-01-01 was a Thursday."""
-    return (parsed.astype("datetime64[D]").astype(np.int64) + 3) % 7
-
-
 def _wrong_weekday(value: str, formats: Sequence[_Format], *, undot: bool = False) -> str:
     """Why ``value`` is not a date when the day of the week in front of it is not its date's
     (``Monday, December 15, 2026``), else ""."""
-    rest, said = _weekday_first(value.strip())
-    if said == _NO_DAY:
+    rest, said = weekday_first(value.strip())
+    if said == NO_DAY:
         return ""
-    rest = _without_ordinal(rest)
+    rest = without_ordinal(rest)
     when = _parse(pd.Series([rest], dtype="str"), formats, undot=undot).iloc[0]
     if pd.isna(when) or when.weekday() == said:
         return ""
     return (
-        f"says {_DAY_NAMES[said]}, but {when.day} {when:%B %Y} is a {when:%A}: check the day "
+        f"says {DAY_NAMES[said]}, but {when.day} {when:%B %Y} is a {when:%A}: check the day "
         "and the date"
     )
 
@@ -445,17 +397,17 @@ def _parse(
 
     def parse_distinct(values: pd.Series) -> pd.Series:
         if undot:
-            values = _meridiem_spelt_out(values)
+            values = meridiem_spelt_out(values)
         # numpy arrays between the formats, not Series: the same parsing at a third less fixed
         # cost per call, which a file read 25,000 rows at a time pays in every part.
         texts = values.to_numpy(dtype=object)
         said = None
         if weekday:
-            split = [_weekday_first(t) for t in texts.tolist()]
+            split = [weekday_first(t) for t in texts.tolist()]
             said = np.fromiter((day for _, day in split), np.int64, len(split))
-            if (said != _NO_DAY).any():
+            if (said != NO_DAY).any():
                 texts = np.array([rest for rest, _ in split], dtype=object)
-            texts = np.array([_without_ordinal(t) for t in texts.tolist()], dtype=object)
+            texts = np.array([without_ordinal(t) for t in texts.tolist()], dtype=object)
         parsed = np.full(len(texts), np.datetime64("NaT"), dtype=WALL)
         written = texts != ""
         if refused is not None:
@@ -475,8 +427,8 @@ def _parse(
                     found = found.where(found == found.normalize())
                 parsed[todo] = found.to_numpy().astype(WALL)
         if said is not None:
-            named = (said != _NO_DAY) & ~np.isnat(parsed)
-            parsed[named & (_weekdays(parsed) != said)] = np.datetime64("NaT")
+            named = (said != NO_DAY) & ~np.isnat(parsed)
+            parsed[named & (weekdays_of(parsed) != said)] = np.datetime64("NaT")
         return pd.Series(parsed, index=values.index, dtype=WALL)
 
     return map_distinct(text.fillna(""), parse_distinct)
@@ -497,20 +449,6 @@ def parse_times(text: pd.Series, time_format: str | None) -> pd.Series:
         text, _time_formats(time_format), undot=_twelve_hour(time_format), refused=_ONE_DIGIT_TIME
     )
     return (moments - moments.dt.normalize()).astype(SPAN)
-
-
-# AM and PM as newspapers write them: "9:30 a.m." is read as "9:30 am"; as practice systems
-# print them, one letter: "2:15p" is read as "2:15 pm"; and "noon" or "12 noon" as "12:00 pm".
-_DOTTED = re.compile(r"(?<=[0-9\s])([aApP])\.\s?([mM])\.?$")
-_ONE_LETTER = re.compile(r"(?<=[0-9])\s?([aApP])\.?$")
-_NOON = re.compile(r"(?i)^(?:12(?:[:.]00)?\s*)?noon$")
-
-
-def _meridiem_spelt_out(values: pd.Series) -> pd.Series:
-    """``values`` with AM and PM as the 12-hour formats read them (see above)."""
-    values = values.str.replace(_DOTTED, r"\1\2", regex=True)
-    values = values.str.replace(_ONE_LETTER, r" \1m", regex=True)
-    return values.str.replace(_NOON, "12:00 pm", regex=True)
 
 
 def parse_datetimes(
