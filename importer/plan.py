@@ -31,7 +31,7 @@ from importer.ledger import (
     zeros_put_back,
 )
 from importer.outcomes import PlanAction, RowIssue, SkipReason
-from importer.prepare import Prepared, cancelled_rows
+from importer.prepare import Prepared, cancelled_rows, with_sheet_values
 
 DEFAULT_MAX_CANCEL_SHARE = 0.10  # --cancel-missing refuses to cancel more than this share
 # Why a create may in fact update: said on every create when the ledger knows nothing of the
@@ -202,7 +202,8 @@ def _cancelled_yet_live(
     marked = list(cancelled_rows(prepared.source, marked_by))  # set aside, every one
     if not marked:
         return rows
-    ids = external_ids_of(prepared.source.loc[marked], prepared.mapping.event.external_id)
+    cells = with_sheet_values(prepared.source.loc[marked], prepared.sheet, prepared.mapping)
+    ids = external_ids_of(cells, prepared.mapping.event.external_id)
     known = ledger.lookup(prepared.mapping.scope, [i for i in ids.tolist() if i])
     live = {
         row: known[i]

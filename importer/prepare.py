@@ -23,7 +23,7 @@ from importer.load import (
     sheet_names,
     strip_report_columns,
 )
-from importer.mapping import CancelledRows, Mapping, Template, check_columns
+from importer.mapping import SHEET_VALUES, CancelledRows, Mapping, Template, check_columns
 from importer.outcomes import RowIssue
 from importer.validate import forget_email_answers, validate_columns
 from importer.values.distinct import map_distinct
@@ -123,7 +123,9 @@ class Appointments:
 
     source: pd.DataFrame  # the input columns (a report's result columns removed), index = row
     report_ids: dict[int, int]  # row -> apptoto_id from a report read back as input
-    rows: pd.DataFrame  # ``source`` without the rows set aside (totals, notes, cancelled)
+    # ``source`` without the rows set aside (totals, notes, cancelled), with the values of the
+    # sheet the mapping reads (with_sheet_values)
+    rows: pd.DataFrame
     set_aside: dict[int, str]  # row -> why it is not an appointment to send
 
 
@@ -137,7 +139,24 @@ def appointments_of(loaded: Sheet, mapping: Mapping) -> Appointments:
     source = restore_lost_zeros(source, recorded, mapping.event.external_id)
     set_aside = {**cancelled_rows(source, mapping.cancelled), **loaded.set_aside}
     rows = source.drop(index=list(set_aside)) if set_aside else source
-    return Appointments(source, report_ids, rows, set_aside)
+    return Appointments(source, report_ids, with_sheet_values(rows, loaded, mapping), set_aside)
+
+
+def with_sheet_values(frame: pd.DataFrame, loaded: Sheet, mapping: Mapping) -> pd.DataFrame:
+    """``frame`` (rows of ``loaded``) with a column for each value of the sheet itself that the
+    mapping reads (``{@title}``, ``{@sheet}``, ``{@file}``): the same text on every row. Not
+    in ``Appointments.source``, so reports and the page show the sheet's own columns only."""
+    used = [name for name in mapping.referenced_columns() if name in SHEET_VALUES]
+    if not used:
+        return frame
+    values = {
+        "@title": loaded.title,
+        "@sheet": loaded.sheet_name or "",
+        "@file": Path(loaded.file).stem,
+    }
+    return frame.assign(
+        **{name: pd.Series(values[name], index=frame.index, dtype="str") for name in used}
+    )
 
 
 def cancelled_rows(source: pd.DataFrame, cancelled: CancelledRows | None) -> dict[int, str]:

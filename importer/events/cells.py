@@ -16,7 +16,7 @@ from itertools import repeat
 import numpy as np
 import pandas as pd
 
-from importer.mapping import ColumnRef, Template
+from importer.mapping import SHEET_VALUES, ColumnRef, Template
 from importer.outcomes import RowIssue
 from importer.values import apply_filter, is_empty, not_empty
 
@@ -46,7 +46,8 @@ def field_words(key: str) -> str:
 
 def column_name(template: Template, key: str) -> str:
     """The column to name in an issue: the template's (first) column, else the field in words."""
-    return template.single_column or next(iter(template.columns), "") or field_words(key)
+    name = template.single_column or next(iter(template.columns), "") or field_words(key)
+    return SHEET_VALUES.get(name, name)
 
 
 class TemplateRenderer:

@@ -13,7 +13,8 @@ import pandas as pd
 
 from importer.events.cells import IssueCollector, TemplateRenderer, column_name, field_words
 from importer.mapping import ColumnRef, Defaults, Mapping, Template, When
-from importer.values import DstPolicy, is_empty, not_empty
+from importer.values import DstPolicy, is_empty, map_distinct, not_empty
+from importer.values.date_in_text import date_in_reason
 from importer.values.dates import (
     SPAN,
     WALL,
@@ -85,6 +86,8 @@ def _read_when(
     if fallback_day is not None:
         day = day.where(~missing, fallback_day)
         missing[:] = False
+    if when.date is not None:
+        missing &= ~_no_date_in_text(cells, when.date, missing, date_column, issues)
     issues.add(missing, date_column, "", f"the {label} date is blank")
     bad_day = ~missing & day.isna()
     problem = date_reasons(date_text.where(bad_day, ""), defaults.date_format)
@@ -126,6 +129,27 @@ def _check_zone_names(
         return
     problems = zone_name_problems(read.said, zones)
     issues.add(timed & not_empty(problems), read.column, read.text, problems)
+
+
+def _no_date_in_text(
+    cells: TemplateRenderer,
+    template: Template,
+    missing: pd.Series,
+    column: str,
+    issues: IssueCollector,
+) -> pd.Series:
+    """Rows whose date comes from a text with no one date in it (``{@title|date}`` over a title
+    without a date): an issue that says so, not "the date is blank"; those rows."""
+    ref = template.parts[0] if len(template.parts) == 1 else None
+    if not isinstance(ref, ColumnRef) or ref.filter != "date" or not missing.any():
+        return pd.Series(False, index=missing.index)
+    text = cells.cells(ref.column)
+    found = missing & not_empty(text)
+    reasons = map_distinct(
+        text.where(found, ""), lambda d: pd.Series([date_in_reason(t) if t else "" for t in d])
+    )
+    issues.add(found, column, text, reasons)
+    return found
 
 
 NO_RANGE_END = "is not a time range (like 9:00 AM - 9:30 AM): it has no end time"

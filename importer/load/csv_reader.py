@@ -47,7 +47,7 @@ from importer.load.csv_problems import (
     single_byte_encoding,
     undecodable,
 )
-from importer.load.table_bounds import HEADER_SEARCH_ROWS, find_header, header_index
+from importer.load.table_bounds import HEADER_SEARCH_ROWS, find_header, header_index, title_of
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t")
@@ -79,6 +79,7 @@ class CsvTable:
     rows: pd.Index  # the row number of each body row; blank rows are still in
     encoding: str
     delimiter: str
+    title: str = ""  # the text above the header (title_of)
 
 
 @dataclass(frozen=True)
@@ -314,7 +315,21 @@ def _table(
     body = cells.iloc[header_at + 1 :]
     columns = body_columns(body, blank.iloc[header_at + 1 :])
     return CsvTable(
-        header, int(cells.index[header_at]), columns, body.index, layout.encoding, layout.delimiter
+        header,
+        int(cells.index[header_at]),
+        columns,
+        body.index,
+        layout.encoding,
+        layout.delimiter,
+        title_above(cells, blank, header_at),
+    )
+
+
+def title_above(cells: pd.DataFrame, blank: pd.DataFrame, header_at: int) -> str:
+    """The text of the records above the header (at ``header_at`` in ``cells``): its title."""
+    above = cells.iloc[:header_at].mask(blank.iloc[:header_at])
+    return title_of(
+        [[c if isinstance(c, str) else None for c in row] for row in above.itertuples(index=False)]
     )
 
 

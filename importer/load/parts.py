@@ -31,6 +31,7 @@ from importer.load.csv_reader import (
     csv_layout,
     csv_records,
     table_head,
+    title_above,
 )
 from importer.load.sheet import Sheet, assemble_sheet
 from importer.load.table import DEFAULT_MAX_ROWS, WORKBOOK_SUFFIXES, load_table
@@ -190,6 +191,7 @@ class _Head:
         keep: list[bool] | None = None,
         typical: float = 0.0,
         first: bool = True,
+        title: str = "",
     ) -> None:
         self.at = at
         self.header = header
@@ -197,6 +199,7 @@ class _Head:
         self.keep = keep
         self.typical = typical
         self.first = first
+        self.title = title
 
     @property
     def width(self) -> int:
@@ -209,7 +212,7 @@ class _Head:
     ) -> _Head:
         """The header of the file whose first records are ``chunk`` (``blank``: its blanks)."""
         at, header = table_head(chunk, blank, file=file, header_row=header_row)
-        return cls(at, header, int(chunk.index[at]))
+        return cls(at, header, int(chunk.index[at]), title=title_above(chunk, blank, at))
 
     def seen(self, blank: pd.DataFrame) -> _Head:
         """This head with the columns and the full-row count of the first part (its blank
@@ -217,11 +220,19 @@ class _Head:
         filled = ~blank
         keep = [bool(name.strip()) or bool(filled[j].any()) for j, name in enumerate(self.header)]
         typical = typical_cells(filled.sum(axis=1))
-        return _Head(self.at, self.header, self.header_row, keep, typical)
+        return _Head(self.at, self.header, self.header_row, keep, typical, title=self.title)
 
     def later(self) -> _Head:
         """This head for the parts after the first (its notes are not said again)."""
-        return _Head(self.at, self.header, self.header_row, self.keep, self.typical, first=False)
+        return _Head(
+            self.at,
+            self.header,
+            self.header_row,
+            self.keep,
+            self.typical,
+            first=False,
+            title=self.title,
+        )
 
     def cut(self, records: _Records) -> tuple[_Records, _Records]:
         """``records`` up to their last full row, and the rows after it (carried over)."""
@@ -253,6 +264,7 @@ class _Head:
             final=final,
             typical=self.typical,
             present=~blank.to_numpy(),
+            title=self.title,
         )
         if not self.first:
             loaded = replace(loaded, warnings=_later_warnings(loaded))

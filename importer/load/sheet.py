@@ -36,6 +36,7 @@ class Sheet:
     set_aside: dict[int, str] = field(default_factory=dict)  # row -> why it is not an appointment
     header_row: int = 1  # the spreadsheet row holding the column names
     hidden: bool = False  # the workbook's sheet is hidden (read because it was named)
+    title: str = ""  # the text above the header (importer.load.table_bounds.title_of)
 
     @property
     def appointments(self) -> pd.DataFrame:
@@ -62,6 +63,7 @@ def assemble_sheet(
     final: bool = True,
     typical: float | None = None,
     present: np.ndarray | None = None,
+    title: str = "",
 ) -> Sheet:
     """Name the columns, drop blank rows and columns, and check the row cap: the Sheet.
 
@@ -72,7 +74,8 @@ def assemble_sheet(
     :mod:`importer.load.parts`): which columns are kept, the same for every part; ``final``
     False: more rows follow, ``typical`` the cells of a full row (see :func:`rows_set_aside`).
     ``present`` (rows x ``columns``): True where a cell holds text, when the reader knows it
-    already (a CSV part's blank cells); otherwise asked of the cells once.
+    already (a CSV part's blank cells); otherwise asked of the cells once. ``title``: the text
+    above the header.
     """
     warnings = list(notes)
     if encoding == "mac_roman":
@@ -121,7 +124,15 @@ def assemble_sheet(
         more = len(set_aside) - _SET_ASIDE_SHOWN
         warnings.append(f"{more:,} more row(s) are not appointments (see the report): not sent")
     return Sheet(
-        frame, file, sheet_name, encoding, delimiter, tuple(warnings), set_aside, header_row
+        frame,
+        file,
+        sheet_name,
+        encoding,
+        delimiter,
+        tuple(warnings),
+        set_aside,
+        header_row,
+        title=title,
     )
 
 

@@ -29,7 +29,13 @@ from importer.errors import LoadError
 from importer.load.csv_reader import read_csv_table
 from importer.load.file_types import ZipFlavour, known_document, zip_flavour
 from importer.load.sheet import Sheet, assemble_sheet
-from importer.load.table_bounds import HEADER_SEARCH_ROWS, fill_merged, find_header, header_index
+from importer.load.table_bounds import (
+    HEADER_SEARCH_ROWS,
+    fill_merged,
+    find_header,
+    header_index,
+    title_of,
+)
 from importer.load.xlsx_formats import pad_with_zeros, zero_padded_cells
 from importer.load.xlsx_reader import (
     CellText,
@@ -140,6 +146,7 @@ def _load_csv(
         encoding=text.encoding,
         delimiter=text.delimiter,
         notes=unused,
+        title=text.title,
     )
 
 
@@ -245,6 +252,7 @@ def _sheet_of(
         first_column=found.first_column,
         sheet_name=found.sheet_name,
         notes=notes,
+        title=title_of([to_text(row) for row in found.rows[:header_at]]),
     )
     return replace(loaded, warnings=(*loaded.warnings, *to_text.warnings()), hidden=found.hidden)
 

@@ -48,6 +48,16 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+TITLE_LENGTH = 500  # characters of a title kept: a title is a line or two
+
+
+def title_of(rows: Sequence[Cells]) -> str:
+    """The text above a table's header (its title: "Riverside Family Dental - Monday, December
+    14, 2026"): the cells with text, in reading order, joined by spaces; "" when there is none."""
+    text = " ".join(" ".join(str(c).split()) for row in rows for c in _filled(row) if not _blank(c))
+    return text[:TITLE_LENGTH]
+
+
 def _is_header_like(row: Cells, width: int) -> bool:
     cells = _filled(row)
     if len(cells) < 2 or 2 * len(cells) < width:

@@ -8,6 +8,7 @@ sheet's header.
 from importer.mapping.columns import check_columns, closest_headers
 from importer.mapping.model import (
     DEFAULT_PHONE_REGION,
+    SHEET_VALUES,
     SHOW_AS,
     CancelledRows,
     ColumnCheck,
@@ -26,6 +27,7 @@ from importer.values import DstPolicy
 
 __all__ = [
     "DEFAULT_PHONE_REGION",
+    "SHEET_VALUES",
     "SHOW_AS",
     "CancelledRows",
     "ColumnCheck",

@@ -7,9 +7,7 @@ import re
 from collections.abc import Iterable
 
 from importer.errors import MappingError
-from importer.mapping.model import (
-    Mapping,
-)
+from importer.mapping.model import SHEET_VALUES, Mapping
 
 
 def _normalise(header: str) -> str:
@@ -41,7 +39,13 @@ def check_columns(mapping: Mapping, headers: Iterable[str]) -> None:
     present = set(headers)
     problems = []
     for column in mapping.referenced_columns():
-        if column in present:
+        if column in present or column in SHEET_VALUES:
+            continue
+        if column.startswith("@"):
+            problems.append(
+                f"no {{{column}}}: of the sheet itself a mapping can read "
+                + ", ".join(f"{{{name}}} ({words})" for name, words in SHEET_VALUES.items())
+            )
             continue
         if column.startswith("CHOOSE "):  # left by the mapping assistant (init)
             problems.append(

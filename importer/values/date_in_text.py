@@ -1,0 +1,64 @@
+"""A date written inside a longer text: ``{@title|date}`` reads the date of a day's sheet from its
+title ("Riverside Family Dental - Monday, December 14, 2026"), ``{@file|date}`` from a daily
+export's file name ("appointments_2026-12-14"). The filter gives the date as written there; the
+mapping's date format then reads it like any date cell, its day of the week checked.
+
+Only a text with exactly one date gives it. A text with two dates, none, or one that speaks of a
+week ("Week of December 14, 2026") gives none, and :func:`date_in_reason` says why: every row
+would otherwise get one day that is not theirs.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_WEEKDAY = r"(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+)?"
+_DAY = r"[0-9]{1,2}(?:st|nd|rd|th)?"
+_YEAR = r"[0-9]{4}"
+_NUMBERS = (
+    r"[0-9]{4}[/.\-][0-9]{1,2}[/.\-][0-9]{1,2}"
+    r"|[0-9]{1,2}[/.\-][0-9]{1,2}[/.\-](?:[0-9]{4}|[0-9]{2})"
+)
+_DATE = re.compile(
+    rf"(?<![^\W_]|[/.\-]){_WEEKDAY}"
+    rf"(?:{_MONTH}\s+{_DAY},?\s+{_YEAR}|{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}|{_NUMBERS})"
+    r"(?![^\W_]|[/\-]|\.[0-9])",
+    re.IGNORECASE,
+)
+_WEEK = re.compile(r"(?i)\bweek")
+
+NO_DATE = "has no date in it (like December 14, 2026): the rows' date is not known"
+
+
+def _found(text: str) -> list[str]:
+    return list(dict.fromkeys(m.group(0).rstrip(".") for m in _DATE.finditer(text)))
+
+
+def date_in(text: str) -> str:
+    """The one date written in ``text``, as written; "" when there is none, several, or the
+    text speaks of a week."""
+    found = _found(text)
+    return found[0] if len(found) == 1 and _WEEK.search(text) is None else ""
+
+
+def date_in_reason(text: str) -> str:
+    """Why ``text`` gives no date to its rows ("" when it gives one)."""
+    found = _found(text)
+    if len(found) > 1:
+        shown = " and ".join(repr(f) for f in found[:2])
+        return f"holds {len(found)} dates ({shown}): which one the rows are on is not known"
+    if not found:
+        return NO_DATE
+    if _WEEK.search(text) is not None:
+        return (
+            f"speaks of a week ({found[0]!r}): each row's own day is not known; add a column of "
+            "dates"
+        )
+    return ""
+
+
+DATE_FILTERS = {"date": date_in}

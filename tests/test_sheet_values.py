@@ -1,0 +1,111 @@
+"""Values of the sheet itself in a mapping: ``{@title}``, ``{@sheet}`` and ``{@file}``, and the
+date of a day's sheet read from them (``{@title|date}``) where no column holds it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from importer.assist import propose_mapping
+from importer.assist.sheet_date import sheet_values
+from importer.errors import MappingError
+from importer.load import load_table
+from importer.load.parts import PartReader
+from importer.mapping import parse_mapping
+from importer.prepare import prepare
+
+ROWS = "Time,Patient,Phone,Provider\n9:00 AM,Gail Abernathy,(541) 555-0104,Dr. Patel\n"
+
+
+def mapping(date: str, *, external_id: str = "desk-{Patient}-{Time}") -> str:
+    return f"""
+name: desk
+defaults: {{time_zone: America/Los_Angeles, date_format: "%m/%d/%Y", time_format: "%I:%M %p"}}
+event:
+  external_id: "{external_id}"
+  calendar: "{{Provider}}"
+  title: Visit
+  start: {{date: "{date}", time: "{{Time}}"}}
+  duration_minutes: 30
+  participants:
+    - name: "{{Patient}}"
+      phone: "{{Phone}}"
+"""
+
+
+def test_the_text_above_the_header_is_the_sheets_title_in_every_reader(tmp_path: Path) -> None:
+    source = tmp_path / "desk.csv"
+    source.write_text("Appointments for  12/14/2026,,\n,,,\n" + ROWS, encoding="utf-8")
+    assert load_table(source).title == "Appointments for 12/14/2026"
+    parts = list(PartReader(source, part_rows=1).parts())
+    assert [p.title for p in parts] == ["Appointments for 12/14/2026"] * len(parts)
+    plain = tmp_path / "plain.csv"
+    plain.write_text(ROWS, encoding="utf-8")
+    assert load_table(plain).title == ""
+
+
+@pytest.mark.parametrize(
+    ("file", "date", "start"),
+    [
+        ("desk.csv", "{@title|date}", "2026-12-14T09:00:00-08:00"),
+        ("appointments_2026-12-15.csv", "{@file|date}", "2026-12-15T09:00:00-08:00"),
+    ],
+)
+def test_a_day_sheet_s_rows_are_on_the_day_its_title_or_file_name_says(
+    tmp_path: Path, file: str, date: str, start: str
+) -> None:
+    source = tmp_path / file
+    source.write_text("Appointments for Monday 12/14/2026\n" + ROWS, encoding="utf-8")
+    prepared = prepare(source, parse_mapping(yaml.safe_load(mapping(date))))
+    (payload,) = prepared.events.payloads.values()
+    assert payload["start_time"] == start
+    assert "@title" not in prepared.source.columns  # the report shows the sheet's own columns
+
+
+def test_an_id_may_hold_the_sheet_s_date(tmp_path: Path) -> None:
+    source = tmp_path / "desk.csv"
+    source.write_text("Appointments for 12/14/2026\n" + ROWS, encoding="utf-8")
+    made = mapping("{@title|date}", external_id="desk-{@title|date}-{Time}-{Patient}")
+    prepared = prepare(source, parse_mapping(yaml.safe_load(made)))
+    assert list(prepared.events.external_ids.values()) == ["desk-12/14/2026-9:00 AM-Gail Abernathy"]
+
+
+def test_an_unknown_value_of_the_sheet_is_named_with_the_ones_there_are(tmp_path: Path) -> None:
+    source = tmp_path / "desk.csv"
+    source.write_text(ROWS, encoding="utf-8")
+    with pytest.raises(MappingError) as raised:
+        prepare(source, parse_mapping(yaml.safe_load(mapping("{@date}"))))
+    assert raised.value.problems == [
+        "no {@date}: of the sheet itself a mapping can read {@title} (Sheet title), {@sheet} "
+        "(Sheet name), {@file} (File name)"
+    ]
+
+
+def _proposed(tmp_path: Path, text: str, name: str = "desk.csv") -> dict[str, object]:
+    source = tmp_path / name
+    source.write_text(text, encoding="utf-8")
+    loaded = load_table(source)
+    proposal = propose_mapping(
+        loaded.appointments,
+        name="desk",
+        time_zone="America/Los_Angeles",
+        sheet_values=sheet_values(loaded.title, loaded.sheet_name, source.stem),
+    )
+    return {c.key: c.value for c in proposal.event}
+
+
+def test_the_assistant_takes_the_title_s_date_only_where_no_column_holds_dates(
+    tmp_path: Path,
+) -> None:
+    titled = _proposed(tmp_path, "Appointments for 12/14/2026\n" + ROWS)
+    assert titled["start"] == {"date": "{@title|date}", "time": "{Time}"}
+    with_column = "Appointments for 12/14/2026\nDate," + ROWS.replace("\n9:00", "\n12/15/2026,9:00")
+    assert _proposed(tmp_path, with_column)["start"] == {"date": "{Date}", "time": "{Time}"}
+
+
+def test_a_week_s_title_gives_no_date_to_every_row(tmp_path: Path) -> None:
+    """A weekly sheet's title names its Monday: every row on that Monday would be wrong."""
+    start = _proposed(tmp_path, "Week of December 14, 2026\n" + ROWS)["start"]
+    assert start == {"date": "{CHOOSE the date column}"}
