@@ -154,8 +154,15 @@ def home_phone(number: int) -> str:
     return f"(541) 555-{number + 5000:04d}"
 
 
-def day_sheet(name: str, day: dt.date, first_id: int) -> SheetSpec:
-    """A day as the front desk keeps it: the date merged over each provider's block."""
+def day_sheet(name: str, day: dt.date, first_id: int, *, dated: bool = True) -> SheetSpec:
+    """A day as the front desk keeps it: the date merged over each provider's block.
+    ``dated`` False: no Date column; the day is written in the title only."""
+    if not dated:
+        kept = day_sheet(name, day, first_id)
+        title = f"Riverside Family Dental - {day:%A, %B} {day.day}, {day.year}"
+        undated = [[c for j, c in enumerate(row) if j != 1] for row in kept.rows]
+        width = len(HEADER) - 1
+        return SheetSpec(name, [[title], *undated[1:]], [(0, 0, 0, width - 1)])
     times = [(8, 30), (9, 0), (9, 30), (13, 0), (14, 15)]
     blocks = [("Dr. Rivera", range(3)), ("Dr. Chen", range(3, 5))]
     rows: list[list[Cell]] = [[f"Riverside Family Dental: {name}"], [], list(HEADER)]
@@ -190,4 +197,10 @@ WORKBOOK = [
     NOTES,
     day_sheet("Mon 12-14", dt.date(2026, 12, 14), 101),
     day_sheet("Tue 12-15", dt.date(2026, 12, 15), 201),
+]
+# The same week with each day's date in its sheet's title only (no Date column).
+TITLED = [
+    NOTES,
+    day_sheet("Mon 12-14", dt.date(2026, 12, 14), 101, dated=False),
+    day_sheet("Tue 12-15", dt.date(2026, 12, 15), 201, dated=False),
 ]

@@ -26,6 +26,7 @@ from tests.hand_kept import (
     NO_CELL,
     NOTES,
     PATIENTS,
+    TITLED,
     WORKBOOK,
     SheetSpec,
     cell_phone,
@@ -317,3 +318,44 @@ def test_without_a_ledger_a_later_sheets_repeat_of_a_visit_sent_earlier_is_held_
     )
     assert sorted(starts(sandbox)) == ["A101", "A102", "A103", "A104", "A105"]
     assert summary.counts == {"created": 5, "skipped": 5, "not an appointment": 4}
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+def test_day_sheets_with_the_date_in_their_title_only_import_each_on_its_day(
+    sandbox: SandboxHandle, tmp_path: Path, restore_logging: None, suffix: str
+) -> None:
+    """No Date column: each sheet's title says its day ("... - Monday, December 14, 2026"),
+    and each sheet's rows are on that day, exactly."""
+    path, mapping = initialised(tmp_path, f"week{suffix}", TITLED)
+    written = yaml.safe_load(mapping.read_text(encoding="utf-8"))
+    assert written["event"]["start"] == {"date": "{@title|date}", "time": "{Time}"}
+    assert written["defaults"]["date_format"] == "%B %d, %Y"  # the day of the week checked
+    assert "@title|date" not in written["columns"]  # no column of the sheet to check
+    assert "start (medium): no column holds dates; sheet title" in mapping.read_text("utf-8")
+
+    ran = run_cli(path, mapping, tmp_path, sandbox)
+    assert ran.exit_code == 0, ran.output
+    assert "done: 10 created, 4 not an appointment" in ran.output
+    assert starts(sandbox) == {**MONDAY, **TUESDAY}
+    assert "@title" not in read_report(tmp_path / "report.csv")[0]  # the sheet's own columns
+
+
+def test_a_day_sheet_whose_title_lost_its_date_is_refused_with_the_title_named(
+    sandbox: SandboxHandle, tmp_path: Path, restore_logging: None
+) -> None:
+    path, mapping = initialised(tmp_path, "week.xlsx", TITLED)
+    monday, tuesday = TITLED[1], TITLED[2]
+    wrong_day = [["Riverside Family Dental - Tuesday, December 14, 2026"], *monday.rows[1:]]
+    no_day = [["Riverside Family Dental"], *tuesday.rows[1:]]
+    write_workbook(
+        path,
+        [NOTES, SheetSpec(monday.name, wrong_day), SheetSpec(tuesday.name, no_day)],
+    )
+    ran = run_cli(path, mapping, tmp_path, sandbox)
+    assert ran.exit_code != 0
+    assert live_events(sandbox) == {}  # no row sent on a day that is not its own
+    assert (
+        "row 4, column 'Sheet title': 'Tuesday, December 14, 2026' says Tuesday, but 14 "
+        "December 2026 is a Monday" in ran.output
+    )
+    assert "row 4, column 'Sheet title': 'Riverside Family Dental' has no date in it" in ran.output

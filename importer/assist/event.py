@@ -17,6 +17,7 @@ import pandas as pd
 from importer.assist.columns import Pick
 from importer.assist.formats import Confidence, time_range_halves
 from importer.assist.identity import source_name
+from importer.assist.sheet_date import is_sheet_date, shown_column
 from importer.events import TemplateRenderer
 from importer.mapping import ColumnCheck, ColumnType, parse_template
 from importer.values import apply_filter, looks_last_first
@@ -270,14 +271,14 @@ def _composite_id(
     repeats = f" ({person_number!r} repeats for each visit of a person)" if person_number else ""
     warning = (
         f"no column holds an appointment id{repeats}, so this id is made of "
-        f"{', '.join(parts) or 'nothing'}. When one of them changes (a rescheduled appointment), "
-        "the id changes: the next run creates a NEW event and the old one stays in Apptoto with "
-        "its reminders, unless that run also cancels the appointments no longer in the file. "
-        "Add an appointment id column to the sheet if you can"
+        f"{', '.join(shown_column(p) for p in parts) or 'nothing'}. When one of them changes "
+        "(a rescheduled appointment), the id changes: the next run creates a NEW event and the "
+        "old one stays in Apptoto with its reminders, unless that run also cancels the "
+        "appointments no longer in the file. Add an appointment id column to the sheet if you can"
     )
     notes.append(warning)
     if parts:
-        rendered = TemplateRenderer(frame[parts]).render(parse_template(template, where="id"))
+        rendered = TemplateRenderer(frame).render(parse_template(template, where="id"))
         copies = frame.duplicated(keep="first")
         kept = rendered[~copies]
         shared = kept.duplicated(keep=False) & (kept != "")
@@ -338,7 +339,8 @@ def column_checks(picks: dict[str, Pick]) -> tuple[ColumnCheck, ...]:
     if timed:
         required += ["end_datetime", "end_time"]
     for key in required:
-        if key in picks:
+        # The sheet's date is no column to check: the map stage says when it has no date.
+        if key in picks and not is_sheet_date(picks[key].column):
             checks.setdefault(picks[key].column, ColumnCheck(picks[key].column, required=True))
     typed = {
         "participant_email": ColumnType.EMAIL,

@@ -44,7 +44,12 @@ class IdPicks:
 
 def source_name(columns: Sequence[str]) -> str:
     """``["Appointment ID"]`` -> ``"appointment-id"``: the source of ids from these columns."""
-    words = [w for column in columns for w in header_words(column)]
+    # A value of the sheet itself ({@title|date}) is in an id for its date.
+    words = [
+        w
+        for column in columns
+        for w in (["date"] if column.startswith("@") else header_words(column))
+    ]
     return "-".join(words) or "appointments"
 
 

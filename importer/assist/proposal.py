@@ -21,6 +21,7 @@ from importer.assist.event import (
 )
 from importer.assist.fields import FIELD_KEYS, spec
 from importer.assist.formats import Confidence, FormatGuess
+from importer.assist.sheet_date import shown_column
 from importer.mapping import ColumnCheck, ColumnType, Mapping, parse_mapping
 from importer.mapping.yaml_text import read_yaml
 from importer.values import format_in_words
@@ -89,7 +90,8 @@ class Proposal:
     def summary(self) -> list[str]:
         """Short lines for people: what matched, what is unused, what needs a choice."""
         lines = [
-            f"{self.picks[key].column} -> {spec(key).label} ({self.picks[key].confidence})"
+            f"{shown_column(self.picks[key].column)} -> {spec(key).label} "
+            f"({self.picks[key].confidence})"
             for key in FIELD_KEYS
             if key in self.picks
         ]

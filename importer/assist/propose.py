@@ -40,6 +40,12 @@ from importer.assist.formats import (
 from importer.assist.formats import split_date_time as _split
 from importer.assist.identity import pick_external_id
 from importer.assist.proposal import ZONE_PLACEHOLDER, Proposal, Setting
+from importer.assist.sheet_date import (
+    is_sheet_date,
+    sheet_date_column,
+    sheet_date_reason,
+    with_sheet_date,
+)
 from importer.errors import MappingError
 from importer.mapping import DEFAULT_PHONE_REGION, parse_template
 from importer.values import normalise_phones, written_countries, zone_country, zone_problem
@@ -59,16 +65,19 @@ def propose_mapping(
     source: str | None = None,
     time_zone: str | None = None,
     phone_region: str | None = None,
+    sheet_values: AbstractMapping[str, str] | None = None,
 ) -> Proposal:
     """Propose a mapping for ``frame`` (text cells as loaded, index = spreadsheet rows).
 
     Headers and a sample of values decide each field; ``external_id`` comes from a column whose
     values are unique over every row. ``time_zone`` (IANA) is the default for rows without one,
     ``phone_region`` the country of numbers written without +country (default: the country of
-    ``time_zone``, else of the sheet's zones, else US). Raises MappingError for a
-    ``time_zone`` that is not an IANA zone; never for anything in the sheet.
+    ``time_zone``, else of the sheet's zones, else US). ``sheet_values``: the sheet's title,
+    name and file name (:func:`importer.assist.sheet_date.sheet_values`): where no column holds
+    dates, one of them may give the date of every row. Raises MappingError for a ``time_zone``
+    that is not an IANA zone; never for anything in the sheet.
     """
-    usable = _usable(frame)
+    usable = [c for c in _usable(frame) if not is_sheet_date(c)]
     profiles = {k: v for k, v in profile_columns(frame[usable]).items()}
     reserved = id_headers(usable)
     picks = match_columns(profiles, reserved=reserved)
@@ -77,6 +86,11 @@ def propose_mapping(
     ids = pick_external_id(frame, [c for c in usable if c not in taken], profiles, people)
     if ids.appointment is not None:
         picks = {"external_id": ids.appointment, **picks}
+    dated = sheet_date_column(sheet_values)
+    if dated is not None and not {"start_date", "start_datetime"} & picks.keys():
+        frame = with_sheet_date(frame, sheet_values)
+        reason = sheet_date_reason(dated, sheet_values or {})
+        picks["start_date"] = Pick(dated, Confidence.MEDIUM, reason)
     return _build(
         frame, picks, name, sheet, source, time_zone, phone_region, person_number=ids.person_number
     )
@@ -139,7 +153,7 @@ def _build(
     texts = [t for choice in (*event, *participant) for t in choice_texts(choice)]
     read = {c for t in texts for c in parse_template(t, where="proposal").columns}
     used = {str(c) for c in frame.columns if str(c) in read}
-    unmatched = tuple(str(c) for c in frame.columns if c not in used)
+    unmatched = tuple(str(c) for c in frame.columns if c not in used and not is_sheet_date(str(c)))
     usable = set(_usable(frame))
     skipped = [str(c) for c in frame.columns if str(c) not in usable]
     if skipped:

@@ -43,6 +43,7 @@ def init(
 ) -> None:
     """Propose a mapping for a spreadsheet: its columns matched to Apptoto fields, with reasons."""
     from importer.assist import propose_mapping, slug
+    from importer.assist.sheet_date import sheet_values
     from importer.files import atomic_write_text
     from importer.load import load_table, sheets_like
     from importer.paths import mappings_folder
@@ -61,6 +62,7 @@ def init(
             source=file.name,
             time_zone=time_zone,
             phone_region=phone_region,
+            sheet_values=sheet_values(loaded.title, loaded.sheet_name, file.stem),
         )
         proposal = replace(
             proposal,

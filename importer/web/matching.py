@@ -26,6 +26,7 @@ from importer.assist import (
     spec,
 )
 from importer.assist.event import choice_texts
+from importer.assist.sheet_date import is_sheet_date, sheet_values, shown_column, with_sheet_date
 from importer.errors import MappingError
 from importer.load import load_table, strip_report_columns
 from importer.values import countries, format_in_words, zone_problem
@@ -114,7 +115,16 @@ def start_matching(
 
     loaded = load_table(upload.path, sheet=sheet, header_row=header_row)
     frame, _ = strip_report_columns(loaded.appointments)
-    proposal = propose_mapping(frame, name=name, sheet=loaded.sheet_name, source=upload.file_name)
+    # Where no column holds dates, the sheet's title (or name) may: offered as a column.
+    values = sheet_values(loaded.title, loaded.sheet_name, Path(upload.file_name).stem)
+    frame = with_sheet_date(frame, values)
+    proposal = propose_mapping(
+        frame,
+        name=name,
+        sheet=loaded.sheet_name,
+        source=upload.file_name,
+        sheet_values=values,
+    )
     return Matching(
         sheet=loaded.sheet_name,
         sheets=sheets,
@@ -275,12 +285,15 @@ def column_options(matching: Matching) -> list[ColumnOption]:
     """Each usable column with its first value as an example: ``Appt Date (12/14/2026)``."""
     options = []
     for column in usable_columns(matching.frame):
+        if is_sheet_date(column) and "|" not in column:
+            continue  # the title itself: what its date is read from
         cells = matching.frame[column].dropna().astype("str").str.strip()
         cells = cells[cells != ""]
         example = str(cells.iloc[0]) if len(cells) else ""
         if len(example) > EXAMPLE_CHARACTERS:
             example = example[: EXAMPLE_CHARACTERS - 1] + "…"
-        options.append(ColumnOption(column, f"{column} ({example})" if example else column))
+        shown = shown_column(column)
+        options.append(ColumnOption(column, f"{shown} ({example})" if example else shown))
     return options
 
 

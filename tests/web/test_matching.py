@@ -27,8 +27,8 @@ from importer.web.fitting import SheetHeaders, rank_mappings
 from importer.web.mapping_store import SaveRefused, mapping_file_name
 from importer.web.matching import FIELD_GROUPS
 from importer.web.uploads import ALL_SHEETS
+from tests.hand_kept import TITLED, write_workbook
 from tests.hand_kept import WORKBOOK as WEEK
-from tests.hand_kept import write_workbook
 from tests.helpers import CLINIC_MAPPING, PAGE_URL, SAMPLES, env_for, invoke_cli, read_report
 from tests.test_hand_kept_workbooks import MONDAY, TUESDAY, patients, patients_of, starts
 from tests.web.test_app import send, wait_for_run
@@ -774,3 +774,30 @@ def test_a_schedule_of_time_ranges_imports_from_the_page_with_its_ends(
         ("2026-12-14T10:00:00-08:00", "2026-12-14T10:45:00-08:00"),
         ("2026-12-15T11:30:00-08:00", "2026-12-15T12:15:00-08:00"),
     ]
+
+
+def test_day_sheets_dated_in_their_titles_import_from_the_page(
+    client: TestClient, sandbox: Any, tmp_path: Path, mappings: Path
+) -> None:
+    """No Date column, each day's date in its sheet's title: the page offers that date as the
+    start's date, and every sheet's rows go to Apptoto on their own day."""
+    path = write_workbook(tmp_path / "week.xlsx", TITLED)
+    address = upload(client, path)
+    page = client.get(address).text
+    start_date = page.split('name="start_date"')[1].split("</select>")[0]
+    assert re.search(r'<option value="@title\|date" selected', start_date)
+    assert "the date in Sheet title (Monday, December 14, 2026)" in text_of(start_date)
+    assert "@title (" not in text_of(page)  # the title itself is no column to choose
+    preview = submit(client, address, "preview", default_time_zone="America/New_York").text
+    assert "5 of 5 rows can be sent" in text_of(preview)
+    saved = submit(client, address, "save", default_time_zone="America/New_York", name="Week")
+    review_url = str(saved.url)
+    data = {"csrf_token": token_of(client), "sheet": ALL_SHEETS}
+    review = text_of(client.post(review_url + "/sheet", data=data).text)
+    assert "Send 10 events to Apptoto" in review
+    assert send_and_wait(client, review_url)["finished"]
+    sent_exactly_the_week(sandbox)
+    next_week = upload(client, path)  # the saved mapping fits the workbook when it comes back
+    data = {"csrf_token": token_of(client), "sheet": ALL_SHEETS}
+    again = text_of(client.post(next_week + "/sheet", data=data).text)
+    assert "10 unchanged (not sent)" in again

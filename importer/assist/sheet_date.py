@@ -1,0 +1,71 @@
+"""The date of a day's sheet, where no column holds it: a workbook with a sheet per day often has
+columns of times and patients only, the day written once, above the table ("Riverside Family
+Dental - Monday, December 14, 2026"), or in the sheet's or the file's name.
+
+The assistant offers that date as a column of its own, named by its placeholder's text
+(``@title|date``: the mapping reads ``{@title|date}``), holding the date on every row, so the
+same matching and format guessing that judge a column of dates judge it; beside it, ``@title``
+holds the title, as the map stage has it (an id made of the date renders from it). It is
+proposed for the start date only when no column of the sheet holds dates, and never as surely
+as a column: a person checks it (every row of the sheet gets that one day).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from importer.mapping import SHEET_VALUES
+from importer.values.date_in_text import date_in
+
+
+def sheet_values(title: str, sheet: str | None, file: str) -> dict[str, str]:
+    """The values of a sheet a mapping can read: its title, its name, the file's name (stem)."""
+    return {"@title": title, "@sheet": sheet or "", "@file": file}
+
+
+def sheet_date_column(values: Mapping[str, str] | None) -> str | None:
+    """The placeholder text (``@title|date``) of the first of ``values`` (title, sheet name,
+    file name) that holds one date; None when none does."""
+    for name, text in (values or {}).items():
+        if name in SHEET_VALUES and text and date_in(text):
+            return f"{name}|date"
+    return None
+
+
+def with_sheet_date(frame: pd.DataFrame, values: Mapping[str, str] | None) -> pd.DataFrame:
+    """``frame`` with the column of its sheet's date (see the module), when one is found."""
+    column = sheet_date_column(values)
+    if column is None or column in frame.columns:
+        return frame
+    name = column.removesuffix("|date")
+    text = dict(values or {})[name]
+    return frame.assign(
+        **{
+            name: pd.Series(text, index=frame.index, dtype="str"),  # what {@title|date} reads
+            column: pd.Series(date_in(text), index=frame.index, dtype="str"),  # its date
+        }
+    )
+
+
+def is_sheet_date(column: str) -> bool:
+    """True for a column :func:`with_sheet_date` adds (not one of the sheet's own)."""
+    return column.removesuffix("|date") in SHEET_VALUES
+
+
+def sheet_date_reason(column: str, values: Mapping[str, str]) -> str:
+    """Why the start's date is ``column``'s (a person checks it)."""
+    name = column.removesuffix("|date")
+    found = date_in(values[name])
+    return (
+        f"no column holds dates; {SHEET_VALUES[name].lower()} {values[name]!r} says {found}: "
+        "every row of the sheet is on that day (each sheet read gives its own); check it"
+    )
+
+
+def shown_column(column: str) -> str:
+    """A column as people read it: the sheet's date in words ("the date in Sheet title")."""
+    if is_sheet_date(column):
+        return f"the date in {SHEET_VALUES[column.removesuffix('|date')]}"
+    return column
