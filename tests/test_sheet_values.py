@@ -109,3 +109,27 @@ def test_a_week_s_title_gives_no_date_to_every_row(tmp_path: Path) -> None:
     """A weekly sheet's title names its Monday: every row on that Monday would be wrong."""
     start = _proposed(tmp_path, "Week of December 14, 2026\n" + ROWS)["start"]
     assert start == {"date": "{CHOOSE the date column}"}
+
+
+def test_a_title_s_day_without_its_year_is_never_completed_and_init_says_so(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "desk.csv"
+    source.write_text("Monday 14th December\n" + ROWS, encoding="utf-8")
+    loaded = load_table(source)
+    proposal = propose_mapping(
+        loaded.appointments,
+        name="desk",
+        time_zone="America/Los_Angeles",
+        sheet_values=sheet_values(loaded.title, None, "desk"),
+    )
+    assert {c.key: c.value for c in proposal.event}["start"] == {"date": "{CHOOSE the date column}"}
+    assert (
+        "sheet title 'Monday 14th December' has a day without its year, which is not guessed"
+        in " ".join(proposal.notes)
+    )
+    made = mapping("{@title|date}")
+    prepared = prepare(source, parse_mapping(yaml.safe_load(made)))
+    (issue,) = prepared.issues[3]
+    assert issue.column == "Sheet title"
+    assert issue.reason.startswith("has a date without its year ('Monday 14th December')")

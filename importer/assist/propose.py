@@ -45,6 +45,7 @@ from importer.assist.sheet_date import (
     sheet_date_column,
     sheet_date_reason,
     with_sheet_date,
+    yearless_note,
 )
 from importer.errors import MappingError
 from importer.mapping import DEFAULT_PHONE_REGION, parse_template
@@ -87,12 +88,24 @@ def propose_mapping(
     if ids.appointment is not None:
         picks = {"external_id": ids.appointment, **picks}
     dated = sheet_date_column(sheet_values)
-    if dated is not None and not {"start_date", "start_datetime"} & picks.keys():
-        frame = with_sheet_date(frame, sheet_values)
-        reason = sheet_date_reason(dated, sheet_values or {})
-        picks["start_date"] = Pick(dated, Confidence.MEDIUM, reason)
+    notes = []
+    if not {"start_date", "start_datetime"} & picks.keys():
+        if dated is not None:
+            frame = with_sheet_date(frame, sheet_values)
+            reason = sheet_date_reason(dated, sheet_values or {})
+            picks["start_date"] = Pick(dated, Confidence.MEDIUM, reason)
+        elif (yearless := yearless_note(sheet_values)) is not None:
+            notes.append(yearless)
     return _build(
-        frame, picks, name, sheet, source, time_zone, phone_region, person_number=ids.person_number
+        frame,
+        picks,
+        name,
+        sheet,
+        source,
+        time_zone,
+        phone_region,
+        person_number=ids.person_number,
+        notes=notes,
     )
 
 
@@ -146,8 +159,9 @@ def _build(
     phone_region: str | None,
     *,
     person_number: str | None = None,
+    notes: list[str] | None = None,
 ) -> Proposal:
-    notes: list[str] = []
+    notes = list(notes or [])
     event = event_choices(frame, picks, name, notes, person_number=person_number)
     participant = participant_choices(frame, picks)
     texts = [t for choice in (*event, *participant) for t in choice_texts(choice)]

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from importer.mapping import SHEET_VALUES
-from importer.values.date_in_text import date_in
+from importer.values.date_in_text import YEARLESS, date_in, date_in_reason
 
 
 def sheet_values(title: str, sheet: str | None, file: str) -> dict[str, str]:
@@ -69,3 +69,17 @@ def shown_column(column: str) -> str:
     if is_sheet_date(column):
         return f"the date in {SHEET_VALUES[column.removesuffix('|date')]}"
     return column
+
+
+def yearless_note(values: Mapping[str, str] | None) -> str | None:
+    """Where a sheet's title or name has a day without its year ("Monday 14th December"): what
+    to write so that its date can be read; None otherwise."""
+    for name, text in (values or {}).items():
+        reason = date_in_reason(text) if name in SHEET_VALUES and text else ""
+        if reason.startswith(YEARLESS):
+            return (
+                f"no column holds dates; {SHEET_VALUES[name].lower()} {text!r} has a day without "
+                "its year, which is not guessed: write the date there in full (like December 14, "
+                "2026), and each sheet's rows are read on its day"
+            )
+    return None

@@ -30,7 +30,15 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _WEEK = re.compile(r"(?i)\bweek")
+# A day and month without a year: "Monday 14th December", "Dec 14", "Mon 12-14" (a sheet's name).
+_NO_YEAR = re.compile(
+    rf"(?<![^\W_]){_WEEKDAY}(?:{_MONTH}\s+{_DAY}|{_DAY}\s+(?:of\s+)?{_MONTH})(?![^\W_])"
+    r"|(?<![^\W_])(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+"
+    r"[0-9]{1,2}[/\-][0-9]{1,2}(?![^\W_]|[/\-])",
+    re.IGNORECASE,
+)
 
+YEARLESS = "has a date without its year"
 NO_DATE = "has no date in it (like December 14, 2026): the rows' date is not known"
 
 
@@ -52,6 +60,12 @@ def date_in_reason(text: str) -> str:
         shown = " and ".join(repr(f) for f in found[:2])
         return f"holds {len(found)} dates ({shown}): which one the rows are on is not known"
     if not found:
+        yearless = _NO_YEAR.search(text)
+        if yearless is not None:
+            return (
+                f"{YEARLESS} ({yearless.group(0)!r}): the year is not guessed; write the date in "
+                "full, like December 14, 2026"
+            )
         return NO_DATE
     if _WEEK.search(text) is not None:
         return (

@@ -30,7 +30,7 @@ def test_the_one_date_in_a_text_is_given_as_written(text: str, date: str) -> Non
     ("text", "reason"),
     [
         ("Riverside Family Dental", NO_DATE),
-        ("Mon 12-14", NO_DATE),  # no year: which year is not guessed
+        ("Mon 12-14", "has a date without its year ('Mon 12-14')"),  # never completed
         ("Version 1.2.3", NO_DATE),
         ("Room 4-12-2026B", NO_DATE),
         ("12/14/2026 - 12/18/2026", "holds 2 dates ('12/14/2026' and '12/18/2026')"),
