@@ -1,8 +1,9 @@
 """How people write the words around a date's and a time's numbers: a day of the week in front
 of a date (``Monday, December 14, 2026``), a day as an ordinal (``14th``), AM and PM dotted, as
 one letter or as noon (``9:30 a.m.``, ``2:15p``, ``noon``), and a date Excel wrote as its serial
-number (``46370``). :mod:`importer.values.dates` takes the words off, or spells them out, before a
-value is read with its strptime format; a serial number is named in a reason, never read."""
+number (``46370``) or a moment in UTC (``2026-12-14T00:00:00Z``). :mod:`importer.values.dates`
+takes the words off, or spells them out, before a value is read with its strptime format; a
+serial number and a moment are named in a reason, never read as a date."""
 
 from __future__ import annotations
 
@@ -80,4 +81,23 @@ def serial_date_reason(value: str) -> str:
         f"is a number, not a date: Excel shows dates as numbers like this when the column's "
         f"format is General ({value.strip()} would be {shown}); format the column as a date in "
         "Excel and save the file again"
+    )
+
+
+# A moment with its offset, as web systems export a date (2026-12-14T00:00:00Z, JavaScript's
+# 2026-12-14T00:00:00.000Z): the day it falls on depends on the zone, so it is not read as one.
+_MOMENT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?"
+    r"\s*(?:Z|[+-][0-9]{2}:?[0-9]{2})"
+)
+
+
+def moment_reason(value: str, example: str) -> str:
+    """Why a moment with its offset is not a date (see _MOMENT), else ""; ``example``: a date
+    as the column should hold it."""
+    if _MOMENT.fullmatch(value) is None:
+        return ""
+    return (
+        "is a moment in UTC time (Z) or at an offset, not a day: which day it is depends on the "
+        f"time zone, so it is not guessed; export the date alone, like {example}"
     )

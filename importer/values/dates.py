@@ -48,6 +48,7 @@ from importer.values.date_words import (
     DAY_NAMES,
     NO_DAY,
     meridiem_spelt_out,
+    moment_reason,
     serial_date_reason,
     weekday_first,
     weekdays_of,
@@ -322,6 +323,7 @@ def date_reasons(text: pd.Series, date_format: str | None) -> pd.Series:
         return (
             _wrong_weekday(value, _date_formats(date_format) + timed)
             or serial_date_reason(rest)
+            or moment_reason(rest, _EXAMPLE.strftime(date_format or ISO_DATE))
             or _timed_date(moment, date_format)
             or _impossible_date(_TIME_AFTER.sub("", rest), date_format)
             or general

@@ -549,3 +549,15 @@ def test_a_12_hour_time_with_one_letter_or_noon(text: str, expected: str | None)
 def test_a_day_written_as_an_ordinal(date_format: str, text: str, expected: str | None) -> None:
     parsed = parse_dates(_texts(text), date_format).iloc[0]
     assert (None if pd.isna(parsed) else str(parsed.date())) == expected
+
+
+@pytest.mark.parametrize(
+    "written", ["2026-12-14T00:00:00Z", "2026-12-14T00:00:00.000Z", "2026-12-14T08:00:00-08:00"]
+)
+def test_a_moment_in_utc_in_a_column_of_dates_is_named_never_read_as_a_day(written: str) -> None:
+    """Web systems export a date as a moment (JavaScript's toISOString): in Sydney that
+    day's midnight is 13:00 the day before in UTC, so the date part may be the wrong day."""
+    assert parse_dates(pd.Series([written]), "%m/%d/%Y").isna().all()
+    (reason,) = date_reasons(pd.Series([written]), "%m/%d/%Y")
+    assert reason.startswith("is a moment in UTC time (Z) or at an offset, not a day")
+    assert reason.endswith("export the date alone, like 12/31/2026")
