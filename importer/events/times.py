@@ -86,8 +86,9 @@ def _read_when(
     if fallback_day is not None:
         day = day.where(~missing, fallback_day)
         missing[:] = False
-    if when.date is not None:
-        missing &= ~_no_date_in_text(cells, when.date, missing, date_column, issues)
+    ref = when.date.parts[0] if when.date is not None and len(when.date.parts) == 1 else None
+    if isinstance(ref, ColumnRef) and ref.filter == "date" and missing.any():
+        missing &= ~_no_date_in_text(cells, ref, missing, date_column, issues)
     issues.add(missing, date_column, "", f"the {label} date is blank")
     bad_day = ~missing & day.isna()
     problem = date_reasons(date_text.where(bad_day, ""), defaults.date_format)
@@ -133,16 +134,13 @@ def _check_zone_names(
 
 def _no_date_in_text(
     cells: TemplateRenderer,
-    template: Template,
+    ref: ColumnRef,
     missing: pd.Series,
     column: str,
     issues: IssueCollector,
 ) -> pd.Series:
-    """Rows whose date comes from a text with no one date in it (``{@title|date}`` over a title
-    without a date): an issue that says so, not "the date is blank"; those rows."""
-    ref = template.parts[0] if len(template.parts) == 1 else None
-    if not isinstance(ref, ColumnRef) or ref.filter != "date" or not missing.any():
-        return pd.Series(False, index=missing.index)
+    """Rows whose date comes from a text with no one date in it (``ref``: ``{@title|date}``
+    over a title without a date): an issue that says so, not "the date is blank"; those rows."""
     text = cells.cells(ref.column)
     found = missing & not_empty(text)
     reasons = map_distinct(
