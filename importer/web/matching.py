@@ -28,7 +28,7 @@ from importer.assist import (
 from importer.assist.event import choice_texts
 from importer.assist.sheet_date import is_sheet_date, sheet_values, shown_column, with_sheet_date
 from importer.errors import MappingError
-from importer.load import load_table, strip_report_columns
+from importer.load import load_table, sheets_like, strip_report_columns
 from importer.values import countries, format_in_words, zone_problem
 from importer.web.choosing import MappingKnowledge
 from importer.web.uploads import Upload
@@ -93,6 +93,8 @@ class Matching:
     saved_fits: list[MappingKnowledge] | None = None  # saved mappings that fit, once looked for
     messages: list[str] = field(default_factory=list)  # what the last form did wrong
     header_row: int = 1  # the spreadsheet row read as the column names (found, or chosen)
+    # the sheets with this sheet's columns (a sheet per day), this one included; [] for one
+    alike: list[str] = field(default_factory=list)
 
 
 def default_name(file_name: str) -> str:
@@ -133,6 +135,7 @@ def start_matching(
         choices=proposal.columns_by_field(),
         name=name,
         header_row=loaded.header_row,
+        alike=sheets_like(upload.path, loaded) if len(sheets) > 1 else [],
     )
 
 
