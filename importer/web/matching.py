@@ -183,7 +183,10 @@ def current_proposal(matching: Matching) -> Choices:
         )
     except MappingError as exc:
         return Choices(None, None, problems + [_sentence(p) for p in exc.problems or [str(exc)]])
-    proposal = dataclasses.replace(proposal, header_row=matching.header_row)
+    # Sheets with these columns (a sheet per day) are read together, as init proposes.
+    proposal = dataclasses.replace(
+        proposal, header_row=matching.header_row, sheets=tuple(matching.alike)
+    )
     return Choices(proposal, _answered(proposal, matching), problems)
 
 

@@ -692,11 +692,11 @@ def test_all_sheets_with_these_columns_is_a_choice_on_the_page(
     address = upload(client, path)
     submit(client, address, "preview", header_row="3")
     saved = submit(client, address, "save", default_time_zone="America/New_York", name="Week")
-    # The mapping names one sheet; the review starts with every sheet of its columns, so that
+    # The mapping reads every sheet of these columns, as init's does, and so does the review:
     # Tuesday's patients are not left out unseen.
     first = text_of(saved.text)
     assert "sheets Mon 12-14 , Tue 12-15" in first and "Send 10 events to Apptoto" in first
-    assert load_mapping(mappings / "week.yaml").sheet == "Mon 12-14"
+    assert load_mapping(mappings / "week.yaml").sheets == ("Mon 12-14", "Tue 12-15")
     review_url = str(saved.url)
 
     def choose(sheet: str) -> str:
@@ -801,7 +801,5 @@ def test_day_sheets_dated_in_their_titles_import_from_the_page(
     assert "Send 10 events to Apptoto" in review
     assert send_and_wait(client, review_url)["finished"]
     sent_exactly_the_week(sandbox)
-    next_week = upload(client, path)  # the saved mapping fits the workbook when it comes back
-    data = {"csrf_token": token_of(client), "sheet": ALL_SHEETS}
-    again = text_of(client.post(next_week + "/sheet", data=data).text)
-    assert "10 unchanged (not sent)" in again
+    again = text_of(client.get(upload(client, path)).text)  # the saved mapping fits it again
+    assert "sheets Mon 12-14 , Tue 12-15" in again and "10 unchanged (not sent)" in again

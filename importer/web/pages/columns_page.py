@@ -317,10 +317,9 @@ async def match_columns(
     if saved is None:
         return RedirectResponse(here + "#problems", status_code=303)
     upload.mapping_file = saved
-    # A sheet per day: the review starts with every sheet of these columns, so that no day's
-    # patients are left without reminders unseen (one sheet is a choice there).
-    upload.all_sheets = matching.sheet in matching.alike
-    upload.sheet = None if upload.all_sheets else matching.sheet
+    # A sheet per day: the mapping reads every sheet of these columns (its ``sheets:``), and so
+    # does the review, so that no day's patients are left out unseen (one sheet is a choice there).
+    upload.sheet = None if matching.alike else matching.sheet
     upload.review = None
     return RedirectResponse(f"/uploads/{token}", status_code=303)
 
