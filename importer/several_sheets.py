@@ -80,6 +80,8 @@ def prepare_sheets(request: RunRequest, names: Sequence[str]) -> list[SheetPart]
     MappingError when no sheet has the mapping's columns.
     """
     every = _every(request)
+    if not every and not request.sheets:
+        _named_sheets_present(request, names)
     parts = []
     for name in names:
         try:
@@ -96,6 +98,22 @@ def prepare_sheets(request: RunRequest, names: Sequence[str]) -> list[SheetPart]
             problems=[f"the workbook's sheets: {', '.join(repr(n) for n in names)}"],
         )
     return _shared_ids_invalid(parts)
+
+
+def _named_sheets_present(request: RunRequest, names: Sequence[str]) -> None:
+    """LoadError when the workbook lacks a sheet the mapping's ``sheets:`` names: a workbook
+    kept a sheet per day names its sheets anew each week, and ``sheets: all`` reads those."""
+    found = {n.strip().casefold() for n in sheet_names(request.source)}
+    missing = [n for n in names if n.strip().casefold() not in found]
+    if missing:
+        shown = ", ".join(repr(n) for n in sheet_names(request.source, hidden=False))
+        raise LoadError(
+            f"the mapping reads the sheets {', '.join(repr(n) for n in names)}, and this "
+            f"workbook has no {' and no '.join(repr(n) for n in missing)} (it has: {shown}). "
+            "If each workbook names its sheets anew (a sheet per day), write sheets: all in the "
+            "mapping: every sheet with its columns is read, whatever its name",
+            file=str(request.source),
+        )
 
 
 def _prepare(request: RunRequest, sheet: str | None) -> Prepared:

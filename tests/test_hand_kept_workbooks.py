@@ -359,3 +359,27 @@ def test_a_day_sheet_whose_title_lost_its_date_is_refused_with_the_title_named(
         "December 2026 is a Monday" in ran.output
     )
     assert "row 4, column 'Sheet title': 'Riverside Family Dental' has no date in it" in ran.output
+
+
+def test_next_week_s_workbook_names_its_day_sheets_anew_and_sheets_all_reads_them(
+    sandbox: SandboxHandle, tmp_path: Path, restore_logging: None
+) -> None:
+    _, mapping = initialised(tmp_path, "week.xlsx", TITLED)
+    next_week = write_workbook(
+        tmp_path / "next.xlsx",
+        [
+            NOTES,
+            day_sheet("Mon 12-21", dt.date(2026, 12, 21), 301, dated=False),
+            day_sheet("Tue 12-22", dt.date(2026, 12, 22), 401, dated=False),
+        ],
+    )
+    refused = invoke_cli(["validate", str(next_week), "-m", str(mapping)])
+    assert refused.exit_code != 0
+    assert "this workbook has no 'Mon 12-14' and no 'Tue 12-15'" in refused.output
+    assert "write sheets: all in the mapping" in refused.output
+    with_sheets(mapping, "all")
+    ran = run_cli(next_week, mapping, tmp_path, sandbox)
+    assert ran.exit_code == 0, ran.output
+    assert set(starts(sandbox).values()) == {
+        start.replace("12-14", "12-21") for start in MONDAY.values()
+    } | {start.replace("12-14", "12-22") for start in MONDAY.values()}
