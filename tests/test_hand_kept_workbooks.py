@@ -138,7 +138,8 @@ def test_a_hand_kept_workbook_goes_through_init_and_run_exactly(
 ) -> None:
     path, mapping = initialised(tmp_path, f"week{suffix}", WORKBOOK)
     written = yaml.safe_load(mapping.read_text(encoding="utf-8"))
-    assert (written["header_row"], written["sheets"]) == (3, ["Mon 12-14", "Tue 12-15"])
+    # The sheets are named by their days: next week's are named anew, and all of them are read.
+    assert (written["header_row"], written["sheets"]) == (3, "all")
     assert "sheet" not in written
 
     ran = run_cli(path, mapping, tmp_path, sandbox)
@@ -365,6 +366,8 @@ def test_next_week_s_workbook_names_its_day_sheets_anew_and_sheets_all_reads_the
     sandbox: SandboxHandle, tmp_path: Path, restore_logging: None
 ) -> None:
     _, mapping = initialised(tmp_path, "week.xlsx", TITLED)
+    assert yaml.safe_load(mapping.read_text(encoding="utf-8"))["sheets"] == "all"
+    with_sheets(mapping, ["Mon 12-14", "Tue 12-15"])  # as init wrote it before, or by hand
     next_week = write_workbook(
         tmp_path / "next.xlsx",
         [

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from importer.assist import propose_mapping
-from importer.assist.sheet_date import sheet_values
+from importer.assist.sheet_date import named_by_day, sheet_values
 from importer.errors import MappingError
 from importer.load import load_table
 from importer.load.parts import PartReader
@@ -133,3 +133,19 @@ def test_a_title_s_day_without_its_year_is_never_completed_and_init_says_so(
     (issue,) = prepared.issues[3]
     assert issue.column == "Sheet title"
     assert issue.reason.startswith("has a date without its year ('Monday 14th December')")
+
+
+@pytest.mark.parametrize(
+    ("sheets", "by_day"),
+    [
+        (["Mon 12-14", "Tue 12-15"], True),
+        (["Monday", "Tuesday"], True),
+        (["Dec 14", "Dec 15"], True),
+        (["2026-12-14", "2026-12-15"], True),
+        (["Dr Patel", "Dr Kim"], False),
+        (["Montreal", "Sunnyvale"], False),  # a day's letters inside a word are no day
+        (["Mon 12-14", "Archive"], False),
+    ],
+)
+def test_sheets_named_by_their_days_are_read_as_sheets_all(sheets: list[str], by_day: bool) -> None:
+    assert named_by_day(sheets) is by_day

@@ -21,7 +21,7 @@ from importer.assist.event import (
 )
 from importer.assist.fields import FIELD_KEYS, spec
 from importer.assist.formats import Confidence, FormatGuess
-from importer.assist.sheet_date import shown_column
+from importer.assist.sheet_date import named_by_day, shown_column
 from importer.mapping import ColumnCheck, ColumnType, Mapping, parse_mapping
 from importer.mapping.yaml_text import read_yaml
 from importer.values import format_in_words
@@ -246,12 +246,21 @@ def render_proposal(proposal: Proposal) -> str:
         0,
     )
     lines.append(f"source: {_quoted(proposal.id_source)}")
-    if len(proposal.sheets) > 1:
+    listed = "[" + ", ".join(_quoted(s) for s in proposal.sheets) + "]"
+    if len(proposal.sheets) > 1 and named_by_day(proposal.sheets):
+        lines += _comment(
+            f"these sheets have the same columns and are named by their days ({listed}): each "
+            "run reads every sheet with these columns, whatever its name, so next week's sheets "
+            f"too (or list the sheets to read: sheets: {listed})",
+            0,
+        )
+        lines.append("sheets: all")
+    elif len(proposal.sheets) > 1:
         lines += _comment(
             "these sheets have the same columns; each run reads them all (or write: sheets: all)",
             0,
         )
-        lines.append("sheets: [" + ", ".join(_quoted(s) for s in proposal.sheets) + "]")
+        lines.append(f"sheets: {listed}")
     elif proposal.sheet is not None:
         lines.append(f"sheet: {_quoted(proposal.sheet)}")
     if proposal.header_row is not None and proposal.header_row > 1:

@@ -12,7 +12,8 @@ as a column: a person checks it (every row of the sheet gets that one day).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -83,3 +84,16 @@ def yearless_note(values: Mapping[str, str] | None) -> str | None:
                 "2026), and each sheet's rows are read on its day"
             )
     return None
+
+
+# A sheet named by its day: "Mon 12-14", "Tuesday", "14.12.", "Dec 14", "2026-12-14".
+_DAY_NAME = re.compile(
+    r"(?i)(?<![a-z])(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|sday|nesday|rsday"
+    r"|urday)?(?![a-z])|[0-9]{1,4}[\-/.][0-9]{1,2}|(?<![a-z])(?:jan|feb|mar|apr|may|jun|jul|aug"
+    r"|sep|oct|nov|dec)[a-z]*\.?\s*[0-9]{1,2}(?![0-9])"
+)
+
+
+def named_by_day(sheets: Sequence[str]) -> bool:
+    """True when every one of ``sheets`` is named by its day: next week's will be named anew."""
+    return all(_DAY_NAME.search(name) is not None for name in sheets)
