@@ -5,6 +5,7 @@ overwrite) and the next upload finding it; CSRF and plain messages throughout.""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import os
 import re
@@ -27,7 +28,7 @@ from importer.web.fitting import SheetHeaders, rank_mappings
 from importer.web.mapping_store import SaveRefused, mapping_file_name
 from importer.web.matching import FIELD_GROUPS
 from importer.web.uploads import ALL_SHEETS
-from tests.hand_kept import TITLED, write_workbook
+from tests.hand_kept import NOTES, TITLED, day_sheet, write_workbook
 from tests.hand_kept import WORKBOOK as WEEK
 from tests.helpers import CLINIC_MAPPING, PAGE_URL, SAMPLES, env_for, invoke_cli, read_report
 from tests.test_hand_kept_workbooks import MONDAY, TUESDAY, patients, patients_of, starts
@@ -803,3 +804,12 @@ def test_day_sheets_dated_in_their_titles_import_from_the_page(
     sent_exactly_the_week(sandbox)
     again = text_of(client.get(upload(client, path)).text)  # the saved mapping fits it again
     assert "sheets Mon 12-14 , Tue 12-15" in again and "10 unchanged (not sent)" in again
+    next_week = [
+        NOTES,
+        day_sheet("Mon 12-21", dt.date(2026, 12, 21), 301, dated=False),
+        day_sheet("Tue 12-22", dt.date(2026, 12, 22), 401, dated=False),
+    ]
+    later = upload(client, write_workbook(tmp_path / "next.xlsx", next_week))
+    shown = text_of(client.get(later).text)  # its sheets named anew: the same mapping reads them
+    assert "mapping Week" in shown and "sheets Mon 12-21 , Tue 12-22" in shown
+    assert "Send 10 events to Apptoto" in shown and "Mon Dec 21, 2026, 8:30 AM" in shown
