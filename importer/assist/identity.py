@@ -26,8 +26,11 @@ _ID_SHAPE = r"[^\s]{1,40}"
 _RANK = {Confidence.HIGH: 3, Confidence.MEDIUM: 2, Confidence.LOW: 1}
 # Header words of a person's number ("Patient ID", "Chart #", "MRN"), unless the header also
 # names the appointment ("Patient Appointment ID").
+# Words of a header numbering people, not visits: "Patient ID", "MRN", the UK's "NHS No", Scotland's
+# "CHI", a hospital's "Hosp No".
 PERSON_WORDS = frozenset(
     {"patient", "client", "customer", "member", "chart", "mrn", "account", "person", "pt"}
+    | {"nhs", "chi", "hosp", "hospital", "medicare"}
 )
 APPOINTMENT_WORDS = frozenset(
     {"appt", "appointment", "visit", "booking", "event", "encounter", "confirmation"}

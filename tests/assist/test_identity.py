@@ -56,7 +56,9 @@ def test_a_patient_number_is_not_an_appointment_id_but_part_of_one(tmp_path: Pat
     assert prepared.events.external_ids[4] == "chart-no-date-start-1001-12/21/2026-8:30 AM"
 
 
-@pytest.mark.parametrize("header", ["Patient ID", "Client Number", "MRN"])
+@pytest.mark.parametrize(
+    "header", ["Patient ID", "Client Number", "MRN", "NHS No", "NHS Number", "CHI", "Hosp No"]
+)
 def test_a_header_naming_a_person_is_never_the_appointment_id(header: str, tmp_path: Path) -> None:
     unique = [[f"{n}", *row[1:]] for n, row in enumerate(VISITS, start=7001)]
     path = sheet(tmp_path, unique, [header, *HEADER[1:]])
