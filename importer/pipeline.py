@@ -169,7 +169,11 @@ class RunRequest:
 
 
 def _prepare(request: RunRequest) -> Prepared:
-    kwargs: dict[str, Any] = {"sheet": request.sheet, "now": request.now}
+    kwargs: dict[str, Any] = {
+        "sheet": request.sheet,
+        "now": request.now,
+        "file_name": request.source_name,
+    }
     if request.max_rows is not None:
         kwargs["max_rows"] = request.max_rows
     prepared = request.prepared or prepare(request.source, request.mapping, **kwargs)

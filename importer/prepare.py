@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -101,12 +101,14 @@ def prepare(
     sheet: str | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
     now: datetime | None = None,
+    file_name: str | None = None,
 ) -> Prepared:
     """Load ``path``, check ``mapping`` against its headers, validate every row and map it.
 
     Raises LoadError (unreadable file) or MappingError (columns the sheet lacks). Row problems
     are values in ``Prepared.issues``, all of them at once, and ``Prepared.warnings`` (which
-    never block a row; ``now``, default the present, dates "in the past").
+    never block a row; ``now``, default the present, dates "in the past"). ``file_name``: the
+    name the file goes by when ``path`` is not it (a web upload's), for messages and ``{@file}``.
     """
     loaded = load_table(
         path,
@@ -114,6 +116,8 @@ def prepare(
         max_rows=max_rows,
         header_row=mapping.header_row,
     )
+    if file_name is not None:
+        loaded = replace(loaded, file=file_name)
     return prepare_sheet(loaded, mapping, now=now)
 
 

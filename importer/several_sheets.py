@@ -119,7 +119,14 @@ def _named_sheets_present(request: RunRequest, names: Sequence[str]) -> None:
 def _prepare(request: RunRequest, sheet: str | None) -> Prepared:
     """``prepare`` of one sheet of ``request``'s file, with its row cap (if it sets one)."""
     limit = {} if request.max_rows is None else {"max_rows": request.max_rows}
-    return prepare(request.source, request.mapping, sheet=sheet, now=request.now, **limit)
+    return prepare(
+        request.source,
+        request.mapping,
+        sheet=sheet,
+        now=request.now,
+        file_name=request.source_name,
+        **limit,
+    )
 
 
 def _shared_ids_invalid(parts: list[SheetPart]) -> list[SheetPart]:

@@ -187,6 +187,7 @@ def review_request(upload: Upload, mapping: Mapping, settings: WebSettings) -> R
         ledger_path=settings.ledger_path,
         dry_run=True,
         part_rows=settings.part_rows,
+        source_name=upload.file_name,  # as the run names it (messages, {@file})
     )
 
 

@@ -813,3 +813,29 @@ def test_day_sheets_dated_in_their_titles_import_from_the_page(
     shown = text_of(client.get(later).text)  # its sheets named anew: the same mapping reads them
     assert "mapping Week" in shown and "sheets Mon 12-21 , Tue 12-22" in shown
     assert "Send 10 events to Apptoto" in shown and "Mon Dec 21, 2026, 8:30 AM" in shown
+
+
+def test_a_daily_export_dated_in_its_file_name_imports_from_the_page(
+    client: TestClient, sandbox: Any, tmp_path: Path, mappings: Path
+) -> None:
+    """No Date column, the day in the file's name: the page keeps the name the file was
+    uploaded as (the upload itself is stored under a random one), in the review and the run."""
+    source = write_sheet(
+        tmp_path / "appointments_2026-12-14.csv",
+        [
+            ["T-1", "9:00 AM", "Dr. Rivera", "Maria Gomez", "5415550104"],
+            ["T-2", "10:15 AM", "Dr. Chen", "Aiko Tanaka", "5415550142"],
+        ],
+        ["Appt #", "Time", "Doctor", "Patient Name", "Mobile"],
+    )
+    address = upload(client, source)
+    page = client.get(address).text
+    assert re.search(r'<option value="@file\|date" selected', page.split('name="start_date"')[1])
+    saved = submit(client, address, "save", default_time_zone="America/Los_Angeles", name="Day")
+    review = text_of(saved.text)
+    assert "Send 2 events to Apptoto" in review and "Mon Dec 14, 2026, 9:00 AM" in review
+    assert send_and_wait(client, str(saved.url))["finished"]
+    assert sorted(e["start_time"] for e in sandbox.events()) == [
+        "2026-12-14T09:00:00-08:00",
+        "2026-12-14T10:15:00-08:00",
+    ]
