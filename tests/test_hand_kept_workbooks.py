@@ -60,7 +60,7 @@ def test_the_table_is_found_below_the_title_with_merged_dates_and_the_totals_set
     # Row numbers are the sheet's own; the blank row between the blocks (row 7) is gone.
     assert loaded.set_aside == {
         11: "not an appointment: a totals row ('TOTAL', '5 appointments')",
-        13: "not an appointment: only one cell is filled, a heading or a note "
+        13: "not an appointment: a heading or a note, only one cell filled "
         '("Confirm tomorrow\'s patients by 4 PM")',
     }
     appointments = loaded.appointments

@@ -209,7 +209,7 @@ def rows_set_aside(
             reasons[int(row)] = "not an appointment: the header row again"
         elif single[row]:
             reasons[int(row)] = (
-                "not an appointment: only one cell is filled, a heading or a note "
+                "not an appointment: a heading or a note, only one cell filled "
                 f"({_shown(shown)})"
             )
         elif not any(_DATA_LIKE.match(cell) for cell in shown):

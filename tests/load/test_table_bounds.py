@@ -44,7 +44,7 @@ def test_totals_and_notes_below_the_table_are_set_aside_with_the_reason(tmp_path
     loaded = load_table(write(tmp_path, TITLED))
     assert loaded.set_aside == {
         8: "not an appointment: a totals row ('TOTAL', '2 appointments')",
-        9: "not an appointment: only one cell is filled, a heading or a note "
+        9: "not an appointment: a heading or a note, only one cell filled "
         "('Bring insurance cards')",
     }
     assert loaded.frame.index.tolist() == [5, 7, 8, 9]  # kept for the report
@@ -60,7 +60,7 @@ def test_totals_and_notes_below_the_table_are_set_aside_with_the_reason(tmp_path
         (",SUBTOTAL,,2\n", "a totals row"),
         (",,\u017fum:,2\n", "a totals row"),
         ("Appt ID,Date,Time,Patient\n", "the header row again"),
-        ("Dr. Chen,,,\n", "only one cell is filled"),
+        ("Dr. Chen,,,\n", "a heading or a note, only one cell filled"),
     ],
 )
 def test_rows_that_are_not_appointments(tmp_path: Path, row: str, words: str) -> None:
