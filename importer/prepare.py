@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from importer.events import BuiltEvents, build_events, external_ids_of
@@ -18,6 +19,8 @@ from importer.load import (
     DEFAULT_MAX_ROWS,
     WORKBOOK_SUFFIXES,
     Sheet,
+    calls_off,
+    headings_above,
     load_table,
     recorded_external_ids,
     sheet_names,
@@ -141,7 +144,11 @@ def appointments_of(loaded: Sheet, mapping: Mapping) -> Appointments:
     check_columns(mapping, [str(c) for c in source.columns])
     recorded = recorded_external_ids(loaded.frame)
     source = restore_lost_zeros(source, recorded, mapping.event.external_id)
-    set_aside = {**cancelled_rows(source, mapping.cancelled), **loaded.set_aside}
+    set_aside = {
+        **under_cancelled_headings(source.index, loaded.headings),
+        **cancelled_rows(source, mapping.cancelled),
+        **loaded.set_aside,
+    }
     rows = source.drop(index=list(set_aside)) if set_aside else source
     return Appointments(source, report_ids, with_sheet_values(rows, loaded, mapping), set_aside)
 
@@ -159,8 +166,29 @@ def with_sheet_values(frame: pd.DataFrame, loaded: Sheet, mapping: Mapping) -> p
         "@file": Path(loaded.file).stem,
     }
     return frame.assign(
-        **{name: pd.Series(values[name], index=frame.index, dtype="str") for name in used}
+        **{
+            name: headings_above(frame.index, loaded.headings)
+            if name == "@heading"
+            else pd.Series(values[name], index=frame.index, dtype="str")
+            for name in used
+        }
     )
+
+
+def under_cancelled_headings(rows: pd.Index, headings: dict[int, str]) -> dict[int, str]:
+    """Rows below a heading that calls them off ("CANCELLED", "No shows") -> why they are not
+    sent: a hand-kept sheet moves called-off visits under such a heading."""
+    at = sorted(headings)
+    marked = np.array([calls_off(headings[row]) for row in at], dtype=bool)
+    if not marked.any():
+        return {}
+    above = np.searchsorted(np.array(at, dtype=np.int64), rows.to_numpy(dtype=np.int64)) - 1
+    under = (above >= 0) & marked[above.clip(min=0)]
+    return {
+        int(row): f"not an appointment: below the heading {headings[at[i]]!r}, so no reminder "
+        "is sent"
+        for row, i in zip(rows[under].tolist(), above[under].tolist(), strict=True)
+    }
 
 
 def cancelled_rows(source: pd.DataFrame, cancelled: CancelledRows | None) -> dict[int, str]:

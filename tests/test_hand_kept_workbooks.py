@@ -19,6 +19,7 @@ from typer.testing import Result
 from importer.load import load_table, sheet_names
 from importer.mapping import load_mapping
 from importer.pipeline import RunRequest
+from importer.prepare import prepare
 from importer.sandbox.server import SandboxHandle
 from importer.several_sheets import run_sheets
 from tests.hand_kept import (
@@ -386,3 +387,64 @@ def test_next_week_s_workbook_names_its_day_sheets_anew_and_sheets_all_reads_the
     assert set(starts(sandbox).values()) == {
         start.replace("12-14", "12-21") for start in MONDAY.values()
     } | {start.replace("12-14", "12-22") for start in MONDAY.values()}
+
+
+# A day kept in provider blocks: each provider's name on a row of its own above their patients,
+# and the visits called off moved under a CANCELLED heading at the bottom.
+BLOCKS = [
+    SheetSpec(
+        "Mon 12-14",
+        [
+            ["Date", "Time", "Patient", "Cell Phone", "Reason"],
+            ["Dr. Rivera"],
+            [dt.date(2026, 12, 14), dt.time(9, 0), "Gail Abernathy", cell_phone(1), "Cleaning"],
+            [dt.date(2026, 12, 14), dt.time(9, 30), "Tom Baker", cell_phone(2), "Filling"],
+            ["Dr. Chen"],
+            [dt.date(2026, 12, 14), dt.time(9, 0), "Ann Lee", cell_phone(3), "Exam"],
+            [dt.date(2026, 12, 14), dt.time(10, 0), "Bo Diaz", cell_phone(4), "Exam"],
+            ["CANCELLED"],
+            [dt.date(2026, 12, 14), dt.time(11, 0), "Cy Evans", cell_phone(5), "Exam"],
+        ],
+    )
+]
+
+
+def test_provider_blocks_go_to_their_provider_s_calendar_and_cancelled_ones_are_not_sent(
+    sandbox: SandboxHandle, tmp_path: Path, restore_logging: None
+) -> None:
+    path, mapping = initialised(tmp_path, "blocks.xlsx", BLOCKS)
+    written = yaml.safe_load(mapping.read_text(encoding="utf-8"))
+    assert written["event"]["calendar"] == "{@heading}"
+    assert "headings naming providers ('Dr. Chen', 'Dr. Rivera')" in " ".join(
+        mapping.read_text("utf-8").replace("#", " ").split()
+    )
+
+    ran = run_cli(path, mapping, tmp_path, sandbox)
+    assert ran.exit_code == 0, ran.output
+    calendars = {
+        e["participants"][0]["name"]: e["calendar_name"] for e in live_events(sandbox).values()
+    }
+    assert calendars == {
+        "Gail Abernathy": "Dr. Rivera",
+        "Tom Baker": "Dr. Rivera",
+        "Ann Lee": "Dr. Chen",
+        "Bo Diaz": "Dr. Chen",
+    }
+    (cy,) = [line for line in read_report(tmp_path / "report.csv") if line["Patient"] == "Cy Evans"]
+    assert cy["status"] == "not an appointment"
+    assert cy["message"] == (
+        "not an appointment: below the heading 'CANCELLED', so no reminder is sent"
+    )
+
+
+def test_a_note_between_the_rows_is_no_provider_and_calls_nothing_off(tmp_path: Path) -> None:
+    """A one-cell row may be a note: the rows below it are sent, and the assistant does not
+    take the rows' headings for their calendars when one of them names no provider."""
+    rows = [list(r) for r in BLOCKS[0].rows]
+    rows.insert(6, ["Mrs. Lee cancelled her 2nd visit, call back"])
+    path, mapping = initialised(tmp_path, "blocks.xlsx", [SheetSpec("Mon 12-14", rows)])
+    written = yaml.safe_load(mapping.read_text(encoding="utf-8"))
+    assert written["event"]["calendar"] == "week"  # the mapping's name, as without headings
+    prepared = prepare(path, load_mapping(mapping))
+    assert sorted(prepared.set_aside) == [2, 5, 7, 9, 10]  # 4 headings, Cy Evans under CANCELLED
+    assert 8 in prepared.events.payloads  # Bo Diaz, below the note

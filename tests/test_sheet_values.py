@@ -9,12 +9,12 @@ import pytest
 import yaml
 
 from importer.assist import propose_mapping
-from importer.assist.sheet_date import named_by_day, sheet_values
+from importer.assist.sheet_values import named_by_day, sheet_values
 from importer.errors import MappingError
-from importer.load import load_table
+from importer.load import calls_off, load_table
 from importer.load.parts import PartReader
 from importer.mapping import parse_mapping
-from importer.prepare import prepare
+from importer.prepare import prepare, prepare_sheet
 
 ROWS = "Time,Patient,Phone,Provider\n9:00 AM,Gail Abernathy,(541) 555-0104,Dr. Patel\n"
 
@@ -79,7 +79,7 @@ def test_an_unknown_value_of_the_sheet_is_named_with_the_ones_there_are(tmp_path
         prepare(source, parse_mapping(yaml.safe_load(mapping("{@date}"))))
     assert raised.value.problems == [
         "no {@date}: of the sheet itself a mapping can read {@title} (Sheet title), {@sheet} "
-        "(Sheet name), {@file} (File name)"
+        "(Sheet name), {@file} (File name), {@heading} (Heading above)"
     ]
 
 
@@ -149,3 +149,52 @@ def test_a_title_s_day_without_its_year_is_never_completed_and_init_says_so(
 )
 def test_sheets_named_by_their_days_are_read_as_sheets_all(sheets: list[str], by_day: bool) -> None:
     assert named_by_day(sheets) is by_day
+
+
+@pytest.mark.parametrize(
+    ("heading", "off"),
+    [
+        ("CANCELLED", True),
+        ("Cancellations", True),
+        ("No shows", True),
+        ("Cancelled appointments:", True),
+        ("Rescheduled", True),
+        ("Cancellation list", False),  # patients waiting for an earlier slot: booked
+        ("Mrs. Lee cancelled, call back", False),  # a note about one visit
+        ("Dr. Rivera", False),
+    ],
+)
+def test_a_heading_calls_off_the_rows_below_it_only_when_it_says_so_alone(
+    heading: str, off: bool
+) -> None:
+    assert calls_off(heading) is off
+
+
+def test_a_heading_reaches_the_rows_below_it_in_every_part_of_a_big_file(
+    tmp_path: Path,
+) -> None:
+    """A file read in parts: a part's first rows have the heading of a part before it."""
+    source = tmp_path / "blocks.csv"
+    rows = [f"12/14/2026,9:{i % 60:02d} AM,P{i},54155{i:05d},Exam\n" for i in range(150)]
+    later = [f"12/15/2026,3:{i % 60:02d} PM,Q{i},54156{i:05d},Exam\n" for i in range(100)]
+    source.write_text(
+        "Date,Time,Patient,Phone,Reason\nDr. Rivera,,,,\n"
+        + "".join(rows)
+        + "CANCELLED,,,,\n"
+        + "".join(later),
+        encoding="utf-8",
+    )
+    parts = list(PartReader(source, part_rows=50).parts())
+    assert len(parts) > 3
+    made = mapping("{Date}").replace('calendar: "{Provider}"', 'calendar: "{@heading}"')
+    found = [prepare_sheet(part, parse_mapping(yaml.safe_load(made))) for part in parts]
+    calendars = {p["calendar"] for f in found for p in f.events.payloads.values()}
+    assert calendars == {"Dr. Rivera"}
+    aside = {row: why for f in found for row, why in f.set_aside.items()}
+    assert (
+        sum(
+            why.endswith("below the heading 'CANCELLED', so no reminder is sent")
+            for why in aside.values()
+        )
+        == 100
+    )

@@ -17,7 +17,7 @@ import pandas as pd
 from importer.assist.columns import Pick
 from importer.assist.formats import Confidence, time_range_halves
 from importer.assist.identity import source_name
-from importer.assist.sheet_date import is_sheet_date, shown_column
+from importer.assist.sheet_values import is_sheet_date, shown_column
 from importer.events import TemplateRenderer
 from importer.mapping import ColumnCheck, ColumnType, parse_template
 from importer.values import apply_filter, looks_last_first

@@ -47,13 +47,17 @@ class IdPicks:
 
 def source_name(columns: Sequence[str]) -> str:
     """``["Appointment ID"]`` -> ``"appointment-id"``: the source of ids from these columns."""
-    # A value of the sheet itself ({@title|date}) is in an id for its date.
-    words = [
-        w
-        for column in columns
-        for w in (["date"] if column.startswith("@") else header_words(column))
-    ]
+    words = [w for column in columns for w in _id_words(column)]
     return "-".join(words) or "appointments"
+
+
+def _id_words(column: str) -> list[str]:
+    """A column's words in an id's source: a value of the sheet itself by what it gives (its
+    title, sheet or file name is in an id for its date: ``{@title|date}``; ``@heading``)."""
+    if column.startswith("@"):
+        name = column.removesuffix("|date")
+        return ["heading"] if name == "@heading" else ["date"]
+    return header_words(column)
 
 
 def _names_a_person(header: str) -> bool:

@@ -21,7 +21,7 @@ from importer.assist.event import (
 )
 from importer.assist.fields import FIELD_KEYS, spec
 from importer.assist.formats import Confidence, FormatGuess
-from importer.assist.sheet_date import named_by_day, shown_column
+from importer.assist.sheet_values import named_by_day, shown_column
 from importer.mapping import ColumnCheck, ColumnType, Mapping, parse_mapping
 from importer.mapping.yaml_text import read_yaml
 from importer.values import format_in_words

@@ -40,7 +40,8 @@ from importer.assist.formats import (
 from importer.assist.formats import split_date_time as _split
 from importer.assist.identity import pick_external_id
 from importer.assist.proposal import ZONE_PLACEHOLDER, Proposal, Setting
-from importer.assist.sheet_date import (
+from importer.assist.sheet_values import (
+    heading_calendar,
     is_sheet_date,
     sheet_date_column,
     sheet_date_reason,
@@ -74,7 +75,7 @@ def propose_mapping(
     values are unique over every row. ``time_zone`` (IANA) is the default for rows without one,
     ``phone_region`` the country of numbers written without +country (default: the country of
     ``time_zone``, else of the sheet's zones, else US). ``sheet_values``: the sheet's title,
-    name and file name (:func:`importer.assist.sheet_date.sheet_values`): where no column holds
+    name and file name (:func:`importer.assist.sheet_values.sheet_values`): where no column holds
     dates, one of them may give the date of every row. Raises MappingError for a ``time_zone``
     that is not an IANA zone; never for anything in the sheet.
     """
@@ -87,6 +88,8 @@ def propose_mapping(
     ids = pick_external_id(frame, [c for c in usable if c not in taken], profiles, people)
     if ids.appointment is not None:
         picks = {"external_id": ids.appointment, **picks}
+    if not {"calendar", "calendar_id"} & picks.keys() and (why := heading_calendar(frame)):
+        picks["calendar"] = Pick("@heading", Confidence.MEDIUM, why)
     dated = sheet_date_column(sheet_values)
     notes = []
     if not {"start_date", "start_datetime"} & picks.keys():

@@ -43,7 +43,7 @@ def init(
 ) -> None:
     """Propose a mapping for a spreadsheet: its columns matched to Apptoto fields, with reasons."""
     from importer.assist import propose_mapping, slug
-    from importer.assist.sheet_date import sheet_values
+    from importer.assist.sheet_values import sheet_values, with_headings
     from importer.files import atomic_write_text
     from importer.load import load_table, sheets_like
     from importer.paths import mappings_folder
@@ -56,7 +56,7 @@ def init(
     try:
         loaded = load_table(file, sheet=sheet)
         proposal = propose_mapping(
-            loaded.appointments,
+            with_headings(loaded.appointments, loaded.headings),
             name=name,
             sheet=loaded.sheet_name,
             source=file.name,

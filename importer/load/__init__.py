@@ -23,6 +23,7 @@ from importer.load.table import (
     sheet_names,
     sheets_like,
 )
+from importer.load.table_bounds import calls_off, headings_above
 
 __all__ = [
     "CSV_SUFFIXES",
@@ -32,6 +33,8 @@ __all__ = [
     "WORKBOOK_SUFFIXES",
     "XLSX_SUFFIXES",
     "Sheet",
+    "calls_off",
+    "headings_above",
     "is_report",
     "load_table",
     "recorded_external_ids",

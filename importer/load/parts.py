@@ -85,7 +85,7 @@ class PartReader:
         """The parts, in row order; at least one (it may have no rows)."""
         if not self.is_workbook:
             try:
-                yield from self._csv_parts()
+                yield from self._carried(self._csv_parts())
             except LayoutChanged as changed:
                 self.layout = changed.layout
                 raise
@@ -103,7 +103,7 @@ class PartReader:
             rows = set(frame.index.tolist())
             aside = {row: why for row, why in whole.set_aside.items() if row in rows}
             warnings = whole.warnings if start == 0 else ()
-            yield replace(whole, frame=frame, set_aside=aside, warnings=warnings)
+            yield replace(whole, frame=frame, set_aside=aside, warnings=warnings)  # headings all
 
     def _csv_parts(self) -> Iterator[Sheet]:
         """A CSV file's parts: parsed ``part_rows`` records at a time."""
@@ -146,6 +146,17 @@ class PartReader:
         if held:
             pending = _joined([*held, pending])
         yield head.sheet(pending, layout, self, final=True)
+
+    def _carried(self, parts: Iterator[Sheet]) -> Iterator[Sheet]:
+        """``parts`` each with the last heading of the parts before it (for its first rows)."""
+        last: dict[int, str] = {}
+        for part in parts:
+            if last:
+                part = replace(part, headings={**last, **part.headings})
+            if part.headings:
+                row = max(part.headings)
+                last = {row: part.headings[row]}
+            yield part
 
 
 def _with_header_rows(records: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:

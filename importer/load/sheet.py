@@ -12,7 +12,7 @@ import pandas as pd
 
 from importer.errors import LoadError
 from importer.load.csv_reader import check_width
-from importer.load.table_bounds import rows_set_aside
+from importer.load.table_bounds import headings_of, rows_set_aside
 from importer.load.xlsx_reader import column_letter
 
 _SET_ASIDE_SHOWN = 10  # rows set aside named one by one in the warnings
@@ -37,6 +37,9 @@ class Sheet:
     header_row: int = 1  # the spreadsheet row holding the column names
     hidden: bool = False  # the workbook's sheet is hidden (read because it was named)
     title: str = ""  # the text above the header (importer.load.table_bounds.title_of)
+    # row -> the text of a heading row within the table ("Dr. Rivera", "CANCELLED"), for the rows
+    # below it; a part of a big file also has the last heading of the parts before it
+    headings: dict[int, str] = field(default_factory=dict)
 
     @property
     def appointments(self) -> pd.DataFrame:
@@ -133,6 +136,7 @@ def assemble_sheet(
         set_aside,
         header_row,
         title=title,
+        headings=headings_of(frame, set_aside),
     )
 
 

@@ -48,6 +48,7 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+HEADING_REASON = "not an appointment: a heading or a note, only one cell filled"
 TITLE_LENGTH = 500  # characters of a title kept: a title is a line or two
 
 
@@ -208,15 +209,44 @@ def rows_set_aside(
         elif repeated[row]:
             reasons[int(row)] = "not an appointment: the header row again"
         elif single[row]:
-            reasons[int(row)] = (
-                "not an appointment: a heading or a note, only one cell filled "
-                f"({_shown(shown)})"
-            )
+            reasons[int(row)] = f"{HEADING_REASON} ({_shown(shown)})"
         elif not any(_DATA_LIKE.match(cell) for cell in shown):
             # A row with a date, a time or a number may be an appointment missing cells: it
             # is checked (and refused, naming what is missing), never passed over.
             reasons[int(row)] = f"not an appointment: a note below the table ({_shown(shown)})"
     return reasons
+
+
+def headings_of(frame: pd.DataFrame, set_aside: dict[int, str]) -> dict[int, str]:
+    """The rows of ``frame`` set aside as a heading (one cell filled: "Dr. Rivera",
+    "CANCELLED") -> the heading's text, for the rows below it."""
+    found = {}
+    for row, why in set_aside.items():
+        if why.startswith(HEADING_REASON):
+            cells = [c for c in frame.loc[row] if isinstance(c, str) and c.strip()]
+            found[row] = " ".join(cells[0].split()) if cells else ""
+    return found
+
+
+def headings_above(rows: pd.Index, headings: dict[int, str]) -> pd.Series:
+    """For each of ``rows``, the text of the last heading row above it ("" when none)."""
+    at = sorted(headings)
+    texts = np.array(["", *(headings[row] for row in at)], dtype=object)
+    found = np.searchsorted(np.array(at, dtype=np.int64), rows.to_numpy(dtype=np.int64))
+    return pd.Series(texts[found], index=rows, dtype="str")
+
+
+# A heading over called-off visits: the word alone, or with "appointments" ("Cancelled
+# appointments", "No-shows"); not "Cancellation list" (patients waiting for an earlier slot).
+_CANCELLED_HEADING = re.compile(
+    r"(?i)\W*(?:cancell?ed|cancellations?|cancels|no[\s\-]?shows?|did not attend|dna"
+    r"|rescheduled)(?:\s+(?:appointments?|appts?|visits?|patients?))?\W*"
+)
+
+
+def calls_off(heading: str) -> bool:
+    """True for a heading over called-off visits ("CANCELLED", "No shows")."""
+    return _CANCELLED_HEADING.fullmatch(heading) is not None
 
 
 def typical_cells(counts: pd.Series) -> float:

@@ -29,12 +29,14 @@ class ColumnType(enum.StrEnum):
     INTEGER = "integer"
 
 
-# Placeholders of the sheet itself, the same on every row of one sheet, in the words issues use:
+# Placeholders of the sheet itself, in the words issues use: its title, names (the same on every
+# row of a sheet) and the heading row above a row ("Dr. Rivera" over a provider's block).
 # ``{@title|date}`` is the date written above a day's table (importer.values.date_in_text).
 SHEET_VALUES = {
     "@title": "Sheet title",
     "@sheet": "Sheet name",
     "@file": "File name",
+    "@heading": "Heading above",
 }
 
 SHOW_AS = {"free": 0, "tentative": 1, "busy": 2, "out_of_office": 3, "working_elsewhere": 4}

@@ -26,7 +26,13 @@ from importer.assist import (
     spec,
 )
 from importer.assist.event import choice_texts
-from importer.assist.sheet_date import is_sheet_date, sheet_values, shown_column, with_sheet_date
+from importer.assist.sheet_values import (
+    is_sheet_date,
+    sheet_values,
+    shown_column,
+    with_headings,
+    with_sheet_date,
+)
 from importer.errors import MappingError
 from importer.load import load_table, sheets_like, strip_report_columns
 from importer.values import countries, format_in_words, zone_problem
@@ -119,7 +125,7 @@ def start_matching(
     frame, _ = strip_report_columns(loaded.appointments)
     # Where no column holds dates, the sheet's title (or name) may: offered as a column.
     values = sheet_values(loaded.title, loaded.sheet_name, Path(upload.file_name).stem)
-    frame = with_sheet_date(frame, values)
+    frame = with_headings(with_sheet_date(frame, values), loaded.headings)
     proposal = propose_mapping(
         frame,
         name=name,
@@ -291,7 +297,7 @@ def column_options(matching: Matching) -> list[ColumnOption]:
     """Each usable column with its first value as an example: ``Appt Date (12/14/2026)``."""
     options = []
     for column in usable_columns(matching.frame):
-        if is_sheet_date(column) and "|" not in column:
+        if is_sheet_date(column) and "|" not in column and column != "@heading":
             continue  # the title itself: what its date is read from
         cells = matching.frame[column].dropna().astype("str").str.strip()
         cells = cells[cells != ""]

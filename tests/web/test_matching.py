@@ -31,7 +31,7 @@ from importer.web.uploads import ALL_SHEETS
 from tests.hand_kept import NOTES, TITLED, day_sheet, write_workbook
 from tests.hand_kept import WORKBOOK as WEEK
 from tests.helpers import CLINIC_MAPPING, PAGE_URL, SAMPLES, env_for, invoke_cli, read_report
-from tests.test_hand_kept_workbooks import MONDAY, TUESDAY, patients, patients_of, starts
+from tests.test_hand_kept_workbooks import BLOCKS, MONDAY, TUESDAY, patients, patients_of, starts
 from tests.web.test_app import send, wait_for_run
 
 with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
@@ -838,4 +838,28 @@ def test_a_daily_export_dated_in_its_file_name_imports_from_the_page(
     assert sorted(e["start_time"] for e in sandbox.events()) == [
         "2026-12-14T09:00:00-08:00",
         "2026-12-14T10:15:00-08:00",
+    ]
+
+
+def test_provider_blocks_go_to_their_calendars_from_the_page(
+    client: TestClient, sandbox: Any, tmp_path: Path, mappings: Path
+) -> None:
+    """Each provider's name on a row above their patients: the page offers the heading above
+    each row as its calendar, and the visits under CANCELLED are not sent."""
+    path = write_workbook(tmp_path / "blocks.xlsx", BLOCKS)
+    address = upload(client, path)
+    page = client.get(address).text
+    calendar = page.split('name="calendar"')[1].split("</select>")[0]
+    assert re.search(r'<option value="@heading" selected', calendar)
+    assert "Heading above (Dr. Rivera)" in text_of(calendar)
+    saved = submit(client, address, "save", default_time_zone="America/New_York", name="Blocks")
+    review = text_of(saved.text)
+    assert "Send 4 events to Apptoto" in review and "4 not appointments (not sent)" in review
+    assert send_and_wait(client, str(saved.url))["finished"]
+    calendars = sorted((e["calendar_name"], e["participants"][0]["name"]) for e in sandbox.events())
+    assert calendars == [
+        ("Dr. Chen", "Ann Lee"),
+        ("Dr. Chen", "Bo Diaz"),
+        ("Dr. Rivera", "Gail Abernathy"),
+        ("Dr. Rivera", "Tom Baker"),
     ]

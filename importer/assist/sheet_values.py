@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from importer.load import calls_off, headings_above
 from importer.mapping import SHEET_VALUES
 from importer.values.date_in_text import YEARLESS, date_in, date_in_reason
 
@@ -66,10 +67,43 @@ def sheet_date_reason(column: str, values: Mapping[str, str]) -> str:
 
 
 def shown_column(column: str) -> str:
-    """A column as people read it: the sheet's date in words ("the date in Sheet title")."""
-    if is_sheet_date(column):
+    """A column as people read it: the sheet's values in words ("the date in Sheet title")."""
+    if column.endswith("|date") and is_sheet_date(column):
         return f"the date in {SHEET_VALUES[column.removesuffix('|date')]}"
-    return column
+    return SHEET_VALUES.get(column, column)
+
+
+def with_headings(frame: pd.DataFrame, headings: Mapping[int, str]) -> pd.DataFrame:
+    """``frame`` with ``@heading``: each row's heading row above it ("Dr. Rivera" over a
+    provider's block), when the sheet has such headings."""
+    if not headings:
+        return frame
+    return frame.assign(**{"@heading": headings_above(frame.index, dict(headings))})
+
+
+# A heading naming a provider: "Dr. Rivera", "Doctor Chen", "Ann Lee, NP", "J. Smith DDS".
+_PROVIDER = re.compile(
+    r"(?i)^(?:dr\.?|doctor|nurse)\s+\S|[\s,](?:md|do|dds|dmd|np|pa|pa-c|rn|lcsw|phd)\.?$"
+)
+
+
+def heading_calendar(frame: pd.DataFrame) -> str | None:
+    """Why the calendar is each row's heading (a provider's name over their block), when
+    nearly every row has one and every heading names a provider; None otherwise."""
+    if "@heading" not in frame.columns:
+        return None
+    texts = frame["@heading"].fillna("").astype("str")
+    texts = texts[[not calls_off(t) for t in texts]]  # those rows are not sent
+    named = sorted(set(texts) - {""})
+    if not named or (texts != "").mean() < 0.9:
+        return None
+    if not all(_PROVIDER.search(text) for text in named):
+        return None
+    shown = ", ".join(repr(t) for t in named[:3]) + (" ..." if len(named) > 3 else "")
+    return (
+        f"no column names a calendar; the rows are in blocks under headings naming providers "
+        f"({shown}): each row goes to the calendar of the heading above it; check it"
+    )
 
 
 def yearless_note(values: Mapping[str, str] | None) -> str | None:
