@@ -198,3 +198,26 @@ def test_a_heading_reaches_the_rows_below_it_in_every_part_of_a_big_file(
         )
         == 100
     )
+
+
+def test_a_column_of_starts_as_moments_is_the_start_and_one_of_utc_midnights_is_not(
+    tmp_path: Path,
+) -> None:
+    """Web systems export moments: varied times are starts, kept at their offset; one time of
+    day (UTC midnight) is a date written as a moment, which no zone-free reading places on a
+    day, so it is named in a note and not used."""
+    starts = "ID,Start,Patient\n1,2026-12-14T17:00:00Z,Ann\n2,2026-12-14T17:30:00.000Z,Bo\n"
+    starts += "3,2026-12-15T18:15:00Z,Cy\n"
+    source = tmp_path / "starts.csv"
+    source.write_text(starts, encoding="utf-8")
+    proposal = propose_mapping(load_table(source).frame, name="web", time_zone="America/Denver")
+    assert {c.key: c.value for c in proposal.event}["start"] == "{Start}"
+    (first, *_) = prepare(source, proposal.to_mapping()).events.payloads.values()
+    assert first["start_time"] == "2026-12-14T17:00:00+00:00"
+
+    dates = "ID,Date,Time,Patient\n1,2026-12-14T00:00:00Z,9:00 AM,Ann\n"
+    dates += "2,2026-12-15T00:00:00.000Z,9:30 AM,Bo\n"
+    source.write_text(dates, encoding="utf-8")
+    proposal = propose_mapping(load_table(source).frame, name="web", time_zone="America/Denver")
+    assert {c.key: c.value for c in proposal.event}["start"] == {"date": "{CHOOSE the date column}"}
+    assert any(n.startswith("the column 'Date' holds moments in UTC time") for n in proposal.notes)

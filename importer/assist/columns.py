@@ -25,6 +25,7 @@ from importer.assist.formats import (
 from importer.mapping import SHOW_AS
 from importer.validate import email_addresses
 from importer.values import is_zone, suggest_zone
+from importer.values.date_words import is_moment
 from importer.values.durations import lengths_in_minutes
 
 SAMPLE_ROWS = 1_000  # rows read to judge a column's values
@@ -70,6 +71,9 @@ _TIME_HINT = (
     r"[0-9]{1,2}(?:[:.][0-9]{2}){0,2}\s*(?:[AaPp]\.?(?:[Mm]\.?)?)?|(?:12(?:[:.]00)?\s*)?[Nn]oon"
 )
 _YES_NO = {"yes", "no", "y", "n", "true", "false", "1", "0", "x"}
+
+
+MOMENT_TIMES = 3  # times of day among a column's moments that make it a column of starts
 
 
 def profile_column(name: str, values: pd.Series) -> ColumnProfile:
@@ -118,6 +122,12 @@ def profile_column(name: str, values: pd.Series) -> ColumnProfile:
         if has_both.mean() >= SOME_FIT:
             parts = guess_date_format(date_part[has_both]).share
             shares["datetime"] = float(has_both.mean()) * parts
+    # Moments with their offset (2026-12-14T17:00:00Z, as web systems export a start) are
+    # starts, kept as written, when their times vary; at one time of day they are dates written
+    # as moments (UTC midnight), which no zone-free reading can place on a day.
+    moments = distinct[[is_moment(v) for v in distinct]]
+    if len(moments) and moments.str.slice(11, 16).nunique() >= MOMENT_TIMES:
+        shares["datetime"] = max(shares.get("datetime", 0.0), share(distinct.isin(moments)))
     if share(without_zone_names(distinct).str.fullmatch(_TIME_HINT)) >= SOME_FIT:
         shares["time"] = guess_time_format(text).share
     elif (halves := time_range_halves(text)) is not None:  # "9:00 AM - 9:30 AM"

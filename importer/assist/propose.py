@@ -20,7 +20,13 @@ import pandas as pd
 import phonenumbers
 
 from importer.assist.cancelled import guess_cancelled
-from importer.assist.columns import Pick, id_headers, match_columns, profile_columns
+from importer.assist.columns import (
+    SAMPLE_ROWS,
+    Pick,
+    id_headers,
+    match_columns,
+    profile_columns,
+)
 from importer.assist.event import (
     PERSON_KEYS,
     choice_texts,
@@ -51,6 +57,7 @@ from importer.assist.sheet_values import (
 from importer.errors import MappingError
 from importer.mapping import DEFAULT_PHONE_REGION, parse_template
 from importer.values import normalise_phones, written_countries, zone_country, zone_problem
+from importer.values.date_words import is_moment
 from importer.values.zone_names import split_zone_names, zone_of_names
 
 
@@ -99,6 +106,7 @@ def propose_mapping(
             picks["start_date"] = Pick(dated, Confidence.MEDIUM, reason)
         elif (yearless := yearless_note(sheet_values)) is not None:
             notes.append(yearless)
+        notes += moments_notes(frame, usable)
     return _build(
         frame,
         picks,
@@ -110,6 +118,23 @@ def propose_mapping(
         person_number=ids.person_number,
         notes=notes,
     )
+
+
+def moments_notes(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """Why a column of moments (``2026-12-14T00:00:00Z``, as web systems export dates) is no
+    column of dates: which day a moment falls on depends on the zone, so it is not guessed."""
+    notes = []
+    for column in columns:
+        cells = frame[column].head(SAMPLE_ROWS).dropna().astype("str").str.strip()
+        cells = cells[cells != ""]
+        if len(cells) and sum(is_moment(c) for c in cells) * 2 >= len(cells):
+            notes.append(
+                f"the column {column!r} holds moments in UTC time or at an offset "
+                f"({cells.iloc[0]!r}), not dates: which day each is depends on the time zone, so "
+                "it is not read as the appointments' dates; export the dates alone (like "
+                "2026-12-14), or the start as a date and time in the clinic's own zone"
+            )
+    return notes
 
 
 def proposal_from_choices(

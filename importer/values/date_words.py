@@ -92,6 +92,11 @@ _MOMENT = re.compile(
 )
 
 
+def is_moment(value: str) -> bool:
+    """True for a moment with its offset (see _MOMENT): a day only in one zone."""
+    return _MOMENT.fullmatch(value.strip()) is not None
+
+
 def moment_reason(value: str, example: str) -> str:
     """Why a moment with its offset is not a date (see _MOMENT), else ""; ``example``: a date
     as the column should hold it."""

@@ -66,8 +66,11 @@ _ISO_TIME_SHAPE = r"\d{2}:\d{2}(?::\d{2})?"
 
 
 # An ISO datetime that carries its own offset: kept as written, never re-localised.
+# Fractions of a second (JavaScript's 2026-12-14T17:00:00.000Z) are dropped: reminders keep
+# the minute.
 _OWN_OFFSET = re.compile(
-    r"^(?P<body>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)\s*(?P<offset>Z|[+-]\d{2}:?\d{2})$"
+    r"^(?P<body>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)(?:\.\d{1,9})?\s*"
+    r"(?P<offset>Z|[+-]\d{2}:?\d{2})$"
 )
 
 

@@ -561,3 +561,14 @@ def test_a_moment_in_utc_in_a_column_of_dates_is_named_never_read_as_a_day(writt
     (reason,) = date_reasons(pd.Series([written]), "%m/%d/%Y")
     assert reason.startswith("is a moment in UTC time (Z) or at an offset, not a day")
     assert reason.endswith("export the date alone, like 12/31/2026")
+
+
+def test_a_moment_with_fractions_of_a_second_keeps_its_offset() -> None:
+    """JavaScript's toISOString (2026-12-14T17:00:00.000Z): the instant, to the second."""
+    wall, offset = parse_datetimes(
+        pd.Series(["2026-12-14T17:00:00.000Z", "2026-12-14T09:30:15.5-08:00"]),
+        "%m/%d/%Y",
+        "%I:%M %p",
+    )
+    assert [str(w) for w in wall] == ["2026-12-14 17:00:00", "2026-12-14 09:30:15"]
+    assert [str(o) for o in offset] == ["0 days 00:00:00", "-1 days +16:00:00"]
