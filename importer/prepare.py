@@ -155,8 +155,9 @@ def appointments_of(loaded: Sheet, mapping: Mapping) -> Appointments:
 
 def with_sheet_values(frame: pd.DataFrame, loaded: Sheet, mapping: Mapping) -> pd.DataFrame:
     """``frame`` (rows of ``loaded``) with a column for each value of the sheet itself that the
-    mapping reads (``{@title}``, ``{@sheet}``, ``{@file}``): the same text on every row. Not
-    in ``Appointments.source``, so reports and the page show the sheet's own columns only."""
+    mapping reads: ``{@title}``, ``{@sheet}``, ``{@file}`` (the same text on every row) and
+    ``{@heading}`` (each row's heading row above it). Not in ``Appointments.source``, so
+    reports and the page show the sheet's own columns only."""
     used = [name for name in mapping.referenced_columns() if name in SHEET_VALUES]
     if not used:
         return frame

@@ -17,7 +17,7 @@ import pandas as pd
 from importer.assist.columns import Pick
 from importer.assist.formats import Confidence, time_range_halves
 from importer.assist.identity import source_name
-from importer.assist.sheet_values import is_sheet_date, shown_column
+from importer.assist.sheet_values import is_sheet_value, shown_column
 from importer.events import TemplateRenderer
 from importer.mapping import ColumnCheck, ColumnType, parse_template
 from importer.values import apply_filter, looks_last_first
@@ -340,7 +340,7 @@ def column_checks(picks: dict[str, Pick]) -> tuple[ColumnCheck, ...]:
         required += ["end_datetime", "end_time"]
     for key in required:
         # The sheet's date is no column to check: the map stage says when it has no date.
-        if key in picks and not is_sheet_date(picks[key].column):
+        if key in picks and not is_sheet_value(picks[key].column):
             checks.setdefault(picks[key].column, ColumnCheck(picks[key].column, required=True))
     typed = {
         "participant_email": ColumnType.EMAIL,

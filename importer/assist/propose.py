@@ -48,7 +48,7 @@ from importer.assist.identity import pick_external_id
 from importer.assist.proposal import ZONE_PLACEHOLDER, Proposal, Setting
 from importer.assist.sheet_values import (
     heading_calendar,
-    is_sheet_date,
+    is_sheet_value,
     sheet_date_column,
     sheet_date_reason,
     with_sheet_date,
@@ -86,7 +86,7 @@ def propose_mapping(
     dates, one of them may give the date of every row. Raises MappingError for a ``time_zone``
     that is not an IANA zone; never for anything in the sheet.
     """
-    usable = [c for c in _usable(frame) if not is_sheet_date(c)]
+    usable = [c for c in _usable(frame) if not is_sheet_value(c)]
     profiles = {k: v for k, v in profile_columns(frame[usable]).items()}
     reserved = id_headers(usable)
     picks = match_columns(profiles, reserved=reserved)
@@ -195,7 +195,7 @@ def _build(
     texts = [t for choice in (*event, *participant) for t in choice_texts(choice)]
     read = {c for t in texts for c in parse_template(t, where="proposal").columns}
     used = {str(c) for c in frame.columns if str(c) in read}
-    unmatched = tuple(str(c) for c in frame.columns if c not in used and not is_sheet_date(str(c)))
+    unmatched = tuple(str(c) for c in frame.columns if c not in used and not is_sheet_value(str(c)))
     usable = set(_usable(frame))
     skipped = [str(c) for c in frame.columns if str(c) not in usable]
     if skipped:

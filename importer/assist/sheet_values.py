@@ -1,13 +1,17 @@
-"""The date of a day's sheet, where no column holds it: a workbook with a sheet per day often has
-columns of times and patients only, the day written once, above the table ("Riverside Family
-Dental - Monday, December 14, 2026"), or in the sheet's or the file's name.
+"""What the assistant reads of a sheet beyond its columns: the sheet's own values
+(:data:`importer.mapping.SHEET_VALUES`) where no column holds what they give.
 
-The assistant offers that date as a column of its own, named by its placeholder's text
-(``@title|date``: the mapping reads ``{@title|date}``), holding the date on every row, so the
-same matching and format guessing that judge a column of dates judge it; beside it, ``@title``
-holds the title, as the map stage has it (an id made of the date renders from it). It is
-proposed for the start date only when no column of the sheet holds dates, and never as surely
-as a column: a person checks it (every row of the sheet gets that one day).
+- The date of a day's sheet: a workbook with a sheet per day often has columns of times and
+  patients only, the day written once, above the table ("Riverside Family Dental - Monday,
+  December 14, 2026"), or in the sheet's or the file's name. The assistant offers that date as a
+  column of its own, named by its placeholder's text (``@title|date``: the mapping reads
+  ``{@title|date}``), holding the date on every row, so the same matching and format guessing
+  that judge a column of dates judge it; beside it, ``@title`` holds the title, as the map stage
+  has it (an id made of the date renders from it). It is proposed for the start date only when
+  no column holds dates, and never as surely as a column: a person checks it.
+- The heading above each row (``@heading``): a provider's name over their block is the
+  calendar when no column names one and every heading names a provider.
+- Sheets named by their days ("Mon 12-14"): next week's are named anew, so ``sheets: all``.
 """
 
 from __future__ import annotations
@@ -51,8 +55,9 @@ def with_sheet_date(frame: pd.DataFrame, values: Mapping[str, str] | None) -> pd
     )
 
 
-def is_sheet_date(column: str) -> bool:
-    """True for a column :func:`with_sheet_date` adds (not one of the sheet's own)."""
+def is_sheet_value(column: str) -> bool:
+    """True for a column :func:`with_sheet_date` or :func:`with_headings` adds (not one of the
+    sheet's own)."""
     return column.removesuffix("|date") in SHEET_VALUES
 
 
@@ -68,7 +73,7 @@ def sheet_date_reason(column: str, values: Mapping[str, str]) -> str:
 
 def shown_column(column: str) -> str:
     """A column as people read it: the sheet's values in words ("the date in Sheet title")."""
-    if column.endswith("|date") and is_sheet_date(column):
+    if column.endswith("|date") and is_sheet_value(column):
         return f"the date in {SHEET_VALUES[column.removesuffix('|date')]}"
     return SHEET_VALUES.get(column, column)
 
@@ -83,7 +88,7 @@ def with_headings(frame: pd.DataFrame, headings: Mapping[int, str]) -> pd.DataFr
 
 # A heading naming a provider: "Dr. Rivera", "Doctor Chen", "Ann Lee, NP", "J. Smith DDS".
 _PROVIDER = re.compile(
-    r"(?i)^(?:dr\.?|doctor|nurse)\s+\S|[\s,](?:md|do|dds|dmd|np|pa|pa-c|rn|lcsw|phd)\.?$"
+    r"(?i)^(?:dr\.?|doctor|nurse)\s+\S|[\s,](?:md|dds|dmd|np|pa|pa-c|rn|lcsw|phd)\.?$"
 )
 
 

@@ -103,7 +103,8 @@ class PartReader:
             rows = set(frame.index.tolist())
             aside = {row: why for row, why in whole.set_aside.items() if row in rows}
             warnings = whole.warnings if start == 0 else ()
-            yield replace(whole, frame=frame, set_aside=aside, warnings=warnings)  # headings all
+            # Every part keeps the sheet's headings: its first rows may be below an earlier one.
+            yield replace(whole, frame=frame, set_aside=aside, warnings=warnings)
 
     def _csv_parts(self) -> Iterator[Sheet]:
         """A CSV file's parts: parsed ``part_rows`` records at a time."""

@@ -27,7 +27,7 @@ from importer.assist import (
 )
 from importer.assist.event import choice_texts
 from importer.assist.sheet_values import (
-    is_sheet_date,
+    is_sheet_value,
     sheet_values,
     shown_column,
     with_headings,
@@ -297,7 +297,7 @@ def column_options(matching: Matching) -> list[ColumnOption]:
     """Each usable column with its first value as an example: ``Appt Date (12/14/2026)``."""
     options = []
     for column in usable_columns(matching.frame):
-        if is_sheet_date(column) and "|" not in column and column != "@heading":
+        if is_sheet_value(column) and "|" not in column and column != "@heading":
             continue  # the title itself: what its date is read from
         cells = matching.frame[column].dropna().astype("str").str.strip()
         cells = cells[cells != ""]
