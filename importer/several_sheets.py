@@ -112,7 +112,7 @@ def _named_sheets_present(request: RunRequest, names: Sequence[str]) -> None:
             f"workbook has no {' and no '.join(repr(n) for n in missing)} (it has: {shown}). "
             "If each workbook names its sheets anew (a sheet per day), write sheets: all in the "
             "mapping: every sheet with its columns is read, whatever its name",
-            file=str(request.source),
+            file=request.source_name or str(request.source),
         )
 
 
