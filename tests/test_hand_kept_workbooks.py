@@ -448,3 +448,49 @@ def test_a_note_between_the_rows_is_no_provider_and_calls_nothing_off(tmp_path: 
     prepared = prepare(path, load_mapping(mapping))
     assert sorted(prepared.set_aside) == [2, 5, 7, 9, 10]  # 4 headings, Cy Evans under CANCELLED
     assert 8 in prepared.events.payloads  # Bo Diaz, below the note
+
+
+# A week kept on one sheet: each day's date on a row of its own above that day's rows.
+WEEK_ON_ONE_SHEET = [
+    SheetSpec(
+        "Week 51",
+        [
+            ["Riverside Family Dental - Week of December 14, 2026"],  # a week: no one day
+            [],
+            ["Appt ID", "Time", "Provider", "Patient", "Cell Phone"],
+            ["Monday, December 14, 2026"],
+            ["A101", dt.time(8, 30), "Dr. Rivera", "Gail Abernathy", cell_phone(101)],
+            ["A102", dt.time(9, 0), "Dr. Rivera", "Tom Baker", cell_phone(102)],
+            ["Tuesday, December 15, 2026"],
+            ["A201", dt.time(8, 30), "Dr. Rivera", "Ann Lee", cell_phone(201)],
+            ["CANCELLED"],
+            ["A202", dt.time(9, 0), "Dr. Chen", "Bo Diaz", cell_phone(202)],
+        ],
+    )
+]
+
+
+def test_a_week_on_one_sheet_puts_each_row_on_the_day_written_above_it(
+    sandbox: SandboxHandle, tmp_path: Path, restore_logging: None
+) -> None:
+    path, mapping = initialised(tmp_path, "week.xlsx", WEEK_ON_ONE_SHEET)
+    written = yaml.safe_load(mapping.read_text(encoding="utf-8"))
+    assert written["event"]["start"] == {"date": "{@heading|date}", "time": "{Time}"}
+    ran = run_cli(path, mapping, tmp_path, sandbox)
+    assert ran.exit_code == 0, ran.output
+    assert starts(sandbox) == {
+        "A101": MONDAY["A101"],
+        "A102": MONDAY["A102"],
+        "A201": TUESDAY["A201"],
+    }  # A202 is under CANCELLED: not sent
+
+    # A day heading retyped without its year: those rows are refused, the heading named.
+    rows = [list(r) for r in WEEK_ON_ONE_SHEET[0].rows]
+    rows[6] = ["Tuesday 15th December"]
+    write_workbook(path, [SheetSpec("Week 51", rows)])
+    again = run_cli(path, mapping, tmp_path, sandbox)
+    assert again.exit_code != 0
+    assert (
+        "row 8, column 'Heading above': 'Tuesday 15th December' has a date without its year"
+        in again.output
+    )

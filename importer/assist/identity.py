@@ -52,11 +52,10 @@ def source_name(columns: Sequence[str]) -> str:
 
 
 def _id_words(column: str) -> list[str]:
-    """A column's words in an id's source: a value of the sheet itself by what it gives (its
-    title, sheet or file name is in an id for its date: ``{@title|date}``; ``@heading``)."""
+    """A column's words in an id's source: a value of the sheet itself by what it gives (a
+    title's, a name's or a heading's date: ``{@title|date}``; a heading: ``{@heading}``)."""
     if column.startswith("@"):
-        name = column.removesuffix("|date")
-        return ["heading"] if name == "@heading" else ["date"]
+        return ["heading"] if column == "@heading" else ["date"]
     return header_words(column)
 
 

@@ -48,9 +48,11 @@ from importer.assist.identity import pick_external_id
 from importer.assist.proposal import ZONE_PLACEHOLDER, Proposal, Setting
 from importer.assist.sheet_values import (
     heading_calendar,
+    heading_date,
     is_sheet_value,
     sheet_date_column,
     sheet_date_reason,
+    with_heading_date,
     with_sheet_date,
     yearless_note,
 )
@@ -100,7 +102,10 @@ def propose_mapping(
     dated = sheet_date_column(sheet_values)
     notes = []
     if not {"start_date", "start_datetime"} & picks.keys():
-        if dated is not None:
+        if (by_heading := heading_date(frame)) is not None:
+            frame = with_heading_date(frame)
+            picks["start_date"] = Pick("@heading|date", Confidence.MEDIUM, by_heading)
+        elif dated is not None:
             frame = with_sheet_date(frame, sheet_values)
             reason = sheet_date_reason(dated, sheet_values or {})
             picks["start_date"] = Pick(dated, Confidence.MEDIUM, reason)

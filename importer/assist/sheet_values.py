@@ -10,7 +10,9 @@
   has it (an id made of the date renders from it). It is proposed for the start date only when
   no column holds dates, and never as surely as a column: a person checks it.
 - The heading above each row (``@heading``): a provider's name over their block is the
-  calendar when no column names one and every heading names a provider.
+  calendar when no column names one and every heading names a provider; a day written over its
+  rows ("Monday, December 14, 2026", a week kept on one sheet) is their date
+  (``{@heading|date}``) when no column holds dates.
 - Sheets named by their days ("Mon 12-14"): next week's are named anew, so ``sheets: all``.
 """
 
@@ -109,6 +111,33 @@ def heading_calendar(frame: pd.DataFrame) -> str | None:
         f"no column names a calendar; the rows are in blocks under headings naming providers "
         f"({shown}): each row goes to the calendar of the heading above it; check it"
     )
+
+
+def heading_date(frame: pd.DataFrame) -> str | None:
+    """Why each row's date is the one in the heading above it (a week kept on one sheet, each
+    day's rows under "Monday, December 14, 2026"), when nearly every row sent has a heading and
+    every such heading holds one date; None otherwise."""
+    if "@heading" not in frame.columns:
+        return None
+    texts = frame["@heading"].fillna("").astype("str")
+    texts = texts[[not calls_off(t) for t in texts]]  # those rows are not sent
+    named = list(dict.fromkeys(t for t in texts if t))
+    if not named or (texts != "").mean() < 0.9 or not all(date_in(t) for t in named):
+        return None
+    shown = ", ".join(repr(t) for t in named[:2]) + (" ..." if len(named) > 2 else "")
+    return (
+        f"no column holds dates; the rows are under headings with their day ({shown}): each "
+        "row is on the day of the heading above it; check it"
+    )
+
+
+def with_heading_date(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``@heading|date``, the date in each row's heading, when :func:`heading_date`
+    finds the rows dated by their headings."""
+    if "@heading|date" in frame.columns or heading_date(frame) is None:
+        return frame
+    dates = frame["@heading"].fillna("").astype("str").map(date_in)
+    return frame.assign(**{"@heading|date": dates.astype("str")})
 
 
 def yearless_note(values: Mapping[str, str] | None) -> str | None:

@@ -30,6 +30,7 @@ from importer.assist.sheet_values import (
     is_sheet_value,
     sheet_values,
     shown_column,
+    with_heading_date,
     with_headings,
     with_sheet_date,
 )
@@ -125,7 +126,7 @@ def start_matching(
     frame, _ = strip_report_columns(loaded.appointments)
     # Where no column holds dates, the sheet's title (or name) may: offered as a column.
     values = sheet_values(loaded.title, loaded.sheet_name, Path(upload.file_name).stem)
-    frame = with_headings(with_sheet_date(frame, values), loaded.headings)
+    frame = with_heading_date(with_headings(with_sheet_date(frame, values), loaded.headings))
     proposal = propose_mapping(
         frame,
         name=name,

@@ -31,7 +31,15 @@ from importer.web.uploads import ALL_SHEETS
 from tests.hand_kept import NOTES, TITLED, day_sheet, write_workbook
 from tests.hand_kept import WORKBOOK as WEEK
 from tests.helpers import CLINIC_MAPPING, PAGE_URL, SAMPLES, env_for, invoke_cli, read_report
-from tests.test_hand_kept_workbooks import BLOCKS, MONDAY, TUESDAY, patients, patients_of, starts
+from tests.test_hand_kept_workbooks import (
+    BLOCKS,
+    MONDAY,
+    TUESDAY,
+    WEEK_ON_ONE_SHEET,
+    patients,
+    patients_of,
+    starts,
+)
 from tests.web.test_app import send, wait_for_run
 
 with warnings.catch_warnings():  # httpx (not httpx2) behind the TestClient: still works
@@ -863,3 +871,18 @@ def test_provider_blocks_go_to_their_calendars_from_the_page(
         ("Dr. Rivera", "Gail Abernathy"),
         ("Dr. Rivera", "Tom Baker"),
     ]
+
+
+def test_a_week_on_one_sheet_dated_by_its_headings_imports_from_the_page(
+    client: TestClient, tmp_path: Path
+) -> None:
+    path = write_workbook(tmp_path / "week.xlsx", WEEK_ON_ONE_SHEET)
+    address = upload(client, path)
+    page = client.get(address).text
+    start_date = page.split('name="start_date"')[1].split("</select>")[0]
+    assert re.search(r'<option value="@heading\|date" selected', start_date)
+    assert "the date in Heading above (Monday, December 14, 2026)" in text_of(start_date)
+    saved = submit(client, address, "save", default_time_zone="America/New_York", name="Week")
+    review = text_of(saved.text)
+    assert "Send 3 events to Apptoto" in review
+    assert "Mon Dec 14, 2026, 8:30 AM" in review and "Tue Dec 15, 2026, 8:30 AM" in review
