@@ -47,6 +47,7 @@ from importer.assist.formats import split_date_time as _split
 from importer.assist.identity import pick_external_id
 from importer.assist.proposal import ZONE_PLACEHOLDER, Proposal, Setting
 from importer.assist.sheet_values import (
+    file_date_note,
     heading_calendar,
     heading_date,
     is_sheet_value,
@@ -100,7 +101,6 @@ def propose_mapping(
     if not {"calendar", "calendar_id"} & picks.keys() and (why := heading_calendar(frame)):
         picks["calendar"] = Pick("@heading", Confidence.MEDIUM, why)
     dated = sheet_date_column(sheet_values)
-    notes = []
     if not {"start_date", "start_datetime"} & picks.keys():
         if (by_heading := heading_date(frame)) is not None:
             frame = with_heading_date(frame)
@@ -109,9 +109,6 @@ def propose_mapping(
             frame = with_sheet_date(frame, sheet_values)
             reason = sheet_date_reason(dated, sheet_values or {})
             picks["start_date"] = Pick(dated, Confidence.MEDIUM, reason)
-        elif (yearless := yearless_note(sheet_values)) is not None:
-            notes.append(yearless)
-        notes += moments_notes(frame, usable)
     return _build(
         frame,
         picks,
@@ -121,8 +118,23 @@ def propose_mapping(
         time_zone,
         phone_region,
         person_number=ids.person_number,
-        notes=notes,
+        sheet_values=sheet_values,
     )
+
+
+def _no_dates_notes(
+    frame: pd.DataFrame, picks: dict[str, Pick], sheet_values: AbstractMapping[str, str] | None
+) -> list[str]:
+    """Where no column is the start's date: why the dates that are there are not taken."""
+    if {"start_date", "start_datetime"} & picks.keys():
+        return []
+    notes = []
+    if (yearless := yearless_note(sheet_values)) is not None:
+        notes.append(yearless)
+    elif (from_file := file_date_note(sheet_values)) is not None:
+        notes.append(from_file)
+    usable = [c for c in _usable(frame) if not is_sheet_value(c)]
+    return notes + moments_notes(frame, usable)
 
 
 def moments_notes(frame: pd.DataFrame, columns: list[str]) -> list[str]:
@@ -151,6 +163,7 @@ def proposal_from_choices(
     source: str | None = None,
     time_zone: str | None = None,
     phone_region: str | None = None,
+    sheet_values: AbstractMapping[str, str] | None = None,
 ) -> Proposal:
     """A proposal from a person's choices: field key (see FIELDS) -> column; "" for none.
 
@@ -179,7 +192,9 @@ def proposal_from_choices(
     if problems:
         raise MappingError("the column choices do not fit together", problems=problems)
     picks = {k: Pick(c, Confidence.CHOSEN, "chosen by you") for k, c in chosen.items()}
-    return _build(frame, picks, name, sheet, source, time_zone, phone_region)
+    return _build(
+        frame, picks, name, sheet, source, time_zone, phone_region, sheet_values=sheet_values
+    )
 
 
 def _build(
@@ -192,9 +207,9 @@ def _build(
     phone_region: str | None,
     *,
     person_number: str | None = None,
-    notes: list[str] | None = None,
+    sheet_values: AbstractMapping[str, str] | None = None,
 ) -> Proposal:
-    notes = list(notes or [])
+    notes = _no_dates_notes(frame, picks, sheet_values)
     event = event_choices(frame, picks, name, notes, person_number=person_number)
     participant = participant_choices(frame, picks)
     texts = [t for choice in (*event, *participant) for t in choice_texts(choice)]

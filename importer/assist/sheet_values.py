@@ -3,7 +3,7 @@
 
 - The date of a day's sheet: a workbook with a sheet per day often has columns of times and
   patients only, the day written once, above the table ("Riverside Family Dental - Monday,
-  December 14, 2026"), or in the sheet's or the file's name. The assistant offers that date as a
+  December 14, 2026"), or in the sheet's name. The assistant offers that date as a
   column of its own, named by its placeholder's text (``@title|date``: the mapping reads
   ``{@title|date}``), holding the date on every row, so the same matching and format guessing
   that judge a column of dates judge it; beside it, ``@title`` holds the title, as the map stage
@@ -33,13 +33,34 @@ def sheet_values(title: str, sheet: str | None, file: str) -> dict[str, str]:
     return {"@title": title, "@sheet": sheet or "", "@file": file}
 
 
+# Proposed for the rows' date: a title or a sheet's name says the day of a schedule. A file's
+# name is not proposed: exports are often named by the day they were made (tonight's export of
+# tomorrow's visits); a mapping may still read {@file|date}, written by a person who knows.
+PROPOSED_DATES = ("@title", "@sheet")
+
+
 def sheet_date_column(values: Mapping[str, str] | None) -> str | None:
-    """The placeholder text (``@title|date``) of the first of ``values`` (title, sheet name,
-    file name) that holds one date; None when none does."""
-    for name, text in (values or {}).items():
-        if name in SHEET_VALUES and text and date_in(text):
+    """The placeholder text (``@title|date``) of the first of the title and the sheet's name in
+    ``values`` that holds one date; None when neither does."""
+    for name in PROPOSED_DATES:
+        text = (values or {}).get(name, "")
+        if text and date_in(text):
             return f"{name}|date"
     return None
+
+
+def file_date_note(values: Mapping[str, str] | None) -> str | None:
+    """Where no column, title or sheet name gives the rows' date but the file's name holds one:
+    how to read it, if it is the rows' day (see PROPOSED_DATES)."""
+    name = (values or {}).get("@file", "")
+    found = date_in(name) if name else ""
+    if not found:
+        return None
+    return (
+        f"no column holds dates; the file's name {name!r} holds {found}, which is not taken for "
+        "the rows' day (an export is often named by the day it was made): if every row is on "
+        'that day, write start: {date: "{@file|date}", time: ...} in the mapping'
+    )
 
 
 def with_sheet_date(frame: pd.DataFrame, values: Mapping[str, str] | None) -> pd.DataFrame:

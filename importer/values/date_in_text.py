@@ -3,9 +3,10 @@ title ("Riverside Family Dental - Monday, December 14, 2026"), ``{@file|date}`` 
 export's file name ("appointments_2026-12-14"). The filter gives the date as written there; the
 mapping's date format then reads it like any date cell, its day of the week checked.
 
-Only a text with exactly one date gives it. A text with two dates, none, or one that speaks of a
-week ("Week of December 14, 2026") gives none, and :func:`date_in_reason` says why: every row
-would otherwise get one day that is not theirs.
+Only a text with exactly one date gives it. A text with two dates, none, one that speaks of a
+week ("Week of December 14, 2026") or of when the sheet was made ("Printed 12/13/2026") gives
+none, and :func:`date_in_reason` says why: every row would otherwise get one day that is not
+theirs.
 """
 
 from __future__ import annotations
@@ -46,11 +47,21 @@ def _found(text: str) -> list[str]:
     return list(dict.fromkeys(m.group(0).rstrip(".") for m in _DATE.finditer(text)))
 
 
+# A date that says when the sheet was made, not which day its rows are on: "Printed 12/13/2026",
+# "Exported on ...", "Report date ...", "As of ...".
+_MADE = re.compile(
+    r"(?i)\b(?:printed|print date|generated|exported|export date|created|run (?:on|date)"
+    r"|report date|as of|updated|saved)\b"
+)
+
+
 def date_in(text: str) -> str:
     """The one date written in ``text``, as written; "" when there is none, several, or the
-    text speaks of a week."""
+    text speaks of a week or of when it was made (printed, exported)."""
     found = _found(text)
-    return found[0] if len(found) == 1 and _WEEK.search(text) is None else ""
+    if len(found) != 1 or _WEEK.search(text) is not None or _MADE.search(text) is not None:
+        return ""
+    return found[0]
 
 
 def date_in_reason(text: str) -> str:
@@ -67,6 +78,11 @@ def date_in_reason(text: str) -> str:
                 "full, like December 14, 2026"
             )
         return NO_DATE
+    if (made := _MADE.search(text)) is not None:
+        return (
+            f"says when it was {made.group(0).lower()} ({found[0]!r}), which need not be the "
+            "rows' day: the rows' date is not known; add a column of dates"
+        )
     if _WEEK.search(text) is not None:
         return (
             f"speaks of a week ({found[0]!r}): each row's own day is not known; add a column of "

@@ -102,6 +102,8 @@ class Matching:
     header_row: int = 1  # the spreadsheet row read as the column names (found, or chosen)
     # the sheets with this sheet's columns (a sheet per day), this one included; [] for one
     alike: list[str] = field(default_factory=list)
+    # the sheet's title, name and the file's name (importer.assist.sheet_values.sheet_values)
+    values: dict[str, str] = field(default_factory=dict)
 
 
 def default_name(file_name: str) -> str:
@@ -143,6 +145,7 @@ def start_matching(
         name=name,
         header_row=loaded.header_row,
         alike=sheets_like(upload.path, loaded) if len(sheets) > 1 else [],
+        values=values,
     )
 
 
@@ -187,6 +190,7 @@ def current_proposal(matching: Matching) -> Choices:
             source=matching.assistant.source,
             time_zone=zone,
             phone_region=matching.phone_region or None,
+            sheet_values=matching.values,
         )
     except MappingError as exc:
         return Choices(None, None, problems + [_sentence(p) for p in exc.problems or [str(exc)]])

@@ -18,7 +18,7 @@ from importer.values.date_in_text import NO_DATE, date_in, date_in_reason
         ("Clinic list 14.12.2026 (Leeds)", "14.12.2026"),
         ("Tuesday 15 December 2026", "Tuesday 15 December 2026"),
         ("Dec 14th 2026 schedule", "Dec 14th 2026"),
-        ("Printed 12/14/2026, again 12/14/2026", "12/14/2026"),  # one date, said twice
+        ("Clinic 12/14/2026 (12/14/2026)", "12/14/2026"),  # one date, said twice
     ],
 )
 def test_the_one_date_in_a_text_is_given_as_written(text: str, date: str) -> None:
@@ -35,6 +35,8 @@ def test_the_one_date_in_a_text_is_given_as_written(text: str, date: str) -> Non
         ("Room 4-12-2026B", NO_DATE),
         ("12/14/2026 - 12/18/2026", "holds 2 dates ('12/14/2026' and '12/18/2026')"),
         ("Week of December 14, 2026", "speaks of a week ('December 14, 2026')"),
+        ("Printed 12/13/2026", "says when it was printed ('12/13/2026')"),  # not the rows' day
+        ("Schedule exported on 2026-12-13", "says when it was exported ('2026-12-13')"),
     ],
 )
 def test_a_text_with_no_one_day_gives_no_date_and_says_why(text: str, reason: str) -> None:

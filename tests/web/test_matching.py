@@ -826,8 +826,10 @@ def test_day_sheets_dated_in_their_titles_import_from_the_page(
 def test_a_daily_export_dated_in_its_file_name_imports_from_the_page(
     client: TestClient, sandbox: Any, tmp_path: Path, mappings: Path
 ) -> None:
-    """No Date column, the day in the file's name: the page keeps the name the file was
-    uploaded as (the upload itself is stored under a random one), in the review and the run."""
+    """No Date column, the day in the file's name, read by a mapping that says so: the page
+    keeps the name the file was uploaded as (the upload itself is stored under a random one),
+    in the review and the run. The assistant does not propose a file name's date: exports are
+    often named by the day they were made."""
     source = write_sheet(
         tmp_path / "appointments_2026-12-14.csv",
         [
@@ -836,13 +838,28 @@ def test_a_daily_export_dated_in_its_file_name_imports_from_the_page(
         ],
         ["Appt #", "Time", "Doctor", "Patient Name", "Mobile"],
     )
-    address = upload(client, source)
-    page = client.get(address).text
-    assert re.search(r'<option value="@file\|date" selected', page.split('name="start_date"')[1])
-    saved = submit(client, address, "save", default_time_zone="America/Los_Angeles", name="Day")
-    review = text_of(saved.text)
+    page = client.get(upload(client, source)).text
+    assert "@file" not in page.split('name="start_date"')[1].split("</select>")[0]
+    assert "the file's name 'appointments_2026-12-14' holds 2026-12-14" in text_of(page)
+    (mappings / "daily.yaml").write_text(
+        """
+name: Daily
+defaults: {time_zone: America/Los_Angeles, time_format: "%I:%M %p"}
+event:
+  external_id: "daily-{Appt #}"
+  calendar: "{Doctor}"
+  title: Visit
+  start: {date: "{@file|date}", time: "{Time}"}
+  duration_minutes: 30
+  participants:
+    - {name: "{Patient Name}", phone: "{Mobile}"}
+""",
+        encoding="utf-8",
+    )
+    review_url = upload(client, source, mapping="daily.yaml")
+    review = text_of(client.get(review_url).text)
     assert "Send 2 events to Apptoto" in review and "Mon Dec 14, 2026, 9:00 AM" in review
-    assert send_and_wait(client, str(saved.url))["finished"]
+    assert send_and_wait(client, review_url)["finished"]
     assert sorted(e["start_time"] for e in sandbox.events()) == [
         "2026-12-14T09:00:00-08:00",
         "2026-12-14T10:15:00-08:00",
