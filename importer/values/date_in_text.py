@@ -4,9 +4,9 @@ export's file name ("appointments_2026-12-14"). The filter gives the date as wri
 mapping's date format then reads it like any date cell, its day of the week checked.
 
 Only a text with exactly one date gives it. A text with two dates, none, one that speaks of a
-week ("Week of December 14, 2026") or of when the sheet was made ("Printed 12/13/2026") gives
-none, and :func:`date_in_reason` says why: every row would otherwise get one day that is not
-theirs.
+week ("Week of December 14, 2026"), of a span of days ("from 12/14/2026") or of when the sheet
+was made ("Printed 12/13/2026") gives none, and :func:`date_in_reason` says why: every row
+would otherwise get one day that is not theirs.
 """
 
 from __future__ import annotations
@@ -55,11 +55,17 @@ _MADE = re.compile(
 )
 
 
+# A date that starts or ends a span of days: "Appointments from 12/14/2026", "... until ...".
+_SPAN = re.compile(
+    r"(?i)\b(?:from|since|starting|beginning|through|thru|until|till|onwards?|between)\b"
+)
+
+
 def date_in(text: str) -> str:
     """The one date written in ``text``, as written; "" when there is none, several, or the
-    text speaks of a week or of when it was made (printed, exported)."""
+    text speaks of a week, of a span of days or of when it was made (printed, exported)."""
     found = _found(text)
-    if len(found) != 1 or _WEEK.search(text) is not None or _MADE.search(text) is not None:
+    if len(found) != 1 or any(p.search(text) is not None for p in (_WEEK, _SPAN, _MADE)):
         return ""
     return found[0]
 
@@ -82,6 +88,11 @@ def date_in_reason(text: str) -> str:
         return (
             f"says when it was {made.group(0).lower()} ({found[0]!r}), which need not be the "
             "rows' day: the rows' date is not known; add a column of dates"
+        )
+    if (span := _SPAN.search(text)) is not None:
+        return (
+            f"speaks of days {span.group(0).lower()} {found[0]!r}, not of one day: each row's "
+            "own day is not known; add a column of dates"
         )
     if _WEEK.search(text) is not None:
         return (

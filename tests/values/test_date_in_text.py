@@ -36,6 +36,7 @@ def test_the_one_date_in_a_text_is_given_as_written(text: str, date: str) -> Non
         ("12/14/2026 - 12/18/2026", "holds 2 dates ('12/14/2026' and '12/18/2026')"),
         ("Week of December 14, 2026", "speaks of a week ('December 14, 2026')"),
         ("Printed 12/13/2026", "says when it was printed ('12/13/2026')"),  # not the rows' day
+        ("Appointments from 12/14/2026", "speaks of days from '12/14/2026', not of one day"),
         ("Schedule exported on 2026-12-13", "says when it was exported ('2026-12-13')"),
     ],
 )
