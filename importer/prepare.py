@@ -161,11 +161,7 @@ def with_sheet_values(frame: pd.DataFrame, loaded: Sheet, mapping: Mapping) -> p
     used = [name for name in mapping.referenced_columns() if name in SHEET_VALUES]
     if not used:
         return frame
-    values = {
-        "@title": loaded.title,
-        "@sheet": loaded.sheet_name or "",
-        "@file": Path(loaded.file).stem,
-    }
+    values = loaded.own_values()
     return frame.assign(
         **{
             name: headings_above(frame.index, loaded.headings)

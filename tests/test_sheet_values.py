@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from importer.assist import propose_mapping
-from importer.assist.sheet_values import named_by_day, sheet_values
+from importer.assist import Proposal, propose_mapping
+from importer.assist.sheet_values import named_by_day
 from importer.errors import MappingError
 from importer.load import calls_off, load_table
 from importer.load.parts import PartReader
@@ -83,17 +83,21 @@ def test_an_unknown_value_of_the_sheet_is_named_with_the_ones_there_are(tmp_path
     ]
 
 
-def _proposed(tmp_path: Path, text: str, name: str = "desk.csv") -> dict[str, object]:
+def _proposal(tmp_path: Path, text: str, name: str = "desk.csv") -> Proposal:
+    """What init proposes for a CSV file of ``text``."""
     source = tmp_path / name
     source.write_text(text, encoding="utf-8")
     loaded = load_table(source)
-    proposal = propose_mapping(
+    return propose_mapping(
         loaded.appointments,
         name="desk",
         time_zone="America/Los_Angeles",
-        sheet_values=sheet_values(loaded.title, loaded.sheet_name, source.stem),
+        sheet_values=loaded.own_values(),
     )
-    return {c.key: c.value for c in proposal.event}
+
+
+def _proposed(tmp_path: Path, text: str, name: str = "desk.csv") -> dict[str, object]:
+    return {c.key: c.value for c in _proposal(tmp_path, text, name).event}
 
 
 def test_the_assistant_takes_the_title_s_date_only_where_no_column_holds_dates(
@@ -114,15 +118,8 @@ def test_a_week_s_title_gives_no_date_to_every_row(tmp_path: Path) -> None:
 def test_a_title_s_day_without_its_year_is_never_completed_and_init_says_so(
     tmp_path: Path,
 ) -> None:
+    proposal = _proposal(tmp_path, "Monday 14th December\n" + ROWS)
     source = tmp_path / "desk.csv"
-    source.write_text("Monday 14th December\n" + ROWS, encoding="utf-8")
-    loaded = load_table(source)
-    proposal = propose_mapping(
-        loaded.appointments,
-        name="desk",
-        time_zone="America/Los_Angeles",
-        sheet_values=sheet_values(loaded.title, None, "desk"),
-    )
     assert {c.key: c.value for c in proposal.event}["start"] == {"date": "{CHOOSE the date column}"}
     assert (
         "sheet title 'Monday 14th December' has a day without its year, which is not guessed"

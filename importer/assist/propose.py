@@ -85,7 +85,7 @@ def propose_mapping(
     values are unique over every row. ``time_zone`` (IANA) is the default for rows without one,
     ``phone_region`` the country of numbers written without +country (default: the country of
     ``time_zone``, else of the sheet's zones, else US). ``sheet_values``: the sheet's title,
-    name and file name (:func:`importer.assist.sheet_values.sheet_values`): where no column holds
+    name and file name (:meth:`importer.load.Sheet.own_values`): where no column holds
     dates, one of them may give the date of every row. Raises MappingError for a ``time_zone``
     that is not an IANA zone; never for anything in the sheet.
     """

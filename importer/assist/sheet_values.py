@@ -27,12 +27,6 @@ from importer.load import calls_off, headings_above
 from importer.mapping import SHEET_VALUES
 from importer.values.date_in_text import YEARLESS, date_in, date_in_reason
 
-
-def sheet_values(title: str, sheet: str | None, file: str) -> dict[str, str]:
-    """The values of a sheet a mapping can read: its title, its name, the file's name (stem)."""
-    return {"@title": title, "@sheet": sheet or "", "@file": file}
-
-
 # Proposed for the rows' date: a title or a sheet's name says the day of a schedule. A file's
 # name is not proposed: exports are often named by the day they were made (tonight's export of
 # tomorrow's visits); a mapping may still read {@file|date}, written by a person who knows.
@@ -109,6 +103,18 @@ def with_headings(frame: pd.DataFrame, headings: Mapping[int, str]) -> pd.DataFr
     return frame.assign(**{"@heading": headings_above(frame.index, dict(headings))})
 
 
+def _headings_over_rows(frame: pd.DataFrame) -> list[str]:
+    """The headings over the rows sent (those under a heading that calls them off are not), in
+    sheet order; none unless nearly every such row (90%) has a heading."""
+    if "@heading" not in frame.columns:
+        return []
+    texts = frame["@heading"].fillna("").astype("str")
+    texts = texts[[not calls_off(t) for t in texts]]
+    if not len(texts) or (texts != "").mean() < 0.9:
+        return []
+    return list(dict.fromkeys(t for t in texts if t))
+
+
 # A heading naming a provider: "Dr. Rivera", "Doctor Chen", "Ann Lee, NP", "J. Smith DDS".
 _PROVIDER = re.compile(
     r"(?i)^(?:dr\.?|doctor|nurse)\s+\S|[\s,](?:md|dds|dmd|np|pa|pa-c|rn|lcsw|phd)\.?$"
@@ -118,14 +124,8 @@ _PROVIDER = re.compile(
 def heading_calendar(frame: pd.DataFrame) -> str | None:
     """Why the calendar is each row's heading (a provider's name over their block), when
     nearly every row has one and every heading names a provider; None otherwise."""
-    if "@heading" not in frame.columns:
-        return None
-    texts = frame["@heading"].fillna("").astype("str")
-    texts = texts[[not calls_off(t) for t in texts]]  # those rows are not sent
-    named = sorted(set(texts) - {""})
-    if not named or (texts != "").mean() < 0.9:
-        return None
-    if not all(_PROVIDER.search(text) for text in named):
+    named = sorted(_headings_over_rows(frame))
+    if not named or not all(_PROVIDER.search(text) for text in named):
         return None
     shown = ", ".join(repr(t) for t in named[:3]) + (" ..." if len(named) > 3 else "")
     return (
@@ -138,12 +138,8 @@ def heading_date(frame: pd.DataFrame) -> str | None:
     """Why each row's date is the one in the heading above it (a week kept on one sheet, each
     day's rows under "Monday, December 14, 2026"), when nearly every row sent has a heading and
     every such heading holds one date; None otherwise."""
-    if "@heading" not in frame.columns:
-        return None
-    texts = frame["@heading"].fillna("").astype("str")
-    texts = texts[[not calls_off(t) for t in texts]]  # those rows are not sent
-    named = list(dict.fromkeys(t for t in texts if t))
-    if not named or (texts != "").mean() < 0.9 or not all(date_in(t) for t in named):
+    named = _headings_over_rows(frame)
+    if not named or not all(date_in(t) for t in named):
         return None
     shown = ", ".join(repr(t) for t in named[:2]) + (" ..." if len(named) > 2 else "")
     return (

@@ -43,7 +43,7 @@ def init(
 ) -> None:
     """Propose a mapping for a spreadsheet: its columns matched to Apptoto fields, with reasons."""
     from importer.assist import propose_mapping, slug
-    from importer.assist.sheet_values import sheet_values, with_headings
+    from importer.assist.sheet_values import with_headings
     from importer.files import atomic_write_text
     from importer.load import load_table, sheets_like
     from importer.paths import mappings_folder
@@ -62,7 +62,7 @@ def init(
             source=file.name,
             time_zone=time_zone,
             phone_region=phone_region,
-            sheet_values=sheet_values(loaded.title, loaded.sheet_name, file.stem),
+            sheet_values=loaded.own_values(),
         )
         proposal = replace(
             proposal,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,13 @@ class Sheet:
     # row -> the text of a heading row within the table ("Dr. Rivera", "CANCELLED"), for the rows
     # below it; a part of a big file also has the last heading of the parts before it
     headings: dict[int, str] = field(default_factory=dict)
+
+    def own_values(self, file_name: str | None = None) -> dict[str, str]:
+        """What a mapping reads of the sheet itself as ``{@title}``, ``{@sheet}`` and ``{@file}``
+        (the file's name without folder and extension; ``file_name``: the name the file goes by
+        when ``file`` is not it, a web upload's)."""
+        stem = Path(file_name if file_name is not None else self.file).stem
+        return {"@title": self.title, "@sheet": self.sheet_name or "", "@file": stem}
 
     @property
     def appointments(self) -> pd.DataFrame:

@@ -28,7 +28,6 @@ from importer.assist import (
 from importer.assist.event import choice_texts
 from importer.assist.sheet_values import (
     is_sheet_value,
-    sheet_values,
     shown_column,
     with_heading_date,
     with_headings,
@@ -102,7 +101,7 @@ class Matching:
     header_row: int = 1  # the spreadsheet row read as the column names (found, or chosen)
     # the sheets with this sheet's columns (a sheet per day), this one included; [] for one
     alike: list[str] = field(default_factory=list)
-    # the sheet's title, name and the file's name (importer.assist.sheet_values.sheet_values)
+    # the sheet's title, name and the file's name (importer.load.Sheet.own_values)
     values: dict[str, str] = field(default_factory=dict)
 
 
@@ -127,7 +126,7 @@ def start_matching(
     loaded = load_table(upload.path, sheet=sheet, header_row=header_row)
     frame, _ = strip_report_columns(loaded.appointments)
     # Where no column holds dates, the sheet's title (or name) may: offered as a column.
-    values = sheet_values(loaded.title, loaded.sheet_name, Path(upload.file_name).stem)
+    values = loaded.own_values(upload.file_name)
     frame = with_heading_date(with_headings(with_sheet_date(frame, values), loaded.headings))
     proposal = propose_mapping(
         frame,

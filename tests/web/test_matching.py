@@ -178,6 +178,11 @@ def text_of(page: str) -> str:
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 
 
+def drop_down(page: str, name: str) -> str:
+    """The options of the page's drop-down ``name``."""
+    return page.split(f'name="{name}"')[1].split("</select>")[0]
+
+
 def confidence(page: str, key: str) -> str:
     row = re.search(rf'<tr data-field="{key}">(.*?)</tr>', page, re.S)
     assert row
@@ -797,7 +802,7 @@ def test_day_sheets_dated_in_their_titles_import_from_the_page(
     path = write_workbook(tmp_path / "week.xlsx", TITLED)
     address = upload(client, path)
     page = client.get(address).text
-    start_date = page.split('name="start_date"')[1].split("</select>")[0]
+    start_date = drop_down(page, "start_date")
     assert re.search(r'<option value="@title\|date" selected', start_date)
     assert "the date in Sheet title (Monday, December 14, 2026)" in text_of(start_date)
     assert "@title (" not in text_of(page)  # the title itself is no column to choose
@@ -839,7 +844,7 @@ def test_a_daily_export_dated_in_its_file_name_imports_from_the_page(
         ["Appt #", "Time", "Doctor", "Patient Name", "Mobile"],
     )
     page = client.get(upload(client, source)).text
-    assert "@file" not in page.split('name="start_date"')[1].split("</select>")[0]
+    assert "@file" not in drop_down(page, "start_date")
     assert "the file's name 'appointments_2026-12-14' holds 2026-12-14" in text_of(page)
     (mappings / "daily.yaml").write_text(
         """
@@ -874,7 +879,7 @@ def test_provider_blocks_go_to_their_calendars_from_the_page(
     path = write_workbook(tmp_path / "blocks.xlsx", BLOCKS)
     address = upload(client, path)
     page = client.get(address).text
-    calendar = page.split('name="calendar"')[1].split("</select>")[0]
+    calendar = drop_down(page, "calendar")
     assert re.search(r'<option value="@heading" selected', calendar)
     assert "Heading above (Dr. Rivera)" in text_of(calendar)
     saved = submit(client, address, "save", default_time_zone="America/New_York", name="Blocks")
@@ -896,7 +901,7 @@ def test_a_week_on_one_sheet_dated_by_its_headings_imports_from_the_page(
     path = write_workbook(tmp_path / "week.xlsx", WEEK_ON_ONE_SHEET)
     address = upload(client, path)
     page = client.get(address).text
-    start_date = page.split('name="start_date"')[1].split("</select>")[0]
+    start_date = drop_down(page, "start_date")
     assert re.search(r'<option value="@heading\|date" selected', start_date)
     assert "the date in Heading above (Monday, December 14, 2026)" in text_of(start_date)
     saved = submit(client, address, "save", default_time_zone="America/New_York", name="Week")
