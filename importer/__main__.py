@@ -2,4 +2,6 @@
 
 from importer.cli import main
 
-main()
+# Guarded: a worker process (importer.workers) started by spawn imports this module again.
+if __name__ == "__main__":
+    main()

@@ -24,6 +24,20 @@ from __future__ import annotations
 class ImporterError(Exception):
     """Root of every error the importer raises on purpose."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Raised in a worker process (importer.workers), an error comes back pickled: with its
+        # fields (file, row, problems), not only its message.
+        return (_rebuilt, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuilt(
+    cls: type[ImporterError], args: tuple[object, ...], state: dict[str, object]
+) -> ImporterError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class ConfigError(ImporterError):
     """An option or environment variable is missing or invalid."""
