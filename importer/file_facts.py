@@ -8,7 +8,10 @@ about 32 bytes a row, give the rows that share an id with another row anywhere i
 in the file (for ``--cancel-missing``). Then :meth:`PreparedParts.prepared` checks and maps
 part after part with those facts, exactly as if the file were one part. A file that fits in
 one part is read once: checked or planned, most files do (up to ``WHOLE_ROWS`` rows); sent,
-those of up to ``PART_ROWS`` rows.
+those of up to ``PART_ROWS`` rows. A bigger file is parsed once too: its parts, as first read,
+wait on disk (:mod:`importer.load.spool`) for the second pass. Given a
+:class:`importer.workers.PartPool`, other processes work out each part's keys and check its
+rows (``validate``), while this one reads the next.
 
 One thing is judged within a part only: a patient booked twice at the same start (a warning).
 A new row that looks like one sent by an earlier part is held back by a plan as by a run
@@ -28,6 +31,7 @@ import pandas as pd
 from importer.events import external_ids_of
 from importer.load import DEFAULT_MAX_ROWS, Sheet
 from importer.load.parts import PART_ROWS, WHOLE_ROWS, LayoutChanged, PartReader
+from importer.load.spool import PartSpool, part_bytes, part_of
 from importer.mapping import Mapping
 from importer.memory import release_freed_memory
 from importer.prepare import (
@@ -38,6 +42,7 @@ from importer.prepare import (
     prepare_sheet,
 )
 from importer.validate import blank_to_na
+from importer.workers import PartPool
 
 
 def id_digests(ids: Sequence[str] | np.ndarray) -> np.ndarray:
@@ -66,11 +71,69 @@ class FileFacts:
         return [not f for f in found.tolist()]
 
 
+@dataclass(frozen=True)
+class PartKeys:
+    """One part's row numbers, row digests, id digests (0: no id) and unique cells' digests."""
+
+    rows: np.ndarray
+    cells: np.ndarray
+    ids: np.ndarray
+    values: dict[str, np.ndarray]
+    warnings: tuple[str, ...]
+
+
+def part_keys(data: Sheet | bytes, mapping: Mapping) -> PartKeys:
+    """One part's keys (MappingError for a part without the mapping's columns). Runs in a
+    worker process for a big file (:class:`importer.workers.PartPool`)."""
+    part = part_of(data)
+    rows = appointments_of(part, mapping).rows
+    # Not categorized first: most cells of a row are distinct (ids, phones, emails), and
+    # hashing every cell costs 20% less than factorizing first (29 against 37 ms a part).
+    # Every part is hashed alike, so equal rows of any two parts have equal digests.
+    hashed = pd.util.hash_pandas_object(rows, index=False, categorize=False)
+    ids = external_ids_of(rows, mapping.event.external_id).to_numpy(dtype=object)
+    values = {}
+    for name in (c.name for c in mapping.columns if c.unique):
+        if name in rows.columns:
+            cells = blank_to_na(rows[name])
+            digests = id_digests(cells.fillna("").to_numpy(dtype=object))
+            values[name] = np.where(cells.notna(), digests, np.uint64(0))
+    return PartKeys(
+        rows=rows.index.to_numpy(dtype=np.int64),
+        cells=hashed.to_numpy(),
+        ids=np.where(ids != "", id_digests(ids), np.uint64(0)),
+        values=values,
+        warnings=tuple(part.warnings),
+    )
+
+
+@dataclass(frozen=True)
+class PartFacts:
+    """What the whole file says of the rows of one part (see :meth:`PreparedParts.facts_of`)."""
+
+    copies: dict[int, int] = field(default_factory=dict)
+    shared: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    unique: dict[str, dict[int, tuple[int, ...]]] = field(default_factory=dict)
+
+
+def prepare_part(
+    job: tuple[Sheet | bytes, PartFacts | None], mapping: Mapping, now: datetime | None
+) -> Prepared:
+    """One part checked and mapped with what the whole file says of its rows (None: the file
+    is this one part)."""
+    data, facts = job
+    part = part_of(data)
+    if facts is None:
+        return prepare_sheet(part, mapping, now=now)
+    return prepare_sheet(
+        part, mapping, now=now, copies=facts.copies, shared=facts.shared, unique=facts.unique
+    )
+
+
 class _Keys:
-    """Each part's row digests, ids and unique cells, gathered for :meth:`facts`."""
+    """Each part's keys (:func:`part_keys`), gathered for :meth:`facts`."""
 
     def __init__(self, mapping: Mapping) -> None:
-        self.mapping = mapping
         self.unique = [c.name for c in mapping.columns if c.unique]
         self.rows: list[np.ndarray] = []
         self.cells: list[np.ndarray] = []
@@ -78,23 +141,13 @@ class _Keys:
         self.values: dict[str, list[np.ndarray]] = {name: [] for name in self.unique}
         self.warnings: dict[str, None] = {}
 
-    def add(self, part: Sheet) -> None:
-        """One part's keys (MappingError for a part without the mapping's columns)."""
-        self.warnings.update(dict.fromkeys(part.warnings))
-        rows = appointments_of(part, self.mapping).rows
-        self.rows.append(rows.index.to_numpy(dtype=np.int64))
-        # Not categorized first: most cells of a row are distinct (ids, phones, emails), and
-        # hashing every cell costs 20% less than factorizing first (29 against 37 ms a part).
-        # Every part is hashed alike, so equal rows of any two parts have equal digests.
-        hashed = pd.util.hash_pandas_object(rows, index=False, categorize=False)
-        self.cells.append(hashed.to_numpy())
-        ids = external_ids_of(rows, self.mapping.event.external_id).to_numpy(dtype=object)
-        self.ids.append(np.where(ids != "", id_digests(ids), np.uint64(0)))
-        for name in self.unique:
-            if name in rows.columns:
-                cells = blank_to_na(rows[name])
-                digests = id_digests(cells.fillna("").to_numpy(dtype=object))
-                self.values[name].append(np.where(cells.notna(), digests, np.uint64(0)))
+    def add(self, keys: PartKeys) -> None:
+        self.warnings.update(dict.fromkeys(keys.warnings))
+        self.rows.append(keys.rows)
+        self.cells.append(keys.cells)
+        self.ids.append(keys.ids)
+        for name, digests in keys.values.items():
+            self.values[name].append(digests)
 
     def facts(self, parts: int) -> FileFacts:
         """What the keys of every part say (see the module)."""
@@ -199,37 +252,42 @@ class PreparedParts:
             whole_rows=WHOLE_ROWS if part_rows is None and not sending else 0,
         )
         self._only: Sheet | None = None  # the one part of a file that fits in one
+        self._spool = PartSpool()  # a file of several parts: each as first read
+        self._bounds: list[tuple[int, int]] = []  # the first and last row of each part
         self.facts: FileFacts | None = None
+
+    @property
+    def given(self) -> bool:
+        """True when the sheet came read and checked already (its one part is at hand)."""
+        return self._given is not None
 
     @property
     def file_label(self) -> str:
         """The file as messages and the ledger name it."""
         return self.file_name or self.reader.file
 
-    def check(self) -> FileFacts:
+    def check(self, pool: PartPool | None = None) -> FileFacts:
         """Read the whole file once (LoadError, MappingError before anything is done with it)
-        and settle what needs all of it."""
+        and settle what needs all of it; ``pool``: works out each part's keys."""
         if self._given is not None:
             # Every id of the sheet counts as in the file, invalid rows' too (--cancel-missing).
             ids = list(self._given.events.external_ids.values())
             self.facts = FileFacts(1, ids=_digests_of(ids), warnings=self._given.sheet.warnings)
             return self.facts
+        pool = pool or PartPool(1)
         while True:
-            keys, parts, first = _Keys(self.mapping), 0, None
+            self._spool.close()
+            self._spool, self._bounds = PartSpool(), []
+            reading = _FirstKept(self._named(self.reader.parts()))
+            keys = _Keys(self.mapping)
             try:
-                for part in self.reader.parts():
-                    parts += 1
-                    if parts == 1:
-                        first = part  # a file of one part needs no keys: kept, read once
-                        continue
-                    if first is not None:
-                        keys.add(first)
-                        first = None
-                    keys.add(part)
-                    release_freed_memory()
+                kept = self._kept(reading.after_first(), bytes_out=pool.workers > 1)
+                for part_found in pool.map(part_keys, kept, self.mapping):
+                    keys.add(part_found)
             except LayoutChanged:
                 continue  # the reader learnt how to read the file: from its start again
             break
+        parts, first = reading.count, reading.only
         if first is not None:
             # One part: its ids alone (--cancel-missing keeps them); the rest needs no digest.
             rows = appointments_of(first, self.mapping).rows  # MappingError now, as for more
@@ -241,35 +299,68 @@ class PreparedParts:
         self.facts = keys.facts(parts)
         return self.facts
 
+    def _kept(self, parts: Iterator[Sheet], *, bytes_out: bool) -> Iterator[Sheet | bytes]:
+        """``parts`` as read the first time, each kept on disk with its rows' bounds; given on
+        pickled (``bytes_out``, for worker processes) or as they are."""
+        for part in parts:
+            data = part_bytes(part)
+            self._spool.add(data)
+            self._bounds.append(_bounds(part))
+            yield data if bytes_out else part
+
+    def _named(self, parts: Iterable[Sheet]) -> Iterator[Sheet]:
+        for part in parts:
+            yield part if self.file_name is None else _named(part, self.file_name)
+
     def sheets(self) -> Iterator[Sheet]:
         """The file's parts as read (named as ``file_name`` says), after :meth:`check`."""
         if self._given is not None:
-            parts: Iterable[Sheet] = [self._given.sheet]
+            yield self._given.sheet
+        elif self._only is not None:
+            yield from self._named([self._only])
+        elif self._spool.usable:
+            yield from map(part_of, self._spool.parts())
         else:
-            parts = [self._only] if self._only is not None else self.reader.parts()
-        for part in parts:
-            yield part if self.file_name is None else _named(part, self.file_name)
+            yield from self._named(self.reader.parts())
+
+    def facts_of(self, part: Sheet) -> PartFacts | None:
+        """What the whole file says of ``part``'s rows (after :meth:`check`); None for a file
+        of one part (the part says it all)."""
+        return self._facts_within(_bounds(part))
+
+    def _facts_within(self, bounds: tuple[int, int]) -> PartFacts | None:
+        """What the whole file says of the rows from ``bounds[0]`` to ``bounds[1]`` (the rows
+        of one part: a part is a run of rows no other part has rows in)."""
+        facts = self.facts or self.check()
+        if facts.parts == 1:
+            return None
+        low, high = bounds
+        return PartFacts(
+            copies={r: first for r, first in facts.copies.items() if low <= r <= high},
+            shared={r: all_ for r, all_ in facts.shared.items() if low <= r <= high},
+            unique={
+                name: {r: all_ for r, all_ in of.items() if low <= r <= high}
+                for name, of in facts.unique.items()
+            },
+        )
+
+    def jobs(self, *, bytes_out: bool = False) -> Iterator[tuple[Sheet | bytes, PartFacts | None]]:
+        """Every part with what the whole file says of it, for :func:`prepare_part`;
+        ``bytes_out``: parts kept on disk are given on pickled, for worker processes."""
+        if bytes_out and self._spool.usable and self._given is None and self._only is None:
+            for data, bounds in zip(self._spool.parts(), self._bounds, strict=True):
+                yield data, self._facts_within(bounds)
+            return
+        for part in self.sheets():
+            release_freed_memory()  # the part before's cells and payloads are gone
+            yield part, self.facts_of(part)
 
     def prepare(self, part: Sheet) -> Prepared:
         """One part checked and mapped with what the whole file says (after :meth:`check`)."""
         if self._given is not None:
             return replace(self._given, sheet=part)
         release_freed_memory()  # the part before's cells and payloads are gone
-        facts = self.facts or self.check()
-        if facts.parts == 1:
-            return prepare_sheet(part, self.mapping, now=self.now)
-        rows = set(part.frame.index.tolist())
-        return prepare_sheet(
-            part,
-            self.mapping,
-            now=self.now,
-            copies={r: first for r, first in facts.copies.items() if r in rows},
-            shared={r: all_ for r, all_ in facts.shared.items() if r in rows},
-            unique={
-                name: {r: all_ for r, all_ in of.items() if r in rows}
-                for name, of in facts.unique.items()
-            },
-        )
+        return prepare_part((part, self.facts_of(part)), self.mapping, self.now)
 
     def prepared(self) -> Iterator[Prepared]:
         """Every part, checked and mapped."""
@@ -280,6 +371,34 @@ class PreparedParts:
         """A part's input columns as its report lines show them, and its rows set aside (the
         mapping's cancelled rows too), without checking its rows."""
         return appointments_of(part, self.mapping)
+
+
+class _FirstKept:
+    """The parts of a file, the first held back until a second comes: a file of one part
+    needs no keys (:attr:`only`, read once)."""
+
+    def __init__(self, parts: Iterator[Sheet]) -> None:
+        self.parts = parts
+        self.count = 0
+        self.only: Sheet | None = None
+
+    def after_first(self) -> Iterator[Sheet]:
+        for part in self.parts:
+            self.count += 1
+            if self.count == 1:
+                self.only = part
+                continue
+            if self.only is not None:
+                yield self.only
+                self.only = None
+            yield part
+            release_freed_memory()
+
+
+def _bounds(part: Sheet) -> tuple[int, int]:
+    """The first and last row number of ``part`` ((0, -1): no rows)."""
+    index = part.frame.index
+    return (int(index[0]), int(index[-1])) if len(index) else (0, -1)
 
 
 def _named(part: Sheet, name: str) -> Sheet:

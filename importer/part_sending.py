@@ -27,6 +27,7 @@ from importer.send import INTERRUPTED_REASON, SendOutcome, send_plan, unsent_res
 from importer.streaming import (
     PartsDone,
     no_record_for,
+    part_lines,
     payloads_sent,
     plan_part,
     with_last,
@@ -74,7 +75,7 @@ class _Part:
         """Write and count the part (every row has its result)."""
         results = [self.results[r.row] for r in self.plan.rows] + self.cancelled
         results = with_warnings(results, self.plan)
-        done.write(report, self.source, results)
+        done.write(report, part_lines(report, self.source, results))
         done.add(results)
 
 
@@ -161,7 +162,7 @@ async def send_parts(
                 found = parts.unchecked(sheet)
                 rows = sheet.frame.index.tolist()
                 results = _not_sent(rows, found.set_aside, going, _stop_reason(stop))
-                done.write(report, found.source, results)
+                done.write(report, part_lines(report, found.source, results))
                 done.add(results)
                 continue
             prepared = parts.prepare(sheet)

@@ -45,6 +45,7 @@ from importer.streaming import (
     validate_rows,
     with_warnings,
 )
+from importer.workers import PartPool
 
 __all__ = [
     "FileCheck",
@@ -166,6 +167,9 @@ class RunRequest:
     # The rows earlier sheets of this run send, for the same-appointment guard (one object
     # passed from sheet to sheet by importer.several_sheets); None: the file is judged alone.
     earlier: EarlierRows | None = None
+    # Worker processes that check the parts of a file of more than one (importer.workers);
+    # 1: this process alone.
+    workers: int = 1
 
 
 def _prepare(request: RunRequest) -> Prepared:
@@ -273,14 +277,15 @@ def validate_file(request: RunRequest) -> FileCheck:
     if request.report_path is not None:
         check_report_path(request.report_path, source=request.source)
     parts = parts_of(request)
-    facts = parts.check()
-    report = None if request.report_path is None else ReportWriter(request.report_path)
-    try:
-        done = validate_parts(parts, report)
-    except BaseException:
-        if report is not None:
-            report.abandon()  # no half report left beside the old one (Ctrl-C, a bad part)
-        raise
+    with PartPool(request.workers) as pool:
+        facts = parts.check(pool)
+        report = None if request.report_path is None else ReportWriter(request.report_path)
+        try:
+            done = validate_parts(parts, report, pool)
+        except BaseException:
+            if report is not None:
+                report.abandon()  # no half report left beside the old one (Ctrl-C, a bad part)
+            raise
     written = report.finish() if report is not None else None
     return FileCheck(facts.warnings, done, written)
 
@@ -327,7 +332,8 @@ def _parts_and_ledger(
     if request.report_path is not None:
         check_report_path(request.report_path, source=request.source, ledger=request.ledger_path)
     parts = parts_of(request, sending=not read_only)
-    parts.check()
+    with PartPool(request.workers) as pool:
+        parts.check(pool)
     ledger = _open_ledger(request.ledger_path, read_only=read_only)
     report = None
     if request.report_path is not None:

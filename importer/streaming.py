@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -22,14 +23,17 @@ import pandas as pd
 from importer.calendars import with_new_calendars
 from importer.cancels import missing_cancels
 from importer.errors import ReportError
-from importer.file_facts import PreparedParts
+from importer.file_facts import PartFacts, PreparedParts, prepare_part
 from importer.guard import EarlierRows
 from importer.ledger import Ledger, LedgerEntry
+from importer.load import Sheet
+from importer.mapping import Mapping
 from importer.outcomes import PlanAction, RowResult, RowStatus, SkipReason
 from importer.plan import Plan, PlannedRow, PlanOptions, make_plan, same_as_row_message
 from importer.prepare import Prepared
-from importer.report import ReportWriter
+from importer.report import ReportWriter, report_frame
 from importer.values import collector_paused
+from importer.workers import PartPool
 
 VALID_MESSAGE = "valid (validate sends nothing)"
 # Results not kept in memory in a file of several parts (the report has them): rows done, or
@@ -140,15 +144,14 @@ class PartsDone:
     plan: bool = False  # the results are a plan's
     report_error: str = ""  # the report could not be written (the rows went on)
 
-    def write(
-        self, report: ReportWriter | None, source: pd.DataFrame, results: list[RowResult]
-    ) -> None:
-        """Add one part's lines to ``report``; a report that cannot be written is said in the
-        summary, and the run goes on (the ledger knows what was sent)."""
-        if report is None or self.report_error:
+    def write(self, report: ReportWriter | None, lines: pd.DataFrame | None) -> None:
+        """Add one part's report lines (:func:`importer.report.report_frame`) to ``report``; a
+        report that cannot be written is said in the summary, and the run goes on (the ledger
+        knows what was sent)."""
+        if report is None or lines is None or self.report_error:
             return
         try:
-            report.add(source, results)
+            report.add_lines(lines)
         except ReportError as exc:
             self.report_error = str(exc)
 
@@ -188,19 +191,65 @@ def with_last(items: Iterable[T]) -> Iterator[tuple[T, bool]]:
     yield current, True
 
 
-def validate_parts(parts: PreparedParts, report: ReportWriter | None) -> PartsDone:
-    """Check and map every part (after ``parts.check()``); nothing is sent."""
-    facts = parts.facts or parts.check()
+def part_lines(
+    report: ReportWriter | None, source: pd.DataFrame, results: Sequence[RowResult]
+) -> pd.DataFrame | None:
+    """One part's report lines, when a report is written."""
+    return None if report is None else report_frame(source, results)
+
+
+@dataclass(frozen=True)
+class PartChecked:
+    """One part checked (:func:`check_part`): the results kept, its row count, and its report
+    lines when a report is written."""
+
+    results: list[RowResult]
+    rows: int
+    lines: pd.DataFrame | None
+
+
+def checked_part(prepared: Prepared, routine: bool, lines: bool) -> PartChecked:
+    """``prepared``'s results (``routine``: see :func:`validate_rows`) and report lines."""
+    results = validate_rows(prepared, routine=routine)
+    table = report_frame(prepared.source, results) if lines else None
+    return PartChecked(results, len(prepared.source), table)
+
+
+def check_part(
+    job: tuple[Sheet | bytes, PartFacts | None],
+    mapping: Mapping,
+    now: datetime | None,
+    routine: bool,
+    lines: bool,
+) -> PartChecked:
+    """One part of a file checked and mapped with what the whole file says of it: in a worker
+    process for a big file (:class:`importer.workers.PartPool`), where nothing but the results
+    and report lines come back."""
+    return checked_part(prepare_part(job, mapping, now), routine, lines)
+
+
+def validate_parts(
+    parts: PreparedParts, report: ReportWriter | None, pool: PartPool | None = None
+) -> PartsDone:
+    """Check and map every part (after ``parts.check()``); nothing is sent. ``pool``: the
+    worker processes that check the parts of a file of more than one."""
+    facts = parts.facts or parts.check(pool)
     done = PartsDone(every=facts.parts == 1)
     # Without a report, a file in parts keeps no valid row without warnings (PartsDone.add):
     # those are counted, not made (~1 s per 1,000,000 rows).
     routine = report is not None or done.every
-    for prepared in parts.prepared():
-        results = validate_rows(prepared, routine=routine)
-        done.write(report, prepared.source, results)
-        done.add(results)
+    lines = report is not None
+    checked: Iterable[PartChecked]
+    if pool is None or facts.parts == 1 or parts.given:
+        checked = (checked_part(p, routine, lines) for p in parts.prepared())
+    else:
+        jobs = parts.jobs(bytes_out=True)
+        checked = pool.map(check_part, jobs, parts.mapping, parts.now, routine, lines)
+    for part in checked:
+        done.write(report, part.lines)
+        done.add(part.results)
         if not routine:
-            done.counter[str(RowStatus.SKIPPED)] += len(prepared.source) - len(results)
+            done.counter[str(RowStatus.SKIPPED)] += part.rows - len(part.results)
     return done
 
 
@@ -232,7 +281,7 @@ def plan_parts(
         if shared or not last:
             earlier.add(payloads_sent(plan.to_send))
         results = plan_results(plan)
-        done.write(report, prepared.source, results)
+        done.write(report, part_lines(report, prepared.source, results))
         done.add(results)
         done.new_calendars.update(dict.fromkeys(plan.new_calendars))
         if each is not None:

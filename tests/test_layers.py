@@ -22,6 +22,7 @@ STAGES: list[tuple[str, ...]] = [
         "importer.progress",
         "importer.files",
         "importer.memory",
+        "importer.workers",
     ),
     ("importer._version", "importer.serving", "importer.paths"),
     ("importer.values",),

@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -18,11 +20,12 @@ import pytest
 
 from importer.file_facts import FileFacts, _digests_of
 from importer.ledger import Ledger
-from importer.load import load_table
+from importer.load import load_table, spool
 from importer.load.parts import PART_ROWS, WHOLE_ROWS, PartReader
 from importer.mapping import load_mapping
 from importer.pipeline import RunRequest, parts_of, run_import, validate_file
 from importer.plan import PlanOptions
+from importer.streaming import validate_parts
 from tests.helpers import CLINIC_MAPPING, SAMPLES, fast_client_config, live_events, read_report
 
 MAPPING = load_mapping(CLINIC_MAPPING)
@@ -396,3 +399,66 @@ def test_the_ids_of_a_file_in_parts_answer_which_ids_it_lacks() -> None:
     asked = [f"clinic-{n:06d}" for n in range(3000)]
     assert facts.absent(asked) == [n % 3 != 0 for n in range(3000)]
     assert FileFacts(1, ids=_digests_of([])).absent(["clinic-000001"]) == [True]
+
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("reported", [True, False])
+def test_validate_in_worker_processes_reports_exactly_what_one_process_does(
+    tmp_path: Path, reported: bool
+) -> None:
+    path = big_export(tmp_path / "export.csv")
+    report = {} if reported else {"report_path": None}
+    alone = validate_file(request(path, tmp_path / "a", 4, now=NOW, **report))
+    together = validate_file(request(path, tmp_path / "b", 4, now=NOW, workers=2, **report))
+    assert together.done.counts == alone.done.counts
+    assert together.done.results == alone.done.results
+    assert together.done.warned == alone.done.warned
+    assert together.warnings == alone.warnings
+    if reported:
+        assert alone.report_path is not None and together.report_path is not None
+        assert lines(together.report_path) == lines(alone.report_path)
+        whole = validate_file(request(path, tmp_path / "c", ONE_PART, now=NOW))
+        assert whole.report_path is not None
+        assert lines(together.report_path) == lines(whole.report_path)
+
+
+def test_a_file_whose_layout_is_learnt_late_is_checked_alike_by_worker_processes(
+    tmp_path: Path,
+) -> None:
+    header, rows = sample_rows()
+    path = tmp_path / "late.csv"
+    body = [",".join(header)] + [",".join(f'"{c}"' for c in row) for row in rows]
+    body += [",".join(f'"{c}"' for c in rows[3]) + ',"extra"']  # one cell more, late
+    path.write_text("\r\n".join(body) + "\r\n", encoding="utf-8")
+    alone = validate_file(request(path, tmp_path / "a", 3, now=NOW))
+    together = validate_file(request(path, tmp_path / "b", 3, now=NOW, workers=2))
+    assert alone.report_path is not None and together.report_path is not None
+    assert lines(together.report_path) == lines(alone.report_path)
+
+
+def test_a_file_in_parts_is_parsed_once_its_parts_kept_until_checked(tmp_path: Path) -> None:
+    path = big_export(tmp_path / "export.csv")
+    expected = validate_file(request(path, tmp_path / "a", 4, now=NOW))
+    parts = parts_of(request(path, tmp_path, 4, now=NOW))
+    parts.check()
+    path.write_text("Not,the,file\n1,2,3\n", encoding="utf-8")  # changed after the first read
+    done = validate_parts(parts, None)
+    assert done.counts == expected.done.counts
+
+
+def test_without_a_temporary_file_the_parts_are_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = big_export(tmp_path / "export.csv")
+    expected = validate_file(request(path, tmp_path / "a", 4, now=NOW))
+
+    def no_room(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    # The spool's temporary file only (the report's is made elsewhere).
+    monkeypatch.setattr(spool, "tempfile", SimpleNamespace(TemporaryFile=no_room))
+    again = validate_file(request(path, tmp_path / "b", 4, now=NOW))
+    assert again.report_path is not None and expected.report_path is not None
+    assert lines(again.report_path) == lines(expected.report_path)

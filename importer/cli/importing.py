@@ -30,8 +30,10 @@ from importer.cli.options import (
     PlanArgs,
     ReportOpt,
     SheetsOpt,
+    WorkersOpt,
     plan_options,
     sheet_choice,
+    workers_or_default,
 )
 from importer.errors import ImporterError
 from importer.exit_codes import (
@@ -58,6 +60,7 @@ def validate(
     sheet: SheetsOpt = None,
     all_sheets: AllSheetsOpt = False,
     max_rows: MaxRowsOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Check a spreadsheet against a mapping and list every mistake. Sends nothing."""
     from importer.pipeline import RunRequest, validate_file
@@ -66,11 +69,19 @@ def validate(
 
     counts: Counter[str] = Counter()
     written: Path | None = None
+    # SIGTERM stops the check like Ctrl-C: its worker processes are stopped, no half report left.
+    previous_sigterm = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         if report is not None:
             check_report_path(report, source=file)
         parsed = load_mapping(mapping)
-        request = RunRequest(file, parsed, max_rows=max_rows, **sheet_choice(sheet, all_sheets))
+        request = RunRequest(
+            file,
+            parsed,
+            max_rows=max_rows,
+            workers=workers_or_default(workers),
+            **sheet_choice(sheet, all_sheets),
+        )
         if sheets_to_read(request) is None:
             # One sheet, read a part at a time (memory stays flat); its report written as it goes.
             check = validate_file(replace(request, report_path=report))
@@ -84,6 +95,11 @@ def validate(
             written = None if report is None else _validation_report(report, checks)
     except ImporterError as exc:
         raise fail(exc) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted: nothing was sent; no report was written", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
     if report is not None and written is not None and written != report:
         typer.echo(f"warning: {not_replaced_note(written, report)}", err=True)
     print_issues(results, file, report=written is not None)
@@ -215,6 +231,7 @@ def execute(
             plan_options=args.plan_options(),
             dry_run=dry_run,
             max_rows=args.max_rows,
+            workers=workers_or_default(args.workers),
         )
         summary = run_sheets(request, progress=progress_for(args.quiet))
     except KeyboardInterrupt:

@@ -54,6 +54,23 @@ StateOpt = Annotated[
 MaxRowsOpt = Annotated[
     int | None, typer.Option("--max-rows", help="Refuse files with more rows (default 5,000,000).")
 ]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Processes that check a big file's parts side by side (default: one per core, "
+        "at most 4; 1: this process alone). Files of up to 100,000 rows are one part.",
+        show_default=False,
+    ),
+]
+
+
+def workers_or_default(workers: int | None) -> int:
+    """``--workers``, else one per core (:func:`importer.workers.default_workers`)."""
+    from importer.workers import default_workers
+
+    return workers if workers is not None else default_workers()
 
 
 def sheet_choice(names: list[str] | None, all_sheets: bool) -> dict[str, Any]:
@@ -139,6 +156,7 @@ class PlanArgs:
         typer.Option("--summary-json", help="Write counts and exit code as JSON here."),
     ] = None
     max_rows: MaxRowsOpt = None
+    workers: WorkersOpt = None
 
     @property
     def report_path(self) -> Path:

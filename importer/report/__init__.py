@@ -132,7 +132,11 @@ class ReportWriter:
 
     def add(self, source: pd.DataFrame, results: Sequence[RowResult]) -> None:
         """The report lines of one part (its source rows, its results; cancellations last)."""
-        table = report_frame(source, results)  # made once for the report and its copies
+        self.add_lines(report_frame(source, results))
+
+    def add_lines(self, table: pd.DataFrame) -> None:
+        """The report lines of one part as :func:`report_frame` made them, here and in the
+        copies (made once for all)."""
         for copy in self._copies:
             copy.add_table(table)
         self.add_table(table)

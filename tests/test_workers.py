@@ -1,0 +1,127 @@
+"""importer.workers: parts worked on by other processes, results in order, failures survived."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from importer.errors import LoadError, MappingError
+from importer.workers import (
+    MAX_WORKERS,
+    PartPool,
+    default_workers,
+)
+
+
+def doubled(n: int, plus: int = 0) -> int:
+    return 2 * n + plus
+
+
+def refused(n: int) -> int:
+    if n == 3:
+        raise ValueError(f"part {n} is bad")
+    return n
+
+
+def dies_in_a_worker(n: int) -> tuple[int, bool]:
+    """Kills the worker process running it (as the system does, out of memory), once."""
+    in_worker = multiprocessing.parent_process() is not None
+    if in_worker and n == 2:
+        os._exit(3)
+    return n, in_worker
+
+
+def where(n: int) -> int:
+    return os.getpid()
+
+
+def test_results_come_in_the_items_order_from_other_processes() -> None:
+    with PartPool(2) as pool:
+        assert list(pool.map(doubled, range(20), 1)) == [2 * n + 1 for n in range(20)]
+        pids = set(pool.map(where, range(8)))
+    assert os.getpid() not in pids
+
+
+def test_one_worker_is_this_process() -> None:
+    with PartPool(1) as pool:
+        assert set(pool.map(where, range(3))) == {os.getpid()}
+        assert pool._executor is None
+
+
+def test_an_error_in_a_worker_is_raised_at_its_item_s_turn() -> None:
+    seen: list[int] = []
+    with PartPool(2) as pool, pytest.raises(ValueError, match="part 3 is bad"):
+        for n in pool.map(refused, range(6), ahead=1):
+            seen.append(n)
+    assert seen == [0, 1, 2]
+
+
+def test_a_killed_worker_leaves_the_rest_to_this_process(caplog: pytest.LogCaptureFixture) -> None:
+    with PartPool(2) as pool:
+        done = list(pool.map(dies_in_a_worker, range(6)))
+    assert [n for n, _ in done] == list(range(6))  # every item, once, in order
+    assert done[2] == (2, False)  # redone here
+    assert "worker processes stopped" in caplog.text
+
+
+def test_default_workers_is_one_per_core_at_most_the_maximum() -> None:
+    assert 1 <= default_workers() <= MAX_WORKERS
+
+
+def test_an_importer_error_from_a_worker_keeps_its_fields() -> None:
+    raised = [
+        LoadError("no table", file="a.csv", sheet="Mon", row=4, column="Date"),
+        MappingError("columns missing", file="clinic.yaml", problems=["no column 'Date'"]),
+    ]
+    for error in raised:
+        again = pickle.loads(pickle.dumps(error))
+        assert type(again) is type(error)
+        assert str(again) == str(error)
+        assert again.__dict__ == error.__dict__
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="os.kill(pid, 0) ends a process there")
+def test_workers_end_when_the_command_line_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "killed.py"
+    script.write_text(
+        "import os\n"
+        "from importer.workers import PartPool\n"
+        "from tests.test_workers import where\n"
+        "if __name__ == '__main__':\n"
+        "    pids = set(PartPool(2).map(where, range(4)))\n"
+        "    print(' '.join(map(str, pids)), flush=True)\n"
+        "    os._exit(0)  # as if killed: no pool closed, no clean-up\n",
+        encoding="utf-8",
+    )
+    root = Path(__file__).resolve().parents[1]
+    said = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        timeout=60,
+    )
+    # Run returns once the workers, which share its output, have ended too.
+    workers = [int(pid) for pid in said.stdout.split()]  # those that took an item
+    assert workers and said.returncode == 0
+    deadline = time.monotonic() + 10
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in workers)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
