@@ -10,7 +10,9 @@ Inside it, the phases are timed the way ``importer.prepare.prepare`` runs them:
 - map: ``build_events`` (templates, dates and zones, phones) and its payload dicts, read once;
 - validate: what ``apptoto-import validate`` calls (``validate_file``, a part at a time, or
   ``validate_sheets`` for several sheets): load, checks and map of the whole file (every value
-  checked and mapped; the payload dicts are not made, as ``validate`` never reads them).
+  checked and mapped; the payload dicts are not made, as ``validate`` never reads them), with
+  the command line's worker processes (``--workers``' default): the peak memory is that of this
+  process and its workers together (sampled, ``bench.processes.TreeSampler``).
 
 Each figure is the best of ``repeats`` runs (the machine is shared; the best run is the one least
 disturbed). Imports of pandas/pandera are done before timing.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -32,6 +35,8 @@ import time
 from collections.abc import Callable, Sized
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from bench.processes import TreeSampler
 
 if TYPE_CHECKING:
     from importer.pipeline import RunRequest
@@ -83,6 +88,7 @@ def measure_ours(path: Path, *, repeats: int, max_rows: int) -> dict[str, Any]:
     from importer.load.parts import WHOLE_ROWS
     from importer.mapping import load_mapping
     from importer.pipeline import RunRequest
+    from importer.workers import default_workers
 
     mapping = load_mapping(MAPPING)
     phases: dict[str, list[float]] = {"load": [], "checks": [], "map": [], "validate": []}
@@ -90,20 +96,26 @@ def measure_ours(path: Path, *, repeats: int, max_rows: int) -> dict[str, Any]:
     if max_rows > WHOLE_ROWS:
         counts["rows"] = max_rows  # a bench file has as many rows as its cap
         phases = {"validate": []}
+    workers = default_workers()  # as the command line's default
+    tree = TreeSampler(os.getpid())  # this process and its worker processes together
+    tree.start()
     for _ in range(repeats):
         if max_rows <= WHOLE_ROWS:
             counts.update(_whole_phases(path, max_rows, phases))
         started = time.perf_counter()
-        request = RunRequest(path, mapping, max_rows=max_rows)
+        request = RunRequest(path, mapping, max_rows=max_rows, workers=workers)
         counts["invalid_rows"] = _validate_as_the_cli_does(request)
         phases["validate"].append(time.perf_counter() - started)
         gc.collect()
+    tree.done.set()
+    tree.join()
     return {
         "file": path.name,
         **{phase: _best(times) for phase, times in phases.items()},
         **counts,
         "repeats": repeats,
-        "peak_mb": round(_peak_mb(), 1),
+        "workers": workers,
+        "peak_mb": round(max(_peak_mb(), tree.peak / 2**20), 1),
     }
 
 

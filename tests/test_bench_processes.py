@@ -40,3 +40,17 @@ def test_a_big_command_reports_its_peak(tmp_path: Path) -> None:
     assert big.exit_code == 0
     assert big.peak_bytes >= 200 * 2**20
     assert big.peak_mb == big.peak_bytes / MB
+
+
+def test_a_command_with_processes_of_its_own_reports_their_sum(tmp_path: Path) -> None:
+    # Two processes of 150 MiB each, alive together for a second: ru_maxrss says 150.
+    both = (
+        "import subprocess, sys, time\n"
+        f"code = {TOUCH_200_MB.replace('200', '150')!r} + '; import time; time.sleep(1)'\n"
+        "child = subprocess.Popen([sys.executable, '-c', code])\n"
+        f"exec(code)\n"
+        "child.wait()\n"
+    )
+    pair = measure_command([sys.executable, "-c", both], output=tmp_path / "said.txt")
+    assert pair.exit_code == 0
+    assert pair.peak_bytes >= 2 * 150 * 2**20
