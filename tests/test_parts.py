@@ -198,13 +198,15 @@ def test_validate_without_a_report_counts_and_keeps_what_it_does_with_one(
     assert unreported.done.results == reported.done.results
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_a_run_in_parts_sends_each_appointment_once_and_a_rerun_sends_nothing(
-    tmp_path: Path, sandbox: Any
+    tmp_path: Path, sandbox: Any, workers: int
 ) -> None:
+    # With workers, the first read's keys are worked out in other processes.
     path = big_export(tmp_path / "export.csv")
     config = fast_client_config(sandbox, batch_size=3)
     plan = run_import(request(path, tmp_path, ONE_PART, dry_run=True))
-    summary = run_import(request(path, tmp_path, 12, client_config=config))
+    summary = run_import(request(path, tmp_path, 12, client_config=config, workers=workers))
     assert summary.counts == {
         "created": plan.counts["create"],
         "invalid": plan.counts["invalid"],
@@ -219,7 +221,7 @@ def test_a_run_in_parts_sends_each_appointment_once_and_a_rerun_sends_nothing(
     # requests of a whole file (parts of 12 rows, ~8 to send each, batches of 3).
     puts = [r for r in sandbox.requests() if r["method"] == "PUT"]
     assert len(puts) == math.ceil(plan.counts["create"] / 3)
-    again = run_import(request(path, tmp_path, 12, client_config=config))
+    again = run_import(request(path, tmp_path, 12, client_config=config, workers=workers))
     assert again.counts["unchanged"] == plan.counts["create"]
     assert "created" not in again.counts and "updated" not in again.counts
 

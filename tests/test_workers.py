@@ -8,16 +8,21 @@ import pickle
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from importer import workers
 from importer.errors import LoadError, MappingError
+from importer.pipeline import validate_file
 from importer.workers import (
     MAX_WORKERS,
     PartPool,
     default_workers,
 )
+from tests.helpers import read_report
+from tests.test_parts import big_export, request
 
 
 def doubled(n: int, plus: int = 0) -> int:
@@ -125,3 +130,18 @@ def _running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_workers_started_by_spawn_as_on_windows_check_a_file_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Windows has no forkserver: its workers import everything afresh and get every part
+    # pickled. The same file, checked by spawned workers, gives the same report.
+    monkeypatch.setattr(workers, "_context", lambda: multiprocessing.get_context("spawn"))
+    path = big_export(tmp_path / "export.csv")
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    alone = validate_file(request(path, tmp_path / "a", 5, now=now))
+    spawned = validate_file(request(path, tmp_path / "b", 5, now=now, workers=2))
+    assert alone.report_path is not None and spawned.report_path is not None
+    assert read_report(spawned.report_path) == read_report(alone.report_path)
+    assert spawned.done.counts == alone.done.counts
