@@ -349,6 +349,7 @@ class PreparedParts:
         ``bytes_out``: parts kept on disk are given on pickled, for worker processes."""
         if bytes_out and self._spool.usable and self._given is None and self._only is None:
             for data, bounds in zip(self._spool.parts(), self._bounds, strict=True):
+                release_freed_memory()  # this process holds little: results of the part before
                 yield data, self._facts_within(bounds)
             return
         for part in self.sheets():

@@ -243,7 +243,7 @@ def validate_parts(
     if pool is None or facts.parts == 1 or parts.given:
         checked = (checked_part(p, routine, lines) for p in parts.prepared())
     else:
-        jobs = parts.jobs(bytes_out=True)
+        jobs = parts.jobs(bytes_out=pool.workers > 1)
         checked = pool.map(check_part, jobs, parts.mapping, parts.now, routine, lines)
     for part in checked:
         done.write(report, part.lines)
