@@ -131,6 +131,25 @@ def test_the_mistakes_not_printed_say_where_to_find_them(
     assert "... and 5 more invalid rows: see the report" in reported
 
 
+def test_validate_stopped_by_ctrl_c_or_sigterm_exits_130_leaving_the_old_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importer.pipeline
+
+    report = tmp_path / "r.csv"
+    report.write_text("the report of yesterday\n", encoding="utf-8")
+
+    def stopped(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt  # what on_sigterm raises too
+
+    monkeypatch.setattr(importer.pipeline, "validate_file", stopped)
+    args = ["validate", str(SAMPLES / "appointments.csv"), "-m", MAPPING, "--report", str(report)]
+    result = run_cli(args, {})
+    assert result.exit_code == 130
+    assert "interrupted: nothing was sent; no report was written" in result.output
+    assert report.read_text(encoding="utf-8") == "the report of yesterday\n"
+
+
 def test_bad_mapping_column_exits_2_with_a_hint(tmp_path: Path) -> None:
     mapping = tmp_path / "m.yaml"
     mapping.write_text(
