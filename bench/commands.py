@@ -59,7 +59,7 @@ def sandbox_env(sandbox: SandboxHandle, home: str) -> dict[str, str]:
     }
 
 
-def validate_command(path: Path, rows: int) -> list[str]:
+def validate_command(path: Path, rows: int, *options: str) -> list[str]:
     """What a user types to check ``path`` (``--max-rows`` when it is over the default cap)."""
     return [
         console_script(),
@@ -69,14 +69,21 @@ def validate_command(path: Path, rows: int) -> list[str]:
         str(MAPPING),
         "--max-rows",
         str(rows),
+        *options,
     ]
 
 
-def measure_validate(path: Path, rows: int, *, repeats: int, out: Path) -> CommandFigures:
-    """``apptoto-import validate`` of ``path``: best wall time of ``repeats``, their peak."""
+def measure_validate(
+    path: Path, rows: int, *options: str, repeats: int, out: Path
+) -> CommandFigures:
+    """``apptoto-import validate`` of ``path`` (with ``options``): best wall time of
+    ``repeats``, their peak."""
     said = out / f"{path.name}.validate.txt"
     figures = best_of(
-        validate_command(path, rows), repeats=repeats, output=said, allowed_exit_codes=(0, 1)
+        validate_command(path, rows, *options),
+        repeats=repeats,
+        output=said,
+        allowed_exit_codes=(0, 1),
     )
     found = _VALIDATE_LINE.findall(said.read_text(encoding="utf-8", errors="replace"))
     if not found:

@@ -22,19 +22,24 @@ def whole_notes(plan: BenchPlan, whole: dict[str, Any]) -> str:
 N` started as a user starts it, one process per run, stdout to a file: {sizes}. Time = wall time
 from the start of the process to its exit (Python's start-up and imports included); exit 1 is
 expected (the files have invalid rows). Peak memory = the process's `ru_maxrss` from
-`os.wait4`, in MB of 10^6 bytes, the highest of the repeats; the command is started from a
-small launcher process (`bench/processes.py`) because Linux counts the memory a process held
-when it started another program as that program's peak. Beside each, the reader alone in its
-own process, the best of {plan.reader_repeats} runs (the floor, at its least disturbed): pandas
-`read_csv(path, dtype=str, keep_default_na=False)` for a CSV; for a workbook python-calamine
-reading the sheet into Python values,
+`os.wait4`, or, if higher, the sum of the memory of the process and every process it started
+(its worker processes; `Pss` from `/proc/PID/smaps_rollup`, pages shared after a fork counted
+once, sampled every 50 ms), in MB of 10^6 bytes, the highest of the repeats; the command is
+started from a small launcher process (`bench/processes.py`) because Linux counts the memory a
+process held when it started another program as that program's peak. A file in parts is
+checked by worker processes by default (`--workers`: one per core, at most 4); the
+{plan.big_rows:,}-row CSV is also checked with `--workers 1`, one process. Beside each, the
+reader alone in its own process, the best of {plan.reader_repeats} runs (the floor, at its
+least disturbed): pandas `read_csv(path, dtype=str, keep_default_na=False)` for a CSV; for a
+workbook python-calamine reading the sheet into Python values,
 `CalamineWorkbook.from_path(p).get_sheet_by_name("Appointments").to_python()`. That is the
 floor of `validate`. Ratio = ours / reader alone. Targets (issue 18): the
 {plan.big_rows:,}-row CSV within {plan.targets["csv_fixed_seconds"]:g} s +
 {plan.targets["csv_reader_times"]:g}x read_csv, the {plan.baseline_rows:,}-row XLSX within
 {plan.targets["xlsx_reader_times"]:g}x calamine, each peak <= {plan.targets["validate_mb"]:g} MB
 and the {plan.big_rows:,}-row peak within +-{plan.targets["flat_memory"]:.0%} of the
-{plan.baseline_rows:,}-row one.
+{plan.baseline_rows:,}-row one (a file of that size is one part, checked in one process: the
+workers of a file in parts are a fixed cost, the same for any longer file).
 
 **Run.** `apptoto-import run FILE --mapping clinic.yaml --max-rows N --rate 1000000 --report R
 --summary-json S --quiet` of the clinic CSV into a fresh sandbox without rate limit or latency
@@ -136,16 +141,18 @@ Seconds per phase:
   shared-id report, per-row string building for titles/names/times (now once per distinct
   value), the cycle collector walking every live object while rows and payloads are made, sheet
   names read through calamine (which parses all shared strings first), the bomb check run twice.
-- **{plan.big_rows:,}-row CSV** ({big["validate"]:.1f} s, {big["peak_mb"]:.0f} MiB): read twice
-  in parts of 25,000 rows. Measured stage by stage on 2026-12-05 (perf_counter around each
-  function of one `apptoto-import validate` of this file, throwaway script): the first light read
-  ~7.5 s (pandas' C reader ~1.8 s, finding the table in each part ~1.7 s, the row, id and unique
-  digests ~2.2 s); the second read of the parts ~4 s; checks and map of the parts ~14.7 s
-  (`build_events` ~10.5 s, of which participants and phones ~3.8 s and times ~2.4 s;
-  `validate_columns` with pandera ~3.9 s); one result per row ~1.7 s. Every stage is a Python
-  pass over a million rows of Python strings (no pyarrow), ~10-15 us per row per stage at best:
-  the 8 s target and 1 s + 4x `read_csv` would need fewer passes (the check and the parts in one
-  read) and both cores, which this design does
-  not do. Memory no longer grows with the file: one part's table and payloads, plus the
-  digests (~32 bytes a row).
+- **{plan.big_rows:,}-row CSV** ({big["validate"]:.1f} s, {big["peak_mb"]:.0f} MiB): parsed
+  once in parts of 25,000 rows, the parts kept in a temporary file for the second pass, and
+  checked by worker processes. Measured on 2026-12-06 (perf_counter around the two passes of
+  `validate_file()`, throwaway script, this 2-core machine): one process, the first pass ~8.9 s
+  and the second ~15.8 s; with two workers ~7.4 s and ~8.2 s. The first pass is bound by the one
+  process that reads the file (pandas' C reader, finding the table in each part, pickling each
+  part for the workers and the temporary file, ~5.5 s) while the workers work out the keys; the
+  second by the workers' checks and map (~16 s of one core's time: `build_events`, pandera, one
+  result per row). Every stage is a Python pass over a million rows of Python strings (no
+  pyarrow), ~10-15 us per row per stage at best: on 2 cores the 8 s target and 1 s + 4x
+  `read_csv` would need fewer passes. Checking a part before the whole file's keys are known
+  (both passes at once) would not help this file: 40 of its 41 parts hold a row whose id
+  another row shares, and would be checked again. Memory no longer grows with the file: one
+  part's table and payloads per process, plus the digests (~32 bytes a row).
 """

@@ -69,12 +69,19 @@ def test_quick_bench_runs_every_part_and_writes_results(tmp_path: Path) -> None:
 
     # The commands as whole processes, each file's counts agreeing across validate, run, review.
     whole = results["figures"]["whole"]
-    assert set(whole["validate"]) == {"200-row CSV", "200-row XLSX", "400-row CSV"}
+    assert set(whole["validate"]) == {
+        "200-row CSV",
+        "200-row XLSX",
+        "400-row CSV",
+        "400-row CSV, --workers 1",  # the big file in one process too
+    }
     for name, checked in whole["validate"].items():
         counts = checked["counts"]
         assert counts["valid"] + counts["invalid"] == checked["rows"] == checked["reader"]["rows"]
         assert checked["exit_code"] == 1 and checked["peak_mb"] > 0, name  # 1: invalid rows
     assert whole["validate"]["200-row CSV"]["counts"] == whole["validate"]["200-row XLSX"]["counts"]
+    alone = whole["validate"]["400-row CSV, --workers 1"]
+    assert alone["counts"] == whole["validate"]["400-row CSV"]["counts"]
     assert set(whole["run"]) == {"200-row CSV", "400-row CSV"}  # --quick runs the big one too
     for name, run in whole["run"].items():
         valid = whole["validate"][name]["counts"]["valid"]
