@@ -7,7 +7,9 @@ are recorded. What is decided for the whole file is decided before its first par
 cancellations (``--cancel-missing``, over every id of the file) and whether the ledger knew the
 mapping at all. Sending a part is :mod:`importer.part_sending`. Counts cover every row; the
 results kept in memory are every row's for a file of one part, and otherwise those a person
-should read (rows not done, rows with warnings): the report has every row.
+should read (rows not done, rows with warnings): the report has every row. ``validate`` may
+have a few parts checked at once by worker processes (:class:`importer.workers.PartPool`,
+:func:`check_part`); their results are taken in the parts' order.
 """
 
 from __future__ import annotations
