@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from importer.errors import LoadError
 from importer.file_facts import FileFacts, _digests_of
 from importer.ledger import Ledger
 from importer.load import load_table, spool
@@ -464,3 +465,26 @@ def test_without_a_temporary_file_the_parts_are_read_again(
     again = validate_file(request(path, tmp_path / "b", 4, now=NOW))
     assert again.report_path is not None and expected.report_path is not None
     assert lines(again.report_path) == lines(expected.report_path)
+
+
+def test_a_file_read_in_parts_is_judged_by_its_bytes_as_a_whole_one_is(tmp_path: Path) -> None:
+    # The part reader refuses in plain words what load_table refuses, and reads a workbook
+    # saved under a CSV name as a workbook.
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    pdf = tmp_path / "export.csv"
+    pdf.write_bytes(b"%PDF-1.4 appointments")
+    refused = {
+        tmp_path / "nope.csv": "the file does not exist",
+        folder: "this is a folder, not a file",
+        pdf: "this is a PDF document, not a spreadsheet",
+    }
+    for path, said in refused.items():
+        with pytest.raises(LoadError, match=said) as caught:
+            validate_file(request(path, tmp_path, 4, report_path=None))
+        assert caught.value.file == str(path)
+    renamed = tmp_path / "saved-as.csv"
+    renamed.write_bytes((SAMPLES / "appointments.xlsx").read_bytes())
+    checked = validate_file(request(renamed, tmp_path, 4, report_path=None))
+    expected = validate_file(request(SAMPLES / "appointments.xlsx", tmp_path, 4, report_path=None))
+    assert checked.done.counts == expected.done.counts

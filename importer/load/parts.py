@@ -34,7 +34,7 @@ from importer.load.csv_reader import (
     title_above,
 )
 from importer.load.sheet import Sheet, assemble_sheet
-from importer.load.table import DEFAULT_MAX_ROWS, WORKBOOK_SUFFIXES, load_table
+from importer.load.table import DEFAULT_MAX_ROWS, load_table, reads_as_workbook
 from importer.load.table_bounds import HEADER_SEARCH_ROWS, typical_cells
 
 PART_ROWS = 25_000  # peak memory flat from 100,000 to 1,000,000 rows (make bench)
@@ -75,11 +75,16 @@ class PartReader:
         self.whole_rows = whole_rows
         self.layout: CsvLayout | None = None
         self._whole: Sheet | None = None  # a workbook's sheet, read once
+        self._workbook: bool | None = None  # judged from the file's bytes when first read
 
     @property
     def is_workbook(self) -> bool:
-        """True for a workbook (read whole, then cut), False for CSV text (read in parts)."""
-        return self.path.suffix.lower() in WORKBOOK_SUFFIXES
+        """True for a workbook (read whole, then cut), False for CSV text (read in parts), by
+        its bytes as :func:`importer.load.table.load_table` judges them: LoadError for a file
+        that is neither or cannot be read."""
+        if self._workbook is None:
+            self._workbook = reads_as_workbook(self.path)
+        return self._workbook
 
     def parts(self) -> Iterator[Sheet]:
         """The parts, in row order; at least one (it may have no rows)."""

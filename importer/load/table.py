@@ -108,6 +108,17 @@ def load_table(
         raise _unreadable(exc, file) from exc
 
 
+def reads_as_workbook(path: str | Path) -> bool:
+    """True for a workbook, whatever its name says (an .xlsx saved under .csv), False for CSV
+    text. LoadError, as :func:`load_table` raises it, for a file that is neither or cannot be
+    read (missing, a folder, empty, a PDF under a spreadsheet's name)."""
+    file = str(path)
+    try:
+        return _checked_workbook(Path(path), file) is not None
+    except OSError as exc:
+        raise _unreadable(exc, file) from exc
+
+
 def _checked_workbook(source: Path, file: str) -> tuple[str, dict[str, int]] | None:
     """The workbook format of ``source`` ("xlsx", "xlsb", "ods", "xls") once its safety checks
     passed, with the last row number per part; None for a CSV file. LoadError for any other
