@@ -31,39 +31,16 @@ from importer.ledger import (
     zeros_put_back,
 )
 from importer.outcomes import PlanAction, RowIssue, SkipReason
+from importer.plan_options import CALENDAR_MOVE, PlanOptions
 from importer.prepare import Prepared, cancelled_rows, with_sheet_values
 
-DEFAULT_MAX_CANCEL_SHARE = 0.10  # --cancel-missing refuses to cancel more than this share
 # Why a create may in fact update: said on every create when the ledger knows nothing of the
 # mapping (a first run, or a lost or moved state file); the client cannot tell the two apart.
 NO_RECORD_MESSAGE = (
     "the first import of these appointments recorded here: if Apptoto already has this "
     "appointment, it is updated, never added twice"
 )
-# Hint for whoever runs the import: a calendar move can be done by deleting and re-creating.
-CALENDAR_MOVE = "Apptoto cannot move an appointment to another calendar"
 # Payload fields in the words of the page and the report ("changes: start, notes").
-
-
-@dataclass(frozen=True)
-class PlanOptions:
-    """Choices that change the plan (all off by default)."""
-
-    full: bool = False  # re-send every valid row, even unchanged ones
-    cancel_missing: bool = False  # delete events of this mapping whose rows left the file
-    max_cancel_share: float = DEFAULT_MAX_CANCEL_SHARE  # guard for cancel_missing, 0..1
-    force: bool = False  # cancel even past the guard
-    recreate_on_calendar_change: bool = False  # delete + create instead of failing the row
-    # Send new events even when they look like an appointment already sent (importer.guard):
-    # every such row, or only these spreadsheet rows (the web page's "send anyway" boxes).
-    allow_same_time_duplicates: bool = False
-    allow_same_time_rows: frozenset[int] = frozenset()
-    # Update an event whose id another file sent for another person (:func:`_other_people`).
-    # The web page's "send anyway" boxes (allow_same_time_rows) cover such rows too.
-    allow_shared_ids: bool = False
-    # Ids in the file beside the rows planned (the other sheets of a several-sheet run): never
-    # cancelled by cancel_missing.
-    also_in_file: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

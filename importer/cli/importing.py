@@ -32,6 +32,7 @@ from importer.cli.options import (
     SheetsOpt,
     WorkersOpt,
     plan_options,
+    read_ahead_of,
     sheet_choice,
     workers_or_default,
 )
@@ -44,9 +45,8 @@ from importer.exit_codes import (
     exit_code_for,
     summary_document,
 )
-from importer.mapping import load_mapping
 from importer.outcomes import RowResult, RowStatus
-from importer.plan import CALENDAR_MOVE
+from importer.plan_options import CALENDAR_MOVE
 
 if TYPE_CHECKING:
     from importer.pipeline import RunSummary
@@ -63,6 +63,8 @@ def validate(
     workers: WorkersOpt = None,
 ) -> None:
     """Check a spreadsheet against a mapping and list every mistake. Sends nothing."""
+    read_ahead_of(file, mapping, sheet, all_sheets, max_rows)
+    from importer.mapping import load_mapping
     from importer.pipeline import RunRequest, validate_file
     from importer.report import check_report_path, not_replaced_note
     from importer.several_sheets import sheets_to_read, validate_sheets
@@ -195,7 +197,9 @@ def execute(
     args: PlanArgs, *, dry_run: bool, client_options: dict[str, Any], verbose: bool
 ) -> None:
     """Run (or, with ``dry_run``, plan) ``args.file``, print the outcome and exit with its code."""
+    read_ahead_of(args.file, args.mapping, args.sheet, args.all_sheets, args.max_rows)
     from importer.client import ClientConfig
+    from importer.mapping import load_mapping
     from importer.pipeline import RunRequest, stopped_summary
     from importer.several_sheets import run_sheets
 

@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from importer.load import CSV_SUFFIXES
-from importer.plan import DEFAULT_MAX_CANCEL_SHARE, PlanOptions
+from importer.load.limits import CSV_SUFFIXES, STREAMED_MAX_ROWS
+from importer.plan_options import DEFAULT_MAX_CANCEL_SHARE, PlanOptions
 
 DEFAULT_REPORT_DIR = Path("reports")
 
@@ -83,6 +83,25 @@ def sheet_choice(names: list[str] | None, all_sheets: bool) -> dict[str, Any]:
         "sheets": chosen if len(chosen) > 1 else (),
         "all_sheets": all_sheets,
     }
+
+
+def read_ahead_of(
+    file: Path,
+    mapping: Path,
+    names: list[str] | None,
+    all_sheets: bool,
+    max_rows: int | None,
+) -> None:
+    """Start parsing the workbook's sheet to be read (the one --sheet or the mapping names, else
+    its only one) while the rest of the program loads (:mod:`importer.load.read_ahead`). Call it
+    before importing the pipeline: that import is what the parse overlaps."""
+    if all_sheets or (names is not None and len(names) > 1):
+        return
+    from importer.load.read_ahead import read_ahead
+    from importer.mapping.yaml_text import named_sheet
+
+    cap = STREAMED_MAX_ROWS if max_rows is None else max_rows
+    read_ahead(file, names[0] if names else named_sheet(mapping), max_rows=cap)
 
 
 def default_report_path(source: Path) -> Path:

@@ -28,6 +28,12 @@ import pandas as pd
 from importer.errors import LoadError
 from importer.load.csv_reader import read_csv_table
 from importer.load.file_types import ZipFlavour, known_document, zip_flavour
+from importer.load.limits import (
+    CSV_SUFFIXES,
+    DEFAULT_MAX_ROWS,
+    WORKBOOK_SUFFIXES,
+    XLSX_SUFFIXES,
+)
 from importer.load.sheet import Sheet, assemble_sheet
 from importer.load.table_bounds import (
     HEADER_SEARCH_ROWS,
@@ -44,22 +50,8 @@ from importer.load.xlsx_reader import (
     read_sheet,
     workbook_sheet_names,
 )
-from importer.load.xlsx_safety import FileKind, check_workbook_zip, file_kind
+from importer.load.xlsx_safety import FileKind, check_workbook_once, file_kind
 from importer.values.distinct import collector_paused
-
-DEFAULT_MAX_ROWS = 200_000  # a file read whole (the web page, the assistant)
-# A file read in parts (importer.load.parts): memory no longer grows with it.
-STREAMED_MAX_ROWS = 5_000_000
-
-
-CSV_SUFFIXES = (".csv", ".tsv", ".txt")
-
-
-XLSX_SUFFIXES = (".xlsx", ".xlsm")
-
-
-WORKBOOK_SUFFIXES = (*XLSX_SUFFIXES, ".xlsb", ".xls", ".ods")
-
 
 MAX_XLS_BYTES = 200 << 20  # an old .xls holds at most 65,536 rows; calamine reads it whole
 
@@ -128,7 +120,7 @@ def _checked_workbook(source: Path, file: str) -> tuple[str, dict[str, int]] | N
     if suffix in (*WORKBOOK_SUFFIXES, *CSV_SUFFIXES):
         if kind is FileKind.ZIP:
             flavour = _flavour(source, file)
-            return flavour.value, _check_workbook_once(source, file=file)
+            return flavour.value, check_workbook_once(source, file=file)
         if kind is FileKind.OLD_EXCEL:
             if source.stat().st_size > MAX_XLS_BYTES:
                 raise LoadError(
@@ -172,36 +164,6 @@ def _flavour(source: Path, file: str) -> ZipFlavour:
     if isinstance(flavour, str):
         raise LoadError(f"this is {flavour}; the importer reads {_ACCEPTED}", file=file)
     return flavour
-
-
-# Workbooks that passed the zip/XML bomb checks, by (path, size, modified ns, inode): `validate`
-# lists the sheets and then loads one, and the check inflates every XML part (0.1 s per 100,000
-# rows). A changed or replaced file has another key and is checked again. Each keeps the last row
-# number the check noted per part.
-_SAFE_WORKBOOKS: dict[tuple[str, int, int, int], dict[str, int]] = {}
-
-
-_SAFE_WORKBOOKS_KEPT = 16
-
-
-def _check_workbook_once(source: Path, *, file: str) -> dict[str, int]:
-    """``check_workbook_zip``, skipped for a file that passed it unchanged in this process.
-
-    Returns the last row number it noted per part (an upper bound of each sheet's rows).
-    """
-    try:
-        status = source.stat()
-        key = (str(source.resolve()), status.st_size, status.st_mtime_ns, status.st_ino)
-    except OSError:
-        key = None
-    if key is not None and key in _SAFE_WORKBOOKS:
-        return _SAFE_WORKBOOKS[key]
-    last_rows = check_workbook_zip(source, file=file)
-    if key is not None:
-        if len(_SAFE_WORKBOOKS) >= _SAFE_WORKBOOKS_KEPT:
-            _SAFE_WORKBOOKS.pop(next(iter(_SAFE_WORKBOOKS)))
-        _SAFE_WORKBOOKS[key] = last_rows
-    return last_rows
 
 
 _SUFFIXES_OF = {

@@ -46,6 +46,7 @@ from defusedxml.ElementTree import ParseError
 
 from importer.errors import LoadError
 from importer.load.ods_merges import CellRange, ods_merged_ranges
+from importer.load.read_ahead import taken_sheet
 from importer.load.table_bounds import table_rows
 from importer.load.xlsx_parts import Worksheet, listed_worksheets, rows_with_values
 
@@ -190,12 +191,14 @@ def read_sheet(
         part = None if listed is None else next(w.part for w in listed if w.name == name)
         if part is not None and last_rows is not None:
             _refuse_over_the_cap(path, part, last_rows, max_rows, file=file, sheet=name)
-        if workbook is None:
-            workbook = _open(path, file)
-        try:
-            cells = workbook.get_sheet_by_name(name)
-        except calamine.CalamineError as exc:
-            raise LoadError(f"the sheet cannot be read ({exc})", file=file, sheet=name) from exc
+        cells = taken_sheet(path, name)  # parsed while the program loaded (the command line)
+        if cells is None:
+            if workbook is None:
+                workbook = _open(path, file)
+            try:
+                cells = workbook.get_sheet_by_name(name)
+            except calamine.CalamineError as exc:
+                raise LoadError(f"the sheet cannot be read ({exc})", file=file, sheet=name) from exc
         if cells.start is None:
             raise LoadError("the sheet is empty", file=file, sheet=name)
         first_row, first_column = cells.start

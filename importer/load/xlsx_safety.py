@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import enum
 import struct
+import threading
 import zipfile
 import zlib
 from pathlib import Path
@@ -100,6 +101,46 @@ def _looks_like_text(head: bytes) -> bool:
         return False
     controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 13))
     return controls <= len(head) // 100
+
+
+FileIdentity = tuple[str, int, int, int]
+
+
+def file_identity(path: Path) -> FileIdentity | None:
+    """(path, size, modified ns, inode): another value once the file is changed or replaced;
+    None when it cannot be read."""
+    try:
+        status = path.stat()
+        return (str(path.resolve()), status.st_size, status.st_mtime_ns, status.st_ino)
+    except OSError:
+        return None
+
+
+# Workbooks that passed the zip/XML bomb checks, by file identity: `validate` lists the sheets and
+# then loads one, the command line's read-ahead (importer.load.read_ahead) checks the file it
+# reads too, and the check inflates every XML part (0.1 s per 100,000 rows). A changed or
+# replaced file has another identity and is checked again. Each keeps the last row number the
+# check noted per part. One check at a time: a second caller waits, then finds the first's.
+_SAFE_WORKBOOKS: dict[FileIdentity, dict[str, int]] = {}
+_SAFE_WORKBOOKS_KEPT = 16
+_CHECKING = threading.Lock()
+
+
+def check_workbook_once(path: Path, *, file: str) -> dict[str, int]:
+    """:func:`check_workbook_zip`, skipped for a file that passed it unchanged in this process.
+
+    Returns the last row number it noted per part (an upper bound of each sheet's rows).
+    """
+    with _CHECKING:
+        key = file_identity(path)
+        if key is not None and key in _SAFE_WORKBOOKS:
+            return _SAFE_WORKBOOKS[key]
+        last_rows = check_workbook_zip(path, file=file)
+        if key is not None:
+            if len(_SAFE_WORKBOOKS) >= _SAFE_WORKBOOKS_KEPT:
+                _SAFE_WORKBOOKS.pop(next(iter(_SAFE_WORKBOOKS)))
+            _SAFE_WORKBOOKS[key] = last_rows
+        return last_rows
 
 
 def check_workbook_zip(path: Path, *, file: str) -> dict[str, int]:

@@ -29,7 +29,7 @@ from importer.mapping.model import (
     Mapping,
 )
 from importer.mapping.problems import Problems, read_bool, read_section
-from importer.mapping.yaml_text import MAX_MAPPING_BYTES, read_yaml
+from importer.mapping.yaml_text import read_mapping_file
 from importer.values import DstPolicy, is_zone, known_zones, zone_country
 
 _TOP_KEYS = {
@@ -218,12 +218,4 @@ def _columns(raw: Any, problems: Problems) -> tuple[ColumnCheck, ...]:
 
 def load_mapping(path: str | Path) -> Mapping:
     """Read and check a mapping file; a missing file or bad YAML is a MappingError."""
-    file = str(path)
-    try:
-        with Path(path).open(encoding="utf-8-sig") as opened:
-            text = opened.read(MAX_MAPPING_BYTES + 1)  # never more than a mapping can be
-    except OSError as exc:
-        raise MappingError(f"cannot read the mapping file: {exc.strerror}", file=file) from exc
-    except UnicodeDecodeError as exc:
-        raise MappingError(f"not UTF-8 text: {exc.reason}", file=file) from exc
-    return parse_mapping(read_yaml(text, file=file), file=file)
+    return parse_mapping(read_mapping_file(path), file=str(path))

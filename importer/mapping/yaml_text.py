@@ -9,6 +9,7 @@ mapping ever needs, and files larger than any mapping is.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -84,3 +85,28 @@ def read_yaml(text: str, *, file: str | None = None) -> Any:
         raise MappingError(f"not a plain mapping file: {exc}", file=file) from None
     except yaml.YAMLError as exc:
         raise MappingError(f"not valid YAML: {exc}", file=file) from exc
+
+
+def read_mapping_file(path: str | Path) -> Any:
+    """:func:`read_yaml` of the mapping file at ``path``; MappingError when it cannot be read."""
+    file = str(path)
+    try:
+        with Path(path).open(encoding="utf-8-sig") as opened:
+            text = opened.read(MAX_MAPPING_BYTES + 1)  # never more than a mapping can be
+    except OSError as exc:
+        raise MappingError(f"cannot read the mapping file: {exc.strerror}", file=file) from exc
+    except UnicodeDecodeError as exc:
+        raise MappingError(f"not UTF-8 text: {exc.reason}", file=file) from exc
+    return read_yaml(text, file=file)
+
+
+def named_sheet(path: str | Path) -> str | None:
+    """The one sheet the mapping file at ``path`` names (``sheet:``), read without checking the
+    rest of it (:func:`importer.mapping.load_mapping` does): None when it names none, or the file
+    cannot be read. A hint for reading ahead (:mod:`importer.load.read_ahead`), never a choice."""
+    try:
+        data = read_mapping_file(path)
+    except MappingError:
+        return None
+    sheet = data.get("sheet") if isinstance(data, dict) else None
+    return sheet if isinstance(sheet, str) else None

@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 from importer.errors import LoadError
-from importer.load import load_table, sheet_names
+from importer.load import load_table, sheet_names, xlsx_safety
 from importer.load import table as load
 from importer.load.csv_reader import MAX_COLUMNS
 from importer.load.xlsx_safety import (
@@ -334,13 +334,13 @@ def test_sheet_names_then_load_checks_the_file_once(
     path = tmp_path / "appointments.xlsx"
     shutil.copy(SAMPLES / "appointments.xlsx", path)
     checked: list[Path] = []
-    real_check = load.check_workbook_zip
+    real_check = xlsx_safety.check_workbook_zip
 
     def counting_check(source: Path, *, file: str) -> None:
         checked.append(source)
         real_check(source, file=file)
 
-    monkeypatch.setattr(load, "check_workbook_zip", counting_check)
+    monkeypatch.setattr(xlsx_safety, "check_workbook_zip", counting_check)
     assert sheet_names(path) == ["Appointments", "Read me"]
     assert len(load_table(path, sheet="Appointments").frame) == 22
     assert checked == [path]

@@ -1,0 +1,137 @@
+"""A workbook's sheet parsed ahead (importer.load.read_ahead) is what load_table reads, and only
+when it is the same sheet of the same file, checked for bombs first."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from importer.errors import LoadError
+from importer.load import load_table, xlsx_reader
+from importer.load.read_ahead import read_ahead, taken_sheet
+from importer.mapping.yaml_text import named_sheet
+from tests.helpers import CLINIC_MAPPING, ROOT, SAMPLES
+from tests.load.test_safety import with_entity
+
+CAP = 5_000_000
+
+
+def one_sheet_workbook(path: Path, names: list[str]) -> Path:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Visits"
+    sheet.append(["Patient", "Phone"])
+    for name in names:
+        sheet.append([name, "5415550104"])
+    workbook.save(path)
+    return path
+
+
+def no_parse_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """read_sheet cannot open the workbook itself: only a read-ahead gives it the sheet."""
+
+    def refuse(path: Path, file: str) -> None:
+        raise AssertionError("read_sheet parsed the sheet itself")
+
+    monkeypatch.setattr(xlsx_reader, "_open", refuse)
+
+
+def test_the_sheet_read_ahead_is_the_sheet_load_table_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "appointments.xlsx"
+    shutil.copy(SAMPLES / "appointments.xlsx", path)
+    expected = load_table(path, sheet="Appointments")
+    read_ahead(path, "Appointments", max_rows=CAP)
+    no_parse_of_its_own(monkeypatch)
+    loaded = load_table(path, sheet="Appointments")
+    assert loaded.frame.equals(expected.frame)
+    assert loaded.warnings == expected.warnings
+
+
+def test_a_workbook_of_one_sheet_is_read_ahead_without_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = one_sheet_workbook(tmp_path / "visits.xlsx", ["Ann Lee", "Bo Chan"])
+    read_ahead(path, None, max_rows=CAP)
+    no_parse_of_its_own(monkeypatch)
+    assert load_table(path).frame["Patient"].tolist() == ["Ann Lee", "Bo Chan"]
+
+
+def test_of_several_sheets_none_is_read_ahead_unless_named(tmp_path: Path) -> None:
+    path = tmp_path / "appointments.xlsx"
+    shutil.copy(SAMPLES / "appointments.xlsx", path)  # "Appointments" and "Read me"
+    read_ahead(path, None, max_rows=CAP)
+    assert taken_sheet(path, "Appointments") is None
+    read_ahead(path, "Read me", max_rows=CAP)
+    assert taken_sheet(path, "Appointments") is None  # another sheet: let go
+    assert taken_sheet(path, "Read me") is None  # taken once only
+
+
+def test_a_file_changed_after_its_read_ahead_is_read_again(tmp_path: Path) -> None:
+    path = one_sheet_workbook(tmp_path / "visits.xlsx", ["Ann Lee"])
+    read_ahead(path, None, max_rows=CAP)
+    assert taken_sheet(path, "Visits") is not None
+    read_ahead(path, None, max_rows=CAP)
+    changed = one_sheet_workbook(tmp_path / "changed.xlsx", ["Cy Diaz", "Di Evans"])
+    os.replace(changed, path)
+    assert load_table(path).frame["Patient"].tolist() == ["Cy Diaz", "Di Evans"]
+
+
+def test_a_refused_workbook_is_not_read_ahead_and_load_table_says_why(tmp_path: Path) -> None:
+    good = tmp_path / "good.xlsx"
+    shutil.copy(SAMPLES / "appointments.xlsx", good)
+    bad = tmp_path / "bad.xlsx"
+    with_entity(good, bad)
+    read_ahead(bad, "Appointments", max_rows=CAP)
+    with pytest.raises(LoadError, match="(?i)declar|entit|doctype"):
+        load_table(bad, sheet="Appointments")
+
+
+def test_a_sheet_over_the_cap_is_not_read_ahead(tmp_path: Path) -> None:
+    path = one_sheet_workbook(tmp_path / "visits.xlsx", ["Ann Lee", "Bo Chan", "Cy Diaz"])
+    read_ahead(path, None, max_rows=2)
+    assert taken_sheet(path, "Visits") is None
+    read_ahead(path, None, max_rows=3)
+    assert taken_sheet(path, "Visits") is not None
+
+
+def test_a_csv_file_or_a_missing_one_is_not_read_ahead(tmp_path: Path) -> None:
+    csv = tmp_path / "visits.csv"
+    csv.write_text("Patient,Phone\nAnn Lee,5415550104\n", encoding="utf-8")
+    read_ahead(csv, None, max_rows=CAP)
+    assert taken_sheet(csv, "Visits") is None
+    missing = tmp_path / "missing.xlsx"
+    read_ahead(missing, None, max_rows=CAP)
+    assert taken_sheet(missing, "Visits") is None
+
+
+def test_the_mapping_names_the_sheet_to_read_ahead(tmp_path: Path) -> None:
+    assert named_sheet(CLINIC_MAPPING) == "Appointments"
+    assert named_sheet(tmp_path / "missing.yaml") is None
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("sheet: [unclosed\n", encoding="utf-8")
+    assert named_sheet(broken) is None
+    several = tmp_path / "several.yaml"
+    several.write_text("sheets: [Mon, Tue]\n", encoding="utf-8")
+    assert named_sheet(several) is None
+
+
+def test_the_command_line_starts_without_pandas() -> None:
+    # What the read-ahead overlaps: pandas and the checks load while calamine parses.
+    code = (
+        "import sys, importer.cli, importer.load.read_ahead, importer.mapping.yaml_text; "
+        "print(sorted(m for m in ('pandas', 'numpy', 'pandera', 'phonenumbers', 'httpx') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
