@@ -24,7 +24,7 @@ STAGES: list[tuple[str, ...]] = [
         "importer.memory",
         "importer.workers",
     ),
-    ("importer._version", "importer.serving", "importer.paths"),
+    ("importer._version", "importer.serving", "importer.paths", "importer.lazy"),
     ("importer.values",),
     ("importer.load",),
     ("importer.mapping",),

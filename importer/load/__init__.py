@@ -12,9 +12,9 @@ pandas, so the command line can start reading a workbook while the rest of the p
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from importer.lazy import lazy_names
 from importer.load.limits import (
     CSV_SUFFIXES,
     DEFAULT_MAX_ROWS,
@@ -48,14 +48,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # looked up once
-    return value
-
+__getattr__ = lazy_names(__name__, _HOMES, globals())  # names of _HOMES, imported when first used
 
 __all__ = [
     "CSV_SUFFIXES",

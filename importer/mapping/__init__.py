@@ -10,8 +10,9 @@ module :mod:`importer.mapping.yaml_text`, does not import pandas (see :mod:`impo
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from importer.lazy import lazy_names
 
 if TYPE_CHECKING:
     from importer.mapping.columns import check_columns, closest_headers
@@ -61,14 +62,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # looked up once
-    return value
-
+__getattr__ = lazy_names(__name__, _HOMES, globals())  # names of _HOMES, imported when first used
 
 __all__ = [
     "DEFAULT_PHONE_REGION",
