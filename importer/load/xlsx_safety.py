@@ -23,8 +23,10 @@
 from __future__ import annotations
 
 import enum
+import os
 import struct
 import threading
+import weakref
 import zipfile
 import zlib
 from pathlib import Path
@@ -120,10 +122,33 @@ def file_identity(path: Path) -> FileIdentity | None:
 # then loads one, the command line's read-ahead (importer.load.read_ahead) checks the file it
 # reads too, and the check inflates every XML part (0.1 s per 100,000 rows). A changed or
 # replaced file has another identity and is checked again. Each keeps the last row number the
-# check noted per part. One check at a time: a second caller waits, then finds the first's.
+# check noted per part. One check of a file at a time: a second caller of the same file waits,
+# then finds the first's; other files are checked meanwhile (two uploads to the page at once).
 _SAFE_WORKBOOKS: dict[FileIdentity, dict[str, int]] = {}
 _SAFE_WORKBOOKS_KEPT = 16
-_CHECKING = threading.Lock()
+_GUARD = threading.Lock()  # held briefly: the cache above and the table below
+
+
+class _FileLock:
+    """The lock of one file's check, kept while a caller holds it (weakly listed)."""
+
+    __slots__ = ("__weakref__", "lock")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+
+_CHECKING: weakref.WeakValueDictionary[str, _FileLock] = weakref.WeakValueDictionary()
+
+
+def _file_lock(path: Path) -> _FileLock:
+    """The lock of ``path``'s check (by its absolute name: no file system call)."""
+    name = os.path.abspath(path)
+    with _GUARD:
+        found = _CHECKING.get(name)
+        if found is None:
+            found = _CHECKING[name] = _FileLock()
+        return found
 
 
 def check_workbook_once(path: Path, *, file: str) -> dict[str, int]:
@@ -131,15 +156,18 @@ def check_workbook_once(path: Path, *, file: str) -> dict[str, int]:
 
     Returns the last row number it noted per part (an upper bound of each sheet's rows).
     """
-    with _CHECKING:
+    held = _file_lock(path)
+    with held.lock:
         key = file_identity(path)
-        if key is not None and key in _SAFE_WORKBOOKS:
-            return _SAFE_WORKBOOKS[key]
+        with _GUARD:
+            if key is not None and key in _SAFE_WORKBOOKS:
+                return _SAFE_WORKBOOKS[key]
         last_rows = check_workbook_zip(path, file=file)
         if key is not None:
-            if len(_SAFE_WORKBOOKS) >= _SAFE_WORKBOOKS_KEPT:
-                _SAFE_WORKBOOKS.pop(next(iter(_SAFE_WORKBOOKS)))
-            _SAFE_WORKBOOKS[key] = last_rows
+            with _GUARD:
+                if len(_SAFE_WORKBOOKS) >= _SAFE_WORKBOOKS_KEPT:
+                    _SAFE_WORKBOOKS.pop(next(iter(_SAFE_WORKBOOKS)))
+                _SAFE_WORKBOOKS[key] = last_rows
         return last_rows
 
 

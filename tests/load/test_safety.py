@@ -7,6 +7,7 @@ import io
 import os
 import shutil
 import struct
+import threading
 import zipfile
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from importer.load.xlsx_safety import (
     RATIO_CHECKED_ABOVE,
     MarkupScanner,
     TextRun,
+    check_workbook_once,
 )
 from tests.helpers import CORPUS, SAMPLES
 
@@ -422,3 +424,44 @@ def test_a_sheet_as_wide_as_the_column_cap_loads(tmp_path: Path) -> None:
     path = tmp_path / "wide.csv"
     path.write_text(",".join(f"c{i}" for i in range(MAX_COLUMNS)) + "\n" + "x," * 999 + "x\n")
     assert load_table(path).frame.shape == (1, MAX_COLUMNS)
+
+
+def test_two_workbooks_are_checked_at_once_and_one_workbook_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two staff upload workbooks together: the second's check does not wait for the first's.
+    # Two callers of one workbook (the read-ahead and the load) check it once.
+    first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
+    shutil.copy(SAMPLES / "appointments.xlsx", first)
+    shutil.copy(SAMPLES / "appointments.xlsx", second)
+    checking, go_on = threading.Event(), threading.Event()
+    checked: list[str] = []
+    real = xlsx_safety.check_workbook_zip
+
+    def held_on_first(path: Path, *, file: str) -> dict[str, int]:
+        checked.append(path.name)
+        if path.name == first.name:
+            checking.set()
+            assert go_on.wait(10)
+        return real(path, file=file)
+
+    monkeypatch.setattr(xlsx_safety, "check_workbook_zip", held_on_first)
+
+    def check(path: Path) -> threading.Thread:
+        thread = threading.Thread(target=check_workbook_once, args=(path,), kwargs={"file": "f"})
+        thread.start()
+        return thread
+
+    try:
+        callers = [check(first)]
+        assert checking.wait(10)
+        callers.append(check(first))
+        other = check(second)
+        other.join(10)
+        assert not other.is_alive()  # checked while the first workbook's check went on
+    finally:
+        go_on.set()
+    for caller in callers:
+        caller.join(10)
+        assert not caller.is_alive()
+    assert sorted(checked) == ["first.xlsx", "second.xlsx"]
