@@ -19,8 +19,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 import pandas as pd
 
 from importer.errors import LoadError, MappingError, ReportError
@@ -40,6 +40,9 @@ from importer.prepare import Prepared, prepare
 from importer.progress import Progress
 from importer.report import not_replaced_note, report_frame, write_report_table
 from importer.streaming import payloads_sent
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass(frozen=True)

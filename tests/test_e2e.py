@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +223,20 @@ def test_bad_client_option_exits_2(sandbox: Any, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "batch" in result.output.lower()
     assert sandbox.requests() == []
+
+
+def test_validate_loads_no_http_client(tmp_path: Path) -> None:
+    # validate sends nothing: httpx and the client are not imported (~0.1 s of its start-up).
+    code = (
+        "import sys\n"
+        "from importer.cli.commands import main\n"
+        f"sys.argv = ['apptoto-import', 'validate', {str(SAMPLES / 'appointments.csv')!r}, "
+        f"'--mapping', {str(CLINIC_MAPPING)!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('httpx', 'importer.client') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert "14 valid, 8 invalid rows" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]"
