@@ -370,8 +370,8 @@ def _send(
     transport: httpx.AsyncBaseTransport | None,
 ) -> Coroutine[Any, Any, PartsDone]:
     """The sending of every part of ``request``'s file (:func:`send_parts`), to be awaited."""
-    # Here, not above: the client and httpx are for a run that sends (validate and plan start
-    # ~0.1 s sooner without them).
+    # Here, not above: the client and httpx are for a run that sends (validate starts ~0.1 s
+    # sooner without them).
     from importer.part_sending import send_parts
 
     return send_parts(
