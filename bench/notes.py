@@ -158,7 +158,7 @@ Seconds per phase:
   result per row). Every stage is a Python pass over a million rows of Python strings (no
   pyarrow), ~10-15 us per row per stage at best: on 2 cores the 8 s target and 1 s + 4x
   `read_csv` would need fewer passes. Checking each part in the first pass, beside its keys,
-  was tried on 2026-12-07 (a part's check taken where every row the file ties to its rows is in
+  was tried on 2026-12-06 (a part's check taken where every row the file ties to its rows is in
   the part, the others checked again; whole `validate` process, one run each against the code
   without it): this file (its shared ids all within a part) 13.0 s against 14.4 s; the same
   file with one id in each of its later 20 parts shared with a row 500,000 rows above, 20.2 s

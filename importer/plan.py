@@ -162,9 +162,9 @@ def make_plan(
 
 
 STILL_LIVE = (
-    "the event sent for it while it was booked (Apptoto event {event}) is still there, and its "
-    "reminders will go out: delete it in Apptoto, or import with the cancelling of "
-    "appointments no longer in the file"
+    "marks the visit called off, but the event sent for it while it was booked (Apptoto event "
+    "{event}) is still there, and its reminders will go out: delete it in Apptoto, or import "
+    "with the cancelling of appointments no longer in the file"
 )
 
 
