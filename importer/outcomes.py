@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 class RowStatus(enum.StrEnum):
@@ -49,15 +49,19 @@ class RowIssue:
 
     ``row`` is the spreadsheet row number as the person sees it (header = row 1).
     ``reason`` is plain words for office staff, e.g. "date '13/04/2026' does not match 04/13/2026".
+    ``sheet``: the row's sheet, named where a run reads several (their row numbers repeat).
     """
 
     row: int
     column: str
     value: str
     reason: str
+    sheet: str = ""
 
     def __str__(self) -> str:
         where = f"row {self.row}" + (f", column {self.column!r}" if self.column else "")
+        if self.sheet:
+            where = f"sheet {self.sheet!r}, {where}"
         shown = f" {self.value!r}" if self.value != "" else ""
         return f"{where}:{shown} {self.reason}"
 
@@ -78,3 +82,14 @@ class RowResult:
     def warning_text(self) -> str:
         """The row's warnings as one line of the report ("" when it has none)."""
         return "; ".join(str(w) for w in self.warnings)
+
+    def on_sheet(self, sheet: str | None) -> RowResult:
+        """This result as one of several sheets' (their row numbers repeat): its message and
+        warnings name ``sheet`` (None: the one sheet read, named nowhere)."""
+        if sheet is None:
+            return self
+        return replace(
+            self,
+            message=f"sheet {sheet!r}, {self.message}" if self.message else "",
+            warnings=tuple(replace(w, sheet=sheet) for w in self.warnings),
+        )

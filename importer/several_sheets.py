@@ -239,10 +239,7 @@ def _combined(
 ) -> RunSummary:
     summaries = [p.summary for p in parts if p.summary is not None]
     results = [
-        replace(r, message=f"sheet {p.sheet!r}, {r.message}" if r.message else "")
-        for p in parts
-        if p.summary is not None
-        for r in p.summary.results
+        r.on_sheet(p.sheet) for p in parts if p.summary is not None for r in p.summary.results
     ]
     error = "; ".join(s.error for s in summaries if s.error)
     report_path, note = None, ""

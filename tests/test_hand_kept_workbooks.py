@@ -257,6 +257,22 @@ def test_validate_checks_every_sheet_and_names_the_sheet_of_each_mistake(
     assert one.exit_code == 0 and "5 valid, 0 invalid rows, 2 not appointments" in one.output
 
 
+def test_a_warning_on_one_of_several_sheets_names_its_sheet(
+    tmp_path: Path, restore_logging: None
+) -> None:
+    # Row numbers repeat from sheet to sheet: "row 5" alone would not say which day to check.
+    monday = day_sheet("Mon 12-14", dt.date(2026, 12, 14), 101)
+    tuesday = day_sheet("Tue 12-15", dt.date(2026, 12, 15), 201)
+    rows = [list(row) for row in tuesday.rows]
+    rows[4][5] = "555-01"  # row 5 of Tuesday: no cell phone; its home phone is sent instead
+    broken = SheetSpec(tuesday.name, rows, tuesday.merges)
+    path, mapping = initialised(tmp_path, "week.xlsx", [monday, broken])
+    checked = invoke_cli(["validate", str(path), "-m", str(mapping)])
+    assert checked.exit_code == 0, checked.output
+    assert "week.xlsx sheet 'Tue 12-15', row 5, column 'Cell Phone': '555-01'" in checked.output
+    assert "1 valid row has warnings to check" in checked.output
+
+
 def test_the_first_day_sheet_is_read_when_none_is_named_though_a_later_one_is_longer(
     tmp_path: Path,
 ) -> None:

@@ -126,10 +126,7 @@ def _sheet_results(checks: list[SheetCheck], file: Path) -> list[RowResult]:
         shown = f"{file.name}, sheet {check.sheet!r}"
         for warning in check.prepared.sheet.warnings:
             typer.echo(f"warning: {shown}: {warning}")
-        prefix = f"sheet {check.sheet!r}, "
-        results += [
-            replace(r, message=prefix + r.message) if r.message else r for r in check.results
-        ]
+        results += [r.on_sheet(check.sheet) for r in check.results]
     return results
 
 
