@@ -218,3 +218,20 @@ def test_a_column_of_starts_as_moments_is_the_start_and_one_of_utc_midnights_is_
     proposal = propose_mapping(load_table(source).frame, name="web", time_zone="America/Denver")
     assert {c.key: c.value for c in proposal.event}["start"] == {"date": "{CHOOSE the date column}"}
     assert any(n.startswith("the column 'Date' holds moments in UTC time") for n in proposal.notes)
+
+
+def test_a_date_column_of_excel_s_numbers_for_dates_is_named_and_zip_codes_are_not(
+    tmp_path: Path,
+) -> None:
+    """A CSV saved from a workbook whose date column was formatted General holds 46370 for
+    14 December 2026: not read as a date (1900 or 1904 based?), but said, so staff know what
+    to fix. ZIP codes are such numbers too: a column not named for the date is left alone."""
+    text = "ID,Appt Date,Time,Patient,ZIP\n1,46370,9:00 AM,Ann,54301\n2,46371,9:30 AM,Bo,54302\n"
+    source = tmp_path / "serial.csv"
+    source.write_text(text, encoding="utf-8")
+    proposal = propose_mapping(load_table(source).frame, name="desk", time_zone="America/Chicago")
+    assert {c.key: c.value for c in proposal.event}["start"] == {"date": "{CHOOSE the date column}"}
+    named = [n for n in proposal.notes if "Excel shows dates as numbers" in n]
+    assert len(named) == 1
+    assert named[0].startswith("the column 'Appt Date' holds '46370', which is a number")
+    assert "46370 would be 14 December 2026" in named[0]

@@ -36,7 +36,7 @@ from importer.assist.event import (
     participant_choices,
     ranged_start,
 )
-from importer.assist.fields import EXCLUSIVE, FIELD_KEYS, spec
+from importer.assist.fields import EXCLUSIVE, FIELD_KEYS, name_score, spec
 from importer.assist.formats import (
     Confidence,
     guess_date_format,
@@ -60,7 +60,7 @@ from importer.assist.sheet_values import (
 from importer.errors import MappingError
 from importer.mapping import DEFAULT_PHONE_REGION, parse_template
 from importer.values import normalise_phones, written_countries, zone_country, zone_problem
-from importer.values.date_words import is_moment
+from importer.values.date_words import is_moment, serial_date_reason
 from importer.values.zone_names import split_zone_names, zone_of_names
 
 
@@ -134,7 +134,7 @@ def _no_dates_notes(
     elif (from_file := file_date_note(sheet_values)) is not None:
         notes.append(from_file)
     usable = [c for c in _usable(frame) if not is_sheet_value(c)]
-    return notes + moments_notes(frame, usable)
+    return notes + moments_notes(frame, usable) + serial_dates_notes(frame, usable)
 
 
 def moments_notes(frame: pd.DataFrame, columns: list[str]) -> list[str]:
@@ -151,6 +151,25 @@ def moments_notes(frame: pd.DataFrame, columns: list[str]) -> list[str]:
                 "it is not read as the appointments' dates; export the dates alone (like "
                 "2026-12-14), or the start as a date and time in the clinic's own zone"
             )
+    return notes
+
+
+def serial_dates_notes(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """Why a column named for the appointments' dates whose cells are Excel's numbers for dates
+    (``46370``: a column formatted General, saved as CSV) is no column of dates: such numbers
+    are not read as dates (:func:`importer.values.date_words.serial_date_reason`). Only a
+    header that names the date counts: ZIP codes look like such numbers too."""
+    dated = [spec("start_date"), spec("start_datetime")]
+    notes = []
+    for column in columns:
+        if not any(name_score(field, column) for field in dated):
+            continue
+        cells = frame[column].head(SAMPLE_ROWS).dropna().astype("str").str.strip()
+        cells = cells[cells != ""]
+        serial = [(text, why) for text in cells.tolist() if (why := serial_date_reason(text))]
+        if serial and len(serial) * 2 >= len(cells):
+            text, why = serial[0]
+            notes.append(f"the column {column!r} holds {text!r}, which {why}")
     return notes
 
 
