@@ -235,15 +235,20 @@ def test_cancelling_missing_rows_counts_every_sheet_as_in_the_file(
     assert starts(sandbox) == {k: v for k, v in {**MONDAY, **TUESDAY}.items() if k != "A205"}
 
 
-def test_validate_checks_every_sheet_and_names_the_sheet_of_each_mistake(
-    tmp_path: Path, restore_logging: None
-) -> None:
+def monday_and_tuesday(column: int, written: str) -> tuple[SheetSpec, SheetSpec]:
+    """Two day sheets, row 5 of Tuesday's with ``written`` in its ``column``-th cell (from 0)."""
     monday = day_sheet("Mon 12-14", dt.date(2026, 12, 14), 101)
     tuesday = day_sheet("Tue 12-15", dt.date(2026, 12, 15), 201)
     rows = [list(row) for row in tuesday.rows]
-    rows[4][2] = "half past nine"  # row 5 of Tuesday: not a time
-    broken = SheetSpec(tuesday.name, rows, tuesday.merges)
-    path, mapping = initialised(tmp_path, "week.xlsx", [NOTES, monday, broken])
+    rows[4][column] = written
+    return monday, SheetSpec(tuesday.name, rows, tuesday.merges)
+
+
+def test_validate_checks_every_sheet_and_names_the_sheet_of_each_mistake(
+    tmp_path: Path, restore_logging: None
+) -> None:
+    monday, tuesday = monday_and_tuesday(2, "half past nine")  # row 5 of Tuesday: not a time
+    path, mapping = initialised(tmp_path, "week.xlsx", [NOTES, monday, tuesday])
     report = tmp_path / "check.csv"
     checked = invoke_cli(["validate", str(path), "-m", str(mapping), "--report", str(report)])
     assert checked.exit_code == 1, checked.output
@@ -261,12 +266,9 @@ def test_a_warning_on_one_of_several_sheets_names_its_sheet(
     tmp_path: Path, restore_logging: None
 ) -> None:
     # Row numbers repeat from sheet to sheet: "row 5" alone would not say which day to check.
-    monday = day_sheet("Mon 12-14", dt.date(2026, 12, 14), 101)
-    tuesday = day_sheet("Tue 12-15", dt.date(2026, 12, 15), 201)
-    rows = [list(row) for row in tuesday.rows]
-    rows[4][5] = "555-01"  # row 5 of Tuesday: no cell phone; its home phone is sent instead
-    broken = SheetSpec(tuesday.name, rows, tuesday.merges)
-    path, mapping = initialised(tmp_path, "week.xlsx", [monday, broken])
+    # Row 5 of Tuesday: no cell phone; its home phone is sent instead.
+    monday, tuesday = monday_and_tuesday(5, "555-01")
+    path, mapping = initialised(tmp_path, "week.xlsx", [monday, tuesday])
     checked = invoke_cli(["validate", str(path), "-m", str(mapping)])
     assert checked.exit_code == 0, checked.output
     assert "week.xlsx sheet 'Tue 12-15', row 5, column 'Cell Phone': '555-01'" in checked.output
