@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pandas as pd
 import pandera.config
 import pytest
+import yaml
 
+from importer.errors import MappingError
 from importer.mapping import (
     ColumnCheck,
     ColumnType,
@@ -14,9 +19,11 @@ from importer.mapping import (
     Mapping,
     When,
     load_mapping,
+    parse_mapping,
     parse_template,
 )
 from importer.outcomes import RowIssue
+from importer.prepare import prepare
 from importer.validate import (
     DUPLICATED,
     NOT_EMAIL,
@@ -26,6 +33,8 @@ from importer.validate import (
     two_addresses_reason,
     validate_columns,
 )
+from importer.values.zones import ONE_OFFSET_ALL_YEAR
+from tests.clinic_rows import HEADER, appointment
 from tests.helpers import CLINIC_MAPPING, NOT_US_PHONE
 
 BLANKS = [None, "", " ", "   ", "\t", "\u00a0", " \n "]
@@ -201,8 +210,24 @@ def test_timezone_accepts(value: str) -> None:
                 value,
                 "is not a known time zone (write it like America/New_York)",
             )
-            for value in ["PST", "Mars/Olympus"]
+            for value in ["Mars/Olympus"]
         ],
+        # A short name is its family's zone, never a near spelling ("CT" is not UCT, UTC).
+        *[
+            (
+                ColumnType.TIMEZONE,
+                value,
+                f"is a short name of {family} time, not a time zone: write the zone of the "
+                f"place, like {zone} (its winter and summer time alike)",
+            )
+            for value, family, zone in [
+                ("PST", "Pacific", "America/Los_Angeles"),
+                ("CT", "Central", "America/Chicago"),
+            ]
+        ],
+        # tzdata's EST, MST and GMT are one offset all year round: not the zone staff mean.
+        (ColumnType.TIMEZONE, "EST", ONE_OFFSET_ALL_YEAR["EST"]),
+        (ColumnType.TIMEZONE, "GMT", ONE_OFFSET_ALL_YEAR["GMT"]),
     ],
 )
 def test_phone_and_timezone_reject_with_the_reason_of_their_value_parser(
@@ -477,3 +502,31 @@ def test_the_phone_and_email_answers_are_forgotten_once_a_part_is_mapped() -> No
     assert built.payloads  # phones and emails were checked
     assert phones._fast_answers == {}
     assert validate._email_answers == {}
+
+
+def test_an_appointment_in_est_is_refused_not_sent_an_hour_off_in_summer(tmp_path: Path) -> None:
+    # Staff write EST for New York's time all year; tzdata's EST is UTC-05:00 in July too, so
+    # a 9:00 appointment on 14 July would reach the patient as 10:00. The row is refused and
+    # says what to write; America/New_York on the next row is sent at -04:00.
+    rows = [appointment(n) for n in (1, 2)]
+    rows[0] |= {"Date": "07/14/2027", "Start": "9:00 AM", "End": "9:30 AM", "Time Zone": "EST"}
+    rows[1] |= {"Date": "07/14/2027", "Start": "9:00 AM", "End": "9:30 AM"}
+    rows[1] |= {"Time Zone": "America/New_York"}
+    source = tmp_path / "summer.csv"
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HEADER)
+        writer.writeheader()
+        writer.writerows(rows)
+    prepared = prepare(source, load_mapping(CLINIC_MAPPING))
+    assert [str(i) for i in prepared.issues[2]] == [
+        f"row 2, column 'Time Zone': 'EST' {ONE_OFFSET_ALL_YEAR['EST']}"
+    ]
+    assert prepared.events.payloads[3]["start_time"] == "2027-07-14T09:00:00-04:00"
+
+
+def test_a_mapping_whose_time_zone_is_gmt_is_refused_with_the_zone_to_write() -> None:
+    raw = yaml.safe_load(CLINIC_MAPPING.read_text(encoding="utf-8"))
+    raw["defaults"]["time_zone"] = "GMT"
+    with pytest.raises(MappingError) as caught:
+        parse_mapping(raw, file="m.yaml")
+    assert f"defaults.time_zone: 'GMT' {ONE_OFFSET_ALL_YEAR['GMT']}" in caught.value.problems

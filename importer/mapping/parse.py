@@ -31,6 +31,7 @@ from importer.mapping.model import (
 from importer.mapping.problems import Problems, read_bool, read_section
 from importer.mapping.yaml_text import read_mapping_file
 from importer.values import DstPolicy, is_zone, known_zones, zone_country
+from importer.values.zones import ONE_OFFSET_ALL_YEAR
 
 _TOP_KEYS = {
     *("name", "source", "sheet", "sheets", "header_row", "defaults", "columns", "event"),
@@ -163,7 +164,9 @@ def _defaults(raw: Any, problems: Problems) -> Defaults:
     zone = d.get("time_zone")
     if zone is not None:
         zone = str(zone)
-        if not is_zone(zone):
+        if not is_zone(zone) and (all_year := ONE_OFFSET_ALL_YEAR.get(zone.strip().upper())):
+            problems.add(f"defaults.time_zone: {zone!r} {all_year}")
+        elif not is_zone(zone):
             close = difflib.get_close_matches(zone, sorted(known_zones()), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             problems.add(f"defaults.time_zone: {zone!r} is not an IANA time zone{hint}")

@@ -20,20 +20,14 @@ import numpy as np
 import pandas as pd
 
 from importer.values.distinct import map_distinct
+from importer.values.zones import GENERIC_SHORT_NAMES, NAMED_ZONES, SHORT_NAME_FAMILIES
 
-# Short names of the zones of North America and Britain, and the generic ones ("ET": Eastern)
-# with the standard name they stand for.
-_GENERIC = {"ET": "EST", "CT": "CST", "MT": "MST", "PT": "PST", "AKT": "AKST", "HT": "HST"}
+_GENERIC = GENERIC_SHORT_NAMES
 _NAMES = (
     "EST EDT CST CDT MST MDT PST PDT AKST AKDT HST HDT AST ADT NST NDT GMT BST UTC".split()
     + list(_GENERIC)
 )
-_WORDS = {"EST": "Eastern", "EDT": "Eastern", "ET": "Eastern", "CST": "Central", "CDT": "Central"}
-_WORDS |= {"CT": "Central", "MST": "Mountain", "MDT": "Mountain", "MT": "Mountain"}
-_WORDS |= {"PST": "Pacific", "PDT": "Pacific", "PT": "Pacific", "AKST": "Alaska", "AKDT": "Alaska"}
-_WORDS |= {"AKT": "Alaska", "HST": "Hawaii", "HDT": "Hawaii", "HT": "Hawaii", "AST": "Atlantic"}
-_WORDS |= {"ADT": "Atlantic", "NST": "Newfoundland", "NDT": "Newfoundland", "GMT": "UK winter"}
-_WORDS |= {"BST": "UK summer", "UTC": "universal"}
+_WORDS = SHORT_NAME_FAMILIES
 # After a time: a space, then the name, bare or in brackets.
 _AFTER_TIME = re.compile(
     r"(?<=[0-9APMapm.])\s+\(?(?P<name>" + "|".join(_NAMES) + r")\)?$", re.IGNORECASE
@@ -53,22 +47,6 @@ def split_zone_names(text: pd.Series) -> tuple[pd.Series, pd.Series]:
         pd.Series(rests.astype(object)[codes], index=text.index, dtype="str"),
         pd.Series(names[codes], index=text.index, dtype="str"),
     )
-
-
-# The zone each family of short names most often means, for the mapping assistant to propose
-# (medium confidence: MST is also Arizona's, AST Puerto Rico's).
-NAMED_ZONES = {
-    "Eastern": "America/New_York",
-    "Central": "America/Chicago",
-    "Mountain": "America/Denver",
-    "Pacific": "America/Los_Angeles",
-    "Alaska": "America/Anchorage",
-    "Hawaii": "Pacific/Honolulu",
-    "Atlantic": "America/Halifax",
-    "Newfoundland": "America/St_Johns",
-    "UK winter": "Europe/London",
-    "UK summer": "Europe/London",
-}
 
 
 def zone_of_names(names: pd.Series) -> tuple[str, str] | None:

@@ -9,11 +9,60 @@ import re
 import zoneinfo
 from pathlib import Path
 
+# Short names of the zones of North America and Britain, and the generic ones ("ET": Eastern)
+# with the standard name they stand for; each name's family of zones.
+GENERIC_SHORT_NAMES = {"ET": "EST", "CT": "CST", "MT": "MST", "PT": "PST", "AKT": "AKST"}
+GENERIC_SHORT_NAMES |= {"HT": "HST"}
+SHORT_NAME_FAMILIES = {"EST": "Eastern", "EDT": "Eastern", "ET": "Eastern", "CST": "Central"}
+SHORT_NAME_FAMILIES |= {"CDT": "Central", "CT": "Central", "MST": "Mountain", "MDT": "Mountain"}
+SHORT_NAME_FAMILIES |= {"MT": "Mountain", "PST": "Pacific", "PDT": "Pacific", "PT": "Pacific"}
+SHORT_NAME_FAMILIES |= {"AKST": "Alaska", "AKDT": "Alaska", "AKT": "Alaska", "HST": "Hawaii"}
+SHORT_NAME_FAMILIES |= {"HDT": "Hawaii", "HT": "Hawaii", "AST": "Atlantic", "ADT": "Atlantic"}
+SHORT_NAME_FAMILIES |= {"NST": "Newfoundland", "NDT": "Newfoundland", "GMT": "UK winter"}
+SHORT_NAME_FAMILIES |= {"BST": "UK summer", "UTC": "universal"}
+# The zone each family of short names most often means, for the mapping assistant to propose
+# (medium confidence: MST is also Arizona's, AST Puerto Rico's).
+NAMED_ZONES = {
+    "Eastern": "America/New_York",
+    "Central": "America/Chicago",
+    "Mountain": "America/Denver",
+    "Pacific": "America/Los_Angeles",
+    "Alaska": "America/Anchorage",
+    "Hawaii": "Pacific/Honolulu",
+    "Atlantic": "America/Halifax",
+    "Newfoundland": "America/St_Johns",
+    "UK winter": "Europe/London",
+    "UK summer": "Europe/London",
+}
+
+# tzdata's zones named like a place's winter time but one offset all year round: staff who
+# write EST mean New York's time, summer included, and tzdata's EST is UTC-05:00 in July too (an
+# appointment an hour off); GMT is no British summer time, MST no Denver summer time (it is
+# Arizona's). Not accepted as zones: each is refused with the zones to write instead.
+ONE_OFFSET_ALL_YEAR = {
+    "EST": (
+        "is Eastern Standard Time all year round (UTC-05:00, no summer time), so a summer "
+        "appointment would be an hour off: write America/New_York for the time of New York, "
+        "Toronto or Miami (America/Panama for UTC-05:00 all year)"
+    ),
+    "MST": (
+        "is Mountain Standard Time all year round (UTC-07:00, no summer time), so a summer "
+        "appointment in Denver would be an hour off: write America/Denver for the time of "
+        "Denver or Calgary, America/Phoenix for Arizona's"
+    ),
+    "GMT": (
+        "is Greenwich Mean Time all year round (no British Summer Time), so a summer "
+        "appointment in the UK would be an hour off: write Europe/London for UK time (UTC for "
+        "universal time)"
+    ),
+}
+
 
 @functools.cache
 def known_zones() -> frozenset[str]:
-    """The IANA zone names on this machine (read from disk once: it takes milliseconds)."""
-    return frozenset(zoneinfo.available_timezones())
+    """The IANA zone names on this machine that are accepted (read from disk once: it takes
+    milliseconds); not those of :data:`ONE_OFFSET_ALL_YEAR`."""
+    return frozenset(zoneinfo.available_timezones()) - ONE_OFFSET_ALL_YEAR.keys()
 
 
 @functools.cache
@@ -43,9 +92,19 @@ def suggest_zone(name: str) -> str | None:
 
 
 def zone_problem(name: str) -> str | None:
-    """A plain-words reason when ``name`` is not an IANA zone, else None."""
+    """A plain-words reason when ``name`` is not an IANA zone (or one of
+    :data:`ONE_OFFSET_ALL_YEAR`), else None. A short name (PST, CT) names its family's zone."""
     if is_zone(name):
         return None
+    short = name.strip().upper()
+    if short in ONE_OFFSET_ALL_YEAR:
+        return ONE_OFFSET_ALL_YEAR[short]
+    family = SHORT_NAME_FAMILIES.get(short)
+    if family is not None and family in NAMED_ZONES:
+        return (
+            f"is a short name of {family} time, not a time zone: write the zone of the place, "
+            f"like {NAMED_ZONES[family]} (its winter and summer time alike)"
+        )
     hint = suggest_zone(name)
     suffix = f"; did you mean {hint!r}?" if hint else " (write it like America/New_York)"
     return f"is not a known time zone{suffix}"
