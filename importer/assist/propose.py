@@ -62,6 +62,7 @@ from importer.mapping import DEFAULT_PHONE_REGION, parse_template
 from importer.values import normalise_phones, written_countries, zone_country, zone_problem
 from importer.values.date_words import is_moment, serial_date_reason
 from importer.values.zone_names import split_zone_names, zone_of_names
+from importer.values.zones import SHORT_NAME_FAMILIES
 
 
 def _usable(frame: pd.DataFrame) -> list[str]:
@@ -278,12 +279,29 @@ def _time_zone(frame: pd.DataFrame, picks: dict[str, Pick], given: str | None) -
             Confidence.MEDIUM,
             f"no column holds time zones, but the times are written with {names}: {zone}; check it",
         )
+    short = _zone_of_short_names(frame) if "time_zone" not in picks else None
+    if short is not None and short[1]:
+        column, zone, names = short
+        return Setting(
+            zone,
+            Confidence.MEDIUM,
+            f"no column holds time zones, but {column!r} holds the short names {names}: {zone} "
+            "(its winter and summer time alike; EST all year would be an hour off in summer); "
+            "check it",
+        )
     if "time_zone" not in picks:
+        several = ""
+        if short is not None:
+            column, _, names = short
+            several = (
+                f"; {column!r} holds short names of several zones ({names}), which are no time "
+                "zones: write each row's zone there as an IANA name and choose that column"
+            )
         return Setting(
             ZONE_PLACEHOLDER,
             Confidence.LOW,
             "no column holds time zones: set the zone the appointments are in (an IANA name "
-            "like America/New_York); appointment times mean nothing without one",
+            f"like America/New_York); appointment times mean nothing without one{several}",
             placeholder=True,
         )
     column = picks["time_zone"].column
@@ -360,6 +378,23 @@ def _zone_from_names(frame: pd.DataFrame, picks: dict[str, Pick]) -> tuple[str, 
         return None
     text = pd.concat(columns).fillna("").astype("str").str.strip()
     return zone_of_names(split_zone_names(text)[1])
+
+
+def _zone_of_short_names(frame: pd.DataFrame) -> tuple[str, str, str] | None:
+    """A column whose every cell is a short name of a zone (EST, EDT, PT): the column, the zone
+    of their family ("" when they are of several, EST and PST), and the names. Such cells are no
+    time zones (EST is UTC-05:00 all year round, see
+    :data:`importer.values.zones.ONE_OFFSET_ALL_YEAR`), but say the clinic's."""
+    for column in _usable(frame):
+        cells = frame[column].head(SAMPLE_ROWS).dropna().astype("str").str.strip().str.upper()
+        cells = cells[cells != ""]
+        if cells.empty or not cells.isin(SHORT_NAME_FAMILIES.keys()).all():
+            continue
+        found = zone_of_names(cells)
+        if found is not None:
+            return column, *found
+        return column, "", ", ".join(sorted(set(cells.tolist())))
+    return None
 
 
 def _calling_code(region: str) -> int:

@@ -874,3 +874,33 @@ def test_dates_typed_out_are_a_column_of_dates(dates: list[str], expected: str) 
     )
     proposal = propose_mapping(frame, name="typed", time_zone="America/Chicago")
     assert proposal.date_format.format == expected
+
+
+def test_a_zone_column_of_est_gives_new_york_and_one_of_several_short_names_asks(
+    tmp_path: Path,
+) -> None:
+    # EST is no zone to send (UTC-05:00 all year: a July 9:00 would reach the patient as 10:00),
+    # but a column of it says where the clinic is: New York's zone, summer time and all.
+    source = tmp_path / "est.csv"
+    source.write_text(
+        "Appt ID,Patient,Date,Time,Time Zone\nA1,Ann Lee,07/14/2027,9:00 AM,EST\n"
+        "A2,Bo Li,07/14/2027,9:30 AM,est\n",
+        encoding="utf-8",
+    )
+    proposal = propose_mapping(load_table(source).frame, name="desk")
+    assert proposal.time_zone.value == "America/New_York"
+    assert proposal.time_zone.confidence is Confidence.MEDIUM
+    assert "'Time Zone' holds the short names EST" in proposal.time_zone.reason
+    (payload, _) = prepare(source, proposal.to_mapping()).events.payloads.values()
+    assert payload["start_time"] == "2027-07-14T09:00:00-04:00"
+
+    source.write_text(
+        "Appt ID,Patient,Date,Time,Time Zone\nA1,Ann Lee,07/14/2027,9:00 AM,EST\n"
+        "A2,Bo Li,07/14/2027,9:30 AM,PST\n",
+        encoding="utf-8",
+    )
+    proposal = propose_mapping(load_table(source).frame, name="desk")
+    assert proposal.time_zone.placeholder
+    assert "'Time Zone' holds short names of several zones (EST, PST)" in (
+        proposal.time_zone.reason
+    )
