@@ -506,8 +506,9 @@ def test_the_phone_and_email_answers_are_forgotten_once_a_part_is_mapped() -> No
 
 def test_an_appointment_in_est_is_refused_not_sent_an_hour_off_in_summer(tmp_path: Path) -> None:
     # Staff write EST for New York's time all year; tzdata's EST is UTC-05:00 in July too, so
-    # a 9:00 appointment on 14 July would reach the patient as 10:00. The row is refused and
-    # says what to write; America/New_York on the next row is sent at -04:00.
+    # a 9:00 appointment on 14 July would be sent at 9:00-05:00, which is 10:00 in New York
+    # (where Apptoto's calendar shows it). The row is refused and says what to write;
+    # America/New_York on the next row is sent at -04:00.
     rows = [appointment(n) for n in (1, 2)]
     rows[0] |= {"Date": "07/14/2027", "Start": "9:00 AM", "End": "9:30 AM", "Time Zone": "EST"}
     rows[1] |= {"Date": "07/14/2027", "Start": "9:00 AM", "End": "9:30 AM"}

@@ -879,8 +879,8 @@ def test_dates_typed_out_are_a_column_of_dates(dates: list[str], expected: str) 
 def test_a_zone_column_of_est_gives_new_york_and_one_of_several_short_names_asks(
     tmp_path: Path,
 ) -> None:
-    # EST is no zone to send (UTC-05:00 all year: a July 9:00 would reach the patient as 10:00),
-    # but a column of it says where the clinic is: New York's zone, summer time and all.
+    # EST is no zone to send (UTC-05:00 all year: a July 9:00 would be 10:00 in New York), but
+    # a column of it says where the clinic is: New York's zone, summer time and all.
     source = tmp_path / "est.csv"
     source.write_text(
         "Appt ID,Patient,Date,Time,Time Zone\nA1,Ann Lee,07/14/2027,9:00 AM,EST\n"
