@@ -384,8 +384,11 @@ def _zone_of_short_names(frame: pd.DataFrame) -> tuple[str, str, str] | None:
     """A column whose every cell is a short name of a zone (EST, EDT, PT): the column, the zone
     of their family ("" when they are of several, EST and PST), and the names. Such cells are no
     time zones (EST is UTC-05:00 all year round, see
-    :data:`importer.values.zones.ONE_OFFSET_ALL_YEAR`), but say the clinic's."""
+    :data:`importer.values.zones.ONE_OFFSET_ALL_YEAR`), but say the clinic's. Only a header
+    that names a zone counts: a State column of CT (Connecticut) is no Central time."""
     for column in _usable(frame):
+        if not name_score(spec("time_zone"), column):
+            continue
         cells = frame[column].head(SAMPLE_ROWS).dropna().astype("str").str.strip().str.upper()
         cells = cells[cells != ""]
         if cells.empty or not cells.isin(SHORT_NAME_FAMILIES.keys()).all():

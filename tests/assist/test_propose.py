@@ -904,3 +904,13 @@ def test_a_zone_column_of_est_gives_new_york_and_one_of_several_short_names_asks
     assert "'Time Zone' holds short names of several zones (EST, PST)" in (
         proposal.time_zone.reason
     )
+
+    # Connecticut's clinic: its State column says CT, which is no Central time.
+    source.write_text(
+        "Appt ID,Patient,Date,Time,State\nA1,Ann Lee,07/14/2027,9:00 AM,CT\n"
+        "A2,Bo Li,07/14/2027,9:30 AM,CT\n",
+        encoding="utf-8",
+    )
+    proposal = propose_mapping(load_table(source).frame, name="desk")
+    assert proposal.time_zone.placeholder
+    assert "short name" not in proposal.time_zone.reason
