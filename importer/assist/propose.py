@@ -59,10 +59,17 @@ from importer.assist.sheet_values import (
 )
 from importer.errors import MappingError
 from importer.mapping import DEFAULT_PHONE_REGION, parse_template
-from importer.values import normalise_phones, written_countries, zone_country, zone_problem
+from importer.values import (
+    FILTERS,
+    apply_filter,
+    normalise_phones,
+    written_countries,
+    zone_country,
+    zone_problem,
+)
 from importer.values.date_words import is_moment, serial_date_reason
 from importer.values.zone_names import split_zone_names, zone_of_names
-from importer.values.zones import SHORT_NAME_FAMILIES
+from importer.values.zones import AMBIGUOUS_SHORT_NAMES, SHORT_NAME_FAMILIES
 
 
 def _usable(frame: pd.DataFrame) -> list[str]:
@@ -99,6 +106,8 @@ def propose_mapping(
     ids = pick_external_id(frame, [c for c in usable if c not in taken], profiles, people)
     if ids.appointment is not None:
         picks = {"external_id": ids.appointment, **picks}
+    if "time_zone" not in picks and (short := short_names_pick(frame)) is not None:
+        picks["time_zone"] = short
     if not {"calendar", "calendar_id"} & picks.keys() and (why := heading_calendar(frame)):
         picks["calendar"] = Pick("@heading", Confidence.MEDIUM, why)
     dated = sheet_date_column(sheet_values)
@@ -196,7 +205,7 @@ def proposal_from_choices(
     for key, column in chosen.items():
         if key not in FIELD_KEYS:
             problems.append(f"unknown field {key!r} (known: {', '.join(FIELD_KEYS)})")
-        elif column not in frame.columns:
+        elif column not in frame.columns and not _filtered_column(frame, column):
             problems.append(f"{spec(key).label}: the sheet has no column {column!r}")
     for key in chosen:
         for other in EXCLUSIVE.get(key, ()):
@@ -279,33 +288,25 @@ def _time_zone(frame: pd.DataFrame, picks: dict[str, Pick], given: str | None) -
             Confidence.MEDIUM,
             f"no column holds time zones, but the times are written with {names}: {zone}; check it",
         )
-    short = _zone_of_short_names(frame) if "time_zone" not in picks else None
-    if short is not None and short[1]:
-        column, zone, names = short
-        return Setting(
-            zone,
-            Confidence.MEDIUM,
-            f"no column holds time zones, but {column!r} holds the short names {names}: {zone} "
-            "(its winter and summer time alike; EST all year would be an hour off in summer); "
-            "check it",
-        )
     if "time_zone" not in picks:
-        several = ""
-        if short is not None:
-            column, _, names = short
-            several = (
-                f"; {column!r} holds short names of several zones ({names}), which are no time "
-                "zones: write each row's zone there as an IANA name and choose that column"
+        unclear = ""
+        if (short := _short_names_column(frame)) is not None:
+            column, _, ambiguous = short
+            unclear = (
+                f"; {column!r} holds short names of zones, and some tell no single zone "
+                f"({ambiguous}: MST is Arizona's all year and Denver's in winter, AST Puerto "
+                "Rico's and Halifax's, GMT the UK's winter time and universal time): write each "
+                "row's zone there as an IANA name (like America/Phoenix) and choose that column"
             )
         return Setting(
             ZONE_PLACEHOLDER,
             Confidence.LOW,
             "no column holds time zones: set the zone the appointments are in (an IANA name "
-            f"like America/New_York); appointment times mean nothing without one{several}",
+            f"like America/New_York); appointment times mean nothing without one{unclear}",
             placeholder=True,
         )
-    column = picks["time_zone"].column
-    cells = frame[column].fillna("").astype("str").str.strip()
+    column = picks["time_zone"].column.split("|")[0]  # a short name's zone: {Zone|zone}
+    cells = _picked_cells(frame, picks["time_zone"]).str.strip()
     blank = cells == ""
     if not blank.any():
         return Setting(None, Confidence.HIGH, f"every row has its zone in {column!r}")
@@ -327,7 +328,7 @@ def _region_source(
         return given.upper(), Confidence.CHOSEN, "chosen by you"
     zones = [zone] if zone else []
     if not zones and "time_zone" in picks:
-        written = frame[picks["time_zone"].column].dropna().astype("str").str.strip()
+        written = _picked_cells(frame, picks["time_zone"]).str.strip()
         zones = written[written != ""].value_counts().index.tolist()[:1]
     country = zone_country(zones[0]) if zones else None
     if country:
@@ -380,12 +381,11 @@ def _zone_from_names(frame: pd.DataFrame, picks: dict[str, Pick]) -> tuple[str, 
     return zone_of_names(split_zone_names(text)[1])
 
 
-def _zone_of_short_names(frame: pd.DataFrame) -> tuple[str, str, str] | None:
-    """A column whose every cell is a short name of a zone (EST, EDT, PT): the column, the zone
-    of their family ("" when they are of several, EST and PST), and the names. Such cells are no
-    time zones (EST is UTC-05:00 all year round, see
-    :data:`importer.values.zones.ONE_OFFSET_ALL_YEAR`), but say the clinic's. Only a header
-    that names a zone counts: a State column of CT (Connecticut) is no Central time."""
+def _short_names_column(frame: pd.DataFrame) -> tuple[str, str, str] | None:
+    """A column whose header names a zone and whose every cell is a zone's short name (EST,
+    EDT, PT): the column, the names, and those of them that tell no one zone ("" when none
+    does not: MST, AST, GMT; see :data:`importer.values.zones.AMBIGUOUS_SHORT_NAMES`). A State
+    column of CT (Connecticut) is no Central time: the header must name a zone."""
     for column in _usable(frame):
         if not name_score(spec("time_zone"), column):
             continue
@@ -393,11 +393,40 @@ def _zone_of_short_names(frame: pd.DataFrame) -> tuple[str, str, str] | None:
         cells = cells[cells != ""]
         if cells.empty or not cells.isin(SHORT_NAME_FAMILIES.keys()).all():
             continue
-        found = zone_of_names(cells)
-        if found is not None:
-            return column, *found
-        return column, "", ", ".join(sorted(set(cells.tolist())))
+        names = sorted(set(cells.tolist()))
+        ambiguous = [n for n in names if n in AMBIGUOUS_SHORT_NAMES]
+        return column, ", ".join(names), ", ".join(ambiguous)
     return None
+
+
+def _filtered_column(frame: pd.DataFrame, choice: str) -> bool:
+    """True for a column of ``frame`` read through a filter: ``Time Zone|zone``."""
+    column, _, name = choice.partition("|")
+    return bool(name) and name in FILTERS and column in frame.columns
+
+
+def _picked_cells(frame: pd.DataFrame, pick: Pick) -> pd.Series:
+    """The text of a picked column, through the pick's filter (``Time Zone|zone``); "" blank."""
+    column, _, name = pick.column.partition("|")
+    cells = frame[column].fillna("").astype("str")
+    return apply_filter(cells, name) if name else cells
+
+
+def short_names_pick(frame: pd.DataFrame) -> Pick | None:
+    """The zone column of short names (EST, CT, PT) read through ``|zone``, each name as its
+    family's zone, when every name tells one (see :func:`_short_names_column`)."""
+    short = _short_names_column(frame)
+    if short is None or short[2]:
+        return None
+    column, names, _ = short
+    return Pick(
+        f"{column}|zone",
+        Confidence.MEDIUM,
+        f"the header {column!r} names this field and its values are short names ({names}), "
+        "which are no time zones (EST is UTC-05:00 all year round): each is read as its "
+        "family's zone, winter and summer time alike (EST and EDT as America/New_York); check "
+        "it",
+    )
 
 
 def _calling_code(region: str) -> int:

@@ -58,6 +58,26 @@ ONE_OFFSET_ALL_YEAR = {
 }
 
 
+# Short names that do not tell one zone: MST is Arizona's all year and Denver's in winter, AST
+# Puerto Rico's all year and Halifax's in winter, GMT the UK's winter time and universal time.
+AMBIGUOUS_SHORT_NAMES = frozenset({"MST", "MT", "AST", "GMT"})
+
+
+def zone_of_short_name(text: str) -> str:
+    """The ``|zone`` filter: a short name (EST, EDT, ET, PST, CT, BST) as the zone of its family
+    (America/New_York: winter and summer time alike, as staff who write EST in July mean it);
+    any other text, an IANA name or one of :data:`AMBIGUOUS_SHORT_NAMES`, as written (the zone
+    check then judges it)."""
+    short = text.strip().upper()
+    family = SHORT_NAME_FAMILIES.get(short)
+    if family is None or short in AMBIGUOUS_SHORT_NAMES:
+        return text
+    return NAMED_ZONES.get(family, text)
+
+
+ZONE_FILTERS = {"zone": zone_of_short_name}
+
+
 @functools.cache
 def known_zones() -> frozenset[str]:
     """The IANA zone names on this machine that are accepted (read from disk once: it takes

@@ -35,7 +35,7 @@ from importer.assist.sheet_values import (
 )
 from importer.errors import MappingError
 from importer.load import load_table, sheets_like, strip_report_columns
-from importer.values import countries, format_in_words, zone_problem
+from importer.values import apply_filter, countries, format_in_words, zone_problem
 from importer.web.choosing import MappingKnowledge
 from importer.web.uploads import Upload
 
@@ -310,6 +310,13 @@ def column_options(matching: Matching) -> list[ColumnOption]:
             example = example[: EXAMPLE_CHARACTERS - 1] + "…"
         shown = shown_column(column)
         options.append(ColumnOption(column, f"{shown} ({example})" if example else shown))
+    # A column the assistant reads through a filter: its short names of zones as their zones.
+    for choice in dict.fromkeys(pick.column for pick in matching.assistant.picks.values()):
+        column, _, name = choice.partition("|")
+        if name == "zone" and column in matching.frame.columns:
+            cells = apply_filter(matching.frame[column].fillna("").astype("str").str.strip(), name)
+            example = next((c for c in cells if c), "")
+            options.append(ColumnOption(choice, f"{column}, short names as zones ({example})"))
     return options
 
 

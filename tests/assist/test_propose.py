@@ -876,34 +876,44 @@ def test_dates_typed_out_are_a_column_of_dates(dates: list[str], expected: str) 
     assert proposal.date_format.format == expected
 
 
-def test_a_zone_column_of_est_gives_new_york_and_one_of_several_short_names_asks(
+def test_a_zone_column_of_short_names_is_read_as_their_zones_and_mst_asks(
     tmp_path: Path,
 ) -> None:
     # EST is no zone to send (UTC-05:00 all year: a July 9:00 would be 10:00 in New York), but
-    # a column of it says where the clinic is: New York's zone, summer time and all.
+    # it says where the row's clinic is: {Time Zone|zone} reads EST as New York, summer time
+    # and all, PT as Los Angeles.
     source = tmp_path / "est.csv"
     source.write_text(
         "Appt ID,Patient,Date,Time,Time Zone\nA1,Ann Lee,07/14/2027,9:00 AM,EST\n"
-        "A2,Bo Li,07/14/2027,9:30 AM,est\n",
+        "A2,Bo Li,07/14/2027,9:30 AM,pt\n",
         encoding="utf-8",
     )
     proposal = propose_mapping(load_table(source).frame, name="desk")
-    assert proposal.time_zone.value == "America/New_York"
-    assert proposal.time_zone.confidence is Confidence.MEDIUM
-    assert "'Time Zone' holds the short names EST" in proposal.time_zone.reason
-    (payload, _) = prepare(source, proposal.to_mapping()).events.payloads.values()
-    assert payload["start_time"] == "2027-07-14T09:00:00-04:00"
+    choices = {c.key: c for c in proposal.event}
+    assert choices["time_zone"].value == "{Time Zone|zone}"
+    assert choices["time_zone"].confidence is Confidence.MEDIUM
+    assert "short names (EST, PT)" in choices["time_zone"].reason
+    assert proposal.time_zone.value is None
+    payloads = prepare(source, proposal.to_mapping()).events.payloads
+    assert [p["start_time"] for p in payloads.values()] == [
+        "2027-07-14T09:00:00-04:00",
+        "2027-07-14T09:30:00-07:00",
+    ]
+    assert [p["time_zone"] for p in payloads.values()] == [
+        "America/New_York",
+        "America/Los_Angeles",
+    ]
 
+    # MST is Arizona's all year and Denver's in winter: no zone is guessed for it.
     source.write_text(
         "Appt ID,Patient,Date,Time,Time Zone\nA1,Ann Lee,07/14/2027,9:00 AM,EST\n"
-        "A2,Bo Li,07/14/2027,9:30 AM,PST\n",
+        "A2,Bo Li,07/14/2027,9:30 AM,MST\n",
         encoding="utf-8",
     )
     proposal = propose_mapping(load_table(source).frame, name="desk")
+    assert "time_zone" not in {c.key for c in proposal.event}
     assert proposal.time_zone.placeholder
-    assert "'Time Zone' holds short names of several zones (EST, PST)" in (
-        proposal.time_zone.reason
-    )
+    assert "some tell no single zone (MST: MST is Arizona's" in proposal.time_zone.reason
 
     # Connecticut's clinic: its State column says CT, which is no Central time.
     source.write_text(

@@ -908,3 +908,23 @@ def test_a_week_on_one_sheet_dated_by_its_headings_imports_from_the_page(
     review = text_of(saved.text)
     assert "Send 3 events to Apptoto" in review
     assert "Mon Dec 14, 2026, 8:30 AM" in review and "Tue Dec 15, 2026, 8:30 AM" in review
+
+
+def test_a_zone_column_of_short_names_is_offered_read_as_zones_and_saved_so(
+    client: TestClient, tmp_path: Path, mappings: Path
+) -> None:
+    """EST and PT are no time zones (EST is UTC-05:00 all year round): the page offers the
+    column read through |zone, each name as its family's zone, and the saved mapping says so."""
+    rows = [[*row, zone] for row, zone in zip(US_ROWS, ["EST", "PT", "est"], strict=True)]
+    path = write_sheet(tmp_path / "zones.csv", rows, [*HEADERS, "Time Zone"])
+    address = upload(client, path)
+    page = client.get(address).text
+    zone = drop_down(page, "time_zone")
+    assert re.search(r'<option value="Time Zone\|zone" selected', zone)
+    assert "Time Zone, short names as zones (America/New_York)" in text_of(zone)
+    assert confidence(page, "time_zone") == "medium"
+    saved = submit(client, address, "save", name="Zones")
+    assert "Send 3 events to Apptoto" in text_of(saved.text)
+    mapping = load_mapping(mappings / mapping_file_name("Zones"))
+    assert mapping.event.time_zone is not None
+    assert mapping.event.time_zone.source == "{Time Zone|zone}"
