@@ -10,6 +10,7 @@ import pytest
 
 from importer.events import build_events
 from importer.mapping import parse_mapping
+from importer.values import apply_filter
 from importer.values.time_ranges import range_end, range_start
 from importer.values.zone_names import split_zone_names, zone_name_problems
 
@@ -110,3 +111,24 @@ def test_a_time_range_with_the_zone_s_name_gives_it_to_both_ends() -> None:
         "9:00 AM EST",
         "9:30 AM EST",
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("EST", "America/New_York"),
+        ("edt", "America/New_York"),
+        ("ET", "America/New_York"),
+        ("PT", "America/Los_Angeles"),
+        ("CDT", "America/Chicago"),
+        ("BST", "Europe/London"),
+        ("HST", "Pacific/Honolulu"),
+        ("MST", "MST"),  # Arizona's all year, Denver's in winter: left to the zone check
+        ("AST", "AST"),  # Puerto Rico's all year, Halifax's in winter
+        ("GMT", "GMT"),  # the UK's winter time, or universal time
+        ("America/Denver", "America/Denver"),
+        ("Eastern", "Eastern"),
+    ],
+)
+def test_the_zone_filter_reads_a_short_name_as_its_family_s_zone(written: str, read: str) -> None:
+    assert apply_filter(pd.Series([written], dtype="str"), "zone").tolist() == [read]
