@@ -383,8 +383,8 @@ def _zone_from_names(frame: pd.DataFrame, picks: dict[str, Pick]) -> tuple[str, 
 
 def _short_names_column(frame: pd.DataFrame) -> tuple[str, str, str] | None:
     """A column whose header names a zone and whose every cell is a zone's short name (EST,
-    EDT, PT): the column, the names, and those of them that tell no one zone ("" when none
-    does not: MST, AST, GMT; see :data:`importer.values.zones.AMBIGUOUS_SHORT_NAMES`). A State
+    EDT, PT): the column, the names, and those of them that tell no one zone (MST, AST, GMT:
+    :data:`importer.values.zones.AMBIGUOUS_SHORT_NAMES`; "" when there is none). A State
     column of CT (Connecticut) is no Central time: the header must name a zone."""
     for column in _usable(frame):
         if not name_score(spec("time_zone"), column):
