@@ -147,13 +147,18 @@ def _no_dates_notes(
     return notes + moments_notes(frame, usable) + serial_dates_notes(frame, usable)
 
 
+def _sampled(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The column's first ``SAMPLE_ROWS`` cells that hold text, stripped."""
+    cells = frame[column].head(SAMPLE_ROWS).dropna().astype("str").str.strip()
+    return cells[cells != ""]
+
+
 def moments_notes(frame: pd.DataFrame, columns: list[str]) -> list[str]:
     """Why a column of moments (``2026-12-14T00:00:00Z``, as web systems export dates) is no
     column of dates: which day a moment falls on depends on the zone, so it is not guessed."""
     notes = []
     for column in columns:
-        cells = frame[column].head(SAMPLE_ROWS).dropna().astype("str").str.strip()
-        cells = cells[cells != ""]
+        cells = _sampled(frame, column)
         if len(cells) and sum(is_moment(c) for c in cells) * 2 >= len(cells):
             notes.append(
                 f"the column {column!r} holds moments in UTC time or at an offset "
@@ -174,8 +179,7 @@ def serial_dates_notes(frame: pd.DataFrame, columns: list[str]) -> list[str]:
     for column in columns:
         if not any(name_score(field, column) for field in dated):
             continue
-        cells = frame[column].head(SAMPLE_ROWS).dropna().astype("str").str.strip()
-        cells = cells[cells != ""]
+        cells = _sampled(frame, column)
         serial = [(text, why) for text in cells.tolist() if (why := serial_date_reason(text))]
         if serial and len(serial) * 2 >= len(cells):
             text, why = serial[0]
@@ -305,7 +309,7 @@ def _time_zone(frame: pd.DataFrame, picks: dict[str, Pick], given: str | None) -
             f"like America/New_York); appointment times mean nothing without one{unclear}",
             placeholder=True,
         )
-    column = picks["time_zone"].column.split("|")[0]  # a short name's zone: {Zone|zone}
+    column, _ = _column_and_filter(picks["time_zone"].column)
     cells = _picked_cells(frame, picks["time_zone"]).str.strip()
     blank = cells == ""
     if not blank.any():
@@ -389,8 +393,7 @@ def _short_names_column(frame: pd.DataFrame) -> tuple[str, str, str] | None:
     for column in _usable(frame):
         if not name_score(spec("time_zone"), column):
             continue
-        cells = frame[column].head(SAMPLE_ROWS).dropna().astype("str").str.strip().str.upper()
-        cells = cells[cells != ""]
+        cells = _sampled(frame, column).str.upper()
         if cells.empty or not cells.isin(SHORT_NAME_FAMILIES.keys()).all():
             continue
         names = sorted(set(cells.tolist()))
@@ -399,15 +402,21 @@ def _short_names_column(frame: pd.DataFrame) -> tuple[str, str, str] | None:
     return None
 
 
+def _column_and_filter(choice: str) -> tuple[str, str]:
+    """A choice of column as the column and its filter: ``Time Zone|zone``; "" for none."""
+    column, _, name = choice.partition("|")
+    return column, name
+
+
 def _filtered_column(frame: pd.DataFrame, choice: str) -> bool:
     """True for a column of ``frame`` read through a filter: ``Time Zone|zone``."""
-    column, _, name = choice.partition("|")
+    column, name = _column_and_filter(choice)
     return bool(name) and name in FILTERS and column in frame.columns
 
 
 def _picked_cells(frame: pd.DataFrame, pick: Pick) -> pd.Series:
     """The text of a picked column, through the pick's filter (``Time Zone|zone``); "" blank."""
-    column, _, name = pick.column.partition("|")
+    column, name = _column_and_filter(pick.column)
     cells = frame[column].fillna("").astype("str")
     return apply_filter(cells, name) if name else cells
 
