@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+
+import pytest
+
 import importer
 
 # By stage, in the order data flows; ``__all__`` itself is sorted.
@@ -43,3 +47,14 @@ def test_errors_share_one_root() -> None:
 
 def test_an_unknown_name_is_an_attribute_error() -> None:
     assert not hasattr(importer, "no_such_name")
+
+
+@pytest.mark.parametrize("package", ["importer.load", "importer.mapping"])
+def test_a_package_that_looks_its_names_up_lists_each_once_and_each_is_real(package: str) -> None:
+    # __all__ must stay a literal list (ruff and mypy read only that) beside _HOMES, which says
+    # where each name looked up when first used is (the light constants are imported at once):
+    # every name of _HOMES is exported, and every exported name is found.
+    module = importlib.import_module(package)
+    assert set(module._HOMES) <= set(module.__all__)
+    for name in module.__all__:
+        assert getattr(module, name) is not None, name
