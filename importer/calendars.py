@@ -17,10 +17,13 @@ from importer.mapping import Mapping
 from importer.outcomes import PlanAction, RowIssue
 from importer.plan import Plan, PlannedRow, calendar_of
 
+# Said before a run and after it alike (a plan, a run's report, the page), so in no tense.
+NEW_CALENDAR = "is a new calendar: no appointment was sent to it before, so Apptoto creates it"
+
 
 def new_calendar_warning(calendar: str) -> str:
-    """The words of the warning (and of the plan's line) for one calendar."""
-    return f"will create calendar {calendar!r} in Apptoto (no appointment was sent to it before)"
+    """The plan's line (and the page's note) for one calendar."""
+    return f"{calendar!r} {NEW_CALENDAR}"
 
 
 def warn_of_new_calendars(
@@ -44,7 +47,7 @@ def warn_of_new_calendars(
         if not known:
             out.append(planned)
             continue
-        warning = RowIssue(planned.row, column, calendar, new_calendar_warning(calendar))
+        warning = RowIssue(planned.row, column, calendar, NEW_CALENDAR)
         out.append(replace(planned, warnings=(*planned.warnings, warning)))
     return out, sorted(new)
 

@@ -299,7 +299,7 @@ def test_a_calendar_the_ledger_never_saw_is_a_warning_on_its_rows_and_in_plan(
     summary, report = run(faulty, source, tmp_path)  # first run: Dr A, Dr B, Dr C
     assert summary.new_calendars == ("Dr A", "Dr B", "Dr C")
     # A first run: every calendar is new, so only the plan lists them, no row warns.
-    assert not any("will create calendar" in line["warnings"] for line in report)
+    assert not any("new calendar" in line["warnings"] for line in report)
     with source.open("a", encoding="utf-8") as handle:
         handle.write("7,Dr Chen ,Visit 7,2026-12-08 10:00,,\n8,Dr A,Visit 8,2026-12-09 10:00,,\n")
     mapping_file = tmp_path / "faults.yaml"
@@ -318,7 +318,7 @@ def test_a_calendar_the_ledger_never_saw_is_a_warning_on_its_rows_and_in_plan(
         ],
         env_for(faulty),
     )
-    assert "will create calendar 'Dr Chen' in Apptoto" in result.output
+    assert "'Dr Chen' is a new calendar: no appointment was sent to it before" in result.output
     planned = plan_import(
         RunRequest(source=source, mapping=MAPPING, ledger_path=tmp_path / "state.sqlite")
     )
@@ -330,8 +330,8 @@ def test_a_calendar_the_ledger_never_saw_is_a_warning_on_its_rows_and_in_plan(
     }
     assert warned == {
         8: [
-            "row 8, column 'Provider': 'Dr Chen' will create calendar 'Dr Chen' in Apptoto "
-            "(no appointment was sent to it before)"
+            "row 8, column 'Provider': 'Dr Chen' is a new calendar: no appointment was sent to "
+            "it before, so Apptoto creates it"
         ]
     }
 

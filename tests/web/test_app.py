@@ -700,9 +700,7 @@ def test_messages_lose_their_row_prefix_in_a_table(
 def test_the_review_names_each_calendar_apptoto_would_create(client: TestClient) -> None:
     # A first run: the ledger knows no calendar, so every calendar of the file is new.
     review = client.get(upload_sample(client, "appointments.csv"))
-    notes = re.findall(
-        r"Note: will create calendar '([^']+)' in Apptoto", html.unescape(review.text)
-    )
+    notes = re.findall(r"Note: '([^']+)' is a new calendar", html.unescape(review.text))
     assert notes and notes == sorted(set(notes))
     prepared = prepare(SAMPLES / "appointments.csv", load_mapping(CLINIC_MAPPING))
     assert set(notes) == {event["calendar"] for event in prepared.events.payloads.values()}
