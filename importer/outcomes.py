@@ -77,19 +77,35 @@ class RowResult:
     message: str = ""
     reason: SkipReason | None = None  # why a valid row was skipped by choice, not by a failure
     warnings: tuple[RowIssue, ...] = ()  # never block the row; shown beside its status
+    sheet: str = ""  # the row's sheet where a run reads several (see on_sheet)
 
     @property
     def warning_text(self) -> str:
         """The row's warnings as one line of the report ("" when it has none)."""
         return "; ".join(str(w) for w in self.warnings)
 
+    @property
+    def sheet_message(self) -> str:
+        """The message, beginning with the row's sheet on one of several sheets."""
+        if self.sheet and self.message:
+            return f"sheet {self.sheet!r}, {self.message}"
+        return self.message
+
+    def line(self) -> str:
+        """The result as one line for a person, naming its sheet and row: an invalid row's
+        message names its row already ("row 4, column 'Date': ...")."""
+        if self.status == RowStatus.INVALID or self.row is None:
+            return self.sheet_message
+        sheet = f"sheet {self.sheet!r}, " if self.sheet else ""
+        return f"{sheet}row {self.row}: {self.message}"
+
     def on_sheet(self, sheet: str | None) -> RowResult:
-        """This result as one of several sheets' (their row numbers repeat): its message and
-        warnings name ``sheet`` (None: the one sheet read, named nowhere)."""
+        """This result as one of several sheets' (their row numbers repeat): it and its warnings
+        name ``sheet`` (None: the one sheet read, named nowhere)."""
         if sheet is None:
             return self
         return replace(
             self,
-            message=f"sheet {sheet!r}, {self.message}" if self.message else "",
+            sheet=sheet,
             warnings=tuple(replace(w, sheet=sheet) for w in self.warnings),
         )

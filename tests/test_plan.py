@@ -358,3 +358,58 @@ def test_restore_lost_zeros_from_the_report_external_id(
     back = restore_lost_zeros(source, pd.Series(recorded, index=rows, dtype="str"), parsed)
     assert list(back["Id"]) == restored
     assert list(back["Day"]) == ["2026-12-14"] * len(cells)
+
+
+def test_plan_prints_each_invalid_row_and_each_row_that_would_fail(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    # A plan's results are PlanActions ("invalid", "fail"), a run's RowStatuses: the lines
+    # printed must not depend on which (a plan printed none of its invalid rows' reasons).
+    state = ["--state", str(tmp_path / "state.sqlite")]
+    invoke(["run", str(SAMPLE), "-m", str(MAPPING), "--quiet", *state], env_for(sandbox))
+    header, rows = read_csv(SAMPLE)
+    [moved] = [r for r in rows if r["Appointment ID"] == "000103"]
+    moved["Provider"] = "Dr. Chen"
+    edited = write_csv(tmp_path / "edited.csv", header, rows, encoding="utf-8-sig")
+
+    plan = invoke(["plan", str(edited), "-m", str(MAPPING), *state], NO_CREDENTIALS)
+    run = invoke(["run", str(edited), "-m", str(MAPPING), *state], env_for(sandbox))
+
+    assert "13 unchanged, 8 invalid, 1 fail " in plan.output, plan.output
+    for output in (plan.output, run.output):
+        lines = output.splitlines()
+        assert sum(line.startswith("edited.csv row ") for line in lines) == 9, output
+        assert "edited.csv row 18, column 'Date': '14/12/2026' there is no month 14" in output
+        assert "edited.csv row 4: calendar changed from 'Dr. Rivera' to 'Dr. Chen'" in output, (
+            output
+        )
+
+
+def test_rows_failed_for_one_reason_are_one_line_naming_the_first_rows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from importer.cli.console import print_failed
+    from importer.outcomes import RowResult, RowStatus
+
+    down = "Apptoto did not answer"
+    results = [RowResult(row, RowStatus.FAILED, message=down) for row in range(2, 30)]
+    results.append(RowResult(40, RowStatus.FAILED, message="refused").on_sheet("Tue"))
+    results.append(RowResult(41, RowStatus.CREATED))
+    print_failed(results, Path("week.xlsx"))
+    assert capsys.readouterr().out.splitlines() == [
+        f"week.xlsx rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 18 more: {down}",
+        "week.xlsx sheet 'Tue', row 40: refused",
+    ]
+
+
+def test_a_row_held_back_on_one_of_several_sheets_is_named_sheet_first(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from importer.cli.console import print_held_back
+    from importer.outcomes import RowResult, RowStatus, SkipReason
+
+    held = RowResult(4, RowStatus.SKIPPED, message="not sent: the same appointment as row 9")
+    print_held_back([replace(held, reason=SkipReason.SAME_APPOINTMENT).on_sheet("Mon")], Path("w"))
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "w sheet 'Mon', row 4: not sent: the same appointment as row 9"
+    )

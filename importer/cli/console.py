@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from importer.exit_codes import EXIT_NOTHING
-from importer.outcomes import RowResult, RowStatus, SkipReason
+from importer.outcomes import PlanAction, RowResult, RowStatus, SkipReason
 from importer.progress import NullProgress, Progress
 
 MAX_ISSUES_PRINTED = 200
@@ -97,20 +97,45 @@ def state_file_for(given: Path | None) -> Path:
 
 
 def print_issues(results: list[RowResult], file: Path, *, report: bool = True) -> None:
-    """The invalid rows, one line each, then the warnings; at most ``MAX_ISSUES_PRINTED`` each.
-    ``report``: a report lists every row (else the lines left out say how to get one)."""
+    """The invalid rows, one line each, the rows that failed, then the warnings; at most
+    ``MAX_ISSUES_PRINTED`` lines each. ``report``: a report lists every row (else the lines left
+    out say how to get one). A plan's results (``PlanAction``) are read as a run's."""
     where = "see the report" if report else "--report FILE lists every row"
-    invalid = [r for r in results if r.status is RowStatus.INVALID]
+    invalid = [r for r in results if r.status == RowStatus.INVALID]
     for r in invalid[:MAX_ISSUES_PRINTED]:
-        typer.echo(f"{file.name} {r.message}")
+        typer.echo(f"{file.name} {r.line()}")
     if len(invalid) > MAX_ISSUES_PRINTED:
         typer.echo(f"... and {len(invalid) - MAX_ISSUES_PRINTED} more invalid rows: {where}")
-    warnings = [(r, w) for r in results if r.status is not RowStatus.INVALID for w in r.warnings]
+    print_failed(results, file)
+    warnings = [(r, w) for r in results if r.status != RowStatus.INVALID for w in r.warnings]
     for r, w in warnings[:MAX_ISSUES_PRINTED]:
-        outcome = "" if r.status is RowStatus.SKIPPED else f" ({r.status})"
+        outcome = "" if r.status in _NOT_ATTEMPTED else f" ({r.status})"
         typer.echo(f"warning: {file.name} {w}{outcome}")
     if len(warnings) > MAX_ISSUES_PRINTED:
         typer.echo(f"... and {len(warnings) - MAX_ISSUES_PRINTED} more warnings: {where}")
+
+
+_NOT_ATTEMPTED = {RowStatus.SKIPPED.value, PlanAction.SKIP.value}
+_FAILED = {RowStatus.FAILED.value, PlanAction.FAIL.value}
+_ROWS_NAMED = 10  # rows named on the line of a reason many rows failed for
+
+
+def print_failed(results: list[RowResult], file: Path) -> None:
+    """The rows that failed (or, in a plan, would), a line per reason: a reason shared by many
+    rows (Apptoto out of reach for a whole run) is said once, naming the first rows."""
+    rows_by_reason: dict[tuple[str, str], list[int]] = {}
+    for r in results:
+        if r.status in _FAILED and r.row is not None:
+            rows_by_reason.setdefault((r.sheet, r.message), []).append(r.row)
+    for (sheet, message), rows in list(rows_by_reason.items())[:MAX_ISSUES_PRINTED]:
+        named = ", ".join(str(row) for row in rows[:_ROWS_NAMED])
+        more = f" and {len(rows) - _ROWS_NAMED} more" if len(rows) > _ROWS_NAMED else ""
+        where = f"sheet {sheet!r}, " if sheet else ""
+        where += f"row {named}" if len(rows) == 1 else f"rows {named}{more}"
+        typer.echo(f"{file.name} {where}: {message}")
+    if len(rows_by_reason) > MAX_ISSUES_PRINTED:
+        left = len(rows_by_reason) - MAX_ISSUES_PRINTED
+        typer.echo(f"... and rows that failed for {left} more reasons: see the report")
 
 
 def print_held_back(results: list[RowResult], file: Path) -> None:
@@ -119,7 +144,7 @@ def print_held_back(results: list[RowResult], file: Path) -> None:
     held = [r for r in results if r.reason is SkipReason.SAME_APPOINTMENT]
     shared = [r for r in results if r.reason is SkipReason.OTHER_PERSON]
     for r in (held + shared)[:MAX_ISSUES_PRINTED]:
-        typer.echo(f"{file.name} row {r.row}: {r.message}")
+        typer.echo(f"{file.name} {r.line()}")
     if held:
         typer.echo(
             f"{len(held)} rows not sent because they look like appointments already in Apptoto "

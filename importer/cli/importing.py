@@ -109,7 +109,7 @@ def validate(
     set_aside = counts[RowStatus.NOT_APPOINTMENT.value]
     valid = sum(counts.values()) - invalid - set_aside
     where = "" if written is None else f"; report: {written}"
-    warned = sum(1 for r in results if r.warnings and r.status is not RowStatus.INVALID)
+    warned = sum(1 for r in results if r.warnings and r.status != RowStatus.INVALID)
     if warned:
         rows = "row has" if warned == 1 else "rows have"
         where = f"; {warned} valid {rows} warnings to check{where}"

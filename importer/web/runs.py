@@ -221,7 +221,7 @@ class RunBook:
                 "exit_code": exit_code_for(summary),  # what the CLI would exit with
                 "duration_seconds": round(summary.duration_seconds, 1),
                 "problems": [
-                    (r.row, str(r.status), without_contact_details(r.message))
+                    (r.row, str(r.status), without_contact_details(r.sheet_message))
                     for r in summary.results
                     if str(r.status) in ("invalid", "failed", "skipped")
                 ][:MAX_PROBLEMS_KEPT],
