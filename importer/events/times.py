@@ -31,6 +31,7 @@ from importer.values.time_ranges import TIME_RANGE_FILTERS
 from importer.values.zone_names import split_zone_names, zone_name_problems
 
 DAY = np.timedelta64(1, "D").astype(SPAN)
+OVERNIGHT_HOURS = 12  # an end this long after the start on the next day reads as a night visit
 
 
 _LONGEST_MINUTES = 366 * 24 * 60
@@ -272,7 +273,12 @@ def event_times(
     if wrong.any():
         # The words are made for the wrong rows only: string sums over every row cost ~20 ms
         # per 50,000 rows.
-        order, timed, end_wall = order[wrong], timed[wrong], end_wall[wrong]
+        order, timed, end_wall, start_day_of = (
+            order[wrong],
+            timed[wrong],
+            end_wall[wrong],
+            start_wall[wrong].dt.normalize(),
+        )
         verb = pd.Series("ends before it starts", index=order.index).where(
             order < pd.Timedelta(0), "ends when it starts (it must end after it starts)"
         )
@@ -280,6 +286,17 @@ def event_times(
         at_midnight = timed & (end_wall == end_wall.dt.normalize())
         reason = reason.where(
             ~at_midnight, reason + "; an event that ends at midnight needs the next day's date"
+        )
+        # 10:00 PM to 2:00 AM on one date: a night appointment (a sleep study) whose end lacks
+        # the next day's date. 10:00 AM to 9:00 AM is a typo, not 23 hours, so it gets no hint.
+        overnight = (
+            timed
+            & ~at_midnight
+            & (end_wall.dt.normalize() == start_day_of)
+            & (order + DAY <= pd.Timedelta(hours=OVERNIGHT_HOURS))
+        )
+        reason = reason.where(
+            ~overnight, reason + "; if it ends after midnight, its end needs the next day's date"
         )
         reason = reason.where(timed, "ends before it starts: the end date is before the start date")
         issues.add(wrong, end_column, end_text, reason)

@@ -352,6 +352,13 @@ def test_a_blank_external_id_cell_is_an_issue_and_no_id_is_reported() -> None:
             "ends 2026-12-14T00:00:00-08:00; "
             "an event that ends at midnight needs the next day's date",
         ),
+        (
+            "10:00 PM",
+            "2:00 AM",  # a night visit: the end needs the next day's date
+            "ends before it starts: starts 2026-12-14T22:00:00-08:00, "
+            "ends 2026-12-14T02:00:00-08:00; "
+            "if it ends after midnight, its end needs the next day's date",
+        ),
     ],
 )
 def test_an_event_must_end_after_it_starts(start: str, end: str, reason: str) -> None:
