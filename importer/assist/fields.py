@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 # Words that qualify a header without changing its field: "Patient Phone" is a phone.
 _QUALIFIERS = {"patient", "client", "customer", "appt", "appointment", "visit", "event", "booking"}
+_QUALIFIERS |= {"pat", "pt"}  # practice systems' short "patient": PatFirstName, Pt Phone
 _QUALIFIERS |= {"primary", "contact", "the", "of", "s", "member", "scheduled", "session"}
 
 
@@ -57,8 +58,9 @@ FIELDS: tuple[FieldSpec, ...] = (
         ("provider", "doctor", "staff", "calendar", "practitioner", "clinician", "therapist")
         + ("physician", "dr", "staffmember", "resource", "employee", "assignedto", "stylist")
         + ("consultant", "counselor", "counsellor", "dentist", "hygienist", "nurse", "seenby")
-        + ("providername", "doctorname", "staffname", "calendarname", "with"),
-        ("provider", "doctor", "staff", "calendar", "practitioner", "clinician", "therapist"),
+        + ("providername", "doctorname", "staffname", "calendarname", "with", "resourcename"),
+        ("provider", "doctor", "staff", "calendar", "practitioner", "clinician", "therapist")
+        + ("resource",),
         ("id", "number", "no", "email", "phone"),
     ),
     FieldSpec("calendar_id", "Calendar ID (Apptoto's number)", "whole", ("calendarid",)),
@@ -151,9 +153,10 @@ FIELDS: tuple[FieldSpec, ...] = (
         "Location",
         "text",
         ("location", "room", "clinic", "office", "site", "address", "branch", "venue", "place")
-        + ("facility", "where"),
-        ("location", "room", "clinic", "office", "site", "address", "branch", "venue"),
-        ("id", "phone", "email", "zone"),
+        + ("facility", "where", "facilityname", "locationname", "clinicname", "sitename")
+        + ("officename", "branchname"),
+        ("location", "room", "clinic", "office", "site", "address", "branch", "venue", "facility"),
+        ("id", "phone", "email", "zone", "tz"),
     ),
     FieldSpec(
         "content",
@@ -174,7 +177,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         ("name", "client", "patient", "customer", "attendee", "participant"),
         ("first", "last", "given", "surname", "family", "middle", "provider", "doctor", "staff")
         + ("calendar", "file", "user", "id", "number", "no", "email", "phone", "service")
-        + ("clinic",),
+        + ("clinic", "resource", "facility", "location", "room"),
     ),
     FieldSpec(
         "participant_first_name",

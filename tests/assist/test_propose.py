@@ -781,6 +781,33 @@ def test_a_practice_system_export_with_long_dates_and_one_letter_times(tmp_path:
     ]
 
 
+def test_a_practice_system_export_names_the_patient_pat_and_the_provider_resource(
+    tmp_path: Path,
+) -> None:
+    """Headers as a practice system writes them (PatFirstName, ResourceName, FacilityName): the
+    provider's name was proposed as the patient's, so reminders would have greeted the patient
+    as "Ana Rivera" and the patient's own name columns were left unused."""
+    source = tmp_path / "export.csv"
+    source.write_text(
+        "ApptID,ApptDateTime,ApptLength,ResourceName,ApptType,PatLastName,PatFirstName,"
+        "PatCellPhone,PatEmail,FacilityName\n"
+        '884213,12/14/2026 08:30,30,"RIVERA, ANA MD",NEW PATIENT,GOMEZ,MARIA,(541) 555-0104,'
+        "mg@example.com,EUGENE MAIN\n"
+        '884216,12/15/2026 13:00,60,"CHEN, LI DO",PROCEDURE,BECKER,NOAH,5415550177,,BEND CLINIC\n',
+        encoding="utf-8",
+    )
+    proposal = propose_mapping(
+        load_table(source).frame, name="export", time_zone="America/Los_Angeles"
+    )
+    payloads = valid_payloads(source, proposal.to_mapping())
+    assert [p["calendar"] for p in payloads.values()] == ["RIVERA, ANA MD", "CHEN, LI DO"]
+    assert [p["location"] for p in payloads.values()] == ["EUGENE MAIN", "BEND CLINIC"]
+    assert [p["participants"][0]["name"] for p in payloads.values()] == [
+        "MARIA GOMEZ",
+        "NOAH BECKER",
+    ]
+
+
 def test_a_schedule_with_time_ranges_gets_its_starts_and_ends(tmp_path: Path) -> None:
     """A "Time" column of ranges ("9:00 AM - 9:30 AM", "10:00-10:45 AM"): before, its values
     were not seen as times, the column went unused and every visit was proposed all-day."""
