@@ -143,6 +143,12 @@ def _shape(fmt: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+def _strict_dates(text: pd.Series, date_format: str | None) -> pd.Series:
+    """What ``date_format`` (and ISO) alone reads: the import also reads any date whose month
+    is a name, which would make every candidate format read those."""
+    return parse_dates(text, date_format, month_names=False)
+
+
 def _read_by(
     distinct: pd.Series,
     fmt: str,
@@ -236,10 +242,10 @@ def guess_date_format(values: pd.Series) -> FormatGuess:
         return FormatGuess(
             None, Confidence.LOW, "no dates to look at: only ISO dates (2026-12-31) are read"
         )
-    iso_dates = parse_dates(distinct, None)
+    iso_dates = _strict_dates(distinct, None)
     iso = iso_dates.notna().to_numpy()
     read = {
-        fmt: _read_by(distinct, fmt, parse_dates, iso_dates).notna().to_numpy()
+        fmt: _read_by(distinct, fmt, _strict_dates, iso_dates).notna().to_numpy()
         for fmt in DATE_CANDIDATES
     }
     rows_read = {fmt: int(counts[ok].sum()) for fmt, ok in read.items()}
@@ -318,8 +324,8 @@ def _day_month_order(
     day_first = twin if month_first == best else best
     if deciding == 0:
         sample = distinct[ok].iloc[0]
-        one = parse_dates(pd.Series([sample], dtype="str"), month_first).iloc[0]
-        other = parse_dates(pd.Series([sample], dtype="str"), day_first).iloc[0]
+        one = _strict_dates(pd.Series([sample], dtype="str"), month_first).iloc[0]
+        other = _strict_dates(pd.Series([sample], dtype="str"), day_first).iloc[0]
         return FormatGuess(
             None,
             Confidence.LOW,

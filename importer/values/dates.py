@@ -9,7 +9,9 @@ Parsing never guesses: every value must match one of a fixed list of strptime fo
 order with ``pd.to_datetime(..., format=..., errors="coerce")`` over the distinct values of a
 column. The mapping's ``date_format``/``time_format`` come first, then ISO (``2026-12-01``,
 ``14:30``, ``14:30:15``), which is how the loader writes Excel date and time cells. Day and month
-are never swapped: ``13/04/2026`` with ``%m/%d/%Y`` is invalid, not 4 April.
+are never swapped: ``13/04/2026`` with ``%m/%d/%Y`` is invalid, not 4 April. A date whose month
+is a name (``Dec 15, 2026``, ``15 December 2026``, Excel's ``15-Dec-26``) is read whatever the
+format: the name leaves no doubt about the day.
 
 AM/PM is matched case-insensitively (``9:30 AM``, ``09:30 am``, ``9:30 pm``), and with a 12-hour
 ``time_format`` like ``%I:%M %p`` the space may be left out (``9:30am``), the minutes too when
@@ -119,6 +121,20 @@ def format_in_words(fmt: str) -> str:
 def _date_formats(date_format: str | None) -> list[_Format]:
     formats = [date_format] if date_format and date_format != ISO_DATE else []
     return [_Format(f) for f in [*formats, ISO_DATE]]
+
+
+# Dates whose month is a name leave no doubt about which number is the day: a column of
+# 12/14/2026 may hold a "Dec 15, 2026" or a "15-Dec-26" (Excel's dd-mmm-yy) typed by hand, and
+# each is read whatever the mapping's format. A two-digit year only in Excel's own shape.
+_MONTH_NAMED = tuple(
+    _Format(f, re.compile(r"[A-Za-z]{3}"))
+    for f in (
+        *(f"%d{sep}%b{sep}%Y" for sep in (" ", "-")),
+        "%d-%b-%y",
+        "%d %B %Y",
+        *(f"%{m} %d{comma} %Y" for m in "bB" for comma in ("", ",")),
+    )
+)
 
 
 # The times a date-and-time cell shows at midnight, once saved to CSV ("12/14/2026 0:00",
@@ -439,13 +455,18 @@ def _parse(
     return map_distinct(text.fillna(""), parse_distinct)
 
 
-def parse_dates(text: pd.Series, date_format: str | None) -> pd.Series:
+def parse_dates(text: pd.Series, date_format: str | None, *, month_names: bool = True) -> pd.Series:
     """Local midnight of each date cell (``datetime64[s]``); NaT where blank or not a date.
 
     A date followed by midnight (``12/14/2026 0:00``, how a CSV shows a date-and-time cell) is
     that date; followed by any other time it is not a date (which time would the row mean?).
+    ``month_names`` False: a date whose month is a name is read only by ``date_format`` (the
+    assistant, guessing a column's format, asks what each format alone reads).
     """
-    return _parse(text, _date_formats(date_format) + _dated_times(date_format), weekday=True)
+    formats = _date_formats(date_format)
+    if month_names:
+        formats += [f for f in _MONTH_NAMED if f.strptime not in {g.strptime for g in formats}]
+    return _parse(text, formats + _dated_times(date_format), weekday=True)
 
 
 def parse_times(text: pd.Series, time_format: str | None) -> pd.Series:

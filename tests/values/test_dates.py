@@ -72,6 +72,16 @@ def _one_row(mapping: Mapping, **cells: str) -> tuple[dict[str, Any] | None, lis
         ("%m/%d/%Y", "2026-12-14 00:00:00", "2026-12-14"),
         ("%m/%d/%Y", "2026-12-14T00:00:00", "2026-12-14"),
         ("%m/%d/%Y", "13/04/2026 0:00", None),  # still never swapped
+        # A month by name settles which number is the day, whatever the format
+        ("%m/%d/%Y", "Dec 15, 2026", "2026-12-15"),
+        ("%m/%d/%Y", "December 15 2026", "2026-12-15"),
+        ("%m/%d/%Y", "15-Dec-26", "2026-12-15"),  # Excel's dd-mmm-yy typed into a text column
+        ("%d/%m/%Y", "15 December 2026", "2026-12-15"),
+        ("%d/%m/%Y", "15-dec-2026", "2026-12-15"),
+        ("%d/%m/%Y", "Tue 15 Dec 2026", "2026-12-15"),
+        ("%d/%m/%Y", "Mon 15 Dec 2026", None),  # 15 December 2026 is a Tuesday
+        ("%m/%d/%Y", "Dec-15-26", None),  # a two-digit year only in Excel's own shape
+        ("%m/%d/%Y", "Dec 32 2026", None),
         ("%m/%d/%Y", "", None),
         ("%m/%d/%Y", None, None),
     ],
