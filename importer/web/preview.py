@@ -16,7 +16,7 @@ import phonenumbers
 
 from importer.mapping import Mapping
 from importer.outcomes import RowIssue
-from importer.prepare import validate_and_map
+from importer.prepare import cancelled_rows, validate_and_map
 from importer.values import is_zone
 
 FIRST_PROBLEMS = 5  # problems listed from the whole sheet under a preview
@@ -129,6 +129,7 @@ class RowPreview:
     row: int
     event: EventPreview | None
     problems: list[str]  # plain words, each naming the column
+    called_off: str = ""  # why the row is no appointment to send (its status column), else ""
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class SheetPreview:
     sendable: int
     rows: list[RowPreview]
     first_problems: list[str]  # the first problems anywhere in the sheet, "row N, ..." each
+    called_off: int = 0  # rows marked as not going ahead (the mapping's ``cancelled``)
 
 
 def issue_words(issue: RowIssue) -> str:
@@ -151,13 +153,17 @@ def preview_sheet(frame: pd.DataFrame, mapping: Mapping, rows: int) -> SheetPrev
     """Check and map every row of ``frame`` with ``mapping``; show the first ``rows`` of them.
 
     ``frame`` holds text cells indexed by spreadsheet row; the mapping must fit its columns.
-    Nothing is planned or sent: an event shown here may be new or an update.
+    Nothing is planned or sent: an event shown here may be new or an update. Rows the mapping's
+    ``cancelled`` marks are shown as such, and neither mapped nor counted as sendable.
     """
-    built, issues = validate_and_map(frame, mapping)
+    called_off = cancelled_rows(frame, mapping.cancelled)
+    built, issues = validate_and_map(frame.drop(index=list(called_off)), mapping)
     shown = []
     for row in [int(r) for r in frame.index[:rows]]:
         payload = built.payloads.get(row)
-        if row in issues or payload is None:
+        if row in called_off:
+            shown.append(RowPreview(row, None, [], called_off[row]))
+        elif row in issues or payload is None:
             words = [issue_words(i) for i in issues.get(row, [])] or ["cannot be mapped"]
             shown.append(RowPreview(row, None, words))
         else:
@@ -165,7 +171,8 @@ def preview_sheet(frame: pd.DataFrame, mapping: Mapping, rows: int) -> SheetPrev
     first = [str(i) for row in sorted(issues)[:FIRST_PROBLEMS] for i in issues[row][:1]]
     return SheetPreview(
         total=len(frame),
-        sendable=len(frame) - len(issues),
+        sendable=len(frame) - len(issues) - len(called_off),
         rows=shown,
         first_problems=first,
+        called_off=len(called_off),
     )

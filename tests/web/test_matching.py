@@ -754,6 +754,15 @@ def test_a_status_column_of_cancelled_visits_is_said_and_saved(
         "Rows marked 'Cancelled' in 'Status' are not sent: those appointments do not go ahead"
         in text_of(page)
     )
+    # The preview said the cancelled visit was an event to send (validate_and_map alone).
+    previewed = text_of(
+        submit(client, address, "preview", default_time_zone="America/Chicago").text
+    )
+    assert "2 of 3 rows can be sent with these choices (1 marked as not going ahead)." in previewed
+    assert (
+        "Row 3 · not sent not an appointment: marked 'Cancelled' in 'Status', so no reminder"
+        in previewed
+    )
     review = submit(client, address, "save", default_time_zone="America/Chicago", name="Desk")
     assert "Review before sending" in review.text
     mapping = load_mapping(mappings / "desk.yaml")
