@@ -24,7 +24,7 @@ from pandera.errors import SchemaErrors
 
 from importer.mapping import ColumnCheck, ColumnType, Mapping
 from importer.outcomes import RowIssue
-from importer.values import is_empty, known_zones, normalise_phones, zone_problem
+from importer.values import is_empty, known_zones, normalise_phones, zone_cell_problem
 
 REQUIRED_BLANK = "is required but blank: fill it in"
 NOT_EMAIL = "is not an email address: check it for a typo (one looks like name@example.com)"
@@ -250,14 +250,16 @@ def _phone_reasons(values: pd.Series, region: str) -> list[str]:
     return [str(r) for r in reason.fillna(FAILED_CHECK.format(check=ColumnType.PHONE.value))]
 
 
-def _timezone_reasons(values: pd.Series) -> list[str]:
-    # zone_problem is not cached: ask once per distinct wrong zone, not once per row.
-    problem_of = {v: zone_problem(v) for v in pd.unique(values.to_numpy())}
+def _timezone_reasons(values: pd.Series, column: str) -> list[str]:
+    # zone_cell_problem is not cached: ask once per distinct wrong zone, not once per row.
+    problem_of = {v: zone_cell_problem(v, column) for v in pd.unique(values.to_numpy())}
     fallback = FAILED_CHECK.format(check=ColumnType.TIMEZONE.value)
     return [problem_of[v] or fallback for v in values]
 
 
-def _reasons(check: str, values: pd.Series, rows: np.ndarray, phone_region: str) -> list[str]:
+def _reasons(
+    check: str, column: str, values: pd.Series, rows: np.ndarray, phone_region: str
+) -> list[str]:
     """Plain-words reasons for the failing cells of one column and one check."""
     if check == _PANDERA_REQUIRED:
         return [REQUIRED_BLANK] * len(values)
@@ -270,7 +272,7 @@ def _reasons(check: str, values: pd.Series, rows: np.ndarray, phone_region: str)
     if check == ColumnType.PHONE.value:
         return _phone_reasons(values, phone_region)
     if check == ColumnType.TIMEZONE.value:
-        return _timezone_reasons(values)
+        return _timezone_reasons(values, column)
     return [FAILED_CHECK.format(check=check)] * len(values)
 
 
@@ -375,7 +377,9 @@ def validate_columns(
                     "check_order": _CHECK_ORDER.get(str(check), 2),
                     "column": str(column),
                     "value": as_written.to_numpy(dtype=object),
-                    "reason": _reasons(str(check), values, rows, mapping.defaults.phone_region),
+                    "reason": _reasons(
+                        str(check), str(column), values, rows, mapping.defaults.phone_region
+                    ),
                 }
             )
         )

@@ -176,6 +176,9 @@ def test_timezone_accepts(value: str) -> None:
     assert one_cell(ColumnType.TIMEZONE, value) == []
 
 
+BY_FILTER = "; or have the mapping read the column's short names as their zones: {Cell|zone}"
+
+
 @pytest.mark.parametrize(
     ("column_type", "value", "reason"),
     [
@@ -212,13 +215,14 @@ def test_timezone_accepts(value: str) -> None:
             )
             for value in ["Mars/Olympus"]
         ],
-        # A short name is its family's zone, never a near spelling ("CT" is not UCT, UTC).
+        # A short name is its family's zone, never a near spelling ("CT" is not UCT, UTC);
+        # the reason names the |zone filter, which reads a column of them in one line.
         *[
             (
                 ColumnType.TIMEZONE,
                 value,
                 f"is a short name of {family} time, not a time zone: write the zone of the "
-                f"place, like {zone} (its winter and summer time alike)",
+                f"place, like {zone} (its winter and summer time alike){BY_FILTER}",
             )
             for value, family, zone in [
                 ("PST", "Pacific", "America/Los_Angeles"),
@@ -226,7 +230,8 @@ def test_timezone_accepts(value: str) -> None:
             ]
         ],
         # tzdata's EST, MST and GMT are one offset all year round: not the zone staff mean.
-        (ColumnType.TIMEZONE, "EST", ONE_OFFSET_ALL_YEAR["EST"]),
+        (ColumnType.TIMEZONE, "EST", ONE_OFFSET_ALL_YEAR["EST"] + BY_FILTER),
+        # GMT is no one zone (London's or UTC?): the filter leaves it as written, so no hint.
         (ColumnType.TIMEZONE, "GMT", ONE_OFFSET_ALL_YEAR["GMT"]),
     ],
 )
@@ -520,7 +525,8 @@ def test_an_appointment_in_est_is_refused_not_sent_an_hour_off_in_summer(tmp_pat
         writer.writerows(rows)
     prepared = prepare(source, load_mapping(CLINIC_MAPPING))
     assert [str(i) for i in prepared.issues[2]] == [
-        f"row 2, column 'Time Zone': 'EST' {ONE_OFFSET_ALL_YEAR['EST']}"
+        f"row 2, column 'Time Zone': 'EST' {ONE_OFFSET_ALL_YEAR['EST']}; or have the mapping "
+        "read the column's short names as their zones: {Time Zone|zone}"
     ]
     assert prepared.events.payloads[3]["start_time"] == "2027-07-14T09:00:00-04:00"
 

@@ -36,7 +36,13 @@ from importer.events.row_warnings import (
 from importer.events.times import event_times
 from importer.mapping import SHOW_AS, Mapping, Template
 from importer.outcomes import RowIssue
-from importer.values import collector_paused, is_empty, map_distinct, not_empty, zone_problem
+from importer.values import (
+    collector_paused,
+    is_empty,
+    map_distinct,
+    not_empty,
+    zone_cell_problem,
+)
 from importer.values.numbers import SHORTENED_REASON, shortened_numbers
 
 AUTO_TAG = "#auto"
@@ -322,8 +328,10 @@ def _zones(cells: TemplateRenderer, mapping: Mapping, issues: IssueCollector) ->
         "zone (like America/New_York) in the cell, or choose the time zone of the appointments "
         "when matching the columns",
     )
+    one = template.single_column if template is not None else None
     reasons = map_distinct(
-        zones, lambda names: pd.Series([zone_problem(z) or "" if z else "" for z in names])
+        zones,
+        lambda names: pd.Series([zone_cell_problem(z, one) or "" if z else "" for z in names]),
     )
     issues.add(not_empty(reasons), column, zones, reasons)
     return zones.where(is_empty(reasons), "")

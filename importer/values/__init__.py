@@ -14,6 +14,7 @@ from importer.values.zones import (
     is_zone,
     known_zones,
     suggest_zone,
+    zone_cell_problem,
     zone_country,
     zone_problem,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "parse_datetimes",
     "parse_times",
     "suggest_zone",
+    "zone_cell_problem",
     "zone_country",
     "zone_problem",
 ]

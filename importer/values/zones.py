@@ -130,6 +130,19 @@ def zone_problem(name: str) -> str | None:
     return f"is not a known time zone{suffix}"
 
 
+def zone_cell_problem(name: str, column: str | None) -> str | None:
+    """:func:`zone_problem` for a cell of the zone ``column`` (None: not one column as written):
+    where the ``|zone`` filter reads the cell (EST, PT), the reason also names that one-line mend
+    of the mapping, as an export writes the same short names on every row."""
+    problem = zone_problem(name)
+    if problem is None or column is None or zone_of_short_name(name) == name:
+        return problem
+    return (
+        f"{problem}; or have the mapping read the column's short names as their zones: "
+        f"{{{column}|zone}}"
+    )
+
+
 def _tzdata_table(name: str) -> list[list[str]]:
     """A table of tzdata (``zone.tab``, ``iso3166.tab``) as tab-separated fields, comments out.
 

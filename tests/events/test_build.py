@@ -669,3 +669,26 @@ def test_validate_never_puts_payloads_together(
         RunRequest(source=SAMPLES / "appointments.csv", mapping=CLINIC, client_config=None)
     )
     assert checked.done.counts["invalid"] > 0 and checked.done.counts["skipped"] > 0
+
+
+@pytest.mark.parametrize(
+    ("time_zone", "zone", "hint"),
+    [
+        (
+            "{Zone}",
+            "PT",
+            "; or have the mapping read the column's short names as their zones: {Zone|zone}",
+        ),
+        ("{Zone}", "MST", ""),  # Denver's or Arizona's: the filter leaves it, so no hint
+        ("{Zone}{Region}", "PT", ""),  # not one column as written: no filter to name
+    ],
+)
+def test_a_short_zone_name_s_reason_names_the_zone_filter_for_one_column(
+    time_zone: str, zone: str, hint: str
+) -> None:
+    mapping = _mapping(time_zone=time_zone)
+    row = {"Id": "a", "When": "2026-12-14 09:00", "Zone": zone, "Region": ""}
+    built = build_events(_frame(row), mapping)
+    [issue] = built.issues
+    assert issue.reason.endswith(hint) and hint in issue.reason
+    assert (issue.reason.count("{Zone|zone}"), built.payloads) == (1 if hint else 0, {})
