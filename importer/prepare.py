@@ -246,6 +246,14 @@ def unlisted_cancellations(rows: pd.DataFrame, cancelled: CancelledRows | None) 
     ]
 
 
+# A row a filter (or a person) hid in Excel is still in the file: read and sent like the others,
+# it says so, as whoever hid it may not want it reminded (or may have forgotten it is there).
+HIDDEN_ROW = (
+    "is hidden in Excel (by a filter or by hand) and is read like the rows shown: delete it from "
+    "the sheet if it is not to be sent"
+)
+
+
 def prepare_sheet(
     loaded: Sheet,
     mapping: Mapping,
@@ -267,6 +275,9 @@ def prepare_sheet(
     built, issues = validate_and_map(kept, mapping, now=now, shared=shared, unique=unique)
     for issue in unlisted_cancellations(kept, mapping.cancelled):
         issues.setdefault(issue.row, []).append(issue)
+    hidden = [
+        RowIssue(row, "", "", HIDDEN_ROW) for row in sorted(loaded.hidden_rows) if row in kept.index
+    ]
     if copies:
         # A copy has its first row's id: --cancel-missing and the report see it in the file.
         ids = built.external_ids
@@ -285,7 +296,7 @@ def prepare_sheet(
         events=built,
         issues=issues,
         report_ids=found.report_ids,
-        warnings=by_row(built.warnings),
+        warnings=by_row([*built.warnings, *hidden]),
         copies=copies,
         set_aside=found.set_aside,
     )

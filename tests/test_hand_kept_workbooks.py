@@ -512,3 +512,31 @@ def test_a_week_on_one_sheet_puts_each_row_on_the_day_written_above_it(
         "row 8, column 'Heading above': 'Tuesday 15th December' has a date without its year"
         in again.output
     )
+
+
+def test_rows_a_filter_hides_are_read_and_sent_each_with_a_warning(
+    sandbox: SandboxHandle, tmp_path: Path, restore_logging: None
+) -> None:
+    # Staff filter a list to look at one doctor and save it so: the rows filtered out are still
+    # in the file. They are read like the rest (a filter is no cancellation), each saying so.
+    import openpyxl
+
+    from tests.helpers import CLINIC_MAPPING, SAMPLES
+
+    book = openpyxl.load_workbook(SAMPLES / "appointments.xlsx")
+    sheet = book["Appointments"]
+    sheet.auto_filter.ref = sheet.dimensions
+    for row in (3, 5):
+        sheet.row_dimensions[row].hidden = True
+    path = tmp_path / "filtered.xlsx"
+    book.save(path)
+    report = tmp_path / "report.csv"
+    args = [str(path), "-m", str(CLINIC_MAPPING), "--report", str(report)]
+    ran = invoke_cli(["run", *args, "--state", str(tmp_path / "state.sqlite")], env_for(sandbox))
+    hidden = "is hidden in Excel (by a filter or by hand) and is read like the rows shown"
+    assert f"warning: filtered.xlsx row 3: {hidden}" in ran.output, ran.output
+    assert f"warning: filtered.xlsx row 5: {hidden}" in ran.output
+    assert "14 created, 8 invalid" in ran.output
+    lines = {line["row"]: line for line in read_report(report)}
+    assert lines["3"]["status"] == "created" and hidden in lines["3"]["warnings"]
+    assert not any(hidden in lines[row]["warnings"] for row in lines if row not in ("3", "5"))

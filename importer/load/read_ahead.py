@@ -77,7 +77,7 @@ def _parse(ahead: _Ahead, wanted: str | None, max_rows: int) -> None:
         ahead.identity = file_identity(ahead.path)
         if ahead.identity is None or kind_of(ahead.path) is not FileKind.ZIP:
             return
-        last_rows = check_workbook_once(ahead.path, file=str(ahead.path))
+        last_rows = check_workbook_once(ahead.path, file=str(ahead.path)).last_rows
         listed = listed_worksheets(ahead.path)
         if listed is None:
             return

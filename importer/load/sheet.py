@@ -41,6 +41,9 @@ class Sheet:
     # row -> the text of a heading row within the table ("Dr. Rivera", "CANCELLED"), for the rows
     # below it; a part of a big file also has the last heading of the parts before it
     headings: dict[int, str] = field(default_factory=dict)
+    # rows of the table Excel does not show (a filter, rows hidden by hand): read and sent like
+    # the others, each with a warning (importer.prepare)
+    hidden_rows: frozenset[int] = frozenset()
 
     def own_values(self, file_name: str | None = None) -> dict[str, str]:
         """What a mapping reads of the sheet itself as ``{@title}``, ``{@sheet}`` and ``{@file}``

@@ -50,7 +50,7 @@ from importer.load.xlsx_reader import (
     read_sheet,
     workbook_sheet_names,
 )
-from importer.load.xlsx_safety import FileKind, check_workbook_once, file_kind
+from importer.load.xlsx_safety import FileKind, WorkbookScan, check_workbook_once, file_kind
 from importer.values.distinct import collector_paused
 
 MAX_XLS_BYTES = 200 << 20  # an old .xls holds at most 65,536 rows; calamine reads it whole
@@ -88,14 +88,18 @@ def load_table(
             return _load_csv(
                 source, file=file, sheet=sheet, max_rows=max_rows, header_row=header_row
             )
-        flavour, last_rows = checked
+        flavour, scan = checked
         with collector_paused():  # 100,000 row lists from calamine: ~0.15 s of collections
             found = read_sheet(
-                source, file=file, sheet=sheet, max_rows=max_rows, last_rows=last_rows
+                source, file=file, sheet=sheet, max_rows=max_rows, last_rows=scan.last_rows
             )
-            return _sheet_of(
+            loaded = _sheet_of(
                 found, source, flavour, file=file, max_rows=max_rows, header=header_row
             )
+        hidden = scan.hidden_rows.get(found.part or "", ())
+        if not hidden:
+            return loaded
+        return replace(loaded, hidden_rows=frozenset(hidden) & set(loaded.frame.index.tolist()))
     except OSError as exc:
         raise _unreadable(exc, file) from exc
 
@@ -111,9 +115,9 @@ def reads_as_workbook(path: str | Path) -> bool:
         raise _unreadable(exc, file) from exc
 
 
-def _checked_workbook(source: Path, file: str) -> tuple[str, dict[str, int]] | None:
+def _checked_workbook(source: Path, file: str) -> tuple[str, WorkbookScan] | None:
     """The workbook format of ``source`` ("xlsx", "xlsb", "ods", "xls") once its safety checks
-    passed, with the last row number per part; None for a CSV file. LoadError for any other
+    passed, with what they noted of its parts; None for a CSV file. LoadError for any other
     file, saying what it is."""
     kind = _kind(source, file)
     suffix = source.suffix.lower()
@@ -128,7 +132,7 @@ def _checked_workbook(source: Path, file: str) -> tuple[str, dict[str, int]] | N
                     "that is read in one run. Save it as .xlsx in Excel, or split it",
                     file=file,
                 )
-            return "xls", {}
+            return "xls", WorkbookScan()
         if kind is FileKind.TEXT and suffix in CSV_SUFFIXES:
             return None
     raise _wrong_kind(kind, suffix, file, source)

@@ -17,7 +17,8 @@
   :data:`MAX_SHARED_STRINGS_BYTES`: what a reader keeps in memory for one workbook is bounded.
 * **Rows**: while inflating, the number of the last row of every XML part is noted (an upper
   bound of its rows, see :class:`importer.load.xlsx_parts.LastRowNumber`), so a sheet over the row
-  cap can be refused before any parser reads it.
+  cap can be refused before any parser reads it; so are the rows marked hidden (a filter, rows
+  hidden by hand), which the import reads and warns of.
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ import threading
 import weakref
 import zipfile
 import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from importer.errors import LoadError
 from importer.load.file_types import known_document
-from importer.load.xlsx_parts import LastRowNumber
+from importer.load.xlsx_parts import HiddenRows, LastRowNumber
 
 MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 GiB inflated in all: ~8x what a 200,000-row sheet needs
 MAX_MEMBERS = 10_000  # parts in the zip; a workbook has dozens
@@ -124,7 +126,7 @@ def file_identity(path: Path) -> FileIdentity | None:
 # replaced file has another identity and is checked again. Each keeps the last row number the
 # check noted per part. One check of a file at a time: a second caller of the same file waits,
 # then finds the first's; other files are checked meanwhile (two uploads to the page at once).
-_SAFE_WORKBOOKS: dict[FileIdentity, dict[str, int]] = {}
+_SAFE_WORKBOOKS: dict[FileIdentity, WorkbookScan] = {}
 _SAFE_WORKBOOKS_KEPT = 16
 _GUARD = threading.Lock()  # held briefly: the cache above and the table below
 
@@ -151,34 +153,42 @@ def _file_lock(path: Path) -> _FileLock:
         return found
 
 
-def check_workbook_once(path: Path, *, file: str) -> dict[str, int]:
-    """:func:`check_workbook_zip`, skipped for a file that passed it unchanged in this process.
-
-    Returns the last row number it noted per part (an upper bound of each sheet's rows).
-    """
+def check_workbook_once(path: Path, *, file: str) -> WorkbookScan:
+    """:func:`check_workbook_zip`, skipped for a file that passed it unchanged in this process
+    (its scan kept)."""
     held = _file_lock(path)
     with held.lock:
         key = file_identity(path)
         with _GUARD:
             if key is not None and key in _SAFE_WORKBOOKS:
                 return _SAFE_WORKBOOKS[key]
-        last_rows = check_workbook_zip(path, file=file)
+        scan = check_workbook_zip(path, file=file)
         if key is not None:
             with _GUARD:
                 if len(_SAFE_WORKBOOKS) >= _SAFE_WORKBOOKS_KEPT:
                     _SAFE_WORKBOOKS.pop(next(iter(_SAFE_WORKBOOKS)))
-                _SAFE_WORKBOOKS[key] = last_rows
-        return last_rows
+                _SAFE_WORKBOOKS[key] = scan
+        return scan
 
 
-def check_workbook_zip(path: Path, *, file: str) -> dict[str, int]:
+@dataclass(frozen=True)
+class WorkbookScan:
+    """What the safety check noted of each XML part on its way (see :func:`check_workbook_zip`)."""
+
+    # The number of the last row of each part that has numbered rows: an upper bound of the rows
+    # of each worksheet part.
+    last_rows: dict[str, int] = field(default_factory=dict)
+    # The rows each worksheet part marks hidden (by hand or by a filter), in sheet order.
+    hidden_rows: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+def check_workbook_zip(path: Path, *, file: str) -> WorkbookScan:
     """Refuse a zip that could exhaust memory or smuggle XML declarations; return if it is safe.
 
     Reads every XML part once, in 1 MiB chunks. Raises LoadError naming the part and the limit.
-    Returns the number of the last row of each XML part that has numbered rows: an upper bound
-    of the rows of each worksheet part.
+    Returns what it noted of the parts on the way (:class:`WorkbookScan`).
     """
-    last_rows: dict[str, int] = {}
+    scan = WorkbookScan()
     try:
         with zipfile.ZipFile(path) as archive, path.open("rb") as stream:
             members = archive.infolist()
@@ -186,15 +196,17 @@ def check_workbook_zip(path: Path, *, file: str) -> dict[str, int]:
             budget = MAX_UNCOMPRESSED_BYTES
             for member in members:
                 if member.filename.lower().endswith(XML_PART_SUFFIXES):
-                    size, last_row = _inflate_and_scan(stream, member, budget, file=file)
+                    size, last_row, hidden = _inflate_and_scan(stream, member, budget, file=file)
                     budget -= size
                     if last_row is not None:
-                        last_rows[member.filename] = last_row
+                        scan.last_rows[member.filename] = last_row
+                    if hidden:
+                        scan.hidden_rows[member.filename] = hidden
     except zipfile.BadZipFile as exc:
         raise LoadError(
             f"this is not a readable Excel workbook (the zip inside is damaged: {exc})", file=file
         ) from exc
-    return last_rows
+    return scan
 
 
 def _check_declared_sizes(members: list[zipfile.ZipInfo], *, file: str) -> None:
@@ -224,8 +236,9 @@ def _check_declared_sizes(members: list[zipfile.ZipInfo], *, file: str) -> None:
 
 def _inflate_and_scan(
     stream: BinaryIO, member: zipfile.ZipInfo, budget: int, *, file: str
-) -> tuple[int, int | None]:
-    """Inflate one part in chunks, scanning it; return its real size and its last row number.
+) -> tuple[int, int | None, tuple[int, ...]]:
+    """Inflate one part in chunks, scanning it; return its real size, its last row number and
+    its hidden rows.
 
     Trusts no declared size.
     """
@@ -258,6 +271,7 @@ def _inflate_and_scan(
     stored_left = member.compress_size
     produced = 0
     last_row = LastRowNumber()
+    hidden = HiddenRows()
     pending = b""
     while True:
         if inflater is not None and inflater.unconsumed_tail:
@@ -283,12 +297,13 @@ def _inflate_and_scan(
         scanner.feed(out)
         text_run.feed(out)
         last_row.feed(out)
+        hidden.feed(out)
         if inflater is not None and inflater.eof:
             break
     scanner.feed(b"", final=True)
     if (inflater is not None and not inflater.eof) or produced != member.file_size:
         raise LoadError(f"the workbook is damaged (part {name!r} is cut short)", file=file)
-    return produced, last_row.number
+    return produced, last_row.number, tuple(hidden.rows)
 
 
 class TextRun:

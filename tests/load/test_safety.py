@@ -338,9 +338,9 @@ def test_sheet_names_then_load_checks_the_file_once(
     checked: list[Path] = []
     real_check = xlsx_safety.check_workbook_zip
 
-    def counting_check(source: Path, *, file: str) -> None:
+    def counting_check(source: Path, *, file: str) -> xlsx_safety.WorkbookScan:
         checked.append(source)
-        real_check(source, file=file)
+        return real_check(source, file=file)
 
     monkeypatch.setattr(xlsx_safety, "check_workbook_zip", counting_check)
     assert sheet_names(path) == ["Appointments", "Read me"]
@@ -438,7 +438,7 @@ def test_two_workbooks_are_checked_at_once_and_one_workbook_once(
     checked: list[str] = []
     real = xlsx_safety.check_workbook_zip
 
-    def held_on_first(path: Path, *, file: str) -> dict[str, int]:
+    def held_on_first(path: Path, *, file: str) -> xlsx_safety.WorkbookScan:
         checked.append(path.name)
         if path.name == first.name:
             checking.set()

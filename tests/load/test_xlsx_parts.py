@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 
 from importer.load.xlsx_parts import (
+    HiddenRows,
     LastRowNumber,
     count_rows_with_values,
     listed_worksheets,
@@ -134,7 +135,7 @@ def write_workbook(path: Path, *, rows: int, styled_rows: int = 0) -> Path:
 
 def test_the_safety_check_notes_the_last_row_of_each_worksheet_part(tmp_path: Path) -> None:
     path = write_workbook(tmp_path / "in.xlsx", rows=30, styled_rows=50)
-    last_rows = check_workbook_zip(path, file=str(path))
+    last_rows = check_workbook_zip(path, file=str(path)).last_rows
     listed = listed_worksheets(path)
     assert listed is not None and [w.name for w in listed] == ["Appointments"]
     part = listed[0].part
@@ -142,3 +143,37 @@ def test_the_safety_check_notes_the_last_row_of_each_worksheet_part(tmp_path: Pa
         assert part in archive.namelist()
     assert last_rows == {part: 81}  # the header, 30 rows and 50 rows of formatting
     assert rows_with_values(path, part, stop_after=1_000) == 31
+
+
+HIDDEN = (
+    b'<sheetData><row r="1" spans="1:3"><c r="A1" t="s"><v>0</v></c></row>'
+    b'<row r="2" hidden="1"><c><v>1</v></c></row>'
+    # the word in a cell's text, a row shown, a hidden column: no hidden row
+    b'<row r="3"><c t="inlineStr"><is><t>hidden="1"</t></is></c></row>'
+    b'<row r="14" spans="1:3" s="1" customFormat="1" hidden="true" x14ac:dyDescent="0.25"><c/>'
+    b'</row><row r="15" hidden="0"/><cols><col min="1" max="1" hidden="1"/></cols>'
+    b'<row r="16" ht="20" customHeight="1" ' + b" " * 200 + b'hidden="1"/></sheetData>'
+)
+
+
+@pytest.mark.parametrize("chunk_size", [*range(1, 70), 250, 1 << 20])
+def test_the_hidden_rows_are_found_whatever_the_chunk_size(chunk_size: int) -> None:
+    hidden = HiddenRows()
+    for start in range(0, len(HIDDEN), chunk_size):
+        hidden.feed(HIDDEN[start : start + chunk_size])
+    assert hidden.rows == [2, 14, 16]
+
+
+def test_the_safety_check_notes_the_rows_a_filter_hides(tmp_path: Path) -> None:
+    path = write_workbook(tmp_path / "in.xlsx", rows=30, styled_rows=0)
+    book = openpyxl.load_workbook(path)
+    sheet = book.active
+    assert sheet is not None
+    sheet.auto_filter.ref = sheet.dimensions
+    for row in (5, 9):
+        sheet.row_dimensions[row].hidden = True
+    book.save(path)
+    scan = check_workbook_zip(path, file=str(path))
+    listed = listed_worksheets(path)
+    assert listed is not None
+    assert scan.hidden_rows == {listed[0].part: (5, 9)}
