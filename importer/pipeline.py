@@ -84,6 +84,9 @@ class RunSummary:
     new_calendars: tuple[
         str, ...
     ] = ()  # calendars Apptoto creates for this run (importer.calendars)
+    # what the load said of the file as a whole (a title skipped, rows set aside, an encoding):
+    # (the sheet, "" where one sheet is read as ever; the words)
+    sheet_warnings: tuple[tuple[str, str], ...] = ()
 
     def line(self) -> str:
         """One line for people: ``12 created, 3 invalid in 4.2 s; report: reports/x.csv``."""
@@ -292,7 +295,11 @@ def validate_file(request: RunRequest) -> FileCheck:
 
 
 def _summary(
-    request: RunRequest, done: PartsDone, report: ReportWriter | None, started: float
+    request: RunRequest,
+    done: PartsDone,
+    report: ReportWriter | None,
+    started: float,
+    parts: PreparedParts,
 ) -> RunSummary:
     """Put the report in place (when one is written) and sum the run up."""
     report_path = None if request.report_path is None else str(request.report_path)
@@ -321,6 +328,7 @@ def _summary(
         interrupted=done.interrupted,
         results=done.results,
         new_calendars=tuple(done.new_calendars),
+        sheet_warnings=tuple(("", w) for w in (parts.facts.warnings if parts.facts else ())),
     )
 
 
@@ -357,7 +365,7 @@ def _plan_run(request: RunRequest, started: float) -> RunSummary:
         done = plan_parts(
             parts, ledger, request.plan_options, cancels, report, earlier=request.earlier
         )
-    return _summary(request, done, report, started)
+    return _summary(request, done, report, started, parts)
 
 
 def _send(
@@ -414,7 +422,7 @@ def run_import(
         # send_plan answers by settling what it has: the report below is still written.
         sending = _send(request, parts, ledger, cancels, report, progress, transport)
         done = asyncio.run(sending)
-    return _summary(request, done, report, started)
+    return _summary(request, done, report, started, parts)
 
 
 async def run_import_async(
@@ -434,7 +442,7 @@ async def run_import_async(
         return _plan_run(request, started)
     with _parts_and_ledger(request, read_only=False) as (parts, ledger, cancels, report):
         done = await _send(request, parts, ledger, cancels, report, progress, transport)
-    summary = _summary(request, done, report, started)
+    summary = _summary(request, done, report, started, parts)
     if done.interrupted:
         raise asyncio.CancelledError("the import was cancelled; its report is written")
     return summary

@@ -266,6 +266,9 @@ def _combined(
         interrupted=any(s.interrupted for s in summaries),
         results=results,
         new_calendars=tuple(sorted({c for s in summaries for c in s.new_calendars})),
+        sheet_warnings=tuple(
+            (p.sheet, warning) for p in parts for warning in p.prepared.sheet.warnings
+        ),
     )
 
 

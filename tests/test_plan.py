@@ -413,3 +413,23 @@ def test_a_row_held_back_on_one_of_several_sheets_is_named_sheet_first(
     assert capsys.readouterr().out.splitlines()[0] == (
         "w sheet 'Mon', row 4: not sent: the same appointment as row 9"
     )
+
+
+def test_plan_and_run_print_what_the_load_said_of_the_file(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    # validate printed a title skipped, rows set aside or an encoding guessed; plan and run
+    # said nothing of them (a file read as Mac Roman went out with no word of it).
+    text = SAMPLE.read_text(encoding="utf-8-sig")
+    titled = tmp_path / "titled.csv"
+    titled.write_text("Riverside clinic, week 51\n\n" + text, encoding="utf-8")
+    state = ["--state", str(tmp_path / "state.sqlite")]
+    said = (
+        "warning: titled.csv: the column names are on row 3; the rows above them (a title or "
+        "blank rows) were skipped"
+    )
+    for command, env in (("plan", NO_CREDENTIALS), ("run", env_for(sandbox))):
+        result = invoke([command, str(titled), "-m", str(MAPPING), *state], env)
+        assert said in result.output, result.output
+        quiet = invoke([command, str(titled), "-m", str(MAPPING), *state, "--quiet"], env)
+        assert said not in quiet.output

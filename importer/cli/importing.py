@@ -251,6 +251,9 @@ def execute(
 
 def _print_outcome(summary: RunSummary, file: Path, *, quiet: bool) -> None:
     if not quiet:
+        for sheet, warning in summary.sheet_warnings:
+            shown = f"{file.name}, sheet {sheet!r}" if sheet else file.name
+            typer.echo(f"warning: {shown}: {warning}")
         print_issues(summary.results, file, report=summary.report_path is not None)
         print_held_back(summary.results, file)
     if summary.dry_run:
