@@ -166,19 +166,25 @@ STILL_LIVE = (
     "{event}) is still there, and its reminders will go out: delete it in Apptoto, or import "
     "with the cancelling of appointments no longer in the file"
 )
+# The same for a row set aside otherwise (crossed out, below a CANCELLED heading): {why} is why.
+STILL_LIVE_ROW = (
+    "is not sent now ({why}), but the event sent for it while it was booked (Apptoto event "
+    "{event}) is still there, and its reminders will go out: delete it in Apptoto, or import "
+    "with the cancelling of appointments no longer in the file"
+)
 
 
 def _cancelled_yet_live(
     rows: list[PlannedRow], prepared: Prepared, ledger: Ledger | None
 ) -> list[PlannedRow]:
-    """Rows the mapping's ``cancelled`` marks whose event, sent while they were booked, is live
+    """Rows set aside as no appointment (the mapping's ``cancelled`` marks them, a heading calls
+    them off, the workbook crosses them out) whose event, sent while they were booked, is live
     and stays so (this run does not cancel missing rows): a warning, as its reminders go out."""
+    if ledger is None or not prepared.set_aside:
+        return rows
+    marked = [row for row in prepared.set_aside if row in prepared.source.index]
     marked_by = prepared.mapping.cancelled
-    if ledger is None or marked_by is None:
-        return rows
-    marked = list(cancelled_rows(prepared.source, marked_by))  # set aside, every one
-    if not marked:
-        return rows
+    by_column = set(cancelled_rows(prepared.source, marked_by)) if marked_by is not None else set()
     cells = with_sheet_values(prepared.source.loc[marked], prepared.sheet, prepared.mapping)
     ids = external_ids_of(cells, prepared.mapping.event.external_id)
     known = ledger.lookup(prepared.mapping.scope, [i for i in ids.tolist() if i])
@@ -192,12 +198,17 @@ def _cancelled_yet_live(
     out = []
     for planned in rows:
         entry = live.get(planned.row)
-        if entry is None:
+        if entry is None or planned.row is None:
             out.append(planned)
             continue
-        value = str(prepared.source.at[planned.row, marked_by.column]).strip()
-        why = STILL_LIVE.format(event=entry.apptoto_id)
-        warning = RowIssue(planned.row, marked_by.column, value, why)
+        if marked_by is not None and planned.row in by_column:
+            value = str(prepared.source.at[planned.row, marked_by.column]).strip()
+            why = STILL_LIVE.format(event=entry.apptoto_id)
+            warning = RowIssue(planned.row, marked_by.column, value, why)
+        else:
+            set_aside = prepared.set_aside[planned.row].removeprefix("not an appointment: ")
+            why = STILL_LIVE_ROW.format(why=set_aside, event=entry.apptoto_id)
+            warning = RowIssue(planned.row, "", "", why)
         out.append(
             replace(
                 planned,

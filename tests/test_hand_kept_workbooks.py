@@ -540,3 +540,61 @@ def test_rows_a_filter_hides_are_read_and_sent_each_with_a_warning(
     lines = {line["row"]: line for line in read_report(report)}
     assert lines["3"]["status"] == "created" and hidden in lines["3"]["warnings"]
     assert not any(hidden in lines[row]["warnings"] for row in lines if row not in ("3", "5"))
+
+
+def _crossed_out_sample(path: Path, *, whole: int, partly: int) -> Path:
+    """The sample workbook with row ``whole`` struck through (every cell) and one cell of row
+    ``partly``, as staff cross out a visit called off."""
+    import openpyxl
+    from openpyxl.styles import Font
+
+    from tests.helpers import SAMPLES
+
+    book = openpyxl.load_workbook(SAMPLES / "appointments.xlsx")
+    sheet = book["Appointments"]
+    for cell in sheet[whole]:
+        cell.font = Font(strike=True)
+    sheet.cell(row=partly, column=7).font = Font(strike=True)
+    book.save(path)
+    return path
+
+
+def test_a_row_crossed_out_in_excel_is_no_appointment_and_a_cell_crossed_out_is_said(
+    tmp_path: Path,
+) -> None:
+    path = _crossed_out_sample(tmp_path / "crossed.xlsx", whole=4, partly=6)
+    loaded = load_table(path)
+    assert loaded.set_aside == {
+        4: "not an appointment: crossed out in Excel (its text struck through), as visits "
+        "called off are"
+    }
+    assert (
+        "row 6 has cells struck through in Excel, not the whole row: read as written; check "
+        "what the crossing out meant"
+    ) in loaded.warnings
+    assert 6 in loaded.appointments.index
+
+
+def test_a_row_crossed_out_after_it_was_sent_says_its_event_is_still_there(
+    sandbox: SandboxHandle, tmp_path: Path, restore_logging: None
+) -> None:
+    # Sent while booked, then crossed out: the run sends nothing for it, and says its event
+    # (and its reminders) are still in Apptoto, where before it said nothing at all.
+    import shutil
+
+    from tests.helpers import CLINIC_MAPPING, SAMPLES
+
+    path = tmp_path / "day.xlsx"
+    shutil.copy(SAMPLES / "appointments.xlsx", path)
+    args = [str(path), "-m", str(CLINIC_MAPPING), "--state", str(tmp_path / "state.sqlite")]
+    assert "14 created" in invoke_cli(["run", *args], env_for(sandbox)).output
+    _crossed_out_sample(path, whole=4, partly=6)
+    ran = invoke_cli(["run", *args], env_for(sandbox))
+    assert "13 unchanged, 8 invalid, 1 not an appointment" in ran.output, ran.output
+    assert "warning: day.xlsx: row 4 is crossed out in Excel" in ran.output  # the sheet's words
+    event = live_events(sandbox)["clinic-000103"]["id"]
+    assert (
+        "warning: day.xlsx row 4: is not sent now (crossed out in Excel (its text struck "
+        f"through), as visits called off are), but the event sent for it while it was booked "
+        f"(Apptoto event {event}) is still there"
+    ) in ran.output

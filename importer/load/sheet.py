@@ -4,7 +4,7 @@ rows that are not appointments."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,6 +78,7 @@ def assemble_sheet(
     typical: float | None = None,
     present: np.ndarray | None = None,
     title: str = "",
+    crossed_out: Mapping[int, str] | None = None,
 ) -> Sheet:
     """Name the columns, drop blank rows and columns, and check the row cap: the Sheet.
 
@@ -89,7 +90,8 @@ def assemble_sheet(
     False: more rows follow, ``typical`` the cells of a full row (see :func:`rows_set_aside`).
     ``present`` (rows x ``columns``): True where a cell holds text, when the reader knows it
     already (a CSV part's blank cells); otherwise asked of the cells once. ``title``: the text
-    above the header.
+    above the header. ``crossed_out``: rows a workbook crosses out (row -> why it is not sent),
+    set aside with the rest.
     """
     warnings = list(notes)
     if encoding == "mac_roman":
@@ -132,6 +134,10 @@ def assemble_sheet(
             sheet=sheet_name,
         )
     set_aside = rows_set_aside(frame, final=final, typical=typical, present=cells_present)
+    if crossed_out:
+        rows_left = set(frame.index.tolist())
+        crossed = {row: why for row, why in crossed_out.items() if row in rows_left}
+        set_aside = dict(sorted({**crossed, **set_aside}.items()))
     for row, reason in list(set_aside.items())[:_SET_ASIDE_SHOWN]:
         warnings.append(f"row {row} is {reason.removeprefix('not an appointment: ')}: not sent")
     if len(set_aside) > _SET_ASIDE_SHOWN:

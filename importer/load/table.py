@@ -20,6 +20,7 @@ Excel letter), a repeated header ``Phone (2)``, each with a warning (:mod:`impor
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -42,7 +43,7 @@ from importer.load.table_bounds import (
     header_index,
     title_of,
 )
-from importer.load.xlsx_formats import pad_with_zeros, zero_padded_cells
+from importer.load.xlsx_formats import pad_with_zeros, struck_cells, zero_padded_cells
 from importer.load.xlsx_reader import (
     CellText,
     CellValue,
@@ -214,6 +215,17 @@ def _sheet_of(
         notes.append(
             f"the file is named {source.suffix} but is {_FORMAT_NAMES[flavour]}; read as one"
         )
+    struck, partly = _struck_rows(
+        struck_cells(source, found.part), columns, first_body_row, found.first_column
+    )
+    if partly:
+        shown = ", ".join(str(row) for row in partly[:_STRUCK_SHOWN])
+        more = f" and {len(partly) - _STRUCK_SHOWN:,} more" if len(partly) > _STRUCK_SHOWN else ""
+        some = f"row {shown} has" if len(partly) == 1 else f"rows {shown}{more} have"
+        notes.append(
+            f"{some} cells struck through in Excel, not the whole row: read as written; check "
+            "what the crossing out meant"
+        )
     if merged_cells:
         notes.append(
             f"{merged_cells:,} cell(s) are part of merged cells; each row of a merged cell "
@@ -230,8 +242,42 @@ def _sheet_of(
         sheet_name=found.sheet_name,
         notes=notes,
         title=title_of([to_text(row) for row in found.rows[:header_at]]),
+        crossed_out=struck,
     )
     return replace(loaded, warnings=(*loaded.warnings, *to_text.warnings()), hidden=found.hidden)
+
+
+_STRUCK_SHOWN = 10  # rows partly struck through named in the warning
+STRUCK_ROW = (
+    "not an appointment: crossed out in Excel (its text struck through), as visits called off are"
+)
+
+
+def _struck_rows(
+    struck: set[tuple[int, int]],
+    columns: list[Sequence[str | None]],
+    first_row: int,
+    first_column: int,
+) -> tuple[dict[int, str], list[int]]:
+    """The rows of the table (``columns``' texts, the first in sheet row ``first_row``) whose
+    every cell holding a value is struck through (row -> why it is not sent), and those with
+    some cells struck through; rows as the sheet numbers them."""
+    by_row: dict[int, set[int]] = {}
+    for row, column in struck:
+        j = column - first_column
+        if 0 <= j < len(columns) and 0 <= row + 1 - first_row < len(columns[j]):
+            by_row.setdefault(row + 1, set()).add(j)
+    whole: dict[int, str] = {}
+    partly: list[int] = []
+    for row in sorted(by_row):
+        i = row - first_row
+        filled = {j for j, cells in enumerate(columns) if cells[i] not in (None, "")}
+        crossed = by_row[row] & filled
+        if crossed and crossed == filled:
+            whole[row] = STRUCK_ROW
+        elif crossed:
+            partly.append(row)
+    return whole, partly
 
 
 def _header_at(

@@ -1,9 +1,11 @@
-"""Whole numbers shown with leading zeros, found in a workbook's XML (calamine gives no formats).
+"""What a workbook's cell styles say that calamine does not give, found in its XML.
 
 A cell formatted ``00000`` (Excel's "Zip Code" format) holding ``2134`` shows ``02134``; calamine
 gives the number. :func:`zero_padded_cells` finds such cells in the sheet's XML, only when the
 workbook's styles define a format made of zeros (styles.xml alone is read otherwise), and
-:func:`pad_with_zeros` pads their text. Call these only after the safety checks.
+:func:`pad_with_zeros` pads their text. :func:`struck_cells` finds the cells whose font is struck
+through (how hand-kept schedules cross out a visit called off), likewise only when a style
+strikes. Call these only after the safety checks.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from defusedxml import ElementTree
 from defusedxml.ElementTree import ParseError
@@ -27,6 +29,7 @@ from importer.load.xlsx_parts import (
 )
 from importer.load.xlsx_reader import CellValue, number_text
 
+T = TypeVar("T")
 _ZEROS = re.compile(r"0{2,}")  # a format that is only zeros pads a whole number to its width
 _CELL_REF = re.compile(rb' r="([A-Z]{1,3})([0-9]{1,7})"')
 _SCAN_BYTES = 4 << 20
@@ -50,15 +53,61 @@ def zero_padded_cells(path: Path, sheet_part: str | None) -> dict[tuple[int, int
 
 def _zero_padded_cells(path: Path, sheet_part: str) -> dict[tuple[int, int], int]:
     with zipfile.ZipFile(path) as archive:
-        workbook_part = office_document(archive)
-        targets = relationships(archive, relationships_part(workbook_part))
-        styles = next((t for kind, t in targets.values() if kind.endswith("/styles")), None)
-        styles_part = resolve(part_folder(workbook_part), styles) if styles else None
+        styles_part = _styles_part(archive)
         widths = _padding_styles(archive, styles_part) if styles_part else {}
         if not widths:
             return {}
         with archive.open(sheet_part) as stream:
-            return _styled_numbers(stream, widths)
+            return _styled_cells(stream, widths, numbers_only=True)
+
+
+def struck_cells(path: Path, sheet_part: str | None) -> set[tuple[int, int]]:
+    """Cells of a worksheet part whose font is struck through: (row, column), 0-based.
+
+    Empty (and cheap: styles.xml only) unless a cell style of the workbook strikes its font.
+    """
+    if sheet_part is None:
+        return set()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            styles_part = _styles_part(archive)
+            struck = _strike_styles(archive, styles_part) if styles_part else {}
+            if not struck:
+                return set()
+            with archive.open(sheet_part) as stream:
+                return set(_styled_cells(stream, struck, numbers_only=False))
+    except (KeyError, ValueError, zipfile.BadZipFile, ParseError):
+        return set()  # parts calamine read but this reading cannot: the rows stand as read
+
+
+def _styles_part(archive: zipfile.ZipFile) -> str | None:
+    workbook_part = office_document(archive)
+    targets = relationships(archive, relationships_part(workbook_part))
+    styles = next((t for kind, t in targets.values() if kind.endswith("/styles")), None)
+    return resolve(part_folder(workbook_part), styles) if styles else None
+
+
+def _strike_styles(archive: zipfile.ZipFile, part: str) -> dict[bytes, bool]:
+    """Cell style index (as in ``s="..."``) -> True, for the styles whose font strikes through."""
+    try:
+        root = ElementTree.fromstring(archive.read(part))
+    except KeyError:
+        return {}
+    fonts = root.find(f"{MAIN}fonts")
+    cell_formats = root.find(f"{MAIN}cellXfs")
+    if fonts is None or cell_formats is None:
+        return {}
+    striking = {
+        str(index)
+        for index, font in enumerate(fonts.iter(f"{MAIN}font"))
+        if (strike := font.find(f"{MAIN}strike")) is not None
+        and strike.get("val", "1").lower() not in ("0", "false")
+    }
+    return {
+        str(index).encode(): True
+        for index, xf in enumerate(cell_formats.iter(f"{MAIN}xf"))
+        if xf.get("fontId", "0") in striking
+    }
 
 
 def pad_with_zeros(
@@ -108,30 +157,31 @@ def _padding_styles(archive: zipfile.ZipFile, part: str) -> dict[bytes, int]:
     }
 
 
-def _styled_numbers(stream: IO[bytes], widths: dict[bytes, int]) -> dict[tuple[int, int], int]:
-    found: dict[tuple[int, int], int] = {}
-    needles = {b' s="' + index + b'"': width for index, width in widths.items()}
+def _styled_cells(
+    stream: IO[bytes], styles: dict[bytes, T], *, numbers_only: bool
+) -> dict[tuple[int, int], T]:
+    """The cells of the sheet XML in ``stream`` of one of ``styles`` (index -> what it says),
+    (row, column) 0-based -> that; ``numbers_only``: number cells alone."""
+    found: dict[tuple[int, int], T] = {}
+    needles = {b' s="' + index + b'"': said for index, said in styles.items()}
     carry = b""
     while True:
         chunk = stream.read(_SCAN_BYTES)
         text = carry + chunk
         # Keep the last, maybe unfinished, cell tag for the next round.
         cut = len(text) if not chunk else max(text.rfind(b"<"), 0)
-        for needle, width in needles.items():
+        for needle, said in needles.items():
             at = text.find(needle, 0, cut)
             while at != -1:
                 start = text.rfind(b"<", 0, at)
                 end = text.find(b">", at)
                 tag = text[start:end]
                 reference = _CELL_REF.search(tag)
-                # Only number cells of this style: a <row s=...> or a text cell is no match.
-                if (
-                    tag.startswith(b"<c ")
-                    and reference
-                    and (b' t="' not in tag or b' t="n"' in tag)
-                ):
+                # Only cells of this style (not a <row s=...>), of numbers where asked.
+                number = b' t="' not in tag or b' t="n"' in tag
+                if tag.startswith(b"<c ") and reference and (number or not numbers_only):
                     letters, row = reference.groups()
-                    found[(int(row) - 1, _column_index(letters.decode()))] = width
+                    found[(int(row) - 1, _column_index(letters.decode()))] = said
                 at = text.find(needle, at + 1, cut)
         if not chunk:
             return found
