@@ -32,6 +32,9 @@ _NANP_SHAPE = re.compile(
     r"(?:\+?1[ .\-]*)?\(?([2-9][0-9]{2})\)?[ .\-]*([2-9][0-9]{2})[ .\-]*([0-9]{4})"
 )
 _NANP_DIGITS = 10
+# A number of a phone's length with ".0" after it, as programs that hold a column as floats
+# write it (pandas' to_csv, some report tools); Excel never does.
+_WRITTEN_AS_FLOAT = re.compile(r"\+?[0-9]{6,15}\.0")
 
 
 @functools.lru_cache(maxsize=65_536)  # a part's foreign numbers (importer.load.parts)
@@ -46,6 +49,8 @@ def normalise_phone(text: str, region: str) -> tuple[str | None, str | None]:
         return None, None
     if shortened(value):
         return None, SHORTENED_REASON
+    if _WRITTEN_AS_FLOAT.fullmatch(value):  # 5415550104.0: a program saved the number as a float
+        value = value[:-2]
     try:
         number = phonenumbers.parse(value, region, keep_raw_input=True)
     except phonenumbers.NumberParseException as exc:

@@ -98,6 +98,10 @@ def by_column(texts: list[str], region: str) -> list[tuple[str | None, str | Non
         ("+44 7911 123456 (mob)", "GB", "+447911123456"),
         ("541-555-0104 cell x23", "US", None),  # more digits beside it: not taken
         ("call 541-555-0104 after 5pm", "US", None),
+        # A column a program held as floats (pandas' to_csv): the ".0" is no digit.
+        ("5415550104.0", "US", "+15415550104"),
+        ("447911123456.0", "GB", "+447911123456"),
+        ("541555.0", "US", None),  # still no phone number
     ],
 )
 def test_known_numbers(text: str, region: str, expected: str | None) -> None:
