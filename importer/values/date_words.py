@@ -84,6 +84,25 @@ def serial_date_reason(value: str) -> str:
     )
 
 
+_DAY_FRACTION = re.compile(r"0?[.,][0-9]+")  # a comma where Excel writes decimal commas
+
+
+def day_fraction_reason(value: str) -> str:
+    """Why ``value`` is not a time when it is Excel's number for one (a fraction of a day:
+    0.375 is 9:00), else ""."""
+    if _DAY_FRACTION.fullmatch(value.strip()) is None:
+        return ""
+    minutes = round(float(value.strip().replace(",", ".")) * 24 * 60)
+    if minutes >= 24 * 60:
+        return ""
+    when = dt.time(minutes // 60, minutes % 60)
+    return (
+        f"is a number, not a time: Excel shows times as fractions of a day like this when the "
+        f"column's format is General ({value.strip()} would be {when:%H:%M}); format the column "
+        "as a time in Excel and save the file again"
+    )
+
+
 # A moment with its offset, as web systems export a date (2026-12-14T00:00:00Z, JavaScript's
 # 2026-12-14T00:00:00.000Z): the day it falls on depends on the zone, so it is not read as one.
 _MOMENT = re.compile(

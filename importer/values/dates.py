@@ -49,6 +49,7 @@ import pandas as pd
 from importer.values.date_words import (
     DAY_NAMES,
     NO_DAY,
+    day_fraction_reason,
     meridiem_spelt_out,
     moment_reason,
     serial_date_reason,
@@ -258,7 +259,12 @@ def time_reasons(text: pd.Series, time_format: str | None) -> pd.Series:
     general = time_problem(time_format)
 
     def reason(value: str) -> str:
-        return one_digit_reason(value) or _no_colon_reason(value, time_format) or general
+        return (
+            one_digit_reason(value)
+            or _no_colon_reason(value, time_format)
+            or day_fraction_reason(value)
+            or general
+        )
 
     return map_distinct(
         text.fillna(""), lambda values: pd.Series([reason(v.strip()) for v in values], dtype="str")

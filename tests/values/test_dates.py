@@ -395,6 +395,24 @@ def test_formats_in_words(fmt: str, words: str) -> None:
 @pytest.mark.parametrize(
     ("written", "words"),
     [
+        ("0.375", "(0.375 would be 09:00)"),
+        ("0.395833333", "(0.395833333 would be 09:30)"),
+        (" ,5 ", "(,5 would be 12:00)"),
+    ],
+)
+def test_a_time_excel_shows_as_a_fraction_of_a_day_is_named_not_read(
+    written: str, words: str
+) -> None:
+    # A CSV saved from a time column of General format; a number is no time, but the reason
+    # says which time it would be and how to save it as one.
+    reason = time_reasons(pd.Series([written]), "%I:%M %p").iloc[0]
+    assert reason.startswith("is a number, not a time: Excel shows times as fractions")
+    assert words in reason
+
+
+@pytest.mark.parametrize(
+    ("written", "words"),
+    [
         ("46370", "(46370 would be 14 December 2026)"),
         ("46370.395833", "(46370.395833 would be 14 December 2026 at 09:30)"),
         ("46370,999999", "(46370,999999 would be 15 December 2026 at 00:00)"),
