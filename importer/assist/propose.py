@@ -67,7 +67,7 @@ from importer.values import (
     zone_country,
     zone_problem,
 )
-from importer.values.date_words import is_moment, serial_date_reason
+from importer.values.date_words import day_fraction_reason, is_moment, serial_date_reason
 from importer.values.zone_names import split_zone_names, zone_of_names
 from importer.values.zones import AMBIGUOUS_SHORT_NAMES, SHORT_NAME_FAMILIES
 
@@ -119,6 +119,8 @@ def propose_mapping(
             frame = with_sheet_date(frame, sheet_values)
             reason = sheet_date_reason(dated, sheet_values or {})
             picks["start_date"] = Pick(dated, Confidence.MEDIUM, reason)
+    if not {"start_time", "start_datetime"} & picks.keys():
+        picks.update(unread_times(frame, usable, {p.column for p in picks.values()}))
     return _build(
         frame,
         picks,
@@ -130,6 +132,31 @@ def propose_mapping(
         person_number=ids.person_number,
         sheet_values=sheet_values,
     )
+
+
+def unread_times(frame: pd.DataFrame, columns: list[str], taken: set[str]) -> dict[str, Pick]:
+    """The start (and end) time from a column whose header names it although its cells are no
+    times (``0.375``: Excel's times in a column of General format, saved as CSV), with low
+    confidence and why. Without it, the dates alone would make all-day events of timed visits,
+    every row valid; with it, each row says what is wrong with its time."""
+    found: dict[str, Pick] = {}
+    for key in ("start_time", "end_time"):
+        field = spec(key)
+        column = next((c for c in columns if c not in taken and name_score(field, c) >= 2), None)
+        if column is None:
+            continue
+        cells = _sampled(frame, column)
+        if cells.empty:
+            continue
+        text = cells.iloc[0]
+        why = day_fraction_reason(text) or "matches no way of writing a time that is read"
+        found[key] = Pick(
+            column,
+            Confidence.LOW,
+            f"the header {column!r} names this field, but its cells are no times: {text!r} {why}",
+        )
+        taken.add(column)
+    return found
 
 
 def _no_dates_notes(

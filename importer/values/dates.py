@@ -259,10 +259,10 @@ def time_reasons(text: pd.Series, time_format: str | None) -> pd.Series:
     general = time_problem(time_format)
 
     def reason(value: str) -> str:
-        return (
-            one_digit_reason(value)
+        return (  # "0.5" is half a day before it is 0:05 or 0:50
+            day_fraction_reason(value)
+            or one_digit_reason(value)
             or _no_colon_reason(value, time_format)
-            or day_fraction_reason(value)
             or general
         )
 

@@ -566,6 +566,34 @@ def test_dates_without_times_become_all_day_events(tmp_path: Path) -> None:
     )
 
 
+def test_a_start_column_of_excel_s_day_fractions_is_never_made_all_day_events(
+    tmp_path: Path,
+) -> None:
+    # A CSV saved from time columns of General format: "Start" holds 0.375 (9:00). The dates
+    # alone made all-day events of timed visits, every row valid; now the start is that
+    # column (low confidence) and each row says what is wrong with its time.
+    frame = pd.DataFrame(
+        {
+            "Booking ID": ["b1", "b2"],
+            "Date": ["12/14/2026", "12/15/2026"],
+            "Start": ["0.375", "0.5"],
+            "Staff": ["A", "B"],
+        }
+    )
+    path = write_frame(tmp_path / "times.csv", frame)
+    proposal = propose_mapping(load_table(path).frame, name="times", time_zone="America/Denver")
+    assert not [c for c in proposal.event if c.key == "all_day"]
+    [start] = [c for c in proposal.event if c.key == "start"]
+    assert (start.value, start.confidence) == (
+        {"date": "{Date}", "time": "{Start}"},
+        Confidence.LOW,
+    )
+    assert "(0.375 would be 09:00)" in start.reason
+    prepared = prepare(path, proposal.to_mapping())
+    assert prepared.events.payloads.keys() <= prepared.issues.keys() == {2, 3}
+    assert "0.5 would be 12:00" in str(prepared.issues[3][0])
+
+
 def test_a_date_and_time_in_one_cell(tmp_path: Path) -> None:
     frame = pd.DataFrame(
         {
