@@ -14,6 +14,7 @@ Columns it does not use are never sent: they are offered as ``custom_data`` line
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping as AbstractMapping
 
 import pandas as pd
@@ -98,6 +99,8 @@ def propose_mapping(
     that is not an IANA zone; never for anything in the sheet.
     """
     usable = [c for c in _usable(frame) if not is_sheet_value(c)]
+    beside = side_by_side(usable)
+    usable = [c for c in usable if c not in beside]
     profiles = {k: v for k, v in profile_columns(frame[usable]).items()}
     reserved = id_headers(usable)
     picks = match_columns(profiles, reserved=reserved)
@@ -131,7 +134,26 @@ def propose_mapping(
         phone_region,
         person_number=ids.person_number,
         sheet_values=sheet_values,
+        beside=beside,
     )
+
+
+# A header repeated on the same row is numbered by the load: "Time (2)" right of "Time".
+_REPEATED = re.compile(r"(.+) \(([0-9]+)\)")
+
+
+def side_by_side(columns: list[str]) -> list[str]:
+    """The columns repeating the headers of others (``Time (2)`` right of ``Time``) when two or
+    more headers repeat: a sheet of tables side by side (a doctor's day in each), whose second
+    table is no second phone or end time of the first's patients. [] otherwise: two "Phone"
+    columns alone are two phones of one patient."""
+    present = set(columns)
+    repeats = {
+        column: found.group(1)
+        for column in columns
+        if (found := _REPEATED.fullmatch(column)) is not None and found.group(1) in present
+    }
+    return list(repeats) if len(set(repeats.values())) >= 2 else []
 
 
 def unread_times(frame: pd.DataFrame, columns: list[str], taken: set[str]) -> dict[str, Pick]:
@@ -268,8 +290,16 @@ def _build(
     *,
     person_number: str | None = None,
     sheet_values: AbstractMapping[str, str] | None = None,
+    beside: list[str] | None = None,
 ) -> Proposal:
     notes = _no_dates_notes(frame, picks, sheet_values)
+    if beside:
+        names = ", ".join(repr(c) for c in beside)
+        notes.append(
+            f"the column names repeat to the right ({names}): the sheet looks like tables side "
+            "by side, and only the first table is read, so the appointments of the others would "
+            "get no reminder; put each table below the first (or on a sheet of its own)"
+        )
     event = event_choices(frame, picks, name, notes, person_number=person_number)
     participant = participant_choices(frame, picks)
     texts = [t for choice in (*event, *participant) for t in choice_texts(choice)]

@@ -594,6 +594,39 @@ def test_a_start_column_of_excel_s_day_fractions_is_never_made_all_day_events(
     assert "0.5 would be 12:00" in str(prepared.issues[3][0])
 
 
+def test_tables_side_by_side_never_lend_the_second_s_columns_to_the_first() -> None:
+    # Two doctors' days side by side: the load numbers the repeated headers. "Time (2)" was
+    # proposed as the end of the first table's visits and "Phone (2)" as its patients' other
+    # phone, so a patient without a number would have been reminded on another's phone.
+    frame = pd.DataFrame(
+        {
+            "Date": ["12/14/2026", "12/14/2026"],
+            "Time": ["09:00", "09:30"],
+            "Patient": ["Ann Lee", "Bob Ray"],
+            "Phone": ["07911 123001", ""],
+            "Ref": ["S1", "S2"],
+            "Time (2)": ["09:00", "10:00"],
+            "Patient (2)": ["Cy Dunn", "Di Moss"],
+            "Phone (2)": ["07911 123101", "07911 123102"],
+            "Ref (2)": ["J1", "J2"],
+        }
+    )
+    proposal = propose_mapping(frame, name="side", time_zone="Europe/London")
+    used = {pick.column for pick in proposal.picks.values()}
+    assert not used & {"Time (2)", "Patient (2)", "Phone (2)", "Ref (2)"}
+    assert any("tables side by side" in note for note in proposal.notes)
+    # Two phones of one patient under one header stay two phones.
+    alone = propose_mapping(
+        frame[["Date", "Time", "Patient", "Phone", "Ref"]].assign(
+            **{"Phone (2)": ["541-555-0104", "541-555-0105"]}
+        ),
+        name="phones",
+        time_zone="Europe/London",
+    )
+    assert "Phone (2)" in {pick.column for pick in alone.picks.values()}
+    assert not any("side by side" in note for note in alone.notes)
+
+
 def test_a_date_and_time_in_one_cell(tmp_path: Path) -> None:
     frame = pd.DataFrame(
         {
