@@ -154,6 +154,8 @@ class Pick:
 
 def _judge(field: FieldSpec, profile: ColumnProfile) -> tuple[float, Pick] | None:
     """Score and pick for one field and one column; None when the column cannot be the field."""
+    if any(word in field.excluded for word in header_words(profile.name)):
+        return None  # "DOB" is no start date, "Emergency Contact Phone" no patient's phone
     names = name_score(field, profile.name)
     fit = profile.fit(field.kind)
     kind_words = _KIND_WORDS.get(field.kind, field.kind)

@@ -41,6 +41,11 @@ _NOT_THE_DAY: tuple[str, ...] = (
 )
 _NOT_THE_DAY += ("added", "paid", "due", "last", "next", "previous", "zone", "tz")
 
+# Words of a header about someone other than the patient: their number or address would send
+# the patient's reminders to another person ("Emergency Contact Phone", "Referring Doctor").
+_SOMEONE_ELSE: tuple[str, ...] = ("emergency", "kin", "nok", "referring", "referral", "referrer")
+_SOMEONE_ELSE += ("insurance", "insurer", "employer", "pharmacy", "guarantor")
+
 FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec(
         "external_id",
@@ -177,7 +182,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         ("name", "client", "patient", "customer", "attendee", "participant"),
         ("first", "last", "given", "surname", "family", "middle", "provider", "doctor", "staff")
         + ("calendar", "file", "user", "id", "number", "no", "email", "phone", "service")
-        + ("clinic", "resource", "facility", "location", "room"),
+        + ("clinic", "resource", "facility", "location", "room", *_SOMEONE_ELSE),
     ),
     FieldSpec(
         "participant_first_name",
@@ -185,7 +190,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         "text",
         ("firstname", "first", "givenname", "forename", "fname", "given"),
         ("first", "given", "forename"),
-        ("provider", "doctor", "staff"),
+        ("provider", "doctor", "staff", *_SOMEONE_ELSE),
     ),
     FieldSpec(
         "participant_last_name",
@@ -193,7 +198,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         "text",
         ("lastname", "last", "surname", "familyname", "lname"),
         ("last", "surname", "family"),
-        ("provider", "doctor", "staff", "visit", "seen"),
+        ("provider", "doctor", "staff", "visit", "seen", *_SOMEONE_ELSE),
     ),
     FieldSpec(
         "participant_email",
@@ -201,7 +206,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         "email",
         ("email", "emailaddress", "mail", "email1", "emailaddr"),
         ("email", "mail"),
-        ("provider", "doctor", "staff"),
+        ("provider", "doctor", "staff", *_SOMEONE_ELSE),
         by_content=True,
     ),
     FieldSpec(
@@ -212,7 +217,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         + ("cellnumber", "telephone", "tel", "phoneno", "contactnumber", "sms", "textnumber")
         + ("mobileno", "homephone", "number", "phonemobile", "phonecell", "cellular", "workphone"),
         ("phone", "mobile", "cell", "telephone", "tel", "sms"),
-        ("provider", "doctor", "staff", "office", "clinic", "fax"),
+        ("provider", "doctor", "staff", "office", "clinic", "fax", *_SOMEONE_ELSE),
         by_content=True,
     ),
     # Filled by ranking the phone columns (importer.assist.columns.rank_phones), not matched alone.

@@ -75,3 +75,52 @@ def test_init_for_a_london_sheet_reads_uk_numbers_mobile_first(tmp_path: Path) -
     [warning] = prepared.warnings[4]
     assert (warning.column, warning.value) == ("Phone (mobile)", "07911 12")
     assert warning.reason.endswith(": the number in Home Phone is sent instead")
+
+
+def test_an_emergency_contact_s_phone_is_never_the_patient_s(tmp_path: Path) -> None:
+    # "Emergency Contact Phone" was ranked as the patient's other phone: a patient without a
+    # mobile was reminded through their emergency contact, who learns of the visit. The
+    # patient's own work phone is the other phone; the contact's columns are left unused.
+    header = ["Appt ID", "Date", "Time", "Provider", "Patient", "Mobile"]
+    header += ["Emergency Contact", "Emergency Contact Phone", "Work Phone"]
+    rows = [
+        ["1", "12/14/2026", "9:00 AM", "Dr A", "Ann Lee", "541-555-0104", "Bob Lee"]
+        + ["541-555-0199", "541-555-0111"],
+        ["2", "12/14/2026", "9:30 AM", "Dr A", "Cy Dunn", "", "Di Dunn", "541-555-0198", ""],
+    ]
+    sheet = write_csv(
+        tmp_path / "day.csv", header, [dict(zip(header, r, strict=True)) for r in rows]
+    )
+    target = tmp_path / "day.yaml"
+    made = invoke_cli(["init", str(sheet), "-o", str(target), "--time-zone", "America/Boise"])
+    assert made.exit_code == 0, made.output
+    written = yaml.safe_load(target.read_text(encoding="utf-8"))
+    assert written["event"]["participants"][0]["phone"] == ["{Mobile}", "{Work Phone}"]
+    phones = [
+        p["participants"][0].get("phone")
+        for p in prepare(sheet, load_mapping(target)).events.payloads.values()
+    ]
+    assert phones == ["+15415550104", None]
+
+
+def test_a_sheet_whose_only_number_is_the_emergency_contact_s_sends_none() -> None:
+    # Found by its values alone ("the header does not say, but 100% are phone numbers"), the
+    # contact's number was the patient's: excluded words now rule a column out whatever it holds.
+    import pandas as pd
+
+    from importer.assist import propose_mapping
+
+    frame = pd.DataFrame(
+        {
+            "Appt ID": ["1", "2"],
+            "Date": ["12/14/2026", "12/14/2026"],
+            "Time": ["9:00 AM", "9:30 AM"],
+            "Patient": ["Ann Lee", "Cy Dunn"],
+            "Emergency Contact Phone": ["541-555-0199", "541-555-0198"],
+            "DOB": ["03/02/1985", "11/23/1972"],
+        }
+    )
+    proposal = propose_mapping(frame, name="day", time_zone="America/Boise")
+    used = {pick.column for pick in proposal.picks.values()}
+    assert "Emergency Contact Phone" not in used
+    assert proposal.picks["start_date"].column == "Date"
