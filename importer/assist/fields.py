@@ -63,7 +63,8 @@ FIELDS: tuple[FieldSpec, ...] = (
         ("provider", "doctor", "staff", "calendar", "practitioner", "clinician", "therapist")
         + ("physician", "dr", "staffmember", "resource", "employee", "assignedto", "stylist")
         + ("consultant", "counselor", "counsellor", "dentist", "hygienist", "nurse", "seenby")
-        + ("providername", "doctorname", "staffname", "calendarname", "with", "resourcename"),
+        + ("providername", "doctorname", "staffname", "calendarname", "with", "resourcename")
+        + ("organizer", "organiser", "meetingorganizer", "calendarowner"),
         ("provider", "doctor", "staff", "calendar", "practitioner", "clinician", "therapist")
         + ("resource",),
         ("id", "number", "no", "email", "phone"),

@@ -627,6 +627,22 @@ def test_tables_side_by_side_never_lend_the_second_s_columns_to_the_first() -> N
     assert not any("side by side" in note for note in alone.notes)
 
 
+def test_an_outlook_calendar_export_goes_to_its_organizer_s_calendar(tmp_path: Path) -> None:
+    # Outlook's "Export to a file" (CSV): the organizer owns the calendar the visit is in.
+    source = tmp_path / "outlook.csv"
+    source.write_text(
+        "Subject,Start Date,Start Time,End Date,End Time,All day event,Meeting Organizer,"
+        "Required Attendees,Location\n"
+        "Ann Lee - cleaning,12/14/2026,9:00:00 AM,12/14/2026,9:30:00 AM,False,Dr Shah,"
+        "ann@example.com,Room 2\n",
+        encoding="utf-8",
+    )
+    proposal = propose_mapping(load_table(source).frame, name="o", time_zone="America/Denver")
+    assert proposal.picks["calendar"].column == "Meeting Organizer"
+    [payload] = valid_payloads(source, proposal.to_mapping()).values()
+    assert (payload["calendar"], payload["start_time"]) == ("Dr Shah", "2026-12-14T09:00:00-07:00")
+
+
 def test_a_date_and_time_in_one_cell(tmp_path: Path) -> None:
     frame = pd.DataFrame(
         {
