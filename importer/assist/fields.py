@@ -13,6 +13,7 @@ from dataclasses import dataclass
 # Words that qualify a header without changing its field: "Patient Phone" is a phone.
 _QUALIFIERS = {"patient", "client", "customer", "appt", "appointment", "visit", "event", "booking"}
 _QUALIFIERS |= {"pat", "pt"}  # practice systems' short "patient": PatFirstName, Pt Phone
+_QUALIFIERS |= {"owner"}  # a vet's client: Owner Name, Owner Phone
 _QUALIFIERS |= {"primary", "contact", "the", "of", "s", "member", "scheduled", "session"}
 
 
@@ -64,7 +65,8 @@ FIELDS: tuple[FieldSpec, ...] = (
         + ("physician", "dr", "staffmember", "resource", "employee", "assignedto", "stylist")
         + ("consultant", "counselor", "counsellor", "dentist", "hygienist", "nurse", "seenby")
         + ("providername", "doctorname", "staffname", "calendarname", "with", "resourcename")
-        + ("organizer", "organiser", "meetingorganizer", "calendarowner"),
+        + ("organizer", "organiser", "meetingorganizer", "calendarowner", "vet", "veterinarian")
+        + ("groomer",),
         ("provider", "doctor", "staff", "calendar", "practitioner", "clinician", "therapist")
         + ("resource",),
         ("id", "number", "no", "email", "phone"),
@@ -183,7 +185,7 @@ FIELDS: tuple[FieldSpec, ...] = (
         ("name", "client", "patient", "customer", "attendee", "participant"),
         ("first", "last", "given", "surname", "family", "middle", "provider", "doctor", "staff")
         + ("calendar", "file", "user", "id", "number", "no", "email", "phone", "service")
-        + ("clinic", "resource", "facility", "location", "room", *_SOMEONE_ELSE),
+        + ("clinic", "resource", "facility", "location", "room", "pet", "animal", *_SOMEONE_ELSE),
     ),
     FieldSpec(
         "participant_first_name",

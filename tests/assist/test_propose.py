@@ -643,6 +643,23 @@ def test_an_outlook_calendar_export_goes_to_its_organizer_s_calendar(tmp_path: P
     assert (payload["calendar"], payload["start_time"]) == ("Dr Shah", "2026-12-14T09:00:00-07:00")
 
 
+def test_a_vet_s_sheet_reminds_the_owner_not_the_pet(tmp_path: Path) -> None:
+    # "Pet Name" was the participant (reminders greeting "Rex" on the owner's phone), the
+    # owner's name unused and the vet no calendar.
+    source = tmp_path / "vet.csv"
+    source.write_text(
+        "Appt #,Date,Time,Vet,Pet Name,Species,Owner Name,Owner Phone,Owner Email\n"
+        "501,12/14/2026,9:00 AM,Dr Hale,Rex,Dog,Ann Lee,541-555-0104,ann@example.com\n",
+        encoding="utf-8",
+    )
+    proposal = propose_mapping(load_table(source).frame, name="vet", time_zone="America/Denver")
+    [payload] = valid_payloads(source, proposal.to_mapping()).values()
+    assert payload["calendar"] == "Dr Hale"
+    assert payload["participants"] == [
+        {"name": "Ann Lee", "email": "ann@example.com", "phone": "+15415550104"}
+    ]
+
+
 def test_a_date_and_time_in_one_cell(tmp_path: Path) -> None:
     frame = pd.DataFrame(
         {
