@@ -66,7 +66,8 @@ FIELDS: tuple[FieldSpec, ...] = (
         + ("consultant", "counselor", "counsellor", "dentist", "hygienist", "nurse", "seenby")
         + ("providername", "doctorname", "staffname", "calendarname", "with", "resourcename")
         + ("organizer", "organiser", "meetingorganizer", "calendarowner", "vet", "veterinarian")
-        + ("groomer",),
+        + ("groomer", "tutor", "teacher", "instructor", "coach", "trainer", "attorney")
+        + ("lawyer", "advisor", "adviser", "technician", "optometrist", "chiropractor"),
         ("provider", "doctor", "staff", "calendar", "practitioner", "clinician", "therapist")
         + ("resource",),
         ("id", "number", "no", "email", "phone"),
