@@ -598,3 +598,24 @@ def test_a_row_crossed_out_after_it_was_sent_says_its_event_is_still_there(
         f"through), as visits called off are), but the event sent for it while it was booked "
         f"(Apptoto event {event}) is still there"
     ) in ran.output
+
+
+def test_tables_side_by_side_are_said_in_one_warning(tmp_path: Path) -> None:
+    # Two doctors' days side by side on one sheet: the mapping reads one set of columns, so
+    # the other table's patients would get no reminder; the load says so plainly, once.
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Time", "Patient", "Phone", None, "Time", "Patient", "Phone"])
+    sheet.append(["09:00", "Ann Lee", "541-555-0104", None, "09:00", "Cy Dunn", "541-555-0106"])
+    path = tmp_path / "side.xlsx"
+    book.save(path)
+    [warning] = load_table(path).warnings
+    assert warning.startswith(
+        "the column names 'Time', 'Patient', 'Phone' appear more than once on the header row: "
+        "the sheet looks like tables side by side. The later ones are read as Time (2), "
+        "Patient (2), Phone (2)"
+    )
+    assert warning.endswith("or its appointments get no reminder")

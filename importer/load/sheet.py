@@ -184,6 +184,8 @@ def _unique_names(names: list[str], letters: list[str], warnings: list[str]) -> 
     for j, name in enumerate(named):
         seen.setdefault(name, []).append(j)
     unique = list(named)
+    repeated: list[str] = []
+    said: list[str] = []
     for name, positions in seen.items():
         if len(positions) < 2:
             continue
@@ -197,8 +199,20 @@ def _unique_names(names: list[str], letters: list[str], warnings: list[str]) -> 
             taken.add(unique[j])
             renamed.append(f"'{unique[j]}' (column {letters[j]})")
         where = ", ".join(letters[j] for j in positions)
-        warnings.append(
+        repeated.append(name)
+        said.append(
             f"the header {name!r} appears {len(positions)} times (columns {where}); "
             f"the later ones are read as {', '.join(renamed)}"
         )
+    if len(repeated) >= 2:  # a row of headers repeated: tables side by side (a doctor each)
+        names = ", ".join(repr(n) for n in repeated)
+        later = ", ".join(u for u, n in zip(unique, named, strict=True) if u != n)
+        warnings.append(
+            f"the column names {names} appear more than once on the header row: the sheet "
+            f"looks like tables side by side. The later ones are read as {later}, and only the "
+            "columns the mapping names are sent: put each table below the first (or on a sheet "
+            "of its own), or its appointments get no reminder"
+        )
+    else:
+        warnings += said
     return unique
