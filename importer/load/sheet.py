@@ -205,10 +205,10 @@ def _unique_names(names: list[str], letters: list[str], warnings: list[str]) -> 
             f"the later ones are read as {', '.join(renamed)}"
         )
     if len(repeated) >= 2:  # a row of headers repeated: tables side by side (a doctor each)
-        names = ", ".join(repr(n) for n in repeated)
+        shown = ", ".join(repr(n) for n in repeated)
         later = ", ".join(u for u, n in zip(unique, named, strict=True) if u != n)
         warnings.append(
-            f"the column names {names} appear more than once on the header row: the sheet "
+            f"the column names {shown} appear more than once on the header row: the sheet "
             f"looks like tables side by side. The later ones are read as {later}, and only the "
             "columns the mapping names are sent: put each table below the first (or on a sheet "
             "of its own), or its appointments get no reminder"
