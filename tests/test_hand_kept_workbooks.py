@@ -455,6 +455,29 @@ def test_provider_blocks_go_to_their_provider_s_calendar_and_cancelled_ones_are_
     )
 
 
+def test_a_note_in_a_later_file_of_provider_blocks_is_no_calendar(tmp_path: Path) -> None:
+    """A mapping made from a sheet in provider blocks lists their calendars: a note written
+    into a later day's sheet was the calendar of the rows below it (a calendar of that name
+    created in Apptoto, with no reminders set up); those rows are now invalid, saying why."""
+    path, mapping = initialised(tmp_path, "blocks.xlsx", BLOCKS)
+    written = yaml.safe_load(mapping.read_text(encoding="utf-8"))
+    assert written["calendars"] == ["Dr. Chen", "Dr. Rivera"]
+    rows = [list(r) for r in BLOCKS[0].rows]
+    rows.insert(6, ["Mrs. Lee will be 10 minutes late"])
+    later = write_workbook(tmp_path / "later.xlsx", [SheetSpec("Mon 12-14", rows)])
+    prepared = prepare(later, load_mapping(mapping))
+    [issue] = prepared.issues[8]  # Bo Diaz, below the note
+    assert (issue.value, issue.reason) == (
+        "Mrs. Lee will be 10 minutes late",
+        "is not one of the calendars this mapping allows (Dr. Chen, Dr. Rivera): sending it "
+        "would create a new calendar in Apptoto",
+    )
+    assert {p["calendar"] for p in prepared.events.payloads.values() if p} <= {
+        "Dr. Chen",
+        "Dr. Rivera",
+    }
+
+
 def test_a_note_between_the_rows_is_no_provider_and_calls_nothing_off(tmp_path: Path) -> None:
     """A one-cell row may be a note: the rows below it are sent, and the assistant does not
     take the rows' headings for their calendars when one of them names no provider."""

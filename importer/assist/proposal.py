@@ -61,6 +61,7 @@ class Proposal:
     header_row: int | None = None  # the row of the column names, when not the first row
     sheets: tuple[str, ...] = ()  # several sheets with these columns, read in one run
     cancelled: CancelledGuess | None = None  # a status column marking visits not going ahead
+    calendars: tuple[str, ...] = ()  # the only calendars rows may name (from provider headings)
 
     @property
     def needs_choice(self) -> list[str]:
@@ -283,6 +284,14 @@ def render_proposal(proposal: Proposal) -> str:
     lines.append("  dst: reject")
     if proposal.cancelled is not None:
         lines += _cancelled(proposal.cancelled)
+    if proposal.calendars:
+        lines += _comment(
+            "calendars (medium): the providers named by the headings above the rows; a row "
+            "below any other heading (a note inside the table would become a calendar nobody "
+            "set up) is invalid. Add a new provider here",
+            0,
+        )
+        lines.append(f"calendars: [{', '.join(_quoted(c) for c in proposal.calendars)}]")
     if proposal.checks:
         lines.append("columns:")
         lines += _comment(

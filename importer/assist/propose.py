@@ -50,6 +50,7 @@ from importer.assist.proposal import ZONE_PLACEHOLDER, Proposal, Setting
 from importer.assist.sheet_values import (
     file_date_note,
     heading_calendar,
+    heading_calendars,
     heading_date,
     is_sheet_value,
     sheet_date_column,
@@ -314,7 +315,9 @@ def _build(
     cancelled = guess_cancelled(frame, unmatched)
     if cancelled is not None and cancelled.values:
         unmatched = tuple(c for c in unmatched if c != cancelled.column)
+    by_heading = "calendar" in picks and picks["calendar"].column == "@heading"
     return Proposal(
+        calendars=heading_calendars(frame) if by_heading else (),
         name=name,
         id_source=id_source(event),
         sheet=sheet,

@@ -134,6 +134,13 @@ def heading_calendar(frame: pd.DataFrame) -> str | None:
     )
 
 
+def heading_calendars(frame: pd.DataFrame) -> tuple[str, ...]:
+    """The calendars of a sheet kept in provider blocks: its headings over the rows, sorted.
+    Listed in the mapping (``calendars:``), they make a row below any other heading invalid: a
+    note inside the table ("Mrs. Lee will be late") would otherwise become a calendar."""
+    return tuple(sorted(_headings_over_rows(frame)))
+
+
 def heading_date(frame: pd.DataFrame) -> str | None:
     """Why each row's date is the one in the heading above it (a week kept on one sheet, each
     day's rows under "Monday, December 14, 2026"), when nearly every row sent has a heading and
