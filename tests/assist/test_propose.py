@@ -660,6 +660,25 @@ def test_a_vet_s_sheet_reminds_the_owner_not_the_pet(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "header", ["Tutor", "Trainer", "Attorney", "Instructor", "Technician", "Groomer", "Vet"]
+)
+def test_offices_other_than_clinics_name_their_calendar(header: str) -> None:
+    frame = pd.DataFrame(
+        {
+            "Booking ID": ["b1", "b2"],
+            "Date": ["12/14/2026", "12/15/2026"],
+            "Time": ["9:00 AM", "10:00 AM"],
+            header: ["Sam Hill", "Jo Park"],
+            "Client": ["Ann Lee", "Bob Ray"],
+            "Phone": ["541-555-0104", "541-555-0105"],
+        }
+    )
+    proposal = propose_mapping(frame, name="office", time_zone="America/Denver")
+    assert proposal.picks["calendar"].column == header
+    assert proposal.picks["participant_name"].column == "Client"
+
+
 def test_a_date_and_time_in_one_cell(tmp_path: Path) -> None:
     frame = pd.DataFrame(
         {
