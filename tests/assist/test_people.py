@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from typer.testing import Result
 
 from importer.mapping import load_mapping
 from importer.prepare import prepare
@@ -18,13 +19,22 @@ ROWS = [
 ]
 
 
-def test_init_turns_last_first_names_round_and_says_why(tmp_path: Path) -> None:
+def initialised(
+    folder: Path, name: str, header: list[str], rows: list[list[str]], zone: str
+) -> tuple[Path, Path, Result]:
+    """The sheet ``name``.csv of ``rows``, and ``init``'s mapping of it with ``zone``: the
+    sheet, the mapping and what ``init`` said."""
     sheet = write_csv(
-        tmp_path / "day.csv", HEADER, [dict(zip(HEADER, r, strict=True)) for r in ROWS]
+        folder / f"{name}.csv", header, [dict(zip(header, r, strict=True)) for r in rows]
     )
-    target = tmp_path / "day.yaml"
-    made = invoke_cli(["init", str(sheet), "-o", str(target), "--time-zone", "America/Boise"])
+    target = folder / f"{name}.yaml"
+    made = invoke_cli(["init", str(sheet), "-o", str(target), "--time-zone", zone])
     assert made.exit_code == 0, made.output
+    return sheet, target, made
+
+
+def test_init_turns_last_first_names_round_and_says_why(tmp_path: Path) -> None:
+    sheet, target, _ = initialised(tmp_path, "day", HEADER, ROWS, "America/Boise")
     written = yaml.safe_load(target.read_text(encoding="utf-8"))
     assert written["event"]["participants"][0]["name"] == "{Patient Name|first_last}"
     comments = " ".join(
@@ -53,11 +63,7 @@ PHONE_ROWS = [
 
 
 def test_init_for_a_london_sheet_reads_uk_numbers_mobile_first(tmp_path: Path) -> None:
-    rows = [dict(zip(PHONE_HEADER, r, strict=True)) for r in PHONE_ROWS]
-    sheet = write_csv(tmp_path / "london.csv", PHONE_HEADER, rows)
-    target = tmp_path / "london.yaml"
-    made = invoke_cli(["init", str(sheet), "-o", str(target), "--time-zone", "Europe/London"])
-    assert made.exit_code == 0, made.output
+    sheet, target, made = initialised(tmp_path, "london", PHONE_HEADER, PHONE_ROWS, "Europe/London")
     assert "Phone (mobile) -> Phone (mobile) (high)" in made.output
     assert "Home Phone -> Other phone (when the first is blank) (high)" in made.output
     written = yaml.safe_load(target.read_text(encoding="utf-8"))
@@ -88,12 +94,7 @@ def test_an_emergency_contact_s_phone_is_never_the_patient_s(tmp_path: Path) -> 
         + ["541-555-0199", "541-555-0111"],
         ["2", "12/14/2026", "9:30 AM", "Dr A", "Cy Dunn", "", "Di Dunn", "541-555-0198", ""],
     ]
-    sheet = write_csv(
-        tmp_path / "day.csv", header, [dict(zip(header, r, strict=True)) for r in rows]
-    )
-    target = tmp_path / "day.yaml"
-    made = invoke_cli(["init", str(sheet), "-o", str(target), "--time-zone", "America/Boise"])
-    assert made.exit_code == 0, made.output
+    sheet, target, _ = initialised(tmp_path, "day", header, rows, "America/Boise")
     written = yaml.safe_load(target.read_text(encoding="utf-8"))
     assert written["event"]["participants"][0]["phone"] == ["{Mobile}", "{Work Phone}"]
     phones = [
