@@ -1,0 +1,102 @@
+"""Columns the assistant cannot read as they stand, and what it makes of them.
+
+A sheet of tables side by side (its headers repeated: ``Time (2)``), a start time column of
+Excel's fractions of a day (``0.375``), dates as moments in UTC or as Excel's serial numbers:
+none of these is read as it stands. Each is said (a note of the proposal), and a time column
+headed as the start is still taken, with low confidence, so that every row says what is wrong
+rather than becoming an all-day event.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from importer.assist.columns import SAMPLE_ROWS, Pick
+from importer.assist.fields import name_score, spec
+from importer.assist.formats import Confidence
+from importer.values.date_words import day_fraction_reason, is_moment, serial_date_reason
+
+
+def sampled(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The column's first ``SAMPLE_ROWS`` cells that hold text, stripped."""
+    cells = frame[column].head(SAMPLE_ROWS).dropna().astype("str").str.strip()
+    return cells[cells != ""]
+
+
+# A header repeated on the same row is numbered by the load: "Time (2)" right of "Time".
+_REPEATED = re.compile(r"(.+) \(([0-9]+)\)")
+
+
+def side_by_side(columns: list[str]) -> list[str]:
+    """The columns repeating the headers of others (``Time (2)`` right of ``Time``) when two or
+    more headers repeat: a sheet of tables side by side (a doctor's day in each), whose second
+    table is no second phone or end time of the first's patients. [] otherwise: two "Phone"
+    columns alone are two phones of one patient."""
+    present = set(columns)
+    repeats = {
+        column: found.group(1)
+        for column in columns
+        if (found := _REPEATED.fullmatch(column)) is not None and found.group(1) in present
+    }
+    return list(repeats) if len(set(repeats.values())) >= 2 else []
+
+
+def unread_times(frame: pd.DataFrame, columns: list[str], taken: set[str]) -> dict[str, Pick]:
+    """The start (and end) time from a column whose header names it although its cells are no
+    times (``0.375``: Excel's times in a column of General format, saved as CSV), with low
+    confidence and why. Without it, the dates alone would make all-day events of timed visits,
+    every row valid; with it, each row says what is wrong with its time."""
+    found: dict[str, Pick] = {}
+    for key in ("start_time", "end_time"):
+        field = spec(key)
+        column = next((c for c in columns if c not in taken and name_score(field, c) >= 2), None)
+        if column is None:
+            continue
+        cells = sampled(frame, column)
+        if cells.empty:
+            continue
+        text = cells.iloc[0]
+        why = day_fraction_reason(text) or "matches no way of writing a time that is read"
+        found[key] = Pick(
+            column,
+            Confidence.LOW,
+            f"the header {column!r} names this field, but its cells are no times: {text!r} {why}",
+        )
+        taken.add(column)
+    return found
+
+
+def moments_notes(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """Why a column of moments (``2026-12-14T00:00:00Z``, as web systems export dates) is no
+    column of dates: which day a moment falls on depends on the zone, so it is not guessed."""
+    notes = []
+    for column in columns:
+        cells = sampled(frame, column)
+        if len(cells) and sum(is_moment(c) for c in cells) * 2 >= len(cells):
+            notes.append(
+                f"the column {column!r} holds moments in UTC time or at an offset "
+                f"({cells.iloc[0]!r}), not dates: which day each is depends on the time zone, so "
+                "it is not read as the appointments' dates; export the dates alone (like "
+                "2026-12-14), or the start as a date and time in the clinic's own zone"
+            )
+    return notes
+
+
+def serial_dates_notes(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+    """Why a column named for the appointments' dates whose cells are Excel's numbers for dates
+    (``46370``: a column formatted General, saved as CSV) is no column of dates: such numbers
+    are not read as dates (:func:`importer.values.date_words.serial_date_reason`). Only a
+    header that names the date counts: ZIP codes look like such numbers too."""
+    dated = [spec("start_date"), spec("start_datetime")]
+    notes = []
+    for column in columns:
+        if not any(name_score(field, column) for field in dated):
+            continue
+        cells = sampled(frame, column)
+        serial = [(text, why) for text in cells.tolist() if (why := serial_date_reason(text))]
+        if serial and len(serial) * 2 >= len(cells):
+            text, why = serial[0]
+            notes.append(f"the column {column!r} holds {text!r}, which {why}")
+    return notes
