@@ -27,7 +27,7 @@ from importer.events.cells import (
     field_words,
     whole_numbers,
 )
-from importer.events.participants import participants_of
+from importer.events.participants import participants_of, unreachable_warnings
 from importer.events.row_warnings import (
     double_booking_warnings,
     timing_warnings,
@@ -133,15 +133,15 @@ def build_events(
             participants_of(cells, p, i, mapping.defaults.phone_region, issues)
             for i, p in enumerate(event.participants, start=1)
         ]
-        participants = [per_row for per_row, _, _ in people]
+        participants = [one.people for one in people]
+        unreachable_warnings(people, event.participants, frame.index, issues)
         start_column = when_column(event.start, "start")
         start_template = event.start.datetime or event.start.date
         start_written = _blank(cells) if start_template is None else cells.render(start_template)
         timing_warnings(times.starts, times.ends, start_written, start_column, now, issues)
         if people:
-            _, patients, names = people[0]
             double_booking_warnings(
-                times.starts, start_written, patients, names, start_column, issues
+                times.starts, start_written, people[0].who, people[0].names, start_column, issues
             )
         cells.forget()  # every column is rendered: keep only what the payloads need
         valid = np.flatnonzero(~issues.invalid_rows())

@@ -25,17 +25,26 @@ def _blank(cells: TemplateRenderer) -> pd.Series:
     return pd.Series("", index=cells.index, dtype="str")
 
 
+@dataclass(frozen=True)
+class Participants:
+    """One participant template's participant on every row."""
+
+    people: list[dict[str, Any] | None]  # per row; None where every field is blank
+    who: np.ndarray  # per row, a number shared by rows with the same name, email, phone; -1: nobody
+    names: pd.Series  # per row, the name ("" for none)
+    # Per row: the participant can be reminded (a usable phone or email, or an Apptoto contact),
+    # or a contact detail was written that cannot be used (the row has its own issue for that).
+    reachable: np.ndarray
+
+
 def participants_of(
     cells: TemplateRenderer,
     participant: ParticipantTemplate,
     number: int,
     region: str,
     issues: IssueCollector,
-) -> tuple[list[dict[str, Any] | None], np.ndarray, pd.Series]:
-    """One participant per row (None where every field is blank), for one participant template;
-    then, per row, who the participant is (a number shared by rows with the same name, email and
-    phone; -1 for nobody) and their name.
-    """
+) -> Participants:
+    """The participant of every row, for one participant template of the mapping."""
     values: dict[str, pd.Series] = {}
     key = f"participants[{number}]"
     faults: dict[str, _Fault] = {}
@@ -74,7 +83,10 @@ def participants_of(
     blank = _blank(cells)
     names = values.get("name", blank)
     who = same_values([values.get(f, blank) for f in ("name", "email", "phone")])
-    return _people(values), who, names
+    reachable = contact | present.get("email", no_field) | present.get("phone", no_field)
+    for fault in faults.values():
+        reachable |= fault.where
+    return Participants(_people(values), who, names, reachable.to_numpy(dtype=bool))
 
 
 def _people(values: dict[str, pd.Series]) -> list[dict[str, Any] | None]:
@@ -207,3 +219,48 @@ def _contact_faults(
             warning=True,
         )
         values[name] = values[name].where(~dropped, "")
+
+
+def unreachable_warnings(
+    participants: list[Participants],
+    templates: tuple[ParticipantTemplate, ...],
+    index: pd.Index,
+    issues: IssueCollector,
+) -> None:
+    """Warn on every row whose appointment nobody can be reminded of: no participant with a
+    phone, an email or an Apptoto contact. Such a row is sent (it is in the calendar), but
+    Apptoto has no one to send its reminder to, and nothing else would say so."""
+    reached = np.zeros(len(index), dtype=bool)
+    for one in participants:
+        reached |= one.reachable
+    if reached.all():
+        return
+    unreached = ~reached
+    if not templates:
+        issues.add(
+            unreached,
+            "",
+            "",
+            "this appointment has no participant: it is sent, but Apptoto has nobody to send "
+            "its reminder to; the mapping needs participants, with a phone or email column",
+            warning=True,
+        )
+        return
+    first = templates[0]
+    contact = first.phone or first.email
+    column = column_name(contact, "participants[1].phone") if contact is not None else ""
+    reads_contacts = any(t.phones or t.email is not None for t in templates)
+    mend = (
+        "fill in their mobile number or email"
+        if reads_contacts
+        else "the mapping reads no phone or email column: add one to its participants"
+    )
+    names = participants[0].names.to_numpy(dtype=object)[unreached]
+    who = [f"for {name!r}" if name else "for anyone on this row" for name in names.tolist()]
+    reasons = np.full(len(index), "", dtype=object)
+    reasons[unreached] = [
+        f"no phone or email {person}: the appointment is sent, but Apptoto has no way to "
+        f"remind them; {mend}"
+        for person in who
+    ]
+    issues.add(unreached, column, "", pd.Series(reasons, index=index, dtype="str"), warning=True)
