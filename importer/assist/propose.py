@@ -59,9 +59,11 @@ from importer.assist.sheet_values import (
 )
 from importer.assist.unread import (
     moments_notes,
+    nobody_note,
     sampled,
     serial_dates_notes,
     side_by_side,
+    side_by_side_note,
     unread_times,
 )
 from importer.errors import MappingError
@@ -129,6 +131,9 @@ def propose_mapping(
             picks["start_date"] = Pick(dated, Confidence.MEDIUM, reason)
     if not {"start_time", "start_datetime"} & picks.keys():
         picks.update(unread_times(frame, usable, {p.column for p in picks.values()}))
+    unread = [side_by_side_note(beside)] if beside else []
+    if (nobody := nobody_note(picks, profiles, usable)) is not None:
+        unread.append(nobody)
     return _build(
         frame,
         picks,
@@ -139,7 +144,7 @@ def propose_mapping(
         phone_region,
         person_number=ids.person_number,
         sheet_values=sheet_values,
-        beside=beside,
+        unread=unread,
     )
 
 
@@ -212,16 +217,9 @@ def _build(
     *,
     person_number: str | None = None,
     sheet_values: AbstractMapping[str, str] | None = None,
-    beside: list[str] | None = None,
+    unread: list[str] | None = None,
 ) -> Proposal:
-    notes = _no_dates_notes(frame, picks, sheet_values)
-    if beside:
-        names = ", ".join(repr(c) for c in beside)
-        notes.append(
-            f"the column names repeat to the right ({names}): the sheet looks like tables side "
-            "by side, and only the first table is read, so the appointments of the others would "
-            "get no reminder; put each table below the first (or on a sheet of its own)"
-        )
+    notes = _no_dates_notes(frame, picks, sheet_values) + (unread or [])
     event = event_choices(frame, picks, name, notes, person_number=person_number)
     participant = participant_choices(frame, picks)
     texts = [t for choice in (*event, *participant) for t in choice_texts(choice)]

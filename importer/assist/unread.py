@@ -1,8 +1,9 @@
 """Columns the assistant cannot read as they stand, and what it makes of them.
 
-A sheet of tables side by side (its headers repeated: ``Time (2)``), a start time column of
-Excel's fractions of a day (``0.375``), dates as moments in UTC or as Excel's serial numbers:
-none of these is read as it stands. Each is said (a note of the proposal), and a time column
+A sheet of tables side by side (its headers repeated: ``Time (2)``), an appointment book (a
+column per provider, the patients written in its cells), a start time column of Excel's
+fractions of a day (``0.375``), dates as moments in UTC or as Excel's serial numbers: none of
+these is read as it stands. Each is said (a note of the proposal), and a time column
 headed as the start is still taken, with low confidence, so that every row says what is wrong
 rather than becoming an all-day event.
 """
@@ -13,7 +14,7 @@ import re
 
 import pandas as pd
 
-from importer.assist.columns import SAMPLE_ROWS, Pick
+from importer.assist.columns import SAMPLE_ROWS, SOME_FIT, ColumnProfile, Pick
 from importer.assist.fields import name_score, spec
 from importer.assist.formats import Confidence
 from importer.values.date_words import day_fraction_reason, is_moment, serial_date_reason
@@ -41,6 +42,50 @@ def side_by_side(columns: list[str]) -> list[str]:
         if (found := _REPEATED.fullmatch(column)) is not None and found.group(1) in present
     }
     return list(repeats) if len(set(repeats.values())) >= 2 else []
+
+
+def side_by_side_note(beside: list[str]) -> str:
+    """What the proposal says of tables side by side (``beside``: :func:`side_by_side`)."""
+    names = ", ".join(repr(c) for c in beside)
+    return (
+        f"the column names repeat to the right ({names}): the sheet looks like tables side "
+        "by side, and only the first table is read, so the appointments of the others would "
+        "get no reminder; put each table below the first (or on a sheet of its own)"
+    )
+
+
+PERSON_FIELDS = ("participant_", "contact_id", "contact_external_id")
+
+
+def nobody_note(
+    picks: dict[str, Pick], profiles: dict[str, ColumnProfile], columns: list[str]
+) -> str | None:
+    """The note for a sheet where no column says who an appointment is for: its events would
+    have nobody to remind. Where two or more of the ``columns`` left hold text, the sheet may be
+    an appointment book: times down the side, a column per provider, and the patients written in
+    its cells (``Dr Rivera``, ``Dr Chen`` over ``Maria Gomez 541-555-0104``); read as a table,
+    each time slot would be one event for nobody. None where a column is the patient's."""
+    if any(key.startswith(PERSON_FIELDS) for key in picks):
+        return None
+    note = (
+        "no column holds the patients' names, phones or emails, so these events would have "
+        "nobody to remind"
+    )
+    taken = {p.column for p in picks.values()}
+    texts = [
+        c
+        for c in columns
+        if c not in taken and c in profiles and (profiles[c].fit("text") or 0.0) >= SOME_FIT
+    ]
+    if len(texts) < 2 or not {"start_time", "start_datetime"} & picks.keys():
+        return note
+    names = ", ".join(repr(c) for c in texts)
+    return (
+        f"{note}. If the columns {names} are an appointment book's (a column per provider, "
+        "the patients written in its cells): the importer reads one appointment per row; "
+        "rearrange the sheet to a row per appointment, with its date, time, provider, patient "
+        "and phone (or email) in columns of their own"
+    )
 
 
 def unread_times(frame: pd.DataFrame, columns: list[str], taken: set[str]) -> dict[str, Pick]:

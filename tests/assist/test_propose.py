@@ -1064,3 +1064,33 @@ def test_a_zone_column_of_short_names_is_read_as_their_zones_and_mst_asks(
     proposal = propose_mapping(load_table(source).frame, name="desk")
     assert proposal.time_zone.placeholder
     assert "short name" not in proposal.time_zone.reason
+
+
+def test_an_appointment_book_of_a_column_per_provider_is_said_not_proposed_as_fine() -> None:
+    # Times down the side, a column per provider, the patients written in its cells: read as a
+    # table, every time slot became one event for nobody, every row valid, and no patient of
+    # the book would have been reminded.
+    book = pd.DataFrame(
+        {
+            "Date": ["12/14/2026"] * 3,
+            "Time": ["8:00 AM", "8:30 AM", "9:00 AM"],
+            "Dr Rivera": ["Maria Gomez 541-555-0104", "", "Aiko Tanaka 541-555-0142"],
+            "Dr Chen": ["", "James O'Connor 541-555-0123", "Ben Ortiz"],
+        }
+    )
+    proposal = propose_mapping(book, name="book", time_zone="America/Los_Angeles")
+    [note] = [n for n in proposal.notes if n.startswith("no column holds the patients'")]
+    assert "so these events would have nobody to remind" in note
+    assert "If the columns 'Dr Rivera', 'Dr Chen' are an appointment book's" in note
+    # A sheet with its patients in a column of their own gets no such note.
+    table = pd.DataFrame(
+        {
+            "Date": ["12/14/2026"] * 2,
+            "Time": ["8:00 AM", "8:30 AM"],
+            "Provider": ["Dr Rivera", "Dr Chen"],
+            "Patient": ["Maria Gomez", "James O'Connor"],
+            "Phone": ["541-555-0104", "541-555-0123"],
+        }
+    )
+    fine = propose_mapping(table, name="table", time_zone="America/Los_Angeles")
+    assert not any("nobody to remind" in n for n in fine.notes)
