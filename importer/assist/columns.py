@@ -13,7 +13,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from importer.assist.fields import EXCLUSIVE, FIELDS, FieldSpec, header_words, name_score, spec
+from importer.assist.fields import (
+    EXCLUSIVE,
+    FIELDS,
+    FieldSpec,
+    gives_hours,
+    header_words,
+    name_score,
+    spec,
+)
 from importer.assist.formats import (
     Confidence,
     guess_date_format,
@@ -26,7 +34,7 @@ from importer.mapping import SHOW_AS
 from importer.validate import email_addresses
 from importer.values import is_zone, suggest_zone
 from importer.values.date_words import is_moment
-from importer.values.durations import lengths_in_minutes
+from importer.values.durations import in_hours, lengths_in_minutes
 
 SAMPLE_ROWS = 1_000  # rows read to judge a column's values
 GOOD_FIT = 0.9  # share of values of the right kind that makes content evidence strong
@@ -107,7 +115,8 @@ def profile_column(name: str, values: pd.Series) -> ColumnProfile:
     shares["phone"] = share(phone_like & digits.between(7, 15))
     shares["whole"] = share(distinct.str.fullmatch(_WHOLE))
     # How long, as staff write it: 30, 30 min, 1 hr, 1:30 (importer.values.durations)
-    shares["minutes"] = share(lengths_in_minutes(distinct) > 0)
+    lengths = lengths_in_minutes(distinct.map(in_hours) if gives_hours(name) else distinct)
+    shares["minutes"] = share(lengths > 0)
     shares["yesno"] = share(distinct.str.lower().isin(_YES_NO))
     show_as = set(SHOW_AS) | {str(n) for n in SHOW_AS.values()}
     shares["show_as"] = share(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from importer.assist.columns import Pick
+from importer.assist.fields import gives_hours
 from importer.assist.formats import Confidence, time_range_halves
 from importer.assist.identity import source_name
 from importer.assist.sheet_values import is_sheet_value, shown_column
@@ -216,10 +217,14 @@ def _end_choice(picks: dict[str, Pick], end_day: str | None, timed: bool) -> Cho
         )
         return _choice("end", end, picks["end_time"])
     if "duration_minutes" in picks:
-        return _choice(
+        pick = picks["duration_minutes"]
+        if not gives_hours(pick.column):
+            return _choice("duration_minutes", column_ref(pick.column), pick)
+        return Choice(
             "duration_minutes",
-            column_ref(picks["duration_minutes"].column),
-            picks["duration_minutes"],
+            column_ref(f"{pick.column}|hours"),
+            pick.confidence,
+            f"{pick.reason}; the header gives hours, so a bare 1.5 is read as 90 minutes",
         )
     if "end_date" in picks and not timed:
         return _choice("end", {"date": column_ref(picks["end_date"].column)}, picks["end_date"])

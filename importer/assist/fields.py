@@ -269,6 +269,17 @@ def header_words(header: str) -> list[str]:
     return re.findall(r"[a-z]+|[0-9]+", spaced.lower())
 
 
+_HOURS = {"h", "hr", "hrs", "hour", "hours"}
+_MINUTES = {"m", "mm", "min", "mins", "minute", "minutes"}
+
+
+def gives_hours(header: str) -> bool:
+    """True for a length column headed in hours (``Duration (hrs)``, ``Length in hours``), not
+    in hours and minutes (``Duration (h:mm)``)."""
+    words = set(header_words(header))
+    return bool(words & _HOURS) and not words & _MINUTES
+
+
 def name_score(field: FieldSpec, header: str) -> int:
     """3: a synonym; 2: a synonym once qualifiers like "Patient" are dropped; 1: a keyword; 0."""
     words = header_words(header)

@@ -25,7 +25,7 @@ from importer.values.dates import (
     parse_times,
     time_reasons,
 )
-from importer.values.durations import lengths_in_minutes
+from importer.values.durations import BRIEFEST_MINUTES, lengths_in_minutes, reads_as_hours
 from importer.values.offsets import format_iso, in_zone, localise, utc_instants
 from importer.values.time_ranges import TIME_RANGE_FILTERS
 from importer.values.zone_names import split_zone_names, zone_name_problems
@@ -181,19 +181,52 @@ def _duration(
     minutes = lengths_in_minutes(text)
     good = (minutes > 0) & (minutes <= _LONGEST_MINUTES)
     column = column_name(template, "duration_minutes")
+    single = template.parts[0] if template.single_column is not None else None
+    hours = isinstance(single, ColumnRef) and single.filter == "hours"
+    # The cell as written, not as the |hours filter gave it ("1.33", not "1.33 h").
+    written = cells.cells(single.column) if isinstance(single, ColumnRef) else text
     issues.add(
         timed & is_empty(text),
         column,
         "",
         "the length of the appointment is missing: write how many minutes it lasts, like 30",
     )
+    # A bare number read as minutes that is none (1.5), or a very short one (2): most likely a
+    # column of hours, which the |hours filter reads.
+    bad = (timed & ~good & not_empty(text)).to_numpy(dtype=bool)
+    brief = (timed & good & (minutes < BRIEFEST_MINUTES)).to_numpy(dtype=bool)
+    bare = np.zeros(len(bad), dtype=bool)
+    if not hours and (bad | brief).any():
+        maybe = bad | brief
+        bare[maybe] = [reads_as_hours(t) for t in text.to_numpy(dtype=object)[maybe].tolist()]
+    in_hours = f"if the column gives hours, read it with {{{column}|hours}} in the mapping"
     issues.add(
-        timed & ~good & not_empty(text),
+        bad & ~bare,
         column,
-        text,
-        "is not a length in minutes: write how many minutes the appointment lasts, like 30 "
+        written,
+        "is not a length in whole minutes: write how long the appointment lasts, like 1.5 "
+        "(hours, 90 minutes) or 1 hr 30 min"
+        if hours
+        else "is not a length in minutes: write how many minutes the appointment lasts, like 30 "
         "(a whole number above 0) or 1 hr 30 min",
     )
+    issues.add(
+        bad & bare,
+        column,
+        written,
+        f"is not a whole number of minutes: {in_hours}; else write how many minutes the "
+        "appointment lasts, like 30",
+    )
+    if (brief & bare).any():
+        shown = minutes[brief & bare]
+        lasting = shown.map(lambda m: "1 minute" if m == 1 else f"{m:.0f} minutes")
+        issues.add(
+            brief & bare,
+            column,
+            written,
+            "is read as minutes: the appointment lasts only " + lasting + f"; {in_hours}",
+            warning=True,
+        )
     return pd.to_timedelta(minutes.where(good), unit="min").astype(SPAN)
 
 

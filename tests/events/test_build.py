@@ -387,7 +387,7 @@ def test_end_without_a_date_takes_the_start_date() -> None:
         ("90.0", "2026-07-01T10:30:00-04:00", None),  # how a spreadsheet may show 90
         ("0", None, "is not a length in minutes"),
         ("-15", None, "is not a length in minutes"),
-        ("1.5", None, "is not a length in minutes"),
+        ("1.5", None, "is not a whole number of minutes: if the column gives hours"),
         ("an hour", None, "is not a length in minutes"),
         ("", None, "the length of the appointment is missing"),
     ],
