@@ -180,7 +180,17 @@ def _judge(field: FieldSpec, profile: ColumnProfile) -> tuple[float, Pick] | Non
         reason = f"the header does not say, but {fit:.0%} of the values are {kind_words}"
         return 2 * fit, Pick(profile.name, confidence, reason)
     if fit is not None and fit < SOME_FIT:
-        return None
+        if not (field.kind in _CONTACT_KINDS and names >= 2 and fit > 0):
+            return None
+        # A column headed "Phone" of numbers written with words ("Cell: 541-555-0106") or two
+        # to a cell: left out, its patients would get no reminder; taken, each row that has no
+        # usable number says why.
+        reason = (
+            f"the header {profile.name!r} names this field, but only {fit:.0%} of the values "
+            f"are {_KIND_WORDS[field.kind]} as they stand: each row whose cell cannot be used "
+            "says why"
+        )
+        return 2 * min(names, 3) + 2 * fit, Pick(profile.name, Confidence.LOW, reason)
     said = "names" if names >= 2 else "suggests"
     reason = f"the header {profile.name!r} {said} this field"
     if fit is None:
@@ -198,6 +208,7 @@ def _judge(field: FieldSpec, profile: ColumnProfile) -> tuple[float, Pick] | Non
     return 2 * min(names, 3) + 2 * fit, Pick(profile.name, confidence, reason)
 
 
+_CONTACT_KINDS = ("phone", "email")  # what a reminder goes to
 _KIND_WORDS = {
     "date": "dates",
     "time": "times of day",

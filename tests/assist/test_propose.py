@@ -1094,3 +1094,31 @@ def test_an_appointment_book_of_a_column_per_provider_is_said_not_proposed_as_fi
     )
     fine = propose_mapping(table, name="table", time_zone="America/Los_Angeles")
     assert not any("nobody to remind" in n for n in fine.notes)
+
+
+def test_a_phone_column_of_numbers_written_with_words_is_still_the_phone() -> None:
+    # Only 2 of 6 cells were phone numbers as they stand, so "Phone" was left out of the
+    # mapping: every patient of the sheet would have gone without a reminder.
+    frame = pd.DataFrame(
+        {
+            "ID": [str(i) for i in range(1, 7)],
+            "Date": ["12/14/2026"] * 6,
+            "Time": ["9:00 AM", "9:30 AM", "10:00 AM", "10:30 AM", "11:00 AM", "11:30 AM"],
+            "Patient": ["Ann Smith", "Bob Ray", "Cy Dunn", "Di Moss", "Ed Fox", "Flo Gee"],
+            "Phone": [
+                "541-555-0104 / 541-555-0199",
+                "541-555-0105 x12",
+                "Cell: 541-555-0106",
+                "(541) 555-0107 (mom)",
+                "1-541-555-0108",
+                "555-0109",
+            ],
+        }
+    )
+    proposal = propose_mapping(frame, name="phones", time_zone="America/Los_Angeles")
+    phone = proposal.picks["participant_phone"]
+    assert (phone.column, phone.confidence) == ("Phone", Confidence.LOW)
+    assert "only 33% of the values are phone numbers as they stand" in phone.reason
+    # Values that are no phone numbers at all rule the header out still.
+    consent = frame.assign(Phone=["yes", "no", "yes", "yes", "no", "yes"])
+    assert "participant_phone" not in propose_mapping(consent, name="c", time_zone="UTC").picks
