@@ -5,10 +5,16 @@ calendar)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from importer.errors import PlanRefused
 from importer.ledger import Ledger, LedgerEntry
 from importer.mapping import Mapping
+
+
+def present() -> datetime:
+    """The moment an event must end after to be cancelled, when the plan names none."""
+    return datetime.now(UTC)
 
 
 def _whose(mapping: Mapping) -> str:
@@ -26,19 +32,25 @@ def missing_cancels(
     *,
     force: bool,
     max_share: float,
+    now: datetime | None = None,
 ) -> list[LedgerEntry]:
     """The live events of ``mapping``'s scope whose ids are ``absent`` from ``file`` (every id
     in the file counts, invalid rows' too). PlanRefused when they are more than ``max_share`` of
-    the live events, unless ``force``."""
+    the live events, unless ``force``.
+
+    An event whose visit is over (it ended before ``now``, default the present) is never
+    cancelled and not counted: an export of the days ahead drops yesterday's visits every night,
+    and they were not called off."""
     if ledger is None:
         return []
-    live = ledger.live_entries(mapping.scope)
+    moment = (now or present()).astimezone(UTC).isoformat(timespec="seconds")
+    live = ledger.live_entries(mapping.scope, ending_after=moment)
     gone = absent([e.external_id for e in live])
     cancels = [e for e, missing in zip(live, gone, strict=True) if missing]
     if not force and beyond_guard(len(cancels), len(live), max_share):
         raise PlanRefused(
-            f"--cancel-missing would cancel {len(cancels)} of the {len(live)} events that "
-            f"{_whose(mapping)} created ({len(cancels) / len(live):.0%}, more than the "
+            f"--cancel-missing would cancel {len(cancels)} of the {len(live)} events not over "
+            f"yet that {_whose(mapping)} created ({len(cancels) / len(live):.0%}, more than the "
             f"{max_share:.0%} guard); nothing was sent. Is "
             f"{file} complete? Run with --force to cancel them anyway, or raise "
             "the guard with --max-cancel-share."

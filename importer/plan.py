@@ -466,4 +466,5 @@ def _cancels(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) ->
         lambda ids: [i not in in_file for i in ids],
         force=options.force,
         max_share=options.max_cancel_share,
+        now=options.now,
     )

@@ -5,6 +5,7 @@ of the program loads)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 DEFAULT_MAX_CANCEL_SHARE = 0.10  # --cancel-missing refuses to cancel more than this share
 # Hint for whoever runs the import: a calendar move can be done by deleting and re-creating.
@@ -31,3 +32,6 @@ class PlanOptions:
     # Ids in the file beside the rows planned (the other sheets of a several-sheet run): never
     # cancelled by cancel_missing.
     also_in_file: frozenset[str] = frozenset()
+    # The moment the plan is made (None: the present): cancel_missing never cancels an event
+    # that ended before it (a visit over, which an export of the days ahead leaves out).
+    now: datetime | None = None

@@ -311,6 +311,7 @@ def decide_cancels(
         absent,
         force=options.force,
         max_share=options.max_cancel_share,
+        now=options.now,
     )
 
 

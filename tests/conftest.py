@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from importer import cancels
 from importer.paths import ENV_HOME
 from importer.sandbox.server import SandboxHandle, running_sandbox
 from importer.sandbox.settings import SandboxSettings
@@ -26,6 +28,18 @@ def data_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     folder = tmp_path_factory.mktemp("data-folder")
     monkeypatch.setenv(ENV_HOME, str(folder))
     return folder
+
+
+# The samples' visits are on 14 December 2026; --cancel-missing leaves alone the events of visits
+# already over. Tests judge "over" against this moment, not the day they run, so that they pass
+# after that date too. Tests of that rule pass their own moment (PlanOptions.now).
+PLAN_NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def planned_before_the_samples(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plans made in this process judge which events are over at :data:`PLAN_NOW`."""
+    monkeypatch.setattr(cancels, "present", lambda: PLAN_NOW)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ The end-to-end tests check the sandbox's request log stays empty; the unit tests
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -283,6 +284,30 @@ def test_cancel_guard_boundary(
             make_plan(prepared, ledger, options)
     else:
         assert [e.external_id for e in make_plan(prepared, ledger, options).cancels] == ["gone-1"]
+
+
+def test_cancel_missing_leaves_alone_the_events_of_visits_already_over(
+    prepared: Prepared, ledger: Ledger
+) -> None:
+    # An export of the days ahead drops yesterday's visits every night: they were not called
+    # off. Counted, they also tripped the guard (3 of 17 is 18%) and nothing was sent.
+    rows = valid_rows(prepared)
+    ledger.record(entry_for(prepared, row, 50_000 + row) for row in rows)
+    some = entry_for(prepared, rows[0], 1)
+    over = [
+        replace(
+            some,
+            external_id=f"yesterday-{n}",
+            payload={**(some.payload or {}), "end_time": "2026-12-06T09:00:00-08:00"},
+        )
+        for n in range(3)
+    ]
+    ledger.record([*over, replace(some, external_id="moved-away")])  # ends on 12/14: ahead
+    options = PlanOptions(cancel_missing=True, now=datetime(2026, 12, 7, 12, 0, tzinfo=UTC))
+    assert [e.external_id for e in make_plan(prepared, ledger, options).cancels] == ["moved-away"]
+    # Once every visit is over, nothing is cancelled.
+    after = replace(options, now=datetime(2026, 12, 15, tzinfo=UTC))
+    assert make_plan(prepared, ledger, after).cancels == []
 
 
 @pytest.mark.parametrize(

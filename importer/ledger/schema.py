@@ -24,6 +24,7 @@ import os
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from importer.errors import LedgerError
 from importer.ledger.appointments import appointment_keys
 from importer.ledger.hashing import canonical_json, field_hashes
 
-SCHEMA_VERSION = 3  # PRAGMA user_version of the files this code writes
+SCHEMA_VERSION = 4  # PRAGMA user_version of the files this code writes
 COLUMNS = (
     "mapping, external_id, apptoto_id, calendar, payload_hash, status, updated_at, "
     "source_file, source_row, deleted"
@@ -94,6 +95,10 @@ CREATE_TABLES = (
     FIELD_HASHES_TABLE,
     *KEY_TABLES,
 )
+# Schema 4: when each event ends (UTC ISO 8601 text, NULL when not known: recorded before), so
+# that --cancel-missing leaves alone the events of visits already over, which a rolling export
+# (the next 7 days) drops every night.
+ENDS_COLUMN = "ALTER TABLE events ADD COLUMN ends_at TEXT"
 # SQLite primary result codes that mean "this file is damaged or not a database".
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 
@@ -143,17 +148,48 @@ def _create_or_upgrade(connection: sqlite3.Connection, version: int) -> None:
     """Bring a file of schema ``version`` (0: empty) to :data:`SCHEMA_VERSION`, in the caller's
     transaction."""
     if version == 0:
-        for statement in CREATE_TABLES:
+        for statement in (*CREATE_TABLES, ENDS_COLUMN):
             connection.execute(statement)
         return
     if version < 2:
         for statement in KEY_TABLES:
             connection.execute(statement)
         fill_appointment_keys(connection)
+    if version < 4:
+        connection.execute(ENDS_COLUMN)
     if version < 3:
         connection.execute(FIELD_HASHES_TABLE)
         fill_field_hashes(connection)
+        fill_ends(connection)
         connection.execute("DROP TABLE payloads")
+
+
+def ends_at(payload: Mapping[str, Any] | None) -> str | None:
+    """When the event of ``payload`` ends, as UTC ISO 8601 text (comparable as text); None when
+    the payload has no end that reads as a moment."""
+    end = payload.get("end_time") if payload is not None else None
+    if not isinstance(end, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(end)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def fill_ends(connection: sqlite3.Connection) -> None:
+    """When each event ends, from the payload the ledger kept for it (schemas 1 and 2)."""
+    rows = connection.execute("SELECT mapping, external_id, payload FROM payloads")
+    connection.executemany(
+        "UPDATE events SET ends_at = ? WHERE mapping = ? AND external_id = ?",
+        (
+            (end, mapping, external_id)
+            for mapping, external_id, text in rows.fetchall()
+            if (end := ends_at(_payload_of_text(text))) is not None
+        ),
+    )
 
 
 def fill_field_hashes(connection: sqlite3.Connection) -> None:

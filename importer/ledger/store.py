@@ -40,6 +40,7 @@ from importer.ledger.schema import (
     connect,
     connect_read_only,
     converted_errors,
+    ends_at,
     move_aside_advice,
     replace_appointment_keys,
 )
@@ -53,8 +54,9 @@ LEDGER_STATUSES = frozenset({"created", "updated", "cancelled"})  # RowStatus va
 _LOOKUP_CHUNK = 500
 # A NULL apptoto_id keeps the known one: a confirmation without an id must not forget it.
 _UPSERT_EVENT = f"""
-INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO events ({COLUMNS}, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (mapping, external_id) DO UPDATE SET
+    ends_at = coalesce(excluded.ends_at, events.ends_at),
     apptoto_id = coalesce(excluded.apptoto_id, events.apptoto_id),
     calendar = excluded.calendar,
     payload_hash = excluded.payload_hash,
@@ -115,6 +117,12 @@ def _entry_from_row(row: tuple[Any, ...]) -> LedgerEntry:
     return LedgerEntry(
         mapping, external_id, apptoto_id, calendar, digest, status, when, file, line, gone == 1
     )
+
+
+def _has_ends(connection: sqlite3.Connection) -> bool:
+    """True when the file records when events end (schema 4; a file opened read-only may be
+    older)."""
+    return any(row[1] == "ends_at" for row in connection.execute("PRAGMA table_info(events)"))
 
 
 def _row_from_entry(entry: LedgerEntry) -> tuple[Any, ...]:
@@ -323,7 +331,9 @@ class Ledger:
         """
         with self._transaction("record confirmed events") as connection:
             rows = [(_row_from_entry(entry), entry.payload) for entry in entries]
-            connection.executemany(_UPSERT_EVENT, (event for event, _ in rows))
+            connection.executemany(
+                _UPSERT_EVENT, ((*event, ends_at(payload)) for event, payload in rows)
+            )
             connection.executemany(
                 _UPSERT_FIELD_HASHES,
                 (
@@ -358,13 +368,19 @@ class Ledger:
             )
             return connection.total_changes - before
 
-    def live_entries(self, mapping: str) -> list[LedgerEntry]:
-        """Entries of ``mapping`` not marked deleted, ordered by external id (--cancel-missing)."""
+    def live_entries(self, mapping: str, *, ending_after: str | None = None) -> list[LedgerEntry]:
+        """Entries of ``mapping`` not marked deleted, ordered by external id (--cancel-missing).
+
+        ``ending_after`` (UTC ISO 8601 text): only the events that end after it, and those whose
+        end is not known (recorded by an importer before schema 4, or read from such a file).
+        """
         with self._reading("list live events") as connection:
+            ends = ending_after is not None and _has_ends(connection)
             rows = connection.execute(
                 f"SELECT {COLUMNS} FROM events WHERE mapping = ? AND deleted = 0 "
-                "ORDER BY external_id",
-                (mapping,),
+                + ("AND (ends_at IS NULL OR ends_at > ?) " if ends else "")
+                + "ORDER BY external_id",
+                (mapping, ending_after) if ends else (mapping,),
             ).fetchall()
         return [_entry_from_row(row) for row in rows]
 

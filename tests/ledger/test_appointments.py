@@ -122,7 +122,7 @@ def test_a_schema_one_file_is_upgraded_on_open_with_keys_from_its_payloads(
     with Ledger.open(path) as ledger:
         assert found_ids(ledger, {**VISIT, "external_id": "desk-101"}) == {"clinic-000101"}
         assert ledger.lookup("Clinic", ["clinic-000101"])["clinic-000101"].apptoto_id == 812
-    assert user_version(path) == SCHEMA_VERSION == 3
+    assert user_version(path) == SCHEMA_VERSION == 4
 
 
 def test_a_schema_one_file_read_only_finds_the_keys_and_stays_as_it_was(tmp_path: Path) -> None:
@@ -150,3 +150,16 @@ def test_recorded_keys_follow_the_payload_and_cancellations(tmp_path: Path) -> N
         assert found_ids(ledger, moved) == {"clinic-000101"}
         ledger.mark_deleted("Clinic", ["clinic-000101"])
         assert found_ids(ledger, moved) == set()
+
+
+def test_an_upgraded_file_knows_when_its_kept_payloads_end(tmp_path: Path) -> None:
+    path = schema_one_file(tmp_path / "state.sqlite")
+    connection = sqlite3.connect(path)
+    ended = json.dumps({**VISIT, "end_time": "2026-12-14T09:00:00-08:00"})
+    connection.execute("UPDATE payloads SET payload = ?", (ended,))
+    connection.commit()
+    connection.close()
+    with Ledger.open(path) as ledger:
+        before = ledger.live_entries("Clinic", ending_after="2026-12-14T16:59:59+00:00")
+        after = ledger.live_entries("Clinic", ending_after="2026-12-14T17:00:00+00:00")
+    assert ([e.external_id for e in before], after) == (["clinic-000101"], [])

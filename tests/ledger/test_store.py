@@ -35,7 +35,7 @@ from importer.ledger import (
     held_by_another,
     payload_hash,
 )
-from importer.ledger.schema import SCHEMA_VERSION
+from importer.ledger.schema import CREATE_TABLES, SCHEMA_VERSION
 from importer.outcomes import RowStatus
 from tests.helpers import ROOT
 
@@ -515,3 +515,60 @@ def test_property_changing_one_value_changes_the_hash(
     assume(key != "id")
     assume(canonical_json({"v": old}) != canonical_json({"v": new}))
     assert payload_hash({**payload, key: old}) != payload_hash({**payload, key: new})
+
+
+# --- when events end: --cancel-missing leaves the visits already over alone ------------------
+
+
+def ending(external_id: str, end_time: str | None, **changes: Any) -> LedgerEntry:
+    payload = {"external_id": external_id, "end_time": end_time} if end_time else None
+    return entry(external_id, payload=payload, **changes)
+
+
+def test_live_entries_ending_after_a_moment_keep_those_whose_end_is_not_known(
+    ledger: Ledger,
+) -> None:
+    ledger.record(
+        [
+            ending("over", "2026-12-01T10:00:00-08:00"),  # 18:00 UTC
+            ending("later", "2026-12-01T11:00:00-08:00"),  # 19:00 UTC
+            ending("unknown", None),  # recorded without its payload: when it ends is unknown
+        ]
+    )
+    after = "2026-12-01T18:30:00+00:00"
+    assert [e.external_id for e in ledger.live_entries("clinic", ending_after=after)] == [
+        "later",
+        "unknown",
+    ]
+    assert len(ledger.live_entries("clinic")) == 3
+    # A confirmation without a payload keeps the end known before.
+    ledger.record([ending("over", None)])
+    assert "over" not in {e.external_id for e in ledger.live_entries("clinic", ending_after=after)}
+
+
+def test_a_schema_three_file_is_upgraded_and_its_events_ends_are_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    connection = sqlite3.connect(path)
+    for statement in CREATE_TABLES:  # schema 3: no ends_at
+        connection.execute(statement)
+    connection.execute(
+        "INSERT INTO events VALUES ('clinic', 'A-1', 101, 'Main Street', 'h', 'created', "
+        f"'{WHEN}', 'april.xlsx', 2, 0)"
+    )
+    connection.execute("PRAGMA user_version = 3")
+    connection.commit()
+    connection.close()
+    later = "2030-01-01T00:00:00+00:00"
+    with Ledger.open_read_only(path) as reading:  # a plan: the file stays as it is
+        assert [e.external_id for e in reading.live_entries("clinic", ending_after=later)] == [
+            "A-1"
+        ]
+    with Ledger.open(path) as ledger:
+        assert [e.external_id for e in ledger.live_entries("clinic", ending_after=later)] == ["A-1"]
+        ledger.record([ending("B-2", "2026-12-14T09:00:00-08:00")])
+        assert [e.external_id for e in ledger.live_entries("clinic", ending_after=later)] == ["A-1"]
+    check = sqlite3.connect(path)
+    try:
+        assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    finally:
+        check.close()
