@@ -30,10 +30,11 @@ def data_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     return folder
 
 
-# The samples' visits are on 14 December 2026; --cancel-missing leaves alone the events of visits
-# already over. Tests judge "over" against this moment, not the day they run, so that they pass
-# after that date too. Tests of that rule pass their own moment (PlanOptions.now).
-PLAN_NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+# --cancel-missing leaves alone the events of visits already over. The samples' visits are on
+# 14 December 2026, and the rows tests write are in December 2026: tests judge "over" against
+# this moment, not the day they run, so that they pass after those dates too. Tests of that
+# rule pass their own moment (PlanOptions.now).
+PLAN_NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
