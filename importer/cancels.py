@@ -43,8 +43,7 @@ def missing_cancels(
     and they were not called off."""
     if ledger is None:
         return []
-    moment = (now or present()).astimezone(UTC).isoformat(timespec="seconds")
-    live = ledger.live_entries(mapping.scope, ending_after=moment)
+    live = upcoming(ledger, mapping, now)
     gone = absent([e.external_id for e in live])
     cancels = [e for e, missing in zip(live, gone, strict=True) if missing]
     if not force and beyond_guard(len(cancels), len(live), max_share):
@@ -56,6 +55,13 @@ def missing_cancels(
             "the guard with --max-cancel-share."
         )
     return cancels
+
+
+def upcoming(ledger: Ledger, mapping: Mapping, now: datetime | None = None) -> list[LedgerEntry]:
+    """The live events of ``mapping``'s scope not over at ``now`` (default: the present), or
+    whose end is not known: those ``--cancel-missing`` may cancel, and its guard counts."""
+    moment = (now or present()).astimezone(UTC).isoformat(timespec="seconds")
+    return ledger.live_entries(mapping.scope, ending_after=moment)
 
 
 def beyond_guard(cancels: int, live: int, max_share: float) -> bool:

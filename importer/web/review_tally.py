@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from importer.cancels import beyond_guard
+from importer.cancels import beyond_guard, upcoming
 from importer.file_facts import PreparedParts
 from importer.ledger import Ledger, LedgerEntry
 from importer.outcomes import PlanAction, RowIssue, SkipReason
@@ -211,5 +211,5 @@ def _add_missing(
     gone = decide_cancels(parts, ledger, options)
     tally.missing_total = len(gone)
     tally.missing = [MissingEvent.of(e) for e in gone[: tally.limits.issue_rows]]
-    live = ledger.count_live(parts.mapping.scope)
+    live = len(upcoming(ledger, parts.mapping, options.now))
     tally.missing_too_many = beyond_guard(len(gone), live, options.max_cancel_share)

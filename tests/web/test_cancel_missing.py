@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from importer.ledger import Ledger, LedgerEntry
+from importer.mapping import load_mapping
 from importer.web import create_app
 from tests.helpers import CLINIC_MAPPING, PAGE_URL, SAMPLES, VALID_IDS, env_for, live_events
 from tests.web.page_client import TestClient, settings_for
@@ -161,3 +163,37 @@ def test_a_visit_the_export_marks_cancelled_is_offered_for_cancelling_too(
         run_url = _send_ticked(client, review_url, cancel_missing="yes").headers["location"]
         wait_for_run(client, run_url)
     assert "clinic-000101" not in live_events(keyed_sandbox)
+
+
+def test_the_guard_on_the_page_counts_the_events_not_over_as_the_run_does(
+    client: TestClient, keyed_sandbox: Any, tmp_path: Path
+) -> None:
+    # Visits over since are never cancelled, nor counted by the guard: counted on the page (2 of
+    # 34), the box was offered for cancellations the run then refused (2 of the 14 ahead).
+    _first_import(client)
+    scope = load_mapping(CLINIC_MAPPING).scope
+    over = [
+        LedgerEntry(
+            scope,
+            f"last-month-{n}",
+            900 + n,
+            "Dr. Rivera",
+            "h",
+            "created",
+            "2026-11-01T18:00:00+00:00",
+            "october.csv",
+            n + 2,
+            payload={"end_time": "2026-11-01T10:30:00-08:00"},
+        )  # fmt: skip
+        for n in range(20)
+    ]
+    with Ledger.open(tmp_path / "state.sqlite") as ledger:
+        ledger.record(over)
+    _, review = _review_without(client, "000101", "000102")
+    assert_page_says(
+        review,
+        "Appointments no longer in this file (2)",
+        "That is more than a tenth of the appointments sent with this mapping, so this page does "
+        "not cancel them",
+    )
+    assert "last-month" not in review
