@@ -184,7 +184,7 @@ def test_the_guard_on_the_page_counts_the_events_not_over_as_the_run_does(
             "october.csv",
             n + 2,
             payload={"end_time": "2026-11-01T10:30:00-08:00"},
-        )  # fmt: skip
+        )
         for n in range(20)
     ]
     with Ledger.open(tmp_path / "state.sqlite") as ledger:
