@@ -167,7 +167,7 @@ async def send_parts(
                 continue
             prepared = parts.prepare(sheet)
             earlier = confirmed.with_rows(payloads_sent(waiting.held))
-            plan = plan_part(prepared, ledger, options, no_record, going, earlier)
+            plan = plan_part(prepared, ledger, options, no_record, going, earlier, parts.gone)
             del earlier  # the keys it made for the part
             later = waiting.hold(plan, config.batch_size, last=last)
             rows = [r for r in [*waiting.held, *plan.rows] if r.row not in later]

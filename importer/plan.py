@@ -33,6 +33,7 @@ from importer.ledger import (
 from importer.outcomes import PlanAction, RowIssue, SkipReason
 from importer.plan_options import CALENDAR_MOVE, PlanOptions
 from importer.prepare import Prepared, cancelled_rows, with_sheet_values
+from importer.reschedules import moved_warnings
 
 # Why a create may in fact update: said on every create when the ledger knows nothing of the
 # mapping (a first run, or a lost or moved state file); the client cannot tell the two apart.
@@ -98,6 +99,7 @@ def make_plan(
     cancels: list[LedgerEntry] | None = None,
     earlier: EarlierRows | None = None,
     cancelling_missing: bool | None = None,
+    gone: list[LedgerEntry] | None = None,
 ) -> Plan:
     """Compare every valid row with the ledger and decide what to do with it.
 
@@ -108,7 +110,10 @@ def make_plan(
     knew no event of the mapping), ``cancels`` (:func:`missing_cancels`), and ``earlier``: the
     rows earlier parts send that the ledger does not show yet (the same-appointment guard sees
     them). ``cancelling_missing``: whether the run cancels the events of the rows not in the
-    file (default: ``options.cancel_missing``; a part is planned with its file's).
+    file (default: ``options.cancel_missing``; a part is planned with its file's). ``gone``: the
+    live events not over whose rows are not in the file (default: worked out from ``prepared``,
+    the whole file); a new row that looks like one of them moved says so, unless the run
+    cancels them (:mod:`importer.reschedules`).
     """
     mapping_name = prepared.mapping.scope
     events = prepared.events
@@ -157,6 +162,10 @@ def make_plan(
         cancels = _cancels(prepared, ledger, options) if options.cancel_missing else []
     if not (options.cancel_missing if cancelling_missing is None else cancelling_missing):
         rows = _cancelled_yet_live(rows, prepared, ledger)
+        if ledger is not None:
+            if gone is None:
+                gone = _cancels(prepared, ledger, replace(options, force=True))
+            rows = _moved(rows, prepared, ledger, gone)
     rows = _hold_back_same_appointments(rows, prepared, ledger, cancels, options, earlier)
     return Plan(rows=rows, cancels=cancels)
 
@@ -218,6 +227,25 @@ def _cancelled_yet_live(
             )
         )
     return out
+
+
+def _moved(
+    rows: list[PlannedRow], prepared: Prepared, ledger: Ledger, gone: list[LedgerEntry]
+) -> list[PlannedRow]:
+    """New rows that look like an appointment moved from one of the ``gone`` events, with a
+    warning naming it (:mod:`importer.reschedules`)."""
+    created = [
+        (r.row, calendar_of(r.payload), r.payload)
+        for r in rows
+        if r.action is PlanAction.CREATE
+        and r.row is not None
+        and r.payload is not None
+        and r.recreate_from is None
+    ]
+    found = moved_warnings(created, gone, ledger, prepared.mapping.scope)
+    if not found:
+        return rows
+    return [replace(r, warnings=(*r.warnings, found[r.row])) if r.row in found else r for r in rows]
 
 
 _STAYING = (PlanAction.UPDATE, PlanAction.UNCHANGED)  # rows whose events stay

@@ -279,7 +279,8 @@ def plan_parts(
     shared = earlier is not None
     earlier = earlier if earlier is not None else EarlierRows(parts.mapping.scope)
     for prepared, last in with_last(parts.prepared()):
-        plan = plan_part(prepared, ledger, options, no_record, cancels if last else [], earlier)
+        going = cancels if last else []
+        plan = plan_part(prepared, ledger, options, no_record, going, earlier, parts.gone)
         if shared or not last:
             earlier.add(payloads_sent(plan.to_send))
         results = plan_results(plan)
@@ -296,23 +297,28 @@ def decide_cancels(
 ) -> list[LedgerEntry]:
     """The events ``--cancel-missing`` cancels: those whose ids are nowhere in the file (or in
     ``options.also_in_file``); PlanRefused past its guard, before anything is sent."""
-    if not options.cancel_missing:
-        return []
     facts = parts.facts or parts.check()
     also = options.also_in_file
 
     def absent(ids: list[str]) -> list[bool]:
         return [gone and i not in also for i, gone in zip(ids, facts.absent(ids), strict=True)]
 
-    return missing_cancels(
-        parts.mapping,
-        parts.file_label,
-        ledger,
-        absent,
-        force=options.force,
-        max_share=options.max_cancel_share,
-        now=options.now,
-    )
+    def missing(force: bool) -> list[LedgerEntry]:
+        return missing_cancels(
+            parts.mapping,
+            parts.file_label,
+            ledger,
+            absent,
+            force=force,
+            max_share=options.max_cancel_share,
+            now=options.now,
+        )
+
+    if not options.cancel_missing:
+        # Not cancelled: a new row that looks like one of them moved says so.
+        parts.gone = missing(force=True)
+        return []
+    return missing(options.force)
 
 
 def payloads_sent(rows: Iterable[PlannedRow]) -> dict[int, dict[str, Any]]:
@@ -332,8 +338,10 @@ def plan_part(
     no_record: bool,
     cancels: list[LedgerEntry],
     earlier: EarlierRows | None = None,
+    gone: list[LedgerEntry] | None = None,
 ) -> Plan:
-    """One part planned (``earlier``: what earlier parts send, see :func:`make_plan`)."""
+    """One part planned (``earlier``: what earlier parts send; ``gone``: the events whose rows
+    are not in the whole file, see :func:`make_plan`)."""
     with collector_paused():  # a key and a hash per row, acyclic: ~10% of a plan's time
         plan = make_plan(
             prepared,
@@ -343,5 +351,6 @@ def plan_part(
             cancels=cancels,
             earlier=earlier,
             cancelling_missing=options.cancel_missing,
+            gone=gone or [],
         )
     return with_new_calendars(plan, prepared.mapping, ledger)

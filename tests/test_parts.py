@@ -488,3 +488,28 @@ def test_a_file_read_in_parts_is_judged_by_its_bytes_as_a_whole_one_is(tmp_path:
     checked = validate_file(request(renamed, tmp_path, 4, report_path=None))
     expected = validate_file(request(SAMPLES / "appointments.xlsx", tmp_path, 4, report_path=None))
     assert checked.done.counts == expected.done.counts
+
+
+@pytest.mark.parametrize("part_rows", [5, ONE_PART])
+def test_a_moved_visit_under_a_new_id_is_said_in_any_part(
+    tmp_path: Path, sandbox: Any, part_rows: int
+) -> None:
+    # The old event's row is gone from the whole file, not only from the new row's part.
+    config = fast_client_config(sandbox)
+    run_import(
+        request(big_export(tmp_path / "export.csv"), tmp_path, part_rows, client_config=config)
+    )
+    shorter = big_export(tmp_path / "moved.csv", drop=1)  # 1000101 left the file ...
+    header, rows = sample_rows()
+    moved = other_patient([f"9{rows[0][0]}", *rows[0][1:]], header, 1)
+    moved[header.index("Start")], moved[header.index("End")] = "11:00 AM", "11:30 AM"
+    with shorter.open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerow(moved)  # ... and comes back later that day, under a new id
+    summary = run_import(request(shorter, tmp_path, part_rows, client_config=config))
+    assert summary.counts["created"] == 1
+    [line] = [
+        r for r in read_report(tmp_path / f"report-{part_rows}.csv") if r["status"] == "created"
+    ]
+    assert line["external_id"] == "clinic-9000101"
+    assert "looks like a new time for the appointment sent as event" in line["warnings"]
+    assert "clinic-1000101" in live_events(sandbox)  # not cancelled: the run was not asked to

@@ -310,6 +310,37 @@ def test_cancel_missing_leaves_alone_the_events_of_visits_already_over(
     assert make_plan(prepared, ledger, after).cancels == []
 
 
+def test_a_new_row_for_the_patient_of_an_event_no_longer_in_the_file_says_it_looks_moved(
+    prepared: Prepared, ledger: Ledger
+) -> None:
+    # Ids made of the date and time: a moved visit is a new event, and the old one stays with
+    # its reminders unless the run cancels it. The patient was reminded of both times.
+    rows = valid_rows(prepared)
+    moved, other = rows[0], rows[1]
+    new = (moved, other)  # the other: a new visit of another patient in that calendar
+    ledger.record(entry_for(prepared, row, 50_000 + row) for row in rows if row not in new)
+    old_time = {"start_time": "2026-12-13T08:30:00-08:00", "end_time": "2026-12-13T09:00:00-08:00"}
+    before = {**prepared.events.payloads[moved], **old_time}
+    ledger.record(
+        [entry_for(prepared, moved, 812, external_id="clinic-at-old-time", payload=before)]
+    )
+    plan = make_plan(prepared, ledger, PlanOptions())
+    by_row = {r.row: r for r in plan.rows}
+    assert by_row[moved].action is PlanAction.CREATE
+    [warning] = by_row[moved].warnings
+    assert warning.reason.startswith(
+        "looks like a new time for the appointment sent as event 812 (row 2 of "
+        "appointments.csv, 2026-01-01), which is no longer in the file: that event is still in "
+        "Apptoto"
+    )
+    assert by_row[other].action is PlanAction.CREATE
+    assert not any("new time" in w.reason for w in by_row[other].warnings)
+    # A run that cancels the old event says nothing of it on the new row.
+    cancelling = make_plan(prepared, ledger, PlanOptions(cancel_missing=True))
+    assert [e.external_id for e in cancelling.cancels] == ["clinic-at-old-time"]
+    assert not [r for r in cancelling.rows if any("new time" in w.reason for w in r.warnings)]
+
+
 @pytest.mark.parametrize(
     ("before", "after", "changed"),
     [

@@ -96,6 +96,11 @@ def appointment_keys(payload: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
     return frozenset(keys)
 
 
+def person_details(person: str) -> list[str]:
+    """The name, phone and email digests of a ``person`` (each "" where missing)."""
+    return _person_parts(person)
+
+
 def _person_parts(person: str) -> list[str]:
     parts = [part[:PERSON_CHARS] for part in person.split("|")]
     return (parts + [""] * len(PERSON_FIELDS))[: len(PERSON_FIELDS)]
