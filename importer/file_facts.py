@@ -24,7 +24,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -44,9 +43,6 @@ from importer.prepare import (
 )
 from importer.validate import blank_to_na
 from importer.workers import PartPool
-
-if TYPE_CHECKING:  # the ledger is for runs: validate does not import it
-    from importer.ledger import LedgerEntry
 
 
 def id_digests(ids: Sequence[str] | np.ndarray) -> np.ndarray:
@@ -242,9 +238,6 @@ class PreparedParts:
     ) -> None:
         self.mapping = mapping
         self.now = now
-        # The live events not over whose rows are not in the file, when the run does not cancel
-        # them (importer.streaming.decide_cancels): new rows that look like one moved say so.
-        self.gone: list[LedgerEntry] = []
         self.file_name = file_name  # the name the ledger and messages give the file
         self._given = prepared  # a sheet read and checked already: the one part
         self.reader = PartReader(

@@ -26,6 +26,7 @@ from importer.report import ReportWriter
 from importer.send import INTERRUPTED_REASON, SendOutcome, send_plan, unsent_results
 from importer.streaming import (
     PartsDone,
+    events_gone,
     no_record_for,
     part_lines,
     payloads_sent,
@@ -150,6 +151,7 @@ async def send_parts(
     facts = parts.facts or parts.check()
     done = PartsDone(every=facts.parts == 1)
     no_record = no_record_for(parts, ledger)
+    gone = events_gone(parts, ledger, options)
     stop: SendOutcome | None = None
     waiting = _Waiting()
     # Without a ledger, what earlier parts (and sheets) sent.
@@ -167,7 +169,7 @@ async def send_parts(
                 continue
             prepared = parts.prepare(sheet)
             earlier = confirmed.with_rows(payloads_sent(waiting.held))
-            plan = plan_part(prepared, ledger, options, no_record, going, earlier, parts.gone)
+            plan = plan_part(prepared, ledger, options, no_record, going, earlier, gone)
             del earlier  # the keys it made for the part
             later = waiting.hold(plan, config.batch_size, last=last)
             rows = [r for r in [*waiting.held, *plan.rows] if r.row not in later]

@@ -276,11 +276,12 @@ def plan_parts(
     facts = parts.facts or parts.check()
     done = PartsDone(every=facts.parts == 1, plan=True)
     no_record = no_record_for(parts, ledger)
+    gone = events_gone(parts, ledger, options)
     shared = earlier is not None
     earlier = earlier if earlier is not None else EarlierRows(parts.mapping.scope)
     for prepared, last in with_last(parts.prepared()):
         going = cancels if last else []
-        plan = plan_part(prepared, ledger, options, no_record, going, earlier, parts.gone)
+        plan = plan_part(prepared, ledger, options, no_record, going, earlier, gone)
         if shared or not last:
             earlier.add(payloads_sent(plan.to_send))
         results = plan_results(plan)
@@ -297,28 +298,40 @@ def decide_cancels(
 ) -> list[LedgerEntry]:
     """The events ``--cancel-missing`` cancels: those whose ids are nowhere in the file (or in
     ``options.also_in_file``); PlanRefused past its guard, before anything is sent."""
+    if not options.cancel_missing:
+        return []
+    return _missing(parts, ledger, options, force=options.force)
+
+
+def events_gone(
+    parts: PreparedParts, ledger: Ledger | None, options: PlanOptions
+) -> list[LedgerEntry]:
+    """The live events not over whose rows are nowhere in the file, when the run does not cancel
+    them: a new row that looks like one of them moved says so (:mod:`importer.reschedules`).
+    [] when the run cancels them (they are its cancels)."""
+    if options.cancel_missing or ledger is None:
+        return []
+    return _missing(parts, ledger, options, force=True)
+
+
+def _missing(
+    parts: PreparedParts, ledger: Ledger | None, options: PlanOptions, *, force: bool
+) -> list[LedgerEntry]:
     facts = parts.facts or parts.check()
     also = options.also_in_file
 
     def absent(ids: list[str]) -> list[bool]:
         return [gone and i not in also for i, gone in zip(ids, facts.absent(ids), strict=True)]
 
-    def missing(force: bool) -> list[LedgerEntry]:
-        return missing_cancels(
-            parts.mapping,
-            parts.file_label,
-            ledger,
-            absent,
-            force=force,
-            max_share=options.max_cancel_share,
-            now=options.now,
-        )
-
-    if not options.cancel_missing:
-        # Not cancelled: a new row that looks like one of them moved says so.
-        parts.gone = missing(force=True)
-        return []
-    return missing(options.force)
+    return missing_cancels(
+        parts.mapping,
+        parts.file_label,
+        ledger,
+        absent,
+        force=force,
+        max_share=options.max_cancel_share,
+        now=options.now,
+    )
 
 
 def payloads_sent(rows: Iterable[PlannedRow]) -> dict[int, dict[str, Any]]:

@@ -38,6 +38,7 @@ STAGES: list[tuple[str, ...]] = [
         "importer.plan_options",
         "importer.calendars",
         "importer.cancels",
+        "importer.reschedules",
     ),
     ("importer.client",),
     ("importer.send",),
