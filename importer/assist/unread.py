@@ -54,7 +54,7 @@ def side_by_side_note(beside: list[str]) -> str:
     )
 
 
-PERSON_FIELDS = ("participant_", "contact_id", "contact_external_id")
+_WHO_FIELDS = ("participant_", "contact_id", "contact_external_id")  # key prefixes
 
 
 def nobody_note(
@@ -65,7 +65,7 @@ def nobody_note(
     an appointment book: times down the side, a column per provider, and the patients written in
     its cells (``Dr Rivera``, ``Dr Chen`` over ``Maria Gomez 541-555-0104``); read as a table,
     each time slot would be one event for nobody. None where a column is the patient's."""
-    if any(key.startswith(PERSON_FIELDS) for key in picks):
+    if any(key.startswith(_WHO_FIELDS) for key in picks):
         return None
     note = (
         "no column holds the patients' names, phones or emails, so these events would have "

@@ -98,10 +98,6 @@ def appointment_keys(payload: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
 
 def person_details(person: str) -> list[str]:
     """The name, phone and email digests of a ``person`` (each "" where missing)."""
-    return _person_parts(person)
-
-
-def _person_parts(person: str) -> list[str]:
     parts = [part[:PERSON_CHARS] for part in person.split("|")]
     return (parts + [""] * len(PERSON_FIELDS))[: len(PERSON_FIELDS)]
 
@@ -115,7 +111,7 @@ def same_person(person: str, other: str) -> bool:
     without any. (A ``person`` of a name digest alone, as first written by schema 2, reads as a
     name.)
     """
-    pairs = list(zip(_person_parts(person), _person_parts(other), strict=True))
+    pairs = list(zip(person_details(person), person_details(other), strict=True))
     differ = [bool(a) and bool(b) and a != b for a, b in pairs]
     match = [bool(a) and a == b for a, b in pairs]
     (name_differs, phone_differs, email_differs) = differ
@@ -130,7 +126,7 @@ def same_person(person: str, other: str) -> bool:
 def names_of(people: Iterable[str]) -> frozenset[str]:
     """The name digests of participants (``person`` of :func:`appointment_keys`), blank ones
     left out."""
-    return frozenset(name for person in people if (name := _person_parts(person)[0]))
+    return frozenset(name for person in people if (name := person_details(person)[0]))
 
 
 def payload_names(payload: Mapping[str, Any]) -> frozenset[str]:

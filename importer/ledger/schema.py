@@ -3,11 +3,13 @@
 One SQLite file (standard library) with three tables, ``events``, ``field_hashes`` and
 ``appointment_keys``, stamped with ``PRAGMA user_version`` = :data:`SCHEMA_VERSION`. It keeps no
 patient's details: per event a hash of the payload, a short hash per field (to say which fields
-an update changes) and the same-appointment guard's digests. A new (empty) file gets the tables;
-an older file is upgraded when it is opened: schema 1 (no ``appointment_keys``) gets its keys
-computed from the payloads it kept, schemas 1 and 2 have those payloads (names, phones, emails,
-notes) replaced by their field hashes and wiped from the file (``secure_delete``, the journal
-emptied). A read-only open computes what is missing into temporary tables and leaves the file as
+an update changes), the same-appointment guard's digests, and when the event ends (schema 4: so
+that ``--cancel-missing`` leaves the visits already over alone). A new (empty) file gets the
+tables; an older file is upgraded when it is opened: schema 1 (no ``appointment_keys``) gets its
+keys computed from the payloads it kept, schemas 1 and 2 have those payloads (names, phones,
+emails, notes) replaced by their field hashes and wiped from the file (``secure_delete``, the
+journal emptied), and their events' ends taken from them; a schema 3 file's ends are not known
+(NULL). A read-only open computes what is missing into temporary tables and leaves the file as
 it was. A file written by a newer importer, another program's database or a damaged file is
 refused with a ``LedgerError`` that names the path and says what to do.
 
