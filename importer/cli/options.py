@@ -19,7 +19,12 @@ from importer.plan_options import DEFAULT_MAX_CANCEL_SHARE, PlanOptions
 DEFAULT_REPORT_DIR = Path("reports")
 
 FileArg = Annotated[
-    Path, typer.Argument(help="The spreadsheet: .csv or .xlsx.", show_default=False)
+    Path,
+    typer.Argument(
+        help="The spreadsheet: CSV (.csv, .tsv, .txt), Excel (.xlsx, .xlsm, .xlsb, .xls) or "
+        "OpenDocument (.ods).",
+        show_default=False,
+    ),
 ]
 MappingOpt = Annotated[Path, typer.Option("--mapping", "-m", help="The mapping file (YAML).")]
 ReportOpt = Annotated[
