@@ -131,9 +131,6 @@ def propose_mapping(
             picks["start_date"] = Pick(dated, Confidence.MEDIUM, reason)
     if not {"start_time", "start_datetime"} & picks.keys():
         picks.update(unread_times(frame, usable, {p.column for p in picks.values()}))
-    unread = [side_by_side_note(beside)] if beside else []
-    if (nobody := nobody_note(picks, profiles, usable)) is not None:
-        unread.append(nobody)
     return _build(
         frame,
         picks,
@@ -144,7 +141,6 @@ def propose_mapping(
         phone_region,
         person_number=ids.person_number,
         sheet_values=sheet_values,
-        unread=unread,
     )
 
 
@@ -161,6 +157,18 @@ def _no_dates_notes(
         notes.append(from_file)
     usable = [c for c in _usable(frame) if not is_sheet_value(c)]
     return notes + moments_notes(frame, usable) + serial_dates_notes(frame, usable)
+
+
+def _unread_notes(frame: pd.DataFrame, picks: dict[str, Pick]) -> list[str]:
+    """What the proposal says of tables side by side, and of a sheet where no column says who
+    an appointment is for (:mod:`importer.assist.unread`): for the assistant's picks and for a
+    person's choices on the page alike."""
+    usable = [c for c in _usable(frame) if not is_sheet_value(c)]
+    beside = side_by_side(usable)
+    notes = [side_by_side_note(beside)] if beside else []
+    if (nobody := nobody_note(frame, picks, [c for c in usable if c not in beside])) is not None:
+        notes.append(nobody)
+    return notes
 
 
 def proposal_from_choices(
@@ -217,9 +225,8 @@ def _build(
     *,
     person_number: str | None = None,
     sheet_values: AbstractMapping[str, str] | None = None,
-    unread: list[str] | None = None,
 ) -> Proposal:
-    notes = _no_dates_notes(frame, picks, sheet_values) + (unread or [])
+    notes = _no_dates_notes(frame, picks, sheet_values) + _unread_notes(frame, picks)
     event = event_choices(frame, picks, name, notes, person_number=person_number)
     participant = participant_choices(frame, picks)
     texts = [t for choice in (*event, *participant) for t in choice_texts(choice)]

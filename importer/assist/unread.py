@@ -14,7 +14,7 @@ import re
 
 import pandas as pd
 
-from importer.assist.columns import SAMPLE_ROWS, SOME_FIT, ColumnProfile, Pick
+from importer.assist.columns import SAMPLE_ROWS, SOME_FIT, Pick, profile_columns
 from importer.assist.fields import name_score, spec
 from importer.assist.formats import Confidence
 from importer.values.date_words import day_fraction_reason, is_moment, serial_date_reason
@@ -57,9 +57,7 @@ def side_by_side_note(beside: list[str]) -> str:
 _WHO_FIELDS = ("participant_", "contact_id", "contact_external_id")  # key prefixes
 
 
-def nobody_note(
-    picks: dict[str, Pick], profiles: dict[str, ColumnProfile], columns: list[str]
-) -> str | None:
+def nobody_note(frame: pd.DataFrame, picks: dict[str, Pick], columns: list[str]) -> str | None:
     """The note for a sheet where no column says who an appointment is for: its events would
     have nobody to remind. Where two or more of the ``columns`` left hold text, the sheet may be
     an appointment book: times down the side, a column per provider, and the patients written in
@@ -72,11 +70,9 @@ def nobody_note(
         "nobody to remind"
     )
     taken = {p.column for p in picks.values()}
-    texts = [
-        c
-        for c in columns
-        if c not in taken and c in profiles and (profiles[c].fit("text") or 0.0) >= SOME_FIT
-    ]
+    left = [c for c in columns if c not in taken]
+    profiles = profile_columns(frame[left]) if left else {}
+    texts = [c for c in left if (profiles[c].fit("text") or 0.0) >= SOME_FIT]
     if len(texts) < 2 or not {"start_time", "start_datetime"} & picks.keys():
         return note
     names = ", ".join(repr(c) for c in texts)

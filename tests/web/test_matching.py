@@ -937,3 +937,26 @@ def test_a_zone_column_of_short_names_is_offered_read_as_zones_and_saved_so(
     mapping = load_mapping(mappings / mapping_file_name("Zones"))
     assert mapping.event.time_zone is not None
     assert mapping.event.time_zone.source == "{Time Zone|zone}"
+
+
+def test_an_appointment_book_and_tables_side_by_side_are_said_on_the_page(
+    client: TestClient, tmp_path: Path
+) -> None:
+    # The page shows the proposal of the person's choices: the assistant's notes about what it
+    # cannot read were in init's output only, and the page let such a sheet through unsaid.
+    book = write_sheet(
+        tmp_path / "book.csv",
+        [["8:00", "Maria Gomez 541-555-0104", ""], ["8:30", "", "James O'Connor"]],
+        headers=["Time", "Dr Rivera", "Dr Chen"],
+    )
+    text = text_of(client.get(upload(client, book)).text)
+    assert "so these events would have nobody to remind" in text
+    assert "If the columns 'Dr Rivera', 'Dr Chen' are an appointment book's" in text
+    beside = write_sheet(
+        tmp_path / "beside.csv",
+        [["12/14/2026", "9:00", "Ann Lee", "07911 123001", "9:00", "Cy Dunn", "07911 123101"]],
+        headers=["Date", "Time", "Patient", "Phone", "Time", "Patient", "Phone"],
+    )
+    text = text_of(client.get(upload(client, beside)).text)
+    assert "the sheet looks like tables side by side" in text
+    assert "nobody to remind" not in text
