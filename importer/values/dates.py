@@ -58,6 +58,12 @@ from importer.values.date_words import (
     without_ordinal,
 )
 from importer.values.distinct import map_distinct
+from importer.values.time_slips import (
+    ONE_DIGIT_IN_DATETIME,
+    ONE_DIGIT_TIME,
+    no_colon_reason,
+    one_digit_reason,
+)
 
 ISO_DATE = "%Y-%m-%d"
 
@@ -183,14 +189,6 @@ def _time_formats(time_format: str | None) -> list[_Format]:
 
 _DOTTED_ISO_SHAPE = re.compile(r"^[0-9]{2}\.[0-9]{2}$")
 
-# A minute or second written with one digit ("9:5 pm", "2026-12-14 9:5", "09:30:5"): is it
-# 9:05 or 9:50? strptime would read 9:05. A time alone starts the cell; in a date and time it
-# follows a space or "T" (a date's own dots, "1.2.2026", are not minutes).
-_ONE_DIGIT = r"[0-9]{1,2}[:.](?:[0-9](?![0-9])|[0-9]{2}[:.][0-9](?![0-9]))"
-_ONE_DIGIT_TIME = re.compile(rf"^{_ONE_DIGIT}")
-_ONE_DIGIT_IN_DATETIME = re.compile(rf"[\sT]{_ONE_DIGIT}")
-_TIME_FIELDS = re.compile(r"(?P<hour>[0-9]{1,2})(?P<sep>[:.])(?P<minutes>[0-9]+)")
-
 
 def _datetime_formats(date_format: str | None, time_format: str | None) -> list[_Format]:
     formats = []
@@ -224,36 +222,6 @@ def time_problem(time_format: str | None) -> str:
     return f"is not a time in the form {iso}"
 
 
-def one_digit_reason(value: str, *, in_datetime: bool = False) -> str:
-    """Why ``value`` is not a time when a minute or second of it has one digit, else ""."""
-    found = (_ONE_DIGIT_IN_DATETIME if in_datetime else _ONE_DIGIT_TIME).search(value)
-    if found is None:
-        return ""
-    fields = _TIME_FIELDS.search(value, found.start())
-    if fields is None or len(fields["minutes"]) != 1:
-        return "has one digit for the seconds: write them with two digits (like 09:30:05)"
-    hour, sep, digit = fields["hour"], fields["sep"], fields["minutes"]
-    return (
-        f"has one digit for the minutes: is it {hour}{sep}0{digit} or {hour}{sep}{digit}0? "
-        "Write the minutes with two digits"
-    )
-
-
-# A time typed without its colon ("0930", "930", "1430"): hours up to 23, then the minutes.
-_NO_COLON = re.compile(r"(?P<hour>[01]?[0-9]|2[0-3])(?P<minutes>[0-5][0-9])")
-
-
-def _no_colon_reason(value: str, time_format: str | None) -> str:
-    """Why ``value`` is not a time when it is one typed without its colon, else ""."""
-    found = _NO_COLON.fullmatch(value)
-    if found is None:
-        return ""
-    time = f"{found['hour']}:{found['minutes']}"
-    if _twelve_hour(time_format) and len(found["hour"]) == 1:  # "9:30" alone is refused there
-        time = f"{time} AM or {time} PM"
-    return f"has no colon between the hours and the minutes: write it as {time}"
-
-
 def time_reasons(text: pd.Series, time_format: str | None) -> pd.Series:
     """Why each time cell is not a time (one answer per distinct value)."""
     general = time_problem(time_format)
@@ -262,7 +230,7 @@ def time_reasons(text: pd.Series, time_format: str | None) -> pd.Series:
         return (  # "0.5" is half a day before it is 0:05 or 0:50
             day_fraction_reason(value)
             or one_digit_reason(value)
-            or _no_colon_reason(value, time_format)
+            or no_colon_reason(value, twelve_hour=_twelve_hour(time_format))
             or general
         )
 
@@ -478,7 +446,7 @@ def parse_dates(text: pd.Series, date_format: str | None, *, month_names: bool =
 def parse_times(text: pd.Series, time_format: str | None) -> pd.Series:
     """Time of day of each time cell, as time since midnight; NaT where blank or not a time."""
     moments = _parse(
-        text, _time_formats(time_format), undot=_twelve_hour(time_format), refused=_ONE_DIGIT_TIME
+        text, _time_formats(time_format), undot=_twelve_hour(time_format), refused=ONE_DIGIT_TIME
     )
     return (moments - moments.dt.normalize()).astype(SPAN)
 
@@ -499,7 +467,7 @@ def parse_datetimes(
         text.mask(has_offset, ""),
         formats,
         undot=_twelve_hour(time_format),
-        refused=_ONE_DIGIT_IN_DATETIME,
+        refused=ONE_DIGIT_IN_DATETIME,
         weekday=True,
     )
     offset = pd.Series(pd.NaT, index=text.index, dtype=SPAN)
