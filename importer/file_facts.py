@@ -11,7 +11,9 @@ one part is read once: checked or planned, most files do (up to ``WHOLE_ROWS`` r
 those of up to ``PART_ROWS`` rows. A bigger file is parsed once too: its parts, as first read,
 wait on disk (:mod:`importer.load.spool`) for the second pass. Given a
 :class:`importer.workers.PartPool`, other processes work out each part's keys and check its
-rows (``validate``), while this one reads the next.
+rows (``validate``), while this one reads the next. ``validate`` checks each part during the
+first read already (:class:`Ahead`): the second pass takes those checks, and checks again only
+the parts whose rows share an id, a unique cell or every cell with rows of other parts.
 
 One thing is judged within a part only: a patient booked twice at the same start (a warning).
 A new row that looks like one sent by an earlier part is held back by a plan as by a run
@@ -20,10 +22,13 @@ A new row that looks like one sent by an earlier part is held back by a plan as 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import bisect
+import pickle
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -128,6 +133,36 @@ def prepare_part(
     return prepare_sheet(
         part, mapping, now=now, copies=facts.copies, shared=facts.shared, unique=facts.unique
     )
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """Work done on every part during the first read, on the guess that the rest of the file
+    changes nothing of it: ``work((part, None), *args)``, as for a file of that part alone.
+
+    Most parts are such: the rows a part shares an id, a unique cell or every cell with are
+    nearly always in the part itself. For those parts the work done ahead is the work done with
+    the whole file's facts (:meth:`PreparedParts.worked`), and the file is read and worked on in
+    one pass; a part whose rows the rest of the file does change is worked on again, with its
+    facts. ``work`` must be a module-level function (it runs in worker processes) and ``args``
+    compare equal when they are the same.
+    """
+
+    work: Callable[..., Any]
+    args: tuple[Any, ...]
+
+
+def _first_read(
+    data: Sheet | bytes, mapping: Mapping, ahead: Ahead | None
+) -> tuple[PartKeys, bytes | None]:
+    """One part's keys and, when asked for, its work done ahead, pickled (kept on disk until
+    the whole file is read). Runs in a worker process for a big file."""
+    part = part_of(data)
+    keys = part_keys(part, mapping)
+    if ahead is None:
+        return keys, None
+    done = ahead.work((part, None), *ahead.args)
+    return keys, pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class _Keys:
@@ -254,6 +289,8 @@ class PreparedParts:
         self._only: Sheet | None = None  # the one part of a file that fits in one
         self._spool = PartSpool()  # a file of several parts: each as first read
         self._bounds: list[tuple[int, int]] = []  # the first and last row of each part
+        self._ahead: Ahead | None = None  # the work done during the first read, if any
+        self._done_ahead = PartSpool()  # its result for each part, pickled
         self.facts: FileFacts | None = None
 
     @property
@@ -266,9 +303,11 @@ class PreparedParts:
         """The file as messages and the ledger name it."""
         return self.file_name or self.reader.file
 
-    def check(self, pool: PartPool | None = None) -> FileFacts:
+    def check(self, pool: PartPool | None = None, ahead: Ahead | None = None) -> FileFacts:
         """Read the whole file once (LoadError, MappingError before anything is done with it)
-        and settle what needs all of it; ``pool``: works out each part's keys."""
+        and settle what needs all of it; ``pool``: works out each part's keys. ``ahead``: work
+        done on every part of a file of several parts meanwhile (see :class:`Ahead`), taken by
+        :meth:`worked`."""
         if self._given is not None:
             # Every id of the sheet counts as in the file, invalid rows' too (--cancel-missing).
             ids = list(self._given.events.external_ids.values())
@@ -277,13 +316,17 @@ class PreparedParts:
         pool = pool or PartPool(1)
         while True:
             self._spool.close()
-            self._spool, self._bounds = PartSpool(), []
+            self._done_ahead.close()
+            self._spool, self._bounds, self._done_ahead = PartSpool(), [], PartSpool()
+            self._ahead = ahead
             reading = _FirstKept(self._named(self.reader.parts()))
             keys = _Keys(self.mapping)
             try:
                 kept = self._kept(reading.after_first(), bytes_out=pool.workers > 1)
-                for part_found in pool.map(part_keys, kept, self.mapping):
+                for part_found, done in pool.map(_first_read, kept, self.mapping, ahead):
                     keys.add(part_found)
+                    if done is not None:
+                        self._done_ahead.add(done)
             except LayoutChanged:
                 continue  # the reader learnt how to read the file: from its start again
             break
@@ -293,7 +336,7 @@ class PreparedParts:
             rows = appointments_of(first, self.mapping).rows  # MappingError now, as for more
             found = external_ids_of(rows, self.mapping.event.external_id)
             rendered = found[found != ""].to_numpy(dtype=object)
-            self._only = first
+            self._only, self._ahead = first, None
             self.facts = FileFacts(1, ids=_digests_of(rendered), warnings=first.warnings)
             return self.facts
         self.facts = keys.facts(parts)
@@ -344,17 +387,60 @@ class PreparedParts:
             },
         )
 
-    def jobs(self, *, bytes_out: bool = False) -> Iterator[tuple[Sheet | bytes, PartFacts | None]]:
+    def jobs(
+        self, *, bytes_out: bool = False, skip: frozenset[int] = frozenset()
+    ) -> Iterator[tuple[Sheet | bytes, PartFacts | None]]:
         """Every part with what the whole file says of it, for :func:`prepare_part`;
-        ``bytes_out``: parts kept on disk are given on pickled, for worker processes."""
+        ``bytes_out``: parts kept on disk are given on pickled, for worker processes. ``skip``:
+        the parts (by place, from 0) left out."""
         if bytes_out and self._spool.usable and self._given is None and self._only is None:
-            for data, bounds in zip(self._spool.parts(), self._bounds, strict=True):
+            kept = [i for i in range(len(self._bounds)) if i not in skip]
+            for i, data in zip(kept, self._spool.parts(kept), strict=True):
                 release_freed_memory()  # this process holds little: results of the part before
-                yield data, self._facts_within(bounds)
+                yield data, self._facts_within(self._bounds[i])
             return
-        for part in self.sheets():
+        for i, part in enumerate(self.sheets()):
+            if i in skip:
+                continue
             release_freed_memory()  # the part before's cells and payloads are gone
             yield part, self.facts_of(part)
+
+    def worked(self, ahead: Ahead, pool: PartPool) -> Iterator[Any]:
+        """``ahead.work(job, *ahead.args)`` for every part's job (:meth:`jobs`), in order, after
+        :meth:`check`: the work :meth:`check` did ahead for the parts the rest of the file
+        changes nothing of, and the work done now, by ``pool``, for the others (every part,
+        when nothing was done ahead)."""
+        facts = self.facts or self.check()
+        count = len(self._bounds) or facts.parts
+        usable = count > 1 and self._ahead == ahead and len(self._done_ahead) == count
+        alone = self._parts_alone(facts) if usable else frozenset()
+        again = pool.map(ahead.work, self.jobs(bytes_out=pool.workers > 1, skip=alone), *ahead.args)
+        kept = self._done_ahead.parts(sorted(alone))
+        for i in range(count):
+            if i in alone:
+                yield pickle.loads(next(kept))  # noqa: S301 (our own temporary file)
+            else:
+                yield next(again)
+
+    def _parts_alone(self, facts: FileFacts) -> frozenset[int]:
+        """The parts (by place) whose rows share nothing with the rows of other parts: no row
+        is a copy of one elsewhere, and no id or unique cell is shared with a row elsewhere."""
+        places = [(low, i) for i, (low, high) in enumerate(self._bounds) if low <= high]
+        lows = [low for low, _ in places]
+
+        def place(row: int) -> int:
+            return places[bisect.bisect_right(lows, row) - 1][1]
+
+        mixed: set[int] = set()
+        for row, first in facts.copies.items():
+            if place(row) != place(first):
+                mixed.add(place(row))
+        groups = [facts.shared, *facts.unique.values()]
+        for rows in {together for of in groups for together in of.values()}:
+            where = {place(row) for row in rows}
+            if len(where) > 1:
+                mixed.update(where)
+        return frozenset(range(len(self._bounds))) - mixed
 
     def prepare(self, part: Sheet) -> Prepared:
         """One part checked and mapped with what the whole file says (after :meth:`check`)."""

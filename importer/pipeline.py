@@ -33,6 +33,7 @@ from importer.progress import NullProgress, Progress
 from importer.report import ReportWriter, check_report_path, not_replaced_note
 from importer.streaming import (
     PartsDone,
+    checked_ahead,
     count_statuses,
     decide_cancels,
     plan_parts,
@@ -282,7 +283,10 @@ def validate_file(request: RunRequest) -> FileCheck:
         check_report_path(request.report_path, source=request.source)
     parts = parts_of(request)
     with PartPool(request.workers) as pool:
-        facts = parts.check(pool)
+        # Each part is checked as it is read; only a part whose rows share an id with rows of
+        # other parts is checked again, once the whole file is known.
+        reported = request.report_path is not None
+        facts = parts.check(pool, ahead=checked_ahead(parts, reported=reported))
         report = None if request.report_path is None else ReportWriter(request.report_path)
         try:
             done = validate_parts(parts, report, pool)

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from importer import file_facts
 from importer.errors import LoadError
 from importer.file_facts import FileFacts, _digests_of
 from importer.ledger import Ledger
@@ -26,7 +27,9 @@ from importer.load.parts import PART_ROWS, WHOLE_ROWS, PartReader
 from importer.mapping import load_mapping
 from importer.pipeline import RunRequest, parts_of, run_import, validate_file
 from importer.plan import PlanOptions
-from importer.streaming import validate_parts
+from importer.report import ReportWriter
+from importer.streaming import checked_ahead, validate_parts
+from importer.workers import PartPool
 from tests.helpers import CLINIC_MAPPING, SAMPLES, fast_client_config, live_events, read_report
 
 MAPPING = load_mapping(CLINIC_MAPPING)
@@ -425,6 +428,59 @@ def test_validate_in_worker_processes_reports_exactly_what_one_process_does(
         whole = validate_file(request(path, tmp_path / "c", ONE_PART, now=NOW))
         assert whole.report_path is not None
         assert lines(together.report_path) == lines(whole.report_path)
+
+
+def test_each_part_is_checked_as_it_is_read_and_again_only_if_other_parts_change_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # big_export has a copy of row 4 and a second row under row 6's id far below: the parts
+    # holding those rows are checked again with the whole file's facts; every other part's
+    # check, made while the file was read, is the one that counts.
+    path = big_export(tmp_path / "export.csv")
+    checked: list[tuple[int, ...]] = []
+    real = file_facts.prepare_sheet
+
+    def counted(part: Any, *args: Any, **kwargs: Any) -> Any:
+        checked.append(tuple(part.frame.index))
+        return real(part, *args, **kwargs)
+
+    monkeypatch.setattr(file_facts, "prepare_sheet", counted)
+    parts = parts_of(request(path, tmp_path, 4, now=NOW))
+    with PartPool(1) as pool:
+        parts.check(pool, ahead=checked_ahead(parts, reported=False))
+        first_read, checked[:] = list(checked), []
+        done = validate_parts(parts, None, pool)
+    assert parts.facts is not None and len(first_read) == parts.facts.parts > 10
+    part_of = {row: rows for rows in first_read for row in rows}
+    # A copy's part (not its first row's), and every part holding a row of an id held across.
+    facts = parts.facts
+    across = {part_of[row] for row, first in facts.copies.items() if part_of[first] != part_of[row]}
+    for rows in facts.shared.values():
+        if len({part_of[row] for row in rows}) > 1:
+            across.update(part_of[row] for row in rows)
+    last = max(first_read[-1])  # the note at the end
+    assert {part_of[6], part_of[last - 2]} <= across  # row 6's id again, far below
+    assert part_of[last - 3] in across  # a copy of row 4
+    assert sorted(checked) == sorted(across)
+    assert len(across) < len(first_read) / 2
+    expected = validate_file(request(path, tmp_path / "a", ONE_PART, now=NOW, report_path=None))
+    assert done.counts == expected.done.counts
+
+
+def test_a_check_made_ahead_for_another_purpose_is_not_taken(tmp_path: Path) -> None:
+    # Checked ahead without a report (no report lines made), then asked for one: every part is
+    # checked again, and the report has every row.
+    path = big_export(tmp_path / "export.csv")
+    expected = validate_file(request(path, tmp_path / "a", 4, now=NOW))
+    parts = parts_of(request(path, tmp_path, 4, now=NOW))
+    report = ReportWriter(tmp_path / "report.csv")
+    with PartPool(1) as pool:
+        parts.check(pool, ahead=checked_ahead(parts, reported=False))
+        done = validate_parts(parts, report, pool)
+    written = report.finish()
+    assert expected.report_path is not None
+    assert lines(written) == lines(expected.report_path)
+    assert done.counts == expected.done.counts
 
 
 def test_a_file_whose_layout_is_learnt_late_is_checked_alike_by_worker_processes(

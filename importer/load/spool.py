@@ -1,10 +1,11 @@
 """The parts of a big file kept on disk after its first read, so that it is parsed only once.
 
 A file in parts is read twice (:mod:`importer.file_facts`): once to settle what needs all of it,
-then part after part to check, plan and send. Parsing a CSV part and assembling its cells costs
-~0.1 s per 25,000 rows; reading back the same part, pickled, ~0.02 s. The parts go to one
-temporary file, removed when the spool is closed or dropped. Pickled parts are also what worker
-processes are sent (:mod:`importer.workers`), so a part is pickled once for both.
+then part after part to check, plan and send. The work a part's check did during the first
+read waits here too, until the whole file says it stands. Parsing a CSV part and assembling its
+cells costs ~0.1 s per 25,000 rows; reading back the same part, pickled, ~0.02 s. The parts go
+to one temporary file, removed when the spool is closed or dropped. Pickled parts are also what
+worker processes are sent (:mod:`importer.workers`), so a part is pickled once for both.
 
 When the temporary file cannot be written (disk full, no temporary folder), the spool gives up
 quietly: the file is read again instead, as it always could be.
@@ -17,7 +18,7 @@ import os
 import pickle
 import tempfile
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO
 
 from importer.load.sheet import Sheet
@@ -70,12 +71,17 @@ class PartSpool:
             self.close()
             self.failed = True
 
-    def parts(self) -> Iterator[bytes]:
-        """Every part kept, in order."""
+    def __len__(self) -> int:
+        """How many parts were added and kept (0 once the spool gave up)."""
+        return 0 if self.failed else len(self._spans)
+
+    def parts(self, which: Iterable[int] | None = None) -> Iterator[bytes]:
+        """Every part kept, in order; ``which``: only those (by place, from 0), in that order."""
         if self._handle is None:
             return
         self._handle.flush()
-        for offset, length in self._spans:
+        spans = self._spans if which is None else [self._spans[i] for i in which]
+        for offset, length in spans:
             self._handle.seek(offset)
             yield self._handle.read(length)
 
