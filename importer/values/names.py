@@ -13,21 +13,35 @@ import re
 import pandas as pd
 
 _SPACES = re.compile(r"\s+")
+# A generational suffix, which follows the family name when the name is said: "Smith, John Jr."
+# is John Smith Jr. (not John Jr. Smith), and Mr. Smith's family name is Smith. Not a lone "V"
+# (a middle initial as often as "the fifth").
+_SUFFIX = re.compile(r"(?i)[ ,]+((?:jr|sr)\.?|ii|iii|iv)$")
+_SUFFIX_FIRST = re.compile(r"(?i)^((?:jr|sr)\.?|ii|iii|iv)\s*,\s*")
 
 
-def _split(name: str) -> tuple[str, str]:
-    """(given names, family name) of one name, written "Last, First" or "First Last"."""
+def _split(name: str) -> tuple[str, str, str]:
+    """(given names, family name, suffix) of one name, written "Last, First" or "First Last"."""
     name = _SPACES.sub(" ", name).strip(" ,")
+    suffix = ""
     if "," in name:
         family, _, given = name.partition(",")
-        return given.strip(" ,"), family.strip()
+        given = given.strip(" ,")
+        if (before := _SUFFIX_FIRST.match(given)) is not None:  # "Smith, Jr., John"
+            suffix, given = before.group(1), given[before.end() :]
+        elif (after := _SUFFIX.search(given)) is not None and after.start() > 0:
+            # "Smith, John Jr."
+            suffix, given = after.group(1), given[: after.start()]
+        return given.strip(" ,"), family.strip(), suffix
+    if (after := _SUFFIX.search(name)) is not None and " " in name[: after.start()]:
+        suffix, name = after.group(1), name[: after.start()]  # "John Smith Jr."
     given, _, family = name.rpartition(" ")
-    return (given, family) if given else (family, "")
+    return (given, family, suffix) if given else (family, "", suffix)
 
 
 def _first_last(name: str) -> str:
-    given, family = _split(name)
-    return f"{given} {family}".strip()
+    given, family, suffix = _split(name)
+    return " ".join(part for part in (given, family, suffix) if part)
 
 
 def _first(name: str) -> str:

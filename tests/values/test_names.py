@@ -19,6 +19,13 @@ from importer.values import apply_filter, looks_last_first
         ("Gail Abernathy", "Gail Abernathy", "Gail", "Abernathy"),  # already First Last
         ("Mary Ann Smith", "Mary Ann Smith", "Mary", "Smith"),
         ("Cher", "Cher", "Cher", ""),
+        # A generational suffix follows the family name, and is not it.
+        ("Smith, John Jr.", "John Smith Jr.", "John", "Smith"),
+        ("Smith, Jr., John", "John Smith Jr.", "John", "Smith"),
+        ("Smith, John A III", "John A Smith III", "John", "Smith"),
+        ("John Smith Jr.", "John Smith Jr.", "John", "Smith"),
+        ("Smith, John V", "John V Smith", "John", "Smith"),  # V: a middle initial as often
+        ("Jr, John", "John Jr", "John", "Jr"),  # a family name that is all there is
         ("", "", "", ""),
     ],
 )
