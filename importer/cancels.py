@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from importer.errors import PlanRefused
 from importer.ledger import Ledger, LedgerEntry
 from importer.mapping import Mapping
+from importer.zeros_dropped import ids_without_zeros
 
 
 def present() -> datetime:
@@ -35,7 +36,8 @@ def missing_cancels(
     now: datetime | None = None,
 ) -> list[LedgerEntry]:
     """The live events of ``mapping``'s scope whose ids are ``absent`` from ``file`` (every id
-    in the file counts, invalid rows' too). PlanRefused when they are more than ``max_share`` of
+    in the file counts, invalid rows' too, and an id with leading zeros dropped counts as the
+    event's: :mod:`importer.zeros_dropped`). PlanRefused when they are more than ``max_share`` of
     the live events, unless ``force``.
 
     An event whose visit is over (it ended before ``now``, default the present) is never
@@ -46,6 +48,11 @@ def missing_cancels(
     live = upcoming(ledger, mapping, now)
     gone = absent([e.external_id for e in live])
     cancels = [e for e, missing in zip(live, gone, strict=True) if missing]
+    # An event whose id the file holds without its leading zeros (saved in Excel) is in it.
+    renamed = {
+        e.external_id for e in ids_without_zeros(cancels, absent, ledger, mapping.scope).values()
+    }
+    cancels = [e for e in cancels if e.external_id not in renamed]
     if not force and beyond_guard(len(cancels), len(live), max_share):
         raise PlanRefused(
             f"--cancel-missing would cancel {len(cancels)} of the {len(live)} events not over "
@@ -67,3 +74,20 @@ def upcoming(ledger: Ledger, mapping: Mapping, now: datetime | None = None) -> l
 def beyond_guard(cancels: int, live: int, max_share: float) -> bool:
     """True when cancelling ``cancels`` of ``live`` events is more than the guard allows."""
     return cancels > 0 and cancels > max_share * live
+
+
+def renamed_in_file(
+    mapping: Mapping,
+    ledger: Ledger | None,
+    absent: Callable[[list[str]], list[bool]],
+    now: datetime | None = None,
+) -> dict[str, LedgerEntry]:
+    """The ids of the file that are the ids of live events not over with leading zeros dropped
+    -> those events (:func:`importer.zeros_dropped.ids_without_zeros`)."""
+    if ledger is None:
+        return {}
+    live = upcoming(ledger, mapping, now)
+    gone = [
+        e for e, missing in zip(live, absent([e.external_id for e in live]), strict=True) if missing
+    ]
+    return ids_without_zeros(gone, absent, ledger, mapping.scope)

@@ -27,6 +27,7 @@ from importer.send import INTERRUPTED_REASON, SendOutcome, send_plan, unsent_res
 from importer.streaming import (
     PartsDone,
     events_gone,
+    ids_renamed,
     no_record_for,
     part_lines,
     payloads_sent,
@@ -152,6 +153,7 @@ async def send_parts(
     done = PartsDone(every=facts.parts == 1)
     no_record = no_record_for(parts, ledger)
     gone = events_gone(parts, ledger, options)
+    renamed = ids_renamed(parts, ledger, options)  # before this run records anything
     stop: SendOutcome | None = None
     waiting = _Waiting()
     # Without a ledger, what earlier parts (and sheets) sent.
@@ -169,7 +171,7 @@ async def send_parts(
                 continue
             prepared = parts.prepare(sheet)
             earlier = confirmed.with_rows(payloads_sent(waiting.held))
-            plan = plan_part(prepared, ledger, options, no_record, going, earlier, gone)
+            plan = plan_part(prepared, ledger, options, no_record, going, earlier, gone, renamed)
             del earlier  # the keys it made for the part
             later = waiting.hold(plan, config.batch_size, last=last)
             rows = [r for r in [*waiting.held, *plan.rows] if r.row not in later]

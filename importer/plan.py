@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from importer.cancels import missing_cancels
+from importer.cancels import missing_cancels, renamed_in_file
 from importer.events import external_ids_of
 from importer.guard import (
     EarlierRows,
@@ -34,6 +34,7 @@ from importer.outcomes import PlanAction, RowIssue, SkipReason
 from importer.plan_options import CALENDAR_MOVE, PlanOptions
 from importer.prepare import Prepared, cancelled_rows, with_sheet_values
 from importer.reschedules import moved_warnings
+from importer.zeros_dropped import with_ids_as_sent
 
 # Why a create may in fact update: said on every create when the ledger knows nothing of the
 # mapping (a first run, or a lost or moved state file); the client cannot tell the two apart.
@@ -100,6 +101,7 @@ def make_plan(
     earlier: EarlierRows | None = None,
     cancelling_missing: bool | None = None,
     gone: list[LedgerEntry] | None = None,
+    renamed: dict[str, LedgerEntry] | None = None,
 ) -> Plan:
     """Compare every valid row with the ledger and decide what to do with it.
 
@@ -113,13 +115,22 @@ def make_plan(
     file (default: ``options.cancel_missing``; a part is planned with its file's). ``gone``: the
     live events not over whose rows are not in the file (default: worked out from ``prepared``,
     the whole file); a new row that looks like one of them moved says so, unless the run
-    cancels them (:mod:`importer.reschedules`).
+    cancels them (:mod:`importer.reschedules`). ``renamed``: the ids of the file that are live
+    events' ids with leading zeros dropped -> those events (default: worked out from
+    ``prepared``); such rows are planned as those events (:mod:`importer.zeros_dropped`).
     """
     mapping_name = prepared.mapping.scope
     events = prepared.events
     known: dict[str, LedgerEntry] = {}
     if ledger is not None:
         known = ledger.lookup(mapping_name, [events.external_ids[r] for r in events.payloads])
+        if renamed is None:
+            renamed = _renamed(prepared, ledger, options)
+        if renamed:
+            # Rows whose ids lost their leading zeros in Excel are their events, under their ids.
+            prepared = with_ids_as_sent(prepared, renamed, known)
+            events = prepared.events
+            known.update({e.external_id: e for e in renamed.values()})
     if no_record is None:
         no_record = not known and (ledger is None or ledger.count_live(mapping_name) == 0)
     hashes = _live_hashes(prepared, known)
@@ -484,9 +495,20 @@ def _name_changed_fields(
     return out
 
 
-def _cancels(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -> list[LedgerEntry]:
+def _in_file(prepared: Prepared, options: PlanOptions) -> set[str]:
     # Every id in the file counts, invalid rows' too: a typo must not cancel an appointment.
-    in_file = set(prepared.events.external_ids.values()) | options.also_in_file
+    return set(prepared.events.external_ids.values()) | options.also_in_file
+
+
+def _renamed(prepared: Prepared, ledger: Ledger, options: PlanOptions) -> dict[str, LedgerEntry]:
+    in_file = _in_file(prepared, options)
+    return renamed_in_file(
+        prepared.mapping, ledger, lambda ids: [i not in in_file for i in ids], options.now
+    )
+
+
+def _cancels(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -> list[LedgerEntry]:
+    in_file = _in_file(prepared, options)
     return missing_cancels(
         prepared.mapping,
         prepared.sheet.file,

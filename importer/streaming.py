@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from importer.calendars import with_new_calendars
-from importer.cancels import missing_cancels
+from importer.cancels import missing_cancels, renamed_in_file
 from importer.errors import ReportError
 from importer.file_facts import Ahead, PartFacts, PreparedParts, prepare_part
 from importer.guard import EarlierRows
@@ -284,11 +284,12 @@ def plan_parts(
     done = PartsDone(every=facts.parts == 1, plan=True)
     no_record = no_record_for(parts, ledger)
     gone = events_gone(parts, ledger, options)
+    renamed = ids_renamed(parts, ledger, options)
     shared = earlier is not None
     earlier = earlier if earlier is not None else EarlierRows(parts.mapping.scope)
     for prepared, last in with_last(parts.prepared()):
         going = cancels if last else []
-        plan = plan_part(prepared, ledger, options, no_record, going, earlier, gone)
+        plan = plan_part(prepared, ledger, options, no_record, going, earlier, gone, renamed)
         if shared or not last:
             earlier.add(payloads_sent(plan.to_send))
         results = plan_results(plan)
@@ -321,20 +322,35 @@ def events_gone(
     return _missing(parts, ledger, options, force=True)
 
 
-def _missing(
-    parts: PreparedParts, ledger: Ledger | None, options: PlanOptions, *, force: bool
-) -> list[LedgerEntry]:
+def ids_renamed(
+    parts: PreparedParts, ledger: Ledger | None, options: PlanOptions
+) -> dict[str, LedgerEntry]:
+    """The ids of the file that are live events' ids with leading zeros dropped (saved in
+    Excel) -> those events, worked out once for the whole file (:mod:`importer.zeros_dropped`)."""
+    if ledger is None:
+        return {}
+    return renamed_in_file(parts.mapping, ledger, _absent(parts, options), options.now)
+
+
+def _absent(parts: PreparedParts, options: PlanOptions) -> Callable[[list[str]], list[bool]]:
+    """For each id, True when no row of the file has it (nor ``options.also_in_file``)."""
     facts = parts.facts or parts.check()
     also = options.also_in_file
 
     def absent(ids: list[str]) -> list[bool]:
         return [gone and i not in also for i, gone in zip(ids, facts.absent(ids), strict=True)]
 
+    return absent
+
+
+def _missing(
+    parts: PreparedParts, ledger: Ledger | None, options: PlanOptions, *, force: bool
+) -> list[LedgerEntry]:
     return missing_cancels(
         parts.mapping,
         parts.file_label,
         ledger,
-        absent,
+        _absent(parts, options),
         force=force,
         max_share=options.max_cancel_share,
         now=options.now,
@@ -359,9 +375,11 @@ def plan_part(
     cancels: list[LedgerEntry],
     earlier: EarlierRows | None = None,
     gone: list[LedgerEntry] | None = None,
+    renamed: dict[str, LedgerEntry] | None = None,
 ) -> Plan:
     """One part planned (``earlier``: what earlier parts send; ``gone``: the events whose rows
-    are not in the whole file, see :func:`make_plan`)."""
+    are not in the whole file; ``renamed``: the file's ids that lost their leading zeros, see
+    :func:`make_plan`)."""
     with collector_paused():  # a key and a hash per row, acyclic: ~10% of a plan's time
         plan = make_plan(
             prepared,
@@ -372,5 +390,6 @@ def plan_part(
             earlier=earlier,
             cancelling_missing=options.cancel_missing,
             gone=gone or [],
+            renamed=renamed or {},
         )
     return with_new_calendars(plan, prepared.mapping, ledger)

@@ -249,6 +249,35 @@ def test_cancel_missing_in_parts_counts_every_part_of_the_file(
     assert "clinic-1000101" not in gone and "clinic-2000101" in gone
 
 
+@pytest.mark.parametrize("part_rows", [4, ONE_PART])
+def test_ids_that_lost_their_zeros_in_excel_are_their_events_in_any_part(
+    tmp_path: Path, sandbox: Any, part_rows: int
+) -> None:
+    # Block 0's ids start with zeros (0000101...), lost when the export is saved in Excel.
+    config = fast_client_config(sandbox)
+    path = big_export(tmp_path / "export.csv")
+    first = run_import(request(path, tmp_path, part_rows, client_config=config))
+    with path.open(encoding="utf-8", newline="") as handle:
+        lines = [[str(int(c)) if c.isdigit() else c for c in line] for line in csv.reader(handle)]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(lines)  # as Excel saves it: numbers without leading zeros
+    options = PlanOptions(cancel_missing=True)
+    plan = run_import(request(path, tmp_path, part_rows, dry_run=True, plan_options=options))
+    again = run_import(
+        request(path, tmp_path, part_rows, client_config=config, plan_options=options)
+    )
+    assert first.counts["created"] > 60
+    # Every event unchanged, none created again nor cancelled (the rest as the first time).
+    expected = {k: v for k, v in first.counts.items() if k != "created"}
+    assert again.counts == {"unchanged": first.counts["created"], **expected}
+    assert plan.counts["unchanged"] == first.counts["created"]
+    assert not {"create", "cancel"} & set(plan.counts)
+    assert sandbox.stats()["duplicates"] == []
+    report = read_report(tmp_path / f"report-{part_rows}.csv")
+    lost = [line for line in report if "with its leading zeros lost" in line["warnings"]]
+    assert len(lost) > 10 and all(line["external_id"].startswith("clinic-0") for line in lost)
+
+
 def test_a_file_over_the_cap_is_refused_before_anything_is_sent(
     tmp_path: Path, sandbox: Any
 ) -> None:

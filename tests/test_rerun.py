@@ -269,6 +269,47 @@ def test_a_report_excel_saved_again_keeps_its_zeros_under_a_mapping_with_a_sourc
     test_a_report_excel_saved_again_updates_the_same_events_keeping_their_ids(sandbox, tmp_path)
 
 
+def test_an_export_saved_in_excel_updates_its_events_though_its_ids_lost_their_zeros(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    # The export itself opened and saved in Excel: 000102 comes back 102, so every row's id
+    # (clinic-{Appointment ID}) is not the one its event was sent under. Before, every row was
+    # held back as looking already sent, the row whose start was also changed was sent as a
+    # second event, and --cancel-missing found every event gone.
+    first = run_cli(sandbox, SAMPLE, tmp_path, "--report", str(tmp_path / "first.csv"))
+    assert "14 created, 8 invalid" in first.output, first.output
+    before = live_events(sandbox)
+    export = tmp_path / "saved.csv"
+    export.write_bytes(SAMPLE.read_bytes())
+    saved_again_by_excel(export)
+    header, rows = read_csv(export)
+    by_id(rows, "102")["Start"] = "9:05 AM"
+    by_id(rows, "106")["Location"] = "Boise clinic, room 7"
+    write_csv(export, header, rows, encoding="utf-8-sig")
+    logged = len(sandbox.requests())
+
+    again = run_cli(sandbox, export, tmp_path, "--cancel-missing")
+
+    assert again.exit_code == 1, again.output  # the invalid rows are still invalid
+    assert "2 updated, 12 unchanged, 8 invalid" in again.output
+    sent = new_requests(sandbox, logged)
+    assert sorted(i for r in sent for i in r.get("external_ids", [])) == [
+        "clinic-000102",
+        "clinic-000106",
+    ]
+    assert [r["method"] for r in sent] == ["PUT"] * len(sent)  # nothing cancelled
+    stored = live_events(sandbox)
+    assert {k: e["id"] for k, e in stored.items()} == {k: e["id"] for k, e in before.items()}
+    assert stored["clinic-000102"]["start_time"] == "2026-12-14T09:05:00-08:00"
+    assert sandbox.stats()["duplicates"] == []
+    _, lines = read_csv(tmp_path / "report.csv")
+    done = [line for line in lines if line["status"] in ("updated", "unchanged")]
+    assert {line["external_id"] for line in done} == VALID_IDS
+    line = by_id(lines, "102")
+    assert "is the id 'clinic-000102' with its leading zeros lost" in line["warnings"]
+    assert f"(event {before['clinic-000102']['id']})" in line["warnings"]
+
+
 def test_calendar_change_fails_or_recreates_on_request(
     sandbox: SandboxHandle, tmp_path: Path
 ) -> None:
