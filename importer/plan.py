@@ -128,9 +128,10 @@ def make_plan(
             renamed = _renamed(prepared, ledger, options)
         if renamed:
             # Rows whose ids lost their leading zeros in Excel are their events, under their ids.
-            prepared = with_ids_as_sent(prepared, renamed, known)
+            prepared = with_ids_as_sent(prepared, renamed, ledger, known)
             events = prepared.events
-            known.update({e.external_id: e for e in renamed.values()})
+            taken = set(events.external_ids.values())
+            known.update({e.external_id: e for e in renamed.values() if e.external_id in taken})
     if no_record is None:
         no_record = not known and (ledger is None or ledger.count_live(mapping_name) == 0)
     hashes = _live_hashes(prepared, known)

@@ -13,7 +13,8 @@ zeros of some of its numbers dropped, is taken to be in the file under that id: 
 cancelled, and the row is planned as that event, under the id it was sent with (a warning says
 so). Only zeros that lead a number starting the id or following a separator (``-``, ``:``, ``/``,
 a space) count, as a cell's value starts there: ``A0012`` is not ``A12``. An id two events could
-have become, or that another event of the ledger has, is none of them.
+have become, or that another event of the ledger has, is none of them; a row for another person
+than its event's is not that event (it is planned as any new row).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from importer.events.cells import column_name
-from importer.ledger import Ledger, LedgerEntry
+from importer.ledger import Ledger, LedgerEntry, appointment_keys, same_person
 from importer.outcomes import RowIssue
 from importer.prepare import Prepared
 
@@ -73,6 +74,15 @@ def ids_without_zeros(
     return {i: e for i, e in found.items() if times.count(e.external_id) == 1}
 
 
+def _same_people(payload: dict[str, Any], sent_for: set[str]) -> bool:
+    """False when the row is for other people than its event was sent for (by the ledger's
+    digests: some participant of each side may be the other's)."""
+    persons = {person for _, person in appointment_keys(payload)}
+    if not persons or not sent_for:
+        return True
+    return any(same_person(person, other) for person in persons for other in sent_for)
+
+
 def sent_under(entry: LedgerEntry) -> str:
     """The warning of a row planned as ``entry``'s event under the id it was sent with."""
     event = f" (event {entry.apptoto_id})" if entry.apptoto_id is not None else ""
@@ -83,11 +93,25 @@ def sent_under(entry: LedgerEntry) -> str:
     )
 
 
+def for_another(entry: LedgerEntry) -> str:
+    """The warning of a row whose id is ``entry``'s without leading zeros, for another person."""
+    event = f"event {entry.apptoto_id}" if entry.apptoto_id is not None else "that event"
+    return (
+        f"is the id {entry.external_id!r} with its leading zeros lost, but the row is for "
+        f"another person than {event} was sent for: it is not taken as that appointment, and "
+        f"{event} stays in Apptoto with its reminders"
+    )
+
+
 def with_ids_as_sent(
-    prepared: Prepared, renamed: dict[str, LedgerEntry], known: Iterable[str] = ()
+    prepared: Prepared,
+    renamed: dict[str, LedgerEntry],
+    ledger: Ledger,
+    known: Iterable[str] = (),
 ) -> Prepared:
     """``prepared`` with each row whose id is a key of ``renamed`` (and not in ``known``, the
-    ids the ledger has) given its event's id, with a warning that says so."""
+    ids the ledger has) given its event's id, with a warning that says so. Not a row for
+    another person than its event was sent for (a file saved in Excel keeps its people)."""
     events = prepared.events
     skip = set(known)
     moved = {
@@ -98,6 +122,13 @@ def with_ids_as_sent(
     if not moved:
         return prepared
     payloads = events.payloads
+    people = ledger.people_of(prepared.mapping.scope, [e.external_id for e in moved.values()])
+    others = {
+        row: entry
+        for row, entry in moved.items()
+        if not _same_people(payloads[row], people.get(entry.external_id, set()))
+    }
+    moved = {row: entry for row, entry in moved.items() if row not in others}
     changed: dict[int, dict[str, Any]] = {
         row: {**payloads[row], "external_id": entry.external_id} for row, entry in moved.items()
     }
@@ -105,7 +136,8 @@ def with_ids_as_sent(
     built = replace(events, external_ids=ids, assemble=lambda: {**payloads, **changed})
     column = column_name(prepared.mapping.event.external_id, "external_id")
     warnings = {row: list(found) for row, found in prepared.warnings.items()}
-    for row, entry in moved.items():
-        warning = RowIssue(row, column, events.external_ids[row], sent_under(entry))
-        warnings.setdefault(row, []).append(warning)
+    said = [(row, sent_under(entry)) for row, entry in moved.items()]
+    said += [(row, for_another(entry)) for row, entry in others.items()]
+    for row, reason in said:
+        warnings.setdefault(row, []).append(RowIssue(row, column, events.external_ids[row], reason))
     return replace(prepared, events=built, warnings=warnings)

@@ -310,6 +310,32 @@ def test_an_export_saved_in_excel_updates_its_events_though_its_ids_lost_their_z
     assert f"(event {before['clinic-000102']['id']})" in line["warnings"]
 
 
+def test_an_id_without_its_zeros_for_another_person_is_not_taken_as_the_event(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    first = run_cli(sandbox, SAMPLE, tmp_path)
+    assert "14 created, 8 invalid" in first.output, first.output
+    before = live_events(sandbox)
+    export = tmp_path / "saved.csv"
+    export.write_bytes(SAMPLE.read_bytes())
+    saved_again_by_excel(export)
+    header, rows = read_csv(export)
+    other = by_id(rows, "102")
+    other.update({"First Name": "Ada", "Last Name": "Byron", "Email": "ada@example.com"})
+    other["Phone"] = "(541) 555-0199"
+    write_csv(export, header, rows, encoding="utf-8-sig")
+
+    again = run_cli(sandbox, export, tmp_path)
+
+    assert "1 created, 13 unchanged, 8 invalid" in again.output, again.output
+    stored = live_events(sandbox)
+    assert stored["clinic-000102"]["id"] == before["clinic-000102"]["id"]  # not overwritten
+    assert stored["clinic-102"]["participants"][0]["name"] == "Ada Byron"
+    _, lines = read_csv(tmp_path / "report.csv")
+    warned = by_id(lines, "102")["warnings"]
+    assert "is the id 'clinic-000102' with its leading zeros lost, but the row is for" in warned
+
+
 def test_calendar_change_fails_or_recreates_on_request(
     sandbox: SandboxHandle, tmp_path: Path
 ) -> None:
