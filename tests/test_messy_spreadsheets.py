@@ -1070,3 +1070,29 @@ def test_the_corpus_files_are_present() -> None:
         "protected.xlsx",
     ]
     assert os.path.getsize(CORPUS / "legacy.xls") < 64_000
+
+
+def test_a_24_hour_export_saved_in_excel_validates_with_the_mapping_init_wrote(
+    tmp_path: Path,
+) -> None:
+    # Excel shows 09:00 as 9:00 and saves it so. Without a format, a time with a one-digit hour
+    # and no AM/PM is refused (a 12-hour time?); init sees hours past noon and says 24-hour.
+    header = ["Appt ID", "Date", "Time", "Clinician", "Patient", "Mobile"]
+    times = ["08:30", "09:00", "13:45", "16:10"]
+    rows = [
+        [f"A{n}", "14/12/2026", t, "Dr Patel", f"Pat {n}", "07911 123456"]
+        for n, t in enumerate(times)
+    ]
+    export, saved = tmp_path / "export.csv", tmp_path / "saved.csv"
+    for path, cells in ((export, times), (saved, [t.lstrip("0") for t in times])):
+        lines = [header] + [
+            [*row[:2], cell, *row[3:]] for row, cell in zip(rows, cells, strict=True)
+        ]
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows(lines)
+    mapping = tmp_path / "surgery.yaml"
+    made = invoke_cli(["init", str(export), "-o", str(mapping), "--time-zone", "Europe/London"])
+    assert made.exit_code == 0, made.output
+    assert 'time_format: "%H:%M"' in mapping.read_text(encoding="utf-8")
+    checked = invoke_cli(["validate", str(saved), "-m", str(mapping)])
+    assert "4 valid, 0 invalid rows" in checked.output, checked.output

@@ -17,7 +17,7 @@ import datetime as dt
 import enum
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -387,6 +387,18 @@ def guess_time_format(values: pd.Series) -> FormatGuess:
     if rows_read[best] <= iso_rows:
         unread = distinct[~iso].tolist()
         reason = f"{iso_rows} of {_rows(total)} are 24-hour HH:mm times (or Excel time cells)"
+        hours = iso_times[iso].dt.components["hours"]
+        if ((hours >= 13) | (hours == 0)).any():
+            # A 24-hour clock, said so: the same file saved in Excel writes 09:30 as 9:30,
+            # which without the format could be a 12-hour time without AM/PM (refused).
+            after_noon = distinct[iso & (iso_times.dt.components["hours"] >= 13).to_numpy()]
+            shown = f" (e.g. {after_noon.iloc[0]!r})" if len(after_noon) else ""
+            reason += (
+                f", hours past noon among them{shown}: read as a 24-hour clock, so that 9:30 "
+                "(as Excel saves 09:30) reads as 09:30"
+            )
+            guess = _iso_guess(reason + _unread_note(unread, first_rows), iso_rows, total, unread)
+            return replace(guess, format="%H:%M")
         return _iso_guess(reason + _unread_note(unread, first_rows), iso_rows, total, unread)
 
     ok = read[best].notna().to_numpy()

@@ -138,7 +138,10 @@ def test_text_dates_among_date_cells_are_read_only_when_each_reads_one_way(
         # The hour alone is read by the 12-hour format, which reads "9:30 AM" later too.
         (["9 AM", "2 PM"], "%I:%M %p", False),
         (["9am", "2:30 PM", "10 a.m."], "%I:%M %p", False),
-        (["08:30", "14:00"], None, False),
+        # A 24-hour clock said so (past noon): the file saved in Excel writes 08:30 as 8:30.
+        (["08:30", "14:00"], "%H:%M", False),
+        (["08:30", "00:15"], "%H:%M", False),
+        (["08:30", "11:00"], None, False),  # no hour past noon: 8:30 would be a 12-hour guess
         (["9:30", "14:00"], "%H:%M", False),
         (["9.30", "14.00"], "%H.%M", False),
         (["9.30am", "2.00pm", "14.30"], "%I.%M %p", False),  # the UK's way, 24-hour beside
