@@ -437,6 +437,26 @@ def test_other_numbers_get_the_date_format_s_reason(written: str) -> None:
     assert reason == "does not match the date format MM/DD/YYYY (e.g. 12/31/2026) or YYYY-MM-DD"
 
 
+@pytest.mark.parametrize(
+    ("written", "shapes", "keys"),
+    [
+        ("12/15/2026", "MM/DD/YYYY", 'date_format: "%m/%d/%Y"'),
+        ("15/12/2026", "DD/MM/YYYY", 'date_format: "%d/%m/%Y"'),
+        ("5/6/2026", "MM/DD/YYYY or DD/MM/YYYY", 'date_format: "%m/%d/%Y" or date_format: "%d'),
+    ],
+)
+def test_an_iso_column_saved_in_excel_is_told_the_format_its_dates_now_have(
+    written: str, shapes: str, keys: str
+) -> None:
+    # Excel writes 2026-12-15 as 12/15/2026 (15/12/2026 in the UK) when it saves a CSV file.
+    (reason,) = date_reasons(pd.Series([written]), None)
+    assert reason.startswith(f"is written {shapes} (Excel writes dates so when it saves a file)")
+    assert "but the mapping reads only YYYY-MM-DD dates" in reason and keys in reason
+    assert date_reasons(pd.Series(["13/13/2026"]), None).iloc[0].startswith("is not a date")
+    # A mapping with its own format says what it says already.
+    assert "Excel" not in date_reasons(pd.Series([written]), "%d.%m.%Y").iloc[0]
+
+
 def test_a_date_with_a_time_in_a_column_of_dates_says_so() -> None:
     reasons = date_reasons(pd.Series(["12/14/2026 9:30", "14/12/2026 0:00"]), "%m/%d/%Y")
     assert reasons.tolist() == [
