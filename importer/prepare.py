@@ -30,6 +30,7 @@ from importer.mapping import SHEET_VALUES, CancelledRows, Mapping, Template, che
 from importer.outcomes import RowIssue
 from importer.validate import forget_email_answers, validate_columns
 from importer.values.distinct import map_distinct
+from importer.values.excel_errors import EXCEL_ERROR_LOST, EXCEL_ERROR_REASON, excel_errors
 from importer.values.numbers import SHORTENED_REASON
 from importer.values.phones import forget_fast_answers
 
@@ -134,6 +135,8 @@ class Appointments:
     # sheet the mapping reads (with_sheet_values)
     rows: pd.DataFrame
     set_aside: dict[int, str]  # row -> why it is not an appointment to send
+    # cells of ``rows`` that held an error Excel showed, read as blank (a warning each)
+    excel_errors: list[RowIssue] = field(default_factory=list)
 
 
 def appointments_of(loaded: Sheet, mapping: Mapping) -> Appointments:
@@ -150,7 +153,33 @@ def appointments_of(loaded: Sheet, mapping: Mapping) -> Appointments:
         **loaded.set_aside,
     }
     rows = source.drop(index=list(set_aside)) if set_aside else source
-    return Appointments(source, report_ids, with_sheet_values(rows, loaded, mapping), set_aside)
+    rows, errors = _without_excel_errors(rows, mapping)
+    return Appointments(
+        source, report_ids, with_sheet_values(rows, loaded, mapping), set_aside, errors
+    )
+
+
+def _without_excel_errors(
+    rows: pd.DataFrame, mapping: Mapping
+) -> tuple[pd.DataFrame, list[RowIssue]]:
+    """``rows`` with the cells the mapping reads that hold an error Excel showed (``#NAME?``)
+    blank, and a warning for each (:mod:`importer.values.excel_errors`). The report shows the
+    cell as written."""
+    found = excel_errors(rows, mapping.referenced_columns())
+    if not found:
+        return rows, []
+    rows = rows.copy()
+    warnings = []
+    names = list(rows.columns)
+    for column, where in found.items():
+        at = names.index(column)  # a repeated header: its first column, the one read
+        marked = where.to_numpy()
+        for row, text in zip(
+            rows.index[marked].tolist(), rows.iloc[marked, at].tolist(), strict=True
+        ):
+            warnings.append(RowIssue(int(row), column, str(text), EXCEL_ERROR_REASON))
+        rows.iloc[:, at] = rows.iloc[:, at].mask(marked)
+    return rows, warnings
 
 
 def with_sheet_values(frame: pd.DataFrame, loaded: Sheet, mapping: Mapping) -> pd.DataFrame:
@@ -278,6 +307,8 @@ def prepare_sheet(
     hidden = [
         RowIssue(row, "", "", HIDDEN_ROW) for row in sorted(loaded.hidden_rows) if row in kept.index
     ]
+    issues, excel = _said_as_excel_errors(issues, found.excel_errors)
+    hidden += [issue for issue in excel if issue.row in kept.index]
     if copies:
         # A copy has its first row's id: --cancel-missing and the report see it in the file.
         ids = built.external_ids
@@ -300,6 +331,28 @@ def prepare_sheet(
         copies=copies,
         set_aside=found.set_aside,
     )
+
+
+def _said_as_excel_errors(
+    issues: dict[int, list[RowIssue]], errors: list[RowIssue]
+) -> tuple[dict[int, list[RowIssue]], list[RowIssue]]:
+    """``issues`` with the complaints about a cell that held an Excel error (blank, required)
+    said as that error, which they follow from; and the warnings of the other such cells."""
+    if not errors:
+        return issues, errors
+    cells = {(e.row, e.column): e for e in errors}
+    said: set[tuple[int, str]] = set()
+    for row in {e.row for e in errors} & issues.keys():
+        found = []
+        for issue in issues[row]:
+            error = cells.get((issue.row, issue.column))
+            if error is None:
+                found.append(issue)
+            elif (issue.row, issue.column) not in said:
+                said.add((issue.row, issue.column))
+                found.append(replace(error, reason=EXCEL_ERROR_LOST))
+        issues[row] = found
+    return issues, [e for e in errors if (e.row, e.column) not in said]
 
 
 def repeated_rows(source: pd.DataFrame, key_columns: Sequence[str] = ()) -> dict[int, int]:

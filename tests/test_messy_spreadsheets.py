@@ -1096,3 +1096,27 @@ def test_a_24_hour_export_saved_in_excel_validates_with_the_mapping_init_wrote(
     assert 'time_format: "%H:%M"' in mapping.read_text(encoding="utf-8")
     checked = invoke_cli(["validate", str(saved), "-m", str(mapping)])
     assert "4 valid, 0 invalid rows" in checked.output, checked.output
+
+
+def test_excel_s_error_texts_are_read_as_blank_and_said(tmp_path: Path) -> None:
+    # "-bring your card" typed in Excel becomes #NAME?, and a CSV saved from Excel holds that.
+    rows = rows_of(
+        {"Notes": "#NAME?", "Phone": " #NAME? "},  # sent, without the lost values
+        {"Start": "#VALUE!"},  # a start is needed: the row is refused, for the error alone
+        {"Notes": "Reminder #2", "Ref": "#N/A"},
+    )
+    prepared = prepare(write_csv(tmp_path / "saved.csv", rows), corpus_mapping())
+    payloads = prepared.events.payloads
+    assert "content" not in payloads[2] or payloads[2]["content"] != "#NAME?"
+    assert all("#" not in str(p.get("phone", "")) for p in payloads[2]["participants"])
+    said = {(w.row, w.column, w.value) for w in prepared.warnings[2]}
+    assert {(2, "Notes", "#NAME?"), (2, "Phone", " #NAME? ")} <= said
+    excel = [w for w in prepared.warnings[2] if "is an error Excel showed" in w.reason]
+    assert len(excel) == 2  # and "no phone or email": the row's one phone was the error
+    [issue] = prepared.issues[3]
+    assert (issue.column, issue.value) == ("Start", "#VALUE!")
+    assert issue.reason.startswith("is an error Excel showed instead of the value")
+    assert 3 not in prepared.warnings  # said once, as the row's issue
+    assert payloads[4]["content"] == "Reminder #2" and 4 in prepared.warnings
+    assert [w.column for w in prepared.warnings[4]] == ["Ref"]
+    assert prepared.source.loc[2, "Notes"] == "#NAME?"  # the report shows the cell as written
