@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from importer.errors import PlanRefused
 from importer.ledger import Ledger, LedgerEntry
 from importer.mapping import Mapping
+from importer.plan_options import PlanOptions
+from importer.prepare import Prepared
 from importer.zeros_dropped import ids_without_zeros
 
 
@@ -91,3 +93,34 @@ def renamed_in_file(
         e for e, missing in zip(live, absent([e.external_id for e in live]), strict=True) if missing
     ]
     return ids_without_zeros(gone, absent, ledger, mapping.scope)
+
+
+def _in_file(prepared: Prepared, options: PlanOptions) -> set[str]:
+    # Every id in the file counts, invalid rows' too: a typo must not cancel an appointment.
+    return set(prepared.events.external_ids.values()) | options.also_in_file
+
+
+def sheet_renamed(
+    prepared: Prepared, ledger: Ledger, options: PlanOptions
+) -> dict[str, LedgerEntry]:
+    """:func:`renamed_in_file` for a file that is ``prepared`` (one part)."""
+    in_file = _in_file(prepared, options)
+    return renamed_in_file(
+        prepared.mapping, ledger, lambda ids: [i not in in_file for i in ids], options.now
+    )
+
+
+def sheet_cancels(
+    prepared: Prepared, ledger: Ledger | None, options: PlanOptions
+) -> list[LedgerEntry]:
+    """:func:`missing_cancels` for a file that is ``prepared`` (one part), as ``options`` say."""
+    in_file = _in_file(prepared, options)
+    return missing_cancels(
+        prepared.mapping,
+        prepared.sheet.file,
+        ledger,
+        lambda ids: [i not in in_file for i in ids],
+        force=options.force,
+        max_share=options.max_cancel_share,
+        now=options.now,
+    )

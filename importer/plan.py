@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from importer.cancels import missing_cancels, renamed_in_file
+from importer.cancels import sheet_cancels, sheet_renamed
 from importer.events import external_ids_of
 from importer.guard import (
     EarlierRows,
@@ -125,7 +125,7 @@ def make_plan(
     if ledger is not None:
         known = ledger.lookup(mapping_name, [events.external_ids[r] for r in events.payloads])
         if renamed is None:
-            renamed = _renamed(prepared, ledger, options)
+            renamed = sheet_renamed(prepared, ledger, options)
         if renamed:
             # Rows whose ids lost their leading zeros in Excel are their events, under their ids.
             prepared = with_ids_as_sent(prepared, renamed, ledger, known)
@@ -171,12 +171,12 @@ def make_plan(
         for r in rows
     ]
     if cancels is None:
-        cancels = _cancels(prepared, ledger, options) if options.cancel_missing else []
+        cancels = sheet_cancels(prepared, ledger, options) if options.cancel_missing else []
     if not (options.cancel_missing if cancelling_missing is None else cancelling_missing):
         rows = _cancelled_yet_live(rows, prepared, ledger)
         if ledger is not None:
             if gone is None:
-                gone = _cancels(prepared, ledger, replace(options, force=True))
+                gone = sheet_cancels(prepared, ledger, replace(options, force=True))
             rows = _moved(rows, prepared, ledger, gone)
     rows = _hold_back_same_appointments(rows, prepared, ledger, cancels, options, earlier)
     return Plan(rows=rows, cancels=cancels)
@@ -494,28 +494,3 @@ def _name_changed_fields(
                 r = replace(r, message="changes: " + ", ".join(changed))
         out.append(r)
     return out
-
-
-def _in_file(prepared: Prepared, options: PlanOptions) -> set[str]:
-    # Every id in the file counts, invalid rows' too: a typo must not cancel an appointment.
-    return set(prepared.events.external_ids.values()) | options.also_in_file
-
-
-def _renamed(prepared: Prepared, ledger: Ledger, options: PlanOptions) -> dict[str, LedgerEntry]:
-    in_file = _in_file(prepared, options)
-    return renamed_in_file(
-        prepared.mapping, ledger, lambda ids: [i not in in_file for i in ids], options.now
-    )
-
-
-def _cancels(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -> list[LedgerEntry]:
-    in_file = _in_file(prepared, options)
-    return missing_cancels(
-        prepared.mapping,
-        prepared.sheet.file,
-        ledger,
-        lambda ids: [i not in in_file for i in ids],
-        force=options.force,
-        max_share=options.max_cancel_share,
-        now=options.now,
-    )

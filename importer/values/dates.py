@@ -46,6 +46,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from importer.values.date_slips import saved_other_way
 from importer.values.date_words import (
     DAY_NAMES,
     NO_DAY,
@@ -290,41 +291,6 @@ def _impossible_date(value: str, date_format: str | None) -> str:
     return ""
 
 
-_SLASHED = re.compile(r"(?P<a>[0-9]{1,2})/(?P<b>[0-9]{1,2})/[0-9]{4}")
-
-
-def _saved_other_way(value: str, date_format: str | None) -> str:
-    """Why a date written day and month with slashes (``12/15/2026``) is refused where the
-    mapping reads ISO dates only, with the format that would read it: Excel writes an ISO date
-    so when it saves a file (month first in the US). "" for any other value or mapping."""
-    if date_format not in (None, ISO_DATE):
-        return ""
-    found = _SLASHED.fullmatch(value.strip())
-    if found is None:
-        return ""
-    first, second = int(found.group("a")), int(found.group("b"))
-    if first > 12 >= second:
-        formats = ["%d/%m/%Y"]
-    elif second > 12 >= first:
-        formats = ["%m/%d/%Y"]
-    elif first <= 12 and second <= 12:
-        formats = ["%m/%d/%Y", "%d/%m/%Y"]
-    else:
-        return ""
-    shapes = " or ".join(_shape_words(f) for f in formats)
-    keys = " or ".join(f'date_format: "{f}"' for f in formats)
-    return (
-        f"is written {shapes} (Excel writes dates so when it saves a file), but the mapping "
-        f"reads only {_shape_words(ISO_DATE)} dates: choose {shapes} as its date format, "
-        f"whichever the file uses ({keys})"
-    )
-
-
-def _shape_words(fmt: str) -> str:
-    """``%m/%d/%Y`` -> ``MM/DD/YYYY`` (the words of :func:`format_in_words` without example)."""
-    return format_in_words(fmt).split(" (")[0]
-
-
 _TIME_AFTER = re.compile(r"(?:\s+|T)[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?:\s*[AaPp][Mm])?$")
 
 
@@ -354,7 +320,7 @@ def date_reasons(text: pd.Series, date_format: str | None) -> pd.Series:
             or moment_reason(rest, _EXAMPLE.strftime(date_format or ISO_DATE))
             or _timed_date(moment, date_format)
             or _impossible_date(_TIME_AFTER.sub("", rest), date_format)
-            or _saved_other_way(_TIME_AFTER.sub("", rest), date_format)
+            or saved_other_way(_TIME_AFTER.sub("", rest), date_format)
             or general
         )
 
