@@ -269,6 +269,20 @@ def test_a_report_excel_saved_again_keeps_its_zeros_under_a_mapping_with_a_sourc
     test_a_report_excel_saved_again_updates_the_same_events_keeping_their_ids(sandbox, tmp_path)
 
 
+def sample_sent_then_saved_by_excel(
+    sandbox: SandboxHandle, tmp_path: Path
+) -> tuple[dict[str, dict[str, Any]], Path, list[str], list[dict[str, str]]]:
+    """The sample imported (its events as stored), then a copy of it as Excel saves it (ids
+    without their leading zeros): the copy's path, header and rows, to edit and write back."""
+    first = run_cli(sandbox, SAMPLE, tmp_path, "--report", str(tmp_path / "first.csv"))
+    assert "14 created, 8 invalid" in first.output, first.output
+    export = tmp_path / "saved.csv"
+    export.write_bytes(SAMPLE.read_bytes())
+    saved_again_by_excel(export)
+    header, rows = read_csv(export)
+    return live_events(sandbox), export, header, rows
+
+
 def test_an_export_saved_in_excel_updates_its_events_though_its_ids_lost_their_zeros(
     sandbox: SandboxHandle, tmp_path: Path
 ) -> None:
@@ -276,13 +290,7 @@ def test_an_export_saved_in_excel_updates_its_events_though_its_ids_lost_their_z
     # (clinic-{Appointment ID}) is not the one its event was sent under. Before, every row was
     # held back as looking already sent, the row whose start was also changed was sent as a
     # second event, and --cancel-missing found every event gone.
-    first = run_cli(sandbox, SAMPLE, tmp_path, "--report", str(tmp_path / "first.csv"))
-    assert "14 created, 8 invalid" in first.output, first.output
-    before = live_events(sandbox)
-    export = tmp_path / "saved.csv"
-    export.write_bytes(SAMPLE.read_bytes())
-    saved_again_by_excel(export)
-    header, rows = read_csv(export)
+    before, export, header, rows = sample_sent_then_saved_by_excel(sandbox, tmp_path)
     by_id(rows, "102")["Start"] = "9:05 AM"
     by_id(rows, "106")["Location"] = "Boise clinic, room 7"
     write_csv(export, header, rows, encoding="utf-8-sig")
@@ -313,13 +321,7 @@ def test_an_export_saved_in_excel_updates_its_events_though_its_ids_lost_their_z
 def test_an_id_without_its_zeros_for_another_person_is_not_taken_as_the_event(
     sandbox: SandboxHandle, tmp_path: Path
 ) -> None:
-    first = run_cli(sandbox, SAMPLE, tmp_path)
-    assert "14 created, 8 invalid" in first.output, first.output
-    before = live_events(sandbox)
-    export = tmp_path / "saved.csv"
-    export.write_bytes(SAMPLE.read_bytes())
-    saved_again_by_excel(export)
-    header, rows = read_csv(export)
+    before, export, header, rows = sample_sent_then_saved_by_excel(sandbox, tmp_path)
     other = by_id(rows, "102")
     other.update({"First Name": "Ada", "Last Name": "Byron", "Email": "ada@example.com"})
     other["Phone"] = "(541) 555-0199"
