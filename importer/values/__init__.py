@@ -3,9 +3,10 @@
 Everything here works on whole columns (``pd.Series``) and knows nothing of mappings or Apptoto.
 """
 
-from importer.values.dates import format_in_words, parse_dates, parse_datetimes, parse_times
+from importer.values.dates import parse_dates, parse_datetimes, parse_times
 from importer.values.distinct import collector_paused, is_empty, map_distinct, not_empty
 from importer.values.filters import FILTERS, apply_filter
+from importer.values.format_words import format_in_words
 from importer.values.names import looks_last_first
 from importer.values.offsets import DstPolicy, localise
 from importer.values.phones import normalise_phone, normalise_phones, written_countries

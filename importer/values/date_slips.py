@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
+from importer.values.format_words import shape_in_words
+
 _SLASHED = re.compile(r"(?P<a>[0-9]{1,2})/(?P<b>[0-9]{1,2})/[0-9]{4}")
 _ISO = "%Y-%m-%d"
-_WORDS = {"%m/%d/%Y": "MM/DD/YYYY", "%d/%m/%Y": "DD/MM/YYYY", _ISO: "YYYY-MM-DD"}
 
 
 def saved_other_way(value: str, date_format: str | None) -> str:
@@ -33,10 +34,10 @@ def saved_other_way(value: str, date_format: str | None) -> str:
         formats = ["%m/%d/%Y", "%d/%m/%Y"]
     else:
         return ""
-    shapes = " or ".join(_WORDS[f] for f in formats)
+    shapes = " or ".join(shape_in_words(f) for f in formats)
     keys = " or ".join(f'date_format: "{f}"' for f in formats)
     return (
         f"is written {shapes} (Excel writes dates so when it saves a file), but the mapping "
-        f"reads only {_WORDS[_ISO]} dates: choose {shapes} as its date format, whichever the "
-        f"file uses ({keys})"
+        f"reads only {shape_in_words(_ISO)} dates: choose {shapes} as its date format, "
+        f"whichever the file uses ({keys})"
     )

@@ -59,6 +59,7 @@ from importer.values.date_words import (
     without_ordinal,
 )
 from importer.values.distinct import map_distinct
+from importer.values.format_words import EXAMPLE, format_in_words
 from importer.values.time_slips import (
     ONE_DIGIT_IN_DATETIME,
     ONE_DIGIT_TIME,
@@ -84,27 +85,6 @@ _OWN_OFFSET = re.compile(
 )
 
 
-_EXAMPLE = dt.datetime(2026, 12, 31, 14, 30, 0)
-
-
-_WORDS = {
-    "%Y": "YYYY",
-    "%y": "YY",
-    "%m": "MM",
-    "%d": "DD",
-    "%b": "Mon",
-    "%B": "Month",
-    "%a": "Day",
-    "%A": "Weekday",
-    "%H": "HH",
-    "%I": "hh",
-    "%M": "mm",
-    "%S": "ss",
-    "%p": "AM/PM",
-    "%%": "%",
-}
-
-
 WALL: Final = "datetime64[s]"
 
 
@@ -118,12 +98,6 @@ class _Format:
     strptime: str
     shape: re.Pattern[str] | None = None
     midnight: bool = False  # only a value at midnight is read (a date with a time after it)
-
-
-def format_in_words(fmt: str) -> str:
-    """``"%m/%d/%Y"`` -> ``"MM/DD/YYYY (e.g. 12/31/2026)"``, for messages to office staff."""
-    words = re.sub(r"%.", lambda m: _WORDS.get(m.group(0), m.group(0)), fmt)
-    return f"{words} (e.g. {_EXAMPLE.strftime(fmt)})"
 
 
 def _date_formats(date_format: str | None) -> list[_Format]:
@@ -299,7 +273,7 @@ def _timed_date(moment: pd.Timestamp, date_format: str | None) -> str:
     midnight (NaT: it does not), else ""."""
     if pd.isna(moment):
         return ""
-    example = _EXAMPLE.strftime(date_format or ISO_DATE)
+    example = EXAMPLE.strftime(date_format or ISO_DATE)
     return (
         f"holds a time ({moment:%H:%M}) as well as a date, in a column of dates: write the "
         f"date alone, like {example}"
@@ -317,7 +291,7 @@ def date_reasons(text: pd.Series, date_format: str | None) -> pd.Series:
         return (
             _wrong_weekday(value, _date_formats(date_format) + timed)
             or serial_date_reason(rest)
-            or moment_reason(rest, _EXAMPLE.strftime(date_format or ISO_DATE))
+            or moment_reason(rest, EXAMPLE.strftime(date_format or ISO_DATE))
             or _timed_date(moment, date_format)
             or _impossible_date(_TIME_AFTER.sub("", rest), date_format)
             or saved_other_way(_TIME_AFTER.sub("", rest), date_format)
@@ -339,7 +313,7 @@ def datetime_reasons(
     """Why each date-and-time cell is not one: the time is missing, the date impossible, or the
     form is not one of those accepted (one answer per distinct value)."""
     general = datetime_problem(date_format, time_format)
-    example = _EXAMPLE.strftime(f"{date_format or ISO_DATE} {time_format or ISO_TIMES[0]}")
+    example = EXAMPLE.strftime(f"{date_format or ISO_DATE} {time_format or ISO_TIMES[0]}")
 
     def reason(value: str) -> str:
         rest = weekday_first(value.strip())[0]
