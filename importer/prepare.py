@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from importer.events import BuiltEvents, build_events, external_ids_of
+from importer.events import BuiltEvents, FirstDay, build_events, external_ids_of, first_day
 from importer.load import (
     DEFAULT_MAX_ROWS,
     WORKBOOK_SUFFIXES,
@@ -157,6 +157,14 @@ def appointments_of(loaded: Sheet, mapping: Mapping) -> Appointments:
     return Appointments(
         source, report_ids, with_sheet_values(rows, loaded, mapping), set_aside, errors
     )
+
+
+def first_day_of(loaded: Sheet, mapping: Mapping) -> FirstDay | None:
+    """The first day of ``loaded``'s appointments (:func:`importer.events.first_day`), over
+    every row whose start reads as one, the rows set aside included: a day whose visits are all
+    marked called off is still a day the file speaks for."""
+    source = appointments_of(loaded, mapping).source
+    return first_day(with_sheet_values(source, loaded, mapping), mapping) if len(source) else None
 
 
 def _without_excel_errors(

@@ -7,16 +7,25 @@ warnings that do not stop a row (:mod:`importer.events.row_warnings`), and assem
 (:mod:`importer.events.build`).
 """
 
-from importer.events.build import AUTO_TAG, BuiltEvents, build_events, external_ids_of
+from importer.events.build import (
+    AUTO_TAG,
+    BuiltEvents,
+    FirstDay,
+    build_events,
+    external_ids_of,
+    first_day,
+)
 from importer.events.cells import IssueCollector, TemplateRenderer
 from importer.events.times import event_times
 
 __all__ = [
     "AUTO_TAG",
     "BuiltEvents",
+    "FirstDay",
     "IssueCollector",
     "TemplateRenderer",
     "build_events",
     "external_ids_of",
+    "first_day",
     "event_times",
 ]

@@ -13,7 +13,7 @@ import difflib
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from itertools import repeat
 from typing import Any
 
@@ -167,6 +167,33 @@ def build_events(
         warnings=issues.warnings(),
         assemble=assemble,
     )
+
+
+@dataclass(frozen=True, order=True)
+class FirstDay:
+    """The first day of a file's appointments: when it begins (UTC), and the date as written."""
+
+    begins: datetime
+    day: date
+
+    def __str__(self) -> str:
+        return f"{self.day:%A} {self.day.day} {self.day:%B %Y}"
+
+
+def first_day(frame: pd.DataFrame, mapping: Mapping) -> FirstDay | None:
+    """The earliest day on which an appointment of ``frame`` (text cells, as for
+    :func:`build_events`) starts, read as the events are; rows whose start cannot be read do not
+    count. None when no row's can."""
+    cells = TemplateRenderer(frame)
+    issues = IssueCollector(frame.index)  # the rows' problems are told when they are built
+    all_day = _all_day(cells, mapping.event.all_day, issues)
+    zones = _zones(cells, mapping, issues)
+    times = event_times(cells, mapping, zones, all_day, issues)
+    begins = times.day_starts(zones, mapping.defaults.dst)
+    if begins.isna().all():
+        return None
+    at = int(begins.argmin())  # NaT left out
+    return FirstDay(begins.iloc[at].to_pydatetime(), times.start_walls.iloc[at].date())
 
 
 def _assemble(

@@ -238,6 +238,17 @@ class EventTimes:
     end_time: pd.Series
     starts: pd.Series  # the UTC instant each start_time names (NaT where it is "")
     ends: pd.Series
+    start_walls: pd.Series  # each start's wall clock and offset (NaT where unusable)
+    start_offsets: pd.Series
+
+    def day_starts(self, zones: pd.Series, dst: DstPolicy) -> pd.Series:
+        """The UTC instant at which each start's day begins in its zone (its first instant, on
+        a day whose midnight the clocks skip); a start with an offset of its own and no zone:
+        its midnight at that offset. NaT where the start is unusable."""
+        days = self.start_walls.dt.normalize()
+        wall, offset, _ = localise(days, zones, dst, start_of_day=True)
+        placed = offset.notna()
+        return utc_instants(wall.where(placed, days), offset.where(placed, self.start_offsets))
 
 
 def event_times(
@@ -333,4 +344,4 @@ def event_times(
         )
         reason = reason.where(timed, "ends before it starts: the end date is before the start date")
         issues.add(wrong, end_column, end_text, reason)
-    return EventTimes(start_time, end_time, starts, ends)
+    return EventTimes(start_time, end_time, starts, ends, start_wall, start_offset)
