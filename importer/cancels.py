@@ -5,13 +5,15 @@ calendar)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from importer.errors import PlanRefused
+from importer.events import FirstDay
 from importer.ledger import Ledger, LedgerEntry
 from importer.mapping import Mapping
 from importer.plan_options import PlanOptions
-from importer.prepare import Prepared
+from importer.prepare import Prepared, first_day_of
 from importer.zeros_dropped import ids_without_zeros
 
 
@@ -27,38 +29,75 @@ def _whose(mapping: Mapping) -> str:
     return f"the mappings with source {mapping.source!r}"
 
 
-def missing_cancels(
+@dataclass(frozen=True)
+class Missing:
+    """The live events of a mapping's scope, not over, whose ids are absent from a file."""
+
+    within: list[LedgerEntry]  # from the file's first day on: those --cancel-missing cancels
+    counted: int  # the live events not over from the file's first day on (the guard's whole)
+    # Those ending before the file's first day begins (an export of the days ahead does not
+    # cover today): left alone, and not counted.
+    before: list[LedgerEntry] = field(default_factory=list)
+    first_day: FirstDay | None = None  # the file's first day, when it is after the present
+
+
+NONE_MISSING = Missing([], 0)
+
+
+def missing_events(
     mapping: Mapping,
-    file: str,
     ledger: Ledger | None,
     absent: Callable[[list[str]], list[bool]],
     *,
-    force: bool,
-    max_share: float,
     now: datetime | None = None,
-) -> list[LedgerEntry]:
-    """The live events of ``mapping``'s scope whose ids are ``absent`` from ``file`` (every id
+    first_day: Callable[[], FirstDay | None],
+) -> Missing:
+    """The live events of ``mapping``'s scope whose ids are ``absent`` from the file (every id
     in the file counts, invalid rows' too, and an id with leading zeros dropped counts as the
-    event's: :mod:`importer.zeros_dropped`). PlanRefused when they are more than ``max_share`` of
-    the live events, unless ``force``.
+    event's: :mod:`importer.zeros_dropped`).
 
-    An event whose visit is over (it ended before ``now``, default the present) is never
-    cancelled and not counted: an export of the days ahead drops yesterday's visits every night,
-    and they were not called off."""
+    An event whose visit is over (it ended before ``now``, default the present) is not one:
+    an export of the days ahead drops yesterday's visits every night, and they were not called
+    off. Nor is one that ends before the file's ``first_day`` begins (asked only when an event
+    is absent): a file of tomorrow's visits exported at night says nothing of today's."""
     if ledger is None:
-        return []
+        return NONE_MISSING
     live = upcoming(ledger, mapping, now)
-    gone = absent([e.external_id for e in live])
-    cancels = [e for e, missing in zip(live, gone, strict=True) if missing]
+    gone = [
+        e for e, missing in zip(live, absent([e.external_id for e in live]), strict=True) if missing
+    ]
     # An event whose id the file holds without its leading zeros (saved in Excel) is in it.
     renamed = {
-        e.external_id for e in ids_without_zeros(cancels, absent, ledger, mapping.scope).values()
+        e.external_id for e in ids_without_zeros(gone, absent, ledger, mapping.scope).values()
     }
-    cancels = [e for e in cancels if e.external_id not in renamed]
-    if not force and beyond_guard(len(cancels), len(live), max_share):
+    gone = [e for e in gone if e.external_id not in renamed]
+    if not gone:
+        return Missing([], len(live))
+    day = first_day()
+    if day is None or day.begins <= (now or present()):
+        return Missing(gone, len(live))
+    ahead = {e.external_id for e in upcoming(ledger, mapping, day.begins)}
+    within = [e for e in gone if e.external_id in ahead]
+    before = [e for e in gone if e.external_id not in ahead]
+    return Missing(within, len(ahead), before, day)
+
+
+def guarded_cancels(
+    missing: Missing, mapping: Mapping, file: str, *, force: bool, max_share: float
+) -> list[LedgerEntry]:
+    """The events ``--cancel-missing`` cancels (``missing.within``). PlanRefused when they are
+    more than ``max_share`` of the events counted, unless ``force``: a partial file must never
+    wipe a calendar."""
+    cancels, counted = missing.within, missing.counted
+    if not force and beyond_guard(len(cancels), counted, max_share):
+        whole = (
+            f"events from the file's first day ({missing.first_day}) on"
+            if missing.first_day is not None
+            else "events not over yet"
+        )
         raise PlanRefused(
-            f"--cancel-missing would cancel {len(cancels)} of the {len(live)} events not over "
-            f"yet that {_whose(mapping)} created ({len(cancels) / len(live):.0%}, more than the "
+            f"--cancel-missing would cancel {len(cancels)} of the {counted} {whole} that "
+            f"{_whose(mapping)} created ({len(cancels) / counted:.0%}, more than the "
             f"{max_share:.0%} guard); nothing was sent. Is "
             f"{file} complete? Run with --force to cancel them anyway, or raise "
             "the guard with --max-cancel-share."
@@ -110,17 +149,29 @@ def sheet_renamed(
     )
 
 
-def sheet_cancels(
-    prepared: Prepared, ledger: Ledger | None, options: PlanOptions
-) -> list[LedgerEntry]:
-    """:func:`missing_cancels` for a file that is ``prepared`` (one part), as ``options`` say."""
+def sheet_missing(prepared: Prepared, ledger: Ledger | None, options: PlanOptions) -> Missing:
+    """:func:`missing_events` for a file that is ``prepared`` (one part)."""
     in_file = _in_file(prepared, options)
-    return missing_cancels(
+    return missing_events(
         prepared.mapping,
-        prepared.sheet.file,
         ledger,
         lambda ids: [i not in in_file for i in ids],
+        now=options.now,
+        first_day=lambda: options.first_day or first_day_of(prepared.sheet, prepared.mapping),
+    )
+
+
+def sheet_cancels(
+    prepared: Prepared, gone: Missing | None, options: PlanOptions
+) -> list[LedgerEntry]:
+    """:func:`guarded_cancels` of a file that is ``prepared`` (one part): [] unless
+    ``options.cancel_missing``."""
+    if not options.cancel_missing or gone is None:
+        return []
+    return guarded_cancels(
+        gone,
+        prepared.mapping,
+        prepared.sheet.file,
         force=options.force,
         max_share=options.max_cancel_share,
-        now=options.now,
     )

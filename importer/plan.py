@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from importer.cancels import sheet_cancels, sheet_renamed
+from importer.cancels import Missing, sheet_cancels, sheet_missing, sheet_renamed
 from importer.events import external_ids_of
 from importer.guard import (
     EarlierRows,
@@ -100,22 +100,22 @@ def make_plan(
     cancels: list[LedgerEntry] | None = None,
     earlier: EarlierRows | None = None,
     cancelling_missing: bool | None = None,
-    gone: list[LedgerEntry] | None = None,
+    gone: Missing | None = None,
     renamed: dict[str, LedgerEntry] | None = None,
 ) -> Plan:
     """Compare every valid row with the ledger and decide what to do with it.
 
     ``ledger`` None plans as if nothing was ever sent. Raises PlanRefused when ``cancel_missing``
-    would cancel more than ``max_cancel_share`` of the mapping's live events and ``force`` is not
-    set: a partial file must never wipe a calendar. A part of a big file is planned with what
+    would cancel more than ``max_cancel_share`` of the live events it counts and ``force`` is not
+    set (:func:`importer.cancels.guarded_cancels`). A part of a big file is planned with what
     was decided for the whole file before its first part was sent: ``no_record`` (the ledger
-    knew no event of the mapping), ``cancels`` (:func:`missing_cancels`), and ``earlier``: the
-    rows earlier parts send that the ledger does not show yet (the same-appointment guard sees
-    them). ``cancelling_missing``: whether the run cancels the events of the rows not in the
-    file (default: ``options.cancel_missing``; a part is planned with its file's). ``gone``: the
+    knew no event of the mapping), ``cancels``, and ``earlier``: the rows earlier parts send that
+    the ledger does not show yet (the same-appointment guard sees them).
+    ``cancelling_missing``: whether the run cancels the events of the rows not in the file
+    (default: ``options.cancel_missing``; a part is planned with its file's). ``gone``: the
     live events not over whose rows are not in the file (default: worked out from ``prepared``,
     the whole file); a new row that looks like one of them moved says so, unless the run
-    cancels them (:mod:`importer.reschedules`). ``renamed``: the ids of the file that are live
+    cancels it (:mod:`importer.reschedules`). ``renamed``: the ids of the file that are live
     events' ids with leading zeros dropped -> those events (default: worked out from
     ``prepared``); such rows are planned as those events (:mod:`importer.zeros_dropped`).
     """
@@ -170,14 +170,15 @@ def make_plan(
         replace(r, warnings=tuple(prepared.warnings[r.row])) if r.row in prepared.warnings else r
         for r in rows
     ]
+    cancelling = options.cancel_missing if cancelling_missing is None else cancelling_missing
+    if ledger is not None and gone is None:
+        gone = sheet_missing(prepared, ledger, options)
     if cancels is None:
-        cancels = sheet_cancels(prepared, ledger, options) if options.cancel_missing else []
-    if not (options.cancel_missing if cancelling_missing is None else cancelling_missing):
+        cancels = sheet_cancels(prepared, gone, options)
+    if not cancelling:
         rows = _cancelled_yet_live(rows, prepared, ledger)
-        if ledger is not None:
-            if gone is None:
-                gone = sheet_cancels(prepared, ledger, replace(options, force=True))
-            rows = _moved(rows, prepared, ledger, gone)
+    if ledger is not None and gone is not None:
+        rows = _moved(rows, prepared, ledger, gone, cancelling)
     rows = _hold_back_same_appointments(rows, prepared, ledger, cancels, options, earlier)
     return Plan(rows=rows, cancels=cancels)
 
@@ -242,10 +243,13 @@ def _cancelled_yet_live(
 
 
 def _moved(
-    rows: list[PlannedRow], prepared: Prepared, ledger: Ledger, gone: list[LedgerEntry]
+    rows: list[PlannedRow], prepared: Prepared, ledger: Ledger, gone: Missing, cancelling: bool
 ) -> list[PlannedRow]:
-    """New rows that look like an appointment moved from one of the ``gone`` events, with a
-    warning naming it (:mod:`importer.reschedules`)."""
+    """New rows that look like an appointment moved from one of the ``gone`` events the run
+    does not cancel, with a warning naming it (:mod:`importer.reschedules`)."""
+    events = gone.before if cancelling else [*gone.within, *gone.before]
+    if not events:
+        return rows
     created = [
         (r.row, calendar_of(r.payload), r.payload)
         for r in rows
@@ -254,7 +258,10 @@ def _moved(
         and r.payload is not None
         and r.recreate_from is None
     ]
-    found = moved_warnings(created, gone, ledger, prepared.mapping.scope)
+    before = frozenset(e.external_id for e in gone.before)
+    found = moved_warnings(
+        created, events, ledger, prepared.mapping.scope, before=(gone.first_day, before)
+    )
     if not found:
         return rows
     return [replace(r, warnings=(*r.warnings, found[r.row])) if r.row in found else r for r in rows]

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from importer.events import FirstDay
 from importer.guard import sent_as
 from importer.ledger import Ledger, LedgerEntry, appointment_keys, same_person
 from importer.ledger.appointments import person_details
@@ -25,6 +26,13 @@ MOVED = (
     "file: that event is still in Apptoto, and its reminders go out, until an import cancels "
     "the appointments no longer in the file (--cancel-missing; on the page, the box beside them)"
 )
+# The old event is on a day before the file's first: no import of this file cancels it.
+MOVED_BEFORE = (
+    "looks like a new time for the appointment sent as {event}, which is not in the file: that "
+    "event is still in Apptoto, and its reminders go out. It is on a day before the file's "
+    "first ({day}), which the file does not cover, so the cancelling of appointments no longer "
+    "in the file leaves it alone: if the visit moved, delete that event in Apptoto"
+)
 
 
 def moved_warnings(
@@ -32,10 +40,13 @@ def moved_warnings(
     gone: list[LedgerEntry],
     ledger: Ledger,
     scope: str,
+    before: tuple[FirstDay | None, frozenset[str]] = (None, frozenset()),
 ) -> dict[int, RowIssue]:
     """For each ``(row, calendar, payload)`` of a new event that looks like the moved
     appointment of one of the ``gone`` events (live, not over, not in the file, not cancelled by
-    this run), the warning naming it."""
+    this run), the warning naming it. ``before``: the file's first day, and the ids of the
+    ``gone`` events that end before it begins (no cancelling of the file's missing rows reaches
+    them)."""
     rows = list(created)
     if not gone or not rows:
         return {}
@@ -63,6 +74,13 @@ def moved_warnings(
             ),
             None,
         )
-        if match is not None:
-            found[row] = RowIssue(row, "", "", MOVED.format(event=sent_as(match)))
+        if match is None:
+            continue
+        day, ids = before
+        said = (
+            MOVED_BEFORE.format(event=sent_as(match), day=day)
+            if match.external_id in ids
+            else MOVED.format(event=sent_as(match))
+        )
+        found[row] = RowIssue(row, "", "", said)
     return found

@@ -8,9 +8,9 @@ appointment, one event: never two reminders), and a later sheet's new row repeat
 sheet's visit under another id (same calendar, start and participant) is held back, by a plan as
 by a run, with or without a ledger (one :class:`importer.guard.EarlierRows` passed from sheet to
 sheet). Each sheet is then run as ``run_import`` runs one, in workbook order, with one ledger;
-``--cancel-missing`` counts the ids of every sheet as in the file and is decided with the first
-sheet, before anything is sent. One report covers them all, its ``sheet`` column naming each
-row's sheet; row numbers stay each sheet's own.
+``--cancel-missing`` counts the ids of every sheet as in the file, from the earliest sheet's first
+day on, and is decided with the first sheet, before anything is sent. One report covers them
+all, its ``sheet`` column naming each row's sheet; row numbers stay each sheet's own.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from importer.errors import LoadError, MappingError, ReportError
+from importer.events import FirstDay
 from importer.guard import EarlierRows
 from importer.load import WORKBOOK_SUFFIXES, sheet_names
+from importer.mapping import Mapping
 from importer.outcomes import RowIssue, RowResult
 from importer.pipeline import (
     PlannedImport,
@@ -36,7 +38,7 @@ from importer.pipeline import (
     run_import,
     validate_rows,
 )
-from importer.prepare import Prepared, prepare
+from importer.prepare import Prepared, first_day_of, prepare
 from importer.progress import Progress
 from importer.report import not_replaced_note, report_frame, write_report_table
 from importer.streaming import payloads_sent
@@ -156,6 +158,12 @@ def _shared_ids_invalid(parts: list[SheetPart]) -> list[SheetPart]:
     return marked
 
 
+def _first_day(parts: Sequence[SheetPart], mapping: Mapping) -> FirstDay | None:
+    """The first day of the appointments of every sheet (sheets per day, in any order)."""
+    days = [day for p in parts if (day := first_day_of(p.prepared.sheet, mapping))]
+    return min(days, default=None)
+
+
 def _one_sheet(request: RunRequest, part: SheetPart) -> RunRequest:
     """``request`` narrowed to ``part``'s sheet, read and checked already; no report."""
     return replace(
@@ -177,6 +185,7 @@ def plan_sheets(request: RunRequest) -> list[tuple[str, PlannedImport]]:
         raise ValueError("plan_sheets is for a request of several sheets")
     parts = prepare_sheets(request, names)
     in_file = frozenset(ext for p in parts for ext in p.prepared.events.external_ids.values())
+    first = _first_day(parts, request.mapping)
     earlier = EarlierRows(request.mapping.scope)
     planned = []
     for i, part in enumerate(parts):
@@ -184,6 +193,7 @@ def plan_sheets(request: RunRequest) -> list[tuple[str, PlannedImport]]:
             request.plan_options,
             cancel_missing=request.plan_options.cancel_missing and i == 0,
             also_in_file=in_file,
+            first_day=first,
         )
         earlier.next_sheet(part.sheet)
         one = replace(_one_sheet(request, part), plan_options=options, earlier=earlier)
@@ -213,6 +223,7 @@ def run_sheets(
     started = time.monotonic()
     parts = prepare_sheets(request, names)
     in_file = frozenset(ext for p in parts for ext in p.prepared.events.external_ids.values())
+    first = _first_day(parts, request.mapping)
     # A later sheet's new row repeating an earlier sheet's appointment is held back: by the
     # ledger once the earlier sheet is recorded, without one by what Apptoto confirmed, and in a
     # dry run by what the earlier sheets would send.
@@ -221,9 +232,12 @@ def run_sheets(
     for i, part in enumerate(parts):
         options = request.plan_options
         # Cancellations are decided once, with the first sheet (before anything is sent), with
-        # the ids of every sheet counted as in the file.
+        # the ids of every sheet counted as in the file, from the earliest sheet's first day.
         options = replace(
-            options, cancel_missing=options.cancel_missing and i == 0, also_in_file=in_file
+            options,
+            cancel_missing=options.cancel_missing and i == 0,
+            also_in_file=in_file,
+            first_day=first,
         )
         earlier.next_sheet(part.sheet)
         one = replace(_one_sheet(request, part), plan_options=options, earlier=earlier)

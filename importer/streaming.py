@@ -23,7 +23,13 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from importer.calendars import with_new_calendars
-from importer.cancels import missing_cancels, renamed_in_file
+from importer.cancels import (
+    NONE_MISSING,
+    Missing,
+    guarded_cancels,
+    missing_events,
+    renamed_in_file,
+)
 from importer.errors import ReportError
 from importer.file_facts import Ahead, PartFacts, PreparedParts, prepare_part
 from importer.guard import EarlierRows
@@ -305,21 +311,33 @@ def decide_cancels(
     parts: PreparedParts, ledger: Ledger | None, options: PlanOptions
 ) -> list[LedgerEntry]:
     """The events ``--cancel-missing`` cancels: those whose ids are nowhere in the file (or in
-    ``options.also_in_file``); PlanRefused past its guard, before anything is sent."""
+    ``options.also_in_file``), from the file's first day on; PlanRefused past its guard, before
+    anything is sent."""
     if not options.cancel_missing:
         return []
-    return _missing(parts, ledger, options, force=options.force)
+    return guarded_cancels(
+        events_gone(parts, ledger, options),
+        parts.mapping,
+        parts.file_label,
+        force=options.force,
+        max_share=options.max_cancel_share,
+    )
 
 
-def events_gone(
-    parts: PreparedParts, ledger: Ledger | None, options: PlanOptions
-) -> list[LedgerEntry]:
-    """The live events not over whose rows are nowhere in the file, when the run does not cancel
-    them: a new row that looks like one of them moved says so (:mod:`importer.reschedules`).
-    [] when the run cancels them (they are its cancels)."""
-    if options.cancel_missing or ledger is None:
-        return []
-    return _missing(parts, ledger, options, force=True)
+def events_gone(parts: PreparedParts, ledger: Ledger | None, options: PlanOptions) -> Missing:
+    """The live events not over whose rows are nowhere in the file (:func:`missing_events`):
+    those ``--cancel-missing`` cancels, and those before the file's first day it leaves alone.
+    A new row that looks like one of them moved says so, unless the run cancels it
+    (:mod:`importer.reschedules`)."""
+    if ledger is None:
+        return NONE_MISSING
+    return missing_events(
+        parts.mapping,
+        ledger,
+        _absent(parts, options),
+        now=options.now,
+        first_day=lambda: options.first_day or parts.first_day(),
+    )
 
 
 def ids_renamed(
@@ -343,20 +361,6 @@ def _absent(parts: PreparedParts, options: PlanOptions) -> Callable[[list[str]],
     return absent
 
 
-def _missing(
-    parts: PreparedParts, ledger: Ledger | None, options: PlanOptions, *, force: bool
-) -> list[LedgerEntry]:
-    return missing_cancels(
-        parts.mapping,
-        parts.file_label,
-        ledger,
-        _absent(parts, options),
-        force=force,
-        max_share=options.max_cancel_share,
-        now=options.now,
-    )
-
-
 def payloads_sent(rows: Iterable[PlannedRow]) -> dict[int, dict[str, Any]]:
     """row -> payload of those of ``rows`` that are sent (created or updated)."""
     sending = (PlanAction.CREATE, PlanAction.UPDATE)
@@ -374,7 +378,7 @@ def plan_part(
     no_record: bool,
     cancels: list[LedgerEntry],
     earlier: EarlierRows | None = None,
-    gone: list[LedgerEntry] | None = None,
+    gone: Missing | None = None,
     renamed: dict[str, LedgerEntry] | None = None,
 ) -> Plan:
     """One part planned (``earlier``: what earlier parts send; ``gone``: the events whose rows
@@ -389,7 +393,7 @@ def plan_part(
             cancels=cancels,
             earlier=earlier,
             cancelling_missing=options.cancel_missing,
-            gone=gone or [],
+            gone=gone or NONE_MISSING,
             renamed=renamed or {},
         )
     return with_new_calendars(plan, prepared.mapping, ledger)

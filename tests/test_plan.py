@@ -319,7 +319,8 @@ def test_a_new_row_for_the_patient_of_an_event_no_longer_in_the_file_says_it_loo
     moved, other = rows[0], rows[1]
     new = (moved, other)  # the other: a new visit of another patient in that calendar
     ledger.record(entry_for(prepared, row, 50_000 + row) for row in rows if row not in new)
-    old_time = {"start_time": "2026-12-13T08:30:00-08:00", "end_time": "2026-12-13T09:00:00-08:00"}
+    # The old time is on the file's first day (14 December), which the file speaks for.
+    old_time = {"start_time": "2026-12-14T07:00:00-08:00", "end_time": "2026-12-14T07:30:00-08:00"}
     before = {**prepared.events.payloads[moved], **old_time}
     ledger.record(
         [entry_for(prepared, moved, 812, external_id="clinic-at-old-time", payload=before)]
@@ -339,6 +340,36 @@ def test_a_new_row_for_the_patient_of_an_event_no_longer_in_the_file_says_it_loo
     cancelling = make_plan(prepared, ledger, PlanOptions(cancel_missing=True))
     assert [e.external_id for e in cancelling.cancels] == ["clinic-at-old-time"]
     assert not [r for r in cancelling.rows if any("new time" in w.reason for w in r.warnings)]
+
+
+@pytest.mark.parametrize("cancel_missing", [False, True])
+def test_a_visit_moved_from_a_day_before_the_files_first_says_no_import_cancels_it(
+    prepared: Prepared, ledger: Ledger, cancel_missing: bool
+) -> None:
+    # The file's first day is 14 December; the old event, on the 13th, is on a day the file
+    # does not cover (an export of the days ahead): cancelling the missing rows leaves it alone,
+    # so the warning must not promise that an import would cancel it.
+    rows = valid_rows(prepared)
+    moved = rows[0]
+    ledger.record(entry_for(prepared, row, 50_000 + row) for row in rows if row != moved)
+    old_time = {"start_time": "2026-12-13T08:30:00-08:00", "end_time": "2026-12-13T09:00:00-08:00"}
+    before = {**prepared.events.payloads[moved], **old_time}
+    ledger.record(
+        [entry_for(prepared, moved, 812, external_id="clinic-at-old-time", payload=before)]
+    )
+    options = PlanOptions(
+        cancel_missing=cancel_missing, now=datetime(2026, 12, 12, 8, 0, tzinfo=UTC)
+    )
+    plan = make_plan(prepared, ledger, options)
+    assert plan.cancels == []
+    [warning] = next(r for r in plan.rows if r.row == moved).warnings
+    assert warning.reason == (
+        "looks like a new time for the appointment sent as event 812 (row 2 of "
+        "appointments.csv, 2026-01-01), which is not in the file: that event is still in "
+        "Apptoto, and its reminders go out. It is on a day before the file's first (Monday 14 "
+        "December 2026), which the file does not cover, so the cancelling of appointments no "
+        "longer in the file leaves it alone: if the visit moved, delete that event in Apptoto"
+    )
 
 
 @pytest.mark.parametrize(

@@ -14,19 +14,19 @@ repeating an earlier part's appointment is held back there by the state file, he
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from importer.cancels import beyond_guard, upcoming
+from importer.cancels import beyond_guard
 from importer.file_facts import PreparedParts
 from importer.ledger import Ledger, LedgerEntry
 from importer.outcomes import PlanAction, RowIssue, SkipReason
 from importer.pipeline import RunRequest, parts_of
 from importer.plan import Plan
 from importer.prepare import Prepared
-from importer.streaming import decide_cancels, plan_parts
+from importer.streaming import decide_cancels, events_gone, plan_parts
 from importer.web.held import MAX_HELD_SHOWN, HeldRow, held_row, is_held
 from importer.web.preview import EventPreview, preview_event
 from importer.web.settings import DEFAULT_MAX_ISSUE_ROWS, DEFAULT_PREVIEW_EVENTS, WebSettings
@@ -207,9 +207,9 @@ def _add_missing(
 ) -> None:
     """The events sent before with this mapping whose appointments the upload does not have,
     and whether a run may cancel them all (the guard of ``--cancel-missing``)."""
-    options = replace(request.plan_options, cancel_missing=True, force=True)
-    gone = decide_cancels(parts, ledger, options)
-    tally.missing_total = len(gone)
-    tally.missing = [MissingEvent.of(e) for e in gone[: tally.limits.issue_rows]]
-    live = len(upcoming(ledger, parts.mapping, options.now))
-    tally.missing_too_many = beyond_guard(len(gone), live, options.max_cancel_share)
+    missing = events_gone(parts, ledger, request.plan_options)
+    tally.missing_total = len(missing.within)
+    tally.missing = [MissingEvent.of(e) for e in missing.within[: tally.limits.issue_rows]]
+    tally.missing_too_many = beyond_guard(
+        len(missing.within), missing.counted, request.plan_options.max_cancel_share
+    )
