@@ -13,7 +13,7 @@ from importer.events import FirstDay
 from importer.ledger import Ledger, LedgerEntry
 from importer.mapping import Mapping
 from importer.plan_options import PlanOptions
-from importer.prepare import Prepared, first_day_of
+from importer.prepare import Coverage, Prepared, coverage_of
 from importer.zeros_dropped import ids_without_zeros
 
 
@@ -31,7 +31,8 @@ def _whose(mapping: Mapping) -> str:
 
 @dataclass(frozen=True)
 class Missing:
-    """The live events of a mapping's scope, not over, whose ids are absent from a file."""
+    """The live events of a mapping's scope, not over, whose ids are absent from a file's
+    appointments."""
 
     within: list[LedgerEntry]  # from the file's first day on: those --cancel-missing cancels
     counted: int  # the live events not over from the file's first day on (the guard's whole)
@@ -39,6 +40,18 @@ class Missing:
     # cover today): left alone, and not counted.
     before: list[LedgerEntry] = field(default_factory=list)
     first_day: FirstDay | None = None  # the file's first day, when it is after the present
+    # The ids of ``within`` whose rows the file holds marked called off: cancelled as the file
+    # says, and not weighed by the guard (which is there for rows a partial file left out).
+    called_off: frozenset[str] = frozenset()
+
+    @property
+    def left_out(self) -> int:
+        """How many of ``within`` the file leaves out (not marked called off): the guard's part."""
+        return sum(e.external_id not in self.called_off for e in self.within)
+
+    def beyond_guard(self, max_share: float) -> bool:
+        """True when cancelling them is more than the guard allows (:func:`beyond_guard`)."""
+        return beyond_guard(self.left_out, self.counted, max_share)
 
 
 NONE_MISSING = Missing([], 0)
@@ -50,16 +63,17 @@ def missing_events(
     absent: Callable[[list[str]], list[bool]],
     *,
     now: datetime | None = None,
-    first_day: Callable[[], FirstDay | None],
+    coverage: Callable[[], Coverage],
 ) -> Missing:
-    """The live events of ``mapping``'s scope whose ids are ``absent`` from the file (every id
-    in the file counts, invalid rows' too, and an id with leading zeros dropped counts as the
-    event's: :mod:`importer.zeros_dropped`).
+    """The live events of ``mapping``'s scope whose ids are ``absent`` from the file's
+    appointments (every id of a row counts, invalid rows' too, and an id with leading zeros
+    dropped counts as the event's: :mod:`importer.zeros_dropped`).
 
     An event whose visit is over (it ended before ``now``, default the present) is not one:
     an export of the days ahead drops yesterday's visits every night, and they were not called
-    off. Nor is one that ends before the file's ``first_day`` begins (asked only when an event
-    is absent): a file of tomorrow's visits exported at night says nothing of today's."""
+    off. Nor is one that ends before the file's first day begins: a file of tomorrow's visits
+    exported at night says nothing of today's. ``coverage`` (the file's first day, its rows
+    called off) is asked only when an event is absent."""
     if ledger is None:
         return NONE_MISSING
     live = upcoming(ledger, mapping, now)
@@ -73,36 +87,41 @@ def missing_events(
     gone = [e for e in gone if e.external_id not in renamed]
     if not gone:
         return Missing([], len(live))
-    day = first_day()
+    covered = coverage()
+    off = covered.called_off & {e.external_id for e in gone}
+    day = covered.first_day
     if day is None or day.begins <= (now or present()):
-        return Missing(gone, len(live))
+        return Missing(gone, len(live), called_off=off)
     ahead = {e.external_id for e in upcoming(ledger, mapping, day.begins)}
     within = [e for e in gone if e.external_id in ahead]
     before = [e for e in gone if e.external_id not in ahead]
-    return Missing(within, len(ahead), before, day)
+    return Missing(within, len(ahead), before, day, off & ahead)
 
 
 def guarded_cancels(
     missing: Missing, mapping: Mapping, file: str, *, force: bool, max_share: float
 ) -> list[LedgerEntry]:
-    """The events ``--cancel-missing`` cancels (``missing.within``). PlanRefused when they are
-    more than ``max_share`` of the events counted, unless ``force``: a partial file must never
-    wipe a calendar."""
-    cancels, counted = missing.within, missing.counted
-    if not force and beyond_guard(len(cancels), counted, max_share):
+    """The events ``--cancel-missing`` cancels (``missing.within``). PlanRefused when those the
+    file leaves out are more than ``max_share`` of the events counted, unless ``force``: a
+    partial file must never wipe a calendar. Rows marked called off are the file's word, not a
+    gap in it: they are cancelled, and not weighed."""
+    left_out, counted = missing.left_out, missing.counted
+    if not force and missing.beyond_guard(max_share):
         whole = (
             f"events from the file's first day ({missing.first_day}) on"
             if missing.first_day is not None
             else "events not over yet"
         )
+        marked = len(missing.called_off)
+        besides = f", besides the {marked} whose rows it marks called off" if marked else ""
         raise PlanRefused(
-            f"--cancel-missing would cancel {len(cancels)} of the {counted} {whole} that "
-            f"{_whose(mapping)} created ({len(cancels) / counted:.0%}, more than the "
-            f"{max_share:.0%} guard); nothing was sent. Is "
-            f"{file} complete? Run with --force to cancel them anyway, or raise "
+            f"--cancel-missing would cancel {left_out} of the {counted} {whole} that "
+            f"{_whose(mapping)} created, whose rows are not in the file{besides} "
+            f"({left_out / counted:.0%}, more than the {max_share:.0%} guard); nothing was sent. "
+            f"Is {file} complete? Run with --force to cancel them anyway, or raise "
             "the guard with --max-cancel-share."
         )
-    return cancels
+    return missing.within
 
 
 def upcoming(ledger: Ledger, mapping: Mapping, now: datetime | None = None) -> list[LedgerEntry]:
@@ -157,7 +176,7 @@ def sheet_missing(prepared: Prepared, ledger: Ledger | None, options: PlanOption
         ledger,
         lambda ids: [i not in in_file for i in ids],
         now=options.now,
-        first_day=lambda: options.first_day or first_day_of(prepared.sheet, prepared.mapping),
+        coverage=lambda: options.coverage or coverage_of(prepared.sheet, prepared.mapping),
     )
 
 

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from importer.events import FirstDay, external_ids_of
+from importer.events import external_ids_of
 from importer.load import DEFAULT_MAX_ROWS, Sheet
 from importer.load.parts import PART_ROWS, WHOLE_ROWS, LayoutChanged, PartReader
 from importer.load.spool import PartSpool, part_bytes, part_of
@@ -41,9 +41,10 @@ from importer.mapping import Mapping
 from importer.memory import release_freed_memory
 from importer.prepare import (
     Appointments,
+    Coverage,
     Prepared,
     appointments_of,
-    first_day_of,
+    coverage_of,
     mapping_sheet,
     prepare_sheet,
 )
@@ -293,7 +294,7 @@ class PreparedParts:
         self._ahead: Ahead | None = None  # the work done during the first read, if any
         self._done_ahead = PartSpool()  # its result for each part, pickled
         self.facts: FileFacts | None = None
-        self._first_day: tuple[FirstDay | None] | None = None  # worked out when first asked
+        self._coverage: Coverage | None = None  # worked out when first asked
 
     @property
     def given(self) -> bool:
@@ -456,13 +457,12 @@ class PreparedParts:
         for part in self.sheets():
             yield self.prepare(part)
 
-    def first_day(self) -> FirstDay | None:
-        """The first day of the file's appointments (:func:`importer.prepare.first_day_of`),
-        over every part (after :meth:`check`); None when no row's start reads."""
-        if self._first_day is None:
-            days = [day for part in self.sheets() if (day := first_day_of(part, self.mapping))]
-            self._first_day = (min(days, default=None),)
-        return self._first_day[0]
+    def coverage(self) -> Coverage:
+        """What the file says of the appointments it speaks for (:class:`Coverage`), over every
+        part (after :meth:`check`); read again when first asked."""
+        if self._coverage is None:
+            self._coverage = Coverage.of_all(coverage_of(p, self.mapping) for p in self.sheets())
+        return self._coverage
 
     def unchecked(self, part: Sheet) -> Appointments:
         """A part's input columns as its report lines show them, and its rows set aside (the

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from importer.events import FirstDay
+    from importer.prepare import Coverage
 
 DEFAULT_MAX_CANCEL_SHARE = 0.10  # --cancel-missing refuses to cancel more than this share
 # Hint for whoever runs the import: a calendar move can be done by deleting and re-creating.
@@ -39,7 +39,7 @@ class PlanOptions:
     # The moment the plan is made (None: the present): cancel_missing never cancels an event
     # that ended before it (a visit over, which an export of the days ahead leaves out).
     now: datetime | None = None
-    # The first day of the file's appointments, when the run's file is more than what is
-    # planned (several sheets: the earliest of them); None: worked out from the file planned.
-    # cancel_missing leaves alone the events that end before it begins.
-    first_day: FirstDay | None = None
+    # What the run's file says of the appointments it speaks for (its first day, its rows
+    # called off), when the file is more than what is planned (several sheets: all of them);
+    # None: worked out from the file planned. See importer.cancels.missing_events.
+    coverage: Coverage | None = None

@@ -159,12 +159,37 @@ def appointments_of(loaded: Sheet, mapping: Mapping) -> Appointments:
     )
 
 
-def first_day_of(loaded: Sheet, mapping: Mapping) -> FirstDay | None:
-    """The first day of ``loaded``'s appointments (:func:`importer.events.first_day`), over
-    every row whose start reads as one, the rows set aside included: a day whose visits are all
+@dataclass(frozen=True)
+class Coverage:
+    """What a file says of the appointments it speaks for, beyond those it sends: the first day
+    of its rows, and the ids of its rows set aside (marked called off, crossed out, under a
+    CANCELLED heading): appointments it says are off, not ones it left out."""
+
+    first_day: FirstDay | None = None
+    called_off: frozenset[str] = frozenset()
+
+    @staticmethod
+    def of_all(covers: Iterable[Coverage]) -> Coverage:
+        """The coverage of a file of several parts or sheets, each of ``covers``."""
+        covers = list(covers)
+        days = [c.first_day for c in covers if c.first_day is not None]
+        off = frozenset().union(*(c.called_off for c in covers))
+        return Coverage(min(days, default=None), off)
+
+
+def coverage_of(loaded: Sheet, mapping: Mapping) -> Coverage:
+    """The :class:`Coverage` of ``loaded``. Its first day (:func:`importer.events.first_day`)
+    is over every row whose start reads, the rows set aside included: a day whose visits are all
     marked called off is still a day the file speaks for."""
-    source = appointments_of(loaded, mapping).source
-    return first_day(with_sheet_values(source, loaded, mapping), mapping) if len(source) else None
+    found = appointments_of(loaded, mapping)
+    if not len(found.source):
+        return Coverage()
+    aside = with_sheet_values(found.source.loc[list(found.set_aside)], loaded, mapping)
+    ids = external_ids_of(aside, mapping.event.external_id)
+    return Coverage(
+        first_day(with_sheet_values(found.source, loaded, mapping), mapping),
+        frozenset(i for i in ids.tolist() if i),
+    )
 
 
 def _without_excel_errors(

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from importer.errors import LoadError, MappingError, ReportError
-from importer.events import FirstDay
 from importer.guard import EarlierRows
 from importer.load import WORKBOOK_SUFFIXES, sheet_names
 from importer.mapping import Mapping
@@ -38,7 +37,7 @@ from importer.pipeline import (
     run_import,
     validate_rows,
 )
-from importer.prepare import Prepared, first_day_of, prepare
+from importer.prepare import Coverage, Prepared, coverage_of, prepare
 from importer.progress import Progress
 from importer.report import not_replaced_note, report_frame, write_report_table
 from importer.streaming import payloads_sent
@@ -158,10 +157,9 @@ def _shared_ids_invalid(parts: list[SheetPart]) -> list[SheetPart]:
     return marked
 
 
-def _first_day(parts: Sequence[SheetPart], mapping: Mapping) -> FirstDay | None:
-    """The first day of the appointments of every sheet (sheets per day, in any order)."""
-    days = [day for p in parts if (day := first_day_of(p.prepared.sheet, mapping))]
-    return min(days, default=None)
+def _coverage(parts: Sequence[SheetPart], mapping: Mapping) -> Coverage:
+    """What every sheet says of its appointments (sheets per day, in any order)."""
+    return Coverage.of_all(coverage_of(p.prepared.sheet, mapping) for p in parts)
 
 
 def _one_sheet(request: RunRequest, part: SheetPart) -> RunRequest:
@@ -185,7 +183,7 @@ def plan_sheets(request: RunRequest) -> list[tuple[str, PlannedImport]]:
         raise ValueError("plan_sheets is for a request of several sheets")
     parts = prepare_sheets(request, names)
     in_file = frozenset(ext for p in parts for ext in p.prepared.events.external_ids.values())
-    first = _first_day(parts, request.mapping)
+    covered = _coverage(parts, request.mapping)
     earlier = EarlierRows(request.mapping.scope)
     planned = []
     for i, part in enumerate(parts):
@@ -193,7 +191,7 @@ def plan_sheets(request: RunRequest) -> list[tuple[str, PlannedImport]]:
             request.plan_options,
             cancel_missing=request.plan_options.cancel_missing and i == 0,
             also_in_file=in_file,
-            first_day=first,
+            coverage=covered,
         )
         earlier.next_sheet(part.sheet)
         one = replace(_one_sheet(request, part), plan_options=options, earlier=earlier)
@@ -223,7 +221,7 @@ def run_sheets(
     started = time.monotonic()
     parts = prepare_sheets(request, names)
     in_file = frozenset(ext for p in parts for ext in p.prepared.events.external_ids.values())
-    first = _first_day(parts, request.mapping)
+    covered = _coverage(parts, request.mapping)
     # A later sheet's new row repeating an earlier sheet's appointment is held back: by the
     # ledger once the earlier sheet is recorded, without one by what Apptoto confirmed, and in a
     # dry run by what the earlier sheets would send.
@@ -237,7 +235,7 @@ def run_sheets(
             options,
             cancel_missing=options.cancel_missing and i == 0,
             also_in_file=in_file,
-            first_day=first,
+            coverage=covered,
         )
         earlier.next_sheet(part.sheet)
         one = replace(_one_sheet(request, part), plan_options=options, earlier=earlier)

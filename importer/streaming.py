@@ -336,7 +336,7 @@ def events_gone(parts: PreparedParts, ledger: Ledger | None, options: PlanOption
         ledger,
         _absent(parts, options),
         now=options.now,
-        first_day=lambda: options.first_day or parts.first_day(),
+        coverage=lambda: options.coverage or parts.coverage(),
     )
 
 

@@ -94,11 +94,12 @@ def test_a_day_whose_visits_are_all_marked_cancelled_is_a_day_of_the_file(
     sandbox: Any, tmp_path: Path
 ) -> None:
     # The practice called Wednesday off: every row of it is marked, and Thursday is booked.
-    # Wednesday is still the file's first day, so Wednesday's events are cancelled.
+    # Wednesday is still the file's first day, so Wednesday's events are cancelled; the file
+    # says so of each, so the guard lets it be (4 of 4, without --force).
     nightly(sandbox, tmp_path, "wednesday.csv", WEDNESDAY, MONDAY_NIGHT)
     off = [[*row[:-1], "Cancelled"] for row in WEDNESDAY]
     thursday = [["621", "12/17/2026", "9:30 AM", "Dr Ray", "Hal Ott", "541-555-0114", "Booked"]]
-    lines = nightly(sandbox, tmp_path, "again.csv", off + thursday, MONDAY_NIGHT, force=True)
+    lines = nightly(sandbox, tmp_path, "again.csv", off + thursday, MONDAY_NIGHT)
     assert sorted(live_events(sandbox)) == ["appt-621"]
     assert [s for i, s in statuses(lines).items() if i.startswith("appt-61")] == ["cancelled"] * 4
 
@@ -113,10 +114,38 @@ def test_the_guard_counts_from_the_files_first_day_and_names_it(
         nightly(sandbox, tmp_path, "partial.csv", WEDNESDAY[:1], TUESDAY_NIGHT)
     assert str(refused.value).startswith(
         "--cancel-missing would cancel 3 of the 4 events from the file's first day (Wednesday "
-        "16 December 2026) on that mapping 'Practice export' created (75%, more than the 10% "
-        "guard); nothing was sent."
+        "16 December 2026) on that mapping 'Practice export' created, whose rows are not in "
+        "the file (75%, more than the 10% guard); nothing was sent."
     )
     assert len(live_events(sandbox)) == 7
+
+
+@pytest.mark.parametrize("part_rows", [None, 2])
+def test_a_day_called_off_in_a_week_is_cancelled_and_the_guard_weighs_only_rows_left_out(
+    sandbox: Any, tmp_path: Path, part_rows: int | None
+) -> None:
+    # A snow day: the practice marks Tuesday's visits cancelled (3 of the week's 7). The file
+    # is complete, and says so of each row: refused, the closed day's reminders went out and
+    # nobody else's were sent.
+    nightly(sandbox, tmp_path, "week.csv", TUESDAY + WEDNESDAY, MONDAY_NIGHT)
+    snow = [[*row[:-1], "Cancelled"] for row in TUESDAY]
+    # A row left out as well (613) is weighed by the guard: 1 of 7 is past its 10%.
+    with pytest.raises(PlanRefused) as refused:
+        nightly(
+            sandbox, tmp_path, "partial.csv", snow + WEDNESDAY[:2] + WEDNESDAY[3:], MONDAY_NIGHT
+        )
+    assert "would cancel 1 of the 7 events from the file's first day (Tuesday 15 December " in (
+        str(refused.value)
+    )
+    assert "not in the file, besides the 3 whose rows it marks called off (14%" in (
+        str(refused.value)
+    )
+    assert len(live_events(sandbox)) == 7
+    lines = nightly(
+        sandbox, tmp_path, "snow.csv", snow + WEDNESDAY, MONDAY_NIGHT, part_rows=part_rows
+    )
+    assert [statuses(lines)[f"appt-{i}"] for i in (601, 602, 603)] == ["cancelled"] * 3
+    assert sorted(live_events(sandbox)) == [f"appt-{i}" for i in (611, 612, 613, 614)]
 
 
 def test_a_workbook_of_day_sheets_counts_from_its_earliest_sheet(

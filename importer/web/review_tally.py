@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from importer.cancels import beyond_guard
 from importer.file_facts import PreparedParts
 from importer.ledger import Ledger, LedgerEntry
 from importer.outcomes import PlanAction, RowIssue, SkipReason
@@ -210,6 +209,4 @@ def _add_missing(
     missing = events_gone(parts, ledger, request.plan_options)
     tally.missing_total = len(missing.within)
     tally.missing = [MissingEvent.of(e) for e in missing.within[: tally.limits.issue_rows]]
-    tally.missing_too_many = beyond_guard(
-        len(missing.within), missing.counted, request.plan_options.max_cancel_share
-    )
+    tally.missing_too_many = missing.beyond_guard(request.plan_options.max_cancel_share)
