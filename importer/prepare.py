@@ -265,9 +265,11 @@ def cancelled_rows(source: pd.DataFrame, cancelled: CancelledRows | None) -> dic
 
 
 # A status that reads as a visit not going ahead, anywhere in the cell ("Canceled by patient",
-# "Pt no-show"); not "Cancellation list" (a booked patient waiting for an earlier slot).
+# "Pt no-show", a dental system's "Broken"); not "Cancellation list" (a booked patient waiting
+# for an earlier slot), nor "Missed call" (a reminder call not answered).
 _LOOKS_CANCELLED = re.compile(
-    r"(?i)\b(?:cancell?ed|cancel|no[\s\-]?show|did not attend|dna|rescheduled|void)\b"
+    r"(?i)\b(?:cancell?ed|cancel|no[\s\-]?show|did not attend|dna|rescheduled|void|broken"
+    r"|missed\s+(?:appt|appointment|visit))\b"
 )
 
 

@@ -169,6 +169,9 @@ def test_a_run_stopped_early_still_reports_later_cancelled_rows_as_such(
         ("DNA", True),
         ("Rescheduled", True),
         ("Cancellation list", False),  # booked, waiting for an earlier slot: sent
+        ("Broken", True),  # a dental system's broken appointment
+        ("Missed appt", True),
+        ("Missed call", False),  # the reminder call went unanswered: the visit is booked
         ("Confirmed", False),
         ("CANCELLED", False),  # listed: set aside as before
     ],

@@ -156,6 +156,7 @@ def test_sheets_named_by_their_days_are_read_as_sheets_all(sheets: list[str], by
         ("No shows", True),
         ("Cancelled appointments:", True),
         ("Rescheduled", True),
+        ("Broken appointments", True),
         ("Cancellation list", False),  # patients waiting for an earlier slot: booked
         ("Mrs. Lee cancelled, call back", False),  # a note about one visit
         ("Dr. Rivera", False),

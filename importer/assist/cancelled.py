@@ -12,7 +12,8 @@ import pandas as pd
 # A header that names a status; a cell that says the appointment does not go ahead.
 _STATUS_HEADER = re.compile(r"(?i)status|cancel")  # not "state": an address has one
 _CANCEL_WORDS = re.compile(
-    r"(?i)(?:cancel|no[\s\-]?show|did not attend|dna$|deleted$|void$|rescheduled$)"
+    r"(?i)(?:cancel|no[\s\-]?show|did not attend|dna$|deleted$|void$|rescheduled$|broken\b"
+    r"|missed\s+(?:appt|appointment|visit))"
 )
 
 

@@ -237,10 +237,11 @@ def headings_above(rows: pd.Index, headings: dict[int, str]) -> pd.Series:
 
 
 # A heading over called-off visits: the word alone, or with "appointments" ("Cancelled
-# appointments", "No-shows"); not "Cancellation list" (patients waiting for an earlier slot).
+# appointments", "No-shows", "Broken appointments"); not "Cancellation list" (patients waiting
+# for an earlier slot).
 _CANCELLED_HEADING = re.compile(
     r"(?i)\W*(?:cancell?ed|cancellations?|cancels|no[\s\-]?shows?|did not attend|dna"
-    r"|rescheduled)(?:\s+(?:appointments?|appts?|visits?|patients?))?\W*"
+    r"|rescheduled|broken|missed)(?:\s+(?:appointments?|appts?|visits?|patients?))?\W*"
 )
 
 

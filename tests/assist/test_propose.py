@@ -848,6 +848,16 @@ def test_a_status_column_marking_cancelled_visits_becomes_the_cancelled_section(
     )
 
 
+def test_a_dental_systems_broken_and_missed_appointments_are_proposed_as_cancelled() -> None:
+    # Dentrix-like statuses: a broken appointment is one the patient will not come to; a
+    # missed call is a reminder call not answered, and the visit goes ahead.
+    frame = _export(["Scheduled", "Broken", "Missed call", "Missed appt", "Broken"])
+    proposal = propose_mapping(frame, name="dental", time_zone="America/Chicago")
+    mapping = parse_mapping(yaml.safe_load(proposal.to_yaml()))
+    assert mapping.cancelled is not None
+    assert mapping.cancelled.values == ("Broken", "Missed appt")
+
+
 def test_a_status_column_with_no_cancelled_visit_yet_is_offered_commented_out() -> None:
     proposal = propose_mapping(
         _export(["Confirmed", "Scheduled"]), name="practice", time_zone="America/Chicago"
