@@ -197,6 +197,7 @@ def test_the_page_lists_only_the_missing_visits_of_the_files_days(
     assert [e.external_id for e in tally.missing] == ["appt-613"]
     assert tally.missing_total == 1
     assert tally.missing_too_many  # 1 of Wednesday's 4 (25%), past the 10% guard
+    assert tally.missing_from == "Wednesday 16 December 2026"
 
 
 @pytest.mark.parametrize(

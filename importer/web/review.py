@@ -109,6 +109,7 @@ class Review:
     missing: list[MissingEvent] = field(default_factory=list)
     missing_total: int = 0
     missing_too_many: bool = False  # more than a run may cancel (a partial file?): not offered
+    missing_from: str = ""  # the file's first day, when the events of days before are left alone
     marks_cancelled: bool = False  # the mapping's status column marks rows cancelled: also missing
     credentials_problem: str = ""
     busy: str = ""  # another run holds the ledger: the plan is a snapshot, sending waits
@@ -337,6 +338,7 @@ def _describe(review: Review, tally: ReviewTally, settings: WebSettings) -> None
     review.missing = list(tally.missing)
     review.missing_total = tally.missing_total
     review.missing_too_many = tally.missing_too_many
+    review.missing_from = tally.missing_from
     review.held = list(tally.held)
     review.more_held = tally.held_total - len(review.held)
     review.to_send = tally.to_send

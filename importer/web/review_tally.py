@@ -107,6 +107,7 @@ class ReviewTally:
     missing: list[MissingEvent] = field(default_factory=list)  # not in the upload: the first
     missing_total: int = 0
     missing_too_many: bool = False  # more than the guard lets a run cancel: not offered
+    missing_from: str = ""  # the file's first day, when those of earlier days are left alone
 
     def add(self, prepared: Prepared, plan: Plan) -> None:
         """Count one part and keep what the page shows of it."""
@@ -210,3 +211,4 @@ def _add_missing(
     tally.missing_total = len(missing.within)
     tally.missing = [MissingEvent.of(e) for e in missing.within[: tally.limits.issue_rows]]
     tally.missing_too_many = missing.beyond_guard(request.plan_options.max_cancel_share)
+    tally.missing_from = str(missing.first_day or "")

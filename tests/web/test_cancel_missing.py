@@ -112,8 +112,8 @@ def test_more_than_the_guard_allows_are_listed_but_never_cancelled_from_the_page
     assert_page_says(
         review,
         "Appointments no longer in this file (3)",
-        "That is more than a tenth of the appointments sent with this mapping, so this page does "
-        "not cancel them",
+        "That is more than a tenth of the appointments sent with this mapping for this file's "
+        "days (from Monday 14 December 2026 on), so this page does not cancel them",
     )
     assert 'name="cancel_missing"' not in review
     # A form made by hand with the box cancels nothing either.
@@ -193,7 +193,7 @@ def test_the_guard_on_the_page_counts_the_events_not_over_as_the_run_does(
     assert_page_says(
         review,
         "Appointments no longer in this file (2)",
-        "That is more than a tenth of the appointments sent with this mapping, so this page does "
-        "not cancel them",
+        "That is more than a tenth of the appointments sent with this mapping for this file's "
+        "days (from Monday 14 December 2026 on), so this page does not cancel them",
     )
     assert "last-month" not in review
