@@ -68,6 +68,14 @@ class Plan:
     rows: list[PlannedRow]
     cancels: list[LedgerEntry]
     new_calendars: tuple[str, ...] = ()  # calendars Apptoto would create (importer.calendars)
+    # The ids of ``cancels`` whose rows the file holds marked called off (not left out).
+    called_off: frozenset[str] = frozenset()
+
+    def why_cancelled(self, entry: LedgerEntry) -> str:
+        """Why ``entry`` (one of ``cancels``) is cancelled, in the report's words."""
+        if entry.external_id in self.called_off:
+            return "marked called off in the file"
+        return "no longer in the file"
 
     def count(self, action: PlanAction) -> int:
         """How many rows (or cancellations) get ``action``."""
@@ -180,7 +188,8 @@ def make_plan(
     if ledger is not None and gone is not None:
         rows = _moved(rows, prepared, ledger, gone, cancelling)
     rows = _hold_back_same_appointments(rows, prepared, ledger, cancels, options, earlier)
-    return Plan(rows=rows, cancels=cancels)
+    off = gone.called_off & {e.external_id for e in cancels} if gone else frozenset()
+    return Plan(rows=rows, cancels=cancels, called_off=off)
 
 
 STILL_LIVE = (

@@ -219,7 +219,7 @@ class _Sender:
                 RowStatus.CANCELLED,
                 entry.external_id,
                 entry.apptoto_id,
-                "no longer in the file: deleted in Apptoto, its reminders stopped",
+                f"{self.plan.why_cancelled(entry)}: deleted in Apptoto, its reminders stopped",
             )
         else:
             result = RowResult(
@@ -227,7 +227,7 @@ class _Sender:
                 RowStatus.FAILED,
                 entry.external_id,
                 entry.apptoto_id,
-                f"no longer in the file, but could not be deleted: {answer.message}",
+                f"{self.plan.why_cancelled(entry)}, but could not be deleted: {answer.message}",
             )
         self.cancelled[entry.external_id] = result
         self.progress.advance(1)

@@ -98,7 +98,7 @@ def plan_results(plan: Plan) -> list[RowResult]:
             PlanAction.CANCEL,
             e.external_id,
             e.apptoto_id,
-            "no longer in the file: would be deleted in Apptoto",
+            f"{plan.why_cancelled(e)}: would be deleted in Apptoto",
         )
         for e in plan.cancels
     ]

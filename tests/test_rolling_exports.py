@@ -47,12 +47,15 @@ def nightly(
     now: datetime,
     *,
     part_rows: int | None = None,
+    dry_run: bool = False,
     **options: Any,
 ) -> list[dict[str, str]]:
     """The export of ``rows`` run at ``now`` with ``--cancel-missing`` (the README's recipe)."""
     plan = PlanOptions(cancel_missing=True, now=now, **options)
     source = export(tmp_path / name, rows)
-    return run(sandbox, source, tmp_path, now=now, part_rows=part_rows, plan_options=plan)
+    return run(
+        sandbox, source, tmp_path, now=now, part_rows=part_rows, plan_options=plan, dry_run=dry_run
+    )
 
 
 def statuses(lines: list[dict[str, str]]) -> dict[str, str]:
@@ -141,11 +144,26 @@ def test_a_day_called_off_in_a_week_is_cancelled_and_the_guard_weighs_only_rows_
         str(refused.value)
     )
     assert len(live_events(sandbox)) == 7
+    planned = nightly(
+        sandbox,
+        tmp_path,
+        "snow.csv",
+        snow + WEDNESDAY,
+        MONDAY_NIGHT,
+        part_rows=part_rows,
+        dry_run=True,
+    )
+    assert {line["message"] for line in planned if line["status"] == "cancel"} == {
+        "marked called off in the file: would be deleted in Apptoto"
+    }
     lines = nightly(
         sandbox, tmp_path, "snow.csv", snow + WEDNESDAY, MONDAY_NIGHT, part_rows=part_rows
     )
     assert [statuses(lines)[f"appt-{i}"] for i in (601, 602, 603)] == ["cancelled"] * 3
     assert sorted(live_events(sandbox)) == [f"appt-{i}" for i in (611, 612, 613, 614)]
+    # The report says why: the file marks them, it did not leave them out.
+    [said] = {line["message"] for line in lines if line["status"] == "cancelled"}
+    assert said == "marked called off in the file: deleted in Apptoto, its reminders stopped"
 
 
 def test_a_workbook_of_day_sheets_counts_from_its_earliest_sheet(
