@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from importer.cancels import Missing, sheet_cancels, sheet_missing, sheet_renamed
-from importer.events import external_ids_of
 from importer.guard import (
     EarlierRows,
     other_people,
@@ -32,8 +31,9 @@ from importer.ledger import (
 )
 from importer.outcomes import PlanAction, RowIssue, SkipReason
 from importer.plan_options import CALENDAR_MOVE, PlanOptions
-from importer.prepare import Prepared, cancelled_rows, with_sheet_values
+from importer.prepare import Prepared
 from importer.reschedules import moved_warnings
+from importer.still_live import still_live
 from importer.zeros_dropped import with_ids_as_sent
 
 # Why a create may in fact update: said on every create when the ledger knows nothing of the
@@ -178,7 +178,9 @@ def make_plan(
         replace(r, warnings=tuple(prepared.warnings[r.row])) if r.row in prepared.warnings else r
         for r in rows
     ]
-    cancelling = options.cancel_missing if cancelling_missing is None else cancelling_missing
+    cancelling = cancelling_missing
+    if cancelling is None:
+        cancelling = options.cancel_missing or options.cancels_decided
     if ledger is not None and gone is None:
         gone = sheet_missing(prepared, ledger, options)
     if cancels is None:
@@ -192,60 +194,27 @@ def make_plan(
     return Plan(rows=rows, cancels=cancels, called_off=off)
 
 
-STILL_LIVE = (
-    "marks the visit called off, but the event sent for it while it was booked (Apptoto event "
-    "{event}) is still there, and its reminders will go out: delete it in Apptoto, or import "
-    "with the cancelling of appointments no longer in the file"
-)
-# The same for a row set aside otherwise (crossed out, below a CANCELLED heading): {why} is why.
-STILL_LIVE_ROW = (
-    "is not sent now ({why}), but the event sent for it while it was booked (Apptoto event "
-    "{event}) is still there, and its reminders will go out: delete it in Apptoto, or import "
-    "with the cancelling of appointments no longer in the file"
-)
-
-
 def _cancelled_yet_live(
     rows: list[PlannedRow], prepared: Prepared, ledger: Ledger | None
 ) -> list[PlannedRow]:
-    """Rows set aside as no appointment (the mapping's ``cancelled`` marks them, a heading calls
-    them off, the workbook crosses them out) whose event, sent while they were booked, is live
-    and stays so (this run does not cancel missing rows): a warning, as its reminders go out."""
-    if ledger is None or not prepared.set_aside:
-        return rows
-    marked = [row for row in prepared.set_aside if row in prepared.source.index]
-    marked_by = prepared.mapping.cancelled
-    by_column = set(cancelled_rows(prepared.source, marked_by)) if marked_by is not None else set()
-    cells = with_sheet_values(prepared.source.loc[marked], prepared.sheet, prepared.mapping)
-    ids = external_ids_of(cells, prepared.mapping.event.external_id)
-    known = ledger.lookup(prepared.mapping.scope, [i for i in ids.tolist() if i])
-    live = {
-        row: known[i]
-        for row, i in zip(marked, ids.tolist(), strict=True)
-        if i in known and not known[i].deleted
-    }
+    """Rows set aside whose event is live and stays so (this run does not cancel missing rows),
+    with a warning naming it (:mod:`importer.still_live`)."""
+    live = still_live(prepared, ledger) if ledger is not None else {}
     if not live:
         return rows
     out = []
     for planned in rows:
-        entry = live.get(planned.row)
-        if entry is None or planned.row is None:
+        if planned.row is None or planned.row not in live:
             out.append(planned)
             continue
-        if marked_by is not None and planned.row in by_column:
-            value = str(prepared.source.at[planned.row, marked_by.column]).strip()
-            why = STILL_LIVE.format(event=entry.apptoto_id)
-            warning = RowIssue(planned.row, marked_by.column, value, why)
-        else:
-            set_aside = prepared.set_aside[planned.row].removeprefix("not an appointment: ")
-            why = STILL_LIVE_ROW.format(why=set_aside, event=entry.apptoto_id)
-            warning = RowIssue(planned.row, "", "", why)
+        entry, warning = live[planned.row]
+        warnings = (*planned.warnings, warning)
         out.append(
             replace(
                 planned,
                 external_id=entry.external_id,
                 apptoto_id=entry.apptoto_id,
-                warnings=(*planned.warnings, warning),
+                warnings=warnings,
             )
         )
     return out

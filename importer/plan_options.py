@@ -33,6 +33,9 @@ class PlanOptions:
     # (:func:`importer.plan._other_people`). The web page's "send anyway" boxes
     # (allow_same_time_rows) cover such rows too.
     allow_shared_ids: bool = False
+    # The run cancels the file's missing rows, decided with another sheet of it (several
+    # sheets: the first): this one is planned as part of such a run, and cancels nothing itself.
+    cancels_decided: bool = False
     # Ids in the file beside the rows planned (the other sheets of a several-sheet run): never
     # cancelled by cancel_missing.
     also_in_file: frozenset[str] = frozenset()

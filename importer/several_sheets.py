@@ -190,6 +190,7 @@ def plan_sheets(request: RunRequest) -> list[tuple[str, PlannedImport]]:
         options = replace(
             request.plan_options,
             cancel_missing=request.plan_options.cancel_missing and i == 0,
+            cancels_decided=request.plan_options.cancel_missing and i > 0,
             also_in_file=in_file,
             coverage=covered,
         )
@@ -234,6 +235,7 @@ def run_sheets(
         options = replace(
             options,
             cancel_missing=options.cancel_missing and i == 0,
+            cancels_decided=options.cancel_missing and i > 0,
             also_in_file=in_file,
             coverage=covered,
         )

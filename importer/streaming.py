@@ -392,7 +392,7 @@ def plan_part(
             no_record=no_record or None,
             cancels=cancels,
             earlier=earlier,
-            cancelling_missing=options.cancel_missing,
+            cancelling_missing=options.cancel_missing or options.cancels_decided,
             gone=gone or NONE_MISSING,
             renamed=renamed or {},
         )

@@ -39,6 +39,7 @@ STAGES: list[tuple[str, ...]] = [
         "importer.calendars",
         "importer.cancels",
         "importer.reschedules",
+        "importer.still_live",
         "importer.zeros_dropped",
     ),
     ("importer.client",),

@@ -6,6 +6,7 @@ refused every night (every live event of today "missing"), so no reminder went o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from importer.plan import PlanOptions
 from importer.several_sheets import run_sheets
 from importer.web.review_tally import ShownLimits, tally_review
 from tests.hand_kept import SheetSpec, write_workbook
-from tests.helpers import fast_client_config, live_events
+from tests.helpers import fast_client_config, live_events, read_report
 from tests.test_cancelled_rows import HEADER, MAPPING, export, run
 
 # The export runs at 2:30 AM in Chicago: the day's visits are all ahead.
@@ -249,3 +250,39 @@ def test_the_first_day_begins_at_the_zones_midnight(
     assert day is not None
     assert (day.begins, str(day)) == (begins, said)
     assert first_day(frame.assign(Date="soon"), MAPPING) is None
+
+
+def test_a_later_sheets_row_marked_cancelled_says_the_run_cancels_its_event(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    # A workbook of day sheets; on the second, a visit is marked cancelled. The run cancels its
+    # event (decided with the first sheet), so its row must not say the reminders still go out.
+    first = write_workbook(
+        tmp_path / "week.xlsx",
+        [SheetSpec("Tue", [HEADER, *TUESDAY]), SheetSpec("Wed", [HEADER, *WEDNESDAY])],
+    )
+    request = RunRequest(
+        source=first,
+        mapping=MAPPING,
+        client_config=fast_client_config(sandbox),
+        ledger_path=tmp_path / "state.sqlite",
+        report_path=tmp_path / "report.csv",
+        all_sheets=True,
+        now=MONDAY_NIGHT,
+        plan_options=PlanOptions(cancel_missing=True, now=MONDAY_NIGHT),
+    )
+    run_sheets(request)
+    off = [[*WEDNESDAY[0][:-1], "Cancelled"], *WEDNESDAY[1:]]
+    again = write_workbook(
+        tmp_path / "week2.xlsx",
+        [SheetSpec("Tue", [HEADER, *TUESDAY]), SheetSpec("Wed", [HEADER, *off])],
+    )
+    for dry_run, cancelled in ((True, "cancel"), (False, "cancelled")):
+        run_sheets(replace(request, source=again, dry_run=dry_run))
+        lines = read_report(tmp_path / "report.csv")
+        [row] = [line for line in lines if line["Appt ID"] == "611"]
+        assert (row["status"], row["warnings"]) == ("not an appointment", "")
+        assert [line["external_id"] for line in lines if line["status"] == cancelled] == [
+            "appt-611"
+        ]
+    assert "appt-611" not in live_events(sandbox)
