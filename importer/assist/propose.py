@@ -171,6 +171,29 @@ def _unread_notes(frame: pd.DataFrame, picks: dict[str, Pick]) -> list[str]:
     return notes
 
 
+_MOST_SITES = 12  # more distinct texts than this: rooms or addresses, not a practice's sites
+
+
+def _sites_note(frame: pd.DataFrame, picks: dict[str, Pick]) -> list[str]:
+    """A note when the rows come from a few sites (the location column) and no column gives
+    their zone: every row takes the one default zone, an hour off for a site in another."""
+    site = picks.get("location")
+    if site is None or "zone" in picks:
+        return []
+    names = list(dict.fromkeys(t.strip() for t in frame[site.column].dropna().astype("str")))
+    names = [n for n in names if n]
+    if not 2 <= len(names) <= _MOST_SITES:
+        return []
+    shown = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
+    example = ", ".join(f'"{n}": ZONE' for n in names[:2])
+    return [
+        f"the rows come from {len(names)} places in {site.column!r} ({shown}), and every row is "
+        "read in the default time zone: if a place is in another zone, give each place its "
+        f"zone in the mapping (time_zones: {{column: {site.column}, values: {{{example}}}}}, "
+        "each ZONE written like America/Denver)"
+    ]
+
+
 def proposal_from_choices(
     frame: pd.DataFrame,
     choices: AbstractMapping[str, str],
@@ -227,6 +250,7 @@ def _build(
     sheet_values: AbstractMapping[str, str] | None = None,
 ) -> Proposal:
     notes = _no_dates_notes(frame, picks, sheet_values) + _unread_notes(frame, picks)
+    notes += _sites_note(frame, picks)
     event = event_choices(frame, picks, name, notes, person_number=person_number)
     participant = participant_choices(frame, picks)
     texts = [t for choice in (*event, *participant) for t in choice_texts(choice)]

@@ -34,7 +34,7 @@ from importer.events.row_warnings import (
     when_column,
 )
 from importer.events.times import event_times
-from importer.mapping import SHOW_AS, Mapping, Template
+from importer.mapping import SHOW_AS, CancelledRows, Mapping, Template, ZonesByColumn
 from importer.outcomes import RowIssue
 from importer.values import (
     collector_paused,
@@ -344,6 +344,8 @@ def _zones(cells: TemplateRenderer, mapping: Mapping, issues: IssueCollector) ->
     """Each row's IANA zone: its cell, else ``defaults.time_zone``; "" where there is none."""
     template = mapping.event.time_zone
     default = mapping.defaults.time_zone or ""
+    if mapping.time_zones is not None:
+        return _zones_by_site(cells, mapping.time_zones, default, issues)
     written = cells.render(template) if template is not None else _blank(cells)
     zones = written.where(not_empty(written), default)
     column = column_name(template, "time_zone") if template is not None else "Time zone"
@@ -362,6 +364,40 @@ def _zones(cells: TemplateRenderer, mapping: Mapping, issues: IssueCollector) ->
     )
     issues.add(not_empty(reasons), column, zones, reasons)
     return zones.where(is_empty(reasons), "")
+
+
+def _zones_by_site(
+    cells: TemplateRenderer, by: ZonesByColumn, default: str, issues: IssueCollector
+) -> pd.Series:
+    """Each row's zone from its text in ``by.column`` (the mapping's ``time_zones``); a blank
+    cell: ``default``. A text the mapping does not list makes the row invalid: a site's zone is
+    never guessed, as an hour off sends a patient at the wrong time."""
+    text = cells.cells(by.column)
+    known = by.zones()
+    zones = map_distinct(
+        text, lambda distinct: pd.Series([known.get(CancelledRows.folded(t), "") for t in distinct])
+    )
+    blank = is_empty(text)
+    zones = zones.where(~blank, default)
+    unlisted = ~blank & is_empty(zones)
+    if unlisted.any():
+        listed = ", ".join(repr(t) for t, _ in by.values)
+        issues.add(
+            unlisted,
+            by.column,
+            text,
+            f"has no time zone in the mapping (its time_zones list {listed}): add it to "
+            "time_zones.values with the zone of that place, like America/New_York",
+        )
+    if blank.any() and not default:
+        issues.add(
+            blank,
+            by.column,
+            "",
+            "is blank, so the row has no time zone: write the site, or set defaults.time_zone "
+            "for rows without one",
+        )
+    return zones
 
 
 def _all_day(

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         ParticipantTemplate,
         Template,
         When,
+        ZonesByColumn,
         parse_template,
     )
     from importer.mapping.parse import format_problem, load_mapping, parse_mapping
@@ -53,6 +54,7 @@ _HOMES = {
             "ParticipantTemplate",
             "Template",
             "When",
+            "ZonesByColumn",
             "parse_template",
         ),
         "importer.mapping.model",
@@ -79,6 +81,7 @@ __all__ = [
     "ParticipantTemplate",
     "Template",
     "When",
+    "ZonesByColumn",
     "check_columns",
     "closest_headers",
     "format_problem",

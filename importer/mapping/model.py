@@ -230,6 +230,21 @@ class CancelledRows:
 
 
 @dataclass(frozen=True, slots=True)
+class ZonesByColumn:
+    """Each row's time zone read from the text of one column, for a practice with sites in more
+    than one zone (``time_zones: {column: Location, values: {Boise clinic: America/Boise}}``).
+    Texts are matched as :class:`CancelledRows` matches its values; a blank cell takes
+    ``defaults.time_zone``, and a text not listed makes the row invalid (never a guessed zone)."""
+
+    column: str
+    values: tuple[tuple[str, str], ...]  # (text as written in the mapping, IANA zone)
+
+    def zones(self) -> dict[str, str]:
+        """Folded text (:meth:`CancelledRows.folded`) -> zone."""
+        return {CancelledRows.folded(text): zone for text, zone in self.values}
+
+
+@dataclass(frozen=True, slots=True)
 class Mapping:
     """A parsed, checked mapping file."""
 
@@ -249,6 +264,7 @@ class Mapping:
     # row, so a typo never makes Apptoto create a calendar. Empty: any calendar.
     calendars: tuple[str, ...] = ()
     cancelled: CancelledRows | None = None  # rows marked cancelled: never sent
+    time_zones: ZonesByColumn | None = None  # each row's zone from a column's text (sites)
 
     @property
     def scope(self) -> str:
@@ -289,6 +305,8 @@ class Mapping:
                 seen.setdefault(column, None)
         if self.cancelled is not None:
             seen.setdefault(self.cancelled.column, None)
+        if self.time_zones is not None:
+            seen.setdefault(self.time_zones.column, None)
         return list(seen)
 
     def check(self, name: str) -> ColumnCheck:

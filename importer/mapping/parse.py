@@ -27,16 +27,18 @@ from importer.mapping.model import (
     ColumnType,
     Defaults,
     Mapping,
+    ZonesByColumn,
 )
 from importer.mapping.problems import Problems, read_bool, read_section
 from importer.mapping.yaml_text import read_mapping_file
-from importer.values import DstPolicy, is_zone, known_zones, zone_country
+from importer.values import DstPolicy, is_zone, known_zones, zone_country, zone_problem
 from importer.values.zones import ONE_OFFSET_ALL_YEAR
 
 _TOP_KEYS = {
     *("name", "source", "sheet", "sheets", "header_row", "defaults", "columns", "event"),
     "calendars",
     "cancelled",
+    "time_zones",
 }
 
 
@@ -85,6 +87,12 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
     if not isinstance(calendars, list) or not all(isinstance(c, str) for c in calendars):
         problems.add(f"calendars: expected a list of calendar names, got {calendars!r}")
     cancelled = _cancelled(top.get("cancelled"), problems)
+    time_zones = _time_zones(top.get("time_zones"), problems)
+    if time_zones is not None and event is not None and event.time_zone is not None:
+        problems.add(
+            "time_zones: the mapping gives each row's zone by event.time_zone already; keep "
+            "one of the two"
+        )
     if problems.items or event is None:
         raise MappingError("the mapping has mistakes", file=file, problems=problems.items)
     sheet = top.get("sheet")
@@ -101,6 +109,7 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
         all_sheets=all_sheets,
         calendars=tuple(c.strip() for c in calendars),
         cancelled=cancelled,
+        time_zones=time_zones,
     )
 
 
@@ -127,6 +136,37 @@ def _cancelled(raw: Any, problems: Problems) -> CancelledRows | None:
     if column is None or values is None:
         return None
     return CancelledRows(column.strip(), tuple(v.strip() for v in values))
+
+
+def _time_zones(raw: Any, problems: Problems) -> ZonesByColumn | None:
+    """``time_zones``: the column whose text tells each row's site, and the zone of each."""
+    if raw is None:
+        return None
+    example = 'like {column: Location, values: {"Boise clinic": America/Boise}}'
+    if not isinstance(raw, dict):
+        problems.add(f"time_zones: expected a column and the zone of each value, {example}")
+        return None
+    problems.unknown_keys("time_zones", raw, {"column", "values"})
+    column, values = raw.get("column"), raw.get("values")
+    if not isinstance(column, str) or not column.strip():
+        problems.add(f"time_zones.column: expected the name of a column, {example}")
+        column = None
+    if not isinstance(values, dict) or not values:
+        problems.add(f"time_zones.values: expected each text of the column and its zone, {example}")
+        return None
+    pairs = []
+    for text, zone in values.items():
+        if not isinstance(text, str) or not text.strip() or not isinstance(zone, str):
+            problems.add(f"time_zones.values: {text!r}: {zone!r} is not a text and its zone")
+            continue
+        reason = zone_problem(zone.strip())
+        if reason is not None:
+            problems.add(f"time_zones.values[{text!r}]: {zone!r} {reason}")
+            continue
+        pairs.append((text.strip(), zone.strip()))
+    if column is None or len(pairs) < len(values):
+        return None
+    return ZonesByColumn(column.strip(), tuple(pairs))
 
 
 def _header_row(raw: Any, problems: Problems) -> int | None:

@@ -858,6 +858,20 @@ def test_a_dental_systems_broken_and_missed_appointments_are_proposed_as_cancell
     assert mapping.cancelled.values == ("Broken", "Missed appt")
 
 
+def test_rows_from_several_places_without_a_zone_column_say_how_to_give_each_its_zone() -> None:
+    frame = _export(["Booked"] * 3).assign(Location=["Boise clinic", "Eugene clinic", ""])
+    proposal = propose_mapping(frame, name="sites", time_zone="America/Los_Angeles")
+    [note] = [n for n in proposal.notes if "places in 'Location'" in n]
+    assert note == (
+        "the rows come from 2 places in 'Location' ('Boise clinic', 'Eugene clinic'), and every "
+        "row is read in the default time zone: if a place is in another zone, give each place "
+        'its zone in the mapping (time_zones: {column: Location, values: {"Boise clinic": '
+        'ZONE, "Eugene clinic": ZONE}}, each ZONE written like America/Denver)'
+    )
+    one = _export(["Booked"] * 2).assign(Location="Boise clinic")
+    assert not any("places in" in n for n in propose_mapping(one, name="s").notes)
+
+
 def test_a_status_column_with_no_cancelled_visit_yet_is_offered_commented_out() -> None:
     proposal = propose_mapping(
         _export(["Confirmed", "Scheduled"]), name="practice", time_zone="America/Chicago"
