@@ -1,6 +1,7 @@
-"""``--cancel-missing``: the events an import created whose rows have left the file, and the
-guard that refuses to cancel more than a share of them (a partial file must never wipe a
-calendar)."""
+"""``--cancel-missing``: the events an import created whose rows have left the file, from the
+file's first day on (a file of tomorrow's visits says nothing of today's), and the guard that
+refuses when the file leaves out more than a share of them (a partial file must never wipe a
+calendar); rows the file marks called off are its word, cancelled and not weighed."""
 
 from __future__ import annotations
 
