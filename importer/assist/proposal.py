@@ -62,6 +62,8 @@ class Proposal:
     sheets: tuple[str, ...] = ()  # several sheets with these columns, read in one run
     cancelled: CancelledGuess | None = None  # a status column marking visits not going ahead
     calendars: tuple[str, ...] = ()  # the only calendars rows may name (from provider headings)
+    # A location column and its few places, when no column gives zones: time_zones, commented
+    places: tuple[str, tuple[str, ...]] | None = None
 
     @property
     def needs_choice(self) -> list[str]:
@@ -150,6 +152,21 @@ def _cancelled(guess: CancelledGuess) -> list[str]:
     values = ", ".join(_quoted(v) for v in guess.values) or _quoted("Cancelled")
     line = f"cancelled: {{column: {_quoted(guess.column)}, values: [{values}]}}"
     return lines + [line if guess.values else f"# {line}"]
+
+
+def _time_zones(column: str, names: tuple[str, ...], default: str | None) -> list[str]:
+    """The ``time_zones`` section, commented out: each place with the default zone, for the
+    person to correct where a place is in another zone."""
+    lines = _comment(
+        f"time_zones (low): the rows come from {len(names)} places in {column!r}, each read in "
+        "defaults.time_zone. If one is in another zone, write each place's zone below "
+        "(like America/Denver) and remove the # of these lines",
+        0,
+    )
+    zone = default or "America/New_York"
+    body = ["time_zones:", f"  column: {_quoted(column)}", "  values:"]
+    body += [f"    {_quoted(name)}: {_quoted(zone)}" for name in names]
+    return lines + [f"# {line}" for line in body]
 
 
 def _comment(text: str, indent: int) -> list[str]:
@@ -284,6 +301,8 @@ def render_proposal(proposal: Proposal) -> str:
     lines.append("  dst: reject")
     if proposal.cancelled is not None:
         lines += _cancelled(proposal.cancelled)
+    if proposal.places is not None:
+        lines += _time_zones(*proposal.places, proposal.time_zone.value)
     if proposal.calendars:
         lines += _comment(
             "calendars (medium): the providers named by the headings above the rows; a row "

@@ -174,24 +174,28 @@ def _unread_notes(frame: pd.DataFrame, picks: dict[str, Pick]) -> list[str]:
 _MOST_SITES = 12  # more distinct texts than this: rooms or addresses, not a practice's sites
 
 
-def _sites_note(frame: pd.DataFrame, picks: dict[str, Pick]) -> list[str]:
-    """A note when the rows come from a few sites (the location column) and no column gives
-    their zone: every row takes the one default zone, an hour off for a site in another."""
+def _places(frame: pd.DataFrame, picks: dict[str, Pick]) -> tuple[str, tuple[str, ...]] | None:
+    """The location column and its few places, when no column gives the rows' zones: every row
+    is then read in the one default zone, an hour off for a place in another."""
     site = picks.get("location")
     if site is None or "zone" in picks:
-        return []
-    names = list(dict.fromkeys(t.strip() for t in frame[site.column].dropna().astype("str")))
+        return None
+    names = [n for n in dict.fromkeys(t.strip() for t in frame[site.column].dropna().astype("str"))]
     names = [n for n in names if n]
     if not 2 <= len(names) <= _MOST_SITES:
-        return []
+        return None
+    return site.column, tuple(names)
+
+
+def _places_note(column: str, names: tuple[str, ...]) -> str:
     shown = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
     example = ", ".join(f'"{n}": ZONE' for n in names[:2])
-    return [
-        f"the rows come from {len(names)} places in {site.column!r} ({shown}), and every row is "
+    return (
+        f"the rows come from {len(names)} places in {column!r} ({shown}), and every row is "
         "read in the default time zone: if a place is in another zone, give each place its "
-        f"zone in the mapping (time_zones: {{column: {site.column}, values: {{{example}}}}}, "
+        f"zone in the mapping (time_zones: {{column: {column}, values: {{{example}}}}}, "
         "each ZONE written like America/Denver)"
-    ]
+    )
 
 
 def proposal_from_choices(
@@ -250,7 +254,9 @@ def _build(
     sheet_values: AbstractMapping[str, str] | None = None,
 ) -> Proposal:
     notes = _no_dates_notes(frame, picks, sheet_values) + _unread_notes(frame, picks)
-    notes += _sites_note(frame, picks)
+    places = _places(frame, picks)
+    if places is not None:
+        notes.append(_places_note(*places))
     event = event_choices(frame, picks, name, notes, person_number=person_number)
     participant = participant_choices(frame, picks)
     texts = [t for choice in (*event, *participant) for t in choice_texts(choice)]
@@ -284,6 +290,7 @@ def _build(
         unmatched=unmatched,
         notes=tuple(notes),
         cancelled=cancelled,
+        places=places,
     )
 
 

@@ -870,6 +870,17 @@ def test_rows_from_several_places_without_a_zone_column_say_how_to_give_each_its
     )
     one = _export(["Booked"] * 2).assign(Location="Boise clinic")
     assert not any("places in" in n for n in propose_mapping(one, name="s").notes)
+    # The mapping has the section commented out, each place in the default zone: with its #
+    # removed (and a zone corrected), it is read.
+    text = proposal.to_yaml()
+    block = text[text.index("# time_zones:") :].split("\ncolumns:")[0]
+    mapping = parse_mapping(yaml.safe_load(text.replace(block, block.replace("# ", ""))))
+    assert mapping.time_zones is not None
+    assert mapping.time_zones.values == (
+        ("Boise clinic", "America/Los_Angeles"),
+        ("Eugene clinic", "America/Los_Angeles"),
+    )
+    assert parse_mapping(yaml.safe_load(text)).time_zones is None
 
 
 def test_a_status_column_with_no_cancelled_visit_yet_is_offered_commented_out() -> None:
