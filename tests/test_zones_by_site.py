@@ -11,7 +11,10 @@ import pytest
 
 from importer.errors import MappingError
 from importer.mapping import ZonesByColumn, parse_mapping
+from importer.pipeline import RunRequest
 from importer.prepare import prepare
+from importer.several_sheets import plan_sheets
+from tests.hand_kept import SheetSpec, write_workbook
 from tests.helpers import write_csv
 
 HEADER = ["Appt ID", "Date", "Time", "Location", "Patient", "Mobile"]
@@ -109,3 +112,36 @@ def test_the_section_is_kept_as_written() -> None:
         "Location",
         (("Boise clinic", "America/Boise"), ("Eugene clinic", "America/Los_Angeles")),
     )
+
+
+def test_a_workbook_with_a_sheet_per_site_takes_the_zone_by_the_sheets_name(
+    tmp_path: Path,
+) -> None:
+    header = ["Appt ID", "Date", "Time", "Patient", "Mobile"]
+    book = write_workbook(
+        tmp_path / "sites.xlsx",
+        [
+            SheetSpec("Boise", [header, ["1", "12/14/2026", "9:00 AM", "Ann Lee", "208-555-0101"]]),
+            SheetSpec(
+                "Eugene", [header, ["2", "12/14/2026", "9:00 AM", "Bo Chen", "541-555-0102"]]
+            ),
+        ],
+    )
+    event = {**SPEC["event"], "participants": [{"name": "{Patient}", "phone": "{Mobile}"}]}
+    spec = {
+        **SPEC,
+        "event": event,
+        "time_zones": {
+            "column": "@sheet",
+            "values": {"Boise": "America/Boise", "Eugene": "America/Los_Angeles"},
+        },
+    }
+    planned = plan_sheets(RunRequest(book, parse_mapping(spec), all_sheets=True))
+    starts = {
+        sheet: [r.payload["start_time"] for r in one.plan.rows if r.payload is not None]
+        for sheet, one in planned
+    }
+    assert starts == {
+        "Boise": ["2026-12-14T09:00:00-07:00"],
+        "Eugene": ["2026-12-14T09:00:00-08:00"],
+    }
