@@ -2,8 +2,8 @@
 
 A big file is read :data:`importer.load.parts.PART_ROWS` rows at a time, so that memory does
 not grow with it. What needs the whole file is settled by a first, light read
-(:meth:`PreparedParts.check`): every appointment id, unique cell and a digest of every row,
-about 32 bytes a row, give the rows that share an id with another row anywhere in the file
+(:meth:`PreparedParts.check`, the keys in :mod:`importer.file_keys`): every appointment id,
+unique cell and a digest of every row, about 32 bytes a row, give the rows that share an id with another row anywhere in the file
 (each of them invalid), the rows identical to an earlier one (a copy, sent once), and the ids
 in the file (for ``--cancel-missing``). Then :meth:`PreparedParts.prepared` checks and maps
 part after part with those facts, exactly as if the file were one part. A file that fits in
@@ -24,16 +24,14 @@ from __future__ import annotations
 
 import bisect
 import pickle
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from importer.events import external_ids_of
+from importer.file_keys import FileFacts, FileKeys, PartKeys, digests_of, part_keys
 from importer.load import DEFAULT_MAX_ROWS, Sheet
 from importer.load.parts import PART_ROWS, WHOLE_ROWS, LayoutChanged, PartReader
 from importer.load.spool import PartSpool, part_bytes, part_of
@@ -48,70 +46,7 @@ from importer.prepare import (
     mapping_sheet,
     prepare_sheet,
 )
-from importer.validate import blank_to_na
 from importer.workers import PartPool
-
-
-def id_digests(ids: Sequence[str] | np.ndarray) -> np.ndarray:
-    """A 64-bit digest of each appointment id (uint64)."""
-    return pd.util.hash_array(np.asarray(ids, dtype=object), categorize=False)
-
-
-@dataclass(frozen=True)
-class FileFacts:
-    """What the whole file says of its rows (see the module)."""
-
-    parts: int  # how many parts the file was read in
-    copies: dict[int, int] = field(default_factory=dict)  # row -> the earlier identical row
-    shared: dict[int, tuple[int, ...]] = field(default_factory=dict)  # row -> its id's rows
-    ids: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))  # sorted digests
-    warnings: tuple[str, ...] = ()  # the load's warnings, every part's
-    unique: dict[str, dict[int, tuple[int, ...]]] = field(default_factory=dict)  # per column
-
-    def absent(self, external_ids: Sequence[str]) -> list[bool]:
-        """For each of ``external_ids``, True when no row of the file has it."""
-        if not len(external_ids):
-            return []
-        digests = id_digests(external_ids)
-        at = np.searchsorted(self.ids, digests).clip(max=max(len(self.ids) - 1, 0))
-        found = self.ids[at] == digests if len(self.ids) else np.zeros(len(digests), bool)
-        return [not f for f in found.tolist()]
-
-
-@dataclass(frozen=True)
-class PartKeys:
-    """One part's row numbers, row digests, id digests (0: no id) and unique cells' digests."""
-
-    rows: np.ndarray
-    cells: np.ndarray
-    ids: np.ndarray
-    values: dict[str, np.ndarray]
-    warnings: tuple[str, ...]
-
-
-def part_keys(data: Sheet | bytes, mapping: Mapping) -> PartKeys:
-    """One part's keys (MappingError for a part without the mapping's columns). Runs in a
-    worker process for a big file (:class:`importer.workers.PartPool`)."""
-    part = part_of(data)
-    rows = appointments_of(part, mapping).rows
-    # Not categorized first: most cells of a row are distinct (ids, phones, emails), and
-    # hashing every cell costs 20% less than factorizing first (29 against 37 ms a part).
-    # Every part is hashed alike, so equal rows of any two parts have equal digests.
-    hashed = pd.util.hash_pandas_object(rows, index=False, categorize=False)
-    ids = external_ids_of(rows, mapping.event.external_id).to_numpy(dtype=object)
-    values = {}
-    for name in (c.name for c in mapping.columns if c.unique):
-        if name in rows.columns:
-            cells = blank_to_na(rows[name])
-            digests = id_digests(cells.fillna("").to_numpy(dtype=object))
-            values[name] = np.where(cells.notna(), digests, np.uint64(0))
-    return PartKeys(
-        rows=rows.index.to_numpy(dtype=np.int64),
-        cells=hashed.to_numpy(),
-        ids=np.where(ids != "", id_digests(ids), np.uint64(0)),
-        values=values,
-        warnings=tuple(part.warnings),
-    )
 
 
 @dataclass(frozen=True)
@@ -165,96 +100,6 @@ def _first_read(
         return keys, None
     done = ahead.work((part, None), *ahead.args)
     return keys, pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-class _Keys:
-    """Each part's keys (:func:`part_keys`), gathered for :meth:`facts`."""
-
-    def __init__(self, mapping: Mapping) -> None:
-        self.unique = [c.name for c in mapping.columns if c.unique]
-        self.rows: list[np.ndarray] = []
-        self.cells: list[np.ndarray] = []
-        self.ids: list[np.ndarray] = []  # digests; 0 where the row has no id
-        self.values: dict[str, list[np.ndarray]] = {name: [] for name in self.unique}
-        self.warnings: dict[str, None] = {}
-
-    def add(self, keys: PartKeys) -> None:
-        self.warnings.update(dict.fromkeys(keys.warnings))
-        self.rows.append(keys.rows)
-        self.cells.append(keys.cells)
-        self.ids.append(keys.ids)
-        for name, digests in keys.values.items():
-            self.values[name].append(digests)
-
-    def facts(self, parts: int) -> FileFacts:
-        """What the keys of every part say (see the module)."""
-        rows, cells, ids = (_joined(self.rows), _joined(self.cells), _joined(self.ids))
-        copies = _copies(rows, cells)
-        kept = ~np.isin(rows, np.fromiter(copies, np.int64, len(copies)))
-        unique = {}
-        for name, chunks in self.values.items():
-            if len(chunks) == len(self.rows):
-                values = _joined(chunks)
-                unique[name] = _groups(rows[kept], values[kept])
-        return FileFacts(
-            parts,
-            copies,
-            _groups(rows[kept], ids[kept]),
-            _distinct(ids[ids != 0]),
-            tuple(self.warnings),
-            unique,
-        )
-
-
-def _digests_of(ids: Sequence[str] | np.ndarray) -> np.ndarray:
-    """The sorted distinct digests of ``ids`` (the ids in a file)."""
-    return _distinct(id_digests(ids)) if len(ids) else np.empty(0, np.uint64)
-
-
-def _distinct(digests: np.ndarray) -> np.ndarray:
-    """The distinct values of ``digests``, sorted. Not ``np.unique``: numpy 2.4's takes 0.65 s
-    for 1,000,000 digests, a sort and a comparison ~10 ms."""
-    ordered = np.sort(digests)
-    if len(ordered) < 2:
-        return ordered
-    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
-
-
-def _joined(chunks: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(chunks) if chunks else np.empty(0, np.uint64)
-
-
-def _copies(rows: np.ndarray, cells: np.ndarray) -> dict[int, int]:
-    """row -> the first row with the same cells (digest ``cells``), for every later row."""
-    order = np.lexsort((rows, cells))
-    rows, cells = rows[order], cells[order]
-    again = np.flatnonzero(cells[1:] == cells[:-1]) + 1
-    if not len(again):
-        return {}
-    starts = np.where(np.r_[True, cells[1:] != cells[:-1]], np.arange(len(cells)), 0)
-    first = np.maximum.accumulate(starts)
-    return dict(zip(rows[again].tolist(), rows[first[again]].tolist(), strict=True))
-
-
-def _groups(rows: np.ndarray, keys: np.ndarray) -> dict[int, tuple[int, ...]]:
-    """row -> every row with its key, for the keys (non-zero) that two rows or more share."""
-    present = keys != 0
-    rows, keys = rows[present], keys[present]
-    order = np.lexsort((rows, keys))
-    rows, keys = rows[order], keys[order]
-    repeated = np.zeros(len(keys), dtype=bool)
-    if len(keys) > 1:
-        same = keys[1:] == keys[:-1]
-        repeated[1:] |= same
-        repeated[:-1] |= same
-    picked = np.flatnonzero(repeated)
-    if not len(picked):
-        return {}
-    found: dict[int, tuple[int, ...]] = {}
-    for group in np.split(picked, np.flatnonzero(np.diff(keys[picked]) != 0) + 1):
-        together = tuple(rows[group].tolist())
-        found.update(dict.fromkeys(together, together))
-    return found
 
 
 class PreparedParts:
@@ -314,7 +159,7 @@ class PreparedParts:
         if self._given is not None:
             # Every id of the sheet counts as in the file, invalid rows' too (--cancel-missing).
             ids = list(self._given.events.external_ids.values())
-            self.facts = FileFacts(1, ids=_digests_of(ids), warnings=self._given.sheet.warnings)
+            self.facts = FileFacts(1, ids=digests_of(ids), warnings=self._given.sheet.warnings)
             return self.facts
         pool = pool or PartPool(1)
         while True:
@@ -323,7 +168,7 @@ class PreparedParts:
             self._spool, self._bounds, self._done_ahead = PartSpool(), [], PartSpool()
             self._ahead = ahead
             reading = _FirstKept(self._named(self.reader.parts()))
-            keys = _Keys(self.mapping)
+            keys = FileKeys(self.mapping)
             try:
                 kept = self._kept(reading.after_first(), bytes_out=pool.workers > 1)
                 for part_found, done in pool.map(_first_read, kept, self.mapping, ahead):
@@ -340,7 +185,7 @@ class PreparedParts:
             found = external_ids_of(rows, self.mapping.event.external_id)
             rendered = found[found != ""].to_numpy(dtype=object)
             self._only, self._ahead = first, None
-            self.facts = FileFacts(1, ids=_digests_of(rendered), warnings=first.warnings)
+            self.facts = FileFacts(1, ids=digests_of(rendered), warnings=first.warnings)
             return self.facts
         self.facts = keys.facts(parts)
         return self.facts

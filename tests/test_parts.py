@@ -20,7 +20,7 @@ import pytest
 
 from importer import file_facts
 from importer.errors import LoadError
-from importer.file_facts import FileFacts, _digests_of
+from importer.file_keys import FileFacts, digests_of
 from importer.ledger import Ledger
 from importer.load import load_table, spool
 from importer.load.parts import PART_ROWS, WHOLE_ROWS, PartReader
@@ -430,10 +430,10 @@ def test_the_ids_of_a_file_in_parts_answer_which_ids_it_lacks() -> None:
     """``FileFacts.absent`` over the ids of every part, repeats and all: the ids in the file are
     found, the others are not (``--cancel-missing`` cancels by this answer)."""
     in_file = [f"clinic-{n:06d}" for n in range(0, 3000, 3)] * 2  # each id twice
-    facts = FileFacts(2, ids=_digests_of(in_file))
+    facts = FileFacts(2, ids=digests_of(in_file))
     asked = [f"clinic-{n:06d}" for n in range(3000)]
     assert facts.absent(asked) == [n % 3 != 0 for n in range(3000)]
-    assert FileFacts(1, ids=_digests_of([])).absent(["clinic-000001"]) == [True]
+    assert FileFacts(1, ids=digests_of([])).absent(["clinic-000001"]) == [True]
 
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
