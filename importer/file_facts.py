@@ -1,22 +1,23 @@
 """A big file checked in parts: what the whole file says of each row, kept small.
 
-A big file is read :data:`importer.load.parts.PART_ROWS` rows at a time, so that memory does
-not grow with it. What needs the whole file is settled by a first, light read
+A big file is read :data:`importer.load.parts.PART_ROWS` rows at a time, so that memory does not
+grow with it. What needs the whole file is settled by a first, light read
 (:meth:`PreparedParts.check`, the keys in :mod:`importer.file_keys`): every appointment id,
-unique cell and a digest of every row, about 32 bytes a row, give the rows that share an id with another row anywhere in the file
-(each of them invalid), the rows identical to an earlier one (a copy, sent once), and the ids
-in the file (for ``--cancel-missing``). Then :meth:`PreparedParts.prepared` checks and maps
-part after part with those facts, exactly as if the file were one part. A file that fits in
-one part is read once: checked or planned, most files do (up to ``WHOLE_ROWS`` rows); sent,
-those of up to ``PART_ROWS`` rows. A bigger file is parsed once too: its parts, as first read,
-wait on disk (:mod:`importer.load.spool`) for the second pass. Given a
-:class:`importer.workers.PartPool`, other processes work out each part's keys and check its
-rows (``validate``), while this one reads the next. ``validate`` checks each part during the
-first read already (:class:`Ahead`): the second pass takes those checks, and checks again only
-the parts whose rows share an id, a unique cell or every cell with rows of other parts.
+unique cell and a digest of every row, about 32 bytes a row, give the rows that share an id with
+another row anywhere in the file (each of them invalid), the rows identical to an earlier one (a
+copy, sent once), and the ids in the file (for ``--cancel-missing``). Then
+:meth:`PreparedParts.prepared` checks and maps part after part with those facts, exactly as if
+the file were one part. A file that fits in one part is read once: checked or planned, most
+files do (up to ``WHOLE_ROWS`` rows); sent, those of up to ``PART_ROWS`` rows. A bigger file is
+parsed once too: its parts, as first read, wait on disk (:mod:`importer.load.spool`) for the
+second pass. Given a :class:`importer.workers.PartPool`, other processes work out each part's
+keys and check its rows (``validate``), while this one reads the next. ``validate`` checks each
+part during the first read already (:class:`Ahead`): the second pass takes those checks, and
+checks again only the parts whose rows share an id, a unique cell or every cell with rows of
+other parts.
 
-One thing is judged within a part only: a patient booked twice at the same start (a warning).
-A new row that looks like one sent by an earlier part is held back by a plan as by a run
+One thing is judged within a part only: a patient booked twice at the same start (a warning). A
+new row that looks like one sent by an earlier part is held back by a plan as by a run
 (:class:`importer.guard.EarlierRows`, the ledger).
 """
 
