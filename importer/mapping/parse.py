@@ -113,44 +113,52 @@ def parse_mapping(raw: Any, *, file: str | None = None) -> Mapping:
     )
 
 
-def _cancelled(raw: Any, problems: Problems) -> CancelledRows | None:
-    """``cancelled``: the column that marks rows not going ahead, and the values that do."""
+def _column_section(
+    key: str, raw: Any, expected: str, example: str, problems: Problems
+) -> tuple[str | None, Any] | None:
+    """A ``{column: ..., values: ...}`` section (``cancelled``, ``time_zones``): its column
+    (None, and said, when it names none) and its raw values; None when the section is absent
+    or not such a mapping (said)."""
     if raw is None:
         return None
-    example = "like {column: Status, values: [Cancelled, No show]}"
     if not isinstance(raw, dict):
-        problems.add(f"cancelled: expected a column and its values, {example}; got {raw!r}")
+        problems.add(f"{key}: expected {expected}, {example}; got {raw!r}")
         return None
-    problems.unknown_keys("cancelled", raw, {"column", "values"})
-    column, values = raw.get("column"), raw.get("values")
+    problems.unknown_keys(key, raw, {"column", "values"})
+    column = raw.get("column")
     if not isinstance(column, str) or not column.strip():
-        problems.add(f"cancelled.column: expected the name of a column, {example}")
-        column = None
+        problems.add(f"{key}.column: expected the name of a column, {example}")
+        return None, raw.get("values")
+    return column.strip(), raw.get("values")
+
+
+def _cancelled(raw: Any, problems: Problems) -> CancelledRows | None:
+    """``cancelled``: the column that marks rows not going ahead, and the values that do."""
+    example = "like {column: Status, values: [Cancelled, No show]}"
+    section = _column_section("cancelled", raw, "a column and its values", example, problems)
+    if section is None:
+        return None
+    column, values = section
     if (
         not isinstance(values, list)
         or not values
         or not all(isinstance(v, str) and v.strip() for v in values)
     ):
         problems.add(f"cancelled.values: expected a list of the texts that mark a row, {example}")
-        values = None
-    if column is None or values is None:
         return None
-    return CancelledRows(column.strip(), tuple(v.strip() for v in values))
+    if column is None:
+        return None
+    return CancelledRows(column, tuple(v.strip() for v in values))
 
 
 def _time_zones(raw: Any, problems: Problems) -> ZonesByColumn | None:
     """``time_zones``: the column whose text tells each row's site, and the zone of each."""
-    if raw is None:
-        return None
     example = 'like {column: Location, values: {"Boise clinic": America/Boise}}'
-    if not isinstance(raw, dict):
-        problems.add(f"time_zones: expected a column and the zone of each value, {example}")
+    expected = "a column and the zone of each value"
+    section = _column_section("time_zones", raw, expected, example, problems)
+    if section is None:
         return None
-    problems.unknown_keys("time_zones", raw, {"column", "values"})
-    column, values = raw.get("column"), raw.get("values")
-    if not isinstance(column, str) or not column.strip():
-        problems.add(f"time_zones.column: expected the name of a column, {example}")
-        column = None
+    column, values = section
     if not isinstance(values, dict) or not values:
         problems.add(f"time_zones.values: expected each text of the column and its zone, {example}")
         return None
@@ -166,7 +174,7 @@ def _time_zones(raw: Any, problems: Problems) -> ZonesByColumn | None:
         pairs.append((text.strip(), zone.strip()))
     if column is None or len(pairs) < len(values):
         return None
-    return ZonesByColumn(column.strip(), tuple(pairs))
+    return ZonesByColumn(column, tuple(pairs))
 
 
 def _header_row(raw: Any, problems: Problems) -> int | None:
