@@ -40,6 +40,9 @@ WEDNESDAY = [
 ]
 
 
+THURSDAY = [["621", "12/17/2026", "9:30 AM", "Dr Ray", "Hal Ott", "541-555-0114", "Booked"]]
+
+
 def nightly(
     sandbox: Any,
     tmp_path: Path,
@@ -85,10 +88,9 @@ def test_a_visit_called_off_on_the_files_days_is_still_cancelled(
     nightly(sandbox, tmp_path, "wednesday.csv", WEDNESDAY, MONDAY_NIGHT)
     # Tuesday night: an export of Wednesday and Thursday, and 612 left it (called off).
     # Thursday's visit is new; Tuesday's, today's, are not the file's to cancel.
-    thursday = [["621", "12/17/2026", "9:30 AM", "Dr Ray", "Hal Ott", "541-555-0114", "Booked"]]
     kept = [row for row in WEDNESDAY if row[0] != "612"]
     # 1 of Wednesday's 4 is past the 10% guard: forced, as a person would after checking.
-    lines = nightly(sandbox, tmp_path, "wed-thu.csv", kept + thursday, TUESDAY_NIGHT, force=True)
+    lines = nightly(sandbox, tmp_path, "wed-thu.csv", kept + THURSDAY, TUESDAY_NIGHT, force=True)
     assert statuses(lines)["appt-612"] == "cancelled"
     assert "appt-612" not in live_events(sandbox)
     assert {"appt-601", "appt-602", "appt-603", "appt-621"} <= set(live_events(sandbox))
@@ -102,8 +104,7 @@ def test_a_day_whose_visits_are_all_marked_cancelled_is_a_day_of_the_file(
     # says so of each, so the guard lets it be (4 of 4, without --force).
     nightly(sandbox, tmp_path, "wednesday.csv", WEDNESDAY, MONDAY_NIGHT)
     off = [[*row[:-1], "Cancelled"] for row in WEDNESDAY]
-    thursday = [["621", "12/17/2026", "9:30 AM", "Dr Ray", "Hal Ott", "541-555-0114", "Booked"]]
-    lines = nightly(sandbox, tmp_path, "again.csv", off + thursday, MONDAY_NIGHT)
+    lines = nightly(sandbox, tmp_path, "again.csv", off + THURSDAY, MONDAY_NIGHT)
     assert sorted(live_events(sandbox)) == ["appt-621"]
     assert [s for i, s in statuses(lines).items() if i.startswith("appt-61")] == ["cancelled"] * 4
 
@@ -173,11 +174,10 @@ def test_a_workbook_of_day_sheets_counts_from_its_earliest_sheet(
     nightly(sandbox, tmp_path, "tuesday.csv", TUESDAY, MONDAY_NIGHT)
     nightly(sandbox, tmp_path, "wednesday.csv", WEDNESDAY, TUESDAY_NIGHT)
     # Tuesday night's workbook: a sheet for Thursday, then one for Wednesday without 613.
-    thursday = [["621", "12/17/2026", "9:30 AM", "Dr Ray", "Hal Ott", "541-555-0114", "Booked"]]
     book = write_workbook(
         tmp_path / "week.xlsx",
         [
-            SheetSpec("Thu", [HEADER, *thursday]),
+            SheetSpec("Thu", [HEADER, *THURSDAY]),
             SheetSpec("Wed", [HEADER, *[r for r in WEDNESDAY if r[0] != "613"]]),
         ],
     )
