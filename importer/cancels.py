@@ -9,12 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from importer.appointments import Coverage, coverage_of
 from importer.errors import PlanRefused
 from importer.events import FirstDay
 from importer.ledger import Ledger, LedgerEntry
 from importer.mapping import Mapping
 from importer.plan_options import PlanOptions
-from importer.prepare import Coverage, Prepared, coverage_of
+from importer.prepare import Prepared
 from importer.zeros_dropped import ids_without_zeros
 
 

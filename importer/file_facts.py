@@ -31,6 +31,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from importer.appointments import (
+    Appointments,
+    Coverage,
+    appointments_of,
+    appointments_remembered,
+    coverage_of,
+)
 from importer.events import external_ids_of
 from importer.file_keys import FileFacts, FileKeys, PartKeys, digests_of, part_keys
 from importer.load import DEFAULT_MAX_ROWS, Sheet
@@ -38,15 +45,7 @@ from importer.load.parts import PART_ROWS, WHOLE_ROWS, LayoutChanged, PartReader
 from importer.load.spool import PartSpool, part_bytes, part_of
 from importer.mapping import Mapping
 from importer.memory import release_freed_memory
-from importer.prepare import (
-    Appointments,
-    Coverage,
-    Prepared,
-    appointments_of,
-    coverage_of,
-    mapping_sheet,
-    prepare_sheet,
-)
+from importer.prepare import Prepared, mapping_sheet, prepare_sheet
 from importer.workers import PartPool
 
 
@@ -96,10 +95,11 @@ def _first_read(
     """One part's keys and, when asked for, its work done ahead, pickled (kept on disk until
     the whole file is read). Runs in a worker process for a big file."""
     part = part_of(data)
-    keys = part_keys(part, mapping)
-    if ahead is None:
-        return keys, None
-    done = ahead.work((part, None), *ahead.args)
+    with appointments_remembered():  # the keys and the work ahead read them once
+        keys = part_keys(part, mapping)
+        if ahead is None:
+            return keys, None
+        done = ahead.work((part, None), *ahead.args)
     return keys, pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -141,6 +141,7 @@ class PreparedParts:
         self._done_ahead = PartSpool()  # its result for each part, pickled
         self.facts: FileFacts | None = None
         self._coverage: Coverage | None = None  # worked out when first asked
+        self._read: dict[int, tuple[Sheet, Mapping, Appointments]] = {}  # one part: read once
 
     @property
     def given(self) -> bool:
@@ -182,7 +183,8 @@ class PreparedParts:
         parts, first = reading.count, reading.only
         if first is not None:
             # One part: its ids alone (--cancel-missing keeps them); the rest needs no digest.
-            rows = appointments_of(first, self.mapping).rows  # MappingError now, as for more
+            with appointments_remembered(self._read):  # read again by prepare(): kept
+                rows = appointments_of(first, self.mapping).rows  # MappingError now, as for more
             found = external_ids_of(rows, self.mapping.event.external_id)
             rendered = found[found != ""].to_numpy(dtype=object)
             self._only, self._ahead = first, None
@@ -209,7 +211,7 @@ class PreparedParts:
         if self._given is not None:
             yield self._given.sheet
         elif self._only is not None:
-            yield from self._named([self._only])
+            yield self._only  # named as read
         elif self._spool.usable:
             yield from map(part_of, self._spool.parts())
         else:
@@ -296,7 +298,8 @@ class PreparedParts:
         if self._given is not None:
             return replace(self._given, sheet=part)
         release_freed_memory()  # the part before's cells and payloads are gone
-        return prepare_part((part, self.facts_of(part)), self.mapping, self.now)
+        with appointments_remembered(self._read if part is self._only else None):
+            return prepare_part((part, self.facts_of(part)), self.mapping, self.now)
 
     def prepared(self) -> Iterator[Prepared]:
         """Every part, checked and mapped."""

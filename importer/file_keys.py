@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from importer.appointments import appointments_of
 from importer.events import external_ids_of
 from importer.load import Sheet
 from importer.load.spool import part_of
 from importer.mapping import Mapping
-from importer.prepare import appointments_of
 from importer.validate import blank_to_na
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from importer.prepare import Coverage
+    from importer.appointments import Coverage
 
 DEFAULT_MAX_CANCEL_SHARE = 0.10  # --cancel-missing refuses to cancel more than this share
 # Hint for whoever runs the import: a calendar move can be done by deleting and re-creating.

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from importer.appointments import Coverage, coverage_of
 from importer.errors import LoadError, MappingError, ReportError
 from importer.guard import EarlierRows
 from importer.load import WORKBOOK_SUFFIXES, sheet_names
@@ -37,7 +38,7 @@ from importer.pipeline import (
     run_import,
     validate_rows,
 )
-from importer.prepare import Coverage, Prepared, coverage_of, prepare
+from importer.prepare import Prepared, prepare
 from importer.progress import Progress
 from importer.report import not_replaced_note, report_frame, write_report_table
 from importer.streaming import payloads_sent

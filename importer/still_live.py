@@ -5,10 +5,11 @@ go out, so the row says so and names the event."""
 
 from __future__ import annotations
 
+from importer.appointments import cancelled_rows, with_sheet_values
 from importer.events import external_ids_of
 from importer.ledger import Ledger, LedgerEntry
 from importer.outcomes import RowIssue
-from importer.prepare import Prepared, cancelled_rows, with_sheet_values
+from importer.prepare import Prepared
 
 STILL_LIVE = (
     "marks the visit called off, but the event sent for it while it was booked (Apptoto event "

@@ -30,7 +30,7 @@ STAGES: list[tuple[str, ...]] = [
     ("importer.mapping",),
     ("importer.validate",),
     ("importer.events",),
-    ("importer.prepare", "importer.file_keys", "importer.file_facts"),
+    ("importer.appointments", "importer.prepare", "importer.file_keys", "importer.file_facts"),
     ("importer.ledger",),
     (
         "importer.guard",

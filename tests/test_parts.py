@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from importer import file_facts
+from importer import appointments, file_facts
 from importer.errors import LoadError
 from importer.file_keys import FileFacts, digests_of
 from importer.ledger import Ledger
@@ -494,6 +494,46 @@ def test_each_part_is_checked_as_it_is_read_and_again_only_if_other_parts_change
     assert len(across) < len(first_read) / 2
     expected = validate_file(request(path, tmp_path / "a", ONE_PART, now=NOW, report_path=None))
     assert done.counts == expected.done.counts
+
+
+@pytest.mark.parametrize("rows", [4, ONE_PART])
+def test_each_part_s_appointments_are_read_once_for_its_keys_and_its_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int
+) -> None:
+    # A part's keys (or, for a file of one part, its ids) and its check both need the part's
+    # appointments: read once per part as the file is first read (a part checked again, as
+    # other parts change it, reads them again), and the check is the same.
+    path = big_export(tmp_path / "export.csv")
+    expected = validate_file(request(path, tmp_path / "a", rows, now=NOW))
+    read: list[int] = []
+    real = appointments._appointments_of
+
+    def counted(part: Any, mapping: Any) -> Any:
+        read.append(id(part))
+        return real(part, mapping)
+
+    monkeypatch.setattr(appointments, "_appointments_of", counted)
+    parts = parts_of(request(path, tmp_path / "b", rows, now=NOW))
+    with PartPool(1) as pool:
+        parts.check(pool, ahead=checked_ahead(parts, reported=True))
+        first_read, read[:] = len(read), []
+        report = ReportWriter(tmp_path / "report.csv")
+        done = validate_parts(parts, report, pool)
+    assert parts.facts is not None and first_read == parts.facts.parts
+    assert len(read) == (0 if rows == ONE_PART else 4)  # the 4 parts other parts change
+    assert expected.report_path is not None
+    assert lines(report.finish()) == lines(expected.report_path)
+    assert done.counts == expected.done.counts
+
+
+def test_appointments_are_remembered_only_within_the_block_and_for_the_same_sheet() -> None:
+    sheet = load_table(SAMPLES / "appointments.csv")
+    with appointments.appointments_remembered():
+        first = appointments.appointments_of(sheet, MAPPING)
+        assert appointments.appointments_of(sheet, MAPPING) is first
+        renamed = replace(sheet, file="other.csv")  # {@file} may read differently
+        assert appointments.appointments_of(renamed, MAPPING) is not first
+    assert appointments.appointments_of(sheet, MAPPING) is not first
 
 
 def test_a_check_made_ahead_for_another_purpose_is_not_taken(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from importer import plan as plan_module
+from importer.appointments import restore_lost_zeros
 from importer.errors import PlanRefused
 from importer.ledger import Ledger, LedgerEntry, changed_fields, field_hashes, payload_hash
 from importer.ledger.lost_zeros import TryBudget, zeros_put_back
@@ -25,7 +26,7 @@ from importer.plan import (
     PlanOptions,
     make_plan,
 )
-from importer.prepare import Prepared, prepare, restore_lost_zeros
+from importer.prepare import Prepared, prepare
 from importer.sandbox.server import SandboxHandle
 from tests.helpers import CLINIC_MAPPING, SAMPLES, env_for, read_csv, read_report, write_csv
 from tests.helpers import invoke_cli as invoke

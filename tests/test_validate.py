@@ -496,9 +496,10 @@ def test_the_phone_and_email_answers_are_forgotten_once_a_part_is_mapped() -> No
     # of numbers and addresses for nothing.
     import importer.validate as validate
     import importer.values.phones as phones
+    from importer.appointments import appointments_of
     from importer.load import load_table
     from importer.mapping import load_mapping
-    from importer.prepare import appointments_of, validate_and_map
+    from importer.prepare import validate_and_map
     from tests.helpers import CLINIC_MAPPING, SAMPLES
 
     mapping = load_mapping(CLINIC_MAPPING)

@@ -14,9 +14,10 @@ from typing import Any
 import pandas as pd
 import phonenumbers
 
+from importer.appointments import cancelled_rows
 from importer.mapping import Mapping
 from importer.outcomes import RowIssue
-from importer.prepare import cancelled_rows, validate_and_map
+from importer.prepare import validate_and_map
 from importer.values import is_zone
 
 FIRST_PROBLEMS = 5  # problems listed from the whole sheet under a preview
