@@ -133,7 +133,6 @@ def build_events(
             participants_of(cells, p, i, mapping.defaults.phone_region, issues)
             for i, p in enumerate(event.participants, start=1)
         ]
-        participants = [one.people for one in people]
         unreachable_warnings(people, event.participants, frame.index, issues)
         start_column = when_column(event.start, "start")
         start_template = event.start.datetime or event.start.date
@@ -156,7 +155,7 @@ def build_events(
             return dict(
                 zip(
                     [row_numbers[i] for i in valid.tolist()],
-                    _assemble(fields, custom, participants, valid),
+                    _assemble(fields, custom, [one.people() for one in people], valid),
                     strict=True,
                 )
             )

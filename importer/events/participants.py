@@ -29,12 +29,17 @@ def _blank(cells: TemplateRenderer) -> pd.Series:
 class Participants:
     """One participant template's participant on every row."""
 
-    people: list[dict[str, Any] | None]  # per row; None where every field is blank
+    values: dict[str, pd.Series]  # per field, its text on every row ("" where blank)
     who: np.ndarray  # per row, a number shared by rows with the same name, email, phone; -1: nobody
     names: pd.Series  # per row, the name ("" for none)
     # Per row: the participant can be reminded (a usable phone or email, or an Apptoto contact),
     # or a contact detail was written that cannot be used (the row has its own issue for that).
     reachable: np.ndarray
+
+    def people(self) -> list[dict[str, Any] | None]:
+        """Per row, the participant's non-blank fields as a dict (None where every one is
+        blank): made when the payloads are, never by ``validate``."""
+        return _people(self.values)
 
 
 def participants_of(
@@ -86,7 +91,7 @@ def participants_of(
     reachable = contact | present.get("email", no_field) | present.get("phone", no_field)
     for fault in faults.values():
         reachable |= fault.where
-    return Participants(_people(values), who, names, reachable.to_numpy(dtype=bool))
+    return Participants(values, who, names, reachable.to_numpy(dtype=bool))
 
 
 def _people(values: dict[str, pd.Series]) -> list[dict[str, Any] | None]:
