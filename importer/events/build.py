@@ -98,14 +98,15 @@ def build_events(
     cells = TemplateRenderer(frame)
     issues = IssueCollector(frame.index)
     event = mapping.event
-    fields: dict[str, pd.Series] = {}
+    # A field only the payloads read is made with them (a function here): validate never is.
+    fields: dict[str, pd.Series | Callable[[], pd.Series]] = {}
 
     external_ids = _external_ids(cells, event.external_id, issues, shared or {})
     fields["external_id"] = external_ids
     if event.calendar is not None:
-        fields["calendar"] = _required_text(cells, event.calendar, "calendar", issues)
+        calendars = fields["calendar"] = _required_text(cells, event.calendar, "calendar", issues)
         if mapping.calendars:
-            _allowed_calendars(fields["calendar"], mapping.calendars, event.calendar, issues)
+            _allowed_calendars(calendars, mapping.calendars, event.calendar, issues)
     if event.calendar_id is not None:
         fields["calendar_id"] = whole_numbers(
             cells, event.calendar_id, "calendar_id", issues, required=True
@@ -120,14 +121,14 @@ def build_events(
     fields["time_zone"] = zones
     fields["all_day"] = all_day
     if event.location is not None:
-        fields["location"] = cells.render(event.location)
+        fields["location"] = functools.partial(cells.render, event.location)
     if event.content is not None or event.auto_messages:
-        content = cells.render(event.content) if event.content is not None else _blank(cells)
-        fields["content"] = _with_auto_tag(content) if event.auto_messages else content
+        fields["content"] = functools.partial(_content, cells, event.content, event.auto_messages)
     if event.show_as is not None:
         fields["show_as"] = _show_as(cells, event.show_as, issues)
-
-    custom = {key: cells.render(template) for key, template in event.custom_data}
+    custom: dict[str, pd.Series | Callable[[], pd.Series]] = {
+        key: functools.partial(cells.render, t) for key, t in event.custom_data
+    }
     with collector_paused():
         people = [
             participants_of(cells, p, i, mapping.defaults.phone_region, issues)
@@ -155,7 +156,9 @@ def build_events(
             return dict(
                 zip(
                     [row_numbers[i] for i in valid.tolist()],
-                    _assemble(fields, custom, [one.people() for one in people], valid),
+                    _assemble(
+                        _made(fields), _made(custom), [one.people() for one in people], valid
+                    ),
                     strict=True,
                 )
             )
@@ -414,6 +417,17 @@ def _all_day(
         "must be yes or no (blank means no)",
     )
     return answer.fillna(False).astype(bool)
+
+
+def _made(fields: dict[str, pd.Series | Callable[[], pd.Series]]) -> dict[str, pd.Series]:
+    """``fields`` with each one still to make made (in their order: the payload's keys')."""
+    return {k: value if isinstance(value, pd.Series) else value() for k, value in fields.items()}
+
+
+def _content(cells: TemplateRenderer, template: Template | None, auto: bool) -> pd.Series:
+    """The content of every row: its template's text, tagged for auto messages if asked."""
+    content = cells.render(template) if template is not None else _blank(cells)
+    return _with_auto_tag(content) if auto else content
 
 
 def _with_auto_tag(content: pd.Series) -> pd.Series:

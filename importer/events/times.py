@@ -234,12 +234,21 @@ def _duration(
 class EventTimes:
     """Each row's start and end as Apptoto takes them, and as the instants they name."""
 
-    start_time: pd.Series  # ISO 8601 with offset, "" where unusable
-    end_time: pd.Series
-    starts: pd.Series  # the UTC instant each start_time names (NaT where it is "")
+    starts: pd.Series  # the UTC instant of each start (NaT where unusable)
     ends: pd.Series
     start_walls: pd.Series  # each start's wall clock and offset (NaT where unusable)
     start_offsets: pd.Series
+    end_walls: pd.Series
+    end_offsets: pd.Series
+
+    def start_time(self) -> pd.Series:
+        """Each start as Apptoto takes it: ISO 8601 with offset, "" where unusable (written
+        when the payloads are made, never by ``validate``)."""
+        return format_iso(self.start_walls, self.start_offsets)
+
+    def end_time(self) -> pd.Series:
+        """Each end as Apptoto takes it (see :meth:`start_time`)."""
+        return format_iso(self.end_walls, self.end_offsets)
 
     def day_starts(self, zones: pd.Series, dst: DstPolicy) -> pd.Series:
         """The UTC instant at which each start's day begins in its zone (its first instant, on
@@ -310,14 +319,15 @@ def event_times(
             end_offset.where(timed, day_end_offset),
         )
 
-    start_time, end_time = format_iso(start_wall, start_offset), format_iso(end_wall, end_offset)
     starts, ends = utc_instants(start_wall, start_offset), utc_instants(end_wall, end_offset)
     order = (end_wall - end_offset) - (start_wall - start_offset)
     wrong = (order <= pd.Timedelta(0)).fillna(False).astype(bool)
     if wrong.any():
         # The words are made for the wrong rows only: string sums over every row cost ~20 ms
         # per 50,000 rows.
-        order, timed, end_wall, start_day_of = (
+        start_time = format_iso(start_wall[wrong], start_offset[wrong])
+        end_time = format_iso(end_wall[wrong], end_offset[wrong])
+        order, timed, wrong_end, start_day_of = (
             order[wrong],
             timed[wrong],
             end_wall[wrong],
@@ -326,8 +336,8 @@ def event_times(
         verb = pd.Series("ends before it starts", index=order.index).where(
             order < pd.Timedelta(0), "ends when it starts (it must end after it starts)"
         )
-        reason = verb + ": starts " + start_time[wrong] + ", ends " + end_time[wrong]
-        at_midnight = timed & (end_wall == end_wall.dt.normalize())
+        reason = verb + ": starts " + start_time + ", ends " + end_time
+        at_midnight = timed & (wrong_end == wrong_end.dt.normalize())
         reason = reason.where(
             ~at_midnight, reason + "; an event that ends at midnight needs the next day's date"
         )
@@ -336,7 +346,7 @@ def event_times(
         overnight = (
             timed
             & ~at_midnight
-            & (end_wall.dt.normalize() == start_day_of)
+            & (wrong_end.dt.normalize() == start_day_of)
             & (order + DAY <= pd.Timedelta(hours=OVERNIGHT_HOURS))
         )
         reason = reason.where(
@@ -344,4 +354,4 @@ def event_times(
         )
         reason = reason.where(timed, "ends before it starts: the end date is before the start date")
         issues.add(wrong, end_column, end_text, reason)
-    return EventTimes(start_time, end_time, starts, ends, start_wall, start_offset)
+    return EventTimes(starts, ends, start_wall, start_offset, end_wall, end_offset)
