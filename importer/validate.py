@@ -60,9 +60,23 @@ EMAIL_MAX_LENGTH = 254  # RFC 5321: longer addresses cannot be delivered
 INTEGER_PATTERN = r"[+-]?[0-9]+"  # [0-9], not \d: other scripts' digits are not whole numbers here
 
 
+# Most addresses are plain ASCII (ann.lee+clinic@mail.example.org): this narrower pattern
+# matches only addresses EMAIL_PATTERN matches too, in ~60% of its time; the others are asked of
+# EMAIL_PATTERN (tests/test_validate.py checks the one is within the other).
+PLAIN_EMAIL_PATTERN = (
+    r"[A-Za-z0-9_%+'-]+(?:\.[A-Za-z0-9_%+'-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}"
+)
+
+
 @functools.cache
 def _email_syntax() -> re.Pattern[str]:
     return re.compile(EMAIL_PATTERN)
+
+
+@functools.cache
+def _plain_email() -> re.Pattern[str]:
+    return re.compile(PLAIN_EMAIL_PATTERN)
 
 
 # Answers by text: the column checks and the map stage both check the same email column (one
@@ -86,7 +100,7 @@ def emails_ok(cells: pd.Series) -> pd.Series:
     # One compiled regex in a plain loop: pandas' .str.fullmatch costs ~3x more per cell.
     texts = cells.to_numpy(dtype=object)
     known = _email_answers if len(texts) <= EMAIL_MEMO_SIZE else {}
-    matches = _email_syntax().fullmatch
+    plain, matches = _plain_email().fullmatch, _email_syntax().fullmatch
     ok = []
     for text in texts:
         if type(text) is not str:
@@ -96,7 +110,9 @@ def emails_ok(cells: pd.Series) -> pd.Series:
         if answer is None:
             if len(known) >= EMAIL_MEMO_SIZE:
                 known.clear()
-            answer = known[text] = len(text) <= EMAIL_MAX_LENGTH and matches(text) is not None
+            answer = known[text] = len(text) <= EMAIL_MAX_LENGTH and (
+                plain(text) is not None or matches(text) is not None
+            )
         ok.append(answer)
     return pd.Series(ok, index=cells.index, dtype=bool)
 

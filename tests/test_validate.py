@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pandas as pd
 import pandera.config
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from importer.errors import MappingError
 from importer.mapping import (
@@ -26,8 +29,10 @@ from importer.outcomes import RowIssue
 from importer.prepare import prepare
 from importer.validate import (
     DUPLICATED,
+    EMAIL_PATTERN,
     NOT_EMAIL,
     NOT_WHOLE_NUMBER,
+    PLAIN_EMAIL_PATTERN,
     REQUIRED_BLANK,
     ROWS_SHOWN,
     two_addresses_reason,
@@ -135,6 +140,18 @@ def test_a_cell_of_two_email_addresses_says_so(value: str) -> None:
 )
 def test_email_rejects(value: str) -> None:
     assert one_cell(ColumnType.EMAIL, value) == [RowIssue(2, "Cell", value, NOT_EMAIL)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet="aZ09._%+'-@#!x\u00e9 -", max_size=30)
+    | st.from_regex(PLAIN_EMAIL_PATTERN, fullmatch=True)
+)
+def test_the_plain_email_pattern_matches_only_what_the_whole_one_does(text: str) -> None:
+    # emails_ok asks PLAIN_EMAIL_PATTERN first: it must never accept an address that
+    # EMAIL_PATTERN rejects.
+    if re.fullmatch(PLAIN_EMAIL_PATTERN, text):
+        assert re.fullmatch(EMAIL_PATTERN, text), text
 
 
 @pytest.mark.parametrize("value", ["0", "42", "007", "-3", "+7", " 12 ", "123456789012345678901"])
