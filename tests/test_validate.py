@@ -193,7 +193,7 @@ def test_timezone_accepts(value: str) -> None:
     assert one_cell(ColumnType.TIMEZONE, value) == []
 
 
-BY_FILTER = "; or have the mapping read the column's short names as their zones: {Cell|zone}"
+BY_FILTER = "; or have the mapping read the column's names as their zones: {Cell|zone}"
 
 
 @pytest.mark.parametrize(
@@ -544,7 +544,7 @@ def test_an_appointment_in_est_is_refused_not_sent_an_hour_off_in_summer(tmp_pat
     prepared = prepare(source, load_mapping(CLINIC_MAPPING))
     assert [str(i) for i in prepared.issues[2]] == [
         f"row 2, column 'Time Zone': 'EST' {ONE_OFFSET_ALL_YEAR['EST']}; or have the mapping "
-        "read the column's short names as their zones: {Time Zone|zone}"
+        "read the column's names as their zones: {Time Zone|zone}"
     ]
     assert prepared.events.payloads[3]["start_time"] == "2027-07-14T09:00:00-04:00"
 

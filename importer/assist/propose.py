@@ -77,7 +77,7 @@ from importer.values import (
     zone_problem,
 )
 from importer.values.zone_names import split_zone_names, zone_of_names
-from importer.values.zones import AMBIGUOUS_SHORT_NAMES, SHORT_NAME_FAMILIES
+from importer.values.zones import SHORT_NAME_FAMILIES, tells_no_one_zone, zone_of_short_name
 
 
 def _usable(frame: pd.DataFrame) -> list[str]:
@@ -403,20 +403,32 @@ def _zone_from_names(frame: pd.DataFrame, picks: dict[str, Pick]) -> tuple[str, 
 
 
 def _short_names_column(frame: pd.DataFrame) -> tuple[str, str, str] | None:
-    """A column whose header names a zone and whose every cell is a zone's short name (EST,
-    EDT, PT): the column, the names, and those of them that tell no one zone (MST, AST, GMT:
-    :data:`importer.values.zones.AMBIGUOUS_SHORT_NAMES`; "" when there is none). A State
+    """A column whose header names a zone and whose every cell names a zone as staff or Windows
+    write it, not as tzdata does (EST, PT, Eastern Standard Time, Pacific Time (US & Canada)):
+    the column, the names, and those of them that tell no one zone (MST, Mountain Standard
+    Time: :func:`importer.values.zones.tells_no_one_zone`; "" when there is none). A State
     column of CT (Connecticut) is no Central time: the header must name a zone."""
     for column in _usable(frame):
         if not name_score(spec("time_zone"), column):
             continue
-        cells = sampled(frame, column).str.upper()
-        if cells.empty or not cells.isin(SHORT_NAME_FAMILIES.keys()).all():
+        written = sampled(frame, column).tolist()
+        # Short names in capitals as tzdata writes them (pt: PT), other names as written.
+        names = sorted({n.upper() if n.upper() in SHORT_NAME_FAMILIES else n for n in written})
+        if not names or not all(_a_zone_s_name(n) for n in names):
             continue
-        names = sorted(set(cells.tolist()))
-        ambiguous = [n for n in names if n in AMBIGUOUS_SHORT_NAMES]
+        ambiguous = [n for n in names if tells_no_one_zone(n)]
         return column, ", ".join(names), ", ".join(ambiguous)
     return None
+
+
+def _a_zone_s_name(text: str) -> bool:
+    """True for a zone's name as staff or Windows write it (EST, Eastern Standard Time), one
+    that tells no one zone (MST) included; not for a tzdata name (America/New_York)."""
+    return (
+        text.upper() in SHORT_NAME_FAMILIES
+        or zone_of_short_name(text) != text
+        or tells_no_one_zone(text)
+    )
 
 
 def _column_and_filter(choice: str) -> tuple[str, str]:
@@ -450,8 +462,8 @@ def short_names_pick(frame: pd.DataFrame) -> Pick | None:
         Confidence.MEDIUM,
         f"the header {column!r} names this field and its values are short names ({names}), "
         "which are no time zones (EST is UTC-05:00 all year round): each is read as its "
-        "family's zone, winter and summer time alike (EST and EDT as America/New_York); check "
-        "it",
+        "place's zone, winter and summer time alike (EST, EDT and Windows' Eastern Standard "
+        "Time as America/New_York); check it",
     )
 
 

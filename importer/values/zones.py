@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import functools
 import importlib.resources
@@ -63,14 +64,115 @@ ONE_OFFSET_ALL_YEAR = {
 AMBIGUOUS_SHORT_NAMES = frozenset({"MST", "MT", "AST", "GMT"})
 
 
+# Zone names as systems built on Windows export them: "Eastern Standard Time" is Windows' name
+# for New York's time, summer time included, "GMT Standard Time" the UK's (BST included), "US
+# Mountain Standard Time" Arizona's. The table is Unicode CLDR's, as tzlocal keeps it.
+#
+# US and Canadian zones in words, as staff and web systems write them: "Eastern", "Central
+# Time", "Pacific Time (US & Canada)", Windows' "(UTC-05:00) Eastern Time (US & Canada)".
+_IN_WORDS = re.compile(
+    r"(?:\((?:utc|gmt)\s*(?P<offset>[+-]\s*\d{1,2}(?::?\d{2})?)?\)\s*)?"
+    r"(?P<family>eastern|central|mountain|pacific|alaska|alaskan|hawaii|hawaiian|atlantic)"
+    r"(?:\s+(?:standard|daylight))?(?:\s+time)?"
+    r"(?:\s*\((?P<qualified>us\s*(?:&|and)\s*canada|canada)\))?",
+    re.IGNORECASE,
+)
+_FAMILY_WORDS = {"alaskan": "alaska", "hawaiian": "hawaii"}
+# Families whose name alone tells no one zone, as MST and AST: staff in Arizona write "Mountain
+# Standard Time" for their time (no summer time) and in Puerto Rico "Atlantic Standard Time"
+# (none either), where Windows means Denver's and Halifax's, an hour apart in summer. With
+# "(US & Canada)" or "(Canada)" they are Denver's and Halifax's.
+AMBIGUOUS_FAMILIES = {
+    "Mountain": ("America/Denver", "America/Phoenix"),
+    "Atlantic": ("America/Halifax", "America/Puerto_Rico"),
+}
+
+
+@functools.cache
+def _windows_zones() -> dict[str, str]:
+    """Windows' zone names (casefolded, spaces as one) and the IANA zone each stands for."""
+    from tzlocal.windows_tz import win_tz  # imported when first asked: ~1 ms
+
+    known = known_zones()
+    return {_words(name): zone for name, zone in win_tz.items() if zone in known}
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _family_in_words(text: str) -> tuple[str, bool] | None:
+    """The family a zone in words names (``Pacific Time (US & Canada)`` -> Pacific) and whether
+    it says "(US & Canada)" or "(Canada)"; None when ``text`` is no such name, or when the
+    offset written before it (``(UTC-08:00) Eastern Time``) is not its winter time's."""
+    found = _IN_WORDS.fullmatch(_words(text))
+    if found is None:
+        return None
+    family = _FAMILY_WORDS.get(found["family"], found["family"]).capitalize()
+    if found["offset"] is not None and _minutes(found["offset"]) != _winter_minutes(family):
+        return None
+    return family, bool(found["qualified"])
+
+
+def _minutes(offset: str) -> int:
+    """``-05:00``, ``-5``, ``+0530`` as minutes east of UTC."""
+    sign, digits = (-1 if offset.startswith("-") else 1), offset[1:].replace(":", "").strip()
+    hours, minutes = (digits[:-2], digits[-2:]) if len(digits) > 2 else (digits, "0")
+    return sign * (int(hours) * 60 + int(minutes))
+
+
+def _winter_minutes(family: str) -> int:
+    """The offset of the family's zone in January, in minutes east of UTC."""
+    january = dt.datetime(2026, 1, 15, 12, tzinfo=zoneinfo.ZoneInfo(NAMED_ZONES[family]))
+    offset = january.utcoffset()
+    return int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+def _ambiguous_family(text: str) -> tuple[str, str] | None:
+    """The two zones a name of :data:`AMBIGUOUS_FAMILIES` may mean, else None."""
+    named = _family_in_words(text)
+    if named is None or named[1]:
+        return None
+    return AMBIGUOUS_FAMILIES.get(named[0])
+
+
+def zone_in_words(text: str) -> tuple[str, str] | None:
+    """The IANA zone a zone written as Windows or in words names (``Eastern Standard Time``,
+    ``Pacific Time (US & Canada)``) and how it is written ("Windows' name for", "a name in words
+    of"); None for anything else, and for names that tell no one zone (``Mountain Standard
+    Time``: :data:`AMBIGUOUS_FAMILIES`)."""
+    if _ambiguous_family(text) is not None:
+        return None
+    windows = _windows_zones().get(_words(text))
+    if windows is not None:
+        return windows, "Windows' name for"
+    named = _family_in_words(text)
+    if named is None:
+        return None
+    return NAMED_ZONES[named[0]], "a name in words of"
+
+
+def tells_no_one_zone(text: str) -> bool:
+    """True for a zone's name that may mean two zones an hour apart in summer: MST, AST, GMT
+    (:data:`AMBIGUOUS_SHORT_NAMES`), ``Mountain Standard Time`` (:data:`AMBIGUOUS_FAMILIES`)."""
+    return text.strip().upper() in AMBIGUOUS_SHORT_NAMES or _ambiguous_family(text) is not None
+
+
 def zone_of_short_name(text: str) -> str:
     """The ``|zone`` filter: a short name (EST, EDT, ET, PST, CT, BST) as the zone of its family
-    (America/New_York: winter and summer time alike, as staff who write EST in July mean it);
-    any other text, an IANA name or one of :data:`AMBIGUOUS_SHORT_NAMES`, as written (the zone
-    check then judges it)."""
+    (America/New_York: winter and summer time alike, as staff who write EST in July mean it),
+    and a zone as Windows or staff write it in words (``Eastern Standard Time``, ``Pacific Time
+    (US & Canada)``: :func:`zone_in_words`) as its zone; any other text, an IANA name or a name
+    that tells no one zone (:data:`AMBIGUOUS_SHORT_NAMES`, :data:`AMBIGUOUS_FAMILIES`), as written
+    (the zone check then judges it)."""
     short = text.strip().upper()
     family = SHORT_NAME_FAMILIES.get(short)
-    if family is None or short in AMBIGUOUS_SHORT_NAMES:
+    if family is None:
+        if is_zone(text.strip()):
+            return text
+        named = zone_in_words(text)
+        return text if named is None else named[0]
+    if short in AMBIGUOUS_SHORT_NAMES:
         return text
     return NAMED_ZONES.get(family, text)
 
@@ -125,6 +227,19 @@ def zone_problem(name: str) -> str | None:
             f"is a short name of {family} time, not a time zone: write the zone of the place, "
             f"like {NAMED_ZONES[family]} (its winter and summer time alike)"
         )
+    named = zone_in_words(name)
+    if named is not None:
+        zone, how = named
+        return (
+            f"is {how} the time of {zone} (its winter and summer time alike), not a time zone: "
+            f"write {zone}"
+        )
+    either = _ambiguous_family(name)
+    if either is not None:
+        return (
+            f"may mean the time of {either[0]} (with summer time) or of {either[1]} (none), an "
+            "hour apart in summer: write the zone of the place"
+        )
     hint = suggest_zone(name)
     suffix = f"; did you mean {hint!r}?" if hint else " (write it like America/New_York)"
     return f"is not a known time zone{suffix}"
@@ -138,8 +253,7 @@ def zone_cell_problem(name: str, column: str | None) -> str | None:
     if problem is None or column is None or zone_of_short_name(name) == name:
         return problem
     return (
-        f"{problem}; or have the mapping read the column's short names as their zones: "
-        f"{{{column}|zone}}"
+        f"{problem}; or have the mapping read the column's names as their zones: {{{column}|zone}}"
     )
 
 

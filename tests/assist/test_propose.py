@@ -1104,6 +1104,41 @@ def test_a_zone_column_of_short_names_is_read_as_their_zones_and_mst_asks(
     assert "short name" not in proposal.time_zone.reason
 
 
+def test_a_zone_column_of_windows_names_is_read_as_their_zones_and_mountain_asks(
+    tmp_path: Path,
+) -> None:
+    # A practice system built on .NET exports Windows' names: "Eastern Standard Time" is New
+    # York's time, summer time included (a July 9:00 is 9:00 EDT there).
+    source = tmp_path / "windows.csv"
+    source.write_text(
+        "Appt ID,Patient,Date,Time,Time Zone\n"
+        "A1,Ann Lee,07/14/2027,9:00 AM,Eastern Standard Time\n"
+        'A2,Bo Li,07/14/2027,9:30 AM,"Pacific Time (US & Canada)"\n',
+        encoding="utf-8",
+    )
+    proposal = propose_mapping(load_table(source).frame, name="desk")
+    choices = {c.key: c for c in proposal.event}
+    assert choices["time_zone"].value == "{Time Zone|zone}"
+    assert "(Eastern Standard Time, Pacific Time (US & Canada))" in choices["time_zone"].reason
+    payloads = prepare(source, proposal.to_mapping()).events.payloads
+    assert [(p["start_time"], p["time_zone"]) for p in payloads.values()] == [
+        ("2027-07-14T09:00:00-04:00", "America/New_York"),
+        ("2027-07-14T09:30:00-07:00", "America/Los_Angeles"),
+    ]
+
+    # Windows' "Mountain Standard Time" is Denver's; staff in Arizona write it for theirs.
+    source.write_text(
+        "Appt ID,Patient,Date,Time,Time Zone\n"
+        "A1,Ann Lee,07/14/2027,9:00 AM,Eastern Standard Time\n"
+        "A2,Bo Li,07/14/2027,9:30 AM,Mountain Standard Time\n",
+        encoding="utf-8",
+    )
+    proposal = propose_mapping(load_table(source).frame, name="desk")
+    assert "time_zone" not in {c.key for c in proposal.event}
+    assert proposal.time_zone.placeholder
+    assert "some tell no single zone (Mountain Standard Time:" in proposal.time_zone.reason
+
+
 def test_an_appointment_book_of_a_column_per_provider_is_said_not_proposed_as_fine() -> None:
     # Times down the side, a column per provider, the patients written in its cells: read as a
     # table, every time slot became one event for nobody, every row valid, and no patient of

@@ -677,7 +677,7 @@ def test_validate_never_puts_payloads_together(
         (
             "{Zone}",
             "PT",
-            "; or have the mapping read the column's short names as their zones: {Zone|zone}",
+            "; or have the mapping read the column's names as their zones: {Zone|zone}",
         ),
         ("{Zone}", "MST", ""),  # Denver's or Arizona's: the filter leaves it, so no hint
         ("{Zone}{Region}", "PT", ""),  # not one column as written: no filter to name
