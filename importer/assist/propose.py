@@ -457,13 +457,16 @@ def short_names_pick(frame: pd.DataFrame) -> Pick | None:
     if short is None or short[2]:
         return None
     column, names, _ = short
+    if all(n in SHORT_NAME_FAMILIES for n in names.split(", ")):
+        kind = f"short names ({names}), which are no time zones (EST is UTC-05:00 all year round)"
+    else:
+        kind = f"zones named as staff or Windows write them ({names}), not as time zones are"
     return Pick(
         f"{column}|zone",
         Confidence.MEDIUM,
-        f"the header {column!r} names this field and its values are short names ({names}), "
-        "which are no time zones (EST is UTC-05:00 all year round): each is read as its "
-        "place's zone, winter and summer time alike (EST, EDT and Windows' Eastern Standard "
-        "Time as America/New_York); check it",
+        f"the header {column!r} names this field and its values are {kind}: each is read as "
+        "its place's zone, winter and summer time alike (EST, EDT and Windows' Eastern "
+        "Standard Time as America/New_York); check it",
     )
 
 
