@@ -310,13 +310,14 @@ def column_options(matching: Matching) -> list[ColumnOption]:
             example = example[: EXAMPLE_CHARACTERS - 1] + "…"
         shown = shown_column(column)
         options.append(ColumnOption(column, f"{shown} ({example})" if example else shown))
-    # A column the assistant reads through a filter: its short names of zones as their zones.
+    # A column the assistant reads through a filter: its names of zones (EST, Windows' Eastern
+    # Standard Time) as their zones.
     for choice in dict.fromkeys(pick.column for pick in matching.assistant.picks.values()):
         column, _, name = choice.partition("|")
         if name == "zone" and column in matching.frame.columns:
             cells = apply_filter(matching.frame[column].fillna("").astype("str").str.strip(), name)
             example = next((c for c in cells if c), "")
-            options.append(ColumnOption(choice, f"{column}, short names as zones ({example})"))
+            options.append(ColumnOption(choice, f"{column}, names read as zones ({example})"))
     return options
 
 

@@ -930,7 +930,7 @@ def test_a_zone_column_of_short_names_is_offered_read_as_zones_and_saved_so(
     page = client.get(address).text
     zone = drop_down(page, "time_zone")
     assert re.search(r'<option value="Time Zone\|zone" selected', zone)
-    assert "Time Zone, short names as zones (America/New_York)" in text_of(zone)
+    assert "Time Zone, names read as zones (America/New_York)" in text_of(zone)
     assert confidence(page, "time_zone") == "medium"
     saved = submit(client, address, "save", name="Zones")
     assert "Send 3 events to Apptoto" in text_of(saved.text)
