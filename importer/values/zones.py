@@ -141,15 +141,13 @@ def zone_in_words(text: str) -> tuple[str, str] | None:
     ``Pacific Time (US & Canada)``) and how it is written ("Windows' name for", "a name in words
     of"); None for anything else, and for names that tell no one zone (``Mountain Standard
     Time``: :data:`AMBIGUOUS_FAMILIES`)."""
-    if _ambiguous_family(text) is not None:
+    named = _family_in_words(text)
+    if named is not None and not named[1] and named[0] in AMBIGUOUS_FAMILIES:
         return None
     windows = _windows_zones().get(_words(text))
     if windows is not None:
         return windows, "Windows' name for"
-    named = _family_in_words(text)
-    if named is None:
-        return None
-    return NAMED_ZONES[named[0]], "a name in words of"
+    return None if named is None else (NAMED_ZONES[named[0]], "a name in words of")
 
 
 def tells_no_one_zone(text: str) -> bool:

@@ -14,7 +14,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer.assist import Confidence, proposal_from_choices, propose_mapping
+from importer.assist import Confidence, Proposal, proposal_from_choices, propose_mapping
 from importer.assist.formats import guess_date_format, guess_time_format
 from importer.assist.identity import source_name
 from importer.errors import MappingError
@@ -1054,6 +1054,19 @@ def test_dates_typed_out_are_a_column_of_dates(dates: list[str], expected: str) 
     assert proposal.date_format.format == expected
 
 
+def _zones_proposed(
+    source: Path, first: str, second: str, *, header: str = "Time Zone"
+) -> Proposal:
+    """The proposal for two July visits at 9:00 and 9:30 whose ``header`` cells are ``first``
+    and ``second`` (written to ``source``)."""
+    source.write_text(
+        f"Appt ID,Patient,Date,Time,{header}\nA1,Ann Lee,07/14/2027,9:00 AM,{first}\n"
+        f"A2,Bo Li,07/14/2027,9:30 AM,{second}\n",
+        encoding="utf-8",
+    )
+    return propose_mapping(load_table(source).frame, name="desk")
+
+
 def test_a_zone_column_of_short_names_is_read_as_their_zones_and_mst_asks(
     tmp_path: Path,
 ) -> None:
@@ -1061,12 +1074,7 @@ def test_a_zone_column_of_short_names_is_read_as_their_zones_and_mst_asks(
     # it says where the row's clinic is: {Time Zone|zone} reads EST as New York, summer time
     # and all, PT as Los Angeles.
     source = tmp_path / "est.csv"
-    source.write_text(
-        "Appt ID,Patient,Date,Time,Time Zone\nA1,Ann Lee,07/14/2027,9:00 AM,EST\n"
-        "A2,Bo Li,07/14/2027,9:30 AM,pt\n",
-        encoding="utf-8",
-    )
-    proposal = propose_mapping(load_table(source).frame, name="desk")
+    proposal = _zones_proposed(source, "EST", "pt")
     choices = {c.key: c for c in proposal.event}
     assert choices["time_zone"].value == "{Time Zone|zone}"
     assert choices["time_zone"].confidence is Confidence.MEDIUM
@@ -1083,23 +1091,13 @@ def test_a_zone_column_of_short_names_is_read_as_their_zones_and_mst_asks(
     ]
 
     # MST is Arizona's all year and Denver's in winter: no zone is guessed for it.
-    source.write_text(
-        "Appt ID,Patient,Date,Time,Time Zone\nA1,Ann Lee,07/14/2027,9:00 AM,EST\n"
-        "A2,Bo Li,07/14/2027,9:30 AM,MST\n",
-        encoding="utf-8",
-    )
-    proposal = propose_mapping(load_table(source).frame, name="desk")
+    proposal = _zones_proposed(source, "EST", "MST")
     assert "time_zone" not in {c.key for c in proposal.event}
     assert proposal.time_zone.placeholder
     assert "some tell no single zone (MST: MST is Arizona's" in proposal.time_zone.reason
 
     # Connecticut's clinic: its State column says CT, which is no Central time.
-    source.write_text(
-        "Appt ID,Patient,Date,Time,State\nA1,Ann Lee,07/14/2027,9:00 AM,CT\n"
-        "A2,Bo Li,07/14/2027,9:30 AM,CT\n",
-        encoding="utf-8",
-    )
-    proposal = propose_mapping(load_table(source).frame, name="desk")
+    proposal = _zones_proposed(source, "CT", "CT", header="State")
     assert proposal.time_zone.placeholder
     assert "short name" not in proposal.time_zone.reason
 
@@ -1110,13 +1108,7 @@ def test_a_zone_column_of_windows_names_is_read_as_their_zones_and_mountain_asks
     # A practice system built on .NET exports Windows' names: "Eastern Standard Time" is New
     # York's time, summer time included (a July 9:00 is 9:00 EDT there).
     source = tmp_path / "windows.csv"
-    source.write_text(
-        "Appt ID,Patient,Date,Time,Time Zone\n"
-        "A1,Ann Lee,07/14/2027,9:00 AM,Eastern Standard Time\n"
-        'A2,Bo Li,07/14/2027,9:30 AM,"Pacific Time (US & Canada)"\n',
-        encoding="utf-8",
-    )
-    proposal = propose_mapping(load_table(source).frame, name="desk")
+    proposal = _zones_proposed(source, "Eastern Standard Time", "Pacific Time (US & Canada)")
     choices = {c.key: c for c in proposal.event}
     assert choices["time_zone"].value == "{Time Zone|zone}"
     assert "(Eastern Standard Time, Pacific Time (US & Canada))" in choices["time_zone"].reason
@@ -1127,13 +1119,7 @@ def test_a_zone_column_of_windows_names_is_read_as_their_zones_and_mountain_asks
     ]
 
     # Windows' "Mountain Standard Time" is Denver's; staff in Arizona write it for theirs.
-    source.write_text(
-        "Appt ID,Patient,Date,Time,Time Zone\n"
-        "A1,Ann Lee,07/14/2027,9:00 AM,Eastern Standard Time\n"
-        "A2,Bo Li,07/14/2027,9:30 AM,Mountain Standard Time\n",
-        encoding="utf-8",
-    )
-    proposal = propose_mapping(load_table(source).frame, name="desk")
+    proposal = _zones_proposed(source, "Eastern Standard Time", "Mountain Standard Time")
     assert "time_zone" not in {c.key for c in proposal.event}
     assert proposal.time_zone.placeholder
     assert "some tell no single zone (Mountain Standard Time:" in proposal.time_zone.reason
