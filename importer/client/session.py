@@ -237,6 +237,8 @@ class PacedSession:
                 now_wall=self.clock.wall_time(),
                 server_date=response.headers.get("Date"),
             )
+            if retry_after is not None:  # a wait past the cap is not obeyed, nor learnt from
+                retry_after = min(retry_after, self.config.retry_after_cap)
             learnt = self._learner.from_429(self.clock.monotonic(), retry_after)
             if retry_after is None:  # no word on when: wait for a place of a minute's window
                 pause = max(pause or 0.0, self._learner.frees_in(self.clock.monotonic()))

@@ -174,6 +174,26 @@ def test_retry_after_is_capped() -> None:
     assert starts == [0.0, 30.0]
 
 
+def test_a_retry_after_past_the_cap_is_not_learnt_as_the_rate_either() -> None:
+    """Four admitted, then a day's Retry-After: the pace learnt is four per capped wait."""
+    clock = VirtualClock()
+    starts: list[float] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        starts.append(clock.now)
+        if len(starts) == 5:
+            return httpx.Response(429, headers={"Retry-After": "86400"})
+        return httpx.Response(200, json=json.loads(request.content))
+
+    results = run(handler, 8, clock, retry_after_cap=30.0)
+    assert all(r.ok for r in results)
+    assert len(starts) == 9
+    assert starts[5] == pytest.approx(starts[4] + 30.0)
+    # Four requests in the ~2.4 s before the 429 plus the 30 s waited: ~8 s apart, not a day / 4.
+    gaps = [later - earlier for earlier, later in zip(starts[5:], starts[6:], strict=False)]
+    assert all(7.0 < gap < 9.0 for gap in gaps), gaps
+
+
 def test_pacer_hands_out_slots_in_call_order_and_respects_a_pause() -> None:
     clock = VirtualClock()
     pacer = Pacer(0.5, clock)
