@@ -6,8 +6,9 @@ written to the report before the next part is read; its payloads are dropped onc
 are recorded. What is decided for the whole file is decided before its first part is sent:
 cancellations (``--cancel-missing``, over every id of the file) and whether the ledger knew the
 mapping at all. Sending a part is :mod:`importer.part_sending`. Counts cover every row; the
-results kept in memory are every row's for a file of one part, and otherwise those a person
-should read (rows not done, rows with warnings): the report has every row. ``validate`` may
+results kept in memory are every row's for a file of one part sent or planned, and otherwise
+(and for any ``validate``) those a person should read (rows not done, rows with warnings): the
+report has every row. ``validate`` may
 have a few parts checked at once by worker processes (:class:`importer.workers.PartPool`,
 :func:`check_part`); their results are taken in the parts' order.
 """
@@ -253,8 +254,10 @@ def validate_parts(
     worker processes that check the parts of a file of more than one, and take the checks
     made ahead (:func:`checked_ahead`)."""
     facts = parts.facts or parts.check(pool)
-    done = PartsDone(every=facts.parts == 1)
-    routine = report is not None or done.every
+    # What is printed is the rows with something to say: a routine valid row gets a result only
+    # for its report line, and is counted whatever the file's size.
+    done = PartsDone(every=False)
+    routine = report is not None
     checked: Iterable[PartChecked]
     if pool is None or facts.parts == 1 or parts.given:
         checked = (checked_part(p, routine, report is not None) for p in parts.prepared())
