@@ -163,7 +163,7 @@ def make_plan(
             _plan_row(
                 row,
                 external_id,
-                zeros_back.get(row) or dict(events.payloads[row]),
+                zeros_back.get(row) or events.payloads[row],  # not changed: not copied
                 entry,
                 prepared.report_ids.get(row),
                 options,
@@ -392,7 +392,7 @@ def _plan_row(
         )
     if apptoto_id is not None or live is not None:
         if apptoto_id is not None:
-            payload["id"] = apptoto_id
+            payload = {**payload, "id": apptoto_id}  # the row's own payload stays as mapped
         # else: Apptoto's answer lacked the id; the update goes by external_id
         message = (
             "sent again: this import sends every row, changed or not"
