@@ -8,9 +8,9 @@ cancellations (``--cancel-missing``, over every id of the file) and whether the 
 mapping at all. Sending a part is :mod:`importer.part_sending`. Counts cover every row; the
 results kept in memory are every row's for a file of one part sent or planned, and otherwise
 (and for any ``validate``) those a person should read (rows not done, rows with warnings): the
-report has every row. ``validate`` may
-have a few parts checked at once by worker processes (:class:`importer.workers.PartPool`,
-:func:`check_part`); their results are taken in the parts' order.
+report has every row. ``validate`` may have a few parts checked at once by worker processes
+(:class:`importer.workers.PartPool`, :func:`check_part`); their results are taken in the parts'
+order.
 """
 
 from __future__ import annotations
@@ -257,16 +257,16 @@ def validate_parts(
     # What is printed is the rows with something to say: a routine valid row gets a result only
     # for its report line, and is counted whatever the file's size.
     done = PartsDone(every=False)
-    routine = report is not None
+    reported = report is not None
     checked: Iterable[PartChecked]
     if pool is None or facts.parts == 1 or parts.given:
-        checked = (checked_part(p, routine, report is not None) for p in parts.prepared())
+        checked = (checked_part(p, reported, reported) for p in parts.prepared())
     else:
-        checked = parts.worked(checked_ahead(parts, reported=report is not None), pool)
+        checked = parts.worked(checked_ahead(parts, reported=reported), pool)
     for part in checked:
         done.write(report, part.lines)
         done.add(part.results)
-        if not routine:
+        if not reported:
             done.counter[str(RowStatus.SKIPPED)] += part.rows - len(part.results)
     return done
 

@@ -211,19 +211,22 @@ class PacedSession:
         """Raise ``RetryableFailure`` for 408/429/5xx, with the server's Retry-After (capped)."""
         if response.status_code not in RETRIED_STATUSES:
             return
+        raise RetryableFailure(
+            status_text(response),
+            status=response.status_code,
+            retry_after=self._retry_after(response),
+            pause_everyone=response.status_code == 429,
+        )
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        """The seconds ``response``'s Retry-After asks for, at most ``retry_after_cap``: a wait
+        past the cap is neither obeyed nor learnt from as the pace. None when it says nothing."""
         retry_after = parse_retry_after(
             response.headers.get("Retry-After"),
             now_wall=self.clock.wall_time(),
             server_date=response.headers.get("Date"),
         )
-        if retry_after is not None:
-            retry_after = min(retry_after, self.config.retry_after_cap)
-        raise RetryableFailure(
-            status_text(response),
-            status=response.status_code,
-            retry_after=retry_after,
-            pause_everyone=response.status_code == 429,
-        )
+        return None if retry_after is None else min(retry_after, self.config.retry_after_cap)
 
     def _learn_the_pace(self, response: httpx.Response, started: float) -> None:
         """Slow to the rate Apptoto's headers or 429s show (:mod:`importer.client.learning`)."""
@@ -232,13 +235,7 @@ class PacedSession:
             self._learner.answered(started)
         else:
             self._learner.started(started)
-            retry_after = parse_retry_after(
-                response.headers.get("Retry-After"),
-                now_wall=self.clock.wall_time(),
-                server_date=response.headers.get("Date"),
-            )
-            if retry_after is not None:  # a wait past the cap is not obeyed, nor learnt from
-                retry_after = min(retry_after, self.config.retry_after_cap)
+            retry_after = self._retry_after(response)
             learnt = self._learner.from_429(self.clock.monotonic(), retry_after)
             if retry_after is None:  # no word on when: wait for a place of a minute's window
                 pause = max(pause or 0.0, self._learner.frees_in(self.clock.monotonic()))

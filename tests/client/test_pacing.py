@@ -160,17 +160,25 @@ def test_a_429_retry_after_pauses_every_request(form: str, pause_end: float) -> 
     assert starts[0] == 0.0
 
 
-def test_retry_after_is_capped() -> None:
-    clock = VirtualClock()
-    starts: list[float] = []
+def a_days_wait_asked_by_request(
+    refused: int, clock: VirtualClock, starts: list[float]
+) -> Callable[[httpx.Request], Coroutine[Any, Any, httpx.Response]]:
+    """A server recording each request's start in ``starts`` that answers the ``refused``-th
+    (from 1) 429 with a Retry-After of a day, and every other one 200."""
 
     async def handler(request: httpx.Request) -> httpx.Response:
         starts.append(clock.now)
-        if len(starts) == 1:
+        if len(starts) == refused:
             return httpx.Response(429, headers={"Retry-After": "86400"})
         return httpx.Response(200, json=json.loads(request.content))
 
-    run(handler, 1, clock, retry_after_cap=30.0)
+    return handler
+
+
+def test_retry_after_is_capped() -> None:
+    clock = VirtualClock()
+    starts: list[float] = []
+    run(a_days_wait_asked_by_request(1, clock, starts), 1, clock, retry_after_cap=30.0)
     assert starts == [0.0, 30.0]
 
 
@@ -178,13 +186,7 @@ def test_a_retry_after_past_the_cap_is_not_learnt_as_the_rate_either() -> None:
     """Four admitted, then a day's Retry-After: the pace learnt is four per capped wait."""
     clock = VirtualClock()
     starts: list[float] = []
-
-    async def handler(request: httpx.Request) -> httpx.Response:
-        starts.append(clock.now)
-        if len(starts) == 5:
-            return httpx.Response(429, headers={"Retry-After": "86400"})
-        return httpx.Response(200, json=json.loads(request.content))
-
+    handler = a_days_wait_asked_by_request(5, clock, starts)
     results = run(handler, 8, clock, retry_after_cap=30.0)
     assert all(r.ok for r in results)
     assert len(starts) == 9
