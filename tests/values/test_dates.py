@@ -11,6 +11,7 @@ from importer.events import build_events
 from importer.mapping import Mapping, parse_mapping
 from importer.values import (
     DstPolicy,
+    dates,
     format_in_words,
     localise,
     parse_dates,
@@ -620,3 +621,37 @@ def test_a_moment_with_fractions_of_a_second_keeps_its_offset() -> None:
     )
     assert [str(w) for w in wall] == ["2026-12-14 17:00:00", "2026-12-14 09:30:15"]
     assert [str(o) for o in offset] == ["0 days 00:00:00", "-1 days +16:00:00"]
+
+
+def test_a_text_read_before_is_read_again_by_how_it_is_read_now() -> None:
+    """A process remembers what each date and time text was read as (a big file's parts repeat
+    them): the same text under another format, or as a time, is read afresh."""
+    texts = _texts("03/04/2026", "9:30 PM", "03/04/2026")
+    us, uk = parse_dates(texts, "%m/%d/%Y"), parse_dates(texts, "%d/%m/%Y")
+    assert [str(d)[:10] for d in us] == ["2026-03-04", "NaT", "2026-03-04"]
+    assert [str(d)[:10] for d in uk] == ["2026-04-03", "NaT", "2026-04-03"]
+    assert [str(d)[:10] for d in parse_dates(texts, "%m/%d/%Y")] == [
+        "2026-03-04",
+        "NaT",
+        "2026-03-04",
+    ]
+    twelve = parse_times(texts, "%I:%M %p")
+    assert pd.isna(twelve[0]) and str(twelve[1]) == "0 days 21:30:00"
+    assert pd.isna(parse_times(texts, "%H:%M")[1])  # "PM" is no 24-hour time
+
+
+def test_reading_more_texts_than_the_process_remembers_reads_each_right(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The memory of texts read is bounded: once full it starts again, and a column of more
+    distinct texts than it holds is read without it; every value comes out as read alone."""
+    monkeypatch.setattr(dates, "PARSED_MEMO_SIZE", 5)
+    monkeypatch.setattr(dates, "_PARSED", {})  # what earlier tests read is not in the count
+    days = [f"12/{d:02d}/2026" for d in range(1, 29)]
+    for first in range(0, 28, 2):  # parts of 2 new days, 1 seen before, 1 no date: it fills
+        part = [*days[first : first + 2], days[0], "12/32/2026"]
+        read = parse_dates(_texts(*part), "%m/%d/%Y")
+        assert [str(d)[:10] for d in read] == [t[6:] + "-12-" + t[3:5] for t in part[:-1]] + ["NaT"]
+        assert 0 < max(len(memo) for memo in dates._PARSED.values()) <= 5
+    whole = parse_dates(_texts(*days), "%m/%d/%Y")  # more distinct texts than the memory holds
+    assert [d.day for d in whole] == list(range(1, 29))
