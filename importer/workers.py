@@ -64,8 +64,9 @@ def _context() -> multiprocessing.context.BaseContext:
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
-        # The server imports the pipeline once; each worker forked from it starts at once.
-        context.set_forkserver_preload(["importer.streaming"])
+        # The server loads the pipeline once (importer.worker_preload); each worker forked
+        # from it starts at once, sharing what the server loaded.
+        context.set_forkserver_preload(["importer.worker_preload"])
         return context
     return multiprocessing.get_context("spawn")
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from multiprocessing import forkserver
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,24 @@ def test_workers_started_by_spawn_as_on_windows_check_a_file_alike(
     assert alone.report_path is not None and spawned.report_path is not None
     assert read_report(spawned.report_path) == read_report(alone.report_path)
     assert spawned.done.counts == alone.done.counts
+
+
+def test_the_forkserver_loads_the_checks_and_freezes_them_before_forking() -> None:
+    # A worker forked from the server shares what the server loaded; frozen, the collector of a
+    # worker never walks it (a walk would copy each page it lies on into the worker). Checked in
+    # a process of its own: the module freezes the objects of the process that imports it.
+    if workers._context().get_start_method() == "forkserver":
+        preloaded = forkserver._forkserver._preload_modules  # type: ignore[attr-defined]
+        assert preloaded == ["importer.worker_preload"]
+    probe = (
+        "import gc\n"
+        "import importer.worker_preload as p\n"
+        "from pandera.backends.pandas.register import register_pandas_backends\n"
+        "assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()\n"
+        "assert register_pandas_backends.cache_info().currsize >= 1\n"
+        "assert p.warm_up() == {}, p.warm_up()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
