@@ -164,6 +164,8 @@ class PreparedParts:
             self.facts = FileFacts(1, ids=digests_of(ids), warnings=self._given.sheet.warnings)
             return self.facts
         pool = pool or PartPool(1)
+        if self.reader.likely_several():
+            pool.warm_up()  # the workers' server loads while this process reads the first parts
         while True:
             self._spool.close()
             self._done_ahead.close()

@@ -98,6 +98,22 @@ class PartPool:
             self._alive.close()
             self._alive = None
 
+    def warm_up(self) -> None:
+        """Start the process the workers are forked from (the forkserver, which loads the
+        pipeline first: ~0.8 s) now, while this process reads the file: handing out the first
+        part would otherwise wait for it, doing nothing. Nothing to do with one worker, or where
+        workers are spawned (Windows: a spawned worker loads on its own, nobody waits)."""
+        if self.workers == 1 or self._broken or self._executor is not None:
+            return
+        if _context().get_start_method() != "forkserver":
+            return
+        from multiprocessing import forkserver  # noqa: PLC0415 (POSIX only, like the method)
+
+        try:
+            forkserver.ensure_running()
+        except OSError:  # the pool starts it when first used, and says so if it cannot
+            logger.debug("the forkserver did not start ahead", exc_info=True)
+
     def _started(self) -> ProcessPoolExecutor:
         if self._executor is None:
             context = _context()

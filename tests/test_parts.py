@@ -641,3 +641,42 @@ def test_a_moved_visit_under_a_new_id_is_said_in_any_part(
     assert line["external_id"] == "clinic-9000101"
     assert "looks like a new time for the appointment sent as event" in line["warnings"]
     assert "clinic-1000101" in live_events(sandbox)  # not cancelled: the run was not asked to
+
+
+def test_a_reader_guesses_from_a_csv_file_s_size_whether_it_holds_more_than_one_part(
+    tmp_path: Path,
+) -> None:
+    # The guess starts the workers' server while the file is read; a wrong guess costs only that.
+    long = big_export(tmp_path / "long.csv", copies=60)  # ~1,300 rows, more than 64 KiB
+    short = big_export(tmp_path / "short.csv", copies=5)  # ~110 rows
+    assert long.stat().st_size > 65_536
+    assert PartReader(long, part_rows=200, whole_rows=400).likely_several()
+    assert not PartReader(long, part_rows=200, whole_rows=4_000).likely_several()
+    assert not PartReader(long, part_rows=4_000).likely_several()
+    assert not PartReader(short, part_rows=20).likely_several()  # read whole in a blink
+    assert not PartReader(tmp_path / "missing.csv").likely_several()
+    workbook = tmp_path / "long.xlsx"
+    pd.read_csv(long, dtype=str, skiprows=2).to_excel(workbook, index=False)
+    assert not PartReader(workbook, part_rows=200).likely_several()  # counted as it is read
+
+
+class _Warmed(PartPool):
+    """A pool that works here and counts the calls to start its workers' server ahead."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.warmed = 0
+
+    def warm_up(self) -> None:
+        self.warmed += 1
+
+
+def test_checking_a_file_of_several_parts_starts_the_workers_server_before_reading_it(
+    tmp_path: Path,
+) -> None:
+    long = big_export(tmp_path / "long.csv", copies=60)
+    for part_rows, warmed in ((200, 1), (ONE_PART, 0)):
+        pool = _Warmed()
+        facts = file_facts.PreparedParts(long, MAPPING, part_rows=part_rows).check(pool)
+        assert pool.warmed == warmed
+        assert (facts.parts > 1) == bool(warmed)

@@ -167,3 +167,26 @@ def test_the_forkserver_loads_the_checks_and_freezes_them_before_forking() -> No
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.skipif(
+    "forkserver" not in multiprocessing.get_all_start_methods(), reason="no forkserver here"
+)
+def test_warming_a_pool_up_starts_the_server_its_workers_are_forked_from() -> None:
+    # Started ahead, the server loads the pipeline while the file is read; the first part handed
+    # out would otherwise wait for it. A pool of one worker starts nothing. In a process of its
+    # own: this one may have a server running already.
+    probe = (
+        "from multiprocessing import forkserver\n"
+        "from importer.workers import PartPool\n"
+        "PartPool(1).warm_up()\n"
+        "assert forkserver._forkserver._forkserver_pid is None\n"
+        "with PartPool(2) as pool:\n"
+        "    pool.warm_up()\n"
+        "    assert forkserver._forkserver._forkserver_pid is not None\n"
+        "    assert list(pool.map(abs, [-1, -2, 3])) == [1, 2, 3]\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr

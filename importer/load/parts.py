@@ -42,6 +42,7 @@ PART_ROWS = 25_000  # peak memory flat from 100,000 to 1,000,000 rows (make benc
 # file can be (a file in parts is read twice, see importer.file_facts), at the peak memory of
 # a bigger file's parts (make bench).
 WHOLE_ROWS = 100_000
+_SAMPLE_BYTES = 65_536  # the start of a CSV file that tells its lines' length (likely_several)
 # A file read in parts is read by the command line, whose --max-rows raises the cap.
 CAP_ADVICE = "Split it into smaller files, or raise the limit with --max-rows"
 
@@ -85,6 +86,24 @@ class PartReader:
         if self._workbook is None:
             self._workbook = reads_as_workbook(self.path)
         return self._workbook
+
+    def likely_several(self) -> bool:
+        """True when a CSV file looks too long for one part, by its size and the lines of its
+        first 64 KiB: a guess made before it is read, so that worker processes can start
+        meanwhile (:meth:`importer.workers.PartPool.warm_up`). False for a workbook (its rows
+        are counted as it is read) and for a file that cannot be read (:meth:`parts` says why)."""
+        try:
+            if self.is_workbook:
+                return False
+            size = self.path.stat().st_size
+            with self.path.open("rb") as handle:
+                sample = handle.read(_SAMPLE_BYTES)
+        except (OSError, LoadError):
+            return False
+        lines = sample.count(b"\n")
+        if size <= len(sample) or not lines:
+            return False
+        return size * lines / len(sample) > max(self.part_rows, self.whole_rows)
 
     def parts(self) -> Iterator[Sheet]:
         """The parts, in row order; at least one (it may have no rows)."""
