@@ -139,8 +139,17 @@ def _joined(chunks: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.empty(0, np.uint64)
 
 
+def _repeated(keys: np.ndarray) -> np.ndarray:
+    """True where a key is also found elsewhere in ``keys``: a hash table's pass (~50 ms per
+    1,000,000 keys, against ~90 ms for a sort), so that only the few keys that repeat are sorted
+    (the whole file's facts are worked out after its last part, while the workers are idle)."""
+    return pd.Series(keys, copy=False).duplicated(keep=False).to_numpy()
+
+
 def _copies(rows: np.ndarray, cells: np.ndarray) -> dict[int, int]:
     """row -> the first row with the same cells (digest ``cells``), for every later row."""
+    repeated = _repeated(cells)
+    rows, cells = rows[repeated], cells[repeated]
     order = np.lexsort((rows, cells))
     rows, cells = rows[order], cells[order]
     again = np.flatnonzero(cells[1:] == cells[:-1]) + 1
@@ -153,7 +162,7 @@ def _copies(rows: np.ndarray, cells: np.ndarray) -> dict[int, int]:
 
 def _groups(rows: np.ndarray, keys: np.ndarray) -> dict[int, tuple[int, ...]]:
     """row -> every row with its key, for the keys (non-zero) that two rows or more share."""
-    present = keys != 0
+    present = (keys != 0) & _repeated(keys)
     rows, keys = rows[present], keys[present]
     order = np.lexsort((rows, keys))
     rows, keys = rows[order], keys[order]

@@ -15,10 +15,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from importer import appointments, file_facts
+from importer import appointments, file_facts, file_keys
 from importer.errors import LoadError
 from importer.file_keys import FileFacts, digests_of
 from importer.ledger import Ledger
@@ -680,3 +681,25 @@ def test_checking_a_file_of_several_parts_starts_the_workers_server_before_readi
         facts = file_facts.PreparedParts(long, MAPPING, part_rows=part_rows).check(pool)
         assert pool.warmed == warmed
         assert (facts.parts > 1) == bool(warmed)
+
+
+def test_the_whole_file_s_copies_and_shared_keys_are_every_repeat_and_only_those() -> None:
+    # What the keys of every part say, against the definitions written out row by row: keys that
+    # repeat (a few), keys that do not (most), and 0 (no key) among them, rows in any order.
+    rng = np.random.default_rng(7)
+    rows = rng.permutation(np.arange(2, 3_002, dtype=np.int64))
+    keys = rng.integers(0, 2_500, len(rows)).astype(np.uint64)  # ~1 in 6 repeat; some 0
+    first: dict[int, int] = {}
+    copies: dict[int, int] = {}
+    together: dict[int, list[int]] = {}
+    for row, key in sorted(zip(rows.tolist(), keys.tolist(), strict=True)):
+        if key in first:
+            copies[row] = first[key]
+        first.setdefault(key, row)
+        together.setdefault(key, []).append(row)
+    assert file_keys._copies(rows, keys) == copies
+    shared = {
+        row: tuple(all_) for key, all_ in together.items() if key and len(all_) > 1 for row in all_
+    }
+    assert file_keys._groups(rows, keys) == shared
+    assert copies and shared and 0 in set(keys.tolist())
