@@ -6,6 +6,7 @@ earlier one, and the ids in the file (for ``--cancel-missing``)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -32,7 +33,8 @@ class FileFacts:
     parts: int  # how many parts the file was read in
     copies: dict[int, int] = field(default_factory=dict)  # row -> the earlier identical row
     shared: dict[int, tuple[int, ...]] = field(default_factory=dict)  # row -> its id's rows
-    ids: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))  # sorted digests
+    # the digests of the ids in the file, in any order: sorted when first asked (absent)
+    ids: np.ndarray = field(default_factory=lambda: np.empty(0, np.uint64))
     warnings: tuple[str, ...] = ()  # the load's warnings, every part's
     unique: dict[str, dict[int, tuple[int, ...]]] = field(default_factory=dict)  # per column
 
@@ -40,10 +42,16 @@ class FileFacts:
         """For each of ``external_ids``, True when no row of the file has it."""
         if not len(external_ids):
             return []
-        digests = id_digests(external_ids)
-        at = np.searchsorted(self.ids, digests).clip(max=max(len(self.ids) - 1, 0))
-        found = self.ids[at] == digests if len(self.ids) else np.zeros(len(digests), bool)
+        digests, known = id_digests(external_ids), self._known_ids
+        at = np.searchsorted(known, digests).clip(max=max(len(known) - 1, 0))
+        found = known[at] == digests if len(known) else np.zeros(len(digests), bool)
         return [not f for f in found.tolist()]
+
+    @functools.cached_property
+    def _known_ids(self) -> np.ndarray:
+        """The distinct digests of :attr:`ids`, sorted: asked for by --cancel-missing only
+        (~0.1 s per 1,000,000 rows, after the file's last part)."""
+        return _distinct(self.ids)
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,7 @@ class FileKeys:
             parts,
             copies,
             _groups(rows[kept], ids[kept]),
-            _distinct(ids[ids != 0]),
+            ids[ids != 0],
             tuple(self.warnings),
             unique,
         )
