@@ -653,6 +653,10 @@ def test_a_reader_guesses_from_a_csv_file_s_size_whether_it_holds_more_than_one_
     short = big_export(tmp_path / "short.csv", copies=5)  # ~110 rows
     assert long.stat().st_size > 65_536
     assert PartReader(long, part_rows=200, whole_rows=400).likely_several()
+    # A file of about one part's rows is not guessed longer: a wrong guess starts a server
+    lines = long.read_bytes().count(b"\n")
+    assert not PartReader(long, part_rows=200, whole_rows=lines).likely_several()
+    assert not PartReader(long, part_rows=200, whole_rows=lines * 9 // 10).likely_several()
     assert not PartReader(long, part_rows=200, whole_rows=4_000).likely_several()
     assert not PartReader(long, part_rows=4_000).likely_several()
     assert not PartReader(short, part_rows=20).likely_several()  # read whole in a blink
