@@ -60,6 +60,7 @@ from importer.values.date_words import (
 )
 from importer.values.distinct import map_distinct
 from importer.values.format_words import EXAMPLE, format_in_words
+from importer.values.read_once import read_once
 from importer.values.time_slips import (
     ONE_DIGIT_IN_DATETIME,
     ONE_DIGIT_TIME,
@@ -366,24 +367,10 @@ def _parse(
     which strptime would read). ``weekday``: a value may start with its day of the week, which
     must be its date's."""
 
-    memo = _parsed_memo((tuple(formats), undot, refused, weekday))
+    how = (tuple(formats), undot, refused, weekday)
 
     def parse_distinct(values: pd.Series) -> pd.Series:
-        if len(values) > PARSED_MEMO_SIZE:
-            return pd.Series(parse_texts(values), index=values.index, dtype=WALL)
-        texts = values.to_numpy(dtype=object).tolist()
-        # The answers of this call are gathered apart from the memo, which another thread (the
-        # web page's) may empty meanwhile.
-        known = {t: tick for t in texts if (tick := memo.get(t)) is not None}
-        todo = [t for t in texts if t not in known]
-        if todo:
-            read = parse_texts(pd.Series(todo, dtype=values.dtype))
-            found = dict(zip(todo, read.view(np.int64).tolist(), strict=True))
-            if len(memo) + len(todo) > PARSED_MEMO_SIZE:
-                memo.clear()
-            memo.update(found)
-            known.update(found)
-        ticks = np.fromiter((known[t] for t in texts), np.int64, len(texts))
+        ticks = read_once(how, values, parse_texts)
         return pd.Series(ticks.view(WALL), index=values.index)
 
     def parse_texts(values: pd.Series) -> np.ndarray:
@@ -423,27 +410,6 @@ def _parse(
         return parsed
 
     return map_distinct(text.fillna(""), parse_distinct)
-
-
-# What each text was read as, by how it was read (_parse's formats and options) and then by text.
-# A big file is checked 25,000 rows at a time, and its parts repeat the same few hundred dates
-# and times (the start's and the end's date, "{Date}" both, are even read twice a part): read
-# once in a process, each costs a lookup after. Bounded: emptied when a column's new texts
-# would not fit, and a column of more distinct texts than the bound (a date and time on each
-# row) is read without it. At most ~0.6 MB a way of reading, ~10 MB in all (a web server's).
-_PARSED: dict[tuple[object, ...], dict[str, int]] = {}
-PARSED_MEMO_SIZE = 5_000  # a part of 25,000 rows holds a few hundred dates, a few hundred times
-_PARSED_KINDS = 16  # ways of reading remembered (a mapping has a few; a web server, its mappings')
-
-
-def _parsed_memo(how: tuple[object, ...]) -> dict[str, int]:
-    """The texts read ``how`` so far -> the wall clock read (int64 seconds, NaT's too)."""
-    memo = _PARSED.get(how)
-    if memo is None:
-        if len(_PARSED) >= _PARSED_KINDS:
-            _PARSED.clear()
-        memo = _PARSED[how] = {}
-    return memo
 
 
 def parse_dates(text: pd.Series, date_format: str | None, *, month_names: bool = True) -> pd.Series:

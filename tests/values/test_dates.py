@@ -11,12 +11,12 @@ from importer.events import build_events
 from importer.mapping import Mapping, parse_mapping
 from importer.values import (
     DstPolicy,
-    dates,
     format_in_words,
     localise,
     parse_dates,
     parse_datetimes,
     parse_times,
+    read_once,
 )
 from importer.values.dates import date_reasons, datetime_reasons, time_problem, time_reasons
 from importer.values.offsets import format_iso
@@ -645,13 +645,13 @@ def test_reading_more_texts_than_the_process_remembers_reads_each_right(
 ) -> None:
     """The memory of texts read is bounded: once full it starts again, and a column of more
     distinct texts than it holds is read without it; every value comes out as read alone."""
-    monkeypatch.setattr(dates, "PARSED_MEMO_SIZE", 5)
-    monkeypatch.setattr(dates, "_PARSED", {})  # what earlier tests read is not in the count
+    monkeypatch.setattr(read_once, "PARSED_MEMO_SIZE", 5)
+    monkeypatch.setattr(read_once, "_PARSED", {})  # what earlier tests read is not in the count
     days = [f"12/{d:02d}/2026" for d in range(1, 29)]
     for first in range(0, 28, 2):  # parts of 2 new days, 1 seen before, 1 no date: it fills
         part = [*days[first : first + 2], days[0], "12/32/2026"]
         read = parse_dates(_texts(*part), "%m/%d/%Y")
         assert [str(d)[:10] for d in read] == [t[6:] + "-12-" + t[3:5] for t in part[:-1]] + ["NaT"]
-        assert 0 < max(len(memo) for memo in dates._PARSED.values()) <= 5
+        assert 0 < max(len(memo) for memo in read_once._PARSED.values()) <= 5
     whole = parse_dates(_texts(*days), "%m/%d/%Y")  # more distinct texts than the memory holds
     assert [d.day for d in whole] == list(range(1, 29))
