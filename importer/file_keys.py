@@ -110,22 +110,28 @@ class FileKeys:
             self.values[name].append(digests)
 
     def facts(self, parts: int) -> FileFacts:
-        """What the keys of every part say (see the module)."""
-        rows, cells, ids = (_joined(self.rows), _joined(self.cells), _joined(self.ids))
+        """What the keys of every part say (see the module). Asked once: each part's keys are
+        let go as they are joined, so that the file's are never held twice (at 1,000,000 rows
+        this step's peak was ~80 MB over the keys, the highest of a ``--workers 1`` check)."""
+        counted = len(self.rows)
+        rows, cells = _taken(self.rows), _taken(self.cells)
         copies = _copies(rows, cells)
-        kept = ~np.isin(rows, np.fromiter(copies, np.int64, len(copies)))
+        del cells
+        ids = _taken(self.ids)
+        kept: np.ndarray | None = None
+        if copies:
+            # A copy has its first row's id and cells: the rows kept have every id of the file.
+            kept = ~np.isin(rows, np.fromiter(copies, np.int64, len(copies)))
+            rows, ids = rows[kept], ids[kept]
         unique = {}
-        for name, chunks in self.values.items():
-            if len(chunks) == len(self.rows):
-                values = _joined(chunks)
-                unique[name] = _groups(rows[kept], values[kept])
+        for name in list(self.values):
+            chunks = self.values.pop(name)
+            if len(chunks) == counted:
+                values = _taken(chunks)
+                unique[name] = _groups(rows, values if kept is None else values[kept])
+                del values
         return FileFacts(
-            parts,
-            copies,
-            _groups(rows[kept], ids[kept]),
-            ids[ids != 0],
-            tuple(self.warnings),
-            unique,
+            parts, copies, _groups(rows, ids), ids[ids != 0], tuple(self.warnings), unique
         )
 
 
@@ -143,8 +149,11 @@ def _distinct(digests: np.ndarray) -> np.ndarray:
     return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
 
 
-def _joined(chunks: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(chunks) if chunks else np.empty(0, np.uint64)
+def _taken(chunks: list[np.ndarray]) -> np.ndarray:
+    """``chunks`` joined, and let go of (``chunks`` is emptied)."""
+    joined = np.concatenate(chunks) if chunks else np.empty(0, np.uint64)
+    chunks.clear()
+    return joined
 
 
 def _repeated(keys: np.ndarray) -> np.ndarray:

@@ -708,3 +708,33 @@ def test_the_whole_file_s_copies_and_shared_keys_are_every_repeat_and_only_those
     }
     assert file_keys._groups(rows, keys) == shared
     assert copies and shared and 0 in set(keys.tolist())
+
+
+def test_the_keys_of_every_part_give_the_file_s_facts_and_are_let_go_once_joined() -> None:
+    # Three parts: row 9 repeats row 2 cell for cell (a copy, with its id), rows 3 and 8 share an
+    # id, rows 4 and 7 an appointment number; rows 5 and 6 have no id and no number.
+    keys = file_keys.FileKeys(MAPPING)
+    d = file_keys.id_digests
+    cells = d([f"row {n}" for n in range(2, 10)])
+    cells[7] = cells[0]
+    ids = d(["a", "b", "c", "x", "x", "d", "b", "a"])
+    ids[3:5] = 0
+    numbers = d(["1", "2", "3", "x", "x", "3", "5", "1"])
+    numbers[3:5] = 0
+    for part in (slice(0, 3), slice(3, 6), slice(6, 8)):
+        keys.add(
+            file_keys.PartKeys(
+                np.arange(2, 10)[part],
+                cells[part],
+                ids[part],
+                {"Appointment ID": numbers[part]},
+                (),
+            )
+        )
+    facts = keys.facts(3)
+    assert facts.copies == {9: 2}
+    assert facts.shared == {3: (3, 8), 8: (3, 8)}  # the copy shares its first row's id
+    assert facts.unique == {"Appointment ID": {4: (4, 7), 7: (4, 7)}}
+    assert facts.absent(["a", "b", "c", "d", "e"]) == [False, False, False, False, True]
+    # Held once: each part's keys were let go as they were joined.
+    assert keys.rows == keys.cells == keys.ids == [] and keys.values == {}
