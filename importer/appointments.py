@@ -10,6 +10,7 @@ A part of a big file is read for its keys and for its check (:mod:`importer.file
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from importer.events import FirstDay, external_ids_of, first_day
+from importer.events import FirstDay, TemplateRenderer, external_ids_of, first_day
 from importer.load import (
     Sheet,
     calls_off,
@@ -44,6 +45,12 @@ class Appointments:
     set_aside: dict[int, str]  # row -> why it is not an appointment to send
     # cells of ``rows`` that held an error Excel showed, read as blank (a warning each)
     excel_errors: list[RowIssue] = field(default_factory=list)
+
+    @functools.cached_property
+    def cells(self) -> TemplateRenderer:
+        """The renderer of :attr:`rows`, made when first asked: a part's keys and its check
+        share it, so its appointment ids are rendered once (~8 ms per 25,000 rows)."""
+        return TemplateRenderer(self.rows)
 
 
 # The appointments of the sheets read within :func:`appointments_remembered`, by sheet.

@@ -186,8 +186,8 @@ class PreparedParts:
         if first is not None:
             # One part: its ids alone (--cancel-missing keeps them); the rest needs no digest.
             with appointments_remembered(self._read):  # read again by prepare(): kept
-                rows = appointments_of(first, self.mapping).rows  # MappingError now, as for more
-            found = external_ids_of(rows, self.mapping.event.external_id)
+                read = appointments_of(first, self.mapping)  # MappingError now, as for more
+            found = external_ids_of(read.rows, self.mapping.event.external_id, read.cells)
             rendered = found[found != ""].to_numpy(dtype=object)
             self._only, self._ahead = first, None
             self.facts = FileFacts(1, ids=digests_of(rendered), warnings=first.warnings)

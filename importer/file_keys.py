@@ -69,12 +69,13 @@ def part_keys(data: Sheet | bytes, mapping: Mapping) -> PartKeys:
     """One part's keys (MappingError for a part without the mapping's columns). Runs in a
     worker process for a big file (:class:`importer.workers.PartPool`)."""
     part = part_of(data)
-    rows = appointments_of(part, mapping).rows
+    found = appointments_of(part, mapping)
+    rows = found.rows
     # Not categorized first: most cells of a row are distinct (ids, phones, emails), and
     # hashing every cell costs 20% less than factorizing first (29 against 37 ms a part).
     # Every part is hashed alike, so equal rows of any two parts have equal digests.
     hashed = pd.util.hash_pandas_object(rows, index=False, categorize=False)
-    ids = external_ids_of(rows, mapping.event.external_id).to_numpy(dtype=object)
+    ids = external_ids_of(rows, mapping.event.external_id, found.cells).to_numpy(dtype=object)
     values = {}
     for name in (c.name for c in mapping.columns if c.unique):
         if name in rows.columns:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from importer.appointments import appointments_of, unlisted_cancellations
-from importer.events import BuiltEvents, build_events, external_ids_of
+from importer.events import BuiltEvents, TemplateRenderer, build_events, external_ids_of
 from importer.load import (
     DEFAULT_MAX_ROWS,
     WORKBOOK_SUFFIXES,
@@ -145,7 +145,11 @@ def prepare_sheet(
     copies = {**repeated_rows(appointments, mapping.event.external_id.columns), **(copies or {})}
     copies = {row: first for row, first in copies.items() if row in appointments.index}
     kept = appointments.drop(index=list(copies)) if copies else appointments
-    built, issues = validate_and_map(kept, mapping, now=now, shared=shared, unique=unique)
+    # The rows' renderer, when they are all the appointments: a part's keys rendered its ids.
+    cells = found.cells if kept is appointments else None
+    built, issues = validate_and_map(
+        kept, mapping, now=now, shared=shared, unique=unique, cells=cells
+    )
     for issue in unlisted_cancellations(kept, mapping.cancelled):
         issues.setdefault(issue.row, []).append(issue)
     hidden = [
@@ -227,15 +231,17 @@ def validate_and_map(
     now: datetime | None = None,
     shared: dict[int, tuple[int, ...]] | None = None,
     unique: dict[str, dict[int, tuple[int, ...]]] | None = None,
+    cells: TemplateRenderer | None = None,
 ) -> tuple[BuiltEvents, dict[int, list[RowIssue]]]:
     """Validate every row of ``source`` and map it to an event: the events, and the issues by row.
 
     ``source`` holds text cells indexed by spreadsheet row, and the mapping fits its columns. A
     cell the map stage left out with a warning (a bad email beside a good phone) is not also an
-    error of the column checks: the row is sent with its good contact.
+    error of the column checks: the row is sent with its good contact. ``cells``: ``source``'s
+    renderer, when one is kept (:attr:`importer.appointments.Appointments.cells`).
     """
     try:
-        built = build_events(source, mapping, now=now, shared=shared)
+        built = build_events(source, mapping, now=now, shared=shared, cells=cells)
         left_out = {(w.row, w.column, w.value) for w in built.warnings}
         # A cell Excel shortened (2.02613E+11) is reported for that alone: its other complaints
         # (the same id as another row's) follow from it, and would send staff the wrong way.

@@ -21,6 +21,7 @@ import pytest
 
 from importer import appointments, file_facts, file_keys
 from importer.errors import LoadError
+from importer.events import TemplateRenderer
 from importer.file_keys import FileFacts, digests_of
 from importer.ledger import Ledger
 from importer.load import load_table, spool
@@ -518,10 +519,22 @@ def test_each_part_s_appointments_are_read_once_for_its_keys_and_its_check(
         return real(part, mapping)
 
     monkeypatch.setattr(appointments, "_appointments_of", counted)
+    # Their ids too: rendered once for the keys and the check (the renderer is the
+    # appointments'), once more for a part checked again.
+    ids_rendered: list[int] = []
+    join = TemplateRenderer._join_distinct
+
+    def rendered(cells: TemplateRenderer, template: Any) -> Any:
+        if template == MAPPING.event.external_id:
+            ids_rendered.append(id(cells))
+        return join(cells, template)
+
+    monkeypatch.setattr(TemplateRenderer, "_join_distinct", rendered)
     parts = parts_of(request(path, tmp_path / "b", rows, now=NOW))
     with PartPool(1) as pool:
         parts.check(pool, ahead=checked_ahead(parts, reported=True))
         first_read, read[:] = len(read), []
+        assert len(ids_rendered) == first_read
         report = ReportWriter(tmp_path / "report.csv")
         done = validate_parts(parts, report, pool)
     assert parts.facts is not None and first_read == parts.facts.parts

@@ -84,6 +84,7 @@ def build_events(
     *,
     now: datetime | None = None,
     shared: dict[int, tuple[int, ...]] | None = None,
+    cells: TemplateRenderer | None = None,
 ) -> BuiltEvents:
     """Map every row of ``frame`` (text cells, index = spreadsheet row) to an Apptoto event.
 
@@ -94,8 +95,9 @@ def build_events(
     row is sent with the good one; ``now`` (default: the present) dates the warnings about
     appointments in the past or more than a year ahead. ``shared``: row -> every row of the file
     (``frame`` is one part of it) whose appointment id is the row's; those rows are invalid too.
+    ``cells``: ``frame``'s renderer, when one is kept (a part's ids, rendered for its keys).
     """
-    cells = TemplateRenderer(frame)
+    cells = _renderer_of(frame, cells)
     issues = IssueCollector(frame.index)
     event = mapping.event
     # A field only the payloads read is made with them (a function here): validate never is.
@@ -245,11 +247,22 @@ def _blank(cells: TemplateRenderer) -> pd.Series:
     return pd.Series("", index=cells.index, dtype="str")
 
 
-def external_ids_of(frame: pd.DataFrame, template: Template) -> pd.Series:
-    """The external_id of each row of ``frame``; "" where a cell it needs is blank."""
-    cells = TemplateRenderer(frame)
+def external_ids_of(
+    frame: pd.DataFrame, template: Template, cells: TemplateRenderer | None = None
+) -> pd.Series:
+    """The external_id of each row of ``frame``; "" where a cell it needs is blank. ``cells``:
+    ``frame``'s renderer, when one is kept (what it renders is then rendered once)."""
+    cells = _renderer_of(frame, cells)
     rendered = cells.render(template)
     return rendered.where(is_empty(cells.blank_column(template)) & not_empty(rendered), "")
+
+
+def _renderer_of(frame: pd.DataFrame, cells: TemplateRenderer | None) -> TemplateRenderer:
+    if cells is None:
+        return TemplateRenderer(frame)
+    if cells.frame is not frame:
+        raise ValueError("the renderer given is another frame's")  # a bug: wrong rows' text
+    return cells
 
 
 def _external_ids(

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from importer.events import BuiltEvents, build_events
+from importer.events import BuiltEvents, TemplateRenderer, build_events, external_ids_of
 from importer.mapping import (
     Mapping,
     ParticipantTemplate,
@@ -692,3 +692,15 @@ def test_a_short_zone_name_s_reason_names_the_zone_filter_for_one_column(
     [issue] = built.issues
     assert issue.reason.endswith(hint) and hint in issue.reason
     assert (issue.reason.count("{Zone|zone}"), built.payloads) == (1 if hint else 0, {})
+
+
+def test_a_renderer_kept_for_the_rows_is_used_and_one_of_other_rows_is_refused() -> None:
+    frame = _frame(_row(), _row(**{"Appointment ID": "0018"}))
+    cells = TemplateRenderer(frame)
+    ids = external_ids_of(frame, CLINIC.event.external_id, cells)
+    built = build_events(frame, CLINIC, cells=cells)
+    assert built.external_ids == dict(zip(frame.index.tolist(), ids.tolist(), strict=True))
+    assert built.external_ids == {2: "clinic-0017", 3: "clinic-0018"}
+    other = TemplateRenderer(frame.copy())
+    with pytest.raises(ValueError, match="another frame"):
+        build_events(frame, CLINIC, cells=other)
