@@ -751,3 +751,23 @@ def test_the_keys_of_every_part_give_the_file_s_facts_and_are_let_go_once_joined
     assert facts.absent(["a", "b", "c", "d", "e"]) == [False, False, False, False, True]
     # Held once: each part's keys were let go as they were joined.
     assert keys.rows == keys.cells == keys.ids == [] and keys.values == {}
+
+
+def test_a_row_s_digest_is_the_same_in_any_part_and_a_blank_cell_is_not_the_text_nan() -> None:
+    # A column is hashed one way when its first cells repeat (factorized) and another when they
+    # do not (cell by cell): a text has one digest either way, so a row repeated in a part read
+    # the other way is still found a copy. A blank cell is not "nan", "None" or "".
+    texts = ["Dr Lee", "nan", "None", "<NA>", "", None, "Dr Khan"]
+    repeating = np.array(texts * 100, dtype=object)
+    varied = np.array([*texts, *(f"id {n}" for n in range(1_000))], dtype=object)
+    by_factor, by_cell = file_keys._cell_digests(repeating), file_keys._cell_digests(varied)
+    assert len(set(repeating[:512].tolist())) <= file_keys._FEW_DISTINCT < len(set(varied[:512]))
+    assert by_factor[: len(texts)].tolist() == by_cell[: len(texts)].tolist()
+    assert len(set(by_cell[: len(texts)].tolist())) == len(texts)
+    nan_row = pd.DataFrame({"a": ["x", "x"], "b": [None, "nan"]}, dtype="str")
+    digests = file_keys.row_digests(nan_row)
+    assert digests[0] != digests[1]
+    # Columns in another order are another row; the same row in another frame is the same.
+    assert file_keys.row_digests(nan_row[["b", "a"]])[0] != digests[0]
+    again = pd.DataFrame({"a": ["y", "x"], "b": ["z", None]}, index=[40, 41], dtype="str")
+    assert file_keys.row_digests(again)[1] == digests[0]
