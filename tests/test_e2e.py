@@ -229,10 +229,10 @@ def test_validate_loads_no_http_client(tmp_path: Path) -> None:
     # validate sends nothing: httpx and the client are not imported (~0.1 s of its start-up).
     code = (
         "import sys\n"
-        "from importer.cli.commands import main\n"
+        "from importer.cli.commands import app\n"  # not main(): it would end the process
         f"sys.argv = ['apptoto-import', 'validate', {str(SAMPLES / 'appointments.csv')!r}, "
         f"'--mapping', {str(CLINIC_MAPPING)!r}]\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
         "print(sorted(m for m in ('httpx', 'importer.client') if m in sys.modules))\n"
     )
     done = subprocess.run(
@@ -240,3 +240,38 @@ def test_validate_loads_no_http_client(tmp_path: Path) -> None:
     )
     assert "14 valid, 8 invalid rows" in done.stdout
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("command", ["validate", "plan", "run"])
+def test_a_check_ends_without_the_interpreter_s_teardown_once_all_is_written(
+    command: str, sandbox: Any, tmp_path: Path
+) -> None:
+    # validate and plan end at once when they have printed and written everything (freeing
+    # every object as Python shuts down took ~0.3 s of a 100,000-row check): the exit code,
+    # every line and the report are there, and an exit hook is not run. A run ends as usual.
+    report = tmp_path / "r.csv"
+    args = [command, str(SAMPLES / "appointments.csv"), "--mapping", str(CLINIC_MAPPING)]
+    args += ["--report", str(report)]
+    if command != "validate":
+        args += ["--state", str(tmp_path / "s.sqlite")]
+    code = (
+        "import atexit, sys\n"
+        "from importer.cli import main\n"
+        "atexit.register(lambda: print('torn down'))\n"
+        f"sys.argv = ['apptoto-import', *{args!r}]\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env_for(sandbox),
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert (lines[-1] == "torn down") == (command == "run")
+    assert len(read_report(report)) == 22
+    if command == "validate":
+        assert lines[-1].startswith("14 valid, 8 invalid rows in appointments.csv")

@@ -12,6 +12,7 @@ from importer._version import __version__
 from importer.cli.console import secrets_in_env
 from importer.cli.doctoring import doctor
 from importer.cli.importing import plan, run, validate
+from importer.cli.leaving import leave_now
 from importer.cli.proposing import init
 from importer.cli.servers import sandbox, serve
 from importer.exit_codes import EXIT_UNEXPECTED
@@ -61,6 +62,9 @@ def main() -> None:
     """
     try:
         app()
+    except SystemExit as done:
+        leave_now(done.code)  # a check that said everything ends without the teardown
+        raise
     except Exception:
         from importer.client import redact
 

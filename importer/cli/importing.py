@@ -22,6 +22,7 @@ from importer.cli.console import (
     state_file_for,
     write_summary,
 )
+from importer.cli.leaving import all_said
 from importer.cli.options import (
     AllSheetsOpt,
     FileArg,
@@ -116,6 +117,7 @@ def validate(
     aside = f", {set_aside} not {'an appointment' if set_aside == 1 else 'appointments'}"
     aside = aside if set_aside else ""
     typer.echo(f"{valid} valid, {invalid} invalid rows{aside} in {file.name}{where}")
+    all_said()
     raise typer.Exit(EXIT_ROWS if invalid else EXIT_OK)
 
 
@@ -246,6 +248,8 @@ def execute(
         signal.signal(signal.SIGTERM, previous_sigterm)
     _print_outcome(summary, args.file, quiet=args.quiet)
     write_summary(args.summary_json, summary_document(summary))
+    if dry_run:
+        all_said()  # a plan (a run ends as usual: its ledger and client close on the way out)
     raise typer.Exit(exit_code_for(summary))
 
 
