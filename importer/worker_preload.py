@@ -20,12 +20,16 @@ from __future__ import annotations
 import gc
 import logging
 
-import pandas as pd
+from importer.own_process import leave_out_test_only_modules
 
-import importer.streaming  # noqa: F401 (the pipeline each worker runs)
-from importer.mapping import parse_mapping
-from importer.outcomes import RowIssue
-from importer.prepare import validate_and_map
+leave_out_test_only_modules()  # before pandera is imported
+
+import pandas as pd  # noqa: E402
+
+import importer.streaming  # noqa: E402, F401 (the pipeline each worker runs)
+from importer.mapping import parse_mapping  # noqa: E402
+from importer.outcomes import RowIssue  # noqa: E402
+from importer.prepare import validate_and_map  # noqa: E402
 
 logger = logging.getLogger(__name__)
 

@@ -257,7 +257,7 @@ def test_a_check_ends_without_the_interpreter_s_teardown_once_all_is_written(
     code = (
         "import atexit, sys\n"
         "from importer.cli import main\n"
-        "atexit.register(lambda: print('torn down'))\n"
+        "atexit.register(lambda: print('torn down', sys.modules.get('hypothesis')))\n"
         f"sys.argv = ['apptoto-import', *{args!r}]\n"
         "main()\n"
     )
@@ -271,7 +271,21 @@ def test_a_check_ends_without_the_interpreter_s_teardown_once_all_is_written(
     )
     assert done.returncode == 1, done.stderr
     lines = done.stdout.strip().splitlines()
-    assert (lines[-1] == "torn down") == (command == "run")
+    # pandera left hypothesis (installed for the tests) out of the command's process.
+    assert (lines[-1] == "torn down None") == (command == "run")
     assert len(read_report(report)) == 22
     if command == "validate":
         assert lines[-1].startswith("14 valid, 8 invalid rows in appointments.csv")
+
+
+def test_the_workers_server_leaves_out_what_only_tests_use_and_a_test_run_keeps_it() -> None:
+    probe = (
+        "import sys\n"
+        "import importer.worker_preload\n"
+        "print(sys.modules.get('hypothesis'), 'pandera' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["None", "True"]
+    kept = "import sys, hypothesis\n" + probe
+    done = subprocess.run([sys.executable, "-c", kept], capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("<module 'hypothesis'")

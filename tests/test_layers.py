@@ -23,6 +23,7 @@ STAGES: list[tuple[str, ...]] = [
         "importer.files",
         "importer.memory",
         "importer.workers",
+        "importer.own_process",
     ),
     ("importer._version", "importer.serving", "importer.paths", "importer.lazy"),
     ("importer.values",),

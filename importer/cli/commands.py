@@ -16,6 +16,7 @@ from importer.cli.leaving import leave_now
 from importer.cli.proposing import init
 from importer.cli.servers import sandbox, serve
 from importer.exit_codes import EXIT_UNEXPECTED
+from importer.own_process import leave_out_test_only_modules
 
 app = typer.Typer(
     add_completion=False,
@@ -60,6 +61,7 @@ def main() -> None:
     traceback on stderr, with the API key and base64 of ``user:key`` masked: the message or a
     chained error may quote them, and tracebacks get pasted into bug reports.
     """
+    leave_out_test_only_modules()  # before pandera is imported
     try:
         app()
     except SystemExit as done:
