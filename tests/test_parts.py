@@ -674,9 +674,32 @@ def test_a_reader_guesses_from_a_csv_file_s_size_whether_it_holds_more_than_one_
     assert not PartReader(long, part_rows=4_000).likely_several()
     assert not PartReader(short, part_rows=20).likely_several()  # read whole in a blink
     assert not PartReader(tmp_path / "missing.csv").likely_several()
-    workbook = tmp_path / "long.xlsx"
-    pd.read_csv(long, dtype=str, skiprows=2).to_excel(workbook, index=False)
-    assert not PartReader(workbook, part_rows=200).likely_several()  # counted as it is read
+
+
+def test_a_reader_guesses_from_a_workbook_s_last_row_whether_it_holds_more_than_one_part(
+    tmp_path: Path,
+) -> None:
+    # The safety check counts a sheet's rows before it is parsed; a workbook whose sheet the
+    # reader cannot tell (several, none named; .xls) or whose rows are few is not guessed long.
+    table = pd.read_csv(big_export(tmp_path / "long.csv", copies=60), dtype=str, skiprows=2)
+    long, short, two = tmp_path / "long.xlsx", tmp_path / "short.xlsx", tmp_path / "two.xlsx"
+    table.to_excel(long, index=False, sheet_name="Appointments")
+    table.head(100).to_excel(short, index=False)
+    with pd.ExcelWriter(two) as writer:
+        table.to_excel(writer, index=False, sheet_name="Monday")
+        table.head(5).to_excel(writer, index=False, sheet_name="Tuesday")
+    assert len(table) > 1_300
+    assert PartReader(long, part_rows=200, whole_rows=400).likely_several()
+    assert PartReader(long, sheet="Appointments", part_rows=200).likely_several()
+    assert not PartReader(long, part_rows=200, whole_rows=len(table)).likely_several()
+    assert not PartReader(long, sheet="Other", part_rows=200).likely_several()
+    assert not PartReader(short, part_rows=200).likely_several()
+    assert not PartReader(two, part_rows=200).likely_several()  # which sheet: told later
+    assert PartReader(two, sheet="Monday", part_rows=200).likely_several()
+    assert not PartReader(two, sheet="Tuesday", part_rows=200).likely_several()
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(long.read_bytes()[:5_000])
+    assert not PartReader(broken, part_rows=200).likely_several()  # parts() says what is wrong
 
 
 class _Warmed(PartPool):
@@ -694,9 +717,16 @@ def test_checking_a_file_of_several_parts_starts_the_workers_server_before_readi
     tmp_path: Path,
 ) -> None:
     long = big_export(tmp_path / "long.csv", copies=60)
-    for part_rows, warmed in ((200, 1), (ONE_PART, 0)):
+    workbook = tmp_path / "long.xlsx"
+    pd.read_csv(long, dtype=str, skiprows=2).to_excel(workbook, index=False)
+    for path, part_rows, warmed in (
+        (long, 200, 1),
+        (long, ONE_PART, 0),
+        (workbook, 200, 1),
+        (workbook, ONE_PART, 0),
+    ):
         pool = _Warmed()
-        facts = file_facts.PreparedParts(long, MAPPING, part_rows=part_rows).check(pool)
+        facts = file_facts.PreparedParts(path, MAPPING, part_rows=part_rows).check(pool)
         assert pool.warmed == warmed
         assert (facts.parts > 1) == bool(warmed)
 

@@ -15,11 +15,13 @@ stops the read (LoadError) before the later parts are read.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
+from defusedxml.ElementTree import ParseError
 
 from importer.errors import LoadError
 from importer.load.csv_reader import (
@@ -36,6 +38,8 @@ from importer.load.csv_reader import (
 from importer.load.sheet import Sheet, assemble_sheet
 from importer.load.table import DEFAULT_MAX_ROWS, load_table, reads_as_workbook
 from importer.load.table_bounds import HEADER_SEARCH_ROWS, typical_cells
+from importer.load.xlsx_parts import chosen_worksheet
+from importer.load.xlsx_safety import FileKind, check_workbook_once, file_kind
 
 PART_ROWS = 25_000  # peak memory flat from 100,000 to 1,000,000 rows (make bench)
 # A file of up to about this many rows is one part: read, checked and mapped once, as fast as a
@@ -89,13 +93,15 @@ class PartReader:
         return self._workbook
 
     def likely_several(self) -> bool:
-        """True when a CSV file looks too long for one part, by its size and the lines of its
-        first 64 KiB: a guess made before it is read, so that worker processes can start
-        meanwhile (:meth:`importer.workers.PartPool.warm_up`). False for a workbook (its rows
-        are counted as it is read) and for a file that cannot be read (:meth:`parts` says why)."""
+        """True when the table looks too long for one part: a guess made before it is read, so
+        that worker processes can start meanwhile (:meth:`importer.workers.PartPool.warm_up`).
+        A CSV file by its size and the lines of its first 64 KiB; a workbook by the last row
+        number of its sheet, which the safety check counts before it is parsed (an .xlsx or
+        .xlsm file whose sheet is named or alone). False for a file that cannot be read
+        (:meth:`parts` says why)."""
         try:
             if self.is_workbook:
-                return False
+                return self._sheet_rows() > _MARGIN * max(self.part_rows, self.whole_rows)
             size = self.path.stat().st_size
             with self.path.open("rb") as handle:
                 sample = handle.read(_SAMPLE_BYTES)
@@ -107,6 +113,20 @@ class PartReader:
         # A margin: lines vary in length, and a file guessed a little too long would start the
         # workers' server for nothing (the bench's 100,000-row file was guessed at 100,842).
         return size * lines / len(sample) > _MARGIN * max(self.part_rows, self.whole_rows)
+
+    def _sheet_rows(self) -> int:
+        """The last row number of the workbook's sheet read, by the safety check (which reading
+        makes anyway, once a process); 0 when not known: an .xls or .ods file, several sheets
+        and none named, a file the check or the workbook's list of sheets cannot read."""
+        try:
+            if file_kind(self.path) is not FileKind.ZIP:
+                return 0
+            chosen = chosen_worksheet(self.path, self.sheet)
+            if chosen is None:
+                return 0
+            return check_workbook_once(self.path, file=self.file).last_rows.get(chosen.part, 0)
+        except (OSError, LoadError, KeyError, ValueError, zipfile.BadZipFile, ParseError):
+            return 0
 
     def parts(self) -> Iterator[Sheet]:
         """The parts, in row order; at least one (it may have no rows)."""

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import python_calamine as calamine
 
-from importer.load.xlsx_parts import listed_worksheets
+from importer.load.xlsx_parts import chosen_worksheet
 from importer.load.xlsx_safety import FileIdentity, FileKind, check_workbook_once, file_identity
 from importer.load.xlsx_safety import file_kind as kind_of
 
@@ -78,14 +78,7 @@ def _parse(ahead: _Ahead, wanted: str | None, max_rows: int) -> None:
         if ahead.identity is None or kind_of(ahead.path) is not FileKind.ZIP:
             return
         last_rows = check_workbook_once(ahead.path, file=str(ahead.path)).last_rows
-        listed = listed_worksheets(ahead.path)
-        if listed is None:
-            return
-        visible = [w for w in listed if w.visible]
-        if wanted is None:
-            chosen = visible[0] if len(visible) == 1 else None
-        else:
-            chosen = next((w for w in listed if w.name == wanted), None)
+        chosen = chosen_worksheet(ahead.path, wanted)
         if chosen is None:
             return
         last_row = last_rows.get(chosen.part)

@@ -70,6 +70,19 @@ def listed_worksheets(path: Path) -> list[Worksheet] | None:
     return found if sheets else None
 
 
+def chosen_worksheet(path: Path, wanted: str | None) -> Worksheet | None:
+    """The worksheet read for ``wanted`` (None: the workbook's only visible worksheet), as the
+    workbook part lists it; None when it does not list it, or lists several and none is named.
+    Raises as :func:`listed_worksheets`."""
+    listed = listed_worksheets(path)
+    if listed is None:
+        return None
+    if wanted is None:
+        visible = [w for w in listed if w.visible]
+        return visible[0] if len(visible) == 1 else None
+    return next((w for w in listed if w.name == wanted), None)
+
+
 def office_document(archive: zipfile.ZipFile) -> str:
     """The workbook part's name, as the package relationships say (``xl/workbook.xml``)."""
     if "_rels/.rels" in archive.namelist():
