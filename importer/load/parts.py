@@ -35,11 +35,10 @@ from importer.load.csv_reader import (
     table_head,
     title_above,
 )
+from importer.load.read_ahead import sheet_to_read
 from importer.load.sheet import Sheet, assemble_sheet
 from importer.load.table import DEFAULT_MAX_ROWS, load_table, reads_as_workbook
 from importer.load.table_bounds import HEADER_SEARCH_ROWS, typical_cells
-from importer.load.xlsx_parts import chosen_worksheet
-from importer.load.xlsx_safety import FileKind, check_workbook_once, file_kind
 
 PART_ROWS = 25_000  # peak memory flat from 100,000 to 1,000,000 rows (make bench)
 # A file of up to about this many rows is one part: read, checked and mapped once, as fast as a
@@ -119,14 +118,10 @@ class PartReader:
         makes anyway, once a process); 0 when not known: an .xls or .ods file, several sheets
         and none named, a file the check or the workbook's list of sheets cannot read."""
         try:
-            if file_kind(self.path) is not FileKind.ZIP:
-                return 0
-            chosen = chosen_worksheet(self.path, self.sheet)
-            if chosen is None:
-                return 0
-            return check_workbook_once(self.path, file=self.file).last_rows.get(chosen.part, 0)
+            found = sheet_to_read(self.path, self.sheet, file=self.file)
         except (OSError, LoadError, KeyError, ValueError, zipfile.BadZipFile, ParseError):
             return 0
+        return 0 if found is None or found[1] is None else found[1]
 
     def parts(self) -> Iterator[Sheet]:
         """The parts, in row order; at least one (it may have no rows)."""

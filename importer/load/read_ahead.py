@@ -24,7 +24,7 @@ from pathlib import Path
 
 import python_calamine as calamine
 
-from importer.load.xlsx_parts import chosen_worksheet
+from importer.load.xlsx_parts import Worksheet, chosen_worksheet
 from importer.load.xlsx_safety import FileIdentity, FileKind, check_workbook_once, file_identity
 from importer.load.xlsx_safety import file_kind as kind_of
 
@@ -72,16 +72,29 @@ def taken_sheet(path: Path, sheet: str) -> calamine.CalamineSheet | None:
     return ahead.cells if same and ahead.sheet == sheet else None
 
 
+def sheet_to_read(
+    path: Path, wanted: str | None, *, file: str
+) -> tuple[Worksheet, int | None] | None:
+    """The worksheet of a zip workbook read for ``wanted`` (None: its only visible one) and its
+    last row number as the safety check counts it (None: not counted), the check made first;
+    None for another kind of file, or a sheet the workbook's list does not settle. Raises
+    OSError, LoadError (an unsafe file) or what :func:`listed_worksheets` raises."""
+    if kind_of(path) is not FileKind.ZIP:
+        return None
+    last_rows = check_workbook_once(path, file=file).last_rows
+    chosen = chosen_worksheet(path, wanted)
+    return None if chosen is None else (chosen, last_rows.get(chosen.part))
+
+
 def _parse(ahead: _Ahead, wanted: str | None, max_rows: int) -> None:
     try:
         ahead.identity = file_identity(ahead.path)
-        if ahead.identity is None or kind_of(ahead.path) is not FileKind.ZIP:
+        if ahead.identity is None:
             return
-        last_rows = check_workbook_once(ahead.path, file=str(ahead.path)).last_rows
-        chosen = chosen_worksheet(ahead.path, wanted)
-        if chosen is None:
+        found = sheet_to_read(ahead.path, wanted, file=str(ahead.path))
+        if found is None:
             return
-        last_row = last_rows.get(chosen.part)
+        chosen, last_row = found
         if last_row is None or last_row - 1 > max_rows:
             return
         workbook = calamine.CalamineWorkbook.from_path(str(ahead.path))
