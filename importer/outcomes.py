@@ -58,6 +58,11 @@ class RowIssue:
     reason: str
     sheet: str = ""
 
+    def __reduce__(self) -> tuple[type[RowIssue], tuple[int, str, str, str, str]]:
+        # Pickled (to and from worker processes) as its fields in order: the dataclass' own
+        # way looks the fields up for every object, ~4x slower for a part's thousands.
+        return RowIssue, (self.row, self.column, self.value, self.reason, self.sheet)
+
     def __str__(self) -> str:
         where = f"row {self.row}" + (f", column {self.column!r}" if self.column else "")
         if self.sheet:
@@ -78,6 +83,19 @@ class RowResult:
     reason: SkipReason | None = None  # why a valid row was skipped by choice, not by a failure
     warnings: tuple[RowIssue, ...] = ()  # never block the row; shown beside its status
     sheet: str = ""  # the row's sheet where a run reads several (see on_sheet)
+
+    def __reduce__(self) -> tuple[type[RowResult], tuple[object, ...]]:
+        # As RowIssue's: its fields in order.
+        return RowResult, (
+            self.row,
+            self.status,
+            self.external_id,
+            self.apptoto_id,
+            self.message,
+            self.reason,
+            self.warnings,
+            self.sheet,
+        )
 
     @property
     def warning_text(self) -> str:

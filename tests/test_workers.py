@@ -8,6 +8,7 @@ import pickle
 import subprocess
 import sys
 import time
+from dataclasses import fields
 from datetime import UTC, datetime
 from multiprocessing import forkserver
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from importer import workers
 from importer.errors import LoadError, MappingError
+from importer.outcomes import PlanAction, RowIssue, RowResult, SkipReason
 from importer.pipeline import validate_file
 from importer.workers import (
     MAX_WORKERS,
@@ -91,6 +93,20 @@ def test_an_importer_error_from_a_worker_keeps_its_fields() -> None:
         assert type(again) is type(error)
         assert str(again) == str(error)
         assert again.__dict__ == error.__dict__
+
+
+def test_a_row_s_result_comes_back_from_a_worker_as_it_was_made() -> None:
+    # Results are pickled as their fields in order (RowResult.__reduce__): every field set to
+    # something other than its default, and every field counted, so a field added is not lost.
+    warning = RowIssue(4, "Date", "12/01/2025", "this appointment is in the past", "Mon")
+    result = RowResult(
+        4, PlanAction.SKIP, "c-1", 41, "same as row 3", SkipReason.SAME_AS_ROW, (warning,), "Mon"
+    )
+    for value in (warning, result):
+        again = pickle.loads(pickle.dumps(value))
+        assert again == value and type(again) is type(value)
+        assert tuple(getattr(again, f.name) for f in fields(value)) == value.__reduce__()[1]
+        assert all(getattr(value, f.name) != f.default for f in fields(value))
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="os.kill(pid, 0) ends a process there")
