@@ -285,9 +285,8 @@ def validate_file(request: RunRequest) -> FileCheck:
     with PartPool(request.workers) as pool:
         # Each part is checked as it is read; only a part whose rows share an id with rows of
         # other parts is checked again, once the whole file is known.
-        reported = request.report_path is not None
-        facts = parts.check(pool, ahead=checked_ahead(parts, reported=reported))
         report = None if request.report_path is None else ReportWriter(request.report_path)
+        facts = parts.check(pool, ahead=checked_ahead(parts, report))
         try:
             done = validate_parts(parts, report, pool)
         except BaseException:

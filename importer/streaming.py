@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import pandas as pd
 
@@ -40,7 +40,7 @@ from importer.mapping import Mapping
 from importer.outcomes import PlanAction, RowResult, RowStatus, SkipReason
 from importer.plan import Plan, PlannedRow, PlanOptions, make_plan, same_as_row_message
 from importer.prepare import Prepared
-from importer.report import ReportWriter, report_frame
+from importer.report import CsvLines, ReportWriter, csv_part, report_frame
 from importer.values import collector_paused
 from importer.workers import PartPool
 
@@ -153,7 +153,7 @@ class PartsDone:
     plan: bool = False  # the results are a plan's
     report_error: str = ""  # the report could not be written (the rows went on)
 
-    def write(self, report: ReportWriter | None, lines: pd.DataFrame | None) -> None:
+    def write(self, report: ReportWriter | None, lines: pd.DataFrame | CsvLines | None) -> None:
         """Add one part's report lines (:func:`importer.report.report_frame`) to ``report``; a
         report that cannot be written is said in the summary, and the run goes on (the ledger
         knows what was sent)."""
@@ -182,9 +182,7 @@ class PartsDone:
 def _worth_keeping(result: RowResult) -> bool:
     if result.warnings:
         return True
-    if result.status is RowStatus.SKIPPED and result.message == VALID_MESSAGE:
-        return False
-    return result.status not in _ROUTINE
+    return not routine_valid(result) and result.status not in _ROUTINE
 
 
 def with_last(items: Iterable[T]) -> Iterator[tuple[T, bool]]:
@@ -209,18 +207,46 @@ def part_lines(
 
 @dataclass(frozen=True)
 class PartChecked:
-    """One part checked (:func:`check_part`): the results kept, its row count, and its report
-    lines when a report is written."""
+    """One part checked (:func:`check_part`): the results of the rows with something to say
+    (not the routine valid rows: :func:`routine_valid`), its row count, and its report lines
+    when a report is written."""
 
     results: list[RowResult]
     rows: int
-    lines: pd.DataFrame | None
+    lines: pd.DataFrame | CsvLines | None
 
 
-def checked_part(prepared: Prepared, routine: bool, lines: bool) -> PartChecked:
-    """``prepared``'s results (``routine``: see :func:`validate_rows`) and report lines."""
-    results = validate_rows(prepared, routine=routine)
-    table = report_frame(prepared.source, results) if lines else None
+# How a part's report lines are made (:func:`lines_for`): none (no report), a frame, CSV.
+LinesAs = Literal["", "frame", "csv"]
+
+
+def lines_for(report: ReportWriter | None) -> LinesAs:
+    """How the parts' lines are made for ``report`` by worker processes: written as CSV there
+    when the report is one CSV file (the command's own process then only adds them to it)."""
+    if report is None:
+        return ""
+    return "csv" if report.takes_csv else "frame"
+
+
+def routine_valid(result: RowResult) -> bool:
+    """A valid row of ``validate`` with nothing to look at: counted, not kept (the report, if
+    any, has its line)."""
+    return (
+        result.status is RowStatus.SKIPPED
+        and result.message == VALID_MESSAGE
+        and not result.warnings
+    )
+
+
+def checked_part(prepared: Prepared, lines: LinesAs) -> PartChecked:
+    """``prepared``'s results of rows with something to say, and its report lines (every
+    row's, for which each valid row gets a result first) as ``lines`` says."""
+    results = validate_rows(prepared, routine=bool(lines))
+    table: pd.DataFrame | CsvLines | None = None
+    if lines:
+        table = report_frame(prepared.source, results)
+        table = csv_part(table) if lines == "csv" else table
+        results = [r for r in results if not routine_valid(r)]
     return PartChecked(results, len(prepared.source), table)
 
 
@@ -228,23 +254,22 @@ def check_part(
     job: tuple[Sheet | bytes, PartFacts | None],
     mapping: Mapping,
     now: datetime | None,
-    routine: bool,
-    lines: bool,
+    lines: LinesAs,
 ) -> PartChecked:
     """One part of a file checked and mapped with what the whole file says of it: in a worker
     process for a big file (:class:`importer.workers.PartPool`), where nothing but the results
     and report lines come back."""
-    return checked_part(prepare_part(job, mapping, now), routine, lines)
+    return checked_part(prepare_part(job, mapping, now), lines)
 
 
-def checked_ahead(parts: PreparedParts, *, reported: bool) -> Ahead:
+def checked_ahead(parts: PreparedParts, report: ReportWriter | None) -> Ahead:
     """The check of each part of a file of several, made while the file is first read
     (``parts.check(pool, ahead=...)``) and taken by :func:`validate_parts` for every part the
     rest of the file changes nothing of: such a file is read and checked in one pass.
-    ``reported``: a report is written."""
-    # A file of several parts keeps no valid row without warnings when no report is written
-    # (PartsDone.add): those are counted, not made (~1 s per 1,000,000 rows).
-    return Ahead(check_part, (parts.mapping, parts.now, reported, reported))
+    ``report``: the report to be written, if any."""
+    # The routine valid rows are counted, and get a result only for their report lines: not
+    # made without a report (~1 s per 1,000,000 rows), not sent back from a worker with one.
+    return Ahead(check_part, (parts.mapping, parts.now, lines_for(report)))
 
 
 def validate_parts(
@@ -257,17 +282,17 @@ def validate_parts(
     # What is printed is the rows with something to say: a routine valid row gets a result only
     # for its report line, and is counted whatever the file's size.
     done = PartsDone(every=False)
-    reported = report is not None
     checked: Iterable[PartChecked]
     if pool is None or facts.parts == 1 or parts.given:
-        checked = (checked_part(p, reported, reported) for p in parts.prepared())
+        # Here, a frame's lines are written straight to the report (never all held as text).
+        lines: LinesAs = "" if report is None else "frame"
+        checked = (checked_part(p, lines) for p in parts.prepared())
     else:
-        checked = parts.worked(checked_ahead(parts, reported=reported), pool)
+        checked = parts.worked(checked_ahead(parts, report), pool)
     for part in checked:
         done.write(report, part.lines)
         done.add(part.results)
-        if not reported:
-            done.counter[str(RowStatus.SKIPPED)] += part.rows - len(part.results)
+        done.counter[str(RowStatus.SKIPPED)] += part.rows - len(part.results)  # routine valid
     return done
 
 

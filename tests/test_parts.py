@@ -8,6 +8,7 @@ the end, a title row above the header, blank rows, cancellations of rows that le
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from importer import appointments, file_facts, file_keys
+from importer import appointments, file_facts, file_keys, streaming
 from importer.errors import LoadError
 from importer.events import TemplateRenderer
 from importer.file_keys import FileFacts, digests_of
@@ -29,8 +30,8 @@ from importer.load.parts import PART_ROWS, WHOLE_ROWS, PartReader
 from importer.mapping import load_mapping
 from importer.pipeline import RunRequest, parts_of, run_import, validate_file
 from importer.plan import PlanOptions
-from importer.report import ReportWriter
-from importer.streaming import checked_ahead, validate_parts
+from importer.report import CsvLines, ReportWriter
+from importer.streaming import checked_ahead, routine_valid, validate_parts
 from importer.workers import PartPool
 from tests.helpers import CLINIC_MAPPING, SAMPLES, fast_client_config, live_events, read_report
 
@@ -482,7 +483,7 @@ def test_each_part_is_checked_as_it_is_read_and_again_only_if_other_parts_change
     monkeypatch.setattr(file_facts, "prepare_sheet", counted)
     parts = parts_of(request(path, tmp_path, 4, now=NOW))
     with PartPool(1) as pool:
-        parts.check(pool, ahead=checked_ahead(parts, reported=False))
+        parts.check(pool, ahead=checked_ahead(parts, None))
         first_read, checked[:] = list(checked), []
         done = validate_parts(parts, None, pool)
     assert parts.facts is not None and len(first_read) == parts.facts.parts > 10
@@ -532,13 +533,47 @@ def test_each_part_s_appointments_are_read_once_for_its_keys_and_its_check(
     monkeypatch.setattr(TemplateRenderer, "_join_distinct", rendered)
     parts = parts_of(request(path, tmp_path / "b", rows, now=NOW))
     with PartPool(1) as pool:
-        parts.check(pool, ahead=checked_ahead(parts, reported=True))
+        report = ReportWriter(tmp_path / "report.csv")
+        parts.check(pool, ahead=checked_ahead(parts, report))
         first_read, read[:] = len(read), []
         assert len(ids_rendered) == first_read
-        report = ReportWriter(tmp_path / "report.csv")
         done = validate_parts(parts, report, pool)
     assert parts.facts is not None and first_read == parts.facts.parts
     assert len(read) == (0 if rows == ONE_PART else 4)  # the 4 parts other parts change
+    assert expected.report_path is not None
+    assert lines(report.finish()) == lines(expected.report_path)
+    assert done.counts == expected.done.counts
+
+
+def test_a_part_checked_for_its_report_sends_back_only_the_rows_with_something_to_say(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its report lines have every row; its results only the rows a person should read: the
+    # routine valid rows are counted (a worker pickled 50,000 results a part, ~1 s a 1,000,000
+    # rows for the command's own process to take back).
+    path = big_export(tmp_path / "export.csv")
+    expected = validate_file(request(path, tmp_path / "a", ONE_PART, now=NOW))
+    sent: list[streaming.PartChecked] = []
+    real = streaming.checked_part
+
+    def kept(*args: Any) -> streaming.PartChecked:
+        sent.append(real(*args))
+        return sent[-1]
+
+    monkeypatch.setattr(streaming, "checked_part", kept)
+    parts = parts_of(request(path, tmp_path / "b", 4, now=NOW))
+    with PartPool(1) as pool:
+        report = ReportWriter(tmp_path / "report.csv")
+        parts.check(pool, ahead=checked_ahead(parts, report))
+        done = validate_parts(parts, report, pool)
+    assert len(sent) > 10
+    # The lines come written as CSV (the report is one CSV file), a line for every row.
+    for part in sent:
+        assert isinstance(part.lines, CsvLines)
+        text = b"".join(part.lines.data).decode()
+        assert len(list(csv.reader(io.StringIO(text)))) == part.rows
+    results = [r for part in sent for r in part.results]
+    assert results and not any(routine_valid(r) for r in results)
     assert expected.report_path is not None
     assert lines(report.finish()) == lines(expected.report_path)
     assert done.counts == expected.done.counts
@@ -562,7 +597,7 @@ def test_a_check_made_ahead_for_another_purpose_is_not_taken(tmp_path: Path) -> 
     parts = parts_of(request(path, tmp_path, 4, now=NOW))
     report = ReportWriter(tmp_path / "report.csv")
     with PartPool(1) as pool:
-        parts.check(pool, ahead=checked_ahead(parts, reported=False))
+        parts.check(pool, ahead=checked_ahead(parts, None))
         done = validate_parts(parts, report, pool)
     written = report.finish()
     assert expected.report_path is not None

@@ -5,16 +5,27 @@ import datetime as dt
 import errno
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+import importer.report as report_module
 from importer.errors import ReportError
 from importer.load import RESULT_COLUMNS, load_table, strip_report_columns
 from importer.outcomes import RowIssue, RowResult, RowStatus
-from importer.report import ReportWriter, escape_cell, write_report
+from importer.report import (
+    ReportWriter,
+    csv_lines,
+    csv_part,
+    escape_cell,
+    report_frame,
+    write_report,
+)
 
 
 def sheet_rows(columns: dict[str, list[str]], rows: tuple[int, ...] = (2, 3, 5)) -> pd.DataFrame:
@@ -54,6 +65,26 @@ def test_escape_cell_quotes_what_a_spreadsheet_would_read_as_a_formula(text: str
 @pytest.mark.parametrize("text", ["plain", "", "a=b"])
 def test_escape_cell_leaves_other_text_alone(text: str) -> None:
     assert escape_cell(text) == text
+
+
+# Cells as offices type them, and what a CSV writer or a spreadsheet treats specially.
+_CELL_TEXT = st.text(alphabet=st.sampled_from("ab1 =+-@\t\r\n\",;'\x00é"), max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.one_of(_CELL_TEXT, st.none()), min_size=3, max_size=3), min_size=1, max_size=8
+    ),
+    st.booleans(),
+)
+def test_csv_lines_are_the_cells_escaped_one_by_one_as_a_csv_writer_writes_them(
+    rows: list[list[str | None]], header: bool
+) -> None:
+    table = pd.DataFrame(rows, columns=["Id", "=Notes", "Phone"], dtype="string")
+    by_cell = table.fillna("").apply(lambda col: col.map(escape_cell))
+    expected = by_cell.to_csv(index=False, header=header, lineterminator="\r\n")
+    assert csv_lines(table, header=header) == expected
 
 
 def test_csv_report_has_source_then_results_and_escapes(tmp_path: Path) -> None:
@@ -139,11 +170,11 @@ def test_disk_full_keeps_the_previous_report(
     target = tmp_path / "r.csv"
     target.write_text("previous report\n", encoding="utf-8")
 
-    def half_written_then_full(self: pd.DataFrame, path: str, **_: object) -> None:
-        Path(path).write_text("Id,No", encoding="utf-8")
+    def half_written_then_full(path: Path, data: Iterable[bytes], **_: object) -> None:
+        Path(path).write_bytes(b"".join(data)[:5])
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", half_written_then_full)
+    monkeypatch.setattr(report_module, "write_lines", half_written_then_full)
     with pytest.raises(ReportError, match="No space left on device"):
         write_report(target, source_frame(), RESULTS)
     assert target.read_text(encoding="utf-8") == "previous report\n"
@@ -278,3 +309,33 @@ def test_an_xlsx_report_of_several_parts_is_the_one_report_of_the_whole(
     parted = writer.finish()
     assert sheet_xml(parted) == sheet_xml(whole)
     assert not list(Path(tempfile.gettempdir()).glob("apptoto-report-*.csv"))  # removed
+
+
+def test_lines_written_as_csv_where_a_part_was_checked_make_the_same_report(
+    tmp_path: Path,
+) -> None:
+    # A worker writes a part's lines as CSV (csv_part); the report built from them is the
+    # report built from frames, byte for byte. A report that is not one CSV file refuses them.
+    whole = write_report(tmp_path / "whole.csv", source_frame(), RESULTS)
+    writer = ReportWriter(tmp_path / "parts.csv")
+    assert writer.takes_csv
+    for row in (2, 3, 5):
+        part = source_frame().loc[[row]]
+        writer.add_lines(csv_part(report_frame(part, [r for r in RESULTS if r.row == row])))
+    assert writer.finish().read_bytes() == whole.read_bytes()
+    lines = csv_part(report_frame(source_frame(), RESULTS))
+    for other in (ReportWriter(tmp_path / "r.xlsx"), ReportWriter(tmp_path / "r.csv", ["r.xlsx"])):
+        assert not other.takes_csv
+        with pytest.raises(ValueError, match="takes its lines as a frame"):
+            other.add_lines(lines)
+
+
+def test_a_report_is_the_same_whatever_the_slices_its_lines_are_written_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = write_report(tmp_path / "whole.csv", source_frame(), RESULTS).read_bytes()
+    monkeypatch.setattr(report_module, "_SLICE", 2)
+    assert write_report(tmp_path / "sliced.csv", source_frame(), RESULTS).read_bytes() == whole
+    lines = csv_part(report_frame(source_frame(), RESULTS))
+    assert len(lines.data) == 2
+    assert whole.count(b"\r\n") == 4 and whole.startswith(b"\xef\xbb\xbfId,Notes,Phone,row,")

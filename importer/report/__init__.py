@@ -18,12 +18,16 @@ escaping is undone.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
+import io
+import itertools
 import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -34,12 +38,72 @@ from importer.load.report_input import RESULT_COLUMNS
 from importer.outcomes import RowResult
 from importer.report.xlsx import write_xlsx, write_xlsx_parts
 
+_FORMULA_CHARS = "=+-@\t\r\n"
 _FORMULA_START = re.compile(r"^[=+\-@\t\r\n]")
+# A cell of a column joined with "\0" before each: one search finds whether any needs escaping.
+_FORMULA_AFTER_NUL = re.compile("\0[=+\\-@\t\r\n]")
 
 
 def escape_cell(text: str) -> str:
     """Prefix a cell that a spreadsheet would run as a formula with ``'``."""
     return "'" + text if _FORMULA_START.match(text) else text
+
+
+def escaped_column(cells: list[str]) -> list[str]:
+    """``cells`` with :func:`escape_cell` applied: the list itself when no cell needs it (most
+    columns: one search of the column joined), else cell by cell."""
+    if _FORMULA_AFTER_NUL.search("\0" + "\0".join(cells)) is None:
+        return cells
+    return ["'" + c if c and c[0] in _FORMULA_CHARS else c for c in cells]
+
+
+def csv_lines(table: pd.DataFrame, *, header: bool) -> str:
+    """A report frame's lines as CSV text (cells escaped, quoted where needed, CRLF line ends),
+    with the header line first when ``header``. Its cells are text or missing (blank), as
+    :func:`report_frame` makes them."""
+    columns = [
+        escaped_column(table[c].to_numpy(dtype=object, na_value="").tolist()) for c in table.columns
+    ]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    if header:
+        writer.writerow([str(c) for c in table.columns])
+    writer.writerows(zip(*columns, strict=True))
+    return out.getvalue()
+
+
+_SLICE = 10_000  # lines made into text at a time: a few MB, whatever the part's size
+
+
+def csv_data(table: pd.DataFrame, *, header: bool) -> Iterator[bytes]:
+    """:func:`csv_lines` in UTF-8, a slice of the lines at a time."""
+    for start in range(0, max(len(table), 1), _SLICE):
+        lines = table.iloc[start : start + _SLICE]
+        yield csv_lines(lines, header=header and start == 0).encode()
+
+
+@dataclass(frozen=True)
+class CsvLines:
+    """A part's report lines written as CSV (:func:`csv_part`) where the part was checked (a
+    worker process, for a file of several parts): the command's own process only adds them to
+    the file. ``columns``: the header line's; ``data``: the lines, UTF-8, in slices."""
+
+    columns: tuple[str, ...]
+    data: tuple[bytes, ...]
+
+
+def csv_part(table: pd.DataFrame) -> CsvLines:
+    """A report frame's lines (:func:`report_frame`) as CSV, for :meth:`ReportWriter.add_lines`."""
+    return CsvLines(tuple(str(c) for c in table.columns), tuple(csv_data(table, header=False)))
+
+
+def write_lines(path: Path, data: Iterable[bytes], *, first: bool) -> None:
+    """Write CSV lines (UTF-8) to a report's temporary file: ``first``, a new file beginning
+    with the BOM (Excel then reads UTF-8); else added at its end. Raises OSError."""
+    with open(path, "wb" if first else "ab") as f:
+        if first:
+            f.write(codecs.BOM_UTF8)
+        f.writelines(data)
 
 
 def report_frame(source: pd.DataFrame, results: Sequence[RowResult]) -> pd.DataFrame:
@@ -105,10 +169,7 @@ def write_report_table(path: str | Path, table: pd.DataFrame) -> Path:
             if target.suffix.lower() == ".xlsx":
                 write_xlsx(written.tmp, table)
             else:
-                escaped = table.apply(lambda col: col.map(escape_cell))
-                escaped.to_csv(
-                    written.tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n"
-                )
+                write_lines(written.tmp, csv_data(table, header=True), first=True)
     except OSError as exc:
         raise ReportError(f"cannot write the report {target}: {exc.strerror or exc}") from exc
     return written.path
@@ -134,12 +195,23 @@ class ReportWriter:
         """The report lines of one part (its source rows, its results; cancellations last)."""
         self.add_lines(report_frame(source, results))
 
-    def add_lines(self, table: pd.DataFrame) -> None:
+    @property
+    def takes_csv(self) -> bool:
+        """The report is one CSV file: it takes a part's lines written as CSV already
+        (:class:`CsvLines`), not only as a frame."""
+        return self.target.suffix.lower() != ".xlsx" and not self._copies
+
+    def add_lines(self, lines: pd.DataFrame | CsvLines) -> None:
         """The report lines of one part as :func:`report_frame` made them, here and in the
-        copies (made once for all)."""
+        copies (made once for all); or as :func:`csv_part` wrote them, when :attr:`takes_csv`."""
+        if isinstance(lines, CsvLines):
+            if not self.takes_csv:
+                raise ValueError(f"the report {self.target} takes its lines as a frame")
+            self._add_csv(lines.data, header=lines.columns)
+            return
         for copy in self._copies:
-            copy.add_table(table)
-        self.add_table(table)
+            copy.add_table(lines)
+        self.add_table(lines)
 
     def add_table(self, table: pd.DataFrame) -> None:
         """One part's lines as :func:`report_frame` made them."""
@@ -158,21 +230,19 @@ class ReportWriter:
                     f"cannot write the report {self.target}: {exc.strerror or exc}"
                 ) from exc
             return
+        self._add_csv(csv_data(table, header=False), header=table.columns)
+
+    def _add_csv(self, data: Iterable[bytes], header: Iterable[object]) -> None:
+        """Lines written as CSV added to a CSV report; ``header``: its columns, written first."""
         try:
             first = self._written is None
             if self._written is None:
                 self._written = self._stack.enter_context(
                     atomic_write(self.target, beside_if_locked=True)
                 )
-            escaped = table.apply(lambda col: col.map(escape_cell))
-            escaped.to_csv(
-                self._written.tmp,
-                index=False,
-                header=first,
-                mode="w" if first else "a",
-                encoding="utf-8-sig" if first else "utf-8",
-                lineterminator="\r\n",
-            )
+                names = pd.DataFrame(columns=[str(c) for c in header])
+                data = itertools.chain([csv_lines(names, header=True).encode()], data)
+            write_lines(self._written.tmp, data, first=first)
         except OSError as exc:
             self.abandon()
             raise ReportError(
