@@ -28,7 +28,8 @@ once, sampled every 50 ms), in MB of 10^6 bytes, the highest of the repeats; the
 started from a small launcher process (`bench/processes.py`) because Linux counts the memory a
 process held when it started another program as that program's peak. A file in parts is
 checked by worker processes by default (`--workers`: one per core, at most 4); the
-{plan.big_rows:,}-row CSV is also checked with `--workers 1`, one process. Beside each, the
+{plan.big_rows:,}-row CSV is also checked with `--workers 1`, one process, and with its
+report written (`--report`, a CSV file: every row and its outcome). Beside each, the
 reader alone in its own process, the best of {plan.reader_repeats} runs (the floor, at its
 least disturbed): pandas `read_csv(path, dtype=str, keep_default_na=False)` for a CSV; for a
 workbook python-calamine reading the sheet into Python values,

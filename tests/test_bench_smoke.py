@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from importer.load import parts
-from tests.helpers import ROOT
+from tests.helpers import ROOT, read_report
 
 
 def test_quick_bench_runs_every_part_and_writes_results(tmp_path: Path) -> None:
@@ -74,6 +74,7 @@ def test_quick_bench_runs_every_part_and_writes_results(tmp_path: Path) -> None:
         "200-row XLSX",
         "400-row CSV",
         "400-row CSV, --workers 1",  # the big file in one process too
+        "400-row CSV, with its report",  # and writing its report
     }
     for name, checked in whole["validate"].items():
         counts = checked["counts"]
@@ -82,6 +83,9 @@ def test_quick_bench_runs_every_part_and_writes_results(tmp_path: Path) -> None:
     assert whole["validate"]["200-row CSV"]["counts"] == whole["validate"]["200-row XLSX"]["counts"]
     alone = whole["validate"]["400-row CSV, --workers 1"]
     assert alone["counts"] == whole["validate"]["400-row CSV"]["counts"]
+    reported = whole["validate"]["400-row CSV, with its report"]
+    assert reported["counts"] == whole["validate"]["400-row CSV"]["counts"]
+    assert len(read_report(tmp_path / "out" / f"{reported['file']}.report.csv")) == 400
     assert set(whole["run"]) == {"200-row CSV", "400-row CSV"}  # --quick runs the big one too
     for name, run in whole["run"].items():
         valid = whole["validate"][name]["counts"]["valid"]
