@@ -31,7 +31,13 @@ STAGES: list[tuple[str, ...]] = [
     ("importer.mapping",),
     ("importer.validate",),
     ("importer.events",),
-    ("importer.appointments", "importer.prepare", "importer.file_keys", "importer.file_facts"),
+    (
+        "importer.appointments",
+        "importer.prepare",
+        "importer.file_keys",
+        "importer.file_facts",
+        "importer.warm_up",
+    ),
     ("importer.ledger",),
     (
         "importer.guard",

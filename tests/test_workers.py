@@ -173,11 +173,12 @@ def test_the_forkserver_loads_the_checks_and_freezes_them_before_forking() -> No
         assert preloaded == ["importer.worker_preload"]
     probe = (
         "import gc\n"
-        "import importer.worker_preload as p\n"
+        "import importer.worker_preload\n"
         "from pandera.backends.pandas.register import register_pandas_backends\n"
+        "from importer.warm_up import warm_up\n"
         "assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()\n"
         "assert register_pandas_backends.cache_info().currsize >= 1\n"
-        "assert p.warm_up() == {}, p.warm_up()\n"
+        "assert warm_up() == {}, warm_up()\n"
     )
     _passes_alone(probe)
 

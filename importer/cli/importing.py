@@ -32,6 +32,7 @@ from importer.cli.options import (
     ReportOpt,
     SheetsOpt,
     WorkersOpt,
+    meanwhile,
     plan_options,
     read_ahead_of,
     sheet_choice,
@@ -70,6 +71,7 @@ def validate(
     from importer.report import check_report_path, not_replaced_note
     from importer.several_sheets import sheets_to_read, validate_sheets
 
+    meanwhile()
     counts: Counter[str] = Counter()
     written: Path | None = None
     # SIGTERM stops the check like Ctrl-C: its worker processes are stopped, no half report left.
@@ -203,6 +205,7 @@ def execute(
     from importer.several_sheets import run_sheets
 
     setup_logging(verbose)
+    meanwhile()
     started = time.monotonic()
     previous_sigterm = signal.signal(signal.SIGTERM, on_sigterm)
     mapping_name = ""

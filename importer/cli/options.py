@@ -109,6 +109,18 @@ def read_ahead_of(
     read_ahead(file, names[0] if names else named_sheet(mapping), max_rows=cap)
 
 
+def meanwhile() -> None:
+    """While a workbook's sheet is parsed ahead (:func:`read_ahead_of`), load what the checks
+    load on first use (:mod:`importer.warm_up`): time the command would spend waiting. Call it
+    once the pipeline is imported."""
+    from importer.load.read_ahead import parsing
+
+    if parsing():
+        from importer.warm_up import head_start
+
+        head_start()
+
+
 def default_report_path(source: Path) -> Path:
     """``reports/<file name>-report.csv`` in the working directory: where ``run`` reports.
 

@@ -58,6 +58,13 @@ def read_ahead(path: Path, sheet: str | None, *, max_rows: int) -> None:
     thread.start()
 
 
+def parsing() -> bool:
+    """A read-ahead is under way: the command's own thread would wait for it (and may use the
+    time, :mod:`importer.warm_up`)."""
+    ahead = _ahead
+    return ahead is not None and not ahead.done.is_set()
+
+
 def taken_sheet(path: Path, sheet: str) -> calamine.CalamineSheet | None:
     """The read-ahead's parse of ``sheet`` of the file at ``path``, once it is done, if it is of
     that sheet of the file as it is now; else None. Either way the read-ahead is let go (its

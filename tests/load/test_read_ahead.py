@@ -135,3 +135,28 @@ def test_the_command_line_starts_without_pandas() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_while_a_sheet_is_parsed_ahead_the_command_line_loads_the_checks(tmp_path: Path) -> None:
+    # Time the command would spend waiting for the parse: what the checks load on first use is
+    # loaded then (importer.warm_up), and only then. In a process of its own, which has loaded
+    # none of it yet.
+    probe = (
+        "import threading\n"
+        "from pathlib import Path\n"
+        "import importer.load.read_ahead as ahead\n"
+        "from importer.cli.options import meanwhile\n"
+        "from pandera.backends.pandas.register import register_pandas_backends as backends\n"
+        "meanwhile()\n"
+        "assert backends.cache_info().currsize == 0, 'warmed up with nothing to wait for'\n"
+        "ahead._ahead = ahead._Ahead(Path('visits.xlsx'))  # under way\n"
+        "assert ahead.parsing()\n"
+        "meanwhile()\n"
+        "assert backends.cache_info().currsize >= 1, 'not warmed up while waiting'\n"
+        "ahead._ahead.done.set()\n"
+        "assert not ahead.parsing()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
