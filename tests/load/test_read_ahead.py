@@ -7,13 +7,16 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
 
 from importer.errors import LoadError
 from importer.load import load_table, xlsx_reader
+from importer.load import read_ahead as read_ahead_module
 from importer.load.read_ahead import read_ahead, taken_sheet
 from importer.mapping.yaml_text import named_sheet
 from tests.helpers import CLINIC_MAPPING, ROOT, SAMPLES
@@ -93,6 +96,38 @@ def test_a_refused_workbook_is_not_read_ahead_and_load_table_says_why(tmp_path: 
     read_ahead(bad, "Appointments", max_rows=CAP)
     with pytest.raises(LoadError, match="(?i)declar|entit|doctype"):
         load_table(bad, sheet="Appointments")
+
+
+def test_the_safety_check_is_made_before_the_parse_s_thread_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Made alone, it is not slowed by the imports the parse overlaps; a refused workbook (or
+    # any other file without a sheet to parse) starts no thread at all.
+    path = one_sheet_workbook(tmp_path / "visits.xlsx", ["Ann Lee"])
+    checked_in: list[str] = []
+    real = read_ahead_module.check_workbook_once
+
+    def check(*args: Any, **kwargs: Any) -> Any:
+        checked_in.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    started: list[str] = []
+    real_start = threading.Thread.start
+
+    def start(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        real_start(thread)
+
+    monkeypatch.setattr(read_ahead_module, "check_workbook_once", check)
+    monkeypatch.setattr(threading.Thread, "start", start)
+    read_ahead(path, None, max_rows=CAP)
+    assert checked_in == [threading.current_thread().name] and started == ["read-ahead"]
+    assert taken_sheet(path, "Visits") is not None
+    bad = tmp_path / "bad.xlsx"
+    with_entity(SAMPLES / "appointments.xlsx", bad)
+    read_ahead(bad, "Appointments", max_rows=CAP)
+    assert started == ["read-ahead"] and not read_ahead_module.parsing()
+    assert taken_sheet(bad, "Appointments") is None
 
 
 def test_a_sheet_over_the_cap_is_not_read_ahead(tmp_path: Path) -> None:
