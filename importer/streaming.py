@@ -244,8 +244,8 @@ def checked_part(prepared: Prepared, lines: LinesAs) -> PartChecked:
     results = validate_rows(prepared, routine=bool(lines))
     table: pd.DataFrame | CsvLines | None = None
     if lines:
-        table = report_frame(prepared.source, results)
-        table = csv_part(table) if lines == "csv" else table
+        frame = report_frame(prepared.source, results)
+        table = csv_part(frame) if lines == "csv" else frame
         results = [r for r in results if not routine_valid(r)]
     return PartChecked(results, len(prepared.source), table)
 

@@ -72,6 +72,13 @@ def csv_lines(table: pd.DataFrame, *, header: bool) -> str:
     return out.getvalue()
 
 
+def header_line(names: Iterable[object]) -> str:
+    """The header line of a report whose columns are ``names``, as :func:`csv_lines` writes it."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow([str(n) for n in names])
+    return out.getvalue()
+
+
 _SLICE = 10_000  # lines made into text at a time: a few MB, whatever the part's size
 
 
@@ -240,8 +247,7 @@ class ReportWriter:
                 self._written = self._stack.enter_context(
                     atomic_write(self.target, beside_if_locked=True)
                 )
-                names = pd.DataFrame(columns=[str(c) for c in header])
-                data = itertools.chain([csv_lines(names, header=True).encode()], data)
+                data = itertools.chain([header_line(header).encode()], data)
             write_lines(self._written.tmp, data, first=first)
         except OSError as exc:
             self.abandon()
