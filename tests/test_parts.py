@@ -313,6 +313,29 @@ def test_a_wider_row_and_a_cp1252_byte_late_in_the_file_read_as_one_part_reads_t
     assert any("Café" in cell for line in lines(parted.report_path) for cell in line)
 
 
+@pytest.mark.parametrize("part_rows", [5, 40])
+def test_cells_past_the_header_in_a_later_part_are_kept_as_in_a_file_read_whole(
+    tmp_path: Path, part_rows: int
+) -> None:
+    # A row typed with two cells past the last header, far below the first part: read whole,
+    # the file keeps them as 'Column P' and 'Column Q' (with a warning); its first part alone,
+    # where those columns are blank, used to decide that every part left them out, so the
+    # report lost them, silently.
+    path = big_export(tmp_path / "export.csv")
+    records = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    records[90] = [*records[90], "call her mother", "wheelchair"]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(records)
+    whole = validate_file(request(path, tmp_path, ONE_PART))
+    parted = validate_file(request(path, tmp_path, part_rows, workers=2))
+    assert whole.report_path is not None and parted.report_path is not None
+    assert lines(parted.report_path) == lines(whole.report_path)
+    report = read_report(parted.report_path)
+    assert [line["Column Q"] for line in report if line["Column P"]] == ["wheelchair"]
+    assert parted.warnings == whole.warnings
+    assert any("have data but no header" in w for w in parted.warnings)
+
+
 def test_a_run_stopped_in_an_early_part_reports_every_later_row_as_not_sent(
     tmp_path: Path, sandbox: Any
 ) -> None:

@@ -94,11 +94,16 @@ class CsvLayout:
     marked: bool = False  # the encoding comes from a byte-order mark
     width: int | None = None  # None: as many fields as the first record has
     widened: int = 0  # times a wider row made the file be read again
+    # Columns with no header whose first cells are blank but that hold text further down: a
+    # file read in parts keeps them in every part (its first part alone decides the others).
+    filled: frozenset[int] = frozenset()
 
 
 class LayoutChanged(Exception):  # noqa: N818 - a signal to read again, not a failure
-    """Raised by :func:`csv_records` when the file must be read again from its start with
-    ``layout`` (a row wider than those before it, or cp1252 after ASCII that is not UTF-8)."""
+    """Raised when the file must be read again from its start with ``layout``: by
+    :func:`csv_records` for a row wider than those before it, or cp1252 after ASCII that is not
+    UTF-8; by :class:`importer.load.parts.PartReader` for text in a column its first part left
+    out (no header, no text until then)."""
 
     def __init__(self, layout: CsvLayout) -> None:
         super().__init__(f"read again as {layout}")

@@ -166,7 +166,9 @@ class PartReader:
             if head is None:
                 head = _Head.of(chunk, blank, file=self.file, header_row=self.header_row)
                 chunk, blank = chunk.iloc[head.at + 1 :], blank.iloc[head.at + 1 :]
-                head = head.seen(blank)
+                head = head.seen(blank, layout.filled)
+            else:
+                _check_left_out(head, blank, layout)
             if pending is not None:
                 part, carried = head.cut(pending)
                 if held is not None and len(part[0]) + _rows(held) <= self.whole_rows:
@@ -200,6 +202,21 @@ class PartReader:
                 row = max(part.headings)
                 last = {row: part.headings[row]}
             yield part
+
+
+def _check_left_out(head: _Head, blank: pd.DataFrame, layout: CsvLayout) -> None:
+    """Raise :class:`LayoutChanged` when records after the first part's hold text in a column
+    the first part left out (no header, and blank there): the file is read again keeping it,
+    as a file read in one part keeps it, rather than its cells being lost from the report."""
+    if head.keep is None or all(head.keep):
+        return
+    found = [
+        j
+        for j, kept in enumerate(head.keep)
+        if not kept and j in blank.columns and not bool(blank[j].all())
+    ]
+    if found:
+        raise LayoutChanged(replace(layout, filled=layout.filled | frozenset(found)))
 
 
 def _with_header_rows(records: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -268,11 +285,15 @@ class _Head:
         at, header = table_head(chunk, blank, file=file, header_row=header_row)
         return cls(at, header, int(chunk.index[at]), title=title_above(chunk, blank, at))
 
-    def seen(self, blank: pd.DataFrame) -> _Head:
+    def seen(self, blank: pd.DataFrame, later: frozenset[int] = frozenset()) -> _Head:
         """This head with the columns and the full-row count of the first part (its blank
-        cells: ``blank``)."""
+        cells: ``blank``). A column is kept when it has a header or text in the first part, or
+        is one of ``later``: columns with text further down (:func:`_check_left_out`)."""
         filled = ~blank
-        keep = [bool(name.strip()) or bool(filled[j].any()) for j, name in enumerate(self.header)]
+        keep = [
+            bool(name.strip()) or j in later or bool(filled[j].any())
+            for j, name in enumerate(self.header)
+        ]
         typical = typical_cells(filled.sum(axis=1))
         return _Head(self.at, self.header, self.header_row, keep, typical, title=self.title)
 
