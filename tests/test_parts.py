@@ -336,6 +336,30 @@ def test_cells_past_the_header_in_a_later_part_are_kept_as_in_a_file_read_whole(
     assert any("have data but no header" in w for w in parted.warnings)
 
 
+@pytest.mark.parametrize("part_rows", [5, 40])
+def test_rows_set_aside_in_every_part_are_said_once_for_the_file(
+    tmp_path: Path, part_rows: int
+) -> None:
+    # A note typed under every eighth appointment: read whole, the first ten are named and the
+    # rest counted in one line. Each part used to name its own first ten and count its own rest
+    # (two parts' equal counts even merged into one line: the total was wrong).
+    path = big_export(tmp_path / "export.csv")
+    records = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    for at in range(len(records) - 4, 4, -8):
+        records.insert(at, ["Patient called - will reschedule"])
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(records)
+    whole = validate_file(request(path, tmp_path, ONE_PART))
+    parted = validate_file(request(path, tmp_path, part_rows, workers=2))
+    assert parted.warnings == whole.warnings
+    named = [w for w in parted.warnings if "Patient called" in w]
+    assert len(named) == 10
+    aside = whole.done.counter["not an appointment"]
+    assert aside > 12  # the notes, the totals row and the line under it
+    said = f"{aside - 10:,} more row(s) are not appointments (see the report): not sent"
+    assert [w for w in parted.warnings if "more row(s)" in w] == [said]
+
+
 def test_a_run_stopped_in_an_early_part_reports_every_later_row_as_not_sent(
     tmp_path: Path, sandbox: Any
 ) -> None:

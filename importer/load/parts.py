@@ -36,7 +36,7 @@ from importer.load.csv_reader import (
     title_above,
 )
 from importer.load.read_ahead import sheet_to_read
-from importer.load.sheet import Sheet, assemble_sheet
+from importer.load.sheet import SET_ASIDE_SHOWN, Sheet, assemble_sheet, set_aside_warnings
 from importer.load.table import DEFAULT_MAX_ROWS, load_table, reads_as_workbook
 from importer.load.table_bounds import HEADER_SEARCH_ROWS, typical_cells
 
@@ -157,6 +157,7 @@ class PartReader:
         head: _Head | None = None
         pending: _Records | None = None  # the records read last, judged once more come
         held: list[_Records] | None = []  # parts kept while the file may be one (whole_rows)
+        aside = _SetAside()  # the rows set aside so far, said once for the file
         # No more than the cap at a time: a file over it is refused having read only its start.
         size = min(self.part_rows, self.max_rows + 2)
         records = csv_records(self.path, layout, file=self.file, chunk_rows=size)
@@ -176,11 +177,11 @@ class PartReader:
                     part = _none(part)
                 elif held is not None:
                     for earlier in held:  # the file is more than one part after all
-                        yield head.sheet(earlier, layout, self, final=False)
+                        yield aside.said(head.sheet(earlier, layout, self, final=False))
                         head = head.later()
                     held = None
                 if len(part[0]):
-                    yield head.sheet(part, layout, self, final=False)
+                    yield aside.said(head.sheet(part, layout, self, final=False))
                     head = head.later()
                 if len(carried[0]):
                     chunk = pd.concat([carried[0], chunk])
@@ -190,7 +191,7 @@ class PartReader:
             raise LoadError("the file is empty (it has only blank lines)", file=self.file)
         if held:
             pending = _joined([*held, pending])
-        yield head.sheet(pending, layout, self, final=True)
+        yield aside.said(head.sheet(pending, layout, self, final=True), final=True)
 
     def _carried(self, parts: Iterator[Sheet]) -> Iterator[Sheet]:
         """``parts`` each with the last heading of the parts before it (for its first rows)."""
@@ -202,6 +203,30 @@ class PartReader:
                 row = max(part.headings)
                 last = {row: part.headings[row]}
             yield part
+
+
+class _SetAside:
+    """The rows a CSV file's parts set aside (not appointments), said as a file read whole says
+    them: the first :data:`SET_ASIDE_SHOWN` named, and how many more in one line, with the last
+    part. Each part's own list (its first rows named, its own "more") would name a heading of
+    every part and count the rest part by part."""
+
+    def __init__(self) -> None:
+        self.named: list[tuple[int, str]] = []
+        self.count = 0
+
+    def said(self, part: Sheet, *, final: bool = False) -> Sheet:
+        """``part`` without its own lines of rows set aside; with the file's, if ``final``."""
+        own = part.set_aside
+        if not own and not final:
+            return part
+        listed = set(set_aside_warnings(list(own.items()), len(own)))
+        self.named += list(own.items())[: max(0, SET_ASIDE_SHOWN - len(self.named))]
+        self.count += len(own)
+        warnings = [w for w in part.warnings if w not in listed]
+        if final:
+            warnings += set_aside_warnings(self.named, self.count)
+        return replace(part, warnings=tuple(warnings))
 
 
 def _check_left_out(head: _Head, blank: pd.DataFrame, layout: CsvLayout) -> None:

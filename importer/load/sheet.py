@@ -16,7 +16,7 @@ from importer.load.csv_reader import check_width
 from importer.load.table_bounds import headings_of, rows_set_aside
 from importer.load.xlsx_reader import column_letter
 
-_SET_ASIDE_SHOWN = 10  # rows set aside named one by one in the warnings
+SET_ASIDE_SHOWN = 10  # rows set aside named one by one in the warnings
 MAC_ROMAN_NOTE = (
     "the file is not UTF-8; it was read as Mac Roman, the encoding Excel for Mac saves "
     '"Comma Separated Values" in. If accented names look wrong, save it again as "CSV UTF-8 '
@@ -138,11 +138,7 @@ def assemble_sheet(
         rows_left = set(frame.index.tolist())
         crossed = {row: why for row, why in crossed_out.items() if row in rows_left}
         set_aside = dict(sorted({**crossed, **set_aside}.items()))
-    for row, reason in list(set_aside.items())[:_SET_ASIDE_SHOWN]:
-        warnings.append(f"row {row} is {reason.removeprefix('not an appointment: ')}: not sent")
-    if len(set_aside) > _SET_ASIDE_SHOWN:
-        more = len(set_aside) - _SET_ASIDE_SHOWN
-        warnings.append(f"{more:,} more row(s) are not appointments (see the report): not sent")
+    warnings += set_aside_warnings(list(set_aside.items()), len(set_aside))
     return Sheet(
         frame,
         file,
@@ -155,6 +151,19 @@ def assemble_sheet(
         title=title,
         headings=headings_of(frame, set_aside),
     )
+
+
+def set_aside_warnings(named: Sequence[tuple[int, str]], count: int) -> list[str]:
+    """The warnings of the rows set aside (not appointments): the first of ``named`` (row,
+    reason), in row order, one by one, then how many more of the ``count`` rows there are."""
+    said = [
+        f"row {row} is {reason.removeprefix('not an appointment: ')}: not sent"
+        for row, reason in named[:SET_ASIDE_SHOWN]
+    ]
+    if count > SET_ASIDE_SHOWN:
+        more = count - SET_ASIDE_SHOWN
+        said.append(f"{more:,} more row(s) are not appointments (see the report): not sent")
+    return said
 
 
 def _present(frame: pd.DataFrame, present: np.ndarray | None, kept_at: list[int]) -> np.ndarray:
