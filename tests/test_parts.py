@@ -19,8 +19,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from importer import appointments, file_facts, file_keys, streaming
 from importer.errors import LoadError
@@ -360,56 +358,6 @@ def test_rows_set_aside_in_every_part_are_said_once_for_the_file(
     assert aside > 12  # the notes, the totals row and the line under it
     said = f"{aside - 10:,} more row(s) are not appointments (see the report): not sent"
     assert [w for w in parted.warnings if "more row(s)" in w] == [said]
-
-
-# What staff leave in an export kept by hand, typed between its appointments: a note, a heading,
-# a blank line, a subtotal, the header again (two exports pasted), cells past the last header.
-_MESS = st.sampled_from(
-    [
-        ["Patient called - will reschedule"],
-        ["Dr. Patel - Tuesday"],
-        [],
-        ["Dr. Kim total", *[""] * 13, "12"],
-        ["Count", "12"],
-        ["", "", "", "", "", "see front desk"],
-        "header",
-        "extra cells",
-    ]
-)
-
-
-@settings(
-    max_examples=8,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(
-    mess=st.lists(st.tuples(st.integers(4, 120), _MESS), max_size=12),
-    part_rows=st.integers(8, 40),
-)
-def test_a_hand_kept_export_read_in_parts_is_read_as_whole(
-    tmp_path: Path, mess: list[tuple[int, Any]], part_rows: int
-) -> None:
-    # The rows set aside, the columns kept, the warnings and every report line are the file's,
-    # wherever its parts begin and end.
-    path = tmp_path / "export.csv"
-    records = list(csv.reader(io.StringIO(big_export(path).read_text(encoding="utf-8"))))
-    for at, what in sorted(mess, key=lambda m: -m[0]):
-        at = min(at, len(records) - 1)
-        if what == "header":
-            records.insert(at, records[2])
-        elif what == "extra cells":
-            records[at] = [*records[at], "call her mother"]
-        else:
-            records.insert(at, what)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows(records)
-    whole = validate_file(request(path, tmp_path, ONE_PART))
-    parted = validate_file(request(path, tmp_path, part_rows))
-    assert whole.report_path is not None and parted.report_path is not None
-    assert lines(parted.report_path) == lines(whole.report_path)
-    assert parted.warnings == whole.warnings
-    assert parted.done.counter == whole.done.counter
 
 
 def test_a_run_stopped_in_an_early_part_reports_every_later_row_as_not_sent(
