@@ -138,11 +138,18 @@ class PartPool:
                 yield work(item, *args)
             return
         limit = ahead or 2 * self.workers
-        pending: deque[tuple[T, Future[R]]] = deque()
+        pending: deque[tuple[T, Future[R] | None]] = deque()
         items = iter(items)
         for item in items:
-            pending.append((item, self._started().submit(work, item, *args)))
-            while len(pending) >= limit or (pending and pending[0][1].done()):
+            try:
+                pending.append((item, self._started().submit(work, item, *args)))
+            except BrokenProcessPool:
+                # The pool broke before this item was handed out (a worker killed while this
+                # process read on): this item is done here, at its turn, as the rest.
+                self._gone()
+                pending.append((item, None))
+                break
+            while len(pending) >= limit or (pending and _done(pending[0][1])):
                 yield self._result(*pending.popleft(), work, args)
             if self._broken:
                 break
@@ -151,15 +158,22 @@ class PartPool:
         for item in items:  # the pool broke: the rest here
             yield work(item, *args)
 
-    def _result(self, item: T, future: Future[R], work: Callable[..., R], args: tuple) -> R:
+    def _result(self, item: T, future: Future[R] | None, work: Callable[..., R], args: tuple) -> R:
         """``future``'s result; its work done here if the worker processes are gone."""
-        if not self._broken:
+        if future is not None and not self._broken:
             try:
                 return future.result()
             except BrokenProcessPool:
-                # A worker was killed (out of memory, the system): the work goes on here,
-                # slower, rather than failing the file.
-                logger.warning("the worker processes stopped; the rest is checked here")
-                self._broken = True
-                self.close()
+                self._gone()
         return work(item, *args)
+
+    def _gone(self) -> None:
+        """A worker was killed (out of memory, the system), or none could start: the work goes
+        on here, slower, rather than failing the file."""
+        logger.warning("the worker processes stopped; the rest is checked here")
+        self._broken = True
+        self.close()
+
+
+def _done(future: Future[Any] | None) -> bool:
+    return future is None or future.done()

@@ -8,6 +8,7 @@ import pickle
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import fields
 from datetime import UTC, datetime
 from multiprocessing import forkserver
@@ -17,14 +18,15 @@ import pytest
 
 from importer import workers
 from importer.errors import LoadError, MappingError
+from importer.mapping import load_mapping
 from importer.outcomes import PlanAction, RowIssue, RowResult, SkipReason
-from importer.pipeline import validate_file
+from importer.pipeline import RunRequest, validate_file
 from importer.workers import (
     MAX_WORKERS,
     PartPool,
     default_workers,
 )
-from tests.helpers import read_report
+from tests.helpers import CLINIC_MAPPING, read_report
 from tests.test_parts import big_export, request
 
 
@@ -77,6 +79,55 @@ def test_a_killed_worker_leaves_the_rest_to_this_process(caplog: pytest.LogCaptu
     assert [n for n, _ in done] == list(range(6))  # every item, once, in order
     assert done[2] == (2, False)  # redone here
     assert "worker processes stopped" in caplog.text
+
+
+def slow_after_the_first(count: int) -> Iterator[int]:
+    """Items given slowly after the first, as a process reading a big file gives parts: the
+    pool has broken (its first item killed its worker) before the second is handed out."""
+    yield 2
+    time.sleep(1.5)
+    yield from range(3, count)
+
+
+def test_a_pool_broken_before_an_item_is_handed_out_leaves_it_to_this_process(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A worker killed while the next part was being read: handing that part out raised
+    # BrokenProcessPool from submit(), and the check failed instead of going on here.
+    with PartPool(2) as pool:
+        done = list(pool.map(dies_in_a_worker, slow_after_the_first(6), ahead=4))
+    assert [n for n, _ in done] == [2, 3, 4, 5]  # every item, once, in order
+    assert not any(in_worker for _, in_worker in done)
+    assert "worker processes stopped" in caplog.text
+
+
+def test_a_script_without_a_main_guard_is_checked_in_its_own_process(tmp_path: Path) -> None:
+    # Workers start by running the main script again; one that checks a file at its top level
+    # (no `if __name__ == "__main__":`) makes each worker fail as it starts. The check goes on
+    # in the script's own process, and the script says once what it checked.
+    path = big_export(tmp_path / "export.csv")
+    script = tmp_path / "check.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from importer import RunRequest, load_mapping\n"
+        "from importer.pipeline import validate_file\n"
+        f"mapping = load_mapping(Path({str(CLINIC_MAPPING)!r}))\n"
+        f"asked = RunRequest(Path({str(path)!r}), mapping, part_rows=5, workers=2)\n"
+        "print('rows', sum(validate_file(asked).done.counter.values()))\n",
+        encoding="utf-8",
+    )
+    alone = validate_file(RunRequest(path, load_mapping(CLINIC_MAPPING), part_rows=5))
+    ran = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.splitlines() == [f"rows {sum(alone.done.counter.values())}"]
+    assert "the worker processes stopped; the rest is checked here" in ran.stderr
 
 
 def test_default_workers_is_one_per_core_at_most_the_maximum() -> None:
