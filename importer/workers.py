@@ -16,6 +16,7 @@ it ended.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import multiprocessing
 import os
@@ -138,18 +139,18 @@ class PartPool:
                 yield work(item, *args)
             return
         limit = ahead or 2 * self.workers
-        pending: deque[tuple[T, Future[R] | None]] = deque()
+        pending: deque[tuple[T, Future[R]]] = deque()
         items = iter(items)
         for item in items:
             try:
                 pending.append((item, self._started().submit(work, item, *args)))
             except BrokenProcessPool:
                 # The pool broke before this item was handed out (a worker killed while this
-                # process read on): this item is done here, at its turn, as the rest.
+                # process read on): this item is done here, after those handed out, as the rest.
                 self._gone()
-                pending.append((item, None))
+                items = itertools.chain([item], items)
                 break
-            while len(pending) >= limit or (pending and _done(pending[0][1])):
+            while len(pending) >= limit or (pending and pending[0][1].done()):
                 yield self._result(*pending.popleft(), work, args)
             if self._broken:
                 break
@@ -158,9 +159,9 @@ class PartPool:
         for item in items:  # the pool broke: the rest here
             yield work(item, *args)
 
-    def _result(self, item: T, future: Future[R] | None, work: Callable[..., R], args: tuple) -> R:
+    def _result(self, item: T, future: Future[R], work: Callable[..., R], args: tuple) -> R:
         """``future``'s result; its work done here if the worker processes are gone."""
-        if future is not None and not self._broken:
+        if not self._broken:
             try:
                 return future.result()
             except BrokenProcessPool:
@@ -173,7 +174,3 @@ class PartPool:
         logger.warning("the worker processes stopped; the rest is checked here")
         self._broken = True
         self.close()
-
-
-def _done(future: Future[Any] | None) -> bool:
-    return future is None or future.done()

@@ -77,8 +77,18 @@ def big_export(path: Path, *, copies: int = 5, drop: int = 0) -> Path:
     lines.append(other)  # another appointment under the third row's id: both invalid
     lines.append(["TOTAL", "", "", "", "", "", "", "", "", "", "", "", "", "", str(copies * 22)])
     lines.append(["Printed by the front desk"])
+    return write_records(path, lines)
+
+
+def export_records(path: Path) -> list[list[str]]:
+    """The records of :func:`big_export`, written at ``path``, to be changed and written again
+    (:func:`write_records`)."""
+    return list(csv.reader(io.StringIO(big_export(path).read_text(encoding="utf-8"))))
+
+
+def write_records(path: Path, records: list[list[str]]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows(lines)
+        csv.writer(handle).writerows(records)
     return path
 
 
@@ -321,11 +331,9 @@ def test_cells_past_the_header_in_a_later_part_are_kept_as_in_a_file_read_whole(
     # the file keeps them as 'Column P' and 'Column Q' (with a warning); its first part alone,
     # where those columns are blank, used to decide that every part left them out, so the
     # report lost them, silently.
-    path = big_export(tmp_path / "export.csv")
-    records = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    records = export_records(tmp_path / "export.csv")
     records[90] = [*records[90], "call her mother", "wheelchair"]
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows(records)
+    path = write_records(tmp_path / "export.csv", records)
     whole = validate_file(request(path, tmp_path, ONE_PART))
     parted = validate_file(request(path, tmp_path, part_rows, workers=2))
     assert whole.report_path is not None and parted.report_path is not None
@@ -343,12 +351,10 @@ def test_rows_set_aside_in_every_part_are_said_once_for_the_file(
     # A note typed under every eighth appointment: read whole, the first ten are named and the
     # rest counted in one line. Each part used to name its own first ten and count its own rest
     # (two parts' equal counts even merged into one line: the total was wrong).
-    path = big_export(tmp_path / "export.csv")
-    records = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    records = export_records(tmp_path / "export.csv")
     for at in range(len(records) - 4, 4, -8):
         records.insert(at, ["Patient called - will reschedule"])
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows(records)
+    path = write_records(tmp_path / "export.csv", records)
     whole = validate_file(request(path, tmp_path, ONE_PART))
     parted = validate_file(request(path, tmp_path, part_rows, workers=2))
     assert parted.warnings == whole.warnings

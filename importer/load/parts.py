@@ -208,25 +208,22 @@ class PartReader:
 class _SetAside:
     """The rows a CSV file's parts set aside (not appointments), said as a file read whole says
     them: the first :data:`SET_ASIDE_SHOWN` named, and how many more in one line, with the last
-    part. Each part's own list (its first rows named, its own "more") would name a heading of
-    every part and count the rest part by part."""
+    part. A part's own warnings do not name them (``name_set_aside=False``): each part's list
+    would name a heading of every part and count the rest part by part."""
 
     def __init__(self) -> None:
         self.named: list[tuple[int, str]] = []
         self.count = 0
 
     def said(self, part: Sheet, *, final: bool = False) -> Sheet:
-        """``part`` without its own lines of rows set aside; with the file's, if ``final``."""
+        """``part`` counted; given the file's lines of rows set aside, if ``final``."""
         own = part.set_aside
-        if not own and not final:
-            return part
-        listed = set(set_aside_warnings(list(own.items()), len(own)))
         self.named += list(own.items())[: max(0, SET_ASIDE_SHOWN - len(self.named))]
         self.count += len(own)
-        warnings = [w for w in part.warnings if w not in listed]
-        if final:
-            warnings += set_aside_warnings(self.named, self.count)
-        return replace(part, warnings=tuple(warnings))
+        if not final:
+            return part
+        said = set_aside_warnings(self.named, self.count)
+        return replace(part, warnings=(*part.warnings, *said)) if said else part
 
 
 def _check_left_out(head: _Head, blank: pd.DataFrame, layout: CsvLayout) -> None:
@@ -365,6 +362,7 @@ class _Head:
             typical=self.typical,
             present=~blank.to_numpy(),
             title=self.title,
+            name_set_aside=False,  # named once for the file (_SetAside)
         )
         if not self.first:
             loaded = replace(loaded, warnings=_later_warnings(loaded))
@@ -373,4 +371,4 @@ class _Head:
 
 def _later_warnings(part: Sheet) -> tuple[str, ...]:
     """A later part's warnings: its rows' own, not the header's said with the first part."""
-    return tuple(w for w in part.warnings if w.startswith("row ") or "more row(s)" in w)
+    return tuple(w for w in part.warnings if w.startswith("row "))

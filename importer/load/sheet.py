@@ -79,6 +79,7 @@ def assemble_sheet(
     present: np.ndarray | None = None,
     title: str = "",
     crossed_out: Mapping[int, str] | None = None,
+    name_set_aside: bool = True,
 ) -> Sheet:
     """Name the columns, drop blank rows and columns, and check the row cap: the Sheet.
 
@@ -91,7 +92,8 @@ def assemble_sheet(
     ``present`` (rows x ``columns``): True where a cell holds text, when the reader knows it
     already (a CSV part's blank cells); otherwise asked of the cells once. ``title``: the text
     above the header. ``crossed_out``: rows a workbook crosses out (row -> why it is not sent),
-    set aside with the rest.
+    set aside with the rest. ``name_set_aside`` False: the warnings do not name the rows set
+    aside (a CSV file's parts: its reader names them once for the file).
     """
     warnings = list(notes)
     if encoding == "mac_roman":
@@ -138,7 +140,8 @@ def assemble_sheet(
         rows_left = set(frame.index.tolist())
         crossed = {row: why for row, why in crossed_out.items() if row in rows_left}
         set_aside = dict(sorted({**crossed, **set_aside}.items()))
-    warnings += set_aside_warnings(list(set_aside.items()), len(set_aside))
+    if name_set_aside:
+        warnings += set_aside_warnings(list(set_aside.items()), len(set_aside))
     return Sheet(
         frame,
         file,
