@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import gc
 
-from importer.own_process import leave_out_test_only_modules
+from importer.own_process import keep_text_as_python_strings, leave_out_test_only_modules
 
 leave_out_test_only_modules()  # before pandera is imported
+keep_text_as_python_strings()  # before the warm-up below makes its first frames
 
 import importer.streaming  # noqa: E402, F401 (the pipeline each worker runs)
 from importer.warm_up import head_start  # noqa: E402

@@ -29,6 +29,8 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
+from importer.own_process import keep_text_as_python_strings
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -51,6 +53,7 @@ def _worker_start(alive: Connection) -> None:
     alone, a worker would wait for work forever."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_end_with, args=(alive,), daemon=True).start()
+    keep_text_as_python_strings()  # a spawned worker (Windows) has no server that did it
 
 
 def _end_with(alive: Connection) -> None:

@@ -52,6 +52,12 @@ def where(n: int) -> int:
     return os.getpid()
 
 
+def text_storage(n: int) -> str:
+    import pandas as pd  # noqa: PLC0415
+
+    return str(pd.get_option("mode.string_storage"))
+
+
 def test_results_come_in_the_items_order_from_other_processes() -> None:
     with PartPool(2) as pool:
         assert list(pool.map(doubled, range(20), 1)) == [2 * n + 1 for n in range(20)]
@@ -260,3 +266,13 @@ def _passes_alone(probe: str) -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.skipif(
+    "forkserver" not in multiprocessing.get_all_start_methods(), reason="no forkserver here"
+)
+def test_workers_keep_text_as_python_strings_whatever_is_installed() -> None:
+    # Where pyarrow is installed, pandas would store text in it (importer.own_process); a worker
+    # forked from the server has pandas loaded, and says so whether pyarrow is there or not.
+    with PartPool(2) as pool:
+        assert set(pool.map(text_storage, range(4))) == {"python"}

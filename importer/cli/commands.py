@@ -16,7 +16,7 @@ from importer.cli.leaving import leave_now
 from importer.cli.proposing import init
 from importer.cli.servers import sandbox, serve
 from importer.exit_codes import EXIT_UNEXPECTED
-from importer.own_process import leave_out_test_only_modules
+from importer.own_process import keep_text_as_python_strings, leave_out_test_only_modules
 
 app = typer.Typer(
     add_completion=False,
@@ -62,6 +62,7 @@ def main() -> None:
     chained error may quote them, and tracebacks get pasted into bug reports.
     """
     leave_out_test_only_modules()  # before pandera is imported
+    keep_text_as_python_strings()  # before any table is read
     try:
         app()
     except SystemExit as done:
