@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -839,6 +840,29 @@ def test_the_whole_file_s_copies_and_shared_keys_are_every_repeat_and_only_those
     }
     assert file_keys._groups(rows, keys) == shared
     assert copies and shared and 0 in set(keys.tolist())
+
+
+@pytest.mark.parametrize("table_keys", [1 << 20, 100, 1])
+def test_keys_that_repeat_are_found_in_one_table_or_a_range_of_values_at_a_time(
+    table_keys: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A big file's keys are hashed a range of values at a time (each range's table small): the
+    # repeats found are those of the whole, keys at both ends of the 64 bits and 0 among them.
+    monkeypatch.setattr(file_keys, "_TABLE_KEYS", table_keys)
+    rng = np.random.default_rng(11)
+    keys = rng.integers(0, 2**64 - 1, 3_000, dtype=np.uint64, endpoint=True)
+    keys[rng.integers(0, 3_000, 400)] = keys[rng.integers(0, 3_000, 400)]
+    keys[:4] = [0, 0, 2**64 - 1, 2**64 - 1]
+    counts = Counter(keys.tolist())
+    assert file_keys._repeated(keys).tolist() == [counts[k] > 1 for k in keys.tolist()]
+    rows = rng.permutation(np.arange(2, 3_002, dtype=np.int64))
+    first: dict[int, int] = {}
+    for row, key in sorted(zip(rows.tolist(), keys.tolist(), strict=True)):
+        first.setdefault(key, row)
+    copies = {
+        r: first[k] for r, k in zip(rows.tolist(), keys.tolist(), strict=True) if first[k] != r
+    }
+    assert file_keys._copies(rows, keys) == copies and len(copies) > 300
 
 
 def test_the_keys_of_every_part_give_the_file_s_facts_and_are_let_go_once_joined() -> None:
