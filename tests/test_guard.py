@@ -240,3 +240,23 @@ def test_earlier_rows_name_the_events_judged_by_their_rows() -> None:
     assert earlier.has(entry("clinic", "x-1")) and both.has(entry("clinic", "x-2"))
     assert not earlier.has(entry("clinic", "x-2"))  # with_rows left it as it was
     assert not both.has(entry("desk", "x-1")) and not both.has(entry("clinic", "x-9"))
+
+
+def test_earlier_rows_keep_a_person_once_for_all_their_keys() -> None:
+    # A plan of a big file remembers every row it sends (the run's ledger does it there): each
+    # key is 12 bytes and each row's person 32, about 70 bytes a row with a phone, an email and
+    # a name (40 a key, 120 a row, before).
+    earlier = guard.EarlierRows("clinic")
+    rows = {
+        row: visit_at(f"2026-05-04T{9 + row % 8:02d}:00:00Z", f"P {row}", f"555-{row:04d}", "x")
+        for row in range(2, 1_002)
+    }
+    earlier.add(rows)
+    [chunk] = earlier._chunks
+    assert len(chunk.keys) == 3 * len(rows)
+    held = chunk.keys.nbytes + chunk.owners.nbytes + chunk.who.nbytes
+    assert held <= 70 * len(rows)
+    later = {5_000: visit_at("2026-05-04T11:00:00Z", "P 2", "555-0002", "y")}  # row 2's visit
+    assert guard.same_appointments(later, {}, None, earlier=earlier) == {
+        5_000: "looks like the same appointment as row 2 of this file: " + guard.WHY
+    }
