@@ -81,6 +81,8 @@ class RunSummary:
     stopped: str = ""  # why the sending stopped early; the rows say what was done (exit 0/1)
     report_note: str = ""  # the report went beside the one asked for, and why
     interrupted: bool = False  # stopped by Ctrl-C or SIGTERM; rows not answered are skipped
+    # Every row's result for a file of one part; for a file in parts, those a person should read
+    # (rows not done, the first rows with warnings: importer.streaming); the report has all.
     results: list[RowResult] = field(default_factory=list, repr=False)
     new_calendars: tuple[
         str, ...
@@ -88,6 +90,10 @@ class RunSummary:
     # what the load said of the file as a whole (a title skipped, rows set aside, an encoding):
     # (the sheet, "" where one sheet is read as ever; the words)
     sheet_warnings: tuple[tuple[str, str], ...] = ()
+    # A file in parts keeps the results of the first rows whose only news is warnings
+    # (importer.streaming.WARNED_KEPT); the others are counted here (the report has them).
+    warned_left_out: int = 0  # rows
+    warnings_left_out: int = 0  # their warnings
 
     def line(self) -> str:
         """One line for people: ``12 created, 3 invalid in 4.2 s; report: reports/x.csv``."""
@@ -106,7 +112,7 @@ class RunSummary:
     @property
     def warned(self) -> int:
         """How many rows carry warnings (sent or not: a warning never changes a status)."""
-        return sum(1 for r in self.results if r.warnings)
+        return sum(1 for r in self.results if r.warnings) + self.warned_left_out
 
     def to_json(self) -> dict[str, Any]:
         """The summary for monitoring (``--summary-json``): the same keys whatever happened."""
@@ -332,6 +338,8 @@ def _summary(
         results=done.results,
         new_calendars=tuple(done.new_calendars),
         sheet_warnings=tuple(("", w) for w in (parts.facts.warnings if parts.facts else ())),
+        warned_left_out=done.warned_left_out,
+        warnings_left_out=done.warnings_left_out,
     )
 
 

@@ -284,6 +284,8 @@ def _combined(
         sheet_warnings=tuple(
             (p.sheet, warning) for p in parts for warning in p.prepared.sheet.warnings
         ),
+        warned_left_out=sum(s.warned_left_out for s in summaries),
+        warnings_left_out=sum(s.warnings_left_out for s in summaries),
     )
 
 

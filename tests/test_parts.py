@@ -913,3 +913,37 @@ def test_a_row_s_digest_is_the_same_in_any_part_and_a_blank_cell_is_not_the_text
     assert file_keys.row_digests(nan_row[["b", "a"]])[0] != digests[0]
     again = pd.DataFrame({"a": ["y", "x"], "b": ["z", None]}, index=[40, 41], dtype="str")
     assert file_keys.row_digests(again)[1] == digests[0]
+
+
+@pytest.mark.parametrize("part_rows", [4, ONE_PART])
+def test_rows_with_warnings_past_the_first_are_counted_not_kept(
+    tmp_path: Path, part_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every valid row has a warning (the visits are in the past by 2030): a result kept per row
+    # would make memory grow with the file. The first rows' are kept, the rest counted; the
+    # counts, the rows with warnings and the report are those of every row.
+    path = big_export(tmp_path / "export.csv")
+    later = datetime(2030, 1, 1, tzinfo=UTC)
+    every = validate_file(request(path, tmp_path / "a", part_rows, now=later))
+    monkeypatch.setattr(streaming, "WARNED_KEPT", 4)
+    few = validate_file(request(path, tmp_path / "b", part_rows, now=later))
+    assert few.report_path is not None and every.report_path is not None
+    assert lines(few.report_path) == lines(every.report_path)
+    assert few.done.counts == every.done.counts and few.done.warned == every.done.warned
+    valid = streaming.VALID_MESSAGE
+    warned = [r for r in every.done.results if r.warnings and r.message == valid]
+    assert len(warned) > 50
+    kept = [r for r in few.done.results if r.warnings and r.message == valid]
+    assert kept == warned[:4]
+    assert few.done.warned_left_out == len(warned) - 4
+    assert few.done.warnings_left_out == sum(len(r.warnings) for r in warned[4:])
+    others = [r for r in every.done.results if r not in warned]
+    assert [r for r in few.done.results if r not in kept] == others  # invalid, copies: kept
+    assert any(r.status == "invalid" and r.warnings for r in others)
+    # A plan in parts likewise: its summary counts every row with warnings.
+    planned = run_import(request(path, tmp_path / "c", part_rows, now=later, dry_run=True))
+    monkeypatch.setattr(streaming, "WARNED_KEPT", 1_000)
+    whole = run_import(request(path, tmp_path / "d", part_rows, now=later, dry_run=True))
+    assert planned.warned == whole.warned > 50
+    assert planned.to_json()["rows_with_warnings"] == whole.to_json()["rows_with_warnings"]
+    assert planned.counts == whole.counts

@@ -5,6 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from importer.cli.console import MAX_ISSUES_PRINTED, print_issues
+from importer.outcomes import RowIssue, RowResult, RowStatus
 from tests.clinic_rows import HEADER, appointment
 from tests.helpers import CLINIC_MAPPING, env_for, invoke_cli, live_events, read_report, write_csv
 
@@ -58,3 +62,24 @@ def test_validate_lists_the_warnings_of_valid_rows(tmp_path: Path) -> None:
     assert "2 valid, 0 invalid rows in week.csv; 1 valid row has warnings to check" in (
         result.output
     )
+
+
+def past(row: int) -> RowIssue:
+    return RowIssue(row, "Date", "12/07/2026", "this appointment is in the past")
+
+
+def test_the_warnings_left_out_of_memory_are_counted_in_the_last_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A file in parts keeps the first rows with warnings (importer.streaming.WARNED_KEPT): the
+    # line after the warnings printed counts the others too.
+    kept = [
+        RowResult(row, RowStatus.SKIPPED, f"x-{row}", None, "valid", warnings=(past(row),))
+        for row in range(2, MAX_ISSUES_PRINTED + 12)
+    ]
+    print_issues(kept, Path("export.csv"), report=False, more_warnings=5_000)
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == MAX_ISSUES_PRINTED + 1
+    assert printed[-1] == "... and 5010 more warnings: --report FILE lists every row"
+    print_issues(kept[:3], Path("export.csv"), more_warnings=0)
+    assert "more warnings" not in capsys.readouterr().out

@@ -96,10 +96,13 @@ def state_file_for(given: Path | None) -> Path:
     return chosen
 
 
-def print_issues(results: list[RowResult], file: Path, *, report: bool = True) -> None:
+def print_issues(
+    results: list[RowResult], file: Path, *, report: bool = True, more_warnings: int = 0
+) -> None:
     """The invalid rows, one line each, the rows that failed, then the warnings; at most
     ``MAX_ISSUES_PRINTED`` lines each. ``report``: a report lists every row (else the lines left
-    out say how to get one). A plan's results (``PlanAction``) are read as a run's."""
+    out say how to get one). ``more_warnings``: warnings of rows whose results were not kept
+    (counted in the last line). A plan's results (``PlanAction``) are read as a run's."""
     where = "see the report" if report else "--report FILE lists every row"
     invalid = [r for r in results if r.status == RowStatus.INVALID]
     for r in invalid[:MAX_ISSUES_PRINTED]:
@@ -111,8 +114,9 @@ def print_issues(results: list[RowResult], file: Path, *, report: bool = True) -
     for r, w in warnings[:MAX_ISSUES_PRINTED]:
         outcome = "" if r.status in _NOT_ATTEMPTED else f" ({r.status})"
         typer.echo(f"warning: {file.name} {w}{outcome}")
-    if len(warnings) > MAX_ISSUES_PRINTED:
-        typer.echo(f"... and {len(warnings) - MAX_ISSUES_PRINTED} more warnings: {where}")
+    left = len(warnings) - len(warnings[:MAX_ISSUES_PRINTED]) + more_warnings
+    if left:
+        typer.echo(f"... and {left} more warnings: {where}")
 
 
 _NOT_ATTEMPTED = {RowStatus.SKIPPED.value, PlanAction.SKIP.value}

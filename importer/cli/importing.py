@@ -74,6 +74,7 @@ def validate(
     meanwhile()
     counts: Counter[str] = Counter()
     written: Path | None = None
+    warned_left_out = warnings_left_out = 0  # rows with warnings whose results were not kept
     # SIGTERM stops the check like Ctrl-C: its worker processes are stopped, no half report left.
     previous_sigterm = signal.signal(signal.SIGTERM, on_sigterm)
     try:
@@ -93,6 +94,8 @@ def validate(
             for warning in check.warnings:
                 typer.echo(f"warning: {file.name}: {warning}")
             results, counts, written = check.done.results, check.done.counter, check.report_path
+            warned_left_out = check.done.warned_left_out
+            warnings_left_out = check.done.warnings_left_out
         else:
             checks = validate_sheets(request)
             results = _sheet_results(checks, file)
@@ -107,12 +110,13 @@ def validate(
         signal.signal(signal.SIGTERM, previous_sigterm)
     if report is not None and written is not None and written != report:
         typer.echo(f"warning: {not_replaced_note(written, report)}", err=True)
-    print_issues(results, file, report=written is not None)
+    print_issues(results, file, report=written is not None, more_warnings=warnings_left_out)
     invalid = counts[RowStatus.INVALID.value]
     set_aside = counts[RowStatus.NOT_APPOINTMENT.value]
     valid = sum(counts.values()) - invalid - set_aside
     where = "" if written is None else f"; report: {written}"
     warned = sum(1 for r in results if r.warnings and r.status != RowStatus.INVALID)
+    warned += warned_left_out
     if warned:
         rows = "row has" if warned == 1 else "rows have"
         where = f"; {warned} valid {rows} warnings to check{where}"
@@ -261,7 +265,12 @@ def _print_outcome(summary: RunSummary, file: Path, *, quiet: bool) -> None:
         for sheet, warning in summary.sheet_warnings:
             shown = f"{file.name}, sheet {sheet!r}" if sheet else file.name
             typer.echo(f"warning: {shown}: {warning}")
-        print_issues(summary.results, file, report=summary.report_path is not None)
+        print_issues(
+            summary.results,
+            file,
+            report=summary.report_path is not None,
+            more_warnings=summary.warnings_left_out,
+        )
         print_held_back(summary.results, file)
     if summary.dry_run:
         from importer.calendars import new_calendar_warning
