@@ -82,7 +82,8 @@ class RunSummary:
     report_note: str = ""  # the report went beside the one asked for, and why
     interrupted: bool = False  # stopped by Ctrl-C or SIGTERM; rows not answered are skipped
     # Every row's result for a file of one part; for a file in parts, those a person should read
-    # (rows not done, the first rows with warnings: importer.streaming); the report has all.
+    # (rows not done, the first invalid rows and rows with warnings: importer.streaming, the
+    # others counted below); the report has all.
     results: list[RowResult] = field(default_factory=list, repr=False)
     new_calendars: tuple[
         str, ...
@@ -94,6 +95,7 @@ class RunSummary:
     # (importer.streaming.WARNED_KEPT); the others are counted here (the report has them).
     warned_left_out: int = 0  # rows
     warnings_left_out: int = 0  # their warnings
+    invalid_left_out: int = 0  # likewise, invalid rows past the first (INVALID_KEPT)
 
     def line(self) -> str:
         """One line for people: ``12 created, 3 invalid in 4.2 s; report: reports/x.csv``."""
@@ -340,6 +342,7 @@ def _summary(
         sheet_warnings=tuple(("", w) for w in (parts.facts.warnings if parts.facts else ())),
         warned_left_out=done.warned_left_out,
         warnings_left_out=done.warnings_left_out,
+        invalid_left_out=done.invalid_left_out,
     )
 
 

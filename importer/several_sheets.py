@@ -286,6 +286,7 @@ def _combined(
         ),
         warned_left_out=sum(s.warned_left_out for s in summaries),
         warnings_left_out=sum(s.warnings_left_out for s in summaries),
+        invalid_left_out=sum(s.invalid_left_out for s in summaries),
     )
 
 

@@ -7,8 +7,9 @@ are recorded. What is decided for the whole file is decided before its first par
 cancellations (``--cancel-missing``, over every id of the file) and whether the ledger knew the
 mapping at all. Sending a part is :mod:`importer.part_sending`. Counts cover every row; the
 results kept in memory are every row's for a file of one part sent or planned, and otherwise
-(and for any ``validate``) those a person should read (rows not done, and the first
-:data:`WARNED_KEPT` rows with warnings, the others counted): the report has every row.
+(and for any ``validate``) those a person should read (rows not done, of which the first
+:data:`INVALID_KEPT` invalid ones, and the first :data:`WARNED_KEPT` rows with warnings, the
+others counted): the report has every row.
 ``validate`` may have a few parts checked at once by worker processes
 (:class:`importer.workers.PartPool`, :func:`check_part`); their results are taken in the parts'
 order.
@@ -57,11 +58,13 @@ _ROUTINE = {
     PlanAction.UNCHANGED,
 }
 
-# Of the rows of a file in parts whose only news is warnings (done, or valid), the results kept
-# in memory are those of the first ones: the command line prints 200 warnings, the page 50. A
-# file whose every row has a warning (yesterday's visits, sent after hours) kept a result per
-# row: 1,000,000 rows, +280 MB. The rest are counted; the report has every row.
+# Of the rows of a file in parts whose only news is warnings (done, or valid), and of its invalid
+# rows, the results kept in memory are those of the first ones: the command line prints 200 of
+# each, the page 50. A file whose every row has a warning (yesterday's visits, sent after hours)
+# or is invalid (a mapping that reads its dates the other way round) kept a result per row:
+# 1,000,000 rows, +280 to +300 MB. The rest are counted; the report has every row.
 WARNED_KEPT = 1_000
+INVALID_KEPT = 1_000
 
 T = TypeVar("T")
 
@@ -161,7 +164,9 @@ class PartsDone:
     report_error: str = ""  # the report could not be written (the rows went on)
     warned_left_out: int = 0  # rows with warnings past WARNED_KEPT whose results were not kept
     warnings_left_out: int = 0  # their warnings
+    invalid_left_out: int = 0  # invalid rows past INVALID_KEPT whose results were not kept
     _warned_kept: int = 0
+    _invalid_kept: int = 0
 
     def write(self, report: ReportWriter | None, lines: pd.DataFrame | CsvLines | None) -> None:
         """Add one part's report lines (:func:`importer.report.report_frame`) to ``report``; a
@@ -182,16 +187,20 @@ class PartsDone:
             self.results.extend(results)
             return
         for r in results:
-            if not _routine(r):
-                self.results.append(r)
-            elif not r.warnings:
-                continue
-            elif self._warned_kept < WARNED_KEPT:
+            if _routine(r):
+                if not r.warnings:
+                    continue
+                if self._warned_kept >= WARNED_KEPT:
+                    self.warned_left_out += 1
+                    self.warnings_left_out += len(r.warnings)
+                    continue
                 self._warned_kept += 1
-                self.results.append(r)
-            else:
-                self.warned_left_out += 1
-                self.warnings_left_out += len(r.warnings)
+            elif r.status == RowStatus.INVALID.value:  # a run's or a plan's
+                if self._invalid_kept >= INVALID_KEPT:
+                    self.invalid_left_out += 1
+                    continue
+                self._invalid_kept += 1
+            self.results.append(r)
 
     @property
     def counts(self) -> dict[str, int]:

@@ -916,16 +916,18 @@ def test_a_row_s_digest_is_the_same_in_any_part_and_a_blank_cell_is_not_the_text
 
 
 @pytest.mark.parametrize("part_rows", [4, ONE_PART])
-def test_rows_with_warnings_past_the_first_are_counted_not_kept(
+def test_invalid_rows_and_rows_with_warnings_past_the_first_are_counted_not_kept(
     tmp_path: Path, part_rows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Every valid row has a warning (the visits are in the past by 2030): a result kept per row
-    # would make memory grow with the file. The first rows' are kept, the rest counted; the
-    # counts, the rows with warnings and the report are those of every row.
+    # would make memory grow with the file, as would one per invalid row of a file of mistakes.
+    # The first rows' are kept, the rest counted; the counts, the rows with warnings and the
+    # report are those of every row.
     path = big_export(tmp_path / "export.csv")
     later = datetime(2030, 1, 1, tzinfo=UTC)
     every = validate_file(request(path, tmp_path / "a", part_rows, now=later))
     monkeypatch.setattr(streaming, "WARNED_KEPT", 4)
+    monkeypatch.setattr(streaming, "INVALID_KEPT", 1)
     few = validate_file(request(path, tmp_path / "b", part_rows, now=later))
     assert few.report_path is not None and every.report_path is not None
     assert lines(few.report_path) == lines(every.report_path)
@@ -937,13 +939,19 @@ def test_rows_with_warnings_past_the_first_are_counted_not_kept(
     assert kept == warned[:4]
     assert few.done.warned_left_out == len(warned) - 4
     assert few.done.warnings_left_out == sum(len(r.warnings) for r in warned[4:])
-    others = [r for r in every.done.results if r not in warned]
-    assert [r for r in few.done.results if r not in kept] == others  # invalid, copies: kept
-    assert any(r.status == "invalid" and r.warnings for r in others)
+    invalid = [r for r in every.done.results if r.status == "invalid"]
+    assert len(invalid) >= 2 and any(r.warnings for r in invalid)
+    assert [r for r in few.done.results if r.status == "invalid"] == invalid[:1]
+    assert few.done.invalid_left_out == len(invalid) - 1
+    others = [r for r in every.done.results if r not in warned and r not in invalid]
+    rest = [r for r in few.done.results if r not in kept and r not in invalid]
+    assert rest == others and others  # copies, rows set aside: all kept
     # A plan in parts likewise: its summary counts every row with warnings.
     planned = run_import(request(path, tmp_path / "c", part_rows, now=later, dry_run=True))
     monkeypatch.setattr(streaming, "WARNED_KEPT", 1_000)
     whole = run_import(request(path, tmp_path / "d", part_rows, now=later, dry_run=True))
     assert planned.warned == whole.warned > 50
+    planned_invalid = sum(1 for r in planned.results if r.status == "invalid")
+    assert planned_invalid + planned.invalid_left_out == whole.counts["invalid"]
     assert planned.to_json()["rows_with_warnings"] == whole.to_json()["rows_with_warnings"]
     assert planned.counts == whole.counts

@@ -68,7 +68,7 @@ def past(row: int) -> RowIssue:
     return RowIssue(row, "Date", "12/07/2026", "this appointment is in the past")
 
 
-def test_the_warnings_left_out_of_memory_are_counted_in_the_last_line(
+def test_the_warnings_and_invalid_rows_left_out_of_memory_are_counted_in_the_last_lines(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # A file in parts keeps the first rows with warnings (importer.streaming.WARNED_KEPT): the
@@ -83,3 +83,7 @@ def test_the_warnings_left_out_of_memory_are_counted_in_the_last_line(
     assert printed[-1] == "... and 5010 more warnings: --report FILE lists every row"
     print_issues(kept[:3], Path("export.csv"), more_warnings=0)
     assert "more warnings" not in capsys.readouterr().out
+    wrong = RowResult(2, RowStatus.INVALID, "x-2", None, "row 2, column 'Date': '31/12/2026'")
+    print_issues([wrong], Path("export.csv"), more_invalid=999)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[-1] == "... and 999 more invalid rows: see the report"

@@ -97,18 +97,25 @@ def state_file_for(given: Path | None) -> Path:
 
 
 def print_issues(
-    results: list[RowResult], file: Path, *, report: bool = True, more_warnings: int = 0
+    results: list[RowResult],
+    file: Path,
+    *,
+    report: bool = True,
+    more_invalid: int = 0,
+    more_warnings: int = 0,
 ) -> None:
     """The invalid rows, one line each, the rows that failed, then the warnings; at most
     ``MAX_ISSUES_PRINTED`` lines each. ``report``: a report lists every row (else the lines left
-    out say how to get one). ``more_warnings``: warnings of rows whose results were not kept
-    (counted in the last line). A plan's results (``PlanAction``) are read as a run's."""
+    out say how to get one). ``more_invalid``, ``more_warnings``: invalid rows and warnings
+    whose results were not kept (a file in parts), counted in the lines that say how many more.
+    A plan's results (``PlanAction``) are read as a run's."""
     where = "see the report" if report else "--report FILE lists every row"
     invalid = [r for r in results if r.status == RowStatus.INVALID]
     for r in invalid[:MAX_ISSUES_PRINTED]:
         typer.echo(f"{file.name} {r.line()}")
-    if len(invalid) > MAX_ISSUES_PRINTED:
-        typer.echo(f"... and {len(invalid) - MAX_ISSUES_PRINTED} more invalid rows: {where}")
+    left = len(invalid) - len(invalid[:MAX_ISSUES_PRINTED]) + more_invalid
+    if left:
+        typer.echo(f"... and {left} more invalid rows: {where}")
     print_failed(results, file)
     warnings = [(r, w) for r in results if r.status != RowStatus.INVALID for w in r.warnings]
     for r, w in warnings[:MAX_ISSUES_PRINTED]:

@@ -74,7 +74,8 @@ def validate(
     meanwhile()
     counts: Counter[str] = Counter()
     written: Path | None = None
-    warned_left_out = warnings_left_out = 0  # rows with warnings whose results were not kept
+    # Rows whose results a file in parts did not keep (importer.streaming): counted.
+    warned_left_out = warnings_left_out = invalid_left_out = 0
     # SIGTERM stops the check like Ctrl-C: its worker processes are stopped, no half report left.
     previous_sigterm = signal.signal(signal.SIGTERM, on_sigterm)
     try:
@@ -96,6 +97,7 @@ def validate(
             results, counts, written = check.done.results, check.done.counter, check.report_path
             warned_left_out = check.done.warned_left_out
             warnings_left_out = check.done.warnings_left_out
+            invalid_left_out = check.done.invalid_left_out
         else:
             checks = validate_sheets(request)
             results = _sheet_results(checks, file)
@@ -110,7 +112,13 @@ def validate(
         signal.signal(signal.SIGTERM, previous_sigterm)
     if report is not None and written is not None and written != report:
         typer.echo(f"warning: {not_replaced_note(written, report)}", err=True)
-    print_issues(results, file, report=written is not None, more_warnings=warnings_left_out)
+    print_issues(
+        results,
+        file,
+        report=written is not None,
+        more_invalid=invalid_left_out,
+        more_warnings=warnings_left_out,
+    )
     invalid = counts[RowStatus.INVALID.value]
     set_aside = counts[RowStatus.NOT_APPOINTMENT.value]
     valid = sum(counts.values()) - invalid - set_aside
@@ -269,6 +277,7 @@ def _print_outcome(summary: RunSummary, file: Path, *, quiet: bool) -> None:
             summary.results,
             file,
             report=summary.report_path is not None,
+            more_invalid=summary.invalid_left_out,
             more_warnings=summary.warnings_left_out,
         )
         print_held_back(summary.results, file)
