@@ -147,6 +147,25 @@ def validate_rows(prepared: Prepared, *, routine: bool = True) -> list[RowResult
     return results
 
 
+@dataclass(frozen=True)
+class LeftOut:
+    """The results of rows counted but not kept (:class:`PartsDone`): a part's, sent back by a
+    worker process instead of them."""
+
+    statuses: dict[str, int]  # how many of each status
+    warned: int  # of them, rows with warnings
+    warned_valid: int  # rows done or valid with warnings
+    warnings: int  # their warnings
+    invalid: int  # invalid rows
+
+    @property
+    def rows(self) -> int:
+        return sum(self.statuses.values())
+
+
+NOTHING_LEFT_OUT = LeftOut({}, 0, 0, 0, 0)
+
+
 @dataclass
 class PartsDone:
     """What a run over the parts of a file did: counts of every row, the results kept (see the
@@ -167,6 +186,8 @@ class PartsDone:
     invalid_left_out: int = 0  # invalid rows past INVALID_KEPT whose results were not kept
     _warned_kept: int = 0
     _invalid_kept: int = 0
+    _left: Counter[str] = field(default_factory=Counter)  # statuses of the results not kept
+    _left_warned: int = 0  # of them, rows with warnings (invalid ones too)
 
     def write(self, report: ReportWriter | None, lines: pd.DataFrame | CsvLines | None) -> None:
         """Add one part's report lines (:func:`importer.report.report_frame`) to ``report``; a
@@ -193,14 +214,40 @@ class PartsDone:
                 if self._warned_kept >= WARNED_KEPT:
                     self.warned_left_out += 1
                     self.warnings_left_out += len(r.warnings)
+                    self._left_out(r)
                     continue
                 self._warned_kept += 1
             elif r.status == RowStatus.INVALID.value:  # a run's or a plan's
                 if self._invalid_kept >= INVALID_KEPT:
                     self.invalid_left_out += 1
+                    self._left_out(r)
                     continue
                 self._invalid_kept += 1
             self.results.append(r)
+
+    def _left_out(self, result: RowResult) -> None:
+        self._left[str(result.status)] += 1
+        self._left_warned += bool(result.warnings)
+
+    def left_out(self) -> LeftOut:
+        """What :meth:`add` counted without keeping, for another :class:`PartsDone` to count."""
+        return LeftOut(
+            dict(self._left),
+            self._left_warned,
+            self.warned_left_out,
+            self.warnings_left_out,
+            self.invalid_left_out,
+        )
+
+    def add_left_out(self, left: LeftOut) -> None:
+        """Count results another :class:`PartsDone` left out (a worker's, for one part)."""
+        self.counter.update(left.statuses)
+        self.warned += left.warned
+        self.warned_left_out += left.warned_valid
+        self.warnings_left_out += left.warnings
+        self.invalid_left_out += left.invalid
+        self._left.update(left.statuses)
+        self._left_warned += left.warned
 
     @property
     def counts(self) -> dict[str, int]:
@@ -244,6 +291,7 @@ class PartChecked:
     results: list[RowResult]
     rows: int
     lines: pd.DataFrame | CsvLines | None
+    left: LeftOut = NOTHING_LEFT_OUT  # the results past those a file keeps, counted
 
 
 # How a part's report lines are made (:func:`lines_for`): none (no report), a frame, CSV.
@@ -277,7 +325,11 @@ def checked_part(prepared: Prepared, lines: LinesAs) -> PartChecked:
         frame = report_frame(prepared.source, results)
         table = csv_part(frame) if lines == "csv" else frame
         results = [r for r in results if not routine_valid(r)]
-    return PartChecked(results, len(prepared.source), table)
+    # No more results than a file keeps (WARNED_KEPT, INVALID_KEPT) go back from a worker: a
+    # part whose every row has a warning would send 25,000 to be counted and dropped.
+    kept = PartsDone(every=False)
+    kept.add(results)
+    return PartChecked(kept.results, len(prepared.source), table, kept.left_out())
 
 
 def check_part(
@@ -322,7 +374,9 @@ def validate_parts(
     for part in checked:
         done.write(report, part.lines)
         done.add(part.results)
-        done.counter[str(RowStatus.SKIPPED)] += part.rows - len(part.results)  # routine valid
+        done.add_left_out(part.left)
+        routine = part.rows - len(part.results) - part.left.rows
+        done.counter[str(RowStatus.SKIPPED)] += routine  # routine valid
     return done
 
 
