@@ -20,12 +20,12 @@ from importer.file_facts import PreparedParts
 from importer.guard import EarlierRows
 from importer.ledger import Ledger, LedgerEntry
 from importer.outcomes import RowResult, RowStatus
+from importer.parts_done import PartsDone
 from importer.plan import Plan, PlannedRow, PlanOptions
 from importer.progress import Progress
 from importer.report import ReportWriter
 from importer.send import INTERRUPTED_REASON, SendOutcome, send_plan, unsent_results
 from importer.streaming import (
-    PartsDone,
     events_gone,
     ids_renamed,
     no_record_for,

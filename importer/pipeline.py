@@ -27,14 +27,13 @@ from importer.ledger import Ledger, LedgerEntry
 from importer.load import STREAMED_MAX_ROWS
 from importer.mapping import Mapping
 from importer.outcomes import RowResult
+from importer.parts_done import PartsDone, count_statuses
 from importer.plan import Plan, PlanOptions, make_plan
 from importer.prepare import Prepared, prepare
 from importer.progress import NullProgress, Progress
 from importer.report import ReportWriter, check_report_path, not_replaced_note
 from importer.streaming import (
-    PartsDone,
     checked_ahead,
-    count_statuses,
     decide_cancels,
     plan_parts,
     plan_results,
@@ -92,7 +91,7 @@ class RunSummary:
     # (the sheet, "" where one sheet is read as ever; the words)
     sheet_warnings: tuple[tuple[str, str], ...] = ()
     # A file in parts keeps the results of the first rows whose only news is warnings
-    # (importer.streaming.WARNED_KEPT); the others are counted here (the report has them).
+    # (importer.parts_done.WARNED_KEPT); the others are counted here (the report has them).
     warned_left_out: int = 0  # rows
     warnings_left_out: int = 0  # their warnings
     invalid_left_out: int = 0  # likewise, invalid rows past the first (INVALID_KEPT)
@@ -340,9 +339,9 @@ def _summary(
         results=done.results,
         new_calendars=tuple(done.new_calendars),
         sheet_warnings=tuple(("", w) for w in (parts.facts.warnings if parts.facts else ())),
-        warned_left_out=done.warned_left_out,
-        warnings_left_out=done.warnings_left_out,
-        invalid_left_out=done.invalid_left_out,
+        warned_left_out=done.left.warned_valid,
+        warnings_left_out=done.left.warnings,
+        invalid_left_out=done.left.invalid,
     )
 
 

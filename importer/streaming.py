@@ -7,9 +7,8 @@ are recorded. What is decided for the whole file is decided before its first par
 cancellations (``--cancel-missing``, over every id of the file) and whether the ledger knew the
 mapping at all. Sending a part is :mod:`importer.part_sending`. Counts cover every row; the
 results kept in memory are every row's for a file of one part sent or planned, and otherwise
-(and for any ``validate``) those a person should read (rows not done, of which the first
-:data:`INVALID_KEPT` invalid ones, and the first :data:`WARNED_KEPT` rows with warnings, the
-others counted): the report has every row.
+(and for any ``validate``) those a person should read (:mod:`importer.parts_done`): the report
+has every row.
 ``validate`` may have a few parts checked at once by worker processes
 (:class:`importer.workers.PartPool`, :func:`check_part`); their results are taken in the parts'
 order.
@@ -17,7 +16,6 @@ order.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -33,58 +31,25 @@ from importer.cancels import (
     missing_events,
     renamed_in_file,
 )
-from importer.errors import ReportError
 from importer.file_facts import Ahead, PartFacts, PreparedParts, prepare_part
 from importer.guard import EarlierRows
 from importer.ledger import Ledger, LedgerEntry
 from importer.load import Sheet
 from importer.mapping import Mapping
 from importer.outcomes import PlanAction, RowResult, RowStatus, SkipReason
+from importer.parts_done import (
+    VALID_MESSAGE,
+    LeftOut,
+    PartsDone,
+    routine_valid,
+)
 from importer.plan import Plan, PlannedRow, PlanOptions, make_plan, same_as_row_message
 from importer.prepare import Prepared
 from importer.report import CsvLines, ReportWriter, csv_part, report_frame
 from importer.values import collector_paused
 from importer.workers import PartPool
 
-VALID_MESSAGE = "valid (validate sends nothing)"
-# Results not kept in memory in a file of several parts (the report has them): rows done, or
-# valid, with nothing to look at.
-_ROUTINE = {
-    RowStatus.CREATED,
-    RowStatus.UPDATED,
-    RowStatus.UNCHANGED,
-    PlanAction.CREATE,
-    PlanAction.UPDATE,
-    PlanAction.UNCHANGED,
-}
-
-# Of the rows of a file in parts whose only news is warnings (done, or valid), and of its invalid
-# rows, the results kept in memory are those of the first ones: the command line prints 200 of
-# each, the page 50. A file whose every row has a warning (yesterday's visits, sent after hours)
-# or is invalid (a mapping that reads its dates the other way round) kept a result per row:
-# 1,000,000 rows, +280 to +300 MB. The rest are counted; the report has every row.
-WARNED_KEPT = 1_000
-INVALID_KEPT = 1_000
-
 T = TypeVar("T")
-
-
-def count_statuses(results: Iterable[RowResult]) -> dict[str, int]:
-    """Counts per status value, in a fixed order so summaries are easy to compare."""
-    counter = Counter(str(r.status) for r in results)
-    return ordered_counts(counter, plan=any(c in counter for c in _PLAN_ONLY))
-
-
-_PLAN_ONLY = {a.value for a in PlanAction} - {s.value for s in RowStatus}
-
-
-def ordered_counts(counter: Counter[str], *, plan: bool) -> dict[str, int]:
-    """``counter``'s statuses in a fixed order: a plan's in its own (create, update, unchanged,
-    invalid, fail, cancel), a run's as :class:`RowStatus` lists them."""
-    statuses = [s.value for s in RowStatus]
-    actions = [a.value for a in PlanAction]
-    order = actions + statuses if plan else statuses + actions
-    return {status: counter[status] for status in dict.fromkeys(order) if counter[status]}
 
 
 def with_warnings(results: Sequence[RowResult], plan: Plan) -> list[RowResult]:
@@ -147,121 +112,6 @@ def validate_rows(prepared: Prepared, *, routine: bool = True) -> list[RowResult
     return results
 
 
-@dataclass(frozen=True)
-class LeftOut:
-    """The results of rows counted but not kept (:class:`PartsDone`): a part's, sent back by a
-    worker process instead of them."""
-
-    statuses: dict[str, int]  # how many of each status
-    warned: int  # of them, rows with warnings
-    warned_valid: int  # rows done or valid with warnings
-    warnings: int  # their warnings
-    invalid: int  # invalid rows
-
-    @property
-    def rows(self) -> int:
-        return sum(self.statuses.values())
-
-
-NOTHING_LEFT_OUT = LeftOut({}, 0, 0, 0, 0)
-
-
-@dataclass
-class PartsDone:
-    """What a run over the parts of a file did: counts of every row, the results kept (see the
-    module), and why it stopped early, if it did."""
-
-    every: bool  # every row's result is kept (a file of one part)
-    counter: Counter[str] = field(default_factory=Counter)
-    results: list[RowResult] = field(default_factory=list)
-    warned: int = 0  # rows with warnings
-    new_calendars: dict[str, None] = field(default_factory=dict)
-    error: str = ""
-    stopped: str = ""
-    interrupted: bool = False
-    plan: bool = False  # the results are a plan's
-    report_error: str = ""  # the report could not be written (the rows went on)
-    warned_left_out: int = 0  # rows with warnings past WARNED_KEPT whose results were not kept
-    warnings_left_out: int = 0  # their warnings
-    invalid_left_out: int = 0  # invalid rows past INVALID_KEPT whose results were not kept
-    _warned_kept: int = 0
-    _invalid_kept: int = 0
-    _left: Counter[str] = field(default_factory=Counter)  # statuses of the results not kept
-    _left_warned: int = 0  # of them, rows with warnings (invalid ones too)
-
-    def write(self, report: ReportWriter | None, lines: pd.DataFrame | CsvLines | None) -> None:
-        """Add one part's report lines (:func:`importer.report.report_frame`) to ``report``; a
-        report that cannot be written is said in the summary, and the run goes on (the ledger
-        knows what was sent)."""
-        if report is None or lines is None or self.report_error:
-            return
-        try:
-            report.add_lines(lines)
-        except ReportError as exc:
-            self.report_error = str(exc)
-
-    def add(self, results: Sequence[RowResult]) -> None:
-        """Count one part's results, keeping those to keep."""
-        self.counter.update(str(r.status) for r in results)
-        self.warned += sum(1 for r in results if r.warnings)
-        if self.every:
-            self.results.extend(results)
-            return
-        for r in results:
-            if _routine(r):
-                if not r.warnings:
-                    continue
-                if self._warned_kept >= WARNED_KEPT:
-                    self.warned_left_out += 1
-                    self.warnings_left_out += len(r.warnings)
-                    self._left_out(r)
-                    continue
-                self._warned_kept += 1
-            elif r.status == RowStatus.INVALID.value:  # a run's or a plan's
-                if self._invalid_kept >= INVALID_KEPT:
-                    self.invalid_left_out += 1
-                    self._left_out(r)
-                    continue
-                self._invalid_kept += 1
-            self.results.append(r)
-
-    def _left_out(self, result: RowResult) -> None:
-        self._left[str(result.status)] += 1
-        self._left_warned += bool(result.warnings)
-
-    def left_out(self) -> LeftOut:
-        """What :meth:`add` counted without keeping, for another :class:`PartsDone` to count."""
-        return LeftOut(
-            dict(self._left),
-            self._left_warned,
-            self.warned_left_out,
-            self.warnings_left_out,
-            self.invalid_left_out,
-        )
-
-    def add_left_out(self, left: LeftOut) -> None:
-        """Count results another :class:`PartsDone` left out (a worker's, for one part)."""
-        self.counter.update(left.statuses)
-        self.warned += left.warned
-        self.warned_left_out += left.warned_valid
-        self.warnings_left_out += left.warnings
-        self.invalid_left_out += left.invalid
-        self._left.update(left.statuses)
-        self._left_warned += left.warned
-
-    @property
-    def counts(self) -> dict[str, int]:
-        """Counts per status, in the order summaries use."""
-        return ordered_counts(self.counter, plan=self.plan)
-
-
-def _routine(result: RowResult) -> bool:
-    """Done, or valid: nothing to look at but its warnings, if any."""
-    return result.status in _ROUTINE or (
-        result.status is RowStatus.SKIPPED and result.message == VALID_MESSAGE
-    )
-
-
 def with_last(items: Iterable[T]) -> Iterator[tuple[T, bool]]:
     """Each item, and whether it is the last (one item read ahead)."""
     it = iter(items)
@@ -291,7 +141,7 @@ class PartChecked:
     results: list[RowResult]
     rows: int
     lines: pd.DataFrame | CsvLines | None
-    left: LeftOut = NOTHING_LEFT_OUT  # the results past those a file keeps, counted
+    left: LeftOut = field(default_factory=LeftOut)  # rows past those a file keeps, counted
 
 
 # How a part's report lines are made (:func:`lines_for`): none (no report), a frame, CSV.
@@ -304,16 +154,6 @@ def lines_for(report: ReportWriter | None) -> LinesAs:
     if report is None:
         return ""
     return "csv" if report.takes_csv else "frame"
-
-
-def routine_valid(result: RowResult) -> bool:
-    """A valid row of ``validate`` with nothing to look at: counted, not kept (the report, if
-    any, has its line)."""
-    return (
-        result.status is RowStatus.SKIPPED
-        and result.message == VALID_MESSAGE
-        and not result.warnings
-    )
 
 
 def checked_part(prepared: Prepared, lines: LinesAs) -> PartChecked:
@@ -329,7 +169,7 @@ def checked_part(prepared: Prepared, lines: LinesAs) -> PartChecked:
     # part whose every row has a warning would send 25,000 to be counted and dropped.
     kept = PartsDone(every=False)
     kept.add(results)
-    return PartChecked(kept.results, len(prepared.source), table, kept.left_out())
+    return PartChecked(kept.results, len(prepared.source), table, kept.left)
 
 
 def check_part(

@@ -52,6 +52,7 @@ STAGES: list[tuple[str, ...]] = [
     ("importer.client",),
     ("importer.send",),
     ("importer.report",),
+    ("importer.parts_done",),
     (
         "importer.streaming",
         "importer.part_sending",

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from importer import appointments, file_facts, file_keys, streaming
+from importer import appointments, file_facts, file_keys, parts_done, streaming
 from importer.errors import LoadError
 from importer.events import TemplateRenderer
 from importer.file_keys import FileFacts, digests_of
@@ -29,10 +29,11 @@ from importer.ledger import Ledger
 from importer.load import load_table, spool
 from importer.load.parts import PART_ROWS, WHOLE_ROWS, PartReader
 from importer.mapping import load_mapping
+from importer.parts_done import routine_valid
 from importer.pipeline import RunRequest, parts_of, run_import, validate_file
 from importer.plan import PlanOptions
 from importer.report import CsvLines, ReportWriter
-from importer.streaming import checked_ahead, routine_valid, validate_parts
+from importer.streaming import checked_ahead, validate_parts
 from importer.workers import PartPool
 from tests.helpers import CLINIC_MAPPING, SAMPLES, fast_client_config, live_events, read_report
 
@@ -926,29 +927,29 @@ def test_invalid_rows_and_rows_with_warnings_past_the_first_are_counted_not_kept
     path = big_export(tmp_path / "export.csv")
     later = datetime(2030, 1, 1, tzinfo=UTC)
     every = validate_file(request(path, tmp_path / "a", part_rows, now=later))
-    monkeypatch.setattr(streaming, "WARNED_KEPT", 4)
-    monkeypatch.setattr(streaming, "INVALID_KEPT", 1)
+    monkeypatch.setattr(parts_done, "WARNED_KEPT", 4)
+    monkeypatch.setattr(parts_done, "INVALID_KEPT", 1)
     few = validate_file(request(path, tmp_path / "b", part_rows, now=later))
     assert few.report_path is not None and every.report_path is not None
     assert lines(few.report_path) == lines(every.report_path)
     assert few.done.counts == every.done.counts and few.done.warned == every.done.warned
-    valid = streaming.VALID_MESSAGE
+    valid = parts_done.VALID_MESSAGE
     warned = [r for r in every.done.results if r.warnings and r.message == valid]
     assert len(warned) > 50
     kept = [r for r in few.done.results if r.warnings and r.message == valid]
     assert kept == warned[:4]
-    assert few.done.warned_left_out == len(warned) - 4
-    assert few.done.warnings_left_out == sum(len(r.warnings) for r in warned[4:])
+    assert few.done.left.warned_valid == len(warned) - 4
+    assert few.done.left.warnings == sum(len(r.warnings) for r in warned[4:])
     invalid = [r for r in every.done.results if r.status == "invalid"]
     assert len(invalid) >= 2 and any(r.warnings for r in invalid)
     assert [r for r in few.done.results if r.status == "invalid"] == invalid[:1]
-    assert few.done.invalid_left_out == len(invalid) - 1
+    assert few.done.left.invalid == len(invalid) - 1
     others = [r for r in every.done.results if r not in warned and r not in invalid]
     rest = [r for r in few.done.results if r not in kept and r not in invalid]
     assert rest == others and others  # copies, rows set aside: all kept
     # A plan in parts likewise: its summary counts every row with warnings.
     planned = run_import(request(path, tmp_path / "c", part_rows, now=later, dry_run=True))
-    monkeypatch.setattr(streaming, "WARNED_KEPT", 1_000)
+    monkeypatch.setattr(parts_done, "WARNED_KEPT", 1_000)
     whole = run_import(request(path, tmp_path / "d", part_rows, now=later, dry_run=True))
     assert planned.warned == whole.warned > 50
     planned_invalid = sum(1 for r in planned.results if r.status == "invalid")

@@ -71,7 +71,7 @@ def past(row: int) -> RowIssue:
 def test_the_warnings_and_invalid_rows_left_out_of_memory_are_counted_in_the_last_lines(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # A file in parts keeps the first rows with warnings (importer.streaming.WARNED_KEPT): the
+    # A file in parts keeps the first rows with warnings (importer.parts_done.WARNED_KEPT): the
     # line after the warnings printed counts the others too.
     kept = [
         RowResult(row, RowStatus.SKIPPED, f"x-{row}", None, "valid", warnings=(past(row),))

@@ -95,9 +95,9 @@ def validate(
             for warning in check.warnings:
                 typer.echo(f"warning: {file.name}: {warning}")
             results, counts, written = check.done.results, check.done.counter, check.report_path
-            warned_left_out = check.done.warned_left_out
-            warnings_left_out = check.done.warnings_left_out
-            invalid_left_out = check.done.invalid_left_out
+            left = check.done.left
+            warned_left_out, warnings_left_out = left.warned_valid, left.warnings
+            invalid_left_out = left.invalid
         else:
             checks = validate_sheets(request)
             results = _sheet_results(checks, file)
